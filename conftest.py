@@ -1,0 +1,135 @@
+"""Shared test personas, in the spirit of healthchecks' alice/bob/charlie.
+
+- one staff member per role at the Lakeside test clinic (`admin`, `director`,
+  `prescriber`, `nurse`, `front_desk`, `tms`, `custodian`, `billing`, `auditor`);
+- `outsider`: a nurse at another clinic, who must never see Lakeside's patients;
+- `patient`: a synthetic Lakeside patient.
+
+`login(client, user)` signs a test client in the way the sign-in views do:
+session plus a verified second factor (a bare force_login is treated as
+anonymous by RequireTwoFactorMiddleware, as it should be).
+"""
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Role
+from neuroclinic.clinics.models import Organization
+from neuroclinic.patients import actions as patient_actions
+from neuroclinic.patients.models import Patient
+
+TEST_PASSWORD = "correct-horse-battery-staple"
+
+PERSONA_ROLES = {
+    "admin": Role.CLINIC_ADMIN,
+    "director": Role.MEDICAL_DIRECTOR,
+    "prescriber": Role.PRESCRIBER,
+    "nurse": Role.NURSE,
+    "front_desk": Role.FRONT_DESK,
+    "tms": Role.TMS_TECHNICIAN,
+    "custodian": Role.CUSTODIAN,
+    "billing": Role.BILLING,
+    "auditor": Role.AUDITOR,
+}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # Argon2 is deliberately slow; tests need correctness, not cost (healthchecks' trick).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_staff(organization: Organization, username: str, role: Role | None) -> User:
+    user = User(
+        username=username,
+        first_name=username.title(),
+        last_name="Tester",
+        organization=organization,
+    )
+    user.set_password(TEST_PASSWORD)
+    user.save()
+    if role is not None:
+        user.groups.set([Group.objects.get(name=role.value)])
+    return user
+
+
+def login(client: Client, user: User) -> Client:
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def organization(db: None) -> Organization:
+    return Organization.objects.create(name="Lakeside Test Clinic", mrn_prefix="LK")
+
+
+@pytest.fixture
+def other_organization(db: None) -> Organization:
+    return Organization.objects.create(name="Elsewhere Test Clinic", mrn_prefix="EW")
+
+
+@pytest.fixture
+def staff(organization: Organization) -> Callable[[str], User]:
+    made: dict[str, User] = {}
+
+    def get(persona: str) -> User:
+        if persona not in made:
+            made[persona] = make_staff(organization, persona, PERSONA_ROLES[persona])
+        return made[persona]
+
+    return get
+
+
+for _persona in PERSONA_ROLES:
+
+    def _fixture(staff: Callable[[str], User], _name: str = _persona) -> User:
+        return staff(_name)
+
+    globals()[_persona] = pytest.fixture(_fixture, name=_persona)
+
+
+@pytest.fixture
+def outsider(other_organization: Organization) -> User:
+    return make_staff(other_organization, "outsider", Role.NURSE)
+
+
+@pytest.fixture
+def patient(organization: Organization, front_desk: User) -> Patient:
+    return patient_actions.register_patient(
+        organization,
+        registered_by=front_desk,
+        family_name="Testova",
+        given_name="Casey",
+        birth_date=date(1985, 4, 12),
+        sex_at_birth=Patient.SexAtBirth.FEMALE,
+        phone="555-0142",
+        email="casey.testova@example.com",
+    )
+
+
+@pytest.fixture
+def as_persona(
+    client: Client, request: pytest.FixtureRequest
+) -> Callable[[str], Client]:
+    """Sign the test client in as a named persona ("anonymous" leaves it signed out)."""
+
+    def sign_in(persona: str) -> Client:
+        if persona != "anonymous":
+            login(client, request.getfixturevalue(persona))
+        return client
+
+    return sign_in

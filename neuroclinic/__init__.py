@@ -1,0 +1,1 @@
+"""Neuroclinic: software for an interventional-psychiatry clinic."""

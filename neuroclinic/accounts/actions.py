@@ -1,0 +1,273 @@
+"""Every write to staff accounts goes through a function here.
+
+Each runs in one transaction and records an audit event. Permission checks are
+the caller's (views and API handlers check capabilities first).
+"""
+
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from neuroclinic.accounts.models import ApiToken, User, hash_token
+from neuroclinic.accounts.roles import Role
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+
+RECOVERY_CODE_COUNT = 10
+TOKEN_PREFIX = "nc_"  # noqa: S105 - a label, not a secret
+
+
+@transaction.atomic
+def record_failed_sign_in(user: User | None, *, username: str, stage: str) -> bool:
+    """Count a failed password or code; lock the account at the threshold.
+
+    Returns True when this failure locked the account.
+    """
+    if user is None:
+        record(
+            AuditEvent.Action.SIGN_IN_FAILED,
+            actor=None,
+            actor_username=username,
+            outcome=AuditEvent.Outcome.FAILURE,
+            stage=stage,
+            known_user=False,
+        )
+        return False
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.failed_sign_in_count += 1
+    locked_now = user.failed_sign_in_count >= settings.LOCKOUT_THRESHOLD
+    if locked_now:
+        user.locked_until = timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES)
+        user.failed_sign_in_count = 0
+    user.save(update_fields=["failed_sign_in_count", "locked_until"])
+    record(
+        AuditEvent.Action.SIGN_IN_FAILED,
+        actor=user,
+        subject=user,
+        outcome=AuditEvent.Outcome.FAILURE,
+        stage=stage,
+    )
+    if locked_now:
+        record(
+            AuditEvent.Action.LOCKED_OUT,
+            actor=user,
+            subject=user,
+            outcome=AuditEvent.Outcome.DENIED,
+            locked_until=user.locked_until,
+        )
+    return locked_now
+
+
+@transaction.atomic
+def record_sign_in(user: User, *, method: str) -> None:
+    User.objects.filter(pk=user.pk).update(failed_sign_in_count=0, locked_until=None)
+    record(AuditEvent.Action.SIGNED_IN, actor=user, subject=user, method=method)
+
+
+@transaction.atomic
+def record_sign_out(user: User) -> None:
+    record(AuditEvent.Action.SIGNED_OUT, actor=user, subject=user)
+
+
+def pending_totp_device(user: User) -> TOTPDevice:
+    """The user's unconfirmed authenticator, made on first need (enrolment)."""
+    device = (
+        TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
+    )
+    if device is None:
+        device = TOTPDevice.objects.create(
+            user=user, name="Authenticator app", confirmed=False
+        )
+    return device
+
+
+@transaction.atomic
+def confirm_totp_enrolment(user: User, device: TOTPDevice) -> list[str]:
+    """Confirm the authenticator and issue fresh recovery codes (returned once)."""
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    codes = _issue_recovery_codes(user)
+    record(AuditEvent.Action.TWO_FACTOR_ENROLLED, actor=user, subject=user)
+    return codes
+
+
+def _issue_recovery_codes(user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    static = StaticDevice.objects.create(
+        user=user, name="Recovery codes", confirmed=True
+    )
+    codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=static, token=c) for c in codes)
+    return codes
+
+
+@transaction.atomic
+def record_recovery_code_used(user: User) -> None:
+    left = StaticToken.objects.filter(device__user=user).count()
+    record(
+        AuditEvent.Action.RECOVERY_CODE_USED, actor=user, subject=user, codes_left=left
+    )
+
+
+@transaction.atomic
+def change_password(user: User, *, new_password: str) -> None:
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    record(AuditEvent.Action.PASSWORD_CHANGED, actor=user, subject=user)
+
+
+@transaction.atomic
+def create_user(
+    *,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    title: str,
+    roles: Iterable[Role],
+    password: str,
+    created_by: User,
+) -> User:
+    user = User(
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        title=title,
+        organization_id=created_by.organization_id,
+    )
+    user.set_password(password)
+    user.save()
+    role_list = sorted(set(roles))
+    user.groups.set(Group.objects.filter(name__in=role_list))
+    record(
+        AuditEvent.Action.USER_CREATED,
+        actor=created_by,
+        subject=user,
+        username=username,
+        roles=role_list,
+    )
+    return user
+
+
+@transaction.atomic
+def update_user(
+    user: User,
+    *,
+    first_name: str,
+    last_name: str,
+    email: str,
+    title: str,
+    is_active: bool,
+    roles: Iterable[Role],
+    updated_by: User,
+) -> User:
+    old = {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "title": user.title,
+        "is_active": user.is_active,
+    }
+    new = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "email": email,
+        "title": title,
+        "is_active": is_active,
+    }
+    changed = {k: {"old": old[k], "new": v} for k, v in new.items() if old[k] != v}
+    if changed:
+        for key, value in new.items():
+            setattr(user, key, value)
+        user.save(update_fields=list(new))
+        record(
+            AuditEvent.Action.USER_UPDATED,
+            actor=updated_by,
+            subject=user,
+            changes=changed,
+        )
+    old_roles = sorted(g.name for g in user.groups.all())
+    new_roles = sorted({str(r) for r in roles})
+    if old_roles != new_roles:
+        user.groups.set(Group.objects.filter(name__in=new_roles))
+        record(
+            AuditEvent.Action.ROLES_CHANGED,
+            actor=updated_by,
+            subject=user,
+            old=old_roles,
+            new=new_roles,
+        )
+    user.__dict__.pop("roles", None)
+    user.__dict__.pop("capabilities", None)
+    return user
+
+
+@transaction.atomic
+def reset_two_factor(user: User, *, reset_by: User) -> None:
+    """Remove the user's authenticator and recovery codes; they enrol again at next sign-in."""
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    record(AuditEvent.Action.TWO_FACTOR_RESET, actor=reset_by, subject=user)
+
+
+@transaction.atomic
+def create_api_token(
+    user: User, *, name: str, created_by: User | None
+) -> tuple[ApiToken, str]:
+    """Make a token; the raw value is returned once and never stored."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=raw[:10], token_hash=hash_token(raw)
+    )
+    record(
+        AuditEvent.Action.TOKEN_CREATED,
+        actor=created_by or user,
+        subject=token,
+        for_user=user.username,
+        name=name,
+    )
+    return token, raw
+
+
+@transaction.atomic
+def revoke_api_token(token: ApiToken, *, revoked_by: User | None) -> None:
+    if token.revoked_at is not None:
+        return
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    record(
+        AuditEvent.Action.TOKEN_REVOKED, actor=revoked_by or token.user, subject=token
+    )
+
+
+@transaction.atomic
+def authenticate_api_token(raw: str) -> User | None:
+    """The active user behind a bearer token, recording the use (or the refusal)."""
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(
+            token_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True
+        )
+        .first()
+    )
+    if token is None:
+        record(
+            AuditEvent.Action.TOKEN_REFUSED,
+            actor=None,
+            outcome=AuditEvent.Outcome.DENIED,
+            prefix=raw[:10],
+        )
+        return None
+    token.last_used_at = timezone.now()
+    token.save(update_fields=["last_used_at"])
+    record(AuditEvent.Action.TOKEN_USED, actor=token.user, subject=token)
+    return token.user

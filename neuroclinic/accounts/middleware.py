@@ -1,0 +1,22 @@
+from collections.abc import Callable
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse
+
+
+class RequireTwoFactorMiddleware:
+    """A session that is signed in but not verified by a second factor counts as anonymous.
+
+    The sign-in views always verify before they sign in, so this only bites a
+    session made some other way; it keeps "password alone" from ever being enough.
+    Runs after django_otp's OTPMiddleware, which sets `is_verified`.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and not user.is_verified():  # type: ignore[union-attr]  # set by OTPMiddleware
+            request.user = AnonymousUser()
+        return self.get_response(request)

@@ -1,0 +1,86 @@
+import hashlib
+import uuid
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+from neuroclinic.accounts.roles import Capability, Role, capabilities_of
+
+
+class User(AbstractUser):
+    """A member of staff. Patients are not users of this kind (see the portal)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+    )
+    title = models.CharField(
+        max_length=60, blank=True, help_text="For example MD, NP, RN, CRNA."
+    )
+    failed_sign_in_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta(AbstractUser.Meta):
+        ordering = ["last_name", "first_name", "username", "id"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        name = self.get_full_name() or self.username
+        return f"{name}, {self.title}" if self.title else name
+
+    @cached_property
+    def roles(self) -> frozenset[Role]:
+        names = {g.name for g in self.groups.all()}
+        return frozenset(r for r in Role if r.value in names)
+
+    @cached_property
+    def capabilities(self) -> frozenset[Capability]:
+        if not self.is_active:
+            return frozenset()
+        return capabilities_of(self.roles)
+
+    def can(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > timezone.now()
+
+
+def hash_token(raw: str) -> str:
+    # Tokens carry 256 bits of randomness, so a fast hash is enough: there is
+    # nothing to brute-force, and lookups stay one indexed query.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its hash is stored; the token is shown once."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(
+        max_length=12, help_text="The token's first characters, to tell it apart."
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

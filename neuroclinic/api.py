@@ -1,0 +1,120 @@
+"""The one JSON API, at /api/. Each app mounts its router here."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from neuroclinic.accounts.actions import authenticate_api_token
+from neuroclinic.accounts.models import User
+from neuroclinic.api_errors import FieldErrors, field_name, problem
+from neuroclinic.patients.api import router as patients_router
+
+
+class StaffSession(APIKeyCookie):
+    """The browser's signed-in, two-factor-verified session; CSRF-checked on writes."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        user = request.user
+        if isinstance(user, User) and user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+class StaffToken(HttpBearer):
+    """A personal API token (`neuroclinic token create <username>`)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = authenticate_api_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Neuroclinic API",
+    version="1",
+    description="Staff API. Errors are RFC 9457 problem documents.",
+    auth=[StaffToken(), StaffSession()],
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+api.add_router("/", patients_router)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {"field": field_name(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
+        for e in exc.errors
+    ]
+    return problem(
+        request,
+        status=422,
+        title="Invalid input",
+        detail="; ".join(f"{e['field']}: {e['message']}" for e in errors),
+        errors=errors,
+    )
+
+
+@api.exception_handler(FieldErrors)
+def on_field_errors(request: HttpRequest, exc: FieldErrors) -> HttpResponse:
+    errors: list[dict[str, Any]] = [
+        {"field": name, "message": message}
+        for name, messages in exc.errors.items()
+        for message in messages
+    ]
+    return problem(
+        request,
+        status=422,
+        title="Invalid input",
+        detail="; ".join(f"{e['field']}: {e['message']}" for e in errors),
+        errors=errors,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = problem(
+        request,
+        status=401,
+        title="Sign-in required",
+        detail="Send a bearer token, or sign in with two-factor in the browser.",
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem(request, status=404, title="Not found", detail="No such record.")
+
+
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return problem(
+        request, status=403, title="Forbidden", detail="Your role does not allow this."
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    titles = {
+        400: "Bad request",
+        401: "Sign-in required",
+        403: "Forbidden",
+        404: "Not found",
+        405: "Method not allowed",
+        429: "Too many requests",
+    }
+    return problem(
+        request,
+        status=exc.status_code,
+        title=titles.get(exc.status_code, "Error"),
+        detail=str(exc),
+    )

@@ -1,0 +1,1 @@
+"""Organization, locations, rooms, devices and clinic settings."""

@@ -1,0 +1,316 @@
+"""The demo clinic: synthetic staff, locations and patients for trying Neuroclinic.
+
+Everything here is invented and says so: patients' family names are made-up
+words, phones are in the 555-01xx range reserved for fiction, and emails use
+example.com. Later apps add their own demo data by extending `load_demo`.
+"""
+
+import hashlib
+import random
+from datetime import date, time, timedelta
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Role
+from neuroclinic.clinics.models import (
+    Device,
+    Location,
+    OpeningHours,
+    Organization,
+    Room,
+)
+from neuroclinic.lib.identifiers import complete_npi
+from neuroclinic.patients import actions as patient_actions
+from neuroclinic.patients.models import CareTeamProvider, Contact, Patient
+
+DEMO_ORGANIZATION = "Lakeside Interventional Psychiatry (demo)"
+DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - published in the README on purpose
+
+# username: (role, first name, last name, title)
+DEMO_STAFF = {
+    "admin": (Role.CLINIC_ADMIN, "Avery", "Adminson", ""),
+    "director": (Role.MEDICAL_DIRECTOR, "Dana", "Directorova", "MD"),
+    "prescriber": (Role.PRESCRIBER, "Priya", "Prescottia", "MD"),
+    "nurse": (Role.NURSE, "Noah", "Nursewell", "RN"),
+    "frontdesk": (Role.FRONT_DESK, "Frankie", "Deskworth", ""),
+    "tms": (Role.TMS_TECHNICIAN, "Tomas", "Coilman", ""),
+    "custodian": (Role.CUSTODIAN, "Cora", "Keyholder", "RN"),
+    "billing": (Role.BILLING, "Billie", "Ledgerly", ""),
+    "auditor": (Role.AUDITOR, "Audra", "Checkwell", ""),
+}
+
+GIVEN_NAMES = [
+    "Alex",
+    "Blair",
+    "Casey",
+    "Devon",
+    "Emery",
+    "Finley",
+    "Gray",
+    "Harper",
+    "Indigo",
+    "Jordan",
+    "Kai",
+    "Logan",
+    "Morgan",
+    "Nico",
+    "Oakley",
+    "Parker",
+    "Quinn",
+    "Riley",
+    "Sage",
+    "Taylor",
+    "Umber",
+    "Val",
+    "Wren",
+    "Xen",
+    "Yael",
+    "Zion",
+    "Maya",
+    "Omar",
+    "Lena",
+    "Tariq",
+]
+# Invented surnames, so nobody mistakes a demo chart for a real person's.
+FAMILY_NAMES = [
+    "Demowitz",
+    "Samplesworth",
+    "Testova",
+    "Fictionson",
+    "Mockingham",
+    "Placeholder",
+    "Synthetico",
+    "Examplar",
+    "Dummington",
+    "Pretendez",
+    "Notreal",
+    "Madeupson",
+    "Imaginari",
+    "Specimenoff",
+    "Trialworth",
+    "Fauxley",
+    "Simulado",
+    "Prototypo",
+    "Testaverde",
+    "Inventova",
+]
+DIAGNOSES = [
+    (
+        "F33.2",
+        "Major depressive disorder, recurrent, severe without psychotic features",
+    ),
+    (
+        "F32.2",
+        "Major depressive disorder, single episode, severe without psychotic features",
+    ),
+    ("F33.1", "Major depressive disorder, recurrent, moderate"),
+    ("F41.1", "Generalized anxiety disorder"),
+    ("F43.10", "Post-traumatic stress disorder, unspecified"),
+    ("F42.2", "Mixed obsessional thoughts and acts"),
+]
+MEDICATIONS = [
+    ("Sertraline", "100 mg daily"),
+    ("Bupropion XL", "300 mg daily"),
+    ("Escitalopram", "20 mg daily"),
+    ("Venlafaxine XR", "150 mg daily"),
+    ("Aripiprazole", "5 mg daily"),
+    ("Lisinopril", "10 mg daily"),
+    ("Levothyroxine", "75 mcg daily"),
+    ("Lorazepam", "0.5 mg as needed"),
+]
+ALLERGIES = [
+    ("Penicillin", "Rash"),
+    ("Sulfa drugs", "Hives"),
+    ("Latex", "Contact dermatitis"),
+]
+
+
+def demo_totp_key(username: str) -> str:
+    """A fixed authenticator secret per demo user, so the README can list it."""
+    return hashlib.sha1(
+        f"neuroclinic-demo-totp-{username}".encode(), usedforsecurity=False
+    ).hexdigest()
+
+
+def _staff(organization: Organization) -> dict[str, User]:
+    users = {}
+    for username, (role, first, last, title) in DEMO_STAFF.items():
+        user = User(
+            username=username,
+            first_name=first,
+            last_name=last,
+            title=title,
+            email=f"{username}@example.com",
+            organization=organization,
+        )
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        user.groups.set([Group.objects.get(name=role.value)])
+        TOTPDevice.objects.create(
+            user=user,
+            name="Demo authenticator",
+            key=demo_totp_key(username),
+            confirmed=True,
+        )
+        users[username] = user
+    return users
+
+
+def _locations(organization: Organization) -> None:
+    sites = [
+        (
+            "Lakeside Main (demo)",
+            "100 Example Avenue",
+            "Springfield",
+            "IL",
+            "62701",
+            "America/Chicago",
+        ),
+        (
+            "Riverside Annex (demo)",
+            "200 Sample Road",
+            "Shelbyville",
+            "IL",
+            "62565",
+            "America/Chicago",
+        ),
+    ]
+    for index, (name, street, city, state, postal, zone) in enumerate(sites):
+        location = Location.objects.create(
+            organization=organization,
+            name=name,
+            address_line1=street,
+            city=city,
+            state=state,
+            postal_code=postal,
+            time_zone=zone,
+            phone=f"555-010{index}",
+        )
+        for weekday in range(5):
+            OpeningHours.objects.create(
+                location=location, weekday=weekday, opens_at=time(8), closes_at=time(17)
+            )
+        rooms = [
+            Room.objects.create(
+                location=location, name=f"Infusion {n}", kind=Room.Kind.INFUSION
+            )
+            for n in (1, 2, 3)
+        ]
+        rooms.append(
+            Room.objects.create(location=location, name="TMS 1", kind=Room.Kind.TMS)
+        )
+        Room.objects.create(location=location, name="Consult A", kind=Room.Kind.CONSULT)
+        for n, room in enumerate(rooms[:3], start=1):
+            Device.objects.create(
+                location=location,
+                room=room,
+                kind=Device.Kind.INFUSION_PUMP,
+                name=f"Pump {n}",
+                manufacturer="Example Medical",
+                model_name="Demo-Pump 100",
+                serial_number=f"DP{index}{n:03d}",
+            )
+            Device.objects.create(
+                location=location,
+                room=room,
+                kind=Device.Kind.MONITOR,
+                name=f"Monitor {n}",
+                manufacturer="Example Medical",
+                model_name="Demo-Vitals 5",
+                serial_number=f"DM{index}{n:03d}",
+            )
+        Device.objects.create(
+            location=location,
+            room=rooms[3],
+            kind=Device.Kind.TMS_UNIT,
+            name="TMS coil unit",
+            manufacturer="Example Neuro",
+            model_name="Demo-TMS",
+            serial_number=f"DT{index}001",
+        )
+
+
+def _patients(
+    organization: Organization,
+    count: int,
+    registered_by: User,
+    nurse: User,
+    rng: random.Random,
+) -> list[Patient]:
+    patients = []
+    today = date(2026, 11, 1)
+    for n in range(count):
+        given = rng.choice(GIVEN_NAMES)
+        family = FAMILY_NAMES[n % len(FAMILY_NAMES)]
+        birth = today - timedelta(days=rng.randint(19 * 365, 78 * 365))
+        sex = rng.choice([Patient.SexAtBirth.FEMALE, Patient.SexAtBirth.MALE])
+        patient = patient_actions.register_patient(
+            organization,
+            registered_by=registered_by,
+            family_name=family,
+            given_name=given,
+            preferred_name=rng.choice(["", "", "", given[:3]]),
+            birth_date=birth,
+            sex_at_birth=sex,
+            pronouns="she/her" if sex == Patient.SexAtBirth.FEMALE else "he/him",
+            phone=f"555-01{n % 100:02d}",
+            email=f"{given.lower()}.{family.lower()}{n}@example.com",
+            address_line1=f"{100 + n} Demo Street",
+            city="Springfield",
+            state="IL",
+            postal_code="62701",
+        )
+        patient_actions.add_contact(
+            patient,
+            added_by=registered_by,
+            kind=Contact.Kind.ESCORT,
+            name=f"{rng.choice(GIVEN_NAMES)} {family}",
+            relationship=rng.choice(["Spouse", "Parent", "Sibling", "Friend"]),
+            phone=f"555-01{(n + 37) % 100:02d}",
+        )
+        patient_actions.add_care_team_provider(
+            patient,
+            added_by=registered_by,
+            role=CareTeamProvider.Role.REFERRING,
+            name=f"Dr {rng.choice(FAMILY_NAMES)} (demo)",
+            npi=complete_npi(f"1{rng.randint(10**7, 10**8 - 1)}"),
+            practice="Example Family Practice",
+            phone="555-0150",
+            fax="555-0151",
+        )
+        code, description = rng.choice(DIAGNOSES)
+        patient_actions.add_diagnosis(
+            patient, added_by=nurse, icd10_code=code, description=description
+        )
+        for name, dose in rng.sample(MEDICATIONS, rng.randint(1, 3)):
+            patient_actions.add_medication(
+                patient, added_by=nurse, name=name, dose=dose
+            )
+        if rng.random() < 0.25:
+            substance, reaction = rng.choice(ALLERGIES)
+            patient_actions.add_allergy(
+                patient, added_by=nurse, substance=substance, reaction=reaction
+            )
+        patients.append(patient)
+    return patients
+
+
+@transaction.atomic
+def load_demo(*, patient_count: int = 220, seed: int = 2026) -> Organization:
+    if Organization.objects.filter(name=DEMO_ORGANIZATION).exists():
+        raise ValueError("The demo clinic is already loaded in this database.")
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
+    organization = Organization.objects.create(
+        name=DEMO_ORGANIZATION,
+        phone="555-0100",
+        email="hello@example.com",
+        website="https://example.com",
+        mrn_prefix="LK",
+    )
+    _locations(organization)
+    staff = _staff(organization)
+    _patients(organization, patient_count, staff["frontdesk"], staff["nurse"], rng)
+    return organization

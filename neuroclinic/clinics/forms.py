@@ -1,0 +1,46 @@
+from django import forms
+
+from neuroclinic.clinics.models import Device, Location, Organization, Room
+
+
+class OrganizationForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Organization
+        fields = ["name", "phone", "email", "website", "mrn_prefix"]
+
+
+class LocationForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Location
+        fields = [
+            "name",
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "postal_code",
+            "phone",
+            "time_zone",
+            "is_active",
+        ]
+
+
+class RoomForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Room
+        fields = ["location", "name", "kind", "is_active"]
+
+
+class DeviceForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Device
+        fields = [
+            "location",
+            "room",
+            "kind",
+            "name",
+            "manufacturer",
+            "model_name",
+            "serial_number",
+            "is_active",
+        ]

@@ -1,0 +1,153 @@
+import uuid
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            f"{value!r} is not a time zone name such as America/New_York."
+        )
+
+
+class Organization(models.Model):
+    """A clinic business: the unit that owns patients, staff and stock.
+
+    Every table that holds patient data carries the organization, so a clinic
+    network can shard by it (DESIGN.md section 6).
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    website = models.URLField(blank=True)
+    mrn_prefix = models.CharField(
+        max_length=8,
+        default="NC",
+        help_text="Printed before every medical record number.",
+    )
+    next_mrn = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Location(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="locations"
+    )
+    name = models.CharField(max_length=200)
+    address_line1 = models.CharField(max_length=200)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    state = models.CharField(max_length=50)
+    postal_code = models.CharField(max_length=20)
+    country = models.CharField(max_length=2, default="US")
+    phone = models.CharField(max_length=40, blank=True)
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OpeningHours(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="hours"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens_at = models.TimeField()
+    closes_at = models.TimeField()
+
+    class Meta:
+        ordering = ["location", "weekday", "opens_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")),
+                name="opening_hours_close_after_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_weekday_display()} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+        )
+
+
+class Room(models.Model):
+    class Kind(models.TextChoices):
+        INFUSION = "infusion", "Infusion room"
+        TMS = "tms", "TMS room"
+        CONSULT = "consult", "Consult room"
+        RECOVERY = "recovery", "Recovery area"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="rooms"
+    )
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["location", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "name"], name="room_name_unique_per_location"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class Device(models.Model):
+    class Kind(models.TextChoices):
+        INFUSION_PUMP = "infusion_pump", "Infusion pump"
+        MONITOR = "monitor", "Patient monitor"
+        TMS_UNIT = "tms_unit", "TMS unit"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="devices"
+    )
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.PROTECT, related_name="devices"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=100)
+    manufacturer = models.CharField(max_length=100, blank=True)
+    model_name = models.CharField(max_length=100, blank=True)
+    serial_number = models.CharField(max_length=100, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["location", "kind", "name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"

@@ -1,0 +1,1 @@
+"""Patient identity, contacts, care team, diagnoses, medications, allergies; `visible_to`."""

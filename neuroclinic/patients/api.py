@@ -1,0 +1,99 @@
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.pagination import PageNumberPagination, paginate
+
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Capability
+from neuroclinic.api_errors import FieldErrors
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.patients import actions
+from neuroclinic.patients.access import get_patient_for_user
+from neuroclinic.patients.forms import PatientForm
+from neuroclinic.patients.models import SEARCH_LIMIT, Patient
+from neuroclinic.patients.schemas import (
+    PatientIn,
+    PatientOut,
+    PatientPatch,
+    PatientSummaryOut,
+)
+
+router = Router(tags=["patients"])
+
+
+def _staff(request: HttpRequest, capability: Capability) -> User:
+    user = request.user
+    assert isinstance(user, User)  # the API's auth guarantees a signed-in staff user
+    if not user.can(capability):
+        raise HttpError(403, "Your role does not allow this.")
+    return user
+
+
+def _validated(data: dict[str, Any], instance: Patient | None = None) -> dict[str, Any]:
+    """The same field rules as the registration form, so both doors agree."""
+    form = PatientForm(data=data, instance=instance)
+    if not form.is_valid():
+        raise FieldErrors(
+            {field: [str(e) for e in errors] for field, errors in form.errors.items()}
+        )
+    return dict(form.cleaned_data)
+
+
+class SearchFilter(Schema):
+    q: str = ""
+
+
+@router.get("/patients", response=list[PatientSummaryOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_patients(request: HttpRequest, filters: Query[SearchFilter]) -> Any:
+    user = _staff(request, Capability.VIEW_PATIENT_LIST)
+    patients = Patient.objects.visible_to(user)
+    query = filters.q.strip()[:100]
+    if query:
+        results = list(patients.search(query)[:SEARCH_LIMIT])
+        actions.record_search(query, results, by=user, via="api")
+        return results
+    return patients
+
+
+@router.post("/patients", response={201: PatientOut})
+def create_patient(request: HttpRequest, payload: PatientIn) -> tuple[int, Patient]:
+    user = _staff(request, Capability.REGISTER_PATIENT)
+    assert user.organization is not None
+    data = _validated(payload.model_dump())
+    patient = actions.register_patient(user.organization, registered_by=user, **data)
+    return 201, patient
+
+
+@router.get("/patients/{patient_id}", response=PatientOut)
+def read_patient(request: HttpRequest, patient_id: UUID) -> Patient:
+    user = _staff(request, Capability.VIEW_PATIENT_LIST)
+    patient = get_patient_for_user(
+        user, patient_id, capability=Capability.VIEW_PATIENT_LIST
+    )
+    actions.record_chart_access(
+        patient, action=AuditEvent.Action.PATIENT_READ_API, by=user
+    )
+    return patient
+
+
+@router.patch("/patients/{patient_id}", response=PatientOut)
+def update_patient(
+    request: HttpRequest, patient_id: UUID, payload: PatientPatch
+) -> Patient:
+    user = _staff(request, Capability.EDIT_DEMOGRAPHICS)
+    patient = get_patient_for_user(
+        user, patient_id, capability=Capability.EDIT_DEMOGRAPHICS
+    )
+    current = {name: getattr(patient, name) for name in PatientIn.model_fields}
+    changes = payload.model_dump(exclude_unset=True)
+    nulls = [name for name, value in changes.items() if value is None]
+    if nulls:
+        raise FieldErrors({name: ["This field may not be null."] for name in nulls})
+    data = _validated(current | changes, instance=Patient.objects.get(pk=patient.pk))
+    return actions.update_patient(
+        patient, updated_by=user, **{k: data[k] for k in changes}
+    )
