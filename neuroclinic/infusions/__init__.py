@@ -1,0 +1,1 @@
+"""Infusion sessions: dose math, vital signs and alarms, recovery and discharge."""

@@ -1,0 +1,1 @@
+"""Controlled-substance ledger: DEA numbers, quantities, draws, waste, discrepancies."""

@@ -1,0 +1,1 @@
+"""Measurement-based care: questionnaire definitions, pure scoring and outcome rules."""
