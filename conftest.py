@@ -123,7 +123,7 @@ def patient(organization: Organization, front_desk: User) -> Patient:
 
 @pytest.fixture
 def as_persona(
-    client: Client, request: pytest.FixtureRequest
+    db: None, client: Client, request: pytest.FixtureRequest
 ) -> Callable[[str], Client]:
     """Sign the test client in as a named persona ("anonymous" leaves it signed out)."""
 

@@ -21,7 +21,7 @@ class StaffSession(APIKeyCookie):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user = request.user
-        if isinstance(user, User) and user.is_authenticated and user.is_active:
+        if isinstance(user, User) and user.is_active:
             return user
         return None
 

@@ -11,4 +11,4 @@ class HtmxHttpRequest(HttpRequest):
 
 
 class AuthenticatedHttpRequest(HtmxHttpRequest):
-    user: User  # type: ignore[assignment]  # narrowed: views behind staff_required
+    user: User  # narrowed: views behind require_capability

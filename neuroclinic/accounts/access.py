@@ -1,12 +1,13 @@
 """Capability checks for views: one decorator, used everywhere."""
 
 from collections.abc import Callable
-from functools import wraps
+from functools import update_wrapper
 from typing import Concatenate
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
@@ -16,18 +17,17 @@ from neuroclinic.http import AuthenticatedHttpRequest
 def require_capability[**P](
     capability: Capability | None = None,
 ) -> Callable[
-    [Callable[Concatenate[AuthenticatedHttpRequest, P], HttpResponse]],
-    Callable[Concatenate[HttpRequest, P], HttpResponse],
+    [Callable[Concatenate[AuthenticatedHttpRequest, P], HttpResponseBase]],
+    Callable[Concatenate[HttpRequest, P], HttpResponseBase],
 ]:
     """Signed-in staff only (else to sign-in); with a capability, 403 without it."""
 
     def decorator(
-        view: Callable[Concatenate[AuthenticatedHttpRequest, P], HttpResponse],
-    ) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
-        @wraps(view)
+        view: Callable[Concatenate[AuthenticatedHttpRequest, P], HttpResponseBase],
+    ) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
         def wrapped(
-            request: HttpRequest, *args: P.args, **kwargs: P.kwargs
-        ) -> HttpResponse:
+            request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs
+        ) -> HttpResponseBase:
             user = request.user
             if not isinstance(user, User) or not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
@@ -35,6 +35,7 @@ def require_capability[**P](
                 raise PermissionDenied
             return view(request, *args, **kwargs)  # type: ignore[arg-type]  # narrowed above
 
+        update_wrapper(wrapped, view)
         return wrapped
 
     return decorator

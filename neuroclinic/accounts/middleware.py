@@ -17,6 +17,7 @@ class RequireTwoFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and not user.is_verified():  # type: ignore[union-attr]  # set by OTPMiddleware
+        is_verified = getattr(user, "is_verified", None)  # set by OTPMiddleware
+        if user.is_authenticated and not (is_verified is not None and is_verified()):
             request.user = AnonymousUser()
         return self.get_response(request)

@@ -3,6 +3,7 @@ import uuid
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils import timezone
 
@@ -47,6 +48,13 @@ class User(AbstractUser):
         if not self.is_active:
             return frozenset()
         return capabilities_of(self.roles)
+
+    @property
+    def organization_pk(self) -> int:
+        """The staff member's organization. Someone without one may see nothing."""
+        if self.organization_id is None:
+            raise PermissionDenied
+        return self.organization_id
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities

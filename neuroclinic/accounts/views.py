@@ -218,7 +218,7 @@ def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _org_users(request: AuthenticatedHttpRequest) -> "list[User]":
     return list(
         User.objects.filter(
-            organization_id=request.user.organization_id
+            organization_id=request.user.organization_pk
         ).prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name")))
     )
 
@@ -255,7 +255,7 @@ def new_user(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit_user(request: AuthenticatedHttpRequest, user_uuid: str) -> HttpResponse:
     member = get_object_or_404(
-        User, uuid=user_uuid, organization_id=request.user.organization_id
+        User, uuid=user_uuid, organization_id=request.user.organization_pk
     )
     initial = {
         "first_name": member.first_name,
@@ -298,7 +298,7 @@ def reset_user_two_factor(
     request: AuthenticatedHttpRequest, user_uuid: str
 ) -> HttpResponse:
     member = get_object_or_404(
-        User, uuid=user_uuid, organization_id=request.user.organization_id
+        User, uuid=user_uuid, organization_id=request.user.organization_pk
     )
     actions.reset_two_factor(member, reset_by=request.user)
     messages.success(

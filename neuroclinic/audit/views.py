@@ -63,7 +63,7 @@ def _filtered(
     request: AuthenticatedHttpRequest, form: AuditFilterForm
 ) -> QuerySet[AuditEvent]:
     events = AuditEvent.objects.filter(
-        organization_id=request.user.organization_id
+        organization_id=request.user.organization_pk
     ).select_related("patient")
     if not form.is_valid():
         return events.none()

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 from neuroclinic.clinics.models import Device, Location, Organization, Room
@@ -44,3 +46,15 @@ class DeviceForm(forms.ModelForm):  # type: ignore[type-arg]
             "serial_number",
             "is_active",
         ]
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean()
+        room = self.cleaned_data.get("room")
+        location = self.cleaned_data.get("location")
+        if (
+            room is not None
+            and location is not None
+            and room.location_id != location.pk
+        ):
+            self.add_error("room", "Choose a room at the device's location.")
+        return data

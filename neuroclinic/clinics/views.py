@@ -1,6 +1,8 @@
+from typing import cast
+
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.forms import ModelForm
+from django.forms import ModelChoiceField, ModelForm
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -55,19 +57,21 @@ def edit_object(
         return redirect("clinics:settings")
     model, form_class = KINDS[kind]
     organization = request.user.organization
+    assert (
+        organization is not None
+    )  # require_capability admits staff of an organization
     instance = None
     if object_uuid is not None:
         owner = "organization" if model is Location else "location__organization"
         instance = get_object_or_404(model, uuid=object_uuid, **{owner: organization})
     form = form_class(request.POST or None, instance=instance)
+    # Only this organization's locations and rooms may be chosen.
     if "location" in form.fields:
-        form.fields["location"].queryset = Location.objects.filter(
-            organization=organization
-        )  # type: ignore[attr-defined]
+        location_field = cast(ModelChoiceField, form.fields["location"])  # type: ignore[type-arg]
+        location_field.queryset = Location.objects.filter(organization=organization)
     if "room" in form.fields:
-        form.fields["room"].queryset = Room.objects.filter(
-            location__organization=organization
-        )  # type: ignore[attr-defined]
+        room_field = cast(ModelChoiceField, form.fields["room"])  # type: ignore[type-arg]
+        room_field.queryset = Room.objects.filter(location__organization=organization)
     if request.method == "POST" and form.is_valid():
         obj = form.save(commit=False)
         if isinstance(obj, Location):

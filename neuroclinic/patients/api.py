@@ -2,7 +2,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -32,40 +32,61 @@ def _staff(request: HttpRequest, capability: Capability) -> User:
     return user
 
 
-def _validated(data: dict[str, Any], instance: Patient | None = None) -> dict[str, Any]:
-    """The same field rules as the registration form, so both doors agree."""
+def _validated(
+    data: dict[str, Any],
+    instance: Patient | None = None,
+    *,
+    only: set[str] | None = None,
+) -> dict[str, Any]:
+    """The same field rules as the registration form, so both doors agree.
+
+    With `only`, errors in other fields are ignored: a PATCH is judged by what
+    it changes, not by older values that today's rules would refuse.
+    """
     form = PatientForm(data=data, instance=instance)
-    if not form.is_valid():
-        raise FieldErrors(
-            {field: [str(e) for e in errors] for field, errors in form.errors.items()}
-        )
+    form.is_valid()
+    errors = {
+        field: [str(e) for e in errors]
+        for field, errors in form.errors.items()
+        if only is None or field in only
+    }
+    if errors:
+        raise FieldErrors(errors)
     return dict(form.cleaned_data)
 
 
-class SearchFilter(Schema):
-    q: str = ""
+class SearchIn(Schema):
+    q: str = Field(min_length=1, max_length=100)
 
 
 @router.get("/patients", response=list[PatientSummaryOut])
 @paginate(PageNumberPagination, page_size=50)
-def list_patients(request: HttpRequest, filters: Query[SearchFilter]) -> Any:
+def list_patients(request: HttpRequest) -> Any:
+    """All patients the caller may see, newest first."""
     user = _staff(request, Capability.VIEW_PATIENT_LIST)
-    patients = Patient.objects.visible_to(user)
-    query = filters.q.strip()[:100]
-    if query:
-        results = list(patients.search(query)[:SEARCH_LIMIT])
-        actions.record_search(query, results, by=user, via="api")
-        return results
-    return patients
+    return Patient.objects.visible_to(user).order_by("-created_at", "-id")
+
+
+@router.post("/patients/search", response=list[PatientSummaryOut])
+def search_patients(request: HttpRequest, payload: SearchIn) -> list[Patient]:
+    """Up to 20 patients matching a name, date of birth, MRN or phone.
+
+    A POST, so the search words (PHI) stay out of URLs and access logs.
+    """
+    user = _staff(request, Capability.VIEW_PATIENT_LIST)
+    query = payload.q.strip()
+    results = list(Patient.objects.visible_to(user).search(query)[:SEARCH_LIMIT])
+    actions.record_search(query, results, by=user, via="api")
+    return results
 
 
 @router.post("/patients", response={201: PatientOut})
-def create_patient(request: HttpRequest, payload: PatientIn) -> tuple[int, Patient]:
+def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
     user = _staff(request, Capability.REGISTER_PATIENT)
     assert user.organization is not None
     data = _validated(payload.model_dump())
     patient = actions.register_patient(user.organization, registered_by=user, **data)
-    return 201, patient
+    return Status(201, patient)
 
 
 @router.get("/patients/{patient_id}", response=PatientOut)
@@ -93,7 +114,11 @@ def update_patient(
     nulls = [name for name, value in changes.items() if value is None]
     if nulls:
         raise FieldErrors({name: ["This field may not be null."] for name in nulls})
-    data = _validated(current | changes, instance=Patient.objects.get(pk=patient.pk))
+    data = _validated(
+        current | changes,
+        instance=Patient.objects.get(pk=patient.pk),
+        only=set(changes),
+    )
     return actions.update_patient(
         patient, updated_by=user, **{k: data[k] for k in changes}
     )

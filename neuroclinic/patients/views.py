@@ -34,6 +34,7 @@ from neuroclinic.patients.models import (
     Medication,
     Patient,
 )
+from neuroclinic.patients.schemas import PatientChartOut
 
 # The chart's list sections: form, action, heading. One view serves them all.
 LIST_SECTIONS: dict[str, tuple[type[ModelForm], Any, str]] = {  # type: ignore[type-arg]
@@ -51,26 +52,31 @@ ENDABLE = {"diagnosis": Diagnosis, "medication": Medication, "allergy": Allergy}
 
 
 @require_capability(Capability.VIEW_PATIENT_LIST)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:100]
+    """Newest patients, and search by name, date of birth, MRN or phone.
+
+    A search is a POST, so names and dates of birth never sit in a URL, a
+    browser history or a web server's access log.
+    """
+    query = request.POST.get("q", "").strip()[:100] if request.method == "POST" else ""
     patients = Patient.objects.visible_to(request.user)
+    page = None
     if query:
         results = list(patients.search(query)[:SEARCH_LIMIT])
         actions.record_search(query, results, by=request.user, via="web")
-        page = None
+    elif request.method == "POST":
+        results = []
     else:
         page = Paginator(patients.order_by("-created_at", "-id"), 25).get_page(
             request.GET.get("page")
         )
         results = list(page.object_list)
-    context = {
-        "query": query,
-        "patients": results,
-        "page": page,
-        "today": timezone.localdate(),
-    }
-    if request.htmx and request.htmx.target == "search-results":
+    context = {"query": query, "patients": results, "page": page}
+    if request.htmx and request.htmx.target in (
+        "search-results",
+        "global-search-results",
+    ):
         return render(request, "patients/patient_list.html#search-results", context)
     return render(request, "patients/patient_list.html", context)
 
@@ -132,10 +138,10 @@ def edit(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpResponse:
     )
 
 
-def _chart_patient(request: AuthenticatedHttpRequest, patient_uuid: str) -> Patient:
-    patient = get_patient_for_user(
-        request.user, patient_uuid, capability=Capability.VIEW_CHART
-    )
+def _chart_patient(
+    request: AuthenticatedHttpRequest, patient_uuid: str, capability: Capability
+) -> Patient:
+    patient = get_patient_for_user(request.user, patient_uuid, capability=capability)
     # Load the chart's lists in a fixed number of queries, whatever their length.
     return (
         Patient.objects.filter(pk=patient.pk)
@@ -156,12 +162,14 @@ def _chart_patient(request: AuthenticatedHttpRequest, patient_uuid: str) -> Pati
     )
 
 
-@require_capability(Capability.VIEW_CHART)
+@require_capability(Capability.VIEW_PATIENT_LIST)
 @require_GET
 def chart(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpResponse:
-    patient = _chart_patient(request, patient_uuid)
+    """The chart. Roles without VIEW_CHART (front desk, billing, admin) see demographics only."""
+    patient = _chart_patient(request, patient_uuid, Capability.VIEW_PATIENT_LIST)
+    scope = "full" if request.user.can(Capability.VIEW_CHART) else "demographics"
     actions.record_chart_access(
-        patient, action=AuditEvent.Action.CHART_VIEWED, by=request.user
+        patient, action=AuditEvent.Action.CHART_VIEWED, by=request.user, scope=scope
     )
     return render(request, "patients/chart.html", _chart_context(request, patient))
 
@@ -175,6 +183,7 @@ def _chart_context(
         "age": patient.age_on(timezone.localdate()),
         "active_allergies": active_allergies,
         "list_forms": {key: spec[0]() for key, spec in LIST_SECTIONS.items()},
+        "can_view_clinical": request.user.can(Capability.VIEW_CHART),
         "can_edit_lists": request.user.can(Capability.EDIT_CLINICAL_LISTS),
         "can_edit_demographics": request.user.can(Capability.EDIT_DEMOGRAPHICS),
         "can_export": request.user.can(Capability.EXPORT_CHART),
@@ -186,10 +195,7 @@ def _chart_context(
 @require_capability(Capability.EXPORT_CHART)
 @require_GET
 def chart_print(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpResponse:
-    patient = get_patient_for_user(
-        request.user, patient_uuid, capability=Capability.EXPORT_CHART
-    )
-    patient = _chart_patient(request, str(patient.uuid))
+    patient = _chart_patient(request, patient_uuid, Capability.EXPORT_CHART)
     actions.record_chart_access(
         patient, action=AuditEvent.Action.CHART_PRINTED, by=request.user
     )
@@ -200,22 +206,17 @@ def chart_print(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpRes
 @require_capability(Capability.EXPORT_CHART)
 @require_GET
 def chart_export(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpResponse:
-    patient = get_patient_for_user(
-        request.user, patient_uuid, capability=Capability.EXPORT_CHART
-    )
-    patient = _chart_patient(request, str(patient.uuid))
+    patient = _chart_patient(request, patient_uuid, Capability.EXPORT_CHART)
     actions.record_chart_access(
         patient, action=AuditEvent.Action.CHART_EXPORTED, by=request.user, format="json"
     )
-    from neuroclinic.patients.schemas import PatientChartOut
-
     body = json.dumps(
         PatientChartOut.from_orm(patient).model_dump(mode="json"),
         cls=DjangoJSONEncoder,
         indent=2,
     )
     response = HttpResponse(body, content_type="application/json")
-    # The file name carries the MRN's opaque UUID, not the patient's name.
+    # The file name carries the opaque UUID, never the patient's name.
     response["Content-Disposition"] = (
         f'attachment; filename="chart-{patient.uuid}.json"'
     )
@@ -223,7 +224,7 @@ def chart_export(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpRe
     return response
 
 
-@require_capability(Capability.VIEW_CHART)
+@require_capability(Capability.VIEW_PATIENT_LIST)
 @require_http_methods(["GET", "POST"])
 def add_entry(
     request: AuthenticatedHttpRequest, patient_uuid: str, section: str

@@ -6,6 +6,7 @@ Runs on SQLite and, in CI, on PostgreSQL.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -30,7 +31,7 @@ def _triggers_off() -> None:
             cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER USER")
 
 
-def _sql(statement: str, params: list[object] | None = None) -> None:
+def _sql(statement: str, params: list[Any] | None = None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(statement, params or [])
 

@@ -1,0 +1,65 @@
+# Neuroclinic: `make run` serves the demo clinic, `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+DB_FILE := var/neuroclinic.sqlite3
+
+.PHONY: help install run test test-fast lint types check browser-deps clean
+
+help:
+	@echo "make run      install if needed, migrate, load the demo clinic on a new database, serve on http://$(HOST):$(PORT)"
+	@echo "make test     the whole test suite (SQLite unless DATABASE_URL says otherwise), browser tests included"
+	@echo "make check    lint, types and the migration check, as CI runs them"
+
+$(BIN)/python:
+	@python=$$(scripts/find-python) && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml package.json package-lock.json
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@command -v npm >/dev/null || { echo "npm is needed for the front-end packages (apt-get install npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.installed
+
+var/secret-key:
+	@mkdir -p var && umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+run: install var/secret-key
+	@set -e; export DEBUG=False HTTPS=False SECRET_KEY_FILE=var/secret-key \
+	  ALLOWED_HOSTS="$(HOST),localhost,127.0.0.1"; \
+	new_db=no; if [ -z "$${DATABASE_URL:-}" ] && [ ! -f $(DB_FILE) ]; then new_db=yes; fi; \
+	$(BIN)/neuroclinic migrate --no-input -v0; \
+	if [ $$new_db = yes ]; then echo "New database: loading the demo clinic..."; $(BIN)/neuroclinic demo; fi; \
+	$(BIN)/neuroclinic collectstatic --no-input -v0; \
+	echo "Neuroclinic is at http://$(HOST):$(PORT)/ (sign-ins are in README.md)"; \
+	exec $(BIN)/gunicorn neuroclinic.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --forwarded-allow-ips=""
+
+browser-deps:
+	@scripts/install-chromium
+
+test: install browser-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not browser"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: install
+	$(BIN)/mypy .
+
+check: lint types
+	$(BIN)/neuroclinic makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) node_modules var/static

@@ -1,0 +1,252 @@
+"""The patients API: contract, problem documents for bad input, and who may do what."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from neuroclinic.accounts.actions import create_api_token
+from neuroclinic.accounts.models import User
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.clinics.models import Organization
+from neuroclinic.patients.models import Patient
+from neuroclinic.patients.tests.factories import make_patient
+
+VALID = {
+    "family_name": "Examplar",
+    "given_name": "Sage",
+    "birth_date": "1988-08-08",
+    "sex_at_birth": "male",
+    "phone": "555-014-0001",
+    "email": "sage.examplar@example.com",
+}
+
+
+def _problem(response: Any) -> dict[str, Any]:
+    assert response["Content-Type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == response.status_code
+    return body
+
+
+def test_creating_a_patient_returns_it_with_its_uuid(
+    as_persona: Callable[[str], Client],
+) -> None:
+    response = as_persona("front_desk").post(
+        "/api/patients", VALID, content_type="application/json"
+    )
+
+    assert response.status_code == 201
+    patient = Patient.objects.get()
+    assert response.json()["id"] == str(patient.uuid)
+    assert response.json()["mrn"] == patient.mrn
+    assert (
+        AuditEvent.objects.filter(action=AuditEvent.Action.PATIENT_REGISTERED).count()
+        == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"birth_date": "2026-02-30"}, "birth_date"),
+        ({"birth_date": "2999-01-01"}, "birth_date"),
+        ({"email": "no-at-sign.example.com"}, "email"),
+        ({"family_name": ""}, "family_name"),
+        ({"given_name": "x" * 101}, "given_name"),
+        ({"sex_at_birth": "robot"}, "sex_at_birth"),
+        ({"phone": "1"}, "phone"),
+    ],
+)
+def test_bad_input_is_a_problem_document_naming_the_field_and_writes_nothing(
+    as_persona: Callable[[str], Client], change: dict[str, str], field: str
+) -> None:
+    events_before = AuditEvent.objects.count()
+
+    response = as_persona("front_desk").post(
+        "/api/patients", VALID | change, content_type="application/json"
+    )
+
+    assert response.status_code == 422
+    body = _problem(response)
+    assert [e["field"] for e in body["errors"]] == [field]
+    assert Patient.objects.exists() is False
+    assert AuditEvent.objects.count() == events_before
+
+
+def test_a_missing_field_is_named(as_persona: Callable[[str], Client]) -> None:
+    payload = {k: v for k, v in VALID.items() if k != "birth_date"}
+
+    response = as_persona("front_desk").post(
+        "/api/patients", payload, content_type="application/json"
+    )
+
+    assert response.status_code == 422
+    assert [e["field"] for e in _problem(response)["errors"]] == ["birth_date"]
+
+
+def test_malformed_json_is_a_problem_document(
+    as_persona: Callable[[str], Client],
+) -> None:
+    response = as_persona("front_desk").post(
+        "/api/patients", "{not json", content_type="application/json"
+    )
+
+    assert response.status_code in (400, 422)
+    _problem(response)
+    assert Patient.objects.exists() is False
+
+
+def test_patching_changes_only_the_given_fields(
+    as_persona: Callable[[str], Client], patient: Patient
+) -> None:
+    response = as_persona("nurse").patch(
+        f"/api/patients/{patient.uuid}",
+        {"preferred_name": "Case"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    patient.refresh_from_db()
+    assert (patient.preferred_name, patient.family_name) == ("Case", "Testova")
+    assert AuditEvent.objects.get(action=AuditEvent.Action.PATIENT_UPDATED).data[
+        "fields"
+    ] == ["preferred_name"]
+
+
+def test_patching_a_bad_value_writes_nothing(
+    as_persona: Callable[[str], Client], patient: Patient
+) -> None:
+    response = as_persona("nurse").patch(
+        f"/api/patients/{patient.uuid}",
+        {"email": "nope", "family_name": None},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 422
+    assert {e["field"] for e in _problem(response)["errors"]} == {"family_name"}
+    patient.refresh_from_db()
+    assert patient.email == "casey.testova@example.com"
+
+
+def test_list_is_paginated_and_search_is_a_post(
+    as_persona: Callable[[str], Client], organization: Organization
+) -> None:
+    for n in range(3):
+        make_patient(organization, family_name=f"Mockingham{n}")
+    make_patient(organization, family_name="Notreal")
+    client = as_persona("front_desk")
+
+    everyone = client.get("/api/patients").json()
+    found = client.post(
+        "/api/patients/search", {"q": "mocking"}, content_type="application/json"
+    ).json()
+    empty = client.post(
+        "/api/patients/search", {"q": ""}, content_type="application/json"
+    )
+
+    assert everyone["count"] == 4
+    assert [p["family_name"] for p in found] == [
+        "Mockingham0",
+        "Mockingham1",
+        "Mockingham2",
+    ]
+    assert empty.status_code == 422
+    assert (
+        AuditEvent.objects.filter(action=AuditEvent.Action.PATIENTS_SEARCHED).count()
+        == 1
+    )
+
+
+def test_reading_a_patient_is_audited(
+    as_persona: Callable[[str], Client], patient: Patient, nurse: User
+) -> None:
+    response = as_persona("nurse").get(f"/api/patients/{patient.uuid}")
+
+    assert response.status_code == 200
+    assert response.json()["family_name"] == "Testova"
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PATIENT_READ_API)
+    assert (event.actor, event.patient) == (nurse, patient)
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("anonymous", 401),
+        ("outsider", 404),  # another organization's patient looks like no patient
+        ("custodian", 403),
+        ("billing", 200),
+        ("nurse", 200),
+    ],
+)
+def test_who_may_read_a_patient(
+    as_persona: Callable[[str], Client], patient: Patient, persona: str, status: int
+) -> None:
+    response = as_persona(persona).get(f"/api/patients/{patient.uuid}")
+
+    assert response.status_code == status
+    if status != 200:
+        body = _problem(response)
+        assert "Testova" not in response.content.decode()
+        assert body["status"] == status
+
+
+def test_an_unknown_uuid_and_another_clinics_patient_answer_alike(
+    as_persona: Callable[[str], Client], other_organization: Organization
+) -> None:
+    theirs = make_patient(other_organization)
+    client = as_persona("nurse")
+
+    missing = client.get("/api/patients/00000000-0000-4000-8000-000000000000")
+    foreign = client.get(f"/api/patients/{theirs.uuid}")
+    not_a_uuid = client.get("/api/patients/LK-000001")
+
+    assert missing.status_code == foreign.status_code == 404
+    assert _problem(missing)["detail"] == _problem(foreign)["detail"]
+    assert not_a_uuid.status_code in (404, 422)
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("anonymous", 401), ("billing", 403), ("tms", 403), ("front_desk", 201)],
+)
+def test_who_may_create_a_patient(
+    as_persona: Callable[[str], Client], persona: str, status: int
+) -> None:
+    response = as_persona(persona).post(
+        "/api/patients", VALID, content_type="application/json"
+    )
+
+    assert response.status_code == status
+    assert Patient.objects.exists() is (status == 201)
+
+
+def test_a_bearer_token_works_without_a_session(nurse: User, patient: Patient) -> None:
+    _, raw = create_api_token(nurse, name="monitor bridge", created_by=nurse)
+
+    response = Client().get(
+        f"/api/patients/{patient.uuid}", headers={"Authorization": f"Bearer {raw}"}
+    )
+
+    assert response.status_code == 200
+
+
+def test_session_writes_need_the_csrf_token(nurse: User) -> None:
+    from conftest import login
+
+    client = login(Client(enforce_csrf_checks=True), nurse)
+
+    response = client.post("/api/patients", VALID, content_type="application/json")
+
+    assert response.status_code in (401, 403)
+    assert Patient.objects.exists() is False
+
+
+def test_openapi_documents_the_contract(client: Client) -> None:
+    schema = client.get("/api/openapi.json").json()
+
+    assert {"/api/patients", "/api/patients/{patient_id}"} <= set(schema["paths"])
+    assert "bearerAuth" in str(
+        schema["components"]["securitySchemes"]
+    ) or "StaffToken" in str(schema["components"]["securitySchemes"])

@@ -1,0 +1,191 @@
+"""A real Neuroclinic for browser tests: gunicorn serving a freshly migrated demo clinic.
+
+The server runs in its own process against its own database (a temporary
+SQLite file, or a fresh PostgreSQL database when DATABASE_URL points at
+PostgreSQL), with DEBUG off and collected static files, as `make run` serves
+it. Playwright drives Debian's Chromium (`scripts/install-chromium`).
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = ROOT / "var" / "test-artifacts"
+
+
+@dataclass
+class LiveClinic:
+    url: str
+    env: dict[str, str]
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [str(BIN / "neuroclinic"), *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout.strip()
+
+    def totp(self, username: str) -> str:
+        return self.manage("totp", username)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _postgres_admin(url: str, sql: str) -> None:
+    parts = urlsplit(url)
+    subprocess.run(
+        [
+            "psql",
+            "-h",
+            parts.hostname or "127.0.0.1",
+            "-p",
+            str(parts.port or 5432),
+            "-U",
+            parts.username or "postgres",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def live_clinic() -> Iterator[LiveClinic]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"Chromium is not at {CHROMIUM}: run scripts/install-chromium (make test does)."
+        )
+    workdir = Path(tempfile.mkdtemp(prefix="nc-browser-"))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "DJANGO_SETTINGS"))
+    }
+    base_url = os.environ.get("DATABASE_URL", "")
+    pg_name = None
+    if base_url.startswith("postgres"):
+        pg_name = f"nc_browser_{os.getpid()}"
+        _postgres_admin(base_url, f"CREATE DATABASE {pg_name}")
+        parts = urlsplit(base_url)
+        env["DATABASE_URL"] = parts._replace(path=f"/{pg_name}").geturl()
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{workdir / 'browser.sqlite3'}"
+    env |= {
+        "DEBUG": "False",
+        "HTTPS": "False",
+        "SECRET_KEY": "browser-test-only-secret-key-0123456789-abcdefghijklmnop",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "NEUROCLINIC_VAR_DIR": str(workdir),
+    }
+    port = _free_port()
+    clinic = LiveClinic(url=f"http://127.0.0.1:{port}", env=env)
+    server = None
+    try:
+        clinic.manage("migrate", "--no-input", "-v0")
+        clinic.manage("demo", "--patients", "40")
+        clinic.manage("collectstatic", "--no-input", "-v0")
+        server = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "neuroclinic.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=(workdir / "server.log").open("w"),
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"{clinic.url}/healthz", timeout=2
+                ) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError((workdir / "server.log").read_text()) from None
+                time.sleep(0.2)
+        yield clinic
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+        if pg_name is not None:
+            _postgres_admin(base_url, f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context per test; any console error or CSP violation fails the test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors in the browser: {errors}"
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -1,0 +1,119 @@
+"""Site-wide behaviour: health check, security headers, the permission matrix document."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from neuroclinic.accounts.roles import ROLE_CAPABILITIES, Capability, Role
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_health_check_reports_the_database_and_migrations(
+    client: Client, db: None
+) -> None:
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "database": response.json()["database"],
+        "migrations": "applied",
+    }
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_pages_carry_strict_security_headers(client: Client, db: None) -> None:
+    response = client.get("/accounts/sign-in/")
+
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert 'name="csrfmiddlewaretoken"' in response.content.decode()
+
+
+def test_sign_in_refuses_a_post_without_csrf(db: None) -> None:
+    response = Client(enforce_csrf_checks=True).post(
+        "/accounts/sign-in/", {"username": "x", "password": "y"}
+    )
+
+    assert response.status_code == 403
+
+
+def test_cookies_are_secure_and_hsts_is_on_behind_tls(
+    settings: pytest.FixtureRequest,
+) -> None:
+    # The same switches settings.py derives from HTTPS=True (the default when DEBUG is off).
+    import importlib
+    import os
+
+    from neuroclinic import settings as settings_module
+
+    old = dict(os.environ)
+    try:
+        os.environ.update({"DEBUG": "False", "SECRET_KEY": "x" * 50, "HTTPS": "True"})
+        fresh = importlib.reload(settings_module)
+        assert fresh.SESSION_COOKIE_SECURE is True
+        assert fresh.CSRF_COOKIE_SECURE is True
+        assert fresh.SECURE_HSTS_SECONDS >= 31_536_000
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+        importlib.reload(settings_module)
+
+
+def test_the_development_secret_key_is_refused_with_debug_off() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"} | {
+        "DEBUG": "False"
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import neuroclinic.settings"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is the development key" in result.stderr
+
+
+def _documented_matrix() -> dict[Role, set[Capability]]:
+    lines = (ROOT / "docs" / "permissions.md").read_text().splitlines()
+    start = next(
+        i for i, line in enumerate(lines) if line.startswith("| Capability | `")
+    )
+    header, table = lines[start], []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        table.append(line)
+    roles = [
+        Role(re.sub(r"[`\s]", "", cell)) for cell in header.strip("|").split("|")[1:]
+    ]
+    matrix: dict[Role, set[Capability]] = {role: set() for role in roles}
+    for row in table:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        capability = Capability(cells[0].strip("`"))
+        for role, cell in zip(roles, cells[1:], strict=True):
+            if cell == "yes":
+                matrix[role].add(capability)
+    return matrix
+
+
+def test_docs_permission_matrix_matches_the_code() -> None:
+    documented = _documented_matrix()
+
+    assert set(documented) == set(Role)
+    for role, capabilities in ROLE_CAPABILITIES.items():
+        assert documented[role] == set(capabilities), role
