@@ -63,7 +63,9 @@ class AuditEvent(models.Model):
 
     seq = models.PositiveBigIntegerField(unique=True, editable=False)
     occurred_at = models.DateTimeField(db_index=True)
-    action = models.CharField(max_length=64, choices=Action.choices, db_index=True)
+    # No `choices=` on purpose: every app adds its own codes to Action, and a
+    # new code should not need a migration of the audit table.
+    action = models.CharField(max_length=64, db_index=True)
     outcome = models.CharField(
         max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS
     )
@@ -108,6 +110,13 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def action_label(self) -> str:
+        try:
+            return str(self.Action(self.action).label)
+        except ValueError:
+            return self.action
 
     def hashed_content(self) -> dict[str, Any]:
         """Everything the hash covers. Changing this changes every future hash."""

@@ -7,10 +7,13 @@ example.com. Later apps add their own demo data by extending `load_demo`.
 
 import hashlib
 import random
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.module_loading import import_string
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from neuroclinic.accounts.models import User
@@ -126,6 +129,21 @@ ALLERGIES = [
     ("Sulfa drugs", "Hives"),
     ("Latex", "Contact dermatitis"),
 ]
+
+
+@dataclass(frozen=True)
+class DemoContext:
+    """What each app's demo loader builds on: the clinic, its staff by username, its patients."""
+
+    organization: Organization
+    staff: dict[str, User]
+    patients: list[Patient]
+    rng: random.Random
+
+
+# Later apps add their demo data here: a dotted path to a function taking a DemoContext.
+# The demo clinic app cannot import them (imports run one way), so they are named.
+DEMO_EXTENSIONS: list[str] = []
 
 
 def demo_totp_key(username: str) -> str:
@@ -312,5 +330,13 @@ def load_demo(*, patient_count: int = 220, seed: int = 2026) -> Organization:
     )
     _locations(organization)
     staff = _staff(organization)
-    _patients(organization, patient_count, staff["frontdesk"], staff["nurse"], rng)
+    patients = _patients(
+        organization, patient_count, staff["frontdesk"], staff["nurse"], rng
+    )
+    context = DemoContext(
+        organization=organization, staff=staff, patients=patients, rng=rng
+    )
+    for path in DEMO_EXTENSIONS:
+        loader: Callable[[DemoContext], None] = import_string(path)
+        loader(context)
     return organization

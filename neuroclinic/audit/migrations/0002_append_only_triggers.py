@@ -4,6 +4,10 @@ Application code never changes an event; these triggers make the database
 refuse too, on SQLite and PostgreSQL alike. TRUNCATE is left to the table's
 owner on PostgreSQL (tests reset tables with it); production should also
 revoke UPDATE, DELETE and TRUNCATE from the application's role (docs/security.md).
+
+Careful: on SQLite, most AlterField operations rebuild the table, and the
+rebuild drops its triggers. A migration that alters audit_auditevent must
+create these triggers again (the append-only tests fail if it does not).
 """
 
 from django.db import migrations
