@@ -66,6 +66,19 @@ def record_failed_sign_in(user: User | None, *, username: str, stage: str) -> bo
 
 
 @transaction.atomic
+def record_locked_attempt(user: User, *, stage: str) -> None:
+    """A sign-in tried while the account is locked: refused, not counted, but on the record."""
+    record(
+        AuditEvent.Action.SIGN_IN_FAILED,
+        actor=user,
+        subject=user,
+        outcome=AuditEvent.Outcome.DENIED,
+        stage=stage,
+        locked=True,
+    )
+
+
+@transaction.atomic
 def record_sign_in(user: User, *, method: str) -> None:
     User.objects.filter(pk=user.pk).update(failed_sign_in_count=0, locked_until=None)
     record(AuditEvent.Action.SIGNED_IN, actor=user, subject=user, method=method)

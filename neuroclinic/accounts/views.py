@@ -65,6 +65,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         password = form.cleaned_data["password"]
         user = User.objects.filter(username=username).first()
         if user is not None and user.is_locked():
+            actions.record_locked_attempt(user, stage="password")
             form.add_error(None, _locked_message(user))
         elif user is not None and user.is_active and user.check_password(password):
             request.session.cycle_key()
@@ -131,6 +132,14 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["code"]
+        allowed, _ = device.verify_is_allowed()
+        if not allowed:
+            # django-otp slows guessing after a wrong code; a refusal now says
+            # nothing about this code, so it is not counted as a failure.
+            form.add_error(
+                "code", "Too fast after a wrong code: wait a few seconds and try again."
+            )
+            return render(request, "accounts/two_factor.html", {"form": form})
         if device.verify_token(code):
             return redirect(_complete_sign_in(request, user, device, "totp"))
         static = StaticDevice.objects.filter(user=user, confirmed=True).first()

@@ -30,6 +30,17 @@ class Organization(models.Model):
         help_text="Printed before every medical record number.",
     )
     next_mrn = models.PositiveIntegerField(default=1, editable=False)
+    crisis_message = models.TextField(
+        default=(
+            "Thank you for telling us. A member of our clinical team will contact you "
+            "today. If you are in danger now, call 911 or 988."
+        ),
+        help_text="Shown to a patient whose answers raise a safety alert, under the crisis lines.",
+    )
+    alert_escalation_minutes = models.PositiveSmallIntegerField(
+        default=60,
+        help_text="An unacknowledged safety alert goes to the medical director after this long.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -127,6 +127,15 @@ class Patient(models.Model):
     )
     phone_search = models.CharField(max_length=10, db_index=True, editable=False)
 
+    prescriber = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="patients_prescribed",
+        help_text="The responsible prescriber: safety alerts go to them first.",
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(

@@ -1,0 +1,123 @@
+"""The demo clinic: synthetic staff, locations and patients, loaded once."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Role
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.verify import verify_audit_chain
+from neuroclinic.clinics.demo import (
+    DEMO_ORGANIZATION,
+    DEMO_PASSWORD,
+    DEMO_STAFF,
+    demo_totp_key,
+    load_demo,
+)
+from neuroclinic.clinics.models import Device, Location, Organization, Room
+from neuroclinic.patients.models import Patient
+
+
+def test_the_demo_has_one_user_per_role_each_with_a_confirmed_authenticator(
+    db: None,
+) -> None:
+    organization = load_demo(patient_count=5)
+
+    staff = list(User.objects.filter(organization=organization))
+    assert len(staff) == len(Role)
+    assert sorted(role for user in staff for role in user.roles) == sorted(Role)
+    for user in staff:
+        assert len(user.roles) == 1
+        assert user.check_password(DEMO_PASSWORD)
+        assert user.email.endswith("@example.com")
+        device = TOTPDevice.objects.get(user=user)
+        assert device.confirmed is True
+        assert device.key == demo_totp_key(user.username)
+    assert {u.username for u in staff} == set(DEMO_STAFF)
+
+
+def test_the_demo_has_two_locations_with_rooms_and_devices(db: None) -> None:
+    organization = load_demo(patient_count=5)
+
+    locations = list(Location.objects.filter(organization=organization))
+    assert len(locations) == 2
+    for location in locations:
+        rooms = Room.objects.filter(location=location)
+        devices = Device.objects.filter(location=location)
+        assert rooms.filter(kind=Room.Kind.INFUSION).exists()
+        assert rooms.filter(kind=Room.Kind.TMS).exists()
+        assert devices.filter(kind=Device.Kind.INFUSION_PUMP).exists()
+        assert devices.filter(kind=Device.Kind.TMS_UNIT).exists()
+        # Every device sits in a room at its own location.
+        assert all(d.room is None or d.room.location_id == location.pk for d in devices)
+        assert location.hours.exists()
+
+
+def test_the_demo_patients_are_synthetic_and_the_audit_chain_verifies(
+    db: None,
+) -> None:
+    organization = load_demo(patient_count=5)
+
+    patients = list(Patient.objects.filter(organization=organization))
+    assert len(patients) == 5
+    assert all(p.email.endswith("example.com") for p in patients)
+    assert all(p.phone.startswith("555-01") for p in patients)
+    assert len({p.mrn for p in patients}) == 5
+    assert (
+        AuditEvent.objects.filter(
+            action=AuditEvent.Action.PATIENT_REGISTERED, organization=organization
+        ).count()
+        == 5
+    )
+    assert verify_audit_chain().ok
+
+
+def test_loading_the_demo_twice_is_refused_and_adds_nothing(db: None) -> None:
+    load_demo(patient_count=2)
+    counts = (
+        Organization.objects.count(),
+        User.objects.count(),
+        Patient.objects.count(),
+        AuditEvent.objects.count(),
+    )
+
+    with pytest.raises(ValueError, match="already loaded"):
+        load_demo(patient_count=2)
+
+    assert (
+        Organization.objects.count(),
+        User.objects.count(),
+        Patient.objects.count(),
+        AuditEvent.objects.count(),
+    ) == counts
+
+
+def test_the_demo_command_loads_the_clinic_and_says_so(db: None) -> None:
+    out = StringIO()
+
+    call_command("demo", "--patients", "3", stdout=out)
+
+    organization = Organization.objects.get(name=DEMO_ORGANIZATION)
+    assert Patient.objects.filter(organization=organization).count() == 3
+    assert "3 synthetic patients" in out.getvalue()
+
+
+def test_the_demo_command_refuses_a_second_load(db: None) -> None:
+    call_command("demo", "--patients", "0", stdout=StringIO())
+
+    with pytest.raises(CommandError, match="already loaded"):
+        call_command("demo", "--patients", "0", stdout=StringIO())
+
+    assert Organization.objects.filter(name=DEMO_ORGANIZATION).count() == 1
+
+
+def test_the_demo_command_refuses_a_negative_patient_count(db: None) -> None:
+    with pytest.raises(CommandError, match="zero or more"):
+        call_command("demo", "--patients", "-1", stdout=StringIO())
+
+    assert not Organization.objects.exists()
+    assert not User.objects.exists()
+    assert not AuditEvent.objects.exists()
