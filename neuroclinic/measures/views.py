@@ -1,0 +1,542 @@
+"""Staff pages for questionnaires, trajectories, safety alerts and the worklist."""
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.forms import ChoiceField
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from neuroclinic.accounts.access import require_capability
+from neuroclinic.accounts.roles import Capability
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.http import AuthenticatedHttpRequest
+from neuroclinic.measures import actions
+from neuroclinic.measures.forms import (
+    AcknowledgeForm,
+    AmendForm,
+    FlagConcernForm,
+    SendLinkForm,
+    answers_from_post,
+    item_views,
+    wording_for,
+)
+from neuroclinic.measures.instruments import (
+    INSTRUMENTS,
+    Instrument,
+    InvalidResponse,
+    UnknownInstrument,
+    get_instrument,
+)
+from neuroclinic.measures.models import PortalLink, QuestionnaireResponse, SafetyAlert
+from neuroclinic.measures.outcomes import (
+    REMISSION_MAX_TOTAL,
+    is_remission,
+    is_response,
+    response_change,
+)
+from neuroclinic.measures.trajectory import (
+    TrajectoryPoint,
+    trajectory_rows,
+    trajectory_svg,
+)
+from neuroclinic.patients.access import get_patient_for_user
+from neuroclinic.patients.models import Patient
+
+PATIENT_INSTRUMENTS = [code for code, i in INSTRUMENTS.items() if i.rater == "patient"]
+
+
+def _instrument(code: str) -> Instrument:
+    try:
+        return get_instrument(code)
+    except UnknownInstrument:
+        raise Http404("No such questionnaire.") from None
+
+
+def _errors_by_item(exc: InvalidResponse) -> tuple[dict[str, str], list[str]]:
+    by_item: dict[str, str] = {}
+    general: list[str] = []
+    for error in exc.errors:
+        if error.link_id:
+            by_item.setdefault(error.link_id, error.message)
+        else:
+            general.append(error.message)
+    return by_item, general
+
+
+def _trajectory(
+    patient: Patient, instrument: Instrument, responses: list[QuestionnaireResponse]
+) -> dict[str, Any]:
+    points = [
+        TrajectoryPoint(taken_on=r.completed_at.date(), total=r.total)
+        for r in responses
+        if r.total is not None
+    ]
+    baseline = points[0].total if points else None
+    latest = points[-1].total if points else None
+    summary: dict[str, Any] = {
+        "instrument": instrument,
+        "count": len(responses),
+        "latest": responses[-1] if responses else None,
+    }
+    if baseline is not None and latest is not None and len(points) > 1 and baseline > 0:
+        summary["change_percent"] = response_change(
+            baseline_total=baseline, current_total=latest
+        )
+        summary["response"] = is_response(baseline_total=baseline, current_total=latest)
+    if latest is not None and instrument.code in REMISSION_MAX_TOTAL:
+        summary["remission"] = is_remission(instrument.code, latest)
+    if instrument.total_range is not None and points:
+        summary["svg"] = trajectory_svg(
+            title=f"{instrument.name} over time",
+            points=points,
+            bands=instrument.bands,
+            y_max=instrument.total_range[1],
+            baseline=baseline,
+            remission_max=REMISSION_MAX_TOTAL.get(instrument.code),
+        )
+        # Built here rather than in the template: a patient may have hundreds of
+        # rows, and the template engine renders each cell at ~30x the cost.
+        summary["rows_html"] = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (row.taken_on.isoformat(), row.total, _percent(row.change_percent), row.band_label)
+                for row in trajectory_rows(points, baseline, bands=instrument.bands)
+            ),
+        )
+    return summary
+
+
+def _percent(value: object) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+@require_capability(Capability.VIEW_CHART)
+@require_GET
+def patient_measures(
+    request: AuthenticatedHttpRequest, patient_uuid: str
+) -> HttpResponse:
+    patient = get_patient_for_user(
+        request.user, patient_uuid, capability=Capability.VIEW_CHART
+    )
+    responses = list(
+        actions.current_responses(patient).select_related("entered_by").order_by("completed_at", "id")
+    )
+    by_code: dict[str, list[QuestionnaireResponse]] = {}
+    for response in responses:
+        by_code.setdefault(response.instrument_code, []).append(response)
+    trajectories = [
+        _trajectory(patient, INSTRUMENTS[code], items)
+        for code, items in sorted(by_code.items())
+    ]
+    with transaction.atomic():  # a read of clinical data: on the audit log
+        record(
+            AuditEvent.Action.TRAJECTORY_VIEWED,
+            actor=request.user,
+            patient=patient,
+            subject=patient,
+        )
+    return render(
+        request,
+        "measures/patient_measures.html",
+        {
+            "patient": patient,
+            "trajectories": trajectories,
+            "responses": list(reversed(responses))[:100],
+            "alerts": SafetyAlert.objects.filter(patient=patient).select_related(
+                "acknowledged_by"
+            )[:50],
+            "patient_instruments": [INSTRUMENTS[c] for c in PATIENT_INSTRUMENTS],
+            "clinician_instruments": [
+                i for i in INSTRUMENTS.values() if i.rater != "patient"
+            ],
+            "send_form": SendLinkForm(
+                instrument_choices=[
+                    (c, INSTRUMENTS[c].name) for c in PATIENT_INSTRUMENTS
+                ]
+            ),
+            "can_record": request.user.can(Capability.RECORD_MEASURES),
+            "can_send": request.user.can(Capability.SEND_QUESTIONNAIRES),
+            "can_flag": request.user.can(Capability.FLAG_SAFETY_CONCERN),
+            "flag_form": FlagConcernForm(),
+        },
+    )
+
+
+@require_capability(Capability.RECORD_MEASURES)
+@require_http_methods(["GET", "POST"])
+def enter_response(
+    request: AuthenticatedHttpRequest, patient_uuid: str, code: str
+) -> HttpResponse:
+    patient = get_patient_for_user(
+        request.user, patient_uuid, capability=Capability.RECORD_MEASURES
+    )
+    instrument = _instrument(code)
+    values: dict[str, object] = {}
+    errors: dict[str, str] = {}
+    general: list[str] = []
+    if request.method == "POST":
+        values = answers_from_post(instrument, request.POST)
+        try:
+            key = uuid.UUID(request.POST.get("submission_key", ""))
+        except ValueError:
+            key = None
+        sex = request.POST.get("sex") or (
+            patient.sex_at_birth if patient.sex_at_birth in ("male", "female") else None
+        )
+        try:
+            recorded = actions.record_response(
+                patient,
+                instrument_code=instrument.code,
+                answers=values,
+                source=QuestionnaireResponse.Source.STAFF,
+                entered_by=request.user,
+                sex=sex,
+                submission_key=key,
+            )
+        except InvalidResponse as exc:
+            errors, general = _errors_by_item(exc)
+        except actions.MeasuresError as exc:
+            general = [exc.message]
+        else:
+            if recorded.alerts:
+                messages.error(
+                    request,
+                    "Safety alert raised: the responsible prescriber has been notified. "
+                    "Stay with the patient and follow the clinic's safety procedure.",
+                )
+            else:
+                messages.success(
+                    request,
+                    f"{instrument.name} recorded: {recorded.response.score_label}.",
+                )
+            return redirect("measures:patient", patient_uuid=patient.uuid)
+    return render(
+        request,
+        "measures/enter_response.html",
+        {
+            "patient": patient,
+            "instrument": instrument,
+            "items": item_views(
+                instrument,
+                wording=wording_for(patient.organization_id, instrument),
+                values=values,
+                errors=errors,
+            ),
+            "general_errors": general,
+            "submission_key": uuid.uuid4(),
+            "needs_sex": instrument.sex_specific_cutoffs
+            and patient.sex_at_birth not in ("male", "female"),
+        },
+    )
+
+
+@require_capability(Capability.VIEW_CHART)
+@require_GET
+def response_detail(
+    request: AuthenticatedHttpRequest, patient_uuid: str, response_uuid: str
+) -> HttpResponse:
+    patient = get_patient_for_user(
+        request.user, patient_uuid, capability=Capability.VIEW_CHART
+    )
+    response = get_object_or_404(
+        QuestionnaireResponse, patient=patient, uuid=response_uuid
+    )
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.RESPONSE_VIEWED,
+            actor=request.user,
+            patient=patient,
+            subject=response,
+        )
+    instrument = response.instrument
+    return render(
+        request,
+        "measures/response_detail.html",
+        {
+            "patient": patient,
+            "response": response,
+            "instrument": instrument,
+            "items": item_views(
+                instrument,
+                wording=wording_for(patient.organization_id, instrument),
+                values=response.answers,
+                errors={},
+            ),
+            "amended_by": QuestionnaireResponse.objects.filter(amends=response).first(),
+            "can_record": request.user.can(Capability.RECORD_MEASURES),
+        },
+    )
+
+
+@require_capability(Capability.RECORD_MEASURES)
+@require_http_methods(["GET", "POST"])
+def amend_response(
+    request: AuthenticatedHttpRequest, patient_uuid: str, response_uuid: str
+) -> HttpResponse:
+    patient = get_patient_for_user(
+        request.user, patient_uuid, capability=Capability.RECORD_MEASURES
+    )
+    original = get_object_or_404(
+        QuestionnaireResponse, patient=patient, uuid=response_uuid
+    )
+    instrument = original.instrument
+    form = AmendForm(request.POST or None)
+    values: dict[str, object] = dict(original.answers)
+    errors: dict[str, str] = {}
+    general: list[str] = []
+    if request.method == "POST":
+        values = answers_from_post(instrument, request.POST)
+        if form.is_valid():
+            try:
+                recorded = actions.amend_response(
+                    original,
+                    answers=values,
+                    reason=form.cleaned_data["reason"],
+                    amended_by=request.user,
+                )
+            except InvalidResponse as exc:
+                errors, general = _errors_by_item(exc)
+            except actions.MeasuresError as exc:
+                general = [exc.message]
+            else:
+                messages.success(
+                    request,
+                    f"Amended; version {recorded.response.version} replaces the original.",
+                )
+                return redirect(
+                    "measures:response",
+                    patient_uuid=patient.uuid,
+                    response_uuid=recorded.response.uuid,
+                )
+    return render(
+        request,
+        "measures/enter_response.html",
+        {
+            "patient": patient,
+            "instrument": instrument,
+            "items": item_views(
+                instrument,
+                wording=wording_for(patient.organization_id, instrument),
+                values=values,
+                errors=errors,
+            ),
+            "general_errors": general,
+            "amend_form": form,
+            "amending": original,
+            "submission_key": "",
+            "needs_sex": False,
+        },
+    )
+
+
+@require_capability(Capability.SEND_QUESTIONNAIRES)
+@require_POST
+def send_link(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpResponse:
+    patient = get_patient_for_user(
+        request.user, patient_uuid, capability=Capability.SEND_QUESTIONNAIRES
+    )
+    form = SendLinkForm(
+        request.POST,
+        instrument_choices=[(c, INSTRUMENTS[c].name) for c in PATIENT_INSTRUMENTS],
+    )
+    if not form.is_valid():
+        messages.error(request, "Choose at least one questionnaire and how to send it.")
+        return redirect(_back(request, patient))
+    channel = PortalLink.Channel(form.cleaned_data["channel"])
+    try:
+        with transaction.atomic():
+            link, token = actions.create_portal_link(
+                patient,
+                instrument_codes=form.cleaned_data["instruments"],
+                channel=channel,
+                created_by=request.user,
+            )
+            actions.send_portal_link(link, token)
+    except actions.MeasuresError as exc:
+        messages.error(request, exc.message)
+        return redirect(_back(request, patient))
+    if channel == PortalLink.Channel.NONE:
+        return render(
+            request,
+            "measures/link_created.html",
+            {"patient": patient, "url": actions.portal_url(token), "link": link},
+        )
+    messages.success(
+        request, f"Questionnaire link sent by {link.get_channel_display().lower()}."
+    )
+    return redirect(_back(request, patient))
+
+
+def _back(request: AuthenticatedHttpRequest, patient: Patient) -> str:
+    if request.user.can(Capability.VIEW_CHART):
+        return reverse("measures:patient", kwargs={"patient_uuid": patient.uuid})
+    return reverse("measures:worklist")
+
+
+@require_capability(Capability.SEND_QUESTIONNAIRES)
+@require_POST
+def start_kiosk(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpResponse:
+    """Hand the tablet to the patient: staff are signed out, the tablet shows only this questionnaire."""
+    patient = get_patient_for_user(
+        request.user, patient_uuid, capability=Capability.SEND_QUESTIONNAIRES
+    )
+    codes = request.POST.getlist("instruments") or ["phq9"]
+    try:
+        _, token = actions.create_portal_link(
+            patient,
+            instrument_codes=codes,
+            channel=PortalLink.Channel.KIOSK,
+            created_by=request.user,
+            lifetime=timedelta(minutes=actions.KIOSK_LINK_MINUTES),
+        )
+    except actions.MeasuresError as exc:
+        messages.error(request, exc.message)
+        return redirect(_back(request, patient))
+    logout(request)
+    return redirect("kiosk_questionnaire", token=token)
+
+
+@require_capability(Capability.FLAG_SAFETY_CONCERN)
+@require_POST
+def flag_concern(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpResponse:
+    patient = get_patient_for_user(
+        request.user, patient_uuid, capability=Capability.FLAG_SAFETY_CONCERN
+    )
+    form = FlagConcernForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Describe the concern.")
+        return redirect("measures:patient", patient_uuid=patient.uuid)
+    alert = actions.raise_safety_alert(
+        patient,
+        reason=SafetyAlert.Reason.CLINICIAN,
+        detail=form.cleaned_data["detail"],
+        raised_by=request.user,
+    )
+    messages.warning(
+        request, "Safety alert raised and sent to the responsible prescriber."
+    )
+    return redirect("measures:alert", alert_uuid=alert.uuid)
+
+
+def _visible_alert(request: AuthenticatedHttpRequest, alert_uuid: str) -> SafetyAlert:
+    alert = get_object_or_404(
+        SafetyAlert.objects.select_related(
+            "patient", "response", "assigned_to", "acknowledged_by"
+        ),
+        uuid=alert_uuid,
+        organization_id=request.user.organization_pk,
+    )
+    # The same door as every patient read.
+    get_patient_for_user(
+        request.user, alert.patient.uuid, capability=Capability.VIEW_CHART
+    )
+    return alert
+
+
+@require_capability(Capability.VIEW_CHART)
+@require_GET
+def alert_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    alerts = (
+        SafetyAlert.objects.filter(
+            organization_id=request.user.organization_pk, acknowledged_at__isnull=True
+        )
+        .select_related("patient", "assigned_to")
+        .order_by("raised_at")
+    )
+    mine = [
+        a
+        for a in alerts
+        if a.assigned_to_id == request.user.pk or a.escalated_to_id == request.user.pk
+    ]
+    others = [a for a in alerts if a not in mine]
+    return render(
+        request,
+        "measures/alert_list.html",
+        {"mine": mine, "others": others, "now": timezone.now()},
+    )
+
+
+@require_capability(Capability.VIEW_CHART)
+@require_http_methods(["GET", "POST"])
+def alert_detail(request: AuthenticatedHttpRequest, alert_uuid: str) -> HttpResponse:
+    alert = _visible_alert(request, alert_uuid)
+    cssrs = list(
+        QuestionnaireResponse.objects.filter(
+            patient=alert.patient,
+            instrument_code="cssrs-screener",
+            completed_at__gte=alert.raised_at - timedelta(minutes=5),
+        ).order_by("-completed_at")
+    )
+    form = AcknowledgeForm(request.POST or None)
+    choice_field = form.fields["assessment_response"]
+    assert isinstance(choice_field, ChoiceField)
+    choice_field.choices = [("", "— none: I document the assessment below —")] + [
+        (str(r.uuid), f"C-SSRS {r.completed_at:%Y-%m-%d %H:%M} UTC, triage {r.triage}")
+        for r in cssrs
+    ]
+    if request.method == "POST":
+        if not request.user.can(Capability.ACKNOWLEDGE_SAFETY_ALERTS):
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            chosen = next(
+                (r for r in cssrs if str(r.uuid) == data["assessment_response"]), None
+            )
+            try:
+                actions.acknowledge_alert(
+                    alert,
+                    acknowledged_by=request.user,
+                    risk_level=data["risk_level"],
+                    disposition=data["disposition"],
+                    disposition_note=data["disposition_note"],
+                    assessment={f: data[f] for f in actions.ASSESSMENT_FIELDS},
+                    assessment_response=chosen,
+                )
+            except actions.MeasuresError as exc:
+                form.add_error(
+                    exc.field if exc.field in form.fields else None, exc.message
+                )
+            else:
+                messages.success(
+                    request, "Alert acknowledged; the assessment is on the record."
+                )
+                return redirect("measures:patient", patient_uuid=alert.patient.uuid)
+    return render(
+        request,
+        "measures/alert_detail.html",
+        {
+            "alert": alert,
+            "patient": alert.patient,
+            "form": form,
+            "can_acknowledge": request.user.can(Capability.ACKNOWLEDGE_SAFETY_ALERTS),
+            "can_record": request.user.can(Capability.RECORD_MEASURES),
+        },
+    )
+
+
+@require_capability(Capability.SEND_QUESTIONNAIRES)
+@require_GET
+def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
+    items = list(actions.worklist(request.user.organization_pk))
+    now = timezone.now()
+    return render(
+        request,
+        "measures/worklist.html",
+        {
+            "overdue": [i for i in items if i.overdue_at < now],
+            "due": [i for i in items if i.overdue_at >= now],
+            "today": timezone.localdate(),
+        },
+    )

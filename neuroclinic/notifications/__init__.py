@@ -1,0 +1,1 @@
+"""Staff notifications: an in-app inbox, with email for what cannot wait."""
