@@ -80,6 +80,9 @@ class LedgerRuleCode(StrEnum):
     WITNESS_MISSING = "witness_missing"
     WITNESS_IS_ACTOR = "witness_is_actor"
     WITNESS_ROLE_NOT_PERMITTED = "witness_role_not_permitted"
+    QUANTITY_NOT_POSITIVE = "quantity_not_positive"
+    QUANTITY_TOO_PRECISE = "quantity_too_precise"
+    BALANCE_BELOW_ZERO = "balance_below_zero"
 
 
 class LedgerRuleError(ValueError):
@@ -89,6 +92,12 @@ class LedgerRuleError(ValueError):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+@dataclass(frozen=True)
+class CountVariance:
+    variance_ml: Decimal  # counted - expected: negative is a shortage
+    is_discrepancy: bool
 
 
 @dataclass(frozen=True)
@@ -273,6 +282,71 @@ def check_witness(
             LedgerRuleCode.WITNESS_ROLE_NOT_PERMITTED,
             f"the witness holds none of the roles permitted to witness ({allowed})",
         )
+
+
+def check_movement_quantity(
+    value: Decimal | int, *, field: str = "quantity_ml"
+) -> Decimal:
+    """A quantity to move: more than 0 and on the 0.01 grid (no silent rounding)."""
+    quantity = _quantity(value, field=field)
+    if quantity <= 0:
+        raise LedgerRuleError(
+            LedgerRuleCode.QUANTITY_NOT_POSITIVE,
+            f"{field} must be more than 0, not {quantity}",
+        )
+    if quantity != quantity.quantize(VOLUME_ROUNDING_ML):
+        raise LedgerRuleError(
+            LedgerRuleCode.QUANTITY_TOO_PRECISE,
+            f"{field} {quantity} has more than two decimal places; measure to 0.01 mL",
+        )
+    return quantity
+
+
+def check_balance_not_below_zero(
+    *, balance_ml: Decimal | int, change_ml: Decimal | int, what: str
+) -> Decimal:
+    """The balance after a change, or LedgerRuleError if it would go below zero.
+
+    Applies to a container, a lot and a session's drawn-but-unaccounted amount; a
+    location's and a lot's balances are sums of containers that each pass this.
+    """
+    balance = _quantity(balance_ml, field="balance_ml")
+    change = _quantity(change_ml, field="change_ml")
+    after = balance + change
+    if after < 0:
+        raise LedgerRuleError(
+            LedgerRuleCode.BALANCE_BELOW_ZERO,
+            f"{what} holds {balance} mL; taking {-change} mL would leave {after} mL",
+        )
+    return after
+
+
+def count_variance(
+    *,
+    expected_ml: Decimal | int,
+    counted_ml: Decimal | int,
+    estimated: bool,
+    estimate_tolerance_ml: Decimal | int = 0,
+) -> CountVariance:
+    """Counted against expected for one container.
+
+    Sealed containers are counted exactly: any difference is a discrepancy. An
+    opened container may be estimated (Schedule III-V, D7b); an estimate within
+    `estimate_tolerance_ml` of the ledger is recorded but opens no discrepancy.
+    The tolerance is a clinic setting whose default, 0, flags every difference.
+    """
+    expected = _quantity(expected_ml, field="expected_ml")
+    counted = _quantity(counted_ml, field="counted_ml")
+    tolerance = _quantity(estimate_tolerance_ml, field="estimate_tolerance_ml")
+    for name, amount in (("expected_ml", expected), ("counted_ml", counted)):
+        if amount < 0:
+            raise LedgerRuleError(
+                LedgerRuleCode.NEGATIVE_QUANTITY,
+                f"{name} must not be negative, not {amount}",
+            )
+    variance = counted - expected
+    allowed = tolerance if estimated else Decimal(0)
+    return CountVariance(variance_ml=variance, is_discrepancy=abs(variance) > allowed)
 
 
 # --- Due dates -------------------------------------------------------------------

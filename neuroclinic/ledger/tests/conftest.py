@@ -1,0 +1,37 @@
+"""A registered clinic with a safe, a ketamine product, a supplier and two vials."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from neuroclinic.accounts.models import User
+from neuroclinic.clinics.models import Organization
+from neuroclinic.ledger.models import (
+    Container,
+    Product,
+    Registrant,
+    StorageLocation,
+    Supplier,
+)
+from neuroclinic.ledger.tests import factories
+
+
+@dataclass
+class Stock:
+    registrant: Registrant
+    safe: StorageLocation
+    product: Product
+    supplier: Supplier
+    vials: list[Container]
+
+
+@pytest.fixture
+def stock(organization: Organization, custodian: User) -> Stock:
+    registrant = factories.make_registrant(organization, by=custodian)
+    safe = factories.make_safe(registrant, by=custodian)
+    product = factories.make_product(organization, by=custodian)
+    supplier = factories.make_supplier(organization, by=custodian)
+    vials = factories.receive(
+        registrant, by=custodian, product=product, supplier=supplier, safe=safe
+    )
+    return Stock(registrant, safe, product, supplier, vials)

@@ -1,0 +1,155 @@
+"""Plain factory functions for ledger tests. Stock is made through the actions, so
+every container comes with its entries, chain links and audit events."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from neuroclinic.accounts.models import User
+from neuroclinic.clinics.models import Location, Organization
+from neuroclinic.ledger import actions
+from neuroclinic.ledger.models import (
+    Container,
+    Product,
+    Registrant,
+    StorageLocation,
+    Supplier,
+)
+from neuroclinic.ledger.witness import WitnessConfirmation
+
+# Valid check digits: 1+3+5 + 2*(2+4+6) = 33 -> 3, and so on.
+CLINIC_DEA = "BL1234563"
+SUPPLIER_DEA = "RE6125341"
+REVERSE_DISTRIBUTOR_DEA = "LR1234563"
+
+
+def make_location(organization: Organization, **overrides: Any) -> Location:
+    fields: dict[str, Any] = {
+        "name": "Lakeside Main",
+        "address_line1": "100 Example Avenue",
+        "city": "Springfield",
+        "state": "IL",
+        "postal_code": "62701",
+        "time_zone": "America/Chicago",
+    } | overrides
+    return Location.objects.create(organization=organization, **fields)
+
+
+def make_registrant(
+    organization: Organization,
+    *,
+    by: User,
+    dea_number: str = CLINIC_DEA,
+    **overrides: Any,
+) -> Registrant:
+    location = overrides.pop("location", None) or make_location(organization)
+    fields: dict[str, Any] = {
+        "name": "Lakeside Test Clinic",
+        "address_line1": "100 Example Avenue",
+        "city": "Springfield",
+        "state": "IL",
+        "postal_code": "62701",
+    } | overrides
+    return actions.register_registrant(
+        location, dea_number=dea_number, registered_by=by, **fields
+    )
+
+
+def make_safe(
+    registrant: Registrant, *, by: User, name: str = "Main safe"
+) -> StorageLocation:
+    return actions.add_storage_location(registrant, name=name, added_by=by)
+
+
+def make_product(
+    organization: Organization,
+    *,
+    by: User,
+    ndc: str = "0409-2051-05",
+    concentration_mg_per_ml: Decimal = Decimal("50"),
+    container_volume_ml: Decimal = Decimal("10"),
+) -> Product:
+    return actions.add_product(
+        organization,
+        name="Ketamine HCl injection",
+        ndc=ndc,
+        concentration_mg_per_ml=concentration_mg_per_ml,
+        container_volume_ml=container_volume_ml,
+        added_by=by,
+    )
+
+
+def make_supplier(
+    organization: Organization,
+    *,
+    by: User,
+    kind: str = Supplier.Kind.DISTRIBUTOR,
+    dea_number: str = SUPPLIER_DEA,
+) -> Supplier:
+    return actions.add_supplier(
+        organization,
+        name="Example Medical Supply"
+        if kind == Supplier.Kind.DISTRIBUTOR
+        else "Example Returns Co",
+        address="1 Warehouse Way, Chicago, IL 60601",
+        dea_number=dea_number,
+        kind=kind,
+        added_by=by,
+    )
+
+
+def receive(
+    registrant: Registrant,
+    *,
+    by: User,
+    product: Product,
+    supplier: Supplier,
+    safe: StorageLocation,
+    count: int = 2,
+    lot_number: str = "LOT-A1",
+    expiry_date: date | None = None,
+    invoice_number: str = "INV-1001",
+) -> list[Container]:
+    receipt = actions.receive_invoice(
+        registrant,
+        supplier=supplier,
+        invoice_number=invoice_number,
+        invoice_date=timezone.localdate() - timedelta(days=1),
+        storage_location=safe,
+        items=[
+            actions.ReceiptItem(
+                product=product,
+                lot_number=lot_number,
+                expiry_date=expiry_date or timezone.localdate() + timedelta(days=365),
+                container_count=count,
+            )
+        ],
+        received_by=by,
+    )
+    return list(receipt.containers.order_by("id"))
+
+
+def confirmed(witness: User) -> WitnessConfirmation:
+    """A witness confirmation as confirm_witness makes it (for tests of other rules)."""
+    return WitnessConfirmation(witness=witness, confirmed_at=timezone.now())
+
+
+def totp_device(user: User) -> TOTPDevice:
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+
+
+def current_code(user: User) -> str:
+    device = totp_device(user)
+    code = totp(
+        device.bin_key,
+        step=device.step,
+        t0=device.t0,
+        digits=device.digits,
+        drift=device.drift,
+    )
+    return f"{code:0{device.digits}d}"
