@@ -1,0 +1,764 @@
+"""Eligibility rules for IV ketamine and TMS: a pure engine over the intake facts.
+
+Pure module: standard library only. It finds; a prescriber decides (DESIGN.md
+section 5). Each rule has a cited default from domain.md section 1.4 (ketamine
+patient selection and contraindications) or 4.3 (TMS safety screening); a
+clinic's medical director may switch a rule off, change its severity or its
+numbers, and every such change is a new, numbered version (`EligibilityRuleSet`)
+that a decision keeps.
+
+Findings come in three kinds:
+- exclusion: a contraindication in a label or a default the clinic treats as one;
+- caution: needs clearance from another provider or the prescriber's judgement;
+- missing: the intake does not yet say what a rule needs to know.
+
+Abbreviations: BP blood pressure, AVM arteriovenous malformation, ICP
+intracranial pressure, TRD treatment-resistant depression, SUD substance use
+disorder, MDQ Mood Disorder Questionnaire, C-SSRS Columbia Suicide Severity
+Rating Scale. Source tags ([V], [S], [U], [D]) are domain.md's.
+Every default with its source in prose: docs/clinical/eligibility.md.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+DEFAULTS_VERSION = "2026.1"
+
+# A trial of an antidepressant counts as adequate after this many weeks at the
+# dose the prescriber intended. domain.md defines TRD by "adequate" trials (K21)
+# without a number of weeks; six is a common convention [U], so it is a clinic
+# setting (the `trd_indication` rule's `min_weeks`).
+ADEQUATE_TRIAL_WEEKS = 6
+
+
+class Severity(StrEnum):
+    EXCLUSION = "exclusion"
+    CAUTION = "caution"
+    MISSING = "missing"
+
+
+class Treatment(StrEnum):
+    KETAMINE = "ketamine"
+    TMS = "tms"
+
+
+class NextStep(StrEnum):
+    NONE = ""
+    CLEARANCE = "clearance"  # a note from another provider (cardiology, neurology, obstetrics...)
+    JUDGEMENT = "judgement"  # the prescriber weighs benefit and risk
+
+
+# Trials -------------------------------------------------------------------------
+
+
+class TrialEffect(StrEnum):
+    HELPED_A_LOT = "helped_a_lot"
+    HELPED_A_LITTLE = "helped_a_little"
+    NO_HELP = "no_help"
+    WORSE = "worse"
+    SIDE_EFFECTS = "side_effects"  # stopped because of side effects
+
+
+TRIAL_EFFECT_LABELS = {
+    TrialEffect.HELPED_A_LOT: "Helped a lot",
+    TrialEffect.HELPED_A_LITTLE: "Helped a little",
+    TrialEffect.NO_HELP: "Did not help",
+    TrialEffect.WORSE: "Made me feel worse",
+    TrialEffect.SIDE_EFFECTS: "Stopped because of side effects",
+}
+
+# Less than a clear response counts as not responding (a response is a >= 50%
+# reduction, domain.md 2.4; "helped a little" is the patient's word for partial).
+FAILED_EFFECTS = frozenset(
+    {TrialEffect.HELPED_A_LITTLE, TrialEffect.NO_HELP, TrialEffect.WORSE}
+)
+
+
+@dataclass(frozen=True)
+class Trial:
+    drug: str
+    dose: str
+    weeks: int | None
+    full_dose: bool | None  # reached the dose the prescriber intended (None: not sure)
+    effect: TrialEffect | None
+
+
+def is_adequate(trial: Trial, *, min_weeks: int = ADEQUATE_TRIAL_WEEKS) -> bool:
+    """At least `min_weeks` weeks, and not known to have stayed below the intended dose."""
+    return (
+        trial.weeks is not None
+        and trial.weeks >= min_weeks
+        and trial.full_dose is not False
+    )
+
+
+def count_failed_adequate_trials(
+    trials: Sequence[Trial], *, min_weeks: int = ADEQUATE_TRIAL_WEEKS
+) -> int:
+    """Adequate trials without a clear response (TRD is >= 2 of these, domain.md 1.4, K21)."""
+    return sum(
+        1
+        for trial in trials
+        if is_adequate(trial, min_weeks=min_weeks) and trial.effect in FAILED_EFFECTS
+    )
+
+
+# Facts --------------------------------------------------------------------------
+
+# Medical history items asked at intake, with their patient-facing wording.
+MEDICAL_HISTORY: dict[str, str] = {
+    "hypertension": "High blood pressure (hypertension)",
+    "heart_disease": "Heart disease (heart attack, heart failure, angina, irregular heartbeat)",
+    "aneurysm_avm": "An aneurysm or an arteriovenous malformation (AVM)",
+    "stroke_bleed": "A stroke, or bleeding in or around the brain",
+    "seizures": "Seizures or epilepsy",
+    "raised_icp": "Raised pressure inside the skull (for example after a head injury or a shunt)",
+    "liver_disease": "Liver disease",
+    "thyroid_disease": "Thyroid disease",
+    "bladder_problems": "Bladder problems (pain, frequent urination, cystitis)",
+    "pregnant_or_breastfeeding": "Pregnant, trying to become pregnant, or breastfeeding",
+    "metal_in_head": "Metal in or near the head (clips, plates, shrapnel; not dental fillings)",
+    "implanted_device": "An implanted device (pacemaker, defibrillator, nerve stimulator, cochlear implant, medication pump)",
+}
+
+
+@dataclass(frozen=True)
+class IntakeFacts:
+    """What the rules read. None means the intake does not say (yet)."""
+
+    treatments: frozenset[Treatment] = frozenset({Treatment.KETAMINE})
+    age_years: int | None = None
+    history: Mapping[str, bool | None] = field(default_factory=dict)
+    hypertension_controlled: bool | None = None
+    psychosis_ever: bool | None = None
+    psychosis_past_year: bool | None = None
+    mania_or_bipolar: bool | None = None
+    failed_adequate_trials: int | None = None
+    medication_flags: frozenset[str] | None = None
+    ketamine_allergy: bool | None = None
+    ketamine_misuse: bool | None = None
+    audit_c_positive: bool | None = None
+    dast10_total: int | None = None
+    mdq_positive: bool | None = None
+    suicide_screen_positive: bool | None = None
+    bp_systolic: int | None = None
+    bp_diastolic: int | None = None
+    bmi: float | None = None
+
+    def value(self, name: str) -> Any:
+        if name.startswith("history."):
+            return self.history.get(name.removeprefix("history."))
+        return getattr(self, name)
+
+
+FACT_LABELS: dict[str, str] = {
+    **{f"history.{key}": label for key, label in MEDICAL_HISTORY.items()},
+    "age_years": "Age",
+    "hypertension_controlled": "Whether high blood pressure is controlled",
+    "psychosis_ever": "History of psychosis",
+    "psychosis_past_year": "Psychosis in the past year",
+    "mania_or_bipolar": "Mania or bipolar disorder",
+    "failed_adequate_trials": "Prior antidepressant trials",
+    "medication_flags": "Current medications",
+    "ketamine_allergy": "Allergies",
+    "ketamine_misuse": "Ketamine use other than as prescribed",
+    "audit_c_positive": "AUDIT-C (alcohol)",
+    "dast10_total": "DAST-10 (drugs)",
+    "mdq_positive": "MDQ (bipolar screen)",
+    "suicide_screen_positive": "Suicide risk screen (PHQ-9 item 9, C-SSRS)",
+    "bp_systolic": "Blood pressure",
+    "bp_diastolic": "Blood pressure",
+    "bmi": "Height and weight",
+}
+
+
+def _yes(value: object) -> str:
+    return "Yes" if value else "No"
+
+
+# Rules --------------------------------------------------------------------------
+
+Check = Callable[[IntakeFacts, Mapping[str, int]], str | None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule. `check` returns the patient's value when the rule applies, else None.
+
+    `needs` are the facts it reads: while any is unknown the rule reports
+    "missing" instead of guessing.
+    """
+
+    id: str
+    title: str
+    severity: Severity
+    treatments: frozenset[Treatment]
+    needs: tuple[str, ...]
+    check: Check
+    source: str
+    action: NextStep = NextStep.NONE
+    params: Mapping[str, int] = field(default_factory=dict)
+    enabled: bool = True
+
+
+def _history(key: str) -> Check:
+    def check(facts: IntakeFacts, params: Mapping[str, int]) -> str | None:
+        return "Yes" if facts.history.get(key) else None
+
+    return check
+
+
+def _flag(flag: str) -> Check:
+    def check(facts: IntakeFacts, params: Mapping[str, int]) -> str | None:
+        flags = facts.medication_flags or frozenset()
+        return f"Takes a medicine flagged {flag}" if flag in flags else None
+
+    return check
+
+
+def _bp_over(facts: IntakeFacts, params: Mapping[str, int]) -> str | None:
+    assert facts.bp_systolic is not None
+    assert facts.bp_diastolic is not None
+    if (
+        facts.bp_systolic > params["systolic_max"]
+        or facts.bp_diastolic > params["diastolic_max"]
+    ):
+        return f"{facts.bp_systolic}/{facts.bp_diastolic} mmHg (reported)"
+    return None
+
+
+def _uncontrolled_hypertension(
+    facts: IntakeFacts, params: Mapping[str, int]
+) -> str | None:
+    if facts.history.get("hypertension") and facts.hypertension_controlled is False:
+        return "High blood pressure, not controlled (reported)"
+    return None
+
+
+def _hypertension(facts: IntakeFacts, params: Mapping[str, int]) -> str | None:
+    if facts.history.get("hypertension"):
+        controlled = {True: "controlled", False: "not controlled", None: "not sure"}
+        return f"Yes ({controlled[facts.hypertension_controlled]})"
+    return None
+
+
+def _trd(facts: IntakeFacts, params: Mapping[str, int]) -> str | None:
+    failed = facts.failed_adequate_trials
+    assert failed is not None
+    if failed < params["min_failed_trials"]:
+        return f"{failed} failed adequate trial(s) (adequate: >= {params['min_weeks']} weeks)"
+    return None
+
+
+def _under_age(facts: IntakeFacts, params: Mapping[str, int]) -> str | None:
+    assert facts.age_years is not None
+    return (
+        f"{facts.age_years} years" if facts.age_years < params["minimum_age"] else None
+    )
+
+
+def _substance(facts: IntakeFacts, params: Mapping[str, int]) -> str | None:
+    parts = []
+    if facts.audit_c_positive:
+        parts.append("AUDIT-C positive")
+    if facts.dast10_total is not None and facts.dast10_total >= params["dast10_min"]:
+        parts.append(f"DAST-10 {facts.dast10_total}")
+    return ", ".join(parts) or None
+
+
+def _bmi(facts: IntakeFacts, params: Mapping[str, int]) -> str | None:
+    assert facts.bmi is not None
+    return f"BMI {facts.bmi:.1f}" if facts.bmi >= params["bmi_min"] else None
+
+
+def _is_true(name: str, shown: str) -> Check:
+    def check(facts: IntakeFacts, params: Mapping[str, int]) -> str | None:
+        return shown if getattr(facts, name) else None
+
+    return check
+
+
+K = frozenset({Treatment.KETAMINE})
+T = frozenset({Treatment.TMS})
+BOTH = frozenset({Treatment.KETAMINE, Treatment.TMS})
+E, C = Severity.EXCLUSION, Severity.CAUTION
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule(
+        "minimum_age",
+        "Adults only",
+        E,
+        BOTH,
+        ("age_years",),
+        _under_age,
+        "domain.md 1.4: CANMAT recommendations are for adults with MDD (K7) [V]; the age limit is a design default [D]",
+        params={"minimum_age": 18},
+    ),
+    Rule(
+        "ketamine_hypersensitivity",
+        "Known hypersensitivity to ketamine",
+        E,
+        K,
+        ("ketamine_allergy",),
+        _is_true("ketamine_allergy", "Allergy to ketamine listed"),
+        "domain.md 1.4: ketamine label contraindication (K11) [S]",
+    ),
+    Rule(
+        "blood_pressure_high",
+        "Blood pressure above the clinic's limit",
+        E,
+        K,
+        ("bp_systolic", "bp_diastolic"),
+        _bp_over,
+        "domain.md 1.4: uncontrolled hypertension > 180/100 at rest (Swiss label, K11c) [V]; significant BP elevation a serious hazard (K11) [S]",
+        action=NextStep.CLEARANCE,
+        params={"systolic_max": 180, "diastolic_max": 100},
+    ),
+    Rule(
+        "hypertension_uncontrolled",
+        "High blood pressure that is not controlled",
+        E,
+        K,
+        ("history.hypertension",),
+        _uncontrolled_hypertension,
+        "domain.md 1.4: uncontrolled/untreated hypertension (K11c) [V]",
+        action=NextStep.CLEARANCE,
+    ),
+    Rule(
+        "hypertension_history",
+        "History of high blood pressure",
+        C,
+        K,
+        ("history.hypertension",),
+        _hypertension,
+        "domain.md 1.6: BP surges more likely with a history of hypertension (K14, K15) [V]",
+        action=NextStep.JUDGEMENT,
+    ),
+    Rule(
+        "aneurysm_avm",
+        "Aneurysmal vascular disease or arteriovenous malformation",
+        E,
+        K,
+        ("history.aneurysm_avm",),
+        _history("aneurysm_avm"),
+        "domain.md 1.4: esketamine label contraindication, an analog (K20) [V]",
+    ),
+    Rule(
+        "intracranial_bleed",
+        "Stroke or intracerebral haemorrhage",
+        E,
+        K,
+        ("history.stroke_bleed",),
+        _history("stroke_bleed"),
+        "domain.md 1.4: history of intracerebral haemorrhage (K20) [V]; prior cerebrovascular insult (K11c) [V]",
+    ),
+    Rule(
+        "heart_disease",
+        "Heart disease",
+        C,
+        K,
+        ("history.heart_disease",),
+        _history("heart_disease"),
+        "domain.md 1.4: severe or uncontrolled cardiovascular disease is a relative contraindication (K20, K16b) [V]",
+        action=NextStep.CLEARANCE,
+    ),
+    Rule(
+        "raised_icp",
+        "Raised intracranial pressure",
+        C,
+        BOTH,
+        ("history.raised_icp",),
+        _history("raised_icp"),
+        "domain.md 1.4: label warning, increased CSF pressure (K11) [V]; 4.3 TMS caution (T9) [S]",
+        action=NextStep.CLEARANCE,
+    ),
+    Rule(
+        "liver_disease",
+        "Liver disease",
+        C,
+        K,
+        ("history.liver_disease",),
+        _history("liver_disease"),
+        "domain.md 1.4: label warning, drug-induced liver injury (K11) [V]",
+        action=NextStep.CLEARANCE,
+    ),
+    Rule(
+        "thyroid_disease",
+        "Thyroid disease (check it is not untreated hyperthyroidism)",
+        C,
+        K,
+        ("history.thyroid_disease",),
+        _history("thyroid_disease"),
+        "domain.md 1.4: untreated hyperthyroidism (Swiss label, K11c) [V]",
+        action=NextStep.CLEARANCE,
+    ),
+    Rule(
+        "bladder_problems",
+        "Bladder problems or cystitis",
+        C,
+        K,
+        ("history.bladder_problems",),
+        _history("bladder_problems"),
+        "domain.md 1.4: history of cystitis (K20, K16b) [V]; genitourinary pain (K11) [V]",
+        action=NextStep.JUDGEMENT,
+    ),
+    Rule(
+        "pregnancy",
+        "Pregnant or breastfeeding",
+        E,
+        K,
+        ("history.pregnant_or_breastfeeding",),
+        _history("pregnant_or_breastfeeding"),
+        "domain.md 1.4: esketamine may harm a fetus; do not breastfeed (K20) [S]; exclusion is a design default [D]",
+    ),
+    Rule(
+        "pregnancy_tms",
+        "Pregnant or breastfeeding (TMS safety not established)",
+        C,
+        T,
+        ("history.pregnant_or_breastfeeding",),
+        _history("pregnant_or_breastfeeding"),
+        "domain.md 4.3: pregnancy is a caution (T9) [S]",
+        action=NextStep.CLEARANCE,
+    ),
+    Rule(
+        "psychosis_active",
+        "Psychosis in the past year",
+        E,
+        K,
+        ("psychosis_past_year",),
+        _is_true("psychosis_past_year", "Yes"),
+        "domain.md 1.4: active psychosis, a relative contraindication (K20, K16b) [V]; exclusion is a design default [D]",
+    ),
+    Rule(
+        "psychosis_history",
+        "History of psychosis",
+        C,
+        K,
+        ("psychosis_ever",),
+        _is_true("psychosis_ever", "Yes"),
+        "domain.md 1.4: history of psychosis, assess benefit and risk (K20, K16b) [V]",
+        action=NextStep.JUDGEMENT,
+    ),
+    Rule(
+        "bipolar",
+        "Mania or bipolar disorder",
+        C,
+        BOTH,
+        ("mania_or_bipolar",),
+        _is_true("mania_or_bipolar", "Yes"),
+        "domain.md 1.4: bipolar depression, mania switch risk [U]; 4.4 mania/hypomania with TMS (T9) [S]",
+        action=NextStep.JUDGEMENT,
+    ),
+    Rule(
+        "mdq_positive",
+        "Positive bipolar screen (MDQ)",
+        C,
+        BOTH,
+        ("mdq_positive",),
+        _is_true("mdq_positive", "Positive screen"),
+        "domain.md 2.1: MDQ positive screen (M12) [V]; 1.4 bipolar depression [U]",
+        action=NextStep.JUDGEMENT,
+    ),
+    Rule(
+        "substance_use",
+        "Possible alcohol or drug use disorder",
+        C,
+        K,
+        ("audit_c_positive", "dast10_total"),
+        _substance,
+        "domain.md 1.4: substance use disorder incl. alcohol, monitor for misuse (K20, K16b) [V]; cut-offs 2.1 (M13, M14) [V]",
+        action=NextStep.JUDGEMENT,
+        params={"dast10_min": 3},
+    ),
+    Rule(
+        "ketamine_misuse",
+        "Ketamine use other than as prescribed",
+        C,
+        K,
+        ("ketamine_misuse",),
+        _is_true("ketamine_misuse", "Yes"),
+        "domain.md 1.4: illicit ketamine use (K20, K16b) [V]",
+        action=NextStep.JUDGEMENT,
+    ),
+    Rule(
+        "theophylline",
+        "Theophylline or aminophylline",
+        E,
+        K,
+        ("medication_flags",),
+        _flag("theophylline"),
+        "domain.md 1.4: lowers seizure threshold, do not co-administer (K11) [V]",
+        action=NextStep.CLEARANCE,
+    ),
+    Rule(
+        "sedatives",
+        "Benzodiazepine or opioid",
+        C,
+        K,
+        ("medication_flags",),
+        lambda facts, params: (
+            ", ".join(
+                sorted(
+                    f
+                    for f in (facts.medication_flags or frozenset())
+                    if f in {"benzodiazepine", "opioid"}
+                )
+            )
+            or None
+        ),
+        "domain.md 1.4: profound sedation, respiratory depression, prolonged recovery (K11) [V]",
+        action=NextStep.JUDGEMENT,
+    ),
+    Rule(
+        "stimulants",
+        "Stimulant or sympathomimetic",
+        C,
+        BOTH,
+        ("medication_flags",),
+        _flag("stimulant"),
+        "domain.md 1.4: sympathomimetics, monitor vitals (K11) [V]; 4.3 seizure-threshold medicines (T9) [S]",
+        action=NextStep.JUDGEMENT,
+    ),
+    Rule(
+        "maoi",
+        "MAO inhibitor",
+        C,
+        K,
+        ("medication_flags",),
+        _flag("maoi"),
+        "domain.md 1.4: sympathomimetic interactions, monitor vitals (K11) [V]; MAOI class effect [U]",
+        action=NextStep.JUDGEMENT,
+    ),
+    Rule(
+        "lamotrigine",
+        "Lamotrigine",
+        C,
+        BOTH,
+        ("medication_flags",),
+        _flag("lamotrigine"),
+        "domain.md 4.2: anticonvulsants raise the motor threshold (T8c) [V]; effect on ketamine response not in domain.md [U]",
+        action=NextStep.JUDGEMENT,
+    ),
+    Rule(
+        "trd_indication",
+        "Fewer failed adequate antidepressant trials than the indication",
+        C,
+        K,
+        ("failed_adequate_trials",),
+        _trd,
+        "domain.md 1.4: TRD is commonly non-response to >= 2 adequate trials (K21) [V]; CANMAT: IV ketamine third-line (K7) [V]; 6 weeks as adequate is a convention [U]",
+        action=NextStep.JUDGEMENT,
+        params={"min_failed_trials": 2, "min_weeks": ADEQUATE_TRIAL_WEEKS},
+    ),
+    Rule(
+        "suicide_screen",
+        "Positive suicide risk screen",
+        C,
+        BOTH,
+        ("suicide_screen_positive",),
+        _is_true("suicide_screen_positive", "Positive"),
+        "domain.md 7: a clinician documents a risk assessment before treatment (M2, M10, C1) [V]",
+        action=NextStep.JUDGEMENT,
+    ),
+    Rule(
+        "bmi_dosing_weight",
+        "BMI at or above 30: choose the dosing weight",
+        C,
+        K,
+        ("bmi",),
+        _bmi,
+        "domain.md 1.2: consensus suggested ideal body weight at BMI >= 30 (K2) [V]; evidence mixed (K6, K6b) [V]",
+        action=NextStep.JUDGEMENT,
+        params={"bmi_min": 30},
+    ),
+    Rule(
+        "tms_metal",
+        "Metal in or near the head",
+        E,
+        T,
+        ("history.metal_in_head",),
+        _history("metal_in_head"),
+        "domain.md 4.3: non-removable conductive or ferromagnetic metal in or near the head (T9) [S]",
+    ),
+    Rule(
+        "tms_implant",
+        "Implanted device",
+        E,
+        T,
+        ("history.implanted_device",),
+        _history("implanted_device"),
+        "domain.md 4.3: implants controlled by physiological signals (pacemaker, ICD, VNS) (T9) [S]; IFCN screen (T6) [V]",
+        action=NextStep.CLEARANCE,
+    ),
+    Rule(
+        "tms_seizures",
+        "Seizures or epilepsy",
+        C,
+        T,
+        ("history.seizures",),
+        _history("seizures"),
+        "domain.md 4.3: seizure history needs risk/benefit review (T6) [V], (T9) [S]",
+        action=NextStep.CLEARANCE,
+    ),
+)
+
+RULES_BY_ID = {rule.id: rule for rule in DEFAULT_RULES}
+
+
+# Configuration ------------------------------------------------------------------
+
+
+class InvalidOverrides(ValueError):
+    pass
+
+
+def configured_rules(overrides: Mapping[str, Mapping[str, Any]] | None) -> list[Rule]:
+    """The default rules with a clinic's overrides applied.
+
+    `overrides` maps a rule id to any of {"enabled": bool, "severity":
+    "exclusion" | "caution", "params": {name: whole number}}. Anything else is
+    refused, so a typo cannot silently leave a default in force.
+    """
+    overrides = overrides or {}
+    unknown = sorted(set(overrides) - set(RULES_BY_ID))
+    if unknown:
+        raise InvalidOverrides(f"Unknown rule(s): {', '.join(unknown)}")
+    rules = []
+    for rule in DEFAULT_RULES:
+        change = dict(overrides.get(rule.id, {}))
+        extra = set(change) - {"enabled", "severity", "params"}
+        if extra:
+            raise InvalidOverrides(f"{rule.id}: unknown setting(s) {sorted(extra)}")
+        if "enabled" in change:
+            if not isinstance(change["enabled"], bool):
+                raise InvalidOverrides(f"{rule.id}: enabled must be true or false")
+            rule = replace(rule, enabled=change["enabled"])
+        if "severity" in change:
+            if change["severity"] not in (Severity.EXCLUSION, Severity.CAUTION):
+                raise InvalidOverrides(
+                    f"{rule.id}: severity must be exclusion or caution"
+                )
+            rule = replace(rule, severity=Severity(change["severity"]))
+        if "params" in change:
+            params = dict(rule.params)
+            for name, value in dict(change["params"]).items():
+                if name not in params:
+                    raise InvalidOverrides(f"{rule.id}: unknown number {name!r}")
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise InvalidOverrides(
+                        f"{rule.id}: {name} must be a whole number, 0 or more"
+                    )
+                params[name] = value
+            rule = replace(rule, params=params)
+        rules.append(rule)
+    return rules
+
+
+def version_label(clinic_version: int | None) -> str:
+    """The version a decision records: the defaults, and the clinic's numbered overrides on them."""
+    if clinic_version is None:
+        return f"defaults {DEFAULTS_VERSION}"
+    return f"clinic v{clinic_version} on defaults {DEFAULTS_VERSION}"
+
+
+# Evaluation ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    title: str
+    severity: Severity
+    value: str
+    source: str
+    action: NextStep = NextStep.NONE
+    treatments: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "title": self.title,
+            "severity": str(self.severity),
+            "value": self.value,
+            "source": self.source,
+            "action": str(self.action),
+            "treatments": list(self.treatments),
+        }
+
+
+@dataclass(frozen=True)
+class Review:
+    findings: tuple[Finding, ...]
+    version: str
+
+    def of(self, severity: Severity) -> list[Finding]:
+        return [f for f in self.findings if f.severity == severity]
+
+    @property
+    def exclusions(self) -> list[Finding]:
+        return self.of(Severity.EXCLUSION)
+
+    @property
+    def cautions(self) -> list[Finding]:
+        return self.of(Severity.CAUTION)
+
+    @property
+    def missing(self) -> list[Finding]:
+        return self.of(Severity.MISSING)
+
+
+def evaluate(
+    facts: IntakeFacts,
+    *,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    clinic_version: int | None = None,
+) -> Review:
+    """Every finding for these facts: exclusions, then cautions, then missing information.
+
+    A rule whose facts are unknown yields one "missing" finding per unknown
+    fact (shared by every rule that needs it), never a guess.
+    """
+    findings: list[Finding] = []
+    missing: dict[str, list[str]] = {}
+    for rule in configured_rules(overrides):
+        if not rule.enabled or not (rule.treatments & facts.treatments):
+            continue
+        unknown = [name for name in rule.needs if facts.value(name) is None]
+        if unknown:
+            for name in unknown:
+                missing.setdefault(name, []).append(rule.title)
+            continue
+        value = rule.check(facts, rule.params)
+        if value is not None:
+            findings.append(
+                Finding(
+                    rule_id=rule.id,
+                    title=rule.title,
+                    severity=rule.severity,
+                    value=value,
+                    source=rule.source,
+                    action=rule.action,
+                    treatments=tuple(sorted(rule.treatments & facts.treatments)),
+                )
+            )
+    order = {Severity.EXCLUSION: 0, Severity.CAUTION: 1}
+    findings.sort(key=lambda f: order[f.severity])
+    seen_labels: set[str] = set()
+    for name, needed_by in missing.items():
+        label = FACT_LABELS.get(name, name)
+        if label in seen_labels:
+            continue
+        seen_labels.add(label)
+        findings.append(
+            Finding(
+                rule_id=f"missing.{name}",
+                title=f"Not answered: {label}",
+                severity=Severity.MISSING,
+                value="Not answered or not sure",
+                source="Needed by: " + "; ".join(needed_by),
+            )
+        )
+    return Review(findings=tuple(findings), version=version_label(clinic_version))

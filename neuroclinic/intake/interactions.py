@@ -1,0 +1,170 @@
+"""Medications that matter before ketamine or TMS: a name-matching flag table.
+
+Pure module: standard library only. A patient types medication names as they
+know them (generic or brand); each flag lists lower-case name fragments that
+identify its drug class. A match is a flag for the prescriber, never a
+decision. Sources are domain.md's (section 1.4 "Drug interactions (label)",
+section 4.3); where domain.md says nothing the entry says so ([U]).
+Rules in prose: docs/clinical/eligibility.md.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class MedicationFlag(StrEnum):
+    BENZODIAZEPINE = "benzodiazepine"
+    LAMOTRIGINE = "lamotrigine"
+    MAOI = "maoi"
+    THEOPHYLLINE = "theophylline"
+    STIMULANT = "stimulant"
+    OPIOID = "opioid"
+
+
+@dataclass(frozen=True)
+class FlagDefinition:
+    flag: MedicationFlag
+    label: str
+    fragments: tuple[str, ...]
+    concern: str
+    source: str
+
+
+FLAG_TABLE: tuple[FlagDefinition, ...] = (
+    FlagDefinition(
+        MedicationFlag.BENZODIAZEPINE,
+        "Benzodiazepine",
+        (
+            "benzodiazepine",
+            "alprazolam",
+            "xanax",
+            "lorazepam",
+            "ativan",
+            "clonazepam",
+            "klonopin",
+            "diazepam",
+            "valium",
+            "temazepam",
+            "restoril",
+            "chlordiazepoxide",
+            "librium",
+            "oxazepam",
+            "triazolam",
+            "halcion",
+            "clobazam",
+            "midazolam",
+        ),
+        "Profound sedation or respiratory depression and prolonged recovery with ketamine.",
+        "domain.md 1.4, Ketalar label drug interactions (K11) [V]",
+    ),
+    FlagDefinition(
+        MedicationFlag.LAMOTRIGINE,
+        "Lamotrigine",
+        ("lamotrigine", "lamictal"),
+        "Reported to blunt ketamine's effect [U]; anticonvulsants raise the TMS motor threshold.",
+        "domain.md 4.2, medications raise MT (T8c) [V]; ketamine effect not in domain.md [U]",
+    ),
+    FlagDefinition(
+        MedicationFlag.MAOI,
+        "MAO inhibitor",
+        (
+            "maoi",
+            "phenelzine",
+            "nardil",
+            "tranylcypromine",
+            "parnate",
+            "isocarboxazid",
+            "marplan",
+            "selegiline",
+            "emsam",
+            "rasagiline",
+            "azilect",
+            "moclobemide",
+        ),
+        "Blood-pressure interactions with sympathomimetic effects; monitor vital signs.",
+        "domain.md 1.4, label: sympathomimetics, monitor vitals (K11) [V]; MAOI class effect [U]",
+    ),
+    FlagDefinition(
+        MedicationFlag.THEOPHYLLINE,
+        "Theophylline / aminophylline",
+        (
+            "theophylline",
+            "aminophylline",
+            "theo-24",
+            "uniphyl",
+            "elixophyllin",
+        ),
+        "Lowers the seizure threshold: the ketamine label says do not co-administer.",
+        "domain.md 1.4, Ketalar label drug interactions (K11) [V]",
+    ),
+    FlagDefinition(
+        MedicationFlag.STIMULANT,
+        "Stimulant / sympathomimetic",
+        (
+            "amphetamine",
+            "adderall",
+            "lisdexamfetamine",
+            "vyvanse",
+            "methylphenidate",
+            "ritalin",
+            "concerta",
+            "focalin",
+            "modafinil",
+            "provigil",
+            "nuvigil",
+            "phentermine",
+            "pseudoephedrine",
+            "sudafed",
+        ),
+        "Sympathomimetics raise blood pressure and heart rate: monitor vital signs; may lower seizure threshold (TMS).",
+        "domain.md 1.4, label: sympathomimetics, monitor vitals (K11) [V]; 4.3 seizure-threshold medicines (T9) [S]",
+    ),
+    FlagDefinition(
+        MedicationFlag.OPIOID,
+        "Opioid",
+        (
+            "opioid",
+            "oxycodone",
+            "oxycontin",
+            "percocet",
+            "hydrocodone",
+            "vicodin",
+            "norco",
+            "morphine",
+            "fentanyl",
+            "tramadol",
+            "codeine",
+            "hydromorphone",
+            "dilaudid",
+            "methadone",
+            "buprenorphine",
+            "suboxone",
+            "tapentadol",
+            "oxymorphone",
+        ),
+        "Profound sedation or respiratory depression and prolonged recovery with ketamine.",
+        "domain.md 1.4, Ketalar label drug interactions (K11) [V]",
+    ),
+)
+
+FLAGS_BY_CODE = {definition.flag: definition for definition in FLAG_TABLE}
+
+
+def flags_for(name: str) -> list[MedicationFlag]:
+    """Every flag whose drug-name fragment appears in this medication name."""
+    text = name.lower()
+    return [
+        definition.flag
+        for definition in FLAG_TABLE
+        if any(fragment in text for fragment in definition.fragments)
+    ]
+
+
+def flag_medications(names: Iterable[str]) -> dict[MedicationFlag, list[str]]:
+    """Flags raised by a medication list, each with the names that raised it, in table order."""
+    found: dict[MedicationFlag, list[str]] = {}
+    for name in names:
+        for flag in flags_for(name):
+            found.setdefault(flag, []).append(name)
+    return {d.flag: found[d.flag] for d in FLAG_TABLE if d.flag in found}

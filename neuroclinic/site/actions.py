@@ -1,0 +1,150 @@
+"""Writes to the public site's content. Each runs in one transaction and is audited."""
+
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from neuroclinic.accounts.models import User
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.clinics.models import Organization
+from neuroclinic.intake import uploads
+from neuroclinic.site import content
+from neuroclinic.site.models import FaqEntry, SitePage, SiteSettings
+
+MAX_LOGO_BYTES = 1024 * 1024
+
+
+class SiteError(Exception):
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def site_settings(organization: Organization | None) -> SiteSettings:
+    """The clinic's settings, or unsaved defaults."""
+    if organization is None:
+        return SiteSettings()
+    found = SiteSettings.objects.filter(organization=organization).first()
+    return found or SiteSettings(organization=organization)
+
+
+@transaction.atomic
+def save_site_settings(
+    organization: Organization,
+    *,
+    by: User,
+    fields: dict[str, Any],
+    logo: bytes | None = None,
+    remove_logo: bool = False,
+) -> SiteSettings:
+    settings_row = site_settings(organization)
+    changed = sorted(k for k, v in fields.items() if getattr(settings_row, k) != v)
+    for key, value in fields.items():
+        setattr(settings_row, key, value)
+    if remove_logo and settings_row.logo:
+        settings_row.logo = ""  # an empty name clears a FileField
+        settings_row.logo_content_type = ""
+        changed.append("logo")
+    elif logo is not None:
+        if len(logo) > MAX_LOGO_BYTES:
+            raise SiteError("The logo must be under 1 MB.", field="logo_upload")
+        kind = uploads.sniff(logo[:16])
+        if kind not in (uploads.PNG, uploads.JPEG):
+            raise SiteError(
+                "Upload the logo as a PNG or JPEG file.", field="logo_upload"
+            )
+        settings_row.logo.save(
+            f"logo-{organization.uuid}.{uploads.EXTENSIONS[kind]}",
+            ContentFile(logo),
+            save=False,
+        )
+        settings_row.logo_content_type = kind
+        changed.append("logo")
+    settings_row.save()
+    record(
+        AuditEvent.Action.SITE_EDITED,
+        actor=by,
+        organization=organization,
+        what="settings",
+        fields=changed,
+    )
+    return settings_row
+
+
+@transaction.atomic
+def save_page(
+    organization: Organization,
+    slug: str,
+    *,
+    by: User,
+    title: str,
+    meta_description: str,
+    body: str,
+) -> SitePage:
+    if slug not in SitePage.Slug.values:
+        raise SiteError("No such page.", field="slug")
+    page, _ = SitePage.objects.update_or_create(
+        organization=organization,
+        slug=slug,
+        defaults={"title": title, "meta_description": meta_description, "body": body},
+    )
+    record(
+        AuditEvent.Action.SITE_EDITED,
+        actor=by,
+        organization=organization,
+        what="page",
+        slug=slug,
+    )
+    return page
+
+
+@transaction.atomic
+def seed_faq(organization: Organization, *, by: User) -> list[FaqEntry]:
+    """Copy the default FAQ into editable entries, once."""
+    existing = list(FaqEntry.objects.filter(organization=organization))
+    if existing:
+        return existing
+    entries = [
+        FaqEntry.objects.create(
+            organization=organization,
+            question=entry.question,
+            answer=entry.answer.strip(),
+            position=(n + 1) * 10,
+        )
+        for n, entry in enumerate(content.FAQ)
+    ]
+    record(
+        AuditEvent.Action.SITE_EDITED,
+        actor=by,
+        organization=organization,
+        what="faq_seeded",
+    )
+    return entries
+
+
+@transaction.atomic
+def save_faq_entry(
+    organization: Organization,
+    *,
+    by: User,
+    entry: FaqEntry | None,
+    fields: dict[str, Any],
+) -> FaqEntry:
+    if entry is None:
+        entry = FaqEntry(organization=organization)
+    elif entry.organization_id != organization.pk:
+        raise SiteError("No such entry.")
+    for key, value in fields.items():
+        setattr(entry, key, value)
+    entry.save()
+    record(
+        AuditEvent.Action.SITE_EDITED,
+        actor=by,
+        organization=organization,
+        what="faq",
+        question=entry.question[:80],
+    )
+    return entry
