@@ -28,6 +28,7 @@ $(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml package.json 
 	@touch $@
 
 install: $(VENV)/.installed
+	@scripts/install-pdf-libs
 
 var/secret-key:
 	@mkdir -p var && umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $@
@@ -37,6 +38,8 @@ run: install var/secret-key
 	  ALLOWED_HOSTS="$(HOST),localhost,127.0.0.1"; \
 	new_db=no; if [ -z "$${DATABASE_URL:-}" ] && [ ! -f $(DB_FILE) ]; then new_db=yes; fi; \
 	$(BIN)/neuroclinic migrate --no-input -v0; \
+	$(BIN)/neuroclinic createcachetable; \
+	$(BIN)/neuroclinic optimize -v0; \
 	if [ $$new_db = yes ]; then echo "New database: loading the demo clinic..."; $(BIN)/neuroclinic demo; fi; \
 	$(BIN)/neuroclinic collectstatic --no-input -v0; \
 	echo "Neuroclinic is at http://$(HOST):$(PORT)/ (sign-ins are in README.md)"; \

@@ -11,6 +11,10 @@ from ninja.security import APIKeyCookie, HttpBearer
 from neuroclinic.accounts.actions import authenticate_api_token
 from neuroclinic.accounts.models import User
 from neuroclinic.api_errors import FieldErrors, field_name, problem
+from neuroclinic.infusions.api import router as infusions_router
+from neuroclinic.intake.api import router as intake_router
+from neuroclinic.ledger.api import router as ledger_router
+from neuroclinic.measures.api import router as measures_router
 from neuroclinic.patients.api import router as patients_router
 
 
@@ -45,6 +49,10 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 api.add_router("/", patients_router)
+api.add_router("/ledger/", ledger_router)
+api.add_router("/", measures_router)
+api.add_router("/", intake_router)
+api.add_router("/", infusions_router)
 
 
 @api.exception_handler(ValidationError)

@@ -76,6 +76,14 @@ INSTALLED_APPS = [
     "neuroclinic.accounts",
     "neuroclinic.clinics",
     "neuroclinic.patients",
+    "neuroclinic.notifications",
+    "neuroclinic.measures",
+    "neuroclinic.portal",
+    "neuroclinic.ledger",
+    "neuroclinic.intake",
+    "neuroclinic.site",
+    "neuroclinic.treatment",
+    "neuroclinic.infusions",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +117,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "neuroclinic.accounts.context_processors.navigation",
+                "neuroclinic.notifications.context_processors.unread",
             ],
         },
     }
@@ -198,6 +207,9 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
     }
 MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "clinic@example.invalid")
+SMS_BACKEND = os.getenv("SMS_BACKEND", "neuroclinic.lib.messaging.ConsoleSmsBackend")
+# Where links in messages to patients point (the portal's public address).
+PUBLIC_BASE_URL = os.getenv("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
 # Security headers. Scripts and styles come only from our own static files.
 SECURE_CSP = {
@@ -243,3 +255,15 @@ LOGGING = {
 ADMINS: list[tuple[str, str]] = []
 
 NINJA_PAGINATION_PER_PAGE = 50
+# Rate limits key on the connection's address: X-Forwarded-For is set by the
+# client unless a proxy we run rewrites it (BEHIND_PROXY counts that one proxy).
+NINJA_NUM_PROXIES = 1 if env_bool("BEHIND_PROXY", False) else 0
+
+# A database cache: shared by every web worker (rate limits must agree across
+# processes) and needing no extra service. `neuroclinic createcachetable` makes it.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "neuroclinic_cache",
+    }
+}

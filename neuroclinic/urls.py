@@ -4,11 +4,19 @@ from neuroclinic import views
 from neuroclinic.api import api
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("staff/", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("neuroclinic.accounts.urls")),
     path("patients/", include("neuroclinic.patients.urls")),
     path("audit/", include("neuroclinic.audit.urls")),
     path("clinic/", include("neuroclinic.clinics.urls")),
+    path("measures/", include("neuroclinic.measures.urls")),
+    path("inbox/", include("neuroclinic.notifications.urls")),
+    path("", include("neuroclinic.portal.urls")),
+    path("ledger/", include("neuroclinic.ledger.urls")),
     path("api/", api.urls),
+    path("intake/", include("neuroclinic.intake.urls")),
+    path("treatment/", include("neuroclinic.treatment.urls")),
+    path("infusions/", include("neuroclinic.infusions.urls")),
+    path("", include("neuroclinic.site.urls")),
 ]

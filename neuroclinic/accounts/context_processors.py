@@ -8,9 +8,18 @@ from neuroclinic.accounts.roles import Capability
 # (label, url name, capability needed), in menu order.
 NAVIGATION = (
     ("Patients", "patients:list", Capability.VIEW_PATIENT_LIST),
+    ("Safety alerts", "measures:alerts", Capability.VIEW_CHART),
+    ("Due questionnaires", "measures:worklist", Capability.SEND_QUESTIONNAIRES),
+    ("Consult requests", "intake:queue", Capability.WORK_CONSULT_QUEUE),
+    ("Intake", "intake:worklist", Capability.MANAGE_INTAKE),
+    ("Infusions", "infusions:day", Capability.VIEW_INFUSIONS),
+    ("Nurse station", "infusions:board", Capability.VIEW_INFUSIONS),
+    ("Protocols", "treatment:protocols", Capability.VIEW_INFUSIONS),
+    ("Ledger", "ledger:dashboard", Capability.LEDGER_VIEW),
     ("Audit log", "audit:events", Capability.VIEW_AUDIT_LOG),
     ("Staff", "accounts:users", Capability.MANAGE_USERS),
     ("Clinic", "clinics:settings", Capability.MANAGE_CLINIC),
+    ("Public site", "site:edit_index", Capability.EDIT_PUBLIC_SITE),
 )
 
 
@@ -20,10 +29,20 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"nav_items": [], "can_search_patients": False}
     return {
         "nav_items": [
-            (label, url, url.split(":")[0])
+            (label, url, _is_current(request, url))
             for label, url, cap in NAVIGATION
             if user.can(cap)
         ],
         "can_search_patients": user.can(Capability.VIEW_PATIENT_LIST),
         "Capability": Capability,
     }
+
+
+def _is_current(request: HttpRequest, url_name: str) -> bool:
+    match = request.resolver_match
+    if match is None:
+        return False
+    if match.view_name == url_name:
+        return True
+    # Pages under a patient belong to "Patients".
+    return url_name == "patients:list" and match.namespace == "patients"

@@ -44,71 +44,156 @@ ROLE_LABELS = {
 
 
 class Capability(StrEnum):
+    # patients
     VIEW_PATIENT_LIST = (
-        "view_patient_list"  # search and list patients (names, DOB, MRN)
+        "view_patient_list"  # search and list patients, demographic chart
     )
-    VIEW_CHART = "view_chart"  # open a patient's chart (clinical data)
+    VIEW_CHART = (
+        "view_chart"  # the clinical chart: allergies, diagnoses, medications, measures
+    )
     REGISTER_PATIENT = "register_patient"
     EDIT_DEMOGRAPHICS = "edit_demographics"
     EDIT_CLINICAL_LISTS = "edit_clinical_lists"  # diagnoses, medications, allergies
     EXPORT_CHART = "export_chart"  # print and export a chart
+    # measures
+    RECORD_MEASURES = "record_measures"  # enter questionnaires for a patient
+    SEND_QUESTIONNAIRES = "send_questionnaires"  # portal links, clinic tablet, worklist
+    FLAG_SAFETY_CONCERN = "flag_safety_concern"
+    ACKNOWLEDGE_SAFETY_ALERTS = "acknowledge_safety_alerts"
+    CONFIGURE_MEASURES = "configure_measures"  # schedules and licensed item wording
+    # ledger (controlled substances)
+    LEDGER_VIEW = "ledger_view"  # stock, entries, sessions, counts, check status
+    LEDGER_RECEIVE = "ledger_receive"  # receive invoices; move vials between safes
+    LEDGER_DRAW = "ledger_draw"  # draw, administer, waste for a session
+    LEDGER_WITNESS = "ledger_witness"  # confirm another's waste, count or destruction
+    LEDGER_COUNT = "ledger_count"  # counts and inventories
+    LEDGER_ADJUST = "ledger_adjust"  # discrepancies, adjustments, reversals
+    LEDGER_DESTROY = "ledger_destroy"  # destruction, reverse distributor, theft/loss
+    LEDGER_REPORT = "ledger_report"  # inspection reports (patient name and address)
+    LEDGER_SETUP = "ledger_setup"  # registrants, safes, products, suppliers
+    # intake (docs/intake.md)
+    WORK_CONSULT_QUEUE = "work_consult_queue"  # consult queue: status, notes, convert
+    MANAGE_INTAKE = "manage_intake"  # portal sign-in links, packet status, reminders
+    VIEW_INTAKE = "view_intake"  # intake answers, documents, eligibility findings
+    DECIDE_ELIGIBILITY = "decide_eligibility"  # sign an eligibility decision
+    CONFIGURE_ELIGIBILITY = "configure_eligibility"  # rules and patient wording
+    VIEW_CONSENTS = "view_consents"  # consent status and signed PDFs
+    COLLECT_CONSENT = "collect_consent"  # hand the clinic tablet to a patient to sign
+    MANAGE_CONSENT_FORMS = "manage_consent_forms"  # publish consent form versions
+    EDIT_PUBLIC_SITE = "edit_public_site"  # the clinic's public pages, FAQ, branding
+    # treatment and infusions (docs/infusions.md)
+    MANAGE_PROTOCOLS = "manage_protocols"  # draft and sign the clinic's ketamine protocols
+    WRITE_ORDERS = "write_orders"  # treatment plans, signed orders, co-sign infusion notes
+    RUN_INFUSIONS = "run_infusions"  # check-in to signed note: checklist, dose, vitals, events
+    VIEW_INFUSIONS = "view_infusions"  # infusion records, the nurse-station board, reports
+    # administration
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_USERS = "manage_users"
     MANAGE_CLINIC = "manage_clinic"  # organization, locations, rooms, devices
 
 
-_C = Capability
+_R = Role
+# Who may do what, one line per capability: each app adds its own lines.
+GRANTS: dict[Capability, frozenset[Role]] = {
+    Capability.VIEW_PATIENT_LIST: frozenset(
+        {
+            _R.CLINIC_ADMIN,
+            _R.MEDICAL_DIRECTOR,
+            _R.PRESCRIBER,
+            _R.NURSE,
+            _R.FRONT_DESK,
+            _R.TMS_TECHNICIAN,
+            _R.BILLING,
+            _R.AUDITOR,
+        }
+    ),
+    Capability.VIEW_CHART: frozenset(
+        {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.TMS_TECHNICIAN, _R.AUDITOR}
+    ),
+    Capability.REGISTER_PATIENT: frozenset(
+        {_R.CLINIC_ADMIN, _R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.FRONT_DESK}
+    ),
+    Capability.EDIT_DEMOGRAPHICS: frozenset(
+        {_R.CLINIC_ADMIN, _R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.FRONT_DESK}
+    ),
+    Capability.EDIT_CLINICAL_LISTS: frozenset(
+        {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE}
+    ),
+    Capability.EXPORT_CHART: frozenset(
+        {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.AUDITOR}
+    ),
+    Capability.RECORD_MEASURES: frozenset(
+        {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.TMS_TECHNICIAN}
+    ),
+    Capability.SEND_QUESTIONNAIRES: frozenset(
+        {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.FRONT_DESK, _R.TMS_TECHNICIAN}
+    ),
+    Capability.FLAG_SAFETY_CONCERN: frozenset(
+        {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.TMS_TECHNICIAN}
+    ),
+    Capability.ACKNOWLEDGE_SAFETY_ALERTS: frozenset(
+        {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER}
+    ),
+    Capability.CONFIGURE_MEASURES: frozenset({_R.MEDICAL_DIRECTOR}),
+    # ledger: docs/ledger.md explains each grant
+    Capability.LEDGER_VIEW: frozenset(
+        {_R.CUSTODIAN, _R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.AUDITOR}
+    ),
+    Capability.LEDGER_RECEIVE: frozenset({_R.CUSTODIAN}),
+    Capability.LEDGER_DRAW: frozenset({_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE}),
+    Capability.LEDGER_WITNESS: frozenset(
+        {_R.CUSTODIAN, _R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE}
+    ),
+    Capability.LEDGER_COUNT: frozenset({_R.CUSTODIAN, _R.MEDICAL_DIRECTOR, _R.NURSE}),
+    Capability.LEDGER_ADJUST: frozenset({_R.CUSTODIAN, _R.MEDICAL_DIRECTOR}),
+    Capability.LEDGER_DESTROY: frozenset({_R.CUSTODIAN, _R.MEDICAL_DIRECTOR}),
+    Capability.LEDGER_REPORT: frozenset(
+        {_R.CUSTODIAN, _R.MEDICAL_DIRECTOR, _R.AUDITOR}
+    ),
+    Capability.LEDGER_SETUP: frozenset({_R.CUSTODIAN}),
+    # intake: docs/intake.md explains each grant
+    Capability.WORK_CONSULT_QUEUE: frozenset(
+        {_R.CLINIC_ADMIN, _R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.FRONT_DESK}
+    ),
+    Capability.MANAGE_INTAKE: frozenset(
+        {_R.CLINIC_ADMIN, _R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.FRONT_DESK}
+    ),
+    Capability.VIEW_INTAKE: frozenset(
+        {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.AUDITOR}
+    ),
+    Capability.DECIDE_ELIGIBILITY: frozenset({_R.MEDICAL_DIRECTOR, _R.PRESCRIBER}),
+    Capability.CONFIGURE_ELIGIBILITY: frozenset({_R.MEDICAL_DIRECTOR}),
+    Capability.VIEW_CONSENTS: frozenset(
+        {
+            _R.CLINIC_ADMIN,
+            _R.MEDICAL_DIRECTOR,
+            _R.PRESCRIBER,
+            _R.NURSE,
+            _R.FRONT_DESK,
+            _R.TMS_TECHNICIAN,
+            _R.AUDITOR,
+        }
+    ),
+    Capability.COLLECT_CONSENT: frozenset(
+        {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.FRONT_DESK, _R.TMS_TECHNICIAN}
+    ),
+    Capability.MANAGE_CONSENT_FORMS: frozenset({_R.CLINIC_ADMIN, _R.MEDICAL_DIRECTOR}),
+    Capability.EDIT_PUBLIC_SITE: frozenset({_R.CLINIC_ADMIN}),
+    Capability.MANAGE_PROTOCOLS: frozenset({_R.MEDICAL_DIRECTOR}),
+    Capability.WRITE_ORDERS: frozenset({_R.MEDICAL_DIRECTOR, _R.PRESCRIBER}),
+    Capability.RUN_INFUSIONS: frozenset({_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE}),
+    Capability.VIEW_INFUSIONS: frozenset(
+        {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.AUDITOR}
+    ),
+    Capability.VIEW_AUDIT_LOG: frozenset(
+        {_R.CLINIC_ADMIN, _R.MEDICAL_DIRECTOR, _R.AUDITOR}
+    ),
+    Capability.MANAGE_USERS: frozenset({_R.CLINIC_ADMIN}),
+    Capability.MANAGE_CLINIC: frozenset({_R.CLINIC_ADMIN}),
+}
+
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
-    Role.CLINIC_ADMIN: frozenset(
-        {
-            _C.VIEW_PATIENT_LIST,
-            _C.REGISTER_PATIENT,
-            _C.EDIT_DEMOGRAPHICS,
-            _C.VIEW_AUDIT_LOG,
-            _C.MANAGE_USERS,
-            _C.MANAGE_CLINIC,
-        }
-    ),
-    Role.MEDICAL_DIRECTOR: frozenset(
-        {
-            _C.VIEW_PATIENT_LIST,
-            _C.VIEW_CHART,
-            _C.REGISTER_PATIENT,
-            _C.EDIT_DEMOGRAPHICS,
-            _C.EDIT_CLINICAL_LISTS,
-            _C.EXPORT_CHART,
-            _C.VIEW_AUDIT_LOG,
-        }
-    ),
-    Role.PRESCRIBER: frozenset(
-        {
-            _C.VIEW_PATIENT_LIST,
-            _C.VIEW_CHART,
-            _C.REGISTER_PATIENT,
-            _C.EDIT_DEMOGRAPHICS,
-            _C.EDIT_CLINICAL_LISTS,
-            _C.EXPORT_CHART,
-        }
-    ),
-    Role.NURSE: frozenset(
-        {
-            _C.VIEW_PATIENT_LIST,
-            _C.VIEW_CHART,
-            _C.REGISTER_PATIENT,
-            _C.EDIT_DEMOGRAPHICS,
-            _C.EDIT_CLINICAL_LISTS,
-            _C.EXPORT_CHART,
-        }
-    ),
-    Role.FRONT_DESK: frozenset(
-        {_C.VIEW_PATIENT_LIST, _C.REGISTER_PATIENT, _C.EDIT_DEMOGRAPHICS}
-    ),
-    Role.TMS_TECHNICIAN: frozenset({_C.VIEW_PATIENT_LIST, _C.VIEW_CHART}),
-    Role.CUSTODIAN: frozenset(),
-    Role.BILLING: frozenset({_C.VIEW_PATIENT_LIST}),
-    Role.AUDITOR: frozenset(
-        {_C.VIEW_PATIENT_LIST, _C.VIEW_CHART, _C.VIEW_AUDIT_LOG, _C.EXPORT_CHART}
-    ),
+    role: frozenset(c for c, roles in GRANTS.items() if role in roles) for role in Role
 }
 
 

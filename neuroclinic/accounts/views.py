@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
@@ -52,7 +53,7 @@ def _safe_next(request: HttpRequest, value: str | None) -> str:
         value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return value
-    return "/"
+    return reverse("home")
 
 
 @require_http_methods(["GET", "POST"])
@@ -100,7 +101,7 @@ def _pending_user(request: HttpRequest) -> User | None:
 def _clear_pending(request: HttpRequest) -> str:
     request.session.pop(PENDING_USER, None)
     request.session.pop(PENDING_AT, None)
-    return str(request.session.pop(PENDING_NEXT, "/"))
+    return str(request.session.pop(PENDING_NEXT, reverse("home")))
 
 
 def _complete_sign_in(

@@ -53,6 +53,140 @@ class AuditEvent(models.Model):
             "patients.list_entry_ended",
             "Diagnosis, medication or allergy ended",
         )
+        # measures
+        RESPONSE_RECORDED = "measures.response_recorded", "Questionnaire recorded"
+        RESPONSE_AMENDED = "measures.response_amended", "Questionnaire amended"
+        RESPONSE_VIEWED = "measures.response_viewed", "Questionnaire opened"
+        SAFETY_ALERT_RAISED = "measures.alert_raised", "Safety alert raised"
+        SAFETY_ALERT_ESCALATED = "measures.alert_escalated", "Safety alert escalated"
+        SAFETY_ALERT_ACKNOWLEDGED = "measures.alert_acknowledged", "Safety alert acknowledged"
+        PORTAL_LINK_SENT = "measures.link_sent", "Questionnaire link sent"
+        PORTAL_LINK_OPENED = "measures.link_opened", "Questionnaire link opened"
+        PORTAL_LINK_REFUSED = "measures.link_refused", "Questionnaire link refused"
+        KIOSK_STARTED = "measures.kiosk_started", "Tablet handed to patient"
+        MEASURES_SCHEDULED = "measures.scheduled", "Questionnaires scheduled"
+        MEASURES_CONFIGURED = "measures.configured", "Measurement settings changed"
+        TRAJECTORY_VIEWED = "measures.trajectory_viewed", "Measures and trajectories opened"
+        # ledger
+        LEDGER_SETUP_SAVED = "ledger.setup_saved", "Ledger setup saved"
+        LEDGER_RECEIVED = "ledger.received", "Controlled substance received"
+        LEDGER_SCAN_ATTACHED = "ledger.scan_attached", "Invoice scan attached"
+        LEDGER_DRAWN = "ledger.drawn", "Controlled substance drawn"
+        LEDGER_ADMINISTERED = "ledger.administered", "Controlled substance administered"
+        LEDGER_WASTED = "ledger.wasted", "Controlled substance wasted"
+        LEDGER_RETURNED = "ledger.returned_to_stock", "Controlled substance returned to stock"
+        LEDGER_TRANSFERRED = "ledger.transferred", "Container transferred"
+        LEDGER_SENT_TO_REVERSE_DISTRIBUTOR = (
+            "ledger.sent_to_reverse_distributor",
+            "Sent to reverse distributor",
+        )
+        LEDGER_DESTROYED = "ledger.destroyed", "Controlled substance destroyed"
+        LEDGER_THEFT_LOSS = "ledger.theft_loss", "Theft or loss recorded"
+        LEDGER_REVERSED = "ledger.reversed", "Ledger entry reversed"
+        LEDGER_COUNTED = "ledger.counted", "Stock counted"
+        LEDGER_DISCREPANCY_OPENED = "ledger.discrepancy_opened", "Discrepancy opened"
+        LEDGER_DISCREPANCY_INVESTIGATED = (
+            "ledger.discrepancy_investigated",
+            "Discrepancy investigated",
+        )
+        LEDGER_DISCREPANCY_RESOLVED = (
+            "ledger.discrepancy_resolved",
+            "Discrepancy resolved as minor variance",
+        )
+        LEDGER_DISCREPANCY_ESCALATED = (
+            "ledger.discrepancy_escalated",
+            "Discrepancy escalated as theft or significant loss",
+        )
+        LEDGER_TASK_DONE = "ledger.task_done", "DEA task done"
+        LEDGER_INVENTORY_TAKEN = "ledger.inventory_taken", "Inventory taken"
+        LEDGER_REPORT_VIEWED = "ledger.report_viewed", "Ledger report opened"
+        LEDGER_REPORT_EXPORTED = "ledger.report_exported", "Ledger report exported"
+        LEDGER_CHECKED = "ledger.checked", "Ledger chain checked"
+        # intake
+        CONSULT_REQUESTED = "intake.consult_requested", "Consult requested"
+        CONSULT_REFUSED = (
+            "intake.consult_refused",
+            "Consult request refused (rate limit)",
+        )
+        CONSULT_UPDATED = "intake.consult_updated", "Consult request updated"
+        CONSULT_NOTE_ADDED = "intake.consult_note_added", "Consult request note added"
+        CONSULT_VIEWED = "intake.consult_viewed", "Consult request opened"
+        CONSULT_CONVERTED = (
+            "intake.consult_converted",
+            "Consult request converted to patient",
+        )
+        PORTAL_SIGN_IN_SENT = "intake.portal_link_sent", "Portal sign-in link sent"
+        PORTAL_SIGNED_IN = "intake.portal_signed_in", "Patient signed in to the portal"
+        PORTAL_SIGN_IN_REFUSED = (
+            "intake.portal_link_refused",
+            "Portal sign-in link refused",
+        )
+        INTAKE_SECTION_SAVED = "intake.section_saved", "Intake section saved"
+        INTAKE_SUBMITTED = "intake.submitted", "Intake submitted"
+        INTAKE_REMINDER_SENT = "intake.reminder_sent", "Intake reminder sent"
+        INTAKE_VIEWED = "intake.viewed", "Intake answers opened"
+        DOCUMENT_UPLOADED = "intake.document_uploaded", "Document uploaded"
+        DOCUMENT_VIEWED = "intake.document_viewed", "Document opened"
+        ELIGIBILITY_REVIEWED = (
+            "intake.eligibility_reviewed",
+            "Eligibility review opened",
+        )
+        ELIGIBILITY_DECIDED = (
+            "intake.eligibility_decided",
+            "Eligibility decided and signed",
+        )
+        ELIGIBILITY_SIGN_REFUSED = (
+            "intake.eligibility_sign_refused",
+            "Eligibility signature refused (wrong password)",
+        )
+        ELIGIBILITY_RULES_CHANGED = "intake.rules_changed", "Eligibility rules changed"
+        CLEARANCE_LETTER_VIEWED = "intake.letter_viewed", "Clearance letter opened"
+        INTAKE_SETTINGS_CHANGED = "intake.settings_changed", "Intake wording changed"
+        CONSENT_PUBLISHED = "intake.consent_published", "Consent form version published"
+        CONSENT_SIGNED = "intake.consent_signed", "Consent signed"
+        CONSENT_TABLET_STARTED = (
+            "intake.consent_tablet",
+            "Tablet handed to patient to sign",
+        )
+        CONSENT_VIEWED = "intake.consent_viewed", "Signed consent opened"
+        SITE_EDITED = "site.edited", "Public site edited"
+        # treatment
+        PROTOCOL_DRAFTED = "treatment.protocol_drafted", "Protocol version drafted"
+        PROTOCOL_SIGNED = "treatment.protocol_signed", "Protocol signed by the medical director"
+        PLAN_CREATED = "treatment.plan_created", "Treatment plan created"
+        PLAN_ENDED = "treatment.plan_ended", "Treatment plan ended"
+        ORDER_SIGNED = "treatment.order_signed", "Infusion order signed"
+        ORDER_DISCONTINUED = "treatment.order_discontinued", "Infusion order discontinued"
+        SIGNATURE_REFUSED = "treatment.signature_refused", "Signature refused (wrong password)"
+        # infusions
+        INFUSION_CHECKED_IN = "infusions.checked_in", "Patient checked in for an infusion"
+        INFUSION_VIEWED = "infusions.viewed", "Infusion record opened"
+        INFUSION_CHECKLIST_SAVED = "infusions.checklist_saved", "Infusion checklist saved"
+        INFUSION_CHECKLIST_CONFIRMED = "infusions.checklist_confirmed", "Infusion checklist confirmed"
+        INFUSION_DOSE_CALCULATED = "infusions.dose_calculated", "Infusion dose calculated"
+        INFUSION_DOSE_CHECKED = "infusions.dose_checked", "Infusion dose checked by a second nurse"
+        INFUSION_STARTED = "infusions.started", "Infusion started"
+        INFUSION_PAUSED = "infusions.paused", "Infusion paused"
+        INFUSION_RESUMED = "infusions.resumed", "Infusion resumed"
+        INFUSION_RATE_CHANGED = "infusions.rate_changed", "Infusion rate changed"
+        INFUSION_STOPPED = "infusions.stopped", "Infusion stopped"
+        INFUSION_VITALS_RECORDED = "infusions.vitals_recorded", "Vital signs recorded"
+        INFUSION_VITALS_REJECTED = "infusions.vitals_rejected", "Vital signs refused"
+        INFUSION_ALARM_RAISED = "infusions.alarm_raised", "Infusion alarm raised"
+        INFUSION_ALARM_ACKNOWLEDGED = "infusions.alarm_acknowledged", "Infusion alarm acknowledged"
+        INFUSION_ADVERSE_EVENT = "infusions.adverse_event", "Adverse event recorded"
+        INFUSION_PRN_GIVEN = "infusions.prn_given", "As-needed medication given"
+        INFUSION_SEDATION_SCORED = "infusions.sedation_scored", "Sedation scored (MOAA/S)"
+        INFUSION_CADSS_RECORDED = "infusions.cadss_recorded", "CADSS-6 recorded for an infusion"
+        INFUSION_RECOVERY_ASSESSED = "infusions.recovery_assessed", "Recovery assessed (Aldrete)"
+        INFUSION_DISCHARGED = "infusions.discharged", "Patient discharged after an infusion"
+        INFUSION_INSTRUCTIONS_GIVEN = "infusions.instructions_given", "Discharge instructions given"
+        INFUSION_WASTED = "infusions.wasted", "Infusion remainder wasted"
+        INFUSION_NOTE_SIGNED = "infusions.note_signed", "Infusion note signed and locked"
+        INFUSION_NOTE_COSIGNED = "infusions.note_cosigned", "Infusion note co-signed"
+        INFUSION_ADDENDUM_ADDED = "infusions.addendum_added", "Addendum added to an infusion note"
+        INFUSION_CANCELLED = "infusions.cancelled", "Infusion session cancelled"
+        INFUSION_REPORT_VIEWED = "infusions.report_viewed", "Infusion report opened"
         # audit
         AUDIT_LOG_EXPORTED = "audit.exported", "Audit log exported"
 

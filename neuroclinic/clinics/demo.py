@@ -143,7 +143,12 @@ class DemoContext:
 
 # Later apps add their demo data here: a dotted path to a function taking a DemoContext.
 # The demo clinic app cannot import them (imports run one way), so they are named.
-DEMO_EXTENSIONS: list[str] = []
+DEMO_EXTENSIONS: list[str] = [
+    "neuroclinic.measures.demo.load",
+    "neuroclinic.ledger.demo.load",
+    "neuroclinic.intake.demo.load",
+    "neuroclinic.infusions.demo.load",
+]
 
 
 def demo_totp_key(username: str) -> str:

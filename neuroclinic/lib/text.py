@@ -18,6 +18,9 @@ def digits(value: str) -> str:
 
 
 def phone_search_key(value: str) -> str:
-    """The national number of a US phone (the last ten digits), for search."""
-    only_digits = digits(value)
-    return only_digits[-10:]
+    """The national number of a US phone (its last ten digits) reversed, for search.
+
+    Reversed so that a prefix search finds a number by its last digits: typing
+    "555-0138" finds (511) 555-0138, from an index.
+    """
+    return digits(value)[-10:][::-1]

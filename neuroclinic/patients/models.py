@@ -7,6 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.validators import RegexValidator
 from django.db import connection, models
 from django.db.models import Q
+from django.db.models.functions import Collate
 
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.lib.text import digits, phone_search_key, search_key
@@ -85,6 +86,17 @@ class PatientQuerySet(models.QuerySet["Patient"]):
                 _prefix("family_name_search", word)
                 | _prefix("given_name_search", word)
                 | _prefix("preferred_name_search", word)
+            )
+        if connection.vendor == "postgresql":
+            # Under the database's collation the planner walks the family-name
+            # index in order and filters, hoping for 20 early matches; for a
+            # rare prefix that reads most of the table. Ordering under "C"
+            # (the keys are lower-cased already) makes it fetch the matches
+            # from the three name indexes and sort only those.
+            return result.order_by(
+                Collate("family_name_search", "C"),
+                Collate("given_name_search", "C"),
+                "id",
             )
         return result
 

@@ -18,6 +18,7 @@ from neuroclinic.audit.models import AuditEvent
 from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.patients import actions
 from neuroclinic.patients.access import get_patient_for_user
+from neuroclinic.patients.chart_panels import chart_panels
 from neuroclinic.patients.forms import (
     AllergyForm,
     ContactForm,
@@ -178,17 +179,20 @@ def _chart_context(
     request: AuthenticatedHttpRequest, patient: Patient
 ) -> dict[str, Any]:
     active_allergies = [a for a in patient.allergies.all() if a.is_active]
+    can_view_clinical = request.user.can(Capability.VIEW_CHART)
+    panels = chart_panels(request, patient) if can_view_clinical else []
     return {
         "patient": patient,
         "age": patient.age_on(timezone.localdate()),
         "active_allergies": active_allergies,
         "list_forms": {key: spec[0]() for key, spec in LIST_SECTIONS.items()},
-        "can_view_clinical": request.user.can(Capability.VIEW_CHART),
+        "can_view_clinical": can_view_clinical,
+        "panels": panels,
         "can_edit_lists": request.user.can(Capability.EDIT_CLINICAL_LISTS),
         "can_edit_demographics": request.user.can(Capability.EDIT_DEMOGRAPHICS),
         "can_export": request.user.can(Capability.EXPORT_CHART),
         "end_form": EndEntryForm(),
-        "alerts": [],  # filled by the measures app's safety alerts
+        "alerts": [alert for panel in panels for alert in panel.alerts],
     }
 
 

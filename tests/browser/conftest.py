@@ -116,10 +116,12 @@ def live_clinic() -> Iterator[LiveClinic]:
         "NEUROCLINIC_VAR_DIR": str(workdir),
     }
     port = _free_port()
+    env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
     clinic = LiveClinic(url=f"http://127.0.0.1:{port}", env=env)
     server = None
     try:
         clinic.manage("migrate", "--no-input", "-v0")
+        clinic.manage("createcachetable")
         clinic.manage("demo", "--patients", "40")
         clinic.manage("collectstatic", "--no-input", "-v0")
         server = subprocess.Popen(

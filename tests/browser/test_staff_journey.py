@@ -13,7 +13,7 @@ DEMO_PASSWORD = "demo-clinic-2026"
 
 
 def sign_in(page: Page, clinic: LiveClinic, username: str) -> None:
-    page.goto(clinic.url + "/")
+    page.goto(clinic.url + "/staff/")
     expect(page).to_have_url(re.compile(r"/accounts/sign-in/"))
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 SIGN_IN = "/accounts/sign-in/"
 CODE_STEP = "/accounts/sign-in/code/"
 SIGN_OUT = "/accounts/sign-out/"
-HOME = "/"
+HOME = "/staff/"
 
 Action = AuditEvent.Action
 
@@ -289,7 +289,7 @@ def test_a_signed_in_user_visiting_sign_in_goes_home(
     response = client.get(SIGN_IN)
 
     assert response.status_code == 302
-    assert response["Location"] == "/"
+    assert response["Location"] == HOME
 
 
 # Lockout
@@ -534,7 +534,7 @@ def test_a_session_without_a_second_factor_counts_as_signed_out(
     sign_in_page = client.get(SIGN_IN)
 
     assert home.status_code == 302
-    assert home["Location"] == f"{SIGN_IN}?next=/"
+    assert home["Location"] == f"{SIGN_IN}?next={HOME}"
     assert staff.status_code == 302
     assert staff["Location"].startswith(SIGN_IN)
     assert sign_in_page.status_code == 200
@@ -624,7 +624,7 @@ def test_an_idle_session_past_its_expiry_is_sent_to_sign_in(
     response = client.get(HOME)
 
     assert response.status_code == 302
-    assert response["Location"] == f"{SIGN_IN}?next=/"
+    assert response["Location"] == f"{SIGN_IN}?next={HOME}"
 
 
 def test_each_request_pushes_the_idle_expiry_back(client: Client, nurse: User) -> None:

@@ -318,7 +318,7 @@ def test_deactivating_a_member_signs_them_out_and_removes_their_capabilities(
 ) -> None:
     admin_client = login(Client(), admin)
     member_client = login(Client(), member)
-    assert member_client.get("/").status_code == 200
+    assert member_client.get("/staff/").status_code == 200
 
     admin_client.post(
         f"/accounts/staff/{member.uuid}/", user_form_data(member, is_active="")
@@ -327,7 +327,7 @@ def test_deactivating_a_member_signs_them_out_and_removes_their_capabilities(
     member.refresh_from_db()
     assert member.is_active is False
     assert member.capabilities == frozenset()
-    assert member_client.get("/").status_code == 302
+    assert member_client.get("/staff/").status_code == 302
     event = AuditEvent.objects.get(action=Action.USER_UPDATED)
     assert event.data == {"changes": {"is_active": {"old": True, "new": False}}}
 
@@ -482,11 +482,11 @@ def test_changing_password_records_it_and_keeps_the_session_signed_in(
     )
 
     assert response.status_code == 302
-    assert response["Location"] == "/"
+    assert response["Location"] == "/staff/"
     nurse.refresh_from_db()
     assert nurse.check_password(NEW_PASSWORD)
     assert not nurse.check_password(TEST_PASSWORD)
-    assert client.get("/").status_code == 200  # still signed in, still verified
+    assert client.get("/staff/").status_code == 200  # still signed in, still verified
     event = AuditEvent.objects.get(action=Action.PASSWORD_CHANGED)
     assert event.actor == nurse
     assert NEW_PASSWORD not in str(event.data)
@@ -498,8 +498,8 @@ def test_changing_password_signs_out_other_sessions(nurse: User) -> None:
 
     here.post("/accounts/password/", password_form(TEST_PASSWORD, NEW_PASSWORD))
 
-    assert here.get("/").status_code == 200
-    assert elsewhere.get("/").status_code == 302
+    assert here.get("/staff/").status_code == 200
+    assert elsewhere.get("/staff/").status_code == 302
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 from argparse import ArgumentParser
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from neuroclinic.clinics.demo import DEMO_STAFF, load_demo
@@ -24,6 +25,7 @@ class Command(BaseCommand):
             organization = load_demo(patient_count=options["patients"])
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+        call_command("optimize", stdout=self.stdout)
         self.stdout.write(
             f"Loaded {organization.name}: {options['patients']} synthetic patients; "
             f"staff {', '.join(DEMO_STAFF)} (see README for passwords and two-factor codes)."

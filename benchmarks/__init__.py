@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that measure Neuroclinic at clinic-network scale (see README.md)."""
