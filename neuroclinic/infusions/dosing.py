@@ -135,6 +135,18 @@ def lb_to_kg(weight_lb: Decimal | int) -> Decimal:
     return (pounds * KG_PER_LB).quantize(WEIGHT_ROUNDING_KG, ROUND_HALF_UP)
 
 
+def check_weight_kg(weight_kg: Decimal | int) -> Decimal:
+    """The weight if it is a plausible adult weight in kg; DoseInputError naming
+    `weight_kg` otherwise, with a hint when it looks like pounds or grams."""
+    return _weight_kg(weight_kg)
+
+
+def check_height_cm(height_cm: Decimal | int) -> Decimal:
+    """The height if it is a plausible adult height in cm; DoseInputError naming
+    `height_cm` otherwise, with a hint when it looks like inches."""
+    return _height_cm(height_cm)
+
+
 def ideal_body_weight_kg(*, height_cm: Decimal | int, sex: Sex | str) -> Decimal:
     """Devine ideal body weight, rounded to WEIGHT_ROUNDING_KG.
 

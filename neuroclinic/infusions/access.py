@@ -1,0 +1,40 @@
+"""The one door to an infusion session: through the patient's visibility (404), then the role (403)."""
+
+import uuid
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Capability
+from neuroclinic.infusions.models import InfusionSession
+from neuroclinic.patients.models import Patient
+
+
+def get_session_for_user(
+    user: User, session_uuid: uuid.UUID | str, *, capability: Capability
+) -> InfusionSession:
+    """A session of a patient this user may see (else 404), if the role allows `capability` (else 403).
+
+    Not-found and another clinic's session look the same, so ids cannot be probed.
+    """
+    try:
+        session = (
+            InfusionSession.objects.filter(patient__in=Patient.objects.visible_to(user))
+            .select_related(
+                "patient",
+                "location",
+                "room",
+                "order__protocol",
+                "order__signed_by",
+                "plan__induction_protocol",
+                "nurse",
+                "organization",
+            )
+            .get(uuid=session_uuid)
+        )
+    except (InfusionSession.DoesNotExist, ValueError):
+        raise Http404("No such infusion.") from None
+    if not user.can(capability):
+        raise PermissionDenied
+    return session

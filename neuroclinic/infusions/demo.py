@@ -1,0 +1,790 @@
+"""Demo infusion days: completed induction series and boosters, two patients mid-series,
+one whose ketamine consent changed, and one infusion running now. All synthetic.
+
+Everything goes through the real actions with the clock set to the time of each step
+(`now=`), so the ledger, measures and audit trail agree with the infusion records:
+- the series run at the Riverside Annex, under its own DEA registration and stock, set
+  up here (the Lakeside ledger history belongs to the ledger demo), one draw,
+  administration and witnessed waste per infusion (synthetic witness confirmations);
+- each patient's series starts on the Monday after their baseline PHQ-9 in the
+  measures demo; the PHQ-9 before each infusion and 24 hours after it follow the same
+  course (remits, responds, relapses, no response), and relapsing patients get boosters;
+- the clinic publishes version 2 of its ketamine consent after the series: the patients
+  due now re-sign it, one does not yet (the checklist's hard stop).
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from neuroclinic.accounts.models import User
+from neuroclinic.clinics.demo import DEMO_PASSWORD, DemoContext
+from neuroclinic.clinics.models import Device, Location, Room
+from neuroclinic.infusions import actions, monitoring
+from neuroclinic.infusions.models import InfusionSession, VitalReading
+from neuroclinic.intake import actions as intake
+from neuroclinic.intake.checks import consent_states
+from neuroclinic.intake.demo import signature_png
+from neuroclinic.intake.models import (
+    ConsentDocument,
+    ConsentSignature,
+    EligibilityDecision,
+)
+from neuroclinic.ledger import actions as ledger
+from neuroclinic.ledger.checks import run_check
+from neuroclinic.ledger.models import (
+    Container,
+    Inventory,
+    LedgerCheck,
+    Product,
+    Registrant,
+    StorageLocation,
+    Supplier,
+)
+from neuroclinic.ledger.witness import METHOD_SYNTHETIC, WitnessConfirmation
+from neuroclinic.measures import actions as measures
+from neuroclinic.measures.demo import COURSES, answers_for
+from neuroclinic.measures.models import DueMeasure, QuestionnaireResponse, SafetyAlert
+from neuroclinic.patients.models import Contact, Patient
+from neuroclinic.treatment import actions as treatment
+from neuroclinic.treatment.defaults import ProtocolKind
+from neuroclinic.treatment.models import InfusionOrder, Protocol, TreatmentPlan
+
+RIVERSIDE_DEA = "BR2468139"  # check digit: 2+6+1 + 2*(4+8+3) = 39
+HISTORY_PATIENTS = 5
+INDUCTION_DAYS = (0, 2, 4, 7, 9, 11)  # Mon, Wed, Fri, Mon, Wed, Fri
+BOOSTER_DAYS = {
+    "relapses": (49, 63),
+    "remits": (56,),
+    "responds": (42,),
+    "no_response": (),
+}
+TENTH = Decimal("0.1")
+
+
+@dataclass
+class Clinic:
+    context: DemoContext
+    annex: Location
+    main: Location
+    registrant: Registrant
+    safe: StorageLocation
+    product: Product
+    supplier: Supplier
+    invoice: int = 7100
+
+    @property
+    def staff(self) -> dict[str, User]:
+        return self.context.staff
+
+    @property
+    def rng(self) -> random.Random:
+        return self.context.rng
+
+
+@dataclass
+class Person:
+    patient: Patient
+    course: str
+    baseline_total: int
+    baseline_at: datetime
+    weight_kg: Decimal
+    height_cm: Decimal
+
+
+def _synthetic(user: User, at: datetime) -> WitnessConfirmation:
+    return WitnessConfirmation(witness=user, confirmed_at=at, method=METHOD_SYNTHETIC)
+
+
+def _at(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=zone)
+
+
+def _monday_after(moment: datetime, zone: ZoneInfo) -> date:
+    day = moment.astimezone(zone).date() + timedelta(days=1)
+    while day.weekday() != 0:
+        day += timedelta(days=1)
+    return day
+
+
+def _course_total(person: Person, when: datetime) -> int:
+    """The PHQ-9 total on the patient's course (the measures demo's weekly multipliers)."""
+    weeks = max(0.0, (when - person.baseline_at).total_seconds() / (7 * 86400))
+    factors = COURSES[person.course]
+    low = min(int(weeks), len(factors) - 1)
+    high = min(low + 1, len(factors) - 1)
+    factor = factors[low] + (factors[high] - factors[low]) * (weeks - int(weeks))
+    return max(0, min(26, round(person.baseline_total * factor)))
+
+
+def _phq9(person: Person, at: datetime, rng: random.Random) -> None:
+    total = max(0, _course_total(person, at) + rng.choice((-1, 0, 0, 1)))
+    measures.record_response(
+        person.patient,
+        instrument_code="phq9",
+        answers=answers_for("phq9", total, rng),
+        source=QuestionnaireResponse.Source.KIOSK,
+        entered_by=None,
+        completed_at=at,
+    )
+
+
+# --- setup ------------------------------------------------------------------------------
+
+
+def _clinic(context: DemoContext, start: datetime) -> Clinic:
+    organization = context.organization
+    custodian, nurse = context.staff["custodian"], context.staff["nurse"]
+    locations = list(Location.objects.filter(organization=organization).order_by("id"))
+    main, annex = locations[0], locations[-1]
+    registrant = ledger.register_registrant(
+        annex,
+        name=f"{organization.name} — {annex.name}",
+        address_line1=annex.address_line1,
+        city=annex.city,
+        state=annex.state,
+        postal_code=annex.postal_code,
+        dea_number=RIVERSIDE_DEA,
+        registered_by=custodian,
+    )
+    safe = ledger.add_storage_location(
+        registrant,
+        name="Annex safe",
+        description="Treatment corridor, double-locked",
+        added_by=custodian,
+    )
+    product = Product.objects.filter(
+        organization=organization, concentration_mg_per_ml=Decimal(50)
+    ).first() or ledger.add_product(
+        organization,
+        name="Ketamine HCl injection (demo)",
+        ndc="99999-0501-10",
+        concentration_mg_per_ml=Decimal(50),
+        container_volume_ml=Decimal(10),
+        added_by=custodian,
+    )
+    supplier = Supplier.objects.filter(
+        organization=organization, kind=Supplier.Kind.DISTRIBUTOR
+    ).first() or ledger.add_supplier(
+        organization,
+        name="Example Medical Supply (demo)",
+        address="1 Warehouse Way, Chicago, IL 60601",
+        dea_number="RE6125341",
+        added_by=custodian,
+    )
+    ledger.take_inventory(
+        registrant,
+        kind=Inventory.Kind.INITIAL,
+        time_of_day=Inventory.TimeOfDay.OPENING,
+        lines=[],
+        taken_by=custodian,
+        second_taker=_synthetic(nurse, start),
+        notes="Initial inventory before the Annex's first ketamine order: nothing on hand.",
+        taken_at=start,
+    )
+    clinic = Clinic(context, annex, main, registrant, safe, product, supplier)
+    _receive(clinic, start + timedelta(hours=1))
+    return clinic
+
+
+def _receive(clinic: Clinic, at: datetime) -> None:
+    clinic.invoice += 1
+    ledger.receive_invoice(
+        clinic.registrant,
+        supplier=clinic.supplier,
+        invoice_number=f"EMS-{clinic.invoice}",
+        invoice_date=(at - timedelta(days=1)).date(),
+        storage_location=clinic.safe,
+        items=[
+            ledger.ReceiptItem(
+                product=clinic.product,
+                lot_number=f"KR{clinic.invoice % 97:02d}B",
+                expiry_date=(at + timedelta(days=420)).date(),
+                container_count=6,
+            )
+        ],
+        received_by=clinic.staff["custodian"],
+        received_at=at,
+    )
+
+
+def _vial(clinic: Clinic, volume_ml: Decimal, at: datetime) -> Container:
+    def usable() -> Container | None:
+        return (
+            Container.objects.filter(
+                registrant=clinic.registrant,
+                status__in=[Container.Status.OPEN, Container.Status.SEALED],
+                balance_ml__gte=volume_ml,
+            )
+            .order_by("-status", "lot__expiry_date", "id")
+            .first()
+        )
+
+    vial = usable()
+    if vial is None:
+        _receive(clinic, at - timedelta(hours=1))
+        vial = usable()
+    assert vial is not None
+    return vial
+
+
+def _ready_for_ketamine(patient: Patient, context: DemoContext, index: int) -> None:
+    """Eligibility signed by the prescriber and the three ketamine consents signed (portal)."""
+    intake.decide_eligibility(
+        patient,
+        by=context.staff["prescriber"],
+        password=DEMO_PASSWORD,
+        outcome=EligibilityDecision.Outcome.ELIGIBLE,
+    )
+    current = {
+        d.kind: d
+        for d in ConsentDocument.objects.filter(
+            organization=context.organization
+        ).order_by("version")
+    }
+    for n, kind in enumerate(("ketamine", "privacy", "financial")):
+        intake.sign_consent(
+            patient,
+            current[kind],
+            typed_name=patient.legal_name,
+            signature_png=signature_png(index * 7 + n),
+            ip_address="127.0.0.1",
+            channel=ConsentSignature.Channel.PORTAL,
+        )
+
+
+def _plan(
+    patient: Patient, context: DemoContext, protocols: dict[str, Protocol], at: datetime
+) -> TreatmentPlan:
+    prescriber = context.staff["prescriber"]
+    plan = treatment.create_plan(
+        patient,
+        induction_protocol=protocols[ProtocolKind.INDUCTION],
+        booster_protocol=protocols[ProtocolKind.BOOSTER],
+        indication="Treatment-resistant depression (demo)",
+        created_by=prescriber,
+    )
+    TreatmentPlan.objects.filter(pk=plan.pk).update(created_at=at)
+    _order(plan, context, ProtocolKind.INDUCTION, at + timedelta(minutes=20))
+    return plan
+
+
+def _order(
+    plan: TreatmentPlan, context: DemoContext, kind: ProtocolKind, at: datetime
+) -> InfusionOrder:
+    protocol = (
+        plan.induction_protocol
+        if kind is ProtocolKind.INDUCTION
+        else plan.booster_protocol
+    )
+    assert protocol is not None
+    order = treatment._sign_order(  # signed without the password check, as above
+        plan,
+        kind=kind,
+        signed_by=context.staff["prescriber"],
+        dose_mg_per_kg=protocol.dose_mg_per_kg,
+        duration_minutes=protocol.duration_minutes,
+        dosing_weight_rule=protocol.dosing_weight_rule,
+        max_dose_mg_per_kg=protocol.max_dose_mg_per_kg,
+        max_dose_mg=protocol.max_dose_mg,
+        diluent_volume_ml=protocol.diluent_volume_ml,
+        rate_min_percent=protocol.rate_min_percent,
+        rate_max_percent=protocol.rate_max_percent,
+        titration_instructions="",
+        prn=treatment.protocol_prn(protocol),
+    )
+    InfusionOrder.objects.filter(pk=order.pk).update(signed_at=at)
+    order.signed_at = at
+    return order
+
+
+# --- one infusion -----------------------------------------------------------------------
+
+
+def _vitals(
+    rng: random.Random,
+    *,
+    systolic: int,
+    heart: int,
+    spo2: int = 98,
+    diastolic: int | None = None,
+) -> dict[str, int]:
+    diastolic = diastolic or systolic - rng.randint(38, 50)
+    return {
+        "systolic_mmhg": systolic,
+        "diastolic_mmhg": diastolic,
+        "heart_rate_bpm": heart,
+        "spo2_percent": spo2,
+        "respiratory_rate_per_min": rng.randint(12, 17),
+    }
+
+
+def _monitor(room: Room) -> Device:
+    device = Device.objects.filter(room=room, kind=Device.Kind.MONITOR).first()
+    assert device is not None, f"{room} has no monitor"
+    return device
+
+
+def _check_in_to_start(
+    clinic: Clinic, person: Person, room: Room, t0: datetime, *, ordinal: int
+) -> InfusionSession:
+    """Check-in, checklist, baseline vitals, dose, draw and start, as the nurse does them."""
+    rng = clinic.rng
+    nurse = clinic.staff["nurse"]
+    patient = person.patient
+    session = actions.check_in(patient, room=room, checked_in_by=nurse, now=t0)
+    # Done on the clinic tablet before check-in; recorded after it, so it fulfils the
+    # before-infusion PHQ-9 the check-in scheduled.
+    _phq9(person, t0 - timedelta(minutes=25), rng)
+    escort = patient.contacts.filter(kind=Contact.Kind.ESCORT).first()
+    in_pounds = ordinal % 3 == 1
+    weight = (
+        str((person.weight_kg / Decimal("0.45359237")).quantize(Decimal(1)))
+        if in_pounds
+        else str(person.weight_kg)
+    )
+    applies = patient.sex_at_birth == "female" and patient.age_on(t0.date()) <= 55
+    actions.save_checklist(
+        session,
+        by=nurse,
+        weight=weight,
+        weight_unit="lb" if in_pounds else "kg",
+        height_cm=person.height_cm,
+        last_solids_at=t0 - timedelta(hours=rng.randint(8, 13)),
+        last_clear_liquids_at=t0
+        - timedelta(hours=rng.randint(2, 4), minutes=rng.randint(0, 50)),
+        escort_name=escort.name if escort else "Escort (demo)",
+        escort_phone=escort.phone if escort else "555-0199",
+        escort_confirmed=True,
+        pregnancy_status=(
+            InfusionSession.PregnancyStatus.REPORTED_NOT_PREGNANT
+            if applies
+            else InfusionSession.PregnancyStatus.NOT_APPLICABLE
+        ),
+        now=t0 + timedelta(minutes=2),
+    )
+    baseline = rng.randint(118, 136)
+    monitoring.record_typed_vitals(
+        session,
+        _vitals(rng, systolic=baseline, heart=rng.randint(64, 84)),
+        entered_by=nurse,
+        taken_at=t0 + timedelta(minutes=4),
+        now=t0 + timedelta(minutes=4),
+    )
+    actions.confirm_checklist(session, by=nurse, now=t0 + timedelta(minutes=6))
+    dose = actions.calculate_dose(
+        session,
+        by=nurse,
+        concentration_mg_per_ml=Decimal(50),
+        now=t0 + timedelta(minutes=7),
+    )
+    drawn = (dose.drug_volume_ml + TENTH).quantize(TENTH, ROUND_UP)
+    actions.draw(
+        session,
+        by=nurse,
+        container=_vial(clinic, drawn, t0),
+        volume_ml=drawn,
+        now=t0 + timedelta(minutes=9),
+    )
+    start = t0 + timedelta(minutes=12)
+    actions.start(session, by=nurse, occurred_at=start, now=start)
+    session.refresh_from_db()
+    return session
+
+
+def _infusion(
+    clinic: Clinic,
+    person: Person,
+    room: Room,
+    t0: datetime,
+    *,
+    ordinal: int,
+    stop_early: bool = False,
+    hypertensive: bool = False,
+) -> InfusionSession:
+    """A whole infusion day in the past, ending in a signed (and co-signed) note."""
+    rng = clinic.rng
+    nurse, prescriber = clinic.staff["nurse"], clinic.staff["prescriber"]
+    session = _check_in_to_start(clinic, person, room, t0, ordinal=ordinal)
+    dose = actions.current_dose(session)
+    assert dose is not None
+    assert session.started_at is not None
+    start = session.started_at
+    monitor = _monitor(room)
+    baseline = session.vitals.get().systolic_mmhg
+    minutes = 30 if stop_early else dose.duration_minutes
+    end = start + timedelta(minutes=minutes)
+    for m in range(5, minutes + 1, 5):
+        rise = round(min(m, 40) / 40 * rng.randint(6, 16))
+        values = _vitals(rng, systolic=baseline + rise, heart=rng.randint(70, 92))
+        if hypertensive and m in (20, 25):
+            values = _vitals(rng, systolic=184 + m // 5, heart=96, diastolic=104)
+        taken = start + timedelta(minutes=m, seconds=-20)
+        # The monitor sends each reading as it takes it; the alarm rules run on each.
+        result = monitoring.ingest_readings(
+            session,
+            [{"device": str(monitor.uuid), "taken_at": taken.isoformat(), **values}],
+            source=VitalReading.Source.MONITOR,
+            received_by=None,
+            now=taken + timedelta(seconds=5),
+        )
+        for alarm in result.alarms:
+            if alarm.acknowledged_at is None:
+                monitoring.acknowledge_alarm(
+                    alarm,
+                    acknowledged_by=nurse,
+                    note="Slowed the pump, BP rechecked, no symptoms (demo).",
+                    now=taken + timedelta(minutes=1),
+                )
+    if hypertensive:
+        actions.record_adverse_event(
+            session,
+            by=nurse,
+            kind="hypertension",
+            severity="moderate",
+            onset_at=start + timedelta(minutes=20),
+            description="BP above 180/110 on two readings, no headache or chest pain",
+            intervention="Rate slowed; prescriber informed",
+            now=start + timedelta(minutes=26),
+        )
+    actions.record_sedation(
+        session,
+        by=nurse,
+        score=rng.choice((4, 5, 5)),
+        assessed_at=start + timedelta(minutes=20),
+        now=start + timedelta(minutes=20),
+    )
+    if rng.random() < 0.3 or ordinal == 0:
+        event = actions.record_adverse_event(
+            session,
+            by=nurse,
+            kind="nausea",
+            severity="mild",
+            onset_at=start + timedelta(minutes=18),
+            description="Queasy, no vomiting",
+            now=start + timedelta(minutes=19),
+        )
+        ondansetron = session.order.prn_medications.filter(drug="Ondansetron").first()
+        if ondansetron is not None:
+            actions.give_prn(
+                session,
+                by=nurse,
+                prn_order=ondansetron,
+                adverse_event=event,
+                given_at=start + timedelta(minutes=20),
+                now=start + timedelta(minutes=21),
+            )
+    if stop_early:
+        actions.record_adverse_event(
+            session,
+            by=nurse,
+            kind="anxiety",
+            severity="moderate",
+            onset_at=start + timedelta(minutes=27),
+            description="Distressed by the dissociation; asked to stop",
+            intervention="Stopped, reassured in a quiet room",
+            now=start + timedelta(minutes=29),
+        )
+    # Dissociation is transient and attenuates with repeated infusions (K4).
+    points = [0] * 6
+    for n in range(max(0, 9 - ordinal + rng.randint(-2, 2))):
+        points[n % 6] = min(4, points[n % 6] + 1)
+    actions.record_cadss6(
+        session,
+        by=nurse,
+        answers={f"cadss6-{n + 1}": p for n, p in enumerate(points)},
+        now=end - timedelta(minutes=2),
+    )
+    volume = (dose.total_volume_ml * minutes / dose.duration_minutes).quantize(
+        Decimal("0.01")
+    )
+    actions.stop(
+        session,
+        by=nurse,
+        reason="Patient asked to stop (anxiety)" if stop_early else "",
+        completed=not stop_early,
+        volume_infused_ml=volume,
+        occurred_at=end,
+        now=end,
+        # The weekly PHQ-9 after a series long past is in the measures demo already.
+        schedule=end > timezone.now() - timedelta(days=7),
+    )
+    recovery = [
+        {
+            "device": str(monitor.uuid),
+            "taken_at": (end + timedelta(minutes=m)).isoformat(),
+            **_vitals(
+                rng, systolic=baseline + rng.randint(0, 8), heart=rng.randint(64, 82)
+            ),
+        }
+        for m in (15, 30)
+    ]
+    monitoring.ingest_readings(
+        session,
+        recovery,
+        source=VitalReading.Source.MONITOR,
+        received_by=None,
+        now=end + timedelta(minutes=31),
+    )
+    actions.assess_recovery(
+        session,
+        by=nurse,
+        activity=2,
+        respiration=2,
+        circulation=2,
+        consciousness=2,
+        spo2=2,
+        moaas_score=5,
+        now=end + timedelta(minutes=33),
+    )
+    escort = session.escort_name
+    actions.discharge(
+        session,
+        by=nurse,
+        escort_name=escort,
+        instructions_channel="paper",
+        now=end + timedelta(minutes=36),
+    )
+    outstanding = actions.ledger_summary(session).outstanding_ml
+    if outstanding > 0:
+        waste_at = end + timedelta(minutes=38)
+        actions.waste(
+            session,
+            by=nurse,
+            volume_ml=outstanding,
+            witness=_synthetic(clinic.staff["custodian"], waste_at),
+            now=waste_at,
+        )
+    # Signed without re-typing the password, like the synthetic witness confirmations:
+    # an argon2 check per signature would make loading the demo take minutes.
+    note = actions._sign_note(session, by=nurse, now=end + timedelta(minutes=40))
+    actions._cosign_note(note, by=prescriber, now=end + timedelta(hours=3))
+    after = end + timedelta(hours=24)
+    if after < timezone.now():
+        _phq9(person, after, rng)
+    return session
+
+
+# --- the demo ---------------------------------------------------------------------------
+
+
+def _people(context: DemoContext) -> tuple[list[Person], list[Person]]:
+    """Patients with a measures history (for the completed series) and without (mid-series)."""
+    rng = context.rng
+    taken = {p.pk for p in context.patients[:6]}  # intake's stages
+    alerts = set(SafetyAlert.objects.values_list("patient_id", flat=True))
+    due = set(DueMeasure.objects.values_list("patient_id", flat=True))
+    with_history: list[Person] = []
+    fresh: list[Person] = []
+    for index, patient in enumerate(context.patients):
+        if patient.pk in taken or patient.pk in alerts:
+            continue
+        first = (
+            QuestionnaireResponse.objects.filter(
+                patient=patient, instrument_code="phq9"
+            )
+            .order_by("completed_at")
+            .first()
+        )
+        person = Person(
+            patient=patient,
+            course=list(COURSES)[index % len(COURSES)],
+            baseline_total=(first.total or 18) if first else rng.randint(16, 23),
+            baseline_at=first.completed_at
+            if first
+            else timezone.now() - timedelta(days=9),
+            weight_kg=Decimal(rng.randint(56, 108)),
+            height_cm=Decimal(rng.randint(156, 192)),
+        )
+        if first is not None:
+            with_history.append(person)
+        elif patient.pk not in due:
+            fresh.append(person)
+    return with_history, fresh
+
+
+def _rooms(location: Location) -> list[Room]:
+    return list(
+        Room.objects.filter(location=location, kind=Room.Kind.INFUSION).order_by("name")
+    )
+
+
+def load(context: DemoContext) -> None:
+    director, prescriber = context.staff["director"], context.staff["prescriber"]
+    rng = context.rng
+    with_history, fresh = _people(context)
+    history = with_history[:HISTORY_PATIENTS]
+    current = (fresh + with_history[HISTORY_PATIENTS:])[:3]
+    now = timezone.now()
+    earliest = min([p.baseline_at for p in history] + [now - timedelta(days=14)])
+    start = earliest - timedelta(days=3)
+
+    protocols = {
+        p.kind: p
+        for p in treatment.install_default_protocols(
+            context.organization, director=director, password=DEMO_PASSWORD
+        )
+    }
+    Protocol.objects.filter(organization=context.organization).update(
+        created_at=start - timedelta(days=10), signed_at=start - timedelta(days=9)
+    )
+    clinic = _clinic(context, start)
+    zone = ZoneInfo(clinic.annex.time_zone)
+    rooms = _rooms(clinic.annex)
+
+    for n, person in enumerate(history + current):
+        _ready_for_ketamine(person.patient, context, n)
+    for person in current:
+        if person.baseline_at > now - timedelta(days=10):
+            for code, total in (
+                ("phq9", person.baseline_total),
+                ("gad7", rng.randint(9, 15)),
+            ):
+                measures.record_response(
+                    person.patient,
+                    instrument_code=code,
+                    answers=answers_for(code, total, rng),
+                    source=QuestionnaireResponse.Source.PORTAL,
+                    entered_by=None,
+                    completed_at=person.baseline_at,
+                )
+
+    # Every past infusion, in time order (the ledger is a chronology).
+    planned: list[tuple[datetime, Person, str, int]] = []
+    for n, person in enumerate(history):
+        monday = _monday_after(person.baseline_at, zone)
+        for ordinal, offset in enumerate(INDUCTION_DAYS):
+            day = monday + timedelta(days=offset)
+            planned.append(
+                (
+                    _at(day, 9 + (n % 4) * 2, 10 * (ordinal % 3), zone),
+                    person,
+                    "induction",
+                    ordinal,
+                )
+            )
+        for ordinal, offset in enumerate(BOOSTER_DAYS[person.course]):
+            day = monday + timedelta(days=offset)
+            at = _at(day, 10 + n % 3, 15, zone)
+            if at < now - timedelta(days=1):
+                planned.append((at, person, "booster", 6 + ordinal))
+    today = now.astimezone(zone).date()
+    for n, (person, done) in enumerate(zip(current, (2, 2, 1), strict=False)):
+        days = (
+            [today - timedelta(days=d) for d in (5, 3)][-done:]
+            if done == 2
+            else [today - timedelta(days=3)]
+        )
+        for ordinal, day in enumerate(days):
+            planned.append((_at(day, 9 + n, 30, zone), person, "induction", ordinal))
+    planned.sort(key=lambda item: item[0])
+
+    plans: dict[int, TreatmentPlan] = {}
+    for at, person, kind, ordinal in planned:
+        patient = person.patient
+        if patient.pk not in plans:
+            plans[patient.pk] = _plan(
+                patient, context, protocols, at - timedelta(days=5)
+            )
+        plan = TreatmentPlan.objects.get(pk=plans[patient.pk].pk)
+        if (
+            kind == "booster"
+            and treatment.active_order(plan, ProtocolKind.BOOSTER) is None
+        ):
+            _order(plan, context, ProtocolKind.BOOSTER, at - timedelta(days=2))
+        room = rooms[(ordinal + len(plans)) % len(rooms)]
+        _infusion(
+            clinic,
+            person,
+            room,
+            at,
+            ordinal=ordinal,
+            stop_early=kind == "induction" and ordinal == 3 and person is history[0],
+            hypertensive=kind == "induction"
+            and ordinal == 1
+            and len(history) > 1
+            and person is history[1],
+        )
+    for person in history:
+        if person.course == "no_response":
+            plan = TreatmentPlan.objects.get(pk=plans[person.patient.pk].pk)
+            treatment.end_plan(
+                plan,
+                ended_by=prescriber,
+                reason="No response after the induction series; other options discussed (demo).",
+            )
+
+    # The clinic revises its ketamine consent; those due now re-sign, one has not yet.
+    ketamine = (
+        ConsentDocument.objects.filter(
+            organization=context.organization, kind="ketamine"
+        )
+        .order_by("-version")
+        .first()
+    )
+    assert ketamine is not None
+    revised = intake.publish_consent(
+        context.organization,
+        kind="ketamine",
+        title=ketamine.title,
+        body=ketamine.body
+        + "\n\nAdded in version 2 (demo): you may be asked to stay for observation longer "
+        "if your blood pressure rises during the infusion.",
+        by=director,
+    )
+    re_signers = [p.patient for p in current[:2]] + [
+        p for p in context.patients[:6] if _signed_ketamine(p)
+    ]
+    for n, patient in enumerate(re_signers):
+        intake.sign_consent(
+            patient,
+            revised,
+            typed_name=patient.legal_name,
+            signature_png=signature_png(60 + n),
+            ip_address="127.0.0.1",
+            channel=ConsentSignature.Channel.TABLET,
+            witnessed_by=context.staff["frontdesk"],
+        )
+
+    # One infusion running now, at the Annex: infusion 3 of 6 for the first patient due.
+    if current and rooms:
+        person = current[0]
+        t0 = now - timedelta(minutes=48)
+        session = _check_in_to_start(clinic, person, rooms[0], t0, ordinal=2)
+        monitor = _monitor(rooms[0])
+        assert session.started_at is not None
+        baseline = session.vitals.get().systolic_mmhg
+        readings = []
+        minute = 3
+        while session.started_at + timedelta(minutes=minute) < now:
+            readings.append(
+                {
+                    "device": str(monitor.uuid),
+                    "taken_at": (
+                        session.started_at + timedelta(minutes=minute)
+                    ).isoformat(),
+                    **_vitals(
+                        rng,
+                        systolic=baseline + min(minute, 30) // 3,
+                        heart=rng.randint(72, 90),
+                    ),
+                }
+            )
+            minute += 3
+        monitoring.ingest_readings(
+            session, readings, source=VitalReading.Source.MONITOR, received_by=None
+        )
+        actions.record_sedation(session, by=context.staff["nurse"], score=4)
+    run_check(clinic.registrant, source=LedgerCheck.Source.NIGHTLY, notify=False)
+
+
+def _signed_ketamine(patient: Patient) -> bool:
+    """Signed an earlier version of the ketamine consent (intake's demo patients)."""
+    for state in consent_states(patient):
+        if state.kind == ConsentDocument.Kind.KETAMINE:
+            return state.signed is not None and not state.is_current
+    return False

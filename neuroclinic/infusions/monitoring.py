@@ -1,0 +1,557 @@
+"""Vital signs in, alarms out: the one path for typed, API and HL7 v2 readings.
+
+`ingest_readings(session, readings, source=...)` takes readings as mappings (what a
+form, a JSON body or a parsed ORU^R01 message gives), so the monitor API and the
+later HL7 v2/MLLP listener share it. Per reading: parse, check plausibility
+(vitals.check_plausible), de-duplicate on (device, device timestamp), then store in
+time order. A reading that cannot be stored is kept as it arrived, with the reasons
+(RejectedReading), so nothing a monitor sent is lost. After storing, the protocol's
+alarm rules (vitals.evaluate_alarms) run over the session's recent readings.
+"""
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from neuroclinic.accounts.models import User
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.clinics.models import Device
+from neuroclinic.infusions import vitals
+from neuroclinic.infusions.errors import InfusionError
+from neuroclinic.infusions.models import (
+    InfusionSession,
+    RejectedReading,
+    SessionAlarm,
+    VitalReading,
+)
+from neuroclinic.notifications.actions import notify
+
+VALUE_FIELDS = (
+    "systolic_mmhg",
+    "diastolic_mmhg",
+    "heart_rate_bpm",
+    "spo2_percent",
+    "respiratory_rate_per_min",
+)
+OPTIONAL_VALUE_FIELDS = ("etco2_mmhg",)
+# A device clock a little ahead of ours is tolerated; more is a wrong clock.
+CLOCK_SKEW = timedelta(minutes=2)
+# Readings from well before check-in belong to someone else on that monitor.
+BEFORE_CHECK_IN = timedelta(minutes=30)
+# The alarm rules look back over the longest span a rule needs (plus a minute), and at
+# least over as many readings as a rule counts: enough for "sustained for 5 min" on a
+# monitor sending every second and for "two readings" typed ten minutes apart. Bounded,
+# so a long session does not make every reading slower.
+ALARM_MAX_READINGS = 2000
+MAX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Rejected:
+    index: int
+    errors: dict[str, list[str]]
+
+
+@dataclass
+class IngestResult:
+    accepted: list[VitalReading] = field(default_factory=list)
+    duplicates: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    alarms: list[SessionAlarm] = field(default_factory=list)  # active after this batch
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    index: int
+    taken_at: datetime
+    device: Device | None
+    device_key: str
+    client_key: uuid.UUID | None
+    values: dict[str, int]  # the five required vital signs
+    etco2_mmhg: int | None
+
+
+def _whole_number(value: Any) -> int | None:
+    """An int from an int, an integral float or Decimal, or digits in a string; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or number != number.to_integral_value():
+        return None
+    return int(number)
+
+
+def _taken_at(raw: Any, now: datetime) -> datetime | str:
+    if raw is None or raw == "":
+        return "taken_at is required (the device's time of the reading)."
+    moment = raw if isinstance(raw, datetime) else parse_datetime(str(raw))
+    if moment is None:
+        return f"taken_at {str(raw)[:40]!r} is not an ISO 8601 date and time."
+    if timezone.is_naive(moment):
+        return "taken_at needs a time zone (for example 2026-11-27T10:00:00Z)."
+    if moment > now + CLOCK_SKEW:
+        return "taken_at is in the future: check the device's clock."
+    return moment
+
+
+def _device(
+    raw: Any, session: InfusionSession, devices: dict[str, Device]
+) -> Device | str:
+    key = str(raw).strip()
+    if not key:
+        return "device is required for monitor readings."
+    found = devices.get(key) or devices.get(key.lower())
+    if found is None:
+        return f"device {key[:40]!r} is not a monitor at {session.location.name}."
+    return found
+
+
+def _monitors(session: InfusionSession) -> dict[str, Device]:
+    found: dict[str, Device] = {}
+    for device in Device.objects.filter(
+        location_id=session.location_id, kind=Device.Kind.MONITOR, is_active=True
+    ):
+        found[str(device.uuid)] = device
+        if device.serial_number:
+            found[device.serial_number] = device
+    return found
+
+
+def parse_reading(
+    raw: Any,
+    *,
+    index: int,
+    session: InfusionSession,
+    source: VitalReading.Source,
+    now: datetime,
+    devices: dict[str, Device],
+) -> _Parsed | Rejected:
+    """One reading as given, checked; or the reasons per field it cannot be stored."""
+    if not isinstance(raw, Mapping):
+        return Rejected(index, {"reading": ["Each reading must be an object."]})
+    errors: dict[str, list[str]] = {}
+    values: dict[str, int | None] = {}
+    for name in VALUE_FIELDS + OPTIONAL_VALUE_FIELDS:
+        value = raw.get(name)
+        if value is None or value == "":
+            if name in VALUE_FIELDS:
+                errors.setdefault(name, []).append(f"{name} is required.")
+            values[name] = None
+            continue
+        number = _whole_number(value)
+        if number is None:
+            errors.setdefault(name, []).append(
+                f"{name} must be a whole number, not {str(value)[:20]!r}."
+            )
+        values[name] = number
+    if source == VitalReading.Source.TYPED:
+        taken = _taken_at(raw.get("taken_at") or now, now)
+    else:
+        taken = _taken_at(raw.get("taken_at"), now)
+    if isinstance(taken, str):
+        errors.setdefault("taken_at", []).append(taken)
+    elif taken < session.checked_in_at - BEFORE_CHECK_IN:
+        errors.setdefault("taken_at", []).append(
+            "taken_at is from before this patient checked in."
+        )
+    device: Device | None = None
+    device_key = ""
+    if source != VitalReading.Source.TYPED:
+        found = _device(raw.get("device", ""), session, devices)
+        if isinstance(found, str):
+            errors.setdefault("device", []).append(found)
+        else:
+            device, device_key = found, str(found.uuid)
+    client_key: uuid.UUID | None = None
+    if raw.get("client_key"):
+        try:
+            client_key = uuid.UUID(str(raw["client_key"]))
+        except ValueError:
+            errors.setdefault("client_key", []).append("client_key must be a UUID.")
+    if not errors:
+        plausible = vitals.check_plausible(
+            vitals.VitalSigns(
+                systolic_mmhg=values["systolic_mmhg"] or 0,
+                diastolic_mmhg=values["diastolic_mmhg"] or 0,
+                heart_rate_bpm=values["heart_rate_bpm"] or 0,
+                spo2_percent=values["spo2_percent"] or 0,
+                respiratory_rate_per_min=values["respiratory_rate_per_min"] or 0,
+                etco2_mmhg=values["etco2_mmhg"],
+            )
+        )
+        for error in plausible:
+            errors.setdefault(error.field, []).append(_plain(error.message))
+    if errors:
+        return Rejected(index, errors)
+    assert isinstance(taken, datetime)
+    required = {name: values[name] for name in VALUE_FIELDS}
+    return _Parsed(
+        index,
+        taken,
+        device,
+        device_key,
+        client_key,
+        {name: value for name, value in required.items() if value is not None},
+        values["etco2_mmhg"],
+    )
+
+
+_NAMES = {
+    "systolic_mmhg": "Systolic BP",
+    "diastolic_mmhg": "Diastolic BP",
+    "heart_rate_bpm": "Heart rate",
+    "spo2_percent": "SpO2",
+    "respiratory_rate_per_min": "Respiratory rate",
+    "etco2_mmhg": "EtCO2",
+}
+
+
+def _plain(message: str) -> str:
+    """vitals' messages name fields as code; say them as the nurse reads them."""
+    for name, label in _NAMES.items():
+        message = message.replace(name, label)
+    return message[:1].upper() + message[1:]
+
+
+def _phase(session: InfusionSession, taken_at: datetime) -> VitalReading.Phase:
+    if session.started_at is None or taken_at < session.started_at:
+        return VitalReading.Phase.BASELINE
+    if session.ended_at is None or taken_at < session.ended_at:
+        return VitalReading.Phase.INFUSION
+    return VitalReading.Phase.RECOVERY
+
+
+def _dedupe_keys(parsed: list[_Parsed]) -> set[tuple[str, datetime]]:
+    monitor = [(p.device_key, p.taken_at) for p in parsed if p.device_key]
+    if not monitor:
+        return set()
+    existing = VitalReading.objects.filter(
+        device_key__in={k for k, _ in monitor},
+        taken_at__in={t for _, t in monitor},
+    ).values_list("device_key", "taken_at")
+    return set(existing)
+
+
+@transaction.atomic
+def ingest_readings(
+    session: InfusionSession,
+    readings: Sequence[Any],
+    *,
+    source: VitalReading.Source,
+    received_by: User | None,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Store what can be stored, keep what cannot with its reasons, then re-run the alarms.
+
+    Idempotent on (device, taken_at) for monitors and on client_key for typed
+    readings: a resend stores nothing new and counts as a duplicate.
+    """
+    now = now or timezone.now()
+    if len(readings) > MAX_BATCH:
+        raise InfusionError(
+            f"At most {MAX_BATCH} readings per request.", field="readings"
+        )
+    session = (
+        InfusionSession.objects.select_for_update(of=("self",))
+        .select_related("patient", "location", "room", "order__protocol")
+        .get(pk=session.pk)
+    )
+    if not session.is_open:
+        raise InfusionError(
+            f"This infusion is {session.get_status_display().lower()}: it takes no more readings.",
+            field="session",
+        )
+    devices = _monitors(session) if source != VitalReading.Source.TYPED else {}
+    result = IngestResult()
+    parsed: list[_Parsed] = []
+    for index, raw in enumerate(readings):
+        outcome = parse_reading(
+            raw, index=index, session=session, source=source, now=now, devices=devices
+        )
+        if isinstance(outcome, Rejected):
+            result.rejected.append(outcome)
+        else:
+            parsed.append(outcome)
+    for rejected in result.rejected:
+        raw = readings[rejected.index]
+        RejectedReading.objects.create(
+            organization_id=session.organization_id,
+            session=session,
+            received_at=now,
+            source=source,
+            payload=json.loads(json.dumps(raw, default=str)),
+            errors=rejected.errors,
+            received_by=received_by,
+        )
+    seen = _dedupe_keys(parsed)
+    client_keys = {p.client_key for p in parsed if p.client_key}
+    if client_keys:
+        seen_clients = set(
+            VitalReading.objects.filter(client_key__in=client_keys).values_list(
+                "client_key", flat=True
+            )
+        )
+    else:
+        seen_clients = set()
+    for item in sorted(parsed, key=lambda p: (p.taken_at, p.index)):
+        key = (item.device_key, item.taken_at)
+        if (item.device_key and key in seen) or (
+            item.client_key is not None and item.client_key in seen_clients
+        ):
+            result.duplicates += 1
+            continue
+        reading = VitalReading(
+            organization_id=session.organization_id,
+            session=session,
+            taken_at=item.taken_at,
+            received_at=now,
+            source=source,
+            phase=_phase(session, item.taken_at),
+            device=item.device,
+            device_key=item.device_key,
+            client_key=item.client_key,
+            entered_by=received_by if source == VitalReading.Source.TYPED else None,
+            systolic_mmhg=item.values["systolic_mmhg"],
+            diastolic_mmhg=item.values["diastolic_mmhg"],
+            heart_rate_bpm=item.values["heart_rate_bpm"],
+            spo2_percent=item.values["spo2_percent"],
+            respiratory_rate_per_min=item.values["respiratory_rate_per_min"],
+            etco2_mmhg=item.etco2_mmhg,
+        )
+        try:
+            with transaction.atomic():
+                reading.save(force_insert=True)
+        except IntegrityError:
+            # The same reading arrived at the same moment by another request.
+            result.duplicates += 1
+            continue
+        if item.device_key:
+            seen.add(key)
+        if item.client_key is not None:
+            seen_clients.add(item.client_key)
+        result.accepted.append(reading)
+    if result.accepted:
+        record(
+            AuditEvent.Action.INFUSION_VITALS_RECORDED,
+            actor=received_by,
+            patient=session.patient,
+            subject=session,
+            source=str(source),
+            count=len(result.accepted),
+            duplicates=result.duplicates,
+        )
+    if result.rejected:
+        record(
+            AuditEvent.Action.INFUSION_VITALS_REJECTED,
+            actor=received_by,
+            patient=session.patient,
+            subject=session,
+            source=str(source),
+            count=len(result.rejected),
+            fields=sorted({f for r in result.rejected for f in r.errors}),
+        )
+    result.alarms = (
+        update_alarms(session, now=now) if result.accepted else active_alarms(session)
+    )
+    return result
+
+
+def record_typed_vitals(
+    session: InfusionSession,
+    values: Mapping[str, Any],
+    *,
+    entered_by: User,
+    taken_at: datetime | None = None,
+    client_key: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
+    """A nurse's typed reading: refused with a message per field (nothing stored) when implausible."""
+    now = now or timezone.now()
+    raw = dict(values) | {"taken_at": taken_at or now}
+    if client_key is not None:
+        raw["client_key"] = str(client_key)
+    session = InfusionSession.objects.select_related("location").get(pk=session.pk)
+    checked = parse_reading(
+        raw,
+        index=0,
+        session=session,
+        source=VitalReading.Source.TYPED,
+        now=now,
+        devices={},
+    )
+    if isinstance(checked, Rejected):
+        first = next(iter(checked.errors.values()))[0]
+        raise InfusionError(first, errors=checked.errors)
+    return ingest_readings(
+        session,
+        [raw],
+        source=VitalReading.Source.TYPED,
+        received_by=entered_by,
+        now=now,
+    )
+
+
+def active_alarms(session: InfusionSession) -> list[SessionAlarm]:
+    return list(session.alarms.filter(cleared_at__isnull=True).order_by("-raised_at"))
+
+
+_ALARM_FIELDS = (
+    "taken_at",
+    "systolic_mmhg",
+    "diastolic_mmhg",
+    "heart_rate_bpm",
+    "spo2_percent",
+    "respiratory_rate_per_min",
+    "etco2_mmhg",
+)
+
+
+def alarm_window(
+    session: InfusionSession, thresholds: vitals.AlarmThresholds
+) -> list[vitals.TimedVitalSigns]:
+    """The readings the alarm rules need, oldest first (see ALARM_MAX_READINGS).
+
+    Read as plain values, not model instances: on a monitor sending every second the
+    window holds a few hundred readings, and this runs for every request.
+    """
+    span = max(
+        int(getattr(thresholds, f.name))
+        for f in dataclass_fields(thresholds)
+        if f.name.endswith("_min_span_minutes")
+    )
+    count = max(
+        int(getattr(thresholds, f.name))
+        for f in dataclass_fields(thresholds)
+        if f.name.endswith("_consecutive_readings")
+    )
+    ordered = session.vitals.order_by("-taken_at", "-id")
+    newest = list(ordered.values_list(*_ALARM_FIELDS)[: count + 1])
+    if not newest:
+        return []
+    since = newest[0][0] - timedelta(minutes=span + 1)
+    recent = list(
+        ordered.filter(taken_at__gte=since).values_list(*_ALARM_FIELDS)[
+            :ALARM_MAX_READINGS
+        ]
+    )
+    chosen = recent if len(recent) > len(newest) else newest
+    return [
+        vitals.TimedVitalSigns(
+            row[0],
+            vitals.VitalSigns(
+                systolic_mmhg=row[1],
+                diastolic_mmhg=row[2],
+                heart_rate_bpm=row[3],
+                spo2_percent=row[4],
+                respiratory_rate_per_min=row[5],
+                etco2_mmhg=row[6],
+            ),
+        )
+        for row in reversed(chosen)
+    ]
+
+
+def update_alarms(session: InfusionSession, *, now: datetime) -> list[SessionAlarm]:
+    """Raise what the protocol's rules say now, clear what no longer holds. Call inside the
+    ingest transaction, with the session row locked."""
+    thresholds = session.order.protocol.thresholds()
+    timed = alarm_window(session, thresholds)
+    current = {alarm.code: alarm for alarm in vitals.evaluate_alarms(timed, thresholds)}
+    active = {
+        a.code: a
+        for a in SessionAlarm.objects.filter(session=session, cleared_at__isnull=True)
+    }
+    for code, alarm in active.items():
+        if code not in current:
+            alarm.cleared_at = now
+            alarm.save(update_fields=["cleared_at"])
+    for code, found in current.items():
+        existing = active.get(code)
+        if existing is not None:
+            if existing.reading_taken_at != found.taken_at:
+                existing.message = found.message[:300]
+                existing.reading_taken_at = found.taken_at
+                existing.save(update_fields=["message", "reading_taken_at"])
+            continue
+        raised = SessionAlarm.objects.create(
+            session=session,
+            code=str(found.code),
+            severity=str(found.severity),
+            message=found.message[:300],
+            action=found.action,
+            source=found.source,
+            raised_at=now,
+            reading_taken_at=found.taken_at,
+        )
+        record(
+            AuditEvent.Action.INFUSION_ALARM_RAISED,
+            actor=None,
+            actor_username="alarm rules",
+            patient=session.patient,
+            subject=raised,
+            code=raised.code,
+            severity=raised.severity,
+            message=raised.message,
+        )
+        prescriber = session.patient.prescriber
+        if found.severity is vitals.AlarmSeverity.CRITICAL and prescriber is not None:
+            notify(
+                prescriber,
+                subject=f"Critical infusion alarm in {session.room.name}",
+                body=raised.message,
+                link=reverse(
+                    "infusions:session", kwargs={"session_uuid": session.uuid}
+                ),
+                urgent=True,
+            )
+    return active_alarms(session)
+
+
+@transaction.atomic
+def acknowledge_alarm(
+    alarm: SessionAlarm,
+    *,
+    acknowledged_by: User,
+    note: str = "",
+    now: datetime | None = None,
+) -> SessionAlarm:
+    alarm = (
+        SessionAlarm.objects.select_for_update()
+        .select_related("session")
+        .get(pk=alarm.pk)
+    )
+    if alarm.acknowledged_at is not None:
+        raise InfusionError("This alarm was already acknowledged.", field="alarm")
+    alarm.acknowledged_at = now or timezone.now()
+    alarm.acknowledged_by = acknowledged_by
+    alarm.acknowledgment_note = note.strip()[:300]
+    alarm.save(
+        update_fields=["acknowledged_at", "acknowledged_by", "acknowledgment_note"]
+    )
+    record(
+        AuditEvent.Action.INFUSION_ALARM_ACKNOWLEDGED,
+        actor=acknowledged_by,
+        patient=alarm.session.patient,
+        subject=alarm,
+        code=alarm.code,
+        note=alarm.acknowledgment_note,
+    )
+    return alarm
