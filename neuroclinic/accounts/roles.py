@@ -82,10 +82,18 @@ class Capability(StrEnum):
     MANAGE_CONSENT_FORMS = "manage_consent_forms"  # publish consent form versions
     EDIT_PUBLIC_SITE = "edit_public_site"  # the clinic's public pages, FAQ, branding
     # treatment and infusions (docs/infusions.md)
-    MANAGE_PROTOCOLS = "manage_protocols"  # draft and sign the clinic's ketamine protocols
-    WRITE_ORDERS = "write_orders"  # treatment plans, signed orders, co-sign infusion notes
-    RUN_INFUSIONS = "run_infusions"  # check-in to signed note: checklist, dose, vitals, events
-    VIEW_INFUSIONS = "view_infusions"  # infusion records, the nurse-station board, reports
+    MANAGE_PROTOCOLS = (
+        "manage_protocols"  # draft and sign the clinic's ketamine protocols
+    )
+    WRITE_ORDERS = (
+        "write_orders"  # treatment plans, signed orders, co-sign infusion notes
+    )
+    RUN_INFUSIONS = (
+        "run_infusions"  # check-in to signed note: checklist, dose, vitals, events
+    )
+    VIEW_INFUSIONS = (
+        "view_infusions"  # infusion records, the nurse-station board, reports
+    )
     # administration
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_USERS = "manage_users"

@@ -59,14 +59,20 @@ class AuditEvent(models.Model):
         RESPONSE_VIEWED = "measures.response_viewed", "Questionnaire opened"
         SAFETY_ALERT_RAISED = "measures.alert_raised", "Safety alert raised"
         SAFETY_ALERT_ESCALATED = "measures.alert_escalated", "Safety alert escalated"
-        SAFETY_ALERT_ACKNOWLEDGED = "measures.alert_acknowledged", "Safety alert acknowledged"
+        SAFETY_ALERT_ACKNOWLEDGED = (
+            "measures.alert_acknowledged",
+            "Safety alert acknowledged",
+        )
         PORTAL_LINK_SENT = "measures.link_sent", "Questionnaire link sent"
         PORTAL_LINK_OPENED = "measures.link_opened", "Questionnaire link opened"
         PORTAL_LINK_REFUSED = "measures.link_refused", "Questionnaire link refused"
         KIOSK_STARTED = "measures.kiosk_started", "Tablet handed to patient"
         MEASURES_SCHEDULED = "measures.scheduled", "Questionnaires scheduled"
         MEASURES_CONFIGURED = "measures.configured", "Measurement settings changed"
-        TRAJECTORY_VIEWED = "measures.trajectory_viewed", "Measures and trajectories opened"
+        TRAJECTORY_VIEWED = (
+            "measures.trajectory_viewed",
+            "Measures and trajectories opened",
+        )
         # ledger
         LEDGER_SETUP_SAVED = "ledger.setup_saved", "Ledger setup saved"
         LEDGER_RECEIVED = "ledger.received", "Controlled substance received"
@@ -74,7 +80,10 @@ class AuditEvent(models.Model):
         LEDGER_DRAWN = "ledger.drawn", "Controlled substance drawn"
         LEDGER_ADMINISTERED = "ledger.administered", "Controlled substance administered"
         LEDGER_WASTED = "ledger.wasted", "Controlled substance wasted"
-        LEDGER_RETURNED = "ledger.returned_to_stock", "Controlled substance returned to stock"
+        LEDGER_RETURNED = (
+            "ledger.returned_to_stock",
+            "Controlled substance returned to stock",
+        )
         LEDGER_TRANSFERRED = "ledger.transferred", "Container transferred"
         LEDGER_SENT_TO_REVERSE_DISTRIBUTOR = (
             "ledger.sent_to_reverse_distributor",
@@ -152,19 +161,43 @@ class AuditEvent(models.Model):
         SITE_EDITED = "site.edited", "Public site edited"
         # treatment
         PROTOCOL_DRAFTED = "treatment.protocol_drafted", "Protocol version drafted"
-        PROTOCOL_SIGNED = "treatment.protocol_signed", "Protocol signed by the medical director"
+        PROTOCOL_SIGNED = (
+            "treatment.protocol_signed",
+            "Protocol signed by the medical director",
+        )
         PLAN_CREATED = "treatment.plan_created", "Treatment plan created"
         PLAN_ENDED = "treatment.plan_ended", "Treatment plan ended"
         ORDER_SIGNED = "treatment.order_signed", "Infusion order signed"
-        ORDER_DISCONTINUED = "treatment.order_discontinued", "Infusion order discontinued"
-        SIGNATURE_REFUSED = "treatment.signature_refused", "Signature refused (wrong password)"
+        ORDER_DISCONTINUED = (
+            "treatment.order_discontinued",
+            "Infusion order discontinued",
+        )
+        SIGNATURE_REFUSED = (
+            "treatment.signature_refused",
+            "Signature refused (wrong password)",
+        )
         # infusions
-        INFUSION_CHECKED_IN = "infusions.checked_in", "Patient checked in for an infusion"
+        INFUSION_CHECKED_IN = (
+            "infusions.checked_in",
+            "Patient checked in for an infusion",
+        )
         INFUSION_VIEWED = "infusions.viewed", "Infusion record opened"
-        INFUSION_CHECKLIST_SAVED = "infusions.checklist_saved", "Infusion checklist saved"
-        INFUSION_CHECKLIST_CONFIRMED = "infusions.checklist_confirmed", "Infusion checklist confirmed"
-        INFUSION_DOSE_CALCULATED = "infusions.dose_calculated", "Infusion dose calculated"
-        INFUSION_DOSE_CHECKED = "infusions.dose_checked", "Infusion dose checked by a second nurse"
+        INFUSION_CHECKLIST_SAVED = (
+            "infusions.checklist_saved",
+            "Infusion checklist saved",
+        )
+        INFUSION_CHECKLIST_CONFIRMED = (
+            "infusions.checklist_confirmed",
+            "Infusion checklist confirmed",
+        )
+        INFUSION_DOSE_CALCULATED = (
+            "infusions.dose_calculated",
+            "Infusion dose calculated",
+        )
+        INFUSION_DOSE_CHECKED = (
+            "infusions.dose_checked",
+            "Infusion dose checked by a second nurse",
+        )
         INFUSION_STARTED = "infusions.started", "Infusion started"
         INFUSION_PAUSED = "infusions.paused", "Infusion paused"
         INFUSION_RESUMED = "infusions.resumed", "Infusion resumed"
@@ -173,18 +206,42 @@ class AuditEvent(models.Model):
         INFUSION_VITALS_RECORDED = "infusions.vitals_recorded", "Vital signs recorded"
         INFUSION_VITALS_REJECTED = "infusions.vitals_rejected", "Vital signs refused"
         INFUSION_ALARM_RAISED = "infusions.alarm_raised", "Infusion alarm raised"
-        INFUSION_ALARM_ACKNOWLEDGED = "infusions.alarm_acknowledged", "Infusion alarm acknowledged"
+        INFUSION_ALARM_ACKNOWLEDGED = (
+            "infusions.alarm_acknowledged",
+            "Infusion alarm acknowledged",
+        )
         INFUSION_ADVERSE_EVENT = "infusions.adverse_event", "Adverse event recorded"
         INFUSION_PRN_GIVEN = "infusions.prn_given", "As-needed medication given"
-        INFUSION_SEDATION_SCORED = "infusions.sedation_scored", "Sedation scored (MOAA/S)"
-        INFUSION_CADSS_RECORDED = "infusions.cadss_recorded", "CADSS-6 recorded for an infusion"
-        INFUSION_RECOVERY_ASSESSED = "infusions.recovery_assessed", "Recovery assessed (Aldrete)"
-        INFUSION_DISCHARGED = "infusions.discharged", "Patient discharged after an infusion"
-        INFUSION_INSTRUCTIONS_GIVEN = "infusions.instructions_given", "Discharge instructions given"
+        INFUSION_SEDATION_SCORED = (
+            "infusions.sedation_scored",
+            "Sedation scored (MOAA/S)",
+        )
+        INFUSION_CADSS_RECORDED = (
+            "infusions.cadss_recorded",
+            "CADSS-6 recorded for an infusion",
+        )
+        INFUSION_RECOVERY_ASSESSED = (
+            "infusions.recovery_assessed",
+            "Recovery assessed (Aldrete)",
+        )
+        INFUSION_DISCHARGED = (
+            "infusions.discharged",
+            "Patient discharged after an infusion",
+        )
+        INFUSION_INSTRUCTIONS_GIVEN = (
+            "infusions.instructions_given",
+            "Discharge instructions given",
+        )
         INFUSION_WASTED = "infusions.wasted", "Infusion remainder wasted"
-        INFUSION_NOTE_SIGNED = "infusions.note_signed", "Infusion note signed and locked"
+        INFUSION_NOTE_SIGNED = (
+            "infusions.note_signed",
+            "Infusion note signed and locked",
+        )
         INFUSION_NOTE_COSIGNED = "infusions.note_cosigned", "Infusion note co-signed"
-        INFUSION_ADDENDUM_ADDED = "infusions.addendum_added", "Addendum added to an infusion note"
+        INFUSION_ADDENDUM_ADDED = (
+            "infusions.addendum_added",
+            "Addendum added to an infusion note",
+        )
         INFUSION_CANCELLED = "infusions.cancelled", "Infusion session cancelled"
         INFUSION_REPORT_VIEWED = "infusions.report_viewed", "Infusion report opened"
         # audit

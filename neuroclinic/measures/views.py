@@ -12,8 +12,8 @@ from django.forms import ChoiceField
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.html import format_html_join
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from neuroclinic.accounts.access import require_capability
@@ -111,7 +111,12 @@ def _trajectory(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
-                (row.taken_on.isoformat(), row.total, _percent(row.change_percent), row.band_label)
+                (
+                    row.taken_on.isoformat(),
+                    row.total,
+                    _percent(row.change_percent),
+                    row.band_label,
+                )
                 for row in trajectory_rows(points, baseline, bands=instrument.bands)
             ),
         )
@@ -131,7 +136,9 @@ def patient_measures(
         request.user, patient_uuid, capability=Capability.VIEW_CHART
     )
     responses = list(
-        actions.current_responses(patient).select_related("entered_by").order_by("completed_at", "id")
+        actions.current_responses(patient)
+        .select_related("entered_by")
+        .order_by("completed_at", "id")
     )
     by_code: dict[str, list[QuestionnaireResponse]] = {}
     for response in responses:
