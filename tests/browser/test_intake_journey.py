@@ -7,6 +7,7 @@ and signs a decision; the patient draws a signature on the consent form, and
 the signed PDF opens for staff.
 """
 
+import os
 import re
 import zlib
 from pathlib import Path
@@ -20,7 +21,13 @@ from tests.browser.test_staff_journey import DEMO_PASSWORD, sign_in
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# The published screenshots are refreshed on request (UPDATE_SCREENSHOTS=1), so
+# an ordinary test run leaves the working tree as it found it.
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else ROOT / "var" / "test-artifacts"
+)
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 GIVEN, FAMILY = "Zephyrine", "Journeywell"
