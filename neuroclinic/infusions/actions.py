@@ -36,7 +36,6 @@ from neuroclinic.infusions.models import (
     PrnGiven,
     RecoveryAssessment,
     SedationScore,
-    SessionAlarm,
     SessionEvent,
     SessionQuestionnaire,
     VitalReading,
@@ -55,7 +54,7 @@ from neuroclinic.notifications.actions import notify
 from neuroclinic.patients.models import Contact, Patient
 from neuroclinic.treatment import actions as treatment
 from neuroclinic.treatment.actions import TreatmentError
-from neuroclinic.treatment.models import InfusionOrder, PrnOrder, TreatmentPlan
+from neuroclinic.treatment.models import InfusionOrder, PrnOrder
 
 # Times a nurse enters (or a tablet replays after a dropped connection) may be this
 # far behind; further back is a typing error, not a delayed send.
@@ -1691,13 +1690,3 @@ def cancel(
         reason=why,
     )
     return session
-
-
-def open_alarms_needing_ack(session: InfusionSession) -> list[SessionAlarm]:
-    return list(
-        session.alarms.filter(acknowledged_at__isnull=True).order_by("-raised_at")
-    )
-
-
-def plan_for(session: InfusionSession) -> TreatmentPlan:
-    return session.plan

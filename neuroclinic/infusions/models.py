@@ -7,7 +7,6 @@ ledger (`session_ref`), which keeps the draw, administration and waste.
 """
 
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from django.db import models
@@ -623,6 +622,3 @@ class NoteAddendum(models.Model):
 
     def __str__(self) -> str:
         return f"Addendum {self.added_at:%Y-%m-%d %H:%M}"
-
-
-ZERO = Decimal(0)

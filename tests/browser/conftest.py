@@ -15,7 +15,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -41,6 +41,7 @@ ARTIFACTS = ROOT / "var" / "test-artifacts"
 class LiveClinic:
     url: str
     env: dict[str, str]
+    used_codes: dict[str, str] = field(default_factory=dict)
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
@@ -54,7 +55,19 @@ class LiveClinic:
         return result.stdout.strip()
 
     def totp(self, username: str) -> str:
-        return self.manage("totp", username)
+        """A code this user has not used yet in this run.
+
+        django-otp refuses a code a second time (replay protection), and tests
+        sign the same demo users in more than once within a 30-second step:
+        wait for the next code rather than fail.
+        """
+        deadline = time.monotonic() + 40
+        code = self.manage("totp", username)
+        while code == self.used_codes.get(username) and time.monotonic() < deadline:
+            time.sleep(1)
+            code = self.manage("totp", username)
+        self.used_codes[username] = code
+        return code
 
 
 def _free_port() -> int:

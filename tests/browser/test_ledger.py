@@ -25,18 +25,10 @@ pytestmark = pytest.mark.browser
 DEMO_PASSWORD = "demo-clinic-2026"
 SUPPLIER = "Example Medical Supply (demo) (RE6125341)"
 
-_used_codes: dict[str, str] = {}
-
 
 def fresh_code(clinic: LiveClinic, username: str) -> str:
-    """A code this user has not used yet (waits up to one 30-second step)."""
-    deadline = time.monotonic() + 40
-    code = clinic.totp(username)
-    while code == _used_codes.get(username) and time.monotonic() < deadline:
-        time.sleep(2)
-        code = clinic.totp(username)
-    _used_codes[username] = code
-    return code
+    """A code this user has not used yet (LiveClinic.totp waits for one)."""
+    return clinic.totp(username)
 
 
 def sign_in(page: Page, clinic: LiveClinic, username: str) -> None:
