@@ -10,6 +10,7 @@ NAVIGATION = (
     ("Patients", "patients:list", Capability.VIEW_PATIENT_LIST),
     ("Safety alerts", "measures:alerts", Capability.VIEW_CHART),
     ("Due questionnaires", "measures:worklist", Capability.SEND_QUESTIONNAIRES),
+    ("Measures settings", "measures:settings", Capability.CONFIGURE_MEASURES),
     ("Consult requests", "intake:queue", Capability.WORK_CONSULT_QUEUE),
     ("Intake", "intake:worklist", Capability.MANAGE_INTAKE),
     ("Infusions", "infusions:day", Capability.VIEW_INFUSIONS),

@@ -7,6 +7,8 @@ urlpatterns = [
     path("alerts/", views.alert_list, name="alerts"),
     path("alerts/<uuid:alert_uuid>/", views.alert_detail, name="alert"),
     path("worklist/", views.worklist, name="worklist"),
+    path("settings/", views.measure_settings, name="settings"),
+    path("settings/wording/<slug:code>/", views.item_wording, name="wording"),
     path("patients/<uuid:patient_uuid>/", views.patient_measures, name="patient"),
     path(
         "patients/<uuid:patient_uuid>/new/<slug:code>/",

@@ -4,6 +4,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied
@@ -38,13 +39,19 @@ from neuroclinic.measures.instruments import (
     UnknownInstrument,
     get_instrument,
 )
-from neuroclinic.measures.models import PortalLink, QuestionnaireResponse, SafetyAlert
+from neuroclinic.measures.models import (
+    MeasurementRule,
+    PortalLink,
+    QuestionnaireResponse,
+    SafetyAlert,
+)
 from neuroclinic.measures.outcomes import (
     REMISSION_MAX_TOTAL,
     is_remission,
     is_response,
     response_change,
 )
+from neuroclinic.measures.schedules import DEFAULT_RULES
 from neuroclinic.measures.trajectory import (
     TrajectoryPoint,
     trajectory_rows,
@@ -545,5 +552,117 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
             "overdue": [i for i in items if i.overdue_at < now],
             "due": [i for i in items if i.overdue_at >= now],
             "today": timezone.localdate(),
+        },
+    )
+
+
+class RuleForm(forms.Form):
+    instrument_code = forms.ChoiceField(
+        label="Questionnaire", choices=[(c, i.name) for c, i in INSTRUMENTS.items()]
+    )
+    trigger = forms.ChoiceField(
+        label="Falls due", choices=MeasurementRule.Trigger.choices
+    )
+    offset_hours = forms.IntegerField(
+        label="Hours after the event (negative: before)",
+        min_value=-24 * 30,
+        max_value=24 * 365,
+        initial=0,
+    )
+    repeat_count = forms.IntegerField(
+        label="How many times", min_value=1, max_value=52, initial=1
+    )
+    repeat_every_days = forms.IntegerField(
+        label="Days between repeats", min_value=0, max_value=365, initial=0
+    )
+    window_hours = forms.IntegerField(
+        label="Hours before it is overdue", min_value=1, max_value=24 * 30, initial=24
+    )
+
+
+@require_capability(Capability.CONFIGURE_MEASURES)
+@require_http_methods(["GET", "POST"])
+def measure_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Schedules and licensed item wording: the medical director's page."""
+    organization_id = request.user.organization_pk
+    form = RuleForm(request.POST if request.POST.get("form") == "rule" else None)
+    if request.method == "POST":
+        kind = request.POST.get("form")
+        if kind == "rule" and form.is_valid():
+            try:
+                actions.add_measurement_rule(
+                    organization_id, added_by=request.user, **form.cleaned_data
+                )
+            except actions.MeasuresError as exc:
+                form.add_error(
+                    exc.field if exc.field in form.fields else None, exc.message
+                )
+            else:
+                messages.success(request, "Schedule rule added.")
+                return redirect("measures:settings")
+        elif kind == "toggle":
+            rule = get_object_or_404(
+                MeasurementRule,
+                pk=request.POST.get("rule"),
+                organization_id=organization_id,
+            )
+            actions.set_rule_active(
+                rule, active=not rule.is_active, changed_by=request.user
+            )
+            messages.success(request, "Schedule rule updated.")
+            return redirect("measures:settings")
+    rules = list(MeasurementRule.objects.filter(organization_id=organization_id))
+    return render(
+        request,
+        "measures/settings.html",
+        {
+            "rules": rules,
+            "default_rules": DEFAULT_RULES if not rules else [],
+            "form": form,
+            "licensed": [
+                i for i in INSTRUMENTS.values() if not i.wording_redistributable
+            ],
+        },
+    )
+
+
+@require_capability(Capability.CONFIGURE_MEASURES)
+@require_http_methods(["GET", "POST"])
+def item_wording(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    instrument = _instrument(code)
+    if instrument.wording_redistributable:
+        raise Http404("This questionnaire ships with its published wording.")
+    organization_id = request.user.organization_pk
+    error = ""
+    if request.method == "POST":
+        texts = {
+            item.link_id: request.POST.get(item.link_id, "")[:2000]
+            for item in instrument.items
+        }
+        try:
+            count = actions.save_item_wording(
+                organization_id,
+                instrument_code=instrument.code,
+                texts=texts,
+                saved_by=request.user,
+            )
+        except actions.MeasuresError as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request,
+                f"Saved: {count} of {len(instrument.items)} items use the clinic's wording.",
+            )
+            return redirect("measures:settings")
+    current = wording_for(organization_id, instrument)
+    return render(
+        request,
+        "measures/item_wording.html",
+        {
+            "instrument": instrument,
+            "items": [
+                (item, current.get(item.link_id, "")) for item in instrument.items
+            ],
+            "error": error,
         },
     )
