@@ -19,6 +19,7 @@ urlpatterns = [
         name="questionnaire_check",
     ),
     path("documents/", views.documents, name="documents"),
+    path("progress/", views.progress, name="progress"),
     path("submit/", views.submit, name="submit"),
     path("consents/", views.consents, name="consents"),
     path("consents/<uuid:document_uuid>/", views.consent, name="consent"),

@@ -17,15 +17,17 @@ from functools import wraps
 from typing import Any, Concatenate
 
 from django.contrib.auth import logout
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from neuroclinic.accounts.models import User
-from neuroclinic.audit.record import client_ip
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import client_ip, record
 from neuroclinic.http import HtmxHttpRequest
 from neuroclinic.intake import actions, eligibility, packet, uploads
 from neuroclinic.intake.checks import ConsentState, consent_states, latest_decision
@@ -44,6 +46,7 @@ from neuroclinic.measures.instruments import (
     InvalidResponse,
     answer_raises_safety_alert,
 )
+from neuroclinic.measures.progress import trajectories_for
 from neuroclinic.patients.models import Patient
 
 PORTAL_SESSION = "intake_portal"
@@ -517,4 +520,27 @@ def consent(
             "errors": errors,
             "typed_name": typed_name,
         },
+    )
+
+
+@never_cache
+@require_GET
+@portal_required
+def progress(
+    request: HtmxHttpRequest, patient: Patient, state: dict[str, Any]
+) -> HttpResponse:
+    """The patient's own questionnaire scores over time (issue #3: trajectories in the portal)."""
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.TRAJECTORY_VIEWED,
+            actor=None,
+            actor_username="(patient portal)",
+            patient=patient,
+            subject=patient,
+            via="portal",
+        )
+    return render(
+        request,
+        "intake/portal/progress.html",
+        _base(patient, state) | {"trajectories": trajectories_for(patient)},
     )

@@ -2,7 +2,6 @@
 
 import uuid
 from datetime import timedelta
-from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -14,7 +13,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from neuroclinic.accounts.access import require_capability
@@ -45,18 +43,8 @@ from neuroclinic.measures.models import (
     QuestionnaireResponse,
     SafetyAlert,
 )
-from neuroclinic.measures.outcomes import (
-    REMISSION_MAX_TOTAL,
-    is_remission,
-    is_response,
-    response_change,
-)
+from neuroclinic.measures.progress import trajectory_summary
 from neuroclinic.measures.schedules import DEFAULT_RULES
-from neuroclinic.measures.trajectory import (
-    TrajectoryPoint,
-    trajectory_rows,
-    trajectory_svg,
-)
 from neuroclinic.patients.access import get_patient_for_user
 from neuroclinic.patients.models import Patient
 
@@ -81,59 +69,6 @@ def _errors_by_item(exc: InvalidResponse) -> tuple[dict[str, str], list[str]]:
     return by_item, general
 
 
-def _trajectory(
-    patient: Patient, instrument: Instrument, responses: list[QuestionnaireResponse]
-) -> dict[str, Any]:
-    points = [
-        TrajectoryPoint(taken_on=r.completed_at.date(), total=r.total)
-        for r in responses
-        if r.total is not None
-    ]
-    baseline = points[0].total if points else None
-    latest = points[-1].total if points else None
-    summary: dict[str, Any] = {
-        "instrument": instrument,
-        "count": len(responses),
-        "latest": responses[-1] if responses else None,
-    }
-    if baseline is not None and latest is not None and len(points) > 1 and baseline > 0:
-        summary["change_percent"] = response_change(
-            baseline_total=baseline, current_total=latest
-        )
-        summary["response"] = is_response(baseline_total=baseline, current_total=latest)
-    if latest is not None and instrument.code in REMISSION_MAX_TOTAL:
-        summary["remission"] = is_remission(instrument.code, latest)
-    if instrument.total_range is not None and points:
-        summary["svg"] = trajectory_svg(
-            title=f"{instrument.name} over time",
-            points=points,
-            bands=instrument.bands,
-            y_max=instrument.total_range[1],
-            baseline=baseline,
-            remission_max=REMISSION_MAX_TOTAL.get(instrument.code),
-        )
-        # Built here rather than in the template: a patient may have hundreds of
-        # rows, and the template engine renders each cell at ~30x the cost.
-        summary["rows_html"] = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (
-                    row.taken_on.isoformat(),
-                    row.total,
-                    _percent(row.change_percent),
-                    row.band_label,
-                )
-                for row in trajectory_rows(points, baseline, bands=instrument.bands)
-            ),
-        )
-    return summary
-
-
-def _percent(value: object) -> str:
-    return "—" if value is None else f"{value}%"
-
-
 @require_capability(Capability.VIEW_CHART)
 @require_GET
 def patient_measures(
@@ -151,7 +86,7 @@ def patient_measures(
     for response in responses:
         by_code.setdefault(response.instrument_code, []).append(response)
     trajectories = [
-        _trajectory(patient, INSTRUMENTS[code], items)
+        trajectory_summary(INSTRUMENTS[code], items)
         for code, items in sorted(by_code.items())
     ]
     with transaction.atomic():  # a read of clinical data: on the audit log

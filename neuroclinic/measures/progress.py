@@ -1,0 +1,88 @@
+"""A patient's questionnaire trajectories, for the staff page and the patient portal."""
+
+from typing import Any
+
+from django.utils.html import format_html_join
+
+from neuroclinic.measures.instruments import INSTRUMENTS, Instrument
+from neuroclinic.measures.models import QuestionnaireResponse
+from neuroclinic.measures.outcomes import (
+    REMISSION_MAX_TOTAL,
+    is_remission,
+    is_response,
+    response_change,
+)
+from neuroclinic.measures.trajectory import (
+    TrajectoryPoint,
+    trajectory_rows,
+    trajectory_svg,
+)
+from neuroclinic.patients.models import Patient
+
+
+def trajectory_summary(
+    instrument: Instrument, responses: list[QuestionnaireResponse]
+) -> dict[str, Any]:
+    """One instrument's trajectory for a page: chart, table rows, change, response, remission."""
+    points = [
+        TrajectoryPoint(taken_on=r.completed_at.date(), total=r.total)
+        for r in responses
+        if r.total is not None
+    ]
+    baseline = points[0].total if points else None
+    latest = points[-1].total if points else None
+    summary: dict[str, Any] = {
+        "instrument": instrument,
+        "count": len(responses),
+        "latest": responses[-1] if responses else None,
+    }
+    if baseline is not None and latest is not None and len(points) > 1 and baseline > 0:
+        summary["change_percent"] = response_change(
+            baseline_total=baseline, current_total=latest
+        )
+        summary["response"] = is_response(baseline_total=baseline, current_total=latest)
+    if latest is not None and instrument.code in REMISSION_MAX_TOTAL:
+        summary["remission"] = is_remission(instrument.code, latest)
+    if instrument.total_range is not None and points:
+        summary["svg"] = trajectory_svg(
+            title=f"{instrument.name} over time",
+            points=points,
+            bands=instrument.bands,
+            y_max=instrument.total_range[1],
+            baseline=baseline,
+            remission_max=REMISSION_MAX_TOTAL.get(instrument.code),
+        )
+        # Built here rather than in the template: a patient may have hundreds of
+        # rows, and the template engine renders each cell at ~30x the cost.
+        summary["rows_html"] = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    row.taken_on.isoformat(),
+                    row.total,
+                    _percent(row.change_percent),
+                    row.band_label,
+                )
+                for row in trajectory_rows(points, baseline, bands=instrument.bands)
+            ),
+        )
+    return summary
+
+
+def _percent(value: object) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+def trajectories_for(patient: Patient) -> list[dict[str, Any]]:
+    """Every summed instrument the patient has answered, current versions only."""
+    responses = QuestionnaireResponse.objects.filter(
+        patient=patient, amended_by__isnull=True
+    ).order_by("completed_at", "id")
+    by_code: dict[str, list[QuestionnaireResponse]] = {}
+    for response in responses:
+        by_code.setdefault(response.instrument_code, []).append(response)
+    return [
+        trajectory_summary(INSTRUMENTS[code], items)
+        for code, items in sorted(by_code.items())
+    ]
