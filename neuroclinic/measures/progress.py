@@ -1,8 +1,10 @@
 """A patient's questionnaire trajectories, for the staff page and the patient portal."""
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.utils.html import format_html_join
+from django.utils.module_loading import import_string
 
 from neuroclinic.measures.instruments import INSTRUMENTS, Instrument
 from neuroclinic.measures.models import QuestionnaireResponse
@@ -13,6 +15,7 @@ from neuroclinic.measures.outcomes import (
     response_change,
 )
 from neuroclinic.measures.trajectory import (
+    TrajectoryEvent,
     TrajectoryPoint,
     trajectory_rows,
     trajectory_svg,
@@ -21,7 +24,9 @@ from neuroclinic.patients.models import Patient
 
 
 def trajectory_summary(
-    instrument: Instrument, responses: list[QuestionnaireResponse]
+    instrument: Instrument,
+    responses: list[QuestionnaireResponse],
+    events: Sequence[TrajectoryEvent] = (),
 ) -> dict[str, Any]:
     """One instrument's trajectory for a page: chart, table rows, change, response, remission."""
     points = [
@@ -51,6 +56,7 @@ def trajectory_summary(
             y_max=instrument.total_range[1],
             baseline=baseline,
             remission_max=REMISSION_MAX_TOTAL.get(instrument.code),
+            events=events,
         )
         # Built here rather than in the template: a patient may have hundreds of
         # rows, and the template engine renders each cell at ~30x the cost.
@@ -74,6 +80,21 @@ def _percent(value: object) -> str:
     return "—" if value is None else f"{value}%"
 
 
+# Apps that mark treatment events on the charts (measures cannot import them:
+# imports run one way). Each is a function taking the patient.
+TRAJECTORY_EVENT_SOURCES: list[str] = [
+    "neuroclinic.infusions.progress.trajectory_events",
+]
+
+
+def treatment_events(patient: Patient) -> list[TrajectoryEvent]:
+    events: list[TrajectoryEvent] = []
+    for path in TRAJECTORY_EVENT_SOURCES:
+        source: Callable[[Patient], list[TrajectoryEvent]] = import_string(path)
+        events.extend(source(patient))
+    return events
+
+
 def trajectories_for(patient: Patient) -> list[dict[str, Any]]:
     """Every summed instrument the patient has answered, current versions only."""
     responses = QuestionnaireResponse.objects.filter(
@@ -82,7 +103,8 @@ def trajectories_for(patient: Patient) -> list[dict[str, Any]]:
     by_code: dict[str, list[QuestionnaireResponse]] = {}
     for response in responses:
         by_code.setdefault(response.instrument_code, []).append(response)
+    events = treatment_events(patient)
     return [
-        trajectory_summary(INSTRUMENTS[code], items)
+        trajectory_summary(INSTRUMENTS[code], items, events)
         for code, items in sorted(by_code.items())
     ]

@@ -43,7 +43,7 @@ from neuroclinic.measures.models import (
     QuestionnaireResponse,
     SafetyAlert,
 )
-from neuroclinic.measures.progress import trajectory_summary
+from neuroclinic.measures.progress import trajectory_summary, treatment_events
 from neuroclinic.measures.schedules import DEFAULT_RULES
 from neuroclinic.patients.access import get_patient_for_user
 from neuroclinic.patients.models import Patient
@@ -85,8 +85,9 @@ def patient_measures(
     by_code: dict[str, list[QuestionnaireResponse]] = {}
     for response in responses:
         by_code.setdefault(response.instrument_code, []).append(response)
+    events = treatment_events(patient)
     trajectories = [
-        trajectory_summary(INSTRUMENTS[code], items)
+        trajectory_summary(INSTRUMENTS[code], items, events)
         for code, items in sorted(by_code.items())
     ]
     with transaction.atomic():  # a read of clinical data: on the audit log
