@@ -562,8 +562,10 @@ def _receive_items(
         if not identifiers:
             identifiers = []
             for _ in range(item.container_count):
+                # The whole DEA number: unique per registration, so two
+                # registrations of one organization never number alike.
                 identifiers.append(
-                    f"{registrant.dea_number[-4:]}-{head.next_vial_number:05d}"
+                    f"{registrant.dea_number}-{head.next_vial_number:05d}"
                 )
                 head.next_vial_number += 1
             head.save(update_fields=["next_vial_number"])

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
+from neuroclinic.clinics.models import Organization
 from neuroclinic.ledger import actions
 from neuroclinic.ledger.errors import LedgerError
 from neuroclinic.ledger.models import (
@@ -879,3 +880,27 @@ def test_an_inventory_records_every_vial_and_opened_ones_as_estimated(
             lines=[],
             taken_by=custodian,
         )
+
+
+def test_two_registrations_whose_dea_numbers_end_alike_number_vials_apart(
+    stock: Stock, organization: Organization, custodian: User
+) -> None:
+    # BM3214563 and the clinic's BL1234563 share their last four characters.
+    second = factories.make_registrant(
+        organization, by=custodian, dea_number="BM3214563"
+    )
+    safe = factories.make_safe(second, by=custodian)
+
+    vials = factories.receive(
+        second,
+        by=custodian,
+        product=stock.product,
+        supplier=stock.supplier,
+        safe=safe,
+        invoice_number="INV-2002",
+    )
+
+    assert [v.vial_identifier for v in vials] == ["BM3214563-00001", "BM3214563-00002"]
+    assert {v.vial_identifier for v in stock.vials}.isdisjoint(
+        v.vial_identifier for v in vials
+    )
