@@ -40,7 +40,13 @@ from neuroclinic.intake.models import (
 )
 from neuroclinic.lib.safe_markdown import render_markdown
 from neuroclinic.measures import actions as measures_actions
-from neuroclinic.measures.forms import answers_from_post, item_views, wording_for
+from neuroclinic.measures.forms import (
+    answers_from_post,
+    errors_by_item,
+    item_views,
+    submission_key_from,
+    wording_for,
+)
 from neuroclinic.measures.instruments import (
     INSTRUMENTS,
     InvalidResponse,
@@ -323,20 +329,13 @@ def questionnaire(
     values: dict[str, object] = {}
     if request.method == "POST":
         values = answers_from_post(instrument, request.POST)
-        try:
-            key = uuid.UUID(request.POST.get("submission_key", ""))
-        except ValueError:
-            key = None
+        key = submission_key_from(request.POST)
         try:
             recorded = measures_actions.submit_from_link(
                 link, instrument_code=code, answers=values, submission_key=key
             )
         except InvalidResponse as exc:
-            for item_error in exc.errors:
-                if item_error.link_id:
-                    errors.setdefault(item_error.link_id, item_error.message)
-                else:
-                    general.append(item_error.message)
+            errors, general = errors_by_item(exc)
         except measures_actions.MeasuresError as exc:
             general.append(exc.message)
         else:

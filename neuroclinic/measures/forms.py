@@ -2,11 +2,12 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from uuid import UUID
 
 from django import forms
 from django.http import QueryDict
 
-from neuroclinic.measures.instruments import Instrument, Item, Option
+from neuroclinic.measures.instruments import Instrument, InvalidResponse, Item, Option
 from neuroclinic.measures.models import InstrumentWording, PortalLink, SafetyAlert
 
 
@@ -36,6 +37,26 @@ def answers_from_post(
         text = str(raw).strip()
         answers[item.link_id] = int(text) if text.lstrip("-").isdigit() else text
     return answers
+
+
+def submission_key_from(data: QueryDict) -> UUID | None:
+    """The form's idempotency key, or None when it is missing or malformed."""
+    try:
+        return UUID(str(data.get("submission_key", "")))
+    except ValueError:
+        return None
+
+
+def errors_by_item(exc: InvalidResponse) -> tuple[dict[str, str], list[str]]:
+    """A scorer's refusal as (first message per item, messages about the whole response)."""
+    by_item: dict[str, str] = {}
+    general: list[str] = []
+    for error in exc.errors:
+        if error.link_id:
+            by_item.setdefault(error.link_id, error.message)
+        else:
+            general.append(error.message)
+    return by_item, general
 
 
 def wording_for(organization_id: int, instrument: Instrument) -> dict[str, str]:

@@ -27,7 +27,9 @@ from neuroclinic.measures.forms import (
     FlagConcernForm,
     SendLinkForm,
     answers_from_post,
+    errors_by_item,
     item_views,
+    submission_key_from,
     wording_for,
 )
 from neuroclinic.measures.instruments import (
@@ -56,17 +58,6 @@ def _instrument(code: str) -> Instrument:
         return get_instrument(code)
     except UnknownInstrument:
         raise Http404("No such questionnaire.") from None
-
-
-def _errors_by_item(exc: InvalidResponse) -> tuple[dict[str, str], list[str]]:
-    by_item: dict[str, str] = {}
-    general: list[str] = []
-    for error in exc.errors:
-        if error.link_id:
-            by_item.setdefault(error.link_id, error.message)
-        else:
-            general.append(error.message)
-    return by_item, general
 
 
 @require_capability(Capability.VIEW_CHART)
@@ -138,10 +129,7 @@ def enter_response(
     general: list[str] = []
     if request.method == "POST":
         values = answers_from_post(instrument, request.POST)
-        try:
-            key = uuid.UUID(request.POST.get("submission_key", ""))
-        except ValueError:
-            key = None
+        key = submission_key_from(request.POST)
         sex = request.POST.get("sex") or (
             patient.sex_at_birth if patient.sex_at_birth in ("male", "female") else None
         )
@@ -156,7 +144,7 @@ def enter_response(
                 submission_key=key,
             )
         except InvalidResponse as exc:
-            errors, general = _errors_by_item(exc)
+            errors, general = errors_by_item(exc)
         except actions.MeasuresError as exc:
             general = [exc.message]
         else:
@@ -257,7 +245,7 @@ def amend_response(
                     amended_by=request.user,
                 )
             except InvalidResponse as exc:
-                errors, general = _errors_by_item(exc)
+                errors, general = errors_by_item(exc)
             except actions.MeasuresError as exc:
                 general = [exc.message]
             else:

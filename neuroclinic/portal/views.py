@@ -16,7 +16,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.measures import actions
-from neuroclinic.measures.forms import answers_from_post, item_views, wording_for
+from neuroclinic.measures.forms import (
+    answers_from_post,
+    errors_by_item,
+    item_views,
+    submission_key_from,
+    wording_for,
+)
 from neuroclinic.measures.instruments import (
     INSTRUMENTS,
     InvalidResponse,
@@ -67,20 +73,13 @@ def _questionnaire(request: HttpRequest, token: str, *, kiosk: bool) -> HttpResp
             if code in INSTRUMENTS
             else {}
         )
-        try:
-            key = uuid.UUID(request.POST.get("submission_key", ""))
-        except ValueError:
-            key = None
+        key = submission_key_from(request.POST)
         try:
             recorded = actions.submit_from_link(
                 link, instrument_code=code, answers=values, submission_key=key
             )
         except InvalidResponse as exc:
-            for error in exc.errors:
-                if error.link_id:
-                    errors.setdefault(error.link_id, error.message)
-                else:
-                    general.append(error.message)
+            errors, general = errors_by_item(exc)
         except actions.PortalLinkInvalid as exc:
             return _refused(request, exc, kiosk=kiosk)
         except actions.MeasuresError as exc:
