@@ -1007,7 +1007,7 @@ def report(
     """An inspection report for a date range (default: the last 30 days). Audited."""
     user = _staff(request, Capability.LEDGER_REPORT)
     registrant = _get(Registrant, user, query.registrant)
-    end = query.end_date or timezone.localdate()
+    end = query.end_date or actions.local_date(registrant, timezone.now())
     start = query.start_date or end - timedelta(days=30)
     if start > end:
         raise FieldErrors({"start_date": ["The start date is after the end date."]})

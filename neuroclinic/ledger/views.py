@@ -257,7 +257,7 @@ def receive(request: AuthenticatedHttpRequest) -> HttpResponse:
         data,
         request.FILES if request.method == "POST" else None,
         registrant=registrant,
-        initial={"invoice_date": timezone.localdate()},
+        initial={"invoice_date": actions.local_date(registrant, timezone.now())},
     )
     items = ReceiveItemFormSet(
         data,
@@ -927,7 +927,7 @@ def reports(request: AuthenticatedHttpRequest) -> HttpResponse:
     registrant = _registrant(request)
     if registrant is None:
         raise Http404("Set up the DEA registration first.")
-    today = timezone.localdate()
+    today = actions.local_date(registrant, timezone.now())
     form = ReportForm(
         request.GET
         if "kind" in request.GET

@@ -4,6 +4,7 @@ every container comes with its entries, chain links and audit events."""
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django_otp.oath import totp
@@ -27,6 +28,15 @@ SUPPLIER_DEA = "RE6125341"
 REVERSE_DISTRIBUTOR_DEA = "LR1234563"
 
 
+CLINIC_TIME_ZONE = "America/Chicago"
+
+
+def clinic_today() -> date:
+    """Today at the test clinic. The ledger dates everything in the clinic's zone,
+    which is a day behind UTC every evening; tests must not assume UTC."""
+    return timezone.now().astimezone(ZoneInfo(CLINIC_TIME_ZONE)).date()
+
+
 def make_location(organization: Organization, **overrides: Any) -> Location:
     fields: dict[str, Any] = {
         "name": "Lakeside Main",
@@ -34,7 +44,7 @@ def make_location(organization: Organization, **overrides: Any) -> Location:
         "city": "Springfield",
         "state": "IL",
         "postal_code": "62701",
-        "time_zone": "America/Chicago",
+        "time_zone": CLINIC_TIME_ZONE,
     } | overrides
     return Location.objects.create(organization=organization, **fields)
 
@@ -118,13 +128,13 @@ def receive(
         registrant,
         supplier=supplier,
         invoice_number=invoice_number,
-        invoice_date=timezone.localdate() - timedelta(days=1),
+        invoice_date=clinic_today() - timedelta(days=1),
         storage_location=safe,
         items=[
             actions.ReceiptItem(
                 product=product,
                 lot_number=lot_number,
-                expiry_date=expiry_date or timezone.localdate() + timedelta(days=365),
+                expiry_date=expiry_date or clinic_today() + timedelta(days=365),
                 container_count=count,
             )
         ],

@@ -100,13 +100,13 @@ def test_a_scan_is_kept_by_its_content_and_a_fake_is_refused(
         stock.registrant,
         supplier=stock.supplier,
         invoice_number="INV-2002",
-        invoice_date=timezone.localdate(),
+        invoice_date=factories.clinic_today(),
         storage_location=stock.safe,
         items=[
             actions.ReceiptItem(
                 product=stock.product,
                 lot_number="LOT-B2",
-                expiry_date=timezone.localdate() + timedelta(days=300),
+                expiry_date=factories.clinic_today() + timedelta(days=300),
                 container_count=1,
             )
         ],
@@ -125,7 +125,7 @@ def test_a_scan_is_kept_by_its_content_and_a_fake_is_refused(
             stock.registrant,
             supplier=stock.supplier,
             invoice_number="INV-2003",
-            invoice_date=timezone.localdate(),
+            invoice_date=factories.clinic_today(),
             storage_location=stock.safe,
             items=[
                 actions.ReceiptItem(
@@ -174,7 +174,7 @@ def test_an_oversized_scan_is_refused(
 def test_bad_receipts_are_refused_and_write_nothing(
     stock: Stock, custodian: User, change: dict[str, Any], code: str, field: str
 ) -> None:
-    today = timezone.localdate()
+    today = factories.clinic_today()
     item = actions.ReceiptItem(
         product=stock.product,
         lot_number=change.get("lot_number", "LOT-NEW"),
@@ -296,7 +296,7 @@ def test_an_expired_lot_cannot_be_drawn(
     stock: Stock, nurse: User, patient: Patient, custodian: User
 ) -> None:
     vial = stock.vials[0]
-    vial.lot.expiry_date = timezone.localdate() - timedelta(days=1)
+    vial.lot.expiry_date = factories.clinic_today() - timedelta(days=1)
     vial.lot.save(update_fields=["expiry_date"])
 
     with refused("lot_expired", "container"):

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from neuroclinic.accounts.models import User
 from neuroclinic.api import api
@@ -173,7 +172,7 @@ def test_receiving_through_the_api(
     stock: Stock, as_persona: Callable[[str], Client]
 ) -> None:
     client = as_persona("custodian")
-    expiry = (timezone.localdate() + timedelta(days=400)).isoformat()
+    expiry = (factories.clinic_today() + timedelta(days=400)).isoformat()
 
     response = _post(
         client,
@@ -183,7 +182,7 @@ def test_receiving_through_the_api(
             "supplier": str(stock.supplier.uuid),
             "storage_location": str(stock.safe.uuid),
             "invoice_number": "API-77",
-            "invoice_date": timezone.localdate().isoformat(),
+            "invoice_date": factories.clinic_today().isoformat(),
             "items": [
                 {
                     "product": str(stock.product.uuid),
@@ -209,7 +208,7 @@ def test_receiving_through_the_api(
             "supplier": str(stock.supplier.uuid),
             "storage_location": str(stock.safe.uuid),
             "invoice_number": "API-77",
-            "invoice_date": timezone.localdate().isoformat(),
+            "invoice_date": factories.clinic_today().isoformat(),
             "items": [],
         },
     )

@@ -37,14 +37,14 @@ def test_receiving_an_invoice_with_its_scan(
     stock: Stock, as_persona: Callable[[str], Client]
 ) -> None:
     client = as_persona("custodian")
-    expiry = timezone.localdate() + timedelta(days=500)
+    expiry = factories.clinic_today() + timedelta(days=500)
 
     response = client.post(
         f"/ledger/receive/?registrant={stock.registrant.uuid}",
         {
             "supplier": stock.supplier.uuid,
             "invoice_number": "WEB-1",
-            "invoice_date": timezone.localdate().isoformat(),
+            "invoice_date": factories.clinic_today().isoformat(),
             "storage_location": stock.safe.uuid,
             "invoice_scan": SimpleUploadedFile("inv.jpg", b"\xff\xd8\xff\xe0 jpeg"),
             "items-TOTAL_FORMS": "3",
@@ -212,7 +212,7 @@ def test_reports_print_and_export_and_are_audited(
     )
     actions.record_administration(ref, volume_ml=Decimal("1"), administered_by=nurse)
     client = as_persona("custodian")
-    today = timezone.localdate().isoformat()
+    today = factories.clinic_today().isoformat()
     query = f"?registrant={stock.registrant.uuid}&kind=administrations&start_date={today}&end_date={today}"
 
     shown = client.get("/ledger/reports/" + query).content.decode()
@@ -238,7 +238,7 @@ def test_reports_print_and_export_and_are_audited(
 def test_every_report_renders(
     stock: Stock, as_persona: Callable[[str], Client], kind: str
 ) -> None:
-    today = timezone.localdate().isoformat()
+    today = factories.clinic_today().isoformat()
 
     response = as_persona("auditor").get(
         f"/ledger/reports/?registrant={stock.registrant.uuid}&kind={kind}&start_date={today}&end_date={today}"

@@ -220,7 +220,7 @@ def test_faq_can_be_seeded_and_edited(
     "persona", ["director", "prescriber", "nurse", "front_desk", "auditor", "billing"]
 )
 def test_only_the_clinic_admin_edits_the_site(
-    client: Client, persona: str, request: pytest.FixtureRequest
+    db: None, client: Client, persona: str, request: pytest.FixtureRequest
 ) -> None:
     login(client, request.getfixturevalue(persona))
     assert client.get("/staff/site/").status_code == 403
