@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -998,6 +998,16 @@ def _open(session: InfusionSession, *, doing: str) -> None:
     )
 
 
+def _already_sent[M: models.Model](
+    model: type[M], session: InfusionSession, client_key: uuid.UUID | None
+) -> M | None:
+    """The row a tablet already sent under this key: a resend after a dropped
+    connection returns it instead of charting the event twice."""
+    if client_key is None:
+        return None
+    return model._default_manager.filter(client_key=client_key, session=session).first()
+
+
 @transaction.atomic
 def record_adverse_event(
     session: InfusionSession,
@@ -1012,12 +1022,9 @@ def record_adverse_event(
     now: datetime | None = None,
 ) -> AdverseEvent:
     session = _lock(session)
-    if client_key is not None:
-        existing = AdverseEvent.objects.filter(
-            client_key=client_key, session=session
-        ).first()
-        if existing is not None:
-            return existing
+    existing = _already_sent(AdverseEvent, session, client_key)
+    if existing is not None:
+        return existing
     _open(session, doing="record an adverse event")
     errors: dict[str, list[str]] = {}
     if kind not in AdverseEvent.Kind.values:
@@ -1066,12 +1073,9 @@ def give_prn(
 ) -> PrnGiven:
     """An as-needed medication from the order: at most the ordered dose, by the ordered route."""
     session = _lock(session)
-    if client_key is not None:
-        existing = PrnGiven.objects.filter(
-            client_key=client_key, session=session
-        ).first()
-        if existing is not None:
-            return existing
+    existing = _already_sent(PrnGiven, session, client_key)
+    if existing is not None:
+        return existing
     _open(session, doing="give a medication")
     if prn_order.order_id != session.order_id:
         raise InfusionError(
@@ -1142,12 +1146,9 @@ def record_sedation(
     now: datetime | None = None,
 ) -> SedationScore:
     session = _lock(session)
-    if client_key is not None:
-        existing = SedationScore.objects.filter(
-            client_key=client_key, session=session
-        ).first()
-        if existing is not None:
-            return existing
+    existing = _already_sent(SedationScore, session, client_key)
+    if existing is not None:
+        return existing
     _open(session, doing="score sedation")
     try:
         recovery.moaas_label(score)
@@ -1294,12 +1295,9 @@ def assess_recovery(
     now: datetime | None = None,
 ) -> RecoveryAssessment:
     session = _lock(session)
-    if client_key is not None:
-        existing = RecoveryAssessment.objects.filter(
-            client_key=client_key, session=session
-        ).first()
-        if existing is not None:
-            return existing
+    existing = _already_sent(RecoveryAssessment, session, client_key)
+    if existing is not None:
+        return existing
     _require(session, InfusionSession.Status.RECOVERY, doing="assess recovery")
     try:
         score = recovery.score_aldrete(
