@@ -26,7 +26,7 @@ from neuroclinic.clinics.demo import DEMO_PASSWORD, DemoContext
 from neuroclinic.clinics.models import Device, Location, Room
 from neuroclinic.infusions import actions, monitoring
 from neuroclinic.infusions.models import InfusionSession, VitalReading
-from neuroclinic.intake import actions as intake
+from neuroclinic.intake.actions import consents, eligibility_decisions
 from neuroclinic.intake.checks import consent_states
 from neuroclinic.intake.demo import signature_png
 from neuroclinic.intake.models import (
@@ -234,7 +234,7 @@ def _vial(clinic: Clinic, volume_ml: Decimal, at: datetime) -> Container:
 
 def _ready_for_ketamine(patient: Patient, context: DemoContext, index: int) -> None:
     """Eligibility signed by the prescriber and the three ketamine consents signed (portal)."""
-    intake.decide_eligibility(
+    eligibility_decisions.decide_eligibility(
         patient,
         by=context.staff["prescriber"],
         password=DEMO_PASSWORD,
@@ -247,7 +247,7 @@ def _ready_for_ketamine(patient: Patient, context: DemoContext, index: int) -> N
         ).order_by("version")
     }
     for n, kind in enumerate(("ketamine", "privacy", "financial")):
-        intake.sign_consent(
+        consents.sign_consent(
             patient,
             current[kind],
             typed_name=patient.legal_name,
@@ -727,7 +727,7 @@ def load(context: DemoContext) -> None:
         .first()
     )
     assert ketamine is not None
-    revised = intake.publish_consent(
+    revised = consents.publish_consent(
         context.organization,
         kind="ketamine",
         title=ketamine.title,
@@ -740,7 +740,7 @@ def load(context: DemoContext) -> None:
         p for p in context.patients[:6] if _signed_ketamine(p)
     ]
     for n, patient in enumerate(re_signers):
-        intake.sign_consent(
+        consents.sign_consent(
             patient,
             revised,
             typed_name=patient.legal_name,

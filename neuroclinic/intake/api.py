@@ -18,12 +18,13 @@ from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.api_errors import PROBLEM_CONTENT_TYPE, FieldErrors
 from neuroclinic.audit.record import client_ip
-from neuroclinic.intake import actions
+from neuroclinic.intake.actions import consult_requests, eligibility_decisions, packets
 from neuroclinic.intake.checks import (
     consent_blocks_treatment,
     consent_states,
     eligibility_blocks_treatment,
 )
+from neuroclinic.intake.errors import DuplicatesFound, IntakeError
 from neuroclinic.intake.models import ConsultRequest, EligibilityDecision
 from neuroclinic.intake.schemas import (
     ConsentStatusOut,
@@ -90,7 +91,7 @@ def _consult_out(r: ConsultRequest) -> dict[str, Any]:
     }
 
 
-def _error(exc: actions.IntakeError, default: str) -> FieldErrors:
+def _error(exc: IntakeError, default: str) -> FieldErrors:
     return FieldErrors({exc.field or default: [exc.message]})
 
 
@@ -99,9 +100,9 @@ def create_consult_request(
     request: HttpRequest, payload: ConsultRequestIn
 ) -> Status[dict[str, Any]]:
     """A consult request from a website form. Rate limited per address (429)."""
-    organization = actions.public_organization()
-    if actions.rate_limited("consult", client_ip(request)):
-        actions.record_refused_consult(organization, "rate_limited")
+    organization = consult_requests.public_organization()
+    if consult_requests.rate_limited("consult", client_ip(request)):
+        consult_requests.record_refused_consult(organization, "rate_limited")
         raise HttpError(
             429,
             "Too many requests from this address. Try again later or call the clinic.",
@@ -120,8 +121,10 @@ def create_consult_request(
     results = []
     for index, entry in enumerate(payload.self_check):
         try:
-            results.append(actions.score_self_check(entry.instrument, entry.answers))
-        except actions.IntakeError as exc:
+            results.append(
+                consult_requests.score_self_check(entry.instrument, entry.answers)
+            )
+        except IntakeError as exc:
             errors[f"self_check.{index}.instrument"] = [exc.message]
         except InvalidResponse as exc:
             errors[f"self_check.{index}.answers"] = [e.message for e in exc.errors]
@@ -129,14 +132,14 @@ def create_consult_request(
         raise FieldErrors(errors)
     fields = payload.dict(exclude={"consent_to_contact", "self_check"})
     try:
-        created = actions.submit_consult_request(
+        created = consult_requests.submit_consult_request(
             organization,
             fields=fields,
             consent_to_contact=payload.consent_to_contact,
             self_check=results,
             source=ConsultRequest.Source.API,
         )
-    except actions.IntakeError as exc:
+    except IntakeError as exc:
         raise _error(exc, "body") from None
     except ValidationError as exc:  # the model's own checks (email format, lengths)
         raise FieldErrors(
@@ -170,7 +173,7 @@ def list_consult_requests(
 def read_consult_request(request: HttpRequest, request_id: UUID) -> dict[str, Any]:
     user = _staff(request, Capability.WORK_CONSULT_QUEUE)
     consult = _consult(user, request_id)
-    actions.record_consult_viewed(consult, by=user)
+    consult_requests.record_consult_viewed(consult, by=user)
     return _consult_out(consult)
 
 
@@ -195,12 +198,12 @@ def update_consult_request(
                     {"assigned_to": ["No active colleague with that username."]}
                 )
     try:
-        consult = actions.update_consult_request(
+        consult = consult_requests.update_consult_request(
             consult, by=user, status=payload.status, assigned_to=assignee
         )
         if payload.note:
-            actions.add_consult_note(consult, by=user, text=payload.note)
-    except actions.IntakeError as exc:
+            consult_requests.add_consult_note(consult, by=user, text=payload.note)
+    except IntakeError as exc:
         raise _error(exc, "status") from None
     return _consult_out(_consult(user, request_id))
 
@@ -219,7 +222,7 @@ def convert_consult_request(
             user, payload.existing_patient, capability=Capability.REGISTER_PATIENT
         )
     try:
-        patient = actions.convert_consult_request(
+        patient = consult_requests.convert_consult_request(
             consult,
             by=user,
             birth_date=payload.birth_date,
@@ -229,7 +232,7 @@ def convert_consult_request(
             existing=existing,
             confirm_new=payload.confirm_new,
         )
-    except actions.DuplicatesFound as exc:
+    except DuplicatesFound as exc:
         return JsonResponse(
             {
                 "type": "about:blank",
@@ -245,7 +248,7 @@ def convert_consult_request(
             status=409,
             content_type=PROBLEM_CONTENT_TYPE,
         )
-    except actions.IntakeError as exc:
+    except IntakeError as exc:
         raise _error(exc, "body") from None
     return Status(201, {"patient": patient.uuid, "mrn": patient.mrn})
 
@@ -260,7 +263,7 @@ def _patient(
 @router.get("/patients/{patient_id}/intake", response=PacketOut)
 def packet_status(request: HttpRequest, patient_id: UUID) -> dict[str, Any]:
     _, patient = _patient(request, patient_id, Capability.MANAGE_INTAKE)
-    packet_row = actions.open_packet(patient)
+    packet_row = packets.open_packet(patient)
     return {
         "patient": patient.uuid,
         "started_at": packet_row.started_at,
@@ -274,7 +277,7 @@ def packet_status(request: HttpRequest, patient_id: UUID) -> dict[str, Any]:
                 "missing": s.missing,
                 "saved_at": s.saved_at,
             }
-            for s in actions.packet_status(packet_row)
+            for s in packets.packet_status(packet_row)
         ],
     }
 
@@ -296,8 +299,8 @@ def _decision_out(d: EligibilityDecision) -> dict[str, Any]:
 @router.get("/patients/{patient_id}/eligibility", response=EligibilityOut)
 def read_eligibility(request: HttpRequest, patient_id: UUID) -> dict[str, Any]:
     user, patient = _patient(request, patient_id, Capability.VIEW_INTAKE)
-    review = actions.review_for(patient)
-    actions.record_review_opened(patient, by=user)
+    review = eligibility_decisions.review_for(patient)
+    eligibility_decisions.record_review_opened(patient, by=user)
     return {
         "patient": patient.uuid,
         "rules_version": review.review.version,
@@ -320,10 +323,12 @@ def decide(
 ) -> Status[dict[str, Any]]:
     user, patient = _patient(request, patient_id, Capability.DECIDE_ELIGIBILITY)
     try:
-        decision = actions.decide_eligibility(patient, by=user, **payload.dict())
-    except actions.IntakeError as exc:
+        decision = eligibility_decisions.decide_eligibility(
+            patient, by=user, **payload.dict()
+        )
+    except IntakeError as exc:
         if exc.field == "password":
-            actions.record_refused_signature(patient, by=user)
+            eligibility_decisions.record_refused_signature(patient, by=user)
         raise _error(exc, "outcome") from None
     return Status(201, _decision_out(decision))
 

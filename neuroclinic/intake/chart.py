@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.http import AuthenticatedHttpRequest
-from neuroclinic.intake import actions
+from neuroclinic.intake.actions import packets
 from neuroclinic.intake.checks import consent_states, latest_decision
 from neuroclinic.intake.models import IntakePacket
 from neuroclinic.patients.chart_panels import ChartAlert, ChartPanel
@@ -13,7 +13,7 @@ from neuroclinic.patients.models import Patient
 
 def panel(request: AuthenticatedHttpRequest, patient: Patient) -> ChartPanel:
     packet_row = IntakePacket.objects.filter(patient=patient).first()
-    statuses = actions.packet_status(packet_row) if packet_row else []
+    statuses = packets.packet_status(packet_row) if packet_row else []
     states = consent_states(patient)
     alerts = [
         ChartAlert(

@@ -10,7 +10,13 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from neuroclinic.clinics.demo import DEMO_PASSWORD, DemoContext
-from neuroclinic.intake import actions, consent_defaults, eligibility
+from neuroclinic.intake import consent_defaults, eligibility
+from neuroclinic.intake.actions import (
+    consents,
+    consult_requests,
+    eligibility_decisions,
+    packets,
+)
 from neuroclinic.intake.models import (
     ConsentDocument,
     ConsentSignature,
@@ -189,9 +195,9 @@ def _baselines(patient: Patient, context: DemoContext) -> None:
 
 
 def _fill(patient: Patient, sections: dict[str, dict[str, Any]]) -> None:
-    packet_row = actions.open_packet(patient)
+    packet_row = packets.open_packet(patient)
     for key, data in sections.items():
-        packet_row = actions.save_section(packet_row, key, data)
+        packet_row = packets.save_section(packet_row, key, data)
 
 
 def load(context: DemoContext) -> None:
@@ -206,7 +212,7 @@ def load(context: DemoContext) -> None:
         tagline="Careful, measured treatment for depression that has not lifted.",
     )
     for kind, (title, body) in consent_defaults.DEFAULTS.items():
-        actions.publish_consent(
+        consents.publish_consent(
             organization,
             kind=kind,
             title=f"{title} (demo)",
@@ -228,8 +234,8 @@ def load(context: DemoContext) -> None:
         results = []
         if "self_check" in spec:
             code, total = spec["self_check"]
-            results = [actions.score_self_check(code, _answers(code, total))]
-        request = actions.submit_consult_request(
+            results = [consult_requests.score_self_check(code, _answers(code, total))]
+        request = consult_requests.submit_consult_request(
             organization,
             fields={
                 "given_name": spec["given_name"],
@@ -252,7 +258,7 @@ def load(context: DemoContext) -> None:
         )
         request.refresh_from_db()
         if spec["status"] == "converted":
-            actions.convert_consult_request(
+            consult_requests.convert_consult_request(
                 request,
                 by=staff["frontdesk"],
                 birth_date=returning.birth_date if returning else date(1985, 3, 14),
@@ -261,13 +267,13 @@ def load(context: DemoContext) -> None:
                 confirm_new=True,
             )
         elif spec["status"] != "new":
-            actions.update_consult_request(
+            consult_requests.update_consult_request(
                 request,
                 by=staff["frontdesk"],
                 status=spec["status"],
                 assigned_to=staff["frontdesk"],
             )
-            actions.add_consult_note(
+            consult_requests.add_consult_note(
                 request, by=staff["frontdesk"], text="Called and left a message (demo)."
             )
 
@@ -293,14 +299,14 @@ def load(context: DemoContext) -> None:
             }
         _fill(patient, sections)
         _baselines(patient, context)
-        actions.submit_packet(actions.open_packet(patient))
+        packets.submit_packet(packets.open_packet(patient))
 
     prescriber = staff["prescriber"]
     Outcome = EligibilityDecision.Outcome
-    actions.decide_eligibility(
+    eligibility_decisions.decide_eligibility(
         eligible, by=prescriber, password=DEMO_PASSWORD, outcome=Outcome.ELIGIBLE
     )
-    actions.decide_eligibility(
+    eligibility_decisions.decide_eligibility(
         clearance,
         by=prescriber,
         password=DEMO_PASSWORD,
@@ -309,14 +315,14 @@ def load(context: DemoContext) -> None:
         clearance_provider_fax="555-0190",
         clearance_question="Is it safe, from a cardiac point of view, for this patient to have IV ketamine, which raises blood pressure by about 10-20 mmHg for up to an hour?",
     )
-    actions.decide_eligibility(
+    eligibility_decisions.decide_eligibility(
         not_eligible,
         by=prescriber,
         password=DEMO_PASSWORD,
         outcome=Outcome.NOT_ELIGIBLE,
         reason="Psychosis in the past year.",
     )
-    actions.decide_eligibility(
+    eligibility_decisions.decide_eligibility(
         conditions,
         by=prescriber,
         password=DEMO_PASSWORD,
@@ -329,7 +335,7 @@ def load(context: DemoContext) -> None:
         d.kind: d for d in ConsentDocument.objects.filter(organization=organization)
     }
     for n, kind in enumerate(("ketamine", "privacy", "financial", "communication")):
-        actions.sign_consent(
+        consents.sign_consent(
             eligible,
             current[kind],
             typed_name=eligible.legal_name,
@@ -337,7 +343,7 @@ def load(context: DemoContext) -> None:
             ip_address="127.0.0.1",
             channel=ConsentSignature.Channel.PORTAL,
         )
-    actions.sign_consent(
+    consents.sign_consent(
         conditions,
         current["privacy"],
         typed_name=conditions.legal_name,

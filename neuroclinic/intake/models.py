@@ -1,8 +1,8 @@
 """Consult requests, intake packets, eligibility decisions and consents.
 
 The journey from a public consult request to an eligible, consented patient
-(DESIGN.md section 2). Pure rules live in `eligibility.py` and `packet.py`;
-every write goes through `actions.py`.
+(docs/intake.md). Pure rules live in `eligibility.py` and `packet.py`;
+every write goes through the `actions` package.
 """
 
 import uuid

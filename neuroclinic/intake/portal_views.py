@@ -29,8 +29,16 @@ from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import client_ip, record
 from neuroclinic.http import HtmxHttpRequest
-from neuroclinic.intake import actions, eligibility, packet, uploads
+from neuroclinic.intake import eligibility, packet, uploads
+from neuroclinic.intake.actions import consents as consent_actions
+from neuroclinic.intake.actions import (
+    consult_requests,
+    eligibility_decisions,
+    packets,
+)
+from neuroclinic.intake.actions import sign_in as sign_in_actions
 from neuroclinic.intake.checks import ConsentState, consent_states, latest_decision
+from neuroclinic.intake.errors import IntakeError, SignInLinkInvalid
 from neuroclinic.intake.forms import UploadForm, section_data
 from neuroclinic.intake.models import (
     ConsentDocument,
@@ -113,7 +121,7 @@ def portal_required[**P](
 
 def _relevant_consents(patient: Patient) -> list[ConsentState]:
     """The published forms this patient is asked to sign: those for the treatment they seek."""
-    treatment = actions.open_packet(patient).sections.get("about", {}).get("treatment")
+    treatment = packets.open_packet(patient).sections.get("about", {}).get("treatment")
     kinds = {
         "ketamine": {"ketamine", "privacy", "financial", "communication"},
         "tms": {"tms", "privacy", "financial", "communication"},
@@ -140,9 +148,9 @@ def sign_in(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         return render(request, "intake/portal/sign_in.html", {"token": token})
     try:
-        link = actions.use_sign_in_link(token)
-    except actions.SignInLinkInvalid as exc:
-        actions.record_refused_sign_in(exc.message)
+        link = sign_in_actions.use_sign_in_link(token)
+    except SignInLinkInvalid as exc:
+        sign_in_actions.record_refused_sign_in(exc.message)
         return render(
             request,
             "intake/portal/link_refused.html",
@@ -171,8 +179,8 @@ def home(
 ) -> HttpResponse:
     if state.get("witness"):
         return redirect("intake_portal:consents")
-    packet_row = actions.open_packet(patient)
-    statuses = actions.packet_status(packet_row)
+    packet_row = packets.open_packet(patient)
+    statuses = packets.packet_status(packet_row)
     decision = latest_decision(patient)
     consents = _relevant_consents(patient)
     return render(
@@ -183,8 +191,8 @@ def home(
             "packet": packet_row,
             "statuses": statuses,
             "done": sum(1 for s in statuses if s.patient_done),
-            "ready": actions.patient_part_complete(statuses),
-            "message": actions.portal_status_message(patient)
+            "ready": packets.patient_part_complete(statuses),
+            "message": eligibility_decisions.portal_status_message(patient)
             if packet_row.submitted_at or decision
             else "",
             "decision": decision,
@@ -203,14 +211,14 @@ def section(
 ) -> HttpResponse:
     if key not in packet.FORM_SECTIONS or state.get("witness"):
         raise Http404("No such section.")
-    packet_row = actions.open_packet(patient)
+    packet_row = packets.open_packet(patient)
     error = ""
     if request.method == "POST":
         try:
-            packet_row = actions.save_section(
+            packet_row = packets.save_section(
                 packet_row, key, section_data(key, request.POST)
             )
-        except actions.IntakeError as exc:
+        except IntakeError as exc:
             error = exc.message
         if request.htmx:
             data = packet_row.sections.get(key, {})
@@ -257,7 +265,7 @@ def section(
             "treatment_choices": packet.TREATMENT_CHOICES,
             "effects": list(eligibility.TRIAL_EFFECT_LABELS.items()),
             "substance_instruments": list(
-                actions.instrument_statuses(packet_row, packet.SUBSTANCE_INSTRUMENTS)
+                packets.instrument_statuses(packet_row, packet.SUBSTANCE_INSTRUMENTS)
             ),
         },
     )
@@ -280,8 +288,8 @@ def _next_url(key: str) -> str:
 def questionnaires(
     request: HtmxHttpRequest, patient: Patient, state: dict[str, Any]
 ) -> HttpResponse:
-    packet_row = actions.open_packet(patient)
-    statuses = actions.instrument_statuses(packet_row)
+    packet_row = packets.open_packet(patient)
+    statuses = packets.instrument_statuses(packet_row)
     return render(
         request,
         "intake/portal/questionnaires.html",
@@ -312,15 +320,15 @@ def questionnaire(
     request: HtmxHttpRequest, patient: Patient, state: dict[str, Any], code: str
 ) -> HttpResponse:
     """One baseline questionnaire, answered through measures (scored, alerts raised as answered)."""
-    packet_row = actions.open_packet(patient)
+    packet_row = packets.open_packet(patient)
     status = next(
-        (s for s in actions.instrument_statuses(packet_row) if s.code == code), None
+        (s for s in packets.instrument_statuses(packet_row) if s.code == code), None
     )
     if status is None or not status.by_patient or state.get("witness"):
         raise Http404("No such questionnaire.")
     if status.done:
         return redirect("intake_portal:questionnaires")
-    link = actions.questionnaire_link(packet_row)
+    link = packets.questionnaire_link(packet_row)
     if link is None or code not in link.instrument_codes:
         return redirect("intake_portal:questionnaires")
     instrument = INSTRUMENTS[code]
@@ -374,8 +382,8 @@ def questionnaire_check(
     request: HtmxHttpRequest, patient: Patient, state: dict[str, Any], code: str
 ) -> HttpResponse:
     """htmx: a risk answer raises the alert and shows the crisis lines before the form is sent."""
-    packet_row = actions.open_packet(patient)
-    link = actions.questionnaire_link(packet_row)
+    packet_row = packets.open_packet(patient)
+    link = packets.questionnaire_link(packet_row)
     link_id = request.POST.get("item", "")
     raw = request.POST.get(link_id, "")
     if link is None or code not in link.instrument_codes or not raw.isdigit():
@@ -403,21 +411,21 @@ def documents(
         raise Http404("Not here.")
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        if actions.rate_limited("upload", client_ip(request), limit=20):
+        if consult_requests.rate_limited("upload", client_ip(request), limit=20):
             form.add_error(
                 None, "Too many uploads in the last hour. Please try again later."
             )
         elif form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                actions.upload_document(
+                packets.upload_document(
                     patient,
                     kind=form.cleaned_data["kind"],
                     name=upload.name or "",
                     content=upload.read(uploads.MAX_DOCUMENT_BYTES + 1),
                     by=None,
                 )
-            except actions.IntakeError as exc:
+            except IntakeError as exc:
                 form.add_error("file" if exc.field == "file" else None, exc.message)
             else:
                 return redirect("intake_portal:documents")
@@ -434,10 +442,10 @@ def documents(
 def submit(
     request: HtmxHttpRequest, patient: Patient, state: dict[str, Any]
 ) -> HttpResponse:
-    packet_row = actions.open_packet(patient)
+    packet_row = packets.open_packet(patient)
     # When something is missing the home page lists it; nothing else to say here.
-    with contextlib.suppress(actions.IntakeError):
-        actions.submit_packet(packet_row)
+    with contextlib.suppress(IntakeError):
+        packets.submit_packet(packet_row)
     return redirect("intake_portal:home")
 
 
@@ -488,7 +496,7 @@ def consent(
                 pk=state["witness"], organization_id=patient.organization_id
             ).first()
         try:
-            actions.sign_consent(
+            consent_actions.sign_consent(
                 patient,
                 document,
                 typed_name=typed_name,
@@ -499,7 +507,7 @@ def consent(
                 else ConsentSignature.Channel.PORTAL,
                 witnessed_by=witness,
             )
-        except actions.IntakeError as exc:
+        except IntakeError as exc:
             errors[exc.field or "form"] = exc.message
         else:
             return redirect("intake_portal:consents")

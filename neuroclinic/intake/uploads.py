@@ -1,8 +1,11 @@
-"""What an uploaded file really is, by its first bytes, not its name.
+"""What an uploaded file really is, by its first bytes, not its name, and the hash
+we keep of it (and of signed text).
 
 Pure module: standard library only. Only PDF, JPEG and PNG are accepted
 (issue #4, "Bad input and abuse").
 """
+
+import hashlib
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
@@ -25,3 +28,8 @@ def sniff(head: bytes) -> str | None:
         if head.startswith(magic):
             return content_type
     return None
+
+
+def sha256_hex(data: bytes | str) -> str:
+    """The SHA-256 of bytes, or of text as UTF-8, in hex."""
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()

@@ -25,8 +25,16 @@ from neuroclinic.accounts.access import require_capability
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.clinics.models import Organization
 from neuroclinic.http import AuthenticatedHttpRequest
-from neuroclinic.intake import actions, consent_defaults, eligibility, packet, uploads
+from neuroclinic.intake import consent_defaults, eligibility, packet, uploads
+from neuroclinic.intake.actions import (
+    consents,
+    consult_requests,
+    eligibility_decisions,
+    packets,
+    sign_in,
+)
 from neuroclinic.intake.checks import consent_states, current_documents, latest_decision
+from neuroclinic.intake.errors import DuplicatesFound, IntakeError
 from neuroclinic.intake.forms import (
     ConsentDocumentForm,
     ConsultNoteForm,
@@ -139,7 +147,7 @@ def consult_detail(
     if request.method == "POST":
         try:
             if request.POST.get("form") == "update" and update_form.is_valid():
-                actions.update_consult_request(
+                consult_requests.update_consult_request(
                     consult,
                     by=request.user,
                     status=update_form.cleaned_data["status"]
@@ -150,17 +158,17 @@ def consult_detail(
                 messages.success(request, "Request updated.")
                 return redirect("intake:consult", request_uuid=consult.uuid)
             if request.POST.get("form") == "note" and note_form.is_valid():
-                actions.add_consult_note(
+                consult_requests.add_consult_note(
                     consult, by=request.user, text=note_form.cleaned_data["text"]
                 )
                 return redirect("intake:consult", request_uuid=consult.uuid)
-        except actions.IntakeError as exc:
+        except IntakeError as exc:
             target = update_form if request.POST.get("form") == "update" else note_form
             target.add_error(
                 exc.field if exc.field in target.fields else None, exc.message
             )
     else:
-        actions.record_consult_viewed(consult, by=request.user)
+        consult_requests.record_consult_viewed(consult, by=request.user)
     return render(
         request,
         "intake/consult_detail.html",
@@ -201,7 +209,7 @@ def convert(request: AuthenticatedHttpRequest, request_uuid: uuid.UUID) -> HttpR
             if existing is None:
                 raise Http404("No such patient.")
         try:
-            patient = actions.convert_consult_request(
+            patient = consult_requests.convert_consult_request(
                 consult,
                 by=request.user,
                 birth_date=data["birth_date"],
@@ -211,10 +219,10 @@ def convert(request: AuthenticatedHttpRequest, request_uuid: uuid.UUID) -> HttpR
                 existing=existing,
                 confirm_new=data.get("confirm_new", False),
             )
-        except actions.DuplicatesFound as exc:
+        except DuplicatesFound as exc:
             duplicates = exc.duplicates
             form.add_error(None, exc.message)
-        except actions.IntakeError as exc:
+        except IntakeError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(
@@ -247,14 +255,14 @@ def convert(request: AuthenticatedHttpRequest, request_uuid: uuid.UUID) -> HttpR
 @require_capability(Capability.MANAGE_INTAKE)
 @require_GET
 def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
-    packets = (
+    packet_rows = (
         IntakePacket.objects.filter(organization_id=request.user.organization_pk)
         .select_related("patient")
         .order_by("-created_at")[:200]
     )
     rows = []
-    for packet_row in packets:
-        statuses = actions.packet_status(packet_row)
+    for packet_row in packet_rows:
+        statuses = packets.packet_status(packet_row)
         decision = latest_decision(packet_row.patient)
         rows.append(
             {
@@ -290,7 +298,7 @@ def patient_intake(
     patient = get_patient_for_user(
         request.user, patient_uuid, capability=Capability.MANAGE_INTAKE
     )
-    packet_row = actions.open_packet(patient)
+    packet_row = packets.open_packet(patient)
     link_token = request.session.pop("intake_shown_link", None)
     return render(
         request,
@@ -298,11 +306,11 @@ def patient_intake(
         {
             "patient": patient,
             "packet": packet_row,
-            "statuses": actions.packet_status(packet_row),
+            "statuses": packets.packet_status(packet_row),
             "send_form": SendLinkForm(),
             "reminder_form": ReminderForm(),
             "upload_form": UploadForm(),
-            "shown_link": actions.sign_in_url(link_token) if link_token else "",
+            "shown_link": sign_in.sign_in_url(link_token) if link_token else "",
             "documents": IntakeDocument.objects.filter(patient=patient),
             "decisions": EligibilityDecision.objects.filter(
                 patient=patient
@@ -328,14 +336,14 @@ def send_link(
     if form.is_valid():
         channel = PortalSignInLink.Channel(form.cleaned_data["channel"])
         try:
-            link, token = actions.create_sign_in_link(
+            link, token = sign_in.create_sign_in_link(
                 patient, channel=channel, created_by=request.user
             )
-            actions.send_sign_in_link(link, token)
-        except actions.IntakeError as exc:
+            sign_in.send_sign_in_link(link, token)
+        except IntakeError as exc:
             messages.error(request, exc.message)
         else:
-            actions.open_packet(patient)
+            packets.open_packet(patient)
             if channel == PortalSignInLink.Channel.SHOWN:
                 # Shown once, on the next page only; never stored in clear.
                 request.session["intake_shown_link"] = token
@@ -355,12 +363,12 @@ def remind(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpRe
     form = ReminderForm(request.POST)
     if form.is_valid():
         try:
-            actions.send_reminder(
-                actions.open_packet(patient),
+            packets.send_reminder(
+                packets.open_packet(patient),
                 by=request.user,
                 channel=PortalSignInLink.Channel(form.cleaned_data["channel"]),
             )
-        except actions.IntakeError as exc:
+        except IntakeError as exc:
             messages.error(request, exc.message)
         else:
             messages.success(request, "Reminder sent with a new sign-in link.")
@@ -377,14 +385,14 @@ def upload(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpRe
     if form.is_valid():
         upload_file = form.cleaned_data["file"]
         try:
-            actions.upload_document(
+            packets.upload_document(
                 patient,
                 kind=form.cleaned_data["kind"],
                 name=upload_file.name or "",
                 content=upload_file.read(uploads.MAX_DOCUMENT_BYTES + 1),
                 by=request.user,
             )
-        except actions.IntakeError as exc:
+        except IntakeError as exc:
             messages.error(request, exc.message)
         else:
             messages.success(request, "Document stored.")
@@ -399,8 +407,8 @@ def answers(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpR
     patient = get_patient_for_user(
         request.user, patient_uuid, capability=Capability.VIEW_INTAKE
     )
-    packet_row = actions.open_packet(patient)
-    actions.record_intake_viewed(patient, by=request.user)
+    packet_row = packets.open_packet(patient)
+    packets.record_intake_viewed(patient, by=request.user)
     sections = packet_row.sections
     meds = packet.rows(sections.get("medications", {}), "medications")
     return render(
@@ -409,7 +417,7 @@ def answers(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpR
         {
             "patient": patient,
             "packet": packet_row,
-            "statuses": actions.packet_status(packet_row),
+            "statuses": packets.packet_status(packet_row),
             "s": sections,
             "medical_history": list(eligibility.MEDICAL_HISTORY.items()),
             "psychiatric_questions": list(packet.PSYCHIATRIC_QUESTIONS.items()),
@@ -420,7 +428,7 @@ def answers(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpR
                 for m in meds
             ],
             "allergies": packet.rows(sections.get("allergies", {}), "allergies"),
-            "instruments": actions.instrument_statuses(packet_row),
+            "instruments": packets.instrument_statuses(packet_row),
         },
     )
 
@@ -451,7 +459,7 @@ def document(
     get_patient_for_user(
         request.user, found.patient.uuid, capability=Capability.VIEW_INTAKE
     )
-    actions.record_document_viewed(found, by=request.user)
+    packets.record_document_viewed(found, by=request.user)
     return _file_response(
         found.file.name,
         found.content_type,
@@ -479,15 +487,17 @@ def eligibility_review(
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k != "password"}
             try:
-                decision = actions.decide_eligibility(
+                decision = eligibility_decisions.decide_eligibility(
                     patient,
                     by=request.user,
                     password=form.cleaned_data["password"],
                     **data,
                 )
-            except actions.IntakeError as exc:
+            except IntakeError as exc:
                 if exc.field == "password":
-                    actions.record_refused_signature(patient, by=request.user)
+                    eligibility_decisions.record_refused_signature(
+                        patient, by=request.user
+                    )
                 form.add_error(
                     exc.field if exc.field in form.fields else None, exc.message
                 )
@@ -498,9 +508,9 @@ def eligibility_review(
                 )
                 return redirect("intake:eligibility", patient_uuid=patient.uuid)
     else:
-        actions.record_review_opened(patient, by=request.user)
-    review = actions.review_for(patient)
-    packet_row = actions.open_packet(patient)
+        eligibility_decisions.record_review_opened(patient, by=request.user)
+    review = eligibility_decisions.review_for(patient)
+    packet_row = packets.open_packet(patient)
     referring = patient.care_team.filter(role="referring").first()
     if not form.is_bound and referring is not None:
         form.initial.update(
@@ -525,8 +535,8 @@ def eligibility_review(
             "decisions": EligibilityDecision.objects.filter(
                 patient=patient
             ).select_related("decided_by"),
-            "statuses": actions.packet_status(packet_row),
-            "instruments": actions.instrument_statuses(packet_row),
+            "statuses": packets.packet_status(packet_row),
+            "instruments": packets.instrument_statuses(packet_row),
         },
         status=422 if form.is_bound and form.errors else 200,
     )
@@ -547,7 +557,7 @@ def clearance_letter(
     get_patient_for_user(
         request.user, decision.patient.uuid, capability=Capability.VIEW_INTAKE
     )
-    actions.record_letter_viewed(decision, by=request.user)
+    eligibility_decisions.record_letter_viewed(decision, by=request.user)
     return _file_response(
         decision.clearance_letter.name,
         "application/pdf",
@@ -573,7 +583,7 @@ def consent_pdf(
     get_patient_for_user(
         request.user, signature.patient.uuid, capability=Capability.VIEW_CONSENTS
     )
-    actions.record_consent_viewed(signature, by=request.user)
+    consents.record_consent_viewed(signature, by=request.user)
     return _file_response(
         signature.pdf.name, "application/pdf", f"consent-{signature.uuid}.pdf"
     )
@@ -588,7 +598,7 @@ def consent_tablet(
     patient = get_patient_for_user(
         request.user, patient_uuid, capability=Capability.COLLECT_CONSENT
     )
-    token = actions.start_consent_tablet(patient, by=request.user)
+    token = consents.start_consent_tablet(patient, by=request.user)
     return redirect(reverse("intake_portal:sign_in", kwargs={"token": token}))
 
 
@@ -618,14 +628,14 @@ def consent_form_edit(request: AuthenticatedHttpRequest, kind: str) -> HttpRespo
     )
     if request.method == "POST" and form.is_valid():
         try:
-            document = actions.publish_consent(
+            document = consents.publish_consent(
                 _organization(request),
                 kind=kind,
                 title=form.cleaned_data["title"],
                 body=form.cleaned_data["body"],
                 by=request.user,
             )
-        except actions.IntakeError as exc:
+        except IntakeError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(
@@ -656,14 +666,14 @@ def consent_form_edit(request: AuthenticatedHttpRequest, kind: str) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
     organization = _organization(request)
-    current = actions.current_rules(organization.pk)
+    current = eligibility_decisions.current_rules(organization.pk)
     rules_form = RulesForm(
         request.POST if request.POST.get("form") == "rules" else None,
         initial={
             "overrides": json.dumps(current.overrides if current else {}, indent=2)
         },
     )
-    settings_row = actions.intake_settings(organization.pk)
+    settings_row = eligibility_decisions.intake_settings(organization.pk)
     wording_form = IntakeSettingsForm(
         request.POST if request.POST.get("form") == "wording" else None,
         instance=settings_row,
@@ -671,13 +681,13 @@ def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("form") == "rules" and rules_form.is_valid():
             try:
-                saved = actions.save_rules(
+                saved = eligibility_decisions.save_rules(
                     organization,
                     by=request.user,
                     overrides=rules_form.cleaned_data["overrides"],
                     reason=rules_form.cleaned_data["reason"],
                 )
-            except actions.IntakeError as exc:
+            except IntakeError as exc:
                 rules_form.add_error(
                     exc.field if exc.field in rules_form.fields else None, exc.message
                 )
@@ -685,7 +695,7 @@ def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
                 messages.success(request, f"Rules version {saved.version} saved.")
                 return redirect("intake:rules")
         if request.POST.get("form") == "wording" and wording_form.is_valid():
-            actions.save_intake_settings(
+            eligibility_decisions.save_intake_settings(
                 organization,
                 by=request.user,
                 **{

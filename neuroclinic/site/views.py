@@ -23,7 +23,8 @@ from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.record import client_ip
 from neuroclinic.clinics.models import Organization
 from neuroclinic.http import AuthenticatedHttpRequest, HtmxHttpRequest
-from neuroclinic.intake import actions as intake_actions
+from neuroclinic.intake.actions import consult_requests
+from neuroclinic.intake.errors import IntakeError
 from neuroclinic.intake.models import ConsultRequest
 from neuroclinic.lib.safe_markdown import render_markdown
 from neuroclinic.measures.forms import answers_from_post, item_views
@@ -125,7 +126,7 @@ def _faq(organization: Organization | None) -> list[tuple[str, SafeString]]:
 
 @require_GET
 def page(request: HttpRequest, slug: str) -> HttpResponse:
-    organization = intake_actions.public_organization()
+    organization = consult_requests.public_organization()
     found = _page(organization, slug)
     context = _context(request, organization, slug) | {"page": found}
     if slug == "faq":
@@ -141,7 +142,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @cache_control(max_age=300)
 def theme_css(request: HttpRequest) -> HttpResponse:
     """The clinic's colours as CSS custom properties (validated again here: never echo raw input)."""
-    site = actions.site_settings(intake_actions.public_organization())
+    site = actions.site_settings(consult_requests.public_organization())
     primary = site.primary_colour if HEX.match(site.primary_colour) else "#1f4e79"
     accent = site.accent_colour if HEX.match(site.accent_colour) else "#8a4b08"
     css = f":root {{ --site-primary: {primary}; --site-accent: {accent}; --brand: {primary}; }}\n"
@@ -151,7 +152,7 @@ def theme_css(request: HttpRequest) -> HttpResponse:
 @require_GET
 @cache_control(max_age=300)
 def logo(request: HttpRequest) -> FileResponse:
-    site = actions.site_settings(intake_actions.public_organization())
+    site = actions.site_settings(consult_requests.public_organization())
     if not site.logo or site.logo_content_type not in ("image/png", "image/jpeg"):
         raise Http404("No logo.")
     return FileResponse(
@@ -165,14 +166,14 @@ def logo(request: HttpRequest) -> FileResponse:
 
 @require_GET
 def self_check_start(request: HttpRequest) -> HttpResponse:
-    organization = intake_actions.public_organization()
+    organization = consult_requests.public_organization()
     return render(
         request,
         "site/self_check_start.html",
         _context(request, organization, "")
         | {
             "instruments": [
-                INSTRUMENTS[c] for c in intake_actions.SELF_CHECK_INSTRUMENTS
+                INSTRUMENTS[c] for c in consult_requests.SELF_CHECK_INSTRUMENTS
             ]
         },
     )
@@ -194,11 +195,11 @@ def _risk_items(code: str) -> set[str]:
 @require_http_methods(["GET", "POST"])
 def self_check(request: HtmxHttpRequest, code: str) -> HttpResponse:
     """Answer, score with the measures scorer, see the band. Nothing is stored."""
-    if code not in intake_actions.SELF_CHECK_INSTRUMENTS:
+    if code not in consult_requests.SELF_CHECK_INSTRUMENTS:
         raise Http404("No such self-check.")
-    organization = intake_actions.public_organization()
+    organization = consult_requests.public_organization()
     instrument = INSTRUMENTS[code]
-    carried = intake_actions.self_check_results(
+    carried = consult_requests.self_check_results(
         request.POST.get("carry", "") or request.GET.get("carry", "")
     )
     values: dict[str, object] = {}
@@ -206,13 +207,13 @@ def self_check(request: HtmxHttpRequest, code: str) -> HttpResponse:
     general: list[str] = []
     if request.method == "POST":
         # The self-check stores nothing, so it allows more posts than the consult form.
-        if intake_actions.rate_limited(
+        if consult_requests.rate_limited(
             "self_check", client_ip(request), limit=SELF_CHECK_RATE_LIMIT
         ):
             return _too_many(request, organization)
         values = answers_from_post(instrument, request.POST)
         try:
-            result = intake_actions.score_self_check(code, values)
+            result = consult_requests.score_self_check(code, values)
         except InvalidResponse as exc:
             for error in exc.errors:
                 if error.link_id:
@@ -224,7 +225,7 @@ def self_check(request: HtmxHttpRequest, code: str) -> HttpResponse:
             other = next(
                 (
                     c
-                    for c in intake_actions.SELF_CHECK_INSTRUMENTS
+                    for c in consult_requests.SELF_CHECK_INSTRUMENTS
                     if c not in {r.instrument_code for r in results}
                 ),
                 None,
@@ -234,7 +235,7 @@ def self_check(request: HtmxHttpRequest, code: str) -> HttpResponse:
                 "band_words": BAND_WORDS.get(result.severity, ""),
                 "band_label": result.severity.replace("_", " "),
                 "results": results,
-                "token": intake_actions.self_check_token(results),
+                "token": consult_requests.self_check_token(results),
                 "other": INSTRUMENTS[other] if other else None,
                 "max_total": (instrument.total_range or (0, 0))[1],
             }
@@ -261,7 +262,7 @@ def self_check(request: HtmxHttpRequest, code: str) -> HttpResponse:
 @require_POST
 def self_check_item(request: HttpRequest, code: str) -> HttpResponse:
     """htmx: an answer to the suicide item shows the crisis lines at once. Stores nothing."""
-    if code not in intake_actions.SELF_CHECK_INSTRUMENTS:
+    if code not in consult_requests.SELF_CHECK_INSTRUMENTS:
         return HttpResponse("")
     link_id = request.POST.get("item", "")
     raw = request.POST.get(link_id, "")
@@ -270,7 +271,7 @@ def self_check_item(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "site/crisis_box.html",
-        {"organization": intake_actions.public_organization()},
+        {"organization": consult_requests.public_organization()},
     )
 
 
@@ -278,30 +279,30 @@ def self_check_item(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _too_many(request: HttpRequest, organization: Organization | None) -> HttpResponse:
-    intake_actions.record_refused_consult(organization, "rate_limited")
+    consult_requests.record_refused_consult(organization, "rate_limited")
     response = render(
         request, "site/too_many.html", _context(request, organization, ""), status=429
     )
-    response["Retry-After"] = str(intake_actions.RATE_WINDOW_SECONDS)
+    response["Retry-After"] = str(consult_requests.RATE_WINDOW_SECONDS)
     return response
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def consultation(request: HttpRequest) -> HttpResponse:
-    organization = intake_actions.public_organization()
+    organization = consult_requests.public_organization()
     token = request.POST.get("self_check_token") or request.GET.get("self_check", "")
-    results = intake_actions.self_check_results(token)
+    results = consult_requests.self_check_results(token)
     form = ConsultRequestForm(
         request.POST or None,
         initial={"self_check_token": token, "attach_self_check": bool(results)},
     )
     if request.method == "POST":
-        if intake_actions.rate_limited("consult", client_ip(request)):
+        if consult_requests.rate_limited("consult", client_ip(request)):
             return _too_many(request, organization)
         if request.POST.get("website"):
             # The honeypot was filled in: a bot. Look like success, store nothing.
-            intake_actions.record_refused_consult(organization, "honeypot")
+            consult_requests.record_refused_consult(organization, "honeypot")
             return redirect("site:consultation_thanks")
         if organization is None:
             form.add_error(
@@ -310,15 +311,15 @@ def consultation(request: HttpRequest) -> HttpResponse:
         elif form.is_valid():
             data = form.cleaned_data
             try:
-                intake_actions.submit_consult_request(
+                consult_requests.submit_consult_request(
                     organization,
                     fields={
-                        k: data[k] for k in intake_actions.CONSULT_FIELDS if k in data
+                        k: data[k] for k in consult_requests.CONSULT_FIELDS if k in data
                     },
                     consent_to_contact=data["consent_to_contact"],
                     self_check=results if data.get("attach_self_check") else (),
                 )
-            except intake_actions.IntakeError as exc:
+            except IntakeError as exc:
                 form.add_error(
                     exc.field if exc.field in form.fields else None, exc.message
                 )
@@ -333,7 +334,7 @@ def consultation(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def consultation_thanks(request: HttpRequest) -> HttpResponse:
-    organization = intake_actions.public_organization()
+    organization = consult_requests.public_organization()
     return render(
         request, "site/consultation_thanks.html", _context(request, organization, "")
     )

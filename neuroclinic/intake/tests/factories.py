@@ -3,7 +3,7 @@
 from typing import Any
 
 from neuroclinic.clinics.models import Organization
-from neuroclinic.intake import actions
+from neuroclinic.intake.actions import consents, consult_requests, packets
 from neuroclinic.intake.demo import FULL_PACKET, _answers, signature_png
 from neuroclinic.intake.models import ConsentDocument, ConsultRequest, IntakePacket
 from neuroclinic.measures import actions as measures_actions
@@ -26,15 +26,15 @@ def consult_request(organization: Organization, **changes: Any) -> ConsultReques
         "referring_provider": "Dr Sample",
         "heard_about": "provider",
     } | changes
-    return actions.submit_consult_request(
+    return consult_requests.submit_consult_request(
         organization, fields=fields, consent_to_contact=True
     )
 
 
 def fill_packet(patient: Patient, **section_changes: dict[str, Any]) -> IntakePacket:
-    packet_row = actions.open_packet(patient)
+    packet_row = packets.open_packet(patient)
     for key, data in FULL_PACKET.items():
-        packet_row = actions.save_section(
+        packet_row = packets.save_section(
             packet_row, key, {**data, **section_changes.get(key, {})}
         )
     return packet_row
@@ -59,7 +59,7 @@ def publish_all(organization: Organization) -> dict[str, ConsentDocument]:
     from neuroclinic.intake.consent_defaults import DEFAULTS
 
     return {
-        kind: actions.publish_consent(
+        kind: consents.publish_consent(
             organization, kind=kind, title=title, body=body, by=None
         )
         for kind, (title, body) in DEFAULTS.items()

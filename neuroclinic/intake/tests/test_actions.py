@@ -11,11 +11,18 @@ from conftest import TEST_PASSWORD
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Organization
-from neuroclinic.intake import actions
+from neuroclinic.intake.actions import (
+    consents,
+    consult_requests,
+    eligibility_decisions,
+    packets,
+    sign_in,
+)
 from neuroclinic.intake.checks import (
     consent_blocks_treatment,
     eligibility_blocks_treatment,
 )
+from neuroclinic.intake.errors import DuplicatesFound, IntakeError, SignInLinkInvalid
 from neuroclinic.intake.models import (
     ConsentSignature,
     ConsultNote,
@@ -68,8 +75,8 @@ def test_confirmation_email_goes_out_after_commit(
 def test_a_request_without_consent_or_contact_is_refused(
     organization: Organization,
 ) -> None:
-    with pytest.raises(actions.IntakeError) as refused:
-        actions.submit_consult_request(
+    with pytest.raises(IntakeError) as refused:
+        consult_requests.submit_consult_request(
             organization,
             fields={
                 "given_name": "A",
@@ -80,8 +87,8 @@ def test_a_request_without_consent_or_contact_is_refused(
             consent_to_contact=False,
         )
     assert refused.value.field == "consent_to_contact"
-    with pytest.raises(actions.IntakeError) as refused:
-        actions.submit_consult_request(
+    with pytest.raises(IntakeError) as refused:
+        consult_requests.submit_consult_request(
             organization,
             fields={"given_name": "A", "family_name": "B", "seeking_help_for": "x"},
             consent_to_contact=True,
@@ -95,7 +102,7 @@ def test_status_assignment_and_notes_are_audited(
     organization: Organization, front_desk: User, nurse: User
 ) -> None:
     request = consult_request(organization)
-    actions.update_consult_request(
+    consult_requests.update_consult_request(
         request, by=front_desk, status="contacted", assigned_to=nurse
     )
     request.refresh_from_db()
@@ -103,20 +110,24 @@ def test_status_assignment_and_notes_are_audited(
     assert request.assigned_to == nurse
     event = AuditEvent.objects.get(action=Action.CONSULT_UPDATED)
     assert event.data["changes"]["status"] == {"old": "new", "new": "contacted"}
-    actions.add_consult_note(request, by=front_desk, text="Left a message.")
+    consult_requests.add_consult_note(request, by=front_desk, text="Left a message.")
     assert ConsultNote.objects.get().text == "Left a message."
-    with pytest.raises(actions.IntakeError):
-        actions.update_consult_request(request, by=front_desk, status="converted")
-    with pytest.raises(actions.IntakeError):
-        actions.add_consult_note(request, by=front_desk, text="   ")
+    with pytest.raises(IntakeError):
+        consult_requests.update_consult_request(
+            request, by=front_desk, status="converted"
+        )
+    with pytest.raises(IntakeError):
+        consult_requests.add_consult_note(request, by=front_desk, text="   ")
 
 
 def test_assigning_to_someone_at_another_clinic_is_refused(
     organization: Organization, front_desk: User, outsider: User
 ) -> None:
     request = consult_request(organization)
-    with pytest.raises(actions.IntakeError):
-        actions.update_consult_request(request, by=front_desk, assigned_to=outsider)
+    with pytest.raises(IntakeError):
+        consult_requests.update_consult_request(
+            request, by=front_desk, assigned_to=outsider
+        )
     request.refresh_from_db()
     assert request.assigned_to is None
 
@@ -124,10 +135,10 @@ def test_assigning_to_someone_at_another_clinic_is_refused(
 def test_conversion_registers_the_patient_opens_the_packet_and_keeps_the_self_check(
     organization: Organization, front_desk: User
 ) -> None:
-    result = actions.score_self_check(
+    result = consult_requests.score_self_check(
         "phq9", {f"phq9-{n}": 2 for n in range(1, 9)} | {"phq9-9": 0}
     )
-    request = actions.submit_consult_request(
+    request = consult_requests.submit_consult_request(
         organization,
         fields={
             "given_name": "Quinn",
@@ -139,7 +150,7 @@ def test_conversion_registers_the_patient_opens_the_packet_and_keeps_the_self_ch
         consent_to_contact=True,
         self_check=[result],
     )
-    patient = actions.convert_consult_request(
+    patient = consult_requests.convert_consult_request(
         request, by=front_desk, birth_date=date(1980, 1, 2), sex_at_birth="female"
     )
     request.refresh_from_db()
@@ -151,10 +162,10 @@ def test_conversion_registers_the_patient_opens_the_packet_and_keeps_the_self_ch
     assert baseline.source == QuestionnaireResponse.Source.SELF_CHECK
     assert baseline.total == 16
     assert CareTeamProvider.objects.get(patient=patient).name == "Dr Sample"
-    assert actions.open_packet(patient).consult_request == request
+    assert packets.open_packet(patient).consult_request == request
     assert actions_of(Action.CONSULT_CONVERTED) == 1
-    with pytest.raises(actions.IntakeError):
-        actions.convert_consult_request(
+    with pytest.raises(IntakeError):
+        consult_requests.convert_consult_request(
             request, by=front_desk, birth_date=date(1980, 1, 2), sex_at_birth="female"
         )
 
@@ -163,15 +174,15 @@ def test_conversion_stops_at_possible_duplicates_until_told(
     organization: Organization, front_desk: User, patient: Patient
 ) -> None:
     request = consult_request(organization, given_name="Casey", family_name="Testova")
-    with pytest.raises(actions.DuplicatesFound) as found:
-        actions.convert_consult_request(
+    with pytest.raises(DuplicatesFound) as found:
+        consult_requests.convert_consult_request(
             request, by=front_desk, birth_date=patient.birth_date, sex_at_birth="female"
         )
     assert found.value.duplicates == [patient]
     assert Patient.objects.count() == 1
     request.refresh_from_db()
     assert request.status == ConsultRequest.Status.NEW
-    linked = actions.convert_consult_request(
+    linked = consult_requests.convert_consult_request(
         request,
         by=front_desk,
         birth_date=patient.birth_date,
@@ -185,9 +196,11 @@ def test_conversion_stops_at_possible_duplicates_until_told(
 def test_a_positive_item_9_self_check_raises_a_safety_alert_on_conversion(
     organization: Organization, front_desk: User
 ) -> None:
-    result = actions.score_self_check("phq9", {f"phq9-{n}": 1 for n in range(1, 10)})
+    result = consult_requests.score_self_check(
+        "phq9", {f"phq9-{n}": 1 for n in range(1, 10)}
+    )
     assert result.item9_positive
-    request = actions.submit_consult_request(
+    request = consult_requests.submit_consult_request(
         organization,
         fields={
             "given_name": "A",
@@ -198,18 +211,20 @@ def test_a_positive_item_9_self_check_raises_a_safety_alert_on_conversion(
         consent_to_contact=True,
         self_check=[result],
     )
-    patient = actions.convert_consult_request(
+    patient = consult_requests.convert_consult_request(
         request, by=front_desk, birth_date=date(1990, 1, 1), sex_at_birth="male"
     )
     assert SafetyAlert.objects.filter(patient=patient).count() == 1
 
 
 def test_self_check_tokens_carry_results_and_refuse_tampering() -> None:
-    result = actions.score_self_check("gad7", {f"gad7-{n}": 1 for n in range(1, 8)})
-    token = actions.self_check_token([result])
-    assert [r.total for r in actions.self_check_results(token)] == [7]
-    assert actions.self_check_results(token[:-3] + "abc") == []
-    assert actions.self_check_results("") == []
+    result = consult_requests.score_self_check(
+        "gad7", {f"gad7-{n}": 1 for n in range(1, 8)}
+    )
+    token = consult_requests.self_check_token([result])
+    assert [r.total for r in consult_requests.self_check_results(token)] == [7]
+    assert consult_requests.self_check_results(token[:-3] + "abc") == []
+    assert consult_requests.self_check_results("") == []
 
 
 def test_rate_limit_counts_per_address(db: None) -> None:
@@ -217,10 +232,11 @@ def test_rate_limit_counts_per_address(db: None) -> None:
 
     cache.clear()
     assert not any(
-        actions.rate_limited("t", "10.0.0.1") for _ in range(actions.RATE_LIMIT)
+        consult_requests.rate_limited("t", "10.0.0.1")
+        for _ in range(consult_requests.RATE_LIMIT)
     )
-    assert actions.rate_limited("t", "10.0.0.1")
-    assert not actions.rate_limited("t", "10.0.0.2")
+    assert consult_requests.rate_limited("t", "10.0.0.1")
+    assert not consult_requests.rate_limited("t", "10.0.0.2")
 
 
 # Sign-in links -----------------------------------------------------------------------
@@ -229,44 +245,44 @@ def test_rate_limit_counts_per_address(db: None) -> None:
 def test_a_sign_in_link_works_once_and_stores_only_its_hash(
     patient: Patient, front_desk: User
 ) -> None:
-    link, token = actions.create_sign_in_link(
+    link, token = sign_in.create_sign_in_link(
         patient, channel=PortalSignInLink.Channel.SHOWN, created_by=front_desk
     )
     assert link.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in str(PortalSignInLink.objects.values_list())
-    assert actions.use_sign_in_link(token).patient == patient
-    with pytest.raises(actions.SignInLinkInvalid, match="already used"):
-        actions.use_sign_in_link(token)
+    assert sign_in.use_sign_in_link(token).patient == patient
+    with pytest.raises(SignInLinkInvalid, match="already used"):
+        sign_in.use_sign_in_link(token)
 
 
 def test_an_expired_or_forged_link_says_why_and_nothing_more(
     patient: Patient, front_desk: User
 ) -> None:
-    _link, token = actions.create_sign_in_link(
+    _link, token = sign_in.create_sign_in_link(
         patient,
         channel=PortalSignInLink.Channel.SHOWN,
         created_by=front_desk,
         lifetime=timedelta(seconds=-1),
     )
-    with pytest.raises(actions.SignInLinkInvalid) as refused:
-        actions.use_sign_in_link(token)
+    with pytest.raises(SignInLinkInvalid) as refused:
+        sign_in.use_sign_in_link(token)
     assert "expired" in refused.value.message
     assert patient.given_name not in refused.value.message
-    with pytest.raises(actions.SignInLinkInvalid, match="not valid"):
-        actions.use_sign_in_link("garbage")
+    with pytest.raises(SignInLinkInvalid, match="not valid"):
+        sign_in.use_sign_in_link("garbage")
 
 
 # The packet ----------------------------------------------------------------------------
 
 
 def test_sections_save_as_they_are_and_report_what_is_missing(patient: Patient) -> None:
-    packet_row = actions.open_packet(patient)
-    packet_row = actions.save_section(
+    packet_row = packets.open_packet(patient)
+    packet_row = packets.save_section(
         packet_row, "about", {"city": "Springfield", "unexpected": "dropped"}
     )
     assert packet_row.sections["about"]["city"] == "Springfield"
     assert "unexpected" not in packet_row.sections["about"]
-    status = {s.key: s for s in actions.packet_status(packet_row)}
+    status = {s.key: s for s in packets.packet_status(packet_row)}
     assert not status["about"].complete
     assert "Street address" in status["about"].missing
     assert (
@@ -276,7 +292,7 @@ def test_sections_save_as_they_are_and_report_what_is_missing(patient: Patient) 
         == 1
     )
     # Saving the same thing again writes no second audit row.
-    actions.save_section(packet_row, "about", {"city": "Springfield"})
+    packets.save_section(packet_row, "about", {"city": "Springfield"})
     assert (
         AuditEvent.objects.filter(
             action=Action.INTAKE_SECTION_SAVED, patient=patient
@@ -289,21 +305,21 @@ def test_a_complete_packet_can_be_sent_and_notifies_a_prescriber(
     patient: Patient, prescriber: User
 ) -> None:
     packet_row = fill_packet(patient)
-    with pytest.raises(actions.IntakeError, match="Questionnaires"):
-        actions.submit_packet(packet_row)
+    with pytest.raises(IntakeError, match="Questionnaires"):
+        packets.submit_packet(packet_row)
     baselines(patient)
-    statuses = actions.packet_status(packet_row)
-    assert actions.patient_part_complete(statuses)
-    packet_row = actions.submit_packet(packet_row)
+    statuses = packets.packet_status(packet_row)
+    assert packets.patient_part_complete(statuses)
+    packet_row = packets.submit_packet(packet_row)
     assert packet_row.submitted_at is not None
     assert prescriber.notifications.count() == 1
-    with pytest.raises(actions.IntakeError, match="already sent"):
-        actions.save_section(packet_row, "about", {})
+    with pytest.raises(IntakeError, match="already sent"):
+        packets.save_section(packet_row, "about", {})
 
 
 def test_staff_only_instruments_do_not_hold_up_the_patient(patient: Patient) -> None:
     packet_row = fill_packet(patient)
-    by_code = {s.code: s for s in actions.instrument_statuses(packet_row)}
+    by_code = {s.code: s for s in packets.instrument_statuses(packet_row)}
     assert by_code["phq9"].by_patient
     assert by_code["audit-c"].by_patient
     assert not by_code[
@@ -315,9 +331,9 @@ def test_staff_only_instruments_do_not_hold_up_the_patient(patient: Patient) -> 
 def test_reminders_send_a_fresh_link(
     patient: Patient, front_desk: User, django_capture_on_commit_callbacks: object
 ) -> None:
-    packet_row = actions.open_packet(patient)
+    packet_row = packets.open_packet(patient)
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
-        actions.send_reminder(
+        packets.send_reminder(
             packet_row, by=front_desk, channel=PortalSignInLink.Channel.EMAIL
         )
     packet_row.refresh_from_db()
@@ -341,15 +357,15 @@ def test_uploads_are_checked_by_content_not_name(
     patient: Patient, content: bytes, ok: bool
 ) -> None:
     if ok:
-        document = actions.upload_document(
+        document = packets.upload_document(
             patient, kind="referral", name="x.exe", content=content, by=None
         )
         stored_name = str(document.file.name)
         assert stored_name.endswith((".pdf", ".png", ".jpg"))
         assert "x.exe" not in stored_name
     else:
-        with pytest.raises(actions.IntakeError):
-            actions.upload_document(
+        with pytest.raises(IntakeError):
+            packets.upload_document(
                 patient, kind="referral", name="letter.pdf", content=content, by=None
             )
         assert IntakeDocument.objects.count() == 0
@@ -357,8 +373,8 @@ def test_uploads_are_checked_by_content_not_name(
 
 def test_uploads_are_size_limited(patient: Patient, settings: object) -> None:
     settings.INTAKE_UPLOAD_MAX_BYTES = 100  # type: ignore[attr-defined]
-    with pytest.raises(actions.IntakeError, match="under"):
-        actions.upload_document(
+    with pytest.raises(IntakeError, match="under"):
+        packets.upload_document(
             patient,
             kind="referral",
             name="a.pdf",
@@ -377,24 +393,24 @@ def test_review_reads_the_packet_and_questionnaires(patient: Patient) -> None:
         medications={"rows": [{"name": "Xanax", "dose": "1 mg"}]},
     )
     baselines(patient)
-    review = actions.review_for(patient).review
+    review = eligibility_decisions.review_for(patient).review
     ids = {f.rule_id for f in review.findings}
     assert {"heart_disease", "sedatives"} <= ids
     assert review.exclusions == []
-    assert actions.review_for(patient).facts.failed_adequate_trials == 2
+    assert eligibility_decisions.review_for(patient).facts.failed_adequate_trials == 2
 
 
 def test_a_decision_needs_the_password_and_keeps_the_rules_version(
     patient: Patient, prescriber: User
 ) -> None:
     fill_packet(patient)
-    with pytest.raises(actions.IntakeError) as refused:
-        actions.decide_eligibility(
+    with pytest.raises(IntakeError) as refused:
+        eligibility_decisions.decide_eligibility(
             patient, by=prescriber, password="wrong", outcome="eligible"
         )
     assert refused.value.field == "password"
     assert EligibilityDecision.objects.count() == 0
-    decision = actions.decide_eligibility(
+    decision = eligibility_decisions.decide_eligibility(
         patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
     )
     assert decision.rules_version.startswith("defaults ")
@@ -409,12 +425,12 @@ def test_needs_clearance_makes_a_letter_to_the_named_provider(
     patient: Patient, prescriber: User
 ) -> None:
     fill_packet(patient, medical={"heart_disease": "yes"})
-    with pytest.raises(actions.IntakeError) as refused:
-        actions.decide_eligibility(
+    with pytest.raises(IntakeError) as refused:
+        eligibility_decisions.decide_eligibility(
             patient, by=prescriber, password=TEST_PASSWORD, outcome="needs_clearance"
         )
     assert refused.value.field == "clearance_provider_name"
-    decision = actions.decide_eligibility(
+    decision = eligibility_decisions.decide_eligibility(
         patient,
         by=prescriber,
         password=TEST_PASSWORD,
@@ -430,11 +446,11 @@ def test_needs_clearance_makes_a_letter_to_the_named_provider(
 def test_not_eligible_needs_a_reason_and_gives_resources(
     patient: Patient, prescriber: User
 ) -> None:
-    with pytest.raises(actions.IntakeError):
-        actions.decide_eligibility(
+    with pytest.raises(IntakeError):
+        eligibility_decisions.decide_eligibility(
             patient, by=prescriber, password=TEST_PASSWORD, outcome="not_eligible"
         )
-    decision = actions.decide_eligibility(
+    decision = eligibility_decisions.decide_eligibility(
         patient,
         by=prescriber,
         password=TEST_PASSWORD,
@@ -447,35 +463,37 @@ def test_not_eligible_needs_a_reason_and_gives_resources(
 def test_clinic_wording_is_what_the_patient_sees(
     patient: Patient, prescriber: User, director: User, organization: Organization
 ) -> None:
-    actions.save_intake_settings(
+    eligibility_decisions.save_intake_settings(
         organization, by=director, message_eligible="All set, see you soon."
     )
-    decision = actions.decide_eligibility(
+    decision = eligibility_decisions.decide_eligibility(
         patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
     )
     assert decision.patient_message == "All set, see you soon."
-    assert actions.portal_status_message(patient) == "All set, see you soon."
+    assert (
+        eligibility_decisions.portal_status_message(patient) == "All set, see you soon."
+    )
 
 
 def test_rule_changes_are_new_versions_and_decisions_keep_theirs(
     patient: Patient, prescriber: User, director: User, organization: Organization
 ) -> None:
-    with pytest.raises(actions.IntakeError):
-        actions.save_rules(
+    with pytest.raises(IntakeError):
+        eligibility_decisions.save_rules(
             organization, by=director, overrides={"nope": {}}, reason="x"
         )
     assert EligibilityRuleSet.objects.count() == 0
-    actions.save_rules(
+    eligibility_decisions.save_rules(
         organization,
         by=director,
         overrides={"bmi_dosing_weight": {"enabled": False}},
         reason="Our dosing policy covers it.",
     )
-    second = actions.save_rules(
+    second = eligibility_decisions.save_rules(
         organization, by=director, overrides={}, reason="Back to defaults."
     )
     assert second.version == 2
-    decision = actions.decide_eligibility(
+    decision = eligibility_decisions.decide_eligibility(
         patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
     )
     assert decision.rules_version.startswith("clinic v2 on defaults")
@@ -488,7 +506,7 @@ def test_signing_stores_the_hash_of_the_exact_text_the_image_and_a_pdf(
     patient: Patient, organization: Organization
 ) -> None:
     documents = publish_all(organization)
-    signature = actions.sign_consent(
+    signature = consents.sign_consent(
         patient,
         documents["ketamine"],
         typed_name="Casey Testova",
@@ -499,7 +517,7 @@ def test_signing_stores_the_hash_of_the_exact_text_the_image_and_a_pdf(
     assert (
         signature.text_sha256
         == hashlib.sha256(
-            actions.signed_text(documents["ketamine"]).encode()
+            consents.signed_text(documents["ketamine"]).encode()
         ).hexdigest()
     )
     assert signature.signed_text.endswith(documents["ketamine"].body)
@@ -529,8 +547,8 @@ def test_a_signature_needs_a_name_and_a_drawing(
     field: str,
 ) -> None:
     documents = publish_all(organization)
-    with pytest.raises(actions.IntakeError) as refused:
-        actions.sign_consent(
+    with pytest.raises(IntakeError) as refused:
+        consents.sign_consent(
             patient,
             documents["tms"],
             typed_name=typed_name,
@@ -552,8 +570,8 @@ def test_a_blank_canvas_is_not_a_signature(
     blank = BytesIO()
     Image.new("RGBA", (600, 200), (0, 0, 0, 0)).save(blank, format="PNG")
     documents = publish_all(organization)
-    with pytest.raises(actions.IntakeError, match="Draw"):
-        actions.sign_consent(
+    with pytest.raises(IntakeError, match="Draw"):
+        consents.sign_consent(
             patient,
             documents["tms"],
             typed_name="Casey",
@@ -568,7 +586,7 @@ def test_a_new_version_asks_for_consent_again(
 ) -> None:
     documents = publish_all(organization)
     for kind in ("ketamine", "privacy", "financial"):
-        actions.sign_consent(
+        consents.sign_consent(
             patient,
             documents[kind],
             typed_name="Casey Testova",
@@ -577,7 +595,7 @@ def test_a_new_version_asks_for_consent_again(
             channel=ConsentSignature.Channel.PORTAL,
         )
     assert consent_blocks_treatment(patient, treatment="ketamine") is None
-    new = actions.publish_consent(
+    new = consents.publish_consent(
         organization,
         kind="ketamine",
         title=documents["ketamine"].title,
@@ -588,8 +606,8 @@ def test_a_new_version_asks_for_consent_again(
     assert "version 1 signed; version 2 needs signing" in str(
         consent_blocks_treatment(patient, treatment="ketamine")
     )
-    with pytest.raises(actions.IntakeError, match="newer version"):
-        actions.sign_consent(
+    with pytest.raises(IntakeError, match="newer version"):
+        consents.sign_consent(
             patient,
             documents["ketamine"],
             typed_name="Casey",
@@ -597,8 +615,8 @@ def test_a_new_version_asks_for_consent_again(
             ip_address=None,
             channel=ConsentSignature.Channel.PORTAL,
         )
-    with pytest.raises(actions.IntakeError, match="Nothing changed"):
-        actions.publish_consent(
+    with pytest.raises(IntakeError, match="Nothing changed"):
+        consents.publish_consent(
             organization, kind="ketamine", title=new.title, body=new.body, by=admin
         )
 
@@ -607,8 +625,8 @@ def test_a_form_from_another_clinic_cannot_be_signed(
     patient: Patient, other_organization: Organization
 ) -> None:
     documents = publish_all(other_organization)
-    with pytest.raises(actions.IntakeError):
-        actions.sign_consent(
+    with pytest.raises(IntakeError):
+        consents.sign_consent(
             patient,
             documents["tms"],
             typed_name="Casey",
@@ -619,7 +637,7 @@ def test_a_form_from_another_clinic_cannot_be_signed(
 
 
 def test_the_decision_is_the_newest_signed(patient: Patient, prescriber: User) -> None:
-    actions.decide_eligibility(
+    eligibility_decisions.decide_eligibility(
         patient,
         by=prescriber,
         password=TEST_PASSWORD,
@@ -627,7 +645,7 @@ def test_the_decision_is_the_newest_signed(patient: Patient, prescriber: User) -
         reason="x",
     )
     EligibilityDecision.objects.update(signed_at=timezone.now() - timedelta(days=1))
-    actions.decide_eligibility(
+    eligibility_decisions.decide_eligibility(
         patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
     )
     assert eligibility_blocks_treatment(patient) is None

@@ -9,7 +9,7 @@ from django.test import Client
 from conftest import PERSONA_ROLES, TEST_PASSWORD
 from neuroclinic.accounts.models import User
 from neuroclinic.clinics.models import Organization
-from neuroclinic.intake import actions
+from neuroclinic.intake.actions import consult_requests
 from neuroclinic.intake.models import ConsultRequest, EligibilityDecision
 from neuroclinic.intake.tests.factories import consult_request, fill_packet, publish_all
 from neuroclinic.patients.models import Patient
@@ -79,7 +79,7 @@ def test_public_requests_are_rate_limited_by_address(
     client: Client, organization: Organization
 ) -> None:
     cache.clear()
-    for _ in range(actions.RATE_LIMIT):
+    for _ in range(consult_requests.RATE_LIMIT):
         assert (
             post(
                 client, "/api/consult-requests", BODY, REMOTE_ADDR="192.0.2.5"

@@ -10,7 +10,7 @@ from conftest import TEST_PASSWORD, login
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Organization
-from neuroclinic.intake import actions
+from neuroclinic.intake.actions import eligibility_decisions, packets, sign_in
 from neuroclinic.intake.models import ConsentSignature, IntakeDocument, PortalSignInLink
 from neuroclinic.intake.tests.factories import (
     baselines,
@@ -25,7 +25,7 @@ XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 def portal(client: Client, patient: Patient, front_desk: User) -> Client:
-    _, token = actions.create_sign_in_link(
+    _, token = sign_in.create_sign_in_link(
         patient, channel=PortalSignInLink.Channel.SHOWN, created_by=front_desk
     )
     response = client.post(f"/portal/sign-in/{token}/")
@@ -36,7 +36,7 @@ def portal(client: Client, patient: Patient, front_desk: User) -> Client:
 def test_the_link_asks_for_a_tap_before_it_is_spent(
     client: Client, patient: Patient, front_desk: User
 ) -> None:
-    _, token = actions.create_sign_in_link(
+    _, token = sign_in.create_sign_in_link(
         patient, channel=PortalSignInLink.Channel.SHOWN, created_by=front_desk
     )
     assert (
@@ -52,7 +52,7 @@ def test_the_link_asks_for_a_tap_before_it_is_spent(
 def test_a_reused_link_explains_itself_and_reveals_nothing(
     client: Client, patient: Patient, front_desk: User
 ) -> None:
-    _, token = actions.create_sign_in_link(
+    _, token = sign_in.create_sign_in_link(
         patient, channel=PortalSignInLink.Channel.SHOWN, created_by=front_desk
     )
     client.post(f"/portal/sign-in/{token}/")
@@ -74,7 +74,7 @@ def test_expired_and_forged_links_are_refused(
 ) -> None:
     from datetime import timedelta
 
-    _, token = actions.create_sign_in_link(
+    _, token = sign_in.create_sign_in_link(
         patient,
         channel=PortalSignInLink.Channel.SHOWN,
         created_by=front_desk,
@@ -141,7 +141,7 @@ def test_list_sections_take_rows(
             "effect-1": "worse",
         },
     )
-    packet_row = actions.open_packet(patient)
+    packet_row = packets.open_packet(patient)
     rows = packet_row.sections["trials"]["rows"]
     assert rows[0]["drug"] == "Sertraline"
     assert rows[1]["drug"] == XSS[:200]
@@ -224,7 +224,7 @@ def test_sending_the_packet_when_complete(
     portal(client, patient, front_desk)
     assert "Send my intake to the clinic" in client.get("/portal/").content.decode()
     client.post("/portal/submit/")
-    assert actions.open_packet(patient).submitted_at is not None
+    assert packets.open_packet(patient).submitted_at is not None
     assert "A prescriber is reviewing it" in client.get("/portal/").content.decode()
 
 
@@ -236,7 +236,7 @@ def test_the_patient_is_told_the_decision_in_clinic_wording_and_signs(
     organization: Organization,
 ) -> None:
     documents = publish_all(organization)
-    actions.decide_eligibility(
+    eligibility_decisions.decide_eligibility(
         patient,
         by=prescriber,
         password=TEST_PASSWORD,

@@ -8,7 +8,14 @@ from conftest import PERSONA_ROLES, TEST_PASSWORD, login
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Organization
-from neuroclinic.intake import actions, packet
+from neuroclinic.intake import packet
+from neuroclinic.intake.actions import (
+    consents,
+    consult_requests,
+    eligibility_decisions,
+    packets,
+    sign_in,
+)
 from neuroclinic.intake.models import (
     ConsentSignature,
     ConsultRequest,
@@ -124,7 +131,7 @@ def test_consult_posts_are_rate_limited_per_address(
         "seeking_help_for": "x",
         "consent_to_contact": "on",
     }
-    for _ in range(actions.RATE_LIMIT):
+    for _ in range(consult_requests.RATE_LIMIT):
         assert (
             client.post("/consultation/", data, REMOTE_ADDR="192.0.2.1").status_code
             == 302
@@ -137,7 +144,7 @@ def test_consult_posts_are_rate_limited_per_address(
     )
     assert refused.status_code == 429
     assert "988" in refused.content.decode()
-    assert ConsultRequest.objects.count() == actions.RATE_LIMIT
+    assert ConsultRequest.objects.count() == consult_requests.RATE_LIMIT
     assert (
         client.post("/consultation/", data, REMOTE_ADDR="192.0.2.2").status_code == 302
     )
@@ -330,7 +337,7 @@ def test_signed_consent_pdf_is_served_to_staff_and_audited(
     client: Client, patient: Patient, front_desk: User, organization: Organization
 ) -> None:
     documents = publish_all(organization)
-    signature = actions.sign_consent(
+    signature = consents.sign_consent(
         patient,
         documents["privacy"],
         typed_name="Casey Testova",
@@ -350,7 +357,7 @@ def test_signed_consent_pdf_is_served_to_staff_and_audited(
 def test_documents_are_served_only_through_the_checked_view(
     client: Client, patient: Patient, nurse: User, front_desk: User, outsider: User
 ) -> None:
-    document = actions.upload_document(
+    document = packets.upload_document(
         patient, kind="referral", name="r.pdf", content=b"%PDF-1.4 x", by=None
     )
     login(client, front_desk)
@@ -399,7 +406,7 @@ def test_the_chart_shows_intake_consent_and_eligibility(
     client: Client, patient: Patient, prescriber: User, organization: Organization
 ) -> None:
     publish_all(organization)
-    actions.decide_eligibility(
+    eligibility_decisions.decide_eligibility(
         patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
     )
     login(client, prescriber)
@@ -413,7 +420,7 @@ def test_the_chart_shows_intake_consent_and_eligibility(
 def test_every_section_page_renders(
     client: Client, patient: Patient, front_desk: User, key: str
 ) -> None:
-    _, token = actions.create_sign_in_link(
+    _, token = sign_in.create_sign_in_link(
         patient, channel=PortalSignInLink.Channel.SHOWN, created_by=front_desk
     )
     client.post(f"/portal/sign-in/{token}/")
