@@ -747,7 +747,7 @@ def load(context: DemoContext) -> None:
             signature_png=signature_png(60 + n),
             ip_address="127.0.0.1",
             channel=ConsentSignature.Channel.TABLET,
-            witnessed_by=context.staff["frontdesk"],
+            by=context.staff["frontdesk"],
         )
 
     # One infusion running now, at the Annex: infusion 3 of 6 for the first patient due.

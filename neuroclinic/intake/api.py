@@ -134,7 +134,7 @@ def create_consult_request(
     try:
         created = consult_requests.submit_consult_request(
             organization,
-            fields=fields,
+            **fields,
             consent_to_contact=payload.consent_to_contact,
             self_check=results,
             source=ConsultRequest.Source.API,

@@ -237,18 +237,16 @@ def load(context: DemoContext) -> None:
             results = [consult_requests.score_self_check(code, _answers(code, total))]
         request = consult_requests.submit_consult_request(
             organization,
-            fields={
-                "given_name": spec["given_name"],
-                "family_name": spec["family_name"],
-                "phone": f"555-01{70 + n}",
-                "email": f"{spec['given_name'].lower()}@example.com",
-                "contact_method": "phone",
-                "contact_time": "morning",
-                "interest": spec["interest"],
-                "seeking_help_for": "Depression that has not improved with two medicines (demo request).",
-                "referring_provider": "Dr Sample (demo)" if n % 2 else "",
-                "heard_about": "provider" if n % 2 else "search",
-            },
+            given_name=spec["given_name"],
+            family_name=spec["family_name"],
+            phone=f"555-01{70 + n}",
+            email=f"{spec['given_name'].lower()}@example.com",
+            contact_method="phone",
+            contact_time="morning",
+            interest=spec["interest"],
+            seeking_help_for="Depression that has not improved with two medicines (demo request).",
+            referring_provider="Dr Sample (demo)" if n % 2 else "",
+            heard_about="provider" if n % 2 else "search",
             consent_to_contact=True,
             self_check=results,
         )
@@ -350,5 +348,5 @@ def load(context: DemoContext) -> None:
         signature_png=signature_png(9),
         ip_address="127.0.0.1",
         channel=ConsentSignature.Channel.TABLET,
-        witnessed_by=staff["frontdesk"],
+        by=staff["frontdesk"],
     )

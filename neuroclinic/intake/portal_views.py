@@ -505,7 +505,7 @@ def consent(
                 channel=ConsentSignature.Channel.TABLET
                 if witness
                 else ConsentSignature.Channel.PORTAL,
-                witnessed_by=witness,
+                by=witness,
             )
         except IntakeError as exc:
             errors[exc.field or "form"] = exc.message

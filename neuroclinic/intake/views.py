@@ -337,7 +337,7 @@ def send_link(
         channel = PortalSignInLink.Channel(form.cleaned_data["channel"])
         try:
             link, token = sign_in.create_sign_in_link(
-                patient, channel=channel, created_by=request.user
+                patient, channel=channel, by=request.user
             )
             sign_in.send_sign_in_link(link, token)
         except IntakeError as exc:
@@ -695,13 +695,18 @@ def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
                 messages.success(request, f"Rules version {saved.version} saved.")
                 return redirect("intake:rules")
         if request.POST.get("form") == "wording" and wording_form.is_valid():
+            wording = wording_form.cleaned_data
             eligibility_decisions.save_intake_settings(
                 organization,
+                message_pending=wording["message_pending"],
+                message_eligible=wording["message_eligible"],
+                message_eligible_with_conditions=wording[
+                    "message_eligible_with_conditions"
+                ],
+                message_needs_clearance=wording["message_needs_clearance"],
+                message_not_eligible=wording["message_not_eligible"],
+                referral_resources=wording["referral_resources"],
                 by=request.user,
-                **{
-                    k: wording_form.cleaned_data[k]
-                    for k in IntakeSettingsForm.Meta.fields
-                },
             )
             messages.success(request, "Wording saved.")
             return redirect("intake:rules")

@@ -313,7 +313,7 @@ def consultation(request: HttpRequest) -> HttpResponse:
             try:
                 consult_requests.submit_consult_request(
                     organization,
-                    fields={
+                    **{
                         k: data[k] for k in consult_requests.CONSULT_FIELDS if k in data
                     },
                     consent_to_contact=data["consent_to_contact"],

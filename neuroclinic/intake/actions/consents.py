@@ -106,10 +106,14 @@ def sign_consent(
     signature_png: bytes,
     ip_address: str | None,
     channel: ConsentSignature.Channel,
-    witnessed_by: User | None = None,
+    by: User | None = None,
 ) -> ConsentSignature:
     """Sign the current version of a form: the exact text's hash, time, address, drawn
-    signature and typed name, and a signed PDF, all stored."""
+    signature and typed name, and a signed PDF, all stored.
+
+    The patient signs; `by` is the staff member witnessing on the clinic tablet
+    (None in the portal), recorded as the witness and the audit event's actor.
+    """
     if document.organization_id != patient.organization_id:
         raise IntakeError("No such form.", field="document")
     latest = (
@@ -140,7 +144,7 @@ def sign_consent(
         signed_at=timezone.now(),
         ip_address=ip_address or "",
         channel=channel,
-        witnessed_by=witnessed_by,
+        witnessed_by=by,
     )
     signature.signature_image.save(
         f"{signature.uuid}.png", ContentFile(signature_png), save=False
@@ -153,7 +157,7 @@ def sign_consent(
     signature.save(force_insert=True)
     record(
         AuditEvent.Action.CONSENT_SIGNED,
-        actor=witnessed_by,
+        actor=by,
         patient=patient,
         subject=signature,
         kind=document.kind,
@@ -181,8 +185,8 @@ def start_consent_tablet(patient: Patient, *, by: User) -> str:
     link, token = create_sign_in_link(
         patient,
         channel=PortalSignInLink.Channel.TABLET,
-        created_by=by,
         lifetime=timedelta(minutes=TABLET_LINK_MINUTES),
+        by=by,
     )
     record(
         AuditEvent.Action.CONSENT_TABLET_STARTED,

@@ -165,18 +165,30 @@ CONSULT_FIELDS = (
 def submit_consult_request(
     organization: Organization,
     *,
-    fields: Mapping[str, Any],
+    given_name: str,
+    family_name: str,
+    seeking_help_for: str,
     consent_to_contact: bool,
+    phone: str = "",
+    email: str = "",
+    contact_method: str = ConsultRequest.ContactMethod.PHONE,
+    contact_time: str = ConsultRequest.ContactTime.ANY,
+    interest: str = ConsultRequest.Interest.UNSURE,
+    referring_provider: str = "",
+    heard_about: str = "",
     self_check: Sequence[SelfCheckResult] = (),
     source: ConsultRequest.Source = ConsultRequest.Source.SITE,
 ) -> ConsultRequest:
-    """A visitor's request for a consultation. Self-check results are stored only if passed in."""
+    """A visitor's request for a consultation. Self-check results are stored only if passed in.
+
+    The model's own checks (choices, email format, lengths) raise ValidationError.
+    """
     if not consent_to_contact:
         raise IntakeError(
             "Please agree that we may contact you, or we cannot reply.",
             field="consent_to_contact",
         )
-    if not (fields.get("phone") or fields.get("email")):
+    if not (phone or email):
         raise IntakeError("Give a phone number or an email address.", field="phone")
     request = ConsultRequest(
         organization=organization,
@@ -193,7 +205,16 @@ def submit_consult_request(
             }
             for r in self_check
         ],
-        **{k: fields[k] for k in CONSULT_FIELDS if k in fields},
+        given_name=given_name,
+        family_name=family_name,
+        phone=phone,
+        email=email,
+        contact_method=contact_method,
+        contact_time=contact_time,
+        interest=interest,
+        seeking_help_for=seeking_help_for,
+        referring_provider=referring_provider,
+        heard_about=heard_about,
     )
     request.full_clean(exclude=["organization"])
     request.save(force_insert=True)
@@ -235,9 +256,9 @@ def record_refused_consult(organization: Organization | None, reason: str) -> No
 def update_consult_request(
     request: ConsultRequest,
     *,
-    by: User,
     status: str | None = None,
     assigned_to: User | bool | None = False,
+    by: User,
 ) -> ConsultRequest:
     """Change status and/or assignment (`assigned_to=None` unassigns; False leaves it)."""
     request = ConsultRequest.objects.select_for_update().get(pk=request.pk)
@@ -286,7 +307,7 @@ def update_consult_request(
 
 
 @transaction.atomic
-def add_consult_note(request: ConsultRequest, *, by: User, text: str) -> ConsultNote:
+def add_consult_note(request: ConsultRequest, *, text: str, by: User) -> ConsultNote:
     text = text.strip()
     if not text:
         raise IntakeError("Write the note first.", field="text")
@@ -329,13 +350,13 @@ def duplicates_for(
 def convert_consult_request(
     request: ConsultRequest,
     *,
-    by: User,
     birth_date: date,
     sex_at_birth: str,
     family_name: str | None = None,
     given_name: str | None = None,
     existing: Patient | None = None,
     confirm_new: bool = False,
+    by: User,
 ) -> Patient:
     """Turn a request into a patient (new, or an existing one after the duplicate check).
 

@@ -133,7 +133,6 @@ def patient_message(decision: EligibilityDecision, settings_row: IntakeSettings)
 def decide_eligibility(
     patient: Patient,
     *,
-    by: User,
     password: str,
     outcome: str,
     conditions: str = "",
@@ -144,6 +143,7 @@ def decide_eligibility(
     clearance_provider_fax: str = "",
     clearance_provider_email: str = "",
     clearance_question: str = "",
+    by: User,
 ) -> EligibilityDecision:
     """Record and sign (by re-entering the password) a decision, with the rules version used."""
     if outcome not in EligibilityDecision.Outcome.values:
@@ -237,7 +237,7 @@ def _facts_snapshot(facts: eligibility.IntakeFacts) -> dict[str, Any]:
 
 @transaction.atomic
 def save_rules(
-    organization: Organization, *, by: User, overrides: Mapping[str, Any], reason: str
+    organization: Organization, *, overrides: Mapping[str, Any], reason: str, by: User
 ) -> EligibilityRuleSet:
     """A new numbered version of the clinic's rule settings (the old ones stay, for old decisions)."""
     if not reason.strip():
@@ -267,18 +267,43 @@ def save_rules(
 
 @transaction.atomic
 def save_intake_settings(
-    organization: Organization, *, by: User, **fields: str
+    organization: Organization,
+    *,
+    message_pending: str | None = None,
+    message_eligible: str | None = None,
+    message_eligible_with_conditions: str | None = None,
+    message_needs_clearance: str | None = None,
+    message_not_eligible: str | None = None,
+    referral_resources: str | None = None,
+    by: User,
 ) -> IntakeSettings:
+    """Change the clinic's wording for the patient (None leaves a text as it is).
+
+    The audit event keeps each changed text's old and new value.
+    """
+    wanted = {
+        "message_pending": message_pending,
+        "message_eligible": message_eligible,
+        "message_eligible_with_conditions": message_eligible_with_conditions,
+        "message_needs_clearance": message_needs_clearance,
+        "message_not_eligible": message_not_eligible,
+        "referral_resources": referral_resources,
+    }
     settings_row = intake_settings(organization.pk)
-    changed = [k for k, v in fields.items() if getattr(settings_row, k) != v]
-    for key, value in fields.items():
-        setattr(settings_row, key, value)
+    changes: dict[str, dict[str, str]] = {}
+    for name, value in wanted.items():
+        if value is not None and getattr(settings_row, name) != value:
+            changes[name] = {"old": getattr(settings_row, name), "new": value}
+            setattr(settings_row, name, value)
+    if not changes:
+        return settings_row
     settings_row.save()
     record(
         AuditEvent.Action.INTAKE_SETTINGS_CHANGED,
         actor=by,
         organization=organization,
-        fields=changed,
+        fields=sorted(changes),
+        changes=changes,
     )
     return settings_row
 

@@ -353,7 +353,7 @@ def _deciders(organization_id: int) -> list[User]:
 
 @transaction.atomic
 def send_reminder(
-    packet_row: IntakePacket, *, by: User, channel: PortalSignInLink.Channel
+    packet_row: IntakePacket, *, channel: PortalSignInLink.Channel, by: User
 ) -> PortalSignInLink:
     """Remind the patient to finish, with a fresh sign-in link."""
     packet_row = (
@@ -365,9 +365,7 @@ def send_reminder(
         raise IntakeError("The patient already sent their intake.", field="channel")
     if channel not in (PortalSignInLink.Channel.EMAIL, PortalSignInLink.Channel.SMS):
         raise IntakeError("Remind by email or text message.", field="channel")
-    link, token = create_sign_in_link(
-        packet_row.patient, channel=channel, created_by=by
-    )
+    link, token = create_sign_in_link(packet_row.patient, channel=channel, by=by)
     send_sign_in_link(link, token, reminder=True)
     packet_row.last_reminder_at = timezone.now()
     packet_row.reminder_count += 1

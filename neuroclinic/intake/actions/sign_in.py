@@ -34,8 +34,8 @@ def create_sign_in_link(
     patient: Patient,
     *,
     channel: PortalSignInLink.Channel,
-    created_by: User | None,
     lifetime: timedelta = timedelta(hours=SIGN_IN_LINK_HOURS),
+    by: User | None,
 ) -> tuple[PortalSignInLink, str]:
     """A single-use, expiring sign-in link; returns it and its token (stored only hashed)."""
     token = signing.dumps(secrets.token_urlsafe(24), salt=SIGN_IN_SALT, compress=True)
@@ -44,12 +44,12 @@ def create_sign_in_link(
         patient=patient,
         token_hash=uploads.sha256_hex(token),
         channel=channel,
-        created_by=created_by,
+        created_by=by,
         expires_at=timezone.now() + lifetime,
     )
     record(
         AuditEvent.Action.PORTAL_SIGN_IN_SENT,
-        actor=created_by,
+        actor=by,
         patient=patient,
         subject=link,
         channel=channel,

@@ -27,7 +27,7 @@ def consult_request(organization: Organization, **changes: Any) -> ConsultReques
         "heard_about": "provider",
     } | changes
     return consult_requests.submit_consult_request(
-        organization, fields=fields, consent_to_contact=True
+        organization, **fields, consent_to_contact=True
     )
 
 

@@ -78,19 +78,19 @@ def test_a_request_without_consent_or_contact_is_refused(
     with pytest.raises(IntakeError) as refused:
         consult_requests.submit_consult_request(
             organization,
-            fields={
-                "given_name": "A",
-                "family_name": "B",
-                "phone": "1",
-                "seeking_help_for": "x",
-            },
+            given_name="A",
+            family_name="B",
+            phone="1",
+            seeking_help_for="x",
             consent_to_contact=False,
         )
     assert refused.value.field == "consent_to_contact"
     with pytest.raises(IntakeError) as refused:
         consult_requests.submit_consult_request(
             organization,
-            fields={"given_name": "A", "family_name": "B", "seeking_help_for": "x"},
+            given_name="A",
+            family_name="B",
+            seeking_help_for="x",
             consent_to_contact=True,
         )
     assert refused.value.field == "phone"
@@ -140,13 +140,11 @@ def test_conversion_registers_the_patient_opens_the_packet_and_keeps_the_self_ch
     )
     request = consult_requests.submit_consult_request(
         organization,
-        fields={
-            "given_name": "Quinn",
-            "family_name": "Mockingham",
-            "phone": "555-0177",
-            "seeking_help_for": "x",
-            "referring_provider": "Dr Sample",
-        },
+        given_name="Quinn",
+        family_name="Mockingham",
+        phone="555-0177",
+        seeking_help_for="x",
+        referring_provider="Dr Sample",
         consent_to_contact=True,
         self_check=[result],
     )
@@ -202,12 +200,10 @@ def test_a_positive_item_9_self_check_raises_a_safety_alert_on_conversion(
     assert result.item9_positive
     request = consult_requests.submit_consult_request(
         organization,
-        fields={
-            "given_name": "A",
-            "family_name": "B",
-            "phone": "1",
-            "seeking_help_for": "x",
-        },
+        given_name="A",
+        family_name="B",
+        phone="1",
+        seeking_help_for="x",
         consent_to_contact=True,
         self_check=[result],
     )
@@ -246,7 +242,7 @@ def test_a_sign_in_link_works_once_and_stores_only_its_hash(
     patient: Patient, front_desk: User
 ) -> None:
     link, token = sign_in.create_sign_in_link(
-        patient, channel=PortalSignInLink.Channel.SHOWN, created_by=front_desk
+        patient, channel=PortalSignInLink.Channel.SHOWN, by=front_desk
     )
     assert link.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in str(PortalSignInLink.objects.values_list())
@@ -261,7 +257,7 @@ def test_an_expired_or_forged_link_says_why_and_nothing_more(
     _link, token = sign_in.create_sign_in_link(
         patient,
         channel=PortalSignInLink.Channel.SHOWN,
-        created_by=front_desk,
+        by=front_desk,
         lifetime=timedelta(seconds=-1),
     )
     with pytest.raises(SignInLinkInvalid) as refused:
@@ -473,6 +469,25 @@ def test_clinic_wording_is_what_the_patient_sees(
     assert (
         eligibility_decisions.portal_status_message(patient) == "All set, see you soon."
     )
+
+
+def test_a_wording_change_is_audited_with_old_and_new_text_and_a_repeat_writes_nothing(
+    director: User, organization: Organization
+) -> None:
+    before = eligibility_decisions.intake_settings(organization.pk).message_eligible
+
+    eligibility_decisions.save_intake_settings(
+        organization, message_eligible="All set.", by=director
+    )
+    eligibility_decisions.save_intake_settings(
+        organization, message_eligible="All set.", by=director
+    )
+
+    event = AuditEvent.objects.get(action=Action.INTAKE_SETTINGS_CHANGED)
+    assert event.data["changes"] == {
+        "message_eligible": {"old": before, "new": "All set."}
+    }
+    assert event.actor == director
 
 
 def test_rule_changes_are_new_versions_and_decisions_keep_theirs(

@@ -26,7 +26,7 @@ XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 def portal(client: Client, patient: Patient, front_desk: User) -> Client:
     _, token = sign_in.create_sign_in_link(
-        patient, channel=PortalSignInLink.Channel.SHOWN, created_by=front_desk
+        patient, channel=PortalSignInLink.Channel.SHOWN, by=front_desk
     )
     response = client.post(f"/portal/sign-in/{token}/")
     assert response.status_code == 302
@@ -37,7 +37,7 @@ def test_the_link_asks_for_a_tap_before_it_is_spent(
     client: Client, patient: Patient, front_desk: User
 ) -> None:
     _, token = sign_in.create_sign_in_link(
-        patient, channel=PortalSignInLink.Channel.SHOWN, created_by=front_desk
+        patient, channel=PortalSignInLink.Channel.SHOWN, by=front_desk
     )
     assert (
         client.get(f"/portal/sign-in/{token}/").status_code == 200
@@ -53,7 +53,7 @@ def test_a_reused_link_explains_itself_and_reveals_nothing(
     client: Client, patient: Patient, front_desk: User
 ) -> None:
     _, token = sign_in.create_sign_in_link(
-        patient, channel=PortalSignInLink.Channel.SHOWN, created_by=front_desk
+        patient, channel=PortalSignInLink.Channel.SHOWN, by=front_desk
     )
     client.post(f"/portal/sign-in/{token}/")
     other = Client()
@@ -77,7 +77,7 @@ def test_expired_and_forged_links_are_refused(
     _, token = sign_in.create_sign_in_link(
         patient,
         channel=PortalSignInLink.Channel.SHOWN,
-        created_by=front_desk,
+        by=front_desk,
         lifetime=timedelta(seconds=-5),
     )
     assert "expired" in client.post(f"/portal/sign-in/{token}/").content.decode()

@@ -421,7 +421,7 @@ def test_every_section_page_renders(
     client: Client, patient: Patient, front_desk: User, key: str
 ) -> None:
     _, token = sign_in.create_sign_in_link(
-        patient, channel=PortalSignInLink.Channel.SHOWN, created_by=front_desk
+        patient, channel=PortalSignInLink.Channel.SHOWN, by=front_desk
     )
     client.post(f"/portal/sign-in/{token}/")
     assert client.get(f"/portal/section/{key}/").status_code == 200
