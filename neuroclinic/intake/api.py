@@ -263,7 +263,7 @@ def _patient(
 @router.get("/patients/{patient_id}/intake", response=PacketOut)
 def packet_status(request: HttpRequest, patient_id: UUID) -> dict[str, Any]:
     _, patient = _patient(request, patient_id, Capability.MANAGE_INTAKE)
-    packet_row = packets.open_packet(patient)
+    packet_row = packets.packet_for(patient)
     return {
         "patient": patient.uuid,
         "started_at": packet_row.started_at,

@@ -298,7 +298,7 @@ def patient_intake(
     patient = get_patient_for_user(
         request.user, patient_uuid, capability=Capability.MANAGE_INTAKE
     )
-    packet_row = packets.open_packet(patient)
+    packet_row = packets.packet_for(patient)
     link_token = request.session.pop("intake_shown_link", None)
     return render(
         request,
@@ -336,14 +336,10 @@ def send_link(
     if form.is_valid():
         channel = PortalSignInLink.Channel(form.cleaned_data["channel"])
         try:
-            link, token = sign_in.create_sign_in_link(
-                patient, channel=channel, by=request.user
-            )
-            sign_in.send_sign_in_link(link, token)
+            token = packets.send_intake_link(patient, channel=channel, by=request.user)
         except IntakeError as exc:
             messages.error(request, exc.message)
         else:
-            packets.open_packet(patient)
             if channel == PortalSignInLink.Channel.SHOWN:
                 # Shown once, on the next page only; never stored in clear.
                 request.session["intake_shown_link"] = token
@@ -407,7 +403,7 @@ def answers(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpR
     patient = get_patient_for_user(
         request.user, patient_uuid, capability=Capability.VIEW_INTAKE
     )
-    packet_row = packets.open_packet(patient)
+    packet_row = packets.packet_for(patient)
     packets.record_intake_viewed(patient, by=request.user)
     sections = packet_row.sections
     meds = packet.rows(sections.get("medications", {}), "medications")
@@ -510,7 +506,7 @@ def eligibility_review(
     else:
         eligibility_decisions.record_review_opened(patient, by=request.user)
     review = eligibility_decisions.review_for(patient)
-    packet_row = packets.open_packet(patient)
+    packet_row = packets.packet_for(patient)
     referring = patient.care_team.filter(role="referring").first()
     if not form.is_bound and referring is not None:
         form.initial.update(

@@ -16,7 +16,7 @@ from neuroclinic.clinics.models import Organization
 from neuroclinic.intake import eligibility, packet, pdf
 from neuroclinic.intake.actions.packets import (
     instrument_statuses,
-    open_packet,
+    packet_for,
     packet_status,
 )
 from neuroclinic.intake.checks import latest_decision
@@ -79,7 +79,7 @@ class EligibilityReview:
 
 def review_for(patient: Patient) -> EligibilityReview:
     """The rules run over this patient's intake as it stands now."""
-    packet_row = open_packet(patient)
+    packet_row = packet_for(patient)
     rules = current_rules(patient.organization_id)
     overrides = rules.overrides if rules else {}
     min_weeks = int(

@@ -50,6 +50,7 @@ BASELINE_WINDOW = timedelta(days=30)
 def open_packet(
     patient: Patient, *, consult_request: ConsultRequest | None = None
 ) -> IntakePacket:
+    """The patient's packet, created if none is open yet. A write: never from a GET."""
     packet_row, _ = IntakePacket.objects.get_or_create(
         patient=patient,
         defaults={
@@ -58,6 +59,36 @@ def open_packet(
         },
     )
     return packet_row
+
+
+def packet_for(patient: Patient) -> IntakePacket:
+    """The patient's packet to read: the open one, else an unsaved empty one.
+
+    Pages and API reads use this, so a GET never creates a row; the packet is
+    created when a sign-in link is issued (`send_intake_link`), at conversion,
+    or by the patient's first save.
+    """
+    found = IntakePacket.objects.filter(patient=patient).first()
+    if found is not None:
+        return found
+    return IntakePacket(patient=patient, organization_id=patient.organization_id)
+
+
+@transaction.atomic
+def send_intake_link(
+    patient: Patient, *, channel: PortalSignInLink.Channel, by: User
+) -> str:
+    """Open the packet and issue a sign-in link to it, sent by email or SMS or shown once.
+
+    Returns the token (for "shown", the page shows it once). A link that cannot
+    be sent (no address on file) is refused and nothing is written.
+    """
+    if channel == PortalSignInLink.Channel.TABLET:
+        raise IntakeError("Send the link by email, text or show it.", field="channel")
+    open_packet(patient)
+    link, token = create_sign_in_link(patient, channel=channel, by=by)
+    send_sign_in_link(link, token)
+    return token
 
 
 def _clean_section(key: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -380,11 +411,13 @@ def send_reminder(
     return link
 
 
+@transaction.atomic
 def questionnaire_link(packet_row: IntakePacket) -> PortalLink | None:
     """A measures portal link for the intake questionnaires the patient still has to answer.
 
     Answers go through `measures` (scoring, safety alerts as answered, source
-    "portal"); the link is never sent, only used by the signed-in portal.
+    "portal"); the link is never sent, only used by the signed-in portal. It
+    may create the link, so only a POST calls it.
     """
     to_do = [
         s.code for s in instrument_statuses(packet_row) if not s.done and s.by_patient
