@@ -595,7 +595,7 @@ def consent_tablet(
         request.user, patient_uuid, capability=Capability.COLLECT_CONSENT
     )
     token = consents.start_consent_tablet(patient, by=request.user)
-    return redirect(reverse("intake_portal:sign_in", kwargs={"token": token}))
+    return redirect(reverse("portal:sign_in", kwargs={"token": token}))
 
 
 @require_capability(Capability.MANAGE_CONSENT_FORMS)

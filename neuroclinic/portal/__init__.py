@@ -1,1 +1,2 @@
-"""Patient-facing pages: questionnaires by link and on the clinic tablet. No models of its own."""
+"""The patient portal: questionnaires by link, on the clinic tablet and in the intake
+packet; sign-in, the packet, documents, consent and progress. No models of its own."""

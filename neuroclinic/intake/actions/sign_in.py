@@ -59,7 +59,7 @@ def create_sign_in_link(
 
 def sign_in_url(token: str) -> str:
     return settings.PUBLIC_BASE_URL.rstrip("/") + reverse(
-        "intake_portal:sign_in", kwargs={"token": token}
+        "portal:sign_in", kwargs={"token": token}
     )
 
 

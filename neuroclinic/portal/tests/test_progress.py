@@ -4,7 +4,7 @@ from django.test import Client
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
-from neuroclinic.intake.tests.test_portal import portal
+from neuroclinic.portal.tests.test_portal import portal
 from neuroclinic.measures import actions as measures_actions
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.measures.tests.factories import phq9
