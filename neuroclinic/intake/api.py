@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Router, Status
@@ -25,7 +26,7 @@ from neuroclinic.intake.checks import (
     eligibility_blocks_treatment,
 )
 from neuroclinic.intake.errors import DuplicatesFound, IntakeError
-from neuroclinic.intake.models import ConsultRequest, EligibilityDecision
+from neuroclinic.intake.models import ConsultNote, ConsultRequest, EligibilityDecision
 from neuroclinic.intake.schemas import (
     ConsentStatusOut,
     ConsultCreatedOut,
@@ -54,9 +55,16 @@ def _staff(request: HttpRequest, capability: Capability) -> User:
     return user
 
 
+def _with_notes(requests: QuerySet[ConsultRequest]) -> QuerySet[ConsultRequest]:
+    """Requests with their assignee, patient and notes in three queries, however many."""
+    return requests.select_related("assigned_to", "patient").prefetch_related(
+        Prefetch("notes", queryset=ConsultNote.objects.select_related("author"))
+    )
+
+
 def _consult(user: User, request_id: UUID) -> ConsultRequest:
     found = (
-        ConsultRequest.objects.select_related("assigned_to", "patient")
+        _with_notes(ConsultRequest.objects.all())
         .filter(organization_id=user.organization_pk, uuid=request_id)
         .first()
     )
@@ -86,7 +94,7 @@ def _consult_out(r: ConsultRequest) -> dict[str, Any]:
         "patient": r.patient.uuid if r.patient else None,
         "notes": [
             {"author": n.author.username, "text": n.text, "created_at": n.created_at}
-            for n in r.notes.select_related("author")
+            for n in r.notes.all()
         ],
     }
 
@@ -153,9 +161,9 @@ def list_consult_requests(
     request: HttpRequest, status: str | None = None
 ) -> list[dict[str, Any]]:
     user = _staff(request, Capability.WORK_CONSULT_QUEUE)
-    found = ConsultRequest.objects.filter(
-        organization_id=user.organization_pk
-    ).select_related("assigned_to", "patient")
+    found = _with_notes(
+        ConsultRequest.objects.filter(organization_id=user.organization_pk)
+    )
     if status:
         if status not in ConsultRequest.Status.values:
             raise FieldErrors(
@@ -336,6 +344,7 @@ def decide(
 @router.get("/patients/{patient_id}/consents", response=ConsentStatusOut)
 def consent_status(request: HttpRequest, patient_id: UUID) -> dict[str, Any]:
     _, patient = _patient(request, patient_id, Capability.VIEW_CONSENTS)
+    states = consent_states(patient)
     return {
         "patient": patient.uuid,
         "consents": [
@@ -348,8 +357,12 @@ def consent_status(request: HttpRequest, patient_id: UUID) -> dict[str, Any]:
                 "is_current": s.is_current,
                 "status": s.status,
             }
-            for s in consent_states(patient)
+            for s in states
         ],
-        "ketamine_blocked": consent_blocks_treatment(patient, treatment="ketamine"),
-        "tms_blocked": consent_blocks_treatment(patient, treatment="tms"),
+        "ketamine_blocked": consent_blocks_treatment(
+            patient, treatment="ketamine", states=states
+        ),
+        "tms_blocked": consent_blocks_treatment(
+            patient, treatment="tms", states=states
+        ),
     }

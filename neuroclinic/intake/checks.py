@@ -5,6 +5,7 @@ the checklist shows the reason and refuses "ready to treat" (DESIGN.md
 section 5, "Hard stops before an infusion starts: consent current").
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from neuroclinic.intake.models import (
@@ -68,21 +69,37 @@ def current_documents(organization_id: int) -> dict[str, ConsentDocument]:
 
 def consent_states(patient: Patient) -> list[ConsentState]:
     """Every consent kind, with the current version and the patient's newest signature."""
-    current = current_documents(patient.organization_id)
-    newest: dict[str, ConsentSignature] = {}
+    return consent_states_for(patient.organization_id, [patient.pk])[patient.pk]
+
+
+def consent_states_for(
+    organization_id: int, patient_ids: Iterable[int]
+) -> dict[int, list[ConsentState]]:
+    """`consent_states` for many patients of one clinic in two queries (list pages)."""
+    current = current_documents(organization_id)
+    ids = list(patient_ids)
+    newest: dict[int, dict[str, ConsentSignature]] = {pk: {} for pk in ids}
     for signature in (
-        ConsentSignature.objects.filter(patient=patient)
+        ConsentSignature.objects.filter(patient_id__in=ids)
         .select_related("document")
         .order_by("-document__version", "-signed_at", "-id")
     ):
-        newest.setdefault(signature.document.kind, signature)
-    return [
-        ConsentState(kind=kind, current=current.get(kind), signed=newest.get(kind))
-        for kind in Kind
-    ]
+        newest[signature.patient_id].setdefault(signature.document.kind, signature)
+    return {
+        pk: [
+            ConsentState(kind=kind, current=current.get(kind), signed=signed.get(kind))
+            for kind in Kind
+        ]
+        for pk, signed in newest.items()
+    }
 
 
-def consent_blocks_treatment(patient: Patient, *, treatment: str) -> str | None:
+def consent_blocks_treatment(
+    patient: Patient,
+    *,
+    treatment: str,
+    states: Sequence[ConsentState] | None = None,
+) -> str | None:
     """Why `treatment` ("ketamine" or "tms") may not start for lack of consent, or None.
 
     Each required form must be signed in its current version: publishing a new
@@ -94,11 +111,14 @@ def consent_blocks_treatment(patient: Patient, *, treatment: str) -> str | None:
         raise ValueError(
             f"Unknown treatment {treatment!r}: use 'ketamine' or 'tms'."
         ) from None
-    states = {state.kind: state for state in consent_states(patient)}
+    by_kind = {
+        state.kind: state
+        for state in (consent_states(patient) if states is None else states)
+    }
     problems = [
-        f"{states[kind].label}: {states[kind].status}"
+        f"{by_kind[kind].label}: {by_kind[kind].status}"
         for kind in kinds
-        if not states[kind].is_current
+        if not by_kind[kind].is_current
     ]
     if not problems:
         return None
@@ -111,6 +131,16 @@ def latest_decision(patient: Patient) -> EligibilityDecision | None:
         .order_by("-signed_at", "-id")
         .first()
     )
+
+
+def latest_decisions(patient_ids: Iterable[int]) -> dict[int, EligibilityDecision]:
+    """Each patient's newest signed decision, in one query (list pages)."""
+    newest: dict[int, EligibilityDecision] = {}
+    for decision in EligibilityDecision.objects.filter(
+        patient_id__in=list(patient_ids)
+    ).order_by("-signed_at", "-id"):
+        newest.setdefault(decision.patient_id, decision)
+    return newest
 
 
 def eligibility_blocks_treatment(patient: Patient) -> str | None:

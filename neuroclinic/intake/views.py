@@ -33,7 +33,12 @@ from neuroclinic.intake.actions import (
     packets,
     sign_in,
 )
-from neuroclinic.intake.checks import consent_states, current_documents, latest_decision
+from neuroclinic.intake.checks import (
+    consent_states,
+    consent_states_for,
+    current_documents,
+    latest_decisions,
+)
 from neuroclinic.intake.errors import DuplicatesFound, IntakeError
 from neuroclinic.intake.forms import (
     ConsentDocumentForm,
@@ -255,25 +260,29 @@ def convert(request: AuthenticatedHttpRequest, request_uuid: uuid.UUID) -> HttpR
 @require_capability(Capability.MANAGE_INTAKE)
 @require_GET
 def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
-    packet_rows = (
-        IntakePacket.objects.filter(organization_id=request.user.organization_pk)
+    organization_id = request.user.organization_pk
+    packet_rows = list(
+        IntakePacket.objects.filter(organization_id=organization_id)
         .select_related("patient")
         .order_by("-created_at")[:200]
     )
+    patient_ids = [p.patient_id for p in packet_rows]
+    reads = packets.load_packet_reads(packet_rows)
+    decisions = latest_decisions(patient_ids)
+    consents = consent_states_for(organization_id, patient_ids)
     rows = []
     for packet_row in packet_rows:
-        statuses = packets.packet_status(packet_row)
-        decision = latest_decision(packet_row.patient)
+        statuses = packets.packet_status(packet_row, reads=reads)
         rows.append(
             {
                 "packet": packet_row,
                 "patient": packet_row.patient,
                 "done": sum(1 for s in statuses if s.complete),
                 "total": len(statuses),
-                "decision": decision,
+                "decision": decisions.get(packet_row.patient_id),
                 "consent_ok": all(
                     s.is_current
-                    for s in consent_states(packet_row.patient)
+                    for s in consents[packet_row.patient_id]
                     if s.current is not None
                     and s.kind in ("ketamine", "privacy", "financial")
                 ),

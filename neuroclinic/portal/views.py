@@ -111,8 +111,10 @@ def home(
             "statuses": statuses,
             "done": sum(1 for s in statuses if s.patient_done),
             "ready": packets.patient_part_complete(statuses),
-            "message": eligibility_decisions.portal_status_message(patient)
-            if packet_row.submitted_at or decision
+            "message": decision.patient_message
+            if decision is not None
+            else eligibility_decisions.portal_status_message(patient)
+            if packet_row.submitted_at
             else "",
             "decision": decision,
             "consents": _relevant_consents(patient, packet_row)

@@ -15,7 +15,9 @@ from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Organization
 from neuroclinic.intake import eligibility, packet, pdf
 from neuroclinic.intake.actions.packets import (
+    PacketReads,
     instrument_statuses,
+    load_packet_reads,
     packet_for,
     packet_status,
 )
@@ -46,8 +48,10 @@ def current_rules(organization_id: int) -> EligibilityRuleSet | None:
     )
 
 
-def screens_for(packet_row: IntakePacket) -> packet.ScreenResults:
-    statuses = {s.code: s for s in instrument_statuses(packet_row)}
+def screens_for(
+    packet_row: IntakePacket, *, reads: PacketReads | None = None
+) -> packet.ScreenResults:
+    statuses = {s.code: s for s in instrument_statuses(packet_row, reads=reads)}
 
     def response(code: str) -> QuestionnaireResponse | None:
         return statuses[code].response
@@ -87,11 +91,12 @@ def review_for(patient: Patient) -> EligibilityReview:
         .get("params", {})
         .get("min_weeks", eligibility.ADEQUATE_TRIAL_WEEKS)
     )
-    complete = [s.key for s in packet_status(packet_row) if s.complete]
+    reads = load_packet_reads([packet_row])
+    complete = [s.key for s in packet_status(packet_row, reads=reads) if s.complete]
     facts = packet.facts_from(
         packet_row.sections,
         age_years=packet.age_on(patient.birth_date, timezone.localdate()),
-        screens=screens_for(packet_row),
+        screens=screens_for(packet_row, reads=reads),
         complete=complete,
         min_weeks=min_weeks,
     )

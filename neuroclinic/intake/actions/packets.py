@@ -1,7 +1,7 @@
 """The intake packet: sections saved as the patient goes, what is complete or missing,
 the baseline questionnaires, documents, sending, and reminders."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -244,39 +244,90 @@ class SectionStatus:
 STAFF_ASKS = " (staff will ask)"
 
 
+def _completable(organization_id: int, codes: Iterable[str]) -> frozenset[str]:
+    """Of these instruments, those the patient may complete in the portal (one query).
+
+    Patient-rated, with wording we may show: shipped, or loaded by the clinic
+    for every item.
+    """
+    patient_rated = [c for c in codes if get_instrument(c).rater == Rater.PATIENT]
+    licensed = [c for c in patient_rated if not INSTRUMENTS[c].wording_redistributable]
+    loaded: dict[str, set[str]] = {}
+    if licensed:
+        for code, link_id in InstrumentWording.objects.filter(
+            organization_id=organization_id, instrument_code__in=licensed
+        ).values_list("instrument_code", "link_id"):
+            loaded.setdefault(code, set()).add(link_id)
+    return frozenset(
+        c
+        for c in patient_rated
+        if c not in licensed
+        or all(item.link_id in loaded.get(c, set()) for item in INSTRUMENTS[c].items)
+    )
+
+
 def patient_can_complete(organization_id: int, code: str) -> bool:
     """Patient-rated, with wording we may show: shipped, or loaded by the clinic for every item."""
-    instrument = get_instrument(code)
-    if instrument.rater != Rater.PATIENT:
-        return False
-    if instrument.wording_redistributable:
-        return True
-    loaded = set(
-        InstrumentWording.objects.filter(
-            organization_id=organization_id, instrument_code=code
-        ).values_list("link_id", flat=True)
+    return code in _completable(organization_id, [code])
+
+
+@dataclass(frozen=True)
+class PacketReads:
+    """What the statuses read besides the packets, loaded once for a page of packets."""
+
+    responses: Mapping[int, Sequence[QuestionnaireResponse]]  # by patient, newest first
+    completable: Mapping[int, frozenset[str]]  # by organization
+    with_documents: frozenset[int]  # patient ids with an uploaded document
+
+
+def load_packet_reads(packet_rows: Sequence[IntakePacket]) -> PacketReads:
+    """Three queries per organization for any number of packets (list pages pin this)."""
+    if not packet_rows:
+        return PacketReads(responses={}, completable={}, with_documents=frozenset())
+    patient_ids = {p.patient_id for p in packet_rows}
+    earliest = min(p.created_at for p in packet_rows) - BASELINE_WINDOW
+    responses: dict[int, list[QuestionnaireResponse]] = {}
+    for response in QuestionnaireResponse.objects.filter(
+        patient_id__in=patient_ids,
+        instrument_code__in=packet.INTAKE_INSTRUMENTS,
+        completed_at__gte=earliest,
+        amended_by__isnull=True,
+    ).order_by("-completed_at", "-id"):
+        responses.setdefault(response.patient_id, []).append(response)
+    return PacketReads(
+        responses=responses,
+        completable={
+            org: _completable(org, packet.INTAKE_INSTRUMENTS)
+            for org in {p.organization_id for p in packet_rows}
+        },
+        with_documents=frozenset(
+            IntakeDocument.objects.filter(patient_id__in=patient_ids).values_list(
+                "patient_id", flat=True
+            )
+        ),
     )
-    return all(item.link_id in loaded for item in instrument.items)
 
 
 def instrument_statuses(
-    packet_row: IntakePacket, codes: Sequence[str] = packet.INTAKE_INSTRUMENTS
+    packet_row: IntakePacket,
+    codes: Sequence[str] = packet.INTAKE_INSTRUMENTS,
+    *,
+    reads: PacketReads | None = None,
 ) -> list[InstrumentStatus]:
+    """Each intake instrument: answered within the baseline window, and by whom it is asked."""
+    reads = reads or load_packet_reads([packet_row])
     since = packet_row.created_at - BASELINE_WINDOW
     latest: dict[str, QuestionnaireResponse] = {}
-    for response in QuestionnaireResponse.objects.filter(
-        patient_id=packet_row.patient_id,
-        instrument_code__in=codes,
-        completed_at__gte=since,
-        amended_by__isnull=True,
-    ).order_by("-completed_at", "-id"):
-        latest.setdefault(response.instrument_code, response)
+    for response in reads.responses.get(packet_row.patient_id, ()):
+        if response.instrument_code in codes and response.completed_at >= since:
+            latest.setdefault(response.instrument_code, response)
+    completable = reads.completable[packet_row.organization_id]
     return [
         InstrumentStatus(
             code=code,
             name=INSTRUMENTS[code].name,
             done=code in latest,
-            by_patient=patient_can_complete(packet_row.organization_id, code),
+            by_patient=code in completable,
             optional=code in packet.OPTIONAL_INSTRUMENTS,
             response=latest.get(code),
         )
@@ -284,10 +335,13 @@ def instrument_statuses(
     ]
 
 
-def packet_status(packet_row: IntakePacket) -> list[SectionStatus]:
+def packet_status(
+    packet_row: IntakePacket, *, reads: PacketReads | None = None
+) -> list[SectionStatus]:
     """Complete or missing, section by section (questionnaires and documents included)."""
+    reads = reads or load_packet_reads([packet_row])
     statuses = []
-    instruments = {s.code: s for s in instrument_statuses(packet_row)}
+    instruments = {s.code: s for s in instrument_statuses(packet_row, reads=reads)}
     for section in packet.SECTIONS:
         data = packet_row.sections.get(section.key, {})
         if section.key == "questionnaires":
@@ -299,9 +353,7 @@ def packet_status(packet_row: IntakePacket) -> list[SectionStatus]:
             started = any(instruments[c].done for c in packet.BASELINE_INSTRUMENTS)
         elif section.key == "documents":
             missing = []
-            started = IntakeDocument.objects.filter(
-                patient_id=packet_row.patient_id
-            ).exists()
+            started = packet_row.patient_id in reads.with_documents
         else:
             missing = (
                 packet.missing_fields(section.key, data) if data else ["Not started"]

@@ -4,11 +4,11 @@ from django.test import Client
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
-from neuroclinic.portal.tests.test_portal import portal
 from neuroclinic.measures import actions as measures_actions
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.measures.tests.factories import phq9
 from neuroclinic.patients.models import Patient
+from neuroclinic.portal.tests.test_portal import portal
 
 
 def test_a_signed_in_patient_sees_their_phq9_trajectory(
