@@ -1,8 +1,8 @@
 """What the infusion and TMS checklists ask of intake before treatment may start.
 
 Each function returns why treatment may not start, or None. They read only;
-the checklist shows the reason and refuses "ready to treat" (DESIGN.md
-section 5, "Hard stops before an infusion starts: consent current").
+the checklist shows the reason and refuses "ready to treat" (a hard stop
+before an infusion starts: consent current; docs/intake.md).
 """
 
 from collections.abc import Iterable, Sequence

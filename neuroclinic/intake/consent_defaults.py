@@ -1,8 +1,9 @@
 """Starting text for each consent form, offered when a clinic publishes its first version.
 
 A starting point for the clinic and its lawyer, not legal advice. The clinical
-statements follow domain.md (sections 1.2-1.8, 4.1-4.4); the clinic edits
-every word before publishing.
+statements follow K1, K3, K4, K5, K8, K11, K16, K18, K20, K22 (IV ketamine) and
+T1, T2, T3, T7, T9, T10, T11 (TMS) (docs/sources.md); the clinic edits every
+word before publishing.
 """
 
 KETAMINE = """

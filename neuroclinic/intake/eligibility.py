@@ -1,11 +1,12 @@
 """Eligibility rules for IV ketamine and TMS: a pure engine over the intake facts.
 
-Pure module: standard library only. It finds; a prescriber decides (DESIGN.md
-section 5). Each rule has a cited default from domain.md section 1.4 (ketamine
-patient selection and contraindications) or 4.3 (TMS safety screening); a
-clinic's medical director may switch a rule off, change its severity or its
-numbers, and every such change is a new, numbered version (`EligibilityRuleSet`)
-that a decision keeps.
+Pure module: standard library only. It finds; a prescriber decides. Each rule
+has a cited default from the ketamine labels and guidance (K2, K6, K6b, K7, K11,
+K11c, K14, K15, K16b, K20, K21), the measurement sources (M2, M10, M12, M13,
+M14, C1) or TMS safety screening (T6, T8c, T9) (docs/sources.md); a clinic's
+medical director may switch a rule off, change its severity or its numbers, and
+every such change is a new, numbered version (`EligibilityRuleSet`) that a
+decision keeps.
 
 Findings come in three kinds:
 - exclusion: a contraindication in a label or a default the clinic treats as one;
@@ -15,7 +16,9 @@ Findings come in three kinds:
 Abbreviations: BP blood pressure, AVM arteriovenous malformation, ICP
 intracranial pressure, TRD treatment-resistant depression, SUD substance use
 disorder, MDQ Mood Disorder Questionnaire, C-SSRS Columbia Suicide Severity
-Rating Scale. Source tags ([V], [S], [U], [D]) are domain.md's.
+Rating Scale. Each rule's `source` names its source ids and how well each
+statement is checked: [V] verified against the source, [S] a secondary source
+only, [U] unverified, [D] a design default (docs/clinical/eligibility.md).
 Every default with its source in prose: docs/clinical/eligibility.md.
 """
 
@@ -27,7 +30,7 @@ from typing import Any
 DEFAULTS_VERSION = "2026.1"
 
 # A trial of an antidepressant counts as adequate after this many weeks at the
-# dose the prescriber intended. domain.md defines TRD by "adequate" trials (K21)
+# dose the prescriber intended. TRD is defined by "adequate" trials (K21)
 # without a number of weeks; six is a common convention [U], so it is a clinic
 # setting (the `trd_indication` rule's `min_weeks`).
 ADEQUATE_TRIAL_WEEKS = 6
@@ -70,7 +73,7 @@ TRIAL_EFFECT_LABELS = {
 }
 
 # Less than a clear response counts as not responding (a response is a >= 50%
-# reduction, domain.md 2.4; "helped a little" is the patient's word for partial).
+# reduction, K5, K21, K24; "helped a little" is the patient's word for partial).
 FAILED_EFFECTS = frozenset(
     {TrialEffect.HELPED_A_LITTLE, TrialEffect.NO_HELP, TrialEffect.WORSE}
 )
@@ -97,7 +100,7 @@ def is_adequate(trial: Trial, *, min_weeks: int = ADEQUATE_TRIAL_WEEKS) -> bool:
 def count_failed_adequate_trials(
     trials: Sequence[Trial], *, min_weeks: int = ADEQUATE_TRIAL_WEEKS
 ) -> int:
-    """Adequate trials without a clear response (TRD is >= 2 of these, domain.md 1.4, K21)."""
+    """Adequate trials without a clear response (TRD is >= 2 of these, K21)."""
     return sum(
         1
         for trial in trials
@@ -293,7 +296,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         BOTH,
         ("age_years",),
         _under_age,
-        "domain.md 1.4: CANMAT recommendations are for adults with MDD (K7) [V]; the age limit is a design default [D]",
+        "CANMAT recommendations are for adults with MDD (K7) [V]; the age limit is a design default [D]",
         params={"minimum_age": 18},
     ),
     Rule(
@@ -303,7 +306,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("ketamine_allergy",),
         _is_true("ketamine_allergy", "Allergy to ketamine listed"),
-        "domain.md 1.4: ketamine label contraindication (K11) [S]",
+        "Ketamine label contraindication (K11) [S]",
     ),
     Rule(
         "blood_pressure_high",
@@ -312,7 +315,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("bp_systolic", "bp_diastolic"),
         _bp_over,
-        "domain.md 1.4: uncontrolled hypertension > 180/100 at rest (Swiss label, K11c) [V]; significant BP elevation a serious hazard (K11) [S]",
+        "Uncontrolled hypertension > 180/100 at rest (Swiss label, K11c) [V]; significant BP elevation a serious hazard (K11) [S]",
         action=NextStep.CLEARANCE,
         params={"systolic_max": 180, "diastolic_max": 100},
     ),
@@ -323,7 +326,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("history.hypertension",),
         _uncontrolled_hypertension,
-        "domain.md 1.4: uncontrolled/untreated hypertension (K11c) [V]",
+        "Uncontrolled/untreated hypertension (K11c) [V]",
         action=NextStep.CLEARANCE,
     ),
     Rule(
@@ -333,7 +336,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("history.hypertension",),
         _hypertension,
-        "domain.md 1.6: BP surges more likely with a history of hypertension (K14, K15) [V]",
+        "BP surges more likely with a history of hypertension (K14, K15) [V]",
         action=NextStep.JUDGEMENT,
     ),
     Rule(
@@ -343,7 +346,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("history.aneurysm_avm",),
         _history("aneurysm_avm"),
-        "domain.md 1.4: esketamine label contraindication, an analog (K20) [V]",
+        "Esketamine label contraindication, an analog (K20) [V]",
     ),
     Rule(
         "intracranial_bleed",
@@ -352,7 +355,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("history.stroke_bleed",),
         _history("stroke_bleed"),
-        "domain.md 1.4: history of intracerebral haemorrhage (K20) [V]; prior cerebrovascular insult (K11c) [V]",
+        "History of intracerebral haemorrhage (K20) [V]; prior cerebrovascular insult (K11c) [V]",
     ),
     Rule(
         "heart_disease",
@@ -361,7 +364,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("history.heart_disease",),
         _history("heart_disease"),
-        "domain.md 1.4: severe or uncontrolled cardiovascular disease is a relative contraindication (K20, K16b) [V]",
+        "Severe or uncontrolled cardiovascular disease is a relative contraindication (K20, K16b) [V]",
         action=NextStep.CLEARANCE,
     ),
     Rule(
@@ -371,7 +374,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         BOTH,
         ("history.raised_icp",),
         _history("raised_icp"),
-        "domain.md 1.4: label warning, increased CSF pressure (K11) [V]; 4.3 TMS caution (T9) [S]",
+        "Label warning, increased CSF pressure (K11) [V]; TMS caution (T9) [S]",
         action=NextStep.CLEARANCE,
     ),
     Rule(
@@ -381,7 +384,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("history.liver_disease",),
         _history("liver_disease"),
-        "domain.md 1.4: label warning, drug-induced liver injury (K11) [V]",
+        "Label warning, drug-induced liver injury (K11) [V]",
         action=NextStep.CLEARANCE,
     ),
     Rule(
@@ -391,7 +394,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("history.thyroid_disease",),
         _history("thyroid_disease"),
-        "domain.md 1.4: untreated hyperthyroidism (Swiss label, K11c) [V]",
+        "Untreated hyperthyroidism (Swiss label, K11c) [V]",
         action=NextStep.CLEARANCE,
     ),
     Rule(
@@ -401,7 +404,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("history.bladder_problems",),
         _history("bladder_problems"),
-        "domain.md 1.4: history of cystitis (K20, K16b) [V]; genitourinary pain (K11) [V]",
+        "History of cystitis (K20, K16b) [V]; genitourinary pain (K11) [V]",
         action=NextStep.JUDGEMENT,
     ),
     Rule(
@@ -411,7 +414,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("history.pregnant_or_breastfeeding",),
         _history("pregnant_or_breastfeeding"),
-        "domain.md 1.4: esketamine may harm a fetus; do not breastfeed (K20) [S]; exclusion is a design default [D]",
+        "Esketamine may harm a fetus; do not breastfeed (K20) [S]; exclusion is a design default [D]",
     ),
     Rule(
         "pregnancy_tms",
@@ -420,7 +423,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         T,
         ("history.pregnant_or_breastfeeding",),
         _history("pregnant_or_breastfeeding"),
-        "domain.md 4.3: pregnancy is a caution (T9) [S]",
+        "Pregnancy is a caution (T9) [S]",
         action=NextStep.CLEARANCE,
     ),
     Rule(
@@ -430,7 +433,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("psychosis_past_year",),
         _is_true("psychosis_past_year", "Yes"),
-        "domain.md 1.4: active psychosis, a relative contraindication (K20, K16b) [V]; exclusion is a design default [D]",
+        "Active psychosis, a relative contraindication (K20, K16b) [V]; exclusion is a design default [D]",
     ),
     Rule(
         "psychosis_history",
@@ -439,7 +442,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("psychosis_ever",),
         _is_true("psychosis_ever", "Yes"),
-        "domain.md 1.4: history of psychosis, assess benefit and risk (K20, K16b) [V]",
+        "History of psychosis, assess benefit and risk (K20, K16b) [V]",
         action=NextStep.JUDGEMENT,
     ),
     Rule(
@@ -449,7 +452,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         BOTH,
         ("mania_or_bipolar",),
         _is_true("mania_or_bipolar", "Yes"),
-        "domain.md 1.4: bipolar depression, mania switch risk [U]; 4.4 mania/hypomania with TMS (T9) [S]",
+        "Bipolar depression, mania switch risk [U]; mania/hypomania with TMS (T9) [S]",
         action=NextStep.JUDGEMENT,
     ),
     Rule(
@@ -459,7 +462,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         BOTH,
         ("mdq_positive",),
         _is_true("mdq_positive", "Positive screen"),
-        "domain.md 2.1: MDQ positive screen (M12) [V]; 1.4 bipolar depression [U]",
+        "MDQ positive screen (M12) [V]; bipolar depression [U]",
         action=NextStep.JUDGEMENT,
     ),
     Rule(
@@ -469,7 +472,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("audit_c_positive", "dast10_total"),
         _substance,
-        "domain.md 1.4: substance use disorder incl. alcohol, monitor for misuse (K20, K16b) [V]; cut-offs 2.1 (M13, M14) [V]",
+        "Substance use disorder incl. alcohol, monitor for misuse (K20, K16b) [V]; cut-offs (M13, M14) [V]",
         action=NextStep.JUDGEMENT,
         params={"dast10_min": 3},
     ),
@@ -480,7 +483,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("ketamine_misuse",),
         _is_true("ketamine_misuse", "Yes"),
-        "domain.md 1.4: illicit ketamine use (K20, K16b) [V]",
+        "Illicit ketamine use (K20, K16b) [V]",
         action=NextStep.JUDGEMENT,
     ),
     Rule(
@@ -490,7 +493,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("medication_flags",),
         _flag("theophylline"),
-        "domain.md 1.4: lowers seizure threshold, do not co-administer (K11) [V]",
+        "Lowers seizure threshold, do not co-administer (K11) [V]",
         action=NextStep.CLEARANCE,
     ),
     Rule(
@@ -509,7 +512,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
             )
             or None
         ),
-        "domain.md 1.4: profound sedation, respiratory depression, prolonged recovery (K11) [V]",
+        "Profound sedation, respiratory depression, prolonged recovery (K11) [V]",
         action=NextStep.JUDGEMENT,
     ),
     Rule(
@@ -519,7 +522,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         BOTH,
         ("medication_flags",),
         _flag("stimulant"),
-        "domain.md 1.4: sympathomimetics, monitor vitals (K11) [V]; 4.3 seizure-threshold medicines (T9) [S]",
+        "Sympathomimetics, monitor vitals (K11) [V]; seizure-threshold medicines (T9) [S]",
         action=NextStep.JUDGEMENT,
     ),
     Rule(
@@ -529,7 +532,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("medication_flags",),
         _flag("maoi"),
-        "domain.md 1.4: sympathomimetic interactions, monitor vitals (K11) [V]; MAOI class effect [U]",
+        "Sympathomimetic interactions, monitor vitals (K11) [V]; MAOI class effect [U]",
         action=NextStep.JUDGEMENT,
     ),
     Rule(
@@ -539,7 +542,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         BOTH,
         ("medication_flags",),
         _flag("lamotrigine"),
-        "domain.md 4.2: anticonvulsants raise the motor threshold (T8c) [V]; effect on ketamine response not in domain.md [U]",
+        "Anticonvulsants raise the motor threshold (T8c) [V]; effect on ketamine response not in the sources [U]",
         action=NextStep.JUDGEMENT,
     ),
     Rule(
@@ -549,7 +552,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("failed_adequate_trials",),
         _trd,
-        "domain.md 1.4: TRD is commonly non-response to >= 2 adequate trials (K21) [V]; CANMAT: IV ketamine third-line (K7) [V]; 6 weeks as adequate is a convention [U]",
+        "TRD is commonly non-response to >= 2 adequate trials (K21) [V]; CANMAT: IV ketamine third-line (K7) [V]; 6 weeks as adequate is a convention [U]",
         action=NextStep.JUDGEMENT,
         params={"min_failed_trials": 2, "min_weeks": ADEQUATE_TRIAL_WEEKS},
     ),
@@ -560,7 +563,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         BOTH,
         ("suicide_screen_positive",),
         _is_true("suicide_screen_positive", "Positive"),
-        "domain.md 7: a clinician documents a risk assessment before treatment (M2, M10, C1) [V]",
+        "A clinician documents a risk assessment before treatment (M2, M10, C1) [V]",
         action=NextStep.JUDGEMENT,
     ),
     Rule(
@@ -570,7 +573,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         K,
         ("bmi",),
         _bmi,
-        "domain.md 1.2: consensus suggested ideal body weight at BMI >= 30 (K2) [V]; evidence mixed (K6, K6b) [V]",
+        "Consensus suggested ideal body weight at BMI >= 30 (K2) [V]; evidence mixed (K6, K6b) [V]",
         action=NextStep.JUDGEMENT,
         params={"bmi_min": 30},
     ),
@@ -581,7 +584,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         T,
         ("history.metal_in_head",),
         _history("metal_in_head"),
-        "domain.md 4.3: non-removable conductive or ferromagnetic metal in or near the head (T9) [S]",
+        "Non-removable conductive or ferromagnetic metal in or near the head (T9) [S]",
     ),
     Rule(
         "tms_implant",
@@ -590,7 +593,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         T,
         ("history.implanted_device",),
         _history("implanted_device"),
-        "domain.md 4.3: implants controlled by physiological signals (pacemaker, ICD, VNS) (T9) [S]; IFCN screen (T6) [V]",
+        "Implants controlled by physiological signals (pacemaker, ICD, VNS) (T9) [S]; IFCN screen (T6) [V]",
         action=NextStep.CLEARANCE,
     ),
     Rule(
@@ -600,7 +603,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         T,
         ("history.seizures",),
         _history("seizures"),
-        "domain.md 4.3: seizure history needs risk/benefit review (T6) [V], (T9) [S]",
+        "Seizure history needs risk/benefit review (T6) [V], (T9) [S]",
         action=NextStep.CLEARANCE,
     ),
 )

@@ -3,8 +3,9 @@
 Pure module: standard library only. A patient types medication names as they
 know them (generic or brand); each flag lists lower-case name fragments that
 identify its drug class. A match is a flag for the prescriber, never a
-decision. Sources are domain.md's (section 1.4 "Drug interactions (label)",
-section 4.3); where domain.md says nothing the entry says so ([U]).
+decision. Sources: the ketamine label's drug interactions (K11) and TMS
+screening (T8c, T9) (docs/sources.md); where the sources say nothing the
+entry says so ([U]).
 Rules in prose: docs/clinical/eligibility.md.
 """
 
@@ -56,14 +57,14 @@ FLAG_TABLE: tuple[FlagDefinition, ...] = (
             "midazolam",
         ),
         "Profound sedation or respiratory depression and prolonged recovery with ketamine.",
-        "domain.md 1.4, Ketalar label drug interactions (K11) [V]",
+        "Ketalar label drug interactions (K11) [V]",
     ),
     FlagDefinition(
         MedicationFlag.LAMOTRIGINE,
         "Lamotrigine",
         ("lamotrigine", "lamictal"),
         "Reported to blunt ketamine's effect [U]; anticonvulsants raise the TMS motor threshold.",
-        "domain.md 4.2, medications raise MT (T8c) [V]; ketamine effect not in domain.md [U]",
+        "Medications raise MT (T8c) [V]; ketamine effect not in the sources [U]",
     ),
     FlagDefinition(
         MedicationFlag.MAOI,
@@ -83,7 +84,7 @@ FLAG_TABLE: tuple[FlagDefinition, ...] = (
             "moclobemide",
         ),
         "Blood-pressure interactions with sympathomimetic effects; monitor vital signs.",
-        "domain.md 1.4, label: sympathomimetics, monitor vitals (K11) [V]; MAOI class effect [U]",
+        "Label: sympathomimetics, monitor vitals (K11) [V]; MAOI class effect [U]",
     ),
     FlagDefinition(
         MedicationFlag.THEOPHYLLINE,
@@ -96,7 +97,7 @@ FLAG_TABLE: tuple[FlagDefinition, ...] = (
             "elixophyllin",
         ),
         "Lowers the seizure threshold: the ketamine label says do not co-administer.",
-        "domain.md 1.4, Ketalar label drug interactions (K11) [V]",
+        "Ketalar label drug interactions (K11) [V]",
     ),
     FlagDefinition(
         MedicationFlag.STIMULANT,
@@ -118,7 +119,7 @@ FLAG_TABLE: tuple[FlagDefinition, ...] = (
             "sudafed",
         ),
         "Sympathomimetics raise blood pressure and heart rate: monitor vital signs; may lower seizure threshold (TMS).",
-        "domain.md 1.4, label: sympathomimetics, monitor vitals (K11) [V]; 4.3 seizure-threshold medicines (T9) [S]",
+        "Label: sympathomimetics, monitor vitals (K11) [V]; seizure-threshold medicines (T9) [S]",
     ),
     FlagDefinition(
         MedicationFlag.OPIOID,
@@ -144,7 +145,7 @@ FLAG_TABLE: tuple[FlagDefinition, ...] = (
             "oxymorphone",
         ),
         "Profound sedation or respiratory depression and prolonged recovery with ketamine.",
-        "domain.md 1.4, Ketalar label drug interactions (K11) [V]",
+        "Ketalar label drug interactions (K11) [V]",
     ),
 )
 

@@ -1,7 +1,7 @@
 """Staff pages: the consult queue, conversion, intake status, eligibility review and
 decision, consent status and forms, documents, and the clinic's rule settings.
 
-Views are thin: access check, form, action, render (STYLE.md B.8). Consult
+Views are thin: access check, form, action, render. Consult
 requests are not patients yet: they are scoped to the staff member's
 organization here, and another clinic's request is a 404 like a missing one.
 """

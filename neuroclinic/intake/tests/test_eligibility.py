@@ -1,6 +1,8 @@
 """The pure eligibility engine: every default rule, the trial count, configuration, versions."""
 
+import re
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,9 @@ from neuroclinic.intake.eligibility import (
     is_adequate,
 )
 from neuroclinic.intake.interactions import MedicationFlag, flag_medications, flags_for
+
+# A source id of docs/sources.md: K11, K11c, T8c, M12...
+SOURCE_ID = re.compile(r"\b[KMCDTBP]\d+[a-z]?\b")
 
 BOTH = frozenset({Treatment.KETAMINE, Treatment.TMS})
 
@@ -219,13 +224,17 @@ def test_each_default_rule_fires_with_its_value_and_source(
     assert finding.severity == severity
     assert finding.value == value
     assert finding.source == RULES_BY_ID[rule_id].source
-    assert "domain.md" in finding.source
+    assert SOURCE_ID.search(finding.source)
 
 
-def test_every_default_rule_is_in_the_table_and_cites_domain_md() -> None:
+def test_every_default_rule_is_in_the_table_and_cites_a_source_id_with_its_grade() -> (
+    None
+):
     assert {row[0] for row in RULE_TABLE} == set(RULES_BY_ID)
     for rule in DEFAULT_RULES:
-        assert rule.source.startswith("domain.md"), rule.id
+        assert SOURCE_ID.search(rule.source), rule.id
+        assert re.search(r"\[[VSUD]\]", rule.source), rule.id
+        assert "domain.md" not in rule.source, rule.id
 
 
 @pytest.mark.parametrize(
@@ -381,3 +390,17 @@ def test_a_medication_list_groups_names_by_flag_in_table_order() -> None:
     found = flag_medications(["Oxycodone", "Clonazepam", "Tramadol", "Bupropion"])
     assert list(found) == [MedicationFlag.BENZODIAZEPINE, MedicationFlag.OPIOID]
     assert found[MedicationFlag.OPIOID] == ["Oxycodone", "Tramadol"]
+
+
+def test_the_rules_page_shows_every_default_with_the_source_the_code_cites() -> None:
+    page = (
+        Path(__file__).resolve().parents[3] / "docs" / "clinical" / "eligibility.md"
+    ).read_text()
+    documented = {
+        found.group(1): found.group(2)
+        for found in re.finditer(r"^\| `(\w+)` \|.* \| ([^|]+) \|$", page, re.M)
+    }
+
+    assert {rule_id: documented.get(rule_id) for rule_id in RULES_BY_ID} == {
+        rule.id: rule.source for rule in DEFAULT_RULES
+    }
