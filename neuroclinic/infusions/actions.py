@@ -41,7 +41,7 @@ from neuroclinic.infusions.models import (
     VitalReading,
 )
 from neuroclinic.infusions.readiness import hard_stops, session_checklist, snapshot
-from neuroclinic.ledger import actions as ledger
+from neuroclinic.ledger.actions import sessions as ledger
 from neuroclinic.ledger.errors import LedgerError
 from neuroclinic.ledger.models import Container
 from neuroclinic.ledger.witness import WitnessConfirmation

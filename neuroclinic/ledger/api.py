@@ -23,8 +23,38 @@ from ninja.pagination import PageNumberPagination, paginate
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.api_errors import FieldErrors
-from neuroclinic.ledger import actions
+from neuroclinic.ledger.actions.counts import (
+    CountInput,
+    complete_task,
+    escalate_significant_loss,
+    investigate_discrepancy,
+    record_count,
+    resolve_minor_variance,
+)
+from neuroclinic.ledger.actions.inventory import take_inventory
+from neuroclinic.ledger.actions.movements import (
+    destroy_on_site,
+    record_theft_or_loss,
+    reverse_entry,
+    send_to_reverse_distributor,
+    transfer_container,
+    waste_from_container,
+)
+from neuroclinic.ledger.actions.receiving import (
+    ReceiptItem,
+    attach_invoice_scan,
+    receive_invoice,
+)
+from neuroclinic.ledger.actions.report_access import record_report_access
+from neuroclinic.ledger.actions.sessions import (
+    draw_for_session,
+    record_administration,
+    return_to_stock,
+    session_summary,
+    waste_remainder,
+)
 from neuroclinic.ledger.checks import run_check
+from neuroclinic.ledger.dates import local_date
 from neuroclinic.ledger.errors import LedgerError
 from neuroclinic.ledger.models import (
     ComplianceTask,
@@ -526,7 +556,7 @@ def receive(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str, Any]]:
     user = _staff(request, Capability.LEDGER_RECEIVE)
     registrant = _get(Registrant, user, payload.registrant)
     items = [
-        actions.ReceiptItem(
+        ReceiptItem(
             product=_get(Product, user, item.product),
             lot_number=item.lot_number,
             expiry_date=item.expiry_date,
@@ -536,7 +566,7 @@ def receive(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str, Any]]:
         for item in payload.items
     ]
     with _refusals():
-        receipt = actions.receive_invoice(
+        receipt = receive_invoice(
             registrant,
             supplier=_get(Supplier, user, payload.supplier),
             invoice_number=payload.invoice_number,
@@ -570,7 +600,7 @@ def attach_scan(
     user = _staff(request, Capability.LEDGER_RECEIVE)
     receipt = _get(Receipt, user, receipt_id)
     with _refusals():
-        receipt = actions.attach_invoice_scan(receipt, scan=scan, attached_by=user)
+        receipt = attach_invoice_scan(receipt, scan=scan, attached_by=user)
     return receipt_out(receipt)
 
 
@@ -585,7 +615,7 @@ def draw(request: HttpRequest, payload: DrawIn) -> Status[dict[str, Any]]:
         user, payload.patient, capability=Capability.LEDGER_DRAW
     )
     with _refusals():
-        entry = actions.draw_for_session(
+        entry = draw_for_session(
             container,
             session_ref=payload.session_ref,
             patient=patient,
@@ -611,7 +641,7 @@ def administer(
         else None
     )
     with _refusals():
-        entries = actions.record_administration(
+        entries = record_administration(
             payload.session_ref,
             volume_ml=payload.volume_ml,
             administered_by=user,
@@ -631,7 +661,7 @@ def waste(
     user = _staff(request, Capability.LEDGER_DRAW)
     witness = _witness(user, payload.witness)
     with _refusals():
-        entries = actions.waste_remainder(
+        entries = waste_remainder(
             payload.session_ref,
             volume_ml=payload.volume_ml,
             wasted_by=user,
@@ -650,7 +680,7 @@ def return_unused(
     user = _staff(request, Capability.LEDGER_DRAW)
     witness = _witness(user, payload.witness)
     with _refusals():
-        entries = actions.return_to_stock(
+        entries = return_to_stock(
             payload.session_ref,
             volume_ml=payload.volume_ml,
             returned_by=user,
@@ -665,7 +695,7 @@ def return_unused(
 )
 def read_session(request: HttpRequest, session_ref: UUID) -> dict[str, Any]:
     user = _staff(request, Capability.LEDGER_VIEW)
-    summary = actions.session_summary(session_ref, organization_id=user.organization_pk)
+    summary = session_summary(session_ref, organization_id=user.organization_pk)
     if not summary.entries:
         raise HttpError(404, "No such session in the ledger.")
     patient = summary.entries[0].patient
@@ -696,7 +726,7 @@ def waste_from_vial(
     container = _get(Container, user, payload.container)
     witness = _witness(user, payload.witness)
     with _refusals():
-        entry = actions.waste_from_container(
+        entry = waste_from_container(
             container,
             volume_ml=payload.volume_ml,
             reason=payload.reason,
@@ -714,7 +744,7 @@ def transfer(request: HttpRequest, payload: TransferIn) -> Status[dict[str, Any]
     container = _get(Container, user, payload.container)
     target = _get(StorageLocation, user, payload.to_storage_location)
     with _refusals():
-        out, into = actions.transfer_container(
+        out, into = transfer_container(
             container, to_storage_location=target, moved_by=user, reason=payload.reason
         )
     both = _entry_list([out, into])
@@ -734,7 +764,7 @@ def reverse_distribution(
     distributor = _get(Supplier, user, payload.reverse_distributor)
     witness = _witness(user, payload.witness)
     with _refusals():
-        entry = actions.send_to_reverse_distributor(
+        entry = send_to_reverse_distributor(
             container,
             reverse_distributor=distributor,
             shipped_by=user,
@@ -752,7 +782,7 @@ def destruction(request: HttpRequest, payload: DestructionIn) -> Status[dict[str
     container = _get(Container, user, payload.container)
     witness = _witness(user, payload.witness)
     with _refusals():
-        entry = actions.destroy_on_site(
+        entry = destroy_on_site(
             container,
             method=payload.method,
             destroyed_by=user,
@@ -767,7 +797,7 @@ def loss(request: HttpRequest, payload: LossIn) -> Status[dict[str, Any]]:
     user = _staff(request, Capability.LEDGER_DESTROY)
     container = _get(Container, user, payload.container)
     with _refusals():
-        entry = actions.record_theft_or_loss(
+        entry = record_theft_or_loss(
             container,
             volume_ml=payload.volume_ml,
             reason=payload.reason,
@@ -785,7 +815,7 @@ def reversal(request: HttpRequest, payload: ReversalIn) -> Status[dict[str, Any]
     entry = _get(LedgerEntry, user, payload.entry)
     witness = _witness(user, payload.witness)
     with _refusals():
-        reversing = actions.reverse_entry(
+        reversing = reverse_entry(
             entry, reason=payload.reason, reversed_by=user, witness=witness
         )
     return Status(201, _entry_list([reversing])[0])
@@ -794,9 +824,9 @@ def reversal(request: HttpRequest, payload: ReversalIn) -> Status[dict[str, Any]
 # --- counts, inventories, discrepancies ---------------------------------------------
 
 
-def _count_lines(user: User, lines: list[Any]) -> list[actions.CountInput]:
+def _count_lines(user: User, lines: list[Any]) -> list[CountInput]:
     return [
-        actions.CountInput(
+        CountInput(
             container=_get(Container, user, line.container), counted_ml=line.counted_ml
         )
         for line in lines
@@ -813,7 +843,7 @@ def count(request: HttpRequest, payload: CountIn) -> Status[dict[str, Any]]:
         raise FieldErrors({"kind": [f"Choose one of {', '.join(Count.Kind.values)}."]})
     witness = _witness(user, payload.second_counter, prefix="second_counter")
     with _refusals():
-        made = actions.record_count(
+        made = record_count(
             storage,
             lines=lines,
             counted_by=user,
@@ -843,7 +873,7 @@ def inventory(request: HttpRequest, payload: InventoryIn) -> Status[dict[str, An
         else None
     )
     with _refusals():
-        made = actions.take_inventory(
+        made = take_inventory(
             registrant,
             kind=payload.kind,
             time_of_day=payload.time_of_day,
@@ -936,7 +966,7 @@ def investigate(
     return _discrepancy_step(
         request,
         discrepancy_id,
-        lambda d, user: actions.investigate_discrepancy(
+        lambda d, user: investigate_discrepancy(
             d, notes=payload.notes, investigated_by=user
         ),
     )
@@ -954,7 +984,7 @@ def resolve(
     return _discrepancy_step(
         request,
         discrepancy_id,
-        lambda d, user: actions.resolve_minor_variance(
+        lambda d, user: resolve_minor_variance(
             d, notes=payload.notes, resolved_by=user
         ),
     )
@@ -972,7 +1002,7 @@ def escalate(
     return _discrepancy_step(
         request,
         discrepancy_id,
-        lambda d, user: actions.escalate_significant_loss(
+        lambda d, user: escalate_significant_loss(
             d, loss_kind=payload.loss_kind, notes=payload.notes, escalated_by=user
         ),
     )
@@ -987,7 +1017,7 @@ def task_done(
     user = _staff(request, Capability.LEDGER_ADJUST)
     task = _get(ComplianceTask, user, task_id)
     with _refusals():
-        done = actions.complete_task(task, reference=payload.reference, done_by=user)
+        done = complete_task(task, reference=payload.reference, done_by=user)
     return task_out(done)
 
 
@@ -1007,12 +1037,12 @@ def report(
     """An inspection report for a date range (default: the last 30 days). Audited."""
     user = _staff(request, Capability.LEDGER_REPORT)
     registrant = _get(Registrant, user, query.registrant)
-    end = query.end_date or actions.local_date(registrant, timezone.now())
+    end = query.end_date or local_date(registrant, timezone.now())
     start = query.start_date or end - timedelta(days=30)
     if start > end:
         raise FieldErrors({"start_date": ["The start date is after the end date."]})
     built = build_report(kind, registrant, start, end)
-    actions.record_report_access(
+    record_report_access(
         registrant,
         report=kind,
         start_date=start,

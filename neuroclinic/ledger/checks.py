@@ -13,8 +13,8 @@ from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Role
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
-from neuroclinic.ledger.actions import send_safely
 from neuroclinic.ledger.models import LedgerCheck, Registrant
+from neuroclinic.ledger.notify import send_safely
 from neuroclinic.ledger.status import inventory_status, open_tasks
 from neuroclinic.ledger.verify import LedgerReport, verify_registrant
 

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
-from neuroclinic.ledger.actions import local_date
+from neuroclinic.ledger.dates import local_date
 from neuroclinic.ledger.models import (
     ComplianceTask,
     Container,

@@ -23,8 +23,39 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from neuroclinic.accounts.access import require_capability
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.http import AuthenticatedHttpRequest
-from neuroclinic.ledger import actions
+from neuroclinic.ledger.actions.counts import (
+    CountInput,
+    complete_task,
+    escalate_significant_loss,
+    investigate_discrepancy,
+    record_count,
+    resolve_minor_variance,
+)
+from neuroclinic.ledger.actions.inventory import take_inventory
+from neuroclinic.ledger.actions.movements import (
+    destroy_on_site,
+    reverse_entry,
+    send_to_reverse_distributor,
+    transfer_container,
+    waste_from_container,
+)
+from neuroclinic.ledger.actions.receiving import ReceiptItem, receive_invoice
+from neuroclinic.ledger.actions.report_access import record_report_access
+from neuroclinic.ledger.actions.sessions import (
+    draw_for_session,
+    record_administration,
+    return_to_stock,
+    session_summary,
+    waste_remainder,
+)
+from neuroclinic.ledger.actions.setup import (
+    add_product,
+    add_storage_location,
+    add_supplier,
+    register_registrant,
+)
 from neuroclinic.ledger.checks import run_check
+from neuroclinic.ledger.dates import local_date
 from neuroclinic.ledger.errors import LedgerError
 from neuroclinic.ledger.forms import (
     ContainerWasteForm,
@@ -215,17 +246,17 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
         assert organization is not None
         try:
             if which == "registrant":
-                actions.register_registrant(
+                register_registrant(
                     data_.pop("location"), registered_by=request.user, **data_
                 )
             elif which == "safe":
                 if registrant is None:
                     raise LedgerError("Register the DEA registration first.")
-                actions.add_storage_location(registrant, added_by=request.user, **data_)
+                add_storage_location(registrant, added_by=request.user, **data_)
             elif which == "product":
-                actions.add_product(organization, added_by=request.user, **data_)
+                add_product(organization, added_by=request.user, **data_)
             else:
-                actions.add_supplier(organization, added_by=request.user, **data_)
+                add_supplier(organization, added_by=request.user, **data_)
         except LedgerError as exc:
             _refused(form, exc)
         else:
@@ -257,7 +288,7 @@ def receive(request: AuthenticatedHttpRequest) -> HttpResponse:
         data,
         request.FILES if request.method == "POST" else None,
         registrant=registrant,
-        initial={"invoice_date": actions.local_date(registrant, timezone.now())},
+        initial={"invoice_date": local_date(registrant, timezone.now())},
     )
     items = ReceiveItemFormSet(
         data,
@@ -266,7 +297,7 @@ def receive(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid() and items.is_valid():
         receipt_items = [
-            actions.ReceiptItem(
+            ReceiptItem(
                 product=item["product"],
                 lot_number=item["lot_number"],
                 expiry_date=item["expiry_date"],
@@ -276,7 +307,7 @@ def receive(request: AuthenticatedHttpRequest) -> HttpResponse:
             if item
         ]
         try:
-            receipt = actions.receive_invoice(
+            receipt = receive_invoice(
                 registrant,
                 supplier=form.cleaned_data["supplier"],
                 invoice_number=form.cleaned_data["invoice_number"],
@@ -354,7 +385,7 @@ def draw(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             ref = request.POST.get("session_ref") or str(uuid.uuid4())
             try:
-                actions.draw_for_session(
+                draw_for_session(
                     form.cleaned_data["container"],
                     session_ref=ref,
                     patient=patient,
@@ -375,7 +406,7 @@ def draw(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _session_page(
     request: AuthenticatedHttpRequest, ref: uuid.UUID, **forms_: forms.Form
 ) -> HttpResponse:
-    summary = actions.session_summary(ref, organization_id=request.user.organization_pk)
+    summary = session_summary(ref, organization_id=request.user.organization_pk)
     if not summary.entries:
         raise Http404("No such session in the ledger.")
     assert summary.registrant_id is not None
@@ -409,9 +440,7 @@ def session(request: AuthenticatedHttpRequest, session_ref: uuid.UUID) -> HttpRe
 def session_step(
     request: AuthenticatedHttpRequest, session_ref: uuid.UUID, step: str
 ) -> HttpResponse:
-    summary = actions.session_summary(
-        session_ref, organization_id=request.user.organization_pk
-    )
+    summary = session_summary(session_ref, organization_id=request.user.organization_pk)
     if not summary.entries:
         raise Http404("No such session in the ledger.")
     if step == "administer":
@@ -419,7 +448,7 @@ def session_step(
         if not volume_form.is_valid():
             return _session_page(request, session_ref, administer_form=volume_form)
         try:
-            actions.record_administration(
+            record_administration(
                 session_ref,
                 volume_ml=volume_form.cleaned_data["volume_ml"],
                 administered_by=request.user,
@@ -444,7 +473,7 @@ def session_step(
         return _session_page(request, session_ref, **{f"{step}_form": form})
     try:
         if step == "waste":
-            actions.waste_remainder(
+            waste_remainder(
                 session_ref,
                 volume_ml=form.cleaned_data["volume_ml"],
                 wasted_by=request.user,
@@ -452,7 +481,7 @@ def session_step(
                 reason=form.cleaned_data["reason"],
             )
         else:
-            actions.return_to_stock(
+            return_to_stock(
                 session_ref,
                 volume_ml=form.cleaned_data["volume_ml"],
                 returned_by=request.user,
@@ -550,7 +579,7 @@ def vial_step(
             return _vial_page(request, container, {step: form})
     try:
         if step == "waste":
-            actions.waste_from_container(
+            waste_from_container(
                 container,
                 volume_ml=data["volume_ml"],
                 reason=data["reason"],
@@ -558,14 +587,14 @@ def vial_step(
                 witness=witness,
             )
         elif step == "transfer":
-            actions.transfer_container(
+            transfer_container(
                 container,
                 to_storage_location=data["to_storage_location"],
                 moved_by=request.user,
                 reason=data["reason"],
             )
         elif step == "destroy":
-            actions.destroy_on_site(
+            destroy_on_site(
                 container,
                 method=data["method"],
                 reason=data["reason"],
@@ -573,7 +602,7 @@ def vial_step(
                 witness=witness,
             )
         else:
-            actions.send_to_reverse_distributor(
+            send_to_reverse_distributor(
                 container,
                 reverse_distributor=data["reverse_distributor"],
                 reason=data["reason"],
@@ -626,7 +655,7 @@ def entry(request: AuthenticatedHttpRequest, entry_uuid: uuid.UUID) -> HttpRespo
             witness = _confirm(request, form)
             if witness is not None:
                 try:
-                    reversal = actions.reverse_entry(
+                    reversal = reverse_entry(
                         found,
                         reason=form.cleaned_data["reason"],
                         reversed_by=request.user,
@@ -674,9 +703,9 @@ def count_new(request: AuthenticatedHttpRequest, safe_uuid: uuid.UUID) -> HttpRe
         witness = _confirm(request, form)
         if witness is not None:
             try:
-                made = actions.record_count(
+                made = record_count(
                     safe,
-                    lines=[actions.CountInput(c, v) for c, v in form.counted()],
+                    lines=[CountInput(c, v) for c, v in form.counted()],
                     counted_by=request.user,
                     witness=witness,
                     kind=form.cleaned_data["kind"],
@@ -751,14 +780,14 @@ def discrepancy(
         if form.is_valid():
             try:
                 if step == "investigate":
-                    actions.investigate_discrepancy(
+                    investigate_discrepancy(
                         found,
                         notes=form.cleaned_data["notes"],
                         investigated_by=request.user,
                     )
                     messages.success(request, "Investigation notes saved.")
                 elif step == "resolve":
-                    actions.resolve_minor_variance(
+                    resolve_minor_variance(
                         found,
                         notes=form.cleaned_data["notes"],
                         resolved_by=request.user,
@@ -767,7 +796,7 @@ def discrepancy(
                         request, "Resolved as a minor variance; the ledger is adjusted."
                     )
                 else:
-                    actions.escalate_significant_loss(
+                    escalate_significant_loss(
                         found,
                         loss_kind=form.cleaned_data["loss_kind"],
                         notes=form.cleaned_data["notes"],
@@ -804,7 +833,7 @@ def task_done(request: AuthenticatedHttpRequest, task_uuid: uuid.UUID) -> HttpRe
     form = TaskDoneForm(request.POST)
     if form.is_valid():
         try:
-            actions.complete_task(
+            complete_task(
                 task, reference=form.cleaned_data["reference"], done_by=request.user
             )
         except LedgerError as exc:
@@ -849,11 +878,11 @@ def inventory_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         witness = _confirm(request, form, optional=True)
         if not form.errors:
             try:
-                made = actions.take_inventory(
+                made = take_inventory(
                     registrant,
                     kind=form.cleaned_data["kind"],
                     time_of_day=form.cleaned_data["time_of_day"],
-                    lines=[actions.CountInput(c, v) for c, v in form.counted()],
+                    lines=[CountInput(c, v) for c, v in form.counted()],
                     taken_by=request.user,
                     second_taker=witness,
                     notes=form.cleaned_data["notes"],
@@ -927,7 +956,7 @@ def reports(request: AuthenticatedHttpRequest) -> HttpResponse:
     registrant = _registrant(request)
     if registrant is None:
         raise Http404("Set up the DEA registration first.")
-    today = actions.local_date(registrant, timezone.now())
+    today = local_date(registrant, timezone.now())
     form = ReportForm(
         request.GET
         if "kind" in request.GET
@@ -946,7 +975,7 @@ def reports(request: AuthenticatedHttpRequest) -> HttpResponse:
             form.cleaned_data["end_date"],
         )
         fmt = request.GET.get("format", "")
-        actions.record_report_access(
+        record_report_access(
             registrant,
             report=built.kind,
             start_date=built.start_date,

@@ -12,7 +12,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from neuroclinic.accounts.models import User
 from neuroclinic.clinics.models import Location, Organization
-from neuroclinic.ledger import actions
+from neuroclinic.ledger.actions.receiving import ReceiptItem, receive_invoice
+from neuroclinic.ledger.actions.setup import (
+    add_product,
+    add_storage_location,
+    add_supplier,
+    register_registrant,
+)
 from neuroclinic.ledger.models import (
     Container,
     Product,
@@ -64,7 +70,7 @@ def make_registrant(
         "state": "IL",
         "postal_code": "62701",
     } | overrides
-    return actions.register_registrant(
+    return register_registrant(
         location, dea_number=dea_number, registered_by=by, **fields
     )
 
@@ -72,7 +78,7 @@ def make_registrant(
 def make_safe(
     registrant: Registrant, *, by: User, name: str = "Main safe"
 ) -> StorageLocation:
-    return actions.add_storage_location(registrant, name=name, added_by=by)
+    return add_storage_location(registrant, name=name, added_by=by)
 
 
 def make_product(
@@ -83,7 +89,7 @@ def make_product(
     concentration_mg_per_ml: Decimal = Decimal("50"),
     container_volume_ml: Decimal = Decimal("10"),
 ) -> Product:
-    return actions.add_product(
+    return add_product(
         organization,
         name="Ketamine HCl injection",
         ndc=ndc,
@@ -100,7 +106,7 @@ def make_supplier(
     kind: str = Supplier.Kind.DISTRIBUTOR,
     dea_number: str = SUPPLIER_DEA,
 ) -> Supplier:
-    return actions.add_supplier(
+    return add_supplier(
         organization,
         name="Example Medical Supply"
         if kind == Supplier.Kind.DISTRIBUTOR
@@ -124,14 +130,14 @@ def receive(
     expiry_date: date | None = None,
     invoice_number: str = "INV-1001",
 ) -> list[Container]:
-    receipt = actions.receive_invoice(
+    receipt = receive_invoice(
         registrant,
         supplier=supplier,
         invoice_number=invoice_number,
         invoice_date=clinic_today() - timedelta(days=1),
         storage_location=safe,
         items=[
-            actions.ReceiptItem(
+            ReceiptItem(
                 product=product,
                 lot_number=lot_number,
                 expiry_date=expiry_date or clinic_today() + timedelta(days=365),

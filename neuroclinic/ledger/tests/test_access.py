@@ -193,13 +193,13 @@ def test_scans_are_served_only_inside_the_organization(
 ) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from neuroclinic.ledger import actions
+    from neuroclinic.ledger.actions.receiving import attach_invoice_scan
     from neuroclinic.ledger.models import Receipt
 
     settings.MEDIA_ROOT = tmp_path
     receipt = Receipt.objects.get()
     custodian = receipt.received_by
-    actions.attach_invoice_scan(
+    attach_invoice_scan(
         receipt,
         scan=SimpleUploadedFile("x.png", b"\x89PNG\r\n\x1a\n...."),
         attached_by=custodian,

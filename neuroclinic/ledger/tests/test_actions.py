@@ -16,7 +16,34 @@ from django.utils import timezone
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Organization
-from neuroclinic.ledger import actions
+from neuroclinic.ledger.actions.counts import (
+    CountInput,
+    complete_task,
+    escalate_significant_loss,
+    investigate_discrepancy,
+    record_count,
+    resolve_minor_variance,
+)
+from neuroclinic.ledger.actions.inventory import take_inventory
+from neuroclinic.ledger.actions.movements import (
+    destroy_on_site,
+    reverse_entry,
+    send_to_reverse_distributor,
+    transfer_container,
+    waste_from_container,
+)
+from neuroclinic.ledger.actions.receiving import (
+    ReceiptItem,
+    attach_invoice_scan,
+    receive_invoice,
+)
+from neuroclinic.ledger.actions.sessions import (
+    check_session_reconciled,
+    draw_for_session,
+    record_administration,
+    session_summary,
+    waste_remainder,
+)
 from neuroclinic.ledger.errors import LedgerError
 from neuroclinic.ledger.models import (
     ComplianceTask,
@@ -55,7 +82,7 @@ def refused(code: str, field: str | None = None) -> Iterator[None]:
 
 def _draw(stock: Stock, nurse: User, patient: Patient, volume: str = "0.80") -> str:
     ref = str(uuid.uuid4())
-    actions.draw_for_session(
+    draw_for_session(
         stock.vials[0],
         session_ref=ref,
         patient=patient,
@@ -96,14 +123,14 @@ def test_a_scan_is_kept_by_its_content_and_a_fake_is_refused(
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
     pdf = SimpleUploadedFile("invoice.pdf", b"%PDF-1.7\n% a scanned invoice\n")
-    receipt = actions.receive_invoice(
+    receipt = receive_invoice(
         stock.registrant,
         supplier=stock.supplier,
         invoice_number="INV-2002",
         invoice_date=factories.clinic_today(),
         storage_location=stock.safe,
         items=[
-            actions.ReceiptItem(
+            ReceiptItem(
                 product=stock.product,
                 lot_number="LOT-B2",
                 expiry_date=factories.clinic_today() + timedelta(days=300),
@@ -121,14 +148,14 @@ def test_a_scan_is_kept_by_its_content_and_a_fake_is_refused(
 
     fake = SimpleUploadedFile("invoice.pdf", b"MZ\x90\x00 not really a pdf")
     with refused("scan_type", "invoice_scan"):
-        actions.receive_invoice(
+        receive_invoice(
             stock.registrant,
             supplier=stock.supplier,
             invoice_number="INV-2003",
             invoice_date=factories.clinic_today(),
             storage_location=stock.safe,
             items=[
-                actions.ReceiptItem(
+                ReceiptItem(
                     product=stock.product,
                     lot_number="LOT-B2",
                     expiry_date=receipt.containers.get().lot.expiry_date,
@@ -151,9 +178,7 @@ def test_an_oversized_scan_is_refused(
         "scan.png", b"\x89PNG\r\n\x1a\n" + b"0" * (10 * 1024 * 1024)
     )
     with refused("scan_too_large", "invoice_scan"):
-        actions.attach_invoice_scan(
-            Receipt.objects.get(), scan=big, attached_by=custodian
-        )
+        attach_invoice_scan(Receipt.objects.get(), scan=big, attached_by=custodian)
 
 
 @pytest.mark.parametrize(
@@ -175,7 +200,7 @@ def test_bad_receipts_are_refused_and_write_nothing(
     stock: Stock, custodian: User, change: dict[str, Any], code: str, field: str
 ) -> None:
     today = factories.clinic_today()
-    item = actions.ReceiptItem(
+    item = ReceiptItem(
         product=stock.product,
         lot_number=change.get("lot_number", "LOT-NEW"),
         expiry_date=today + timedelta(days=change.get("expiry", 365)),
@@ -184,7 +209,7 @@ def test_bad_receipts_are_refused_and_write_nothing(
     containers = Container.objects.count()
 
     with refused(code, field):
-        actions.receive_invoice(
+        receive_invoice(
             stock.registrant,
             supplier=stock.supplier,
             invoice_number=change.get("invoice_number", "INV-9"),
@@ -210,22 +235,22 @@ def test_a_session_draws_administers_and_wastes_to_a_reconciled_zero(
     stock: Stock, nurse: User, custodian: User, patient: Patient
 ) -> None:
     ref = _draw(stock, nurse, patient, "0.80")
-    actions.record_administration(ref, volume_ml=D("0.70"), administered_by=nurse)
-    actions.waste_remainder(
+    record_administration(ref, volume_ml=D("0.70"), administered_by=nurse)
+    waste_remainder(
         ref,
         volume_ml=D("0.10"),
         wasted_by=nurse,
         witness=factories.confirmed(custodian),
     )
 
-    summary = actions.session_summary(ref, organization_id=nurse.organization_pk)
+    summary = session_summary(ref, organization_id=nurse.organization_pk)
     assert (summary.drawn_ml, summary.administered_ml, summary.wasted_ml) == (
         D("0.80"),
         D("0.70"),
         D("0.10"),
     )
     assert summary.reconciled
-    actions.check_session_reconciled(ref, organization_id=nurse.organization_pk)
+    check_session_reconciled(ref, organization_id=nurse.organization_pk)
     vial = Container.objects.get(pk=stock.vials[0].pk)
     assert vial.balance_ml == D("9.20")
     assert vial.status == Container.Status.OPEN
@@ -248,10 +273,10 @@ def test_an_unreconciled_session_says_what_is_unaccounted(
     stock: Stock, nurse: User, patient: Patient
 ) -> None:
     ref = _draw(stock, nurse, patient, "0.80")
-    actions.record_administration(ref, volume_ml=D("0.70"), administered_by=nurse)
+    record_administration(ref, volume_ml=D("0.70"), administered_by=nurse)
 
     with pytest.raises(LedgerError, match=r"0.10 mL unaccounted for"):
-        actions.check_session_reconciled(ref, organization_id=nurse.organization_pk)
+        check_session_reconciled(ref, organization_id=nurse.organization_pk)
 
 
 def test_administration_spans_two_vials_first_drawn_first(
@@ -259,13 +284,11 @@ def test_administration_spans_two_vials_first_drawn_first(
 ) -> None:
     ref = str(uuid.uuid4())
     for vial in stock.vials:
-        actions.draw_for_session(
+        draw_for_session(
             vial, session_ref=ref, patient=patient, volume_ml=D("0.50"), drawn_by=nurse
         )
 
-    entries = actions.record_administration(
-        ref, volume_ml=D("0.80"), administered_by=nurse
-    )
+    entries = record_administration(ref, volume_ml=D("0.80"), administered_by=nurse)
 
     assert [(e.container_id, e.quantity_ml) for e in entries] == [
         (stock.vials[0].pk, D("0.50")),
@@ -309,20 +332,18 @@ def test_more_than_was_drawn_cannot_be_administered_or_wasted(
     ref = _draw(stock, nurse, patient, "0.80")
 
     with refused("exceeds_session_balance", "volume_ml"):
-        actions.record_administration(ref, volume_ml=D("0.81"), administered_by=nurse)
+        record_administration(ref, volume_ml=D("0.81"), administered_by=nurse)
     with refused("exceeds_session_balance", "volume_ml"):
-        actions.waste_remainder(
+        waste_remainder(
             ref,
             volume_ml=D("0.90"),
             wasted_by=nurse,
             witness=factories.confirmed(custodian),
         )
     with refused("quantity_not_positive", "volume_ml"):
-        actions.record_administration(ref, volume_ml=D("0"), administered_by=nurse)
+        record_administration(ref, volume_ml=D("0"), administered_by=nurse)
     with refused("session_unknown", "session_ref"):
-        actions.record_administration(
-            uuid.uuid4(), volume_ml=D("0.10"), administered_by=nurse
-        )
+        record_administration(uuid.uuid4(), volume_ml=D("0.10"), administered_by=nurse)
 
 
 def test_a_session_belongs_to_one_patient(
@@ -339,7 +360,7 @@ def test_a_session_belongs_to_one_patient(
     )
 
     with refused("session_patient_mismatch", "patient"):
-        actions.draw_for_session(
+        draw_for_session(
             stock.vials[1],
             session_ref=ref,
             patient=other,
@@ -355,7 +376,7 @@ def test_waste_needs_a_witness(stock: Stock, nurse: User, patient: Patient) -> N
     ref = _draw(stock, nurse, patient)
 
     with refused("witness_missing", "witness"):
-        actions.waste_remainder(ref, volume_ml=D("0.10"), wasted_by=nurse, witness=None)
+        waste_remainder(ref, volume_ml=D("0.10"), wasted_by=nurse, witness=None)
 
 
 def test_the_witness_cannot_be_the_person_wasting(
@@ -364,7 +385,7 @@ def test_the_witness_cannot_be_the_person_wasting(
     ref = _draw(stock, nurse, patient)
 
     with refused("witness_is_actor", "witness"):
-        actions.waste_remainder(
+        waste_remainder(
             ref,
             volume_ml=D("0.10"),
             wasted_by=nurse,
@@ -386,7 +407,7 @@ def test_a_witness_without_a_witnessing_role_is_refused(
     bystander = request.getfixturevalue(persona)
 
     with refused("witness_role_not_permitted", "witness"):
-        actions.waste_remainder(
+        waste_remainder(
             ref,
             volume_ml=D("0.10"),
             wasted_by=nurse,
@@ -404,9 +425,7 @@ def test_a_stale_witness_confirmation_is_refused(
     )
 
     with refused("witness_stale", "witness"):
-        actions.waste_remainder(
-            ref, volume_ml=D("0.10"), wasted_by=nurse, witness=stale
-        )
+        waste_remainder(ref, volume_ml=D("0.10"), wasted_by=nurse, witness=stale)
 
 
 def test_a_witness_confirms_with_their_password_and_current_code(
@@ -508,9 +527,7 @@ def test_a_wrong_witness_confirmation_is_refused_and_nothing_is_written(
         confirmation = confirm_witness(
             actor=nurse, witness_username=username, password=password, otp_code=otp
         )
-        actions.waste_remainder(
-            ref, volume_ml=D("0.10"), wasted_by=nurse, witness=confirmation
-        )
+        waste_remainder(ref, volume_ml=D("0.10"), wasted_by=nurse, witness=confirmation)
 
     with refused(expected, field):
         waste_with_confirmation()
@@ -546,7 +563,7 @@ def test_wrong_codes_throttle_the_witness_device(nurse: User, custodian: User) -
 def test_a_transfer_moves_both_sides_in_one_go(stock: Stock, custodian: User) -> None:
     cart = factories.make_safe(stock.registrant, by=custodian, name="Cart lockbox")
 
-    out, into = actions.transfer_container(
+    out, into = transfer_container(
         stock.vials[0], to_storage_location=cart, moved_by=custodian
     )
 
@@ -579,7 +596,7 @@ def test_a_transfer_to_another_registration_goes_on_both_chains(
     )
     annex_safe = factories.make_safe(other, by=custodian, name="Annex safe")
 
-    actions.transfer_container(
+    transfer_container(
         stock.vials[0], to_storage_location=annex_safe, moved_by=custodian
     )
 
@@ -604,13 +621,13 @@ def test_destruction_and_reverse_distribution_empty_the_vial_with_a_witness(
         dea_number=factories.REVERSE_DISTRIBUTOR_DEA,
     )
 
-    destroyed = actions.destroy_on_site(
+    destroyed = destroy_on_site(
         stock.vials[0],
         method="Chemical digestion kit",
         destroyed_by=custodian,
         witness=factories.confirmed(nurse),
     )
-    returned = actions.send_to_reverse_distributor(
+    returned = send_to_reverse_distributor(
         stock.vials[1],
         reverse_distributor=distributor,
         shipped_by=custodian,
@@ -627,7 +644,7 @@ def test_destruction_and_reverse_distribution_empty_the_vial_with_a_witness(
     assert statuses[stock.vials[1].pk] == Container.Status.RETURNED
     assert returned.stock_on_hand_after_mg == D("0.00")
     with refused("container_not_in_stock", "container"):
-        actions.waste_from_container(
+        waste_from_container(
             stock.vials[0],
             volume_ml=D("1"),
             reason="x",
@@ -640,7 +657,7 @@ def test_a_supplier_is_not_a_reverse_distributor(
     stock: Stock, custodian: User, nurse: User
 ) -> None:
     with refused("not_reverse_distributor", "reverse_distributor"):
-        actions.send_to_reverse_distributor(
+        send_to_reverse_distributor(
             stock.vials[0],
             reverse_distributor=stock.supplier,
             shipped_by=custodian,
@@ -652,11 +669,9 @@ def test_a_reversal_undoes_an_entry_and_points_at_it(
     stock: Stock, nurse: User, custodian: User, patient: Patient
 ) -> None:
     ref = _draw(stock, nurse, patient, "0.80")
-    wrong = actions.record_administration(
-        ref, volume_ml=D("0.80"), administered_by=nurse
-    )[0]
+    wrong = record_administration(ref, volume_ml=D("0.80"), administered_by=nurse)[0]
 
-    reversal = actions.reverse_entry(
+    reversal = reverse_entry(
         wrong,
         reason="Typed 0.80, gave 0.70",
         reversed_by=custodian,
@@ -666,18 +681,18 @@ def test_a_reversal_undoes_an_entry_and_points_at_it(
     assert reversal.reverses == wrong
     assert reversal.session_change_ml == D("0.80")
     assert reversal.session_balance_after_ml == D("0.80")
-    summary = actions.session_summary(ref, organization_id=nurse.organization_pk)
+    summary = session_summary(ref, organization_id=nurse.organization_pk)
     assert summary.administered_ml == D("0.00")
     assert summary.outstanding_ml == D("0.80")
     with refused("already_reversed", "entry"):
-        actions.reverse_entry(
+        reverse_entry(
             wrong,
             reason="again",
             reversed_by=custodian,
             witness=factories.confirmed(nurse),
         )
     with refused("not_reversible", "entry"):
-        actions.reverse_entry(
+        reverse_entry(
             reversal,
             reason="no",
             reversed_by=custodian,
@@ -693,7 +708,7 @@ def test_reversing_a_receipt_after_a_draw_would_go_below_zero(
     receive = LedgerEntry.objects.filter(kind="receive", container=stock.vials[0]).get()
 
     with refused("balance_below_zero", "volume_ml"):
-        actions.reverse_entry(
+        reverse_entry(
             receive,
             reason="wrong vial",
             reversed_by=custodian,
@@ -705,10 +720,10 @@ def test_reversing_a_receipt_after_a_draw_would_go_below_zero(
 
 
 def _count(stock: Stock, custodian: User, nurse: User, counted: list[str]) -> Count:
-    return actions.record_count(
+    return record_count(
         stock.safe,
         lines=[
-            actions.CountInput(container=v, counted_ml=D(c))
+            CountInput(container=v, counted_ml=D(c))
             for v, c in zip(stock.vials, counted, strict=True)
         ],
         counted_by=custodian,
@@ -731,16 +746,16 @@ def test_a_count_must_include_every_vial_and_a_second_person(
     stock: Stock, custodian: User, nurse: User
 ) -> None:
     with refused("count_incomplete", "lines"):
-        actions.record_count(
+        record_count(
             stock.safe,
-            lines=[actions.CountInput(stock.vials[0], D("10"))],
+            lines=[CountInput(stock.vials[0], D("10"))],
             counted_by=custodian,
             witness=factories.confirmed(nurse),
         )
     with refused("witness_missing", "second_counter"):
-        actions.record_count(
+        record_count(
             stock.safe,
-            lines=[actions.CountInput(v, D("10")) for v in stock.vials],
+            lines=[CountInput(v, D("10")) for v in stock.vials],
             counted_by=custodian,
             witness=None,
         )
@@ -769,13 +784,11 @@ def test_a_variance_is_investigated_and_resolved_as_minor(
     assert len(mail.outbox) == 1
 
     with refused("wrong_status", "status"):
-        actions.resolve_minor_variance(
-            discrepancy, notes="too soon", resolved_by=custodian
-        )
-    actions.investigate_discrepancy(
+        resolve_minor_variance(discrepancy, notes="too soon", resolved_by=custodian)
+    investigate_discrepancy(
         discrepancy, notes="Re-measured: dead space.", investigated_by=custodian
     )
-    actions.resolve_minor_variance(
+    resolve_minor_variance(
         discrepancy, notes="Estimating error on an opened vial.", resolved_by=custodian
     )
 
@@ -817,7 +830,7 @@ def test_a_significant_loss_opens_the_dea_tasks_and_the_form_106_draft(
     discrepancy = Discrepancy.objects.get()
 
     with django_capture_on_commit_callbacks(execute=True):
-        actions.escalate_significant_loss(
+        escalate_significant_loss(
             discrepancy,
             loss_kind=Discrepancy.LossKind.THEFT,
             notes="Vial missing from the locked safe.",
@@ -843,7 +856,7 @@ def test_a_significant_loss_opens_the_dea_tasks_and_the_form_106_draft(
     assert len(mail.outbox) == 2  # opened, then escalated
     assert "DEA notice due" in mail.outbox[1].subject
     task = tasks["dea_notice"]
-    actions.complete_task(task, reference="Faxed to the Chicago FDO", done_by=custodian)
+    complete_task(task, reference="Faxed to the Chicago FDO", done_by=custodian)
     task.refresh_from_db()
     assert task.status == ComplianceTask.Status.DONE
     assert all(r.ok for r in verify_ledger())
@@ -854,13 +867,13 @@ def test_an_inventory_records_every_vial_and_opened_ones_as_estimated(
 ) -> None:
     _draw(stock, nurse, patient, "1.00")
 
-    inventory = actions.take_inventory(
+    inventory = take_inventory(
         stock.registrant,
         kind=Inventory.Kind.INITIAL,
         time_of_day=Inventory.TimeOfDay.CLOSE,
         lines=[
-            actions.CountInput(stock.vials[0], D("9.00")),
-            actions.CountInput(stock.vials[1], D("10.00")),
+            CountInput(stock.vials[0], D("9.00")),
+            CountInput(stock.vials[1], D("10.00")),
         ],
         taken_by=custodian,
         second_taker=factories.confirmed(nurse),
@@ -873,7 +886,7 @@ def test_an_inventory_records_every_vial_and_opened_ones_as_estimated(
     ]
     assert inventory.registrant_dea_number == factories.CLINIC_DEA
     with refused("initial_exists", "kind"):
-        actions.take_inventory(
+        take_inventory(
             stock.registrant,
             kind=Inventory.Kind.INITIAL,
             time_of_day=Inventory.TimeOfDay.CLOSE,

@@ -326,17 +326,20 @@ def test_reports_come_as_rows_and_are_audited(
 ) -> None:
     from decimal import Decimal
 
-    from neuroclinic.ledger import actions
+    from neuroclinic.ledger.actions.sessions import (
+        draw_for_session,
+        record_administration,
+    )
 
     ref = uuid.uuid4()
-    actions.draw_for_session(
+    draw_for_session(
         stock.vials[0],
         session_ref=ref,
         patient=patient,
         volume_ml=Decimal("1"),
         drawn_by=nurse,
     )
-    actions.record_administration(ref, volume_ml=Decimal("1"), administered_by=nurse)
+    record_administration(ref, volume_ml=Decimal("1"), administered_by=nurse)
     client = as_persona("auditor")
 
     response = client.get(

@@ -18,7 +18,13 @@ from django.test import Client
 
 from conftest import login
 from neuroclinic.accounts.models import User
-from neuroclinic.ledger import actions
+from neuroclinic.ledger.actions.counts import CountInput, record_count
+from neuroclinic.ledger.actions.inventory import take_inventory
+from neuroclinic.ledger.actions.sessions import (
+    draw_for_session,
+    record_administration,
+    waste_remainder,
+)
 from neuroclinic.ledger.checks import run_check, run_nightly_checks
 from neuroclinic.ledger.models import LedgerCheck, LedgerEntry, LedgerHead
 from neuroclinic.ledger.tests import factories
@@ -66,17 +72,17 @@ def history(
     """Seven entries: two receipts, then a session (draw, administer, waste), twice over."""
     for volume in ("0.80", "0.60"):
         ref = uuid.uuid4()
-        actions.draw_for_session(
+        draw_for_session(
             stock.vials[0],
             session_ref=ref,
             patient=patient,
             volume_ml=Decimal(volume),
             drawn_by=nurse,
         )
-        actions.record_administration(
+        record_administration(
             ref, volume_ml=Decimal(volume) - Decimal("0.10"), administered_by=nurse
         )
-        actions.waste_remainder(
+        waste_remainder(
             ref,
             volume_ml=Decimal("0.10"),
             wasted_by=nurse,
@@ -123,19 +129,18 @@ def test_the_database_refuses_updates_and_deletes(
     statement: str,
 ) -> None:
     # Something in every append-only table first.
-    count = actions.record_count(
+    count = record_count(
         stock.safe,
-        lines=[actions.CountInput(v, v.balance_ml) for v in stock.vials],
+        lines=[CountInput(v, v.balance_ml) for v in stock.vials],
         counted_by=custodian,
         witness=factories.confirmed(nurse),
     )
-    actions.take_inventory(
+    take_inventory(
         stock.registrant,
         kind="initial",
         time_of_day="close",
         lines=[
-            actions.CountInput(line.container, line.counted_ml)
-            for line in count.lines.all()
+            CountInput(line.container, line.counted_ml) for line in count.lines.all()
         ],
         taken_by=custodian,
     )
