@@ -165,16 +165,16 @@ def _fixtures() -> dict[str, Any]:
         state="IL",
         postal_code="62701",
         dea_number="BL1234563",
-        registered_by=custodian,
+        by=custodian,
     )
-    safe = add_storage_location(registrant, name="Safe", added_by=custodian)
+    safe = add_storage_location(registrant, name="Safe", by=custodian)
     product = add_product(
         organization,
         name="Ketamine HCl injection (synthetic)",
         ndc="99999-0501-10",
         concentration_mg_per_ml=MG_PER_ML,
         container_volume_ml=VIAL_ML,
-        added_by=custodian,
+        by=custodian,
     )
     lots = Lot.objects.bulk_create(
         Lot(

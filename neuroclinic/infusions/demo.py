@@ -156,13 +156,13 @@ def _clinic(context: DemoContext, start: datetime) -> Clinic:
         state=annex.state,
         postal_code=annex.postal_code,
         dea_number=RIVERSIDE_DEA,
-        registered_by=custodian,
+        by=custodian,
     )
     safe = add_storage_location(
         registrant,
         name="Annex safe",
         description="Treatment corridor, double-locked",
-        added_by=custodian,
+        by=custodian,
     )
     product = Product.objects.filter(
         organization=organization, concentration_mg_per_ml=Decimal(50)
@@ -172,7 +172,7 @@ def _clinic(context: DemoContext, start: datetime) -> Clinic:
         ndc="99999-0501-10",
         concentration_mg_per_ml=Decimal(50),
         container_volume_ml=Decimal(10),
-        added_by=custodian,
+        by=custodian,
     )
     supplier = Supplier.objects.filter(
         organization=organization, kind=Supplier.Kind.DISTRIBUTOR
@@ -181,14 +181,14 @@ def _clinic(context: DemoContext, start: datetime) -> Clinic:
         name="Example Medical Supply (demo)",
         address="1 Warehouse Way, Chicago, IL 60601",
         dea_number="RE6125341",
-        added_by=custodian,
+        by=custodian,
     )
     take_inventory(
         registrant,
         kind=Inventory.Kind.INITIAL,
         time_of_day=Inventory.TimeOfDay.OPENING,
         lines=[],
-        taken_by=custodian,
+        by=custodian,
         second_taker=_synthetic(nurse, start),
         notes="Initial inventory before the Annex's first ketamine order: nothing on hand.",
         taken_at=start,
@@ -214,7 +214,7 @@ def _receive(clinic: Clinic, at: datetime) -> None:
                 container_count=6,
             )
         ],
-        received_by=clinic.staff["custodian"],
+        by=clinic.staff["custodian"],
         received_at=at,
     )
 

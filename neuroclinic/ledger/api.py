@@ -573,7 +573,7 @@ def receive(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str, Any]]:
             invoice_date=payload.invoice_date,
             storage_location=_get(StorageLocation, user, payload.storage_location),
             items=items,
-            received_by=user,
+            by=user,
             received_at=payload.received_at,
             notes=payload.notes,
         )
@@ -600,7 +600,7 @@ def attach_scan(
     user = _staff(request, Capability.LEDGER_RECEIVE)
     receipt = _get(Receipt, user, receipt_id)
     with _refusals():
-        receipt = attach_invoice_scan(receipt, scan=scan, attached_by=user)
+        receipt = attach_invoice_scan(receipt, scan=scan, by=user)
     return receipt_out(receipt)
 
 
@@ -620,7 +620,7 @@ def draw(request: HttpRequest, payload: DrawIn) -> Status[dict[str, Any]]:
             session_ref=payload.session_ref,
             patient=patient,
             volume_ml=payload.volume_ml,
-            drawn_by=user,
+            by=user,
             occurred_at=payload.occurred_at,
         )
     return Status(201, _entry_list([entry])[0])
@@ -644,7 +644,7 @@ def administer(
         entries = record_administration(
             payload.session_ref,
             volume_ml=payload.volume_ml,
-            administered_by=user,
+            by=user,
             patient=patient,
             occurred_at=payload.occurred_at,
         )
@@ -664,7 +664,7 @@ def waste(
         entries = waste_remainder(
             payload.session_ref,
             volume_ml=payload.volume_ml,
-            wasted_by=user,
+            by=user,
             witness=witness,
             reason=payload.reason,
         )
@@ -683,7 +683,7 @@ def return_unused(
         entries = return_to_stock(
             payload.session_ref,
             volume_ml=payload.volume_ml,
-            returned_by=user,
+            by=user,
             witness=witness,
             reason=payload.reason,
         )
@@ -730,7 +730,7 @@ def waste_from_vial(
             container,
             volume_ml=payload.volume_ml,
             reason=payload.reason,
-            wasted_by=user,
+            by=user,
             witness=witness,
         )
     return Status(201, _entry_list([entry])[0])
@@ -745,7 +745,7 @@ def transfer(request: HttpRequest, payload: TransferIn) -> Status[dict[str, Any]
     target = _get(StorageLocation, user, payload.to_storage_location)
     with _refusals():
         out, into = transfer_container(
-            container, to_storage_location=target, moved_by=user, reason=payload.reason
+            container, to_storage_location=target, by=user, reason=payload.reason
         )
     both = _entry_list([out, into])
     return Status(201, {"transfer_out": both[0], "transfer_in": both[1]})
@@ -767,7 +767,7 @@ def reverse_distribution(
         entry = send_to_reverse_distributor(
             container,
             reverse_distributor=distributor,
-            shipped_by=user,
+            by=user,
             witness=witness,
             reason=payload.reason,
         )
@@ -785,7 +785,7 @@ def destruction(request: HttpRequest, payload: DestructionIn) -> Status[dict[str
         entry = destroy_on_site(
             container,
             method=payload.method,
-            destroyed_by=user,
+            by=user,
             witness=witness,
             reason=payload.reason,
         )
@@ -801,7 +801,7 @@ def loss(request: HttpRequest, payload: LossIn) -> Status[dict[str, Any]]:
             container,
             volume_ml=payload.volume_ml,
             reason=payload.reason,
-            recorded_by=user,
+            by=user,
         )
     return Status(201, _entry_list([entry])[0])
 
@@ -816,7 +816,7 @@ def reversal(request: HttpRequest, payload: ReversalIn) -> Status[dict[str, Any]
     witness = _witness(user, payload.witness)
     with _refusals():
         reversing = reverse_entry(
-            entry, reason=payload.reason, reversed_by=user, witness=witness
+            entry, reason=payload.reason, by=user, witness=witness
         )
     return Status(201, _entry_list([reversing])[0])
 
@@ -846,7 +846,7 @@ def count(request: HttpRequest, payload: CountIn) -> Status[dict[str, Any]]:
         made = record_count(
             storage,
             lines=lines,
-            counted_by=user,
+            by=user,
             witness=witness,
             kind=payload.kind,
             notes=payload.notes,
@@ -878,7 +878,7 @@ def inventory(request: HttpRequest, payload: InventoryIn) -> Status[dict[str, An
             kind=payload.kind,
             time_of_day=payload.time_of_day,
             lines=lines,
-            taken_by=user,
+            by=user,
             second_taker=second,
             notes=payload.notes,
         )
@@ -966,9 +966,7 @@ def investigate(
     return _discrepancy_step(
         request,
         discrepancy_id,
-        lambda d, user: investigate_discrepancy(
-            d, notes=payload.notes, investigated_by=user
-        ),
+        lambda d, user: investigate_discrepancy(d, notes=payload.notes, by=user),
     )
 
 
@@ -984,9 +982,7 @@ def resolve(
     return _discrepancy_step(
         request,
         discrepancy_id,
-        lambda d, user: resolve_minor_variance(
-            d, notes=payload.notes, resolved_by=user
-        ),
+        lambda d, user: resolve_minor_variance(d, notes=payload.notes, by=user),
     )
 
 
@@ -1003,7 +999,7 @@ def escalate(
         request,
         discrepancy_id,
         lambda d, user: escalate_significant_loss(
-            d, loss_kind=payload.loss_kind, notes=payload.notes, escalated_by=user
+            d, loss_kind=payload.loss_kind, notes=payload.notes, by=user
         ),
     )
 
@@ -1017,7 +1013,7 @@ def task_done(
     user = _staff(request, Capability.LEDGER_ADJUST)
     task = _get(ComplianceTask, user, task_id)
     with _refusals():
-        done = complete_task(task, reference=payload.reference, done_by=user)
+        done = complete_task(task, reference=payload.reference, by=user)
     return task_out(done)
 
 
@@ -1086,6 +1082,6 @@ def run_check_now(request: HttpRequest, payload: CheckIn) -> Status[dict[str, An
     user = _staff(request, Capability.LEDGER_REPORT)
     registrant = _get(Registrant, user, payload.registrant)
     check, _ = run_check(
-        registrant, source=LedgerCheck.Source.WEB, notify=False, ran_by=user
+        registrant, source=LedgerCheck.Source.WEB, notify=False, by=user
     )
     return Status(201, check_out(check))

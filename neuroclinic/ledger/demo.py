@@ -88,22 +88,22 @@ def load(context: DemoContext) -> None:
         state=location.state,
         postal_code=location.postal_code,
         dea_number=CLINIC_DEA,
-        registered_by=custodian,
+        by=custodian,
     )
     safe = add_storage_location(
         registrant,
         name="Main safe",
         description="Medication room, double-locked",
-        added_by=custodian,
+        by=custodian,
     )
-    add_storage_location(registrant, name="Infusion cart lockbox", added_by=custodian)
+    add_storage_location(registrant, name="Infusion cart lockbox", by=custodian)
     product = add_product(
         organization,
         name="Ketamine HCl injection (demo)",
         ndc="99999-0501-10",
         concentration_mg_per_ml=Decimal("50"),
         container_volume_ml=Decimal("10"),
-        added_by=custodian,
+        by=custodian,
     )
     add_product(
         organization,
@@ -111,14 +111,14 @@ def load(context: DemoContext) -> None:
         ndc="99999-1005-05",
         concentration_mg_per_ml=Decimal("100"),
         container_volume_ml=Decimal("5"),
-        added_by=custodian,
+        by=custodian,
     )
     supplier = add_supplier(
         organization,
         name="Example Medical Supply (demo)",
         address="1 Warehouse Way, Chicago, IL 60601",
         dea_number=SUPPLIER_DEA,
-        added_by=custodian,
+        by=custodian,
     )
     add_supplier(
         organization,
@@ -126,7 +126,7 @@ def load(context: DemoContext) -> None:
         name="Example Returns Co (demo)",
         address="9 Disposal Drive, Joliet, IL 60431",
         dea_number=REVERSE_DISTRIBUTOR_DEA,
-        added_by=custodian,
+        by=custodian,
     )
 
     now = timezone.now().astimezone(zone)
@@ -136,7 +136,7 @@ def load(context: DemoContext) -> None:
         kind=Inventory.Kind.INITIAL,
         time_of_day=Inventory.TimeOfDay.OPENING,
         lines=[],
-        taken_by=custodian,
+        by=custodian,
         second_taker=_witness(nurse, _at(start, 7, 30, zone)),
         notes="Initial inventory before the first ketamine order: nothing on hand.",
         taken_at=_at(start, 7, 30, zone),
@@ -170,7 +170,7 @@ def load(context: DemoContext) -> None:
                         container_count=10,
                     )
                 ],
-                received_by=custodian,
+                by=custodian,
                 received_at=_at(day, 8, 5, zone),
             )
         for slot in range(rng.randint(2, 4) if patients else 0):
@@ -234,19 +234,19 @@ def _infusion(
         session_ref=session,
         patient=patient,
         volume_ml=draw_ml,
-        drawn_by=nurse,
+        by=nurse,
         occurred_at=when,
     )
     record_administration(
         session,
         volume_ml=dose_ml,
-        administered_by=nurse,
+        by=nurse,
         occurred_at=when + timedelta(minutes=45),
     )
     waste_remainder(
         session,
         volume_ml=draw_ml - dose_ml,
-        wasted_by=nurse,
+        by=nurse,
         witness=_witness(witness, when + timedelta(minutes=50)),
         occurred_at=when + timedelta(minutes=50),
     )
@@ -265,7 +265,7 @@ def _discard_dregs(
             vial,
             volume_ml=vial.balance_ml,
             reason="Remainder of an opened vial, less than a dose, discarded at close",
-            wasted_by=nurse,
+            by=nurse,
             witness=_witness(custodian, when),
             occurred_at=when,
         )
@@ -302,7 +302,7 @@ def _daily_count(
     count = record_count(
         safe,
         lines=lines,
-        counted_by=custodian,
+        by=custodian,
         witness=_witness(nurse, when),
         counted_at=when,
     )
@@ -315,10 +315,10 @@ def _daily_count(
                 "reconciled. The vial was re-measured against a graduated syringe: "
                 "0.2 mL short, consistent with dead space and estimating an opened vial."
             ),
-            investigated_by=custodian,
+            by=custodian,
         )
         resolve_minor_variance(
             discrepancy,
             notes="Minor variance from estimating an opened vial; no pattern of losses.",
-            resolved_by=custodian,
+            by=custodian,
         )

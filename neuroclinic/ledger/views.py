@@ -246,17 +246,15 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
         assert organization is not None
         try:
             if which == "registrant":
-                register_registrant(
-                    data_.pop("location"), registered_by=request.user, **data_
-                )
+                register_registrant(data_.pop("location"), by=request.user, **data_)
             elif which == "safe":
                 if registrant is None:
                     raise LedgerError("Register the DEA registration first.")
-                add_storage_location(registrant, added_by=request.user, **data_)
+                add_storage_location(registrant, by=request.user, **data_)
             elif which == "product":
-                add_product(organization, added_by=request.user, **data_)
+                add_product(organization, by=request.user, **data_)
             else:
-                add_supplier(organization, added_by=request.user, **data_)
+                add_supplier(organization, by=request.user, **data_)
         except LedgerError as exc:
             _refused(form, exc)
         else:
@@ -314,7 +312,7 @@ def receive(request: AuthenticatedHttpRequest) -> HttpResponse:
                 invoice_date=form.cleaned_data["invoice_date"],
                 storage_location=form.cleaned_data["storage_location"],
                 items=receipt_items,
-                received_by=request.user,
+                by=request.user,
                 scan=form.cleaned_data.get("invoice_scan"),
                 notes=form.cleaned_data["notes"],
             )
@@ -390,7 +388,7 @@ def draw(request: AuthenticatedHttpRequest) -> HttpResponse:
                     session_ref=ref,
                     patient=patient,
                     volume_ml=form.cleaned_data["volume_ml"],
-                    drawn_by=request.user,
+                    by=request.user,
                 )
             except LedgerError as exc:
                 _refused(form, exc)
@@ -451,7 +449,7 @@ def session_step(
             record_administration(
                 session_ref,
                 volume_ml=volume_form.cleaned_data["volume_ml"],
-                administered_by=request.user,
+                by=request.user,
             )
         except LedgerError as exc:
             _refused(volume_form, exc)
@@ -476,7 +474,7 @@ def session_step(
             waste_remainder(
                 session_ref,
                 volume_ml=form.cleaned_data["volume_ml"],
-                wasted_by=request.user,
+                by=request.user,
                 witness=witness,
                 reason=form.cleaned_data["reason"],
             )
@@ -484,7 +482,7 @@ def session_step(
             return_to_stock(
                 session_ref,
                 volume_ml=form.cleaned_data["volume_ml"],
-                returned_by=request.user,
+                by=request.user,
                 witness=witness,
                 reason=form.cleaned_data["reason"],
             )
@@ -583,14 +581,14 @@ def vial_step(
                 container,
                 volume_ml=data["volume_ml"],
                 reason=data["reason"],
-                wasted_by=request.user,
+                by=request.user,
                 witness=witness,
             )
         elif step == "transfer":
             transfer_container(
                 container,
                 to_storage_location=data["to_storage_location"],
-                moved_by=request.user,
+                by=request.user,
                 reason=data["reason"],
             )
         elif step == "destroy":
@@ -598,7 +596,7 @@ def vial_step(
                 container,
                 method=data["method"],
                 reason=data["reason"],
-                destroyed_by=request.user,
+                by=request.user,
                 witness=witness,
             )
         else:
@@ -606,7 +604,7 @@ def vial_step(
                 container,
                 reverse_distributor=data["reverse_distributor"],
                 reason=data["reason"],
-                shipped_by=request.user,
+                by=request.user,
                 witness=witness,
             )
     except LedgerError as exc:
@@ -658,7 +656,7 @@ def entry(request: AuthenticatedHttpRequest, entry_uuid: uuid.UUID) -> HttpRespo
                     reversal = reverse_entry(
                         found,
                         reason=form.cleaned_data["reason"],
-                        reversed_by=request.user,
+                        by=request.user,
                         witness=witness,
                     )
                 except LedgerError as exc:
@@ -706,7 +704,7 @@ def count_new(request: AuthenticatedHttpRequest, safe_uuid: uuid.UUID) -> HttpRe
                 made = record_count(
                     safe,
                     lines=[CountInput(c, v) for c, v in form.counted()],
-                    counted_by=request.user,
+                    by=request.user,
                     witness=witness,
                     kind=form.cleaned_data["kind"],
                     notes=form.cleaned_data["notes"],
@@ -783,14 +781,14 @@ def discrepancy(
                     investigate_discrepancy(
                         found,
                         notes=form.cleaned_data["notes"],
-                        investigated_by=request.user,
+                        by=request.user,
                     )
                     messages.success(request, "Investigation notes saved.")
                 elif step == "resolve":
                     resolve_minor_variance(
                         found,
                         notes=form.cleaned_data["notes"],
-                        resolved_by=request.user,
+                        by=request.user,
                     )
                     messages.success(
                         request, "Resolved as a minor variance; the ledger is adjusted."
@@ -800,7 +798,7 @@ def discrepancy(
                         found,
                         loss_kind=form.cleaned_data["loss_kind"],
                         notes=form.cleaned_data["notes"],
-                        escalated_by=request.user,
+                        by=request.user,
                     )
                     messages.warning(
                         request,
@@ -834,7 +832,7 @@ def task_done(request: AuthenticatedHttpRequest, task_uuid: uuid.UUID) -> HttpRe
     if form.is_valid():
         try:
             complete_task(
-                task, reference=form.cleaned_data["reference"], done_by=request.user
+                task, reference=form.cleaned_data["reference"], by=request.user
             )
         except LedgerError as exc:
             messages.error(request, exc.message)
@@ -883,7 +881,7 @@ def inventory_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     kind=form.cleaned_data["kind"],
                     time_of_day=form.cleaned_data["time_of_day"],
                     lines=[CountInput(c, v) for c, v in form.counted()],
-                    taken_by=request.user,
+                    by=request.user,
                     second_taker=witness,
                     notes=form.cleaned_data["notes"],
                 )
@@ -1009,7 +1007,7 @@ def run_check_now(request: AuthenticatedHttpRequest) -> HttpResponse:
     if registrant is None:
         raise Http404("Set up the DEA registration first.")
     check, report = run_check(
-        registrant, source=LedgerCheck.Source.WEB, notify=False, ran_by=request.user
+        registrant, source=LedgerCheck.Source.WEB, notify=False, by=request.user
     )
     if check.ok:
         messages.success(

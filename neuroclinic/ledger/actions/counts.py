@@ -101,10 +101,10 @@ def open_discrepancy(
     registrant: Registrant,
     *,
     flagged: list[tuple[Container, Decimal, bool, Decimal, bool]],
-    discovered_by: User,
     when: datetime,
     count: Count | None = None,
     inventory: Inventory | None = None,
+    by: User,
 ) -> Discrepancy:
     variance_ml = sum((v for _, _, _, v, _ in flagged), ZERO)
     variance_mg = sum(
@@ -120,7 +120,7 @@ def open_discrepancy(
         count=count,
         inventory=inventory,
         discovered_at=when,
-        discovered_by=discovered_by,
+        discovered_by=by,
         variance_ml=variance_ml,
         variance_mg=variance_mg,
     )
@@ -137,7 +137,7 @@ def open_discrepancy(
     )
     record(
         AuditEvent.Action.LEDGER_DISCREPANCY_OPENED,
-        actor=discovered_by,
+        actor=by,
         subject=discrepancy,
         variance_ml=variance_ml,
         variance_mg=variance_mg,
@@ -157,15 +157,15 @@ def record_count(
     storage_location: StorageLocation,
     *,
     lines: Sequence[CountInput],
-    counted_by: User,
     witness: WitnessConfirmation | None,
     kind: str = Count.Kind.DAILY,
     notes: str = "",
     counted_at: datetime | None = None,
+    by: User,
 ) -> Count:
     """A two-person count of one safe; a variance opens a discrepancy the same moment."""
-    require_same_organization(counted_by, storage_location)
-    confirmation = checked_witness(witness, actor=counted_by, field="second_counter")
+    require_same_organization(by, storage_location)
+    confirmation = checked_witness(witness, actor=by, field="second_counter")
     registrant = Registrant.objects.select_related("location").get(
         pk=storage_location.registrant_id
     )
@@ -186,7 +186,7 @@ def record_count(
         storage_location=storage_location,
         kind=kind,
         counted_at=now,
-        counted_by=counted_by,
+        counted_by=by,
         second_counter=confirmation.witness,
         second_confirmed_at=confirmation.confirmed_at,
         has_variance=bool(flagged),
@@ -207,7 +207,7 @@ def record_count(
     )
     record(
         AuditEvent.Action.LEDGER_COUNTED,
-        actor=counted_by,
+        actor=by,
         subject=count,
         storage=storage_location.name,
         second_counter=confirmation.witness.username,
@@ -215,9 +215,7 @@ def record_count(
         variance=bool(flagged),
     )
     if flagged:
-        open_discrepancy(
-            registrant, flagged=flagged, discovered_by=counted_by, when=now, count=count
-        )
+        open_discrepancy(registrant, flagged=flagged, when=now, count=count, by=by)
     return count
 
 
@@ -234,10 +232,10 @@ def _lock_discrepancy(discrepancy: Discrepancy, *allowed: str) -> Discrepancy:
 
 @transaction.atomic
 def investigate_discrepancy(
-    discrepancy: Discrepancy, *, notes: str, investigated_by: User
+    discrepancy: Discrepancy, *, notes: str, by: User
 ) -> Discrepancy:
     """Record what the investigation found (the first step after a discrepancy opens)."""
-    require_same_organization(investigated_by, discrepancy)
+    require_same_organization(by, discrepancy)
     if not notes.strip():
         raise LedgerError(
             "Write down what was checked and found.", field="notes", code="required"
@@ -245,13 +243,13 @@ def investigate_discrepancy(
     discrepancy = _lock_discrepancy(
         discrepancy, Discrepancy.Status.OPEN, Discrepancy.Status.INVESTIGATING
     )
-    stamp = f"[{timezone.now():%Y-%m-%d %H:%M} UTC, {investigated_by.display_name}] "
+    stamp = f"[{timezone.now():%Y-%m-%d %H:%M} UTC, {by.display_name}] "
     discrepancy.investigation_notes = (
         f"{discrepancy.investigation_notes}\n{stamp}{notes.strip()}".strip()
     )
     discrepancy.status = Discrepancy.Status.INVESTIGATING
     discrepancy.investigated_at = timezone.now()
-    discrepancy.investigated_by = investigated_by
+    discrepancy.investigated_by = by
     discrepancy.save(
         update_fields=[
             "investigation_notes",
@@ -262,7 +260,7 @@ def investigate_discrepancy(
     )
     record(
         AuditEvent.Action.LEDGER_DISCREPANCY_INVESTIGATED,
-        actor=investigated_by,
+        actor=by,
         subject=discrepancy,
         notes=notes,
     )
@@ -317,10 +315,10 @@ def _settle_lines(
 
 @transaction.atomic
 def resolve_minor_variance(
-    discrepancy: Discrepancy, *, notes: str, resolved_by: User
+    discrepancy: Discrepancy, *, notes: str, by: User
 ) -> Discrepancy:
     """Close as a documented minor variance (no Form 106, D9) and adjust the ledger."""
-    require_same_organization(resolved_by, discrepancy)
+    require_same_organization(by, discrepancy)
     if not notes.strip():
         raise LedgerError(
             "Document why this is a minor variance.", field="notes", code="required"
@@ -328,20 +326,20 @@ def resolve_minor_variance(
     discrepancy = _lock_discrepancy(discrepancy, Discrepancy.Status.INVESTIGATING)
     entries = _settle_lines(
         discrepancy,
-        actor=resolved_by,
+        actor=by,
         loss=False,
         reason=f"Minor variance: {notes.strip()}",
     )
     discrepancy.status = Discrepancy.Status.RESOLVED_MINOR
     discrepancy.resolution_notes = notes.strip()
     discrepancy.closed_at = timezone.now()
-    discrepancy.closed_by = resolved_by
+    discrepancy.closed_by = by
     discrepancy.save(
         update_fields=["status", "resolution_notes", "closed_at", "closed_by"]
     )
     record(
         AuditEvent.Action.LEDGER_DISCREPANCY_RESOLVED,
-        actor=resolved_by,
+        actor=by,
         subject=discrepancy,
         notes=notes,
         adjustments=[e.seq for e in entries],
@@ -355,12 +353,12 @@ def escalate_significant_loss(
     *,
     loss_kind: str,
     notes: str,
-    escalated_by: User,
     holidays: Sequence[date] = (),
+    by: User,
 ) -> Discrepancy:
     """Escalate as theft or significant loss: the DEA notice task (1 business day), the
     Form 106 task and draft (45 days), and the ledger takes the loss."""
-    require_same_organization(escalated_by, discrepancy)
+    require_same_organization(by, discrepancy)
     if loss_kind not in Discrepancy.LossKind.values:
         raise LedgerError(
             "Choose theft, significant loss or lost in transit.",
@@ -386,7 +384,7 @@ def escalate_significant_loss(
     )
     entries = _settle_lines(
         discrepancy,
-        actor=escalated_by,
+        actor=by,
         loss=True,
         reason=f"{Discrepancy.LossKind(loss_kind).label}: {notes.strip()}",
     )
@@ -394,7 +392,7 @@ def escalate_significant_loss(
     discrepancy.loss_kind = loss_kind
     discrepancy.resolution_notes = notes.strip()
     discrepancy.closed_at = timezone.now()
-    discrepancy.closed_by = escalated_by
+    discrepancy.closed_by = by
     discrepancy.save(
         update_fields=[
             "status",
@@ -451,7 +449,7 @@ def escalate_significant_loss(
     )
     record(
         AuditEvent.Action.LEDGER_DISCREPANCY_ESCALATED,
-        actor=escalated_by,
+        actor=by,
         subject=discrepancy,
         loss_kind=loss_kind,
         dea_notice_due_date=due.dea_notice_due_date,
@@ -470,10 +468,8 @@ def escalate_significant_loss(
 
 
 @transaction.atomic
-def complete_task(
-    task: ComplianceTask, *, reference: str, done_by: User
-) -> ComplianceTask:
-    require_same_organization(done_by, task)
+def complete_task(task: ComplianceTask, *, reference: str, by: User) -> ComplianceTask:
+    require_same_organization(by, task)
     task = ComplianceTask.objects.select_for_update().get(pk=task.pk)
     if task.status == ComplianceTask.Status.DONE:
         raise LedgerError(
@@ -487,12 +483,12 @@ def complete_task(
         )
     task.status = ComplianceTask.Status.DONE
     task.done_at = timezone.now()
-    task.done_by = done_by
+    task.done_by = by
     task.reference = reference.strip()
     task.save(update_fields=["status", "done_at", "done_by", "reference"])
     record(
         AuditEvent.Action.LEDGER_TASK_DONE,
-        actor=done_by,
+        actor=by,
         subject=task,
         kind=task.kind,
         reference=task.reference,

@@ -33,17 +33,17 @@ def take_inventory(
     kind: str,
     time_of_day: str,
     lines: Sequence[CountInput],
-    taken_by: User,
     second_taker: WitnessConfirmation | None = None,
     notes: str = "",
     taken_at: datetime | None = None,
+    by: User,
 ) -> Inventory:
     """An initial or biennial inventory of every container on hand (21 CFR 1304.11).
 
     Opened containers are estimated (allowed for Schedule III-V). An initial
     inventory with nothing on hand records zero. A variance opens a discrepancy.
     """
-    require_same_organization(taken_by, registrant)
+    require_same_organization(by, registrant)
     if kind not in Inventory.Kind.values:
         raise LedgerError("Choose the kind of inventory.", field="kind", code="invalid")
     if time_of_day not in Inventory.TimeOfDay.values:
@@ -64,7 +64,7 @@ def take_inventory(
             code="initial_exists",
         )
     confirmation = (
-        checked_witness(second_taker, actor=taken_by, field="second_taker")
+        checked_witness(second_taker, actor=by, field="second_taker")
         if second_taker is not None
         else None
     )
@@ -86,7 +86,7 @@ def take_inventory(
         taken_at=now,
         taken_date=local_date(registrant, now),
         time_of_day=time_of_day,
-        taken_by=taken_by,
+        taken_by=by,
         second_taker=confirmation.witness if confirmation else None,
         registrant_name=registrant.name,
         registrant_address=registrant.address,
@@ -118,7 +118,7 @@ def take_inventory(
     )
     record(
         AuditEvent.Action.LEDGER_INVENTORY_TAKEN,
-        actor=taken_by,
+        actor=by,
         subject=inventory,
         kind=kind,
         containers=len(counted),
@@ -128,8 +128,8 @@ def take_inventory(
         open_discrepancy(
             registrant,
             flagged=flagged,
-            discovered_by=taken_by,
             when=now,
             inventory=inventory,
+            by=by,
         )
     return inventory

@@ -37,15 +37,15 @@ def waste_from_container(
     *,
     volume_ml: Decimal,
     reason: str,
-    wasted_by: User,
     witness: WitnessConfirmation | None,
     occurred_at: datetime | None = None,
+    by: User,
 ) -> LedgerEntry:
     """Waste straight from a vial: breakage, spillage, or an opened vial past its use date."""
-    require_same_organization(wasted_by, container)
+    require_same_organization(by, container)
     volume = checked_quantity(volume_ml, "volume_ml")
     when = checked_time(occurred_at)
-    confirmation = checked_witness(witness, actor=wasted_by)
+    confirmation = checked_witness(witness, actor=by)
     if not reason.strip():
         raise LedgerError(
             "Say what happened (e.g. vial broken).", field="reason", code="required"
@@ -60,7 +60,7 @@ def waste_from_container(
             container=container,
             quantity_ml=volume,
             container_change_ml=-volume,
-            actor=wasted_by,
+            actor=by,
             occurred_at=when,
             witness=confirmation,
             reason=reason,
@@ -68,7 +68,7 @@ def waste_from_container(
     )
     record(
         AuditEvent.Action.LEDGER_WASTED,
-        actor=wasted_by,
+        actor=by,
         subject=entry,
         vial=container.vial_identifier,
         volume_ml=volume,
@@ -82,9 +82,9 @@ def transfer_container(
     container: Container,
     *,
     to_storage_location: StorageLocation,
-    moved_by: User,
     reason: str = "",
     occurred_at: datetime | None = None,
+    by: User,
 ) -> tuple[LedgerEntry, LedgerEntry]:
     """Move a whole vial to another safe: the out and the in are written together.
 
@@ -92,7 +92,7 @@ def transfer_container(
     source's chain and the in on the destination's (Schedule III distribution
     between registrants is on an invoice, D2: note its number in `reason`).
     """
-    require_same_organization(moved_by, container, to_storage_location)
+    require_same_organization(by, container, to_storage_location)
     when = checked_time(occurred_at)
     container = lock_container(container)
     require_in_stock(container)
@@ -126,7 +126,7 @@ def transfer_container(
             container=container,
             quantity_ml=volume,
             container_change_ml=-volume,
-            actor=moved_by,
+            actor=by,
             occurred_at=when,
             reason=reason,
             details=details,
@@ -142,7 +142,7 @@ def transfer_container(
             container=container,
             quantity_ml=volume,
             container_change_ml=volume,
-            actor=moved_by,
+            actor=by,
             occurred_at=when,
             reason=reason,
             details=details,
@@ -150,7 +150,7 @@ def transfer_container(
     )
     record(
         AuditEvent.Action.LEDGER_TRANSFERRED,
-        actor=moved_by,
+        actor=by,
         subject=container,
         volume_ml=volume,
         route=details,
@@ -163,15 +163,15 @@ def send_to_reverse_distributor(
     container: Container,
     *,
     reverse_distributor: Supplier,
-    shipped_by: User,
     witness: WitnessConfirmation | None,
     reason: str = "Expired or unwanted stock",
     occurred_at: datetime | None = None,
+    by: User,
 ) -> LedgerEntry:
     """Send the whole vial to a DEA-registered reverse distributor (who files Form 41)."""
-    require_same_organization(shipped_by, container, reverse_distributor)
+    require_same_organization(by, container, reverse_distributor)
     when = checked_time(occurred_at)
-    confirmation = checked_witness(witness, actor=shipped_by)
+    confirmation = checked_witness(witness, actor=by)
     if reverse_distributor.kind != Supplier.Kind.REVERSE_DISTRIBUTOR:
         raise LedgerError(
             "Choose a reverse distributor.",
@@ -189,7 +189,7 @@ def send_to_reverse_distributor(
             container=container,
             quantity_ml=volume,
             container_change_ml=-volume,
-            actor=shipped_by,
+            actor=by,
             occurred_at=when,
             witness=confirmation,
             reason=reason,
@@ -203,7 +203,7 @@ def send_to_reverse_distributor(
     )
     record(
         AuditEvent.Action.LEDGER_SENT_TO_REVERSE_DISTRIBUTOR,
-        actor=shipped_by,
+        actor=by,
         subject=entry,
         vial=container.vial_identifier,
         volume_ml=volume,
@@ -218,16 +218,16 @@ def destroy_on_site(
     container: Container,
     *,
     method: str,
-    destroyed_by: User,
     witness: WitnessConfirmation | None,
     reason: str = "Expired stock",
     occurred_at: datetime | None = None,
+    by: User,
 ) -> LedgerEntry:
     """Destroy what is left in a vial on site, rendered non-retrievable before two
     authorized people (DEA Form 41 facts go in `details`)."""
-    require_same_organization(destroyed_by, container)
+    require_same_organization(by, container)
     when = checked_time(occurred_at)
-    confirmation = checked_witness(witness, actor=destroyed_by)
+    confirmation = checked_witness(witness, actor=by)
     if not method.strip():
         raise LedgerError(
             "Say how it was destroyed (e.g. chemical digestion kit).",
@@ -247,7 +247,7 @@ def destroy_on_site(
             container=container,
             quantity_ml=volume,
             container_change_ml=-volume,
-            actor=destroyed_by,
+            actor=by,
             occurred_at=when,
             witness=confirmation,
             reason=reason,
@@ -263,7 +263,7 @@ def destroy_on_site(
     )
     record(
         AuditEvent.Action.LEDGER_DESTROYED,
-        actor=destroyed_by,
+        actor=by,
         subject=entry,
         vial=container.vial_identifier,
         volume_ml=volume,
@@ -279,11 +279,11 @@ def record_theft_or_loss(
     *,
     volume_ml: Decimal,
     reason: str,
-    recorded_by: User,
     occurred_at: datetime | None = None,
+    by: User,
 ) -> LedgerEntry:
     """Take a lost or stolen quantity off the books (after escalating its discrepancy)."""
-    require_same_organization(recorded_by, container)
+    require_same_organization(by, container)
     volume = checked_quantity(volume_ml, "volume_ml")
     when = checked_time(occurred_at)
     if not reason.strip():
@@ -298,14 +298,14 @@ def record_theft_or_loss(
             container=container,
             quantity_ml=volume,
             container_change_ml=-volume,
-            actor=recorded_by,
+            actor=by,
             occurred_at=when,
             reason=reason,
         ),
     )
     record(
         AuditEvent.Action.LEDGER_THEFT_LOSS,
-        actor=recorded_by,
+        actor=by,
         subject=entry,
         vial=container.vial_identifier,
         volume_ml=volume,
@@ -327,12 +327,12 @@ def reverse_entry(
     entry: LedgerEntry,
     *,
     reason: str,
-    reversed_by: User,
     witness: WitnessConfirmation | None,
+    by: User,
 ) -> LedgerEntry:
     """Correct a mistaken entry with one that undoes it and points at it. Witnessed."""
-    require_same_organization(reversed_by, entry)
-    confirmation = checked_witness(witness, actor=reversed_by)
+    require_same_organization(by, entry)
+    confirmation = checked_witness(witness, actor=by)
     if not reason.strip():
         raise LedgerError("Say what was wrong.", field="reason", code="required")
     if entry.kind in NOT_REVERSIBLE:
@@ -382,7 +382,7 @@ def reverse_entry(
             session_ref=entry.session_ref,
             session_balance_after_ml=session_after,
             patient=entry.patient,
-            actor=reversed_by,
+            actor=by,
             occurred_at=timezone.now(),
             witness=confirmation,
             reason=reason,
@@ -392,7 +392,7 @@ def reverse_entry(
     )
     record(
         AuditEvent.Action.LEDGER_REVERSED,
-        actor=reversed_by,
+        actor=by,
         patient=entry.patient,
         subject=reversal,
         reverses_seq=entry.seq,

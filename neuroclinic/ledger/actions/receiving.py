@@ -49,13 +49,13 @@ def receive_invoice(
     invoice_date: date,
     storage_location: StorageLocation,
     items: Sequence[ReceiptItem],
-    received_by: User,
     received_at: datetime | None = None,
     scan: "UploadedFile[bytes] | None" = None,
     notes: str = "",
+    by: User,
 ) -> Receipt:
     """Receive stock on a supplier's invoice (Schedule III: no Form 222), one entry per vial."""
-    require_same_organization(received_by, registrant, supplier, storage_location)
+    require_same_organization(by, registrant, supplier, storage_location)
     when = checked_time(received_at)
     today = local_date(registrant, when)
     invoice_number = invoice_number.strip()
@@ -109,7 +109,7 @@ def receive_invoice(
         invoice_number=invoice_number,
         invoice_date=invoice_date,
         received_at=when,
-        received_by=received_by,
+        received_by=by,
         storage_location=storage_location,
         notes=notes,
     )
@@ -125,7 +125,7 @@ def receive_invoice(
             receipt.scan_size_bytes = checked_scan.size_bytes
         receipt.save(force_insert=True)
         summary = _receive_items(
-            head, receipt, registrant, items, storage_location, received_by, when, today
+            head, receipt, registrant, items, storage_location, by, when, today
         )
     except BaseException:
         if saved_name:
@@ -133,7 +133,7 @@ def receive_invoice(
         raise
     record(
         AuditEvent.Action.LEDGER_RECEIVED,
-        actor=received_by,
+        actor=by,
         subject=receipt,
         supplier_dea_number=supplier.dea_number,
         invoice_number=invoice_number,
@@ -273,7 +273,7 @@ def _receive_items(
 
 @transaction.atomic
 def attach_invoice_scan(
-    receipt: Receipt, *, scan: "UploadedFile[bytes]", attached_by: User
+    receipt: Receipt, *, scan: "UploadedFile[bytes]", by: User
 ) -> Receipt:
     """Attach the scan to a receipt that has none; a scan is never replaced."""
     receipt = Receipt.objects.select_for_update().get(pk=receipt.pk)
@@ -298,7 +298,7 @@ def attach_invoice_scan(
     )
     record(
         AuditEvent.Action.LEDGER_SCAN_ATTACHED,
-        actor=attached_by,
+        actor=by,
         subject=receipt,
         scan_sha256=checked.sha256,
     )

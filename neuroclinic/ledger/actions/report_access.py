@@ -18,10 +18,9 @@ def record_report_access(
     start_date: date,
     end_date: date,
     exported: bool,
-    by: User,
     rows: int,
+    by: User,
 ) -> None:
-    """Reports show patient names and addresses: every opening and export is audited."""
     record(
         AuditEvent.Action.LEDGER_REPORT_EXPORTED
         if exported

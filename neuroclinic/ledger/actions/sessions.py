@@ -118,12 +118,12 @@ def draw_for_session(
     session_ref: str | uuid.UUID,
     patient: Patient,
     volume_ml: Decimal,
-    drawn_by: User,
     occurred_at: datetime | None = None,
+    by: User,
 ) -> LedgerEntry:
     """Draw from a vial for one patient's session. Two nurses cannot overdraw a vial:
     the second waits for the first's lock and then sees the lower balance."""
-    require_same_organization(drawn_by, container, patient)
+    require_same_organization(by, container, patient)
     ref = checked_session_ref(session_ref)
     when = checked_time(occurred_at)
     volume = checked_quantity(volume_ml, "volume_ml")
@@ -168,13 +168,13 @@ def draw_for_session(
             session_ref=ref,
             session_balance_after_ml=outstanding + volume,
             patient=patient,
-            actor=drawn_by,
+            actor=by,
             occurred_at=when,
         ),
     )
     record(
         AuditEvent.Action.LEDGER_DRAWN,
-        actor=drawn_by,
+        actor=by,
         patient=patient,
         subject=entry,
         session_ref=ref,
@@ -286,9 +286,9 @@ def record_administration(
     session_ref: str | uuid.UUID,
     *,
     volume_ml: Decimal,
-    administered_by: User,
     patient: Patient | None = None,
     occurred_at: datetime | None = None,
+    by: User,
 ) -> list[LedgerEntry]:
     """Record what reached the patient, from what was drawn for the session."""
     ref = checked_session_ref(session_ref)
@@ -298,7 +298,7 @@ def record_administration(
         session_ref=ref,
         volume=volume,
         kind=LedgerEntry.Kind.ADMINISTER,
-        actor=administered_by,
+        actor=by,
         when=when,
         patient=patient,
         witness=None,
@@ -307,7 +307,7 @@ def record_administration(
     )
     record(
         AuditEvent.Action.LEDGER_ADMINISTERED,
-        actor=administered_by,
+        actor=by,
         patient=entries[0].patient,
         subject=entries[0],
         session_ref=ref,
@@ -322,21 +322,21 @@ def waste_remainder(
     session_ref: str | uuid.UUID,
     *,
     volume_ml: Decimal,
-    wasted_by: User,
     witness: WitnessConfirmation | None,
     reason: str = "Remainder after administration",
     occurred_at: datetime | None = None,
+    by: User,
 ) -> list[LedgerEntry]:
     """Waste what was drawn and not given, with a witness who confirmed just now."""
     ref = checked_session_ref(session_ref)
     volume = checked_quantity(volume_ml, "volume_ml")
     when = checked_time(occurred_at)
-    confirmation = checked_witness(witness, actor=wasted_by)
+    confirmation = checked_witness(witness, actor=by)
     entries = _session_takes(
         session_ref=ref,
         volume=volume,
         kind=LedgerEntry.Kind.WASTE,
-        actor=wasted_by,
+        actor=by,
         when=when,
         patient=None,
         witness=confirmation,
@@ -345,7 +345,7 @@ def waste_remainder(
     )
     record(
         AuditEvent.Action.LEDGER_WASTED,
-        actor=wasted_by,
+        actor=by,
         patient=entries[0].patient,
         subject=entries[0],
         session_ref=ref,
@@ -360,24 +360,24 @@ def return_to_stock(
     session_ref: str | uuid.UUID,
     *,
     volume_ml: Decimal,
-    returned_by: User,
     witness: WitnessConfirmation | None,
     reason: str,
     occurred_at: datetime | None = None,
+    by: User,
 ) -> list[LedgerEntry]:
     """Put drawn, unused drug back into its vial's count (e.g. a session cancelled before
     the infusion started, the syringe still sealed and labelled). Witnessed."""
     ref = checked_session_ref(session_ref)
     volume = checked_quantity(volume_ml, "volume_ml")
     when = checked_time(occurred_at)
-    confirmation = checked_witness(witness, actor=returned_by)
+    confirmation = checked_witness(witness, actor=by)
     if not reason.strip():
         raise LedgerError("Say why it is returned.", field="reason", code="required")
     entries = _session_takes(
         session_ref=ref,
         volume=volume,
         kind=LedgerEntry.Kind.RETURN_TO_STOCK,
-        actor=returned_by,
+        actor=by,
         when=when,
         patient=None,
         witness=confirmation,
@@ -386,7 +386,7 @@ def return_to_stock(
     )
     record(
         AuditEvent.Action.LEDGER_RETURNED,
-        actor=returned_by,
+        actor=by,
         patient=entries[0].patient,
         subject=entries[0],
         session_ref=ref,

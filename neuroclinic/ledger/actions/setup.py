@@ -35,7 +35,7 @@ def register_registrant(
     dea_number: str,
     schedules: str = "CII,CIII,CIV,CV",
     registration_expiry_date: date | None = None,
-    registered_by: User,
+    by: User,
 ) -> Registrant:
     try:
         number = validate_dea_number(dea_number)
@@ -80,7 +80,7 @@ def register_registrant(
     )
     record(
         AuditEvent.Action.LEDGER_SETUP_SAVED,
-        actor=registered_by,
+        actor=by,
         subject=registrant,
         what="registrant",
         dea_number=number,
@@ -90,7 +90,7 @@ def register_registrant(
 
 @transaction.atomic
 def add_storage_location(
-    registrant: Registrant, *, name: str, description: str = "", added_by: User
+    registrant: Registrant, *, name: str, description: str = "", by: User
 ) -> StorageLocation:
     if StorageLocation.objects.filter(registrant=registrant, name=name).exists():
         raise LedgerError(
@@ -105,7 +105,7 @@ def add_storage_location(
     )
     record(
         AuditEvent.Action.LEDGER_SETUP_SAVED,
-        actor=added_by,
+        actor=by,
         subject=storage,
         what="storage_location",
         name=name,
@@ -124,7 +124,7 @@ def add_product(
     dosage_form: str = "Injection, solution",
     schedule: str = "CIII",
     dea_drug_code: str = "7285",
-    added_by: User,
+    by: User,
 ) -> Product:
     if concentration_mg_per_ml <= 0:
         raise LedgerError(
@@ -149,7 +149,7 @@ def add_product(
     )
     record(
         AuditEvent.Action.LEDGER_SETUP_SAVED,
-        actor=added_by,
+        actor=by,
         subject=product,
         what="product",
         ndc=ndc,
@@ -165,7 +165,7 @@ def add_supplier(
     address: str,
     dea_number: str,
     kind: str = Supplier.Kind.DISTRIBUTOR,
-    added_by: User,
+    by: User,
 ) -> Supplier:
     try:
         number = validate_dea_number(dea_number)
@@ -188,7 +188,7 @@ def add_supplier(
     )
     record(
         AuditEvent.Action.LEDGER_SETUP_SAVED,
-        actor=added_by,
+        actor=by,
         subject=supplier,
         what="supplier",
         dea_number=number,

@@ -70,15 +70,13 @@ def make_registrant(
         "state": "IL",
         "postal_code": "62701",
     } | overrides
-    return register_registrant(
-        location, dea_number=dea_number, registered_by=by, **fields
-    )
+    return register_registrant(location, dea_number=dea_number, by=by, **fields)
 
 
 def make_safe(
     registrant: Registrant, *, by: User, name: str = "Main safe"
 ) -> StorageLocation:
-    return add_storage_location(registrant, name=name, added_by=by)
+    return add_storage_location(registrant, name=name, by=by)
 
 
 def make_product(
@@ -95,7 +93,7 @@ def make_product(
         ndc=ndc,
         concentration_mg_per_ml=concentration_mg_per_ml,
         container_volume_ml=container_volume_ml,
-        added_by=by,
+        by=by,
     )
 
 
@@ -114,7 +112,7 @@ def make_supplier(
         address="1 Warehouse Way, Chicago, IL 60601",
         dea_number=dea_number,
         kind=kind,
-        added_by=by,
+        by=by,
     )
 
 
@@ -144,7 +142,7 @@ def receive(
                 container_count=count,
             )
         ],
-        received_by=by,
+        by=by,
     )
     return list(receipt.containers.order_by("id"))
 

@@ -202,7 +202,7 @@ def test_scans_are_served_only_inside_the_organization(
     attach_invoice_scan(
         receipt,
         scan=SimpleUploadedFile("x.png", b"\x89PNG\r\n\x1a\n...."),
-        attached_by=custodian,
+        by=custodian,
     )
     url = f"/ledger/receipts/{receipt.uuid}/scan"
 

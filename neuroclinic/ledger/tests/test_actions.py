@@ -87,7 +87,7 @@ def _draw(stock: Stock, nurse: User, patient: Patient, volume: str = "0.80") -> 
         session_ref=ref,
         patient=patient,
         volume_ml=D(volume),
-        drawn_by=nurse,
+        by=nurse,
     )
     return ref
 
@@ -137,7 +137,7 @@ def test_a_scan_is_kept_by_its_content_and_a_fake_is_refused(
                 container_count=1,
             )
         ],
-        received_by=custodian,
+        by=custodian,
         scan=pdf,
     )
 
@@ -162,7 +162,7 @@ def test_a_scan_is_kept_by_its_content_and_a_fake_is_refused(
                     container_count=1,
                 )
             ],
-            received_by=custodian,
+            by=custodian,
             scan=fake,
         )
     assert list(tmp_path.rglob("*")) == [
@@ -178,7 +178,7 @@ def test_an_oversized_scan_is_refused(
         "scan.png", b"\x89PNG\r\n\x1a\n" + b"0" * (10 * 1024 * 1024)
     )
     with refused("scan_too_large", "invoice_scan"):
-        attach_invoice_scan(Receipt.objects.get(), scan=big, attached_by=custodian)
+        attach_invoice_scan(Receipt.objects.get(), scan=big, by=custodian)
 
 
 @pytest.mark.parametrize(
@@ -216,7 +216,7 @@ def test_bad_receipts_are_refused_and_write_nothing(
             invoice_date=today + timedelta(days=change.get("invoice_date", 0)),
             storage_location=stock.safe,
             items=change.get("items", [item]),
-            received_by=custodian,
+            by=custodian,
         )
     assert Container.objects.count() == containers
 
@@ -235,11 +235,11 @@ def test_a_session_draws_administers_and_wastes_to_a_reconciled_zero(
     stock: Stock, nurse: User, custodian: User, patient: Patient
 ) -> None:
     ref = _draw(stock, nurse, patient, "0.80")
-    record_administration(ref, volume_ml=D("0.70"), administered_by=nurse)
+    record_administration(ref, volume_ml=D("0.70"), by=nurse)
     waste_remainder(
         ref,
         volume_ml=D("0.10"),
-        wasted_by=nurse,
+        by=nurse,
         witness=factories.confirmed(custodian),
     )
 
@@ -273,7 +273,7 @@ def test_an_unreconciled_session_says_what_is_unaccounted(
     stock: Stock, nurse: User, patient: Patient
 ) -> None:
     ref = _draw(stock, nurse, patient, "0.80")
-    record_administration(ref, volume_ml=D("0.70"), administered_by=nurse)
+    record_administration(ref, volume_ml=D("0.70"), by=nurse)
 
     with pytest.raises(LedgerError, match=r"0.10 mL unaccounted for"):
         check_session_reconciled(ref, organization_id=nurse.organization_pk)
@@ -285,10 +285,10 @@ def test_administration_spans_two_vials_first_drawn_first(
     ref = str(uuid.uuid4())
     for vial in stock.vials:
         draw_for_session(
-            vial, session_ref=ref, patient=patient, volume_ml=D("0.50"), drawn_by=nurse
+            vial, session_ref=ref, patient=patient, volume_ml=D("0.50"), by=nurse
         )
 
-    entries = record_administration(ref, volume_ml=D("0.80"), administered_by=nurse)
+    entries = record_administration(ref, volume_ml=D("0.80"), by=nurse)
 
     assert [(e.container_id, e.quantity_ml) for e in entries] == [
         (stock.vials[0].pk, D("0.50")),
@@ -332,18 +332,18 @@ def test_more_than_was_drawn_cannot_be_administered_or_wasted(
     ref = _draw(stock, nurse, patient, "0.80")
 
     with refused("exceeds_session_balance", "volume_ml"):
-        record_administration(ref, volume_ml=D("0.81"), administered_by=nurse)
+        record_administration(ref, volume_ml=D("0.81"), by=nurse)
     with refused("exceeds_session_balance", "volume_ml"):
         waste_remainder(
             ref,
             volume_ml=D("0.90"),
-            wasted_by=nurse,
+            by=nurse,
             witness=factories.confirmed(custodian),
         )
     with refused("quantity_not_positive", "volume_ml"):
-        record_administration(ref, volume_ml=D("0"), administered_by=nurse)
+        record_administration(ref, volume_ml=D("0"), by=nurse)
     with refused("session_unknown", "session_ref"):
-        record_administration(uuid.uuid4(), volume_ml=D("0.10"), administered_by=nurse)
+        record_administration(uuid.uuid4(), volume_ml=D("0.10"), by=nurse)
 
 
 def test_a_session_belongs_to_one_patient(
@@ -365,7 +365,7 @@ def test_a_session_belongs_to_one_patient(
             session_ref=ref,
             patient=other,
             volume_ml=D("0.5"),
-            drawn_by=nurse,
+            by=nurse,
         )
 
 
@@ -376,7 +376,7 @@ def test_waste_needs_a_witness(stock: Stock, nurse: User, patient: Patient) -> N
     ref = _draw(stock, nurse, patient)
 
     with refused("witness_missing", "witness"):
-        waste_remainder(ref, volume_ml=D("0.10"), wasted_by=nurse, witness=None)
+        waste_remainder(ref, volume_ml=D("0.10"), by=nurse, witness=None)
 
 
 def test_the_witness_cannot_be_the_person_wasting(
@@ -388,7 +388,7 @@ def test_the_witness_cannot_be_the_person_wasting(
         waste_remainder(
             ref,
             volume_ml=D("0.10"),
-            wasted_by=nurse,
+            by=nurse,
             witness=factories.confirmed(nurse),
         )
 
@@ -410,7 +410,7 @@ def test_a_witness_without_a_witnessing_role_is_refused(
         waste_remainder(
             ref,
             volume_ml=D("0.10"),
-            wasted_by=nurse,
+            by=nurse,
             witness=factories.confirmed(bystander),
         )
 
@@ -425,7 +425,7 @@ def test_a_stale_witness_confirmation_is_refused(
     )
 
     with refused("witness_stale", "witness"):
-        waste_remainder(ref, volume_ml=D("0.10"), wasted_by=nurse, witness=stale)
+        waste_remainder(ref, volume_ml=D("0.10"), by=nurse, witness=stale)
 
 
 def test_a_witness_confirms_with_their_password_and_current_code(
@@ -527,7 +527,7 @@ def test_a_wrong_witness_confirmation_is_refused_and_nothing_is_written(
         confirmation = confirm_witness(
             actor=nurse, witness_username=username, password=password, otp_code=otp
         )
-        waste_remainder(ref, volume_ml=D("0.10"), wasted_by=nurse, witness=confirmation)
+        waste_remainder(ref, volume_ml=D("0.10"), by=nurse, witness=confirmation)
 
     with refused(expected, field):
         waste_with_confirmation()
@@ -564,7 +564,7 @@ def test_a_transfer_moves_both_sides_in_one_go(stock: Stock, custodian: User) ->
     cart = factories.make_safe(stock.registrant, by=custodian, name="Cart lockbox")
 
     out, into = transfer_container(
-        stock.vials[0], to_storage_location=cart, moved_by=custodian
+        stock.vials[0], to_storage_location=cart, by=custodian
     )
 
     assert (out.kind, out.container_change_ml, out.storage_location) == (
@@ -596,9 +596,7 @@ def test_a_transfer_to_another_registration_goes_on_both_chains(
     )
     annex_safe = factories.make_safe(other, by=custodian, name="Annex safe")
 
-    transfer_container(
-        stock.vials[0], to_storage_location=annex_safe, moved_by=custodian
-    )
+    transfer_container(stock.vials[0], to_storage_location=annex_safe, by=custodian)
 
     assert (
         LedgerEntry.objects.filter(
@@ -624,13 +622,13 @@ def test_destruction_and_reverse_distribution_empty_the_vial_with_a_witness(
     destroyed = destroy_on_site(
         stock.vials[0],
         method="Chemical digestion kit",
-        destroyed_by=custodian,
+        by=custodian,
         witness=factories.confirmed(nurse),
     )
     returned = send_to_reverse_distributor(
         stock.vials[1],
         reverse_distributor=distributor,
-        shipped_by=custodian,
+        by=custodian,
         witness=factories.confirmed(nurse),
     )
 
@@ -648,7 +646,7 @@ def test_destruction_and_reverse_distribution_empty_the_vial_with_a_witness(
             stock.vials[0],
             volume_ml=D("1"),
             reason="x",
-            wasted_by=custodian,
+            by=custodian,
             witness=factories.confirmed(nurse),
         )
 
@@ -660,7 +658,7 @@ def test_a_supplier_is_not_a_reverse_distributor(
         send_to_reverse_distributor(
             stock.vials[0],
             reverse_distributor=stock.supplier,
-            shipped_by=custodian,
+            by=custodian,
             witness=factories.confirmed(nurse),
         )
 
@@ -669,12 +667,12 @@ def test_a_reversal_undoes_an_entry_and_points_at_it(
     stock: Stock, nurse: User, custodian: User, patient: Patient
 ) -> None:
     ref = _draw(stock, nurse, patient, "0.80")
-    wrong = record_administration(ref, volume_ml=D("0.80"), administered_by=nurse)[0]
+    wrong = record_administration(ref, volume_ml=D("0.80"), by=nurse)[0]
 
     reversal = reverse_entry(
         wrong,
         reason="Typed 0.80, gave 0.70",
-        reversed_by=custodian,
+        by=custodian,
         witness=factories.confirmed(nurse),
     )
 
@@ -688,14 +686,14 @@ def test_a_reversal_undoes_an_entry_and_points_at_it(
         reverse_entry(
             wrong,
             reason="again",
-            reversed_by=custodian,
+            by=custodian,
             witness=factories.confirmed(nurse),
         )
     with refused("not_reversible", "entry"):
         reverse_entry(
             reversal,
             reason="no",
-            reversed_by=custodian,
+            by=custodian,
             witness=factories.confirmed(nurse),
         )
     assert all(r.ok for r in verify_ledger())
@@ -711,7 +709,7 @@ def test_reversing_a_receipt_after_a_draw_would_go_below_zero(
         reverse_entry(
             receive,
             reason="wrong vial",
-            reversed_by=custodian,
+            by=custodian,
             witness=factories.confirmed(nurse),
         )
 
@@ -726,7 +724,7 @@ def _count(stock: Stock, custodian: User, nurse: User, counted: list[str]) -> Co
             CountInput(container=v, counted_ml=D(c))
             for v, c in zip(stock.vials, counted, strict=True)
         ],
-        counted_by=custodian,
+        by=custodian,
         witness=factories.confirmed(nurse),
     )
 
@@ -749,14 +747,14 @@ def test_a_count_must_include_every_vial_and_a_second_person(
         record_count(
             stock.safe,
             lines=[CountInput(stock.vials[0], D("10"))],
-            counted_by=custodian,
+            by=custodian,
             witness=factories.confirmed(nurse),
         )
     with refused("witness_missing", "second_counter"):
         record_count(
             stock.safe,
             lines=[CountInput(v, D("10")) for v in stock.vials],
-            counted_by=custodian,
+            by=custodian,
             witness=None,
         )
     assert Count.objects.exists() is False
@@ -784,12 +782,10 @@ def test_a_variance_is_investigated_and_resolved_as_minor(
     assert len(mail.outbox) == 1
 
     with refused("wrong_status", "status"):
-        resolve_minor_variance(discrepancy, notes="too soon", resolved_by=custodian)
-    investigate_discrepancy(
-        discrepancy, notes="Re-measured: dead space.", investigated_by=custodian
-    )
+        resolve_minor_variance(discrepancy, notes="too soon", by=custodian)
+    investigate_discrepancy(discrepancy, notes="Re-measured: dead space.", by=custodian)
     resolve_minor_variance(
-        discrepancy, notes="Estimating error on an opened vial.", resolved_by=custodian
+        discrepancy, notes="Estimating error on an opened vial.", by=custodian
     )
 
     discrepancy.refresh_from_db()
@@ -834,7 +830,7 @@ def test_a_significant_loss_opens_the_dea_tasks_and_the_form_106_draft(
             discrepancy,
             loss_kind=Discrepancy.LossKind.THEFT,
             notes="Vial missing from the locked safe.",
-            escalated_by=custodian,
+            by=custodian,
         )
 
     discrepancy.refresh_from_db()
@@ -856,7 +852,7 @@ def test_a_significant_loss_opens_the_dea_tasks_and_the_form_106_draft(
     assert len(mail.outbox) == 2  # opened, then escalated
     assert "DEA notice due" in mail.outbox[1].subject
     task = tasks["dea_notice"]
-    complete_task(task, reference="Faxed to the Chicago FDO", done_by=custodian)
+    complete_task(task, reference="Faxed to the Chicago FDO", by=custodian)
     task.refresh_from_db()
     assert task.status == ComplianceTask.Status.DONE
     assert all(r.ok for r in verify_ledger())
@@ -875,7 +871,7 @@ def test_an_inventory_records_every_vial_and_opened_ones_as_estimated(
             CountInput(stock.vials[0], D("9.00")),
             CountInput(stock.vials[1], D("10.00")),
         ],
-        taken_by=custodian,
+        by=custodian,
         second_taker=factories.confirmed(nurse),
     )
 
@@ -891,7 +887,7 @@ def test_an_inventory_records_every_vial_and_opened_ones_as_estimated(
             kind=Inventory.Kind.INITIAL,
             time_of_day=Inventory.TimeOfDay.CLOSE,
             lines=[],
-            taken_by=custodian,
+            by=custodian,
         )
 
 

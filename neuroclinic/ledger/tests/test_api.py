@@ -337,9 +337,9 @@ def test_reports_come_as_rows_and_are_audited(
         session_ref=ref,
         patient=patient,
         volume_ml=Decimal("1"),
-        drawn_by=nurse,
+        by=nurse,
     )
-    record_administration(ref, volume_ml=Decimal("1"), administered_by=nurse)
+    record_administration(ref, volume_ml=Decimal("1"), by=nurse)
     client = as_persona("auditor")
 
     response = client.get(

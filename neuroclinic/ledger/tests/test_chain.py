@@ -77,15 +77,15 @@ def history(
             session_ref=ref,
             patient=patient,
             volume_ml=Decimal(volume),
-            drawn_by=nurse,
+            by=nurse,
         )
         record_administration(
-            ref, volume_ml=Decimal(volume) - Decimal("0.10"), administered_by=nurse
+            ref, volume_ml=Decimal(volume) - Decimal("0.10"), by=nurse
         )
         waste_remainder(
             ref,
             volume_ml=Decimal("0.10"),
-            wasted_by=nurse,
+            by=nurse,
             witness=factories.confirmed(custodian),
         )
     entries = list(LedgerEntry.objects.order_by("seq"))
@@ -132,7 +132,7 @@ def test_the_database_refuses_updates_and_deletes(
     count = record_count(
         stock.safe,
         lines=[CountInput(v, v.balance_ml) for v in stock.vials],
-        counted_by=custodian,
+        by=custodian,
         witness=factories.confirmed(nurse),
     )
     take_inventory(
@@ -142,7 +142,7 @@ def test_the_database_refuses_updates_and_deletes(
         lines=[
             CountInput(line.container, line.counted_ml) for line in count.lines.all()
         ],
-        taken_by=custodian,
+        by=custodian,
     )
     run_check(stock.registrant, source=LedgerCheck.Source.COMMAND, notify=False)
 

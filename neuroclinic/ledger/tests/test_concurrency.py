@@ -71,7 +71,7 @@ def test_two_simultaneous_draws_cannot_overdraw_a_vial(
                 session_ref=uuid.uuid4(),
                 patient=patient,
                 volume_ml=Decimal("6.00"),
-                drawn_by=who,
+                by=who,
             )
             outcomes[who.username] = "drawn"
         except LedgerError as exc:

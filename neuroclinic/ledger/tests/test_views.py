@@ -171,7 +171,7 @@ def test_the_dashboard_shows_stock_check_status_and_an_overdue_inventory(
         kind=Inventory.Kind.INITIAL,
         time_of_day=Inventory.TimeOfDay.OPENING,
         lines=[CountInput(v, v.balance_ml) for v in stock.vials],
-        taken_by=custodian,
+        by=custodian,
     )
     client = as_persona("custodian")
     client.post("/ledger/checks/run", {"registrant": stock.registrant.uuid})
@@ -192,7 +192,7 @@ def test_an_inventory_older_than_two_years_shows_overdue(
         kind=Inventory.Kind.INITIAL,
         time_of_day=Inventory.TimeOfDay.OPENING,
         lines=[CountInput(v, v.balance_ml) for v in stock.vials],
-        taken_by=custodian,
+        by=custodian,
         taken_at=timezone.now() - timedelta(days=2 * 365 + 5),
     )
 
@@ -210,9 +210,9 @@ def test_reports_print_and_export_and_are_audited(
         session_ref=ref,
         patient=patient,
         volume_ml=Decimal("1"),
-        drawn_by=nurse,
+        by=nurse,
     )
-    record_administration(ref, volume_ml=Decimal("1"), administered_by=nurse)
+    record_administration(ref, volume_ml=Decimal("1"), by=nurse)
     client = as_persona("custodian")
     today = factories.clinic_today().isoformat()
     query = f"?registrant={stock.registrant.uuid}&kind=administrations&start_date={today}&end_date={today}"
@@ -257,7 +257,7 @@ def test_an_inventory_downloads_as_pdf_and_csv(
         kind=Inventory.Kind.BIENNIAL,
         time_of_day=Inventory.TimeOfDay.CLOSE,
         lines=[CountInput(v, v.balance_ml) for v in stock.vials],
-        taken_by=custodian,
+        by=custodian,
         second_taker=factories.confirmed(nurse),
     )
     client = as_persona("auditor")
@@ -282,7 +282,7 @@ def test_a_mistaken_entry_is_reversed_on_its_page(
         session_ref=ref,
         patient=patient,
         volume_ml=Decimal("2"),
-        drawn_by=nurse,
+        by=nurse,
     )
     client = as_persona("custodian")
 
