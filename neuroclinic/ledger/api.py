@@ -22,6 +22,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
+from neuroclinic.api_auth import staff_auth
 from neuroclinic.api_errors import FieldErrors
 from neuroclinic.ledger.actions.counts import (
     CountInput,
@@ -124,14 +125,7 @@ class Needs:
         self.capability = capability
 
     def __call__(self, request: HttpRequest) -> User | None:
-        from neuroclinic.api import (
-            api,
-        )  # the one NinjaAPI; imported late (it imports us)
-
-        authenticators: list[Callable[[HttpRequest], Any]] = (
-            list(api.auth) if isinstance(api.auth, list | tuple) else []
-        )
-        for authenticate in authenticators:
+        for authenticate in staff_auth():
             user = authenticate(request)
             if isinstance(user, User):
                 if not user.can(self.capability):

@@ -89,9 +89,11 @@ from neuroclinic.ledger.models import (
     Inventory,
     LedgerCheck,
     LedgerEntry,
+    Product,
     Receipt,
     Registrant,
     StorageLocation,
+    Supplier,
 )
 from neuroclinic.ledger.reports import (
     INVENTORY_COLUMNS,
@@ -260,8 +262,6 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Saved.")
             return redirect("ledger:setup")
-    from neuroclinic.ledger.models import Product, Supplier
-
     return _page(
         request,
         "ledger/setup.html",

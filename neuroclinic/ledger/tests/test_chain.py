@@ -27,6 +27,7 @@ from neuroclinic.ledger.actions.sessions import (
 )
 from neuroclinic.ledger.checks import run_check, run_nightly_checks
 from neuroclinic.ledger.models import LedgerCheck, LedgerEntry, LedgerHead
+from neuroclinic.ledger.tasks import nightly_ledger_check
 from neuroclinic.ledger.tests import factories
 from neuroclinic.ledger.tests.conftest import Stock
 from neuroclinic.ledger.verify import (
@@ -370,8 +371,6 @@ def test_a_broken_chain_alerts_the_custodian_and_shows_on_the_ledger_page(
 
 
 def test_the_nightly_task_runs_the_same_check(history: list[LedgerEntry]) -> None:
-    from neuroclinic.ledger.tasks import nightly_ledger_check
-
     result = nightly_ledger_check.enqueue()
 
     assert result.return_value == {"Lakeside Test Clinic (BL1234563)": True}
