@@ -79,7 +79,6 @@ from neuroclinic.ledger.forms import (
     TaskDoneForm,
     TransferForm,
     VolumeForm,
-    WitnessForm,
 )
 from neuroclinic.ledger.models import (
     ComplianceTask,
@@ -111,7 +110,7 @@ from neuroclinic.ledger.status import (
     registrants_for,
     stock,
 )
-from neuroclinic.ledger.witness import WitnessConfirmation, confirm_witness
+from neuroclinic.ledger.witness import WitnessForm
 from neuroclinic.patients.models import Patient
 
 # WeasyPrint narrates every PDF at INFO; the clinic's logs need none of it.
@@ -142,28 +141,6 @@ def _registrant(request: AuthenticatedHttpRequest) -> Registrant | None:
 def _refused(form: forms.Form, exc: LedgerError) -> None:
     field = exc.field.split(".")[0]
     form.add_error(field if field in form.fields else None, exc.message)
-
-
-def _confirm(
-    request: AuthenticatedHttpRequest, form: WitnessForm, *, optional: bool = False
-) -> WitnessConfirmation | None:
-    """The witness named on the form, confirmed now; None (with form errors) if not."""
-    witness = form.cleaned_data.get("witness")
-    if witness is None:
-        if optional:
-            return None
-        form.add_error("witness", "Choose the witness.")
-        return None
-    try:
-        return confirm_witness(
-            actor=request.user,
-            witness_username=witness.username,
-            password=form.cleaned_data.get("witness_password") or "",
-            otp_code=form.cleaned_data.get("witness_code") or "",
-        )
-    except LedgerError as exc:
-        _refused(form, exc)
-        return None
 
 
 def _frame(
@@ -466,7 +443,7 @@ def session_step(
         if step == "waste"
         else ReturnForm(request.POST, actor=request.user, prefix="return")
     )
-    witness = _confirm(request, form) if form.is_valid() else None
+    witness = form.confirm() if form.is_valid() else None
     if witness is None:
         return _session_page(request, session_ref, **{f"{step}_form": form})
     try:
@@ -572,7 +549,7 @@ def vial_step(
     data = form.cleaned_data
     witness = None
     if isinstance(form, WitnessForm):
-        witness = _confirm(request, form)
+        witness = form.confirm()
         if witness is None:
             return _vial_page(request, container, {step: form})
     try:
@@ -650,7 +627,7 @@ def entry(request: AuthenticatedHttpRequest, entry_uuid: uuid.UUID) -> HttpRespo
         if form is None:
             raise PermissionDenied
         if form.is_valid():
-            witness = _confirm(request, form)
+            witness = form.confirm()
             if witness is not None:
                 try:
                     reversal = reverse_entry(
@@ -698,7 +675,7 @@ def count_new(request: AuthenticatedHttpRequest, safe_uuid: uuid.UUID) -> HttpRe
     containers = _safe_contents(safe)
     form = CountForm(request.POST or None, actor=request.user, containers=containers)
     if request.method == "POST" and form.is_valid():
-        witness = _confirm(request, form)
+        witness = form.confirm()
         if witness is not None:
             try:
                 made = record_count(
@@ -873,7 +850,7 @@ def inventory_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         request.POST or None, actor=request.user, containers=containers
     )
     if request.method == "POST" and form.is_valid():
-        witness = _confirm(request, form, optional=True)
+        witness = form.confirm()
         if not form.errors:
             try:
                 made = take_inventory(

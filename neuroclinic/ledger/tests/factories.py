@@ -1,6 +1,7 @@
 """Plain factory functions for ledger tests. Stock is made through the actions, so
 every container comes with its entries, chain links and audit events."""
 
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from neuroclinic.accounts.models import User
 from neuroclinic.clinics.models import Location, Organization
 from neuroclinic.ledger.actions.receiving import ReceiptItem, receive_invoice
+from neuroclinic.ledger.actions.sessions import draw_for_session
 from neuroclinic.ledger.actions.setup import (
     add_product,
     add_storage_location,
@@ -27,6 +29,7 @@ from neuroclinic.ledger.models import (
     Supplier,
 )
 from neuroclinic.ledger.witness import WitnessConfirmation
+from neuroclinic.patients.models import Patient
 
 # Valid check digits: 1+3+5 + 2*(2+4+6) = 33 -> 3, and so on.
 CLINIC_DEA = "BL1234563"
@@ -167,3 +170,14 @@ def current_code(user: User) -> str:
         drift=device.drift,
     )
     return f"{code:0{device.digits}d}"
+
+
+def draw(
+    vial: Container, *, patient: Patient, by: User, volume_ml: str = "0.80"
+) -> str:
+    """Draw from a vial for a new session; its reference."""
+    ref = str(uuid.uuid4())
+    draw_for_session(
+        vial, session_ref=ref, patient=patient, volume_ml=Decimal(volume_ml), by=by
+    )
+    return ref
