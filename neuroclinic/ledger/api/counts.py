@@ -5,6 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
 from neuroclinic.accounts.models import User
@@ -31,6 +32,7 @@ from neuroclinic.ledger.api.serialize import (
     discrepancy_out,
     inventory_out,
     task_out,
+    with_discrepancy_details,
 )
 from neuroclinic.ledger.models import (
     ComplianceTask,
@@ -53,7 +55,7 @@ from neuroclinic.ledger.schemas import (
     TaskDoneIn,
     TaskOut,
 )
-from neuroclinic.ledger.status import inventory_status
+from neuroclinic.ledger.status import inventory_statuses
 
 router = Router()
 
@@ -138,21 +140,17 @@ def read_inventory(request: HttpRequest, inventory_id: UUID) -> dict[str, Any]:
 def read_inventory_status(request: HttpRequest) -> list[dict[str, Any]]:
     """Per registrant: the last initial or biennial inventory and when the next is due."""
     user = staff_user(request, Capability.LEDGER_VIEW)
-    result = []
-    for registrant in Registrant.objects.filter(
-        organization_id=user.organization_pk
-    ).select_related("location"):
-        status = inventory_status(registrant)
-        result.append(
-            {
-                "registrant": registrant.uuid,
-                "last_inventory_date": status.last_date,
-                "biennial_due_date": status.due_date,
-                "overdue": status.overdue,
-                "has_initial": status.has_initial,
-            }
-        )
-    return result
+    registrants = Registrant.objects.filter(organization_id=user.organization_pk)
+    return [
+        {
+            "registrant": registrant.uuid,
+            "last_inventory_date": status.last_date,
+            "biennial_due_date": status.due_date,
+            "overdue": status.overdue,
+            "has_initial": status.has_initial,
+        }
+        for registrant, status in inventory_statuses(registrants)
+    ]
 
 
 @router.get(
@@ -160,12 +158,8 @@ def read_inventory_status(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def list_discrepancies(request: HttpRequest) -> list[dict[str, Any]]:
     user = staff_user(request, Capability.LEDGER_VIEW)
-    return [
-        discrepancy_out(d)
-        for d in Discrepancy.objects.filter(organization_id=user.organization_pk)
-        .select_related("discovered_by", "form_106")
-        .prefetch_related("tasks")
-    ]
+    mine = Discrepancy.objects.filter(organization_id=user.organization_pk)
+    return [discrepancy_out(d) for d in with_discrepancy_details(mine)]
 
 
 @router.get(
@@ -175,7 +169,10 @@ def list_discrepancies(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def read_discrepancy(request: HttpRequest, discrepancy_id: UUID) -> dict[str, Any]:
     user = staff_user(request, Capability.LEDGER_VIEW)
-    return discrepancy_out(get_own(Discrepancy, user, discrepancy_id))
+    mine = Discrepancy.objects.filter(organization_id=user.organization_pk)
+    return discrepancy_out(
+        get_object_or_404(with_discrepancy_details(mine), uuid=discrepancy_id)
+    )
 
 
 def _discrepancy_step(
@@ -187,7 +184,9 @@ def _discrepancy_step(
     discrepancy = get_own(Discrepancy, user, discrepancy_id)
     with refusals():
         done = step(discrepancy, user)
-    return discrepancy_out(Discrepancy.objects.get(pk=done.pk))
+    return discrepancy_out(
+        with_discrepancy_details(Discrepancy.objects.all()).get(pk=done.pk)
+    )
 
 
 @router.post(

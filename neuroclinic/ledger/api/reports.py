@@ -24,7 +24,7 @@ from neuroclinic.ledger.schemas import (
     CheckOut,
     ReportOut,
 )
-from neuroclinic.ledger.status import latest_check
+from neuroclinic.ledger.status import latest_checks as latest_checks_of
 
 router = Router()
 
@@ -73,12 +73,8 @@ def report(
 def latest_checks(request: HttpRequest) -> list[dict[str, Any]]:
     """The last verification of each registrant's chain."""
     user = staff_user(request, Capability.LEDGER_VIEW)
-    checks = []
-    for registrant in Registrant.objects.filter(organization_id=user.organization_pk):
-        check = latest_check(registrant)
-        if check is not None:
-            checks.append(check_out(check))
-    return checks
+    registrants = Registrant.objects.filter(organization_id=user.organization_pk)
+    return [check_out(check) for check in latest_checks_of(registrants)]
 
 
 class CheckIn(Schema):

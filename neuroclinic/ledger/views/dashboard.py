@@ -28,7 +28,7 @@ from neuroclinic.ledger.models import (
     Product,
     Supplier,
 )
-from neuroclinic.ledger.status import stock
+from neuroclinic.ledger.status import registrants_for, stock
 from neuroclinic.ledger.views.frame import chosen_registrant, render_page, show_refusal
 
 
@@ -103,6 +103,7 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
         "ledger/setup.html",
         registrant,
         forms=forms_by_name,
+        registrants=registrants_for(request.user).prefetch_related("storage_locations"),
         products=Product.objects.filter(organization_id=organization_id),
         suppliers=Supplier.objects.filter(organization_id=organization_id),
     )
