@@ -125,7 +125,11 @@ def _fixtures() -> dict[str, Any]:
 
     from neuroclinic.accounts.models import User
     from neuroclinic.clinics.models import Location, Organization
-    from neuroclinic.ledger import actions
+    from neuroclinic.ledger.actions.setup import (
+        add_product,
+        add_storage_location,
+        register_registrant,
+    )
     from neuroclinic.ledger.models import Lot
     from neuroclinic.patients.models import Patient
 
@@ -153,7 +157,7 @@ def _fixtures() -> dict[str, Any]:
         birth_date=date(1980, 1, 1),
         sex_at_birth="unknown",
     )
-    registrant = actions.register_registrant(
+    registrant = register_registrant(
         location,
         name="Benchmark clinic",
         address_line1="1 Bench St",
@@ -161,16 +165,16 @@ def _fixtures() -> dict[str, Any]:
         state="IL",
         postal_code="62701",
         dea_number="BL1234563",
-        registered_by=custodian,
+        by=custodian,
     )
-    safe = actions.add_storage_location(registrant, name="Safe", added_by=custodian)
-    product = actions.add_product(
+    safe = add_storage_location(registrant, name="Safe", by=custodian)
+    product = add_product(
         organization,
         name="Ketamine HCl injection (synthetic)",
         ndc="99999-0501-10",
         concentration_mg_per_ml=MG_PER_ML,
         container_volume_ml=VIAL_ML,
-        added_by=custodian,
+        by=custodian,
     )
     lots = Lot.objects.bulk_create(
         Lot(

@@ -6,10 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import APIKeyCookie, HttpBearer
 
-from neuroclinic.accounts.actions import authenticate_api_token
-from neuroclinic.accounts.models import User
+from neuroclinic.api_auth import staff_auth
 from neuroclinic.api_errors import FieldErrors, field_name, problem
 from neuroclinic.infusions.api import router as infusions_router
 from neuroclinic.intake.api import router as intake_router
@@ -17,34 +15,11 @@ from neuroclinic.ledger.api import router as ledger_router
 from neuroclinic.measures.api import router as measures_router
 from neuroclinic.patients.api import router as patients_router
 
-
-class StaffSession(APIKeyCookie):
-    """The browser's signed-in, two-factor-verified session; CSRF-checked on writes."""
-
-    param_name = "sessionid"
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
-        user = request.user
-        if isinstance(user, User) and user.is_active:
-            return user
-        return None
-
-
-class StaffToken(HttpBearer):
-    """A personal API token (`neuroclinic token create <username>`)."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = authenticate_api_token(token)
-        if user is not None:
-            request.user = user
-        return user
-
-
 api = NinjaAPI(
     title="Neuroclinic API",
     version="1",
     description="Staff API. Errors are RFC 9457 problem documents.",
-    auth=[StaffToken(), StaffSession()],
+    auth=staff_auth(),
     docs_url="/docs",
     openapi_url="/openapi.json",
 )

@@ -41,7 +41,7 @@ from neuroclinic.infusions.models import (
     VitalReading,
 )
 from neuroclinic.infusions.readiness import hard_stops, session_checklist, snapshot
-from neuroclinic.ledger import actions as ledger
+from neuroclinic.ledger.actions import sessions as ledger
 from neuroclinic.ledger.errors import LedgerError
 from neuroclinic.ledger.models import Container
 from neuroclinic.ledger.witness import WitnessConfirmation
@@ -596,7 +596,7 @@ def draw(
             session_ref=session.uuid,
             patient=session.patient,
             volume_ml=volume_ml,
-            drawn_by=by,
+            by=by,
             occurred_at=now,
         )
     except LedgerError as exc:
@@ -937,7 +937,7 @@ def stop(
             ledger.record_administration(
                 session.uuid,
                 volume_ml=given.drug_volume_ml,
-                administered_by=by,
+                by=by,
                 patient=session.patient,
                 occurred_at=at,
             )
@@ -1497,7 +1497,7 @@ def waste(
         entries = ledger.waste_remainder(
             session.uuid,
             volume_ml=volume_ml,
-            wasted_by=by,
+            by=by,
             witness=witness,
             reason=reason.strip() or "Remainder after the infusion",
             occurred_at=now,

@@ -34,7 +34,14 @@ from neuroclinic.intake.models import (
     ConsentSignature,
     EligibilityDecision,
 )
-from neuroclinic.ledger import actions as ledger
+from neuroclinic.ledger.actions.inventory import take_inventory
+from neuroclinic.ledger.actions.receiving import ReceiptItem, receive_invoice
+from neuroclinic.ledger.actions.setup import (
+    add_product,
+    add_storage_location,
+    add_supplier,
+    register_registrant,
+)
 from neuroclinic.ledger.checks import run_check
 from neuroclinic.ledger.models import (
     Container,
@@ -141,7 +148,7 @@ def _clinic(context: DemoContext, start: datetime) -> Clinic:
     custodian, nurse = context.staff["custodian"], context.staff["nurse"]
     locations = list(Location.objects.filter(organization=organization).order_by("id"))
     main, annex = locations[0], locations[-1]
-    registrant = ledger.register_registrant(
+    registrant = register_registrant(
         annex,
         name=f"{organization.name} — {annex.name}",
         address_line1=annex.address_line1,
@@ -149,39 +156,39 @@ def _clinic(context: DemoContext, start: datetime) -> Clinic:
         state=annex.state,
         postal_code=annex.postal_code,
         dea_number=RIVERSIDE_DEA,
-        registered_by=custodian,
+        by=custodian,
     )
-    safe = ledger.add_storage_location(
+    safe = add_storage_location(
         registrant,
         name="Annex safe",
         description="Treatment corridor, double-locked",
-        added_by=custodian,
+        by=custodian,
     )
     product = Product.objects.filter(
         organization=organization, concentration_mg_per_ml=Decimal(50)
-    ).first() or ledger.add_product(
+    ).first() or add_product(
         organization,
         name="Ketamine HCl injection (demo)",
         ndc="99999-0501-10",
         concentration_mg_per_ml=Decimal(50),
         container_volume_ml=Decimal(10),
-        added_by=custodian,
+        by=custodian,
     )
     supplier = Supplier.objects.filter(
         organization=organization, kind=Supplier.Kind.DISTRIBUTOR
-    ).first() or ledger.add_supplier(
+    ).first() or add_supplier(
         organization,
         name="Example Medical Supply (demo)",
         address="1 Warehouse Way, Chicago, IL 60601",
         dea_number="RE6125341",
-        added_by=custodian,
+        by=custodian,
     )
-    ledger.take_inventory(
+    take_inventory(
         registrant,
         kind=Inventory.Kind.INITIAL,
         time_of_day=Inventory.TimeOfDay.OPENING,
         lines=[],
-        taken_by=custodian,
+        by=custodian,
         second_taker=_synthetic(nurse, start),
         notes="Initial inventory before the Annex's first ketamine order: nothing on hand.",
         taken_at=start,
@@ -193,21 +200,21 @@ def _clinic(context: DemoContext, start: datetime) -> Clinic:
 
 def _receive(clinic: Clinic, at: datetime) -> None:
     clinic.invoice += 1
-    ledger.receive_invoice(
+    receive_invoice(
         clinic.registrant,
         supplier=clinic.supplier,
         invoice_number=f"EMS-{clinic.invoice}",
         invoice_date=(at - timedelta(days=1)).date(),
         storage_location=clinic.safe,
         items=[
-            ledger.ReceiptItem(
+            ReceiptItem(
                 product=clinic.product,
                 lot_number=f"KR{clinic.invoice % 97:02d}B",
                 expiry_date=(at + timedelta(days=420)).date(),
                 container_count=6,
             )
         ],
-        received_by=clinic.staff["custodian"],
+        by=clinic.staff["custodian"],
         received_at=at,
     )
 

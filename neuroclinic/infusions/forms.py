@@ -9,13 +9,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from neuroclinic.accounts.models import User
 from neuroclinic.clinics.models import Room
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import AdverseEvent, InfusionSession
 from neuroclinic.infusions.recovery import ALDRETE_CRITERIA, MOAAS_LABELS, AldreteItem
 from neuroclinic.ledger.models import Container
-from neuroclinic.ledger.witness import witness_roles
+from neuroclinic.ledger.witness import WitnessedWasteForm, WitnessForm
 from neuroclinic.treatment.models import PrnOrder
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -76,11 +75,6 @@ class LocalDateTimeField(forms.DateTimeField):
 class RoomChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # django-stubs: generic field
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.location.name} · {obj.name}"
-
-
-class UserChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # django-stubs: generic field
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.display_name)
 
 
 class ContainerChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # django-stubs: generic field
@@ -196,42 +190,7 @@ class DoseForm(forms.Form):
     )
 
 
-class WitnessFields(forms.Form):
-    """Someone else, present now, with password and authenticator code (ledger.witness)."""
-
-    witness = UserChoiceField(
-        queryset=User.objects.none(), to_field_name="username", label="Witness"
-    )
-    witness_password = forms.CharField(
-        label="Witness's password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
-    )
-    witness_code = forms.CharField(
-        label="Witness's authenticator code",
-        max_length=10,
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}
-        ),
-    )
-
-    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["witness"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = (
-            User.objects.filter(
-                organization_id=actor.organization_pk,
-                is_active=True,
-                groups__name__in=sorted(witness_roles()),
-            )
-            .exclude(pk=actor.pk)
-            .distinct()
-            .order_by("last_name", "first_name", "username")
-        )
-
-
-class DoseCheckForm(WitnessFields):
+class DoseCheckForm(WitnessForm):
     pass
 
 
@@ -403,10 +362,8 @@ class DischargeForm(forms.Form):
     )
 
 
-class WasteForm(WitnessFields):
-    volume_ml = forms.DecimalField(
-        label="Volume to waste (mL)", max_digits=6, decimal_places=2, min_value=0
-    )
+class WasteForm(WitnessedWasteForm):
+    """The remainder, wasted with a witness: the ledger's form."""
 
 
 class SignForm(forms.Form):

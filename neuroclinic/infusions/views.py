@@ -38,8 +38,7 @@ from neuroclinic.infusions.models import (
 from neuroclinic.infusions.notes import build_note
 from neuroclinic.infusions.readiness import hard_stops, session_checklist
 from neuroclinic.infusions.sparkline import spark
-from neuroclinic.ledger.errors import LedgerError
-from neuroclinic.ledger.witness import WitnessConfirmation, confirm_witness
+from neuroclinic.ledger.witness import WitnessConfirmation, WitnessForm
 from neuroclinic.patients.access import get_patient_for_user
 from neuroclinic.treatment import actions as treatment
 
@@ -289,28 +288,14 @@ def _client_key(form: forms.Form) -> uuid.UUID | None:
 
 
 def _witness(
-    request: AuthenticatedHttpRequest, form: f.WitnessFields
+    request: AuthenticatedHttpRequest, form: WitnessForm
 ) -> WitnessConfirmation | None:
     """The witness on the form, confirmed now (password + code); None with form errors if not.
 
     Called before the action and outside its transaction: a wrong code counts
     against the witness's authenticator even though the action writes nothing.
     """
-    witness = form.cleaned_data.get("witness")
-    if witness is None:
-        form.add_error("witness", "Choose the witness.")
-        return None
-    try:
-        return confirm_witness(
-            actor=request.user,
-            witness_username=witness.username,
-            password=form.cleaned_data.get("witness_password") or "",
-            otp_code=form.cleaned_data.get("witness_code") or "",
-        )
-    except LedgerError as exc:
-        field = exc.field if exc.field in form.fields else None
-        form.add_error(field, exc.message)
-        return None
+    return form.confirm()
 
 
 Step = Callable[[AuthenticatedHttpRequest, InfusionSession], HttpResponse]

@@ -13,8 +13,8 @@ from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Role
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
-from neuroclinic.ledger.actions import send_safely
 from neuroclinic.ledger.models import LedgerCheck, Registrant
+from neuroclinic.ledger.notify import send_safely
 from neuroclinic.ledger.status import inventory_status, open_tasks
 from neuroclinic.ledger.verify import LedgerReport, verify_registrant
 
@@ -61,7 +61,7 @@ def run_check(
     *,
     source: str,
     notify: bool,
-    ran_by: User | None = None,
+    by: User | None = None,
 ) -> tuple[LedgerCheck, LedgerReport]:
     """Verify one registrant's chain and store the result; email the custodians if asked."""
     report = verify_registrant(registrant)
@@ -82,8 +82,8 @@ def run_check(
         )
         record(
             AuditEvent.Action.LEDGER_CHECKED,
-            actor=ran_by,
-            actor_username="" if ran_by else f"({source} check)",
+            actor=by,
+            actor_username="" if by else f"({source} check)",
             organization=registrant.organization,
             subject=check,
             ok=report.ok,

@@ -18,7 +18,26 @@ from django.utils import timezone
 from neuroclinic.accounts.models import User
 from neuroclinic.clinics.demo import DemoContext
 from neuroclinic.clinics.models import Location
-from neuroclinic.ledger import actions
+from neuroclinic.ledger.actions.counts import (
+    CountInput,
+    investigate_discrepancy,
+    record_count,
+    resolve_minor_variance,
+)
+from neuroclinic.ledger.actions.inventory import take_inventory
+from neuroclinic.ledger.actions.movements import waste_from_container
+from neuroclinic.ledger.actions.receiving import ReceiptItem, receive_invoice
+from neuroclinic.ledger.actions.sessions import (
+    draw_for_session,
+    record_administration,
+    waste_remainder,
+)
+from neuroclinic.ledger.actions.setup import (
+    add_product,
+    add_storage_location,
+    add_supplier,
+    register_registrant,
+)
 from neuroclinic.ledger.checks import run_check
 from neuroclinic.ledger.models import (
     Container,
@@ -61,7 +80,7 @@ def load(context: DemoContext) -> None:
     assert location is not None
     zone = ZoneInfo(location.time_zone)
 
-    registrant = actions.register_registrant(
+    registrant = register_registrant(
         location,
         name="Lakeside Interventional Psychiatry (demo)",
         address_line1=location.address_line1,
@@ -69,57 +88,55 @@ def load(context: DemoContext) -> None:
         state=location.state,
         postal_code=location.postal_code,
         dea_number=CLINIC_DEA,
-        registered_by=custodian,
+        by=custodian,
     )
-    safe = actions.add_storage_location(
+    safe = add_storage_location(
         registrant,
         name="Main safe",
         description="Medication room, double-locked",
-        added_by=custodian,
+        by=custodian,
     )
-    actions.add_storage_location(
-        registrant, name="Infusion cart lockbox", added_by=custodian
-    )
-    product = actions.add_product(
+    add_storage_location(registrant, name="Infusion cart lockbox", by=custodian)
+    product = add_product(
         organization,
         name="Ketamine HCl injection (demo)",
         ndc="99999-0501-10",
         concentration_mg_per_ml=Decimal("50"),
         container_volume_ml=Decimal("10"),
-        added_by=custodian,
+        by=custodian,
     )
-    actions.add_product(
+    add_product(
         organization,
         name="Ketamine HCl injection (demo)",
         ndc="99999-1005-05",
         concentration_mg_per_ml=Decimal("100"),
         container_volume_ml=Decimal("5"),
-        added_by=custodian,
+        by=custodian,
     )
-    supplier = actions.add_supplier(
+    supplier = add_supplier(
         organization,
         name="Example Medical Supply (demo)",
         address="1 Warehouse Way, Chicago, IL 60601",
         dea_number=SUPPLIER_DEA,
-        added_by=custodian,
+        by=custodian,
     )
-    actions.add_supplier(
+    add_supplier(
         organization,
         kind=Supplier.Kind.REVERSE_DISTRIBUTOR,
         name="Example Returns Co (demo)",
         address="9 Disposal Drive, Joliet, IL 60431",
         dea_number=REVERSE_DISTRIBUTOR_DEA,
-        added_by=custodian,
+        by=custodian,
     )
 
     now = timezone.now().astimezone(zone)
     start = now - timedelta(days=DAYS_OF_HISTORY)
-    actions.take_inventory(
+    take_inventory(
         registrant,
         kind=Inventory.Kind.INITIAL,
         time_of_day=Inventory.TimeOfDay.OPENING,
         lines=[],
-        taken_by=custodian,
+        by=custodian,
         second_taker=_witness(nurse, _at(start, 7, 30, zone)),
         notes="Initial inventory before the first ketamine order: nothing on hand.",
         taken_at=_at(start, 7, 30, zone),
@@ -139,21 +156,21 @@ def load(context: DemoContext) -> None:
         ).count()
         if sealed < 4:
             invoice += 1
-            actions.receive_invoice(
+            receive_invoice(
                 registrant,
                 supplier=supplier,
                 invoice_number=f"EMS-{invoice}",
                 invoice_date=(day - timedelta(days=1)).date(),
                 storage_location=safe,
                 items=[
-                    actions.ReceiptItem(
+                    ReceiptItem(
                         product=product,
                         lot_number=f"KT{24 + invoice % 7}{invoice % 100:02d}A",
                         expiry_date=(day + timedelta(days=400)).date(),
                         container_count=10,
                     )
                 ],
-                received_by=custodian,
+                by=custodian,
                 received_at=_at(day, 8, 5, zone),
             )
         for slot in range(rng.randint(2, 4) if patients else 0):
@@ -212,24 +229,24 @@ def _infusion(
         TENTH_ML, ROUND_UP
     )  # a little over, as drawn
     session = uuid.uuid4()
-    actions.draw_for_session(
+    draw_for_session(
         _pick_vial(registrant, draw_ml),
         session_ref=session,
         patient=patient,
         volume_ml=draw_ml,
-        drawn_by=nurse,
+        by=nurse,
         occurred_at=when,
     )
-    actions.record_administration(
+    record_administration(
         session,
         volume_ml=dose_ml,
-        administered_by=nurse,
+        by=nurse,
         occurred_at=when + timedelta(minutes=45),
     )
-    actions.waste_remainder(
+    waste_remainder(
         session,
         volume_ml=draw_ml - dose_ml,
-        wasted_by=nurse,
+        by=nurse,
         witness=_witness(witness, when + timedelta(minutes=50)),
         occurred_at=when + timedelta(minutes=50),
     )
@@ -244,11 +261,11 @@ def _discard_dregs(
         status=Container.Status.OPEN,
         balance_ml__lt=Decimal("1.00"),
     ).order_by("id"):
-        actions.waste_from_container(
+        waste_from_container(
             vial,
             volume_ml=vial.balance_ml,
             reason="Remainder of an opened vial, less than a dose, discarded at close",
-            wasted_by=nurse,
+            by=nurse,
             witness=_witness(custodian, when),
             occurred_at=when,
         )
@@ -281,27 +298,27 @@ def _daily_count(
         ):
             counted -= short_by  # the one estimate that came up short
             shorted = True
-        lines.append(actions.CountInput(container=vial, counted_ml=counted))
-    count = actions.record_count(
+        lines.append(CountInput(container=vial, counted_ml=counted))
+    count = record_count(
         safe,
         lines=lines,
-        counted_by=custodian,
+        by=custodian,
         witness=_witness(nurse, when),
         counted_at=when,
     )
     discrepancy = count.discrepancies.first()
     if discrepancy is not None:
-        actions.investigate_discrepancy(
+        investigate_discrepancy(
             discrepancy,
             notes=(
                 "Reviewed the day's three sessions and their witnessed wastes: all "
                 "reconciled. The vial was re-measured against a graduated syringe: "
                 "0.2 mL short, consistent with dead space and estimating an opened vial."
             ),
-            investigated_by=custodian,
+            by=custodian,
         )
-        actions.resolve_minor_variance(
+        resolve_minor_variance(
             discrepancy,
             notes="Minor variance from estimating an opened vial; no pattern of losses.",
-            resolved_by=custodian,
+            by=custodian,
         )

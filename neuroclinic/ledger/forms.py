@@ -19,7 +19,7 @@ from neuroclinic.ledger.models import (
     Supplier,
 )
 from neuroclinic.ledger.reports import ReportKind
-from neuroclinic.ledger.witness import witness_roles
+from neuroclinic.ledger.witness import WitnessedWasteForm, WitnessForm
 
 
 def volume_field(label: str = "Volume (mL)", **kwargs: Any) -> forms.DecimalField:
@@ -28,44 +28,6 @@ def volume_field(label: str = "Volume (mL)", **kwargs: Any) -> forms.DecimalFiel
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
         **kwargs,
     )
-
-
-class WitnessForm(forms.Form):
-    """The second person, at your side now: they pick their name and type their password and code."""
-
-    witness = forms.ModelChoiceField(
-        queryset=User.objects.none(),
-        to_field_name="username",
-        label="Witness",
-        help_text="Someone else who saw it, with a witnessing role.",
-    )
-    witness_password = forms.CharField(
-        label="Witness's password",
-        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
-        strip=False,
-    )
-    witness_code = forms.CharField(
-        label="Witness's code from their authenticator app",
-        max_length=10,
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}
-        ),
-    )
-
-    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["witness"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = (
-            User.objects.filter(
-                organization_id=actor.organization_pk,
-                is_active=True,
-                groups__name__in=sorted(witness_roles()),
-            )
-            .exclude(pk=actor.pk)
-            .distinct()
-            .order_by("last_name", "first_name", "id")
-        )
 
 
 class VialChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -97,8 +59,7 @@ class VolumeForm(forms.Form):
     volume_ml = volume_field()
 
 
-class SessionWasteForm(WitnessForm):
-    volume_ml = volume_field("Volume wasted (mL)")
+class SessionWasteForm(WitnessedWasteForm):
     reason = forms.CharField(max_length=500, initial="Remainder after administration")
     field_order = ["volume_ml", "reason", "witness", "witness_password", "witness_code"]
 
@@ -109,8 +70,7 @@ class ReturnForm(WitnessForm):
     field_order = ["volume_ml", "reason", "witness", "witness_password", "witness_code"]
 
 
-class ContainerWasteForm(WitnessForm):
-    volume_ml = volume_field("Volume wasted (mL)")
+class ContainerWasteForm(WitnessedWasteForm):
     reason = forms.CharField(max_length=500, help_text="e.g. vial dropped and broke")
     field_order = ["volume_ml", "reason", "witness", "witness_password", "witness_code"]
 
@@ -244,6 +204,8 @@ class CountForm(WitnessForm):
 
 
 class InventoryForm(CountForm):
+    witness_optional = True  # the second person is recommended, not required
+
     time_of_day = forms.ChoiceField(
         choices=Inventory.TimeOfDay.choices, label="Taken at"
     )
@@ -253,9 +215,6 @@ class InventoryForm(CountForm):
     ) -> None:
         super().__init__(*args, actor=actor, containers=containers, **kwargs)
         self.fields["kind"] = forms.ChoiceField(choices=Inventory.Kind.choices)
-        # The second person is recommended, not required, for an inventory.
-        for name in ("witness", "witness_password", "witness_code"):
-            self.fields[name].required = False
 
 
 class NotesForm(forms.Form):

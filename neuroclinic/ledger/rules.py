@@ -1,24 +1,25 @@
 """Controlled-substance ledger rules for ketamine (DEA Schedule III).
 
-Sources (ids expand in shared/domain.md, "Sources"; section 3):
-- Ketamine is Schedule III, DEA code 7285 (21 CFR 1308.13(c), D11 [V]).
+Sources (ids listed in docs/sources.md):
+- Ketamine is Schedule III, DEA code 7285 (21 CFR 1308.13(c); D11).
 - Dispenser records: units or volume administered, wasted or otherwise disposed of,
-  with date and the person who did it (21 CFR 1304.22(c), D6 [V]); wastage must be
-  recorded (D10 [V]).
-- Per-infusion reconciliation, drawn = administered + wasted (domain.md 3.8 [D]).
-- Witnessed waste: no federal witness count; two-person waste is common policy and
-  often state- or accreditor-required (domain.md 3.7 [U]), so the permitted witness
-  roles are an input.
+  with date and the person who did it (21 CFR 1304.22(c); D6); wastage must be
+  recorded (D10).
+- Per-infusion reconciliation, drawn = administered + wasted: our design, from the
+  record-keeping duties above (D5, D6, D10); no source states it as a rule.
+- Witnessed waste: no federal witness count (D10); two-person waste is common
+  policy and often a state or accreditor rule (no source read for that), so the
+  permitted witness roles are an input.
 - Theft or significant loss: written notice to the DEA Field Division Office within
   1 business day of discovery; DEA Form 106 within 45 days of discovery (since
-  24 Jul 2023) (D9 [V/S]). Note shared/anchors.md says "Form 106 within one business
-  day"; domain.md separates the notice (1 business day) from the form (45 days), and
-  this module follows domain.md.
-- Biennial inventory at least every 2 years after the previous one (D7 [S], D1 [V]).
-- DEA registration number format and check digit: not in domain.md. Public
+  24 Jul 2023) (D9). The notice and the form have separate deadlines: "Form 106
+  within one business day", seen in product comparisons, runs the two together.
+- Biennial inventory at least every 2 years after the previous one (D7, a
+  compliance summary; D1).
+- DEA registration number format and check digit: no source id. Public
   descriptions (Wikipedia "DEA number"; DEA registration record layout) agree on
   2 letters + 7 digits and the check digit; they differ on which first letters exist
-  (see REGISTRANT_TYPE_LETTERS) [S].
+  (see REGISTRANT_TYPE_LETTERS). Secondary sources: re-check before go-live.
 
 Units: mL, mg, mg/mL; dates are calendar dates at the registered location.
 
@@ -36,26 +37,26 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from uuid import UUID
 
-# Ledger rounding [D]: a syringe reads to 0.01 mL; 0.01 mg keeps mL -> mg exact for
+# Ledger rounding (our policy): a syringe reads to 0.01 mL; 0.01 mg keeps mL -> mg exact for
 # every vial strength (10, 50, 100 mg/mL; K11).
 VOLUME_ROUNDING_ML = Decimal("0.01")
 MASS_ROUNDING_MG = Decimal("0.01")
 
 # First letter of a DEA number = registrant type. This list follows Wikipedia's
-# table [S] (A deprecated, B hospital/clinic, C practitioner, D teaching institution,
+# table, a secondary source (A deprecated, B hospital/clinic, C practitioner, D teaching institution,
 # E manufacturer, F distributor, G researcher, H analytical lab, J importer,
 # K exporter, L reverse distributor, M mid-level practitioner, P-U narcotic treatment
 # program, X buprenorphine (DATA-waiver) prescriber). DEA's own record layout lists
 # only A/B/F/G, M, P/R (and X); some lists also add N. Unknown letters are refused.
 REGISTRANT_TYPE_LETTERS = frozenset("ABCDEFGHJKLMPRSTUX")
 # Second character: first letter of the registrant's last or business name, or "9"
-# when a business name starts with a digit [S].
+# when a business name starts with a digit (same sources).
 DEA_NUMBER_LENGTH = 9
 
-# D9 [V/S]: notice within 1 business day; Form 106 within 45 days of discovery.
+# D9: notice within 1 business day; Form 106 within 45 days of discovery.
 DEA_NOTICE_BUSINESS_DAYS = 1
 FORM_106_DAYS = 45
-# D7 [S], D1 [V]: at least every 2 years.
+# D7, D1: at least every 2 years.
 BIENNIAL_INVENTORY_YEARS = 2
 
 _SATURDAY = 5
@@ -232,7 +233,7 @@ def check_draw(
 def check_session_reconciles(
     *, drawn_ml: Decimal | int, administered_ml: Decimal | int, wasted_ml: Decimal | int
 ) -> None:
-    """Refuse unless drawn = administered + wasted exactly (domain.md 3.8).
+    """Refuse unless drawn = administered + wasted exactly (our design from D5, D6, D10).
 
     Exact: any difference, however small, is unaccounted drug and goes to the
     discrepancy workflow, not into rounding.

@@ -4,11 +4,19 @@
 loader makes synthetic ones). Call it *before* the action, outside the action's
 transaction: a wrong code must count against the witness's authenticator
 (django-otp's throttling) even though the action writes nothing.
+
+`WitnessForm` is the one form that asks for a witness, on the ledger's pages and
+on the infusion tablet alike (infusions imports it; the ledger imports nothing of
+infusions). `WitnessedWasteForm` adds the volume wasted.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
+from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -114,3 +122,95 @@ def confirm_witness(
             code="witness_code_wrong",
         )
     return WitnessConfirmation(witness=witness, confirmed_at=timezone.now())
+
+
+def witnesses_for(actor: User) -> QuerySet[User]:
+    """Who may be offered as the actor's witness: active staff of the same clinic,
+    holding a witnessing role, not the actor."""
+    return (
+        User.objects.filter(
+            organization_id=actor.organization_pk,
+            is_active=True,
+            groups__name__in=sorted(witness_roles()),
+        )
+        .exclude(pk=actor.pk)
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+class WitnessChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # django-stubs: generic field
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.display_name)
+
+
+class WitnessForm(forms.Form):
+    """The second person, at your side now: they pick their name and type their
+    password and the code their authenticator app shows."""
+
+    witness = WitnessChoiceField(
+        queryset=User.objects.none(),
+        to_field_name="username",
+        label="Witness",
+        help_text="Someone else who saw it, with a witnessing role.",
+    )
+    witness_password = forms.CharField(
+        label="Witness's password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        strip=False,
+    )
+    witness_code = forms.CharField(
+        label="Witness's code from their authenticator app",
+        max_length=10,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}
+        ),
+    )
+    # A witness that may be left out (an inventory's second person is recommended).
+    witness_optional = False
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        field = self.fields["witness"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = witnesses_for(actor)
+        if self.witness_optional:
+            for name in ("witness", "witness_password", "witness_code"):
+                self.fields[name].required = False
+
+    def confirm(self) -> WitnessConfirmation | None:
+        """The witness on this valid form, confirmed now (password and code).
+
+        None, with the refusal on the field at fault, if they cannot confirm; None
+        without an error when an optional witness was left out. Call it before the
+        action and outside its transaction (see `confirm_witness`).
+        """
+        witness = self.cleaned_data.get("witness")
+        if witness is None:
+            if not self.witness_optional:
+                self.add_error("witness", "Choose the witness.")
+            return None
+        try:
+            return confirm_witness(
+                actor=self.actor,
+                witness_username=witness.username,
+                password=self.cleaned_data.get("witness_password") or "",
+                otp_code=self.cleaned_data.get("witness_code") or "",
+            )
+        except LedgerError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+            return None
+
+
+class WitnessedWasteForm(WitnessForm):
+    """Waste drawn drug with a witness: the volume, to 0.01 mL, and who saw it."""
+
+    volume_ml = forms.DecimalField(
+        label="Volume wasted (mL)",
+        max_digits=6,
+        decimal_places=2,
+        min_value=Decimal(0),
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+    field_order = ["volume_ml", "witness", "witness_password", "witness_code"]

@@ -24,7 +24,7 @@ from neuroclinic.infusions.models import (
 from neuroclinic.infusions.readiness import hard_stops, session_checklist
 from neuroclinic.infusions.tests import factories
 from neuroclinic.intake.models import ConsentDocument, EligibilityDecision
-from neuroclinic.ledger import actions as ledger
+from neuroclinic.ledger.actions import sessions as ledger
 from neuroclinic.ledger.models import Container, LedgerEntry
 from neuroclinic.ledger.tests.factories import confirmed
 from neuroclinic.measures.models import DueMeasure

@@ -1,6 +1,7 @@
 """Plain factory functions for ledger tests. Stock is made through the actions, so
 every container comes with its entries, chain links and audit events."""
 
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from neuroclinic.accounts.models import User
 from neuroclinic.clinics.models import Location, Organization
-from neuroclinic.ledger import actions
+from neuroclinic.ledger.actions.receiving import ReceiptItem, receive_invoice
+from neuroclinic.ledger.actions.sessions import draw_for_session
+from neuroclinic.ledger.actions.setup import (
+    add_product,
+    add_storage_location,
+    add_supplier,
+    register_registrant,
+)
 from neuroclinic.ledger.models import (
     Container,
     Product,
@@ -21,6 +29,7 @@ from neuroclinic.ledger.models import (
     Supplier,
 )
 from neuroclinic.ledger.witness import WitnessConfirmation
+from neuroclinic.patients.models import Patient
 
 # Valid check digits: 1+3+5 + 2*(2+4+6) = 33 -> 3, and so on.
 CLINIC_DEA = "BL1234563"
@@ -64,15 +73,13 @@ def make_registrant(
         "state": "IL",
         "postal_code": "62701",
     } | overrides
-    return actions.register_registrant(
-        location, dea_number=dea_number, registered_by=by, **fields
-    )
+    return register_registrant(location, dea_number=dea_number, by=by, **fields)
 
 
 def make_safe(
     registrant: Registrant, *, by: User, name: str = "Main safe"
 ) -> StorageLocation:
-    return actions.add_storage_location(registrant, name=name, added_by=by)
+    return add_storage_location(registrant, name=name, by=by)
 
 
 def make_product(
@@ -83,13 +90,13 @@ def make_product(
     concentration_mg_per_ml: Decimal = Decimal("50"),
     container_volume_ml: Decimal = Decimal("10"),
 ) -> Product:
-    return actions.add_product(
+    return add_product(
         organization,
         name="Ketamine HCl injection",
         ndc=ndc,
         concentration_mg_per_ml=concentration_mg_per_ml,
         container_volume_ml=container_volume_ml,
-        added_by=by,
+        by=by,
     )
 
 
@@ -100,7 +107,7 @@ def make_supplier(
     kind: str = Supplier.Kind.DISTRIBUTOR,
     dea_number: str = SUPPLIER_DEA,
 ) -> Supplier:
-    return actions.add_supplier(
+    return add_supplier(
         organization,
         name="Example Medical Supply"
         if kind == Supplier.Kind.DISTRIBUTOR
@@ -108,7 +115,7 @@ def make_supplier(
         address="1 Warehouse Way, Chicago, IL 60601",
         dea_number=dea_number,
         kind=kind,
-        added_by=by,
+        by=by,
     )
 
 
@@ -124,21 +131,21 @@ def receive(
     expiry_date: date | None = None,
     invoice_number: str = "INV-1001",
 ) -> list[Container]:
-    receipt = actions.receive_invoice(
+    receipt = receive_invoice(
         registrant,
         supplier=supplier,
         invoice_number=invoice_number,
         invoice_date=clinic_today() - timedelta(days=1),
         storage_location=safe,
         items=[
-            actions.ReceiptItem(
+            ReceiptItem(
                 product=product,
                 lot_number=lot_number,
                 expiry_date=expiry_date or clinic_today() + timedelta(days=365),
                 container_count=count,
             )
         ],
-        received_by=by,
+        by=by,
     )
     return list(receipt.containers.order_by("id"))
 
@@ -163,3 +170,14 @@ def current_code(user: User) -> str:
         drift=device.drift,
     )
     return f"{code:0{device.digits}d}"
+
+
+def draw(
+    vial: Container, *, patient: Patient, by: User, volume_ml: str = "0.80"
+) -> str:
+    """Draw from a vial for a new session; its reference."""
+    ref = str(uuid.uuid4())
+    draw_for_session(
+        vial, session_ref=ref, patient=patient, volume_ml=Decimal(volume_ml), by=by
+    )
+    return ref

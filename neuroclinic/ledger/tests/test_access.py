@@ -8,11 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from neuroclinic.accounts.roles import ROLE_CAPABILITIES, Capability, Role
 from neuroclinic.audit.models import AuditEvent
-from neuroclinic.ledger.models import LedgerEntry
+from neuroclinic.ledger.actions.receiving import attach_invoice_scan
+from neuroclinic.ledger.models import LedgerEntry, Receipt
 from neuroclinic.ledger.tests.conftest import Stock
 
 PERSONAS = [
@@ -191,18 +193,13 @@ def test_a_nurse_cannot_post_a_vial_step_she_lacks(
 def test_scans_are_served_only_inside_the_organization(
     stock: Stock, as_persona: Callable[[str], Client], settings: Any, tmp_path: Any
 ) -> None:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from neuroclinic.ledger import actions
-    from neuroclinic.ledger.models import Receipt
-
     settings.MEDIA_ROOT = tmp_path
     receipt = Receipt.objects.get()
     custodian = receipt.received_by
-    actions.attach_invoice_scan(
+    attach_invoice_scan(
         receipt,
         scan=SimpleUploadedFile("x.png", b"\x89PNG\r\n\x1a\n...."),
-        attached_by=custodian,
+        by=custodian,
     )
     url = f"/ledger/receipts/{receipt.uuid}/scan"
 
@@ -216,8 +213,6 @@ def test_scans_are_served_only_inside_the_organization(
 def test_outsiders_cannot_fetch_a_scan(
     stock: Stock, as_persona: Callable[[str], Client]
 ) -> None:
-    from neuroclinic.ledger.models import Receipt
-
     receipt = Receipt.objects.get()
 
     assert (

@@ -3,14 +3,17 @@
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from neuroclinic.accounts.models import User
 from neuroclinic.api import api
 from neuroclinic.audit.models import AuditEvent
+from neuroclinic.ledger.actions.sessions import draw_for_session, record_administration
 from neuroclinic.ledger.models import Discrepancy, LedgerEntry
 from neuroclinic.ledger.tests import factories
 from neuroclinic.ledger.tests.conftest import Stock
@@ -226,9 +229,7 @@ def test_receiving_through_the_api(
     assert fake.status_code == 422
 
 
-def _upload(data: bytes) -> Any:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
+def _upload(data: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile("scan.pdf", data)
 
 
@@ -324,19 +325,15 @@ def test_entries_are_paginated_newest_first(stock: Stock, nurse_api: Client) -> 
 def test_reports_come_as_rows_and_are_audited(
     stock: Stock, as_persona: Callable[[str], Client], nurse: User, patient: Patient
 ) -> None:
-    from decimal import Decimal
-
-    from neuroclinic.ledger import actions
-
     ref = uuid.uuid4()
-    actions.draw_for_session(
+    draw_for_session(
         stock.vials[0],
         session_ref=ref,
         patient=patient,
         volume_ml=Decimal("1"),
-        drawn_by=nurse,
+        by=nurse,
     )
-    actions.record_administration(ref, volume_ml=Decimal("1"), administered_by=nurse)
+    record_administration(ref, volume_ml=Decimal("1"), by=nurse)
     client = as_persona("auditor")
 
     response = client.get(

@@ -18,9 +18,16 @@ from django.test import Client
 
 from conftest import login
 from neuroclinic.accounts.models import User
-from neuroclinic.ledger import actions
+from neuroclinic.ledger.actions.counts import CountInput, record_count
+from neuroclinic.ledger.actions.inventory import take_inventory
+from neuroclinic.ledger.actions.sessions import (
+    draw_for_session,
+    record_administration,
+    waste_remainder,
+)
 from neuroclinic.ledger.checks import run_check, run_nightly_checks
 from neuroclinic.ledger.models import LedgerCheck, LedgerEntry, LedgerHead
+from neuroclinic.ledger.tasks import nightly_ledger_check
 from neuroclinic.ledger.tests import factories
 from neuroclinic.ledger.tests.conftest import Stock
 from neuroclinic.ledger.verify import (
@@ -66,20 +73,20 @@ def history(
     """Seven entries: two receipts, then a session (draw, administer, waste), twice over."""
     for volume in ("0.80", "0.60"):
         ref = uuid.uuid4()
-        actions.draw_for_session(
+        draw_for_session(
             stock.vials[0],
             session_ref=ref,
             patient=patient,
             volume_ml=Decimal(volume),
-            drawn_by=nurse,
+            by=nurse,
         )
-        actions.record_administration(
-            ref, volume_ml=Decimal(volume) - Decimal("0.10"), administered_by=nurse
+        record_administration(
+            ref, volume_ml=Decimal(volume) - Decimal("0.10"), by=nurse
         )
-        actions.waste_remainder(
+        waste_remainder(
             ref,
             volume_ml=Decimal("0.10"),
-            wasted_by=nurse,
+            by=nurse,
             witness=factories.confirmed(custodian),
         )
     entries = list(LedgerEntry.objects.order_by("seq"))
@@ -123,21 +130,20 @@ def test_the_database_refuses_updates_and_deletes(
     statement: str,
 ) -> None:
     # Something in every append-only table first.
-    count = actions.record_count(
+    count = record_count(
         stock.safe,
-        lines=[actions.CountInput(v, v.balance_ml) for v in stock.vials],
-        counted_by=custodian,
+        lines=[CountInput(v, v.balance_ml) for v in stock.vials],
+        by=custodian,
         witness=factories.confirmed(nurse),
     )
-    actions.take_inventory(
+    take_inventory(
         stock.registrant,
         kind="initial",
         time_of_day="close",
         lines=[
-            actions.CountInput(line.container, line.counted_ml)
-            for line in count.lines.all()
+            CountInput(line.container, line.counted_ml) for line in count.lines.all()
         ],
-        taken_by=custodian,
+        by=custodian,
     )
     run_check(stock.registrant, source=LedgerCheck.Source.COMMAND, notify=False)
 
@@ -365,8 +371,6 @@ def test_a_broken_chain_alerts_the_custodian_and_shows_on_the_ledger_page(
 
 
 def test_the_nightly_task_runs_the_same_check(history: list[LedgerEntry]) -> None:
-    from neuroclinic.ledger.tasks import nightly_ledger_check
-
     result = nightly_ledger_check.enqueue()
 
     assert result.return_value == {"Lakeside Test Clinic (BL1234563)": True}

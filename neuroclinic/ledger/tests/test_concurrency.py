@@ -17,7 +17,8 @@ from django.db import connection, connections
 
 from neuroclinic.accounts.models import User
 from neuroclinic.clinics.models import Organization
-from neuroclinic.ledger import actions, rules
+from neuroclinic.ledger import rules
+from neuroclinic.ledger.actions import sessions
 from neuroclinic.ledger.errors import LedgerError
 from neuroclinic.ledger.models import Container, LedgerEntry, Registrant
 from neuroclinic.ledger.tests import factories
@@ -58,19 +59,19 @@ def test_two_simultaneous_draws_cannot_overdraw_a_vial(
         real_check(**kwargs)
         time.sleep(0.5)
 
-    monkeypatch.setattr(actions, "check_draw", slow_check)
+    monkeypatch.setattr(sessions, "check_draw", slow_check)
     start = threading.Barrier(2)
     outcomes: dict[str, str] = {}
 
     def draw(who: User) -> None:
         try:
             start.wait()
-            actions.draw_for_session(
+            sessions.draw_for_session(
                 vial,
                 session_ref=uuid.uuid4(),
                 patient=patient,
                 volume_ml=Decimal("6.00"),
-                drawn_by=who,
+                by=who,
             )
             outcomes[who.username] = "drawn"
         except LedgerError as exc:

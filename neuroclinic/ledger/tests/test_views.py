@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
-from neuroclinic.ledger import actions
+from neuroclinic.ledger.actions.counts import CountInput
+from neuroclinic.ledger.actions.inventory import take_inventory
+from neuroclinic.ledger.actions.sessions import draw_for_session, record_administration
 from neuroclinic.ledger.models import (
     Container,
     Count,
@@ -164,12 +166,12 @@ def test_a_count_with_a_variance_then_investigated_and_resolved_on_the_pages(
 def test_the_dashboard_shows_stock_check_status_and_an_overdue_inventory(
     stock: Stock, as_persona: Callable[[str], Client], custodian: User
 ) -> None:
-    actions.take_inventory(
+    take_inventory(
         stock.registrant,
         kind=Inventory.Kind.INITIAL,
         time_of_day=Inventory.TimeOfDay.OPENING,
-        lines=[actions.CountInput(v, v.balance_ml) for v in stock.vials],
-        taken_by=custodian,
+        lines=[CountInput(v, v.balance_ml) for v in stock.vials],
+        by=custodian,
     )
     client = as_persona("custodian")
     client.post("/ledger/checks/run", {"registrant": stock.registrant.uuid})
@@ -185,12 +187,12 @@ def test_the_dashboard_shows_stock_check_status_and_an_overdue_inventory(
 def test_an_inventory_older_than_two_years_shows_overdue(
     stock: Stock, as_persona: Callable[[str], Client], custodian: User
 ) -> None:
-    actions.take_inventory(
+    take_inventory(
         stock.registrant,
         kind=Inventory.Kind.INITIAL,
         time_of_day=Inventory.TimeOfDay.OPENING,
-        lines=[actions.CountInput(v, v.balance_ml) for v in stock.vials],
-        taken_by=custodian,
+        lines=[CountInput(v, v.balance_ml) for v in stock.vials],
+        by=custodian,
         taken_at=timezone.now() - timedelta(days=2 * 365 + 5),
     )
 
@@ -203,14 +205,14 @@ def test_reports_print_and_export_and_are_audited(
     stock: Stock, as_persona: Callable[[str], Client], nurse: User, patient: Patient
 ) -> None:
     ref = uuid.uuid4()
-    actions.draw_for_session(
+    draw_for_session(
         stock.vials[0],
         session_ref=ref,
         patient=patient,
         volume_ml=Decimal("1"),
-        drawn_by=nurse,
+        by=nurse,
     )
-    actions.record_administration(ref, volume_ml=Decimal("1"), administered_by=nurse)
+    record_administration(ref, volume_ml=Decimal("1"), by=nurse)
     client = as_persona("custodian")
     today = factories.clinic_today().isoformat()
     query = f"?registrant={stock.registrant.uuid}&kind=administrations&start_date={today}&end_date={today}"
@@ -250,12 +252,12 @@ def test_every_report_renders(
 def test_an_inventory_downloads_as_pdf_and_csv(
     stock: Stock, as_persona: Callable[[str], Client], custodian: User, nurse: User
 ) -> None:
-    inventory = actions.take_inventory(
+    inventory = take_inventory(
         stock.registrant,
         kind=Inventory.Kind.BIENNIAL,
         time_of_day=Inventory.TimeOfDay.CLOSE,
-        lines=[actions.CountInput(v, v.balance_ml) for v in stock.vials],
-        taken_by=custodian,
+        lines=[CountInput(v, v.balance_ml) for v in stock.vials],
+        by=custodian,
         second_taker=factories.confirmed(nurse),
     )
     client = as_persona("auditor")
@@ -275,12 +277,12 @@ def test_a_mistaken_entry_is_reversed_on_its_page(
     stock: Stock, as_persona: Callable[[str], Client], nurse: User, patient: Patient
 ) -> None:
     ref = uuid.uuid4()
-    drawn = actions.draw_for_session(
+    drawn = draw_for_session(
         stock.vials[0],
         session_ref=ref,
         patient=patient,
         volume_ml=Decimal("2"),
-        drawn_by=nurse,
+        by=nurse,
     )
     client = as_persona("custodian")
 

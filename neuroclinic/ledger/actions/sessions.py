@@ -1,0 +1,396 @@
+"""A patient's session: draw from a vial, administer, waste or return what was drawn.
+
+Every amount is tied to the session's reference (the infusion's UUID), so a session
+reconciles: drawn = administered + wasted (+ returned). The infusion app calls
+these with its session's UUID.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+
+from neuroclinic.accounts.models import User
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.ledger.actions.guards import (
+    checked_quantity,
+    checked_session_ref,
+    checked_time,
+    checked_witness,
+    registrant_of,
+    require_in_stock,
+    require_same_organization,
+)
+from neuroclinic.ledger.chain import (
+    ZERO,
+    Movement,
+    append,
+    lock_container,
+    lock_containers,
+    lock_head,
+)
+from neuroclinic.ledger.dates import local_date
+from neuroclinic.ledger.errors import LedgerError
+from neuroclinic.ledger.models import Container, LedgerEntry
+from neuroclinic.ledger.rules import (
+    LedgerRuleError,
+    check_draw,
+    check_session_reconciles,
+)
+from neuroclinic.ledger.witness import WitnessConfirmation
+from neuroclinic.patients.models import Patient
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    session_ref: str
+    registrant_id: int | None
+    patient_id: int | None
+    drawn_ml: Decimal
+    administered_ml: Decimal
+    wasted_ml: Decimal
+    returned_ml: Decimal
+    outstanding_ml: Decimal
+    entries: list[LedgerEntry]
+
+    @property
+    def reconciled(self) -> bool:
+        return bool(self.entries) and self.outstanding_ml == 0
+
+
+def session_summary(
+    session_ref: str | uuid.UUID, *, organization_id: int
+) -> SessionSummary:
+    """What was drawn, administered, wasted and returned for a session, and what is left."""
+    ref = checked_session_ref(session_ref)
+    entries = list(
+        LedgerEntry.objects.filter(organization_id=organization_id, session_ref=ref)
+        .select_related("container", "product", "lot", "patient", "reverses")
+        .order_by("registrant_id", "seq")
+    )
+    totals: dict[str, Decimal] = {}
+    for entry in entries:
+        kind = entry.kind
+        if kind == LedgerEntry.Kind.REVERSAL and entry.reverses is not None:
+            kind = entry.reverses.kind
+            totals[kind] = totals.get(kind, ZERO) - entry.quantity_ml
+        else:
+            totals[kind] = totals.get(kind, ZERO) + entry.quantity_ml
+    outstanding = sum((e.session_change_ml for e in entries), ZERO)
+    first = entries[0] if entries else None
+    return SessionSummary(
+        session_ref=ref,
+        registrant_id=first.registrant_id if first else None,
+        patient_id=first.patient_id if first else None,
+        drawn_ml=totals.get(LedgerEntry.Kind.DRAW, ZERO),
+        administered_ml=totals.get(LedgerEntry.Kind.ADMINISTER, ZERO),
+        wasted_ml=totals.get(LedgerEntry.Kind.WASTE, ZERO),
+        returned_ml=totals.get(LedgerEntry.Kind.RETURN_TO_STOCK, ZERO),
+        outstanding_ml=outstanding,
+        entries=entries,
+    )
+
+
+def check_session_reconciled(
+    session_ref: str | uuid.UUID, *, organization_id: int
+) -> SessionSummary:
+    """The summary if drawn = administered + wasted (+ returned); LedgerError if not."""
+    summary = session_summary(session_ref, organization_id=organization_id)
+    try:
+        check_session_reconciles(
+            drawn_ml=summary.drawn_ml - summary.returned_ml,
+            administered_ml=summary.administered_ml,
+            wasted_ml=summary.wasted_ml,
+        )
+    except LedgerRuleError as exc:
+        raise LedgerError.from_rule(exc, field="session_ref") from None
+    return summary
+
+
+@transaction.atomic
+def draw_for_session(
+    container: Container,
+    *,
+    session_ref: str | uuid.UUID,
+    patient: Patient,
+    volume_ml: Decimal,
+    occurred_at: datetime | None = None,
+    by: User,
+) -> LedgerEntry:
+    """Draw from a vial for one patient's session. Two nurses cannot overdraw a vial:
+    the second waits for the first's lock and then sees the lower balance."""
+    require_same_organization(by, container, patient)
+    ref = checked_session_ref(session_ref)
+    when = checked_time(occurred_at)
+    volume = checked_quantity(volume_ml, "volume_ml")
+    container = lock_container(container)
+    require_in_stock(container)
+    registrant = registrant_of(container)
+    try:
+        check_draw(
+            container_balance_ml=container.balance_ml,
+            draw_ml=volume,
+            lot_expiry_date=container.lot.expiry_date,
+            on_date=local_date(registrant, when),
+        )
+    except LedgerRuleError as exc:
+        raise LedgerError.from_rule(exc) from None
+    head = lock_head(registrant)
+    earlier = LedgerEntry.objects.filter(
+        organization_id=container.organization_id, session_ref=ref
+    )
+    other_patient = earlier.exclude(patient=patient).exists()
+    if other_patient:
+        raise LedgerError(
+            "This session already belongs to another patient.",
+            field="patient",
+            code="session_patient_mismatch",
+        )
+    if earlier.exclude(registrant=registrant).exists():
+        raise LedgerError(
+            "This session already drew from another registration's stock.",
+            field="container",
+            code="session_registrant_mismatch",
+        )
+    outstanding = earlier.aggregate(total=Sum("session_change_ml"))["total"] or ZERO
+    entry = append(
+        head,
+        Movement(
+            kind=LedgerEntry.Kind.DRAW,
+            container=container,
+            quantity_ml=volume,
+            container_change_ml=-volume,
+            session_change_ml=volume,
+            session_ref=ref,
+            session_balance_after_ml=outstanding + volume,
+            patient=patient,
+            actor=by,
+            occurred_at=when,
+        ),
+    )
+    record(
+        AuditEvent.Action.LEDGER_DRAWN,
+        actor=by,
+        patient=patient,
+        subject=entry,
+        session_ref=ref,
+        vial=container.vial_identifier,
+        volume_ml=volume,
+        mg=entry.quantity_mg,
+    )
+    return entry
+
+
+def _session_takes(
+    *,
+    session_ref: str,
+    volume: Decimal,
+    kind: LedgerEntry.Kind,
+    actor: User,
+    when: datetime,
+    patient: Patient | None,
+    witness: WitnessConfirmation | None,
+    reason: str,
+    container_change: bool,
+) -> list[LedgerEntry]:
+    """Administer, waste or return drawn drug: allocated to the session's vials, first drawn first."""
+    earlier = LedgerEntry.objects.filter(
+        organization_id=actor.organization_pk, session_ref=session_ref
+    )
+    by_container = (
+        earlier.values("container_id")
+        .annotate(outstanding=Sum("session_change_ml"))
+        .order_by("container_id")
+    )
+    outstanding = {row["container_id"]: row["outstanding"] for row in by_container}
+    if not outstanding:
+        raise LedgerError(
+            "Nothing has been drawn for this session.",
+            field="session_ref",
+            code="session_unknown",
+        )
+    containers = lock_containers(sorted(outstanding))
+    first = earlier.select_related("patient").order_by("seq").first()
+    assert first is not None
+    if patient is not None and first.patient_id != patient.pk:
+        raise LedgerError(
+            "This session belongs to another patient.",
+            field="patient",
+            code="session_patient_mismatch",
+        )
+    head = lock_head(first.registrant_id)
+    # Re-read under the locks: another writer may have taken from the session meanwhile.
+    outstanding = {
+        row["container_id"]: row["outstanding"]
+        for row in earlier.values("container_id")
+        .annotate(outstanding=Sum("session_change_ml"))
+        .order_by("container_id")
+    }
+    total = sum(outstanding.values(), ZERO)
+    if volume > total:
+        verb = {
+            LedgerEntry.Kind.ADMINISTER: "administer",
+            LedgerEntry.Kind.WASTE: "waste",
+            LedgerEntry.Kind.RETURN_TO_STOCK: "return",
+        }[kind]
+        raise LedgerError(
+            f"Cannot {verb} {volume} mL: only {total} mL was drawn for this session and "
+            "is not yet administered, wasted or returned.",
+            field="volume_ml",
+            code="exceeds_session_balance",
+        )
+    draw_order = list(
+        earlier.filter(kind=LedgerEntry.Kind.DRAW)
+        .order_by("seq")
+        .values_list("container_id", flat=True)
+    )
+    order = list(dict.fromkeys(draw_order + sorted(outstanding)))
+    left = volume
+    entries = []
+    running = total
+    for container_id in order:
+        available = outstanding.get(container_id, ZERO)
+        if left == 0 or available <= 0:
+            continue
+        part = min(available, left)
+        left -= part
+        running -= part
+        entries.append(
+            append(
+                head,
+                Movement(
+                    kind=kind,
+                    container=containers[container_id],
+                    quantity_ml=part,
+                    container_change_ml=part if container_change else ZERO,
+                    session_change_ml=-part,
+                    session_ref=session_ref,
+                    session_balance_after_ml=running,
+                    patient=first.patient,
+                    actor=actor,
+                    occurred_at=when,
+                    witness=witness,
+                    reason=reason,
+                ),
+            )
+        )
+    return entries
+
+
+@transaction.atomic
+def record_administration(
+    session_ref: str | uuid.UUID,
+    *,
+    volume_ml: Decimal,
+    patient: Patient | None = None,
+    occurred_at: datetime | None = None,
+    by: User,
+) -> list[LedgerEntry]:
+    """Record what reached the patient, from what was drawn for the session."""
+    ref = checked_session_ref(session_ref)
+    volume = checked_quantity(volume_ml, "volume_ml")
+    when = checked_time(occurred_at)
+    entries = _session_takes(
+        session_ref=ref,
+        volume=volume,
+        kind=LedgerEntry.Kind.ADMINISTER,
+        actor=by,
+        when=when,
+        patient=patient,
+        witness=None,
+        reason="",
+        container_change=False,
+    )
+    record(
+        AuditEvent.Action.LEDGER_ADMINISTERED,
+        actor=by,
+        patient=entries[0].patient,
+        subject=entries[0],
+        session_ref=ref,
+        volume_ml=volume,
+        mg=sum((e.quantity_mg for e in entries), ZERO),
+    )
+    return entries
+
+
+@transaction.atomic
+def waste_remainder(
+    session_ref: str | uuid.UUID,
+    *,
+    volume_ml: Decimal,
+    witness: WitnessConfirmation | None,
+    reason: str = "Remainder after administration",
+    occurred_at: datetime | None = None,
+    by: User,
+) -> list[LedgerEntry]:
+    """Waste what was drawn and not given, with a witness who confirmed just now."""
+    ref = checked_session_ref(session_ref)
+    volume = checked_quantity(volume_ml, "volume_ml")
+    when = checked_time(occurred_at)
+    confirmation = checked_witness(witness, actor=by)
+    entries = _session_takes(
+        session_ref=ref,
+        volume=volume,
+        kind=LedgerEntry.Kind.WASTE,
+        actor=by,
+        when=when,
+        patient=None,
+        witness=confirmation,
+        reason=reason,
+        container_change=False,
+    )
+    record(
+        AuditEvent.Action.LEDGER_WASTED,
+        actor=by,
+        patient=entries[0].patient,
+        subject=entries[0],
+        session_ref=ref,
+        volume_ml=volume,
+        witness=confirmation.witness.username,
+    )
+    return entries
+
+
+@transaction.atomic
+def return_to_stock(
+    session_ref: str | uuid.UUID,
+    *,
+    volume_ml: Decimal,
+    witness: WitnessConfirmation | None,
+    reason: str,
+    occurred_at: datetime | None = None,
+    by: User,
+) -> list[LedgerEntry]:
+    """Put drawn, unused drug back into its vial's count (e.g. a session cancelled before
+    the infusion started, the syringe still sealed and labelled). Witnessed."""
+    ref = checked_session_ref(session_ref)
+    volume = checked_quantity(volume_ml, "volume_ml")
+    when = checked_time(occurred_at)
+    confirmation = checked_witness(witness, actor=by)
+    if not reason.strip():
+        raise LedgerError("Say why it is returned.", field="reason", code="required")
+    entries = _session_takes(
+        session_ref=ref,
+        volume=volume,
+        kind=LedgerEntry.Kind.RETURN_TO_STOCK,
+        actor=by,
+        when=when,
+        patient=None,
+        witness=confirmation,
+        reason=reason,
+        container_change=True,
+    )
+    record(
+        AuditEvent.Action.LEDGER_RETURNED,
+        actor=by,
+        patient=entries[0].patient,
+        subject=entries[0],
+        session_ref=ref,
+        volume_ml=volume,
+        witness=confirmation.witness.username,
+    )
+    return entries
