@@ -85,7 +85,7 @@ def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
     user = _staff(request, Capability.REGISTER_PATIENT)
     assert user.organization is not None
     data = _validated(payload.model_dump())
-    patient = actions.register_patient(user.organization, registered_by=user, **data)
+    patient = actions.register_patient(user.organization, by=user, **data)
     return Status(201, patient)
 
 
@@ -119,6 +119,4 @@ def update_patient(
         instance=Patient.objects.get(pk=patient.pk),
         only=set(changes),
     )
-    return actions.update_patient(
-        patient, updated_by=user, **{k: data[k] for k in changes}
-    )
+    return actions.update_patient(patient, by=user, **{k: data[k] for k in changes})

@@ -452,7 +452,7 @@ def test_new_users_get_exactly_the_groups_chosen(db: None, admin: User) -> None:
         title="",
         roles=[Role.AUDITOR, Role.AUDITOR],
         password=TEST_PASSWORD,
-        created_by=admin,
+        by=admin,
     )
 
     assert list(created.groups.all()) == [Group.objects.get(name="auditor")]

@@ -148,7 +148,7 @@ def prescribed_patient(patient: Patient, prescriber: User) -> Patient:
 
 @pytest.fixture
 def elsewhere_patient(other_organization: Organization, outsider: User) -> Patient:
-    return make_patient(other_organization, registered_by=outsider)
+    return make_patient(other_organization, by=outsider)
 
 
 def _record(
@@ -159,7 +159,7 @@ def _record(
         instrument_code=code,
         answers=answers,
         source=QuestionnaireResponse.Source.STAFF,
-        entered_by=by,
+        by=by,
         sex=SEX_FOR_SCORING.get(code),
         **extra,
     )
@@ -865,7 +865,7 @@ def test_a_bearer_token_that_is_not_valid_is_401_and_only_the_refusal_is_logged(
 def test_a_tool_records_a_response_with_a_bearer_token(
     patient: Patient, nurse: User
 ) -> None:
-    _, raw = create_api_token(nurse, name="tablet bridge", created_by=nurse)
+    _, raw = create_api_token(nurse, name="tablet bridge", by=nurse)
 
     response = Client().post(
         _responses_url(patient),
@@ -1185,7 +1185,7 @@ def test_another_patients_responses_are_not_listed(
 def _acknowledge(alert: SafetyAlert, by: User) -> None:
     actions.acknowledge_alert(
         alert,
-        acknowledged_by=by,
+        by=by,
         risk_level="low",
         disposition="safety_plan",
         disposition_note="",

@@ -75,10 +75,10 @@ def test_a_switched_off_rule_no_longer_schedules(
         repeat_count=1,
         repeat_every_days=0,
         window_hours=72,
-        added_by=director,
+        by=director,
     )
     for rule in MeasurementRule.objects.filter(trigger="intake"):
-        actions.set_rule_active(rule, active=False, changed_by=director)
+        actions.set_rule_active(rule, active=False, by=director)
 
     made = actions.schedule_measures(
         patient,
@@ -150,4 +150,4 @@ def test_published_wording_cannot_be_replaced(
         == 404
     )
     with pytest.raises(actions.MeasuresError, match="published wording"):
-        actions.save_item_wording(1, instrument_code="phq9", texts={}, saved_by=User())
+        actions.save_item_wording(1, instrument_code="phq9", texts={}, by=User())

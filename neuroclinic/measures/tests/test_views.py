@@ -88,7 +88,7 @@ def test_only_prescribers_acknowledge_alerts(
         instrument_code="phq9",
         answers=phq9(5, item9=1),
         source=QuestionnaireResponse.Source.STAFF,
-        entered_by=nurse,
+        by=nurse,
     ).alerts[0]
     form = {
         "ideation": "Passive",
@@ -116,7 +116,7 @@ def test_an_incomplete_assessment_shows_the_missing_field(
         instrument_code="phq9",
         answers=phq9(5, item9=1),
         source=QuestionnaireResponse.Source.STAFF,
-        entered_by=nurse,
+        by=nurse,
     ).alerts[0]
 
     response = as_persona("prescriber").post(
@@ -202,7 +202,7 @@ def link_token(treated: Patient, nurse: User) -> str:
         treated,
         instrument_codes=["phq9", "gad7"],
         channel=PortalLink.Channel.EMAIL,
-        created_by=nurse,
+        by=nurse,
     )
     return token
 
@@ -274,7 +274,7 @@ def test_an_unusable_link_says_why_and_reveals_nothing(
         treated,
         instrument_codes=["phq9"],
         channel=PortalLink.Channel.EMAIL,
-        created_by=nurse,
+        by=nurse,
         lifetime=lifetime,
     )
     if kind == "used":

@@ -110,9 +110,9 @@ def test_patching_changes_only_the_given_fields(
     assert response.status_code == 200
     patient.refresh_from_db()
     assert (patient.preferred_name, patient.family_name) == ("Case", "Testova")
-    assert AuditEvent.objects.get(action=AuditEvent.Action.PATIENT_UPDATED).data[
-        "fields"
-    ] == ["preferred_name"]
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PATIENT_UPDATED)
+    assert event.data["fields"] == ["preferred_name"]
+    assert event.data["changes"] == {"preferred_name": {"old": "", "new": "Case"}}
 
 
 def test_patching_a_bad_value_writes_nothing(
@@ -223,7 +223,7 @@ def test_who_may_create_a_patient(
 
 
 def test_a_bearer_token_works_without_a_session(nurse: User, patient: Patient) -> None:
-    _, raw = create_api_token(nurse, name="monitor bridge", created_by=nurse)
+    _, raw = create_api_token(nurse, name="monitor bridge", by=nurse)
 
     response = Client().get(
         f"/api/patients/{patient.uuid}", headers={"Authorization": f"Bearer {raw}"}
