@@ -49,7 +49,7 @@ PORTAL_LINK_HOURS = 72
 KIOSK_LINK_MINUTES = 60
 PORTAL_SALT = "neuroclinic.measures.portal-link"
 
-# Which score flag raises which kind of alert (domain.md section 7).
+# Which score flag raises which kind of alert (Source: M2, M10, C4 (docs/sources.md)).
 ALERT_REASONS = {
     ScoreFlag.PHQ9_ITEM9_POSITIVE: SafetyAlert.Reason.PHQ9_ITEM9,
     ScoreFlag.QIDS_ITEM12_POSITIVE: SafetyAlert.Reason.QIDS_ITEM12,
@@ -64,7 +64,7 @@ INSTRUMENT_ALERT_REASONS = {
     "cssrs-screener": SafetyAlert.Reason.CSSRS,
 }
 # A structured risk assessment must say something about each of these
-# (Joint Commission NPSG 15.01.01, domain.md section 7).
+# (Joint Commission NPSG 15.01.01; Source: C1).
 ASSESSMENT_FIELDS = ("ideation", "plan", "intent", "behaviors", "protective_factors")
 
 
@@ -488,8 +488,8 @@ def open_safety_alerts(patient: Patient) -> list[SafetyAlert]:
 def safety_alert_blocks_treatment(patient: Patient) -> str | None:
     """Why treatment may not start today because of a safety alert, or None.
 
-    The infusion and TMS checklists call this (domain.md section 7: a positive
-    item 9 blocks "ready to treat" until a clinician documents review).
+    The infusion and TMS checklists call this: a positive item 9 blocks "ready
+    to treat" until a clinician documents a risk assessment (Source: C1, M10).
     """
     alerts = open_safety_alerts(patient)
     if not alerts:
@@ -656,8 +656,8 @@ def record_early_answer(
 ) -> SafetyAlert | None:
     """An answer that on its own means risk (item 9) raises the alert before the form is sent.
 
-    domain.md section 7: the alert must not depend on the patient finishing
-    the whole form. Returns the alert, or None when the answer raises none.
+    The alert must not depend on the patient finishing the whole form: a patient
+    who answers item 9 and then closes the page is still seen (Source: C4, M10). Returns the alert, or None when the answer raises none.
     Raises InvalidResponse for an answer that is not one of the item's options.
     """
     if instrument_code not in link.instrument_codes or not link.is_usable:
