@@ -101,3 +101,74 @@ def test_nothing_refers_to_files_outside_the_repository() -> None:
     assert outside == [], "refers to files outside the repository:\n" + "\n".join(
         outside
     )
+
+
+# Settings ----------------------------------------------------------------------
+
+SETTINGS = ROOT / "neuroclinic" / "settings.py"
+CONFIGURATION = ROOT / "docs" / "configuration.md"
+ENV_READ = re.compile(
+    r"""(os\.getenv|env_bool|env_int|env_secret)\(\s*["']([A-Z][A-Z0-9_]*)["']"""
+)
+ENV_ANYWHERE = re.compile(r"os\.getenv|os\.environ")
+SETTING_USED = re.compile(
+    r"""settings\.([A-Z][A-Z0-9_]+)|getattr\(settings, ["']([A-Z][A-Z0-9_]+)["']"""
+)
+
+
+def variables_read() -> set[str]:
+    names = set()
+    for reader, name in ENV_READ.findall(SETTINGS.read_text()):
+        names.add(name)
+        if reader == "env_secret":
+            names.add(f"{name}_FILE")
+    return names
+
+
+def variables_documented() -> set[str]:
+    text = CONFIGURATION.read_text()
+    table = text.split("## Environment variables", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    return {
+        name
+        for row in rows
+        for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1])
+    }
+
+
+def test_every_environment_variable_settings_reads_is_documented_and_no_other() -> None:
+    read, documented = variables_read(), variables_documented()
+
+    assert read - documented == set(), (
+        "read in settings.py, missing from docs/configuration.md"
+    )
+    assert documented - read == set(), "documented, but settings.py never reads it"
+
+
+def test_only_settings_reads_the_environment() -> None:
+    readers = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "neuroclinic").rglob("*.py")
+        if path != SETTINGS
+        and "tests" not in path.parts
+        and path.name
+        not in ("__main__.py", "wsgi.py")  # they only name the settings module
+        and ENV_ANYWHERE.search(path.read_text())
+    ]
+
+    assert readers == []
+
+
+def test_every_setting_the_code_reads_is_declared() -> None:
+    from django.conf import settings
+
+    used = {
+        first or second
+        for path in (ROOT / "neuroclinic").rglob("*.py")
+        # Tests also set libraries' own settings (django-otp's throttling).
+        if "migrations" not in path.parts and "tests" not in path.parts
+        for first, second in SETTING_USED.findall(path.read_text())
+    }
+
+    assert used, "the pattern found nothing: check SETTING_USED"
+    assert sorted(name for name in used if not hasattr(settings, name)) == []
