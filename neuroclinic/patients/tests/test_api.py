@@ -159,6 +159,45 @@ def test_list_is_paginated_and_search_is_a_post(
     )
 
 
+@pytest.mark.parametrize("query", ["q=demow", "q=", "page=1&q=Testova"])
+def test_the_list_refuses_q_and_names_it_rather_than_listing_everyone(
+    as_persona: Callable[[str], Client], patient: Patient, query: str
+) -> None:
+    response = as_persona("front_desk").get(f"/api/patients?{query}")
+
+    assert response.status_code == 400
+    body = _problem(response)
+    assert body["title"] == "Bad request"
+    assert "'q'" in body["detail"]
+    assert "POST /api/patients/search" in body["detail"]
+    assert "Testova" not in response.content.decode()
+    assert not AuditEvent.objects.filter(
+        action=AuditEvent.Action.PATIENTS_SEARCHED
+    ).exists()
+
+
+def test_the_list_names_any_other_unknown_parameter(
+    as_persona: Callable[[str], Client], patient: Patient
+) -> None:
+    response = as_persona("front_desk").get("/api/patients?family_name=Testova")
+
+    assert response.status_code == 400
+    assert "'family_name'" in _problem(response)["detail"]
+
+
+def test_the_list_takes_page_and_page_size(
+    as_persona: Callable[[str], Client], organization: Organization
+) -> None:
+    for n in range(3):
+        make_patient(organization, family_name=f"Pagewright{n}")
+
+    response = as_persona("front_desk").get("/api/patients?page=2&page_size=2")
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 3
+    assert [p["family_name"] for p in response.json()["items"]] == ["Pagewright0"]
+
+
 def test_reading_a_patient_is_audited(
     as_persona: Callable[[str], Client], patient: Patient, nurse: User
 ) -> None:
