@@ -18,9 +18,9 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from conftest import login
-from neuroclinic.accounts.actions import create_api_token
+from conftest import EVERYONE, expected_status, login, personas_with
 from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Organization
 from neuroclinic.measures import actions
@@ -793,10 +793,10 @@ def test_each_suicide_item_raises_its_alert(
     assert SafetyAlert.objects.get().reason == reason
 
 
-@pytest.mark.parametrize(
-    "persona",
-    ["nurse", "prescriber", "director", "tms"],
-)
+RECORDERS = personas_with(Capability.RECORD_MEASURES)
+
+
+@pytest.mark.parametrize("persona", sorted(RECORDERS))
 def test_clinical_roles_may_record(
     as_persona: Callable[[str], Client], patient: Patient, persona: str
 ) -> None:
@@ -810,21 +810,11 @@ def test_clinical_roles_may_record(
     assert QuestionnaireResponse.objects.count() == 1
 
 
-@pytest.mark.parametrize(
-    ("persona", "status"),
-    [
-        ("anonymous", 401),
-        ("front_desk", 403),
-        ("billing", 403),
-        ("custodian", 403),
-        ("auditor", 403),
-        ("admin", 403),
-        ("outsider", 404),
-    ],
-)
+@pytest.mark.parametrize("persona", [p for p in EVERYONE if p not in RECORDERS])
 def test_who_may_not_record_a_response_and_nothing_is_written(
-    as_persona: Callable[[str], Client], patient: Patient, persona: str, status: int
+    as_persona: Callable[[str], Client], patient: Patient, persona: str
 ) -> None:
+    status = expected_status(persona, RECORDERS, anonymous=401, outsider=404)
     client = as_persona(persona)
     before = _written()
 
@@ -863,15 +853,13 @@ def test_a_bearer_token_that_is_not_valid_is_401_and_only_the_refusal_is_logged(
 
 
 def test_a_tool_records_a_response_with_a_bearer_token(
-    patient: Patient, nurse: User
+    patient: Patient, nurse: User, bearer: Callable[[User], dict[str, str]]
 ) -> None:
-    _, raw = create_api_token(nurse, name="tablet bridge", by=nurse)
-
     response = Client().post(
         _responses_url(patient),
         json.dumps({"instrument": "gad7", "answers": lowest_answers("gad7")}),
         content_type="application/json",
-        headers={"Authorization": f"Bearer {raw}"},
+        headers=bearer(nurse),
     )
 
     body = _ok(response, 201)
@@ -1234,35 +1222,22 @@ def test_alerts_are_listed_with_their_status(
     ).exists()
 
 
-READERS = [
-    ("anonymous", 401),
-    ("outsider", 404),
-    ("front_desk", 403),
-    ("billing", 403),
-    ("custodian", 403),
-    ("admin", 403),
-    ("nurse", 200),
-    ("auditor", 200),
-    ("prescriber", 200),
-    ("director", 200),
-    ("tms", 200),
-]
-
-
 @pytest.mark.parametrize("listing", ["responses", "alerts"])
-@pytest.mark.parametrize(("persona", "status"), READERS)
+@pytest.mark.parametrize("persona", EVERYONE)
 def test_who_may_read_a_patients_responses_and_alerts(
     as_persona: Callable[[str], Client],
     prescribed_patient: Patient,
     nurse: User,
     persona: str,
-    status: int,
     listing: str,
 ) -> None:
     recorded = _record(prescribed_patient, nurse, "phq9", PHQ9_ITEM9_POSITIVE)
     client = as_persona(persona)
     before = _written()
     url = f"/api/patients/{prescribed_patient.uuid}/{listing}"
+    status = expected_status(
+        persona, personas_with(Capability.VIEW_CHART), anonymous=401, outsider=404
+    )
 
     response = client.get(url)
 

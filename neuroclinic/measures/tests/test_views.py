@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
+from conftest import EVERYONE, assert_sent_to_sign_in, expected_status
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.measures import actions
@@ -148,21 +149,7 @@ def test_an_incomplete_assessment_shows_the_missing_field(
         ),
     ],
 )
-@pytest.mark.parametrize(
-    "persona",
-    [
-        "admin",
-        "director",
-        "prescriber",
-        "nurse",
-        "front_desk",
-        "tms",
-        "custodian",
-        "billing",
-        "auditor",
-        "outsider",
-    ],
-)
+@pytest.mark.parametrize("persona", EVERYONE)
 def test_who_may_open_measures_pages(
     as_persona: Callable[[str], Client],
     treated: Patient,
@@ -172,13 +159,11 @@ def test_who_may_open_measures_pages(
 ) -> None:
     response = as_persona(persona).get(path.format(uuid=treated.uuid))
 
-    if persona == "outsider":
-        # A nurse at another clinic: their own (empty) lists, never our patient.
-        assert response.status_code == (404 if "{uuid}" in path else 200)
-    elif persona in allowed:
-        assert response.status_code == 200
-    else:
-        assert response.status_code == 403
+    # The outsider, a nurse at another clinic: their own (empty) lists, never our patient.
+    outsider = 404 if "{uuid}" in path else 200
+    assert response.status_code == expected_status(persona, allowed, outsider=outsider)
+    if persona == "anonymous":
+        assert_sent_to_sign_in(response)
 
 
 def test_the_outsider_cannot_open_our_alert(

@@ -6,8 +6,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from neuroclinic.accounts.actions import create_api_token
+from conftest import EVERYONE, expected_status, personas_with
 from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Organization
 from neuroclinic.patients.models import Patient
@@ -209,20 +210,19 @@ def test_reading_a_patient_is_audited(
     assert (event.actor, event.patient) == (nurse, patient)
 
 
-@pytest.mark.parametrize(
-    ("persona", "status"),
-    [
-        ("anonymous", 401),
-        ("outsider", 404),  # another organization's patient looks like no patient
-        ("custodian", 403),
-        ("billing", 200),
-        ("nurse", 200),
-    ],
-)
+@pytest.mark.parametrize("persona", EVERYONE)
 def test_who_may_read_a_patient(
-    as_persona: Callable[[str], Client], patient: Patient, persona: str, status: int
+    as_persona: Callable[[str], Client], patient: Patient, persona: str
 ) -> None:
     response = as_persona(persona).get(f"/api/patients/{patient.uuid}")
+
+    # Another organization's patient looks like no patient.
+    status = expected_status(
+        persona,
+        personas_with(Capability.VIEW_PATIENT_LIST),
+        anonymous=401,
+        outsider=404,
+    )
 
     assert response.status_code == status
     if status != 200:
@@ -246,27 +246,26 @@ def test_an_unknown_uuid_and_another_clinics_patient_answer_alike(
     assert not_a_uuid.status_code in (404, 422)
 
 
-@pytest.mark.parametrize(
-    ("persona", "status"),
-    [("anonymous", 401), ("billing", 403), ("tms", 403), ("front_desk", 201)],
-)
+@pytest.mark.parametrize("persona", EVERYONE)
 def test_who_may_create_a_patient(
-    as_persona: Callable[[str], Client], persona: str, status: int
+    as_persona: Callable[[str], Client], persona: str
 ) -> None:
     response = as_persona(persona).post(
         "/api/patients", VALID, content_type="application/json"
     )
 
+    # The outsider, a nurse, registers patients at their own clinic.
+    registrars = personas_with(Capability.REGISTER_PATIENT) | {"outsider"}
+    status = expected_status(persona, registrars, ok=201, anonymous=401)
+
     assert response.status_code == status
     assert Patient.objects.exists() is (status == 201)
 
 
-def test_a_bearer_token_works_without_a_session(nurse: User, patient: Patient) -> None:
-    _, raw = create_api_token(nurse, name="monitor bridge", by=nurse)
-
-    response = Client().get(
-        f"/api/patients/{patient.uuid}", headers={"Authorization": f"Bearer {raw}"}
-    )
+def test_a_bearer_token_works_without_a_session(
+    nurse: User, patient: Patient, bearer: Callable[[User], dict[str, str]]
+) -> None:
+    response = Client().get(f"/api/patients/{patient.uuid}", headers=bearer(nurse))
 
     assert response.status_code == 200
 
