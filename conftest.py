@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -181,7 +181,7 @@ def expected_status(
     return ok if persona in allowed else refused
 
 
-def assert_sent_to_sign_in(response: HttpResponse) -> None:
+def assert_sent_to_sign_in(response: HttpResponseBase) -> None:
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/sign-in/?next=")
 

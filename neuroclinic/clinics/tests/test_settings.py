@@ -415,3 +415,23 @@ def test_an_unknown_kind_goes_back_to_settings(client: Client, admin: User) -> N
 
     assert response.status_code == 302
     assert response["Location"] == "/clinic/"
+
+
+def test_the_settings_page_costs_the_same_queries_however_many_locations(
+    as_persona: Callable[[str], Client],
+    organization: Organization,
+    location: Location,
+    django_assert_num_queries: Callable[[int], Any],
+) -> None:
+    client = as_persona("admin")
+    client.get("/clinic/")  # the first request after sign-in warms the session
+
+    with django_assert_num_queries(13):
+        assert client.get("/clinic/").status_code == 200
+    for n in range(4):
+        extra = make_location(organization, f"Annex {n}")
+        room = make_room(extra, f"Infusion {n}")
+        make_device(extra, room)
+        make_device(extra)
+    with django_assert_num_queries(13):
+        assert client.get("/clinic/").status_code == 200
