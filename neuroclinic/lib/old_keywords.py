@@ -16,12 +16,20 @@ from typing import Any
 MISSING: Any = object()
 
 
-def acting_user(by: Any, old: Mapping[str, object], *, function: str) -> Any:
-    """`by`, or the value of its one old name in `old`; TypeError when neither or both."""
+def acting_user(
+    by: Any, old: Mapping[str, object], *, function: str, optional: bool = False
+) -> Any:
+    """`by`, or the value of its one old name in `old`; TypeError when both are given.
+
+    When neither is given: None if `optional` (the action may run without a
+    member of staff), else TypeError.
+    """
     if old:
         if by is not MISSING or len(old) > 1:
             raise TypeError(f"{function}(): give the acting user once, as by=")
         return next(iter(old.values()))
     if by is MISSING:
+        if optional:
+            return None
         raise TypeError(f"{function}() missing keyword argument 'by'")
     return by

@@ -714,11 +714,11 @@ def schedule_measures(
     trigger: schedules.Trigger,
     event_at: datetime,
     event_ref: str,
-    by: User | None = None,
+    by: User | None = MISSING,
     **old: Unpack[_OldScheduledBy],
 ) -> list[DueMeasure]:
     """Make the due questionnaires for a treatment event. Calling twice makes them once."""
-    by = acting_user(by, old, function="schedule_measures")
+    by = acting_user(by, old, function="schedule_measures", optional=True)
     made = []
     for item in schedules.due_items(
         rules_for(patient.organization_id), trigger=trigger, event_at=event_at

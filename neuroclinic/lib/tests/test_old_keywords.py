@@ -10,6 +10,13 @@ def test_by_is_taken_as_given() -> None:
     assert acting_user(None, {}, function="f") is None
 
 
+def test_an_optional_by_may_be_left_out() -> None:
+    assert acting_user(MISSING, {}, function="f", optional=True) is None
+    assert acting_user(
+        MISSING, {"scheduled_by": "nurse"}, function="f", optional=True
+    ) == ("nurse")
+
+
 def test_an_old_name_stands_in_for_by() -> None:
     assert acting_user(MISSING, {"entered_by": "nurse"}, function="f") == "nurse"
     assert acting_user(MISSING, {"entered_by": None}, function="f") is None
