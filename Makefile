@@ -9,12 +9,12 @@ PORT ?= 8000
 WORKERS ?= 2
 DB_FILE := var/neuroclinic.sqlite3
 
-.PHONY: help install run test test-fast lint types check browser-deps clean
+.PHONY: help install run test test-fast lint types imports check browser-deps clean
 
 help:
 	@echo "make run      install if needed, migrate, load the demo clinic on a new database, serve on http://$(HOST):$(PORT)"
 	@echo "make test     the whole test suite (SQLite unless DATABASE_URL says otherwise), browser tests included"
-	@echo "make check    lint, types and the migration check, as CI runs them"
+	@echo "make check    lint, types, import contracts and the migration check, as CI runs them"
 
 $(BIN)/python:
 	@python=$$(scripts/find-python) && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
@@ -61,7 +61,10 @@ lint: install
 types: install
 	$(BIN)/mypy .
 
-check: lint types
+imports: install
+	$(BIN)/lint-imports
+
+check: lint types imports
 	$(BIN)/neuroclinic makemigrations --check --dry-run
 
 clean:

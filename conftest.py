@@ -7,21 +7,27 @@
 
 `login(client, user)` signs a test client in the way the sign-in views do:
 session plus a verified second factor (a bare force_login is treated as
-anonymous by RequireTwoFactorMiddleware, as it should be).
+anonymous by RequireTwoFactorMiddleware, as it should be). `as_persona(name)`
+does it by persona name; `bearer(user)` gives API headers with a fresh token.
+
+Access tables parametrize over `EVERYONE` and expect `expected_status(persona,
+personas_with(capability))`.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from neuroclinic.accounts.actions import create_api_token
 from neuroclinic.accounts.models import User
-from neuroclinic.accounts.roles import Role
+from neuroclinic.accounts.roles import ROLE_CAPABILITIES, Capability, Role
 from neuroclinic.clinics.models import Organization
 from neuroclinic.patients import actions as patient_actions
 from neuroclinic.patients.models import Patient
@@ -111,7 +117,7 @@ def outsider(other_organization: Organization) -> User:
 def patient(organization: Organization, front_desk: User) -> Patient:
     return patient_actions.register_patient(
         organization,
-        registered_by=front_desk,
+        by=front_desk,
         family_name="Testova",
         given_name="Casey",
         birth_date=date(1985, 4, 12),
@@ -133,3 +139,59 @@ def as_persona(
         return client
 
     return sign_in
+
+
+# Access tables -----------------------------------------------------------------
+# One row per persona for each endpoint: every role, a member of another clinic
+# and an anonymous visitor. Expected answers come from the one permission matrix
+# (accounts/roles.py), not from a list copied into each test module.
+
+EVERYONE = (*PERSONA_ROLES, "outsider", "anonymous")
+NON_ADMINS = tuple(p for p in EVERYONE if p not in ("admin", "anonymous"))
+
+
+def personas_with(capability: Capability) -> frozenset[str]:
+    """The Lakeside personas whose role grants `capability`."""
+    return frozenset(
+        persona
+        for persona, role in PERSONA_ROLES.items()
+        if capability in ROLE_CAPABILITIES[role]
+    )
+
+
+def expected_status(
+    persona: str,
+    allowed: Collection[str],
+    *,
+    ok: int = 200,
+    refused: int = 403,
+    anonymous: int = 302,
+    outsider: int | None = None,
+) -> int:
+    """What an access table expects `persona` to get.
+
+    `anonymous` is 302 for pages (to sign-in) and 401 for the API. `outsider`
+    (a nurse at another clinic) answers as any persona outside `allowed`, unless
+    given: 404 for another clinic's records, which must look like no record.
+    """
+    if persona == "anonymous":
+        return anonymous
+    if persona == "outsider" and outsider is not None:
+        return outsider
+    return ok if persona in allowed else refused
+
+
+def assert_sent_to_sign_in(response: HttpResponseBase) -> None:
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/sign-in/?next=")
+
+
+@pytest.fixture
+def bearer(db: None) -> Callable[[User], dict[str, str]]:
+    """Authorization headers carrying a fresh API token for a user (`client.get(..., headers=)`)."""
+
+    def headers(user: User) -> dict[str, str]:
+        _, raw = create_api_token(user, name="test", by=user)
+        return {"Authorization": f"Bearer {raw}"}
+
+    return headers

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "neuroclinic.site",
     "neuroclinic.treatment",
     "neuroclinic.infusions",
+    "neuroclinic.audit_viewer",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,10 @@ DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "clinic@example.invalid")
 SMS_BACKEND = os.getenv("SMS_BACKEND", "neuroclinic.lib.messaging.ConsoleSmsBackend")
 # Where links in messages to patients point (the portal's public address).
 PUBLIC_BASE_URL = os.getenv("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# The clinic the public site speaks for (an organization's UUID); empty: the first one.
+PUBLIC_SITE_ORGANIZATION = os.getenv("PUBLIC_SITE_ORGANIZATION", "")
+# The largest document a patient may upload with the intake packet, in bytes.
+INTAKE_UPLOAD_MAX_BYTES = env_int("INTAKE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 
 # Security headers. Scripts and styles come only from our own static files.
 SECURE_CSP = {

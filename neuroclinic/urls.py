@@ -8,7 +8,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("neuroclinic.accounts.urls")),
     path("patients/", include("neuroclinic.patients.urls")),
-    path("audit/", include("neuroclinic.audit.urls")),
+    path("audit/", include("neuroclinic.audit_viewer.urls")),
     path("clinic/", include("neuroclinic.clinics.urls")),
     path("measures/", include("neuroclinic.measures.urls")),
     path("inbox/", include("neuroclinic.notifications.urls")),

@@ -1,12 +1,16 @@
 """Site-wide behaviour: health check, security headers, the permission matrix document."""
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
 
 from neuroclinic.accounts.roles import ROLE_CAPABILITIES, Capability, Role
+from neuroclinic.clinics.models import Organization
+from neuroclinic.patients.tests.factories import make_patient
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -117,3 +121,20 @@ def test_docs_permission_matrix_matches_the_code() -> None:
     assert set(documented) == set(Role)
     for role, capabilities in ROLE_CAPABILITIES.items():
         assert documented[role] == set(capabilities), role
+
+
+def test_the_staff_home_costs_the_same_queries_however_many_patients(
+    as_persona: Callable[[str], Client],
+    organization: Organization,
+    django_assert_num_queries: Callable[[int], Any],
+) -> None:
+    client = as_persona("front_desk")
+    make_patient(organization, family_name="Homeward")
+    client.get("/staff/")  # the first request after sign-in warms the session
+
+    with django_assert_num_queries(10):
+        assert client.get("/staff/").status_code == 200
+    for n in range(12):
+        make_patient(organization, family_name=f"Homeward{n}")
+    with django_assert_num_queries(10):
+        assert "Homeward11" in client.get("/staff/").content.decode()

@@ -7,6 +7,7 @@ the caller's (views and API handlers check capabilities first).
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import TypedDict, Unpack
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -19,6 +20,7 @@ from neuroclinic.accounts.models import ApiToken, User, hash_token
 from neuroclinic.accounts.roles import Role
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
+from neuroclinic.lib.old_keywords import MISSING, acting_user
 
 RECOVERY_CODE_COUNT = 10
 TOKEN_PREFIX = "nc_"  # noqa: S105 - a label, not a secret
@@ -147,7 +149,7 @@ def create_user(
     title: str,
     roles: Iterable[Role],
     password: str,
-    created_by: User,
+    by: User,
 ) -> User:
     user = User(
         username=username,
@@ -155,7 +157,7 @@ def create_user(
         last_name=last_name,
         email=email,
         title=title,
-        organization_id=created_by.organization_id,
+        organization_id=by.organization_id,
     )
     user.set_password(password)
     user.save()
@@ -163,7 +165,7 @@ def create_user(
     user.groups.set(Group.objects.filter(name__in=role_list))
     record(
         AuditEvent.Action.USER_CREATED,
-        actor=created_by,
+        actor=by,
         subject=user,
         username=username,
         roles=role_list,
@@ -181,7 +183,7 @@ def update_user(
     title: str,
     is_active: bool,
     roles: Iterable[Role],
-    updated_by: User,
+    by: User,
 ) -> User:
     old = {
         "first_name": user.first_name,
@@ -204,7 +206,7 @@ def update_user(
         user.save(update_fields=list(new))
         record(
             AuditEvent.Action.USER_UPDATED,
-            actor=updated_by,
+            actor=by,
             subject=user,
             changes=changed,
         )
@@ -214,7 +216,7 @@ def update_user(
         user.groups.set(Group.objects.filter(name__in=new_roles))
         record(
             AuditEvent.Action.ROLES_CHANGED,
-            actor=updated_by,
+            actor=by,
             subject=user,
             old=old_roles,
             new=new_roles,
@@ -225,25 +227,37 @@ def update_user(
 
 
 @transaction.atomic
-def reset_two_factor(user: User, *, reset_by: User) -> None:
+def reset_two_factor(user: User, *, by: User) -> None:
     """Remove the user's authenticator and recovery codes; they enrol again at next sign-in."""
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    record(AuditEvent.Action.TWO_FACTOR_RESET, actor=reset_by, subject=user)
+    record(AuditEvent.Action.TWO_FACTOR_RESET, actor=by, subject=user)
 
 
 @transaction.atomic
+class _OldCreatedBy(TypedDict, total=False):
+    created_by: User | None  # OLD_ACTOR_KEYWORD (neuroclinic/lib/old_keywords.py)
+
+
 def create_api_token(
-    user: User, *, name: str, created_by: User | None
+    user: User,
+    *,
+    name: str,
+    by: User | None = MISSING,
+    **old: Unpack[_OldCreatedBy],
 ) -> tuple[ApiToken, str]:
-    """Make a token; the raw value is returned once and never stored."""
+    """Make a token; the raw value is returned once and never stored.
+
+    `by` is who made it (None from the command line: the token's owner).
+    """
+    by = acting_user(by, old, function="create_api_token")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, name=name, prefix=raw[:10], token_hash=hash_token(raw)
     )
     record(
         AuditEvent.Action.TOKEN_CREATED,
-        actor=created_by or user,
+        actor=by or user,
         subject=token,
         for_user=user.username,
         name=name,
@@ -252,14 +266,12 @@ def create_api_token(
 
 
 @transaction.atomic
-def revoke_api_token(token: ApiToken, *, revoked_by: User | None) -> None:
+def revoke_api_token(token: ApiToken, *, by: User | None) -> None:
     if token.revoked_at is not None:
         return
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    record(
-        AuditEvent.Action.TOKEN_REVOKED, actor=revoked_by or token.user, subject=token
-    )
+    record(AuditEvent.Action.TOKEN_REVOKED, actor=by or token.user, subject=token)
 
 
 @transaction.atomic

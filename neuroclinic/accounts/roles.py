@@ -5,7 +5,7 @@ the same ones). What a role may do is this table, in code, so that it is
 reviewed like code and cannot drift in a database; docs/permissions.md is the
 same table in prose, and a test keeps the two in step.
 
-Minimum necessary (45 CFR 164.502(b), domain.md section 6.2): front desk sees
+Minimum necessary (45 CFR 164.502(b); Source: P2 (docs/sources.md)): front desk sees
 demographics and scheduling, nurses the infusion record, prescribers the whole
 chart, billing codes and amounts, the custodian the ledger, auditors read
 everything and change nothing.

@@ -252,7 +252,7 @@ def new_user(request: AuthenticatedHttpRequest) -> HttpResponse:
             title=data["title"],
             roles=[Role(r) for r in data["roles"]],
             password=data["password"],
-            created_by=request.user,
+            by=request.user,
         )
         messages.success(
             request, f"{user.display_name} can now sign in and enrol two-factor."
@@ -291,7 +291,7 @@ def edit_user(request: AuthenticatedHttpRequest, user_uuid: str) -> HttpResponse
                 title=data["title"],
                 is_active=data["is_active"],
                 roles=[Role(r) for r in data["roles"]],
-                updated_by=request.user,
+                by=request.user,
             )
             messages.success(request, f"Saved {member.display_name}.")
             return redirect("accounts:users")
@@ -310,7 +310,7 @@ def reset_user_two_factor(
     member = get_object_or_404(
         User, uuid=user_uuid, organization_id=request.user.organization_pk
     )
-    actions.reset_two_factor(member, reset_by=request.user)
+    actions.reset_two_factor(member, by=request.user)
     messages.success(
         request, f"{member.display_name} will set up two-factor at next sign-in."
     )

@@ -10,7 +10,7 @@ class AuditEvent(models.Model):
 
     Written only by `neuroclinic.audit.record()`, inside the transaction of the
     change it describes. Database triggers refuse UPDATE and DELETE. Fields
-    follow domain.md section 6.5 (ONC 170.315(d)(2), ASTM E2147-18).
+    follow ONC 170.315(d)(2) and ASTM E2147-18 (Source: P5, docs/sources.md).
     """
 
     class Action(models.TextChoices):

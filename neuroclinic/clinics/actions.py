@@ -17,17 +17,15 @@ _ACTIONS: dict[type[Model], AuditEvent.Action] = {
 
 
 @transaction.atomic
-def save_clinic_object(
-    obj: Model, *, changed_fields: list[str], saved_by: User
-) -> Model:
+def save_clinic_object(obj: Model, *, changed_fields: list[str], by: User) -> Model:
     """Save an organization, location, room or device made or changed by a form."""
     created = obj.pk is None
     obj.save()
     record(
         _ACTIONS[type(obj)],
-        actor=saved_by,
+        actor=by,
         subject=obj,
-        organization=saved_by.organization,
+        organization=by.organization,
         created=created,
         fields=sorted(changed_fields),
     )

@@ -259,7 +259,7 @@ def _locations(organization: Organization) -> None:
 def _patients(
     organization: Organization,
     count: int,
-    registered_by: User,
+    by: User,
     nurse: User,
     rng: random.Random,
 ) -> list[Patient]:
@@ -272,7 +272,7 @@ def _patients(
         sex = rng.choice([Patient.SexAtBirth.FEMALE, Patient.SexAtBirth.MALE])
         patient = patient_actions.register_patient(
             organization,
-            registered_by=registered_by,
+            by=by,
             family_name=family,
             given_name=given,
             preferred_name=rng.choice(["", "", "", given[:3]]),
@@ -288,7 +288,7 @@ def _patients(
         )
         patient_actions.add_contact(
             patient,
-            added_by=registered_by,
+            by=by,
             kind=Contact.Kind.ESCORT,
             name=f"{rng.choice(GIVEN_NAMES)} {family}",
             relationship=rng.choice(["Spouse", "Parent", "Sibling", "Friend"]),
@@ -296,7 +296,7 @@ def _patients(
         )
         patient_actions.add_care_team_provider(
             patient,
-            added_by=registered_by,
+            by=by,
             role=CareTeamProvider.Role.REFERRING,
             name=f"Dr {rng.choice(FAMILY_NAMES)} (demo)",
             npi=complete_npi(f"1{rng.randint(10**7, 10**8 - 1)}"),
@@ -306,16 +306,14 @@ def _patients(
         )
         code, description = rng.choice(DIAGNOSES)
         patient_actions.add_diagnosis(
-            patient, added_by=nurse, icd10_code=code, description=description
+            patient, by=nurse, icd10_code=code, description=description
         )
         for name, dose in rng.sample(MEDICATIONS, rng.randint(1, 3)):
-            patient_actions.add_medication(
-                patient, added_by=nurse, name=name, dose=dose
-            )
+            patient_actions.add_medication(patient, by=nurse, name=name, dose=dose)
         if rng.random() < 0.25:
             substance, reaction = rng.choice(ALLERGIES)
             patient_actions.add_allergy(
-                patient, added_by=nurse, substance=substance, reaction=reaction
+                patient, by=nurse, substance=substance, reaction=reaction
             )
         patients.append(patient)
     return patients

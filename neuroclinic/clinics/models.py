@@ -16,7 +16,7 @@ class Organization(models.Model):
     """A clinic business: the unit that owns patients, staff and stock.
 
     Every table that holds patient data carries the organization, so a clinic
-    network can shard by it (DESIGN.md section 6).
+    network can shard by it (docs/architecture.md, "Scale").
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

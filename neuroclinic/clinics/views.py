@@ -34,7 +34,7 @@ def clinic_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None, instance=organization)
     if request.method == "POST" and form.is_valid():
         actions.save_clinic_object(
-            form.instance, changed_fields=form.changed_data, saved_by=request.user
+            form.instance, changed_fields=form.changed_data, by=request.user
         )
         messages.success(request, "Clinic details saved.")
         return redirect("clinics:settings")
@@ -77,7 +77,7 @@ def edit_object(
         if isinstance(obj, Location):
             obj.organization = organization
         actions.save_clinic_object(
-            obj, changed_fields=form.changed_data, saved_by=request.user
+            obj, changed_fields=form.changed_data, by=request.user
         )
         messages.success(request, "Saved.")
         return redirect("clinics:settings")

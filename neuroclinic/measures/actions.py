@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Location
 from neuroclinic.lib.messaging import send_email, send_sms
+from neuroclinic.lib.old_keywords import MISSING, acting_user
 from neuroclinic.measures import schedules
 from neuroclinic.measures.instruments import (
     INSTRUMENTS,
@@ -48,7 +49,7 @@ PORTAL_LINK_HOURS = 72
 KIOSK_LINK_MINUTES = 60
 PORTAL_SALT = "neuroclinic.measures.portal-link"
 
-# Which score flag raises which kind of alert (domain.md section 7).
+# Which score flag raises which kind of alert (Source: M2, M10, C4 (docs/sources.md)).
 ALERT_REASONS = {
     ScoreFlag.PHQ9_ITEM9_POSITIVE: SafetyAlert.Reason.PHQ9_ITEM9,
     ScoreFlag.QIDS_ITEM12_POSITIVE: SafetyAlert.Reason.QIDS_ITEM12,
@@ -63,7 +64,7 @@ INSTRUMENT_ALERT_REASONS = {
     "cssrs-screener": SafetyAlert.Reason.CSSRS,
 }
 # A structured risk assessment must say something about each of these
-# (Joint Commission NPSG 15.01.01, domain.md section 7).
+# (Joint Commission NPSG 15.01.01; Source: C1).
 ASSESSMENT_FIELDS = ("ideation", "plan", "intent", "behaviors", "protective_factors")
 
 
@@ -90,6 +91,18 @@ class Recorded:
 # Responses ---------------------------------------------------------------------
 
 
+class _OldEnteredBy(TypedDict, total=False):
+    entered_by: User | None  # OLD_ACTOR_KEYWORD (neuroclinic/lib/old_keywords.py)
+
+
+class _OldCreatedBy(TypedDict, total=False):
+    created_by: User | None  # OLD_ACTOR_KEYWORD
+
+
+class _OldScheduledBy(TypedDict, total=False):
+    scheduled_by: User | None  # OLD_ACTOR_KEYWORD
+
+
 @transaction.atomic
 def record_response(
     patient: Patient,
@@ -97,20 +110,23 @@ def record_response(
     instrument_code: str,
     answers: Mapping[str, object],
     source: QuestionnaireResponse.Source,
-    entered_by: User | None,
     completed_at: datetime | None = None,
     sex: str | None = None,
     submission_key: UUID | None = None,
     portal_link: PortalLink | None = None,
     amends: QuestionnaireResponse | None = None,
     amendment_reason: str = "",
+    by: User | None = MISSING,
+    **old: Unpack[_OldEnteredBy],
 ) -> Recorded:
     """Score and store a response; raise the safety alerts it calls for.
 
-    Raises `InvalidResponse` (from the pure scorer) when the answers cannot be
-    scored: nothing is written then. The same `submission_key` twice stores
-    one response and returns it.
+    `by` is the member of staff who entered it; None when the patient did
+    (portal, clinic tablet, self-check). Raises `InvalidResponse` (from the
+    pure scorer) when the answers cannot be scored: nothing is written then.
+    The same `submission_key` twice stores one response and returns it.
     """
+    by = acting_user(by, old, function="record_response")
     if submission_key is not None:
         existing = QuestionnaireResponse.objects.filter(
             submission_key=submission_key
@@ -135,7 +151,7 @@ def record_response(
         triage=str(result.triage or ""),
         raises_safety_alert=result.safety_alert,
         source=source,
-        entered_by=entered_by,
+        entered_by=by,
         completed_at=completed_at or timezone.now(),
         submission_key=submission_key,
         portal_link=portal_link,
@@ -156,7 +172,7 @@ def record_response(
         return Recorded(existing, list(existing.safety_alerts.all()), created=False)
     record(
         AuditEvent.Action.RESPONSE_RECORDED,
-        actor=entered_by,
+        actor=by,
         patient=patient,
         subject=response,
         instrument=instrument.code,
@@ -173,7 +189,7 @@ def record_response(
                         patient,
                         reason=reason,
                         response=response,
-                        raised_by=entered_by,
+                        by=by,
                         portal_link=portal_link,
                     )
                 )
@@ -208,7 +224,7 @@ def amend_response(
     *,
     answers: Mapping[str, object],
     reason: str,
-    amended_by: User,
+    by: User,
 ) -> Recorded:
     """A corrected version of a response; the original stays as it was."""
     if not reason.strip():
@@ -222,16 +238,16 @@ def amend_response(
         instrument_code=original.instrument_code,
         answers=answers,
         source=QuestionnaireResponse.Source.STAFF,
-        entered_by=amended_by,
         completed_at=original.completed_at,
         sex=original.sex_for_scoring or None,
         amends=original,
         amendment_reason=reason.strip(),
+        by=by,
     )
     amended = recorded.response
     record(
         AuditEvent.Action.RESPONSE_AMENDED,
-        actor=amended_by,
+        actor=by,
         patient=original.patient,
         subject=amended,
         amends=str(original.uuid),
@@ -271,8 +287,8 @@ def raise_safety_alert(
     reason: SafetyAlert.Reason,
     response: QuestionnaireResponse | None = None,
     detail: str = "",
-    raised_by: User | None = None,
     portal_link: PortalLink | None = None,
+    by: User | None = None,
 ) -> SafetyAlert:
     """Raise (once) and route a safety alert: the prescriber first, else the medical director.
 
@@ -307,12 +323,12 @@ def raise_safety_alert(
         response=response,
         portal_link=portal_link,
         detail=detail,
-        raised_by=raised_by,
+        raised_by=by,
         assigned_to=assignee,
     )
     record(
         AuditEvent.Action.SAFETY_ALERT_RAISED,
-        actor=raised_by,
+        actor=by,
         patient=patient,
         subject=alert,
         reason=reason,
@@ -334,12 +350,12 @@ def raise_safety_alert(
 def acknowledge_alert(
     alert: SafetyAlert,
     *,
-    acknowledged_by: User,
     risk_level: str,
     disposition: str,
     disposition_note: str,
     assessment: Mapping[str, str] | None = None,
     assessment_response: QuestionnaireResponse | None = None,
+    by: User,
 ) -> SafetyAlert:
     """Close an alert with a documented risk assessment and a disposition.
 
@@ -389,7 +405,7 @@ def acknowledge_alert(
             "Say why no further action is needed.", field="disposition_note"
         )
     alert.acknowledged_at = timezone.now()
-    alert.acknowledged_by = acknowledged_by
+    alert.acknowledged_by = by
     alert.assessment = note
     alert.assessment_response = assessment_response
     alert.risk_level = risk_level
@@ -408,7 +424,7 @@ def acknowledge_alert(
     )
     record(
         AuditEvent.Action.SAFETY_ALERT_ACKNOWLEDGED,
-        actor=acknowledged_by,
+        actor=by,
         patient=alert.patient,
         subject=alert,
         risk_level=risk_level,
@@ -472,8 +488,8 @@ def open_safety_alerts(patient: Patient) -> list[SafetyAlert]:
 def safety_alert_blocks_treatment(patient: Patient) -> str | None:
     """Why treatment may not start today because of a safety alert, or None.
 
-    The infusion and TMS checklists call this (domain.md section 7: a positive
-    item 9 blocks "ready to treat" until a clinician documents review).
+    The infusion and TMS checklists call this: a positive item 9 blocks "ready
+    to treat" until a clinician documents a risk assessment (Source: C1, M10).
     """
     alerts = open_safety_alerts(patient)
     if not alerts:
@@ -495,10 +511,15 @@ def create_portal_link(
     *,
     instrument_codes: Sequence[str],
     channel: PortalLink.Channel,
-    created_by: User | None,
     lifetime: timedelta = timedelta(hours=PORTAL_LINK_HOURS),
+    by: User | None = MISSING,
+    **old: Unpack[_OldCreatedBy],
 ) -> tuple[PortalLink, str]:
-    """A single-use link; returns it and its token (shown or sent once, stored hashed)."""
+    """A single-use link; returns it and its token (shown or sent once, stored hashed).
+
+    `by` is None when the reminder job sends it.
+    """
+    by = acting_user(by, old, function="create_portal_link")
     codes = list(dict.fromkeys(instrument_codes))
     unknown = [c for c in codes if c not in INSTRUMENTS]
     if not codes or unknown:
@@ -510,14 +531,14 @@ def create_portal_link(
         instrument_codes=codes,
         token_hash=_hash(token),
         channel=channel,
-        created_by=created_by,
+        created_by=by,
         expires_at=timezone.now() + lifetime,
     )
     record(
         AuditEvent.Action.KIOSK_STARTED
         if channel == PortalLink.Channel.KIOSK
         else AuditEvent.Action.PORTAL_LINK_SENT,
-        actor=created_by,
+        actor=by,
         patient=patient,
         subject=link,
         channel=channel,
@@ -614,7 +635,7 @@ def submit_from_link(
         instrument_code=instrument_code,
         answers=answers,
         source=source,
-        entered_by=None,
+        by=None,
         sex=_sex_for(link.patient),
         submission_key=submission_key,
         portal_link=link,
@@ -635,8 +656,8 @@ def record_early_answer(
 ) -> SafetyAlert | None:
     """An answer that on its own means risk (item 9) raises the alert before the form is sent.
 
-    domain.md section 7: the alert must not depend on the patient finishing
-    the whole form. Returns the alert, or None when the answer raises none.
+    The alert must not depend on the patient finishing the whole form: a patient
+    who answers item 9 and then closes the page is still seen (Source: C4, M10). Returns the alert, or None when the answer raises none.
     Raises InvalidResponse for an answer that is not one of the item's options.
     """
     if instrument_code not in link.instrument_codes or not link.is_usable:
@@ -693,9 +714,11 @@ def schedule_measures(
     trigger: schedules.Trigger,
     event_at: datetime,
     event_ref: str,
-    scheduled_by: User | None = None,
+    by: User | None = MISSING,
+    **old: Unpack[_OldScheduledBy],
 ) -> list[DueMeasure]:
     """Make the due questionnaires for a treatment event. Calling twice makes them once."""
+    by = acting_user(by, old, function="schedule_measures", optional=True)
     made = []
     for item in schedules.due_items(
         rules_for(patient.organization_id), trigger=trigger, event_at=event_at
@@ -716,7 +739,7 @@ def schedule_measures(
     if made:
         record(
             AuditEvent.Action.MEASURES_SCHEDULED,
-            actor=scheduled_by,
+            actor=by,
             patient=patient,
             trigger=str(trigger),
             event_ref=event_ref,
@@ -757,7 +780,7 @@ def send_due_reminders(*, now: datetime | None = None) -> int:
                 patient,
                 instrument_codes=[i.instrument_code for i in items],
                 channel=channel,
-                created_by=None,
+                by=None,
             )
             send_portal_link(link, token)
             for item in items:
@@ -813,7 +836,7 @@ def save_item_wording(
     *,
     instrument_code: str,
     texts: Mapping[str, str],
-    saved_by: User,
+    by: User,
 ) -> int:
     """Store the clinic's licensed wording for an instrument's items; a blank text removes it.
 
@@ -846,18 +869,18 @@ def save_item_wording(
                 instrument_code=instrument.code,
                 link_id=link_id,
                 text=text,
-                updated_by=saved_by,
+                updated_by=by,
             )
             changed.append(link_id)
         elif existing.text != text:
             existing.text = text
-            existing.updated_by = saved_by
+            existing.updated_by = by
             existing.save(update_fields=["text", "updated_by", "updated_at"])
             changed.append(link_id)
     if changed:
         record(
             AuditEvent.Action.MEASURES_CONFIGURED,
-            actor=saved_by,
+            actor=by,
             what="item_wording",
             instrument=instrument.code,
             items=changed,
@@ -877,7 +900,7 @@ def add_measurement_rule(
     repeat_count: int,
     repeat_every_days: int,
     window_hours: int,
-    added_by: User,
+    by: User,
 ) -> MeasurementRule:
     """Add a schedule rule. A clinic's first rule starts from the cited defaults, so they are kept."""
     if instrument_code not in INSTRUMENTS:
@@ -910,7 +933,7 @@ def add_measurement_rule(
     )
     record(
         AuditEvent.Action.MEASURES_CONFIGURED,
-        actor=added_by,
+        actor=by,
         what="rule_added",
         instrument=instrument_code,
         trigger=trigger,
@@ -921,14 +944,14 @@ def add_measurement_rule(
 
 
 @transaction.atomic
-def set_rule_active(rule: MeasurementRule, *, active: bool, changed_by: User) -> None:
+def set_rule_active(rule: MeasurementRule, *, active: bool, by: User) -> None:
     if rule.is_active == active:
         return
     rule.is_active = active
     rule.save(update_fields=["is_active"])
     record(
         AuditEvent.Action.MEASURES_CONFIGURED,
-        actor=changed_by,
+        actor=by,
         what="rule_active" if active else "rule_inactive",
         rule=rule.pk,
     )

@@ -203,7 +203,7 @@ def create_response(
             instrument_code=instrument.code,
             answers=payload.answers,
             source=QuestionnaireResponse.Source.API,
-            entered_by=user,
+            by=user,
             completed_at=payload.completed_at,
             sex=payload.sex,
             submission_key=payload.submission_key,

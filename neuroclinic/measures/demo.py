@@ -61,7 +61,7 @@ def _history(
                     QuestionnaireResponse.Source.KIOSK,
                 ]
             ),
-            entered_by=None,
+            by=None,
             completed_at=when,
         )
         if week in (0, 4, 9):
@@ -71,7 +71,7 @@ def _history(
                 instrument_code="gad7",
                 answers=answers_for("gad7", gad7, rng),
                 source=QuestionnaireResponse.Source.PORTAL,
-                entered_by=None,
+                by=None,
                 completed_at=when,
             )
 
@@ -83,7 +83,7 @@ def load(context: DemoContext) -> None:
     now = timezone.now()
     for patient in context.patients:
         patient_actions.update_patient(
-            patient, updated_by=context.staff["admin"], prescriber=prescriber
+            patient, by=context.staff["admin"], prescriber=prescriber
         )
     with_history = context.patients[: max(0, len(context.patients) * 3 // 5)]
     for index, patient in enumerate(with_history):
@@ -98,14 +98,14 @@ def load(context: DemoContext) -> None:
             instrument_code="phq9",
             answers=answers_for("phq9", rng.randint(14, 22), rng, last_item=1),
             source=QuestionnaireResponse.Source.PORTAL,
-            entered_by=None,
+            by=None,
             completed_at=now - timedelta(hours=index * 5 + 1),
         )
         if index >= 3:
             for alert in recorded.alerts:
                 actions.acknowledge_alert(
                     alert,
-                    acknowledged_by=director if index == 5 else prescriber,
+                    by=director if index == 5 else prescriber,
                     risk_level=SafetyAlert.RiskLevel.LOW,
                     disposition=SafetyAlert.Disposition.SAFETY_PLAN,
                     disposition_note="Passive thoughts, no plan or intent; safety plan reviewed by phone (demo).",

@@ -105,7 +105,7 @@ class SafetyAlert(models.Model):
     """A possible risk of self-harm that a clinician must assess before treatment goes on.
 
     Raised by a suicide item (PHQ-9 item 9, QIDS-SR16 item 12, MADRS item 10),
-    a positive C-SSRS screen, or a clinician's flag (domain.md section 7).
+    a positive C-SSRS screen, or a clinician's flag (Source: M2, M10, C4).
     """
 
     class Reason(models.TextChoices):

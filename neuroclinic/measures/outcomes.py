@@ -1,6 +1,6 @@
 """Outcome rules on instrument totals: percent change from baseline, response, remission.
 
-Source: domain.md section 2.4.
+Source: K5, K21, K24, M7, M9, M17, T4 (docs/sources.md).
 - Response: a reduction of at least 50% from the baseline total (MADRS, HAM-D,
   PHQ-9: K5, K24, K21; NQF 1885 for PHQ-9, M17).
 - Remission: PHQ-9 total < 5 (CMS159 / NQF 0710, M17); QIDS-SR16 total <= 5 (M7);
@@ -13,7 +13,7 @@ Units: totals are instrument points (ints); percent change is a Decimal percenta
 rounded half-up to 0.1 for display (`PERCENT_CHANGE_QUANTUM`). Response is decided
 by exact integer arithmetic, never from the rounded percentage.
 Both totals must come from the same instrument: never mix instruments in one
-percent change (domain.md 2.4). Baseline is per treatment episode, chosen by the caller.
+percent change. Baseline is per treatment episode, chosen by the caller.
 
 Pure module: standard library only. Prose: docs/clinical/instruments.md.
 """

@@ -2,13 +2,13 @@
 
 Defaults (clinic-configurable, changed by the medical director):
 - PHQ-9 and GAD-7 at intake (the baseline for response and remission,
-  domain.md section 2.4);
+  Source: K5, M17);
 - PHQ-9 before each infusion (the treatment-day safety check on item 9,
-  domain.md section 7) and 24 hours after it;
+  Source: C4, M2) and 24 hours after it (K5: response shows within a day);
 - PHQ-9 weekly for 8 weeks after the induction series (the 10-14 day window
   and beyond, when relapse shows first: median 18 days in Murrough 2013, K5);
 - PHQ-9 before each booster.
-Source of the cadence: issue #3 and domain.md sections 1.3 and 2.4.
+Source of the cadence: issue #3; K4, K5, K22 (the series) and K5, M17 (outcomes).
 
 Pure module: standard library only.
 """

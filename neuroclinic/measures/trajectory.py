@@ -1,7 +1,7 @@
 """Outcome trajectory: one instrument's totals over time, as accessible inline SVG.
 
 What the chart shows and how to read it: docs/clinical/trajectories.md.
-Response and remission follow `outcomes.py` (domain.md section 2.4): response is a
+Response and remission follow `outcomes.py` (Source: K5, K21, M17): response is a
 total at least 50% below the episode's baseline (`RESPONSE_REDUCTION_PERCENT`), so
 the response line sits at exactly half the baseline; remission is a total at or
 below the instrument's `remission_max` (PHQ-9 4, i.e. "< 5"). The caller chooses the

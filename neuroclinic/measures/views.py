@@ -139,7 +139,7 @@ def enter_response(
                 instrument_code=instrument.code,
                 answers=values,
                 source=QuestionnaireResponse.Source.STAFF,
-                entered_by=request.user,
+                by=request.user,
                 sex=sex,
                 submission_key=key,
             )
@@ -242,7 +242,7 @@ def amend_response(
                     original,
                     answers=values,
                     reason=form.cleaned_data["reason"],
-                    amended_by=request.user,
+                    by=request.user,
                 )
             except InvalidResponse as exc:
                 errors, general = errors_by_item(exc)
@@ -299,7 +299,7 @@ def send_link(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpRespo
                 patient,
                 instrument_codes=form.cleaned_data["instruments"],
                 channel=channel,
-                created_by=request.user,
+                by=request.user,
             )
             actions.send_portal_link(link, token)
     except actions.MeasuresError as exc:
@@ -336,7 +336,7 @@ def start_kiosk(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpRes
             patient,
             instrument_codes=codes,
             channel=PortalLink.Channel.KIOSK,
-            created_by=request.user,
+            by=request.user,
             lifetime=timedelta(minutes=actions.KIOSK_LINK_MINUTES),
         )
     except actions.MeasuresError as exc:
@@ -360,7 +360,7 @@ def flag_concern(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpRe
         patient,
         reason=SafetyAlert.Reason.CLINICIAN,
         detail=form.cleaned_data["detail"],
-        raised_by=request.user,
+        by=request.user,
     )
     messages.warning(
         request, "Safety alert raised and sent to the responsible prescriber."
@@ -435,7 +435,7 @@ def alert_detail(request: AuthenticatedHttpRequest, alert_uuid: str) -> HttpResp
             try:
                 actions.acknowledge_alert(
                     alert,
-                    acknowledged_by=request.user,
+                    by=request.user,
                     risk_level=data["risk_level"],
                     disposition=data["disposition"],
                     disposition_note=data["disposition_note"],
@@ -515,7 +515,7 @@ def measure_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
         if kind == "rule" and form.is_valid():
             try:
                 actions.add_measurement_rule(
-                    organization_id, added_by=request.user, **form.cleaned_data
+                    organization_id, by=request.user, **form.cleaned_data
                 )
             except actions.MeasuresError as exc:
                 form.add_error(
@@ -530,9 +530,7 @@ def measure_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
                 pk=request.POST.get("rule"),
                 organization_id=organization_id,
             )
-            actions.set_rule_active(
-                rule, active=not rule.is_active, changed_by=request.user
-            )
+            actions.set_rule_active(rule, active=not rule.is_active, by=request.user)
             messages.success(request, "Schedule rule updated.")
             return redirect("measures:settings")
     rules = list(MeasurementRule.objects.filter(organization_id=organization_id))
@@ -568,7 +566,7 @@ def item_wording(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
                 organization_id,
                 instrument_code=instrument.code,
                 texts=texts,
-                saved_by=request.user,
+                by=request.user,
             )
         except actions.MeasuresError as exc:
             error = exc.message

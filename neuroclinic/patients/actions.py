@@ -5,7 +5,8 @@ must see (chart open, print, export) are recorded here too. Callers check
 access first, through `neuroclinic.patients.access`.
 """
 
-from typing import Any
+from datetime import date
+from typing import Any, TypedDict, Unpack
 
 from django.db import transaction
 from django.db.models import Model
@@ -15,6 +16,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Organization
+from neuroclinic.lib.old_keywords import MISSING, acting_user
 from neuroclinic.lib.text import search_key
 from neuroclinic.patients.models import (
     Allergy,
@@ -31,7 +33,7 @@ DUPLICATE_LIMIT = 5
 
 
 def possible_duplicates(
-    organization: Organization, *, family_name: str, given_name: str, birth_date: Any
+    organization: Organization, *, family_name: str, given_name: str, birth_date: date
 ) -> PatientQuerySet:
     """Patients with the same date of birth and a similar name.
 
@@ -57,17 +59,70 @@ def _next_mrn(organization: Organization) -> str:
     return f"{org.mrn_prefix}-{number:06d}"
 
 
+class PatientDetails(TypedDict, total=False):
+    """The demographics a registration may leave out (the model's defaults apply)."""
+
+    middle_name: str
+    preferred_name: str
+    gender_identity: str
+    pronouns: str
+    phone: str
+    email: str
+    address_line1: str
+    address_line2: str
+    city: str
+    state: str
+    postal_code: str
+    preferred_language: str
+
+
+class PatientChanges(PatientDetails, total=False):
+    """What `update_patient` may change: any demographic, and the responsible prescriber."""
+
+    family_name: str
+    given_name: str
+    birth_date: date
+    sex_at_birth: str
+    prescriber: User | None
+
+
+class _RegisterOptions(PatientDetails, total=False):
+    registered_by: User | None  # OLD_ACTOR_KEYWORD (neuroclinic/lib/old_keywords.py)
+
+
 @transaction.atomic
 def register_patient(
-    organization: Organization, *, registered_by: User | None, **fields: Any
+    organization: Organization,
+    *,
+    family_name: str,
+    given_name: str,
+    birth_date: date,
+    sex_at_birth: str,
+    by: User | None = MISSING,
+    **details: Unpack[_RegisterOptions],
 ) -> Patient:
-    patient = Patient(organization=organization, created_by=registered_by, **fields)
+    """A new patient with the organization's next MRN. `by` is None for an import."""
+    old = (
+        {"registered_by": details.pop("registered_by")}
+        if "registered_by" in details
+        else {}
+    )
+    by = acting_user(by, old, function="register_patient")
+    patient = Patient(
+        organization=organization,
+        created_by=by,
+        family_name=family_name,
+        given_name=given_name,
+        birth_date=birth_date,
+        sex_at_birth=sex_at_birth,
+        **details,
+    )
     patient.mrn = _next_mrn(organization)
     patient.refresh_search_keys()
     patient.save(force_insert=True)
     record(
         AuditEvent.Action.PATIENT_REGISTERED,
-        actor=registered_by,
+        actor=by,
         patient=patient,
         subject=patient,
         mrn=patient.mrn,
@@ -75,21 +130,36 @@ def register_patient(
     return patient
 
 
+def _audit_value(value: object) -> object:
+    # A changed prescriber is recorded as who it is, not as a database id.
+    return value.username if isinstance(value, User) else value
+
+
 @transaction.atomic
-def update_patient(patient: Patient, *, updated_by: User, **fields: Any) -> Patient:
-    changes = {
-        name: {"old": getattr(patient, name), "new": value}
-        for name, value in fields.items()
+def update_patient(
+    patient: Patient, *, by: User, **changes: Unpack[PatientChanges]
+) -> Patient:
+    """Change demographics (or the prescriber); the audit event keeps old and new values.
+
+    A name, birth date or phone a receptionist mistyped must be traceable to
+    what it was, as Zulip's RealmAuditLog keeps both sides of a change.
+    """
+    changed = {
+        name: {
+            "old": _audit_value(getattr(patient, name)),
+            "new": _audit_value(value),
+        }
+        for name, value in changes.items()
         if getattr(patient, name) != value
     }
-    if not changes:
+    if not changed:
         return patient
-    for name, value in fields.items():
+    for name, value in changes.items():
         setattr(patient, name, value)
     patient.refresh_search_keys()
     patient.save(
         update_fields=[
-            *changes,
+            *changed,
             "family_name_search",
             "given_name_search",
             "preferred_name_search",
@@ -99,72 +169,132 @@ def update_patient(patient: Patient, *, updated_by: User, **fields: Any) -> Pati
     )
     record(
         AuditEvent.Action.PATIENT_UPDATED,
-        actor=updated_by,
+        actor=by,
         patient=patient,
         subject=patient,
-        fields=sorted(changes),
+        fields=sorted(changed),
+        changes=changed,
     )
     return patient
 
 
 def _add(
-    patient: Patient, model_obj: Model, action: AuditEvent.Action, actor: User
+    patient: Patient, model_obj: Model, action: AuditEvent.Action, by: User
 ) -> None:
     model_obj.save(force_insert=True)
-    record(action, actor=actor, patient=patient, subject=model_obj)
+    record(action, actor=by, patient=patient, subject=model_obj)
 
 
 @transaction.atomic
-def add_contact(patient: Patient, *, added_by: User, **fields: Any) -> Contact:
-    contact = Contact(patient=patient, **fields)
-    _add(patient, contact, AuditEvent.Action.CONTACT_ADDED, added_by)
+def add_contact(
+    patient: Patient,
+    *,
+    kind: str,
+    name: str,
+    phone: str,
+    relationship: str = "",
+    email: str = "",
+    by: User,
+) -> Contact:
+    contact = Contact(
+        patient=patient,
+        kind=kind,
+        name=name,
+        relationship=relationship,
+        phone=phone,
+        email=email,
+    )
+    _add(patient, contact, AuditEvent.Action.CONTACT_ADDED, by)
     return contact
+
+
+class _OldAddedBy(TypedDict, total=False):
+    added_by: User  # OLD_ACTOR_KEYWORD (neuroclinic/lib/old_keywords.py)
 
 
 @transaction.atomic
 def add_care_team_provider(
-    patient: Patient, *, added_by: User, **fields: Any
+    patient: Patient,
+    *,
+    role: str,
+    name: str,
+    npi: str = "",
+    practice: str = "",
+    phone: str = "",
+    fax: str = "",
+    email: str = "",
+    by: User = MISSING,
+    **old: Unpack[_OldAddedBy],
 ) -> CareTeamProvider:
-    provider = CareTeamProvider(patient=patient, **fields)
-    _add(patient, provider, AuditEvent.Action.PROVIDER_ADDED, added_by)
+    by = acting_user(by, old, function="add_care_team_provider")
+    provider = CareTeamProvider(
+        patient=patient,
+        role=role,
+        name=name,
+        npi=npi,
+        practice=practice,
+        phone=phone,
+        fax=fax,
+        email=email,
+    )
+    _add(patient, provider, AuditEvent.Action.PROVIDER_ADDED, by)
     return provider
 
 
 @transaction.atomic
-def add_diagnosis(patient: Patient, *, added_by: User, **fields: Any) -> Diagnosis:
-    diagnosis = Diagnosis(patient=patient, recorded_by=added_by, **fields)
-    _add(patient, diagnosis, AuditEvent.Action.DIAGNOSIS_ADDED, added_by)
+def add_diagnosis(
+    patient: Patient, *, icd10_code: str, description: str, by: User
+) -> Diagnosis:
+    diagnosis = Diagnosis(
+        patient=patient, recorded_by=by, icd10_code=icd10_code, description=description
+    )
+    _add(patient, diagnosis, AuditEvent.Action.DIAGNOSIS_ADDED, by)
     return diagnosis
 
 
 @transaction.atomic
-def add_medication(patient: Patient, *, added_by: User, **fields: Any) -> Medication:
-    medication = Medication(patient=patient, recorded_by=added_by, **fields)
-    _add(patient, medication, AuditEvent.Action.MEDICATION_ADDED, added_by)
+def add_medication(
+    patient: Patient, *, name: str, dose: str = "", by: User
+) -> Medication:
+    medication = Medication(patient=patient, recorded_by=by, name=name, dose=dose)
+    _add(patient, medication, AuditEvent.Action.MEDICATION_ADDED, by)
     return medication
 
 
 @transaction.atomic
-def add_allergy(patient: Patient, *, added_by: User, **fields: Any) -> Allergy:
-    allergy = Allergy(patient=patient, recorded_by=added_by, **fields)
-    _add(patient, allergy, AuditEvent.Action.ALLERGY_ADDED, added_by)
+def add_allergy(
+    patient: Patient,
+    *,
+    substance: str,
+    reaction: str = "",
+    severity: str = Allergy.Severity.UNKNOWN,
+    by: User,
+) -> Allergy:
+    allergy = Allergy(
+        patient=patient,
+        recorded_by=by,
+        substance=substance,
+        reaction=reaction,
+        severity=severity,
+    )
+    _add(patient, allergy, AuditEvent.Action.ALLERGY_ADDED, by)
     return allergy
 
 
 @transaction.atomic
 def end_list_entry(
-    entry: ClinicalListEntry, *, reason: str, ended_by: User
+    entry: ClinicalListEntry, *, reason: str, by: User
 ) -> ClinicalListEntry:
     """End a diagnosis, medication or allergy; the row stays, with who, when and why."""
     if entry.ended_at is not None:
         return entry
     entry.ended_at = timezone.now()
-    entry.ended_by = ended_by
+    entry.ended_by = by
     entry.end_reason = reason
     entry.save(update_fields=["ended_at", "ended_by", "end_reason"])
     record(
         AuditEvent.Action.LIST_ENTRY_ENDED,
-        actor=ended_by,
+        actor=by,
         patient=entry.patient,  # type: ignore[attr-defined]  # every concrete entry has one
         subject=entry,
         reason=reason,

@@ -59,11 +59,32 @@ class SearchIn(Schema):
     q: str = Field(min_length=1, max_length=100)
 
 
+LIST_PARAMETERS = frozenset({"page", "page_size"})
+
+
 @router.get("/patients", response=list[PatientSummaryOut])
 @paginate(PageNumberPagination, page_size=50)
 def list_patients(request: HttpRequest) -> Any:
-    """All patients the caller may see, newest first."""
+    """All patients the caller may see, newest first. To search, POST /api/patients/search.
+
+    Any other query parameter is refused rather than ignored: `?q=` would
+    otherwise return every patient, and search words in a URL reach logs.
+    """
     user = _staff(request, Capability.VIEW_PATIENT_LIST)
+    unknown = sorted(set(request.GET) - LIST_PARAMETERS)
+    if "q" in unknown:
+        raise HttpError(
+            400,
+            "Unknown query parameter 'q': this list does not search. Search with"
+            ' POST /api/patients/search and a body {"q": "..."}, which keeps the'
+            " search words out of URLs and logs.",
+        )
+    if unknown:
+        raise HttpError(
+            400,
+            f"Unknown query parameter {unknown[0]!r}: this list takes only"
+            " 'page' and 'page_size'.",
+        )
     return Patient.objects.visible_to(user).order_by("-created_at", "-id")
 
 
@@ -85,7 +106,7 @@ def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
     user = _staff(request, Capability.REGISTER_PATIENT)
     assert user.organization is not None
     data = _validated(payload.model_dump())
-    patient = actions.register_patient(user.organization, registered_by=user, **data)
+    patient = actions.register_patient(user.organization, by=user, **data)
     return Status(201, patient)
 
 
@@ -119,6 +140,4 @@ def update_patient(
         instance=Patient.objects.get(pk=patient.pk),
         only=set(changes),
     )
-    return actions.update_patient(
-        patient, updated_by=user, **{k: data[k] for k in changes}
-    )
+    return actions.update_patient(patient, by=user, **{k: data[k] for k in changes})

@@ -100,7 +100,7 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         if not duplicates or request.POST.get("confirm_not_duplicate") == "yes":
             patient = actions.register_patient(
-                request.user.organization, registered_by=request.user, **data
+                request.user.organization, by=request.user, **data
             )
             messages.success(
                 request, f"Registered {patient.display_name}, MRN {patient.mrn}."
@@ -129,7 +129,7 @@ def edit(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpResponse:
         # A ModelForm writes into the instance while validating; start from the
         # stored row so the action sees (and audits) the real old values.
         fresh = Patient.objects.get(pk=patient.pk)
-        actions.update_patient(fresh, updated_by=request.user, **form.cleaned_data)
+        actions.update_patient(fresh, by=request.user, **form.cleaned_data)
         messages.success(request, "Saved.")
         return redirect("patients:chart", patient_uuid=patient.uuid)
     return render(
@@ -244,7 +244,7 @@ def add_entry(
     form_class, action, heading = LIST_SECTIONS[section]
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        action(patient, added_by=request.user, **form.cleaned_data)
+        action(patient, by=request.user, **form.cleaned_data)
         messages.success(request, "Added.")
         return redirect("patients:chart", patient_uuid=patient.uuid)
     return render(
@@ -269,7 +269,7 @@ def end_entry(
     form = EndEntryForm(request.POST)
     if form.is_valid():
         actions.end_list_entry(
-            entry, reason=form.cleaned_data["reason"], ended_by=request.user
+            entry, reason=form.cleaned_data["reason"], by=request.user
         )
         messages.success(request, "Ended; the entry stays on record.")
     else:

@@ -1,6 +1,6 @@
 """Writes to the public site's content. Each runs in one transaction and is audited."""
 
-from typing import Any
+from typing import TypedDict, Unpack
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -31,18 +31,29 @@ def site_settings(organization: Organization | None) -> SiteSettings:
     return found or SiteSettings(organization=organization)
 
 
+class SiteSettingsChanges(TypedDict, total=False):
+    clinic_name: str
+    tagline: str
+    primary_colour: str
+    accent_colour: str
+    address: str
+    phone: str
+    email: str
+    hours: str
+
+
 @transaction.atomic
 def save_site_settings(
     organization: Organization,
     *,
-    by: User,
-    fields: dict[str, Any],
     logo: bytes | None = None,
     remove_logo: bool = False,
+    by: User,
+    **changes: Unpack[SiteSettingsChanges],
 ) -> SiteSettings:
     settings_row = site_settings(organization)
-    changed = sorted(k for k, v in fields.items() if getattr(settings_row, k) != v)
-    for key, value in fields.items():
+    changed = sorted(k for k, v in changes.items() if getattr(settings_row, k) != v)
+    for key, value in changes.items():
         setattr(settings_row, key, value)
     if remove_logo and settings_row.logo:
         settings_row.logo = ""  # an empty name clears a FileField
@@ -129,16 +140,22 @@ def seed_faq(organization: Organization, *, by: User) -> list[FaqEntry]:
 def save_faq_entry(
     organization: Organization,
     *,
-    by: User,
     entry: FaqEntry | None,
-    fields: dict[str, Any],
+    question: str,
+    answer: str,
+    position: int,
+    is_published: bool,
+    by: User,
 ) -> FaqEntry:
+    """Add a question (`entry` None) or change one."""
     if entry is None:
         entry = FaqEntry(organization=organization)
     elif entry.organization_id != organization.pk:
         raise SiteError("No such entry.")
-    for key, value in fields.items():
-        setattr(entry, key, value)
+    entry.question = question
+    entry.answer = answer
+    entry.position = position
+    entry.is_published = is_published
     entry.save()
     record(
         AuditEvent.Action.SITE_EDITED,

@@ -1,9 +1,9 @@
 """Default wording for the clinic's public pages and FAQ, with the sources it rests on.
 
 The clinic edits every page in the staff UI; until it does, these are shown.
-The wording states what the evidence supports and promises no cure (DESIGN.md
-section 5, "Content is honest"). Bracketed source ids are domain.md's; the
-full references are on the treatments page.
+The wording states what the evidence supports and promises no cure. The full
+references are on the treatments page (`SOURCES_MD`); in docs/sources.md they
+are K3, K4, K5, K7, K11, K13, K14, K16, K20 (ketamine) and T1, T2, T6, T7 (TMS).
 """
 
 from dataclasses import dataclass

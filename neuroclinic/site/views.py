@@ -378,13 +378,13 @@ def edit_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             actions.save_site_settings(
                 organization,
+                logo=upload.read() if upload else None,
+                remove_logo=form.cleaned_data.get("remove_logo", False),
                 by=request.user,
-                fields={
+                **{
                     name: form.cleaned_data[name]
                     for name in SiteSettingsForm.Meta.fields
                 },
-                logo=upload.read() if upload else None,
-                remove_logo=form.cleaned_data.get("remove_logo", False),
             )
         except actions.SiteError as exc:
             form.add_error(exc.field, exc.message)
@@ -449,9 +449,12 @@ def edit_faq(
     if request.method == "POST" and form.is_valid():
         actions.save_faq_entry(
             organization,
-            by=request.user,
             entry=entry,
-            fields={k: form.cleaned_data[k] for k in FaqEntryForm.Meta.fields},
+            question=form.cleaned_data["question"],
+            answer=form.cleaned_data["answer"],
+            position=form.cleaned_data["position"],
+            is_published=form.cleaned_data["is_published"],
+            by=request.user,
         )
         messages.success(request, "Question saved.")
         return redirect("site:edit_index")

@@ -1,4 +1,4 @@
-"""FHIR R4 resources as plain dicts (STYLE.md B.18).
+"""FHIR R4 resources as plain dicts, built by pure functions (docs/fhir.md).
 
 - `codes.py`: code systems and named codes, each carrying its system URL.
 - `references.py`: `reference(resource_type, uuid)`.

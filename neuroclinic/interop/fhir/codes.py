@@ -1,7 +1,7 @@
 """Code systems and named codes for FHIR output, each code carrying its system URL.
 
-Sources: anchors.md section 4 ("LOINC codes to seed", resource map) and domain.md
-section 2 (instrument panels, totals, item and answer codes). FHIR R4 (4.0.1) code
+Sources: LOINC (instrument panels, totals, item and answer codes; Source: M1-M6,
+M10, M11, M13, M14 (docs/sources.md)), SNOMED CT, and the FHIR R4 (4.0.1) code
 system URLs: https://hl7.org/fhir/R4/terminologies-systems.html.
 
 Displays: a LOINC `display` is given only where the long common name was checked
@@ -109,13 +109,11 @@ VITAL_SIGNS: Final = Coding(OBSERVATION_CATEGORY, "vital-signs", "Vital Signs")
 POSITIVE: Final = Coding(OBSERVATION_INTERPRETATION, "POS", "Positive")
 NEGATIVE: Final = Coding(OBSERVATION_INTERPRETATION, "NEG", "Negative")
 
-# Instruments (anchors.md section 4, domain.md 2.1-2.2) -----------------------------
+# Instruments (Source: M1-M6, M10, M11, M13, M14) -------------------------------------
 
 PHQ9_PANEL: Final = loinc("44249-1")
 PHQ9_TOTAL: Final = loinc("44261-6")
-PHQ9_ITEM9: Final = loinc(
-    "44260-8"
-)  # "verify against LOINC before shipping" (anchors.md)
+PHQ9_ITEM9: Final = loinc("44260-8")  # checked against LOINC answer list LL358-3 (M2)
 PHQ9_DIFFICULTY: Final = loinc("69722-7")
 PHQ2_PANEL: Final = loinc("55757-9")
 PHQ2_TOTAL: Final = loinc("55758-7")
@@ -127,16 +125,16 @@ DAST10_PANEL: Final = loinc("82666-9")
 DAST10_TOTAL: Final = loinc("82667-7")
 PCL5_PANEL: Final = loinc("101697-1")  # panel only; no PCL-5 total code is verified
 
-# PHQ answer list LL358-3 (domain.md 2.2, M2).
+# PHQ answer list LL358-3 (Source: M2).
 PHQ_NOT_AT_ALL: Final = Coding(LOINC, "LA6568-5", "Not at all")
 PHQ_SEVERAL_DAYS: Final = Coding(LOINC, "LA6569-3", "Several days")
 PHQ_MORE_THAN_HALF: Final = Coding(LOINC, "LA6570-1", "More than half the days")
 PHQ_NEARLY_EVERY_DAY: Final = Coding(LOINC, "LA6571-9", "Nearly every day")
 
-# SNOMED CT procedure "Depression screening using PHQ-9 score" (anchors.md section 4, SY1).
+# SNOMED CT procedure "Depression screening using PHQ-9 score".
 PHQ9_SCREENING_PROCEDURE: Final = Coding(SNOMED, "715252007")
 
-# Vital signs (anchors.md section 4; FHIR R4 vital-signs profiles) ------------------
+# Vital signs (FHIR R4 vital-signs profiles) ---------------------------------------
 
 VITAL_SIGNS_PANEL: Final = loinc("85353-1")
 BLOOD_PRESSURE_PANEL: Final = loinc("85354-9")

@@ -1,10 +1,10 @@
 """FHIR R4 Questionnaire, QuestionnaireResponse and score Observation for the instruments.
 
-Standards (anchors.md section 4): FHIR R4 4.0.1 Questionnaire, QuestionnaireResponse
+Standards: FHIR R4 4.0.1 Questionnaire, QuestionnaireResponse
 and Observation; the shapes follow the US Core QuestionnaireResponse and Observation
 Screening Assessment profiles and the SDC PHQ-9 example, but do not claim them
 (no `meta.profile`): profile validation is not done yet (docs/fhir.md).
-Codes: domain.md section 2 via the instrument definitions (`Instrument.loinc_*`,
+Codes: LOINC via the instrument definitions (`Instrument.loinc_*`,
 `Item.loinc`, `Option.loinc_answer`) and `codes.py`.
 
 Mapping decisions (docs/fhir.md has the full table):
@@ -102,7 +102,7 @@ TRIAGE_LABELS: Mapping[Triage, str] = MappingProxyType(
     }
 )
 
-# PCL-5 clusters by DSM-5 criterion (domain.md 2.1: B 1-5, C 6-7, D 8-14, E 15-20).
+# PCL-5 clusters by DSM-5 criterion: B 1-5, C 6-7, D 8-14, E 15-20 (Source: M11).
 _SUBSCALE_NAMES: Mapping[str, str] = MappingProxyType(
     {
         "cluster_b": "cluster B (intrusion)",
@@ -332,7 +332,7 @@ def score_code(instrument: Instrument) -> Coding:
     if instrument.loinc_total is not None:
         return loinc(instrument.loinc_total)
     # Local code: no verified LOINC total for QIDS-SR16, MADRS, PCL-5, MDQ, CADSS-6
-    # or the C-SSRS screener (domain.md 2.1). Replace it when one is verified.
+    # or the C-SSRS screener (Source: M7, M8, M10, M11, M12, M15). Replace it when one is verified.
     if instrument.total_range is None:
         return Coding(INSTRUMENT_SCORES, f"{instrument.code}-triage", f"{name} triage")
     return Coding(INSTRUMENT_SCORES, f"{instrument.code}-total", f"{name} total score")

@@ -1,4 +1,4 @@
-"""FHIR references. FHIR ids are the model's `uuid`, never the integer primary key (STYLE.md B.18).
+"""FHIR references. FHIR ids are the model's `uuid`, never the integer primary key.
 
 Pure module: standard library only.
 """

@@ -1,8 +1,8 @@
 """Questionnaire instruments (PHQ-9, PHQ-2, GAD-7, QIDS-SR16, MADRS, C-SSRS screener,
 PCL-5, MDQ, AUDIT-C, DAST-10, CADSS-6): definitions, validation and pure scoring.
 
-Sources: domain.md section 2 (instruments, LOINC codes) and section 7 (crisis
-triage); each instrument's citation is in `catalogue.py` and on its `source`.
+Sources: M1-M15 (instruments, LOINC codes) and M10, C4 (crisis triage), listed in
+docs/sources.md; each instrument's citation is in `catalogue.py` and on its `source`.
 Rules in prose, with worked examples: docs/clinical/instruments.md.
 
 Pure package: standard library only, so it runs and is tested without Django.

@@ -1,8 +1,8 @@
 """The eleven instruments the clinic ships, as published, with LOINC codes where verified.
 
-Sources (domain.md section 2.1; IDs are domain.md's):
+Sources (ids as in docs/sources.md):
 - PHQ-9, Patient Health Questionnaire-9: Kroenke K, Spitzer RL, Williams JBW.
-  J Gen Intern Med. 2001;16(9):606-613. Item wording and LOINC codes domain.md 2.2 (M1-M4).
+  J Gen Intern Med. 2001;16(9):606-613. Item wording and LOINC codes (M1-M4).
 - PHQ-2: Kroenke K, Spitzer RL, Williams JBW. Med Care. 2003;41(11):1284-1292 (M5).
 - GAD-7, Generalized Anxiety Disorder-7: Spitzer RL, Kroenke K, Williams JBW, Lowe B.
   Arch Intern Med. 2006;166(10):1092-1097 (M6).
@@ -73,7 +73,7 @@ YES = Option(1, "Yes", "LA33-6")
 NO = Option(0, "No", "LA32-8")
 YES_NO = (YES, NO)
 
-# PHQ/GAD frequency answers, LOINC answer list LL358-3 (domain.md 2.2, M2).
+# PHQ/GAD frequency answers, LOINC answer list LL358-3 (Source: M2).
 PHQ_FREQUENCY = (
     Option(0, "Not at all", "LA6568-5"),
     Option(1, "Several days", "LA6569-3"),
@@ -160,7 +160,7 @@ PHQ9 = Instrument(
     source=(
         "Kroenke K, Spitzer RL, Williams JBW. The PHQ-9: validity of a brief depression"
         " severity measure. J Gen Intern Med. 2001;16(9):606-613. Wording and LOINC"
-        " codes: LOINC 44249-1 and HL7 US Core examples (domain.md 2.1-2.2, M1-M4)."
+        " codes: LOINC 44249-1 and HL7 US Core examples (sources M1-M4)."
     ),
     licence=(
         "Copyright Pfizer Inc. No permission required to reproduce, translate, display"
@@ -207,7 +207,7 @@ PHQ2 = Instrument(
     source=(
         "Kroenke K, Spitzer RL, Williams JBW. The Patient Health Questionnaire-2:"
         " validity of a two-item depression screener. Med Care. 2003;41(11):1284-1292."
-        " Items 1-2 of the PHQ-9; LOINC 55757-9 (domain.md 2.1, M5)."
+        " Items 1-2 of the PHQ-9; LOINC 55757-9 (source M5)."
     ),
     licence=PHQ9.licence,
     loinc_panel="55757-9",
@@ -242,7 +242,7 @@ GAD7 = Instrument(
     source=(
         "Spitzer RL, Kroenke K, Williams JBW, Lowe B. A brief measure for assessing"
         " generalized anxiety disorder: the GAD-7. Arch Intern Med. 2006;166(10):"
-        "1092-1097. LOINC 69737-5, item codes from PHQ-SADS 69729-2 (domain.md 2.2, M6)."
+        "1092-1097. LOINC 69737-5, item codes from PHQ-SADS 69729-2 (source M6)."
     ),
     licence="As the PHQ (Pfizer): free to reproduce (M6) [S].",
     loinc_panel="69737-5",
@@ -298,7 +298,7 @@ QIDS_SR16 = Instrument(
         "Rush AJ, Trivedi MH, Ibrahim HM, et al. The 16-item Quick Inventory of"
         " Depressive Symptomatology (QIDS), clinician rating (QIDS-C), and self-report"
         " (QIDS-SR). Biol Psychiatry. 2003;54(5):573-583. Scoring and bands:"
-        " ids-qids.org interpretation table (domain.md 2.1, M7)."
+        " ids-qids.org interpretation table (source M7)."
     ),
     licence=(
         "Free for clinical and research use (ids-qids.org) [S]; redistribution of the"
@@ -354,7 +354,7 @@ MADRS = Instrument(
     source=(
         "Montgomery SA, Asberg M. A new depression scale designed to be sensitive to"
         " change. Br J Psychiatry. 1979;134:382-389. Items, 0-6 scoring and bands"
-        " (domain.md 2.1, M8)."
+        " (source M8)."
     ),
     licence=(
         "Not verified [U] (often treated as freely usable); the anchor wording is not"
@@ -393,7 +393,7 @@ CSSRS_SCREENER = Instrument(
     source=(
         "Posner K, Brown GK, Stanley B, et al. The Columbia-Suicide Severity Rating"
         " Scale. Am J Psychiatry. 2011;168(12):1266-1277. Screen version and triage:"
-        " Columbia Lighthouse Project, cssrs.columbia.edu (domain.md 2.1 and 7, M10)."
+        " Columbia Lighthouse Project, cssrs.columbia.edu (source M10)."
     ),
     licence=(
         "The Research Foundation for Mental Hygiene. No cost or licence for health and"
@@ -512,7 +512,7 @@ PCL5 = Instrument(
     source=(
         "Weathers FW, Litz BT, Keane TM, Palmieri PA, Marx BP, Schnurr PP. The PTSD"
         " Checklist for DSM-5 (PCL-5). National Center for PTSD, 2013. Cut-off: Blevins"
-        " CA et al. J Trauma Stress. 2015;28(6):489-498 (domain.md 2.1, M11)."
+        " CA et al. J Trauma Stress. 2015;28(6):489-498 (source M11)."
     ),
     licence="Public domain (US Department of Veterans Affairs, National Center for PTSD) (M11).",
     loinc_panel="101697-1",
@@ -562,7 +562,7 @@ MDQ = Instrument(
     source=(
         "Hirschfeld RMA, Williams JBW, Spitzer RL, et al. Development and validation of"
         " a screening instrument for bipolar spectrum disorder: the Mood Disorder"
-        " Questionnaire. Am J Psychiatry. 2000;157(11):1873-1875 (domain.md 2.1, M12)."
+        " Questionnaire. Am J Psychiatry. 2000;157(11):1873-1875 (source M12)."
     ),
     licence="Not verified [U]; the wording is not shipped.",
     loinc_panel=None,
@@ -619,7 +619,7 @@ AUDIT_C = Instrument(
         "Bush K, Kivlahan DR, McDonell MB, Fihn SD, Bradley KA. The AUDIT alcohol"
         " consumption questions (AUDIT-C). Arch Intern Med. 1998;158(16):1789-1795."
         " Sex-specific cut-offs: Bradley KA et al. Alcohol Clin Exp Res."
-        " 2007;31(7):1208-1217. LOINC 72109-2 (domain.md 2.1, M13)."
+        " 2007;31(7):1208-1217. LOINC 72109-2 (source M13)."
     ),
     licence="WHO AUDIT, public domain (US Core AUDIT-C Questionnaire, M13).",
     loinc_panel="72109-2",
@@ -693,7 +693,7 @@ DAST10 = Instrument(
     recall_period="Past 12 months",
     source=(
         "Skinner HA. The Drug Abuse Screening Test. Addict Behav. 1982;7(4):363-371."
-        " Bands: NIDA Common Data Elements, DAST-10; LOINC 82666-9 (domain.md 2.1, M14)."
+        " Bands: NIDA Common Data Elements, DAST-10; LOINC 82666-9 (source M14)."
     ),
     licence=(
         "Copyright Harvey A. Skinner and the Centre for Addiction and Mental Health [S];"
@@ -738,7 +738,7 @@ CADSS6 = Instrument(
         " clinician-administered dissociative symptom scale (CADSS-6) for monitoring"
         " dissociative effects of sub-anesthetic ketamine infusions. J Affect Disord."
         " 2021;282:160-164. CADSS: Bremner JD et al. J Trauma Stress. 1998;11(1):"
-        "125-136 (domain.md 2.1, M15)."
+        "125-136 (source M15)."
     ),
     licence="Not verified [U]; the wording is not shipped.",
     loinc_panel=None,

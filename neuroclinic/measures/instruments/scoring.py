@@ -1,7 +1,7 @@
 """Validation and scoring of questionnaire responses, exactly as published.
 
-Sources and instrument abbreviations: see `catalogue.py` and domain.md section 2.
-Safety rules: domain.md sections 2.3 and 7 (PHQ-9 item 9, C-SSRS triage).
+Sources and instrument abbreviations: see `catalogue.py` and docs/sources.md (M1-M15).
+Safety rules: Source: M2, C4, C5, C6 (PHQ-9 item 9) and M10 (C-SSRS triage).
 Rules in prose with worked examples: docs/clinical/instruments.md.
 
 A response is a mapping {linkId: option value}. It is validated as a whole and
@@ -13,8 +13,8 @@ True are refused (bool is an int subclass, so it is checked first). None means
 
 Policy decisions, each a named constant below so the medical director can change it:
 - Any non-zero answer on an instrument's suicide item raises `safety_alert`
-  (PHQ-9 item 9 per domain.md 2.3; QIDS-SR16 item 12 and MADRS item 10 by the same
-  rule, MADRS being the clinician-entered concern of domain.md 7).
+  (PHQ-9 item 9, Source: M2, C4; QIDS-SR16 item 12 and MADRS item 10 by the same
+  rule, MADRS being a clinician-entered concern).
 - C-SSRS screener triage follows the Columbia triage points (M10): yes to item 1 or
   2 is low, item 3 or lifetime behaviour (item 6) more than 3 months ago is
   moderate, item 4, 5 or behaviour within 3 months is high. Every level above
@@ -539,7 +539,7 @@ def answer_raises_safety_alert(
     """Whether this one answer, on its own, already means `score()` will raise `safety_alert`.
 
     For evaluating item 9 as it is answered, before the form is finished
-    (domain.md section 7 design notes).
+    (Source: C4, M10; docs/clinical/instruments.md).
     """
     instrument = _resolve(code_or_instrument)
     try:

@@ -3,7 +3,7 @@
 Answers are built from each instrument's definition (the catalogue), so a
 test table covers every instrument; the expected results and the published
 item order are written out by hand, from the published forms and scoring
-rules (domain.md section 2, docs/clinical/instruments.md), so that a change in
+rules (docs/clinical/instruments.md; sources M1-M15), so that a change in
 the catalogue or the scorer shows up as a failure rather than moving the
 expectation along with it.
 """
@@ -54,7 +54,7 @@ PUBLISHED_LINK_IDS: dict[str, list[str]] = {
     "cadss6": _numbered("cadss6", 6),
 }
 
-# A few item LOINC codes checked against the published panels (domain.md 2.2).
+# A few item LOINC codes checked against the published panels (sources M2, M3, M6).
 KNOWN_ITEM_LOINC: tuple[tuple[str, str, str], ...] = (
     ("phq9", "phq9-1", "44250-9"),
     ("phq9", "phq9-9", "44260-8"),

@@ -41,7 +41,7 @@ def test_a_response_is_scored_and_stored_with_its_version_and_who(
         instrument_code="phq9",
         answers=phq9(12),
         source=STAFF,
-        entered_by=nurse,
+        by=nurse,
     )
 
     stored = QuestionnaireResponse.objects.get()
@@ -71,7 +71,7 @@ def test_item_9_raises_an_alert_for_the_prescriber_with_an_urgent_notification(
         instrument_code="phq9",
         answers=phq9(6, item9=1),
         source=STAFF,
-        entered_by=nurse,
+        by=nurse,
     )
 
     [alert] = recorded.alerts
@@ -91,7 +91,7 @@ def test_an_alert_without_a_prescriber_goes_to_the_medical_director(
         instrument_code="phq9",
         answers=phq9(3, item9=2),
         source=STAFF,
-        entered_by=None,
+        by=None,
     )
 
     assert recorded.alerts[0].assigned_to == director
@@ -108,7 +108,7 @@ def test_an_unscorable_response_writes_nothing(treated: Patient, nurse: User) ->
             instrument_code="phq9",
             answers=answers,
             source=STAFF,
-            entered_by=nurse,
+            by=nurse,
         )
 
     assert [e.link_id for e in caught.value.errors] == ["phq9-9"]
@@ -124,7 +124,7 @@ def test_a_double_submit_stores_one_response(treated: Patient, nurse: User) -> N
         instrument_code="phq9",
         answers=phq9(5),
         source=STAFF,
-        entered_by=nurse,
+        by=nurse,
         submission_key=key,
     )
     second = actions.record_response(
@@ -132,7 +132,7 @@ def test_a_double_submit_stores_one_response(treated: Patient, nurse: User) -> N
         instrument_code="phq9",
         answers=phq9(5),
         source=STAFF,
-        entered_by=nurse,
+        by=nurse,
         submission_key=key,
     )
 
@@ -146,11 +146,11 @@ def test_an_amendment_is_a_new_version_and_the_original_is_untouched(
     treated: Patient, nurse: User
 ) -> None:
     original = actions.record_response(
-        treated, instrument_code="phq9", answers=phq9(5), source=STAFF, entered_by=nurse
+        treated, instrument_code="phq9", answers=phq9(5), source=STAFF, by=nurse
     ).response
 
     amended = actions.amend_response(
-        original, answers=phq9(7), reason="Item 3 was misheard", amended_by=nurse
+        original, answers=phq9(7), reason="Item 3 was misheard", by=nurse
     )
 
     original.refresh_from_db()
@@ -162,20 +162,16 @@ def test_an_amendment_is_a_new_version_and_the_original_is_untouched(
     ) == (7, 2, original)
     assert list(actions.current_responses(treated)) == [amended.response]
     with pytest.raises(actions.MeasuresError, match="newest version"):
-        actions.amend_response(
-            original, answers=phq9(8), reason="again", amended_by=nurse
-        )
+        actions.amend_response(original, answers=phq9(8), reason="again", by=nurse)
     with pytest.raises(actions.MeasuresError, match="why"):
-        actions.amend_response(
-            amended.response, answers=phq9(8), reason="  ", amended_by=nurse
-        )
+        actions.amend_response(amended.response, answers=phq9(8), reason="  ", by=nurse)
 
 
 def test_the_database_refuses_to_edit_a_submitted_response(
     treated: Patient, nurse: User
 ) -> None:
     response = actions.record_response(
-        treated, instrument_code="phq9", answers=phq9(5), source=STAFF, entered_by=nurse
+        treated, instrument_code="phq9", answers=phq9(5), source=STAFF, by=nurse
     ).response
 
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
@@ -198,7 +194,7 @@ def open_alert(treated: Patient, nurse: User) -> SafetyAlert:
         instrument_code="phq9",
         answers=phq9(6, item9=1),
         source=STAFF,
-        entered_by=nurse,
+        by=nurse,
     ).alerts[0]
 
 
@@ -208,7 +204,7 @@ def test_acknowledging_needs_an_assessment_and_a_disposition(
     with pytest.raises(actions.MeasuresError, match="protective factors") as caught:
         actions.acknowledge_alert(
             open_alert,
-            acknowledged_by=prescriber,
+            by=prescriber,
             risk_level="low",
             disposition="safety_plan",
             disposition_note="",
@@ -220,7 +216,7 @@ def test_acknowledging_needs_an_assessment_and_a_disposition(
     with pytest.raises(actions.MeasuresError, match="why no further action"):
         actions.acknowledge_alert(
             open_alert,
-            acknowledged_by=prescriber,
+            by=prescriber,
             risk_level="low",
             disposition="no_action_needed",
             disposition_note="",
@@ -235,7 +231,7 @@ def test_acknowledging_closes_the_alert_and_lifts_the_block(
 ) -> None:
     actions.acknowledge_alert(
         open_alert,
-        acknowledged_by=prescriber,
+        by=prescriber,
         risk_level="low",
         disposition="safety_plan",
         disposition_note="Safety plan reviewed",
@@ -262,12 +258,12 @@ def test_a_cssrs_taken_since_the_alert_counts_as_the_assessment(
         instrument_code="cssrs-screener",
         answers={"cssrs-screener-1": 1, "cssrs-screener-2": 0, "cssrs-screener-6": 0},
         source=STAFF,
-        entered_by=prescriber,
+        by=prescriber,
     ).response
 
     actions.acknowledge_alert(
         open_alert,
-        acknowledged_by=prescriber,
+        by=prescriber,
         risk_level="low",
         disposition="treat_with_monitoring",
         disposition_note="",
@@ -309,7 +305,7 @@ def test_portal_links_are_single_use_and_expire(treated: Patient, nurse: User) -
         treated,
         instrument_codes=["phq9"],
         channel=PortalLink.Channel.NONE,
-        created_by=nurse,
+        by=nurse,
     )
 
     assert actions.open_portal_link(token) == link
@@ -326,7 +322,7 @@ def test_portal_links_are_single_use_and_expire(treated: Patient, nurse: User) -
         treated,
         instrument_codes=["phq9"],
         channel=PortalLink.Channel.NONE,
-        created_by=nurse,
+        by=nurse,
         lifetime=timedelta(seconds=-1),
     )
     with pytest.raises(actions.PortalLinkInvalid, match="expired"):
@@ -340,7 +336,7 @@ def test_an_item_9_answer_raises_the_alert_before_the_form_is_sent(
         treated,
         instrument_codes=["phq9"],
         channel=PortalLink.Channel.EMAIL,
-        created_by=nurse,
+        by=nurse,
     )
 
     assert (
@@ -380,7 +376,7 @@ def test_schedules_make_due_items_once_and_a_response_fulfils_them(
         event_ref="infusion:1",
     )
     actions.record_response(
-        treated, instrument_code="phq9", answers=phq9(4), source=STAFF, entered_by=nurse
+        treated, instrument_code="phq9", answers=phq9(4), source=STAFF, by=nurse
     )
 
     assert len(made) == 1

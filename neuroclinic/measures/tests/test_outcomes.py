@@ -1,4 +1,4 @@
-"""Percent change, response and remission on instrument totals (domain.md 2.4).
+"""Percent change, response and remission on instrument totals (Source: K5, K21, M7, M9, M17).
 
 Pure tests: no Django, no database.
 """

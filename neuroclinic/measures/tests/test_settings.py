@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from conftest import EVERYONE, expected_status
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.measures import actions, schedules
@@ -14,21 +15,13 @@ from neuroclinic.measures.models import DueMeasure, InstrumentWording, Measureme
 from neuroclinic.patients.models import Patient
 
 
-@pytest.mark.parametrize(
-    ("persona", "status"),
-    [
-        ("anonymous", 302),
-        ("director", 200),
-        ("prescriber", 403),
-        ("nurse", 403),
-        ("admin", 403),
-        ("auditor", 403),
-    ],
-)
+@pytest.mark.parametrize("persona", EVERYONE)
 def test_only_the_medical_director_opens_measurement_settings(
-    as_persona: Callable[[str], Client], persona: str, status: int
+    as_persona: Callable[[str], Client], persona: str
 ) -> None:
-    assert as_persona(persona).get("/measures/settings/").status_code == status
+    response = as_persona(persona).get("/measures/settings/")
+
+    assert response.status_code == expected_status(persona, {"director"})
 
 
 def test_adding_a_rule_keeps_the_defaults_and_changes_what_falls_due(
@@ -75,10 +68,10 @@ def test_a_switched_off_rule_no_longer_schedules(
         repeat_count=1,
         repeat_every_days=0,
         window_hours=72,
-        added_by=director,
+        by=director,
     )
     for rule in MeasurementRule.objects.filter(trigger="intake"):
-        actions.set_rule_active(rule, active=False, changed_by=director)
+        actions.set_rule_active(rule, active=False, by=director)
 
     made = actions.schedule_measures(
         patient,
@@ -150,4 +143,4 @@ def test_published_wording_cannot_be_replaced(
         == 404
     )
     with pytest.raises(actions.MeasuresError, match="published wording"):
-        actions.save_item_wording(1, instrument_code="phq9", texts={}, saved_by=User())
+        actions.save_item_wording(1, instrument_code="phq9", texts={}, by=User())

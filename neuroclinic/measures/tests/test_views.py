@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
+from conftest import EVERYONE, assert_sent_to_sign_in, expected_status
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.measures import actions
@@ -88,7 +89,7 @@ def test_only_prescribers_acknowledge_alerts(
         instrument_code="phq9",
         answers=phq9(5, item9=1),
         source=QuestionnaireResponse.Source.STAFF,
-        entered_by=nurse,
+        by=nurse,
     ).alerts[0]
     form = {
         "ideation": "Passive",
@@ -116,7 +117,7 @@ def test_an_incomplete_assessment_shows_the_missing_field(
         instrument_code="phq9",
         answers=phq9(5, item9=1),
         source=QuestionnaireResponse.Source.STAFF,
-        entered_by=nurse,
+        by=nurse,
     ).alerts[0]
 
     response = as_persona("prescriber").post(
@@ -148,21 +149,7 @@ def test_an_incomplete_assessment_shows_the_missing_field(
         ),
     ],
 )
-@pytest.mark.parametrize(
-    "persona",
-    [
-        "admin",
-        "director",
-        "prescriber",
-        "nurse",
-        "front_desk",
-        "tms",
-        "custodian",
-        "billing",
-        "auditor",
-        "outsider",
-    ],
-)
+@pytest.mark.parametrize("persona", EVERYONE)
 def test_who_may_open_measures_pages(
     as_persona: Callable[[str], Client],
     treated: Patient,
@@ -172,13 +159,11 @@ def test_who_may_open_measures_pages(
 ) -> None:
     response = as_persona(persona).get(path.format(uuid=treated.uuid))
 
-    if persona == "outsider":
-        # A nurse at another clinic: their own (empty) lists, never our patient.
-        assert response.status_code == (404 if "{uuid}" in path else 200)
-    elif persona in allowed:
-        assert response.status_code == 200
-    else:
-        assert response.status_code == 403
+    # The outsider, a nurse at another clinic: their own (empty) lists, never our patient.
+    outsider = 404 if "{uuid}" in path else 200
+    assert response.status_code == expected_status(persona, allowed, outsider=outsider)
+    if persona == "anonymous":
+        assert_sent_to_sign_in(response)
 
 
 def test_the_outsider_cannot_open_our_alert(
@@ -202,7 +187,7 @@ def link_token(treated: Patient, nurse: User) -> str:
         treated,
         instrument_codes=["phq9", "gad7"],
         channel=PortalLink.Channel.EMAIL,
-        created_by=nurse,
+        by=nurse,
     )
     return token
 
@@ -274,7 +259,7 @@ def test_an_unusable_link_says_why_and_reveals_nothing(
         treated,
         instrument_codes=["phq9"],
         channel=PortalLink.Channel.EMAIL,
-        created_by=nurse,
+        by=nurse,
         lifetime=lifetime,
     )
     if kind == "used":

@@ -8,7 +8,7 @@ from neuroclinic.patients.models import Patient
 
 
 def make_patient(
-    organization: Organization, *, registered_by: User | None = None, **overrides: Any
+    organization: Organization, *, by: User | None = None, **overrides: Any
 ) -> Patient:
     """A registered patient, made through the action so MRN, search keys and audit are real."""
     fields: dict[str, Any] = {
@@ -17,7 +17,7 @@ def make_patient(
         "birth_date": date(1979, 6, 1),
         "sex_at_birth": Patient.SexAtBirth.MALE,
     } | overrides
-    return actions.register_patient(organization, registered_by=registered_by, **fields)
+    return actions.register_patient(organization, by=by, **fields)
 
 
 def registration_form(**overrides: str) -> dict[str, str]:

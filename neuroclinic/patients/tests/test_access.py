@@ -5,24 +5,12 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
+from conftest import EVERYONE, assert_sent_to_sign_in, expected_status
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.patients.models import Patient
 
-ALL = [
-    "admin",
-    "director",
-    "prescriber",
-    "nurse",
-    "front_desk",
-    "tms",
-    "custodian",
-    "billing",
-    "auditor",
-    "outsider",
-]
-
 # endpoint -> personas answered 200 (GET); anonymous is always sent to sign-in,
-# the outsider (another clinic) always gets 404, anyone else 403.
+# the outsider (another clinic) gets 404 for a patient's pages, anyone else 403.
 MATRIX = {
     "/patients/": {
         "admin",
@@ -74,34 +62,22 @@ MATRIX = {
 PATIENT_SCOPED = [path for path in MATRIX if "{uuid}" in path]
 
 
-def _expected(path: str, persona: str) -> int:
-    if persona in MATRIX[path]:
-        return 200
-    if persona == "outsider" and "{uuid}" in path:
-        return 404
-    return 403
-
-
 @pytest.mark.parametrize("path", list(MATRIX))
-@pytest.mark.parametrize("persona", ALL)
+@pytest.mark.parametrize("persona", EVERYONE)
 def test_who_may_open_each_patient_page(
     as_persona: Callable[[str], Client], patient: Patient, path: str, persona: str
 ) -> None:
     response = as_persona(persona).get(path.format(uuid=patient.uuid))
 
-    assert response.status_code == _expected(path, persona)
+    # Another clinic's patient looks like no patient at all.
+    outsider = 404 if path in PATIENT_SCOPED else None
+    assert response.status_code == expected_status(
+        persona, MATRIX[path], outsider=outsider
+    )
     if response.status_code != 200:
         assert "Testova" not in response.content.decode()
-
-
-@pytest.mark.parametrize("path", list(MATRIX))
-def test_anonymous_visitors_are_sent_to_sign_in(
-    client: Client, patient: Patient, path: str
-) -> None:
-    response = client.get(path.format(uuid=patient.uuid))
-
-    assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/sign-in/?next=")
+    if persona == "anonymous":
+        assert_sent_to_sign_in(response)
 
 
 @pytest.mark.parametrize("path", PATIENT_SCOPED)

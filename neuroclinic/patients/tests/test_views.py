@@ -8,6 +8,7 @@ from django.utils import timezone
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Organization
+from neuroclinic.patients import actions
 from neuroclinic.patients.models import Allergy, CareTeamProvider, Diagnosis, Patient
 from neuroclinic.patients.tests.factories import make_patient, registration_form
 
@@ -125,7 +126,7 @@ def test_html_and_script_in_names_are_stored_as_text_and_rendered_escaped(
     assert "<script>alert" not in search.content.decode()
 
 
-def test_editing_demographics_audits_which_fields_changed(
+def test_editing_demographics_audits_the_old_and_new_values(
     as_persona: Callable[[str], Client], patient: Patient
 ) -> None:
     client = as_persona("front_desk")
@@ -145,6 +146,10 @@ def test_editing_demographics_audits_which_fields_changed(
     assert patient.preferred_name == "Case"
     event = AuditEvent.objects.filter(action=AuditEvent.Action.PATIENT_UPDATED).get()
     assert event.data["fields"] == ["phone", "preferred_name"]
+    assert event.data["changes"] == {
+        "phone": {"old": "555-0142", "new": "555-013-0199"},
+        "preferred_name": {"old": "", "new": "Case"},
+    }
 
 
 def test_opening_a_chart_is_audited_with_the_reader(
@@ -166,17 +171,13 @@ def test_the_chart_loads_in_the_same_number_of_queries_however_long_its_lists(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from neuroclinic.patients import actions
-
     client = as_persona("nurse")
     client.get(f"/patients/{patient.uuid}/")  # warm the session and caches
     with CaptureQueriesContext(connection) as short:
         client.get(f"/patients/{patient.uuid}/")
     for n in range(10):
-        actions.add_medication(
-            patient, added_by=nurse, name=f"Medication {n}", dose="1 mg"
-        )
-        actions.add_allergy(patient, added_by=nurse, substance=f"Substance {n}")
+        actions.add_medication(patient, by=nurse, name=f"Medication {n}", dose="1 mg")
+        actions.add_allergy(patient, by=nurse, substance=f"Substance {n}")
     with CaptureQueriesContext(connection) as long:
         client.get(f"/patients/{patient.uuid}/")
 
@@ -328,10 +329,9 @@ def test_bad_chart_entries_show_field_errors_and_write_nothing(
 def test_ending_an_entry_keeps_it_with_who_when_and_why(
     as_persona: Callable[[str], Client], patient: Patient, nurse: User
 ) -> None:
-    from neuroclinic.patients import actions
 
     diagnosis = actions.add_diagnosis(
-        patient, added_by=nurse, icd10_code="F41.1", description="GAD"
+        patient, by=nurse, icd10_code="F41.1", description="GAD"
     )
 
     as_persona("nurse").post(
@@ -393,7 +393,7 @@ def test_search_finds_a_patient_by_name_dob_mrn_or_the_end_of_a_phone_number(
 ) -> None:
     make_patient(
         organization,
-        registered_by=front_desk,
+        by=front_desk,
         family_name="Testova",
         given_name="Casey",
         birth_date=date(1985, 4, 12),
@@ -403,3 +403,28 @@ def test_search_finds_a_patient_by_name_dob_mrn_or_the_end_of_a_phone_number(
     response = as_persona("front_desk").post("/patients/", {"q": query})
 
     assert (len(response.context["patients"]) == 1) is found
+
+
+def test_a_new_prescriber_is_audited_by_username_and_a_birth_date_as_a_date(
+    patient: Patient, front_desk: User, prescriber: User
+) -> None:
+    actions.update_patient(
+        patient, by=front_desk, prescriber=prescriber, birth_date=date(1985, 4, 21)
+    )
+
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PATIENT_UPDATED)
+    assert event.actor == front_desk
+    assert event.data["changes"] == {
+        "prescriber": {"old": None, "new": "prescriber"},
+        "birth_date": {"old": "1985-04-12", "new": "1985-04-21"},
+    }
+
+
+def test_an_update_that_changes_nothing_records_nothing(
+    patient: Patient, front_desk: User
+) -> None:
+    actions.update_patient(patient, by=front_desk, phone=patient.phone)
+
+    assert not AuditEvent.objects.filter(
+        action=AuditEvent.Action.PATIENT_UPDATED
+    ).exists()

@@ -28,9 +28,7 @@ class Command(BaseCommand):
         match options["subcommand"]:
             case "create":
                 user = self._user(options["username"])
-                _, raw = actions.create_api_token(
-                    user, name=options["name"], created_by=None
-                )
+                _, raw = actions.create_api_token(user, name=options["name"], by=None)
                 self.stdout.write(raw)
             case "list":
                 user = self._user(options["username"])
@@ -49,7 +47,7 @@ class Command(BaseCommand):
                     raise CommandError(
                         f"No single active token has the prefix {options['prefix']!r}."
                     )
-                actions.revoke_api_token(matches[0], revoked_by=None)
+                actions.revoke_api_token(matches[0], by=None)
                 self.stdout.write(f"Revoked {matches[0].prefix}.")
 
     def _user(self, username: str) -> User:

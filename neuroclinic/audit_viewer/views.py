@@ -1,3 +1,5 @@
+"""Who did what: the audit log, filtered, paged and exported as CSV."""
+
 import csv
 from collections.abc import Iterator
 from datetime import datetime, time
@@ -102,7 +104,7 @@ def events(request: AuthenticatedHttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(
         request,
-        "audit/events.html",
+        "audit_viewer/events.html",
         {"form": form, "page": page, "query": query.urlencode()},
     )
 

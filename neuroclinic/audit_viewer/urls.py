@@ -1,6 +1,6 @@
 from django.urls import path
 
-from neuroclinic.audit import views
+from neuroclinic.audit_viewer import views
 
 app_name = "audit"
 urlpatterns = [

@@ -1,0 +1,50 @@
+"""The FAQ and the site editor's index take a fixed number of queries, however many entries."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.test import Client
+
+from neuroclinic.clinics.models import Organization
+from neuroclinic.site.models import FaqEntry
+
+PageQueries = Callable[[int], Any]
+
+
+def _faq(organization: Organization, count: int, start: int = 0) -> None:
+    for n in range(start, start + count):
+        FaqEntry.objects.create(
+            organization=organization,
+            question=f"Demo question {n}?",
+            answer=f"Demo answer {n}.",
+            position=n,
+        )
+
+
+def test_the_public_faq(
+    client: Client, organization: Organization, django_assert_num_queries: PageQueries
+) -> None:
+    _faq(organization, 1)
+    client.get("/faq/")
+
+    with django_assert_num_queries(4):
+        assert client.get("/faq/").status_code == 200
+    _faq(organization, 12, start=1)
+    with django_assert_num_queries(4):
+        assert "Demo question 12?" in client.get("/faq/").content.decode()
+
+
+def test_the_site_editors_index(
+    as_persona: Callable[[str], Client],
+    organization: Organization,
+    django_assert_num_queries: PageQueries,
+) -> None:
+    client = as_persona("admin")
+    _faq(organization, 1)
+    client.get("/staff/site/")
+
+    with django_assert_num_queries(12):
+        assert client.get("/staff/site/").status_code == 200
+    _faq(organization, 12, start=1)
+    with django_assert_num_queries(12):
+        assert client.get("/staff/site/").status_code == 200
