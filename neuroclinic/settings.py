@@ -267,3 +267,31 @@ CACHES = {
         "LOCATION": "neuroclinic_cache",
     }
 }
+
+# Background work (docs/tasks.md): Django's Tasks framework on the database
+# (django-tasks-db), run by `neuroclinic worker`. "default" is for short,
+# time-critical work (alert escalation, reminders, emails); "bulk" for long work
+# (exports, verification, backups) so it never holds up an escalation.
+INSTALLED_APPS += ["django_tasks_db", "neuroclinic.operations"]
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "bulk"],
+    }
+}
+
+# Backups (docs/backup.md): `neuroclinic backup` and the nightly job encrypt with
+# a key derived from BACKUP_KEY; the job writes to BACKUP_DIR and keeps BACKUP_KEEP.
+BACKUP_KEY = env_secret("BACKUP_KEY", "")
+BACKUP_DIR = os.getenv("BACKUP_DIR", "")
+BACKUP_KEEP = env_int("BACKUP_KEEP", 14)
+# Signed chain checkpoints live here; every backup carries this directory.
+CHECKPOINT_DIR = Path(os.getenv("CHECKPOINT_DIR", str(VAR_DIR / "checkpoints")))
+
+# Reads for reports and dashboards go to a streaming replica when one is named
+# (neuroclinic/operations/routers.py); everything else uses "default".
+DATABASE_REPLICA_URL = os.getenv("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["neuroclinic.operations.routers.ReplicaRouter"]

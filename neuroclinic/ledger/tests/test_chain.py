@@ -366,8 +366,11 @@ def test_a_broken_chain_alerts_the_custodian_and_shows_on_the_ledger_page(
 
 def test_the_nightly_task_runs_the_same_check(history: list[LedgerEntry]) -> None:
     from neuroclinic.ledger.tasks import nightly_ledger_check
+    from neuroclinic.operations.worker import run_queued_tasks
 
     result = nightly_ledger_check.enqueue()
+    run_queued_tasks()
+    result.refresh()
 
     assert result.return_value == {"Lakeside Test Clinic (BL1234563)": True}
     assert LedgerCheck.objects.get().source == LedgerCheck.Source.NIGHTLY
