@@ -78,6 +78,7 @@ class Worker:
         stale_after: timedelta = STALE_AFTER,
         backend: str = DEFAULT_TASK_BACKEND_ALIAS,
         heartbeat: bool = True,
+        own_connections: bool = True,
     ) -> None:
         self.queues = list(queues)
         self.worker_id = worker_id or new_worker_id()
@@ -90,6 +91,9 @@ class Worker:
         self.heartbeat = (
             heartbeat  # off in-process (tests): the thread needs its own connection
         )
+        # In-process (tests, run_queued_tasks) the caller's connection and its
+        # transaction are not ours to close.
+        self.own_connections = own_connections
         self.tasks_run = 0
         self._stop = threading.Event()
         self._running_task = False
@@ -110,7 +114,8 @@ class Worker:
         )
         try:
             while not self._stop.is_set():
-                close_old_connections()
+                if self.own_connections:
+                    close_old_connections()
                 now = timezone.now()
                 if self.schedule:
                     self.tick_schedule(now)
@@ -231,7 +236,7 @@ class Worker:
                     lost = WorkerLost(
                         f"worker {last_worker} stopped during attempt {len(locked.worker_ids)}"
                     )
-                    _schedule_retry_or_fail(locked, lost, now=now)
+                    _schedule_retry_or_fail(locked, lost, now=now, at_once=True)
                     requeued += 1
             except OperationalError as exc:
                 if not is_locked_database_exception(exc):
@@ -324,7 +329,11 @@ def claim_period(
 
 
 def _schedule_retry_or_fail(
-    result: DBTaskResult[..., Any], exc: BaseException, *, now: datetime
+    result: DBTaskResult[..., Any],
+    exc: BaseException,
+    *,
+    now: datetime,
+    at_once: bool = False,
 ) -> bool:
     """Put a failed attempt back in the queue after the policy's delay, or mark it failed.
 
@@ -337,7 +346,8 @@ def _schedule_retry_or_fail(
         result.set_failed(exc)
         return False
     result.status = TaskResultStatus.READY
-    result.run_after = now + policy.delay(attempts)
+    # A lost worker says nothing about the task: run it again straight away.
+    result.run_after = now if at_once else now + policy.delay(attempts)
     result.exception_class_path = f"{type(exc).__module__}.{type(exc).__qualname__}"
     result.traceback = "".join(format_exception(exc))
     result.finished_at = None
@@ -354,7 +364,13 @@ def _schedule_retry_or_fail(
 
 
 def run_queued_tasks(*, queues: Sequence[str] = ("default", "bulk")) -> int:
-    """Run every ready task in this process, then return how many ran (tests, `worker --until-idle`)."""
-    worker = Worker(queues=queues, schedule=False, until_idle=True, heartbeat=False)
+    """Run every ready task in this process and return how many ran (tests; other apps' tests too)."""
+    worker = Worker(
+        queues=queues,
+        schedule=False,
+        until_idle=True,
+        heartbeat=False,
+        own_connections=False,
+    )
     worker.run()
     return worker.tasks_run
