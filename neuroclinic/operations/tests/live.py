@@ -99,12 +99,12 @@ class LiveDatabase:
         )
 
     def run(
-        self, *args: str, log: str, timeout: float = 300
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 300
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "neuroclinic", *args],
             cwd=ROOT,
-            env=self.env(),
+            env=self.env() | (env or {}),
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -128,7 +128,6 @@ def test_a_worker_killed_mid_task_leaves_the_task_to_be_retried_never_half_done(
         "1",
         "--worker-id",
         "rescuer",
-        log="rescuer.log",
     )
     live.pull()
 
