@@ -295,3 +295,8 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["neuroclinic.operations.routers.ReplicaRouter"]
+# Source maps are fetched only by a developer's browser tools: compressing
+# ninja's (megabytes, with brotli) was most of a first collectstatic.
+from whitenoise.compress import Compressor  # type: ignore[import-untyped]  # noqa: E402
+
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
