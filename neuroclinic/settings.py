@@ -289,12 +289,12 @@ BACKUP_KEEP = env_int("BACKUP_KEEP", 14)
 CHECKPOINT_DIR = Path(os.getenv("CHECKPOINT_DIR", str(VAR_DIR / "checkpoints")))
 
 # Reads for reports and dashboards go to a streaming replica when one is named
-# (neuroclinic/operations/routers.py); everything else uses "default".
+# (neuroclinic/lib/replica.py); everything else uses "default".
 DATABASE_REPLICA_URL = os.getenv("DATABASE_REPLICA_URL", "")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-DATABASE_ROUTERS = ["neuroclinic.operations.routers.ReplicaRouter"]
+DATABASE_ROUTERS = ["neuroclinic.lib.replica.ReplicaRouter"]
 # Source maps are fetched only by a developer's browser tools: compressing
 # ninja's (megabytes, with brotli) was most of a first collectstatic.
 from whitenoise.compress import Compressor  # type: ignore[import-untyped]  # noqa: E402

@@ -79,6 +79,7 @@ from neuroclinic.ledger.status import (
     stock,
 )
 from neuroclinic.ledger.witness import WitnessConfirmation, confirm_witness
+from neuroclinic.lib.replica import replica_reads
 from neuroclinic.patients.models import Patient
 
 # WeasyPrint narrates every PDF at INFO; the clinic's logs need none of it.
@@ -922,6 +923,7 @@ def inventory_export(
 
 @require_capability(Capability.LEDGER_REPORT)
 @require_GET
+@replica_reads
 def reports(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Pick a report and a date range; print it or download it as CSV. Audited."""
     registrant = _registrant(request)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.db import connections
 from django.db.models import Model
 
@@ -46,7 +47,7 @@ def replica_reads[F: Callable[..., Any]](view: F) -> F:
 
 
 def replica_configured() -> bool:
-    return REPLICA in connections.settings
+    return bool(settings.DATABASE_REPLICA_URL)
 
 
 class ReplicaRouter:
