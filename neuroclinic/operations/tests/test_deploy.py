@@ -249,3 +249,32 @@ def test_the_worker_units_exec_start_runs_and_stops_cleanly_on_sigterm(
     finally:
         if worker.poll() is None:
             worker.kill()
+
+
+@pytest.mark.parametrize("upstream", ["web:8000", None])
+def test_the_caddyfile_is_valid_for_compose_and_for_a_host(
+    upstream: str | None,
+) -> None:
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        pytest.skip("caddy is not installed (apt-get install caddy)")
+    env = {"PATH": os.environ["PATH"], "DOMAIN": "clinic.example.com"}
+    if upstream:
+        env["UPSTREAM"] = upstream
+    adapted = subprocess.run(
+        [
+            caddy,
+            "adapt",
+            "--config",
+            str(ROOT / "deploy" / "Caddyfile"),
+            "--adapter",
+            "caddyfile",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert adapted.returncode == 0, adapted.stderr
+    assert f'"dial":"{upstream or "127.0.0.1:8000"}"' in adapted.stdout
+    assert '"host":["clinic.example.com"]' in adapted.stdout
