@@ -62,7 +62,9 @@ def start_once(env: dict[str, str], log: Path) -> tuple[float, str]:
         os.killpg(process.pid, 15)
         process.wait(timeout=30)
     ran = [line for line in log.read_text().splitlines() if line.endswith("...")]
-    return elapsed, ", ".join(line.rstrip(".") for line in ran) or "nothing (all unchanged)"
+    return elapsed, ", ".join(
+        line.rstrip(".") for line in ran
+    ) or "nothing (all unchanged)"
 
 
 def main() -> None:
@@ -75,7 +77,9 @@ def main() -> None:
         "NEUROCLINIC_VAR_DIR": str(args.var_dir),
         "DEBUG": "False",
         "HTTPS": "False",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-secret-key-0123456789-abcdefghijklmnop"),
+        "SECRET_KEY": os.environ.get(
+            "SECRET_KEY", "benchmark-only-secret-key-0123456789-abcdefghijklmnop"
+        ),
         "ALLOWED_HOSTS": "127.0.0.1",
         "PYTHONPATH": str(ROOT),
     }
