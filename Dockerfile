@@ -32,6 +32,10 @@ COPY templates ./templates
 COPY static ./static
 COPY --from=assets /build/node_modules ./node_modules
 RUN pip install --no-deps -e . && python -m compileall -q neuroclinic
+# Collect and compress static files once, here, so the first start need not (it takes minutes).
+ENV STATIC_ROOT=/app/staticfiles
+RUN SECRET_KEY=image-build-only-not-a-secret-0123456789-abcdefghijklmnop \
+    NEUROCLINIC_VAR_DIR=/tmp/build-var neuroclinic serve --static-only && rm -rf /tmp/build-var
 USER neuroclinic
 VOLUME ["/var/lib/neuroclinic"]
 EXPOSE 8000

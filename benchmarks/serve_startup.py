@@ -7,7 +7,9 @@ var folder that goes with it. The first start is made cold: the start-up state
 (var/startup-state.json) and the collected static files are removed, so it
 migrates (a no-op on a migrated database, but it checks), creates the cache
 table, refreshes planner statistics and collects and compresses every static
-file, as a first deployment does. The later starts find nothing changed. Each
+file, as a first deployment does (with STATIC_ROOT pointing at files an image
+build collected, that step is skipped as in a container). The later starts
+find nothing changed. Each
 time is from launching the process to the first 200 from /healthz, with
 DEBUG=False as in production. Prints a table and the machine.
 """

@@ -21,6 +21,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection
 
 STATE_FILE = "startup-state.json"
+STATIC_MARKER = ".source-fingerprint"
 
 
 @dataclass
@@ -75,10 +76,15 @@ def applied_migration_rows() -> int | None:
 
 def _collected() -> bool:
     root = Path(settings.STATIC_ROOT)
-    return (root / "staticfiles.json").exists() or (settings.DEBUG and root.is_dir())
+    backend = str(settings.STORAGES["staticfiles"]["BACKEND"])
+    if "Manifest" in backend:
+        return (root / "staticfiles.json").exists()
+    return root.is_dir()
 
 
-def prepare(*, write: Callable[[str], None] = print) -> StartupReport:
+def prepare(
+    *, write: Callable[[str], None] = print, static_only: bool = False
+) -> StartupReport:
     report = StartupReport()
     state_path = Path(settings.VAR_DIR) / STATE_FILE
     try:
@@ -92,6 +98,35 @@ def prepare(*, write: Callable[[str], None] = print) -> StartupReport:
         action()
         report.steps.append((name, time.monotonic() - started))
 
+    if not static_only:
+        _prepare_database(state, report, step)
+
+    # The static fingerprint lives with the collected files, so an image can
+    # collect (and compress) them at build time and its first start skip it.
+    static = _fingerprint(static_files(), lambda p: p.name)
+    marker = Path(settings.STATIC_ROOT) / STATIC_MARKER
+    recorded = marker.read_text() if marker.exists() else ""
+    if recorded != static or not _collected():
+        step(
+            "Collecting static files",
+            lambda: call_command("collectstatic", interactive=False, verbosity=0),
+        )
+        marker.write_text(static)
+    else:
+        report.skipped.append("static files (unchanged)")
+
+    if not static_only:
+        state_path.parent.mkdir(parents=True, exist_ok=True)
+        state_path.write_text(json.dumps(state, indent=1))
+        connection.close()  # gunicorn forks its workers from this process
+    return report
+
+
+def _prepare_database(
+    state: dict[str, object],
+    report: StartupReport,
+    step: Callable[[str, Callable[[], object]], None],
+) -> None:
     migrations = _fingerprint(
         migration_files(), lambda p: f"{p.parent.parent.name}/{p.name}"
     )
@@ -121,21 +156,6 @@ def prepare(*, write: Callable[[str], None] = print) -> StartupReport:
         }
     else:
         report.skipped.append("migrations and statistics (unchanged)")
-
-    static = _fingerprint(static_files(), lambda p: p.name)
-    if state.get("static") != static or not _collected():
-        step(
-            "Collecting static files",
-            lambda: call_command("collectstatic", interactive=False, verbosity=0),
-        )
-        state["static"] = static
-    else:
-        report.skipped.append("static files (unchanged)")
-
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    state_path.write_text(json.dumps(state, indent=1))
-    connection.close()  # gunicorn forks its workers from this process
-    return report
 
 
 class _Null:

@@ -1,14 +1,17 @@
 """`neuroclinic createadmin`: a new installation's clinic and first admin, who enrols two-factor at first sign-in."""
 
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.test import Client
+from pytest_django.fixtures import Settings
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Organization
-from neuroclinic.operations import actions
+from neuroclinic.operations import actions, startup
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +78,23 @@ def test_a_weak_password_is_refused_and_nothing_is_written() -> None:
 
     assert not Organization.objects.filter(name="Weak (example)").exists()
     assert not User.objects.filter(username="weak").exists()
+
+
+def test_static_files_are_collected_once_and_skipped_while_unchanged(
+    settings: Settings, tmp_path: Path
+) -> None:
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
+
+    first = startup.prepare(write=lambda line: None, static_only=True)
+    second = startup.prepare(write=lambda line: None, static_only=True)
+
+    assert [name for name, _ in first.steps] == ["Collecting static files"]
+    assert second.steps == []
+    assert second.skipped == ["static files (unchanged)"]
+    assert (tmp_path / "static" / "css" / "app.css").exists()

@@ -66,6 +66,11 @@ def test_the_dockerfile_copies_what_exists_and_runs_real_commands() -> None:
                 assert (ROOT / source).exists(), source
     cmd = next(line for line in lines if line.startswith("CMD "))
     _parses_as_neuroclinic_command(eval(cmd[4:]))  # noqa: S307 - our own JSON-form CMD
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    build_steps = re.findall(r"(neuroclinic serve [^&\n]*)", text)
+    assert build_steps, "the image collects static files at build time"
+    for step in build_steps:
+        _parses_as_neuroclinic_command(shlex.split(step))
     assert "USER neuroclinic" in lines
 
 

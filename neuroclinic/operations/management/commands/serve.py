@@ -29,6 +29,11 @@ class Command(BaseCommand):
             help="web worker processes (default WEB_CONCURRENCY or 2)",
         )
         parser.add_argument(
+            "--static-only",
+            action="store_true",
+            help="only collect static files if they changed, then stop (image builds)",
+        )
+        parser.add_argument(
             "--prepare-only",
             action="store_true",
             help="do the start-up work, then stop without serving",
@@ -36,11 +41,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
-        report = prepare(write=lambda line: self.stdout.write(line))
+        report = prepare(
+            write=lambda line: self.stdout.write(line),
+            static_only=options["static_only"],
+        )
         for what in report.skipped:
             self.stdout.write(f"Skipped {what}.")
         self.stdout.write(f"Ready to serve after {time.monotonic() - started:.1f} s.")
-        if options["prepare_only"]:
+        if options["prepare_only"] or options["static_only"]:
             return
         from gunicorn.app.wsgiapp import WSGIApplication  # type: ignore[import-untyped]
 
