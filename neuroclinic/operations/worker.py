@@ -201,7 +201,7 @@ class Worker:
             try:
                 if claim_period(job, start, now=now, worker_id=self.worker_id):
                     enqueued.append(job.name)
-                    logger.info("Enqueued %s for %s", job.name, start.isoformat())
+                    logger.debug("Enqueued %s for %s", job.name, start.isoformat())
             except OperationalError as exc:
                 if not is_locked_database_exception(exc):
                     raise
