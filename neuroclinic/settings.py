@@ -177,7 +177,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.getenv("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
@@ -272,3 +272,36 @@ CACHES = {
         "LOCATION": "neuroclinic_cache",
     }
 }
+
+# Background work (docs/tasks.md): Django's Tasks framework on the database
+# (django-tasks-db), run by `neuroclinic worker`. "default" is for short,
+# time-critical work (alert escalation, reminders, emails); "bulk" for long work
+# (exports, verification, backups) so it never holds up an escalation.
+INSTALLED_APPS += ["django_tasks_db", "neuroclinic.operations"]
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "bulk"],
+    }
+}
+
+# Backups (docs/backup.md): `neuroclinic backup` and the nightly job encrypt with
+# a key derived from BACKUP_KEY; the job writes to BACKUP_DIR and keeps BACKUP_KEEP.
+BACKUP_KEY = env_secret("BACKUP_KEY", "")
+BACKUP_DIR = os.getenv("BACKUP_DIR", "")
+BACKUP_KEEP = env_int("BACKUP_KEEP", 14)
+# Signed chain checkpoints live here; every backup carries this directory.
+CHECKPOINT_DIR = Path(os.getenv("CHECKPOINT_DIR", str(VAR_DIR / "checkpoints")))
+
+# Reads for reports and dashboards go to a streaming replica when one is named
+# (neuroclinic/lib/replica.py); everything else uses "default".
+DATABASE_REPLICA_URL = os.getenv("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["neuroclinic.lib.replica.ReplicaRouter"]
+# Source maps are fetched only by a developer's browser tools: compressing
+# ninja's (megabytes, with brotli) was most of a first collectstatic.
+from whitenoise.compress import Compressor  # type: ignore[import-untyped]  # noqa: E402
+
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]

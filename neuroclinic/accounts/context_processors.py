@@ -21,6 +21,7 @@ NAVIGATION = (
     ("Staff", "accounts:users", Capability.MANAGE_USERS),
     ("Clinic", "clinics:settings", Capability.MANAGE_CLINIC),
     ("Public site", "site:edit_index", Capability.EDIT_PUBLIC_SITE),
+    ("Operations", "operations:dashboard", Capability.MANAGE_OPERATIONS),
 )
 
 

@@ -98,6 +98,9 @@ class Capability(StrEnum):
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_USERS = "manage_users"
     MANAGE_CLINIC = "manage_clinic"  # organization, locations, rooms, devices
+    MANAGE_OPERATIONS = (
+        "manage_operations"  # background jobs, failures and retries, workers, backups
+    )
 
 
 _R = Role
@@ -198,6 +201,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     ),
     Capability.MANAGE_USERS: frozenset({_R.CLINIC_ADMIN}),
     Capability.MANAGE_CLINIC: frozenset({_R.CLINIC_ADMIN}),
+    Capability.MANAGE_OPERATIONS: frozenset({_R.CLINIC_ADMIN}),
 }
 
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {

@@ -246,6 +246,12 @@ class AuditEvent(models.Model):
         INFUSION_REPORT_VIEWED = "infusions.report_viewed", "Infusion report opened"
         # audit
         AUDIT_LOG_EXPORTED = "audit.exported", "Audit log exported"
+        # operations
+        BACKUP_MADE = "operations.backup_made", "Backup made"
+        BACKUP_FAILED = "operations.backup_failed", "Backup failed"
+        DATABASE_RESTORED = "operations.restored", "Database restored from a backup"
+        CLINIC_SET_UP = "operations.clinic_set_up", "Clinic set up with its first admin"
+        TASK_RETRIED = "operations.task_retried", "Failed background task retried"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

@@ -19,6 +19,7 @@ from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.http import AuthenticatedHttpRequest
+from neuroclinic.lib.replica import replica_reads
 from neuroclinic.patients.models import Patient
 
 CSV_COLUMNS = [
@@ -95,6 +96,7 @@ def _filtered(
 
 @require_capability(Capability.VIEW_AUDIT_LOG)
 @require_GET
+@replica_reads
 def events(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     if not request.GET:

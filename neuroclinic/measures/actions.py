@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -752,14 +753,19 @@ def send_due_reminders(*, now: datetime | None = None) -> int:
     """Send each patient one link for what is due now and not yet reminded (run hourly).
 
     A second reminder goes out when an item is still open a day after the first.
+    Safe with several workers: each patient's items are locked and looked at again
+    inside the transaction that sends, so a second runner finds them reminded.
     """
     now = now or timezone.now()
-    pending = (
-        DueMeasure.objects.filter(status=DueMeasure.Status.DUE, due_at__lte=now)
-        .exclude(last_reminded_at__gt=now - timedelta(hours=24))
-        .filter(reminders_sent__lt=2)
-        .select_related("patient")
-    )
+
+    def unreminded() -> QuerySet[DueMeasure]:
+        return (
+            DueMeasure.objects.filter(status=DueMeasure.Status.DUE, due_at__lte=now)
+            .exclude(last_reminded_at__gt=now - timedelta(hours=24))
+            .filter(reminders_sent__lt=2)
+        )
+
+    pending = unreminded().select_related("patient")
     by_patient: dict[int, list[DueMeasure]] = {}
     for item in pending:
         by_patient.setdefault(item.patient_id, []).append(item)
@@ -776,6 +782,14 @@ def send_due_reminders(*, now: datetime | None = None) -> int:
         if channel is None:
             continue
         with transaction.atomic():
+            items = list(
+                unreminded()
+                .select_for_update()
+                .filter(pk__in=[i.pk for i in items])
+                .order_by("pk")
+            )
+            if not items:
+                continue  # another runner reminded them since we looked
             link, token = create_portal_link(
                 patient,
                 instrument_codes=[i.instrument_code for i in items],

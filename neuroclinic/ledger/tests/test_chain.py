@@ -37,6 +37,7 @@ from neuroclinic.ledger.verify import (
     verify_registrant,
 )
 from neuroclinic.lib.hashchain import canonical_json, content_hash
+from neuroclinic.operations.worker import run_queued_tasks
 from neuroclinic.patients.models import Patient
 
 TABLE = "ledger_ledgerentry"
@@ -372,6 +373,8 @@ def test_a_broken_chain_alerts_the_custodian_and_shows_on_the_ledger_page(
 
 def test_the_nightly_task_runs_the_same_check(history: list[LedgerEntry]) -> None:
     result = nightly_ledger_check.enqueue()
+    run_queued_tasks()
+    result.refresh()
 
     assert result.return_value == {"Lakeside Test Clinic (BL1234563)": True}
     assert LedgerCheck.objects.get().source == LedgerCheck.Source.NIGHTLY

@@ -21,10 +21,12 @@ from neuroclinic.ledger.reports import (
     build_report,
 )
 from neuroclinic.ledger.views.frame import chosen_registrant, render_page
+from neuroclinic.lib.replica import replica_reads
 
 
 @require_capability(Capability.LEDGER_REPORT)
 @require_GET
+@replica_reads
 def reports(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Pick a report and a date range; print it or download it as CSV. Audited."""
     registrant = chosen_registrant(request)

@@ -1,0 +1,37 @@
+"""Work for the worker tests: an overdue safety alert and questionnaires due for reminding."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from neuroclinic.accounts.models import User
+from neuroclinic.measures import actions as measures
+from neuroclinic.measures import schedules
+from neuroclinic.measures.models import QuestionnaireResponse, SafetyAlert
+from neuroclinic.measures.tests.factories import phq9
+from neuroclinic.patients.models import Patient
+
+
+def overdue_alert(patient: Patient, *, prescriber: User, nurse: User) -> SafetyAlert:
+    patient.prescriber = prescriber
+    patient.save(update_fields=["prescriber"])
+    alert = measures.record_response(
+        patient,
+        instrument_code="phq9",
+        answers=phq9(6, item9=1),
+        source=QuestionnaireResponse.Source.STAFF,
+        entered_by=nurse,
+    ).alerts[0]
+    SafetyAlert.objects.filter(pk=alert.pk).update(
+        raised_at=timezone.now() - timedelta(hours=2)
+    )
+    return alert
+
+
+def due_questionnaires(patient: Patient) -> None:
+    measures.schedule_measures(
+        patient,
+        trigger=schedules.Trigger.INTAKE,
+        event_at=timezone.now() - timedelta(hours=1),
+        event_ref="intake",
+    )

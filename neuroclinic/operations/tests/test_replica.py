@@ -1,0 +1,113 @@
+"""Report and dashboard reads go to the replica when DATABASE_REPLICA_URL names one.
+
+The "replica" connection here opens the test database itself (a streaming
+replica holds the same rows), made for one test and dropped after.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connections, transaction
+from django.db.utils import load_backend
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from pytest_django.fixtures import Settings
+
+from conftest import login
+from neuroclinic.accounts.models import User
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.lib.replica import REPLICA, reading_from_replica, replica_configured
+from neuroclinic.operations.tests.live import LiveDatabase
+from neuroclinic.patients.models import Patient
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def restorable(tmp_path: Path) -> Iterator[None]:
+    live = LiveDatabase.start(tmp_path)  # SQLite: puts the database back after the test
+    yield
+    live.stop()
+
+
+@pytest.fixture
+def replica(restorable: None, settings: Settings) -> Iterator[str]:
+    """A second connection to the test database under the "replica" alias, as settings make one."""
+    default = connections["default"]
+    settings.DATABASE_REPLICA_URL = "(the test database)"
+    connections[REPLICA] = load_backend(
+        default.settings_dict["ENGINE"]
+    ).DatabaseWrapper(dict(default.settings_dict), alias=REPLICA)
+    try:
+        yield REPLICA
+    finally:
+        connections[REPLICA].close()
+        del connections[REPLICA]
+
+
+def _sql(captured: CaptureQueriesContext) -> str:
+    return "\n".join(q["sql"] for q in captured.captured_queries)
+
+
+def test_reads_in_a_replica_context_go_to_the_replica_and_writes_stay_on_the_primary(
+    replica: str, patient: Patient, nurse: User
+) -> None:
+    with (
+        CaptureQueriesContext(connections[replica]) as on_replica,
+        CaptureQueriesContext(connections["default"]) as on_primary,
+        reading_from_replica(),
+    ):
+        count = Patient.objects.count()
+        patient.preferred_name = "Cee"
+        patient.save(update_fields=["preferred_name"])
+
+    assert count == 1
+    assert "patients_patient" in _sql(on_replica)
+    assert "UPDATE" not in _sql(on_replica)
+    assert "UPDATE" in _sql(on_primary)
+
+
+def test_reads_inside_a_transaction_stay_on_the_primary(
+    replica: str, patient: Patient
+) -> None:
+    with (
+        CaptureQueriesContext(connections[replica]) as on_replica,
+        reading_from_replica(),
+        transaction.atomic(),
+    ):
+        Patient.objects.count()
+
+    assert on_replica.captured_queries == []
+
+
+def test_without_a_replica_everything_reads_the_primary(
+    restorable: None, patient: Patient
+) -> None:
+    assert not replica_configured()
+    with (
+        CaptureQueriesContext(connections["default"]) as on_primary,
+        reading_from_replica(),
+    ):
+        Patient.objects.count()
+
+    assert "patients_patient" in _sql(on_primary)
+
+
+def test_the_audit_log_page_reads_from_the_replica_and_records_on_the_primary(
+    replica: str, client: Client, admin: User, patient: Patient
+) -> None:
+    login(client, admin)
+
+    with (
+        CaptureQueriesContext(connections[replica]) as on_replica,
+        CaptureQueriesContext(connections["default"]) as on_primary,
+    ):
+        page = client.get("/audit/")
+
+    assert page.status_code == 200
+    assert "audit_auditevent" in _sql(on_replica)
+    assert "audit_auditevent" not in _sql(on_primary)  # sessions and sign-in stay put
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.PATIENT_REGISTERED
+    ).exists()
