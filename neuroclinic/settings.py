@@ -296,6 +296,9 @@ CHECKPOINT_DIR = Path(os.getenv("CHECKPOINT_DIR", str(VAR_DIR / "checkpoints")))
 # Reads for reports and dashboards go to a streaming replica when one is named
 # (neuroclinic/lib/replica.py); everything else uses "default".
 DATABASE_REPLICA_URL = os.getenv("DATABASE_REPLICA_URL", "")
+# `neuroclinic serve`: where gunicorn listens and how many workers it starts.
+SERVE_BIND = os.getenv("BIND", "127.0.0.1:8000")
+SERVE_WORKERS = env_int("WEB_CONCURRENCY", 2)
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}

@@ -110,7 +110,8 @@ CONFIGURATION = ROOT / "docs" / "configuration.md"
 ENV_READ = re.compile(
     r"""(os\.getenv|env_bool|env_int|env_secret)\(\s*["']([A-Z][A-Z0-9_]*)["']"""
 )
-ENV_ANYWHERE = re.compile(r"os\.getenv|os\.environ")
+# Copying the whole environment for a child process (`dict(os.environ)`) reads no setting.
+ENV_ANYWHERE = re.compile(r"os\.getenv|os\.environ(?!\))")
 SETTING_USED = re.compile(
     r"""settings\.([A-Z][A-Z0-9_]+)|getattr\(settings, ["']([A-Z][A-Z0-9_]+)["']"""
 )

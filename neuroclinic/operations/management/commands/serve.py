@@ -1,9 +1,9 @@
-import os
 import sys
 import time
 from argparse import ArgumentParser
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from neuroclinic.operations.startup import prepare
@@ -19,13 +19,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--bind",
-            default=os.getenv("BIND", "127.0.0.1:8000"),
+            default=settings.SERVE_BIND,
             help="address:port to listen on (default BIND or 127.0.0.1:8000)",
         )
         parser.add_argument(
             "--workers",
             type=int,
-            default=int(os.getenv("WEB_CONCURRENCY", "2")),
+            default=settings.SERVE_WORKERS,
             help="web worker processes (default WEB_CONCURRENCY or 2)",
         )
         parser.add_argument(
