@@ -25,7 +25,7 @@ from neuroclinic.accounts.roles import Capability, Role
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Room
-from neuroclinic.infusions import checklist, delivery, dosing, recovery
+from neuroclinic.infusions import checklist, delivery, recovery
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import (
     AdverseEvent,
@@ -45,6 +45,7 @@ from neuroclinic.ledger import actions as ledger
 from neuroclinic.ledger.errors import LedgerError
 from neuroclinic.ledger.models import Container
 from neuroclinic.ledger.witness import WitnessConfirmation
+from neuroclinic.lib import dosing
 from neuroclinic.lib.messaging import send_email, send_sms
 from neuroclinic.measures import actions as measures
 from neuroclinic.measures import schedules

@@ -19,10 +19,11 @@ from ninja.errors import HttpError
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.api_errors import FieldErrors, problem
-from neuroclinic.infusions import dosing, monitoring
+from neuroclinic.infusions import monitoring
 from neuroclinic.infusions.access import get_session_for_user
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import InfusionSession, RejectedReading, VitalReading
+from neuroclinic.lib import dosing
 
 router = Router(tags=["infusions"])
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from neuroclinic.infusions import dosing
-from neuroclinic.infusions.vitals import AlarmThresholds, VitalSigns
+from neuroclinic.lib import dosing
+from neuroclinic.lib.vitals import AlarmThresholds, VitalSigns
 
 PREGNANCY_MIN_AGE_YEARS = 12
 PREGNANCY_MAX_AGE_YEARS = 55

@@ -27,7 +27,6 @@ from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Device
-from neuroclinic.infusions import vitals
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import (
     InfusionSession,
@@ -35,6 +34,7 @@ from neuroclinic.infusions.models import (
     SessionAlarm,
     VitalReading,
 )
+from neuroclinic.lib import vitals
 from neuroclinic.notifications.actions import notify
 
 VALUE_FIELDS = (

@@ -23,8 +23,12 @@ from neuroclinic.accounts.roles import Role
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Location, Organization
-from neuroclinic.infusions import dosing
-from neuroclinic.infusions.vitals import AlarmThresholds
+from neuroclinic.intake.checks import (
+    consent_blocks_treatment,
+    eligibility_blocks_treatment,
+)
+from neuroclinic.lib import dosing
+from neuroclinic.lib.vitals import AlarmThresholds
 from neuroclinic.patients.models import Patient
 from neuroclinic.treatment import phases
 from neuroclinic.treatment.defaults import (
@@ -348,16 +352,11 @@ def install_default_protocols(
 
 def eligibility_block(patient: Patient) -> str | None:
     """Why a signed eligibility decision does not allow treatment, or None (intake, issue #4)."""
-    # Imported here: intake sits beside treatment, and its models load after ours.
-    from neuroclinic.intake.checks import eligibility_blocks_treatment
-
     return eligibility_blocks_treatment(patient)
 
 
 def consent_block(patient: Patient) -> str | None:
     """Why the patient's ketamine consents are not current, or None (intake, issue #4)."""
-    from neuroclinic.intake.checks import consent_blocks_treatment
-
     return consent_blocks_treatment(patient, treatment="ketamine")
 
 

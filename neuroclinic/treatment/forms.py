@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from neuroclinic.infusions.vitals import AlarmThresholds
+from neuroclinic.lib.vitals import AlarmThresholds
 from neuroclinic.treatment.actions import PROTOCOL_FIELDS, PrnInput, TreatmentError
 from neuroclinic.treatment.models import InfusionOrder, PrnOrder, Protocol
 

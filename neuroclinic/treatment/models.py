@@ -14,7 +14,7 @@ from uuid import uuid4
 from django.db import models
 from django.db.models import Q
 
-from neuroclinic.infusions.vitals import AlarmThresholds
+from neuroclinic.lib.vitals import AlarmThresholds
 from neuroclinic.treatment.defaults import ProtocolKind
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from conftest import TEST_PASSWORD
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
-from neuroclinic.infusions.vitals import AlarmThresholds
+from neuroclinic.lib.vitals import AlarmThresholds
 from neuroclinic.patients.models import Patient
 from neuroclinic.treatment import actions, phases
 from neuroclinic.treatment.actions import TreatmentError
