@@ -80,7 +80,7 @@ def setup_child(rooms: int, out: Path) -> None:
     from neuroclinic.accounts.models import User
     from neuroclinic.accounts.roles import Role
     from neuroclinic.clinics.models import Device, Location, Organization, Room
-    from neuroclinic.infusions import actions
+    from neuroclinic.infusions.actions import session_flow
     from neuroclinic.intake.models import (
         ConsentDocument,
         ConsentSignature,
@@ -199,9 +199,7 @@ def setup_child(rooms: int, out: Path) -> None:
             titration_instructions="",
             prn=treatment.protocol_prn(protocol),
         )
-        session = actions.check_in(
-            patient, room=room, checked_in_by=nurse, schedule=False
-        )
+        session = session_flow.check_in(patient, room=room, by=nurse, schedule=False)
         sessions.append(
             {
                 "session": str(session.uuid),

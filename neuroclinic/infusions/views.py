@@ -26,9 +26,17 @@ from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Location, Room
 from neuroclinic.http import AuthenticatedHttpRequest
-from neuroclinic.infusions import actions, monitoring
 from neuroclinic.infusions import forms as f
 from neuroclinic.infusions.access import get_session_for_user
+from neuroclinic.infusions.actions import (
+    common,
+    dose_draw,
+    events,
+    monitoring,
+    notes,
+    recovery_discharge,
+    session_flow,
+)
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import (
     InfusionSession,
@@ -100,7 +108,7 @@ def live_context(
         "active_acknowledged": [
             a for a in alarms if a.acknowledged_at and a.cleared_at is None
         ],
-        "estimated_ml": actions.estimated_volume_ml(session, at=now)
+        "estimated_ml": session_flow.estimated_volume_ml(session, at=now)
         if session.is_infusing
         else None,
         "ack_form": f.AcknowledgeForm(),
@@ -114,18 +122,18 @@ def _session_context(
 ) -> dict[str, Any]:
     user = request.user
     zone = session.location.time_zone
-    dose = actions.current_dose(session)
-    summary = actions.ledger_summary(session)
+    dose = common.current_dose(session)
+    summary = dose_draw.ledger_summary(session)
     order = session.order
     checklist_items = (
         session_checklist(session)
         if session.status == InfusionSession.Status.CHECKED_IN
         else []
     )
-    limits = actions.rate_limits(session)
-    latest_assessment = actions.latest_assessment(session)
+    limits = session_flow.rate_limits(session)
+    latest_assessment = recovery_discharge.latest_assessment(session)
     ready = (
-        actions.readiness(session)
+        recovery_discharge.readiness(session)
         if session.status == InfusionSession.Status.RECOVERY
         else None
     )
@@ -162,7 +170,7 @@ def _session_context(
         ),
         "dose_check": f.DoseCheckForm(actor=user, prefix="check"),
         "draw": f.DrawForm(
-            containers=actions.draw_containers(session),
+            containers=dose_draw.draw_containers(session),
             initial={"volume_ml": dose.drug_volume_ml if dose else None},
         ),
         "start": f.TabletForm(),
@@ -176,7 +184,7 @@ def _session_context(
         "cadss": f.CadssForm(prefix="cadss"),
         "recovery": f.RecoveryForm(
             prefix="recovery",
-            initial=actions.suggested_aldrete(session)
+            initial=recovery_discharge.suggested_aldrete(session)
             | {"activity": 2, "respiration": 2, "consciousness": 2},
         ),
         "discharge": f.DischargeForm(initial={"escort_name": session.escort_name}),
@@ -202,11 +210,11 @@ def _session_context(
         "enough_drawn": dose is not None
         and summary.drawn_ml - summary.returned_ml >= dose.drug_volume_ml,
         "ledger": summary,
-        "reconciliation_problem": actions.reconciliation_problem(session),
+        "reconciliation_problem": dose_draw.reconciliation_problem(session),
         "rate_limits": limits,
         "latest_assessment": latest_assessment,
         "readiness": ready,
-        "minutes_since_end": actions.minutes_since_end(session),
+        "minutes_since_end": recovery_discharge.minutes_since_end(session),
         "events": session.events.select_related("by").order_by("-occurred_at", "-id"),
         "adverse_events": session.adverse_events.prefetch_related("prn_given").order_by(
             "onset_at"
@@ -218,7 +226,7 @@ def _session_context(
         "note_preview": build_note(session)
         if session.status == InfusionSession.Status.DISCHARGED
         else "",
-        "instructions": actions.discharge_instructions(session),
+        "instructions": recovery_discharge.discharge_instructions(session),
         "forms": forms_,
         "can_run": user.can(Capability.RUN_INFUSIONS),
         "can_cosign": user.can(Capability.WRITE_ORDERS),
@@ -359,7 +367,7 @@ def _checklist(
         return _refused(request, session, "checklist", form)
     data = form.cleaned_data
     try:
-        actions.save_checklist(
+        session_flow.save_checklist(
             session,
             by=request.user,
             weight=data["weight"] or "",
@@ -383,7 +391,7 @@ def _confirm(
     request: AuthenticatedHttpRequest, session: InfusionSession
 ) -> HttpResponse:
     try:
-        actions.confirm_checklist(session, by=request.user)
+        session_flow.confirm_checklist(session, by=request.user)
     except InfusionError as exc:
         messages.error(request, exc.message)
         return redirect("infusions:session", session_uuid=session.uuid)
@@ -408,7 +416,7 @@ def _vitals(
         result = monitoring.record_typed_vitals(
             session,
             values,
-            entered_by=request.user,
+            by=request.user,
             taken_at=form.cleaned_data["occurred_at"],
             client_key=_client_key(form),
         )
@@ -427,7 +435,7 @@ def _dose(request: AuthenticatedHttpRequest, session: InfusionSession) -> HttpRe
     if not form.is_valid():
         return _refused(request, session, "dose", form)
     try:
-        dose = actions.calculate_dose(
+        dose = dose_draw.calculate_dose(
             session,
             by=request.user,
             concentration_mg_per_ml=Decimal(
@@ -454,7 +462,7 @@ def _check_dose(
     if confirmation is None:
         return _refused(request, session, "dose_check", form)
     try:
-        actions.check_dose(session, by=request.user, checker=confirmation)
+        dose_draw.check_dose(session, by=request.user, checker=confirmation)
     except InfusionError as exc:
         return _refused(request, session, "dose_check", form, exc)
     return _done(
@@ -467,11 +475,11 @@ def _check_dose(
 
 @step("draw")
 def _draw(request: AuthenticatedHttpRequest, session: InfusionSession) -> HttpResponse:
-    form = f.DrawForm(request.POST, containers=actions.draw_containers(session))
+    form = f.DrawForm(request.POST, containers=dose_draw.draw_containers(session))
     if not form.is_valid():
         return _refused(request, session, "draw", form)
     try:
-        actions.draw(
+        dose_draw.draw(
             session,
             by=request.user,
             container=form.cleaned_data["container"],
@@ -512,7 +520,7 @@ def _start(request: AuthenticatedHttpRequest, session: InfusionSession) -> HttpR
         session,
         "start",
         form,
-        lambda d: actions.start(
+        lambda d: session_flow.start(
             session,
             by=request.user,
             occurred_at=d["occurred_at"],
@@ -530,7 +538,7 @@ def _pause(request: AuthenticatedHttpRequest, session: InfusionSession) -> HttpR
         session,
         "pause",
         form,
-        lambda d: actions.pause(
+        lambda d: session_flow.pause(
             session,
             by=request.user,
             reason=d["reason"],
@@ -551,7 +559,7 @@ def _resume(
         session,
         "resume",
         form,
-        lambda d: actions.resume(
+        lambda d: session_flow.resume(
             session,
             by=request.user,
             reason=d["reason"],
@@ -570,7 +578,7 @@ def _rate(request: AuthenticatedHttpRequest, session: InfusionSession) -> HttpRe
         session,
         "rate",
         form,
-        lambda d: actions.change_rate(
+        lambda d: session_flow.change_rate(
             session,
             by=request.user,
             rate_ml_per_hour=d["rate_ml_per_hour"],
@@ -590,7 +598,7 @@ def _stop(request: AuthenticatedHttpRequest, session: InfusionSession) -> HttpRe
         session,
         "stop",
         form,
-        lambda d: actions.stop(
+        lambda d: session_flow.stop(
             session,
             by=request.user,
             reason=d["reason"],
@@ -612,7 +620,7 @@ def _adverse_event(
         return _refused(request, session, "event", form)
     d = form.cleaned_data
     try:
-        event = actions.record_adverse_event(
+        event = events.record_adverse_event(
             session,
             by=request.user,
             kind=d["kind"],
@@ -634,7 +642,7 @@ def _prn(request: AuthenticatedHttpRequest, session: InfusionSession) -> HttpRes
         return _refused(request, session, "prn", form)
     d = form.cleaned_data
     try:
-        given = actions.give_prn(
+        given = events.give_prn(
             session,
             by=request.user,
             prn_order=d["prn_order"],
@@ -657,7 +665,7 @@ def _sedation(
     if not form.is_valid():
         return _refused(request, session, "sedation", form)
     try:
-        actions.record_sedation(
+        events.record_sedation(
             session,
             by=request.user,
             score=form.cleaned_data["score"],
@@ -677,7 +685,7 @@ def _cadss(request: AuthenticatedHttpRequest, session: InfusionSession) -> HttpR
     if not form.is_valid():
         return _refused(request, session, "cadss", form)
     try:
-        link = actions.record_cadss6(
+        link = events.record_cadss6(
             session,
             by=request.user,
             answers=form.answers(),
@@ -699,7 +707,7 @@ def _recovery(
         return _refused(request, session, "recovery", form)
     d = form.cleaned_data
     try:
-        assessment = actions.assess_recovery(
+        assessment = recovery_discharge.assess_recovery(
             session,
             by=request.user,
             activity=d["activity"],
@@ -726,7 +734,7 @@ def _discharge(
     if not form.is_valid():
         return _refused(request, session, "discharge", form)
     try:
-        actions.discharge(
+        recovery_discharge.discharge(
             session,
             by=request.user,
             escort_name=form.cleaned_data["escort_name"],
@@ -746,7 +754,7 @@ def _waste(request: AuthenticatedHttpRequest, session: InfusionSession) -> HttpR
     if confirmation is None:
         return _refused(request, session, "waste", form)
     try:
-        actions.waste(
+        dose_draw.waste(
             session,
             by=request.user,
             volume_ml=form.cleaned_data["volume_ml"],
@@ -768,7 +776,7 @@ def _sign(request: AuthenticatedHttpRequest, session: InfusionSession) -> HttpRe
     if not form.is_valid():
         return _refused(request, session, "sign", form)
     try:
-        actions.sign_note(
+        notes.sign_note(
             session, by=request.user, password=form.cleaned_data["password"]
         )
     except InfusionError as exc:
@@ -786,7 +794,9 @@ def _cancel(
     if not form.is_valid():
         return _refused(request, session, "cancel", form)
     try:
-        actions.cancel(session, by=request.user, reason=form.cleaned_data["reason"])
+        session_flow.cancel(
+            session, by=request.user, reason=form.cleaned_data["reason"]
+        )
     except InfusionError as exc:
         return _refused(request, session, "cancel", form, exc)
     return _done(request, session, "Infusion cancelled.")
@@ -803,7 +813,7 @@ def _addendum(
     if not form.is_valid():
         return _refused(request, session, "addendum", form)
     try:
-        actions.add_addendum(note, by=request.user, text=form.cleaned_data["text"])
+        notes.add_addendum(note, by=request.user, text=form.cleaned_data["text"])
     except InfusionError as exc:
         return _refused(request, session, "addendum", form, exc)
     return _done(request, session, "Addendum added.", "note")
@@ -836,9 +846,7 @@ def cosign(request: AuthenticatedHttpRequest, session_uuid: uuid.UUID) -> HttpRe
     if not form.is_valid():
         return _refused(request, session, "cosign", form)
     try:
-        actions.cosign_note(
-            note, by=request.user, password=form.cleaned_data["password"]
-        )
+        notes.cosign_note(note, by=request.user, password=form.cleaned_data["password"])
     except InfusionError as exc:
         return _refused(request, session, "cosign", form, exc)
     return _done(request, session, "Note co-signed.", "note")
@@ -856,7 +864,7 @@ def acknowledge(
     form = f.AcknowledgeForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
-        monitoring.acknowledge_alarm(alarm, acknowledged_by=request.user, note=note)
+        monitoring.acknowledge_alarm(alarm, by=request.user, note=note)
     except InfusionError as exc:
         messages.error(request, exc.message)
     else:
@@ -880,7 +888,7 @@ def instructions_pdf(
         "infusions/instructions_print.html",
         {
             "session": session,
-            "instructions": actions.discharge_instructions(session),
+            "instructions": recovery_discharge.discharge_instructions(session),
             "now": timezone.now(),
         },
         request=request,
@@ -919,8 +927,8 @@ def check_in(
         messages.error(request, "Choose an infusion room.")
         return redirect("patients:chart", patient_uuid=patient.uuid)
     try:
-        session = actions.check_in(
-            patient, room=form.cleaned_data["room"], checked_in_by=request.user
+        session = session_flow.check_in(
+            patient, room=form.cleaned_data["room"], by=request.user
         )
     except InfusionError as exc:
         messages.error(request, exc.message)

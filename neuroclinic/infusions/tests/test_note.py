@@ -17,7 +17,14 @@ from conftest import TEST_PASSWORD, make_staff
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Role
 from neuroclinic.clinics.models import Device, Room
-from neuroclinic.infusions import actions, monitoring
+from neuroclinic.infusions.actions import (
+    dose_draw,
+    events,
+    monitoring,
+    notes,
+    recovery_discharge,
+    session_flow,
+)
 from neuroclinic.infusions.models import InfusionSession, SessionAlarm, VitalReading
 from neuroclinic.infusions.notes import build_note
 from neuroclinic.infusions.tests import factories
@@ -68,7 +75,7 @@ def _check_in(
     treatment_factories.ready_for_treatment(patient, prescriber)
     plan = treatment_factories.make_plan(patient, prescriber, director)
     treatment_factories.sign_order(plan, prescriber, max_dose_mg=max_dose_mg)
-    return actions.check_in(patient, room=room, checked_in_by=nurse)
+    return session_flow.check_in(patient, room=room, by=nurse)
 
 
 def _checklist(
@@ -81,7 +88,7 @@ def _checklist(
     systolic_mmhg: int = 128,
 ) -> None:
     now = clock.at(3)
-    actions.save_checklist(
+    session_flow.save_checklist(
         session,
         by=nurse,
         weight=weight,
@@ -103,10 +110,10 @@ def _checklist(
         completed_at=clock.at(4),
     )
     monitoring.record_typed_vitals(
-        session, factories.NORMAL | {"systolic_mmhg": systolic_mmhg}, entered_by=nurse
+        session, factories.NORMAL | {"systolic_mmhg": systolic_mmhg}, by=nurse
     )
     clock.at(6)
-    actions.confirm_checklist(session, by=nurse)
+    session_flow.confirm_checklist(session, by=nurse)
 
 
 def _monitor(session: InfusionSession, monitor: Device, **values: int) -> None:
@@ -114,7 +121,7 @@ def _monitor(session: InfusionSession, monitor: Device, **values: int) -> None:
         session,
         [factories.reading(timezone.now(), monitor, **values)],
         source=VitalReading.Source.MONITOR,
-        received_by=None,
+        by=None,
     )
 
 
@@ -143,33 +150,31 @@ def test_the_note_of_a_full_day_reads_as_it_always_has(
     )
     _checklist(session, nurse, clock, weight="250", unit="lb", systolic_mmhg=146)
     clock.at(8)
-    dose = actions.calculate_dose(
+    dose = dose_draw.calculate_dose(
         session, by=nurse, concentration_mg_per_ml=Decimal(50)
     )
     clock.at(9)
-    actions.check_dose(session, by=nurse, checker=confirmed(second_nurse))
+    dose_draw.check_dose(session, by=nurse, checker=confirmed(second_nurse))
     clock.at(10)
-    actions.draw(
+    dose_draw.draw(
         session,
         by=nurse,
         container=vials[0],
         volume_ml=dose.drug_volume_ml + Decimal("0.2"),
     )
     clock.at(15)
-    actions.start(session, by=nurse)
+    session_flow.start(session, by=nurse)
     clock.at(25)
     _monitor(session, monitor, systolic_mmhg=186, diastolic_mmhg=100)
     clock.at(30)
     _monitor(session, monitor, systolic_mmhg=184, diastolic_mmhg=98)
     clock.at(31)
-    actions.pause(session, by=nurse, reason="BP 184/98: paused per protocol")
+    session_flow.pause(session, by=nurse, reason="BP 184/98: paused per protocol")
     clock.at(32)
     alarm = session.alarms.get()
-    monitoring.acknowledge_alarm(
-        alarm, acknowledged_by=nurse, note="Paused; BP rechecked"
-    )
+    monitoring.acknowledge_alarm(alarm, by=nurse, note="Paused; BP rechecked")
     clock.at(33)
-    nausea = actions.record_adverse_event(
+    nausea = events.record_adverse_event(
         session,
         by=nurse,
         kind="nausea",
@@ -178,7 +183,7 @@ def test_the_note_of_a_full_day_reads_as_it_always_has(
         intervention="Ondansetron from the order",
     )
     clock.at(34)
-    actions.give_prn(
+    events.give_prn(
         session,
         by=nurse,
         prn_order=session.order.prn_medications.get(drug="Ondansetron"),
@@ -186,27 +191,29 @@ def test_the_note_of_a_full_day_reads_as_it_always_has(
         note="Settled within 10 min",
     )
     clock.at(35)
-    actions.record_sedation(session, by=nurse, score=4)
+    events.record_sedation(session, by=nurse, score=4)
     clock.at(38)
     _monitor(session, monitor, systolic_mmhg=150, diastolic_mmhg=90)
     clock.at(40)
-    actions.resume(session, by=nurse, reason="BP 150/90")
+    session_flow.resume(session, by=nurse, reason="BP 150/90")
     clock.at(41)
     session.refresh_from_db()
-    low, _ = actions.rate_limits(session) or (Decimal(0), Decimal(0))
-    actions.change_rate(
+    low, _ = session_flow.rate_limits(session) or (Decimal(0), Decimal(0))
+    session_flow.change_rate(
         session, by=nurse, rate_ml_per_hour=low, reason="Slower after the BP rise"
     )
     clock.at(45)
-    actions.record_cadss6(
+    events.record_cadss6(
         session, by=nurse, answers={f"cadss6-{n}": 1 for n in range(1, 7)}
     )
     clock.at(55)
-    actions.stop(session, by=nurse, reason="Patient asked to stop", completed=False)
+    session_flow.stop(
+        session, by=nurse, reason="Patient asked to stop", completed=False
+    )
     clock.at(60)
     _monitor(session, monitor, systolic_mmhg=132, diastolic_mmhg=84)
     clock.at(70)
-    actions.assess_recovery(
+    recovery_discharge.assess_recovery(
         session,
         by=nurse,
         activity=2,
@@ -217,7 +224,7 @@ def test_the_note_of_a_full_day_reads_as_it_always_has(
         moaas_score=4,
     )
     clock.at(90)
-    actions.assess_recovery(
+    recovery_discharge.assess_recovery(
         session,
         by=nurse,
         activity=2,
@@ -228,18 +235,18 @@ def test_the_note_of_a_full_day_reads_as_it_always_has(
         moaas_score=5,
     )
     clock.at(92)
-    actions.discharge(
+    recovery_discharge.discharge(
         session, by=nurse, escort_name="Sam Demowitz", instructions_channel="paper"
     )
     clock.at(95)
-    actions.waste(
+    dose_draw.waste(
         session,
         by=nurse,
-        volume_ml=actions.ledger_summary(session).outstanding_ml,
+        volume_ml=dose_draw.ledger_summary(session).outstanding_ml,
         witness=confirmed(custodian),
     )
     clock.at(100)
-    note = actions.sign_note(session, by=nurse, password=TEST_PASSWORD)
+    note = notes.sign_note(session, by=nurse, password=TEST_PASSWORD)
 
     assert note.body == _golden("note_full_day.txt")
 
@@ -258,17 +265,17 @@ def test_the_preview_of_a_plain_day_reads_as_it_always_has(
     session = _check_in(patient, prescriber, director, room, nurse)
     _checklist(session, nurse, clock, weight="80", unit="kg")
     clock.at(8)
-    dose = actions.calculate_dose(
+    dose = dose_draw.calculate_dose(
         session, by=nurse, concentration_mg_per_ml=Decimal(50)
     )
     clock.at(10)
-    actions.draw(session, by=nurse, container=vials[0], volume_ml=dose.drug_volume_ml)
+    dose_draw.draw(session, by=nurse, container=vials[0], volume_ml=dose.drug_volume_ml)
     clock.at(15)
-    actions.start(session, by=nurse)
+    session_flow.start(session, by=nurse)
     clock.at(55)
-    actions.stop(session, by=nurse, reason="", completed=True)
+    session_flow.stop(session, by=nurse, reason="", completed=True)
     clock.at(90)
-    actions.assess_recovery(
+    recovery_discharge.assess_recovery(
         session,
         by=nurse,
         activity=2,
@@ -278,7 +285,7 @@ def test_the_preview_of_a_plain_day_reads_as_it_always_has(
         spo2=2,
     )
     clock.at(91)
-    actions.discharge(
+    recovery_discharge.discharge(
         session, by=nurse, escort_name="Sam Demowitz", instructions_channel="email"
     )
     session = InfusionSession.objects.get(pk=session.pk)

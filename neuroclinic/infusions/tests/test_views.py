@@ -235,7 +235,7 @@ def test_the_live_panel_and_the_board_show_the_latest_vitals_and_the_alarm(
     client: Client, running: InfusionSession, nurse: User, room: Room, monitor: Device
 ) -> None:
     login(client, nurse)
-    from neuroclinic.infusions import monitoring
+    from neuroclinic.infusions.actions import monitoring
 
     now = timezone.now()
     running.vitals.update(taken_at=now - timedelta(minutes=20))
@@ -243,7 +243,7 @@ def test_the_live_panel_and_the_board_show_the_latest_vitals_and_the_alarm(
         running,
         [factories.reading(now - timedelta(seconds=30), monitor, spo2_percent=87)],
         source=VitalReading.Source.MONITOR,
-        received_by=nurse,
+        by=nurse,
     )
     live = client.get(
         reverse("infusions:live", kwargs={"session_uuid": running.uuid})
