@@ -12,13 +12,13 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
-from neuroclinic.api_errors import FieldErrors, problem
+from neuroclinic.api_errors import FieldErrors
 from neuroclinic.infusions.access import get_session_for_user
 from neuroclinic.infusions.actions import monitoring
 from neuroclinic.infusions.errors import InfusionError
@@ -225,7 +225,7 @@ def send_vitals(request: HttpRequest, session_id: UUID) -> Any:
             prefix = "" if single else f"readings.{rejected.index}."
             for field, messages in rejected.errors.items():
                 errors.setdefault(f"{prefix}{field}", []).extend(messages)
-        return _problem_422(request, errors)
+        raise FieldErrors(errors)
     return {
         "accepted": len(result.accepted),
         "duplicates": result.duplicates,
@@ -241,18 +241,3 @@ def send_vitals(request: HttpRequest, session_id: UUID) -> Any:
             for a in result.alarms
         ],
     }
-
-
-def _problem_422(request: HttpRequest, errors: dict[str, list[str]]) -> HttpResponse:
-    listed = [
-        {"field": field, "message": m}
-        for field, messages in errors.items()
-        for m in messages
-    ]
-    return problem(
-        request,
-        status=422,
-        title="Invalid input",
-        detail="; ".join(f"{e['field']}: {e['message']}" for e in listed),
-        errors=listed,
-    )
