@@ -43,7 +43,7 @@ from neuroclinic.infusions.models import (
     SessionAlarm,
     VitalReading,
 )
-from neuroclinic.infusions.notes import build_note
+from neuroclinic.infusions.note_text import build_note
 from neuroclinic.infusions.readiness import hard_stops, session_checklist
 from neuroclinic.infusions.sparkline import spark
 from neuroclinic.ledger.errors import LedgerError

@@ -29,7 +29,7 @@ from neuroclinic.infusions.models import (
     NoteAddendum,
     SessionEvent,
 )
-from neuroclinic.infusions.notes import build_note
+from neuroclinic.infusions.note_text import build_note
 from neuroclinic.notifications.actions import notify
 from neuroclinic.treatment import actions as treatment
 from neuroclinic.treatment.actions import TreatmentError

@@ -26,7 +26,7 @@ from neuroclinic.infusions.actions import (
     session_flow,
 )
 from neuroclinic.infusions.models import InfusionSession, SessionAlarm, VitalReading
-from neuroclinic.infusions.notes import build_note
+from neuroclinic.infusions.note_text import build_note
 from neuroclinic.infusions.tests import factories
 from neuroclinic.ledger.models import Container
 from neuroclinic.ledger.tests.factories import confirmed
