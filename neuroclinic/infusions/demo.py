@@ -58,7 +58,9 @@ from neuroclinic.measures import actions as measures
 from neuroclinic.measures.demo import COURSES, answers_for
 from neuroclinic.measures.models import DueMeasure, QuestionnaireResponse, SafetyAlert
 from neuroclinic.patients.models import Contact, Patient
-from neuroclinic.treatment import actions as treatment
+from neuroclinic.treatment.actions.orders import _sign_order, active_order, protocol_prn
+from neuroclinic.treatment.actions.plans import create_plan, end_plan
+from neuroclinic.treatment.actions.protocols import install_default_protocols
 from neuroclinic.treatment.defaults import ProtocolKind
 from neuroclinic.treatment.models import InfusionOrder, Protocol, TreatmentPlan
 
@@ -269,12 +271,12 @@ def _plan(
     patient: Patient, context: DemoContext, protocols: dict[str, Protocol], at: datetime
 ) -> TreatmentPlan:
     prescriber = context.staff["prescriber"]
-    plan = treatment.create_plan(
+    plan = create_plan(
         patient,
         induction_protocol=protocols[ProtocolKind.INDUCTION],
         booster_protocol=protocols[ProtocolKind.BOOSTER],
         indication="Treatment-resistant depression (demo)",
-        created_by=prescriber,
+        by=prescriber,
     )
     TreatmentPlan.objects.filter(pk=plan.pk).update(created_at=at)
     _order(plan, context, ProtocolKind.INDUCTION, at + timedelta(minutes=20))
@@ -290,10 +292,10 @@ def _order(
         else plan.booster_protocol
     )
     assert protocol is not None
-    order = treatment._sign_order(  # signed without the password check, as above
+    order = _sign_order(  # signed without the password check, as above
         plan,
         kind=kind,
-        signed_by=context.staff["prescriber"],
+        by=context.staff["prescriber"],
         dose_mg_per_kg=protocol.dose_mg_per_kg,
         duration_minutes=protocol.duration_minutes,
         dosing_weight_rule=protocol.dosing_weight_rule,
@@ -303,7 +305,7 @@ def _order(
         rate_min_percent=protocol.rate_min_percent,
         rate_max_percent=protocol.rate_max_percent,
         titration_instructions="",
-        prn=treatment.protocol_prn(protocol),
+        prn=protocol_prn(protocol),
     )
     InfusionOrder.objects.filter(pk=order.pk).update(signed_at=at)
     order.signed_at = at
@@ -633,8 +635,8 @@ def load(context: DemoContext) -> None:
 
     protocols = {
         p.kind: p
-        for p in treatment.install_default_protocols(
-            context.organization, director=director, password=DEMO_PASSWORD
+        for p in install_default_protocols(
+            context.organization, by=director, password=DEMO_PASSWORD
         )
     }
     Protocol.objects.filter(organization=context.organization).update(
@@ -699,10 +701,7 @@ def load(context: DemoContext) -> None:
                 patient, context, protocols, at - timedelta(days=5)
             )
         plan = TreatmentPlan.objects.get(pk=plans[patient.pk].pk)
-        if (
-            kind == "booster"
-            and treatment.active_order(plan, ProtocolKind.BOOSTER) is None
-        ):
+        if kind == "booster" and active_order(plan, ProtocolKind.BOOSTER) is None:
             _order(plan, context, ProtocolKind.BOOSTER, at - timedelta(days=2))
         room = rooms[(ordinal + len(plans)) % len(rooms)]
         _infusion(
@@ -720,9 +719,9 @@ def load(context: DemoContext) -> None:
     for person in history:
         if person.course == "no_response":
             plan = TreatmentPlan.objects.get(pk=plans[person.patient.pk].pk)
-            treatment.end_plan(
+            end_plan(
                 plan,
-                ended_by=prescriber,
+                by=prescriber,
                 reason="No response after the induction series; other options discussed (demo).",
             )
 

@@ -31,8 +31,8 @@ from neuroclinic.infusions.models import (
 )
 from neuroclinic.infusions.note_text import build_note
 from neuroclinic.notifications.actions import notify
-from neuroclinic.treatment import actions as treatment
-from neuroclinic.treatment.actions import TreatmentError
+from neuroclinic.treatment.actions.signatures import confirm_signature
+from neuroclinic.treatment.errors import TreatmentError
 
 
 def sign_note(
@@ -41,7 +41,7 @@ def sign_note(
     """The nurse signs the note built from the chart; the session closes and the note locks."""
     try:
         # Outside the transaction, so a refused signature stays on the audit log.
-        treatment.confirm_signature(by, password, what=f"infusion note {session.uuid}")
+        confirm_signature(password, by=by, what=f"infusion note {session.uuid}")
     except TreatmentError as exc:
         raise InfusionError(exc.message, field="password") from None
     note = _sign_note(session, by=by, now=now)
@@ -95,9 +95,7 @@ def cosign_note(
             "Only a prescriber co-signs infusion notes.", field="password"
         )
     try:
-        treatment.confirm_signature(
-            by, password, what=f"co-sign note {note.session.uuid}"
-        )
+        confirm_signature(password, by=by, what=f"co-sign note {note.session.uuid}")
     except TreatmentError as exc:
         raise InfusionError(exc.message, field="password") from None
     return _cosign_note(note, by=by, now=now)

@@ -47,7 +47,8 @@ from neuroclinic.lib import dosing
 from neuroclinic.measures import actions as measures
 from neuroclinic.measures import schedules
 from neuroclinic.patients.models import Contact, Patient
-from neuroclinic.treatment import actions as treatment
+from neuroclinic.treatment.actions.orders import active_order
+from neuroclinic.treatment.actions.plans import active_plan, record_infusion_given
 from neuroclinic.treatment.models import InfusionOrder
 
 
@@ -67,15 +68,15 @@ def check_in(
     location = room.location
     if location.organization_id != patient.organization_id:
         raise InfusionError("Choose an infusion room.", field="room")
-    plan = treatment.active_plan(patient)
+    plan = active_plan(patient)
     if plan is None:
         raise InfusionError(
             "There is no active treatment plan: a prescriber must create one first.",
             field="patient",
         )
-    order = treatment.active_order(
-        plan, InfusionOrder.Kind.INDUCTION
-    ) or treatment.active_order(plan, InfusionOrder.Kind.BOOSTER)
+    order = active_order(plan, InfusionOrder.Kind.INDUCTION) or active_order(
+        plan, InfusionOrder.Kind.BOOSTER
+    )
     if order is None:
         raise InfusionError(
             "There is no signed active order: a prescriber must sign one first.",
@@ -612,7 +613,7 @@ def stop(
             data={"volume_ml": given.drug_volume_ml, "mg": given.mg},
             by=by,
         )
-        completes = treatment.record_infusion_given(
+        completes = record_infusion_given(
             session.order, ended_at=at, on=session.service_date
         )
         if completes and schedule:

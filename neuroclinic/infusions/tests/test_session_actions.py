@@ -36,7 +36,7 @@ from neuroclinic.ledger.models import Container, LedgerEntry
 from neuroclinic.ledger.tests.factories import confirmed
 from neuroclinic.measures.models import DueMeasure
 from neuroclinic.patients.models import Patient
-from neuroclinic.treatment import actions as treatment
+from neuroclinic.treatment.actions.orders import discontinue_order
 from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
 from neuroclinic.treatment.tests import factories as treatment_factories
 
@@ -106,9 +106,7 @@ def test_a_complete_checklist_has_no_hard_stop(ready: InfusionSession) -> None:
 
 
 def _discontinue(s: InfusionSession, u: dict[str, User]) -> None:
-    treatment.discontinue_order(
-        s.order, discontinued_by=u["prescriber"], reason="Paused"
-    )
+    discontinue_order(s.order, by=u["prescriber"], reason="Paused")
 
 
 def _new_consent_version(s: InfusionSession, u: dict[str, User]) -> None:

@@ -22,7 +22,7 @@ from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.patients.access import get_patient_for_user
-from neuroclinic.treatment import actions as treatment
+from neuroclinic.treatment.actions.plans import active_plan, plan_status
 
 
 def active_locations(request: AuthenticatedHttpRequest) -> QuerySet[Location]:
@@ -152,7 +152,7 @@ def patient_log(
         }
         for s in sessions
     ]
-    plan = treatment.active_plan(patient)
+    plan = active_plan(patient)
     with transaction.atomic():
         record(
             AuditEvent.Action.INFUSION_REPORT_VIEWED,
@@ -168,7 +168,7 @@ def patient_log(
             "patient": patient,
             "rows": rows,
             "plan": plan,
-            "plan_status": treatment.plan_status(plan) if plan else None,
+            "plan_status": plan_status(plan) if plan else None,
             "total_mg": sum((s.mg_given or Decimal(0) for s in sessions), Decimal(0)),
         },
     )

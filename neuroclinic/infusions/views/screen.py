@@ -38,7 +38,7 @@ from neuroclinic.infusions.readiness import hard_stops, session_checklist
 from neuroclinic.infusions.sparkline import spark
 from neuroclinic.ledger.errors import LedgerError
 from neuroclinic.ledger.witness import WitnessConfirmation, confirm_witness
-from neuroclinic.treatment import actions as treatment
+from neuroclinic.treatment.actions.plans import plan_status
 
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
@@ -195,7 +195,7 @@ def session_context(
         "patient": session.patient,
         "order": order,
         "protocol": order.protocol,
-        "plan_status": treatment.plan_status(session.plan, today=session.service_date),
+        "plan_status": plan_status(session.plan, today=session.service_date),
         "checklist": checklist_items,
         "hard_stops": hard_stops(checklist_items) if checklist_items else [],
         "dose": dose,
