@@ -177,7 +177,7 @@ INSTRUCTION_CHANNELS = ("paper", "email", "sms")
 
 
 def discharge_instructions(session: InfusionSession) -> list[str]:
-    """What the patient takes home (domain.md 1.5; K20 [V], K22 [P]); the clinic's phone last."""
+    """What the patient takes home (K20 [V], K22 [P]); the clinic's phone last."""
     phone = session.location.phone or session.organization.phone
     return [
         "Do not drive or operate machinery until tomorrow, after a night's sleep.",

@@ -45,7 +45,7 @@ def post(
     )
 
 
-def test_the_worked_example_of_domain_md(client: Client, nurse: User) -> None:
+def test_the_worked_example_of_the_dosing_page(client: Client, nurse: User) -> None:
     login(client, nurse)
     response = post(client, DOSE_URL, WORKED_EXAMPLE)
     assert response.status_code == 200

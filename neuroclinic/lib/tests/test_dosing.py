@@ -69,7 +69,7 @@ def standard(**overrides: object) -> DoseCalculation:
             "150.0",
             "0.875",
         ),
-        # domain.md 1.2 worked example: 80 kg, 50 mg/mL into 100 mL NS over 40 min.
+        # The worked example of docs/clinical/dosing.md: 80 kg, 50 mg/mL into 100 mL NS over 40 min.
         (
             "80",
             "0.5",
