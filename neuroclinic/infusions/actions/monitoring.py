@@ -11,7 +11,7 @@ JSON (`keep_unreadable`). After storing, the protocol's alarm rules
 
 Every writer here runs in one transaction with its audit event: readings stored
 (`infusions.vitals_recorded`), readings kept as refused (`infusions.vitals_rejected`),
-an alarm raised or acknowledged.
+an alarm raised, cleared by the rules, or acknowledged.
 """
 
 import json
@@ -490,6 +490,14 @@ def update_alarms(session: InfusionSession, *, now: datetime) -> list[SessionAla
         if code not in current:
             alarm.cleared_at = now
             alarm.save(update_fields=["cleared_at"])
+            record(
+                AuditEvent.Action.INFUSION_ALARM_CLEARED,
+                actor=None,
+                actor_username="alarm rules",
+                patient=session.patient,
+                subject=alarm,
+                code=alarm.code,
+            )
     for code, found in current.items():
         existing = active.get(code)
         if existing is not None:

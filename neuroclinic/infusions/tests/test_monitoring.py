@@ -2,12 +2,20 @@
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
+from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Device
 from neuroclinic.infusions.actions import monitoring
-from neuroclinic.infusions.models import InfusionSession, SessionAlarm, VitalReading
+from neuroclinic.infusions.errors import InfusionError
+from neuroclinic.infusions.models import (
+    InfusionSession,
+    RejectedReading,
+    SessionAlarm,
+    VitalReading,
+)
 from neuroclinic.infusions.tests import factories
 
 MONITOR = VitalReading.Source.MONITOR
@@ -73,9 +81,46 @@ def test_an_alarm_clears_when_the_values_recover_but_still_needs_acknowledging(
     assert alarm.code == "spo2_critical"
     assert alarm.cleared_at is not None
     assert alarm.needs_acknowledgment
+    cleared = AuditEvent.objects.get(action=AuditEvent.Action.INFUSION_ALARM_CLEARED)
+    assert (cleared.actor_username, cleared.subject_id, cleared.data["code"]) == (
+        "alarm rules",
+        str(alarm.uuid),
+        "spo2_critical",
+    )
     monitoring.acknowledge_alarm(alarm, by=nurse, note="Probe off")
     alarm.refresh_from_db()
     assert alarm.acknowledged_by == nurse
+    acknowledged = AuditEvent.objects.get(
+        action=AuditEvent.Action.INFUSION_ALARM_ACKNOWLEDGED
+    )
+    assert (acknowledged.actor, acknowledged.data["note"]) == (nurse, "Probe off")
+    with pytest.raises(InfusionError, match="already acknowledged"):
+        monitoring.acknowledge_alarm(alarm, by=nurse, note="Again")
+    assert (
+        AuditEvent.objects.filter(
+            action=AuditEvent.Action.INFUSION_ALARM_ACKNOWLEDGED
+        ).count()
+        == 1
+    )
+
+
+def test_a_typed_reading_that_is_implausible_writes_nothing(
+    running: InfusionSession, nurse: User
+) -> None:
+    before = (
+        running.vitals.count(),
+        AuditEvent.objects.filter(action__startswith="infusions.vitals").count(),
+    )
+    with pytest.raises(InfusionError) as refused:
+        monitoring.record_typed_vitals(
+            running, factories.NORMAL | {"spo2_percent": 130}, by=nurse
+        )
+    assert "spo2_percent" in refused.value.errors
+    assert (
+        running.vitals.count(),
+        AuditEvent.objects.filter(action__startswith="infusions.vitals").count(),
+    ) == before
+    assert not RejectedReading.objects.exists()
 
 
 def test_readings_take_their_phase_from_their_time(

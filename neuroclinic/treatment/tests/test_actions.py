@@ -51,7 +51,8 @@ def test_default_protocols_cite_a_source_for_every_setting(director: User) -> No
         # A source id (docs/sources.md), or a default said to be a design choice or
         # unsourced; never a file outside the repository.
         assert re.search(r"\b[KMCDTBP]\d+[a-z]?\b|\[D\]|\[U\]", citation), name
-        assert "domain.md" not in citation and "shared/" not in citation, name
+        assert "domain.md" not in citation, name
+        assert "shared/" not in citation, name
     assert induction.thresholds() == AlarmThresholds()
     assert len(induction.content_sha256) == 64
 
