@@ -347,9 +347,12 @@ def _check_in_to_start(
     nurse = clinic.staff["nurse"]
     patient = person.patient
     session = session_flow.check_in(patient, room=room, by=nurse, now=t0)
-    # Done on the clinic tablet before check-in; recorded after it, so it fulfils the
-    # before-infusion PHQ-9 the check-in scheduled.
-    _phq9(person, t0 - timedelta(minutes=25), rng)
+    # Done on the clinic tablet before check-in, on the same clinic day (the checklist
+    # wants today's: a check-in just after midnight has it just after midnight);
+    # recorded after the check-in, so it fulfils the before-infusion PHQ-9 it scheduled.
+    zone = ZoneInfo(room.location.time_zone)
+    midnight = datetime.combine(t0.astimezone(zone).date(), time(0), tzinfo=zone)
+    _phq9(person, max(t0 - timedelta(minutes=25), midnight), rng)
     escort = patient.contacts.filter(kind=Contact.Kind.ESCORT).first()
     in_pounds = ordinal % 3 == 1
     weight = (
