@@ -151,7 +151,7 @@ class Protocol(models.Model):
 class TreatmentPlan(models.Model):
     """A patient's course: an induction protocol, then boosters under a booster protocol.
 
-    The infusion counters are kept by `treatment.actions.record_infusion_given`,
+    The infusion counters are kept by `treatment.actions.plans.record_infusion_given`,
     which the infusion app calls when an infusion ends (this app cannot import it).
     """
 
