@@ -47,12 +47,11 @@ def test_default_protocols_cite_a_source_for_every_setting(director: User) -> No
         if name == "name":
             continue
         assert name in DEFAULT_CITATIONS, name
-        citation = DEFAULT_CITATIONS[name]
         # A source id (docs/sources.md), or a default said to be a design choice or
-        # unsourced; never a file outside the repository.
-        assert re.search(r"\b[KMCDTBP]\d+[a-z]?\b|\[D\]|\[U\]", citation), name
-        assert "domain.md" not in citation, name
-        assert "shared/" not in citation, name
+        # unsourced (tests/test_docs.py checks the ids resolve).
+        assert re.search(
+            r"\b[KMCDTBP]\d+[a-z]?\b|\[D\]|\[U\]", DEFAULT_CITATIONS[name]
+        ), name
     assert induction.thresholds() == AlarmThresholds()
     assert len(induction.content_sha256) == 64
 
