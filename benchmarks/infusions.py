@@ -80,7 +80,7 @@ def setup_child(rooms: int, out: Path) -> None:
     from neuroclinic.accounts.models import User
     from neuroclinic.accounts.roles import Role
     from neuroclinic.clinics.models import Device, Location, Organization, Room
-    from neuroclinic.infusions import actions
+    from neuroclinic.infusions.actions import session_flow
     from neuroclinic.intake.models import (
         ConsentDocument,
         ConsentSignature,
@@ -88,7 +88,9 @@ def setup_child(rooms: int, out: Path) -> None:
     )
     from neuroclinic.patients import actions as patient_actions
     from neuroclinic.patients.models import Patient
-    from neuroclinic.treatment import actions as treatment
+    from neuroclinic.treatment.actions.orders import _sign_order, protocol_prn
+    from neuroclinic.treatment.actions.plans import create_plan
+    from neuroclinic.treatment.actions.protocols import install_default_protocols
     from neuroclinic.treatment.defaults import ProtocolKind
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -121,9 +123,7 @@ def setup_child(rooms: int, out: Path) -> None:
     nurse = staff("nurse", Role.NURSE)
     protocols = {
         p.kind: p
-        for p in treatment.install_default_protocols(
-            organization, director=director, password=password
-        )
+        for p in install_default_protocols(organization, by=director, password=password)
     }
     documents: dict[str, ConsentDocument] = {
         kind: ConsentDocument.objects.create(
@@ -176,18 +176,18 @@ def setup_child(rooms: int, out: Path) -> None:
                 text_sha256="0" * 64,
                 channel=ConsentSignature.Channel.PORTAL,
             )
-        plan = treatment.create_plan(
+        plan = create_plan(
             patient,
             induction_protocol=protocols[ProtocolKind.INDUCTION],
             booster_protocol=protocols[ProtocolKind.BOOSTER],
             indication="Benchmark",
-            created_by=prescriber,
+            by=prescriber,
         )
         protocol = protocols[ProtocolKind.INDUCTION]
-        treatment._sign_order(
+        _sign_order(
             plan,
             kind=ProtocolKind.INDUCTION,
-            signed_by=prescriber,
+            by=prescriber,
             dose_mg_per_kg=protocol.dose_mg_per_kg,
             duration_minutes=protocol.duration_minutes,
             dosing_weight_rule=protocol.dosing_weight_rule,
@@ -197,11 +197,9 @@ def setup_child(rooms: int, out: Path) -> None:
             rate_min_percent=protocol.rate_min_percent,
             rate_max_percent=protocol.rate_max_percent,
             titration_instructions="",
-            prn=treatment.protocol_prn(protocol),
+            prn=protocol_prn(protocol),
         )
-        session = actions.check_in(
-            patient, room=room, checked_in_by=nurse, schedule=False
-        )
+        session = session_flow.check_in(patient, room=room, by=nurse, schedule=False)
         sessions.append(
             {
                 "session": str(session.uuid),

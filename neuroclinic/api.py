@@ -1,14 +1,18 @@
 """The one JSON API, at /api/. Each app mounts its router here."""
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from neuroclinic.api_auth import staff_auth
-from neuroclinic.api_errors import FieldErrors, field_name, problem
+from neuroclinic.api_errors import (
+    FieldErrors,
+    field_messages,
+    field_name,
+    invalid_input,
+    problem,
+)
 from neuroclinic.infusions.api import router as infusions_router
 from neuroclinic.intake.api import router as intake_router
 from neuroclinic.ledger.api import router as ledger_router
@@ -32,33 +36,18 @@ api.add_router("/", infusions_router)
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = [
-        {"field": field_name(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
-        for e in exc.errors
-    ]
-    return problem(
+    return invalid_input(
         request,
-        status=422,
-        title="Invalid input",
-        detail="; ".join(f"{e['field']}: {e['message']}" for e in errors),
-        errors=errors,
+        (
+            (field_name(e.get("loc", ())), str(e.get("msg", "invalid")))
+            for e in exc.errors
+        ),
     )
 
 
 @api.exception_handler(FieldErrors)
 def on_field_errors(request: HttpRequest, exc: FieldErrors) -> HttpResponse:
-    errors: list[dict[str, Any]] = [
-        {"field": name, "message": message}
-        for name, messages in exc.errors.items()
-        for message in messages
-    ]
-    return problem(
-        request,
-        status=422,
-        title="Invalid input",
-        detail="; ".join(f"{e['field']}: {e['message']}" for e in errors),
-        errors=errors,
-    )
+    return invalid_input(request, field_messages(exc.errors))
 
 
 @api.exception_handler(AuthenticationError)

@@ -1,5 +1,6 @@
 """Errors the API answers with: RFC 9457 problem documents (application/problem+json)."""
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -35,6 +36,32 @@ def problem(
     if errors is not None:
         body["errors"] = errors
     return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def invalid_input(
+    request: HttpRequest, errors: Iterable[tuple[str, str]]
+) -> HttpResponse:
+    """422 "Invalid input", naming each field at fault: (field, message) pairs, in order.
+
+    The one builder of the API's 422 answers (ninja's schema errors and FieldErrors).
+    """
+    listed: list[dict[str, Any]] = [
+        {"field": field, "message": message} for field, message in errors
+    ]
+    return problem(
+        request,
+        status=422,
+        title="Invalid input",
+        detail="; ".join(f"{e['field']}: {e['message']}" for e in listed),
+        errors=listed,
+    )
+
+
+def field_messages(errors: Mapping[str, Iterable[str]]) -> list[tuple[str, str]]:
+    """{field: [messages]} as (field, message) pairs for `invalid_input`."""
+    return [
+        (field, message) for field, messages in errors.items() for message in messages
+    ]
 
 
 def field_name(location: list[Any] | tuple[Any, ...]) -> str:

@@ -210,6 +210,7 @@ class AuditEvent(models.Model):
             "infusions.alarm_acknowledged",
             "Infusion alarm acknowledged",
         )
+        INFUSION_ALARM_CLEARED = "infusions.alarm_cleared", "Infusion alarm cleared"
         INFUSION_ADVERSE_EVENT = "infusions.adverse_event", "Adverse event recorded"
         INFUSION_PRN_GIVEN = "infusions.prn_given", "As-needed medication given"
         INFUSION_SEDATION_SCORED = (

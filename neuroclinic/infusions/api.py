@@ -3,7 +3,7 @@
 `POST /api/infusions/dose-calculation` is the pure calculator (dosing.calculate_dose)
 for any signed-in staff member; it stores nothing. `POST /api/infusions/sessions/{id}/vitals`
 takes one reading, a list, or {"device": ..., "readings": [...]} from a monitor and hands
-them to monitoring.ingest_readings, the path the HL7 v2 listener shares.
+them to actions.monitoring.ingest_readings, the path the HL7 v2 listener shares.
 """
 
 import json
@@ -12,17 +12,18 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
-from neuroclinic.api_errors import FieldErrors, problem
-from neuroclinic.infusions import dosing, monitoring
+from neuroclinic.api_errors import FieldErrors
 from neuroclinic.infusions.access import get_session_for_user
+from neuroclinic.infusions.actions import monitoring
 from neuroclinic.infusions.errors import InfusionError
-from neuroclinic.infusions.models import InfusionSession, RejectedReading, VitalReading
+from neuroclinic.infusions.models import VitalReading
+from neuroclinic.lib import dosing
 
 router = Router(tags=["infusions"])
 
@@ -206,12 +207,14 @@ def send_vitals(request: HttpRequest, session_id: UUID) -> Any:
     try:
         body = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
-        _keep_unreadable(session, request.body, user)
+        monitoring.keep_unreadable(
+            session, request.body, source=VitalReading.Source.MONITOR, by=user
+        )
         raise FieldErrors({"body": ["The body is not JSON."]}) from None
     readings = _readings(body)
     try:
         result = monitoring.ingest_readings(
-            session, readings, source=VitalReading.Source.MONITOR, received_by=user
+            session, readings, source=VitalReading.Source.MONITOR, by=user
         )
     except InfusionError as exc:
         raise FieldErrors(exc.errors) from None
@@ -222,7 +225,7 @@ def send_vitals(request: HttpRequest, session_id: UUID) -> Any:
             prefix = "" if single else f"readings.{rejected.index}."
             for field, messages in rejected.errors.items():
                 errors.setdefault(f"{prefix}{field}", []).extend(messages)
-        return _problem_422(request, errors)
+        raise FieldErrors(errors)
     return {
         "accepted": len(result.accepted),
         "duplicates": result.duplicates,
@@ -238,33 +241,3 @@ def send_vitals(request: HttpRequest, session_id: UUID) -> Any:
             for a in result.alarms
         ],
     }
-
-
-def _problem_422(request: HttpRequest, errors: dict[str, list[str]]) -> HttpResponse:
-    listed = [
-        {"field": field, "message": m}
-        for field, messages in errors.items()
-        for m in messages
-    ]
-    return problem(
-        request,
-        status=422,
-        title="Invalid input",
-        detail="; ".join(f"{e['field']}: {e['message']}" for e in listed),
-        errors=listed,
-    )
-
-
-def _keep_unreadable(session: InfusionSession, raw: bytes, user: User) -> None:
-    """Even a body that is not JSON is kept, so nothing a monitor sent is lost."""
-    from django.utils import timezone
-
-    RejectedReading.objects.create(
-        organization_id=session.organization_id,
-        session=session,
-        received_at=timezone.now(),
-        source=VitalReading.Source.MONITOR,
-        payload=raw[:10_000].decode("utf-8", errors="replace"),
-        errors={"body": ["not JSON"]},
-        received_by=user,
-    )

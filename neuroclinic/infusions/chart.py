@@ -6,7 +6,8 @@ from neuroclinic.infusions.forms import CheckInForm
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.patients.chart_panels import ChartAlert, ChartPanel
 from neuroclinic.patients.models import Patient
-from neuroclinic.treatment import actions as treatment
+from neuroclinic.treatment.actions.orders import active_order
+from neuroclinic.treatment.actions.plans import active_plan, intake_blocks, plan_status
 from neuroclinic.treatment.models import InfusionOrder
 
 
@@ -14,8 +15,8 @@ def panel(request: AuthenticatedHttpRequest, patient: Patient) -> ChartPanel | N
     user = request.user
     if not user.can(Capability.VIEW_INFUSIONS):
         return None
-    plan = treatment.active_plan(patient)
-    order: InfusionOrder | None = treatment.active_order(plan) if plan else None
+    plan = active_plan(patient)
+    order: InfusionOrder | None = active_order(plan) if plan else None
     open_session = (
         InfusionSession.objects.filter(
             patient=patient, status__in=InfusionSession.OPEN_STATUSES
@@ -50,7 +51,7 @@ def panel(request: AuthenticatedHttpRequest, patient: Patient) -> ChartPanel | N
         context={
             "patient": patient,
             "plan": plan,
-            "status": treatment.plan_status(plan) if plan else None,
+            "status": plan_status(plan) if plan else None,
             "order": order,
             "open_session": open_session,
             "recent": recent,
@@ -59,7 +60,7 @@ def panel(request: AuthenticatedHttpRequest, patient: Patient) -> ChartPanel | N
             "check_in_form": CheckInForm(organization_id=user.organization_pk)
             if can_check_in
             else None,
-            "intake_blocks": treatment.intake_blocks(patient) if plan is None else [],
+            "intake_blocks": intake_blocks(patient) if plan is None else [],
         },
         alerts=alerts,
     )

@@ -1,11 +1,12 @@
 """Pre-infusion checks that are rules on values: fasting, pregnancy, baseline vitals, weight.
 
-Sources (ids expand in shared/domain.md, "Sources"):
-- Fasting (domain.md 1.5): the label says ketamine is "not recommended" when NPO
+Sources (ids expand in docs/sources.md; tags as in docs/sources.md: [V] verified,
+[S] secondary only, [U] unverified, [P] one clinic's practice, [D] our design):
+- Fasting: the label says ketamine is "not recommended" when NPO
   guidelines were not followed (K11 [V]); ASA "2-4-6-8" (clear liquids 2 h, light
   meal 6 h, K18 [S]); example clinic: no solids 6 h, clear liquids until 2 h (K22 [P]).
   The hours are protocol settings.
-- Pregnancy status (domain.md 1.4): esketamine may harm a fetus (K20 [S]); it is
+- Pregnancy status: esketamine may harm a fetus (K20 [S]); it is
   asked where it applies. "Applies" = female or intersex at birth, aged 12-55, a
   design default [D] the clinic can change by protocol (a test each time or not).
 - Baseline BP: uncontrolled hypertension > 180/100 at rest is a label contraindication
@@ -21,8 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from neuroclinic.infusions import dosing
-from neuroclinic.infusions.vitals import AlarmThresholds, VitalSigns
+from neuroclinic.lib import dosing
+from neuroclinic.lib.vitals import AlarmThresholds, VitalSigns
 
 PREGNANCY_MIN_AGE_YEARS = 12
 PREGNANCY_MAX_AGE_YEARS = 55

@@ -2,8 +2,8 @@
 
 The pump runs at a rate (mL/h) between start and stop, except while paused; a rate
 change applies from its time on. Volume infused is the sum of rate x time over the
-running stretches (domain.md 1.2 [D]: "show mg/kg actually delivered if infusion
-stopped early"). The bag holds the drawn drug diluted evenly, so the fraction of the
+running stretches, so the note shows the mg/kg actually delivered when an infusion
+stops early [D]. The bag holds the drawn drug diluted evenly, so the fraction of the
 bag infused is the fraction of the drug given. The nurse confirms the pump's own
 "volume infused" reading at stop; this module gives the estimate and the arithmetic.
 

@@ -24,7 +24,15 @@ from django.utils import timezone
 from neuroclinic.accounts.models import User
 from neuroclinic.clinics.demo import DEMO_PASSWORD, DemoContext
 from neuroclinic.clinics.models import Device, Location, Room
-from neuroclinic.infusions import actions, monitoring
+from neuroclinic.infusions.actions import (
+    common,
+    dose_draw,
+    events,
+    monitoring,
+    notes,
+    recovery_discharge,
+    session_flow,
+)
 from neuroclinic.infusions.models import InfusionSession, VitalReading
 from neuroclinic.intake.actions import consents, eligibility_decisions
 from neuroclinic.intake.checks import consent_states
@@ -57,7 +65,9 @@ from neuroclinic.measures import actions as measures
 from neuroclinic.measures.demo import COURSES, answers_for
 from neuroclinic.measures.models import DueMeasure, QuestionnaireResponse, SafetyAlert
 from neuroclinic.patients.models import Contact, Patient
-from neuroclinic.treatment import actions as treatment
+from neuroclinic.treatment.actions.orders import _sign_order, active_order, protocol_prn
+from neuroclinic.treatment.actions.plans import create_plan, end_plan
+from neuroclinic.treatment.actions.protocols import install_default_protocols
 from neuroclinic.treatment.defaults import ProtocolKind
 from neuroclinic.treatment.models import InfusionOrder, Protocol, TreatmentPlan
 
@@ -268,12 +278,12 @@ def _plan(
     patient: Patient, context: DemoContext, protocols: dict[str, Protocol], at: datetime
 ) -> TreatmentPlan:
     prescriber = context.staff["prescriber"]
-    plan = treatment.create_plan(
+    plan = create_plan(
         patient,
         induction_protocol=protocols[ProtocolKind.INDUCTION],
         booster_protocol=protocols[ProtocolKind.BOOSTER],
         indication="Treatment-resistant depression (demo)",
-        created_by=prescriber,
+        by=prescriber,
     )
     TreatmentPlan.objects.filter(pk=plan.pk).update(created_at=at)
     _order(plan, context, ProtocolKind.INDUCTION, at + timedelta(minutes=20))
@@ -289,10 +299,10 @@ def _order(
         else plan.booster_protocol
     )
     assert protocol is not None
-    order = treatment._sign_order(  # signed without the password check, as above
+    order = _sign_order(  # signed without the password check, as above
         plan,
         kind=kind,
-        signed_by=context.staff["prescriber"],
+        by=context.staff["prescriber"],
         dose_mg_per_kg=protocol.dose_mg_per_kg,
         duration_minutes=protocol.duration_minutes,
         dosing_weight_rule=protocol.dosing_weight_rule,
@@ -302,7 +312,7 @@ def _order(
         rate_min_percent=protocol.rate_min_percent,
         rate_max_percent=protocol.rate_max_percent,
         titration_instructions="",
-        prn=treatment.protocol_prn(protocol),
+        prn=protocol_prn(protocol),
     )
     InfusionOrder.objects.filter(pk=order.pk).update(signed_at=at)
     order.signed_at = at
@@ -343,10 +353,13 @@ def _check_in_to_start(
     rng = clinic.rng
     nurse = clinic.staff["nurse"]
     patient = person.patient
-    session = actions.check_in(patient, room=room, checked_in_by=nurse, now=t0)
-    # Done on the clinic tablet before check-in; recorded after it, so it fulfils the
-    # before-infusion PHQ-9 the check-in scheduled.
-    _phq9(person, t0 - timedelta(minutes=25), rng)
+    session = session_flow.check_in(patient, room=room, by=nurse, now=t0)
+    # Done on the clinic tablet before check-in, on the same clinic day (the checklist
+    # wants today's: a check-in just after midnight has it just after midnight);
+    # recorded after the check-in, so it fulfils the before-infusion PHQ-9 it scheduled.
+    zone = ZoneInfo(room.location.time_zone)
+    midnight = datetime.combine(t0.astimezone(zone).date(), time(0), tzinfo=zone)
+    _phq9(person, max(t0 - timedelta(minutes=25), midnight), rng)
     escort = patient.contacts.filter(kind=Contact.Kind.ESCORT).first()
     in_pounds = ordinal % 3 == 1
     weight = (
@@ -355,7 +368,7 @@ def _check_in_to_start(
         else str(person.weight_kg)
     )
     applies = patient.sex_at_birth == "female" and patient.age_on(t0.date()) <= 55
-    actions.save_checklist(
+    session_flow.save_checklist(
         session,
         by=nurse,
         weight=weight,
@@ -378,19 +391,19 @@ def _check_in_to_start(
     monitoring.record_typed_vitals(
         session,
         _vitals(rng, systolic=baseline, heart=rng.randint(64, 84)),
-        entered_by=nurse,
+        by=nurse,
         taken_at=t0 + timedelta(minutes=4),
         now=t0 + timedelta(minutes=4),
     )
-    actions.confirm_checklist(session, by=nurse, now=t0 + timedelta(minutes=6))
-    dose = actions.calculate_dose(
+    session_flow.confirm_checklist(session, by=nurse, now=t0 + timedelta(minutes=6))
+    dose = dose_draw.calculate_dose(
         session,
         by=nurse,
         concentration_mg_per_ml=Decimal(50),
         now=t0 + timedelta(minutes=7),
     )
     drawn = (dose.drug_volume_ml + TENTH).quantize(TENTH, ROUND_UP)
-    actions.draw(
+    dose_draw.draw(
         session,
         by=nurse,
         container=_vial(clinic, drawn, t0),
@@ -398,7 +411,7 @@ def _check_in_to_start(
         now=t0 + timedelta(minutes=9),
     )
     start = t0 + timedelta(minutes=12)
-    actions.start(session, by=nurse, occurred_at=start, now=start)
+    session_flow.start(session, by=nurse, occurred_at=start, now=start)
     session.refresh_from_db()
     return session
 
@@ -417,7 +430,7 @@ def _infusion(
     rng = clinic.rng
     nurse, prescriber = clinic.staff["nurse"], clinic.staff["prescriber"]
     session = _check_in_to_start(clinic, person, room, t0, ordinal=ordinal)
-    dose = actions.current_dose(session)
+    dose = common.current_dose(session)
     assert dose is not None
     assert session.started_at is not None
     start = session.started_at
@@ -436,19 +449,19 @@ def _infusion(
             session,
             [{"device": str(monitor.uuid), "taken_at": taken.isoformat(), **values}],
             source=VitalReading.Source.MONITOR,
-            received_by=None,
+            by=None,
             now=taken + timedelta(seconds=5),
         )
         for alarm in result.alarms:
             if alarm.acknowledged_at is None:
                 monitoring.acknowledge_alarm(
                     alarm,
-                    acknowledged_by=nurse,
+                    by=nurse,
                     note="Slowed the pump, BP rechecked, no symptoms (demo).",
                     now=taken + timedelta(minutes=1),
                 )
     if hypertensive:
-        actions.record_adverse_event(
+        events.record_adverse_event(
             session,
             by=nurse,
             kind="hypertension",
@@ -458,7 +471,7 @@ def _infusion(
             intervention="Rate slowed; prescriber informed",
             now=start + timedelta(minutes=26),
         )
-    actions.record_sedation(
+    events.record_sedation(
         session,
         by=nurse,
         score=rng.choice((4, 5, 5)),
@@ -466,7 +479,7 @@ def _infusion(
         now=start + timedelta(minutes=20),
     )
     if rng.random() < 0.3 or ordinal == 0:
-        event = actions.record_adverse_event(
+        event = events.record_adverse_event(
             session,
             by=nurse,
             kind="nausea",
@@ -477,7 +490,7 @@ def _infusion(
         )
         ondansetron = session.order.prn_medications.filter(drug="Ondansetron").first()
         if ondansetron is not None:
-            actions.give_prn(
+            events.give_prn(
                 session,
                 by=nurse,
                 prn_order=ondansetron,
@@ -486,7 +499,7 @@ def _infusion(
                 now=start + timedelta(minutes=21),
             )
     if stop_early:
-        actions.record_adverse_event(
+        events.record_adverse_event(
             session,
             by=nurse,
             kind="anxiety",
@@ -500,7 +513,7 @@ def _infusion(
     points = [0] * 6
     for n in range(max(0, 9 - ordinal + rng.randint(-2, 2))):
         points[n % 6] = min(4, points[n % 6] + 1)
-    actions.record_cadss6(
+    events.record_cadss6(
         session,
         by=nurse,
         answers={f"cadss6-{n + 1}": p for n, p in enumerate(points)},
@@ -509,7 +522,7 @@ def _infusion(
     volume = (dose.total_volume_ml * minutes / dose.duration_minutes).quantize(
         Decimal("0.01")
     )
-    actions.stop(
+    session_flow.stop(
         session,
         by=nurse,
         reason="Patient asked to stop (anxiety)" if stop_early else "",
@@ -534,10 +547,10 @@ def _infusion(
         session,
         recovery,
         source=VitalReading.Source.MONITOR,
-        received_by=None,
+        by=None,
         now=end + timedelta(minutes=31),
     )
-    actions.assess_recovery(
+    recovery_discharge.assess_recovery(
         session,
         by=nurse,
         activity=2,
@@ -549,17 +562,17 @@ def _infusion(
         now=end + timedelta(minutes=33),
     )
     escort = session.escort_name
-    actions.discharge(
+    recovery_discharge.discharge(
         session,
         by=nurse,
         escort_name=escort,
         instructions_channel="paper",
         now=end + timedelta(minutes=36),
     )
-    outstanding = actions.ledger_summary(session).outstanding_ml
+    outstanding = dose_draw.ledger_summary(session).outstanding_ml
     if outstanding > 0:
         waste_at = end + timedelta(minutes=38)
-        actions.waste(
+        dose_draw.waste(
             session,
             by=nurse,
             volume_ml=outstanding,
@@ -568,8 +581,8 @@ def _infusion(
         )
     # Signed without re-typing the password, like the synthetic witness confirmations:
     # an argon2 check per signature would make loading the demo take minutes.
-    note = actions._sign_note(session, by=nurse, now=end + timedelta(minutes=40))
-    actions._cosign_note(note, by=prescriber, now=end + timedelta(hours=3))
+    note = notes._sign_note(session, by=nurse, now=end + timedelta(minutes=40))
+    notes._cosign_note(note, by=prescriber, now=end + timedelta(hours=3))
     after = end + timedelta(hours=24)
     if after < timezone.now():
         _phq9(person, after, rng)
@@ -632,8 +645,8 @@ def load(context: DemoContext) -> None:
 
     protocols = {
         p.kind: p
-        for p in treatment.install_default_protocols(
-            context.organization, director=director, password=DEMO_PASSWORD
+        for p in install_default_protocols(
+            context.organization, by=director, password=DEMO_PASSWORD
         )
     }
     Protocol.objects.filter(organization=context.organization).update(
@@ -698,10 +711,7 @@ def load(context: DemoContext) -> None:
                 patient, context, protocols, at - timedelta(days=5)
             )
         plan = TreatmentPlan.objects.get(pk=plans[patient.pk].pk)
-        if (
-            kind == "booster"
-            and treatment.active_order(plan, ProtocolKind.BOOSTER) is None
-        ):
+        if kind == "booster" and active_order(plan, ProtocolKind.BOOSTER) is None:
             _order(plan, context, ProtocolKind.BOOSTER, at - timedelta(days=2))
         room = rooms[(ordinal + len(plans)) % len(rooms)]
         _infusion(
@@ -719,9 +729,9 @@ def load(context: DemoContext) -> None:
     for person in history:
         if person.course == "no_response":
             plan = TreatmentPlan.objects.get(pk=plans[person.patient.pk].pk)
-            treatment.end_plan(
+            end_plan(
                 plan,
-                ended_by=prescriber,
+                by=prescriber,
                 reason="No response after the induction series; other options discussed (demo).",
             )
 
@@ -783,9 +793,9 @@ def load(context: DemoContext) -> None:
             )
             minute += 3
         monitoring.ingest_readings(
-            session, readings, source=VitalReading.Source.MONITOR, received_by=None
+            session, readings, source=VitalReading.Source.MONITOR, by=None
         )
-        actions.record_sedation(session, by=context.staff["nurse"], score=4)
+        events.record_sedation(session, by=context.staff["nurse"], score=4)
     run_check(clinic.registrant, source=LedgerCheck.Source.NIGHTLY, notify=False)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 
-from neuroclinic.infusions.vitals import VitalSigns
+from neuroclinic.lib.vitals import VitalSigns
 
 
 def decimal_field(max_digits: int = 7, places: int = 2, **kwargs: Any) -> Any:

@@ -17,7 +17,7 @@ from neuroclinic.infusions import checklist
 from neuroclinic.infusions.models import InfusionSession, VitalReading
 from neuroclinic.measures.actions import safety_alert_blocks_treatment
 from neuroclinic.measures.models import QuestionnaireResponse
-from neuroclinic.treatment import actions as treatment
+from neuroclinic.treatment.actions.plans import consent_block, eligibility_block
 from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
 from neuroclinic.treatment.phases import series_problems
 
@@ -128,7 +128,7 @@ def session_checklist(
         _item(
             "eligibility",
             "Eligibility decision",
-            _stop(treatment.eligibility_block(patient)),
+            _stop(eligibility_block(patient)),
             "Eligible",
         )
     )
@@ -136,7 +136,7 @@ def session_checklist(
         _item(
             "consent",
             "Consent current",
-            _stop(treatment.consent_block(patient)),
+            _stop(consent_block(patient)),
             "Signed, current versions",
         )
     )

@@ -1,13 +1,14 @@
 """Recovery after an infusion: modified Aldrete score, MOAA/S labels, discharge readiness.
 
-Sources:
+Sources (ids expand in docs/sources.md):
 - Modified Aldrete score (Aldrete 1995; table as in World J Gastroenterol 2015),
-  domain.md 1.8, K19 [V]: five items scored 0-2 (activity, respiration, circulation,
+  K19 [V]: five items scored 0-2 (activity, respiration, circulation,
   consciousness, SpO2), total 0-10, ">= 9 commonly required" for discharge.
 - MOAA/S, the Modified Observer's Assessment of Alertness/Sedation scale, 0-5:
   Chernik DA et al., J Clin Psychopharmacol 1990;10(4):244-251, labels as tabulated
-  in later trials (e.g. BMC Anesthesiol 2022, table 2). Not in domain.md: the labels
-  were checked against secondary tables only [S]; add a source row there.
+  in later trials (e.g. BMC Anesthesiol 2022, table 2). Cited in full here: it has no
+  id in docs/sources.md yet, and the labels were checked against secondary tables
+  only [S].
 - Discharge: the ketamine label releases outpatients only after complete recovery and
   accompanied by a responsible adult (K11 [V]); ACEP asks for a return to pre-treatment
   verbalization, awareness and purposeful movement (K17 [V]); the esketamine analog
@@ -17,7 +18,8 @@ Sources:
 Units: points, minutes, mmHg, %.
 
 discharge_readiness() lists unmet criteria; a named clinician still decides and signs
-the discharge (DESIGN.md principles). The rules in prose: docs/clinical/recovery.md.
+the discharge: the software supports the decision, a clinician makes it. The rules in
+prose: docs/clinical/recovery.md.
 
 Pure module: standard library only.
 """

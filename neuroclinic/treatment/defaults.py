@@ -1,7 +1,6 @@
 """The default IV ketamine protocols a clinic starts from, each value with its source.
 
-Sources (ids expand in shared/domain.md, "Sources"; section numbers are domain.md's):
-every value below carries its citation in DEFAULT_CITATIONS, and the protocol page
+Sources (ids expand in docs/sources.md): every value below carries its citation in DEFAULT_CITATIONS, and the protocol page
 shows it next to the value. Tags: [V] verified, [S] secondary, [U] unverified,
 [P] one clinic's practice, [D] a design choice. Nothing here is clinical advice: the
 medical director reviews, changes and signs the clinic's protocols before use.
@@ -78,112 +77,114 @@ class ProtocolDefaults:
 DEFAULT_CITATIONS: MappingProxyType[str, str] = MappingProxyType(
     {
         "infusion_count": (
-            "6 infusions: domain.md 1.3, Murrough 2013 (K5 [V], up to 6 over 12 days) "
+            "6 infusions: Murrough 2013 (K5 [V], up to 6 over 12 days) "
             "and the usual private-clinic induction series (K22 [P])."
         ),
         "infusions_per_week_min": (
-            "2 a week: domain.md 1.3, twice weekly as effective as thrice weekly (K4 [V])."
+            "2 a week: twice weekly as effective as thrice weekly (K4 [V])."
         ),
-        "infusions_per_week_max": "3 a week: domain.md 1.3 (K4 [V], K5 [V]).",
+        "infusions_per_week_max": "3 a week (K4 [V], K5 [V]).",
         "series_window_days": (
-            "21 days: issue #6; 6 infusions at 2-3 a week fit in 3 weeks (domain.md 1.3, "
-            "K4, K5; K22 [P] '6 infusions in ~2 weeks')."
+            "21 days: issue #6; 6 infusions at 2-3 a week fit in 3 weeks "
+            "(K4, K5; K22 [P] '6 infusions in ~2 weeks')."
         ),
         "min_days_between_infusions": (
-            "1 day: alternate-day and 2-3-a-week schedules (domain.md 1.3, K4, K4b, K5) "
+            "1 day: alternate-day and 2-3-a-week schedules (K4, K4b, K5) "
             "never give two on one day [D]."
         ),
-        "dose_mg_per_kg": "0.5 mg/kg: the standard research dose (domain.md 1.2; K3, K4, K5, K13 [V]).",
-        "duration_minutes": "40 minutes: domain.md 1.2 (K3, K4, K5, K13 [V]).",
+        "dose_mg_per_kg": "0.5 mg/kg: the standard research dose (K3, K4, K5, K13 [V]).",
+        "duration_minutes": "40 minutes (K3, K4, K5, K13 [V]).",
         "dosing_weight_rule": (
-            "Actual body weight, as the landmark trials dosed (domain.md 1.2, K2 [V]); the "
+            "Actual body weight, as the landmark trials dosed (K2 [V]); the "
             "consensus suggested ideal body weight when BMI >= 30 (K2), a choice for the "
             "prescriber per order."
         ),
         "titration_step_mg_per_kg": (
             "0.1 mg/kg steps: some respond at 0.1 mg/kg, others need up to 0.75 mg/kg "
-            "(domain.md 1.2, K3 [V]); society guidance allows escalation as needed (K10) [D step]."
+            "(K3 [V]); society guidance allows escalation as needed (K10) [D step]."
         ),
         "max_dose_mg_per_kg": (
             "1.0 mg/kg ceiling: the top of the society starting range 0.5-1 mg/kg (K10 [V]) "
             "and the highest dose in the dose-ranging RCT (K6 [V]). No authoritative cap "
-            "exists (domain.md 1.2 [U]/[D])."
+            "was found [U]: the ceiling is a setting [D]."
         ),
         "max_dose_mg": (
-            "100 mg absolute cap: a design default (domain.md 1.2 'configurable absolute mg "
-            "ceiling with override + reason' [D]); 1.0 mg/kg for a 100 kg patient."
+            "100 mg absolute cap: a design default, a "
+            "configurable absolute ceiling [D]; 1.0 mg/kg for a 100 kg patient."
         ),
         "diluent_volume_ml": (
-            "100 mL 0.9% NaCl: 0.5 mg/kg in 100 mL NS over 40 min (K4b [V]); domain.md 1.2 "
-            "worked example."
+            "100 mL 0.9% NaCl: 0.5 mg/kg in 100 mL NS over 40 min (K4b [V]); the "
+            "worked example of docs/clinical/dosing.md."
         ),
         "rate_min_percent": (
             "The nurse may slow the pump to 25% of the calculated rate for side effects "
-            "(slow/pause for hypertension or tachycardia, domain.md 1.7, K22 [P]); 25% is [D]."
+            "(slow/pause for hypertension or tachycardia, K22 [P]); 25% is [D]."
         ),
         "rate_max_percent": (
             "Never faster than the calculated rate: rapid IV administration can cause "
-            "respiratory depression (domain.md 1.7, ketamine label K11 [V])."
+            "respiratory depression (ketamine label K11 [V])."
         ),
         "vitals_interval_minutes": (
-            "Every 10 minutes during the infusion (domain.md 1.6; K13, K14, K15 [V]); the "
+            "Every 10 minutes during the infusion (K13, K14, K15 [V]); the "
             "label asks for continuous monitoring (K11)."
         ),
-        "recovery_vitals_interval_minutes": "Every 15 minutes after the infusion (domain.md 1.6, K13 [V]).",
+        "recovery_vitals_interval_minutes": "Every 15 minutes after the infusion (K13 [V]).",
         "baseline_systolic_max_mmhg": (
             "Hard stop above 180/100 at rest: uncontrolled hypertension is a label "
-            "contraindication (domain.md 1.4, Swiss label K11c [V]); the US label says a "
+            "contraindication (Swiss label K11c [V]); the US label says a "
             "significant BP rise must not be a serious hazard (K11)."
         ),
-        "baseline_diastolic_max_mmhg": "100 mmHg: as above (domain.md 1.4, K11c [V]).",
+        "baseline_diastolic_max_mmhg": "100 mmHg: as above (K11c [V]).",
         "baseline_systolic_caution_mmhg": (
             "Caution above 140/90 before dosing: weigh the risk (esketamine analog, "
-            "domain.md 1.6, K20 [S])."
+            "K20 [S])."
         ),
-        "baseline_diastolic_caution_mmhg": "90 mmHg: as above (domain.md 1.6, K20 [S]).",
+        "baseline_diastolic_caution_mmhg": "90 mmHg: as above (K20 [S]).",
         "npo_solids_hours": (
             "No solids for 6 hours: light meal 6 h (ASA 2-4-6-8, K18 [S]); example clinic "
-            "instruction 'no solids/milk 6 h' (K22 [P]); label: NPO guidelines (K11 [V]); domain.md 1.5."
+            "instruction 'no solids/milk 6 h' (K22 [P]); label: NPO guidelines (K11 [V])."
         ),
-        "npo_clear_liquids_hours": "Clear liquids until 2 hours before (domain.md 1.5, K18 [S], K22 [P]).",
+        "npo_clear_liquids_hours": "Clear liquids until 2 hours before (K18 [S], K22 [P]).",
         "min_recovery_minutes": (
             "30 minutes after the infusion ends: BP/HR were followed for 30 min after in "
-            "741 infusions (domain.md 1.6, K15 [V]). No source sets a minimum for IV "
+            "741 infusions (K15 [V]). No source sets a minimum for IV "
             "ketamine; the esketamine analog observes >= 2 h (K20). The medical director "
             "must choose."
         ),
-        "min_aldrete_total": "Modified Aldrete >= 9 'commonly required' (domain.md 1.8, K19 [V]).",
+        "min_aldrete_total": "Modified Aldrete >= 9 'commonly required' (K19 [V]).",
         "min_moaas_score": (
             "MOAA/S 5, responds readily to name: back to pre-treatment awareness (ACEP, "
-            "domain.md 1.8, K17 [V]); docs/clinical/recovery.md."
+            "K17 [V]); docs/clinical/recovery.md."
         ),
         "follow_up_window_start_days": (
             "The 10-14 day follow-up window after the series (issue #6); relapse among "
-            "responders came at a median 18 days (domain.md 1.3, K5 [V])."
+            "responders came at a median 18 days (K5 [V])."
         ),
-        "follow_up_window_end_days": "14 days: as above (issue #6; domain.md 1.3, K5).",
+        "follow_up_window_end_days": "14 days: as above (issue #6; K5).",
         "booster_interval_days_min": (
-            "Boosters often every 4-6 weeks when symptoms return (domain.md 1.3, K22 [P]); "
+            "Boosters often every 4-6 weeks when symptoms return (K22 [P]); "
             "dose a little before the effect is expected to wear off (K3 [V])."
         ),
-        "booster_interval_days_max": "6 weeks: as above (domain.md 1.3, K22 [P]).",
+        "booster_interval_days_max": "6 weeks: as above (K22 [P]).",
         "pregnancy_test_required": (
             "Pregnancy status is asked before each infusion where it applies (esketamine "
-            "may harm a fetus, domain.md 1.4, K20 [S]); a test each time is a clinic "
+            "may harm a fetus, K20 [S]); a test each time is a clinic "
             "choice, off by default [D]."
         ),
         "second_check_required": (
             "Second-nurse dose check: a clinic choice, off by default (issue #6) [D]; "
-            "domain.md 1.2 asks for unit checks with hard stops."
+            "units are checked with hard stops [D]."
         ),
-        "titration_instructions": "domain.md 1.2 (K3, K10) and 1.7 (K22 [P], K12).",
+        "titration_instructions": (
+            "Escalate as needed (K3, K10); slow or pause for side effects (K22 [P], K12)."
+        ),
         "prn_medications": (
-            "Ondansetron 4 mg IV for nausea or vomiting (domain.md 1.7, K17 [V], dose [U]); "
+            "Ondansetron 4 mg IV for nausea or vomiting (K17 [V], dose [U]); "
             "clonidine 0.1 mg PO for hypertension per protocol (K22 [P], K12)."
         ),
         "alarm_thresholds": (
             "BP > 180/110 twice 5 min apart or > 200/120 once; HR > 120 for 5 min (K22 [P]); "
-            "SpO2 and low HR/RR limits per docs/clinical/vitals-and-alarms.md (domain.md 1.6, 1.8; K19, [U])."
+            "SpO2 and low HR/RR limits per docs/clinical/vitals-and-alarms.md (K19 [V]; low limits [U])."
         ),
     }
 )

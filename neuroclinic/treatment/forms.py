@@ -6,8 +6,10 @@ from typing import Any
 
 from django import forms
 
-from neuroclinic.infusions.vitals import AlarmThresholds
-from neuroclinic.treatment.actions import PROTOCOL_FIELDS, PrnInput, TreatmentError
+from neuroclinic.lib.vitals import AlarmThresholds
+from neuroclinic.treatment.actions.orders import PrnInput
+from neuroclinic.treatment.actions.protocols import PROTOCOL_FIELDS
+from neuroclinic.treatment.errors import TreatmentError
 from neuroclinic.treatment.models import InfusionOrder, PrnOrder, Protocol
 
 THRESHOLD_FIELDS = [f.name for f in dataclass_fields(AlarmThresholds)]

@@ -14,7 +14,7 @@ from uuid import uuid4
 from django.db import models
 from django.db.models import Q
 
-from neuroclinic.infusions.vitals import AlarmThresholds
+from neuroclinic.lib.vitals import AlarmThresholds
 from neuroclinic.treatment.defaults import ProtocolKind
 
 
@@ -151,7 +151,7 @@ class Protocol(models.Model):
 class TreatmentPlan(models.Model):
     """A patient's course: an induction protocol, then boosters under a booster protocol.
 
-    The infusion counters are kept by `treatment.actions.record_infusion_given`,
+    The infusion counters are kept by `treatment.actions.plans.record_infusion_given`,
     which the infusion app calls when an infusion ends (this app cannot import it).
     """
 

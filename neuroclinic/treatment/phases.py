@@ -1,9 +1,10 @@
 """Where a treatment plan stands: induction, the follow-up window, maintenance.
 
-Sources: an induction series of up to 6 infusions at 2-3 a week (domain.md 1.3; K4,
-K5 [V]; K22 [P]); the 10-14 day follow-up window after the series (issue #6; relapse
-among responders at a median 18 days, K5 [V]); maintenance with single boosters when
-symptoms return, often every 4-6 weeks (K22 [P]), individualized (K7 [V]). The numbers
+Sources (ids expand in docs/sources.md): an induction series of up to 6 infusions at
+2-3 a week (K4, K5 [V]; K22 [P]); the 10-14 day follow-up window after the series
+(issue #6; relapse among responders at a median 18 days, K5 [V]); maintenance with
+single boosters when symptoms return, often every 4-6 weeks (K22 [P]), individualized
+(K7 [V]). The numbers
 are protocol settings (neuroclinic/treatment/defaults.py), passed in here.
 
 Dates are calendar dates in the clinic's time zone.

@@ -16,9 +16,11 @@ from neuroclinic.accounts.roles import Capability
 from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.patients.access import get_patient_for_user
 from neuroclinic.patients.models import Patient
-from neuroclinic.treatment import actions
-from neuroclinic.treatment.actions import TreatmentError
+from neuroclinic.treatment.actions import orders as order_actions
+from neuroclinic.treatment.actions import plans as plan_actions
+from neuroclinic.treatment.actions import protocols as protocol_actions
 from neuroclinic.treatment.defaults import ProtocolKind
+from neuroclinic.treatment.errors import TreatmentError
 from neuroclinic.treatment.forms import (
     THRESHOLD_FIELDS,
     OrderForm,
@@ -84,8 +86,8 @@ def protocol_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if kind not in ProtocolKind.__members__.values():
         raise Http404("No such kind of protocol.")
     assert request.user.organization is not None
-    draft = actions.draft_protocol(
-        request.user.organization, kind=kind, drafted_by=request.user
+    draft = protocol_actions.draft_protocol(
+        request.user.organization, kind=kind, by=request.user
     )
     messages.success(
         request, "Draft made from the cited defaults: review it, then sign."
@@ -95,7 +97,7 @@ def protocol_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _protocol_rows(protocol: Protocol) -> list[tuple[str, Any, str]]:
     rows = []
-    for name in actions.PROTOCOL_FIELDS:
+    for name in protocol_actions.PROTOCOL_FIELDS:
         field = Protocol._meta.get_field(name)
         rows.append(
             (
@@ -123,9 +125,9 @@ def protocol(
             sign_form = SignatureForm(request.POST, prefix="sign")
             if sign_form.is_valid():
                 try:
-                    actions.sign_protocol(
+                    protocol_actions.sign_protocol(
                         found,
-                        signed_by=request.user,
+                        by=request.user,
                         password=sign_form.cleaned_data["password"],
                     )
                 except TreatmentError as exc:
@@ -148,10 +150,10 @@ def protocol(
                 try:
                     changes = edit_form.changes()
                     assert request.user.organization is not None
-                    draft = actions.draft_protocol(
+                    draft = protocol_actions.draft_protocol(
                         request.user.organization,
                         kind=found.kind,
-                        drafted_by=request.user,
+                        by=request.user,
                         base=found,
                         changes=changes,
                         change_note=edit_form.cleaned_data["change_note"],
@@ -201,18 +203,18 @@ def plan_new(
     patient = get_patient_for_user(
         request.user, patient_uuid, capability=Capability.WRITE_ORDERS
     )
-    existing = actions.active_plan(patient)
+    existing = plan_actions.active_plan(patient)
     if existing is not None:
         return redirect("treatment:plan", plan_uuid=existing.uuid)
     form = PlanForm(request.POST or None, organization_id=request.user.organization_pk)
     if request.method == "POST" and form.is_valid():
         try:
-            plan = actions.create_plan(
+            plan = plan_actions.create_plan(
                 patient,
                 induction_protocol=form.cleaned_data["induction_protocol"],
                 booster_protocol=form.cleaned_data["booster_protocol"],
                 indication=form.cleaned_data["indication"],
-                created_by=request.user,
+                by=request.user,
             )
         except TreatmentError as exc:
             add_errors(form, exc)
@@ -222,7 +224,11 @@ def plan_new(
     return render(
         request,
         "treatment/plan_new.html",
-        {"patient": patient, "form": form, "blocks": actions.intake_blocks(patient)},
+        {
+            "patient": patient,
+            "form": form,
+            "blocks": plan_actions.intake_blocks(patient),
+        },
         status=200,
     )
 
@@ -234,8 +240,8 @@ def _plan_page(
     status: int = 200,
     **bound: forms.Form,
 ) -> HttpResponse:
-    status_ = actions.plan_status(plan)
-    active = actions.active_order(plan)
+    status_ = plan_actions.plan_status(plan)
+    active = order_actions.active_order(plan)
     next_kind = (
         InfusionOrder.Kind.INDUCTION
         if status_.phase.value == "induction"
@@ -302,12 +308,12 @@ def sign_order(request: AuthenticatedHttpRequest, plan_uuid: uuid.UUID) -> HttpR
     if not form.is_valid():
         return _plan_page(request, found, order_form=form)
     data = form.cleaned_data
-    active = actions.active_order(found, data["kind"])
+    active = order_actions.active_order(found, data["kind"])
     try:
-        order = actions.sign_order(
+        order = order_actions.sign_order(
             found,
             kind=data["kind"],
-            signed_by=request.user,
+            by=request.user,
             password=data["password"],
             dose_mg_per_kg=data["dose_mg_per_kg"],
             duration_minutes=data["duration_minutes"],
@@ -338,13 +344,13 @@ def discontinue_order(
         request.user, plan_uuid, capability=Capability.WRITE_ORDERS
     )
     form = ReasonForm(request.POST, prefix="discontinue")
-    order = actions.active_order(found)
+    order = order_actions.active_order(found)
     if order is None:
         raise Http404("No active order.")
     if form.is_valid():
         try:
-            actions.discontinue_order(
-                order, discontinued_by=request.user, reason=form.cleaned_data["reason"]
+            order_actions.discontinue_order(
+                order, by=request.user, reason=form.cleaned_data["reason"]
             )
         except TreatmentError as exc:
             add_errors(form, exc)
@@ -363,8 +369,8 @@ def end_plan(request: AuthenticatedHttpRequest, plan_uuid: uuid.UUID) -> HttpRes
     form = ReasonForm(request.POST, prefix="end")
     if form.is_valid():
         try:
-            actions.end_plan(
-                found, ended_by=request.user, reason=form.cleaned_data["reason"]
+            plan_actions.end_plan(
+                found, by=request.user, reason=form.cleaned_data["reason"]
             )
         except TreatmentError as exc:
             add_errors(form, exc)

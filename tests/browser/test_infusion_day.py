@@ -63,16 +63,17 @@ def demo_patients(clinic: LiveClinic) -> dict[str, str]:
     code = """
 import json
 from neuroclinic.infusions.models import InfusionSession
-from neuroclinic.treatment import actions as t
+from neuroclinic.treatment.actions.orders import active_order
+from neuroclinic.treatment.actions.plans import consent_block
 from neuroclinic.treatment.models import TreatmentPlan
 found = {}
 for plan in TreatmentPlan.objects.filter(status="active").select_related("patient"):
     p = plan.patient
     if InfusionSession.objects.filter(patient=p, status__in=InfusionSession.OPEN_STATUSES).exists():
         continue
-    if t.active_order(plan, "induction") is None:
+    if active_order(plan, "induction") is None:
         continue
-    key = "consent_pending" if t.consent_block(p) else "ready"
+    key = "consent_pending" if consent_block(p) else "ready"
     found.setdefault(key, p.mrn)
 print(json.dumps(found))
 """

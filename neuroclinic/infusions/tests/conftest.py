@@ -8,7 +8,7 @@ import pytest
 
 from neuroclinic.accounts.models import User
 from neuroclinic.clinics.models import Device, Location, Organization, Room
-from neuroclinic.infusions import actions
+from neuroclinic.infusions.actions import dose_draw, session_flow
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.infusions.tests import factories
 from neuroclinic.ledger.models import Container
@@ -48,21 +48,23 @@ def plan(patient: Patient, prescriber: User, director: User) -> TreatmentPlan:
 
 @pytest.fixture
 def session(plan: TreatmentPlan, room: Room, nurse: User) -> InfusionSession:
-    return actions.check_in(plan.patient, room=room, checked_in_by=nurse)
+    return session_flow.check_in(plan.patient, room=room, by=nurse)
 
 
 @pytest.fixture
 def ready(session: InfusionSession, nurse: User) -> InfusionSession:
     factories.fill_checklist(session, nurse)
-    return actions.confirm_checklist(session, by=nurse)
+    return session_flow.confirm_checklist(session, by=nurse)
 
 
 @pytest.fixture
 def dosed(
     ready: InfusionSession, nurse: User, vials: list[Container]
 ) -> InfusionSession:
-    dose = actions.calculate_dose(ready, by=nurse, concentration_mg_per_ml=Decimal(50))
-    actions.draw(
+    dose = dose_draw.calculate_dose(
+        ready, by=nurse, concentration_mg_per_ml=Decimal(50)
+    )
+    dose_draw.draw(
         ready,
         by=nurse,
         container=vials[0],
@@ -73,7 +75,7 @@ def dosed(
 
 @pytest.fixture
 def running(dosed: InfusionSession, nurse: User) -> InfusionSession:
-    return actions.start(dosed, by=nurse)
+    return session_flow.start(dosed, by=nurse)
 
 
 @pytest.fixture

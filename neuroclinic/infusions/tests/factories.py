@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from neuroclinic.accounts.models import User
 from neuroclinic.clinics.models import Device, Location, Room
-from neuroclinic.infusions import actions, monitoring
+from neuroclinic.infusions.actions import monitoring, session_flow
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.ledger.models import Container
 from neuroclinic.ledger.tests import factories as ledger_factories
@@ -75,7 +75,7 @@ def fill_checklist(
     session: InfusionSession, nurse: User, *, weight: str = "80", phq9: bool = True
 ) -> InfusionSession:
     now = timezone.now()
-    actions.save_checklist(
+    session_flow.save_checklist(
         session,
         by=nurse,
         weight=weight,
@@ -90,7 +90,7 @@ def fill_checklist(
     )
     if phq9:
         phq9_today(session, nurse)
-    monitoring.record_typed_vitals(session, NORMAL, entered_by=nurse)
+    monitoring.record_typed_vitals(session, NORMAL, by=nurse)
     session.refresh_from_db()
     return session
 

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from neuroclinic.accounts.roles import Capability
+from neuroclinic.accounts.roles import ROLE_CAPABILITIES, Capability, Role
 from neuroclinic.clinics.models import Device
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.infusions.tests import factories
@@ -187,8 +187,6 @@ def test_access(
 
 
 def test_the_table_matches_the_grants() -> None:
-    from neuroclinic.accounts.roles import ROLE_CAPABILITIES, Role
-
     for persona, role in (
         ("admin", Role.CLINIC_ADMIN),
         ("director", Role.MEDICAL_DIRECTOR),

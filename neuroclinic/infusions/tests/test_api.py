@@ -11,6 +11,7 @@ from django.utils import timezone
 from conftest import login
 from neuroclinic.accounts import actions as account_actions
 from neuroclinic.accounts.models import User
+from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Device
 from neuroclinic.infusions.models import InfusionSession, RejectedReading, VitalReading
 from neuroclinic.infusions.tests import factories
@@ -44,7 +45,7 @@ def post(
     )
 
 
-def test_the_worked_example_of_domain_md(client: Client, nurse: User) -> None:
+def test_the_worked_example_of_the_dosing_page(client: Client, nurse: User) -> None:
     login(client, nurse)
     response = post(client, DOSE_URL, WORKED_EXAMPLE)
     assert response.status_code == 200
@@ -234,8 +235,17 @@ def test_a_single_impossible_reading_is_422_naming_the_field(
         factories.reading(timezone.now(), monitor, heart_rate_bpm=0),
     )
     assert response.status_code == 422
-    assert [e["field"] for e in response.json()["errors"]] == ["heart_rate_bpm"]
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["title"] == "Invalid input"
+    assert [e["field"] for e in problem["errors"]] == ["heart_rate_bpm"]
+    assert problem["detail"].startswith("heart_rate_bpm: ")
     assert RejectedReading.objects.count() == 1
+    refused = AuditEvent.objects.get(action=AuditEvent.Action.INFUSION_VITALS_REJECTED)
+    assert (refused.patient_id, refused.data["fields"]) == (
+        running.patient_id,
+        ["heart_rate_bpm"],
+    )
 
 
 def test_a_body_that_is_not_json_is_kept_and_refused(
@@ -245,7 +255,15 @@ def test_a_body_that_is_not_json_is_kept_and_refused(
         vitals_url(running), "MSH|^~\\&|not json", content_type="application/json"
     )
     assert response.status_code == 422
-    assert RejectedReading.objects.get().payload.startswith("MSH|")
+    assert [e["field"] for e in response.json()["errors"]] == ["body"]
+    kept = RejectedReading.objects.get()
+    assert kept.payload.startswith("MSH|")
+    refused = AuditEvent.objects.get(action=AuditEvent.Action.INFUSION_VITALS_REJECTED)
+    assert (refused.patient_id, refused.data["fields"], refused.data["count"]) == (
+        running.patient_id,
+        ["body"],
+        1,
+    )
 
 
 def test_an_alarm_comes_back_with_the_readings(

@@ -1,9 +1,14 @@
+import ast
+import sys
 from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from neuroclinic.infusions import delivery, recovery
 from neuroclinic.infusions.recovery import (
     ALDRETE_CRITERIA,
     MOAAS_LABELS,
@@ -278,3 +283,21 @@ def test_ready_exactly_when_nothing_is_unmet(
     )
     assert readiness.ready is expected_ready
     assert readiness.ready is (readiness.unmet_criteria == ())
+
+
+@pytest.mark.parametrize("module", [recovery, delivery])
+def test_rule_modules_import_only_the_standard_library(module: ModuleType) -> None:
+    assert module.__file__ is not None
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    } | {
+        node.module.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module is not None
+    }
+    assert imported <= sys.stdlib_module_names

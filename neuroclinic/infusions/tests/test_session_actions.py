@@ -12,7 +12,14 @@ from conftest import TEST_PASSWORD
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Device, Room
-from neuroclinic.infusions import actions, monitoring
+from neuroclinic.infusions.actions import (
+    dose_draw,
+    events,
+    monitoring,
+    notes,
+    recovery_discharge,
+    session_flow,
+)
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import (
     InfusionNote,
@@ -29,7 +36,7 @@ from neuroclinic.ledger.models import Container, LedgerEntry
 from neuroclinic.ledger.tests.factories import confirmed
 from neuroclinic.measures.models import DueMeasure
 from neuroclinic.patients.models import Patient
-from neuroclinic.treatment import actions as treatment
+from neuroclinic.treatment.actions.orders import discontinue_order
 from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
 from neuroclinic.treatment.tests import factories as treatment_factories
 
@@ -62,7 +69,7 @@ def test_check_in_needs_a_plan_with_a_signed_order(
     patient: Patient, room: Room, nurse: User
 ) -> None:
     with pytest.raises(InfusionError, match="no active treatment plan"):
-        actions.check_in(patient, room=room, checked_in_by=nurse)
+        session_flow.check_in(patient, room=room, by=nurse)
     assert not InfusionSession.objects.exists()
 
 
@@ -86,7 +93,7 @@ def test_one_patient_per_room(
     plan = treatment_factories.make_plan(other, prescriber, director)
     treatment_factories.sign_order(plan, prescriber)
     with pytest.raises(InfusionError, match="already has a patient"):
-        actions.check_in(other, room=room, checked_in_by=nurse)
+        session_flow.check_in(other, room=room, by=nurse)
 
 
 def test_a_complete_checklist_has_no_hard_stop(ready: InfusionSession) -> None:
@@ -99,9 +106,7 @@ def test_a_complete_checklist_has_no_hard_stop(ready: InfusionSession) -> None:
 
 
 def _discontinue(s: InfusionSession, u: dict[str, User]) -> None:
-    treatment.discontinue_order(
-        s.order, discontinued_by=u["prescriber"], reason="Paused"
-    )
+    discontinue_order(s.order, by=u["prescriber"], reason="Paused")
 
 
 def _new_consent_version(s: InfusionSession, u: dict[str, User]) -> None:
@@ -216,7 +221,7 @@ def test_every_hard_stop_blocks_the_checklist_and_the_start(
     found = stops(session)
     assert any(s.startswith(expected) for s in found), found
     with pytest.raises(InfusionError) as refused:
-        actions.confirm_checklist(session, by=nurse)
+        session_flow.confirm_checklist(session, by=nurse)
     assert expected in refused.value.message
     session.refresh_from_db()
     assert session.checklist_confirmed_at is None
@@ -230,7 +235,7 @@ def test_a_hard_stop_that_appears_after_the_checklist_still_stops_the_start(
     )  # a safety alert raised after confirming
 
     with pytest.raises(InfusionError, match="Not started: No unresolved safety alert"):
-        actions.start(dosed, by=nurse)
+        session_flow.start(dosed, by=nurse)
     dosed.refresh_from_db()
     assert dosed.status == InfusionSession.Status.CHECKED_IN
     assert dosed.started_at is None
@@ -246,7 +251,7 @@ def test_a_7000_kg_patient_is_refused_as_a_unit_error(
     session: InfusionSession, nurse: User
 ) -> None:
     with pytest.raises(InfusionError) as refused:
-        actions.save_checklist(session, by=nurse, weight="7000", weight_unit="kg")
+        session_flow.save_checklist(session, by=nurse, weight="7000", weight_unit="kg")
     assert (
         "outside the plausible adult range 30-300 kg"
         in refused.value.errors["weight"][0]
@@ -256,7 +261,7 @@ def test_a_7000_kg_patient_is_refused_as_a_unit_error(
 
 
 def test_a_weight_in_pounds_is_converted(session: InfusionSession, nurse: User) -> None:
-    actions.save_checklist(session, by=nurse, weight="176", weight_unit="lb")
+    session_flow.save_checklist(session, by=nurse, weight="176", weight_unit="lb")
     session.refresh_from_db()
     assert session.weight_kg == Decimal("79.8")
     assert session.weight_entered == "176 lb"
@@ -265,7 +270,9 @@ def test_a_weight_in_pounds_is_converted(session: InfusionSession, nurse: User) 
 def test_the_dose_comes_from_the_order_and_todays_weight(
     ready: InfusionSession, nurse: User
 ) -> None:
-    dose = actions.calculate_dose(ready, by=nurse, concentration_mg_per_ml=Decimal(50))
+    dose = dose_draw.calculate_dose(
+        ready, by=nurse, concentration_mg_per_ml=Decimal(50)
+    )
     assert (
         dose.dose_mg,
         dose.drug_volume_ml,
@@ -285,8 +292,8 @@ def test_the_orders_absolute_cap_limits_the_dose_and_says_so(
     session: InfusionSession, nurse: User
 ) -> None:
     factories.fill_checklist(session, nurse, weight="250")
-    actions.confirm_checklist(session, by=nurse)
-    dose = actions.calculate_dose(
+    session_flow.confirm_checklist(session, by=nurse)
+    dose = dose_draw.calculate_dose(
         session, by=nurse, concentration_mg_per_ml=Decimal(50)
     )
     assert (dose.dose_mg, dose.capped, dose.cap_reason) == (
@@ -301,7 +308,7 @@ def test_the_dose_waits_for_the_checklist(
     session: InfusionSession, nurse: User
 ) -> None:
     with pytest.raises(InfusionError, match="Confirm the checklist"):
-        actions.calculate_dose(session, by=nurse, concentration_mg_per_ml=Decimal(50))
+        dose_draw.calculate_dose(session, by=nurse, concentration_mg_per_ml=Decimal(50))
 
 
 def test_a_second_nurse_check_when_the_protocol_asks(
@@ -314,16 +321,16 @@ def test_a_second_nurse_check_when_the_protocol_asks(
     protocol = ready.order.protocol
     protocol.second_check_required = True
     protocol.save(update_fields=["second_check_required"])
-    actions.calculate_dose(ready, by=nurse, concentration_mg_per_ml=Decimal(50))
+    dose_draw.calculate_dose(ready, by=nurse, concentration_mg_per_ml=Decimal(50))
     with pytest.raises(InfusionError, match="second nurse"):
-        actions.draw(ready, by=nurse, container=vials[0], volume_ml=Decimal("1.0"))
+        dose_draw.draw(ready, by=nurse, container=vials[0], volume_ml=Decimal("1.0"))
     with pytest.raises(InfusionError, match="does not run infusions"):
-        actions.check_dose(ready, by=nurse, checker=confirmed(custodian))
+        dose_draw.check_dose(ready, by=nurse, checker=confirmed(custodian))
     with pytest.raises(InfusionError, match="someone other"):
-        actions.check_dose(ready, by=nurse, checker=confirmed(nurse))
-    dose = actions.check_dose(ready, by=nurse, checker=confirmed(prescriber))
+        dose_draw.check_dose(ready, by=nurse, checker=confirmed(nurse))
+    dose = dose_draw.check_dose(ready, by=nurse, checker=confirmed(prescriber))
     assert dose.checked_by == prescriber
-    actions.draw(ready, by=nurse, container=vials[0], volume_ml=Decimal("1.0"))
+    dose_draw.draw(ready, by=nurse, container=vials[0], volume_ml=Decimal("1.0"))
 
 
 def test_the_draw_goes_to_the_ledger_under_the_session(
@@ -339,9 +346,9 @@ def test_the_draw_goes_to_the_ledger_under_the_session(
 def test_the_draw_refuses_a_vial_of_another_strength(
     ready: InfusionSession, nurse: User, custodian: User, vials: list[Container]
 ) -> None:
-    actions.calculate_dose(ready, by=nurse, concentration_mg_per_ml=Decimal(10))
+    dose_draw.calculate_dose(ready, by=nurse, concentration_mg_per_ml=Decimal(10))
     with pytest.raises(InfusionError) as refused:
-        actions.draw(ready, by=nurse, container=vials[0], volume_ml=Decimal("4.0"))
+        dose_draw.draw(ready, by=nurse, container=vials[0], volume_ml=Decimal("4.0"))
     assert refused.value.field == "container"
     assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.DRAW).exists()
 
@@ -349,10 +356,10 @@ def test_the_draw_refuses_a_vial_of_another_strength(
 def test_the_start_waits_for_enough_drawn(
     ready: InfusionSession, nurse: User, vials: list[Container]
 ) -> None:
-    actions.calculate_dose(ready, by=nurse, concentration_mg_per_ml=Decimal(50))
-    actions.draw(ready, by=nurse, container=vials[0], volume_ml=Decimal("0.5"))
+    dose_draw.calculate_dose(ready, by=nurse, concentration_mg_per_ml=Decimal(50))
+    dose_draw.draw(ready, by=nurse, container=vials[0], volume_ml=Decimal("0.5"))
     with pytest.raises(InfusionError, match=r"Draw 0.80 mL"):
-        actions.start(ready, by=nurse)
+        session_flow.start(ready, by=nurse)
 
 
 # --- the pump ----------------------------------------------------------------------------
@@ -362,14 +369,14 @@ def test_pause_resume_and_rate_changes_within_the_titration(
     running: InfusionSession, nurse: User
 ) -> None:
     with pytest.raises(InfusionError, match="why"):
-        actions.pause(running, by=nurse, reason="")
-    actions.pause(running, by=nurse, reason="Nausea")
-    actions.resume(running, by=nurse)
+        session_flow.pause(running, by=nurse, reason="")
+    session_flow.pause(running, by=nurse, reason="Nausea")
+    session_flow.resume(running, by=nurse)
     with pytest.raises(InfusionError, match=r"37.8-151.2 mL/h"):
-        actions.change_rate(
+        session_flow.change_rate(
             running, by=nurse, rate_ml_per_hour=Decimal(200), reason="Catch up"
         )
-    actions.change_rate(
+    session_flow.change_rate(
         running, by=nurse, rate_ml_per_hour=Decimal("100.0"), reason="BP rising"
     )
     running.refresh_from_db()
@@ -382,15 +389,15 @@ def test_a_replayed_tablet_action_is_recorded_once(
     running: InfusionSession, nurse: User
 ) -> None:
     key = __import__("uuid").uuid4()
-    actions.pause(running, by=nurse, reason="Anxiety", client_key=key)
-    actions.pause(running, by=nurse, reason="Anxiety", client_key=key)
+    session_flow.pause(running, by=nurse, reason="Anxiety", client_key=key)
+    session_flow.pause(running, by=nurse, reason="Anxiety", client_key=key)
     assert running.events.filter(kind=SessionEvent.Kind.PAUSED).count() == 1
 
 
 def test_an_early_stop_gives_mg_per_kg_actually_delivered(
     running: InfusionSession, nurse: User
 ) -> None:
-    actions.stop(
+    session_flow.stop(
         running,
         by=nurse,
         reason="Patient asked to stop (anxiety)",
@@ -419,7 +426,7 @@ def test_an_early_stop_gives_mg_per_kg_actually_delivered(
 
 def test_an_early_stop_needs_a_reason(running: InfusionSession, nurse: User) -> None:
     with pytest.raises(InfusionError, match="why"):
-        actions.stop(running, by=nurse, reason="", completed=False)
+        session_flow.stop(running, by=nurse, reason="", completed=False)
 
 
 # --- events ------------------------------------------------------------------------------
@@ -428,7 +435,7 @@ def test_an_early_stop_needs_a_reason(running: InfusionSession, nurse: User) -> 
 def test_nausea_treated_with_ondansetron_from_the_order(
     running: InfusionSession, nurse: User
 ) -> None:
-    event = actions.record_adverse_event(
+    event = events.record_adverse_event(
         running,
         by=nurse,
         kind="nausea",
@@ -437,10 +444,10 @@ def test_nausea_treated_with_ondansetron_from_the_order(
     )
     ondansetron = running.order.prn_medications.get(drug="Ondansetron")
     with pytest.raises(InfusionError, match="at most"):
-        actions.give_prn(running, by=nurse, prn_order=ondansetron, dose=Decimal(8))
+        events.give_prn(running, by=nurse, prn_order=ondansetron, dose=Decimal(8))
     with pytest.raises(InfusionError, match="Intravenous"):
-        actions.give_prn(running, by=nurse, prn_order=ondansetron, route="PO")
-    given = actions.give_prn(
+        events.give_prn(running, by=nurse, prn_order=ondansetron, route="PO")
+    given = events.give_prn(
         running, by=nurse, prn_order=ondansetron, adverse_event=event
     )
     assert (given.drug, given.dose, given.route, given.given_by) == (
@@ -450,21 +457,21 @@ def test_nausea_treated_with_ondansetron_from_the_order(
         nurse,
     )
     with pytest.raises(InfusionError, match="1 time"):
-        actions.give_prn(running, by=nurse, prn_order=ondansetron)
+        events.give_prn(running, by=nurse, prn_order=ondansetron)
     assert PrnGiven.objects.count() == 1
 
 
 def test_sedation_and_cadss6_are_charted(running: InfusionSession, nurse: User) -> None:
-    actions.record_sedation(running, by=nurse, score=4)
+    events.record_sedation(running, by=nurse, score=4)
     with pytest.raises(InfusionError, match="0-5"):
-        actions.record_sedation(running, by=nurse, score=6)
-    link = actions.record_cadss6(
+        events.record_sedation(running, by=nurse, score=6)
+    link = events.record_cadss6(
         running, by=nurse, answers={f"cadss6-{n}": 1 for n in range(1, 7)}
     )
     assert link.response.total == 6
     assert link.phase == "infusion"
     with pytest.raises(InfusionError):
-        actions.record_cadss6(running, by=nurse, answers={"cadss6-1": 9})
+        events.record_cadss6(running, by=nurse, answers={"cadss6-1": 9})
 
 
 # --- recovery, discharge, waste, note ----------------------------------------------------
@@ -479,7 +486,7 @@ def _ended_minutes_ago(session: InfusionSession, minutes: int) -> None:
 def test_the_whole_day_ends_in_a_signed_note(
     running: InfusionSession, nurse: User, prescriber: User, custodian: User
 ) -> None:
-    actions.stop(
+    session_flow.stop(
         running,
         by=nurse,
         reason="",
@@ -492,7 +499,7 @@ def test_the_whole_day_ends_in_a_signed_note(
         Decimal("0.500"),
     )
 
-    actions.assess_recovery(
+    recovery_discharge.assess_recovery(
         running,
         by=nurse,
         activity=2,
@@ -503,32 +510,32 @@ def test_the_whole_day_ends_in_a_signed_note(
         moaas_score=5,
     )
     with pytest.raises(InfusionError, match="of the required 30 minutes"):
-        actions.discharge(
+        recovery_discharge.discharge(
             running, by=nurse, escort_name="Sam Testova", instructions_channel="paper"
         )
 
     _ended_minutes_ago(running, 35)
     with pytest.raises(InfusionError, match="Name the adult"):
-        actions.discharge(
+        recovery_discharge.discharge(
             running, by=nurse, escort_name=" ", instructions_channel="paper"
         )
-    actions.discharge(
+    recovery_discharge.discharge(
         running, by=nurse, escort_name="Sam Testova", instructions_channel="paper"
     )
 
     with pytest.raises(InfusionError, match=r"0.20 mL is not accounted for"):
-        actions.sign_note(running, by=nurse, password=TEST_PASSWORD)
+        notes.sign_note(running, by=nurse, password=TEST_PASSWORD)
     with pytest.raises(InfusionError, match="someone other"):
-        actions.waste(
+        dose_draw.waste(
             running, by=nurse, volume_ml=Decimal("0.20"), witness=confirmed(nurse)
         )
-    actions.waste(
+    dose_draw.waste(
         running, by=nurse, volume_ml=Decimal("0.20"), witness=confirmed(custodian)
     )
 
     with pytest.raises(InfusionError, match="password"):
-        actions.sign_note(running, by=nurse, password="nope")
-    note = actions.sign_note(running, by=nurse, password=TEST_PASSWORD)
+        notes.sign_note(running, by=nurse, password="nope")
+    note = notes.sign_note(running, by=nurse, password=TEST_PASSWORD)
     running.refresh_from_db()
     assert running.status == InfusionSession.Status.CLOSED
     assert "ketamine given 40 mg = 0.5 mg/kg" in note.body
@@ -539,9 +546,9 @@ def test_the_whole_day_ends_in_a_signed_note(
     ).reconciled
 
     with pytest.raises(InfusionError, match="Only a prescriber"):
-        actions.cosign_note(note, by=nurse, password=TEST_PASSWORD)
-    actions.cosign_note(note, by=prescriber, password=TEST_PASSWORD)
-    actions.add_addendum(note, by=nurse, text="Escort confirmed arrival home by phone.")
+        notes.cosign_note(note, by=nurse, password=TEST_PASSWORD)
+    notes.cosign_note(note, by=prescriber, password=TEST_PASSWORD)
+    notes.add_addendum(note, by=nurse, text="Escort confirmed arrival home by phone.")
     note = InfusionNote.objects.get(pk=note.pk)
     assert note.cosigned_by == prescriber
     assert note.addenda.count() == 1
@@ -584,14 +591,14 @@ def test_an_unacknowledged_alarm_holds_the_discharge(
             ),
         ],
         source=VitalReading.Source.MONITOR,
-        received_by=nurse,
+        by=nurse,
     )
     alarm = running.alarms.get()
     assert alarm.code == "bp_high"
     assert alarm.needs_acknowledgment
-    actions.stop(running, by=nurse, reason="", completed=True)
+    session_flow.stop(running, by=nurse, reason="", completed=True)
     _ended_minutes_ago(running, 40)
-    actions.assess_recovery(
+    recovery_discharge.assess_recovery(
         running,
         by=nurse,
         activity=2,
@@ -601,13 +608,11 @@ def test_an_unacknowledged_alarm_holds_the_discharge(
         spo2=2,
     )
     with pytest.raises(InfusionError, match="Acknowledge every alarm"):
-        actions.discharge(
+        recovery_discharge.discharge(
             running, by=nurse, escort_name="Sam", instructions_channel="paper"
         )
-    monitoring.acknowledge_alarm(
-        alarm, acknowledged_by=nurse, note="Slowed the pump; BP settling"
-    )
-    actions.discharge(
+    monitoring.acknowledge_alarm(alarm, by=nurse, note="Slowed the pump; BP settling")
+    recovery_discharge.discharge(
         running, by=nurse, escort_name="Sam", instructions_channel="paper"
     )
 
@@ -621,7 +626,7 @@ def test_the_sixth_infusion_completes_the_series_and_schedules_weekly_phq9(
             (earlier + timedelta(days=2 * n)).isoformat() for n in range(5)
         ]
     )
-    actions.stop(
+    session_flow.stop(
         running,
         by=nurse,
         reason="",
@@ -647,14 +652,14 @@ def test_cancel_before_the_start_needs_the_draw_wasted(
     dosed: InfusionSession, nurse: User, custodian: User
 ) -> None:
     with pytest.raises(InfusionError, match="not accounted for"):
-        actions.cancel(dosed, by=nurse, reason="Patient unwell")
-    actions.waste(
+        session_flow.cancel(dosed, by=nurse, reason="Patient unwell")
+    dose_draw.waste(
         dosed,
         by=nurse,
         volume_ml=Decimal("1.00"),
         witness=confirmed(custodian),
         reason="Cancelled",
     )
-    actions.cancel(dosed, by=nurse, reason="Patient unwell")
+    session_flow.cancel(dosed, by=nurse, reason="Patient unwell")
     dosed.refresh_from_db()
     assert dosed.status == InfusionSession.Status.CANCELLED

@@ -12,10 +12,12 @@ from conftest import TEST_PASSWORD, login
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Device, Room
+from neuroclinic.infusions.actions import monitoring
 from neuroclinic.infusions.models import InfusionSession, PrnGiven, VitalReading
 from neuroclinic.infusions.tests import factories
 from neuroclinic.ledger.models import Container
 from neuroclinic.ledger.tests.factories import current_code
+from neuroclinic.treatment.models import TreatmentPlan
 
 
 def url(session: InfusionSession, step: str = "") -> str:
@@ -235,15 +237,13 @@ def test_the_live_panel_and_the_board_show_the_latest_vitals_and_the_alarm(
     client: Client, running: InfusionSession, nurse: User, room: Room, monitor: Device
 ) -> None:
     login(client, nurse)
-    from neuroclinic.infusions import monitoring
-
     now = timezone.now()
     running.vitals.update(taken_at=now - timedelta(minutes=20))
     monitoring.ingest_readings(
         running,
         [factories.reading(now - timedelta(seconds=30), monitor, spo2_percent=87)],
         source=VitalReading.Source.MONITOR,
-        received_by=nurse,
+        by=nurse,
     )
     live = client.get(
         reverse("infusions:live", kwargs={"session_uuid": running.uuid})
@@ -279,8 +279,6 @@ def test_the_day_and_the_patient_log(
 def test_the_chart_shows_the_plan_and_checks_the_patient_in(
     client: Client, plan: object, nurse: User, room: Room
 ) -> None:
-    from neuroclinic.treatment.models import TreatmentPlan
-
     assert isinstance(plan, TreatmentPlan)
     login(client, nurse)
     chart = client.get(

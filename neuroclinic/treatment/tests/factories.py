@@ -14,7 +14,7 @@ from neuroclinic.intake.models import (
     EligibilityDecision,
 )
 from neuroclinic.patients.models import Patient
-from neuroclinic.treatment import actions
+from neuroclinic.treatment.actions import orders, plans, protocols
 from neuroclinic.treatment.defaults import ProtocolKind
 from neuroclinic.treatment.models import InfusionOrder, Protocol, TreatmentPlan
 
@@ -89,20 +89,20 @@ def default_protocols(organization_id: int, director: User) -> dict[str, Protoco
     if len(existing) == 2:
         return existing
     assert director.organization is not None
-    made = actions.install_default_protocols(
-        director.organization, director=director, password=TEST_PASSWORD
+    made = protocols.install_default_protocols(
+        director.organization, by=director, password=TEST_PASSWORD
     )
     return {p.kind: p for p in made}
 
 
 def make_plan(patient: Patient, prescriber: User, director: User) -> TreatmentPlan:
     protocols = default_protocols(patient.organization_id, director)
-    return actions.create_plan(
+    return plans.create_plan(
         patient,
         induction_protocol=protocols[ProtocolKind.INDUCTION],
         booster_protocol=protocols[ProtocolKind.BOOSTER],
         indication="Treatment-resistant depression (F33.2)",
-        created_by=prescriber,
+        by=prescriber,
     )
 
 
@@ -117,7 +117,7 @@ def order_fields(protocol: Protocol, **overrides: Any) -> dict[str, Any]:
         "rate_min_percent": protocol.rate_min_percent,
         "rate_max_percent": protocol.rate_max_percent,
         "titration_instructions": "",
-        "prn": actions.protocol_prn(protocol),
+        "prn": orders.protocol_prn(protocol),
     }
     return fields | overrides
 
@@ -135,10 +135,10 @@ def sign_order(
         else plan.booster_protocol
     )
     assert protocol is not None
-    return actions.sign_order(
+    return orders.sign_order(
         plan,
         kind=kind,
-        signed_by=prescriber,
+        by=prescriber,
         password=TEST_PASSWORD,
         **order_fields(protocol, **overrides),
     )

@@ -1,23 +1,24 @@
 """Vital signs during an infusion: plausibility checks and alarm rules.
 
-Sources (ids expand in shared/domain.md, "Sources"):
+Sources (ids expand in docs/sources.md; tags: [V] verified in the source, [S] a
+secondary source only, [U] unverified, [P] one clinic's practice, [D] our design):
 - Continuous vital-sign monitoring during ketamine (label, K11 [V]); BP every 10 min
   during infusion in depression cohorts (K13, K14, K15 [V]).
-- Stop/pause thresholds, section 1.6: an academic esketamine clinic's protocol uses
+- Stop/pause thresholds: an academic esketamine clinic's protocol uses
   BP > 180/110 on two readings 5 min apart, or > 200/120 once, and HR > 120 sustained
   for 5 min, each leading to PRN treatment per protocol (K22 [P], one clinic's
-  practice, not a standard). Sources disagree (domain.md "Open questions"): Sanacora's
+  practice, not a standard). The sources disagree: Sanacora's
   thresholds could not be read (K1 [U]); Yip 2022 argues such stops are too aggressive
   and that hypertension guidelines should be followed, separating emergency (end-organ
   symptoms) from asymptomatic urgency (K12); the esketamine label's 140/90 is a pre-dose
   caution, not an intra-infusion alarm (K20).
 - SpO2 limits borrow the modified Aldrete cut points (> 92% on room air scores 2;
   < 90% with oxygen scores 0; K19 [V]): a discharge score, not an alarm standard.
-- Low heart-rate and respiratory-rate limits have no source in domain.md [U]; they
-  are placeholders the medical director must set.
-- Actions follow domain.md 1.6 (alert, pause, notify, document [D]) and 1.7
-  (hypertension/tachycardia: slow or pause, PRN antihypertensive, K22 [P], K12;
-  respiratory depression: airway support, oxygen, stop the infusion, K11 [V]).
+- Low heart-rate and respiratory-rate limits have no published source [U]; they are
+  placeholders the medical director must set.
+- Actions: alert, pause, notify, document [D]; for hypertension or tachycardia slow or
+  pause, PRN antihypertensive (K22 [P], K12); for respiratory depression airway
+  support, oxygen, stop the infusion (K11 [V]).
 
 Units: mmHg, beats/min, %, breaths/min. Values are int or Decimal, never float.
 
@@ -97,7 +98,7 @@ class Alarm:
     severity: AlarmSeverity
     message: str
     action: str  # suggested protocol action; the clinician decides
-    source: str  # domain.md source ids behind the default
+    source: str  # the source ids behind the default (docs/sources.md)
     taken_at: datetime  # the latest reading that breached
     consecutive_readings: int
 
@@ -122,7 +123,7 @@ class AlarmThresholds:
     heart_rate_high_bpm: int | None = 120
     heart_rate_high_consecutive_readings: int = 2
     heart_rate_high_min_span_minutes: int = 5
-    # [U] No source in domain.md; placeholder for the medical director to set.
+    # [U] No published source; a placeholder for the medical director to set.
     heart_rate_low_bpm: int | None = 50
     heart_rate_low_consecutive_readings: int = 2
     heart_rate_low_min_span_minutes: int = 0
@@ -134,7 +135,7 @@ class AlarmThresholds:
     # K19 [V]: < 90% scores 0 in Aldrete; fires on one reading because waiting for a
     # second reading of a desaturating patient is unsafe [D]; action per K11.
     spo2_critical_percent: int | None = 90
-    # [U] No source in domain.md; respiratory depression is a label warning (K11).
+    # [U] No published source; respiratory depression is a label warning (K11).
     respiratory_rate_low_per_min: int | None = 8
     respiratory_rate_low_consecutive_readings: int = 2
     respiratory_rate_low_min_span_minutes: int = 0
@@ -188,7 +189,7 @@ _ACTIONS: dict[AlarmCode, tuple[str, str]] = {
     ),
     AlarmCode.HEART_RATE_LOW: (
         "Recheck the patient and the monitor. " + _NOTIFY_AND_DOCUMENT,
-        "[U] no source in domain.md",
+        "[U] no published source",
     ),
     AlarmCode.SPO2_CRITICAL: (
         "Stop the infusion; support the airway and give oxygen; notify the clinician "

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from neuroclinic.infusions.vitals import (
+from neuroclinic.lib.vitals import (
     AlarmCode,
     AlarmSeverity,
     AlarmThresholds,

@@ -1,12 +1,17 @@
 """Vital signs in, alarms out: the one path for typed, API and HL7 v2 readings.
 
-`ingest_readings(session, readings, source=...)` takes readings as mappings (what a
-form, a JSON body or a parsed ORU^R01 message gives), so the monitor API and the
-later HL7 v2/MLLP listener share it. Per reading: parse, check plausibility
+`ingest_readings(session, readings, source=..., by=...)` takes readings as mappings
+(what a form, a JSON body or a parsed ORU^R01 message gives), so the monitor API and
+the HL7 v2/MLLP listener share it. Per reading: parse, check plausibility
 (vitals.check_plausible), de-duplicate on (device, device timestamp), then store in
 time order. A reading that cannot be stored is kept as it arrived, with the reasons
-(RejectedReading), so nothing a monitor sent is lost. After storing, the protocol's
-alarm rules (vitals.evaluate_alarms) run over the session's recent readings.
+(RejectedReading), so nothing a monitor sent is lost; so is a body that is not even
+JSON (`keep_unreadable`). After storing, the protocol's alarm rules
+(vitals.evaluate_alarms) run over the session's recent readings.
+
+Every writer here runs in one transaction with its audit event: readings stored
+(`infusions.vitals_recorded`), readings kept as refused (`infusions.vitals_rejected`),
+an alarm raised, cleared by the rules, or acknowledged.
 """
 
 import json
@@ -27,7 +32,6 @@ from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Device
-from neuroclinic.infusions import vitals
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import (
     InfusionSession,
@@ -35,6 +39,7 @@ from neuroclinic.infusions.models import (
     SessionAlarm,
     VitalReading,
 )
+from neuroclinic.lib import vitals
 from neuroclinic.notifications.actions import notify
 
 VALUE_FIELDS = (
@@ -256,8 +261,8 @@ def ingest_readings(
     readings: Sequence[Any],
     *,
     source: VitalReading.Source,
-    received_by: User | None,
     now: datetime | None = None,
+    by: User | None,
 ) -> IngestResult:
     """Store what can be stored, keep what cannot with its reasons, then re-run the alarms.
 
@@ -299,7 +304,7 @@ def ingest_readings(
             source=source,
             payload=json.loads(json.dumps(raw, default=str)),
             errors=rejected.errors,
-            received_by=received_by,
+            received_by=by,
         )
     seen = _dedupe_keys(parsed)
     client_keys = {p.client_key for p in parsed if p.client_key}
@@ -328,7 +333,7 @@ def ingest_readings(
             device=item.device,
             device_key=item.device_key,
             client_key=item.client_key,
-            entered_by=received_by if source == VitalReading.Source.TYPED else None,
+            entered_by=by if source == VitalReading.Source.TYPED else None,
             systolic_mmhg=item.values["systolic_mmhg"],
             diastolic_mmhg=item.values["diastolic_mmhg"],
             heart_rate_bpm=item.values["heart_rate_bpm"],
@@ -351,7 +356,7 @@ def ingest_readings(
     if result.accepted:
         record(
             AuditEvent.Action.INFUSION_VITALS_RECORDED,
-            actor=received_by,
+            actor=by,
             patient=session.patient,
             subject=session,
             source=str(source),
@@ -361,7 +366,7 @@ def ingest_readings(
     if result.rejected:
         record(
             AuditEvent.Action.INFUSION_VITALS_REJECTED,
-            actor=received_by,
+            actor=by,
             patient=session.patient,
             subject=session,
             source=str(source),
@@ -374,14 +379,15 @@ def ingest_readings(
     return result
 
 
+@transaction.atomic
 def record_typed_vitals(
     session: InfusionSession,
     values: Mapping[str, Any],
     *,
-    entered_by: User,
     taken_at: datetime | None = None,
     client_key: uuid.UUID | None = None,
     now: datetime | None = None,
+    by: User,
 ) -> IngestResult:
     """A nurse's typed reading: refused with a message per field (nothing stored) when implausible."""
     now = now or timezone.now()
@@ -404,8 +410,8 @@ def record_typed_vitals(
         session,
         [raw],
         source=VitalReading.Source.TYPED,
-        received_by=entered_by,
         now=now,
+        by=by,
     )
 
 
@@ -469,9 +475,10 @@ def alarm_window(
     ]
 
 
+@transaction.atomic(savepoint=False)
 def update_alarms(session: InfusionSession, *, now: datetime) -> list[SessionAlarm]:
-    """Raise what the protocol's rules say now, clear what no longer holds. Call inside the
-    ingest transaction, with the session row locked."""
+    """Raise what the protocol's rules say now, clear what no longer holds. Call with the
+    session row locked (ingest_readings does): inside that transaction, no savepoint."""
     thresholds = session.order.protocol.thresholds()
     timed = alarm_window(session, thresholds)
     current = {alarm.code: alarm for alarm in vitals.evaluate_alarms(timed, thresholds)}
@@ -483,6 +490,14 @@ def update_alarms(session: InfusionSession, *, now: datetime) -> list[SessionAla
         if code not in current:
             alarm.cleared_at = now
             alarm.save(update_fields=["cleared_at"])
+            record(
+                AuditEvent.Action.INFUSION_ALARM_CLEARED,
+                actor=None,
+                actor_username="alarm rules",
+                patient=session.patient,
+                subject=alarm,
+                code=alarm.code,
+            )
     for code, found in current.items():
         existing = active.get(code)
         if existing is not None:
@@ -529,9 +544,9 @@ def update_alarms(session: InfusionSession, *, now: datetime) -> list[SessionAla
 def acknowledge_alarm(
     alarm: SessionAlarm,
     *,
-    acknowledged_by: User,
     note: str = "",
     now: datetime | None = None,
+    by: User,
 ) -> SessionAlarm:
     alarm = (
         SessionAlarm.objects.select_for_update()
@@ -541,17 +556,49 @@ def acknowledge_alarm(
     if alarm.acknowledged_at is not None:
         raise InfusionError("This alarm was already acknowledged.", field="alarm")
     alarm.acknowledged_at = now or timezone.now()
-    alarm.acknowledged_by = acknowledged_by
+    alarm.acknowledged_by = by
     alarm.acknowledgment_note = note.strip()[:300]
     alarm.save(
         update_fields=["acknowledged_at", "acknowledged_by", "acknowledgment_note"]
     )
     record(
         AuditEvent.Action.INFUSION_ALARM_ACKNOWLEDGED,
-        actor=acknowledged_by,
+        actor=by,
         patient=alarm.session.patient,
         subject=alarm,
         code=alarm.code,
         note=alarm.acknowledgment_note,
     )
     return alarm
+
+
+@transaction.atomic
+def keep_unreadable(
+    session: InfusionSession,
+    raw: bytes,
+    *,
+    source: VitalReading.Source,
+    now: datetime | None = None,
+    by: User | None,
+) -> RejectedReading:
+    """Even a body that is not JSON is kept (its first 10,000 bytes), so nothing a monitor
+    sent is lost, and the refusal is on the audit log."""
+    kept = RejectedReading.objects.create(
+        organization_id=session.organization_id,
+        session=session,
+        received_at=now or timezone.now(),
+        source=source,
+        payload=raw[:10_000].decode("utf-8", errors="replace"),
+        errors={"body": ["not JSON"]},
+        received_by=by,
+    )
+    record(
+        AuditEvent.Action.INFUSION_VITALS_REJECTED,
+        actor=by,
+        patient=session.patient,
+        subject=session,
+        source=str(source),
+        count=1,
+        fields=["body"],
+    )
+    return kept

@@ -1,7 +1,8 @@
 """Weight-based IV ketamine dose, dilution and pump rate.
 
-Sources (ids expand in shared/domain.md, "Sources"):
-- Dose math follows the arithmetic-only algorithm in domain.md section 1.2 [D].
+Sources (ids expand in docs/sources.md; tags: [V] verified in the source, [S] a
+secondary source only, [U] unverified, [P] one clinic's practice, [D] our design):
+- Dose math is arithmetic only, worked through in docs/clinical/dosing.md [D].
 - Standard research dose 0.5 mg/kg over 40 min (K3, K4, K5, K13); society starting
   range 0.5-1 mg/kg over 40-60 min (K10); studied range 0.1-1.0 mg/kg (K6);
   anesthetic induction 1-4.5 mg/kg, average 2 mg/kg (K11), never a depression dose.
@@ -10,8 +11,8 @@ Sources (ids expand in shared/domain.md, "Sources"):
 - Dosing weight: actual (landmark trials, K2), ideal by Devine (male 50 kg, female
   45.5 kg, + 2.3 kg per inch over 60 in; K2, K23) or adjusted
   (IBW + 0.4 x (actual - IBW); K23 formula, not ketamine-specific [U]).
-- No authoritative maximum dose exists for depression (domain.md 1.2 [U]/[D]): the
-  caps are inputs (clinic settings), never built in.
+- No authoritative maximum dose for depression was found [U]: the caps are inputs
+  (clinic settings), never built in [D].
 
 Units: kg, cm, mg, mg/kg, mg/mL, mL, minutes, mL/h, mg/min. Every quantity is a
 Decimal (or an int, which is exact); floats are refused because 0.1 has no exact
@@ -33,7 +34,8 @@ from enum import StrEnum
 DOSE_ROUNDING_MG = Decimal("0.1")
 VOLUME_ROUNDING_ML = Decimal("0.01")
 PUMP_RATE_ROUNDING_ML_PER_HOUR = Decimal("0.1")
-# Display-only values; 0.001 shows e.g. 0.875 mg/min and 0.397 mg/mL (domain.md 1.2 example).
+# Display-only values; 0.001 shows e.g. 0.875 mg/min and 0.397 mg/mL (the worked example
+# in docs/clinical/dosing.md).
 CONCENTRATION_ROUNDING_MG_PER_ML = Decimal("0.001")
 DOSE_RATE_ROUNDING_MG_PER_MIN = Decimal("0.001")
 # Warn when rounding the pump rate moves the infusion time by more than 1% [D]; at
@@ -190,7 +192,7 @@ def calculate_dose(
     """Dose, drawn volume, bag volume, concentration and pump rate for one infusion.
 
     `diluent_volume_ml` is the diluent actually in the bag (after any volume the
-    clinic withdraws first); bag overfill is not modelled (domain.md 1.2 [U]).
+    clinic withdraws first); bag overfill is not modelled (how much a bag holds over its label is unknown [U]).
     Raises DoseInputError, naming the field, for any refused input.
     """
     actual_kg = _weight_kg(weight_kg)

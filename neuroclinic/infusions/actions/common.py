@@ -1,0 +1,136 @@
+"""What every infusion action shares: the session lock, the status check, the time an
+entry happened, and the session's timeline."""
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import models
+from django.utils import timezone
+
+from neuroclinic.accounts.models import User
+from neuroclinic.infusions.errors import InfusionError
+from neuroclinic.infusions.models import DoseRecord, InfusionSession, SessionEvent
+from neuroclinic.ledger.errors import LedgerError
+
+# Times a nurse enters (or a tablet replays after a dropped connection) may be this
+# far behind; further back is a typing error, not a delayed send.
+MAX_BACKDATE = timedelta(hours=12)
+CLOCK_SKEW = timedelta(minutes=2)
+ZERO = Decimal(0)
+
+
+def when(
+    session: InfusionSession,
+    occurred_at: datetime | None,
+    *,
+    field: str = "occurred_at",
+    now: datetime | None = None,
+) -> datetime:
+    """The time an entry happened: now, or a time the nurse (or a replaying tablet) gave,
+    which must lie between the check-in and now."""
+    now = now or timezone.now()
+    if occurred_at is None:
+        return now
+    if timezone.is_naive(occurred_at):
+        raise InfusionError("Give the time with its time zone.", field=field)
+    if occurred_at > now + CLOCK_SKEW:
+        raise InfusionError("That time is in the future.", field=field)
+    if (
+        occurred_at < now - MAX_BACKDATE
+        or occurred_at < session.checked_in_at - CLOCK_SKEW
+    ):
+        raise InfusionError("That time is before this infusion began.", field=field)
+    return occurred_at
+
+
+def lock_session(session: InfusionSession) -> InfusionSession:
+    return (
+        InfusionSession.objects.select_for_update(of=("self",))
+        .select_related(
+            "patient",
+            "location",
+            "room",
+            "order__protocol",
+            "order__signed_by",
+            "plan__induction_protocol",
+        )
+        .get(pk=session.pk)
+    )
+
+
+def require_status(session: InfusionSession, *statuses: str, doing: str) -> None:
+    if session.status not in statuses:
+        raise InfusionError(
+            f"Cannot {doing}: the infusion is {session.get_status_display().lower()}.",
+            field="status",
+        )
+
+
+def timeline_event(
+    session: InfusionSession,
+    kind: SessionEvent.Kind,
+    *,
+    at: datetime,
+    reason: str = "",
+    rate: Decimal | None = None,
+    client_key: uuid.UUID | None = None,
+    data: Mapping[str, object] | None = None,
+    by: User,
+) -> SessionEvent:
+    """A line on the session's timeline; `data` is what the line shows (decimals as text)."""
+    return SessionEvent.objects.create(
+        session=session,
+        kind=kind,
+        occurred_at=at,
+        by=by,
+        reason=reason[:300],
+        rate_ml_per_hour=rate,
+        data={
+            k: str(v) if isinstance(v, Decimal) else v for k, v in (data or {}).items()
+        },
+        client_key=client_key,
+    )
+
+
+def replayed(client_key: uuid.UUID | None) -> bool:
+    return (
+        client_key is not None
+        and SessionEvent.objects.filter(client_key=client_key).exists()
+    )
+
+
+def current_dose(session: InfusionSession) -> DoseRecord | None:
+    return session.doses.order_by("-calculated_at", "-id").first()
+
+
+def ledger_error(exc: LedgerError) -> InfusionError:
+    return InfusionError(exc.message, field=exc.field.split(".")[0])
+
+
+def reason_given(reason: str, *, doing: str) -> str:
+    if not reason.strip():
+        raise InfusionError(f"Say why you {doing}.", field="reason")
+    return reason.strip()
+
+
+def require_open(session: InfusionSession, *, doing: str) -> None:
+    require_status(
+        session,
+        InfusionSession.Status.CHECKED_IN,
+        InfusionSession.Status.RUNNING,
+        InfusionSession.Status.PAUSED,
+        InfusionSession.Status.RECOVERY,
+        doing=doing,
+    )
+
+
+def already_sent[M: models.Model](
+    model: type[M], session: InfusionSession, client_key: uuid.UUID | None
+) -> M | None:
+    """The row a tablet already sent under this key: a resend after a dropped
+    connection returns it instead of charting the event twice."""
+    if client_key is None:
+        return None
+    return model._default_manager.filter(client_key=client_key, session=session).first()

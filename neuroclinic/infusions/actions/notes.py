@@ -1,0 +1,146 @@
+"""The nurse's note: signed (password, then the note is built from the chart and
+locked), co-signed by a prescriber, corrected only by addenda.
+
+The signature is checked outside the note's transaction, so a refused signature stays
+on the audit log.
+"""
+
+import hashlib
+from datetime import datetime
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Role
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.infusions.actions.common import (
+    lock_session,
+    require_status,
+    timeline_event,
+)
+from neuroclinic.infusions.actions.dose_draw import check_reconciled
+from neuroclinic.infusions.errors import InfusionError
+from neuroclinic.infusions.models import (
+    InfusionNote,
+    InfusionSession,
+    NoteAddendum,
+    SessionEvent,
+)
+from neuroclinic.infusions.note_text import build_note
+from neuroclinic.notifications.actions import notify
+from neuroclinic.treatment.actions.signatures import confirm_signature
+from neuroclinic.treatment.errors import TreatmentError
+
+
+def sign_note(
+    session: InfusionSession, *, password: str, now: datetime | None = None, by: User
+) -> InfusionNote:
+    """The nurse signs the note built from the chart; the session closes and the note locks."""
+    try:
+        # Outside the transaction, so a refused signature stays on the audit log.
+        confirm_signature(password, by=by, what=f"infusion note {session.uuid}")
+    except TreatmentError as exc:
+        raise InfusionError(exc.message, field="password") from None
+    note = _sign_note(session, by=by, now=now)
+    prescriber = session.patient.prescriber or session.order.signed_by
+    if prescriber.pk != by.pk:
+        notify(
+            prescriber,
+            subject="Infusion note to co-sign",
+            link=reverse("infusions:session", kwargs={"session_uuid": session.uuid}),
+        )
+    return note
+
+
+@transaction.atomic
+def _sign_note(
+    session: InfusionSession, *, now: datetime | None, by: User
+) -> InfusionNote:
+    session = lock_session(session)
+    require_status(session, InfusionSession.Status.DISCHARGED, doing="sign the note")
+    check_reconciled(session)
+    if session.alarms.filter(acknowledged_at__isnull=True).exists():
+        raise InfusionError("Acknowledge every alarm first.", field="alarms")
+    now = now or timezone.now()
+    body = build_note(session, signed_by=by, signed_at=now)
+    note = InfusionNote.objects.create(
+        session=session,
+        body=body,
+        body_sha256=hashlib.sha256(body.encode()).hexdigest(),
+        signed_by=by,
+        signed_at=now,
+    )
+    session.status = InfusionSession.Status.CLOSED
+    session.closed_at = now
+    session.save(update_fields=["status", "closed_at"])
+    timeline_event(session, SessionEvent.Kind.NOTE_SIGNED, at=now, by=by)
+    record(
+        AuditEvent.Action.INFUSION_NOTE_SIGNED,
+        actor=by,
+        patient=session.patient,
+        subject=session,
+        body_sha256=note.body_sha256,
+    )
+    return note
+
+
+def cosign_note(
+    note: InfusionNote, *, password: str, now: datetime | None = None, by: User
+) -> InfusionNote:
+    if Role.PRESCRIBER not in by.roles and Role.MEDICAL_DIRECTOR not in by.roles:
+        raise InfusionError(
+            "Only a prescriber co-signs infusion notes.", field="password"
+        )
+    try:
+        confirm_signature(password, by=by, what=f"co-sign note {note.session.uuid}")
+    except TreatmentError as exc:
+        raise InfusionError(exc.message, field="password") from None
+    return _cosign_note(note, by=by, now=now)
+
+
+@transaction.atomic
+def _cosign_note(note: InfusionNote, *, now: datetime | None, by: User) -> InfusionNote:
+    note = (
+        InfusionNote.objects.select_for_update()
+        .select_related("session__patient")
+        .get(pk=note.pk)
+    )
+    if note.cosigned_at is not None:
+        raise InfusionError("This note is already co-signed.", field="note")
+    if note.signed_by_id == by.pk:
+        raise InfusionError(
+            "The co-signer must be someone other than the nurse who signed.",
+            field="note",
+        )
+    now = now or timezone.now()
+    note.cosigned_by, note.cosigned_at = by, now
+    note.save(update_fields=["cosigned_by", "cosigned_at"])
+    timeline_event(note.session, SessionEvent.Kind.NOTE_COSIGNED, at=now, by=by)
+    record(
+        AuditEvent.Action.INFUSION_NOTE_COSIGNED,
+        actor=by,
+        patient=note.session.patient,
+        subject=note.session,
+    )
+    return note
+
+
+@transaction.atomic
+def add_addendum(note: InfusionNote, *, text: str, by: User) -> NoteAddendum:
+    if not text.strip():
+        raise InfusionError("Write the addendum.", field="text")
+    note = InfusionNote.objects.select_related("session__patient").get(pk=note.pk)
+    addendum = NoteAddendum.objects.create(
+        note=note, text=text.strip(), added_by=by, added_at=timezone.now()
+    )
+    record(
+        AuditEvent.Action.INFUSION_ADDENDUM_ADDED,
+        actor=by,
+        patient=note.session.patient,
+        subject=note.session,
+        addendum=str(addendum.uuid),
+    )
+    return addendum
