@@ -149,7 +149,7 @@ def setup_child(rooms: int, out: Path) -> None:
         )
         patient = patient_actions.register_patient(
             organization,
-            registered_by=None,
+            by=None,
             family_name=f"Benchmarkova{n}",
             given_name="Synthetic",
             birth_date=date(1980, 1, 1) + timedelta(days=n * 97),
@@ -207,9 +207,7 @@ def setup_child(rooms: int, out: Path) -> None:
                 "room": room.name,
             }
         )
-    _, token = account_actions.create_api_token(
-        nurse, name="benchmark", created_by=nurse
-    )
+    _, token = account_actions.create_api_token(nurse, name="benchmark", by=nurse)
     client = Client()
     client.force_login(nurse)
     browser_session = client.session

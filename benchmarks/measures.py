@@ -73,7 +73,7 @@ def trajectory_child(responses: int, requests: int) -> dict[str, Any]:
     nurse = make_staff(organization, "bench-nurse", Role.NURSE)
     patient = patient_actions.register_patient(
         organization,
-        registered_by=nurse,
+        by=nurse,
         family_name="Benchmarkova",
         given_name="Synthia",
         birth_date=datetime(1980, 1, 1, tzinfo=UTC).date(),

@@ -7,7 +7,6 @@ the caller's (views and API handlers check capabilities first).
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import TypedDict, Unpack
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -20,7 +19,6 @@ from neuroclinic.accounts.models import ApiToken, User, hash_token
 from neuroclinic.accounts.roles import Role
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
-from neuroclinic.lib.old_keywords import MISSING, acting_user
 
 RECOVERY_CODE_COUNT = 10
 TOKEN_PREFIX = "nc_"  # noqa: S105 - a label, not a secret
@@ -235,22 +233,16 @@ def reset_two_factor(user: User, *, by: User) -> None:
 
 
 @transaction.atomic
-class _OldCreatedBy(TypedDict, total=False):
-    created_by: User | None  # OLD_ACTOR_KEYWORD (neuroclinic/lib/old_keywords.py)
-
-
 def create_api_token(
     user: User,
     *,
     name: str,
-    by: User | None = MISSING,
-    **old: Unpack[_OldCreatedBy],
+    by: User | None,
 ) -> tuple[ApiToken, str]:
     """Make a token; the raw value is returned once and never stored.
 
     `by` is who made it (None from the command line: the token's owner).
     """
-    by = acting_user(by, old, function="create_api_token")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, name=name, prefix=raw[:10], token_hash=hash_token(raw)

@@ -145,7 +145,7 @@ def _phq9(person: Person, at: datetime, rng: random.Random) -> None:
         instrument_code="phq9",
         answers=answers_for("phq9", total, rng),
         source=QuestionnaireResponse.Source.KIOSK,
-        entered_by=None,
+        by=None,
         completed_at=at,
     )
 
@@ -669,7 +669,7 @@ def load(context: DemoContext) -> None:
                     instrument_code=code,
                     answers=answers_for(code, total, rng),
                     source=QuestionnaireResponse.Source.PORTAL,
-                    entered_by=None,
+                    by=None,
                     completed_at=person.baseline_at,
                 )
 

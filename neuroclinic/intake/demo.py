@@ -181,7 +181,7 @@ def _baselines(patient: Patient, context: DemoContext) -> None:
             instrument_code=code,
             answers=_answers(code, total),
             source=QuestionnaireResponse.Source.PORTAL,
-            entered_by=None,
+            by=None,
             sex=patient.sex_at_birth,
         )
     for code in ("mdq", "cssrs-screener", "dast10"):
@@ -190,7 +190,7 @@ def _baselines(patient: Patient, context: DemoContext) -> None:
             instrument_code=code,
             answers=_answers(code),
             source=QuestionnaireResponse.Source.STAFF,
-            entered_by=nurse,
+            by=nurse,
         )
 
 

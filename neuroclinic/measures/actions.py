@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypedDict, Unpack
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,6 @@ from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Location
 from neuroclinic.lib.messaging import send_email, send_sms
-from neuroclinic.lib.old_keywords import MISSING, acting_user
 from neuroclinic.measures import schedules
 from neuroclinic.measures.instruments import (
     INSTRUMENTS,
@@ -92,18 +91,6 @@ class Recorded:
 # Responses ---------------------------------------------------------------------
 
 
-class _OldEnteredBy(TypedDict, total=False):
-    entered_by: User | None  # OLD_ACTOR_KEYWORD (neuroclinic/lib/old_keywords.py)
-
-
-class _OldCreatedBy(TypedDict, total=False):
-    created_by: User | None  # OLD_ACTOR_KEYWORD
-
-
-class _OldScheduledBy(TypedDict, total=False):
-    scheduled_by: User | None  # OLD_ACTOR_KEYWORD
-
-
 @transaction.atomic
 def record_response(
     patient: Patient,
@@ -117,8 +104,7 @@ def record_response(
     portal_link: PortalLink | None = None,
     amends: QuestionnaireResponse | None = None,
     amendment_reason: str = "",
-    by: User | None = MISSING,
-    **old: Unpack[_OldEnteredBy],
+    by: User | None,
 ) -> Recorded:
     """Score and store a response; raise the safety alerts it calls for.
 
@@ -127,7 +113,6 @@ def record_response(
     pure scorer) when the answers cannot be scored: nothing is written then.
     The same `submission_key` twice stores one response and returns it.
     """
-    by = acting_user(by, old, function="record_response")
     if submission_key is not None:
         existing = QuestionnaireResponse.objects.filter(
             submission_key=submission_key
@@ -513,14 +498,12 @@ def create_portal_link(
     instrument_codes: Sequence[str],
     channel: PortalLink.Channel,
     lifetime: timedelta = timedelta(hours=PORTAL_LINK_HOURS),
-    by: User | None = MISSING,
-    **old: Unpack[_OldCreatedBy],
+    by: User | None,
 ) -> tuple[PortalLink, str]:
     """A single-use link; returns it and its token (shown or sent once, stored hashed).
 
     `by` is None when the reminder job sends it.
     """
-    by = acting_user(by, old, function="create_portal_link")
     codes = list(dict.fromkeys(instrument_codes))
     unknown = [c for c in codes if c not in INSTRUMENTS]
     if not codes or unknown:
@@ -715,11 +698,9 @@ def schedule_measures(
     trigger: schedules.Trigger,
     event_at: datetime,
     event_ref: str,
-    by: User | None = MISSING,
-    **old: Unpack[_OldScheduledBy],
+    by: User | None = None,
 ) -> list[DueMeasure]:
     """Make the due questionnaires for a treatment event. Calling twice makes them once."""
-    by = acting_user(by, old, function="schedule_measures", optional=True)
     made = []
     for item in schedules.due_items(
         rules_for(patient.organization_id), trigger=trigger, event_at=event_at

@@ -16,7 +16,6 @@ from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Organization
-from neuroclinic.lib.old_keywords import MISSING, acting_user
 from neuroclinic.lib.text import search_key
 from neuroclinic.patients.models import (
     Allergy,
@@ -86,10 +85,6 @@ class PatientChanges(PatientDetails, total=False):
     prescriber: User | None
 
 
-class _RegisterOptions(PatientDetails, total=False):
-    registered_by: User | None  # OLD_ACTOR_KEYWORD (neuroclinic/lib/old_keywords.py)
-
-
 @transaction.atomic
 def register_patient(
     organization: Organization,
@@ -98,16 +93,10 @@ def register_patient(
     given_name: str,
     birth_date: date,
     sex_at_birth: str,
-    by: User | None = MISSING,
-    **details: Unpack[_RegisterOptions],
+    by: User | None,
+    **details: Unpack[PatientDetails],
 ) -> Patient:
     """A new patient with the organization's next MRN. `by` is None for an import."""
-    old = (
-        {"registered_by": details.pop("registered_by")}
-        if "registered_by" in details
-        else {}
-    )
-    by = acting_user(by, old, function="register_patient")
     patient = Patient(
         organization=organization,
         created_by=by,
@@ -208,10 +197,6 @@ def add_contact(
     return contact
 
 
-class _OldAddedBy(TypedDict, total=False):
-    added_by: User  # OLD_ACTOR_KEYWORD (neuroclinic/lib/old_keywords.py)
-
-
 @transaction.atomic
 def add_care_team_provider(
     patient: Patient,
@@ -223,10 +208,8 @@ def add_care_team_provider(
     phone: str = "",
     fax: str = "",
     email: str = "",
-    by: User = MISSING,
-    **old: Unpack[_OldAddedBy],
+    by: User,
 ) -> CareTeamProvider:
-    by = acting_user(by, old, function="add_care_team_provider")
     provider = CareTeamProvider(
         patient=patient,
         role=role,

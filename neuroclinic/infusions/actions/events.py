@@ -221,7 +221,7 @@ def record_cadss6(
             instrument_code="cadss6",
             answers=answers,
             source=QuestionnaireResponse.Source.STAFF,
-            entered_by=by,
+            by=by,
             submission_key=submission_key,
             completed_at=now,
         )

@@ -144,7 +144,7 @@ def check_in(
             trigger=trigger,
             event_at=now,
             event_ref=f"infusion:{session.uuid}",
-            scheduled_by=by,
+            by=by,
         )
     record(
         AuditEvent.Action.INFUSION_CHECKED_IN,
@@ -622,7 +622,7 @@ def stop(
                 trigger=schedules.Trigger.AFTER_INDUCTION_WEEKLY,
                 event_at=at,
                 event_ref=f"plan:{session.plan.uuid}",
-                scheduled_by=by,
+                by=by,
             )
     if schedule:
         measures.schedule_measures(
@@ -630,7 +630,7 @@ def stop(
             trigger=schedules.Trigger.AFTER_INFUSION,
             event_at=at,
             event_ref=f"infusion:{session.uuid}",
-            scheduled_by=by,
+            by=by,
         )
     record(
         AuditEvent.Action.INFUSION_STOPPED,

@@ -67,7 +67,7 @@ def phq9_today(
         instrument_code="phq9",
         answers=phq9(12, item9=item9),
         source=QuestionnaireResponse.Source.STAFF,
-        entered_by=nurse,
+        by=nurse,
     ).response
 
 

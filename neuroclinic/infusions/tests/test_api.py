@@ -133,9 +133,7 @@ def test_the_calculator_is_for_staff_only(client: Client) -> None:
 
 
 def test_a_bearer_token_works(client: Client, front_desk: User) -> None:
-    token = account_actions.create_api_token(
-        front_desk, name="test", created_by=front_desk
-    )
+    token = account_actions.create_api_token(front_desk, name="test", by=front_desk)
     response = post(
         client,
         DOSE_URL,

@@ -106,7 +106,7 @@ def _checklist(
         instrument_code="phq9",
         answers=phq9(12),
         source=QuestionnaireResponse.Source.STAFF,
-        entered_by=nurse,
+        by=nurse,
         completed_at=clock.at(4),
     )
     monitoring.record_typed_vitals(

@@ -25,7 +25,7 @@ def test_the_trajectory_marks_the_infusion(running: InfusionSession) -> None:
             instrument_code="phq9",
             answers=phq9(total),
             source=QuestionnaireResponse.Source.PORTAL,
-            entered_by=None,
+            by=None,
         )
 
     [phq9_trajectory] = trajectories_for(running.patient)

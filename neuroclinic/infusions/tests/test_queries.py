@@ -41,7 +41,7 @@ def _another_patient(front_desk: User, n: int) -> Patient:
     assert front_desk.organization is not None
     return patient_actions.register_patient(
         front_desk.organization,
-        registered_by=front_desk,
+        by=front_desk,
         family_name=f"Samplesworth{n}",
         given_name="Jordan",
         birth_date=date(1980, 1, n),

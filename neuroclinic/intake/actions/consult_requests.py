@@ -389,7 +389,7 @@ def convert_consult_request(
             raise IntakeError("The date of birth is in the future.", field="birth_date")
         patient = patient_actions.register_patient(
             request.organization,
-            registered_by=by,
+            by=by,
             family_name=family_name,
             given_name=given_name,
             birth_date=birth_date,
@@ -404,7 +404,7 @@ def convert_consult_request(
     if request.referring_provider and not already_listed:
         patient_actions.add_care_team_provider(
             patient,
-            added_by=by,
+            by=by,
             role=CareTeamProvider.Role.REFERRING,
             name=request.referring_provider[:200],
         )
@@ -419,7 +419,7 @@ def convert_consult_request(
             instrument_code=entry["instrument_code"],
             answers=entry["answers"],
             source=QuestionnaireResponse.Source.SELF_CHECK,
-            entered_by=by,
+            by=by,
             completed_at=completed,
         )
     open_packet(patient, consult_request=request)

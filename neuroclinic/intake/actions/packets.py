@@ -493,7 +493,7 @@ def questionnaire_link(packet_row: IntakePacket) -> PortalLink | None:
         packet_row.patient,
         instrument_codes=to_do,
         channel=PortalLink.Channel.NONE,
-        created_by=None,
+        by=None,
     )
     return link
 

@@ -18,7 +18,7 @@ def api_token() -> Callable[[User], dict[str, str]]:
     """Headers carrying a fresh API token for a user."""
 
     def headers(user: User) -> dict[str, str]:
-        _, raw = create_api_token(user, name="test", created_by=user)
+        _, raw = create_api_token(user, name="test", by=user)
         return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
     return headers

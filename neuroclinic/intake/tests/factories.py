@@ -50,7 +50,7 @@ def baselines(patient: Patient, *, phq9_item9: int = 0) -> None:
             instrument_code=code,
             answers=answers,
             source=QuestionnaireResponse.Source.PORTAL,
-            entered_by=None,
+            by=None,
             sex="female",
         )
 

@@ -58,7 +58,7 @@ def _patient_in_intake(
     """A patient with what a worklist row shows: answers, a decision, a consent, a document."""
     patient = patient_actions.register_patient(
         organization,
-        registered_by=front_desk,
+        by=front_desk,
         family_name="Listington",
         given_name=f"Demo{n}",
         birth_date=date(1980, 1, 1 + n),

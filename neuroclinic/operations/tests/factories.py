@@ -20,7 +20,7 @@ def overdue_alert(patient: Patient, *, prescriber: User, nurse: User) -> SafetyA
         instrument_code="phq9",
         answers=phq9(6, item9=1),
         source=QuestionnaireResponse.Source.STAFF,
-        entered_by=nurse,
+        by=nurse,
     ).alerts[0]
     SafetyAlert.objects.filter(pk=alert.pk).update(
         raised_at=timezone.now() - timedelta(hours=2)

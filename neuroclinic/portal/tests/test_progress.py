@@ -20,7 +20,7 @@ def test_a_signed_in_patient_sees_their_phq9_trajectory(
             instrument_code="phq9",
             answers=phq9(total),
             source=QuestionnaireResponse.Source.PORTAL,
-            entered_by=None,
+            by=None,
         )
 
     response = portal(client, patient, front_desk).get("/portal/progress/")

@@ -90,7 +90,7 @@ def test_a_questionnaire_by_link(
     django_assert_num_queries: AssertNumQueries,
 ) -> None:
     _, token = measures_actions.create_portal_link(
-        patient, instrument_codes=["phq9", "gad7"], channel=channel, created_by=nurse
+        patient, instrument_codes=["phq9", "gad7"], channel=channel, by=nurse
     )
     with django_assert_num_queries(queries):
         assert client.get(f"{prefix}{token}/").status_code == 200

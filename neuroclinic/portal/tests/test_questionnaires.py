@@ -17,7 +17,7 @@ from neuroclinic.portal.tests.test_portal import portal
 
 def _link(patient: Patient, nurse: User, channel: PortalLink.Channel) -> str:
     _, token = measures_actions.create_portal_link(
-        patient, instrument_codes=["phq9"], channel=channel, created_by=nurse
+        patient, instrument_codes=["phq9"], channel=channel, by=nurse
     )
     return token
 

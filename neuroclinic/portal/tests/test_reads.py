@@ -100,13 +100,13 @@ def test_the_sign_in_page_and_a_questionnaire_link_write_only_the_audit(
         patient,
         instrument_codes=["phq9"],
         channel=PortalLink.Channel.EMAIL,
-        created_by=front_desk,
+        by=front_desk,
     )
     _, kiosk_token = measures_actions.create_portal_link(
         patient,
         instrument_codes=["gad7"],
         channel=PortalLink.Channel.KIOSK,
-        created_by=front_desk,
+        by=front_desk,
     )
 
     for path in (

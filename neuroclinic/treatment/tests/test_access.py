@@ -88,7 +88,7 @@ def scene(
     assert front_desk.organization is not None
     unplanned = patient_actions.register_patient(
         front_desk.organization,
-        registered_by=front_desk,
+        by=front_desk,
         family_name="Samplesworth",
         given_name="Robin",
         birth_date=date(1990, 6, 1),

@@ -186,7 +186,7 @@ def test_a_dose_change_of_another_patients_order_is_refused(
     assert front_desk.organization is not None
     other = patient_actions.register_patient(
         front_desk.organization,
-        registered_by=front_desk,
+        by=front_desk,
         family_name="Demowitz",
         given_name="Alex",
         birth_date=date(1979, 3, 3),
