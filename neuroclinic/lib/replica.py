@@ -1,4 +1,4 @@
-"""Reads for reports and dashboards on a streaming replica (DESIGN.md section 6).
+"""Reads for reports and dashboards on a streaming replica (docs/architecture.md, "Scale").
 
 When DATABASE_REPLICA_URL names a replica, settings add the "replica" alias.
 Views marked `@replica_reads` (and code inside `reading_from_replica()`) read

@@ -16,7 +16,7 @@ BACKUP_SUFFIX = ".ncbackup"
 
 
 def enqueue_on_commit(task_: Task[Any, Any], *args: Any, **kwargs: Any) -> None:
-    """Enqueue after the current transaction commits (STYLE.md B.6): a rolled-back action queues nothing."""
+    """Enqueue after the current transaction commits: a rolled-back action queues nothing."""
     transaction.on_commit(lambda: task_.enqueue(*args, **kwargs))
 
 
