@@ -24,6 +24,7 @@ from django.http.response import HttpResponseBase
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import settings as hypothesis_settings
 
 from neuroclinic.accounts.actions import create_api_token
 from neuroclinic.accounts.models import User
@@ -45,6 +46,11 @@ PERSONA_ROLES = {
     "billing": Role.BILLING,
     "auditor": Role.AUDITOR,
 }
+
+# Property tests check behaviour, never speed: no per-example deadline, which a
+# loaded CI machine would turn into flaky failures (speed lives in benchmarks/).
+hypothesis_settings.register_profile("neuroclinic", deadline=None)
+hypothesis_settings.load_profile("neuroclinic")
 
 
 @pytest.fixture(autouse=True)

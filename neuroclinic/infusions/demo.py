@@ -61,7 +61,7 @@ from neuroclinic.ledger.models import (
     Supplier,
 )
 from neuroclinic.ledger.witness import METHOD_SYNTHETIC, WitnessConfirmation
-from neuroclinic.measures import actions as measures
+from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.demo import COURSES, answers_for
 from neuroclinic.measures.models import DueMeasure, QuestionnaireResponse, SafetyAlert
 from neuroclinic.patients.models import Contact, Patient
@@ -140,7 +140,7 @@ def _course_total(person: Person, when: datetime) -> int:
 
 def _phq9(person: Person, at: datetime, rng: random.Random) -> None:
     total = max(0, _course_total(person, at) + rng.choice((-1, 0, 0, 1)))
-    measures.record_response(
+    record_response(
         person.patient,
         instrument_code="phq9",
         answers=answers_for("phq9", total, rng),
@@ -664,7 +664,7 @@ def load(context: DemoContext) -> None:
                 ("phq9", person.baseline_total),
                 ("gad7", rng.randint(9, 15)),
             ):
-                measures.record_response(
+                record_response(
                     person.patient,
                     instrument_code=code,
                     answers=answers_for(code, total, rng),

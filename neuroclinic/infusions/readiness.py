@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from neuroclinic.infusions import checklist
 from neuroclinic.infusions.models import InfusionSession, VitalReading
-from neuroclinic.measures.actions import safety_alert_blocks_treatment
+from neuroclinic.measures.actions.alerts import safety_alert_blocks_treatment
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.treatment.actions.plans import consent_block, eligibility_block
 from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan

@@ -23,7 +23,7 @@ from neuroclinic.intake.models import (
     ConsultRequest,
     EligibilityDecision,
 )
-from neuroclinic.measures import actions as measures_actions
+from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.instruments import get_instrument
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.patients.models import Patient
@@ -176,7 +176,7 @@ def signature_png(seed: int) -> bytes:
 def _baselines(patient: Patient, context: DemoContext) -> None:
     nurse = context.staff["nurse"]
     for code, total in (("phq9", 18), ("gad7", 11), ("audit-c", 1), ("pcl5", 20)):
-        measures_actions.record_response(
+        record_response(
             patient,
             instrument_code=code,
             answers=_answers(code, total),
@@ -185,7 +185,7 @@ def _baselines(patient: Patient, context: DemoContext) -> None:
             sex=patient.sex_at_birth,
         )
     for code in ("mdq", "cssrs-screener", "dast10"):
-        measures_actions.record_response(
+        record_response(
             patient,
             instrument_code=code,
             answers=_answers(code),

@@ -15,7 +15,9 @@ from ninja.throttling import AnonRateThrottle
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.api_errors import FieldErrors
-from neuroclinic.measures import actions
+from neuroclinic.measures.actions.common import MeasuresError
+from neuroclinic.measures.actions.due_measures import record_api_read
+from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.instruments import (
     INSTRUMENTS,
     Instrument,
@@ -198,7 +200,7 @@ def create_response(
         raise FieldErrors({"instrument": [f"No instrument {payload.instrument!r}."]})
     instrument = get_instrument(payload.instrument)
     try:
-        recorded = actions.record_response(
+        recorded = record_response(
             patient,
             instrument_code=instrument.code,
             answers=payload.answers,
@@ -210,7 +212,7 @@ def create_response(
         )
     except InvalidResponse as exc:
         raise _invalid(exc) from None
-    except actions.MeasuresError as exc:
+    except MeasuresError as exc:
         raise FieldErrors({exc.field or "submission_key": [exc.message]}) from None
     return Status(
         201 if recorded.created else 200,
@@ -231,7 +233,7 @@ def list_responses(
     )
     if instrument:
         responses = responses.filter(instrument_code=instrument)
-    actions.record_api_read(patient, by=user, what="responses")
+    record_api_read(patient, by=user, what="responses")
     return [_response_out(r) for r in responses]
 
 
@@ -242,5 +244,5 @@ def list_alerts(request: HttpRequest, patient_id: UUID) -> list[dict[str, Any]]:
     alerts = SafetyAlert.objects.filter(patient=patient).select_related(
         "assigned_to", "response"
     )
-    actions.record_api_read(patient, by=user, what="alerts")
+    record_api_read(patient, by=user, what="alerts")
     return [_alert_out(a) for a in alerts]

@@ -8,7 +8,10 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from neuroclinic.clinics.demo import DemoContext
-from neuroclinic.measures import actions, schedules
+from neuroclinic.measures import schedules
+from neuroclinic.measures.actions.alerts import acknowledge_alert
+from neuroclinic.measures.actions.due_measures import schedule_measures
+from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.instruments import get_instrument
 from neuroclinic.measures.models import QuestionnaireResponse, SafetyAlert
 from neuroclinic.patients import actions as patient_actions
@@ -51,7 +54,7 @@ def _history(
     for week, factor in enumerate(COURSES[course]):
         when = start + timedelta(days=week * 7, hours=rng.randint(0, 6))
         phq9 = max(0, min(27, round(baseline * factor + rng.uniform(-1.5, 1.5))))
-        actions.record_response(
+        record_response(
             patient,
             instrument_code="phq9",
             answers=answers_for("phq9", phq9, rng),
@@ -66,7 +69,7 @@ def _history(
         )
         if week in (0, 4, 9):
             gad7 = max(0, min(21, round(rng.randint(8, 17) * factor)))
-            actions.record_response(
+            record_response(
                 patient,
                 instrument_code="gad7",
                 answers=answers_for("gad7", gad7, rng),
@@ -93,7 +96,7 @@ def load(context: DemoContext) -> None:
 
     # Safety alerts: some acknowledged with a documented assessment, a few still open.
     for index, patient in enumerate(context.patients[-6:]):
-        recorded = actions.record_response(
+        recorded = record_response(
             patient,
             instrument_code="phq9",
             answers=answers_for("phq9", rng.randint(14, 22), rng, last_item=1),
@@ -103,7 +106,7 @@ def load(context: DemoContext) -> None:
         )
         if index >= 3:
             for alert in recorded.alerts:
-                actions.acknowledge_alert(
+                acknowledge_alert(
                     alert,
                     by=director if index == 5 else prescriber,
                     risk_level=SafetyAlert.RiskLevel.LOW,
@@ -120,7 +123,7 @@ def load(context: DemoContext) -> None:
 
     # Due today: intake questionnaires for the newest patients, for the worklist.
     for patient in context.patients[len(with_history) : len(with_history) + 8]:
-        actions.schedule_measures(
+        schedule_measures(
             patient,
             trigger=schedules.Trigger.INTAKE,
             event_at=now - timedelta(hours=rng.randint(1, 80)),

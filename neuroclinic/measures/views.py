@@ -20,7 +20,28 @@ from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.http import AuthenticatedHttpRequest
-from neuroclinic.measures import actions
+from neuroclinic.measures.actions import due_measures
+from neuroclinic.measures.actions import responses as response_actions
+from neuroclinic.measures.actions.alerts import acknowledge_alert, raise_safety_alert
+from neuroclinic.measures.actions.common import (
+    ASSESSMENT_FIELDS,
+    KIOSK_LINK_MINUTES,
+    MeasuresError,
+)
+from neuroclinic.measures.actions.configuration import (
+    add_measurement_rule,
+    save_item_wording,
+    set_rule_active,
+)
+from neuroclinic.measures.actions.portal_links import (
+    create_portal_link,
+    portal_url,
+    send_portal_link,
+)
+from neuroclinic.measures.actions.responses import (
+    current_responses,
+    record_response,
+)
 from neuroclinic.measures.forms import (
     AcknowledgeForm,
     AmendForm,
@@ -69,7 +90,7 @@ def patient_measures(
         request.user, patient_uuid, capability=Capability.VIEW_CHART
     )
     responses = list(
-        actions.current_responses(patient)
+        current_responses(patient)
         .select_related("entered_by")
         .order_by("completed_at", "id")
     )
@@ -134,7 +155,7 @@ def enter_response(
             patient.sex_at_birth if patient.sex_at_birth in ("male", "female") else None
         )
         try:
-            recorded = actions.record_response(
+            recorded = record_response(
                 patient,
                 instrument_code=instrument.code,
                 answers=values,
@@ -145,7 +166,7 @@ def enter_response(
             )
         except InvalidResponse as exc:
             errors, general = errors_by_item(exc)
-        except actions.MeasuresError as exc:
+        except MeasuresError as exc:
             general = [exc.message]
         else:
             if recorded.alerts:
@@ -238,7 +259,7 @@ def amend_response(
         values = answers_from_post(instrument, request.POST)
         if form.is_valid():
             try:
-                recorded = actions.amend_response(
+                recorded = response_actions.amend_response(
                     original,
                     answers=values,
                     reason=form.cleaned_data["reason"],
@@ -246,7 +267,7 @@ def amend_response(
                 )
             except InvalidResponse as exc:
                 errors, general = errors_by_item(exc)
-            except actions.MeasuresError as exc:
+            except MeasuresError as exc:
                 general = [exc.message]
             else:
                 messages.success(
@@ -295,21 +316,21 @@ def send_link(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpRespo
     channel = PortalLink.Channel(form.cleaned_data["channel"])
     try:
         with transaction.atomic():
-            link, token = actions.create_portal_link(
+            link, token = create_portal_link(
                 patient,
                 instrument_codes=form.cleaned_data["instruments"],
                 channel=channel,
                 by=request.user,
             )
-            actions.send_portal_link(link, token)
-    except actions.MeasuresError as exc:
+            send_portal_link(link, token)
+    except MeasuresError as exc:
         messages.error(request, exc.message)
         return redirect(_back(request, patient))
     if channel == PortalLink.Channel.NONE:
         return render(
             request,
             "measures/link_created.html",
-            {"patient": patient, "url": actions.portal_url(token), "link": link},
+            {"patient": patient, "url": portal_url(token), "link": link},
         )
     messages.success(
         request, f"Questionnaire link sent by {link.get_channel_display().lower()}."
@@ -332,14 +353,14 @@ def start_kiosk(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpRes
     )
     codes = request.POST.getlist("instruments") or ["phq9"]
     try:
-        _, token = actions.create_portal_link(
+        _, token = create_portal_link(
             patient,
             instrument_codes=codes,
             channel=PortalLink.Channel.KIOSK,
             by=request.user,
-            lifetime=timedelta(minutes=actions.KIOSK_LINK_MINUTES),
+            lifetime=timedelta(minutes=KIOSK_LINK_MINUTES),
         )
-    except actions.MeasuresError as exc:
+    except MeasuresError as exc:
         messages.error(request, exc.message)
         return redirect(_back(request, patient))
     logout(request)
@@ -356,7 +377,7 @@ def flag_concern(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpRe
     if not form.is_valid():
         messages.error(request, "Describe the concern.")
         return redirect("measures:patient", patient_uuid=patient.uuid)
-    alert = actions.raise_safety_alert(
+    alert = raise_safety_alert(
         patient,
         reason=SafetyAlert.Reason.CLINICIAN,
         detail=form.cleaned_data["detail"],
@@ -433,16 +454,16 @@ def alert_detail(request: AuthenticatedHttpRequest, alert_uuid: str) -> HttpResp
                 (r for r in cssrs if str(r.uuid) == data["assessment_response"]), None
             )
             try:
-                actions.acknowledge_alert(
+                acknowledge_alert(
                     alert,
                     by=request.user,
                     risk_level=data["risk_level"],
                     disposition=data["disposition"],
                     disposition_note=data["disposition_note"],
-                    assessment={f: data[f] for f in actions.ASSESSMENT_FIELDS},
+                    assessment={f: data[f] for f in ASSESSMENT_FIELDS},
                     assessment_response=chosen,
                 )
-            except actions.MeasuresError as exc:
+            except MeasuresError as exc:
                 form.add_error(
                     exc.field if exc.field in form.fields else None, exc.message
                 )
@@ -467,7 +488,7 @@ def alert_detail(request: AuthenticatedHttpRequest, alert_uuid: str) -> HttpResp
 @require_capability(Capability.SEND_QUESTIONNAIRES)
 @require_GET
 def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
-    items = list(actions.worklist(request.user.organization_pk))
+    items = list(due_measures.worklist(request.user.organization_pk))
     now = timezone.now()
     return render(
         request,
@@ -514,10 +535,10 @@ def measure_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
         kind = request.POST.get("form")
         if kind == "rule" and form.is_valid():
             try:
-                actions.add_measurement_rule(
+                add_measurement_rule(
                     organization_id, by=request.user, **form.cleaned_data
                 )
-            except actions.MeasuresError as exc:
+            except MeasuresError as exc:
                 form.add_error(
                     exc.field if exc.field in form.fields else None, exc.message
                 )
@@ -530,7 +551,7 @@ def measure_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
                 pk=request.POST.get("rule"),
                 organization_id=organization_id,
             )
-            actions.set_rule_active(rule, active=not rule.is_active, by=request.user)
+            set_rule_active(rule, active=not rule.is_active, by=request.user)
             messages.success(request, "Schedule rule updated.")
             return redirect("measures:settings")
     rules = list(MeasurementRule.objects.filter(organization_id=organization_id))
@@ -562,13 +583,13 @@ def item_wording(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             for item in instrument.items
         }
         try:
-            count = actions.save_item_wording(
+            count = save_item_wording(
                 organization_id,
                 instrument_code=instrument.code,
                 texts=texts,
                 by=request.user,
             )
-        except actions.MeasuresError as exc:
+        except MeasuresError as exc:
             error = exc.message
         else:
             messages.success(

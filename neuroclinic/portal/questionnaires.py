@@ -25,7 +25,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from neuroclinic.http import HtmxHttpRequest
 from neuroclinic.intake.actions import packets
-from neuroclinic.measures import actions as measures_actions
+from neuroclinic.measures.actions.common import MeasuresError, PortalLinkInvalid
+from neuroclinic.measures.actions.portal_links import (
+    link_progress,
+    open_portal_link,
+    record_early_answer,
+    submit_from_link,
+)
 from neuroclinic.measures.forms import (
     answers_from_post,
     errors_by_item,
@@ -78,7 +84,7 @@ def _answer(request: HttpRequest, link: PortalLink, code: str) -> Answered:
     if code in INSTRUMENTS:
         answered.values = answers_from_post(INSTRUMENTS[code], request.POST)
     try:
-        recorded = measures_actions.submit_from_link(
+        recorded = submit_from_link(
             link,
             instrument_code=code,
             answers=answered.values,
@@ -86,9 +92,9 @@ def _answer(request: HttpRequest, link: PortalLink, code: str) -> Answered:
         )
     except InvalidResponse as exc:
         answered.errors, answered.general = errors_by_item(exc)
-    except measures_actions.PortalLinkInvalid:
+    except PortalLinkInvalid:
         raise
-    except measures_actions.MeasuresError as exc:
+    except MeasuresError as exc:
         answered.general.append(exc.message)
     else:
         link.refresh_from_db()
@@ -142,7 +148,7 @@ def _check(request: HttpRequest, link: PortalLink | None, code: str) -> HttpResp
     if link is None or code not in link.instrument_codes or not raw.isdigit():
         return HttpResponse("")
     try:
-        alert = measures_actions.record_early_answer(
+        alert = record_early_answer(
             link, instrument_code=code, link_id=link_id, value=int(raw)
         )
     except InvalidResponse:
@@ -160,7 +166,7 @@ def _check(request: HttpRequest, link: PortalLink | None, code: str) -> HttpResp
 
 
 def _refused(
-    request: HttpRequest, exc: measures_actions.PortalLinkInvalid, *, kiosk: bool
+    request: HttpRequest, exc: PortalLinkInvalid, *, kiosk: bool
 ) -> HttpResponse:
     reads.record_link_refused(exc.message)
     return render(
@@ -173,11 +179,11 @@ def _refused(
 
 def _by_link(request: HttpRequest, token: str, *, kiosk: bool) -> HttpResponse:
     try:
-        link = measures_actions.open_portal_link(token)
-    except measures_actions.PortalLinkInvalid as exc:
+        link = open_portal_link(token)
+    except PortalLinkInvalid as exc:
         return _refused(request, exc, kiosk=kiosk)
     patient = link.patient
-    done, remaining = measures_actions.link_progress(link)
+    done, remaining = link_progress(link)
     context = {
         "kiosk": kiosk,
         "organization": patient.organization,
@@ -189,10 +195,10 @@ def _by_link(request: HttpRequest, token: str, *, kiosk: bool) -> HttpResponse:
     if request.method == "POST":
         try:
             answered = _answer(request, link, request.POST.get("instrument", ""))
-        except measures_actions.PortalLinkInvalid as exc:
+        except PortalLinkInvalid as exc:
             return _refused(request, exc, kiosk=kiosk)
         if answered.saved:
-            done, remaining = measures_actions.link_progress(link)
+            done, remaining = link_progress(link)
             if answered.crisis:
                 return _crisis(
                     request,
@@ -228,8 +234,8 @@ def kiosk(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def check_by_link(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        link = measures_actions.open_portal_link(token)
-    except measures_actions.PortalLinkInvalid:
+        link = open_portal_link(token)
+    except PortalLinkInvalid:
         return HttpResponse("")
     return _check(request, link, request.POST.get("instrument", ""))
 
@@ -279,7 +285,7 @@ def intake_questionnaire(
             return redirect("portal:questionnaires")
         try:
             answered = _answer(request, link, code)
-        except measures_actions.PortalLinkInvalid as exc:
+        except PortalLinkInvalid as exc:
             answered = Answered(general=[exc.message])
         if answered.crisis:
             return _crisis(

@@ -32,7 +32,7 @@ from neuroclinic.infusions.models import (
     SessionQuestionnaire,
     VitalReading,
 )
-from neuroclinic.measures import actions as measures
+from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.instruments import InvalidResponse
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.treatment.models import PrnOrder
@@ -216,7 +216,7 @@ def record_cadss6(
     session = lock_session(session)
     require_open(session, doing="record CADSS-6")
     try:
-        recorded = measures.record_response(
+        recorded = record_response(
             session.patient,
             instrument_code="cadss6",
             answers=answers,

@@ -44,8 +44,8 @@ from neuroclinic.infusions.models import (
 )
 from neuroclinic.infusions.readiness import hard_stops, session_checklist, snapshot
 from neuroclinic.lib import dosing
-from neuroclinic.measures import actions as measures
 from neuroclinic.measures import schedules
+from neuroclinic.measures.actions.due_measures import schedule_measures
 from neuroclinic.patients.models import Contact, Patient
 from neuroclinic.treatment.actions.orders import active_order
 from neuroclinic.treatment.actions.plans import active_plan, record_infusion_given
@@ -139,7 +139,7 @@ def check_in(
         else schedules.Trigger.BEFORE_BOOSTER
     )
     if schedule:
-        measures.schedule_measures(
+        schedule_measures(
             patient,
             trigger=trigger,
             event_at=now,
@@ -617,7 +617,7 @@ def stop(
             session.order, ended_at=at, on=session.service_date
         )
         if completes and schedule:
-            measures.schedule_measures(
+            schedule_measures(
                 session.patient,
                 trigger=schedules.Trigger.AFTER_INDUCTION_WEEKLY,
                 event_at=at,
@@ -625,7 +625,7 @@ def stop(
                 by=by,
             )
     if schedule:
-        measures.schedule_measures(
+        schedule_measures(
             session.patient,
             trigger=schedules.Trigger.AFTER_INFUSION,
             event_at=at,

@@ -12,7 +12,7 @@ from neuroclinic.infusions.actions import monitoring, session_flow
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.ledger.models import Container
 from neuroclinic.ledger.tests import factories as ledger_factories
-from neuroclinic.measures import actions as measures
+from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.measures.tests.factories import phq9
 
@@ -62,7 +62,7 @@ def stock_at(location: Location, custodian: User, *, vials: int = 2) -> list[Con
 def phq9_today(
     session: InfusionSession, nurse: User, *, item9: int = 0
 ) -> QuestionnaireResponse:
-    return measures.record_response(
+    return record_response(
         session.patient,
         instrument_code="phq9",
         answers=phq9(12, item9=item9),

@@ -30,7 +30,7 @@ from neuroclinic.infusions.note_text import build_note
 from neuroclinic.infusions.tests import factories
 from neuroclinic.ledger.models import Container
 from neuroclinic.ledger.tests.factories import confirmed
-from neuroclinic.measures import actions as measures
+from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.measures.tests.factories import phq9
 from neuroclinic.patients.models import Patient
@@ -101,7 +101,7 @@ def _checklist(
         escort_confirmed=True,
         pregnancy_status=InfusionSession.PregnancyStatus.REPORTED_NOT_PREGNANT,
     )
-    measures.record_response(
+    record_response(
         session.patient,
         instrument_code="phq9",
         answers=phq9(12),

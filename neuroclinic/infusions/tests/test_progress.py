@@ -2,7 +2,7 @@
 
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.infusions.progress import trajectory_events
-from neuroclinic.measures import actions as measures_actions
+from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.measures.progress import trajectories_for
 from neuroclinic.measures.tests.factories import phq9
@@ -20,7 +20,7 @@ def test_a_started_infusion_is_an_event_and_a_checked_in_one_is_not(
 
 def test_the_trajectory_marks_the_infusion(running: InfusionSession) -> None:
     for total in (18, 9):
-        measures_actions.record_response(
+        record_response(
             running.patient,
             instrument_code="phq9",
             answers=phq9(total),

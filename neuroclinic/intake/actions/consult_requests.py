@@ -23,7 +23,7 @@ from neuroclinic.intake.models import (
     ConsultRequest,
 )
 from neuroclinic.lib.messaging import send_email
-from neuroclinic.measures import actions as measures_actions
+from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.instruments import (
     INSTRUMENTS,
     InvalidResponse,
@@ -414,7 +414,7 @@ def convert_consult_request(
             if entry.get("completed_at")
             else request.created_at
         )
-        measures_actions.record_response(
+        record_response(
             patient,
             instrument_code=entry["instrument_code"],
             answers=entry["answers"],

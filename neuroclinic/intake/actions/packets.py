@@ -25,7 +25,7 @@ from neuroclinic.intake.models import (
     IntakePacket,
     PortalSignInLink,
 )
-from neuroclinic.measures import actions as measures_actions
+from neuroclinic.measures.actions.portal_links import create_portal_link
 from neuroclinic.measures.instruments import (
     INSTRUMENTS,
     Rater,
@@ -489,7 +489,7 @@ def questionnaire_link(packet_row: IntakePacket) -> PortalLink | None:
     )
     if existing is not None and set(to_do) <= set(existing.instrument_codes):
         return existing
-    link, _token = measures_actions.create_portal_link(
+    link, _token = create_portal_link(
         packet_row.patient,
         instrument_codes=to_do,
         channel=PortalLink.Channel.NONE,

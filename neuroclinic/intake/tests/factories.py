@@ -6,7 +6,7 @@ from neuroclinic.clinics.models import Organization
 from neuroclinic.intake.actions import consents, consult_requests, packets
 from neuroclinic.intake.demo import FULL_PACKET, _answers, signature_png
 from neuroclinic.intake.models import ConsentDocument, ConsultRequest, IntakePacket
-from neuroclinic.measures import actions as measures_actions
+from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.patients.models import Patient
 
@@ -45,7 +45,7 @@ def baselines(patient: Patient, *, phq9_item9: int = 0) -> None:
         answers = _answers(code, 10 if code == "phq9" else 0)
         if code == "phq9":
             answers["phq9-9"] = phq9_item9
-        measures_actions.record_response(
+        record_response(
             patient,
             instrument_code=code,
             answers=answers,

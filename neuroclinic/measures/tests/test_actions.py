@@ -11,7 +11,28 @@ from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
-from neuroclinic.measures import actions, schedules
+from neuroclinic.measures import schedules
+from neuroclinic.measures.actions.alerts import (
+    acknowledge_alert,
+    escalate_overdue_alerts,
+    safety_alert_blocks_treatment,
+)
+from neuroclinic.measures.actions.common import MeasuresError, PortalLinkInvalid
+from neuroclinic.measures.actions.due_measures import (
+    schedule_measures,
+    send_due_reminders,
+)
+from neuroclinic.measures.actions.portal_links import (
+    create_portal_link,
+    open_portal_link,
+    record_early_answer,
+    submit_from_link,
+)
+from neuroclinic.measures.actions.responses import (
+    amend_response,
+    current_responses,
+    record_response,
+)
 from neuroclinic.measures.instruments import InvalidResponse
 from neuroclinic.measures.models import (
     DueMeasure,
@@ -36,7 +57,7 @@ def treated(patient: Patient, prescriber: User, director: User) -> Patient:
 def test_a_response_is_scored_and_stored_with_its_version_and_who(
     treated: Patient, nurse: User
 ) -> None:
-    recorded = actions.record_response(
+    recorded = record_response(
         treated,
         instrument_code="phq9",
         answers=phq9(12),
@@ -66,7 +87,7 @@ def test_item_9_raises_an_alert_for_the_prescriber_with_an_urgent_notification(
     prescriber.email = "prescriber@example.com"
     prescriber.save(update_fields=["email"])
 
-    recorded = actions.record_response(
+    recorded = record_response(
         treated,
         instrument_code="phq9",
         answers=phq9(6, item9=1),
@@ -80,13 +101,13 @@ def test_item_9_raises_an_alert_for_the_prescriber_with_an_urgent_notification(
     notification = Notification.objects.get(recipient=prescriber)
     assert notification.urgency == "urgent"
     assert treated.family_name not in notification.subject + notification.body
-    assert actions.safety_alert_blocks_treatment(treated) is not None
+    assert safety_alert_blocks_treatment(treated) is not None
 
 
 def test_an_alert_without_a_prescriber_goes_to_the_medical_director(
     patient: Patient, director: User
 ) -> None:
-    recorded = actions.record_response(
+    recorded = record_response(
         patient,
         instrument_code="phq9",
         answers=phq9(3, item9=2),
@@ -103,7 +124,7 @@ def test_an_unscorable_response_writes_nothing(treated: Patient, nurse: User) ->
     events = AuditEvent.objects.count()
 
     with pytest.raises(InvalidResponse) as caught:
-        actions.record_response(
+        record_response(
             treated,
             instrument_code="phq9",
             answers=answers,
@@ -119,7 +140,7 @@ def test_an_unscorable_response_writes_nothing(treated: Patient, nurse: User) ->
 def test_a_double_submit_stores_one_response(treated: Patient, nurse: User) -> None:
     key = uuid4()
 
-    first = actions.record_response(
+    first = record_response(
         treated,
         instrument_code="phq9",
         answers=phq9(5),
@@ -127,7 +148,7 @@ def test_a_double_submit_stores_one_response(treated: Patient, nurse: User) -> N
         by=nurse,
         submission_key=key,
     )
-    second = actions.record_response(
+    second = record_response(
         treated,
         instrument_code="phq9",
         answers=phq9(5),
@@ -145,11 +166,11 @@ def test_a_double_submit_stores_one_response(treated: Patient, nurse: User) -> N
 def test_an_amendment_is_a_new_version_and_the_original_is_untouched(
     treated: Patient, nurse: User
 ) -> None:
-    original = actions.record_response(
+    original = record_response(
         treated, instrument_code="phq9", answers=phq9(5), source=STAFF, by=nurse
     ).response
 
-    amended = actions.amend_response(
+    amended = amend_response(
         original, answers=phq9(7), reason="Item 3 was misheard", by=nurse
     )
 
@@ -160,17 +181,17 @@ def test_an_amendment_is_a_new_version_and_the_original_is_untouched(
         amended.response.version,
         amended.response.amends,
     ) == (7, 2, original)
-    assert list(actions.current_responses(treated)) == [amended.response]
-    with pytest.raises(actions.MeasuresError, match="newest version"):
-        actions.amend_response(original, answers=phq9(8), reason="again", by=nurse)
-    with pytest.raises(actions.MeasuresError, match="why"):
-        actions.amend_response(amended.response, answers=phq9(8), reason="  ", by=nurse)
+    assert list(current_responses(treated)) == [amended.response]
+    with pytest.raises(MeasuresError, match="newest version"):
+        amend_response(original, answers=phq9(8), reason="again", by=nurse)
+    with pytest.raises(MeasuresError, match="why"):
+        amend_response(amended.response, answers=phq9(8), reason="  ", by=nurse)
 
 
 def test_the_database_refuses_to_edit_a_submitted_response(
     treated: Patient, nurse: User
 ) -> None:
-    response = actions.record_response(
+    response = record_response(
         treated, instrument_code="phq9", answers=phq9(5), source=STAFF, by=nurse
     ).response
 
@@ -189,7 +210,7 @@ ASSESSMENT = {
 
 @pytest.fixture
 def open_alert(treated: Patient, nurse: User) -> SafetyAlert:
-    return actions.record_response(
+    return record_response(
         treated,
         instrument_code="phq9",
         answers=phq9(6, item9=1),
@@ -201,8 +222,8 @@ def open_alert(treated: Patient, nurse: User) -> SafetyAlert:
 def test_acknowledging_needs_an_assessment_and_a_disposition(
     open_alert: SafetyAlert, prescriber: User
 ) -> None:
-    with pytest.raises(actions.MeasuresError, match="protective factors") as caught:
-        actions.acknowledge_alert(
+    with pytest.raises(MeasuresError, match="protective factors") as caught:
+        acknowledge_alert(
             open_alert,
             by=prescriber,
             risk_level="low",
@@ -213,8 +234,8 @@ def test_acknowledging_needs_an_assessment_and_a_disposition(
             },
         )
     assert caught.value.field == "protective_factors"
-    with pytest.raises(actions.MeasuresError, match="why no further action"):
-        actions.acknowledge_alert(
+    with pytest.raises(MeasuresError, match="why no further action"):
+        acknowledge_alert(
             open_alert,
             by=prescriber,
             risk_level="low",
@@ -229,7 +250,7 @@ def test_acknowledging_needs_an_assessment_and_a_disposition(
 def test_acknowledging_closes_the_alert_and_lifts_the_block(
     open_alert: SafetyAlert, prescriber: User, treated: Patient
 ) -> None:
-    actions.acknowledge_alert(
+    acknowledge_alert(
         open_alert,
         by=prescriber,
         risk_level="low",
@@ -241,7 +262,7 @@ def test_acknowledging_closes_the_alert_and_lifts_the_block(
     open_alert.refresh_from_db()
     assert open_alert.acknowledged_by == prescriber
     assert open_alert.assessment["plan"] == "None"
-    assert actions.safety_alert_blocks_treatment(treated) is None
+    assert safety_alert_blocks_treatment(treated) is None
     assert (
         AuditEvent.objects.filter(
             action=AuditEvent.Action.SAFETY_ALERT_ACKNOWLEDGED
@@ -253,7 +274,7 @@ def test_acknowledging_closes_the_alert_and_lifts_the_block(
 def test_a_cssrs_taken_since_the_alert_counts_as_the_assessment(
     open_alert: SafetyAlert, prescriber: User, treated: Patient
 ) -> None:
-    cssrs = actions.record_response(
+    cssrs = record_response(
         treated,
         instrument_code="cssrs-screener",
         answers={"cssrs-screener-1": 1, "cssrs-screener-2": 0, "cssrs-screener-6": 0},
@@ -261,7 +282,7 @@ def test_a_cssrs_taken_since_the_alert_counts_as_the_assessment(
         by=prescriber,
     ).response
 
-    actions.acknowledge_alert(
+    acknowledge_alert(
         open_alert,
         by=prescriber,
         risk_level="low",
@@ -280,13 +301,10 @@ def test_an_unacknowledged_alert_escalates_to_the_director_once(
     later = open_alert.raised_at + timedelta(minutes=61)
 
     assert (
-        actions.escalate_overdue_alerts(
-            now=open_alert.raised_at + timedelta(minutes=59)
-        )
-        == []
+        escalate_overdue_alerts(now=open_alert.raised_at + timedelta(minutes=59)) == []
     )
-    escalated = actions.escalate_overdue_alerts(now=later)
-    again = actions.escalate_overdue_alerts(now=later + timedelta(minutes=5))
+    escalated = escalate_overdue_alerts(now=later)
+    again = escalate_overdue_alerts(now=later + timedelta(minutes=5))
 
     assert [a.pk for a in escalated] == [open_alert.pk]
     assert again == []
@@ -301,38 +319,36 @@ def test_an_unacknowledged_alert_escalates_to_the_director_once(
 
 
 def test_portal_links_are_single_use_and_expire(treated: Patient, nurse: User) -> None:
-    link, token = actions.create_portal_link(
+    link, token = create_portal_link(
         treated,
         instrument_codes=["phq9"],
         channel=PortalLink.Channel.NONE,
         by=nurse,
     )
 
-    assert actions.open_portal_link(token) == link
+    assert open_portal_link(token) == link
     assert token not in link.token_hash
-    actions.submit_from_link(
-        link, instrument_code="phq9", answers=phq9(4), submission_key=None
-    )
-    with pytest.raises(actions.PortalLinkInvalid, match="already used"):
-        actions.open_portal_link(token)
-    with pytest.raises(actions.PortalLinkInvalid, match="not valid"):
-        actions.open_portal_link(token[:-3] + "abc")
+    submit_from_link(link, instrument_code="phq9", answers=phq9(4), submission_key=None)
+    with pytest.raises(PortalLinkInvalid, match="already used"):
+        open_portal_link(token)
+    with pytest.raises(PortalLinkInvalid, match="not valid"):
+        open_portal_link(token[:-3] + "abc")
 
-    _, old_token = actions.create_portal_link(
+    _, old_token = create_portal_link(
         treated,
         instrument_codes=["phq9"],
         channel=PortalLink.Channel.NONE,
         by=nurse,
         lifetime=timedelta(seconds=-1),
     )
-    with pytest.raises(actions.PortalLinkInvalid, match="expired"):
-        actions.open_portal_link(old_token)
+    with pytest.raises(PortalLinkInvalid, match="expired"):
+        open_portal_link(old_token)
 
 
 def test_an_item_9_answer_raises_the_alert_before_the_form_is_sent(
     treated: Patient, nurse: User
 ) -> None:
-    link, _ = actions.create_portal_link(
+    link, _ = create_portal_link(
         treated,
         instrument_codes=["phq9"],
         channel=PortalLink.Channel.EMAIL,
@@ -340,15 +356,11 @@ def test_an_item_9_answer_raises_the_alert_before_the_form_is_sent(
     )
 
     assert (
-        actions.record_early_answer(
-            link, instrument_code="phq9", link_id="phq9-3", value=3
-        )
+        record_early_answer(link, instrument_code="phq9", link_id="phq9-3", value=3)
         is None
     )
-    alert = actions.record_early_answer(
-        link, instrument_code="phq9", link_id="phq9-9", value=2
-    )
-    recorded = actions.submit_from_link(
+    alert = record_early_answer(link, instrument_code="phq9", link_id="phq9-9", value=2)
+    recorded = submit_from_link(
         link, instrument_code="phq9", answers=phq9(8, item9=2), submission_key=None
     )
 
@@ -363,19 +375,19 @@ def test_schedules_make_due_items_once_and_a_response_fulfils_them(
 ) -> None:
     infusion_at = timezone.now() + timedelta(hours=2)
 
-    made = actions.schedule_measures(
+    made = schedule_measures(
         treated,
         trigger=schedules.Trigger.BEFORE_INFUSION,
         event_at=infusion_at,
         event_ref="infusion:1",
     )
-    again = actions.schedule_measures(
+    again = schedule_measures(
         treated,
         trigger=schedules.Trigger.BEFORE_INFUSION,
         event_at=infusion_at,
         event_ref="infusion:1",
     )
-    actions.record_response(
+    record_response(
         treated, instrument_code="phq9", answers=phq9(4), source=STAFF, by=nurse
     )
 
@@ -389,26 +401,26 @@ def test_schedules_make_due_items_once_and_a_response_fulfils_them(
 def test_reminders_send_one_link_per_patient_and_no_clinical_content(
     treated: Patient,
 ) -> None:
-    actions.schedule_measures(
+    schedule_measures(
         treated,
         trigger=schedules.Trigger.INTAKE,
         event_at=timezone.now() - timedelta(hours=1),
         event_ref="intake",
     )
 
-    sent = actions.send_due_reminders()
+    sent = send_due_reminders()
 
     assert sent == 1
     link = PortalLink.objects.get()
     assert sorted(link.instrument_codes) == ["gad7", "phq9"]
     assert DueMeasure.objects.filter(reminders_sent=1).count() == 2
-    assert actions.send_due_reminders() == 0  # not again within a day
+    assert send_due_reminders() == 0  # not again within a day
 
 
 def test_reminder_email_holds_only_the_link(
     treated: Patient, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
 ) -> None:
-    actions.schedule_measures(
+    schedule_measures(
         treated,
         trigger=schedules.Trigger.INTAKE,
         event_at=timezone.now() - timedelta(hours=1),
@@ -416,7 +428,7 @@ def test_reminder_email_holds_only_the_link(
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        actions.send_due_reminders()
+        send_due_reminders()
 
     [message] = mail.outbox
     assert message.to == ["casey.testova@example.com"]

@@ -22,7 +22,11 @@ from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Organization
-from neuroclinic.measures import actions
+from neuroclinic.measures.actions.alerts import (
+    acknowledge_alert,
+    escalate_overdue_alerts,
+)
+from neuroclinic.measures.actions.responses import Recorded, record_response
 from neuroclinic.measures.models import QuestionnaireResponse, SafetyAlert
 from neuroclinic.measures.tests import api_client as api
 from neuroclinic.measures.tests.api_answers import (
@@ -56,8 +60,8 @@ def elsewhere_patient(other_organization: Organization, outsider: User) -> Patie
 
 def _record(
     patient: Patient, by: User, code: str, answers: dict[str, Any], **extra: Any
-) -> actions.Recorded:
-    return actions.record_response(
+) -> Recorded:
+    return record_response(
         patient,
         instrument_code=code,
         answers=answers,
@@ -599,7 +603,7 @@ def test_another_patients_responses_are_not_listed(
 
 
 def _acknowledge(alert: SafetyAlert, by: User) -> None:
-    actions.acknowledge_alert(
+    acknowledge_alert(
         alert,
         by=by,
         risk_level="low",
@@ -627,7 +631,7 @@ def test_alerts_are_listed_with_their_status(
     recorded = _record(prescribed_patient, nurse, "phq9", PHQ9_ITEM9_POSITIVE)
     [alert] = recorded.alerts
     if status == "escalated":
-        actions.escalate_overdue_alerts(now=timezone.now() + timedelta(hours=2))
+        escalate_overdue_alerts(now=timezone.now() + timedelta(hours=2))
     if status == "acknowledged":
         _acknowledge(alert, prescriber)
 

@@ -14,7 +14,11 @@ from django.utils import timezone
 
 from neuroclinic.accounts.models import User
 from neuroclinic.clinics.models import Organization
-from neuroclinic.measures import actions, schedules
+from neuroclinic.measures import schedules
+from neuroclinic.measures.actions.alerts import raise_safety_alert
+from neuroclinic.measures.actions.configuration import add_measurement_rule
+from neuroclinic.measures.actions.due_measures import schedule_measures
+from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.models import QuestionnaireResponse, SafetyAlert
 from neuroclinic.measures.tests.factories import phq9
 from neuroclinic.patients import actions as patient_actions
@@ -31,7 +35,7 @@ def treated(patient: Patient, prescriber: User, admin: User) -> Patient:
 
 def _responses(patient: Patient, nurse: User, count: int) -> None:
     for n in range(count):
-        actions.record_response(
+        record_response(
             patient,
             instrument_code="phq9" if n % 2 else "gad7",
             answers=phq9(n % 20) if n % 2 else {f"gad7-{i}": 1 for i in range(1, 8)},
@@ -46,14 +50,14 @@ def _alerts(
     for n in range(count):
         patient = make_patient(organization, family_name=f"Alertson{n}")
         patient_actions.update_patient(patient, by=admin, prescriber=prescriber)
-        actions.raise_safety_alert(
+        raise_safety_alert(
             patient, reason=SafetyAlert.Reason.CLINICIAN, detail="Seen low today"
         )
 
 
 def _due(organization: Organization, count: int) -> None:
     for n in range(count):
-        actions.schedule_measures(
+        schedule_measures(
             make_patient(organization, family_name=f"Duewell{n}"),
             trigger=schedules.Trigger.BEFORE_INFUSION,
             event_at=timezone.now() + timedelta(hours=1),
@@ -109,7 +113,7 @@ def test_a_patients_measures_page(
     with django_assert_num_queries(20):
         assert client.get(url).status_code == 200
     _responses(treated, nurse, 12)
-    actions.raise_safety_alert(treated, reason=SafetyAlert.Reason.CLINICIAN)
+    raise_safety_alert(treated, reason=SafetyAlert.Reason.CLINICIAN)
     with django_assert_num_queries(20):
         assert client.get(url).status_code == 200
 
@@ -126,7 +130,7 @@ def test_the_measurement_settings(
         assert client.get("/measures/settings/").status_code == 200
     assert director.organization_id is not None
     for offset in (24, 48, 72):
-        actions.add_measurement_rule(
+        add_measurement_rule(
             director.organization_id,
             instrument_code="gad7",
             trigger="after_infusion",
@@ -165,13 +169,13 @@ def test_the_alerts_api(
 ) -> None:
     client = as_persona("nurse")
     url = f"/api/patients/{treated.uuid}/alerts"
-    actions.raise_safety_alert(treated, reason=SafetyAlert.Reason.CLINICIAN)
+    raise_safety_alert(treated, reason=SafetyAlert.Reason.CLINICIAN)
     client.get(url)
 
     with django_assert_num_queries(16):
         assert len(client.get(url).json()) == 1
     for _ in range(6):
-        actions.raise_safety_alert(treated, reason=SafetyAlert.Reason.CLINICIAN)
+        raise_safety_alert(treated, reason=SafetyAlert.Reason.CLINICIAN)
     with django_assert_num_queries(16):
         assert len(client.get(url).json()) == 7
 

@@ -10,7 +10,14 @@ from django.utils import timezone
 from conftest import EVERYONE, expected_status
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
-from neuroclinic.measures import actions, schedules
+from neuroclinic.measures import schedules
+from neuroclinic.measures.actions.common import MeasuresError
+from neuroclinic.measures.actions.configuration import (
+    add_measurement_rule,
+    save_item_wording,
+    set_rule_active,
+)
+from neuroclinic.measures.actions.due_measures import schedule_measures
 from neuroclinic.measures.models import DueMeasure, InstrumentWording, MeasurementRule
 from neuroclinic.patients.models import Patient
 
@@ -41,7 +48,7 @@ def test_adding_a_rule_keeps_the_defaults_and_changes_what_falls_due(
             "window_hours": "24",
         },
     )
-    made = actions.schedule_measures(
+    made = schedule_measures(
         patient,
         trigger=schedules.Trigger.BEFORE_INFUSION,
         event_at=timezone.now() + timedelta(days=1),
@@ -60,7 +67,7 @@ def test_adding_a_rule_keeps_the_defaults_and_changes_what_falls_due(
 def test_a_switched_off_rule_no_longer_schedules(
     director: User, patient: Patient
 ) -> None:
-    actions.add_measurement_rule(
+    add_measurement_rule(
         patient.organization_id,
         instrument_code="gad7",
         trigger="intake",
@@ -71,9 +78,9 @@ def test_a_switched_off_rule_no_longer_schedules(
         by=director,
     )
     for rule in MeasurementRule.objects.filter(trigger="intake"):
-        actions.set_rule_active(rule, active=False, by=director)
+        set_rule_active(rule, active=False, by=director)
 
-    made = actions.schedule_measures(
+    made = schedule_measures(
         patient,
         trigger=schedules.Trigger.INTAKE,
         event_at=timezone.now(),
@@ -142,5 +149,5 @@ def test_published_wording_cannot_be_replaced(
         as_persona("director").get("/measures/settings/wording/phq9/").status_code
         == 404
     )
-    with pytest.raises(actions.MeasuresError, match="published wording"):
-        actions.save_item_wording(1, instrument_code="phq9", texts={}, by=User())
+    with pytest.raises(MeasuresError, match="published wording"):
+        save_item_wording(1, instrument_code="phq9", texts={}, by=User())

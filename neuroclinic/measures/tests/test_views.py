@@ -9,7 +9,12 @@ from django.test import Client
 from conftest import EVERYONE, assert_sent_to_sign_in, expected_status
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
-from neuroclinic.measures import actions
+from neuroclinic.measures.actions.alerts import raise_safety_alert
+from neuroclinic.measures.actions.portal_links import (
+    create_portal_link,
+    submit_from_link,
+)
+from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.models import PortalLink, QuestionnaireResponse, SafetyAlert
 from neuroclinic.measures.tests.factories import phq9
 from neuroclinic.patients.models import Patient
@@ -84,7 +89,7 @@ def test_only_prescribers_acknowledge_alerts(
     persona: str,
     status: int,
 ) -> None:
-    alert = actions.record_response(
+    alert = record_response(
         treated,
         instrument_code="phq9",
         answers=phq9(5, item9=1),
@@ -112,7 +117,7 @@ def test_only_prescribers_acknowledge_alerts(
 def test_an_incomplete_assessment_shows_the_missing_field(
     as_persona: Callable[[str], Client], treated: Patient, nurse: User
 ) -> None:
-    alert = actions.record_response(
+    alert = record_response(
         treated,
         instrument_code="phq9",
         answers=phq9(5, item9=1),
@@ -169,9 +174,7 @@ def test_who_may_open_measures_pages(
 def test_the_outsider_cannot_open_our_alert(
     as_persona: Callable[[str], Client], treated: Patient
 ) -> None:
-    alert = actions.raise_safety_alert(
-        treated, reason=SafetyAlert.Reason.CLINICIAN, detail="x"
-    )
+    alert = raise_safety_alert(treated, reason=SafetyAlert.Reason.CLINICIAN, detail="x")
 
     assert (
         as_persona("outsider").get(f"/measures/alerts/{alert.uuid}/").status_code == 404
@@ -183,7 +186,7 @@ def test_the_outsider_cannot_open_our_alert(
 
 @pytest.fixture
 def link_token(treated: Patient, nurse: User) -> str:
-    _, token = actions.create_portal_link(
+    _, token = create_portal_link(
         treated,
         instrument_codes=["phq9", "gad7"],
         channel=PortalLink.Channel.EMAIL,
@@ -255,7 +258,7 @@ def test_an_unusable_link_says_why_and_reveals_nothing(
     client: Client, treated: Patient, nurse: User, kind: str
 ) -> None:
     lifetime = timedelta(seconds=-1) if kind == "expired" else timedelta(hours=1)
-    link, token = actions.create_portal_link(
+    link, token = create_portal_link(
         treated,
         instrument_codes=["phq9"],
         channel=PortalLink.Channel.EMAIL,
@@ -263,7 +266,7 @@ def test_an_unusable_link_says_why_and_reveals_nothing(
         lifetime=lifetime,
     )
     if kind == "used":
-        actions.submit_from_link(
+        submit_from_link(
             link, instrument_code="phq9", answers=phq9(3), submission_key=None
         )
     if kind == "forged":

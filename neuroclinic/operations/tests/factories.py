@@ -5,8 +5,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
-from neuroclinic.measures import actions as measures
 from neuroclinic.measures import schedules
+from neuroclinic.measures.actions.due_measures import schedule_measures
+from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.models import QuestionnaireResponse, SafetyAlert
 from neuroclinic.measures.tests.factories import phq9
 from neuroclinic.patients.models import Patient
@@ -15,7 +16,7 @@ from neuroclinic.patients.models import Patient
 def overdue_alert(patient: Patient, *, prescriber: User, nurse: User) -> SafetyAlert:
     patient.prescriber = prescriber
     patient.save(update_fields=["prescriber"])
-    alert = measures.record_response(
+    alert = record_response(
         patient,
         instrument_code="phq9",
         answers=phq9(6, item9=1),
@@ -29,7 +30,7 @@ def overdue_alert(patient: Patient, *, prescriber: User, nurse: User) -> SafetyA
 
 
 def due_questionnaires(patient: Patient) -> None:
-    measures.schedule_measures(
+    schedule_measures(
         patient,
         trigger=schedules.Trigger.INTAKE,
         event_at=timezone.now() - timedelta(hours=1),

@@ -4,7 +4,7 @@ from django.test import Client
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
-from neuroclinic.measures import actions as measures_actions
+from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.measures.tests.factories import phq9
 from neuroclinic.patients.models import Patient
@@ -15,7 +15,7 @@ def test_a_signed_in_patient_sees_their_phq9_trajectory(
     client: Client, patient: Patient, front_desk: User
 ) -> None:
     for total in (18, 12, 6):
-        measures_actions.record_response(
+        record_response(
             patient,
             instrument_code="phq9",
             answers=phq9(total),

@@ -16,7 +16,7 @@ from neuroclinic.clinics.models import Organization
 from neuroclinic.intake.actions import eligibility_decisions
 from neuroclinic.intake.models import ConsentDocument
 from neuroclinic.intake.tests.factories import baselines, fill_packet, publish_all
-from neuroclinic.measures import actions as measures_actions
+from neuroclinic.measures.actions.portal_links import create_portal_link
 from neuroclinic.measures.models import PortalLink
 from neuroclinic.patients.models import Patient
 from neuroclinic.portal.tests.test_portal import portal
@@ -89,7 +89,7 @@ def test_a_questionnaire_by_link(
     queries: int,
     django_assert_num_queries: AssertNumQueries,
 ) -> None:
-    _, token = measures_actions.create_portal_link(
+    _, token = create_portal_link(
         patient, instrument_codes=["phq9", "gad7"], channel=channel, by=nurse
     )
     with django_assert_num_queries(queries):

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from neuroclinic.accounts.models import User
-from neuroclinic.measures import actions as measures_actions
+from neuroclinic.measures.actions.portal_links import create_portal_link
 from neuroclinic.measures.models import PortalLink, QuestionnaireResponse, SafetyAlert
 from neuroclinic.measures.tests.factories import phq9
 from neuroclinic.patients.models import Patient
@@ -16,7 +16,7 @@ from neuroclinic.portal.tests.test_portal import portal
 
 
 def _link(patient: Patient, nurse: User, channel: PortalLink.Channel) -> str:
-    _, token = measures_actions.create_portal_link(
+    _, token = create_portal_link(
         patient, instrument_codes=["phq9"], channel=channel, by=nurse
     )
     return token

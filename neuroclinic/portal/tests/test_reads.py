@@ -17,7 +17,7 @@ from neuroclinic.intake.actions import packets, sign_in
 from neuroclinic.intake.models import IntakePacket, PortalSignInLink
 from neuroclinic.intake.tests.factories import publish_all
 from neuroclinic.intake.tests.queries import writes_during
-from neuroclinic.measures import actions as measures_actions
+from neuroclinic.measures.actions.portal_links import create_portal_link
 from neuroclinic.measures.models import PortalLink
 from neuroclinic.patients.models import Patient
 from neuroclinic.portal.tests.test_portal import portal
@@ -96,13 +96,13 @@ def test_the_sign_in_page_and_a_questionnaire_link_write_only_the_audit(
     _, sign_in_token = sign_in.create_sign_in_link(
         patient, channel=PortalSignInLink.Channel.EMAIL, by=front_desk
     )
-    _, link_token = measures_actions.create_portal_link(
+    _, link_token = create_portal_link(
         patient,
         instrument_codes=["phq9"],
         channel=PortalLink.Channel.EMAIL,
         by=front_desk,
     )
-    _, kiosk_token = measures_actions.create_portal_link(
+    _, kiosk_token = create_portal_link(
         patient,
         instrument_codes=["gad7"],
         channel=PortalLink.Channel.KIOSK,

@@ -3,7 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from neuroclinic.measures import actions
+from neuroclinic.measures.actions.alerts import escalate_overdue_alerts
+from neuroclinic.measures.actions.due_measures import send_due_reminders
 
 
 class Command(BaseCommand):
@@ -18,8 +19,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "escalate":
-            escalated = actions.escalate_overdue_alerts()
+            escalated = escalate_overdue_alerts()
             self.stdout.write(f"Escalated {len(escalated)} safety alert(s).")
         else:
-            sent = actions.send_due_reminders()
+            sent = send_due_reminders()
             self.stdout.write(f"Sent {sent} reminder link(s).")

@@ -1,0 +1,253 @@
+"""Safety alerts: raise one, acknowledge it with a structured risk assessment, escalate the overdue ones."""
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Role
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.measures.actions.common import ASSESSMENT_FIELDS, MeasuresError
+from neuroclinic.measures.models import (
+    PortalLink,
+    QuestionnaireResponse,
+    SafetyAlert,
+)
+from neuroclinic.notifications.actions import notify
+from neuroclinic.patients.models import Patient
+
+
+def _directors(organization_id: int) -> list[User]:
+    return list(
+        User.objects.filter(
+            organization_id=organization_id,
+            is_active=True,
+            groups__name=Role.MEDICAL_DIRECTOR.value,
+        ).order_by("id")
+    )
+
+
+def _alert_link(alert: SafetyAlert) -> str:
+    return reverse("measures:alert", kwargs={"alert_uuid": alert.uuid})
+
+
+@transaction.atomic
+def raise_safety_alert(
+    patient: Patient,
+    *,
+    reason: SafetyAlert.Reason,
+    response: QuestionnaireResponse | None = None,
+    detail: str = "",
+    portal_link: PortalLink | None = None,
+    by: User | None = None,
+) -> SafetyAlert:
+    """Raise (once) and route a safety alert: the prescriber first, else the medical director.
+
+    An alert already raised for the same reason by the same response, or by an
+    answer given earlier through the same portal link, is reused (and linked to
+    the response) rather than doubled.
+    """
+    existing = None
+    if portal_link is not None:
+        existing = SafetyAlert.objects.filter(
+            portal_link=portal_link, reason=reason
+        ).first()
+    if existing is None and response is not None:
+        existing = SafetyAlert.objects.filter(response=response, reason=reason).first()
+    if existing is not None:
+        if response is not None and existing.response_id is None:
+            existing.response = response
+            existing.save(update_fields=["response"])
+        return existing
+    assignee = (
+        patient.prescriber
+        if patient.prescriber and patient.prescriber.is_active
+        else None
+    )
+    if assignee is None:
+        directors = _directors(patient.organization_id)
+        assignee = directors[0] if directors else None
+    alert = SafetyAlert.objects.create(
+        organization_id=patient.organization_id,
+        patient=patient,
+        reason=reason,
+        response=response,
+        portal_link=portal_link,
+        detail=detail,
+        raised_by=by,
+        assigned_to=assignee,
+    )
+    record(
+        AuditEvent.Action.SAFETY_ALERT_RAISED,
+        actor=by,
+        patient=patient,
+        subject=alert,
+        reason=reason,
+        assigned_to=assignee.username if assignee else None,
+    )
+    recipients = [assignee] if assignee else _directors(patient.organization_id)
+    for recipient in recipients:
+        notify(
+            recipient,
+            subject="Safety alert: a patient needs a risk assessment",
+            body=f"{alert.get_reason_display()}. Open the alert to assess and acknowledge.",
+            link=_alert_link(alert),
+            urgent=True,
+        )
+    return alert
+
+
+@transaction.atomic
+def acknowledge_alert(
+    alert: SafetyAlert,
+    *,
+    risk_level: str,
+    disposition: str,
+    disposition_note: str,
+    assessment: Mapping[str, str] | None = None,
+    assessment_response: QuestionnaireResponse | None = None,
+    by: User,
+) -> SafetyAlert:
+    """Close an alert with a documented risk assessment and a disposition.
+
+    The assessment is a C-SSRS screener of this patient completed since the
+    alert was raised, or a structured note covering ideation, plan, intent,
+    behaviours and protective factors.
+    """
+    alert = SafetyAlert.objects.select_for_update().get(pk=alert.pk)
+    if not alert.is_open:
+        raise MeasuresError("This alert was already acknowledged.")
+    note = {
+        k: str(v).strip()
+        for k, v in (assessment or {}).items()
+        if k in ASSESSMENT_FIELDS
+    }
+    if assessment_response is not None:
+        if (
+            assessment_response.patient_id != alert.patient_id
+            or assessment_response.instrument_code != "cssrs-screener"
+        ):
+            raise MeasuresError(
+                "Choose a C-SSRS screener of this patient.", field="assessment_response"
+            )
+        if assessment_response.completed_at < alert.raised_at - timedelta(minutes=5):
+            raise MeasuresError(
+                "That C-SSRS was completed before the alert; assess the risk now.",
+                field="assessment_response",
+            )
+    else:
+        missing = [f for f in ASSESSMENT_FIELDS if not note.get(f)]
+        if missing:
+            raise MeasuresError(
+                "Document the risk assessment: "
+                + ", ".join(m.replace("_", " ") for m in missing)
+                + ".",
+                field=missing[0],
+            )
+    if risk_level not in SafetyAlert.RiskLevel.values:
+        raise MeasuresError("Choose the risk level.", field="risk_level")
+    if disposition not in SafetyAlert.Disposition.values:
+        raise MeasuresError("Choose what happens next.", field="disposition")
+    if (
+        disposition == SafetyAlert.Disposition.NO_ACTION
+        and not disposition_note.strip()
+    ):
+        raise MeasuresError(
+            "Say why no further action is needed.", field="disposition_note"
+        )
+    alert.acknowledged_at = timezone.now()
+    alert.acknowledged_by = by
+    alert.assessment = note
+    alert.assessment_response = assessment_response
+    alert.risk_level = risk_level
+    alert.disposition = disposition
+    alert.disposition_note = disposition_note.strip()
+    alert.save(
+        update_fields=[
+            "acknowledged_at",
+            "acknowledged_by",
+            "assessment",
+            "assessment_response",
+            "risk_level",
+            "disposition",
+            "disposition_note",
+        ]
+    )
+    record(
+        AuditEvent.Action.SAFETY_ALERT_ACKNOWLEDGED,
+        actor=by,
+        patient=alert.patient,
+        subject=alert,
+        risk_level=risk_level,
+        disposition=disposition,
+    )
+    return alert
+
+
+def escalate_overdue_alerts(*, now: datetime | None = None) -> list[SafetyAlert]:
+    """Send alerts nobody acknowledged in time to the medical director (run every minute)."""
+    now = now or timezone.now()
+    escalated = []
+    candidates = SafetyAlert.objects.filter(
+        acknowledged_at__isnull=True, escalated_at__isnull=True
+    ).select_related("organization", "patient")
+    for alert in candidates:
+        deadline = alert.raised_at + timedelta(
+            minutes=alert.organization.alert_escalation_minutes
+        )
+        if deadline <= now:
+            with transaction.atomic():
+                locked = SafetyAlert.objects.select_for_update().get(pk=alert.pk)
+                if (
+                    locked.escalated_at is not None
+                    or locked.acknowledged_at is not None
+                ):
+                    continue
+                directors = _directors(alert.organization_id)
+                locked.escalated_at = now
+                locked.escalated_to = directors[0] if directors else None
+                locked.save(update_fields=["escalated_at", "escalated_to"])
+                record(
+                    AuditEvent.Action.SAFETY_ALERT_ESCALATED,
+                    actor=None,
+                    actor_username="(escalation job)",
+                    patient=alert.patient,
+                    subject=locked,
+                    minutes=alert.organization.alert_escalation_minutes,
+                )
+                for director in directors:
+                    notify(
+                        director,
+                        subject="Escalated: a safety alert is not acknowledged",
+                        body=(
+                            f"{locked.get_reason_display()}, raised {alert.organization.alert_escalation_minutes}"
+                            " or more minutes ago, has no documented risk assessment yet."
+                        ),
+                        link=_alert_link(locked),
+                        urgent=True,
+                    )
+                escalated.append(locked)
+    return escalated
+
+
+def open_safety_alerts(patient: Patient) -> list[SafetyAlert]:
+    return list(
+        SafetyAlert.objects.filter(patient=patient, acknowledged_at__isnull=True)
+    )
+
+
+def safety_alert_blocks_treatment(patient: Patient) -> str | None:
+    """Why treatment may not start today because of a safety alert, or None.
+
+    The infusion and TMS checklists call this: a positive item 9 blocks "ready
+    to treat" until a clinician documents a risk assessment (Source: C1, M10).
+    """
+    alerts = open_safety_alerts(patient)
+    if not alerts:
+        return None
+    reasons = ", ".join(sorted({a.get_reason_display() for a in alerts}))
+    return f"Unresolved safety alert ({reasons}): a prescriber must document a risk assessment first."
