@@ -167,6 +167,7 @@ class AuditEvent(models.Model):
         )
         PLAN_CREATED = "treatment.plan_created", "Treatment plan created"
         PLAN_ENDED = "treatment.plan_ended", "Treatment plan ended"
+        PLAN_VIEWED = "treatment.plan_viewed", "Treatment plan opened"
         ORDER_SIGNED = "treatment.order_signed", "Infusion order signed"
         ORDER_DISCONTINUED = (
             "treatment.order_discontinued",

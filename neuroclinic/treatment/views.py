@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,6 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from neuroclinic.accounts.access import require_capability
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
 from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.patients.access import get_patient_for_user
 from neuroclinic.patients.models import Patient
@@ -290,12 +293,17 @@ def _plan_page(
 @require_capability(Capability.VIEW_INFUSIONS)
 @require_GET
 def plan(request: AuthenticatedHttpRequest, plan_uuid: uuid.UUID) -> HttpResponse:
-    return _plan_page(
-        request,
-        get_plan_for_user(
-            request.user, plan_uuid, capability=Capability.VIEW_INFUSIONS
-        ),
+    plan = get_plan_for_user(
+        request.user, plan_uuid, capability=Capability.VIEW_INFUSIONS
     )
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.PLAN_VIEWED,
+            actor=request.user,
+            patient=plan.patient,
+            subject=plan,
+        )
+    return _plan_page(request, plan)
 
 
 @require_capability(Capability.WRITE_ORDERS)

@@ -127,6 +127,18 @@ def test_a_nurse_reads_the_plan_but_cannot_order(
     assert refused.status_code == 403
 
 
+def test_opening_a_plan_is_audited_as_a_read_of_the_patient(
+    client: Client, eligible: Patient, prescriber: User, director: User, nurse: User
+) -> None:
+    plan = factories.make_plan(eligible, prescriber, director)
+    login(client, nurse)
+
+    client.get(reverse("treatment:plan", kwargs={"plan_uuid": plan.uuid}))
+
+    read = AuditEvent.objects.get(action=AuditEvent.Action.PLAN_VIEWED)
+    assert (read.actor, read.patient_id) == (nurse, eligible.pk)
+
+
 # --- bad input on the pages: a field error, nothing written ------------------------------
 
 
@@ -136,7 +148,12 @@ def _counts() -> tuple[int, int, int, int]:
         TreatmentPlan.objects.count(),
         InfusionOrder.objects.count(),
         AuditEvent.objects.filter(action__startswith="treatment.")
-        .exclude(action=AuditEvent.Action.SIGNATURE_REFUSED)
+        .exclude(
+            action__in=[
+                AuditEvent.Action.SIGNATURE_REFUSED,
+                AuditEvent.Action.PLAN_VIEWED,  # a read, not a write
+            ]
+        )
         .count(),
     )
 
