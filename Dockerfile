@@ -35,6 +35,7 @@ RUN pip install --no-deps -e . && python -m compileall -q neuroclinic
 # Collect and compress static files once, here, so the first start need not (it takes minutes).
 ENV STATIC_ROOT=/app/staticfiles
 RUN SECRET_KEY=image-build-only-not-a-secret-0123456789-abcdefghijklmnop \
+    PUBLIC_BASE_URL=http://image-build.invalid \
     NEUROCLINIC_VAR_DIR=/tmp/build-var neuroclinic serve --static-only && rm -rf /tmp/build-var
 USER neuroclinic
 VOLUME ["/var/lib/neuroclinic"]

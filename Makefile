@@ -35,15 +35,21 @@ var/secret-key:
 
 run: install var/secret-key
 	@set -e; export DEBUG=False HTTPS=False SECRET_KEY_FILE=var/secret-key \
-	  ALLOWED_HOSTS="$(HOST),localhost,127.0.0.1"; \
+	  ALLOWED_HOSTS="$(HOST),localhost,127.0.0.1" \
+	  PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
 	new_db=no; if [ -z "$${DATABASE_URL:-}" ] && [ ! -f $(DB_FILE) ]; then new_db=yes; fi; \
 	$(BIN)/neuroclinic migrate --no-input -v0; \
 	$(BIN)/neuroclinic createcachetable; \
 	$(BIN)/neuroclinic optimize -v0; \
 	if [ $$new_db = yes ]; then echo "New database: loading the demo clinic..."; $(BIN)/neuroclinic demo; fi; \
 	$(BIN)/neuroclinic collectstatic --no-input -v0; \
-	echo "Neuroclinic is at http://$(HOST):$(PORT)/ (sign-ins are in README.md)"; \
-	exec $(BIN)/gunicorn neuroclinic.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --forwarded-allow-ips=""
+	echo; \
+	echo "Neuroclinic is at $$PUBLIC_BASE_URL/"; \
+	echo "Sign in as admin, director, prescriber, nurse, frontdesk, tms, custodian, billing or auditor"; \
+	echo "with the password demo-clinic-2026; the two-factor code: $(BIN)/neuroclinic totp <username>"; \
+	echo "(README.md, \"The demo clinic\"). Stop with Ctrl-C."; \
+	exec $(BIN)/gunicorn neuroclinic.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
+	  --log-level warning --control-socket var/gunicorn.ctl --forwarded-allow-ips=""
 
 browser-deps:
 	@scripts/install-chromium

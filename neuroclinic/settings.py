@@ -209,8 +209,15 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
 MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "clinic@example.invalid")
 SMS_BACKEND = os.getenv("SMS_BACKEND", "neuroclinic.lib.messaging.ConsoleSmsBackend")
-# Where links in messages to patients point (the portal's public address).
-PUBLIC_BASE_URL = os.getenv("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Where links in messages point (the site's public address; every emailed or texted link
+# starts with it). A developer's machine defaults to the development server; a deployment
+# (DEBUG off) must say where it is served, or patients would get links that open nothing.
+PUBLIC_BASE_URL = os.getenv("PUBLIC_BASE_URL", "http://127.0.0.1:8000" if DEBUG else "")
+if not PUBLIC_BASE_URL:
+    raise ImproperlyConfigured(
+        "PUBLIC_BASE_URL is not set and DEBUG is off: set it to the address patients "
+        "and staff open, for example https://clinic.example.org"
+    )
 # The clinic the public site speaks for (an organization's UUID); empty: the first one.
 PUBLIC_SITE_ORGANIZATION = os.getenv("PUBLIC_SITE_ORGANIZATION", "")
 # The largest document a patient may upload with the intake packet, in bytes.

@@ -60,7 +60,14 @@ def test_cookies_are_secure_and_hsts_is_on_behind_tls(
 
     old = dict(os.environ)
     try:
-        os.environ.update({"DEBUG": "False", "SECRET_KEY": "x" * 50, "HTTPS": "True"})
+        os.environ.update(
+            {
+                "DEBUG": "False",
+                "SECRET_KEY": "x" * 50,
+                "HTTPS": "True",
+                "PUBLIC_BASE_URL": "https://clinic.example.org",
+            }
+        )
         fresh = importlib.reload(settings_module)
         assert fresh.SESSION_COOKIE_SECURE is True
         assert fresh.CSRF_COOKIE_SECURE is True
@@ -138,3 +145,27 @@ def test_the_staff_home_costs_the_same_queries_however_many_patients(
         make_patient(organization, family_name=f"Homeward{n}")
     with django_assert_num_queries(10):
         assert "Homeward11" in client.get("/staff/").content.decode()
+
+
+def test_a_deployment_must_say_where_it_is_served() -> None:
+    # Links in emails and texts start with PUBLIC_BASE_URL: with DEBUG off there is no
+    # sensible default, so settings refuse to load without it.
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PUBLIC_BASE_URL"} | {
+        "DEBUG": "False",
+        "SECRET_KEY": "x" * 50,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import neuroclinic.settings"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "PUBLIC_BASE_URL is not set and DEBUG is off" in result.stderr

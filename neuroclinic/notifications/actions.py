@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
+from neuroclinic.lib.links import absolute_url
 from neuroclinic.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def _email(address: str, subject: str, link: str) -> None:
             subject=f"[Neuroclinic] {subject}",
             message=(
                 "Something needs your attention in Neuroclinic. Sign in to see it:\n"
-                f"{link or '/'}\n"
+                f"{absolute_url(link or '/')}\n"
             ),
             from_email=None,
             recipient_list=[address],

@@ -4,7 +4,6 @@ shown once, or opened on the clinic tablet."""
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
@@ -18,6 +17,7 @@ from neuroclinic.intake.errors import IntakeError, SignInLinkInvalid
 from neuroclinic.intake.models import (
     PortalSignInLink,
 )
+from neuroclinic.lib.links import absolute_url
 from neuroclinic.lib.messaging import send_email, send_sms
 from neuroclinic.patients.models import Patient
 
@@ -58,9 +58,7 @@ def create_sign_in_link(
 
 
 def sign_in_url(token: str) -> str:
-    return settings.PUBLIC_BASE_URL.rstrip("/") + reverse(
-        "portal:sign_in", kwargs={"token": token}
-    )
+    return absolute_url(reverse("portal:sign_in", kwargs={"token": token}))
 
 
 def send_sign_in_link(

@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from uuid import UUID
 
-from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django.utils import timezone
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
+from neuroclinic.lib.links import absolute_url
 from neuroclinic.lib.messaging import send_email, send_sms
 from neuroclinic.measures.actions.alerts import raise_safety_alert
 from neuroclinic.measures.actions.common import (
@@ -83,9 +83,7 @@ def create_portal_link(
 
 
 def portal_url(token: str) -> str:
-    return settings.PUBLIC_BASE_URL.rstrip("/") + reverse(
-        "portal_questionnaire", kwargs={"token": token}
-    )
+    return absolute_url(reverse("portal_questionnaire", kwargs={"token": token}))
 
 
 def send_portal_link(link: PortalLink, token: str) -> None:

@@ -36,8 +36,9 @@ def test_a_notification_lands_in_the_recipients_inbox_for_their_clinic(
 
 
 def test_only_an_urgent_notification_is_emailed_and_only_after_the_commit(
-    prescriber: User, django_capture_on_commit_callbacks: Any
+    prescriber: User, django_capture_on_commit_callbacks: Any, settings: Any
 ) -> None:
+    settings.PUBLIC_BASE_URL = "http://clinic.example.test/"
     prescriber.email = "prescriber@example.com"
     prescriber.save(update_fields=["email"])
 
@@ -60,7 +61,11 @@ def test_only_an_urgent_notification_is_emailed_and_only_after_the_commit(
         "[Neuroclinic] Safety alert: a patient needs a risk assessment"
     )
     # The email says only that something needs attention, and where: no body, no names.
-    assert "/measures/alerts/0b7a9a4e-0000-4000-8000-000000000000/" in message.body
+    # The link is absolute: a mail client cannot open a path.
+    assert (
+        "http://clinic.example.test/measures/alerts/0b7a9a4e-0000-4000-8000-000000000000/"
+        in message.body.splitlines()
+    )
     assert "Testova" not in message.body
     assert "item 9" not in message.body
 

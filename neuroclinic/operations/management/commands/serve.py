@@ -62,5 +62,9 @@ class Command(BaseCommand):
             str(options["workers"]),
             "--access-logfile",
             "-",
+            # Under the instance's own var/: two instances on one host never share
+            # gunicorn's default ~/.gunicorn/gunicorn.ctl.
+            "--control-socket",
+            str(settings.VAR_DIR / "gunicorn.ctl"),
         ]
         WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]", prog="gunicorn").run()
