@@ -50,7 +50,11 @@ class ConvertForm(forms.Form):
     birth_date = forms.DateField(
         label="Date of birth", widget=forms.DateInput(attrs={"type": "date"})
     )
-    sex_at_birth = forms.ChoiceField(choices=Patient.SexAtBirth.choices)
+    # Starts empty: a clinical fact the person converting must choose, never a default.
+    sex_at_birth = forms.ChoiceField(
+        choices=[("", "Choose..."), *Patient.SexAtBirth.choices],
+        label="Sex assigned at birth",
+    )
     existing = forms.UUIDField(required=False, widget=forms.HiddenInput)
     confirm_new = forms.BooleanField(
         required=False, label="None of these is the same person: register a new patient"

@@ -249,6 +249,26 @@ def test_convert_with_duplicate_check(
     assert Patient.objects.count() == 2
 
 
+def test_sex_at_birth_starts_empty_on_the_convert_form_and_must_be_chosen(
+    client: Client, organization: Organization, front_desk: User
+) -> None:
+    request = consult_request(organization, given_name="Casey", family_name="Testova")
+    login(client, front_desk)
+    url = f"/intake/requests/{request.uuid}/convert/"
+    form = client.get(f"/intake/requests/{request.uuid}/").content.decode()
+    assert 'name="sex_at_birth"' in form
+    assert 'value="" selected' in form  # no sex preselected
+
+    response = client.post(
+        url,
+        {"given_name": "Casey", "family_name": "Testova", "birth_date": "1980-02-03"},
+    )
+
+    assert response.status_code == 422
+    assert "This field is required" in response.content.decode()
+    assert Patient.objects.count() == 0
+
+
 def test_staff_send_a_link_shown_once(
     client: Client, patient: Patient, front_desk: User
 ) -> None:
