@@ -21,6 +21,7 @@ Pure module: standard library only.
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 
 class Pattern(StrEnum):
@@ -173,3 +174,43 @@ def acute_sessions(parameters: ProtocolParameters, *, weeks: int) -> int:
             field="weeks",
         )
     return weeks * parameters.treatment_days_per_week * parameters.sessions_per_day
+
+
+def snapshot(parameters: ProtocolParameters) -> dict[str, object]:
+    """The parameters as JSON for the course order (Decimals as strings)."""
+    return {
+        "code": parameters.code,
+        "name": parameters.name,
+        "pattern": parameters.pattern.value,
+        "pulses_per_train": parameters.pulses_per_train,
+        "train_seconds": str(parameters.train_seconds),
+        "inter_train_seconds": str(parameters.inter_train_seconds),
+        "trains_per_session": parameters.trains_per_session,
+        "percent_of_mt": str(parameters.percent_of_mt),
+        "max_percent_of_mt": str(parameters.max_percent_of_mt),
+        "sessions_per_day": parameters.sessions_per_day,
+        "min_interval_minutes": parameters.min_interval_minutes,
+        "treatment_days_per_week": parameters.treatment_days_per_week,
+        "acute_weeks": list(parameters.acute_weeks),
+        "taper_sessions_by_week": list(parameters.taper_sessions_by_week),
+    }
+
+
+def from_snapshot(data: dict[str, Any]) -> ProtocolParameters:
+    low, high = data["acute_weeks"]
+    return ProtocolParameters(
+        code=str(data["code"]),
+        name=str(data["name"]),
+        pattern=Pattern(data["pattern"]),
+        pulses_per_train=int(data["pulses_per_train"]),
+        train_seconds=Decimal(data["train_seconds"]),
+        inter_train_seconds=Decimal(data["inter_train_seconds"]),
+        trains_per_session=int(data["trains_per_session"]),
+        percent_of_mt=Decimal(data["percent_of_mt"]),
+        max_percent_of_mt=Decimal(data["max_percent_of_mt"]),
+        sessions_per_day=int(data["sessions_per_day"]),
+        min_interval_minutes=int(data["min_interval_minutes"]),
+        treatment_days_per_week=int(data["treatment_days_per_week"]),
+        acute_weeks=(int(low), int(high)),
+        taper_sessions_by_week=tuple(int(n) for n in data["taper_sessions_by_week"]),
+    )
