@@ -39,6 +39,16 @@ class PlannedSession:
     earliest_offset_minutes: int  # from the day's first session
 
 
+def _cycle_minutes(parameters: ProtocolParameters) -> int:
+    """Start to start on an accelerated day: the session (rounded up to a minute) and the interval.
+
+    The interval runs from the end of one session to the start of the next, as the
+    action enforces it (T4: about 10-minute sessions, 50 minutes apart, so hourly).
+    """
+    seconds = int(-(-parameters.session_seconds // 1))
+    return -(-seconds // 60) + parameters.min_interval_minutes
+
+
 def _weekdays(start: date, skip: Collection[date]) -> "list[date]":
     out: list[date] = []
     day = start
@@ -72,7 +82,7 @@ def planned_sessions(
                 on=days[day_index],
                 phase=Phase.ACUTE,
                 slot_in_day=slot + 1,
-                earliest_offset_minutes=slot * parameters.min_interval_minutes,
+                earliest_offset_minutes=slot * _cycle_minutes(parameters),
             )
         )
     if taper and parameters.taper_sessions_by_week:

@@ -313,7 +313,7 @@ def test_thirty_sessions_with_taper_is_thirty_six() -> None:
     ]
 
 
-def test_accelerated_course_is_ten_a_day_fifty_minutes_apart() -> None:
+def test_accelerated_course_is_ten_a_day_hourly() -> None:
     plan = course_plan.planned_sessions(
         ACCELERATED_ITBS, start=MONDAY, acute_sessions=50
     )
@@ -321,7 +321,9 @@ def test_accelerated_course_is_ten_a_day_fifty_minutes_apart() -> None:
     assert len(days) == 5
     assert days[-1] == date(2026, 1, 9)
     first_day = [p for p in plan if p.on == MONDAY]
-    assert [p.earliest_offset_minutes for p in first_day] == [i * 50 for i in range(10)]
+    assert [p.earliest_offset_minutes for p in first_day] == [
+        i * 60 for i in range(10)
+    ]  # 10 min + 50 min interval
 
 
 @pytest.mark.parametrize("sessions", [0, 81])
