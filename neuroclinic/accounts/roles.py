@@ -94,6 +94,12 @@ class Capability(StrEnum):
     VIEW_INFUSIONS = (
         "view_infusions"  # infusion records, the nurse-station board, reports
     )
+    # rTMS and iTBS (docs/tms.md)
+    VIEW_TMS = "view_tms"  # TMS screens, thresholds, courses, sessions, the course page
+    RUN_TMS = (
+        "run_tms"  # safety screen, motor threshold, the session screen, seizure button
+    )
+    ORDER_TMS = "order_tms"  # course orders, screen decisions, seizure reviews
     # administration
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_USERS = "manage_users"
@@ -196,6 +202,14 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.VIEW_INFUSIONS: frozenset(
         {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.AUDITOR}
     ),
+    # tms: docs/tms.md explains each grant
+    Capability.VIEW_TMS: frozenset(
+        {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.TMS_TECHNICIAN, _R.AUDITOR}
+    ),
+    Capability.RUN_TMS: frozenset(
+        {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.TMS_TECHNICIAN}
+    ),
+    Capability.ORDER_TMS: frozenset({_R.MEDICAL_DIRECTOR, _R.PRESCRIBER}),
     Capability.VIEW_AUDIT_LOG: frozenset(
         {_R.CLINIC_ADMIN, _R.MEDICAL_DIRECTOR, _R.AUDITOR}
     ),

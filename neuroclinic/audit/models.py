@@ -246,6 +246,18 @@ class AuditEvent(models.Model):
         )
         INFUSION_CANCELLED = "infusions.cancelled", "Infusion session cancelled"
         INFUSION_REPORT_VIEWED = "infusions.report_viewed", "Infusion report opened"
+        # tms
+        TMS_SCREEN_RECORDED = "tms.screen_recorded", "TMS safety screen recorded"
+        TMS_SCREEN_DECIDED = "tms.screen_decided", "TMS safety screen decided"
+        TMS_THRESHOLD_RECORDED = "tms.threshold_recorded", "Motor threshold recorded"
+        TMS_COURSE_ORDERED = "tms.course_ordered", "TMS course ordered"
+        TMS_SESSION_STARTED = "tms.session_started", "TMS session started"
+        TMS_SESSION_ENDED = "tms.session_ended", "TMS session ended and signed"
+        TMS_INTENSITY_CHANGED = "tms.intensity_changed", "TMS intensity changed"
+        TMS_SIDE_EFFECT = "tms.side_effect", "TMS side effect recorded"
+        TMS_SEIZURE_RECORDED = "tms.seizure_recorded", "Seizure during TMS recorded"
+        TMS_SEIZURE_REVIEWED = "tms.seizure_reviewed", "Seizure reviewed by a physician"
+        TMS_COURSE_VIEWED = "tms.course_viewed", "TMS course opened"
         # audit
         AUDIT_LOG_EXPORTED = "audit.exported", "Audit log exported"
         # operations

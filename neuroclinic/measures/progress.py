@@ -84,6 +84,7 @@ def _percent(value: object) -> str:
 # imports run one way). Each is a function taking the patient.
 TRAJECTORY_EVENT_SOURCES: list[str] = [
     "neuroclinic.infusions.progress.trajectory_events",
+    "neuroclinic.tms.progress.trajectory_events",
 ]
 
 

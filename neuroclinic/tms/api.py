@@ -1,0 +1,461 @@
+"""The TMS API at /api/tms/: screens, thresholds, courses (and their planned sessions, the seam
+to scheduling), sessions, the daily check, seizures, and the intensity calculator.
+
+Permission by capability here, in one place (the role first, then the patient: 403, then
+404). A refused action answers 422 problem+json naming the field (api_errors); nothing
+is written.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest
+from ninja import Router, Schema, Status
+
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Capability
+from neuroclinic.api_errors import FieldErrors
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.clinics.models import Location
+from neuroclinic.tms import intensity, protocols, reads
+from neuroclinic.tms.access import (
+    get_course_for_user,
+    get_patient_for_user,
+    get_seizure_for_user,
+    get_session_for_user,
+)
+from neuroclinic.tms.actions import courses, seizures, sessions, thresholds
+from neuroclinic.tms.actions import screening as screening_actions
+from neuroclinic.tms.errors import TmsError
+from neuroclinic.tms.models import SafetyScreen, TmsCourse, TmsSession
+
+router = Router(tags=["tms"])
+
+
+def _user(request: HttpRequest, capability: Capability) -> User:
+    user = request.user
+    assert isinstance(user, User)  # auth= guarantees it
+    if not user.can(capability):
+        raise PermissionDenied  # the role first: 403 says nothing of a patient
+    return user
+
+
+def _org(user: User) -> int:
+    if user.organization_id is None:
+        raise PermissionDenied
+    return user.organization_id
+
+
+def _physician(user: User, physician: UUID | None) -> User | None:
+    if physician is None:
+        return None
+    return User.objects.filter(uuid=physician, organization_id=_org(user)).first()
+
+
+class ScreenIn(Schema):
+    answers: dict[str, bool]
+
+
+class ScreenOut(Schema):
+    id: UUID
+    outcome: str
+    exclusions: list[str]
+    cautions: list[str]
+
+
+class DecisionIn(Schema):
+    cleared: bool
+    rationale: str
+
+
+class ThresholdIn(Schema):
+    value_percent_output: int
+    observation: str
+    procedure: str
+    coil: str
+    supervising_physician: UUID | None = None
+    reason: str = "initial"
+    determined_on: date | None = None
+
+
+class ThresholdOut(Schema):
+    id: UUID
+    value_percent_output: int
+    observation: str
+
+
+class CourseIn(Schema):
+    protocol: str
+    target: str
+    target_detail: str = ""
+    percent_of_mt: Decimal | None = None
+    acute_sessions: int
+    taper: bool = False
+    start_date: date
+    location: UUID
+
+
+class CourseOut(Schema):
+    id: UUID
+    protocol: str
+    percent_of_mt: float
+    target: str
+    total_sessions: int
+    sessions_ended: int
+    on_hold: bool
+    stopped: bool
+    progress: str
+
+
+class PlannedOut(Schema):
+    number: int
+    on: date
+    phase: str
+    slot_in_day: int
+    earliest_offset_minutes: int
+
+
+class SessionIn(Schema):
+    daily_check: dict[str, bool] = {}
+    supervising_physician: UUID | None = None
+    trains: int | None = None
+
+
+class SessionOut(Schema):
+    id: UUID
+    number: int
+    status: str
+    output_percent: int
+    percent_of_mt: float
+    pulses_planned: int
+    pulses_delivered: int | None
+    cpt_code: str
+    daily_cautions: list[str]
+
+
+class EndIn(Schema):
+    pulses_delivered: int
+    trains_delivered: int | None = None
+    interruption_reason: str = ""
+    interruption_detail: str = ""
+    note: str = ""
+
+
+class SideEffectIn(Schema):
+    kind: str
+    severity: str
+    description: str = ""
+
+
+class SeizureIn(Schema):
+    post_ictal_status: str = ""
+    vitals: str = ""
+    description: str = ""
+
+
+class SeizureOut(Schema):
+    id: UUID
+    course_on_hold: bool
+
+
+class ReviewIn(Schema):
+    decision: str
+    note: str
+
+
+class IntensityIn(Schema):
+    threshold_percent_output: int
+    percent_of_mt: Decimal
+    protocol: str = "rtms-10hz"
+
+
+class IntensityOut(Schema):
+    output_percent: int
+    exact_output_percent: float
+    delivered_percent_of_mt: float
+    working: str
+
+
+def _session_out(session: TmsSession) -> dict[str, Any]:
+    return {
+        "id": session.uuid,
+        "number": session.number,
+        "status": session.status,
+        "output_percent": session.output_percent,
+        "percent_of_mt": float(session.percent_of_mt),
+        "pulses_planned": session.pulses_planned,
+        "pulses_delivered": session.pulses_delivered,
+        "cpt_code": session.cpt_code,
+        "daily_cautions": session.daily_cautions,
+    }
+
+
+def _course_out(course: TmsCourse) -> dict[str, Any]:
+    progress = reads.progress(course)
+    return {
+        "id": course.uuid,
+        "protocol": course.protocol_code,
+        "percent_of_mt": float(course.percent_of_mt),
+        "target": course.target_text,
+        "total_sessions": course.total_sessions,
+        "sessions_ended": progress.delivered,
+        "on_hold": progress.on_hold,
+        "stopped": progress.stopped,
+        "progress": progress.label,
+    }
+
+
+@router.post("/tms/patients/{patient_id}/screens", response={201: ScreenOut})
+def record_screen(request: HttpRequest, patient_id: UUID, payload: ScreenIn) -> Any:
+    """The pre-course safety screen: every IFCN topic answered true or false."""
+    user = _user(request, Capability.RUN_TMS)
+    patient = get_patient_for_user(user, patient_id, capability=Capability.RUN_TMS)
+    try:
+        screen = screening_actions.record_screen(
+            patient, answers=payload.answers, by=user
+        )
+    except TmsError as exc:
+        raise FieldErrors(exc.errors) from None
+    return Status(
+        201,
+        {
+            "id": screen.uuid,
+            "outcome": screen.outcome,
+            "exclusions": screen.exclusions,
+            "cautions": screen.cautions,
+        },
+    )
+
+
+@router.post("/tms/screens/{screen_id}/decision", response={201: ScreenOut})
+def decide_screen(request: HttpRequest, screen_id: UUID, payload: DecisionIn) -> Any:
+    user = _user(request, Capability.ORDER_TMS)
+    screen = SafetyScreen.objects.filter(
+        uuid=screen_id, organization_id=_org(user)
+    ).first()
+    if screen is None:
+        raise Http404("No such screen.")
+    try:
+        screening_actions.decide_screen(
+            screen, cleared=payload.cleared, rationale=payload.rationale, by=user
+        )
+    except TmsError as exc:
+        raise FieldErrors(exc.errors) from None
+    return Status(
+        201,
+        {
+            "id": screen.uuid,
+            "outcome": screen.outcome,
+            "exclusions": screen.exclusions,
+            "cautions": screen.cautions,
+        },
+    )
+
+
+@router.post("/tms/patients/{patient_id}/thresholds", response={201: ThresholdOut})
+def record_threshold(
+    request: HttpRequest, patient_id: UUID, payload: ThresholdIn
+) -> Any:
+    """A motor threshold: 1-100 % of machine output, with method, coil and supervising physician."""
+    user = _user(request, Capability.RUN_TMS)
+    patient = get_patient_for_user(user, patient_id, capability=Capability.RUN_TMS)
+    try:
+        threshold = thresholds.record_threshold(
+            patient,
+            value_percent_output=payload.value_percent_output,
+            observation=payload.observation,
+            procedure=payload.procedure,
+            coil=payload.coil,
+            supervising_physician=_physician(user, payload.supervising_physician),
+            reason=payload.reason,
+            determined_on=payload.determined_on,
+            by=user,
+        )
+    except TmsError as exc:
+        raise FieldErrors(exc.errors) from None
+    return Status(
+        201,
+        {
+            "id": threshold.uuid,
+            "value_percent_output": threshold.value_percent_output,
+            "observation": threshold.observation,
+        },
+    )
+
+
+@router.post("/tms/patients/{patient_id}/courses", response={201: CourseOut})
+def order_course(request: HttpRequest, patient_id: UUID, payload: CourseIn) -> Any:
+    """A prescriber's course order; refused without a cleared safety screen."""
+    user = _user(request, Capability.ORDER_TMS)
+    patient = get_patient_for_user(user, patient_id, capability=Capability.ORDER_TMS)
+    location = Location.objects.filter(
+        uuid=payload.location, organization_id=_org(user)
+    ).first()
+    if location is None:
+        raise FieldErrors({"location": ["Choose one of this clinic's locations."]})
+    try:
+        course = courses.order_course(
+            patient,
+            protocol_code=payload.protocol,
+            target=payload.target,
+            target_detail=payload.target_detail,
+            percent_of_mt=payload.percent_of_mt,
+            acute_sessions=payload.acute_sessions,
+            taper=payload.taper,
+            start_date=payload.start_date,
+            location=location,
+            by=user,
+        )
+    except TmsError as exc:
+        raise FieldErrors(exc.errors) from None
+    return Status(201, _course_out(course))
+
+
+@router.get("/tms/courses/{course_id}", response=CourseOut)
+def course_detail(request: HttpRequest, course_id: UUID) -> Any:
+    user = _user(request, Capability.VIEW_TMS)
+    course = get_course_for_user(user, course_id, capability=Capability.VIEW_TMS)
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.TMS_COURSE_VIEWED,
+            actor=user,
+            patient=course.patient,
+            subject=course,
+            page="api",
+        )
+    return _course_out(course)
+
+
+@router.get("/tms/courses/{course_id}/planned-sessions", response=list[PlannedOut])
+def planned_sessions(request: HttpRequest, course_id: UUID) -> Any:
+    """Every session the course needs, by day and slot: what the calendar books."""
+    user = _user(request, Capability.VIEW_TMS)
+    course = get_course_for_user(user, course_id, capability=Capability.VIEW_TMS)
+    return [
+        {
+            "number": p.number,
+            "on": p.on,
+            "phase": p.phase.value,
+            "slot_in_day": p.slot_in_day,
+            "earliest_offset_minutes": p.earliest_offset_minutes,
+        }
+        for p in reads.sessions_to_book(course)
+    ]
+
+
+@router.post("/tms/courses/{course_id}/sessions", response={201: SessionOut})
+def start_session(request: HttpRequest, course_id: UUID, payload: SessionIn) -> Any:
+    """The daily pre-session check and the start: hard stops, hold, screen and intensity refusals."""
+    user = _user(request, Capability.RUN_TMS)
+    course = get_course_for_user(user, course_id, capability=Capability.RUN_TMS)
+    try:
+        session = sessions.start_session(
+            course,
+            daily_check=payload.daily_check,
+            supervising_physician=_physician(user, payload.supervising_physician),
+            trains=payload.trains,
+            by=user,
+        )
+    except TmsError as exc:
+        raise FieldErrors(exc.errors) from None
+    return Status(201, _session_out(session))
+
+
+@router.post("/tms/sessions/{session_id}/side-effects", response={201: SessionOut})
+def side_effect(request: HttpRequest, session_id: UUID, payload: SideEffectIn) -> Any:
+    user = _user(request, Capability.RUN_TMS)
+    session = get_session_for_user(user, session_id, capability=Capability.RUN_TMS)
+    try:
+        sessions.record_side_effect(
+            session,
+            kind=payload.kind,
+            severity=payload.severity,
+            description=payload.description,
+            by=user,
+        )
+    except TmsError as exc:
+        raise FieldErrors(exc.errors) from None
+    return Status(201, _session_out(session))
+
+
+@router.post("/tms/sessions/{session_id}/end", response=SessionOut)
+def end_session(request: HttpRequest, session_id: UUID, payload: EndIn) -> Any:
+    """Pulses delivered (never above planned); fewer needs the interruption reason."""
+    user = _user(request, Capability.RUN_TMS)
+    session = get_session_for_user(user, session_id, capability=Capability.RUN_TMS)
+    try:
+        ended = sessions.end_session(
+            session,
+            pulses_delivered=payload.pulses_delivered,
+            trains_delivered=payload.trains_delivered,
+            interruption_reason=payload.interruption_reason,
+            interruption_detail=payload.interruption_detail,
+            note=payload.note,
+            by=user,
+        )
+    except TmsError as exc:
+        raise FieldErrors(exc.errors) from None
+    return _session_out(ended)
+
+
+@router.post("/tms/sessions/{session_id}/seizure", response={201: SeizureOut})
+def seizure(request: HttpRequest, session_id: UUID, payload: SeizureIn) -> Any:
+    """Stops the session, notifies the supervising physician, holds the course."""
+    user = _user(request, Capability.RUN_TMS)
+    session = get_session_for_user(user, session_id, capability=Capability.RUN_TMS)
+    try:
+        event = seizures.record_seizure(
+            session,
+            post_ictal_status=payload.post_ictal_status,
+            vitals=payload.vitals,
+            description=payload.description,
+            by=user,
+        )
+    except TmsError as exc:
+        raise FieldErrors(exc.errors) from None
+    return Status(201, {"id": event.uuid, "course_on_hold": True})
+
+
+@router.post("/tms/seizures/{seizure_id}/review", response={201: SeizureOut})
+def review(request: HttpRequest, seizure_id: UUID, payload: ReviewIn) -> Any:
+    user = _user(request, Capability.ORDER_TMS)
+    event = get_seizure_for_user(user, seizure_id, capability=Capability.ORDER_TMS)
+    try:
+        seizures.review_seizure(
+            event, decision=payload.decision, note=payload.note, by=user
+        )
+    except TmsError as exc:
+        raise FieldErrors(exc.errors) from None
+    return Status(
+        201,
+        {
+            "id": event.uuid,
+            "course_on_hold": reads.unreviewed_seizures(event.course).exists(),
+        },
+    )
+
+
+@router.post("/tms/intensity-calculation", response=IntensityOut)
+def intensity_calculation(request: HttpRequest, payload: IntensityIn) -> Any:
+    """Treatment intensity in % output from the threshold, with the working; stores nothing."""
+    _user(request, Capability.VIEW_TMS)
+    try:
+        parameters = protocols.protocol(payload.protocol)
+        dose = intensity.treatment_intensity(
+            threshold_percent_output=payload.threshold_percent_output,
+            percent_of_mt=payload.percent_of_mt,
+            max_percent_of_mt=parameters.max_percent_of_mt,
+        )
+    except (intensity.IntensityError, protocols.ProtocolError) as exc:
+        raise FieldErrors({exc.field: [exc.message]}) from None
+    return {
+        "output_percent": dose.output_percent,
+        "exact_output_percent": float(dose.exact_output_percent),
+        "delivered_percent_of_mt": float(dose.delivered_percent_of_mt),
+        "working": dose.working,
+    }

@@ -1,0 +1,110 @@
+"""Forms of the technician's screen and the course page. They parse; the actions decide."""
+
+from typing import Any
+
+from django import forms
+
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import GRANTS, Capability
+from neuroclinic.tms import screening
+from neuroclinic.tms.errors import TmsError
+from neuroclinic.tms.models import Interruption, SeizureReview, SideEffect
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def add_errors(form: forms.Form, exc: TmsError) -> None:
+    """Put an action's refusal on the form: on the field it names, else at the top."""
+    for name, messages in exc.errors.items():
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)
+
+
+def physicians(organization_id: int | None) -> Any:
+    if organization_id is None:
+        return User.objects.none()
+    roles = [role.value for role in GRANTS[Capability.ORDER_TMS]]
+    return (
+        User.objects.filter(
+            organization_id=organization_id, is_active=True, groups__name__in=roles
+        )
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+class DailyCheckForm(forms.Form):
+    """The daily pre-session check (Source: T11 (docs/sources.md)); the action decides the hard stops."""
+
+    supervising_physician = forms.ModelChoiceField(queryset=User.objects.none())
+
+    def __init__(self, *args: Any, organization_id: int | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["supervising_physician"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = physicians(organization_id)
+        for item in screening.DAILY_ITEMS:
+            self.fields[item.key] = forms.ChoiceField(
+                label=item.question, choices=YES_NO, widget=forms.RadioSelect
+            )
+
+    def answers(self) -> dict[str, object]:
+        return {
+            item.key: self.cleaned_data[item.key] == "yes"
+            for item in screening.DAILY_ITEMS
+        }
+
+
+class ScreenForm(forms.Form):
+    """The pre-course safety screen (Source: T6 (docs/sources.md))."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for item in screening.SCREEN_ITEMS:
+            self.fields[item.key] = forms.ChoiceField(
+                label=item.question, choices=YES_NO, widget=forms.RadioSelect
+            )
+
+    def answers(self) -> dict[str, object]:
+        return {
+            item.key: self.cleaned_data[item.key] == "yes"
+            for item in screening.SCREEN_ITEMS
+        }
+
+
+class SideEffectForm(forms.Form):
+    kind = forms.ChoiceField(choices=SideEffect.Kind.choices)
+    severity = forms.ChoiceField(choices=SideEffect.Severity.choices)
+    description = forms.CharField(required=False, max_length=300)
+
+
+class IntensityForm(forms.Form):
+    percent_of_mt = forms.DecimalField(
+        label="Intensity (% of MT)", max_digits=5, decimal_places=1, min_value=1
+    )
+    reason = forms.CharField(max_length=300)
+
+
+class EndForm(forms.Form):
+    pulses_delivered = forms.IntegerField(min_value=0, label="Pulses delivered")
+    trains_delivered = forms.IntegerField(min_value=0, required=False)
+    interruption_reason = forms.ChoiceField(
+        choices=[("", "—"), *Interruption.Reason.choices],
+        required=False,
+        label="If ended early, why",
+    )
+    interruption_detail = forms.CharField(required=False, max_length=300)
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SeizureForm(forms.Form):
+    post_ictal_status = forms.CharField(required=False, max_length=300)
+    vitals = forms.CharField(required=False, max_length=300)
+    description = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SeizureReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=SeizureReview.Decision.choices)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,216 @@
+"""The clinic's default TMS protocols and the arithmetic of a session's pulses.
+
+Sources (ids in docs/sources.md):
+- Standard 10 Hz rTMS to the left DLPFC at 120 % of resting motor threshold, 3000
+  pulses a session (about 37.5 minutes), 5 sessions a week for 4-6 weeks (T2, T1,
+  T10). The train layout (4 s trains, 26 s between trains, 75 trains) is the common
+  one but we have not read it in a source [U]; it is a clinic setting.
+- iTBS, 600 pulses at 120 % rMT, about 3 minutes (T2, T3); the pattern (triplets at
+  50 Hz repeated at 5 Hz, 2 s on and 8 s off) is the common one [U].
+- The accelerated protocol (SAINT): iTBS 1800 pulses a session, 10 sessions a day
+  with 50 minutes between them, for 5 consecutive days, at 90 % rMT (T4).
+- A taper after the acute course (6 sessions over 3 weeks) is practice, not a label
+  requirement (T10 [S]); the clinic chooses whether to use it.
+
+Every default here is a starting point the medical director can change in a signed
+protocol version; nothing in this module is a prescription.
+
+Pure module: standard library only.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class Pattern(StrEnum):
+    RTMS_10HZ = "rtms_10hz"
+    ITBS = "itbs"
+
+
+@dataclass(frozen=True)
+class ProtocolParameters:
+    code: str
+    name: str
+    pattern: Pattern
+    pulses_per_train: int
+    train_seconds: Decimal
+    inter_train_seconds: Decimal
+    trains_per_session: int
+    percent_of_mt: Decimal  # the prescribed default, % of resting MT
+    max_percent_of_mt: Decimal  # above this a course order is refused
+    sessions_per_day: int
+    min_interval_minutes: int  # between sessions on the same day (0: one a day)
+    treatment_days_per_week: int
+    acute_weeks: tuple[int, int]  # the usual range of the acute course
+    taper_sessions_by_week: tuple[int, ...] = ()
+
+    @property
+    def pulses_per_session(self) -> int:
+        return self.pulses_per_train * self.trains_per_session
+
+    @property
+    def session_seconds(self) -> Decimal:
+        """Stimulation time: trains and the pauses between them (none after the last)."""
+        return (
+            self.train_seconds * self.trains_per_session
+            + self.inter_train_seconds * (self.trains_per_session - 1)
+        )
+
+    @property
+    def taper_sessions(self) -> int:
+        return sum(self.taper_sessions_by_week)
+
+    @property
+    def is_accelerated(self) -> bool:
+        return self.sessions_per_day > 1
+
+
+# 10 Hz x 4 s = 40 pulses a train; 75 trains = 3000 pulses (T2); 75 x 4 + 74 x 26 s = 2224 s,
+# about 37 minutes (T2 says 37.5 with a pause after the last train).
+RTMS_10HZ = ProtocolParameters(
+    code="rtms-10hz",
+    name="10 Hz rTMS, left DLPFC",
+    pattern=Pattern.RTMS_10HZ,
+    pulses_per_train=40,
+    train_seconds=Decimal(4),
+    inter_train_seconds=Decimal(26),
+    trains_per_session=75,
+    percent_of_mt=Decimal(120),
+    max_percent_of_mt=Decimal(120),
+    sessions_per_day=1,
+    min_interval_minutes=0,
+    treatment_days_per_week=5,
+    acute_weeks=(4, 6),
+    taper_sessions_by_week=(3, 2, 1),
+)
+# Triplets at 50 Hz repeated at 5 Hz: a 2 s train is 10 bursts x 3 = 30 pulses;
+# 20 trains = 600 pulses (T2); 20 x 2 + 19 x 8 s = 192 s, about 3 minutes (T3).
+ITBS = ProtocolParameters(
+    code="itbs-600",
+    name="iTBS 600 pulses, left DLPFC",
+    pattern=Pattern.ITBS,
+    pulses_per_train=30,
+    train_seconds=Decimal(2),
+    inter_train_seconds=Decimal(8),
+    trains_per_session=20,
+    percent_of_mt=Decimal(120),
+    max_percent_of_mt=Decimal(120),
+    sessions_per_day=1,
+    min_interval_minutes=0,
+    treatment_days_per_week=5,
+    acute_weeks=(4, 6),
+)
+# 60 trains of 30 = 1800 pulses; 10 a day, 50 minutes apart, 5 days, 90 % rMT (T4).
+ACCELERATED_ITBS = ProtocolParameters(
+    code="itbs-accelerated",
+    name="Accelerated iTBS 1800 pulses, 10 a day for 5 days",
+    pattern=Pattern.ITBS,
+    pulses_per_train=30,
+    train_seconds=Decimal(2),
+    inter_train_seconds=Decimal(8),
+    trains_per_session=60,
+    percent_of_mt=Decimal(90),
+    max_percent_of_mt=Decimal(120),
+    sessions_per_day=10,
+    min_interval_minutes=50,
+    treatment_days_per_week=5,
+    acute_weeks=(1, 1),
+)
+
+DEFAULT_PROTOCOLS: dict[str, ProtocolParameters] = {
+    p.code: p for p in (RTMS_10HZ, ITBS, ACCELERATED_ITBS)
+}
+
+
+class ProtocolError(ValueError):
+    def __init__(self, message: str, *, field: str = "__all__") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def protocol(code: str) -> ProtocolParameters:
+    try:
+        return DEFAULT_PROTOCOLS[code]
+    except KeyError:
+        raise ProtocolError(
+            "Choose one of the clinic's TMS protocols.", field="protocol"
+        ) from None
+
+
+def pulses_planned(parameters: ProtocolParameters, *, trains: int | None = None) -> int:
+    """Pulses planned for one session: every train, or the first `trains` of them."""
+    count = parameters.trains_per_session if trains is None else trains
+    if not 1 <= count <= parameters.trains_per_session:
+        raise ProtocolError(
+            f"A session has 1 to {parameters.trains_per_session} trains.",
+            field="trains",
+        )
+    return parameters.pulses_per_train * count
+
+
+def check_delivered(*, planned: int, delivered: int) -> None:
+    """Pulses delivered are counted by the device: never negative, never above the plan."""
+    if delivered < 0:
+        raise ProtocolError(
+            "Pulses delivered cannot be negative.", field="pulses_delivered"
+        )
+    if delivered > planned:
+        raise ProtocolError(
+            f"{delivered} pulses delivered is more than the {planned} planned: "
+            "check the device's counter.",
+            field="pulses_delivered",
+        )
+
+
+def acute_sessions(parameters: ProtocolParameters, *, weeks: int) -> int:
+    """Sessions in the acute course: days a week x sessions a day x weeks, within the usual range."""
+    low, high = parameters.acute_weeks
+    if not low <= weeks <= high:
+        raise ProtocolError(
+            f"{parameters.name}: the acute course is {low}-{high} week(s).",
+            field="weeks",
+        )
+    return weeks * parameters.treatment_days_per_week * parameters.sessions_per_day
+
+
+def snapshot(parameters: ProtocolParameters) -> dict[str, object]:
+    """The parameters as JSON for the course order (Decimals as strings)."""
+    return {
+        "code": parameters.code,
+        "name": parameters.name,
+        "pattern": parameters.pattern.value,
+        "pulses_per_train": parameters.pulses_per_train,
+        "train_seconds": str(parameters.train_seconds),
+        "inter_train_seconds": str(parameters.inter_train_seconds),
+        "trains_per_session": parameters.trains_per_session,
+        "percent_of_mt": str(parameters.percent_of_mt),
+        "max_percent_of_mt": str(parameters.max_percent_of_mt),
+        "sessions_per_day": parameters.sessions_per_day,
+        "min_interval_minutes": parameters.min_interval_minutes,
+        "treatment_days_per_week": parameters.treatment_days_per_week,
+        "acute_weeks": list(parameters.acute_weeks),
+        "taper_sessions_by_week": list(parameters.taper_sessions_by_week),
+    }
+
+
+def from_snapshot(data: dict[str, Any]) -> ProtocolParameters:
+    low, high = data["acute_weeks"]
+    return ProtocolParameters(
+        code=str(data["code"]),
+        name=str(data["name"]),
+        pattern=Pattern(data["pattern"]),
+        pulses_per_train=int(data["pulses_per_train"]),
+        train_seconds=Decimal(data["train_seconds"]),
+        inter_train_seconds=Decimal(data["inter_train_seconds"]),
+        trains_per_session=int(data["trains_per_session"]),
+        percent_of_mt=Decimal(data["percent_of_mt"]),
+        max_percent_of_mt=Decimal(data["max_percent_of_mt"]),
+        sessions_per_day=int(data["sessions_per_day"]),
+        min_interval_minutes=int(data["min_interval_minutes"]),
+        treatment_days_per_week=int(data["treatment_days_per_week"]),
+        acute_weeks=(int(low), int(high)),
+        taper_sessions_by_week=tuple(int(n) for n in data["taper_sessions_by_week"]),
+    )

@@ -1,0 +1,91 @@
+"""Builders for TMS tests: a cleared screen, a threshold, a course, a session."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from neuroclinic.accounts.models import User
+from neuroclinic.clinics.models import Location
+from neuroclinic.patients.models import Patient
+from neuroclinic.tms import screening
+from neuroclinic.tms.actions import courses, sessions, thresholds
+from neuroclinic.tms.actions import screening as screening_actions
+from neuroclinic.tms.models import MotorThreshold, SafetyScreen, TmsCourse, TmsSession
+
+NO_FINDINGS: dict[str, object] = {item.key: False for item in screening.SCREEN_ITEMS}
+DAILY_OK: dict[str, object] = {
+    "metal_removed": True,
+    "ear_protection": True,
+    "alcohol_or_drugs": False,
+    "medication_change": False,
+    "poor_sleep": False,
+}
+
+
+def make_location(organization_id: int) -> Location:
+    return Location.objects.create(
+        organization_id=organization_id,
+        name="Lakeside TMS",
+        address_line1="100 Example Avenue",
+        city="Springfield",
+        state="IL",
+        postal_code="62701",
+        time_zone="America/Chicago",
+    )
+
+
+def clear_screen(patient: Patient, by: User) -> SafetyScreen:
+    return screening_actions.record_screen(patient, answers=NO_FINDINGS, by=by)
+
+
+def threshold(
+    patient: Patient,
+    by: User,
+    physician: User,
+    value: int = 55,
+    now: datetime | None = None,
+) -> MotorThreshold:
+    return thresholds.record_threshold(
+        patient,
+        value_percent_output=value,
+        observation=MotorThreshold.Observation.EMG,
+        procedure=MotorThreshold.Procedure.RELATIVE_FREQUENCY,
+        coil="Figure-8 (demo)",
+        supervising_physician=physician,
+        now=now,
+        by=by,
+    )
+
+
+def course(
+    patient: Patient,
+    prescriber: User,
+    *,
+    protocol_code: str = "rtms-10hz",
+    acute_sessions: int = 30,
+    taper: bool = True,
+    percent_of_mt: Decimal | None = None,
+    location: Location | None = None,
+) -> TmsCourse:
+    return courses.order_course(
+        patient,
+        protocol_code=protocol_code,
+        target=TmsCourse.Target.BEAM_F3,
+        acute_sessions=acute_sessions,
+        taper=taper,
+        start_date=date(2026, 1, 5),
+        percent_of_mt=percent_of_mt,
+        location=location or make_location(patient.organization_id),
+        by=prescriber,
+    )
+
+
+def start(
+    tms_course: TmsCourse, tech: User, physician: User, now: datetime | None = None
+) -> TmsSession:
+    return sessions.start_session(
+        tms_course,
+        daily_check=DAILY_OK,
+        supervising_physician=physician,
+        now=now,
+        by=tech,
+    )

@@ -1,0 +1,129 @@
+"""The prescriber's course page: progress against the PHQ-9 trajectory, sessions, the seizure
+review that releases a hold; and the list of TMS courses."""
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from neuroclinic.accounts.access import require_capability
+from neuroclinic.accounts.roles import Capability
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.http import AuthenticatedHttpRequest
+from neuroclinic.measures.instruments import INSTRUMENTS
+from neuroclinic.measures.models import QuestionnaireResponse
+from neuroclinic.measures.progress import trajectory_summary
+from neuroclinic.patients.models import Patient
+from neuroclinic.tms import forms as f
+from neuroclinic.tms import reads
+from neuroclinic.tms.access import get_course_for_user, get_seizure_for_user
+from neuroclinic.tms.actions import seizures
+from neuroclinic.tms.errors import TmsError
+from neuroclinic.tms.models import TmsCourse
+from neuroclinic.tms.progress import course_events
+
+
+def _phq9(course: TmsCourse) -> dict[str, Any]:
+    responses = list(
+        QuestionnaireResponse.objects.filter(
+            patient=course.patient, instrument_code="phq9", amended_by__isnull=True
+        ).order_by("completed_at", "id")
+    )
+    return trajectory_summary(INSTRUMENTS["phq9"], responses, course_events(course))
+
+
+def course_context(
+    request: AuthenticatedHttpRequest, course: TmsCourse, review_form: Any = None
+) -> dict[str, Any]:
+    session_rows = list(
+        course.sessions.select_related("operator", "supervising_physician")
+        .prefetch_related("side_effects", "interruptions")
+        .order_by("number")
+    )
+    return {
+        "course": course,
+        "patient": course.patient,
+        "progress": reads.progress(course),
+        "sessions": session_rows,
+        "planned": reads.sessions_to_book(course),
+        "seizures": list(course.seizures.select_related("review", "session").all()),
+        "phq9": _phq9(course),
+        "can_review": request.user.can(Capability.ORDER_TMS),
+        "review_form": review_form or f.SeizureReviewForm(),
+    }
+
+
+@require_capability(Capability.VIEW_TMS)
+@require_GET
+def course_page(
+    request: AuthenticatedHttpRequest, course_uuid: uuid.UUID
+) -> HttpResponse:
+    course = get_course_for_user(
+        request.user, course_uuid, capability=Capability.VIEW_TMS
+    )
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.TMS_COURSE_VIEWED,
+            actor=request.user,
+            patient=course.patient,
+            subject=course,
+            page="course",
+        )
+    return render(request, "tms/course.html", course_context(request, course))
+
+
+@require_capability(Capability.ORDER_TMS)
+@require_POST
+def review(request: AuthenticatedHttpRequest, seizure_uuid: uuid.UUID) -> HttpResponse:
+    seizure = get_seizure_for_user(
+        request.user, seizure_uuid, capability=Capability.ORDER_TMS
+    )
+    course = seizure.course
+    form = f.SeizureReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            seizures.review_seizure(
+                seizure,
+                decision=form.cleaned_data["decision"],
+                note=form.cleaned_data["note"],
+                by=request.user,
+            )
+        except TmsError as exc:
+            f.add_errors(form, exc)
+        else:
+            messages.success(request, "Review documented.")
+            return redirect(reverse("tms:course", args=[course.uuid]))
+    return render(request, "tms/course.html", course_context(request, course, form))
+
+
+@require_capability(Capability.VIEW_TMS)
+@require_GET
+def course_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Every course of the clinic, newest first, with each one's progress (one query each way)."""
+    courses = list(
+        TmsCourse.objects.filter(patient__in=Patient.objects.visible_to(request.user))
+        .select_related("patient")
+        .order_by("-ordered_at", "-id")[:200]
+    )
+    counts: dict[int, int] = {}
+    for course_id in reads.ended_sessions(courses):
+        counts[course_id] = counts.get(course_id, 0) + 1
+    held = reads.held_course_ids(courses)
+    rows = [
+        {"course": c, "delivered": counts.get(c.pk, 0), "on_hold": c.pk in held}
+        for c in courses
+    ]
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.TMS_COURSE_VIEWED,
+            actor=request.user,
+            page="list",
+            organization=request.user.organization,
+        )
+    return render(request, "tms/courses.html", {"rows": rows})

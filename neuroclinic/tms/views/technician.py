@@ -1,0 +1,256 @@
+"""The technician's one screen for a course's session: daily check, prescribed coil position and
+intensity (with the working), pulses, side effects, intensity changes and the seizure button.
+
+Every POST goes to `step`, which checks the role and the patient once. A refusal shows the
+form again with the action's message (200, as Django forms do); success redirects back.
+htmx posts swap the screen's main section (hx-select), the same HTML either way.
+"""
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from neuroclinic.accounts.access import require_capability
+from neuroclinic.accounts.roles import Capability
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.http import AuthenticatedHttpRequest
+from neuroclinic.tms import forms as f
+from neuroclinic.tms import intensity, reads, screening
+from neuroclinic.tms.access import get_course_for_user
+from neuroclinic.tms.actions import seizures, sessions
+from neuroclinic.tms.errors import TmsError
+from neuroclinic.tms.models import TmsCourse, TmsSession
+
+
+def _prescribed(course: TmsCourse) -> dict[str, Any]:
+    """The intensity the technician sets, from the latest threshold, with its working."""
+    threshold = reads.latest_threshold(course.patient)
+    if threshold is None:
+        return {"threshold": None, "intensity_error": "No motor threshold on file."}
+    try:
+        dose = intensity.treatment_intensity(
+            threshold_percent_output=threshold.value_percent_output,
+            percent_of_mt=course.percent_of_mt,
+            max_percent_of_mt=reads.parameters_of(course).max_percent_of_mt,
+        )
+    except intensity.IntensityError as exc:
+        return {"threshold": threshold, "intensity_error": exc.message}
+    return {"threshold": threshold, "dose": dose}
+
+
+def context(
+    request: AuthenticatedHttpRequest,
+    course: TmsCourse,
+    bound: dict[str, forms.Form] | None = None,
+) -> dict[str, Any]:
+    bound = bound or {}
+    progress = reads.progress(course)
+    blocked = ""
+    try:
+        sessions.check_may_treat(course)
+    except TmsError as exc:
+        blocked = exc.message
+    session = progress.open_session
+    return {
+        "course": course,
+        "patient": course.patient,
+        "parameters": reads.parameters_of(course),
+        "progress": progress,
+        "blocked": blocked,
+        "session": session,
+        "side_effects": list(session.side_effects.all()) if session else [],
+        "changes": list(session.intensity_changes.all()) if session else [],
+        "daily_items": screening.DAILY_ITEMS,
+        "can_run": request.user.can(Capability.RUN_TMS),
+        "forms": {
+            "start": bound.get("start")
+            or f.DailyCheckForm(organization_id=course.organization_id, prefix="start"),
+            "effect": bound.get("effect") or f.SideEffectForm(prefix="effect"),
+            "intensity": bound.get("intensity") or f.IntensityForm(prefix="intensity"),
+            "end": bound.get("end") or f.EndForm(prefix="end"),
+            "seizure": bound.get("seizure") or f.SeizureForm(prefix="seizure"),
+        },
+        **_prescribed(course),
+    }
+
+
+def page(
+    request: AuthenticatedHttpRequest,
+    course: TmsCourse,
+    bound: dict[str, forms.Form] | None = None,
+) -> HttpResponse:
+    return render(request, "tms/session.html", context(request, course, bound))
+
+
+@require_capability(Capability.VIEW_TMS)
+@require_GET
+def session_screen(
+    request: AuthenticatedHttpRequest, course_uuid: uuid.UUID
+) -> HttpResponse:
+    course = get_course_for_user(
+        request.user, course_uuid, capability=Capability.VIEW_TMS
+    )
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.TMS_COURSE_VIEWED,
+            actor=request.user,
+            patient=course.patient,
+            subject=course,
+            page="session",
+        )
+    return page(request, course)
+
+
+def _done(
+    request: AuthenticatedHttpRequest, course: TmsCourse, message: str
+) -> HttpResponse:
+    messages.success(request, message)
+    return redirect(reverse("tms:session", args=[course.uuid]))
+
+
+def _refused(
+    request: AuthenticatedHttpRequest,
+    course: TmsCourse,
+    name: str,
+    form: forms.Form,
+    exc: TmsError | None = None,
+) -> HttpResponse:
+    if exc is not None:
+        f.add_errors(form, exc)
+    return page(request, course, {name: form})
+
+
+def _open(course: TmsCourse) -> TmsSession:
+    session = reads.progress(course).open_session
+    if session is None:
+        raise TmsError("No session is open: start one with the daily check.")
+    return session
+
+
+def start(request: AuthenticatedHttpRequest, course: TmsCourse) -> HttpResponse:
+    form = f.DailyCheckForm(
+        request.POST, organization_id=course.organization_id, prefix="start"
+    )
+    if not form.is_valid():
+        return _refused(request, course, "start", form)
+    try:
+        session = sessions.start_session(
+            course,
+            daily_check=form.answers(),
+            supervising_physician=form.cleaned_data["supervising_physician"],
+            by=request.user,
+        )
+    except TmsError as exc:
+        return _refused(request, course, "start", form, exc)
+    return _done(request, course, f"Session {session.number} started.")
+
+
+def effect(request: AuthenticatedHttpRequest, course: TmsCourse) -> HttpResponse:
+    form = f.SideEffectForm(request.POST, prefix="effect")
+    if not form.is_valid():
+        return _refused(request, course, "effect", form)
+    d = form.cleaned_data
+    try:
+        sessions.record_side_effect(
+            _open(course),
+            kind=d["kind"],
+            severity=d["severity"],
+            description=d["description"],
+            by=request.user,
+        )
+    except TmsError as exc:
+        return _refused(request, course, "effect", form, exc)
+    return _done(request, course, "Side effect recorded.")
+
+
+def change_intensity(
+    request: AuthenticatedHttpRequest, course: TmsCourse
+) -> HttpResponse:
+    form = f.IntensityForm(request.POST, prefix="intensity")
+    if not form.is_valid():
+        return _refused(request, course, "intensity", form)
+    try:
+        change = sessions.change_intensity(
+            _open(course),
+            percent_of_mt=form.cleaned_data["percent_of_mt"],
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
+    except TmsError as exc:
+        return _refused(request, course, "intensity", form, exc)
+    return _done(request, course, f"Intensity now {change.output_percent} % output.")
+
+
+def end(request: AuthenticatedHttpRequest, course: TmsCourse) -> HttpResponse:
+    form = f.EndForm(request.POST, prefix="end")
+    if not form.is_valid():
+        return _refused(request, course, "end", form)
+    d = form.cleaned_data
+    try:
+        session = sessions.end_session(
+            _open(course),
+            pulses_delivered=d["pulses_delivered"],
+            trains_delivered=d["trains_delivered"],
+            interruption_reason=d["interruption_reason"],
+            interruption_detail=d["interruption_detail"],
+            note=d["note"],
+            by=request.user,
+        )
+    except TmsError as exc:
+        return _refused(request, course, "end", form, exc)
+    return _done(request, course, f"Session {session.number} signed.")
+
+
+def seizure(request: AuthenticatedHttpRequest, course: TmsCourse) -> HttpResponse:
+    form = f.SeizureForm(request.POST, prefix="seizure")
+    if not form.is_valid():
+        return _refused(request, course, "seizure", form)
+    d = form.cleaned_data
+    try:
+        seizures.record_seizure(
+            _open(course),
+            post_ictal_status=d["post_ictal_status"],
+            vitals=d["vitals"],
+            description=d["description"],
+            by=request.user,
+        )
+    except TmsError as exc:
+        return _refused(request, course, "seizure", form, exc)
+    return _done(
+        request,
+        course,
+        "Session stopped. The physician is notified; the course is on hold.",
+    )
+
+
+Step = Callable[[AuthenticatedHttpRequest, TmsCourse], HttpResponse]
+STEPS: dict[str, Step] = {
+    "start": start,
+    "side-effect": effect,
+    "intensity": change_intensity,
+    "end": end,
+    "seizure": seizure,
+}
+
+
+@require_capability(Capability.RUN_TMS)
+@require_POST
+def step(
+    request: AuthenticatedHttpRequest, course_uuid: uuid.UUID, step_name: str
+) -> HttpResponse:
+    course = get_course_for_user(
+        request.user, course_uuid, capability=Capability.RUN_TMS
+    )
+    view = STEPS.get(step_name)
+    if view is None:
+        raise Http404("No such step.")
+    return view(request, course)
