@@ -418,3 +418,20 @@ class PayerStatus(StrEnum):
 def estimate_owed(status: PayerStatus) -> bool:
     """B6: the estimate is owed to uninsured patients and to those paying themselves."""
     return status in (PayerStatus.UNINSURED, PayerStatus.SELF_PAY)
+
+
+# The code each price-list service is billed under (B1, B2, B3). A consult by a
+# prescriber is a psychiatric evaluation with medical services (90792); drugs
+# without their own code go under the unclassified-drug code (B3 notes J3490).
+SERVICE_CODES: dict[str, str] = {
+    "consult": Code.PSYCH_EVAL_MEDICAL,
+    "infusion": Code.INFUSION_FIRST_HOUR,
+    "infusion_hour": Code.INFUSION_ADDITIONAL_HOUR,
+    "iv_push": Code.IV_PUSH,
+    "booster": Code.INFUSION_FIRST_HOUR,
+    "ketamine": Code.UNCLASSIFIED_DRUG,
+    "prn_medication": Code.UNCLASSIFIED_DRUG,
+    "tms_initial": Code.TMS_INITIAL,
+    "tms_session": Code.TMS_SUBSEQUENT,
+    "tms_motor_threshold": Code.TMS_MOTOR_THRESHOLD,
+}
