@@ -94,6 +94,14 @@ class Capability(StrEnum):
     VIEW_INFUSIONS = (
         "view_infusions"  # infusion records, the nurse-station board, reports
     )
+    # billing (docs/billing.md): demographics, codes, charges and payments; never scores or notes
+    BILLING_VIEW = "billing_view"  # patient accounts, invoices, estimates, superbills, reports
+    BILLING_CHARGE = (
+        "billing_charge"  # self-pay answer, estimates, packages sold, invoices, superbills
+    )
+    BILLING_PAYMENTS = "billing_payments"  # take payments, apply credit
+    BILLING_REFUND = "billing_refund"  # give money back
+    BILLING_SETUP = "billing_setup"  # price list, packages, practice tax id, clinicians' NPIs
     # administration
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_USERS = "manage_users"
@@ -196,6 +204,14 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.VIEW_INFUSIONS: frozenset(
         {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.AUDITOR}
     ),
+    # billing: docs/billing.md explains each grant
+    Capability.BILLING_VIEW: frozenset(
+        {_R.CLINIC_ADMIN, _R.FRONT_DESK, _R.BILLING, _R.AUDITOR}
+    ),
+    Capability.BILLING_CHARGE: frozenset({_R.FRONT_DESK, _R.BILLING}),
+    Capability.BILLING_PAYMENTS: frozenset({_R.FRONT_DESK, _R.BILLING}),
+    Capability.BILLING_REFUND: frozenset({_R.BILLING}),
+    Capability.BILLING_SETUP: frozenset({_R.CLINIC_ADMIN, _R.BILLING}),
     Capability.VIEW_AUDIT_LOG: frozenset(
         {_R.CLINIC_ADMIN, _R.MEDICAL_DIRECTOR, _R.AUDITOR}
     ),

@@ -435,3 +435,15 @@ SERVICE_CODES: dict[str, str] = {
     "tms_session": Code.TMS_SUBSEQUENT,
     "tms_motor_threshold": Code.TMS_MOTOR_THRESHOLD,
 }
+
+
+# Accounts-receivable aging buckets (days since the date of service; our report's choice).
+AGING_BUCKETS = ((0, 30, "0-30"), (31, 60, "31-60"), (61, 90, "61-90"))
+AGING_OLDEST = "over 90"
+
+
+def aging_bucket(days: int) -> str:
+    for low, high, label in AGING_BUCKETS:
+        if low <= days <= high:
+            return label
+    return AGING_OLDEST if days > 0 else AGING_BUCKETS[0][2]

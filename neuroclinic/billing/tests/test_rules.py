@@ -324,3 +324,20 @@ def test_modifiers() -> None:
         rules.modifiers("25,59,XE,XS,GT")
     with pytest.raises(BillingRuleError):
         rules.modifiers("2")
+
+
+@pytest.mark.parametrize(
+    ("days", "bucket"),
+    [
+        (-1, "0-30"),
+        (0, "0-30"),
+        (30, "0-30"),
+        (31, "31-60"),
+        (60, "31-60"),
+        (61, "61-90"),
+        (90, "61-90"),
+        (91, "over 90"),
+    ],
+)
+def test_aging_buckets(days: int, bucket: str) -> None:
+    assert rules.aging_bucket(days) == bucket
