@@ -147,7 +147,7 @@ def test_the_whole_flow_through_the_pages(
         ).status_code
         == 302
     )
-    package = factories.Package.objects.get()
+    package = Package.objects.get()
     response = client.post(
         reverse("billing:give_estimate", args=[diagnosed.uuid]),
         {
