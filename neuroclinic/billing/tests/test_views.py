@@ -16,6 +16,7 @@ from neuroclinic.billing.actions import estimates, invoices, superbills
 from neuroclinic.billing.models import (
     GoodFaithEstimate,
     Invoice,
+    Package,
     Payment,
     Price,
     Superbill,
