@@ -35,6 +35,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 
+from neuroclinic.lib.identifiers import npi_error
+
 CENT = Decimal("0.01")
 # Currencies the clinic may price in (ISO 4217 codes with two minor digits).
 CURRENCIES = frozenset({"USD", "CAD", "EUR", "GBP", "AUD"})
@@ -312,14 +314,15 @@ def diagnosis_pointers(count: int, *, per_line: int = 4) -> str:
     return ",".join(DIAGNOSIS_POINTERS[: min(count, per_line, 12)])
 
 
-NPI_RE = re.compile(r"^\d{10}$")
 TAX_ID_RE = re.compile(r"^\d{2}-?\d{7}$")
 
 
 def npi(value: str, *, field: str = "npi") -> str:
+    """A 10-digit NPI (B5) whose check digit is right (neuroclinic.lib.identifiers)."""
     number = value.strip()
-    if not NPI_RE.match(number):
-        raise BillingRuleError("An NPI is 10 digits.", field=field, code="npi")
+    problem = npi_error(number)
+    if problem:
+        raise BillingRuleError(problem, field=field, code="npi")
     return number
 
 

@@ -32,7 +32,7 @@ def price_list(organization: Organization, by: User) -> None:
         organization,
         legal_name="Lakeside Test Clinic PLLC",
         tax_id_number="12-3456789",
-        organization_npi="1987654321",
+        organization_npi="1987654328",
         address="1 Test Way, Testville, NY 10001",
         phone="555-0100",
         by=by,

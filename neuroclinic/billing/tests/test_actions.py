@@ -400,3 +400,16 @@ def test_totals_verify(invoice: Invoice, billing: User) -> None:
 def test_services_have_codes(organization: Organization, billing: User) -> None:
     factories.price_list(organization, billing)
     assert dict(Service.objects.values_list("key", "code"))["tms_session"] == "90868"
+
+
+def test_the_verify_command_names_a_bad_invoice(invoice: Invoice) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("billing", "verify", stdout=out)
+    assert "ok" in out.getvalue()
+    Invoice.objects.filter(pk=invoice.pk).update(total=D("1.00"))
+    with pytest.raises(CommandError):
+        call_command("billing", "verify", stdout=StringIO(), stderr=StringIO())

@@ -288,6 +288,7 @@ def test_estimate_owed_to_uninsured_and_self_pay(
         ("123456789", False),
         ("12345678901", False),
         ("12345x7893", False),
+        ("1234567890", False),
     ],
 )
 def test_npi_is_ten_digits(value: str, ok: bool) -> None:
