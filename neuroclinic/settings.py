@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "neuroclinic.treatment",
     "neuroclinic.infusions",
     "neuroclinic.tms",
+    "neuroclinic.billing",
     "neuroclinic.audit_viewer",
 ]
 

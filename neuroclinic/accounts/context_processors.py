@@ -17,6 +17,7 @@ NAVIGATION = (
     ("Nurse station", "infusions:board", Capability.VIEW_INFUSIONS),
     ("Protocols", "treatment:protocols", Capability.VIEW_INFUSIONS),
     ("Ledger", "ledger:dashboard", Capability.LEDGER_VIEW),
+    ("Billing", "billing:home", Capability.BILLING_VIEW),
     ("Audit log", "audit:events", Capability.VIEW_AUDIT_LOG),
     ("Staff", "accounts:users", Capability.MANAGE_USERS),
     ("Clinic", "clinics:settings", Capability.MANAGE_CLINIC),

@@ -100,6 +100,16 @@ class Capability(StrEnum):
         "run_tms"  # safety screen, motor threshold, the session screen, seizure button
     )
     ORDER_TMS = "order_tms"  # course orders, screen decisions, seizure reviews
+    # billing (docs/billing.md): demographics, codes, charges and payments; never scores or notes
+    BILLING_VIEW = (
+        "billing_view"  # patient accounts, invoices, estimates, superbills, reports
+    )
+    BILLING_CHARGE = "billing_charge"  # self-pay answer, estimates, packages sold, invoices, superbills
+    BILLING_PAYMENTS = "billing_payments"  # take payments, apply credit
+    BILLING_REFUND = "billing_refund"  # give money back
+    BILLING_SETUP = (
+        "billing_setup"  # price list, packages, practice tax id, clinicians' NPIs
+    )
     # administration
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_USERS = "manage_users"
@@ -210,6 +220,14 @@ GRANTS: dict[Capability, frozenset[Role]] = {
         {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.TMS_TECHNICIAN}
     ),
     Capability.ORDER_TMS: frozenset({_R.MEDICAL_DIRECTOR, _R.PRESCRIBER}),
+    # billing: docs/billing.md explains each grant
+    Capability.BILLING_VIEW: frozenset(
+        {_R.CLINIC_ADMIN, _R.FRONT_DESK, _R.BILLING, _R.AUDITOR}
+    ),
+    Capability.BILLING_CHARGE: frozenset({_R.FRONT_DESK, _R.BILLING}),
+    Capability.BILLING_PAYMENTS: frozenset({_R.FRONT_DESK, _R.BILLING}),
+    Capability.BILLING_REFUND: frozenset({_R.BILLING}),
+    Capability.BILLING_SETUP: frozenset({_R.CLINIC_ADMIN, _R.BILLING}),
     Capability.VIEW_AUDIT_LOG: frozenset(
         {_R.CLINIC_ADMIN, _R.MEDICAL_DIRECTOR, _R.AUDITOR}
     ),

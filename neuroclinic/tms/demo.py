@@ -15,7 +15,7 @@ from django.utils import timezone
 from neuroclinic.accounts.models import User
 from neuroclinic.clinics.demo import DemoContext
 from neuroclinic.clinics.models import Location
-from neuroclinic.measures import actions as measures
+from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.demo import answers_for
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.patients.models import Patient
@@ -156,7 +156,7 @@ def _course(
         taken_at = before + timedelta(days=7 * week + 6, hours=1)
         if taken_at >= timezone.now():
             break
-        measures.record_response(
+        record_response(
             patient,
             instrument_code="phq9",
             answers=answers_for("phq9", total, rng),

@@ -157,12 +157,12 @@ def test_seizure_holds_until_the_physicians_review_on_the_page(
 def test_course_page_shows_phq9_trajectory_with_tms_marks(
     open_session: TmsSession, as_persona: SignIn, prescriber: User
 ) -> None:
-    from neuroclinic.measures import actions as measures
+    from neuroclinic.measures.actions.responses import record_response
     from neuroclinic.measures.models import QuestionnaireResponse
 
     answers = {f"phq9-{i}": 2 for i in range(1, 10)} | {"phq9-9": 0}
     for _ in range(2):
-        measures.record_response(
+        record_response(
             open_session.patient,
             instrument_code="phq9",
             answers=answers,

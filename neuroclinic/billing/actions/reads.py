@@ -1,0 +1,29 @@
+"""Audit of every billing read of a patient (account, invoice, estimate, superbill, report)."""
+
+from typing import Any
+
+from django.db import models, transaction
+
+from neuroclinic.accounts.models import User
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.patients.models import Patient
+
+
+@transaction.atomic
+def record_read(
+    action: AuditEvent.Action,
+    *,
+    patient: Patient | None = None,
+    subject: models.Model | None = None,
+    by: User,
+    **data: Any,
+) -> None:
+    record(
+        action,
+        actor=by,
+        patient=patient,
+        subject=subject,
+        organization=by.organization if patient is None else None,
+        **data,
+    )

@@ -1,0 +1,456 @@
+"""Billing over the API: prices, estimates, invoices, payments, refunds and superbills.
+
+The same actions as the pages; a refusal is 422 problem+json naming the field;
+a role without the capability 403; another clinic's record 404. Every read
+of a patient's billing is audited.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from ninja import Field, Router, Schema, Status
+
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Capability
+from neuroclinic.api_errors import FieldErrors
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.billing.access import invoice_for, payment_for, superbill_for
+from neuroclinic.billing.accounting import account_credit, invoice_balance, payer_status
+from neuroclinic.billing.actions import estimates, invoices, setup, superbills
+from neuroclinic.billing.actions.reads import record_read
+from neuroclinic.billing.errors import BillingError
+from neuroclinic.billing.models import (
+    GoodFaithEstimate,
+    Invoice,
+    Package,
+    Payment,
+    Price,
+)
+from neuroclinic.infusions.models import InfusionSession
+from neuroclinic.patients.access import get_patient_for_user
+
+router = Router(tags=["billing"])
+
+
+def _user(request: HttpRequest, capability: Capability) -> User:
+    user = request.user
+    assert isinstance(user, User)  # the API's auth guarantees a signed-in staff user
+    if not user.can(capability):
+        raise PermissionDenied
+    return user
+
+
+def _refused(exc: BillingError) -> FieldErrors:
+    return FieldErrors({exc.field: [exc.message]})
+
+
+class PriceOut(Schema):
+    service: str
+    name: str
+    code: str
+    amount: Decimal
+    currency: str
+    version: int
+
+
+class PriceIn(Schema):
+    service: str
+    amount: str = Field(description="Decimal string, e.g. '475.00'")
+    currency: str = "USD"
+    reason: str = ""
+
+
+class LineOut(Schema):
+    code: str
+    modifiers: str
+    units: int
+    description: str
+    unit_price: Decimal
+    amount: Decimal
+    service_date: date
+
+
+class InvoiceOut(Schema):
+    id: UUID
+    number: str
+    kind: str
+    service_date: date
+    currency: str
+    total: Decimal
+    paid: Decimal
+    due: Decimal
+    lines: list[LineOut]
+
+
+class EstimateOut(Schema):
+    id: UUID
+    number: str
+    given_at: str
+    due_by: date | None
+    total: Decimal
+    currency: str
+    content: dict[str, Any]
+
+
+class AccountOut(Schema):
+    payer_status: str | None
+    credit: Decimal
+    invoices: list[InvoiceOut]
+    estimates: list[EstimateOut]
+
+
+class PayerStatusIn(Schema):
+    status: str
+    member_id: str = ""
+
+
+class EstimateItemIn(Schema):
+    service: str
+    quantity: int = 1
+
+
+class EstimateIn(Schema):
+    items: list[EstimateItemIn] = []
+    package_id: UUID | None = None
+    trigger: str = "scheduled"
+    scheduled_on: date
+    service_on: date | None = None
+
+
+class PaymentIn(Schema):
+    amount: str
+    method: str
+    reference: str = ""
+    excess_as_credit: bool = False
+
+
+class PaymentOut(Schema):
+    id: UUID
+    kind: str
+    method: str
+    amount: Decimal
+    currency: str
+    invoice: str | None
+
+
+class RefundIn(Schema):
+    amount: str
+    reason: str
+
+
+class SuperbillIn(Schema):
+    invoice_id: UUID | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+
+
+class SuperbillOut(Schema):
+    id: UUID
+    period_start: date
+    period_end: date
+    content: dict[str, Any]
+
+
+def _price(price: Price) -> dict[str, Any]:
+    return {
+        "service": price.service.key,
+        "name": price.service.name,
+        "code": price.service.code,
+        "amount": price.amount,
+        "currency": price.currency,
+        "version": price.version,
+    }
+
+
+def _invoice(invoice: Invoice) -> dict[str, Any]:
+    balance = invoice_balance(invoice)
+    return {
+        "id": invoice.uuid,
+        "number": invoice.number,
+        "kind": invoice.kind,
+        "service_date": invoice.service_date,
+        "currency": invoice.currency,
+        "total": invoice.total,
+        "paid": balance.net_paid,
+        "due": balance.due,
+        "lines": list(invoice.lines.all()),
+    }
+
+
+def _estimate(estimate: GoodFaithEstimate) -> dict[str, Any]:
+    return {
+        "id": estimate.uuid,
+        "number": estimate.number,
+        "given_at": estimate.given_at.isoformat(),
+        "due_by": estimate.due_by,
+        "total": estimate.total,
+        "currency": estimate.currency,
+        "content": estimate.content,
+    }
+
+
+def _payment(payment: Payment) -> dict[str, Any]:
+    return {
+        "id": payment.uuid,
+        "kind": payment.kind,
+        "method": payment.method,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "invoice": payment.invoice.number if payment.invoice else None,
+    }
+
+
+@router.get(
+    "/billing/prices", response=list[PriceOut], summary="The current price list"
+)
+def list_prices(request: HttpRequest) -> list[dict[str, Any]]:
+    user = _user(request, Capability.BILLING_VIEW)
+    latest: dict[int, Price] = {}
+    for price in (
+        Price.objects.filter(service__organization_id=user.organization_pk)
+        .select_related("service")
+        .order_by("service_id", "version")
+    ):
+        latest[price.service_id] = price
+    return [_price(p) for p in latest.values()]
+
+
+@router.post(
+    "/billing/prices", response={201: PriceOut}, summary="Set a new price version"
+)
+def set_price(request: HttpRequest, payload: PriceIn) -> Status[dict[str, Any]]:
+    user = _user(request, Capability.BILLING_SETUP)
+    assert user.organization is not None
+    try:
+        price = setup.set_price(
+            user.organization,
+            service_key=payload.service,
+            amount=payload.amount,
+            currency_code=payload.currency,
+            reason=payload.reason,
+            by=user,
+        )
+    except BillingError as exc:
+        raise _refused(exc) from None
+    return Status(201, _price(price))
+
+
+@router.get(
+    "/billing/patients/{patient_id}",
+    response=AccountOut,
+    summary="A patient's billing account",
+)
+def read_account(request: HttpRequest, patient_id: UUID) -> dict[str, Any]:
+    user = _user(request, Capability.BILLING_VIEW)
+    patient = get_patient_for_user(user, patient_id, capability=Capability.BILLING_VIEW)
+    record_read(
+        AuditEvent.Action.BILLING_ACCOUNT_VIEWED,
+        patient=patient,
+        subject=patient,
+        by=user,
+        via="api",
+    )
+    return {
+        "payer_status": payer_status(patient),
+        "credit": account_credit(patient),
+        "invoices": [
+            _invoice(i)
+            for i in Invoice.objects.filter(patient=patient).prefetch_related(
+                "lines", "payments"
+            )
+        ],
+        "estimates": [
+            _estimate(e) for e in GoodFaithEstimate.objects.filter(patient=patient)
+        ],
+    }
+
+
+@router.post(
+    "/billing/patients/{patient_id}/payer-status", response={201: dict[str, str]}
+)
+def set_payer_status(
+    request: HttpRequest, patient_id: UUID, payload: PayerStatusIn
+) -> Status[dict[str, str]]:
+    user = _user(request, Capability.BILLING_CHARGE)
+    patient = get_patient_for_user(
+        user, patient_id, capability=Capability.BILLING_CHARGE
+    )
+    try:
+        answer = estimates.record_payer_status(
+            patient, status=payload.status, member_id=payload.member_id, by=user
+        )
+    except BillingError as exc:
+        raise _refused(exc) from None
+    return Status(201, {"status": answer.status})
+
+
+@router.post(
+    "/billing/patients/{patient_id}/estimates",
+    response={201: EstimateOut},
+    summary="Give a good-faith estimate",
+)
+def give_estimate(
+    request: HttpRequest, patient_id: UUID, payload: EstimateIn
+) -> Status[dict[str, Any]]:
+    user = _user(request, Capability.BILLING_CHARGE)
+    patient = get_patient_for_user(
+        user, patient_id, capability=Capability.BILLING_CHARGE
+    )
+    package_version = None
+    if payload.package_id is not None:
+        package = Package.objects.filter(
+            uuid=payload.package_id, organization_id=patient.organization_id
+        ).first()
+        if package is None:
+            raise FieldErrors({"package_id": ["No such package."]})
+        package_version = package.versions.order_by("-version").first()
+    try:
+        estimate = estimates.give_estimate(
+            patient,
+            items=[
+                estimates.EstimateItem(i.service, i.quantity) for i in payload.items
+            ],
+            package_version=package_version,
+            trigger=payload.trigger,
+            scheduled_on=payload.scheduled_on,
+            service_on=payload.service_on,
+            by=user,
+        )
+    except BillingError as exc:
+        raise _refused(exc) from None
+    return Status(201, _estimate(estimate))
+
+
+@router.post(
+    "/billing/sessions/{session_id}/invoice",
+    response={201: InvoiceOut},
+    summary="Invoice a charted infusion",
+)
+def invoice_session(request: HttpRequest, session_id: UUID) -> Status[dict[str, Any]]:
+    user = _user(request, Capability.BILLING_CHARGE)
+    session = (
+        InfusionSession.objects.filter(
+            uuid=session_id, organization_id=user.organization_pk
+        )
+        .select_related("patient", "order")
+        .first()
+    )
+    if session is None:
+        raise Http404("No such infusion.")
+    get_patient_for_user(
+        user, session.patient.uuid, capability=Capability.BILLING_CHARGE
+    )
+    try:
+        invoice = invoices.invoice_session(session, by=user)
+    except BillingError as exc:
+        raise _refused(exc) from None
+    return Status(201, _invoice(invoice))
+
+
+@router.post(
+    "/billing/invoices/{invoice_id}/payments",
+    response={201: list[PaymentOut]},
+    summary="Record a payment",
+)
+def pay(
+    request: HttpRequest, invoice_id: UUID, payload: PaymentIn
+) -> Status[list[dict[str, Any]]]:
+    user = _user(request, Capability.BILLING_PAYMENTS)
+    invoice = invoice_for(user, invoice_id, capability=Capability.BILLING_PAYMENTS)
+    try:
+        made = invoices.record_payment(
+            invoice,
+            amount=payload.amount,
+            method=payload.method,
+            reference=payload.reference,
+            excess_as_credit=payload.excess_as_credit,
+            by=user,
+        )
+    except BillingError as exc:
+        raise _refused(exc) from None
+    return Status(201, [_payment(p) for p in made])
+
+
+@router.post(
+    "/billing/payments/{payment_id}/refunds",
+    response={201: PaymentOut},
+    summary="Refund against a payment",
+)
+def refund(
+    request: HttpRequest, payment_id: UUID, payload: RefundIn
+) -> Status[dict[str, Any]]:
+    user = _user(request, Capability.BILLING_REFUND)
+    payment = payment_for(user, payment_id, capability=Capability.BILLING_REFUND)
+    try:
+        made = invoices.refund_payment(
+            payment, amount=payload.amount, reason=payload.reason, by=user
+        )
+    except BillingError as exc:
+        raise _refused(exc) from None
+    return Status(201, _payment(made))
+
+
+@router.post(
+    "/billing/patients/{patient_id}/superbills",
+    response={201: SuperbillOut},
+    summary="Make a superbill",
+)
+def make_superbill(
+    request: HttpRequest, patient_id: UUID, payload: SuperbillIn
+) -> Status[dict[str, Any]]:
+    user = _user(request, Capability.BILLING_CHARGE)
+    patient = get_patient_for_user(
+        user, patient_id, capability=Capability.BILLING_CHARGE
+    )
+    invoice = (
+        invoice_for(user, payload.invoice_id, capability=Capability.BILLING_CHARGE)
+        if payload.invoice_id
+        else None
+    )
+    try:
+        bill = superbills.make_superbill(
+            patient,
+            invoice=invoice,
+            period_start=payload.period_start,
+            period_end=payload.period_end,
+            by=user,
+        )
+    except BillingError as exc:
+        raise _refused(exc) from None
+    return Status(
+        201,
+        {
+            "id": bill.uuid,
+            "period_start": bill.period_start,
+            "period_end": bill.period_end,
+            "content": bill.content,
+        },
+    )
+
+
+@router.get(
+    "/billing/superbills/{superbill_id}",
+    response=SuperbillOut,
+    summary="A superbill as given",
+)
+def read_superbill(request: HttpRequest, superbill_id: UUID) -> dict[str, Any]:
+    user = _user(request, Capability.BILLING_VIEW)
+    bill = superbill_for(user, superbill_id, capability=Capability.BILLING_VIEW)
+    record_read(
+        AuditEvent.Action.BILLING_DOCUMENT_VIEWED,
+        patient=bill.patient,
+        subject=bill,
+        by=user,
+        document="superbill",
+        via="api",
+    )
+    return {
+        "id": bill.uuid,
+        "period_start": bill.period_start,
+        "period_end": bill.period_end,
+        "content": bill.content,
+    }

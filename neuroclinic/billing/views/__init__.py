@@ -1,0 +1,1 @@
+"""Staff billing pages, one module per sub-domain (account, documents, setup, reports)."""

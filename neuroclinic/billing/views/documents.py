@@ -1,0 +1,107 @@
+"""Downloads: estimate, invoice (receipt when paid) and superbill PDFs, the superbill CSV. Each audited."""
+
+from uuid import UUID
+
+from django.http import HttpResponse
+from django.views.decorators.http import require_GET
+
+from neuroclinic.accounts.access import require_capability
+from neuroclinic.accounts.roles import Capability
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.billing import pdf
+from neuroclinic.billing.access import estimate_for, invoice_for, superbill_for
+from neuroclinic.billing.actions.reads import record_read
+from neuroclinic.http import AuthenticatedHttpRequest
+
+
+def _download(body: bytes | str, *, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_capability(Capability.BILLING_VIEW)
+@require_GET
+def estimate_pdf(
+    request: AuthenticatedHttpRequest, estimate_uuid: UUID
+) -> HttpResponse:
+    estimate = estimate_for(
+        request.user, estimate_uuid, capability=Capability.BILLING_VIEW
+    )
+    record_read(
+        AuditEvent.Action.BILLING_DOCUMENT_VIEWED,
+        patient=estimate.patient,
+        subject=estimate,
+        by=request.user,
+        document="estimate",
+    )
+    return _download(
+        pdf.estimate_pdf(estimate),
+        content_type="application/pdf",
+        filename=f"{estimate.number}.pdf",
+    )
+
+
+@require_capability(Capability.BILLING_VIEW)
+@require_GET
+def invoice_pdf(request: AuthenticatedHttpRequest, invoice_uuid: UUID) -> HttpResponse:
+    invoice = invoice_for(
+        request.user, invoice_uuid, capability=Capability.BILLING_VIEW
+    )
+    record_read(
+        AuditEvent.Action.BILLING_DOCUMENT_VIEWED,
+        patient=invoice.patient,
+        subject=invoice,
+        by=request.user,
+        document="invoice",
+    )
+    return _download(
+        pdf.invoice_pdf(invoice),
+        content_type="application/pdf",
+        filename=f"{invoice.number}.pdf",
+    )
+
+
+@require_capability(Capability.BILLING_VIEW)
+@require_GET
+def superbill_pdf(
+    request: AuthenticatedHttpRequest, superbill_uuid: UUID
+) -> HttpResponse:
+    superbill = superbill_for(
+        request.user, superbill_uuid, capability=Capability.BILLING_VIEW
+    )
+    record_read(
+        AuditEvent.Action.BILLING_DOCUMENT_VIEWED,
+        patient=superbill.patient,
+        subject=superbill,
+        by=request.user,
+        document="superbill",
+    )
+    return _download(
+        pdf.superbill_pdf(superbill),
+        content_type="application/pdf",
+        filename=f"superbill-{superbill.period_start}.pdf",
+    )
+
+
+@require_capability(Capability.BILLING_VIEW)
+@require_GET
+def superbill_csv(
+    request: AuthenticatedHttpRequest, superbill_uuid: UUID
+) -> HttpResponse:
+    superbill = superbill_for(
+        request.user, superbill_uuid, capability=Capability.BILLING_VIEW
+    )
+    record_read(
+        AuditEvent.Action.BILLING_DOCUMENT_VIEWED,
+        patient=superbill.patient,
+        subject=superbill,
+        by=request.user,
+        document="superbill_csv",
+    )
+    return _download(
+        pdf.superbill_csv(superbill),
+        content_type="text/csv; charset=utf-8",
+        filename=f"superbill-{superbill.period_start}.csv",
+    )
