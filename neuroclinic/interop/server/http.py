@@ -1,0 +1,136 @@
+"""FHIR HTTP plumbing: JSON responses, OperationOutcome errors, bearer sign-in.
+
+Every view under /fhir/ is wrapped by `fhir_view`, so what a client gets back is
+always `application/fhir+json` (an OperationOutcome on any refusal), never HTML.
+"""
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+
+from neuroclinic.accounts.actions import authenticate_api_token
+from neuroclinic.accounts.models import User
+from neuroclinic.interop.fhir.clinical import operation_outcome
+
+FHIR_JSON = "application/fhir+json"
+FHIR_NDJSON = "application/fhir+ndjson"
+
+logger = logging.getLogger(__name__)
+
+# HTTP status -> OperationOutcome issue type (R4 value set issue-type).
+_ISSUE_CODES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    406: "not-supported",
+    409: "duplicate",
+    410: "deleted",
+    415: "not-supported",
+    422: "processing",
+    500: "exception",
+}
+
+
+class FhirError(Exception):
+    """A refusal, answered as an OperationOutcome with `status`."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        issues: list[tuple[str, str, str, str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code or _ISSUE_CODES.get(status, "processing")
+        self.issues = issues
+
+
+def _default(value: Any) -> Any:
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def fhir_json(body: Any, *, status: int = 200, **headers: str) -> HttpResponse:
+    response = HttpResponse(
+        json.dumps(body, default=_default, separators=(",", ":")),
+        status=status,
+        content_type=FHIR_JSON,
+    )
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def outcome(status: int, message: str, *, code: str | None = None) -> HttpResponse:
+    issue_code = code or _ISSUE_CODES.get(status, "processing")
+    severity = "error" if status < 500 else "fatal"
+    return fhir_json(
+        operation_outcome([(severity, issue_code, message)]), status=status
+    )
+
+
+def error_response(exc: FhirError) -> HttpResponse:
+    if exc.issues:
+        response = fhir_json(operation_outcome(exc.issues), status=exc.status)
+    else:
+        response = outcome(exc.status, exc.message, code=exc.code)
+    if exc.status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="fhir"'
+    return response
+
+
+def bearer_user(request: HttpRequest) -> User:
+    """The user behind the request's bearer token (a personal API token), else 401."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise FhirError(401, "Send a bearer token (Authorization: Bearer ...).")
+    user = authenticate_api_token(token.strip())
+    if user is None:
+        raise FhirError(401, "The bearer token is not valid.")
+    request.user = user
+    return user
+
+
+View = Callable[..., HttpResponse]
+
+
+def fhir_view(methods: tuple[str, ...]) -> Callable[[View], View]:
+    """Answer FHIR errors as OperationOutcome; refuse other methods with 405."""
+
+    def wrap(view: View) -> View:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                response = outcome(405, f"{request.method} is not supported here.")
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                return view(request, *args, **kwargs)
+            except FhirError as exc:
+                return error_response(exc)
+            except Http404:
+                return outcome(404, "No such resource.")
+            except PermissionDenied:
+                return outcome(403, "Your role does not allow this.")
+            except Exception:
+                # A fault of ours: logged without the request body, answered as an
+                # OperationOutcome rather than the HTML error page.
+                logger.exception("FHIR request failed: %s", request.path)
+                return outcome(500, "The server could not answer this request.")
+
+        # CSRF does not apply: every request is authenticated by its bearer token.
+        wrapped.csrf_exempt = True  # type: ignore[attr-defined]
+        return wrapped
+
+    return wrap
