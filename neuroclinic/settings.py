@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "neuroclinic.treatment",
     "neuroclinic.infusions",
     "neuroclinic.audit_viewer",
+    "neuroclinic.interop",
 ]
 
 MIDDLEWARE = [

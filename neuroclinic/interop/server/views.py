@@ -84,6 +84,9 @@ def capability_statement(request: HttpRequest) -> Resource:
         "date": datetime.now(UTC).date().isoformat(),
         "publisher": "Neuroclinic",
         "kind": "instance",
+        "instantiates": [
+            "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"
+        ],
         "software": {"name": "Neuroclinic"},
         "implementation": {
             "description": "Neuroclinic FHIR R4 server",
@@ -107,6 +110,16 @@ def capability_statement(request: HttpRequest) -> Resource:
                     ),
                 },
                 "resource": resources,
+                "operation": [
+                    {
+                        "name": "export",
+                        "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                        "documentation": (
+                            "System, Patient/$export and Group/<clinic id>/$export"
+                            " (the one Group is the clinic); _type, _since."
+                        ),
+                    }
+                ],
             }
         ],
     }
