@@ -2,13 +2,14 @@
 
 from django.urls import path, re_path
 
-from neuroclinic.interop.server import bulk, views
+from neuroclinic.interop.server import bulk, transaction, views
 
 app_name = "fhir"
 
 _TYPE = r"(?P<resource_type>[A-Z][A-Za-z]{1,63})"
 
 urlpatterns = [
+    path("", transaction.transaction_bundle, name="transaction"),
     path("metadata", views.metadata, name="metadata"),
     path("$export", bulk.system_export, name="export"),
     path("Patient/$export", bulk.patient_export, name="patient-export"),
