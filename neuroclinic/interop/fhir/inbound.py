@@ -342,3 +342,13 @@ def parse_bundle(bundle: Any) -> ParsedBundle:
         else:
             parsed.entries.append(Entry(n, full_url, resource_type, value))
     return parsed
+
+
+def answers_for_api(
+    instrument: Instrument, resource: Mapping[str, Any]
+) -> dict[str, int] | list[tuple[str, str]]:
+    """A QuestionnaireResponse body at the measures API: answers, or (field, message)s."""
+    read = response_answers(resource, instrument, "QuestionnaireResponse")
+    if isinstance(read, list):
+        return [(p.expression, p.message) for p in read]
+    return read
