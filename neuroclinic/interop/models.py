@@ -76,3 +76,58 @@ class BulkExportFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_type} file {self.sequence}"
+
+
+class SmartClient(models.Model):
+    """A machine client allowed SMART Backend Services: it signs a JWT with its key and
+    gets a short-lived access token that acts as `user` (a service account whose role
+    decides what it may read), narrowed to `scopes`."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    client_id = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100)
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="smart_clients"
+    )
+    public_key_pem = models.TextField(help_text="RSA or EC public key (PEM).")
+    scopes = models.JSONField(help_text='Allowed scopes, e.g. ["system/*.read"].')
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["client_id"]
+
+    def __str__(self) -> str:
+        return self.client_id
+
+
+class SmartAccessToken(models.Model):
+    client = models.ForeignKey(
+        SmartClient, on_delete=models.CASCADE, related_name="tokens"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField()
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"Access token for {self.client_id}"
+
+
+class SmartAssertion(models.Model):
+    """A client assertion's `jti`, kept until it expires so it cannot be replayed."""
+
+    client = models.ForeignKey(SmartClient, on_delete=models.CASCADE, related_name="+")
+    jti = models.CharField(max_length=200)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "jti"], name="smart_jti_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.jti

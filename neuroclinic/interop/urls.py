@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from neuroclinic.interop.server import bulk, transaction, views
+from neuroclinic.interop.server import bulk, smart, transaction, views
 
 app_name = "fhir"
 
@@ -11,6 +11,12 @@ _TYPE = r"(?P<resource_type>[A-Z][A-Za-z]{1,63})"
 urlpatterns = [
     path("", transaction.transaction_bundle, name="transaction"),
     path("metadata", views.metadata, name="metadata"),
+    path("auth/token", smart.token, name="token"),
+    path(
+        ".well-known/smart-configuration",
+        smart.smart_configuration,
+        name="smart-configuration",
+    ),
     path("$export", bulk.system_export, name="export"),
     path("Patient/$export", bulk.patient_export, name="patient-export"),
     re_path(

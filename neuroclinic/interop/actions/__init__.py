@@ -20,15 +20,35 @@ from neuroclinic.patients.models import Patient
 
 @transaction.atomic
 def record_fhir_read(
-    found: Iterable[tuple[Patient | None, str]], *, resource_type: str, by: User
+    found: Iterable[tuple[Patient | None, str]],
+    *,
+    resource_type: str,
+    query: str = "",
+    by: User,
 ) -> None:
-    """One `patients.read_api` event per patient whose records a FHIR answer carried,
-    listing the resource ids shown."""
+    """Who saw which patients' records through FHIR.
+
+    An answer about one patient (a read, a search by patient) is a `patients.read_api`
+    event on that patient listing the resource ids. An answer about several (a search
+    across patients) is one `patients.searched` event with the query and the patients
+    shown, as the staff search records it.
+    """
     by_patient: dict[int, tuple[Patient, list[str]]] = {}
     for patient, resource_id in found:
         if patient is None:
             continue
         by_patient.setdefault(patient.pk, (patient, []))[1].append(resource_id)
+    if len(by_patient) > 1:
+        record(
+            AuditEvent.Action.PATIENTS_SEARCHED,
+            actor=by,
+            query=query,
+            via="fhir",
+            resource_type=resource_type,
+            results=[str(p.uuid) for p, _ in by_patient.values()],
+            ids=[i for _, ids in by_patient.values() for i in ids],
+        )
+        return
     for patient, ids in by_patient.values():
         record(
             AuditEvent.Action.PATIENT_READ_API,

@@ -22,6 +22,7 @@ from neuroclinic.interop.server.http import (
     bearer_user,
     fhir_json,
     fhir_view,
+    token_scopes,
 )
 from neuroclinic.interop.server.params import parse_instant
 from neuroclinic.interop.server.registry import RESOURCE_TYPES, authorise
@@ -64,7 +65,7 @@ def _kickoff(request: HttpRequest, level: BulkExport.Level) -> HttpResponse:
             )
         types = [t for t in allowed if t in asked]
     for name in types:
-        authorise(user, RESOURCE_TYPES[name])
+        authorise(user, RESOURCE_TYPES[name], token_scopes(request))
     since = None
     if raw_since := request.GET.get("_since"):
         since = parse_instant("_since", raw_since)

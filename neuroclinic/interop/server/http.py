@@ -90,16 +90,36 @@ def error_response(exc: FhirError) -> HttpResponse:
 
 
 def bearer_user(request: HttpRequest) -> User:
-    """The user behind the request's bearer token (a personal API token), else 401."""
+    """The user behind the request's bearer token, else 401.
+
+    A personal API token acts with its user's role. A SMART Backend Services access
+    token acts as its client's service user, narrowed to the token's scopes
+    (kept on the request for `registry.authorise`).
+    """
+    from neuroclinic.interop.actions.smart import TOKEN_PREFIX, user_for_token
+
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise FhirError(401, "Send a bearer token (Authorization: Bearer ...).")
-    user = authenticate_api_token(token.strip())
+    user: User | None
+    if token.startswith(TOKEN_PREFIX):
+        found = user_for_token(token)
+        user, scopes = found if found is not None else (None, [])
+        request.fhir_scopes = scopes  # type: ignore[attr-defined]
+    else:
+        user = authenticate_api_token(token)
     if user is None:
-        raise FhirError(401, "The bearer token is not valid.")
+        raise FhirError(401, "The bearer token is not valid or has expired.")
     request.user = user
     return user
+
+
+def token_scopes(request: HttpRequest) -> list[str] | None:
+    """The SMART scopes the request's token carries; None for a personal token."""
+    scopes: list[str] | None = getattr(request, "fhir_scopes", None)
+    return scopes
 
 
 View = Callable[..., HttpResponse]

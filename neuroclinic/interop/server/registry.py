@@ -36,6 +36,7 @@ from neuroclinic.interop.fhir.questionnaires import (
     questionnaire_resource,
     score_code,
 )
+from neuroclinic.interop.fhir.scopes import may_read
 from neuroclinic.interop.server import rows
 from neuroclinic.interop.server.http import FhirError
 from neuroclinic.interop.server.params import (
@@ -104,8 +105,12 @@ class ResourceType:
         return frozenset(p.name for p in self.params)
 
 
-def authorise(user: User, resource_type: ResourceType) -> None:
-    """The one capability check for the FHIR server."""
+def authorise(
+    user: User, resource_type: ResourceType, scopes: list[str] | None = None
+) -> None:
+    """The one capability check for the FHIR server (and a SMART token's scopes)."""
+    if scopes is not None and not may_read(scopes, resource_type.name):
+        raise FhirError(403, f"The token's scopes do not cover {resource_type.name}.")
     if resource_type.capability is not None and not user.can(resource_type.capability):
         raise FhirError(403, f"Your role may not read {resource_type.name} resources.")
     if resource_type.patient_data and not user.can(Capability.VIEW_PATIENT_LIST):

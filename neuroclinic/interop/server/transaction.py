@@ -10,7 +10,13 @@ from django.http import HttpRequest, HttpResponse
 
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.interop.actions.imports import ImportRefused, import_bundle
-from neuroclinic.interop.server.http import FhirError, bearer_user, fhir_json, fhir_view
+from neuroclinic.interop.server.http import (
+    FhirError,
+    bearer_user,
+    fhir_json,
+    fhir_view,
+    token_scopes,
+)
 
 # An import may write any of these; the caller must be allowed all of them.
 IMPORT_CAPABILITIES = (
@@ -25,6 +31,10 @@ MAX_BODY_BYTES = 20 * 1024 * 1024
 @fhir_view(("POST",))
 def transaction_bundle(request: HttpRequest) -> HttpResponse:
     user = bearer_user(request)
+    if token_scopes(request) is not None:
+        raise FhirError(
+            403, "SMART access tokens are read-only; import with a personal token."
+        )
     if not all(user.can(c) for c in IMPORT_CAPABILITIES) or user.organization is None:
         raise FhirError(
             403, "Your role may not import patients, diagnoses and questionnaires."

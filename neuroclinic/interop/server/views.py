@@ -20,6 +20,7 @@ from neuroclinic.interop.server.http import (
     bearer_user,
     fhir_json,
     fhir_view,
+    token_scopes,
 )
 from neuroclinic.interop.server.params import parse_count, parse_offset
 from neuroclinic.interop.server.registry import (
@@ -104,9 +105,20 @@ def capability_statement(request: HttpRequest) -> Resource:
                 ),
                 "security": {
                     "cors": False,
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                    "code": "SMART-on-FHIR",
+                                }
+                            ]
+                        }
+                    ],
                     "description": (
                         "Authorization: Bearer <personal API token>"
-                        " (neuroclinic token create)."
+                        " (neuroclinic token create), or a SMART Backend Services"
+                        " access token from /fhir/auth/token (system read scopes)."
                     ),
                 },
                 "resource": resources,
@@ -133,11 +145,17 @@ def metadata(request: HttpRequest) -> HttpResponse:
 
 
 def _audit(
-    user: User, t: ResourceType, found: list[tuple[Patient | None, Resource]]
+    user: User,
+    t: ResourceType,
+    found: list[tuple[Patient | None, Resource]],
+    query: str = "",
 ) -> None:
     if t.patient_data:
         actions.record_fhir_read(
-            ((p, str(r["id"])) for p, r in found), resource_type=t.name, by=user
+            ((p, str(r["id"])) for p, r in found),
+            resource_type=t.name,
+            query=query,
+            by=user,
         )
 
 
@@ -145,7 +163,7 @@ def _audit(
 def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
     t = _resource_type(resource_type)
     user = bearer_user(request)
-    authorise(user, t)
+    authorise(user, t, token_scopes(request))
     _check_format(request, _query(request))
     patient, resource = t.read(user, resource_id)
     _audit(user, t, [(patient, resource)])
@@ -188,7 +206,7 @@ def _link(
 def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     t = _resource_type(resource_type)
     user = bearer_user(request)
-    authorise(user, t)
+    authorise(user, t, token_scopes(request))
     params = _params(request, t)
     _check_format(request, params)
     count = parse_count(next((v for n, v in params if n == "_count"), None))
@@ -204,7 +222,7 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
         if lo < hi:
             found.extend(source.page(lo, hi))
         before += size
-    _audit(user, t, found)
+    _audit(user, t, found, urlencode(params))
     links = [{"relation": "self", "url": _link(request, t, params, offset, count)}]
     if stop < total:
         links.append(

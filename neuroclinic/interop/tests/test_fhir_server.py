@@ -4,6 +4,7 @@ Every resource the server returns is validated with the R4B models of fhir.resou
 """
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.interop.server.registry import RESOURCE_TYPES
+from neuroclinic.patients.actions import register_patient
 from neuroclinic.patients.models import Patient
 
 Fhir = Callable[..., Any]
@@ -299,3 +301,24 @@ def test_search_queries_do_not_grow_with_the_page(
         fhir(director, "MedicationAdministration", _count=100)
     with django_assert_max_num_queries(40):
         fhir(director, "Observation", _count=100)
+
+
+def test_a_search_across_patients_is_one_search_event(
+    patient: Patient, director: User, front_desk: User, fhir: Fhir
+) -> None:
+    other = register_patient(
+        patient.organization,
+        by=front_desk,
+        family_name="Testova",
+        given_name="Robin",
+        birth_date=date(1990, 1, 2),
+        sex_at_birth=Patient.SexAtBirth.MALE,
+    )
+    before = AuditEvent.objects.count()
+    assert body(fhir(director, "Patient", family="testova"))["total"] == 2
+    events = list(AuditEvent.objects.order_by("id")[before:])
+    searched = [e for e in events if e.action == AuditEvent.Action.PATIENTS_SEARCHED]
+    assert len(searched) == 1
+    assert set(searched[0].data["results"]) == {str(patient.uuid), str(other.uuid)}
+    assert searched[0].data["query"] == "family=testova"
+    assert not [e for e in events if e.action == AuditEvent.Action.PATIENT_READ_API]
