@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "neuroclinic.tms",
     "neuroclinic.billing",
     "neuroclinic.audit_viewer",
+    "neuroclinic.interop",
 ]
 
 MIDDLEWARE = [

@@ -21,5 +21,6 @@ urlpatterns = [
     path("tms/", include("neuroclinic.tms.urls")),
     path("billing/", include("neuroclinic.billing.urls")),
     path("operations/", include("neuroclinic.operations.urls")),
+    path("fhir/", include("neuroclinic.interop.urls")),
     path("", include("neuroclinic.site.urls")),
 ]

@@ -4,6 +4,7 @@ The instrument list, definitions and scoring need no sign-in (the public
 self-check uses them) and store nothing; scoring is rate limited per client.
 """
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -42,6 +43,16 @@ from neuroclinic.patients.access import get_patient_for_user
 
 router = Router(tags=["measures"])
 
+# Reads a FHIR QuestionnaireResponse body into {linkId: option value}, or returns
+# (field, message) problems. The interop app registers it at start-up
+# (InteropConfig.ready): measures may not import interop.
+FhirAnswerReader = Callable[
+    [Instrument, dict[str, Any]], dict[str, int] | list[tuple[str, str]]
+]
+FHIR_ANSWER_READERS: list[FhirAnswerReader] = []
+# Which instrument a FHIR Questionnaire canonical url names (registered likewise).
+FHIR_INSTRUMENT_FINDERS: list[Callable[[str], Instrument | None]] = []
+
 CRISIS_RESOURCES = [
     "Call or text 988 (Suicide & Crisis Lifeline, 24/7); chat at 988lifeline.org/chat",
     "In immediate danger: call 911",
@@ -78,6 +89,47 @@ def _summary(i: Instrument) -> dict[str, Any]:
         "loinc_panel": i.loinc_panel,
         "loinc_total": i.loinc_total,
     }
+
+
+def _is_fhir(payload: ScoreIn | ResponseIn) -> bool:
+    return payload.resourceType is not None
+
+
+def _answers(payload: ScoreIn | ResponseIn, instrument: Instrument) -> dict[str, Any]:
+    """The body's answers: `answers`, or a FHIR QuestionnaireResponse's LOINC-coded items."""
+    if not _is_fhir(payload):
+        if payload.answers is None:
+            raise FieldErrors(
+                {"answers": ["Send answers, or a FHIR QuestionnaireResponse."]}
+            )
+        return payload.answers
+    if payload.resourceType != "QuestionnaireResponse":
+        raise FieldErrors({"resourceType": ["Only a QuestionnaireResponse is taken."]})
+    if payload.answers is not None:
+        raise FieldErrors(
+            {"answers": ["Send answers or a QuestionnaireResponse, not both."]}
+        )
+    if payload.status not in ("completed", "amended"):
+        raise FieldErrors(
+            {"status": ["Only a completed QuestionnaireResponse is scored."]}
+        )
+    if not FHIR_ANSWER_READERS:
+        raise FieldErrors(
+            {"resourceType": ["FHIR bodies are not enabled on this server."]}
+        )
+    if payload.questionnaire and FHIR_INSTRUMENT_FINDERS:
+        named = FHIR_INSTRUMENT_FINDERS[0](payload.questionnaire)
+        if named is None or named.code != instrument.code:
+            raise FieldErrors(
+                {"questionnaire": [f"Not the {instrument.code} Questionnaire."]}
+            )
+    read = FHIR_ANSWER_READERS[0](instrument, payload.dict(exclude_none=True))
+    if isinstance(read, list):
+        errors: dict[str, list[str]] = {}
+        for field, message in read:
+            errors.setdefault(field, []).append(message)
+        raise FieldErrors(errors)
+    return dict(read)
 
 
 @router.get("/instruments", response=list[InstrumentSummaryOut], auth=None)
@@ -125,7 +177,7 @@ def score_answers(request: HttpRequest, code: str, payload: ScoreIn) -> dict[str
     """Score answers without storing anything. 422 names the item at fault."""
     instrument = _instrument(code)
     try:
-        result = score(instrument, payload.answers, sex=payload.sex)
+        result = score(instrument, _answers(payload, instrument), sex=payload.sex)
     except InvalidResponse as exc:
         raise _invalid(exc) from None
     return {
@@ -196,17 +248,28 @@ def create_response(
     patient = get_patient_for_user(
         user, patient_id, capability=Capability.RECORD_MEASURES
     )
-    if payload.instrument not in INSTRUMENTS:
-        raise FieldErrors({"instrument": [f"No instrument {payload.instrument!r}."]})
-    instrument = get_instrument(payload.instrument)
+    code = payload.instrument
+    if code is None and _is_fhir(payload) and payload.questionnaire:
+        named = next((f(payload.questionnaire) for f in FHIR_INSTRUMENT_FINDERS), None)
+        code = named.code if named is not None else None
+        if code is None:
+            raise FieldErrors(
+                {"questionnaire": ["Not one of this server's Questionnaires."]}
+            )
+    if code is None:
+        raise FieldErrors({"instrument": ["Field required"]})
+    if code not in INSTRUMENTS:
+        raise FieldErrors({"instrument": [f"No instrument {code!r}."]})
+    instrument = get_instrument(code)
+    answers = _answers(payload, instrument)
     try:
         recorded = record_response(
             patient,
             instrument_code=instrument.code,
-            answers=payload.answers,
+            answers=answers,
             source=QuestionnaireResponse.Source.API,
             by=user,
-            completed_at=payload.completed_at,
+            completed_at=payload.completed_at or payload.authored,
             sex=payload.sex,
             submission_key=payload.submission_key,
         )

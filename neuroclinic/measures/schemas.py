@@ -38,8 +38,18 @@ class InstrumentOut(InstrumentSummaryOut):
     items: list[ItemOut]
 
 
-class ScoreIn(Schema):
-    answers: dict[str, Any]
+class FhirResponseFields(Schema):
+    """A FHIR QuestionnaireResponse sent as the body instead of `answers` (docs/fhir.md)."""
+
+    resourceType: str | None = None
+    questionnaire: str | None = None
+    status: str | None = None
+    authored: datetime | None = None
+    item: list[dict[str, Any]] | None = None
+
+
+class ScoreIn(FhirResponseFields):
+    answers: dict[str, Any] | None = None
     sex: str | None = None
 
 
@@ -55,9 +65,9 @@ class ScoreOut(Schema):
     crisis_resources: list[str] | None = None
 
 
-class ResponseIn(Schema):
-    instrument: str = Field(max_length=32)
-    answers: dict[str, Any]
+class ResponseIn(FhirResponseFields):
+    instrument: str | None = Field(None, max_length=32)
+    answers: dict[str, Any] | None = None
     sex: str | None = None
     completed_at: datetime | None = None
     submission_key: UUID | None = None

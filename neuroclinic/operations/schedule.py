@@ -84,6 +84,12 @@ PERIODIC_JOBS: list[PeriodicJob] = [
         at=timedelta(hours=9),
     ),
     PeriodicJob(
+        "interop.expire_exports",
+        "neuroclinic.interop.tasks.expire_bulk_exports",
+        HOUR,
+        at=timedelta(minutes=35),
+    ),
+    PeriodicJob(
         "operations.prune",
         "neuroclinic.operations.tasks.prune_finished_work",
         DAY,

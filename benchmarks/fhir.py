@@ -1,0 +1,266 @@
+"""FHIR benchmark: search latency and bulk export throughput on synthetic data.
+
+    .venv/bin/python benchmarks/fhir.py [--patients 2000] [--responses 5] [--requests 50] [--database sqlite|postgres|both]
+
+A scratch database per engine holds N synthetic patients (bulk-inserted, obviously
+fake names), each with one diagnosis and R PHQ-9 responses. Then, through the whole
+Django stack with a bearer token:
+
+1. Search: GET /fhir/Observation?patient=<id> and GET /fhir/Patient?family=<prefix>,
+   p50/p95/max wall time in process and queries per request.
+2. Bulk export: a Patient-level $export of Patient, Condition, QuestionnaireResponse
+   and Observation run in process (`interop.export.run_export`, what the worker runs);
+   reports resources written per second.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.patient_search import machine_info, percentile  # noqa: E402
+
+PG_BASE = os.environ.get("PG_URL", "postgres://postgres@127.0.0.1:5432")
+
+
+def child(patients: int, responses: int, requests: int) -> dict[str, Any]:
+    import random
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from conftest import make_staff
+    from neuroclinic.accounts.actions import create_api_token
+    from neuroclinic.accounts.roles import Role
+    from neuroclinic.clinics.models import Organization
+    from neuroclinic.interop import actions
+    from neuroclinic.interop.export import run_export
+    from neuroclinic.interop.models import BulkExport
+    from neuroclinic.measures.demo import answers_for
+    from neuroclinic.measures.instruments import score
+    from neuroclinic.measures.models import QuestionnaireResponse
+    from neuroclinic.patients.models import Diagnosis, Patient
+
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    organization = Organization.objects.create(
+        name="Benchmark Clinic (synthetic)", mrn_prefix="BM"
+    )
+    director = make_staff(organization, "bench-director", Role.MEDICAL_DIRECTOR)
+    rng = random.Random(7)
+    people = []
+    for n in range(patients):
+        p = Patient(
+            organization=organization,
+            mrn=f"BM-{n:06d}",
+            family_name=f"Benchmarkova{n % 97}",
+            given_name=f"Synth{n}",
+            birth_date=date(1950 + n % 50, 1 + n % 12, 1 + n % 28),
+            sex_at_birth=Patient.SexAtBirth.FEMALE
+            if n % 2
+            else Patient.SexAtBirth.MALE,
+        )
+        p.refresh_search_keys()
+        people.append(p)
+    Patient.objects.bulk_create(people, batch_size=1000)
+    people = list(Patient.objects.filter(organization=organization))
+    Diagnosis.objects.bulk_create(
+        [
+            Diagnosis(
+                patient=p,
+                recorded_by=director,
+                icd10_code="F33.1",
+                description="Synthetic MDD",
+            )
+            for p in people
+        ],
+        batch_size=1000,
+    )
+    start = datetime.now(UTC) - timedelta(days=responses * 7)
+    rows = []
+    for p in people:
+        for k in range(responses):
+            answers = answers_for("phq9", rng.randint(0, 27), rng)
+            result = score("phq9", answers)
+            rows.append(
+                QuestionnaireResponse(
+                    organization=organization,
+                    patient=p,
+                    instrument_code="phq9",
+                    instrument_version="1.0",
+                    answers=answers,
+                    total=result.total,
+                    severity=str(result.severity or ""),
+                    flags=[str(f) for f in result.flags],
+                    subscales=result.subscales,
+                    raises_safety_alert=result.safety_alert,
+                    source=QuestionnaireResponse.Source.PORTAL,
+                    completed_at=start + timedelta(days=7 * k),
+                )
+            )
+    QuestionnaireResponse.objects.bulk_create(rows, batch_size=1000)
+
+    _, raw = create_api_token(director, name="bench", by=director)
+    headers = {"Authorization": f"Bearer {raw}"}
+    client = Client()
+    searches: dict[str, dict[str, Any]] = {}
+    endpoints: tuple[tuple[str, Callable[[], str]], ...] = (
+        (
+            "Observation?patient",
+            lambda: f"/fhir/Observation?patient={rng.choice(people).uuid}",
+        ),
+        (
+            "Patient?family",
+            lambda: f"/fhir/Patient?family=benchmarkova{rng.randint(0, 96)}",
+        ),
+    )
+    for label, make_url in endpoints:
+        for _ in range(3):
+            assert client.get(make_url(), headers=headers).status_code == 200
+        times, queries = [], []
+        for _ in range(requests):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = client.get(make_url(), headers=headers)
+                times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+            queries.append(len(captured))
+        searches[label] = {
+            "p50": percentile(times, 50),
+            "p95": percentile(times, 95),
+            "max": max(times),
+            "queries": (min(queries), max(queries)),
+        }
+
+    export = actions.start_export(
+        level=BulkExport.Level.PATIENT,
+        resource_types=["Patient", "Condition", "QuestionnaireResponse", "Observation"],
+        since=None,
+        request_url="bench",
+        by=director,
+    )
+    started = time.perf_counter()
+    counts = run_export(export.uuid)
+    elapsed = time.perf_counter() - started
+    total = sum(counts.values())
+    return {
+        "engine": connection.vendor,
+        "patients": patients,
+        "responses": responses,
+        "requests": requests,
+        "searches": searches,
+        "export_resources": total,
+        "export_seconds": elapsed,
+        "export_rate": total / elapsed,
+    }
+
+
+def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="neuroclinic.settings")
+    scratch = Path(tempfile.mkdtemp(prefix="nc-bench-fhir-"))
+    pg_name = None
+    if database == "postgres":
+        pg_name = f"nc_bench_fhir_{os.getpid()}"
+        subprocess.run(
+            ["createdb", "-h", "127.0.0.1", "-U", "postgres", pg_name], check=True
+        )
+        env["DATABASE_URL"] = f"{PG_BASE}/{pg_name}"
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{scratch / 'bench.sqlite3'}"
+    env["NEUROCLINIC_VAR_DIR"] = str(scratch)
+    env["ALLOWED_HOSTS"] = "testserver"
+    try:
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--patients",
+                str(args.patients),
+                "--responses",
+                str(args.responses),
+                "--requests",
+                str(args.requests),
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout
+    finally:
+        if pg_name is not None:
+            subprocess.run(
+                ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", pg_name],
+                check=True,
+            )
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--patients", type=int, default=2000)
+    parser.add_argument("--responses", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument(
+        "--database", choices=["sqlite", "postgres", "both"], default="both"
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(
+            json.dumps(child(args.patients, args.responses, args.requests), default=str)
+        )
+        return 0
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neuroclinic.settings")
+    databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
+    print("Machine")
+    for key, value in machine_info(PG_BASE if "postgres" in databases else None):
+        print(f"  {key:<11} {value}")
+    print()
+    results = [run_child(d, args) for d in databases]
+    print(
+        f"Search through the Django stack ({args.patients} patients, {args.responses}"
+        f" PHQ-9 each, {args.requests} requests, default _count=20)"
+    )
+    print(
+        f"  {'engine':<10} {'search':<22} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}"
+    )
+    for r in results:
+        for label, s in r["searches"].items():
+            q = s["queries"]
+            print(
+                f"  {r['engine']:<10} {label:<22} {s['p50']:>8.1f} {s['p95']:>8.1f}"
+                f" {s['max']:>8.1f} {q[0]:>3}-{q[1]:<4}"
+            )
+    print()
+    print(
+        "Bulk export (Patient, Condition, QuestionnaireResponse, Observation), in process"
+    )
+    print(f"  {'engine':<10} {'resources':>10} {'seconds':>8} {'resources/s':>12}")
+    for r in results:
+        print(
+            f"  {r['engine']:<10} {r['export_resources']:>10,} {r['export_seconds']:>8.1f}"
+            f" {r['export_rate']:>12,.0f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

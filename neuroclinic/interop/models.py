@@ -1,0 +1,133 @@
+"""Bulk Data exports: one row per `$export` request and one per NDJSON file it wrote.
+
+Files live in the database (one row per file of at most `FILE_RESOURCES` resources),
+so an export is transactional and backed up with everything else; they expire
+`EXPORT_LIFETIME` after the export finishes (`interop.tasks.expire_bulk_exports`).
+"""
+
+import uuid
+from datetime import timedelta
+
+from django.db import models
+
+EXPORT_LIFETIME = timedelta(hours=24)
+FILE_RESOURCES = 10_000
+
+
+class BulkExport(models.Model):
+    class Level(models.TextChoices):
+        SYSTEM = "system", "System"
+        GROUP = "group", "Group (the clinic's patients)"
+        PATIENT = "patient", "All patients"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+    request_url = models.CharField(max_length=500)
+    level = models.CharField(max_length=8, choices=Level.choices)
+    resource_types = models.JSONField(help_text="FHIR resource types, in order.")
+    since = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    progress = models.CharField(max_length=100, blank=True)
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["status", "expires_at"], name="export_expiry")]
+
+    def __str__(self) -> str:
+        return f"FHIR export {self.uuid} ({self.status})"
+
+
+class BulkExportFile(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    export = models.ForeignKey(
+        BulkExport, on_delete=models.CASCADE, related_name="files"
+    )
+    resource_type = models.CharField(max_length=40)
+    sequence = models.PositiveIntegerField()
+    count = models.PositiveIntegerField()
+    content = models.TextField(help_text="NDJSON: one resource per line.")
+
+    class Meta:
+        ordering = ["export", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["export", "sequence"], name="export_file_sequence"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_type} file {self.sequence}"
+
+
+class SmartClient(models.Model):
+    """A machine client allowed SMART Backend Services: it signs a JWT with its key and
+    gets a short-lived access token that acts as `user` (a service account whose role
+    decides what it may read), narrowed to `scopes`."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    client_id = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100)
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="smart_clients"
+    )
+    public_key_pem = models.TextField(help_text="RSA or EC public key (PEM).")
+    scopes = models.JSONField(help_text='Allowed scopes, e.g. ["system/*.read"].')
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["client_id"]
+
+    def __str__(self) -> str:
+        return self.client_id
+
+
+class SmartAccessToken(models.Model):
+    client = models.ForeignKey(
+        SmartClient, on_delete=models.CASCADE, related_name="tokens"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField()
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"Access token for {self.client_id}"
+
+
+class SmartAssertion(models.Model):
+    """A client assertion's `jti`, kept until it expires so it cannot be replayed."""
+
+    client = models.ForeignKey(SmartClient, on_delete=models.CASCADE, related_name="+")
+    jti = models.CharField(max_length=200)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "jti"], name="smart_jti_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.jti

@@ -1,0 +1,757 @@
+"""What the FHIR server serves: one entry per resource type, with the capability a
+caller needs, the search parameters it takes and the models behind it.
+
+The capability checks are here and only here (`ResourceType.capability`); the views
+call `authorise()`. Every query starts from `Patient.objects.visible_to(user)`, so
+another clinic's records and records that do not exist look the same (404, or no match).
+"""
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Capability
+from neuroclinic.infusions.models import InfusionSession, VitalReading
+from neuroclinic.intake.models import ConsentSignature
+from neuroclinic.interop.fhir import codes
+from neuroclinic.interop.fhir.clinical import (
+    CONDITION_PROFILE,
+    ICD10_CM,
+    KETAMINE,
+    MRN_SYSTEM,
+    PATIENT_PROFILE,
+    US_CORE,
+    VITAL_CODES,
+    VITAL_KINDS,
+    Resource,
+)
+from neuroclinic.interop.fhir.questionnaires import (
+    questionnaire_canonical,
+    questionnaire_id,
+    questionnaire_resource,
+    score_code,
+)
+from neuroclinic.interop.fhir.scopes import may_read
+from neuroclinic.interop.server import rows
+from neuroclinic.interop.server.http import FhirError
+from neuroclinic.interop.server.params import (
+    DateRange,
+    Token,
+    parse_birthdate,
+    parse_date,
+    parse_reference,
+    parse_token,
+    parse_uuid,
+)
+from neuroclinic.ledger.models import LedgerEntry
+from neuroclinic.lib.text import search_key
+from neuroclinic.measures.instruments import INSTRUMENTS
+from neuroclinic.measures.models import QuestionnaireResponse
+from neuroclinic.patients.models import Diagnosis, Patient
+
+Params = list[tuple[str, str]]
+
+
+@dataclass
+class Source:
+    """One query that yields resources, `per_row` resources for each row."""
+
+    queryset: Any  # a QuerySet, or anything with count() and slicing
+    expand: Callable[[Sequence[Any]], list[Resource]]
+    patient_of: Callable[[Any], Patient | None]
+    per_row: int = 1
+
+    def count(self) -> int:
+        rows_found: int = self.queryset.count()
+        return rows_found * self.per_row
+
+    def page(self, start: int, stop: int) -> list[tuple[Patient | None, Resource]]:
+        """Resources [start, stop) of this source, each with its patient."""
+        if stop <= start:
+            return []
+        first, last = start // self.per_row, -(-stop // self.per_row)
+        found = list(self.queryset[first:last])
+        out: list[tuple[Patient | None, Resource]] = []
+        for row in found:
+            out.extend((self.patient_of(row), r) for r in self.expand([row]))
+        skip = start - first * self.per_row
+        return out[skip : skip + (stop - start)]
+
+
+@dataclass(frozen=True)
+class SearchParam:
+    name: str
+    type: str  # FHIR search parameter type, for the CapabilityStatement
+    documentation: str
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    name: str
+    capability: Capability | None  # None: any signed-in member of staff
+    params: tuple[SearchParam, ...]
+    search: Callable[[User, Params], list[Source]]
+    read: Callable[[User, str], tuple[Patient | None, Resource]]
+    profiles: tuple[str, ...] = field(default=())
+    patient_data: bool = True
+
+    @property
+    def param_names(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.params)
+
+
+def authorise(
+    user: User, resource_type: ResourceType, scopes: list[str] | None = None
+) -> None:
+    """The one capability check for the FHIR server (and a SMART token's scopes)."""
+    if scopes is not None and not may_read(scopes, resource_type.name):
+        raise FhirError(403, f"The token's scopes do not cover {resource_type.name}.")
+    if resource_type.capability is not None and not user.can(resource_type.capability):
+        raise FhirError(403, f"Your role may not read {resource_type.name} resources.")
+    if resource_type.patient_data and not user.can(Capability.VIEW_PATIENT_LIST):
+        raise FhirError(403, f"Your role may not read {resource_type.name} resources.")
+
+
+# Shared filters -------------------------------------------------------------------
+
+
+def _visible(user: User) -> QuerySet[Patient]:
+    return Patient.objects.visible_to(user)
+
+
+def _date_q(field_name: str, found: DateRange) -> Q:
+    lo, hi = found.start, found.end
+    match found.prefix:
+        case "eq":
+            return Q(**{f"{field_name}__gte": lo, f"{field_name}__lt": hi})
+        case "ne":
+            return ~Q(**{f"{field_name}__gte": lo, f"{field_name}__lt": hi})
+        case "lt":
+            return Q(**{f"{field_name}__lt": lo})
+        case "le":
+            return Q(**{f"{field_name}__lt": hi})
+        case "gt":
+            return Q(**{f"{field_name}__gte": hi})
+        case _:  # ge
+            return Q(**{f"{field_name}__gte": lo})
+
+
+def _common(
+    qs: QuerySet[Any],
+    params: Params,
+    *,
+    patient_field: str,
+    date_field: str | None,
+    date_param: str = "date",
+) -> QuerySet[Any]:
+    """`_id`, `patient`/`subject` and the date parameter, shared by every clinical type."""
+    for name, value in params:
+        if name in ("patient", "subject"):
+            qs = qs.filter(
+                **{f"{patient_field}__uuid": parse_reference(name, value, "Patient")}
+            )
+        elif (name == date_param and date_field is not None) or (
+            name == "_lastUpdated" and date_field is not None
+        ):
+            qs = qs.filter(_date_q(date_field, parse_date(name, value)))
+    return qs
+
+
+def _ids(params: Params) -> list[str] | None:
+    values = [v for n, v in params if n == "_id"]
+    if not values:
+        return None
+    return [part for v in values for part in v.split(",")]
+
+
+def _uuid_ids(params: Params) -> list[UUID] | None:
+    ids = _ids(params)
+    if ids is None:
+        return None
+    return [u for u in (parse_uuid("_id", i) for i in ids) if u is not None]
+
+
+def _get(qs: QuerySet[Any], **lookup: Any) -> Any:
+    try:
+        return qs.get(**lookup)
+    except (qs.model.DoesNotExist, ValueError):
+        raise FhirError(404, "No such resource.") from None
+
+
+def _uuid_or_404(raw: str) -> UUID:
+    found = parse_uuid("id", raw)
+    if found is None:
+        raise FhirError(404, "No such resource.")
+    return found
+
+
+_PATIENT_PARAM = SearchParam("patient", "reference", "The patient (Patient/<id>).")
+_SUBJECT_PARAM = SearchParam("subject", "reference", "Same as patient.")
+_ID_PARAM = SearchParam("_id", "token", "Resource id; several with commas.")
+_LAST_UPDATED = SearchParam("_lastUpdated", "date", "As `date`.")
+
+
+# Patient ----------------------------------------------------------------------------
+
+
+def _patient_qs(user: User) -> QuerySet[Patient]:
+    return _visible(user).order_by("family_name_search", "given_name_search", "id")
+
+
+def _name_q(field_names: Sequence[str], value: str) -> Q:
+    q = Q()
+    for word in search_key(value).split()[:4]:
+        any_field = Q()
+        for f in field_names:
+            any_field |= Q(**{f"{f}__startswith": word})
+        q &= any_field
+    return q
+
+
+_BIRTHDATE_LOOKUPS = {
+    "eq": lambda lo, hi: Q(birth_date__gte=lo, birth_date__lt=hi),
+    "ne": lambda lo, hi: ~Q(birth_date__gte=lo, birth_date__lt=hi),
+    "lt": lambda lo, hi: Q(birth_date__lt=lo),
+    "le": lambda lo, hi: Q(birth_date__lt=hi),
+    "gt": lambda lo, hi: Q(birth_date__gte=hi),
+    "ge": lambda lo, hi: Q(birth_date__gte=lo),
+}
+_GENDERS = {
+    "female": ["female"],
+    "male": ["male"],
+    "other": ["intersex"],
+    "unknown": ["unknown", "declined"],
+}
+
+
+def _search_patients(user: User, params: Params) -> list[Source]:
+    qs = _patient_qs(user)
+    ids = _uuid_ids(params)
+    if ids is not None:
+        qs = qs.filter(uuid__in=ids)
+    for name, value in params:
+        if name == "identifier":
+            tokens = parse_token(name, value)
+            q = Q()
+            for t in tokens:
+                if t.system in (None, MRN_SYSTEM):
+                    q |= Q(mrn=t.code)
+            qs = qs.filter(q) if q else qs.none()
+        elif name == "name":
+            qs = qs.filter(
+                _name_q(
+                    (
+                        "family_name_search",
+                        "given_name_search",
+                        "preferred_name_search",
+                    ),
+                    value,
+                )
+            )
+        elif name == "family":
+            qs = qs.filter(_name_q(("family_name_search",), value))
+        elif name == "given":
+            qs = qs.filter(
+                _name_q(("given_name_search", "preferred_name_search"), value)
+            )
+        elif name == "birthdate":
+            prefix, lo, hi = parse_birthdate(name, value)
+            qs = qs.filter(_BIRTHDATE_LOOKUPS[prefix](lo, hi))
+        elif name == "gender":
+            sexes = [
+                s for t in parse_token(name, value) for s in _GENDERS.get(t.code, [])
+            ]
+            qs = qs.filter(sex_at_birth__in=sexes)
+        elif name == "_lastUpdated":
+            qs = qs.filter(_date_q("updated_at", parse_date(name, value)))
+    return [Source(qs, rows.patients, lambda p: p)]
+
+
+def _read_patient(user: User, raw: str) -> tuple[Patient, Resource]:
+    p = _get(_visible(user), uuid=_uuid_or_404(raw))
+    return p, rows.patients([p])[0]
+
+
+# Condition ----------------------------------------------------------------------
+
+
+def _condition_qs(user: User) -> QuerySet[Diagnosis]:
+    return (
+        Diagnosis.objects.filter(patient__in=_visible(user))
+        .select_related("patient")
+        .order_by("recorded_at", "id")
+    )
+
+
+def _token_matches(tokens: list[Token], system: str, codes_: Sequence[str]) -> bool:
+    return any(t.system in (None, system) and t.code in codes_ for t in tokens)
+
+
+def _search_conditions(user: User, params: Params) -> list[Source]:
+    qs = _common(
+        _condition_qs(user),
+        params,
+        patient_field="patient",
+        date_field="recorded_at",
+        date_param="recorded-date",
+    )
+    ids = _uuid_ids(params)
+    if ids is not None:
+        qs = qs.filter(uuid__in=ids)
+    for name, value in params:
+        if name == "code":
+            q = Q()
+            for t in parse_token(name, value):
+                if t.system in (None, ICD10_CM):
+                    q |= Q(icd10_code=t.code)
+            qs = qs.filter(q) if q else qs.none()
+        elif name == "clinical-status":
+            wanted = {t.code for t in parse_token(name, value)}
+            q = Q(pk__in=[])
+            if "active" in wanted:
+                q |= Q(ended_at__isnull=True)
+            if "resolved" in wanted:
+                q |= Q(ended_at__isnull=False) & ~Q(end_reason="entered_in_error")
+            qs = qs.filter(q)
+    return [Source(qs, rows.conditions, lambda d: d.patient)]
+
+
+def _read_condition(user: User, raw: str) -> tuple[Patient, Resource]:
+    d = _get(_condition_qs(user), uuid=_uuid_or_404(raw))
+    return d.patient, rows.conditions([d])[0]
+
+
+# QuestionnaireResponse and score Observations --------------------------------------
+
+
+def _response_qs(user: User) -> QuerySet[QuestionnaireResponse]:
+    return (
+        QuestionnaireResponse.objects.filter(patient__in=_visible(user))
+        .select_related("patient", "entered_by")
+        .order_by("completed_at", "id")
+    )
+
+
+def _search_responses(user: User, params: Params) -> list[Source]:
+    qs = _common(
+        _response_qs(user).filter(amended_by__isnull=True),
+        params,
+        patient_field="patient",
+        date_field="completed_at",
+        date_param="authored",
+    )
+    ids = _uuid_ids(params)
+    if ids is not None:
+        qs = qs.filter(uuid__in=ids)
+    for name, value in params:
+        if name == "questionnaire":
+            wanted = [
+                code
+                for code, instrument in INSTRUMENTS.items()
+                if value
+                in (questionnaire_canonical(instrument), codes.questionnaire_url(code))
+                or value.split("|")[0] == codes.questionnaire_url(code)
+            ]
+            qs = qs.filter(instrument_code__in=wanted)
+    return [Source(qs, rows.questionnaire_responses, lambda r: r.patient)]
+
+
+def _read_response(user: User, raw: str) -> tuple[Patient, Resource]:
+    r = _get(_response_qs(user), uuid=_uuid_or_404(raw))
+    return r.patient, rows.questionnaire_responses([r])[0]
+
+
+def _vital_qs(user: User) -> QuerySet[VitalReading]:
+    return (
+        VitalReading.objects.filter(session__patient__in=_visible(user))
+        .select_related("session__patient")
+        .order_by("taken_at", "id")
+    )
+
+
+def _score_codes() -> dict[str, list[str]]:
+    """Observation code -> instrument codes whose total carries it."""
+    found: dict[str, list[str]] = {}
+    for code, instrument in INSTRUMENTS.items():
+        found.setdefault(score_code(instrument).code, []).append(code)
+    return found
+
+
+def _search_observations(user: User, params: Params) -> list[Source]:
+    categories: set[str] | None = None
+    score_instruments: list[str] | None = None
+    vital_kinds: list[str] = list(VITAL_KINDS)
+    for name, value in params:
+        if name == "category":
+            wanted = {t.code for t in parse_token(name, value)}
+            categories = wanted if categories is None else categories & wanted
+        elif name == "code":
+            tokens = parse_token(name, value)
+            by_code = _score_codes()
+            score_instruments = [i for t in tokens for i in by_code.get(t.code, [])]
+            vital_kinds = [
+                k
+                for k in VITAL_KINDS
+                if any(
+                    VITAL_CODES.get(t.code) == k and t.system in (None, codes.LOINC)
+                    for t in tokens
+                )
+            ]
+    sources: list[Source] = []
+    ids = _ids(params)
+    if categories is None or "survey" in categories:
+        qs = _common(
+            _response_qs(user).filter(amended_by__isnull=True),
+            params,
+            patient_field="patient",
+            date_field="completed_at",
+        )
+        if score_instruments is not None:
+            qs = qs.filter(instrument_code__in=score_instruments)
+        if ids is not None:
+            qs = qs.filter(
+                uuid__in=[u for u in (parse_uuid("_id", i) for i in ids) if u]
+            )
+        sources.append(Source(qs, rows.score_observations, lambda r: r.patient))
+    if (categories is None or "vital-signs" in categories) and vital_kinds:
+        qs_v = _common(
+            _vital_qs(user),
+            params,
+            patient_field="session__patient",
+            date_field="taken_at",
+        )
+        if ids is not None:
+            keys = [_vital_key(i) for i in ids]
+            q = Q(pk__in=[])
+            for key in keys:
+                if key is not None:
+                    q |= Q(session__uuid=key[0], pk=key[1])
+            qs_v = qs_v.filter(q)
+            vital_kinds = [
+                k for k in vital_kinds if any(i.endswith(f"-{k}") for i in ids)
+            ]
+        kinds = tuple(vital_kinds)
+        if kinds:
+            sources.append(
+                Source(
+                    qs_v,
+                    functools.partial(rows.vitals, kinds=kinds),
+                    lambda v: v.session.patient,
+                    per_row=len(kinds),
+                )
+            )
+    return sources
+
+
+def _vital_key(raw: str) -> tuple[UUID, int, str] | None:
+    """`<session uuid>-<reading number>-<kind>`, else None."""
+    head, _, kind = raw.rpartition("-")
+    session_part, _, number = head.rpartition("-")
+    if kind not in VITAL_KINDS or not number.isdigit():
+        return None
+    session_uuid = parse_uuid("id", session_part)
+    if session_uuid is None:
+        return None
+    return session_uuid, int(number), kind
+
+
+def _read_observation(user: User, raw: str) -> tuple[Patient, Resource]:
+    key = _vital_key(raw)
+    if key is not None:
+        v = _get(_vital_qs(user), session__uuid=key[0], pk=key[1])
+        return v.session.patient, rows.vitals([v], (key[2],))[0]
+    r = _get(_response_qs(user), uuid=_uuid_or_404(raw))
+    return r.patient, rows.score_observations([r])[0]
+
+
+# Questionnaire (no patient data) ------------------------------------------------------
+
+
+def _questionnaires(found: Sequence[Any]) -> list[Resource]:
+    return [questionnaire_resource(i) for i in found]
+
+
+class _InstrumentList:
+    """The instrument registry as a sliceable, countable "queryset" for `Source`."""
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
+
+    def count(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, s: slice) -> list[Any]:
+        return self.items[s]
+
+
+def _search_questionnaires(user: User, params: Params) -> list[Source]:
+    found = list(INSTRUMENTS.values())
+    ids = _ids(params)
+    if ids is not None:
+        found = [i for i in found if questionnaire_id(i) in ids]
+    for name, value in params:
+        if name == "url":
+            found = [
+                i
+                for i in found
+                if value.split("|")[0] == codes.questionnaire_url(i.code)
+            ]
+    return [Source(_InstrumentList(found), _questionnaires, lambda i: None)]
+
+
+def _read_questionnaire(user: User, raw: str) -> tuple[None, Resource]:
+    for instrument in INSTRUMENTS.values():
+        if questionnaire_id(instrument) == raw:
+            return None, questionnaire_resource(instrument)
+    raise FhirError(404, "No such resource.")
+
+
+# Encounter and MedicationAdministration ------------------------------------------
+
+
+def _session_qs(user: User) -> QuerySet[InfusionSession]:
+    return (
+        InfusionSession.objects.filter(patient__in=_visible(user))
+        .select_related("patient", "location")
+        .order_by("checked_in_at", "id")
+    )
+
+
+_ENCOUNTER_STATUSES = {
+    "arrived": ["checked_in"],
+    "in-progress": ["running", "paused", "recovery"],
+    "finished": ["discharged", "closed"],
+    "cancelled": ["cancelled"],
+}
+
+
+def _search_encounters(user: User, params: Params) -> list[Source]:
+    qs = _common(
+        _session_qs(user), params, patient_field="patient", date_field="checked_in_at"
+    )
+    ids = _uuid_ids(params)
+    if ids is not None:
+        qs = qs.filter(uuid__in=ids)
+    for name, value in params:
+        if name == "status":
+            statuses = [
+                s
+                for t in parse_token(name, value)
+                for s in _ENCOUNTER_STATUSES.get(t.code, [])
+            ]
+            qs = qs.filter(status__in=statuses)
+    return [Source(qs, rows.encounters, lambda s: s.patient)]
+
+
+def _read_encounter(user: User, raw: str) -> tuple[Patient, Resource]:
+    s = _get(_session_qs(user), uuid=_uuid_or_404(raw))
+    return s.patient, rows.encounters([s])[0]
+
+
+def _administration_qs(user: User) -> QuerySet[LedgerEntry]:
+    return (
+        LedgerEntry.objects.filter(
+            kind=LedgerEntry.Kind.ADMINISTER, patient__in=_visible(user)
+        )
+        .select_related("patient", "actor")
+        .order_by("occurred_at", "id")
+    )
+
+
+class _Batched(Source):
+    """A source whose rows are expanded a page at a time (one lookup per page)."""
+
+    def page(self, start: int, stop: int) -> list[tuple[Patient | None, Resource]]:
+        found = list(self.queryset[start:stop])
+        return list(
+            zip((self.patient_of(r) for r in found), self.expand(found), strict=True)
+        )
+
+
+def _search_administrations(user: User, params: Params) -> list[Source]:
+    qs = _common(
+        _administration_qs(user),
+        params,
+        patient_field="patient",
+        date_field="occurred_at",
+        date_param="effective-time",
+    )
+    ids = _uuid_ids(params)
+    if ids is not None:
+        qs = qs.filter(uuid__in=ids)
+    for name, value in params:
+        if name == "code" and not _token_matches(
+            parse_token(name, value), KETAMINE.system, [KETAMINE.code]
+        ):
+            qs = qs.none()
+        elif name == "context":
+            qs = qs.filter(session_ref=str(parse_reference(name, value, "Encounter")))
+    return [_Batched(qs, rows.medication_administrations, lambda e: e.patient)]
+
+
+def _read_administration(user: User, raw: str) -> tuple[Patient, Resource]:
+    e = _get(_administration_qs(user), uuid=_uuid_or_404(raw))
+    return e.patient, rows.medication_administrations([e])[0]
+
+
+# Consent --------------------------------------------------------------------------
+
+
+def _consent_qs(user: User) -> QuerySet[ConsentSignature]:
+    return (
+        ConsentSignature.objects.filter(patient__in=_visible(user))
+        .select_related("patient", "document")
+        .order_by("signed_at", "id")
+    )
+
+
+def _search_consents(user: User, params: Params) -> list[Source]:
+    qs = _common(
+        _consent_qs(user), params, patient_field="patient", date_field="signed_at"
+    )
+    ids = _uuid_ids(params)
+    if ids is not None:
+        qs = qs.filter(uuid__in=ids)
+    return [Source(qs, rows.consents, lambda c: c.patient)]
+
+
+def _read_consent(user: User, raw: str) -> tuple[Patient, Resource]:
+    c = _get(_consent_qs(user), uuid=_uuid_or_404(raw))
+    return c.patient, rows.consents([c])[0]
+
+
+# The table -------------------------------------------------------------------------
+
+_DATE = "Prefixes eq, ne, lt, le, gt, ge; precision year, month, day or instant."
+
+RESOURCE_TYPES: dict[str, ResourceType] = {
+    t.name: t
+    for t in (
+        ResourceType(
+            "Patient",
+            Capability.VIEW_PATIENT_LIST,
+            (
+                _ID_PARAM,
+                SearchParam("identifier", "token", f"The MRN ({MRN_SYSTEM}|<mrn>)."),
+                SearchParam(
+                    "name",
+                    "string",
+                    "Every word starts a family, given or preferred name.",
+                ),
+                SearchParam("family", "string", "Family name starts with."),
+                SearchParam("given", "string", "Given or preferred name starts with."),
+                SearchParam("birthdate", "date", _DATE),
+                SearchParam("gender", "token", "female, male, other, unknown."),
+                _LAST_UPDATED,
+            ),
+            _search_patients,
+            _read_patient,
+            profiles=(PATIENT_PROFILE,),
+        ),
+        ResourceType(
+            "Condition",
+            Capability.VIEW_CHART,
+            (
+                _ID_PARAM,
+                _PATIENT_PARAM,
+                _SUBJECT_PARAM,
+                SearchParam("code", "token", f"ICD-10-CM ({ICD10_CM})."),
+                SearchParam("clinical-status", "token", "active or resolved."),
+                SearchParam("recorded-date", "date", _DATE),
+            ),
+            _search_conditions,
+            _read_condition,
+            profiles=(CONDITION_PROFILE,),
+        ),
+        ResourceType(
+            "Observation",
+            Capability.VIEW_CHART,
+            (
+                _ID_PARAM,
+                _PATIENT_PARAM,
+                _SUBJECT_PARAM,
+                SearchParam(
+                    "category", "token", "survey (questionnaire totals) or vital-signs."
+                ),
+                SearchParam(
+                    "code",
+                    "token",
+                    "LOINC total or vital-sign code, or a local score code.",
+                ),
+                SearchParam("date", "date", _DATE),
+            ),
+            _search_observations,
+            _read_observation,
+            profiles=tuple(f"{US_CORE}/{p}" for p in VITAL_KINDS.values()),
+        ),
+        ResourceType(
+            "QuestionnaireResponse",
+            Capability.VIEW_CHART,
+            (
+                _ID_PARAM,
+                _PATIENT_PARAM,
+                _SUBJECT_PARAM,
+                SearchParam(
+                    "questionnaire", "reference", "The Questionnaire's canonical url."
+                ),
+                SearchParam("authored", "date", _DATE),
+            ),
+            _search_responses,
+            _read_response,
+        ),
+        ResourceType(
+            "Questionnaire",
+            None,
+            (
+                _ID_PARAM,
+                SearchParam("url", "uri", "Canonical url (a |version is ignored)."),
+            ),
+            _search_questionnaires,
+            _read_questionnaire,
+            patient_data=False,
+        ),
+        ResourceType(
+            "Encounter",
+            Capability.VIEW_INFUSIONS,
+            (
+                _ID_PARAM,
+                _PATIENT_PARAM,
+                _SUBJECT_PARAM,
+                SearchParam("date", "date", _DATE),
+                SearchParam(
+                    "status", "token", "arrived, in-progress, finished, cancelled."
+                ),
+            ),
+            _search_encounters,
+            _read_encounter,
+        ),
+        ResourceType(
+            "MedicationAdministration",
+            Capability.VIEW_INFUSIONS,
+            (
+                _ID_PARAM,
+                _PATIENT_PARAM,
+                _SUBJECT_PARAM,
+                SearchParam("code", "token", f"RxNorm ({KETAMINE.system}|6130)."),
+                SearchParam(
+                    "context", "reference", "The Encounter (infusion session)."
+                ),
+                SearchParam("effective-time", "date", _DATE),
+            ),
+            _search_administrations,
+            _read_administration,
+        ),
+        ResourceType(
+            "Consent",
+            Capability.VIEW_CONSENTS,
+            (_ID_PARAM, _PATIENT_PARAM, SearchParam("date", "date", _DATE)),
+            _search_consents,
+            _read_consent,
+        ),
+    )
+}

@@ -1,0 +1,215 @@
+"""Model rows to FHIR resources: the glue between the apps' models and the pure mappers.
+
+Each function takes rows loaded with what it needs (`select_related` by the caller,
+or a batch lookup here), so a page of results costs a fixed number of queries.
+"""
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from neuroclinic.infusions.models import DoseRecord, InfusionSession, VitalReading
+from neuroclinic.intake.models import ConsentSignature
+from neuroclinic.interop.fhir.clinical import (
+    PatientFacts,
+    Resource,
+    VitalFacts,
+    condition_resource,
+    consent_resource,
+    encounter_resource,
+    medication_administration_resource,
+    patient_resource,
+    vital_observations,
+)
+from neuroclinic.interop.fhir.questionnaires import (
+    questionnaire_response_resource,
+    score_observation_resource,
+)
+from neuroclinic.ledger.models import LedgerEntry
+from neuroclinic.measures.instruments import get_instrument, score
+from neuroclinic.measures.models import QuestionnaireResponse
+from neuroclinic.patients.models import Diagnosis, Patient
+
+
+def patient_facts(p: Patient) -> PatientFacts:
+    return PatientFacts(
+        id=p.uuid,
+        mrn=p.mrn,
+        family_name=p.family_name,
+        given_name=p.given_name,
+        middle_name=p.middle_name,
+        preferred_name=p.preferred_name,
+        birth_date=p.birth_date,
+        sex_at_birth=p.sex_at_birth,
+        phone=p.phone,
+        email=p.email,
+        address_line1=p.address_line1,
+        address_line2=p.address_line2,
+        city=p.city,
+        state=p.state,
+        postal_code=p.postal_code,
+        preferred_language=p.preferred_language,
+        last_updated=p.updated_at,
+    )
+
+
+def patients(rows: Sequence[Patient]) -> list[Resource]:
+    return [patient_resource(patient_facts(p)) for p in rows]
+
+
+def conditions(rows: Sequence[Diagnosis]) -> list[Resource]:
+    return [
+        condition_resource(
+            condition_id=d.uuid,
+            patient_id=d.patient.uuid,
+            icd10_code=d.icd10_code,
+            description=d.description,
+            recorded=d.recorded_at,
+            ended=d.ended_at,
+            end_reason=d.end_reason,
+        )
+        for d in rows
+    ]
+
+
+def _status(r: QuestionnaireResponse, resource: Resource) -> Resource:
+    if r.amends_id is not None:
+        resource["status"] = "amended"
+    return resource
+
+
+def questionnaire_responses(rows: Sequence[QuestionnaireResponse]) -> list[Resource]:
+    out = []
+    for r in rows:
+        resource = questionnaire_response_resource(
+            response_id=r.uuid,
+            patient_id=r.patient.uuid,
+            instrument=get_instrument(r.instrument_code),
+            answers=r.answers,
+            authored=r.completed_at,
+            author_id=r.entered_by.uuid if r.entered_by else None,
+            source=r.source,
+        )
+        out.append(_status(r, resource))
+    return out
+
+
+def score_observations(rows: Sequence[QuestionnaireResponse]) -> list[Resource]:
+    """The scored total of each response: the Observation shares the response's id."""
+    out = []
+    for r in rows:
+        instrument = get_instrument(r.instrument_code)
+        result = score(instrument, r.answers, sex=r.sex_for_scoring or None)
+        resource = score_observation_resource(
+            observation_id=r.uuid,
+            patient_id=r.patient.uuid,
+            response_id=r.uuid,
+            instrument=instrument,
+            score=result,
+            effective=r.completed_at,
+        )
+        if r.amends_id is not None:
+            resource["status"] = "amended"
+        out.append(resource)
+    return out
+
+
+def vital_id_prefix(reading: VitalReading) -> str:
+    """`<session uuid>-<reading number>`: the reading has no UUID of its own, and the
+    session's UUID in front keeps the number from being probed on its own."""
+    return f"{reading.session.uuid}-{reading.pk}"
+
+
+def vitals(rows: Sequence[VitalReading], kinds: Sequence[str]) -> list[Resource]:
+    out: list[Resource] = []
+    for v in rows:
+        facts = VitalFacts(
+            id_prefix=vital_id_prefix(v),
+            patient_id=v.session.patient.uuid,
+            encounter_id=v.session.uuid,
+            taken_at=v.taken_at,
+            systolic_mmhg=v.systolic_mmhg,
+            diastolic_mmhg=v.diastolic_mmhg,
+            heart_rate_bpm=v.heart_rate_bpm,
+            spo2_percent=v.spo2_percent,
+            respiratory_rate_per_min=v.respiratory_rate_per_min,
+        )
+        out.extend(vital_observations(facts, kinds))
+    return out
+
+
+def encounters(rows: Sequence[InfusionSession]) -> list[Resource]:
+    return [
+        encounter_resource(
+            encounter_id=s.uuid,
+            patient_id=s.patient.uuid,
+            status=s.status,
+            start=s.checked_in_at,
+            end=s.closed_at or s.discharged_at or s.cancelled_at,
+            sequence_number=s.sequence_number,
+            sequence_total=s.sequence_total,
+            location_name=s.location.name,
+        )
+        for s in rows
+    ]
+
+
+def medication_administrations(rows: Sequence[LedgerEntry]) -> list[Resource]:
+    """Ledger administrations, each with its session (Encounter) and latest dose's rate.
+
+    Two queries for the whole page: the sessions, and their dose records.
+    """
+    refs: set[UUID] = set()
+    for e in rows:
+        try:
+            refs.add(UUID(e.session_ref))
+        except ValueError:
+            continue
+    sessions = {s.uuid: s for s in InfusionSession.objects.filter(uuid__in=refs)}
+    rates: dict[int, DoseRecord] = {}
+    for record in DoseRecord.objects.filter(session__in=sessions.values()).order_by(
+        "calculated_at", "id"
+    ):
+        rates[record.session_id] = record  # the newest counts
+    reversed_ids = set(
+        LedgerEntry.objects.filter(reverses__in=[e.pk for e in rows]).values_list(
+            "reverses_id", flat=True
+        )
+    )
+    out = []
+    for e in rows:
+        session: InfusionSession | None
+        try:
+            session = sessions.get(UUID(e.session_ref))
+        except ValueError:
+            session = None
+        dose: DoseRecord | None = rates.get(session.pk) if session is not None else None
+        assert e.patient is not None  # the query selects administrations to a patient
+        out.append(
+            medication_administration_resource(
+                administration_id=e.uuid,
+                patient_id=e.patient.uuid,
+                encounter_id=session.uuid if session is not None else None,
+                performer_id=e.actor.uuid,
+                dose_mg=e.quantity_mg,
+                start=session.started_at if session is not None else None,
+                end=e.occurred_at,
+                rate_ml_per_hour=dose.rate_ml_per_hour if dose is not None else None,
+                reversed_=e.pk in reversed_ids,
+            )
+        )
+    return out
+
+
+def consents(rows: Sequence[ConsentSignature]) -> list[Resource]:
+    return [
+        consent_resource(
+            consent_id=c.uuid,
+            patient_id=c.patient.uuid,
+            kind=c.document.kind,
+            title=c.document.title,
+            document_id=c.document.uuid,
+            document_version=c.document.version,
+            signed_at=c.signed_at,
+        )
+        for c in rows
+    ]

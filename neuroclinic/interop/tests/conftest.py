@@ -1,0 +1,75 @@
+"""A Lakeside patient with a diagnosis, a PHQ-9, a consent and a finished infusion
+(vitals and a ledger administration): every resource type the FHIR server serves."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from neuroclinic.accounts.models import User
+from neuroclinic.infusions.actions import session_flow
+from neuroclinic.infusions.models import InfusionSession
+from neuroclinic.infusions.tests.conftest import (  # noqa: F401 - fixtures
+    birth_date,
+    dosed,
+    location,
+    monitor,
+    plan,
+    ready,
+    room,
+    running,
+    session,
+    vials,
+)
+from neuroclinic.patients import actions as patient_actions
+from neuroclinic.patients.models import Diagnosis
+
+
+@pytest.fixture
+def stopped(running: InfusionSession, nurse: User) -> InfusionSession:  # noqa: F811
+    dose = running.doses.order_by("calculated_at", "id").last()
+    assert dose is not None
+    return session_flow.stop(
+        running,
+        reason="Completed",
+        completed=True,
+        volume_infused_ml=dose.total_volume_ml,
+        by=nurse,
+    )
+
+
+@pytest.fixture
+def diagnosis(stopped: InfusionSession, prescriber: User) -> Diagnosis:
+    return patient_actions.add_diagnosis(
+        stopped.patient,
+        icd10_code="F33.2",
+        description="Major depressive disorder, recurrent severe",
+        by=prescriber,
+    )
+
+
+@pytest.fixture
+def charted(diagnosis: Diagnosis, stopped: InfusionSession) -> InfusionSession:
+    """The whole chart: everything above exists."""
+    return stopped
+
+
+@pytest.fixture
+def fhir(
+    client: Client, bearer: Callable[[User], dict[str, str]]
+) -> Callable[..., object]:
+    """GET a FHIR path as a user: fhir(user, "Patient", _count=5)."""
+
+    def get(
+        user: User | None,
+        path: str,
+        headers: dict[str, str] | None = None,
+        **params: str | int,
+    ) -> Any:
+        sent = dict(headers or {})
+        if user is not None:
+            sent |= bearer(user)
+        return client.get(f"/fhir/{path}", params, headers=sent)
+
+    return get

@@ -1,0 +1,234 @@
+"""Bulk Data export: kick-off, status polling, NDJSON files, cancel, expiry, access, audit."""
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from fhir.resources.R4B import get_fhir_model_class
+
+from conftest import EVERYONE, expected_status, personas_with
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Capability
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.infusions.models import InfusionSession
+from neuroclinic.interop import actions, tasks
+from neuroclinic.interop.models import BulkExport, BulkExportFile
+from neuroclinic.operations.schedule import PERIODIC_JOBS
+
+Headers = Callable[[User], dict[str, str]]
+ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
+
+
+def kick_off(
+    client: Client, headers: dict[str, str], path: str = "$export", **params: str
+) -> Any:
+    return client.get(f"/fhir/{path}", params, headers=headers | ASYNC)
+
+
+def status_path(response: Any) -> Any:
+    return "/fhir/" + response["Content-Location"].split("/fhir/", 1)[1]
+
+
+def run(response: Any) -> None:
+    export_uuid = response["Content-Location"].rsplit("/", 1)[1]
+    tasks.run_bulk_export.call(export_uuid)
+
+
+def test_system_export_round_trip(
+    charted: InfusionSession,
+    director: User,
+    client: Client,
+    bearer: Headers,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    headers = bearer(director)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        started = kick_off(client, headers)
+    assert started.status_code == 202
+    assert len(callbacks) == 1  # the task is queued after commit
+    polled = client.get(status_path(started), headers=headers)
+    assert polled.status_code == 202
+    assert polled["X-Progress"]
+    run(started)
+    done = client.get(status_path(started), headers=headers)
+    assert done.status_code == 200
+    manifest = done.json()
+    assert manifest["requiresAccessToken"] is True
+    types = {o["type"] for o in manifest["output"]}
+    assert {
+        "Patient",
+        "Observation",
+        "Encounter",
+        "MedicationAdministration",
+        "Questionnaire",
+        "Condition",
+        "Consent",
+    } <= types
+    for output in manifest["output"]:
+        path = "/fhir/" + output["url"].split("/fhir/", 1)[1]
+        file = client.get(path, headers=headers)
+        assert file.status_code == 200
+        assert file["Content-Type"] == "application/fhir+ndjson"
+        lines = file.content.decode().splitlines()
+        assert len(lines) == output["count"]
+        for line in lines:
+            resource = json.loads(line)
+            assert resource["resourceType"] == output["type"]
+            get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    # The same export run again (a second worker, a retry) writes nothing more.
+    files = BulkExportFile.objects.count()
+    run(started)
+    assert BulkExportFile.objects.count() == files
+    stages = [
+        e.data["stage"]
+        for e in AuditEvent.objects.filter(
+            action=AuditEvent.Action.CHART_EXPORTED
+        ).order_by("id")
+    ]
+    assert stages[:2] == ["requested", "completed"]
+    assert "downloaded" in stages
+
+
+def test_type_and_since_narrow_the_export(
+    charted: InfusionSession, director: User, client: Client, bearer: Headers
+) -> None:
+    headers = bearer(director)
+    started = kick_off(client, headers, "Patient/$export", _type="Patient,Condition")
+    run(started)
+    manifest = client.get(status_path(started), headers=headers).json()
+    assert {o["type"] for o in manifest["output"]} == {"Patient", "Condition"}
+    later = (timezone.now() + timedelta(days=1)).isoformat()
+    started = kick_off(client, headers, "Patient/$export", _since=later)
+    run(started)
+    assert client.get(status_path(started), headers=headers).json()["output"] == []
+
+
+def test_group_export_is_the_clinic(
+    charted: InfusionSession, director: User, client: Client, bearer: Headers
+) -> None:
+    headers = bearer(director)
+    assert director.organization is not None
+    ok = kick_off(client, headers, f"Group/{director.organization.uuid}/$export")
+    assert ok.status_code == 202
+    other = kick_off(
+        client, headers, "Group/00000000-0000-0000-0000-000000000000/$export"
+    )
+    assert other.status_code == 404
+    assert other.json()["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize(
+    ("params", "headers"),
+    [
+        ({}, {"Prefer": ""}),
+        ({"_type": "Practitioner"}, ASYNC),
+        ({"_type": "Patient,"}, ASYNC),
+        ({"_since": "yesterday"}, ASYNC),
+        ({"_since": "2024-01-01T00:00:00"}, ASYNC),
+        ({"_outputFormat": "text/csv"}, ASYNC),
+        ({"_typeFilter": "Patient?gender=female"}, ASYNC),
+    ],
+)
+def test_bad_kick_offs_are_refused(
+    director: User,
+    client: Client,
+    bearer: Headers,
+    params: dict[str, str],
+    headers: dict[str, str],
+) -> None:
+    response = client.get(
+        "/fhir/Patient/$export", params, headers=bearer(director) | headers
+    )
+    assert response.status_code == 400
+    assert response.json()["resourceType"] == "OperationOutcome"
+    assert not BulkExport.objects.exists()
+
+
+def test_cancel_deletes_files_and_answers_404_after(
+    charted: InfusionSession, director: User, client: Client, bearer: Headers
+) -> None:
+    headers = bearer(director)
+    started = kick_off(client, headers)
+    run(started)
+    assert client.delete(status_path(started), headers=headers).status_code == 202
+    assert not BulkExportFile.objects.exists()
+    assert client.get(status_path(started), headers=headers).status_code == 404
+    assert client.delete(status_path(started), headers=headers).status_code == 404
+
+
+def test_a_cancelled_export_writes_nothing_when_the_worker_runs(
+    charted: InfusionSession, director: User, client: Client, bearer: Headers
+) -> None:
+    headers = bearer(director)
+    started = kick_off(client, headers)
+    client.delete(status_path(started), headers=headers)
+    run(started)
+    assert not BulkExportFile.objects.exists()
+
+
+def test_files_expire(
+    charted: InfusionSession, director: User, client: Client, bearer: Headers
+) -> None:
+    headers = bearer(director)
+    started = kick_off(client, headers)
+    run(started)
+    url = client.get(status_path(started), headers=headers).json()["output"][0]["url"]
+    assert actions.expire_exports() == 0
+    assert actions.expire_exports(now=timezone.now() + timedelta(days=2)) > 0
+    BulkExport.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.get(status_path(started), headers=headers).status_code == 404
+    assert (
+        client.get("/fhir/" + url.split("/fhir/", 1)[1], headers=headers).status_code
+        == 404
+    )
+    assert "neuroclinic.interop.tasks.expire_bulk_exports" in {
+        j.task for j in PERIODIC_JOBS
+    }
+
+
+def test_only_the_requester_reads_the_status_and_files(
+    charted: InfusionSession,
+    director: User,
+    client: Client,
+    bearer: Headers,
+    request: pytest.FixtureRequest,
+) -> None:
+    started = kick_off(client, bearer(director))
+    run(started)
+    manifest = client.get(status_path(started), headers=bearer(director)).json()
+    file_path = "/fhir/" + manifest["output"][0]["url"].split("/fhir/", 1)[1]
+    other = request.getfixturevalue(sorted(EXPORTERS - {"director"})[0])
+    assert client.get(status_path(started), headers=bearer(other)).status_code == 404
+    assert client.get(file_path, headers=bearer(other)).status_code == 404
+    mine = bearer(director)
+    assert (
+        client.get("/fhir/$export-status/not-a-uuid", headers=mine).status_code == 404
+    )
+    assert client.get("/fhir/$export-file/not-a-uuid", headers=mine).status_code == 404
+
+
+EXPORTERS = (
+    personas_with(Capability.EXPORT_CHART)
+    & personas_with(Capability.VIEW_CHART)
+    & personas_with(Capability.VIEW_INFUSIONS)
+    & personas_with(Capability.VIEW_CONSENTS)
+)
+
+
+@pytest.mark.parametrize("persona", [p for p in EVERYONE if p != "anonymous"])
+def test_who_may_export(
+    patient: Any,
+    client: Client,
+    bearer: Headers,
+    request: pytest.FixtureRequest,
+    persona: str,
+) -> None:
+    user = request.getfixturevalue(persona)
+    response = kick_off(client, bearer(user), "Patient/$export")
+    # The outsider is a nurse elsewhere: their own clinic's export, if a nurse may.
+    as_persona = "nurse" if persona == "outsider" else persona
+    assert response.status_code == expected_status(as_persona, EXPORTERS, ok=202)
