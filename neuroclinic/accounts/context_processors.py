@@ -16,6 +16,7 @@ NAVIGATION = (
     ("Infusions", "infusions:day", Capability.VIEW_INFUSIONS),
     ("Nurse station", "infusions:board", Capability.VIEW_INFUSIONS),
     ("Protocols", "treatment:protocols", Capability.VIEW_INFUSIONS),
+    ("TMS", "tms:courses", Capability.VIEW_TMS),
     ("Ledger", "ledger:dashboard", Capability.LEDGER_VIEW),
     ("Billing", "billing:home", Capability.BILLING_VIEW),
     ("Audit log", "audit:events", Capability.VIEW_AUDIT_LOG),

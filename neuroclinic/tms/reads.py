@@ -65,7 +65,9 @@ class Progress:
 
     @property
     def label(self) -> str:
-        return f"Session {min(self.delivered + 1, self.total)} of {self.total}"
+        if self.delivered >= self.total:
+            return f"Course complete ({self.delivered} of {self.total})"
+        return f"Session {self.delivered + 1} of {self.total}"
 
     @property
     def finished(self) -> bool:

@@ -32,7 +32,7 @@ SIGNED_IN_PAGES = {
     "/portal/questionnaires/pcl5/": 9,
     "/portal/documents/": 6,
     "/portal/consents/": 8,
-    "/portal/progress/": 14,
+    "/portal/progress/": 15,  # + TMS sessions marked on the trajectory (issue 10)
 }
 
 
