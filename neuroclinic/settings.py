@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "neuroclinic.treatment",
     "neuroclinic.infusions",
     "neuroclinic.billing",
+    "neuroclinic.letters",
     "neuroclinic.audit_viewer",
 ]
 
