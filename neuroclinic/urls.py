@@ -19,6 +19,7 @@ urlpatterns = [
     path("treatment/", include("neuroclinic.treatment.urls")),
     path("infusions/", include("neuroclinic.infusions.urls")),
     path("billing/", include("neuroclinic.billing.urls")),
+    path("letters/", include("neuroclinic.letters.urls")),
     path("operations/", include("neuroclinic.operations.urls")),
     path("", include("neuroclinic.site.urls")),
 ]
