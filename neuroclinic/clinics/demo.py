@@ -149,6 +149,7 @@ DEMO_EXTENSIONS: list[str] = [
     "neuroclinic.intake.demo.load",
     "neuroclinic.infusions.demo.load",
     "neuroclinic.billing.demo.load",
+    "neuroclinic.letters.demo.load",
 ]
 
 

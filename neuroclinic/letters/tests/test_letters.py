@@ -160,3 +160,33 @@ def test_the_pdf_is_sanitized_and_renders(
     assert "<script>" not in html
     assert "DRAFT" in html
     assert pdf.letter_pdf(letter).startswith(b"%PDF")
+
+
+def test_the_demo_signs_and_sends_letters_for_completed_series(
+    scored: Patient, referrer: CareTeamProvider, prescriber: User, organization: object
+) -> None:
+    import random
+
+    from neuroclinic.clinics.demo import DEMO_PASSWORD, DemoContext
+    from neuroclinic.infusions.models import InfusionSession
+    from neuroclinic.letters import demo
+
+    prescriber.set_password(DEMO_PASSWORD)
+    prescriber.save()
+    context = DemoContext(
+        organization=scored.organization,
+        staff={"prescriber": prescriber},
+        patients=[scored],
+        rng=random.Random(1),
+    )
+    demo.load(context)  # no completed series yet: nothing
+    assert not Letter.objects.exists()
+    demo.SERIES_LENGTH = 0
+    try:
+        demo.load(context)
+    finally:
+        demo.SERIES_LENGTH = 6
+    letter = Letter.objects.get()
+    assert letter.status == Letter.Status.SIGNED
+    assert letter.sends.get().channel == "fax"
+    assert InfusionSession.objects.count() == 0
