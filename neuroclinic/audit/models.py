@@ -248,13 +248,19 @@ class AuditEvent(models.Model):
         # billing
         BILLING_SETUP_SAVED = "billing.setup_saved", "Billing identity saved"
         BILLING_PRICE_SET = "billing.price_set", "Price or package version set"
-        BILLING_PAYER_STATUS = "billing.payer_status", "Uninsured or self-pay answer recorded"
+        BILLING_PAYER_STATUS = (
+            "billing.payer_status",
+            "Uninsured or self-pay answer recorded",
+        )
         BILLING_ESTIMATE_GIVEN = "billing.estimate_given", "Good-faith estimate given"
         BILLING_PACKAGE_SOLD = "billing.package_sold", "Package sold"
         BILLING_INVOICED = "billing.invoiced", "Invoice issued"
         BILLING_PAYMENT = "billing.payment", "Payment recorded"
         BILLING_REFUND = "billing.refund", "Refund recorded"
-        BILLING_CREDIT_APPLIED = "billing.credit_applied", "Credit applied to an invoice"
+        BILLING_CREDIT_APPLIED = (
+            "billing.credit_applied",
+            "Credit applied to an invoice",
+        )
         BILLING_SUPERBILL_MADE = "billing.superbill_made", "Superbill made"
         BILLING_ACCOUNT_VIEWED = "billing.account_viewed", "Billing account opened"
         BILLING_DOCUMENT_VIEWED = "billing.document_viewed", "Billing document opened"
