@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "neuroclinic.infusions",
     "neuroclinic.tms",
     "neuroclinic.billing",
+    "neuroclinic.letters",
     "neuroclinic.audit_viewer",
     "neuroclinic.interop",
 ]

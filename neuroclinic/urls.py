@@ -20,6 +20,7 @@ urlpatterns = [
     path("infusions/", include("neuroclinic.infusions.urls")),
     path("tms/", include("neuroclinic.tms.urls")),
     path("billing/", include("neuroclinic.billing.urls")),
+    path("letters/", include("neuroclinic.letters.urls")),
     path("operations/", include("neuroclinic.operations.urls")),
     path("fhir/", include("neuroclinic.interop.urls")),
     path("", include("neuroclinic.site.urls")),

@@ -110,6 +110,11 @@ class Capability(StrEnum):
     BILLING_SETUP = (
         "billing_setup"  # price list, packages, practice tax id, clinicians' NPIs
     )
+    # letters (docs/letters.md): they quote scores, so clinicians only
+    WRITE_LETTERS = (
+        "write_letters"  # draft, sign, send and print letters about a patient
+    )
+    MANAGE_LETTER_TEMPLATES = "manage_letter_templates"  # the clinic's letter wording
     # administration
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_USERS = "manage_users"
@@ -228,6 +233,8 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.BILLING_PAYMENTS: frozenset({_R.FRONT_DESK, _R.BILLING}),
     Capability.BILLING_REFUND: frozenset({_R.BILLING}),
     Capability.BILLING_SETUP: frozenset({_R.CLINIC_ADMIN, _R.BILLING}),
+    Capability.WRITE_LETTERS: frozenset({_R.MEDICAL_DIRECTOR, _R.PRESCRIBER}),
+    Capability.MANAGE_LETTER_TEMPLATES: frozenset({_R.MEDICAL_DIRECTOR}),
     Capability.VIEW_AUDIT_LOG: frozenset(
         {_R.CLINIC_ADMIN, _R.MEDICAL_DIRECTOR, _R.AUDITOR}
     ),

@@ -278,6 +278,12 @@ class AuditEvent(models.Model):
         BILLING_ACCOUNT_VIEWED = "billing.account_viewed", "Billing account opened"
         BILLING_DOCUMENT_VIEWED = "billing.document_viewed", "Billing document opened"
         BILLING_REPORT_VIEWED = "billing.report_viewed", "Billing report opened"
+        # letters
+        LETTER_TEMPLATE_SAVED = "letters.template_saved", "Letter template saved"
+        LETTER_DRAFTED = "letters.drafted", "Letter drafted"
+        LETTER_SIGNED = "letters.signed", "Letter signed"
+        LETTER_SENT = "letters.sent", "Letter sent"
+        LETTER_VIEWED = "letters.viewed", "Letter opened"
         # audit
         AUDIT_LOG_EXPORTED = "audit.exported", "Audit log exported"
         # operations

@@ -150,6 +150,7 @@ DEMO_EXTENSIONS: list[str] = [
     "neuroclinic.infusions.demo.load",
     "neuroclinic.tms.demo.load",
     "neuroclinic.billing.demo.load",
+    "neuroclinic.letters.demo.load",
 ]
 
 

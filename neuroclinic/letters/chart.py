@@ -1,0 +1,63 @@
+"""The chart facts a letter may quote, read for one patient (values as text for `fields.fill`)."""
+
+from django.utils import timezone
+
+from neuroclinic.accounts.models import User
+from neuroclinic.infusions.models import AdverseEvent, InfusionSession
+from neuroclinic.measures import outcomes
+from neuroclinic.measures.models import QuestionnaireResponse
+from neuroclinic.patients.models import CareTeamProvider, Patient
+
+GIVEN = (InfusionSession.Status.DISCHARGED, InfusionSession.Status.CLOSED)
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def chart_values(
+    patient: Patient, *, recipient: CareTeamProvider, prescriber: User
+) -> dict[str, str]:
+    sessions = list(
+        InfusionSession.objects.filter(patient=patient, status__in=GIVEN).order_by(
+            "service_date", "id"
+        )
+    )
+    # Amended responses are replaced by their amendment (the newest version counts).
+    responses = list(
+        QuestionnaireResponse.objects.filter(
+            patient=patient,
+            instrument_code="phq9",
+            total__isnull=False,
+            amended_by__isnull=True,
+        ).order_by("completed_at", "id")
+    )
+    values = {
+        "patient_name": patient.legal_name,
+        "patient_birth_date": patient.birth_date.isoformat(),
+        "recipient_name": recipient.name,
+        "recipient_practice": recipient.practice,
+        "clinic_name": patient.organization.name,
+        "prescriber_name": prescriber.display_name,
+        "today": timezone.localdate().isoformat(),
+        "sessions_completed": str(len(sessions)),
+        "first_session_date": sessions[0].service_date.isoformat() if sessions else "",
+        "last_session_date": sessions[-1].service_date.isoformat() if sessions else "",
+    }
+    events = AdverseEvent.objects.filter(session__in=sessions)
+    values["adverse_events"] = "; ".join(str(e) for e in events) or "none recorded"
+    if responses:
+        baseline, latest = responses[0].total, responses[-1].total
+        assert baseline is not None
+        assert latest is not None
+        values["phq9_baseline"] = str(baseline)
+        values["phq9_latest"] = str(latest)
+        if baseline > 0 and len(responses) > 1:
+            values["phq9_change_percent"] = str(
+                outcomes.response_change(baseline_total=baseline, current_total=latest)
+            )
+            values["response"] = _yes(
+                outcomes.is_response(baseline_total=baseline, current_total=latest)
+            )
+        values["remission"] = _yes(outcomes.is_remission("phq9", latest))
+    return values

@@ -1,0 +1,33 @@
+"""Letter forms. They parse; the actions decide."""
+
+from django import forms
+
+from neuroclinic.letters.models import LetterSend, LetterTemplate
+from neuroclinic.patients.models import CareTeamProvider
+
+
+class DraftForm(forms.Form):
+    kind = forms.ChoiceField(choices=LetterTemplate.Kind.choices)
+    recipient = forms.ModelChoiceField(queryset=CareTeamProvider.objects.none())
+
+    def __init__(self, *args: object, patient_id: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["recipient"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = CareTeamProvider.objects.filter(patient_id=patient_id)
+
+
+class EditForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 24}))
+
+
+class SignForm(forms.Form):
+    password = forms.CharField(
+        widget=forms.PasswordInput, label="Your password (signs the letter)"
+    )
+
+
+class SendForm(forms.Form):
+    channel = forms.ChoiceField(
+        choices=[c for c in LetterSend.Channel.choices if c[0] != "email"]
+    )

@@ -1,0 +1,110 @@
+"""Letter templates (versioned), letters (locked when signed) and each time one was sent."""
+
+import uuid
+
+from django.db import models
+
+
+class LetterTemplate(models.Model):
+    """One version of a letter template the clinic wrote. An edit is a new version."""
+
+    class Kind(models.TextChoices):
+        END_OF_SERIES = (
+            "end_of_series",
+            "End-of-series summary to the referring provider",
+        )
+        CONSULT = "consult", "Consult summary to the referring provider"
+        THERAPIST = "therapist", "Note to the therapist"
+        BOOSTER = "booster", "Booster or course-change notice"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    version = models.PositiveIntegerField()
+    body = models.TextField(help_text="Markdown with {{ fields }} from the chart.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["organization", "kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "version"],
+                name="letters_template_version",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} v{self.version}"
+
+
+class Letter(models.Model):
+    """A letter about a patient to a care-team provider; locked once signed."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SIGNED = "signed", "Signed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+"
+    )
+    template = models.ForeignKey(
+        LetterTemplate, on_delete=models.PROTECT, related_name="letters"
+    )
+    recipient = models.ForeignKey(
+        "patients.CareTeamProvider", on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField(help_text="The filled Markdown, as signed.")
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.DRAFT
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    body_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.template.get_kind_display()} ({self.get_status_display()})"
+
+
+class LetterSend(models.Model):
+    """One time a signed letter left the clinic: how, to which address, by whom."""
+
+    class Channel(models.TextChoices):
+        PRINT = "print", "Printed (handed or posted)"
+        FAX = "fax", "Faxed from the PDF"
+        EMAIL = "email", "Email (link, never an attachment)"
+
+    letter = models.ForeignKey(Letter, on_delete=models.PROTECT, related_name="sends")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    address = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(auto_now_add=True)
+    sent_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.sent_at:%Y-%m-%d}"

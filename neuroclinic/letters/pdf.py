@@ -1,0 +1,28 @@
+"""The letter as PDF on the clinic's letterhead (WeasyPrint, imported only when a PDF is made)."""
+
+import logging
+
+from django.template.loader import render_to_string
+
+from neuroclinic.letters.models import Letter
+from neuroclinic.lib.safe_markdown import render_markdown
+
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+
+def letter_html(letter: Letter) -> str:
+    return render_to_string(
+        "letters/pdf/letter.html",
+        {
+            "letter": letter,
+            "organization": letter.patient.organization,
+            "body": render_markdown(letter.body),
+        },
+    )
+
+
+def letter_pdf(letter: Letter) -> bytes:
+    from weasyprint import HTML  # type: ignore[import-untyped]  # loads pango: only when needed
+
+    result: bytes = HTML(string=letter_html(letter)).write_pdf()
+    return result

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from neuroclinic.letters import views
+
+app_name = "letters"
+
+urlpatterns = [
+    path(
+        "patients/<uuid:patient_uuid>/", views.patient_letters, name="patient_letters"
+    ),
+    path("<uuid:letter_uuid>/", views.letter_page, name="letter"),
+    path("<uuid:letter_uuid>/edit", views.edit, name="edit"),
+    path("<uuid:letter_uuid>/sign", views.sign, name="sign"),
+    path("<uuid:letter_uuid>/send", views.send, name="send"),
+    path("<uuid:letter_uuid>.pdf", views.letter_pdf, name="pdf"),
+]

@@ -1,0 +1,171 @@
+"""Letter pages: a patient's letters, one letter (edit, sign, send), its PDF. Every opening audited."""
+
+from typing import Any
+from uuid import UUID
+
+from django import forms
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from neuroclinic.accounts.access import require_capability
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Capability
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.http import AuthenticatedHttpRequest
+from neuroclinic.letters import pdf
+from neuroclinic.letters.actions import letters
+from neuroclinic.letters.errors import LettersError
+from neuroclinic.letters.forms import DraftForm, EditForm, SendForm, SignForm
+from neuroclinic.letters.models import Letter
+from neuroclinic.lib.safe_markdown import render_markdown
+from neuroclinic.patients.access import get_patient_for_user
+from neuroclinic.patients.models import Patient
+
+
+def _letter(user: User, letter_uuid: UUID) -> Letter:
+    try:
+        letter = Letter.objects.select_related("patient", "recipient", "template").get(
+            uuid=letter_uuid, organization_id=user.organization_pk
+        )
+    except Letter.DoesNotExist:
+        raise Http404("No such letter.") from None
+    get_patient_for_user(user, letter.patient.uuid, capability=Capability.WRITE_LETTERS)
+    return letter
+
+
+def _viewed(user: User, patient: Patient, subject: Any, what: str) -> None:
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.LETTER_VIEWED,
+            actor=user,
+            patient=patient,
+            subject=subject,
+            what=what,
+        )
+
+
+def _add(form: forms.Form, exc: LettersError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+@require_capability(Capability.WRITE_LETTERS)
+def patient_letters(
+    request: AuthenticatedHttpRequest, patient_uuid: UUID
+) -> HttpResponse:
+    patient = get_patient_for_user(
+        request.user, patient_uuid, capability=Capability.WRITE_LETTERS
+    )
+    form = DraftForm(request.POST or None, patient_id=patient.pk)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                letter = letters.draft_letter(
+                    patient, by=request.user, **form.cleaned_data
+                )
+                return redirect("letters:letter", letter_uuid=letter.uuid)
+            except LettersError as exc:
+                _add(form, exc)
+    else:
+        _viewed(request.user, patient, patient, "list")
+    return render(
+        request,
+        "letters/patient_letters.html",
+        {
+            "patient": patient,
+            "letters": Letter.objects.filter(patient=patient)
+            .select_related("template", "recipient")
+            .prefetch_related("sends"),
+            "form": form,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+def _page(
+    request: AuthenticatedHttpRequest,
+    letter: Letter,
+    status: int = 200,
+    **forms_: forms.Form,
+) -> HttpResponse:
+    return render(
+        request,
+        "letters/letter.html",
+        {
+            "letter": letter,
+            "body": render_markdown(letter.body),
+            "sends": letter.sends.all(),
+            "edit_form": forms_.get("edit_form")
+            or EditForm(initial={"body": letter.body}),
+            "sign_form": forms_.get("sign_form") or SignForm(),
+            "send_form": forms_.get("send_form") or SendForm(),
+        },
+        status=status,
+    )
+
+
+@require_capability(Capability.WRITE_LETTERS)
+@require_GET
+def letter_page(request: AuthenticatedHttpRequest, letter_uuid: UUID) -> HttpResponse:
+    letter = _letter(request.user, letter_uuid)
+    _viewed(request.user, letter.patient, letter, "letter")
+    return _page(request, letter)
+
+
+@require_capability(Capability.WRITE_LETTERS)
+@require_POST
+def edit(request: AuthenticatedHttpRequest, letter_uuid: UUID) -> HttpResponse:
+    letter = _letter(request.user, letter_uuid)
+    form = EditForm(request.POST)
+    if form.is_valid():
+        try:
+            letters.edit_draft(letter, body=form.cleaned_data["body"], by=request.user)
+            return redirect("letters:letter", letter_uuid=letter.uuid)
+        except LettersError as exc:
+            _add(form, exc)
+    return _page(request, letter, 422, edit_form=form)
+
+
+@require_capability(Capability.WRITE_LETTERS)
+@require_POST
+def sign(request: AuthenticatedHttpRequest, letter_uuid: UUID) -> HttpResponse:
+    letter = _letter(request.user, letter_uuid)
+    form = SignForm(request.POST)
+    if form.is_valid():
+        try:
+            letters.sign_letter(
+                letter, password=form.cleaned_data["password"], by=request.user
+            )
+            return redirect("letters:letter", letter_uuid=letter.uuid)
+        except LettersError as exc:
+            _add(form, exc)
+    return _page(request, letter, 422, sign_form=form)
+
+
+@require_capability(Capability.WRITE_LETTERS)
+@require_POST
+def send(request: AuthenticatedHttpRequest, letter_uuid: UUID) -> HttpResponse:
+    letter = _letter(request.user, letter_uuid)
+    form = SendForm(request.POST)
+    if form.is_valid():
+        try:
+            letters.record_send(
+                letter, channel=form.cleaned_data["channel"], by=request.user
+            )
+            return redirect("letters:letter", letter_uuid=letter.uuid)
+        except LettersError as exc:
+            _add(form, exc)
+    return _page(request, letter, 422, send_form=form)
+
+
+@require_capability(Capability.WRITE_LETTERS)
+@require_GET
+def letter_pdf(request: AuthenticatedHttpRequest, letter_uuid: UUID) -> HttpResponse:
+    letter = _letter(request.user, letter_uuid)
+    _viewed(request.user, letter.patient, letter, "pdf")
+    response = HttpResponse(pdf.letter_pdf(letter), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="letter.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
