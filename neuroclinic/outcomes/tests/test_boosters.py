@@ -1,6 +1,7 @@
 """Booster suggestion rules, table-driven (Source: K3, K5, K7, K22)."""
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -202,7 +203,7 @@ def test_no_scores_falls_back_to_the_interval() -> None:
         ({"lead_days": -1}, "negative"),
     ],
 )
-def test_rules_refuse_impossible_values(kwargs: dict[str, int], match: str) -> None:
+def test_rules_refuse_impossible_values(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         BoosterRules(**kwargs)
 
