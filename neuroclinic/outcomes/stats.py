@@ -62,7 +62,9 @@ def kaplan_meier(
         raise ValueError("durations and observed differ in length")
     if not durations:
         return Curve(label, (), 0, 0, None)
-    from lifelines import KaplanMeierFitter  # heavy import, only when a curve is drawn
+    from lifelines import (  # type: ignore[import-untyped]  # heavy: only when drawn
+        KaplanMeierFitter,
+    )
 
     fitter = KaplanMeierFitter()
     fitter.fit(list(durations), event_observed=list(observed))
