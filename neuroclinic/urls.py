@@ -19,5 +19,6 @@ urlpatterns = [
     path("treatment/", include("neuroclinic.treatment.urls")),
     path("infusions/", include("neuroclinic.infusions.urls")),
     path("operations/", include("neuroclinic.operations.urls")),
+    path("outcomes/", include("neuroclinic.outcomes.urls")),
     path("", include("neuroclinic.site.urls")),
 ]

@@ -14,9 +14,11 @@ How this export meets it (decided in docs/decisions.md): it is built from an all
 of coded fields, never from the chart minus a deny-list. No free text is exported
 (an indication is reduced to its ICD-10 code). Dates become whole days relative to the
 patient's first infusion, plus the year of that infusion; the year is withheld when
-the patient is 90 or older. The research id is an HMAC of the patient's internal id
-under a secret key, so it links rows of one export but cannot be reversed, and (per
-164.514(c)) is not derived from any identifier a recipient could hold.
+the patient is 90 or older. The research id is an HMAC of the patient's internal row
+number under a secret key: it links rows of one export and cannot be reversed without
+the key. 164.514(c) asks that a re-identification code not be derived from information
+about the individual; the row number is none of the 18 identifiers, but a random code
+per patient kept in a table would meet it more plainly (docs/decisions.md).
 
 Pure module: standard library only.
 """
