@@ -160,6 +160,11 @@ def test_dashboard_shows_svg_and_tables(as_persona: Any, rising: TreatmentPlan) 
         client.get(reverse("outcomes:dashboard"), {"instrument": "nope"}).status_code
         == 200
     )
+    csv_response = client.get(reverse("outcomes:dashboard"), {"format": "csv"})
+    assert csv_response["Content-Type"] == "text/csv"
+    body = csv_response.content.decode()
+    assert body.startswith("table,label,count,total,percent,ci_low,ci_high")
+    assert "remission,Week 4" in body
 
 
 def test_quality_page_lists_patients_and_refuses_reversed_period(

@@ -48,6 +48,8 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             instrument=code,
             episodes=data.episodes,
         )
+    if request.GET.get("format") == "csv":
+        return _dashboard_csv(data)
     response_rates = [c.response for c in data.checkpoints]
     remission_rates = [c.remission for c in data.checkpoints]
     return render(
@@ -73,6 +75,40 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             ),
         },
     )
+
+
+def _dashboard_csv(data: dashboard.Dashboard) -> HttpResponse:
+    """The dashboard's tables as one CSV (aggregates only: no patient in it)."""
+    rows: list[dict[str, object]] = []
+    for c in data.checkpoints:
+        for measure, rate in (("response", c.response), ("remission", c.remission)):
+            interval = rate.interval
+            rows.append(
+                {
+                    "table": measure,
+                    "label": c.label,
+                    "count": rate.count,
+                    "total": rate.total,
+                    "percent": rate.percent if rate.percent is not None else "",
+                    "ci_low": interval[0] if interval else "",
+                    "ci_high": interval[1] if interval else "",
+                }
+            )
+    for curve in (data.relapse, data.first_booster):
+        for days, survival in curve.points:
+            rows.append(
+                {
+                    "table": curve.label,
+                    "label": f"day {days:g}",
+                    "percent": f"{survival * 100:.1f}",
+                }
+            )
+    for label, count in data.intervals:
+        rows.append({"table": "booster intervals", "label": label, "count": count})
+    columns = ["table", "label", "count", "total", "percent", "ci_low", "ci_high"]
+    response = HttpResponse(export.to_csv(rows, columns), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="outcomes-dashboard.csv"'
+    return response
 
 
 class PeriodForm(forms.Form):
