@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "neuroclinic.tms",
     "neuroclinic.billing",
     "neuroclinic.letters",
+    "neuroclinic.outcomes",
     "neuroclinic.audit_viewer",
     "neuroclinic.interop",
 ]

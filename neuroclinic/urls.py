@@ -23,5 +23,6 @@ urlpatterns = [
     path("letters/", include("neuroclinic.letters.urls")),
     path("operations/", include("neuroclinic.operations.urls")),
     path("fhir/", include("neuroclinic.interop.urls")),
+    path("outcomes/", include("neuroclinic.outcomes.urls")),
     path("", include("neuroclinic.site.urls")),
 ]

@@ -115,6 +115,11 @@ class Capability(StrEnum):
         "write_letters"  # draft, sign, send and print letters about a patient
     )
     MANAGE_LETTER_TEMPLATES = "manage_letter_templates"  # the clinic's letter wording
+    # outcomes (docs/outcomes.md)
+    VIEW_OUTCOMES = "view_outcomes"  # clinic dashboards and quality measures
+    CONFIGURE_BOOSTER_RULES = "configure_booster_rules"  # the versioned booster rules
+    WORK_FOLLOW_UPS = "work_follow_ups"  # the post-series follow-up worklist
+    RESEARCH_EXPORT = "research_export"  # the de-identified research data set
     # administration
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_USERS = "manage_users"
@@ -235,6 +240,12 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.BILLING_SETUP: frozenset({_R.CLINIC_ADMIN, _R.BILLING}),
     Capability.WRITE_LETTERS: frozenset({_R.MEDICAL_DIRECTOR, _R.PRESCRIBER}),
     Capability.MANAGE_LETTER_TEMPLATES: frozenset({_R.MEDICAL_DIRECTOR}),
+    Capability.VIEW_OUTCOMES: frozenset({_R.MEDICAL_DIRECTOR}),
+    Capability.CONFIGURE_BOOSTER_RULES: frozenset({_R.MEDICAL_DIRECTOR}),
+    Capability.WORK_FOLLOW_UPS: frozenset(
+        {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.FRONT_DESK}
+    ),
+    Capability.RESEARCH_EXPORT: frozenset({_R.MEDICAL_DIRECTOR}),
     Capability.VIEW_AUDIT_LOG: frozenset(
         {_R.CLINIC_ADMIN, _R.MEDICAL_DIRECTOR, _R.AUDITOR}
     ),

@@ -284,6 +284,21 @@ class AuditEvent(models.Model):
         LETTER_SIGNED = "letters.signed", "Letter signed"
         LETTER_SENT = "letters.sent", "Letter sent"
         LETTER_VIEWED = "letters.viewed", "Letter opened"
+        # outcomes
+        BOOSTER_RULES_CHANGED = (
+            "outcomes.booster_rules_changed",
+            "Booster rules changed",
+        )
+        BOOSTER_SUGGESTED = "outcomes.booster_suggested", "Booster suggested"
+        BOOSTER_CONFIRMED = "outcomes.booster_confirmed", "Booster confirmed"
+        BOOSTER_DISMISSED = "outcomes.booster_dismissed", "Booster suggestion dismissed"
+        FOLLOW_UP_TASK_OPENED = "outcomes.follow_up_opened", "Follow-up task opened"
+        FOLLOW_UP_TASK_DONE = "outcomes.follow_up_done", "Follow-up task done"
+        OUTCOMES_VIEWED = "outcomes.viewed", "Outcomes report opened"
+        RESEARCH_EXPORTED = (
+            "outcomes.research_exported",
+            "De-identified research export",
+        )
         # audit
         AUDIT_LOG_EXPORTED = "audit.exported", "Audit log exported"
         # operations

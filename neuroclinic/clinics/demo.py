@@ -151,6 +151,7 @@ DEMO_EXTENSIONS: list[str] = [
     "neuroclinic.tms.demo.load",
     "neuroclinic.billing.demo.load",
     "neuroclinic.letters.demo.load",
+    "neuroclinic.outcomes.demo.load",
 ]
 
 

@@ -90,6 +90,12 @@ PERIODIC_JOBS: list[PeriodicJob] = [
         at=timedelta(minutes=35),
     ),
     PeriodicJob(
+        "outcomes.daily",
+        "neuroclinic.outcomes.tasks.daily_outcomes_work",
+        DAY,
+        at=timedelta(hours=7, minutes=30),
+    ),
+    PeriodicJob(
         "operations.prune",
         "neuroclinic.operations.tasks.prune_finished_work",
         DAY,

@@ -1,0 +1,1 @@
+"""Outcomes writes: booster rules and suggestions, post-series follow-up tasks."""

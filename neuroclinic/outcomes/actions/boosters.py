@@ -1,0 +1,270 @@
+"""Booster rules (versioned by the medical director) and suggestions a prescriber decides.
+
+Suggestions are made by the daily job (`refresh_booster_suggestions`) from each plan in
+maintenance; a suggestion keeps the rule version and values it was made under, so a
+rule change applies to new suggestions only. Confirming signs the booster order through
+the treatment app (password re-entered); dismissing needs a reason. Both are audited.
+"""
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from neuroclinic.accounts.models import User
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.clinics.models import Organization
+from neuroclinic.outcomes import boosters
+from neuroclinic.outcomes.actions.common import OutcomesError, clinic_zone
+from neuroclinic.outcomes.episodes import load_episodes
+from neuroclinic.outcomes.models import BoosterRuleSet, BoosterSuggestion
+from neuroclinic.treatment.actions.orders import protocol_prn, sign_order
+from neuroclinic.treatment.actions.plans import clinic_today
+from neuroclinic.treatment.errors import TreatmentError
+from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
+
+RULE_FIELDS = (
+    "instrument_code",
+    "rise_points",
+    "consecutive_rises",
+    "band_threshold",
+    "learn_after_boosters",
+    "lead_days",
+    "due_soon_days",
+    "overdue_after_days",
+)
+
+
+def current_rules(organization_id: int) -> boosters.BoosterRules:
+    """The clinic's newest rule version, or the built-in defaults (version 0)."""
+    latest = (
+        BoosterRuleSet.objects.filter(organization_id=organization_id)
+        .order_by("-version")
+        .first()
+    )
+    return latest.rules() if latest else boosters.BoosterRules(version=0)
+
+
+@transaction.atomic
+def change_booster_rules(
+    organization: Organization, *, values: dict[str, Any], change_note: str, by: User
+) -> BoosterRuleSet:
+    """A new version of the rules; earlier suggestions keep the version they were made under."""
+    if not change_note.strip():
+        raise OutcomesError("Say why the rules change.")
+    unknown = set(values) - set(RULE_FIELDS)
+    if unknown:
+        raise OutcomesError(f"Unknown rule settings: {', '.join(sorted(unknown))}.")
+    previous = current_rules(organization.pk)
+    merged = {**{f: getattr(previous, f) for f in RULE_FIELDS}, **values}
+    try:
+        boosters.BoosterRules(version=previous.version + 1, **merged)
+    except (TypeError, ValueError) as error:
+        raise OutcomesError(f"Those rules cannot apply: {error}.") from None
+    latest = (
+        BoosterRuleSet.objects.select_for_update()
+        .filter(organization=organization)
+        .order_by("-version")
+        .first()
+    )
+    rule_set = BoosterRuleSet.objects.create(
+        organization=organization,
+        version=(latest.version if latest else 0) + 1,
+        change_note=change_note.strip(),
+        created_by=by,
+        **merged,
+    )
+    record(
+        AuditEvent.Action.BOOSTER_RULES_CHANGED,
+        actor=by,
+        subject=rule_set,
+        version=rule_set.version,
+        values=merged,
+    )
+    return rule_set
+
+
+def _clinic_date(moment: datetime, zone: str) -> date:
+    return timezone.localtime(moment, ZoneInfo(zone)).date()
+
+
+@transaction.atomic
+def refresh_booster_suggestions(
+    organization: Organization, *, today: date | None = None, by: User | None = None
+) -> list[BoosterSuggestion]:
+    """Suggest a booster for each plan in maintenance that is due now or soon (daily job)."""
+    today = today or clinic_today(organization.pk)
+    rules = current_rules(organization.pk)
+    open_plans = set(
+        BoosterSuggestion.objects.filter(
+            organization=organization, status=BoosterSuggestion.Status.OPEN
+        ).values_list("plan_id", flat=True)
+    )
+    plans = (
+        TreatmentPlan.objects.filter(
+            organization=organization,
+            status=TreatmentPlan.Status.ACTIVE,
+            induction_completed_at__isnull=False,
+            last_infusion_at__isnull=False,
+        )
+        .exclude(pk__in=open_plans)
+        .select_related("induction_protocol", "booster_protocol")
+    )
+    zone = clinic_zone(organization.pk)
+    made = []
+    for episode in load_episodes(plans, instrument_codes=[rules.instrument_code]):
+        plan = episode.plan
+        assert plan.induction_completed_at
+        assert plan.last_infusion_at
+        protocol = plan.booster_protocol or plan.induction_protocol
+        series_end = plan.induction_completed_at
+        since = [
+            boosters.DatedScore(_clinic_date(s.taken_at, zone), s.total)
+            for s in episode.scores.get(rules.instrument_code, [])
+            if s.taken_at >= series_end
+        ]
+        suggestion = boosters.suggest(
+            today=today,
+            last_infusion_on=_clinic_date(plan.last_infusion_at, zone),
+            scores_since_series=since,
+            earlier_effect_days=boosters.effect_durations(episode.booster_dates),
+            interval_days_min=max(protocol.booster_interval_days_min, 1),
+            interval_days_max=max(
+                protocol.booster_interval_days_max,
+                protocol.booster_interval_days_min,
+                1,
+            ),
+            rules=rules,
+        )
+        if suggestion.urgency is boosters.Urgency.NOT_DUE:
+            continue
+        row = BoosterSuggestion.objects.create(
+            organization=organization,
+            patient_id=plan.patient_id,
+            plan=plan,
+            due_on=suggestion.due_on,
+            urgency_when_made=suggestion.urgency.value,
+            basis=[b.as_dict() for b in suggestion.bases],
+            rules_version=rules.version,
+            rules=rules.as_dict(),
+            last_infusion_on=_clinic_date(plan.last_infusion_at, zone),
+            made_at=timezone.now(),
+        )
+        record(
+            AuditEvent.Action.BOOSTER_SUGGESTED,
+            actor=by,
+            actor_username="" if by else "system",
+            organization=organization,
+            patient=plan.patient,
+            subject=row,
+            due_on=row.due_on,
+            rules_version=rules.version,
+        )
+        made.append(row)
+    return made
+
+
+def urgency_today(suggestion: BoosterSuggestion, today: date) -> boosters.Urgency:
+    """The suggestion's urgency on `today`, under the rules it was made with."""
+    overdue = int(suggestion.rules.get("overdue_after_days", 7))
+    soon = int(suggestion.rules.get("due_soon_days", 7))
+    days = (today - suggestion.due_on).days
+    if days > overdue:
+        return boosters.Urgency.OVERDUE
+    if days >= 0:
+        return boosters.Urgency.DUE_NOW
+    return boosters.Urgency.DUE_SOON if -days <= soon else boosters.Urgency.NOT_DUE
+
+
+def _open(suggestion: BoosterSuggestion) -> BoosterSuggestion:
+    locked = BoosterSuggestion.objects.select_for_update().get(pk=suggestion.pk)
+    if locked.status != BoosterSuggestion.Status.OPEN:
+        raise OutcomesError("This suggestion has already been decided.")
+    return locked
+
+
+def confirm_booster(
+    suggestion: BoosterSuggestion, *, password: str, note: str = "", by: User
+) -> BoosterSuggestion:
+    """The prescriber confirms: the booster order is signed (password re-entered), audited."""
+    if suggestion.status != BoosterSuggestion.Status.OPEN:
+        raise OutcomesError("This suggestion has already been decided.")
+    plan = TreatmentPlan.objects.select_related("booster_protocol").get(
+        pk=suggestion.plan_id
+    )
+    protocol = plan.booster_protocol
+    if protocol is None:
+        raise OutcomesError(
+            "The plan has no booster protocol: add one to the plan first."
+        )
+    try:
+        order = sign_order(
+            plan,
+            password=password,
+            kind=InfusionOrder.Kind.BOOSTER,
+            dose_mg_per_kg=protocol.dose_mg_per_kg,
+            duration_minutes=protocol.duration_minutes,
+            dosing_weight_rule=protocol.dosing_weight_rule,
+            max_dose_mg_per_kg=protocol.max_dose_mg_per_kg,
+            max_dose_mg=protocol.max_dose_mg,
+            diluent_volume_ml=protocol.diluent_volume_ml,
+            rate_min_percent=protocol.rate_min_percent,
+            rate_max_percent=protocol.rate_max_percent,
+            titration_instructions=protocol.titration_instructions,
+            prn=protocol_prn(protocol),
+            reason="Booster suggested (rules v"
+            f"{suggestion.rules_version}, due {suggestion.due_on:%Y-%m-%d}) and confirmed",
+            by=by,
+        )
+    except TreatmentError as error:
+        raise OutcomesError(str(error)) from None
+    return _mark_confirmed(suggestion, order=order, note=note, by=by)
+
+
+@transaction.atomic
+def _mark_confirmed(
+    suggestion: BoosterSuggestion, *, order: InfusionOrder, note: str, by: User
+) -> BoosterSuggestion:
+    locked = _open(suggestion)
+    locked.status = BoosterSuggestion.Status.CONFIRMED
+    locked.decided_by = by
+    locked.decided_at = timezone.now()
+    locked.decision_note = note.strip()
+    locked.order = order
+    locked.save(
+        update_fields=["status", "decided_by", "decided_at", "decision_note", "order"]
+    )
+    record(
+        AuditEvent.Action.BOOSTER_CONFIRMED,
+        actor=by,
+        patient=locked.patient,
+        subject=locked,
+        order=str(order.uuid),
+        rules_version=locked.rules_version,
+    )
+    return locked
+
+
+@transaction.atomic
+def dismiss_booster(
+    suggestion: BoosterSuggestion, *, reason: str, by: User
+) -> BoosterSuggestion:
+    if not reason.strip():
+        raise OutcomesError("Give a reason for dismissing the suggestion.")
+    locked = _open(suggestion)
+    locked.status = BoosterSuggestion.Status.DISMISSED
+    locked.decided_by = by
+    locked.decided_at = timezone.now()
+    locked.decision_note = reason.strip()
+    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    record(
+        AuditEvent.Action.BOOSTER_DISMISSED,
+        actor=by,
+        patient=locked.patient,
+        subject=locked,
+        rules_version=locked.rules_version,
+    )
+    return locked

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from neuroclinic.outcomes.views import reports, worklists
+
+app_name = "outcomes"
+urlpatterns = [
+    path("boosters/", worklists.booster_worklist, name="boosters"),
+    path("boosters/<uuid:suggestion_uuid>/confirm/", worklists.confirm, name="confirm"),
+    path("boosters/<uuid:suggestion_uuid>/dismiss/", worklists.dismiss, name="dismiss"),
+    path("follow-ups/", worklists.follow_ups, name="follow_ups"),
+    path(
+        "follow-ups/<uuid:task_uuid>/done/",
+        worklists.follow_up_done,
+        name="follow_up_done",
+    ),
+    path("dashboard/", reports.dashboard_page, name="dashboard"),
+    path("quality/", reports.quality_page, name="quality"),
+    path("rules/", reports.rules_page, name="rules"),
+    path("research-export.zip", reports.research_export, name="export"),
+]

@@ -1,0 +1,1 @@
+"""Outcomes pages: the booster and follow-up worklists, the rules, the director's reports."""

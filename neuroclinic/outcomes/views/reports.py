@@ -1,0 +1,239 @@
+"""The medical director's pages: dashboard, quality measures, booster rules, research export."""
+
+import io
+import zipfile
+from datetime import date
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from neuroclinic.accounts.access import require_capability
+from neuroclinic.accounts.roles import Capability
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.http import AuthenticatedHttpRequest
+from neuroclinic.lib.replica import replica_reads
+from neuroclinic.outcomes import charts, dashboard, export, quality
+from neuroclinic.outcomes.actions import boosters
+from neuroclinic.outcomes.actions.common import OutcomesError
+from neuroclinic.outcomes.cohorts import quality_cohort
+from neuroclinic.outcomes.models import BoosterRuleSet
+from neuroclinic.treatment.actions.plans import clinic_today
+from neuroclinic.treatment.models import TreatmentPlan
+
+INSTRUMENTS = (("phq9", "PHQ-9"), ("qids-sr16", "QIDS-SR16"), ("madrs", "MADRS"))
+
+
+@require_capability(Capability.VIEW_OUTCOMES)
+@require_GET
+@replica_reads
+def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    code = request.GET.get("instrument", "phq9")
+    if code not in dict(INSTRUMENTS):
+        code = "phq9"
+    today = clinic_today(request.user.organization_pk)
+    plans = list(
+        TreatmentPlan.objects.filter(organization_id=request.user.organization_pk)
+    )
+    data = dashboard.build(plans, today=today, instrument_code=code)
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.OUTCOMES_VIEWED,
+            actor=request.user,
+            report="dashboard",
+            instrument=code,
+            episodes=data.episodes,
+        )
+    if request.GET.get("format") == "csv":
+        return _dashboard_csv(data)
+    response_rates = [c.response for c in data.checkpoints]
+    remission_rates = [c.remission for c in data.checkpoints]
+    return render(
+        request,
+        "outcomes/dashboard.html",
+        {
+            "data": data,
+            "instruments": INSTRUMENTS,
+            "code": code,
+            "response_svg": charts.rate_bars(
+                "Response by checkpoint", response_rates, "c-resp"
+            ),
+            "remission_svg": charts.rate_bars(
+                "Remission by checkpoint", remission_rates, "c-rem"
+            ),
+            "relapse_svg": charts.survival_steps(
+                "Time from remission to relapse (Kaplan-Meier)", data.relapse, "c-rel"
+            ),
+            "booster_svg": charts.survival_steps(
+                "Time from series end to first booster (Kaplan-Meier)",
+                data.first_booster,
+                "c-boost",
+            ),
+        },
+    )
+
+
+def _dashboard_csv(data: dashboard.Dashboard) -> HttpResponse:
+    """The dashboard's tables as one CSV (aggregates only: no patient in it)."""
+    rows: list[dict[str, object]] = []
+    for c in data.checkpoints:
+        for measure, rate in (("response", c.response), ("remission", c.remission)):
+            interval = rate.interval
+            rows.append(
+                {
+                    "table": measure,
+                    "label": c.label,
+                    "count": rate.count,
+                    "total": rate.total,
+                    "percent": rate.percent if rate.percent is not None else "",
+                    "ci_low": interval[0] if interval else "",
+                    "ci_high": interval[1] if interval else "",
+                }
+            )
+    for curve in (data.relapse, data.first_booster):
+        for days, survival in curve.points:
+            rows.append(
+                {
+                    "table": curve.label,
+                    "label": f"day {days:g}",
+                    "percent": f"{survival * 100:.1f}",
+                }
+            )
+    for label, count in data.intervals:
+        rows.append({"table": "booster intervals", "label": label, "count": count})
+    columns = ["table", "label", "count", "total", "percent", "ci_low", "ci_high"]
+    response = HttpResponse(export.to_csv(rows, columns), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="outcomes-dashboard.csv"'
+    return response
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(required=False)
+    end = forms.DateField(required=False)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if isinstance(start, date) and isinstance(end, date) and end < start:
+            raise forms.ValidationError("The period ends before it starts.")
+        return data
+
+
+@require_capability(Capability.VIEW_OUTCOMES)
+@require_GET
+@replica_reads
+def quality_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    today = clinic_today(request.user.organization_pk)
+    form = PeriodForm(request.GET or None)
+    start, end = date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
+    if form.is_bound and form.is_valid():
+        start = form.cleaned_data["start"] or start
+        end = form.cleaned_data["end"] or end
+    facts, patients = quality_cohort(request.user.organization_pk)
+    results = (
+        [quality.evaluate(spec, facts, start, end) for spec in quality.MEASURES]
+        if not form.errors
+        else []
+    )
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.OUTCOMES_VIEWED,
+            actor=request.user,
+            report="quality",
+            period=f"{start}..{end}",
+            patients=len(facts),
+        )
+    rows = [
+        (
+            result,
+            [
+                (patients[p.ref], p)
+                for p in result.patients
+                if p.in_denominator or p.index_on is not None
+            ],
+        )
+        for result in results
+    ]
+    return render(
+        request,
+        "outcomes/quality.html",
+        {"form": form, "rows": rows, "start": start, "end": end},
+        status=422 if form.errors else 200,
+    )
+
+
+class RulesForm(forms.Form):
+    rise_points = forms.IntegerField(min_value=1, max_value=30)
+    consecutive_rises = forms.IntegerField(min_value=1, max_value=10)
+    band_threshold = forms.IntegerField(min_value=1, max_value=60, required=False)
+    learn_after_boosters = forms.IntegerField(min_value=1, max_value=20)
+    lead_days = forms.IntegerField(min_value=0, max_value=60)
+    due_soon_days = forms.IntegerField(min_value=0, max_value=60)
+    overdue_after_days = forms.IntegerField(min_value=0, max_value=60)
+    change_note = forms.CharField(max_length=500)
+
+
+@require_capability(Capability.CONFIGURE_BOOSTER_RULES)
+@require_http_methods(["GET", "POST"])
+def rules_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    current = boosters.current_rules(request.user.organization_pk)
+    initial = current.as_dict()
+    form = RulesForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            values = {k: v for k, v in form.cleaned_data.items() if k != "change_note"}
+            assert request.user.organization is not None
+            try:
+                boosters.change_booster_rules(
+                    request.user.organization,
+                    values=values,
+                    change_note=form.cleaned_data["change_note"],
+                    by=request.user,
+                )
+            except OutcomesError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, "New booster rules saved as a new version.")
+                return redirect("outcomes:rules")
+        status = 422
+    versions = list(
+        BoosterRuleSet.objects.filter(organization_id=request.user.organization_pk)
+        .select_related("created_by")
+        .order_by("-version")[:20]
+    )
+    return render(
+        request,
+        "outcomes/rules.html",
+        {"form": form, "current": current, "versions": versions},
+        status=status,
+    )
+
+
+@require_capability(Capability.RESEARCH_EXPORT)
+@require_GET
+@replica_reads
+def research_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A zip of the de-identified tables as CSV, with the data dictionary (audited)."""
+    tables = export.build_tables(request.user.organization_pk)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, rows in tables.items():
+            archive.writestr(
+                f"{name}.csv", export.to_csv(rows, export.DICTIONARY[name])
+            )
+        archive.writestr("data_dictionary.csv", export.dictionary_csv())
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.RESEARCH_EXPORTED,
+            actor=request.user,
+            format="csv",
+            rows={name: len(rows) for name, rows in tables.items()},
+        )
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="research-export.zip"'
+    return response

@@ -1,0 +1,180 @@
+"""The prescribers' booster worklist and the post-series follow-up worklist."""
+
+from uuid import UUID
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from neuroclinic.accounts.access import require_capability
+from neuroclinic.accounts.roles import Capability
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.http import AuthenticatedHttpRequest
+from neuroclinic.outcomes.actions import boosters, follow_up
+from neuroclinic.outcomes.actions.common import OutcomesError
+from neuroclinic.outcomes.boosters import URGENCY_LABELS, Urgency
+from neuroclinic.outcomes.models import BoosterSuggestion, FollowUpTask
+from neuroclinic.treatment.actions.plans import clinic_today
+
+URGENCY_ORDER = [Urgency.OVERDUE, Urgency.DUE_NOW, Urgency.DUE_SOON, Urgency.NOT_DUE]
+
+
+class ConfirmForm(forms.Form):
+    password = forms.CharField(widget=forms.PasswordInput, max_length=200)
+    note = forms.CharField(required=False, max_length=500)
+
+
+class DismissForm(forms.Form):
+    reason = forms.CharField(max_length=500)
+
+
+class DoneForm(forms.Form):
+    note = forms.CharField(required=False, max_length=500)
+
+
+def _suggestion(
+    request: AuthenticatedHttpRequest, suggestion_uuid: UUID
+) -> BoosterSuggestion:
+    try:
+        return BoosterSuggestion.objects.select_related("patient").get(
+            uuid=suggestion_uuid, organization_id=request.user.organization_pk
+        )
+    except BoosterSuggestion.DoesNotExist:
+        raise Http404("No such suggestion.") from None
+
+
+@require_capability(Capability.WRITE_ORDERS)
+@require_GET
+def booster_worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Open suggestions by urgency (under the rules each was made with), and recent decisions."""
+    today = clinic_today(request.user.organization_pk)
+    open_rows = list(
+        BoosterSuggestion.objects.filter(
+            organization_id=request.user.organization_pk,
+            status=BoosterSuggestion.Status.OPEN,
+        )
+        .select_related("patient")
+        .order_by("due_on", "id")[:500]
+    )
+    groups: dict[Urgency, list[BoosterSuggestion]] = {u: [] for u in URGENCY_ORDER}
+    for row in open_rows:
+        groups[boosters.urgency_today(row, today)].append(row)
+    decided = list(
+        BoosterSuggestion.objects.filter(organization_id=request.user.organization_pk)
+        .exclude(status=BoosterSuggestion.Status.OPEN)
+        .select_related("patient", "decided_by")
+        .order_by("-decided_at", "-id")[:50]
+    )
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.OUTCOMES_VIEWED,
+            actor=request.user,
+            report="booster_worklist",
+            count=len(open_rows),
+        )
+    return render(
+        request,
+        "outcomes/booster_worklist.html",
+        {
+            "groups": [(URGENCY_LABELS[u], groups[u]) for u in URGENCY_ORDER],
+            "decided": decided,
+            "today": today,
+        },
+    )
+
+
+@require_capability(Capability.WRITE_ORDERS)
+@require_POST
+def confirm(request: AuthenticatedHttpRequest, suggestion_uuid: UUID) -> HttpResponse:
+    suggestion = _suggestion(request, suggestion_uuid)
+    form = ConfirmForm(request.POST)
+    if form.is_valid():
+        try:
+            boosters.confirm_booster(
+                suggestion,
+                password=form.cleaned_data["password"],
+                note=form.cleaned_data["note"],
+                by=request.user,
+            )
+        except OutcomesError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Booster confirmed and its order signed.")
+            return redirect("outcomes:boosters")
+    return render(
+        request,
+        "outcomes/booster_decide.html",
+        {"suggestion": suggestion, "confirm_form": form, "dismiss_form": DismissForm()},
+        status=422,
+    )
+
+
+@require_capability(Capability.WRITE_ORDERS)
+@require_POST
+def dismiss(request: AuthenticatedHttpRequest, suggestion_uuid: UUID) -> HttpResponse:
+    suggestion = _suggestion(request, suggestion_uuid)
+    form = DismissForm(request.POST)
+    if form.is_valid():
+        try:
+            boosters.dismiss_booster(
+                suggestion, reason=form.cleaned_data["reason"], by=request.user
+            )
+        except OutcomesError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Suggestion dismissed.")
+            return redirect("outcomes:boosters")
+    return render(
+        request,
+        "outcomes/booster_decide.html",
+        {"suggestion": suggestion, "confirm_form": ConfirmForm(), "dismiss_form": form},
+        status=422,
+    )
+
+
+@require_capability(Capability.WORK_FOLLOW_UPS)
+@require_GET
+def follow_ups(request: AuthenticatedHttpRequest) -> HttpResponse:
+    today = clinic_today(request.user.organization_pk)
+    tasks = list(
+        FollowUpTask.objects.filter(
+            organization_id=request.user.organization_pk,
+            status=FollowUpTask.Status.OPEN,
+        )
+        .select_related("patient")
+        .order_by("due_until", "id")[:500]
+    )
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.OUTCOMES_VIEWED,
+            actor=request.user,
+            report="follow_ups",
+            count=len(tasks),
+        )
+    return render(request, "outcomes/follow_ups.html", {"tasks": tasks, "today": today})
+
+
+@require_capability(Capability.WORK_FOLLOW_UPS)
+@require_POST
+def follow_up_done(request: AuthenticatedHttpRequest, task_uuid: UUID) -> HttpResponse:
+    try:
+        task = FollowUpTask.objects.get(
+            uuid=task_uuid, organization_id=request.user.organization_pk
+        )
+    except FollowUpTask.DoesNotExist:
+        raise Http404("No such task.") from None
+    form = DoneForm(request.POST)
+    if form.is_valid():
+        try:
+            follow_up.complete_follow_up_task(
+                task, note=form.cleaned_data["note"], by=request.user
+            )
+        except OutcomesError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Task done.")
+    return redirect("outcomes:follow_ups")
