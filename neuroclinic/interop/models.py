@@ -131,3 +131,36 @@ class SmartAssertion(models.Model):
 
     def __str__(self) -> str:
         return self.jti
+
+
+class Hl7Message(models.Model):
+    """Every HL7 v2 message the MLLP listener received, as sent, with what became of it.
+
+    Nothing a monitor sends is lost: an accepted message's readings are in
+    infusions.VitalReading; a refused one stays here with the reason.
+    """
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "AA", "Accepted"
+        ERROR = "AE", "Error"
+        REJECTED = "AR", "Rejected"
+
+    received_at = models.DateTimeField(db_index=True)
+    raw = models.TextField()
+    control_id = models.CharField(max_length=50, blank=True)
+    device_key = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=2, choices=Outcome.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    session = models.ForeignKey(
+        "infusions.InfusionSession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"HL7 {self.control_id} {self.outcome}"

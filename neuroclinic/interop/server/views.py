@@ -34,6 +34,8 @@ from neuroclinic.patients.models import Patient
 FHIR_VERSION = "4.0.1"
 # Parameters every search takes besides its own.
 _RESULT_PARAMS = frozenset({"_count", "_offset", "_format"})
+# Patient search parameters that identify a person: only in a POST body (docs/security.md).
+IDENTIFYING_PARAMS = frozenset({"name", "family", "given", "birthdate", "identifier"})
 _JSON_FORMATS = frozenset({"json", "application/json", "application/fhir+json"})
 
 
@@ -209,6 +211,13 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     authorise(user, t, token_scopes(request))
     params = _params(request, t)
     _check_format(request, params)
+    identifying = sorted({n for n, _ in params if n in IDENTIFYING_PARAMS})
+    if identifying and request.method != "POST":
+        raise FhirError(
+            400,
+            f"Send a search by {', '.join(identifying)} as POST /fhir/{t.name}/_search"
+            " (form body), so names and dates of birth stay out of URLs and logs.",
+        )
     count = parse_count(next((v for n, v in params if n == "_count"), None))
     offset = parse_offset(next((v for n, v in params if n == "_offset"), None))
     sources = t.search(user, params)
@@ -224,11 +233,14 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
         before += size
     _audit(user, t, found, urlencode(params))
     links = [{"relation": "self", "url": _link(request, t, params, offset, count)}]
-    if stop < total:
+    if identifying:
+        # No URL may carry the names: page by POSTing again with _offset.
+        links = []
+    elif stop < total:
         links.append(
             {"relation": "next", "url": _link(request, t, params, stop, count)}
         )
-    if offset > 0:
+    if offset > 0 and not identifying:
         links.append(
             {
                 "relation": "previous",

@@ -1,0 +1,181 @@
+"""HL7 v2 ORU^R01 from monitors: parsing, ACKs, the running session's readings, and
+the MLLP listener over a real socket."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from neuroclinic.clinics.models import Device
+from neuroclinic.infusions.models import InfusionSession, VitalReading
+from neuroclinic.interop.hl7.feed import handle_message
+from neuroclinic.interop.hl7.mllp import END, START, frame, start_server
+from neuroclinic.interop.hl7.oru import OruError, hl7_time, parse_oru
+from neuroclinic.interop.models import Hl7Message
+
+
+def oru(
+    device: str = "MON-1",
+    at: datetime | None = None,
+    control: str = "MSG1",
+    **values: str,
+) -> str:
+    when = (
+        (at or timezone.now() - timedelta(seconds=5))
+        .astimezone(UTC)
+        .strftime("%Y%m%d%H%M%S")
+    )
+    codes = {
+        "hr": ("147842^MDC_ECG_HEART_RATE^MDC", "72", "/min"),
+        "sys": ("150021^MDC_PRESS_BLD_NONINV_SYS^MDC", "124", "mm[Hg]"),
+        "dia": ("8462-4^Diastolic blood pressure^LN", "80", "mm[Hg]"),
+        "map": ("150023^MDC_PRESS_BLD_NONINV_MEAN^MDC", "95", "mm[Hg]"),
+        "spo2": ("150456^MDC_PULS_OXIM_SAT_O2^MDC", "98", "%"),
+        "rr": ("9279-1^Respiratory rate^LN", "14", "/min"),
+        "etco2": ("151708^MDC_AWAY_CO2_ET^MDC", "38", "mm[Hg]"),
+    }
+    segments = [
+        f"MSH|^~\\&|MONITOR|ROOM1|NEUROCLINIC|CLINIC|{when}||ORU^R01^ORU_R01|{control}|P|2.5",
+        "PID|1||TEST^^^MON",
+        f"OBR|1|||VITALS|||{when}",
+    ]
+    for n, (key, (code, value, unit)) in enumerate(codes.items(), start=1):
+        value = values.get(key, value)
+        if value == "omit":
+            continue
+        segments.append(f"OBX|{n}|NM|{code}||{value}|{unit}|||||F|||{when}||||{device}")
+    return "\r".join(segments)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("20260105093000", datetime(2026, 1, 5, 9, 30, tzinfo=UTC)),
+        ("202601050930", datetime(2026, 1, 5, 9, 30, tzinfo=UTC)),
+        ("20260105093000.123-0500", datetime(2026, 1, 5, 14, 30, tzinfo=UTC)),
+        ("20260105093000+0100", datetime(2026, 1, 5, 8, 30, tzinfo=UTC)),
+        ("2026", datetime(2026, 1, 1, tzinfo=UTC)),
+        ("", None),
+        ("yesterday", None),
+        ("20261305093000", None),
+        ("20260105093000+5", None),
+    ],
+)
+def test_hl7_times(text: str, expected: datetime | None) -> None:
+    assert hl7_time(text) == expected
+
+
+def test_parse_maps_mdc_and_loinc() -> None:
+    parsed = parse_oru(oru())
+    assert parsed.device == "MON-1"
+    assert parsed.values == {
+        "heart_rate_bpm": 72,
+        "systolic_mmhg": 124,
+        "diastolic_mmhg": 80,
+        "mean_mmhg": 95,
+        "spo2_percent": 98,
+        "respiratory_rate_per_min": 14,
+        "etco2_mmhg": 38,
+    }
+
+
+@pytest.mark.parametrize(
+    ("raw", "reject"),
+    [
+        ("", True),
+        ("PID|1", True),
+        ("MSH|^~\\&|A|B|C|D|20260105||ADT^A01|1|P|2.5", True),
+        ("MSH|^~\\&|A|B|C|D|20260105||ORU^R01||P|2.5", True),
+        ("MSH|^~\\&|A|B|C|D|20260105||ORU^R01|1|P|2.5", False),
+        (oru(hr="fast"), False),
+        (oru().replace("|MON-1", "|").replace("MONITOR|", "|"), True),
+    ],
+)
+def test_unreadable_messages(raw: str, reject: bool) -> None:
+    with pytest.raises(OruError) as caught:
+        parse_oru(raw)
+    assert caught.value.reject is reject
+
+
+@pytest.fixture
+def live(running: InfusionSession, monitor: Device) -> InfusionSession:
+    return running
+
+
+def test_a_message_feeds_the_running_session(live: InfusionSession) -> None:
+    answer = handle_message(oru().encode())
+    assert "MSA|AA|MSG1" in answer
+    reading = VitalReading.objects.get(session=live, source=VitalReading.Source.HL7)
+    assert (reading.systolic_mmhg, reading.etco2_mmhg) == (124, 38)
+    again = handle_message(oru(control="MSG2", at=reading.taken_at).encode())
+    assert "MSA|AA|MSG2|Duplicate" in again
+    assert VitalReading.objects.filter(source=VitalReading.Source.HL7).count() == 1
+    assert Hl7Message.objects.filter(outcome="AA").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("message", "code", "reason"),
+    [
+        (lambda: oru(device="MON-404"), "AR", "Unknown device"),
+        (lambda: oru(spo2="omit"), "AE", "spo2_percent"),
+        (lambda: oru(sys="400"), "AE", "systolic"),
+        (lambda: oru(at=timezone.now() + timedelta(hours=2)), "AE", "taken_at"),
+        (lambda: "garbage", "AR", "MSH"),
+        (lambda: "MSH|^~\\&|A|B|C|D|20260105||ADT^A01|X9|P|2.5", "AR", "ORU^R01"),
+    ],
+)
+def test_refused_messages_are_kept_with_the_reason(
+    live: InfusionSession, message: Any, code: str, reason: str
+) -> None:
+    answer = handle_message(message().encode())
+    assert f"MSA|{code}|" in answer
+    kept = Hl7Message.objects.get()
+    assert kept.outcome == code
+    assert reason.lower() in kept.reason.lower()
+    assert not VitalReading.objects.filter(source=VitalReading.Source.HL7).exists()
+
+
+def test_no_open_session_in_the_room(monitor: Device, db: None) -> None:
+    answer = handle_message(oru().encode())
+    assert "MSA|AE|MSG1|No open session" in answer
+
+
+def test_the_listener_frames_messages_over_a_socket() -> None:
+    """Framing only (the handler is a stand-in): noise skipped, one ACK per frame, a
+    frame cut off by the connection closing is handed to `broken`, not to `handle`."""
+    handled: list[bytes] = []
+    broken: list[tuple[bytes, str]] = []
+
+    def handle(data: bytes) -> str:
+        handled.append(data)
+        return f"ACK {len(handled)}"
+
+    async def talk() -> list[bytes]:
+        server = await start_server(
+            "127.0.0.1", 0, handle=handle, broken=lambda d, r: broken.append((d, r))
+        )
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"noise" + frame(oru(control="S1")) + frame("second")[:4])
+        await writer.drain()
+        first = await reader.readuntil(END)
+        writer.write(frame("second")[4:])
+        await writer.drain()
+        second = await reader.readuntil(END)
+        writer.write(START + b"MSH|cut off")  # then the monitor drops
+        await writer.drain()
+        writer.close()
+        await asyncio.sleep(0.3)
+        server.close()
+        await server.wait_closed()
+        return [first, second]
+
+    answers = asyncio.run(talk())
+    assert answers == [frame("ACK 1"), frame("ACK 2")]
+    assert handled[1] == b"second"
+    assert handled[0].startswith(b"MSH|")
+    assert broken == [
+        (b"MSH|cut off", "Connection closed mid-message; nothing stored.")
+    ]
