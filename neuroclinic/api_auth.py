@@ -7,9 +7,12 @@ is parsed) imports these without importing the API that mounts it.
 
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
+from ninja.throttling import BaseThrottle
 
 from neuroclinic.accounts.actions import authenticate_api_token
 from neuroclinic.accounts.models import User
+from neuroclinic.audit.record import client_ip
+from neuroclinic.lib import ratelimit
 
 
 class StaffSession(APIKeyCookie):
@@ -37,3 +40,53 @@ class StaffToken(HttpBearer):
 def staff_auth() -> list[StaffToken | StaffSession]:
     """The API's authenticators, in the order they are tried."""
     return [StaffToken(), StaffSession()]
+
+
+class CallerThrottle(BaseThrottle):
+    """A rate limit for an operation anyone may call (`auth=None`), through the one limiter.
+
+    Anonymous callers count per address (REMOTE_ADDR: audit.record.client_ip
+    explains why); staff signed in (two-factor session or a valid bearer token)
+    count per person against a higher limit, so a clinic's own screens behind
+    one address do not share the public allowance.
+    """
+
+    def __init__(
+        self, scope: str, *, anonymous: int, signed_in: int, window_seconds: int = 60
+    ) -> None:
+        self.scope = scope
+        self.anonymous = anonymous
+        self.signed_in = signed_in
+        self.window_seconds = window_seconds
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        user = self._signed_in_caller(request)
+        if user is not None:
+            count = ratelimit.hit(
+                self.scope,
+                f"user:{user.pk}",
+                limit=self.signed_in,
+                window_seconds=self.window_seconds,
+            )
+        else:
+            count = ratelimit.hit(
+                self.scope,
+                f"address:{client_ip(request) or 'unknown'}",
+                limit=self.anonymous,
+                window_seconds=self.window_seconds,
+            )
+        return not count.over
+
+    def wait(self) -> float:
+        return float(self.window_seconds)  # at most this long until the window ends
+
+    @staticmethod
+    def _signed_in_caller(request: HttpRequest) -> User | None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() == "bearer" and raw:
+            return authenticate_api_token(raw.strip())
+        user = request.user
+        if isinstance(user, User) and user.is_authenticated and user.is_active:
+            return user
+        return None

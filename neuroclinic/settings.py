@@ -269,11 +269,26 @@ NINJA_NUM_PROXIES = 1 if env_bool("BEHIND_PROXY", False) else 0
 
 # A database cache: shared by every web worker (rate limits must agree across
 # processes) and needing no extra service. `neuroclinic createcachetable` makes it.
+# Rate-limit counters (neuroclinic/lib/ratelimit.py) are counted on every public
+# call, so they must not take a database write lock: this process's memory by
+# default (each web worker counts alone), Redis when REDIS_URL names one.
+REDIS_URL = os.getenv("REDIS_URL", "")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "neuroclinic_cache",
+    },
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "neuroclinic",
     }
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "neuroclinic-ratelimit",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
 }
 
 # Background work (docs/tasks.md): Django's Tasks framework on the database

@@ -19,6 +19,7 @@ from neuroclinic.accounts.models import ApiToken, User, hash_token
 from neuroclinic.accounts.roles import Role
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
+from neuroclinic.audit.refusals import record_refusal
 
 RECOVERY_CODE_COUNT = 10
 TOKEN_PREFIX = "nc_"  # noqa: S105 - a label, not a secret
@@ -277,12 +278,8 @@ def authenticate_api_token(raw: str) -> User | None:
         .first()
     )
     if token is None:
-        record(
-            AuditEvent.Action.TOKEN_REFUSED,
-            actor=None,
-            outcome=AuditEvent.Outcome.DENIED,
-            prefix=raw[:10],
-        )
+        # Counted per source and window, recorded in aggregate (audit/refusals.py).
+        record_refusal(AuditEvent.Action.TOKEN_REFUSED, prefix=raw[:10])
         return None
     token.last_used_at = timezone.now()
     token.save(update_fields=["last_used_at"])

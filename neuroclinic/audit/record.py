@@ -105,3 +105,8 @@ def record(
         head.hash = event.hash
         head.save(update_fields=["seq", "hash"])
     return event
+
+
+def current_source_ip() -> str | None:
+    """The address of the request being served (None outside a request)."""
+    return _source_ip.get()
