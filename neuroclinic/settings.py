@@ -12,6 +12,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from neuroclinic.lib.private_files import make_private_dir, make_private_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.getenv("NEUROCLINIC_VAR_DIR", str(BASE_DIR / "var")))
 
@@ -46,7 +48,14 @@ def env_secret(name: str, default: str) -> str:
 
 
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_secret("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+# The key the server signs with (`make run` writes var/secret-key): a command run
+# without SECRET_KEY uses the same file, so a sign-in link it makes is accepted.
+SECRET_KEY_IN_VAR = VAR_DIR / "secret-key"
+_key_from_environment = os.getenv("SECRET_KEY") or os.getenv("SECRET_KEY_FILE")
+if not _key_from_environment and SECRET_KEY_IN_VAR.is_file():
+    SECRET_KEY = SECRET_KEY_IN_VAR.read_text().strip()
+else:
+    SECRET_KEY = env_secret("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY is the development key and DEBUG is off: set SECRET_KEY "
@@ -129,8 +138,13 @@ TEMPLATES = [
 # SQLite by default (one clinic, one machine); DATABASE_URL=postgres://... for PostgreSQL.
 DATABASE_URL = os.getenv("DATABASE_URL", f"sqlite:///{VAR_DIR / 'neuroclinic.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# var/ and the SQLite database are the service user's alone (0700 and 0600).
+make_private_dir(VAR_DIR)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    _sqlite_path = Path(DATABASES["default"]["NAME"])
+    make_private_dir(_sqlite_path.parent)
+    if str(_sqlite_path) != ":memory:":
+        make_private_file(_sqlite_path)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE transactions serialize writers, which the audit and ledger
@@ -195,6 +209,8 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "files"  # outside the web root; served only through views
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Outgoing mail (Django 6.1 MAILERS). Console in development; SMTP when
 # EMAIL_BACKEND names it and EMAIL_HOST etc. say where.
