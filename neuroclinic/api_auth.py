@@ -5,13 +5,14 @@ authenticates an operation itself (the ledger checks a capability before the bod
 is parsed) imports these without importing the API that mounts it.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.throttling import BaseThrottle
 
 from neuroclinic.accounts.actions import authenticate_api_token
 from neuroclinic.accounts.models import User
-from neuroclinic.audit.record import client_ip
+from neuroclinic.audit.record import client_ip, set_api_token
 from neuroclinic.lib import ratelimit
 
 
@@ -31,10 +32,17 @@ class StaffToken(HttpBearer):
     """A personal API token (`neuroclinic token create <username>`)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = authenticate_api_token(token)
-        if user is not None:
-            request.user = user
-        return user
+        api_token = authenticate_api_token(token)
+        if api_token is None:
+            return None
+        match = request.resolver_match
+        if not api_token.allows(
+            request.method or "", match.url_name or "" if match else ""
+        ):
+            raise PermissionDenied  # a monitor's token posting anything but vitals
+        set_api_token(str(api_token.uuid))
+        request.user = api_token.user
+        return api_token.user
 
 
 def staff_auth() -> list[StaffToken | StaffSession]:
@@ -85,8 +93,9 @@ class CallerThrottle(BaseThrottle):
         header = request.headers.get("Authorization", "")
         scheme, _, raw = header.partition(" ")
         if scheme.lower() == "bearer" and raw:
-            return authenticate_api_token(raw.strip())
+            token = authenticate_api_token(raw.strip())
+            return token.user if token is not None else None
         user = request.user
-        if isinstance(user, User) and user.is_authenticated and user.is_active:
+        if isinstance(user, User) and user.is_active:  # verified (RequireTwoFactor)
             return user
         return None

@@ -33,7 +33,7 @@ def record_refusal(action: AuditEvent.Action, **data: Any) -> AuditEvent | None:
     scope = f"refused:{action.value}"
     mine = ratelimit.hit(scope, source, limit=0, window_seconds=WINDOW_SECONDS)
     everyone = ratelimit.hit(scope, ALL_SOURCES, limit=0, window_seconds=WINDOW_SECONDS)
-    aggregate = {"window_seconds": WINDOW_SECONDS}
+    aggregate: dict[str, Any] = {"window_seconds": WINDOW_SECONDS}
     if mine.first and everyone.count <= FIRSTS_PER_WINDOW:
         pass
     elif not mine.first and ratelimit.milestone(mine.count):
@@ -44,5 +44,8 @@ def record_refusal(action: AuditEvent.Action, **data: Any) -> AuditEvent | None:
         return None
     with transaction.atomic():
         return record(
-            action, actor=None, outcome=AuditEvent.Outcome.DENIED, **data, **aggregate
+            action,
+            actor=None,
+            outcome=AuditEvent.Outcome.DENIED,
+            **(data | aggregate),
         )
