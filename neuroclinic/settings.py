@@ -148,10 +148,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE transactions serialize writers, which the audit and ledger
-        # hash chains rely on; WAL lets readers carry on meanwhile.
+        # hash chains rely on; WAL lets readers carry on meanwhile. FULL syncs
+        # the WAL at every commit: NORMAL could lose the last commits (a DEA
+        # record) in a power cut (benchmarks/sqlite_durability.py: the cost).
         "transaction_mode": "IMMEDIATE",
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;"
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": os.getenv("TEST_SQLITE_NAME") or None}
