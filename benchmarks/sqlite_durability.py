@@ -94,20 +94,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=ROOT.parent)
     args = parser.parse_args()
-    filesystem = subprocess.run(
-        ["df", "-T", str(args.dir)], capture_output=True, text=True
-    ).stdout.splitlines()[-1].split()[1]
+    filesystem = (
+        subprocess.run(["df", "-T", str(args.dir)], capture_output=True, text=True)
+        .stdout.splitlines()[-1]
+        .split()[1]
+    )
     timings: dict[str, list[float]] = {"NORMAL": [], "FULL": []}
     with tempfile.TemporaryDirectory(dir=args.dir, prefix="nc-bench-") as scratch:
         for round_number in range(args.rounds):
             for synchronous in ("NORMAL", "FULL"):
                 path = Path(scratch) / f"{synchronous}-{round_number}.sqlite3"
                 timings[synchronous].append(run(path, synchronous, args.transactions))
-    print(f"SQLite durability: {args.transactions} audit appends x {args.rounds} rounds")
+    print(
+        f"SQLite durability: {args.transactions} audit appends x {args.rounds} rounds"
+    )
     for key, value in [*machine(), ("filesystem", filesystem)]:
         print(f"  {key:13} {value}")
     print()
-    print(f"| synchronous | commits/s (median) | ms per commit | vs NORMAL |")
+    print("| synchronous | commits/s (median) | ms per commit | vs NORMAL |")
     print("|---|---|---|---|")
     normal = statistics.median(timings["NORMAL"])
     for synchronous in ("NORMAL", "FULL"):

@@ -137,7 +137,15 @@ TEMPLATES = [
 
 # SQLite by default (one clinic, one machine); DATABASE_URL=postgres://... for PostgreSQL.
 DATABASE_URL = os.getenv("DATABASE_URL", f"sqlite:///{VAR_DIR / 'neuroclinic.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Connections persist between requests (opening one per request was a large part
+# of a small API call); each is checked before reuse, so a restarted database
+# costs one failed check, not a failed request.
+DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 600)
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=DATABASE_CONN_MAX_AGE, conn_health_checks=True
+    )
+}
 # var/ and the SQLite database are the service user's alone (0700 and 0600).
 make_private_dir(VAR_DIR)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -145,7 +153,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     make_private_dir(_sqlite_path.parent)
     if str(_sqlite_path) != ":memory:":
         make_private_file(_sqlite_path)
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE transactions serialize writers, which the audit and ledger
         # hash chains rely on; WAL lets readers carry on meanwhile. FULL syncs
@@ -339,7 +346,11 @@ DATABASE_REPLICA_URL = os.getenv("DATABASE_REPLICA_URL", "")
 SERVE_BIND = os.getenv("BIND", "127.0.0.1:8000")
 SERVE_WORKERS = env_int("WEB_CONCURRENCY", 2)
 if DATABASE_REPLICA_URL:
-    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=DATABASE_CONN_MAX_AGE,
+        conn_health_checks=True,
+    )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["neuroclinic.lib.replica.ReplicaRouter"]
 # Source maps are fetched only by a developer's browser tools: compressing

@@ -6,7 +6,7 @@ the caller's (views and API handlers check capabilities first).
 
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -302,11 +302,13 @@ def _revoke_all_tokens(user: User, *, by: User | None, reason: str) -> None:
 TOKEN_USE_RECORD_SECONDS = 5 * 60
 
 
-@transaction.atomic
 def authenticate_api_token(raw: str) -> ApiToken | None:
     """The live token for a bearer value, recording its use (or the refusal).
 
     Refused: unknown, revoked, expired, or its user deactivated or locked out.
+    The lookup runs outside a transaction: on SQLite every transaction is
+    IMMEDIATE (a write lock), and most calls now write nothing. A write (the
+    sparse use record, a refusal) opens its own.
     """
     now = timezone.now()
     token = (
@@ -325,12 +327,17 @@ def authenticate_api_token(raw: str) -> ApiToken | None:
         return None
     last = token.last_used_at
     if last is None or (now - last).total_seconds() >= TOKEN_USE_RECORD_SECONDS:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
-        record(
-            AuditEvent.Action.TOKEN_USED,
-            actor=token.user,
-            subject=token,
-            recorded_every_seconds=TOKEN_USE_RECORD_SECONDS,
-        )
+        _record_token_use(token, now)
     return token
+
+
+@transaction.atomic
+def _record_token_use(token: ApiToken, now: datetime) -> None:
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now
+    record(
+        AuditEvent.Action.TOKEN_USED,
+        actor=token.user,
+        subject=token,
+        recorded_every_seconds=TOKEN_USE_RECORD_SECONDS,
+    )

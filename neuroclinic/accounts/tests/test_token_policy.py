@@ -4,6 +4,7 @@ request's audit events, and have their use recorded once per few minutes."""
 from collections.abc import Callable
 from datetime import timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -222,3 +223,20 @@ def test_a_vitals_token_may_call_nothing_else(
         response = getattr(client, method)(url, headers=headers)
         assert response.status_code == 403, url
         assert response["Content-Type"] == "application/problem+json"
+
+
+def test_a_recently_used_token_costs_one_read_and_no_write(
+    client: Client, nurse: User, django_assert_num_queries: Any
+) -> None:
+    _, headers = make_token(nurse)
+    score = "/api/instruments/phq2/score"
+    body = {"answers": {"phq2-1": 0, "phq2-2": 0}}
+    client.post(score, body, content_type="application/json", headers=headers)
+
+    with django_assert_num_queries(1) as captured:  # the token (and its user)
+        response = client.post(
+            score, body, content_type="application/json", headers=headers
+        )
+
+    assert response.status_code == 200
+    assert "SAVEPOINT" not in " ".join(q["sql"] for q in captured.captured_queries)
