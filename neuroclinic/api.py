@@ -26,7 +26,11 @@ from neuroclinic.patients.api import router as patients_router
 # (status, description, when). "always", "body" (takes a request body), "auth"
 # (needs a caller), "public" (needs none, so is rate limited per address).
 PROBLEM_ANSWERS = (
-    (400, "The body is not valid JSON.", "body"),
+    (
+        400,
+        "Bad request: a query parameter it does not take, or a body not JSON.",
+        "always",
+    ),
     (401, "No valid bearer token and no two-factor session.", "auth"),
     (403, "The caller's role does not allow this.", "auth"),
     (404, "No such record (or another organization's).", "always"),
