@@ -7,6 +7,7 @@ and so does a status the schema does not document for the operation.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import schemathesis
@@ -32,7 +33,7 @@ UNDOCUMENTED_OK = {409}
     derandomize=True,
 )
 def test_no_operation_answers_a_server_error(
-    case: schemathesis.Case,
+    case: schemathesis.Case[Any],
     persona: str,
     staff: Callable[[str], User],
     bearer: Callable[[User], dict[str, str]],
