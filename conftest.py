@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import caches
 from django.http.response import HttpResponseBase
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -57,6 +58,12 @@ hypothesis_settings.load_profile("neuroclinic")
 def _fast_password_hashing(settings: Any) -> None:
     # Argon2 is deliberately slow; tests need correctness, not cost (healthchecks' trick).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    # The rate-limit cache is process memory, not the database a test rolls back.
+    caches["ratelimit"].clear()
 
 
 def make_staff(organization: Organization, username: str, role: Role | None) -> User:

@@ -12,6 +12,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from neuroclinic.lib.private_files import make_private_dir, make_private_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.getenv("NEUROCLINIC_VAR_DIR", str(BASE_DIR / "var")))
 
@@ -46,7 +48,14 @@ def env_secret(name: str, default: str) -> str:
 
 
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_secret("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+# The key the server signs with (`make run` writes var/secret-key): a command run
+# without SECRET_KEY uses the same file, so a sign-in link it makes is accepted.
+SECRET_KEY_IN_VAR = VAR_DIR / "secret-key"
+_key_from_environment = os.getenv("SECRET_KEY") or os.getenv("SECRET_KEY_FILE")
+if not _key_from_environment and SECRET_KEY_IN_VAR.is_file():
+    SECRET_KEY = SECRET_KEY_IN_VAR.read_text().strip()
+else:
+    SECRET_KEY = env_secret("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY is the development key and DEBUG is off: set SECRET_KEY "
@@ -94,6 +103,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "neuroclinic.api_errors.ApiProblemMiddleware",
     "neuroclinic.audit.record.AuditContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -102,6 +112,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "neuroclinic.accounts.middleware.RequireTwoFactorMiddleware",
+    "neuroclinic.accounts.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -131,16 +142,30 @@ TEMPLATES = [
 
 # SQLite by default (one clinic, one machine); DATABASE_URL=postgres://... for PostgreSQL.
 DATABASE_URL = os.getenv("DATABASE_URL", f"sqlite:///{VAR_DIR / 'neuroclinic.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Connections persist between requests (opening one per request was a large part
+# of a small API call); each is checked before reuse, so a restarted database
+# costs one failed check, not a failed request.
+DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 600)
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=DATABASE_CONN_MAX_AGE, conn_health_checks=True
+    )
+}
+# var/ and the SQLite database are the service user's alone (0700 and 0600).
+make_private_dir(VAR_DIR)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    _sqlite_path = Path(DATABASES["default"]["NAME"])
+    make_private_dir(_sqlite_path.parent)
+    if str(_sqlite_path) != ":memory:":
+        make_private_file(_sqlite_path)
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE transactions serialize writers, which the audit and ledger
-        # hash chains rely on; WAL lets readers carry on meanwhile.
+        # hash chains rely on; WAL lets readers carry on meanwhile. FULL syncs
+        # the WAL at every commit: NORMAL could lose the last commits (a DEA
+        # record) in a power cut (benchmarks/sqlite_durability.py: the cost).
         "transaction_mode": "IMMEDIATE",
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;"
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": os.getenv("TEST_SQLITE_NAME") or None}
@@ -172,9 +197,13 @@ LOCKOUT_THRESHOLD = env_int("LOCKOUT_THRESHOLD", 5)
 LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 15)
 IDLE_TIMEOUT_MINUTES = env_int("IDLE_TIMEOUT_MINUTES", 15)
 SESSION_COOKIE_AGE = IDLE_TIMEOUT_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True  # the idle timer restarts on every request
+# The idle timer restarts on every request except the ones a screen polls by
+# itself (IdleTimeoutMiddleware and `@polled`), which must not keep it signed in.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 OTP_TOTP_ISSUER = os.getenv("OTP_TOTP_ISSUER", "Neuroclinic")
+# A new API token expires after this many days (`token create --days` overrides).
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -196,6 +225,8 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "files"  # outside the web root; served only through views
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Outgoing mail (Django 6.1 MAILERS). Console in development; SMTP when
 # EMAIL_BACKEND names it and EMAIL_HOST etc. say where.
@@ -278,11 +309,26 @@ NINJA_NUM_PROXIES = 1 if env_bool("BEHIND_PROXY", False) else 0
 
 # A database cache: shared by every web worker (rate limits must agree across
 # processes) and needing no extra service. `neuroclinic createcachetable` makes it.
+# Rate-limit counters (neuroclinic/lib/ratelimit.py) are counted on every public
+# call, so they must not take a database write lock: this process's memory by
+# default (each web worker counts alone), Redis when REDIS_URL names one.
+REDIS_URL = os.getenv("REDIS_URL", "")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "neuroclinic_cache",
+    },
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "neuroclinic",
     }
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "neuroclinic-ratelimit",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
 }
 
 # Background work (docs/tasks.md): Django's Tasks framework on the database
@@ -312,7 +358,11 @@ DATABASE_REPLICA_URL = os.getenv("DATABASE_REPLICA_URL", "")
 SERVE_BIND = os.getenv("BIND", "127.0.0.1:8000")
 SERVE_WORKERS = env_int("WEB_CONCURRENCY", 2)
 if DATABASE_REPLICA_URL:
-    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=DATABASE_CONN_MAX_AGE,
+        conn_health_checks=True,
+    )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["neuroclinic.lib.replica.ReplicaRouter"]
 # Source maps are fetched only by a developer's browser tools: compressing

@@ -6,7 +6,7 @@ the caller's (views and API handlers check capabilities first).
 
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -15,10 +15,11 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from neuroclinic.accounts.models import ApiToken, User, hash_token
+from neuroclinic.accounts.models import ApiToken, TokenScope, User, hash_token
 from neuroclinic.accounts.roles import Role
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
+from neuroclinic.audit.refusals import record_refusal
 
 RECOVERY_CODE_COUNT = 10
 TOKEN_PREFIX = "nc_"  # noqa: S105 - a label, not a secret
@@ -62,6 +63,7 @@ def record_failed_sign_in(user: User | None, *, username: str, stage: str) -> bo
             outcome=AuditEvent.Outcome.DENIED,
             locked_until=user.locked_until,
         )
+        _revoke_all_tokens(user, by=user, reason="locked out")
     return locked_now
 
 
@@ -208,6 +210,8 @@ def update_user(
             subject=user,
             changes=changed,
         )
+        if not is_active:
+            _revoke_all_tokens(user, by=by, reason="deactivated")
     old_roles = sorted(g.name for g in user.groups.all())
     new_roles = sorted({str(r) for r in roles})
     if old_roles != new_roles:
@@ -238,14 +242,25 @@ def create_api_token(
     *,
     name: str,
     by: User | None,
+    days: int | None = None,
+    scope: TokenScope = TokenScope.FULL,
 ) -> tuple[ApiToken, str]:
     """Make a token; the raw value is returned once and never stored.
 
-    `by` is who made it (None from the command line: the token's owner).
+    `by` is who made it (None from the command line: the token's owner). It
+    expires after `days` (API_TOKEN_DAYS by default, 90).
     """
+    days = settings.API_TOKEN_DAYS if days is None else days
+    if days < 1:
+        raise ValueError("A token lasts at least one day.")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=raw[:10], token_hash=hash_token(raw)
+        user=user,
+        name=name,
+        prefix=raw[:10],
+        token_hash=hash_token(raw),
+        expires_at=timezone.now() + timedelta(days=days),
+        scope=scope,
     )
     record(
         AuditEvent.Action.TOKEN_CREATED,
@@ -253,38 +268,76 @@ def create_api_token(
         subject=token,
         for_user=user.username,
         name=name,
+        scope=str(scope),
+        expires_at=token.expires_at,
     )
     return token, raw
 
 
 @transaction.atomic
-def revoke_api_token(token: ApiToken, *, by: User | None) -> None:
+def revoke_api_token(
+    token: ApiToken, *, by: User | None, reason: str = "revoked"
+) -> None:
     if token.revoked_at is not None:
         return
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    record(AuditEvent.Action.TOKEN_REVOKED, actor=by or token.user, subject=token)
+    record(
+        AuditEvent.Action.TOKEN_REVOKED,
+        actor=by or token.user,
+        subject=token,
+        reason=reason,
+    )
 
 
-@transaction.atomic
-def authenticate_api_token(raw: str) -> User | None:
-    """The active user behind a bearer token, recording the use (or the refusal)."""
+def _revoke_all_tokens(user: User, *, by: User | None, reason: str) -> None:
+    """Every live token of the user, each revoked on the record (lockout, deactivation)."""
+    for token in ApiToken.objects.filter(user=user, revoked_at__isnull=True):
+        revoke_api_token(token, by=by, reason=reason)
+
+
+# A token's use is recorded once per token per this many seconds: each request's
+# own audit event names the token (audit.record.api_token), so a row per call
+# (a monitor posts every few seconds) would only repeat what is already there.
+TOKEN_USE_RECORD_SECONDS = 5 * 60
+
+
+def authenticate_api_token(raw: str) -> ApiToken | None:
+    """The live token for a bearer value, recording its use (or the refusal).
+
+    Refused: unknown, revoked, expired, or its user deactivated or locked out.
+    The lookup runs outside a transaction: on SQLite every transaction is
+    IMMEDIATE (a write lock), and most calls now write nothing. A write (the
+    sparse use record, a refusal) opens its own.
+    """
+    now = timezone.now()
     token = (
         ApiToken.objects.select_related("user")
         .filter(
-            token_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True
+            token_hash=hash_token(raw),
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            user__is_active=True,
         )
         .first()
     )
-    if token is None:
-        record(
-            AuditEvent.Action.TOKEN_REFUSED,
-            actor=None,
-            outcome=AuditEvent.Outcome.DENIED,
-            prefix=raw[:10],
-        )
+    if token is None or token.user.is_locked():
+        # Counted per source and window, recorded in aggregate (audit/refusals.py).
+        record_refusal(AuditEvent.Action.TOKEN_REFUSED, prefix=raw[:10])
         return None
-    token.last_used_at = timezone.now()
-    token.save(update_fields=["last_used_at"])
-    record(AuditEvent.Action.TOKEN_USED, actor=token.user, subject=token)
-    return token.user
+    last = token.last_used_at
+    if last is None or (now - last).total_seconds() >= TOKEN_USE_RECORD_SECONDS:
+        _record_token_use(token, now)
+    return token
+
+
+@transaction.atomic
+def _record_token_use(token: ApiToken, now: datetime) -> None:
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now
+    record(
+        AuditEvent.Action.TOKEN_USED,
+        actor=token.user,
+        subject=token,
+        recorded_every_seconds=TOKEN_USE_RECORD_SECONDS,
+    )

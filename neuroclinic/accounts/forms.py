@@ -5,6 +5,7 @@ from django.contrib.auth import password_validation
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Role
+from neuroclinic.lib.bidi import NoBidiForm
 
 ROLE_CHOICES = [(r.value, r.label) for r in Role]
 
@@ -88,7 +89,7 @@ class PasswordChangeForm(forms.Form):
         return data
 
 
-class UserForm(forms.Form):
+class UserForm(NoBidiForm):
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
     email = forms.EmailField(required=False)

@@ -69,8 +69,25 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+class TokenScope(models.TextChoices):
+    """What a token may do. FULL: whatever its user's role allows."""
+
+    FULL = "full", "Everything the user's role allows"
+    VITALS = "vitals", "Send vital signs from a monitor, nothing else"
+
+
+# The API operations (method, ninja url name) a narrowed scope may call.
+SCOPE_OPERATIONS: dict[str, frozenset[tuple[str, str]]] = {
+    TokenScope.VITALS: frozenset({("POST", "send_vitals")}),
+}
+
+
 class ApiToken(models.Model):
-    """A personal API token. Only its hash is stored; the token is shown once."""
+    """A personal API token. Only its hash is stored; the token is shown once.
+
+    It expires (API_TOKEN_DAYS after it is made, 90 by default), is revoked when
+    its user is locked out or deactivated, and may be narrowed to one scope.
+    """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
@@ -82,6 +99,11 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Null only for a token made before expiry existed; such a token is refused.
+    expires_at = models.DateTimeField(null=True)
+    scope = models.CharField(
+        max_length=20, choices=TokenScope.choices, default=TokenScope.FULL
+    )
 
     class Meta:
         ordering = ["-created_at", "id"]
@@ -91,4 +113,14 @@ class ApiToken(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is None or self.expires_at <= timezone.now()
+
+    def allows(self, method: str, operation: str) -> bool:
+        """May this token call the API operation (its ninja url name) with `method`?"""
+        if self.scope == TokenScope.FULL:
+            return True
+        return (method, operation) in SCOPE_OPERATIONS.get(self.scope, frozenset())

@@ -23,6 +23,12 @@ _source_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "audit_source_ip", default=None
 )
 
+# The API token the current request was authenticated by (its UUID), named in
+# each event the request records (the token's use itself is recorded sparsely).
+_api_token: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "audit_api_token", default=None
+)
+
 # Keys whose values must never reach the log (pretix's "sensitivekeys").
 SENSITIVE_KEYS = frozenset({"password", "token", "otp_code", "secret", "recovery_code"})
 
@@ -36,6 +42,20 @@ def source_ip(ip: str | None) -> Iterator[None]:
         _source_ip.reset(token)
 
 
+@contextmanager
+def api_token(token_uuid: str | None) -> Iterator[None]:
+    token = _api_token.set(token_uuid)
+    try:
+        yield
+    finally:
+        _api_token.reset(token)
+
+
+def set_api_token(token_uuid: str) -> None:
+    """Name the token for the rest of this request (inside AuditContextMiddleware)."""
+    _api_token.set(token_uuid)
+
+
 def client_ip(request: HttpRequest) -> str | None:
     # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted
     # proxy rewrites it, and a forged address in an audit log is worse than none.
@@ -47,12 +67,17 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with source_ip(client_ip(request)):
+        with source_ip(client_ip(request)), api_token(None):
             return self.get_response(request)
 
 
 def _masked(data: dict[str, Any]) -> dict[str, Any]:
     return {k: ("[masked]" if k in SENSITIVE_KEYS else v) for k, v in data.items()}
+
+
+def _with_token(data: dict[str, Any]) -> dict[str, Any]:
+    token = _api_token.get()
+    return data if token is None else {"api_token": token, **data}
 
 
 def record(
@@ -96,7 +121,7 @@ def record(
             if subject is not None
             else "",
             source_ip=_source_ip.get() or "",
-            data=json_safe(_masked(data)),
+            data=json_safe(_masked(_with_token(data))),
             prev_hash=head.hash,
         )
         event.hash = content_hash(event.hashed_content())
@@ -105,3 +130,8 @@ def record(
         head.hash = event.hash
         head.save(update_fields=["seq", "hash"])
     return event
+
+
+def current_source_ip() -> str | None:
+    """The address of the request being served (None outside a request)."""
+    return _source_ip.get()

@@ -1,17 +1,16 @@
 from typing import Any
 
-from django import forms
-
 from neuroclinic.clinics.models import Device, Location, Organization, Room
+from neuroclinic.lib.bidi import NoBidiModelForm
 
 
-class OrganizationForm(forms.ModelForm):  # type: ignore[type-arg]
+class OrganizationForm(NoBidiModelForm):
     class Meta:
         model = Organization
         fields = ["name", "phone", "email", "website", "mrn_prefix"]
 
 
-class LocationForm(forms.ModelForm):  # type: ignore[type-arg]
+class LocationForm(NoBidiModelForm):
     class Meta:
         model = Location
         fields = [
@@ -27,13 +26,13 @@ class LocationForm(forms.ModelForm):  # type: ignore[type-arg]
         ]
 
 
-class RoomForm(forms.ModelForm):  # type: ignore[type-arg]
+class RoomForm(NoBidiModelForm):
     class Meta:
         model = Room
         fields = ["location", "name", "kind", "is_active"]
 
 
-class DeviceForm(forms.ModelForm):  # type: ignore[type-arg]
+class DeviceForm(NoBidiModelForm):
     class Meta:
         model = Device
         fields = [

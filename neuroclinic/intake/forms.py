@@ -16,6 +16,7 @@ from neuroclinic.intake.models import (
     IntakeSettings,
     PortalSignInLink,
 )
+from neuroclinic.lib.bidi import NoBidiForm
 from neuroclinic.patients.models import Patient
 
 
@@ -44,7 +45,7 @@ class ConsultNoteForm(forms.Form):
     )
 
 
-class ConvertForm(forms.Form):
+class ConvertForm(NoBidiForm):
     given_name = forms.CharField(max_length=100, label="Legal given name")
     family_name = forms.CharField(max_length=100, label="Legal family name")
     birth_date = forms.DateField(

@@ -4,13 +4,15 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from neuroclinic.lib.bidi import NoBidiSchema
+
 
 class SelfCheckIn(Schema):
     instrument: str = Field(description="phq9 or gad7")
     answers: dict[str, Any]
 
 
-class ConsultRequestIn(Schema):
+class ConsultRequestIn(NoBidiSchema):
     given_name: str = Field(min_length=1, max_length=100)
     family_name: str = Field(min_length=1, max_length=100)
     phone: str = Field("", max_length=30)
@@ -67,7 +69,7 @@ class ConsultPatch(Schema):
     note: str | None = Field(None, max_length=4000)
 
 
-class ConvertIn(Schema):
+class ConvertIn(NoBidiSchema):
     birth_date: date
     sex_at_birth: str
     given_name: str | None = None

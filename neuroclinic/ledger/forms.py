@@ -20,6 +20,7 @@ from neuroclinic.ledger.models import (
 )
 from neuroclinic.ledger.reports import ReportKind
 from neuroclinic.ledger.witness import WitnessedWasteForm, WitnessForm
+from neuroclinic.lib.bidi import NoBidiForm
 
 
 def volume_field(label: str = "Volume (mL)", **kwargs: Any) -> forms.DecimalField:
@@ -125,7 +126,7 @@ class ReversalForm(WitnessForm):
     field_order = ["reason", "witness", "witness_password", "witness_code"]
 
 
-class ReceiveForm(forms.Form):
+class ReceiveForm(NoBidiForm):
     supplier = forms.ModelChoiceField(
         queryset=Supplier.objects.none(), to_field_name="uuid"
     )
@@ -155,7 +156,7 @@ class ReceiveForm(forms.Form):
         storage.queryset = registrant.storage_locations.filter(is_active=True)
 
 
-class ReceiveItemForm(forms.Form):
+class ReceiveItemForm(NoBidiForm):
     product = forms.ModelChoiceField(
         queryset=Product.objects.none(), to_field_name="uuid"
     )

@@ -7,6 +7,8 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from neuroclinic.lib.bidi import NoBidiSchema
+
 
 class WitnessIn(Schema):
     """The witness, present now: their username, password and current authenticator code."""
@@ -102,7 +104,7 @@ class EntryOut(Schema):
     hash: str
 
 
-class ReceiptItemIn(Schema):
+class ReceiptItemIn(NoBidiSchema):
     product: UUID
     lot_number: str = Field(max_length=40)
     expiry_date: date
@@ -110,7 +112,7 @@ class ReceiptItemIn(Schema):
     vial_identifiers: list[str] = Field(default_factory=list)
 
 
-class ReceiptIn(Schema):
+class ReceiptIn(NoBidiSchema):
     registrant: UUID
     supplier: UUID
     storage_location: UUID

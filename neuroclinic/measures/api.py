@@ -1,7 +1,8 @@
 """Instruments, scoring and a patient's questionnaires over the API.
 
 The instrument list, definitions and scoring need no sign-in (the public
-self-check uses them) and store nothing; scoring is rate limited per client.
+self-check uses them) and store nothing; scoring is rate limited per address,
+or per person (higher) for signed-in staff.
 """
 
 from collections.abc import Callable
@@ -11,10 +12,10 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Router, Status
 from ninja.errors import HttpError
-from ninja.throttling import AnonRateThrottle
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
+from neuroclinic.api_auth import CallerThrottle
 from neuroclinic.api_errors import FieldErrors
 from neuroclinic.measures.actions.common import MeasuresError
 from neuroclinic.measures.actions.due_measures import record_api_read
@@ -52,6 +53,9 @@ FhirAnswerReader = Callable[
 FHIR_ANSWER_READERS: list[FhirAnswerReader] = []
 # Which instrument a FHIR Questionnaire canonical url names (registered likewise).
 FHIR_INSTRUMENT_FINDERS: list[Callable[[str], Instrument | None]] = []
+# Scores a minute: per address for anyone, per person for signed-in staff.
+SCORE_LIMIT_ANONYMOUS = 60
+SCORE_LIMIT_SIGNED_IN = 600
 
 CRISIS_RESOURCES = [
     "Call or text 988 (Suicide & Crisis Lifeline, 24/7); chat at 988lifeline.org/chat",
@@ -171,7 +175,13 @@ def read_instrument(request: HttpRequest, code: str) -> dict[str, Any]:
     "/instruments/{code}/score",
     response=ScoreOut,
     auth=None,
-    throttle=[AnonRateThrottle("60/m")],
+    throttle=[
+        CallerThrottle(
+            "measures:score",
+            anonymous=SCORE_LIMIT_ANONYMOUS,
+            signed_in=SCORE_LIMIT_SIGNED_IN,
+        )
+    ],
 )
 def score_answers(request: HttpRequest, code: str, payload: ScoreIn) -> dict[str, Any]:
     """Score answers without storing anything. 422 names the item at fault."""

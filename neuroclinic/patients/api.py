@@ -4,11 +4,12 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.api_errors import FieldErrors
+from neuroclinic.api_pages import Pages
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.patients import actions
 from neuroclinic.patients.access import get_patient_for_user
@@ -63,7 +64,7 @@ LIST_PARAMETERS = frozenset({"page", "page_size"})
 
 
 @router.get("/patients", response=list[PatientSummaryOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_patients(request: HttpRequest) -> Any:
     """All patients the caller may see, newest first. To search, POST /api/patients/search.
 

@@ -4,6 +4,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from neuroclinic.lib.bidi import NoBidiModelForm
 from neuroclinic.lib.identifiers import npi_error
 from neuroclinic.lib.text import digits
 from neuroclinic.patients.models import (
@@ -50,7 +51,7 @@ def clean_phone(value: str, *, required: bool = False) -> str:
     return value
 
 
-class PatientForm(forms.ModelForm):  # type: ignore[type-arg]  # django-stubs: ModelForm generic
+class PatientForm(NoBidiModelForm):
     birth_date = forms.DateField(
         label="Date of birth",
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -85,7 +86,7 @@ class PatientForm(forms.ModelForm):  # type: ignore[type-arg]  # django-stubs: M
         return data
 
 
-class ContactForm(forms.ModelForm):  # type: ignore[type-arg]
+class ContactForm(NoBidiModelForm):
     class Meta:
         model = Contact
         fields = ["kind", "name", "relationship", "phone", "email"]
@@ -94,7 +95,7 @@ class ContactForm(forms.ModelForm):  # type: ignore[type-arg]
         return clean_phone(self.cleaned_data["phone"], required=True)
 
 
-class ProviderForm(forms.ModelForm):  # type: ignore[type-arg]
+class ProviderForm(NoBidiModelForm):
     class Meta:
         model = CareTeamProvider
         fields = ["role", "name", "npi", "practice", "phone", "fax", "email"]

@@ -4,10 +4,12 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from neuroclinic.lib.bidi import NoBidiSchema
+
 SexAtBirth = Literal["female", "male", "intersex", "unknown", "declined"]
 
 
-class PatientIn(Schema):
+class PatientIn(NoBidiSchema):
     family_name: str = Field(max_length=100, min_length=1)
     given_name: str = Field(max_length=100, min_length=1)
     middle_name: str = Field("", max_length=100)
@@ -26,7 +28,7 @@ class PatientIn(Schema):
     preferred_language: str = Field("English", max_length=40)
 
 
-class PatientPatch(Schema):
+class PatientPatch(NoBidiSchema):
     family_name: str | None = Field(None, max_length=100, min_length=1)
     given_name: str | None = Field(None, max_length=100, min_length=1)
     middle_name: str | None = Field(None, max_length=100)

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
+from neuroclinic.audit.refusals import record_refusal
 from neuroclinic.measures.models import PortalLink
 from neuroclinic.patients.models import Patient
 
@@ -22,15 +23,12 @@ def record_link_opened(link: PortalLink) -> None:
     )
 
 
-@transaction.atomic
 def record_link_refused(reason: str) -> None:
-    """A questionnaire link that could not be used; the patient is not named."""
-    record(
-        AuditEvent.Action.PORTAL_LINK_REFUSED,
-        actor=None,
-        outcome=AuditEvent.Outcome.DENIED,
-        reason=reason,
-    )
+    """A questionnaire link that could not be used; the patient is not named.
+
+    Counted per source and window, recorded in aggregate (audit/refusals.py).
+    """
+    record_refusal(AuditEvent.Action.PORTAL_LINK_REFUSED, reason=reason)
 
 
 @transaction.atomic

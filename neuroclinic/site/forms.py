@@ -5,11 +5,12 @@ from typing import Any
 from django import forms
 
 from neuroclinic.intake.models import ConsultRequest
+from neuroclinic.lib.bidi import NoBidiModelForm
 from neuroclinic.site.colours import HEX, readable_on_white
 from neuroclinic.site.models import FaqEntry, SitePage, SiteSettings
 
 
-class ConsultRequestForm(forms.ModelForm):  # type: ignore[type-arg]  # django-stubs: ModelForm generic
+class ConsultRequestForm(NoBidiModelForm):
     # A field people never see; bots fill it in (the honeypot).
     website = forms.CharField(required=False, label="Leave this empty")
     consent_to_contact = forms.BooleanField(

@@ -88,7 +88,7 @@ def test_a_revoked_token_is_refused_with_a_problem_document(
     refused = AuditEvent.objects.get(action=Action.TOKEN_REFUSED)
     assert refused.actor is None
     assert refused.outcome == AuditEvent.Outcome.DENIED
-    assert refused.data == {"prefix": raw[:10]}
+    assert refused.data == {"prefix": raw[:10], "window_seconds": 900}
     assert events(Action.TOKEN_USED) == []
 
 
@@ -98,7 +98,8 @@ def test_an_unknown_token_is_refused_and_recorded(client: Client, db: None) -> N
     assert response.status_code == 401
     assert response["Content-Type"] == "application/problem+json"
     assert AuditEvent.objects.get(action=Action.TOKEN_REFUSED).data == {
-        "prefix": "nc_made-up"
+        "prefix": "nc_made-up",
+        "window_seconds": 900,
     }
 
 

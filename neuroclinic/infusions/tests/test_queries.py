@@ -32,7 +32,8 @@ from neuroclinic.treatment.tests import factories as treatment_factories
 # the day would cost more on a monitor that sends every second.
 DAY = 21
 BOARD_BASE, BOARD_PER_OPEN_ROOM = 22, 1
-BOARD_ROOMS_BASE, BOARD_ROOMS_PER_OPEN_ROOM = 13, 1
+# The polled fragment does not save the session (it is not activity).
+BOARD_ROOMS_BASE, BOARD_ROOMS_PER_OPEN_ROOM = 10, 1
 PATIENT_LOG = 25
 PLAN = 16
 

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from neuroclinic.accounts.access import require_capability
+from neuroclinic.accounts.access import polled, require_capability
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
@@ -128,6 +128,7 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+@polled
 @require_capability(Capability.VIEW_INFUSIONS)
 @require_GET
 def board_fragment(

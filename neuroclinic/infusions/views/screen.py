@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from neuroclinic.accounts.access import require_capability
+from neuroclinic.accounts.access import polled, require_capability
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
@@ -265,6 +265,7 @@ def session_page(
     return page(request, session)
 
 
+@polled
 @require_capability(Capability.VIEW_INFUSIONS)
 @require_GET
 def session_live(

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,6 +21,7 @@ from neuroclinic.intake.models import (
     ConsultNote,
     ConsultRequest,
 )
+from neuroclinic.lib import ratelimit
 from neuroclinic.lib.messaging import send_email
 from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.instruments import (
@@ -57,18 +57,15 @@ def public_organization() -> Organization | None:
 def rate_limited(kind: str, address: str | None, *, limit: int = RATE_LIMIT) -> bool:
     """Count one more post of this kind from this address; True when over the limit.
 
-    Keyed on REMOTE_ADDR only (audit.record.client_ip explains why), in the
-    shared database cache so every web worker counts together.
+    Keyed on REMOTE_ADDR only (audit.record.client_ip explains why), through the
+    project's one rate limiter (neuroclinic/lib/ratelimit.py).
     """
-    key = f"intake:rate:{kind}:{address or 'unknown'}"
-    if cache.add(key, 1, timeout=RATE_WINDOW_SECONDS):
-        return False
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=RATE_WINDOW_SECONDS)
-        return False
-    return count > limit
+    return ratelimit.hit(
+        f"intake:{kind}",
+        address or "unknown",
+        limit=limit,
+        window_seconds=RATE_WINDOW_SECONDS,
+    ).over
 
 
 # Self-check -----------------------------------------------------------------------

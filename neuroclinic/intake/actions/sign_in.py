@@ -12,6 +12,7 @@ from django.utils import timezone
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
+from neuroclinic.audit.refusals import record_refusal
 from neuroclinic.intake import uploads
 from neuroclinic.intake.errors import IntakeError, SignInLinkInvalid
 from neuroclinic.intake.models import (
@@ -133,10 +134,5 @@ def use_sign_in_link(token: str) -> PortalSignInLink:
 
 
 def record_refused_sign_in(reason: str) -> None:
-    with transaction.atomic():
-        record(
-            AuditEvent.Action.PORTAL_SIGN_IN_REFUSED,
-            actor=None,
-            outcome=AuditEvent.Outcome.DENIED,
-            reason=reason,
-        )
+    """Counted per source and window, recorded in aggregate (audit/refusals.py)."""
+    record_refusal(AuditEvent.Action.PORTAL_SIGN_IN_REFUSED, reason=reason)

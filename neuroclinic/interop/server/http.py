@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from neuroclinic.accounts.actions import authenticate_api_token
 from neuroclinic.accounts.models import User
+from neuroclinic.audit.record import set_api_token
 from neuroclinic.interop.fhir.clinical import operation_outcome
 
 FHIR_JSON = "application/fhir+json"
@@ -109,7 +110,13 @@ def bearer_user(request: HttpRequest) -> User:
         user, scopes = found if found is not None else (None, [])
         request.fhir_scopes = scopes  # type: ignore[attr-defined]
     else:
-        user = authenticate_api_token(token)
+        api_token = authenticate_api_token(token)
+        if api_token is not None and not api_token.allows(request.method or "", "fhir"):
+            # A narrowed token (a monitor's, which may only post vitals) reads no FHIR.
+            raise FhirError(403, "This token's scope does not include FHIR.")
+        if api_token is not None:
+            set_api_token(str(api_token.uuid))
+        user = api_token.user if api_token is not None else None
     if user is None:
         raise FhirError(401, "The bearer token is not valid or has expired.")
     request.user = user

@@ -12,7 +12,8 @@ from django.test import Client
 from fhir.resources.R4B import get_fhir_model_class
 
 from conftest import EVERYONE, expected_status, personas_with
-from neuroclinic.accounts.models import User
+from neuroclinic.accounts.actions import create_api_token
+from neuroclinic.accounts.models import TokenScope, User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.infusions.models import InfusionSession
@@ -251,6 +252,19 @@ def test_sign_in_is_required(patient: Patient, client: Client) -> None:
         assert response.status_code == 401
         assert response["WWW-Authenticate"].startswith("Bearer")
         assert body(response)["resourceType"] == "OperationOutcome"
+
+
+def test_a_monitor_token_narrowed_to_vitals_reads_no_fhir(
+    patient: Patient, client: Client, director: User
+) -> None:
+    _, raw = create_api_token(
+        director, name="monitor", by=director, scope=TokenScope.VITALS
+    )
+
+    response = client.get("/fhir/Patient", headers={"Authorization": f"Bearer {raw}"})
+
+    assert response.status_code == 403
+    assert body(response)["resourceType"] == "OperationOutcome"
 
 
 def test_writes_to_a_resource_are_refused(

@@ -6,9 +6,10 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from neuroclinic.accounts.roles import Capability
+from neuroclinic.api_pages import Pages
 from neuroclinic.ledger.api.access import Needs, get_own, staff_user
 from neuroclinic.ledger.api.serialize import (
     container_out,
@@ -133,7 +134,7 @@ class EntryFilter(Schema):
 
 
 @router.get("/entries", response=list[EntryOut], auth=Needs(Capability.LEDGER_VIEW))
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pages, page_size=100)
 def list_entries(request: HttpRequest, filters: Query[EntryFilter]) -> Any:
     """The chain, newest first."""
     user = staff_user(request, Capability.LEDGER_VIEW)

@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from neuroclinic.accounts import actions
-from neuroclinic.accounts.models import ApiToken, User
+from neuroclinic.accounts.models import ApiToken, TokenScope, User
 
 
 class Command(BaseCommand):
@@ -17,6 +17,18 @@ class Command(BaseCommand):
         create.add_argument(
             "--name", default="command line", help="what the token is for"
         )
+        create.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="how long it lasts (default API_TOKEN_DAYS, 90)",
+        )
+        create.add_argument(
+            "--scope",
+            choices=[s.value for s in TokenScope],
+            default=TokenScope.FULL.value,
+            help="full: what the user's role allows; vitals: post vital signs only",
+        )
         listing = sub.add_parser(
             "list", help="list a user's tokens (never their values)"
         )
@@ -28,14 +40,33 @@ class Command(BaseCommand):
         match options["subcommand"]:
             case "create":
                 user = self._user(options["username"])
-                _, raw = actions.create_api_token(user, name=options["name"], by=None)
+                days = options["days"]
+                if days is not None and days < 1:
+                    raise CommandError("--days must be at least 1.")
+                _, raw = actions.create_api_token(
+                    user,
+                    name=options["name"],
+                    by=None,
+                    days=days,
+                    scope=TokenScope(options["scope"]),
+                )
                 self.stdout.write(raw)
             case "list":
                 user = self._user(options["username"])
                 for token in ApiToken.objects.filter(user=user):
-                    state = "revoked" if token.revoked_at else "active"
+                    state = (
+                        "revoked"
+                        if token.revoked_at
+                        else "expired"
+                        if token.is_expired
+                        else "active"
+                    )
+                    expires = (
+                        f"{token.expires_at:%Y-%m-%d}" if token.expires_at else "-"
+                    )
                     self.stdout.write(
-                        f"{token.prefix}  {state:8}  {token.created_at:%Y-%m-%d}  {token.name}"
+                        f"{token.prefix}  {state:8}  {token.created_at:%Y-%m-%d}"
+                        f"  expires {expires}  {token.scope:6}  {token.name}"
                     )
             case "revoke":
                 matches = list(
