@@ -19,6 +19,7 @@ from django.utils.module_loading import import_string
 VERIFIERS: list[str] = [
     "neuroclinic.operations.integrity.audit_chain_problems",
     "neuroclinic.operations.integrity.ledger_chain_problems",
+    "neuroclinic.operations.integrity.seal_problems",
 ]
 
 HEAD_TABLES: list[str] = ["audit.ChainHead", "ledger.LedgerHead"]
@@ -47,11 +48,28 @@ def ledger_chain_problems() -> list[str]:
     ]
 
 
+def seal_problems() -> list[str]:
+    from neuroclinic.audit.seals import verify_seals
+
+    return [f"record {problem.describe()}" for problem in verify_seals()]
+
+
+def checkpoint_problems() -> list[str]:
+    """`verify --checkpoints`: every signed checkpoint still sits in its chain."""
+    from neuroclinic.operations.checkpoints import checkpoint_problems as problems
+
+    return problems()
+
+
+def run_verifier(path: str) -> list[str]:
+    verifier: Callable[[], list[str]] = import_string(path)
+    return verifier()
+
+
 def run_verifiers() -> list[str]:
     problems: list[str] = []
     for path in VERIFIERS:
-        verifier: Callable[[], list[str]] = import_string(path)
-        problems += verifier()
+        problems += run_verifier(path)
     return problems
 
 
