@@ -33,7 +33,8 @@ from django.utils import timezone
 
 from neuroclinic.audit.models import AuditEvent, ChainHead, Seal
 from neuroclinic.audit.seals import integrity_key
-from neuroclinic.ledger.models import LedgerEntry, LedgerHead
+from neuroclinic.ledger.models import LedgerEntry, Registrant
+from neuroclinic.ledger.verify import Anchor, verify_registrant
 
 PREFIX = "checkpoint-"
 SUFFIX = ".json"
@@ -46,7 +47,34 @@ class Checkpoint:
     heads: list[dict[str, Any]]
 
 
-def current_heads() -> list[dict[str, Any]]:
+def _ledger_head(
+    registrant: Registrant, previous: "Checkpoint | None"
+) -> dict[str, Any]:
+    """The registrant's head, verified from the previous checkpoint on (incremental).
+
+    An intact walk records the head it reached with the balances there, so the
+    next checkpoint (and `ledger verify --incremental`) starts from it. A broken
+    chain records the head as it stands and the problem, without balances.
+    """
+    since = ledger_anchor(previous, registrant.pk)
+    report = verify_registrant(registrant, since=since)
+    if report.ok and report.anchor is not None:
+        state = report.anchor.as_json()
+        return {
+            "chain": f"ledger:{registrant.pk}",
+            "seq": state.pop("seq"),
+            "hash": state.pop("hash"),
+            "state": state,
+        }
+    return {
+        "chain": f"ledger:{registrant.pk}",
+        "seq": report.head_seq,
+        "hash": report.head_hash,
+        "problem": report.describe(),
+    }
+
+
+def current_heads(previous: "Checkpoint | None" = None) -> list[dict[str, Any]]:
     """Every chain head now: audit chains, registrant ledger chains, record seals."""
     heads: list[dict[str, Any]] = [
         {"chain": f"audit:{name}", "seq": seq, "hash": hash_}
@@ -55,10 +83,8 @@ def current_heads() -> list[dict[str, Any]]:
         )
     ]
     heads += [
-        {"chain": f"ledger:{registrant_id}", "seq": seq, "hash": hash_}
-        for registrant_id, seq, hash_ in LedgerHead.objects.order_by(
-            "registrant_id"
-        ).values_list("registrant_id", "seq", "hash")
+        _ledger_head(registrant, previous)
+        for registrant in Registrant.objects.order_by("id")
     ]
     max_id = Seal.objects.aggregate(m=Max("id"))["m"] or 0
     heads.append(
@@ -87,7 +113,7 @@ def write_checkpoint(directory: Path | None = None) -> Path:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     now = timezone.now()
     written_at = now.isoformat(timespec="microseconds")
-    heads = current_heads()
+    heads = current_heads(latest_checkpoint(folder))
     body = _body(written_at, heads)
     document = orjson.dumps(
         {
@@ -148,13 +174,19 @@ def latest_checkpoint(directory: Path | None = None) -> Checkpoint | None:
     return None
 
 
-def ledger_anchor(checkpoint: Checkpoint | None, registrant_id: int) -> tuple[int, str]:
-    """The (seq, hash) a checkpoint recorded for this registrant's chain, or (0, "")."""
-    if checkpoint is not None:
-        for head in checkpoint.heads:
-            if head.get("chain") == f"ledger:{registrant_id}":
-                return int(head["seq"]), str(head["hash"])
-    return 0, ""
+def ledger_anchor(checkpoint: Checkpoint | None, registrant_id: int) -> Anchor | None:
+    """The verified point (with balances) a checkpoint recorded for this chain, or None."""
+    if checkpoint is None:
+        return None
+    for head in checkpoint.heads:
+        if head.get("chain") == f"ledger:{registrant_id}" and "state" in head:
+            try:
+                return Anchor.from_json(
+                    {"seq": head["seq"], "hash": head["hash"], **head["state"]}
+                )
+            except (KeyError, TypeError, ValueError, AttributeError):
+                return None
+    return None
 
 
 def _problem_for(head: dict[str, Any], label: str) -> str | None:

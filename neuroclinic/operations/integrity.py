@@ -54,6 +54,23 @@ def seal_problems() -> list[str]:
     return [f"record {problem.describe()}" for problem in verify_seals()]
 
 
+def ledger_chain_problems_incremental() -> list[str]:
+    """Each ledger chain from the newest signed checkpoint on (a full walk without one)."""
+    from neuroclinic.ledger.models import Registrant
+    from neuroclinic.ledger.verify import verify_registrant
+    from neuroclinic.operations.checkpoints import latest_checkpoint, ledger_anchor
+
+    checkpoint = latest_checkpoint()
+    return [
+        report.describe()
+        for report in (
+            verify_registrant(r, since=ledger_anchor(checkpoint, r.pk))
+            for r in Registrant.objects.order_by("id")
+        )
+        if not report.ok
+    ]
+
+
 def checkpoint_problems() -> list[str]:
     """`verify --checkpoints`: every signed checkpoint still sits in its chain."""
     from neuroclinic.operations.checkpoints import checkpoint_problems as problems

@@ -19,15 +19,26 @@ class Command(BaseCommand):
             action="store_true",
             help="also prove the chains still hold every signed checkpoint",
         )
+        parser.add_argument(
+            "--incremental",
+            action="store_true",
+            help="walk each ledger chain only from the newest signed checkpoint on "
+            "(the default is the full walk from entry #1)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         paths = list(VERIFIERS)
+        if options["incremental"]:
+            paths = [
+                f"{p}_incremental" if p.endswith(".ledger_chain_problems") else p
+                for p in paths
+            ]
         if options["checkpoints"]:
             paths.append("neuroclinic.operations.integrity.checkpoint_problems")
         problems: list[str] = []
         for path in paths:
             found = run_verifier(path)
-            name = path.rsplit(".", 1)[-1].removesuffix("_problems").replace("_", " ")
+            name = path.rsplit(".", 1)[-1].replace("_problems", "").replace("_", " ")
             self.stdout.write(f"{name}: {'intact' if not found else 'BROKEN'}")
             for problem in found:
                 self.stdout.write(f"  - {problem}")
