@@ -217,12 +217,13 @@ def fast_canonical(row: Sequence[Any], vendor: str) -> tuple[bytes, dict[str, An
             values[i] = _sqlite_datetime(values[i])
         u = values[_UUID]
         values[_UUID] = f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:]}"
-        details = values[_DETAILS]
-        values[_DETAILS] = orjson.loads(details) if details is not None else None
     else:
         for i in _DATETIMES:
             values[i] = _pg_datetime(values[i])
         values[_UUID] = str(values[_UUID])
+    details = values[_DETAILS]
+    if isinstance(details, str | bytes):  # Django leaves JSON undecoded on both drivers
+        values[_DETAILS] = orjson.loads(details)
     cents = {HASHED_COLUMNS[i]: values[i] for i in _QUANTITIES}
     for i in _QUANTITIES:
         values[i] = cents_text(values[i])
