@@ -35,7 +35,9 @@ def triggers_off(table: str) -> Iterator[None]:
                 cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
-def unguarded_update(queryset: models.QuerySet[Any], **values: Any) -> int:
+def unguarded_update(
+    queryset: "models.QuerySet[Any] | models.Manager[Any]", **values: Any
+) -> int:
     """QuerySet.update() on an append-only table, resealing the rows it changed."""
     with triggers_off(queryset.model._meta.db_table):
         changed = queryset.update(**values)
