@@ -350,6 +350,9 @@ BACKUP_DIR = os.getenv("BACKUP_DIR", "")
 BACKUP_KEEP = env_int("BACKUP_KEEP", 14)
 # Signed chain checkpoints live here; every backup carries this directory.
 CHECKPOINT_DIR = Path(os.getenv("CHECKPOINT_DIR", str(VAR_DIR / "checkpoints")))
+# The HMAC key of record seals and chain checkpoints (docs/security.md): a secret
+# kept outside the database. Empty: derived from SECRET_KEY.
+INTEGRITY_KEY = env_secret("INTEGRITY_KEY", "")
 
 # Reads for reports and dashboards go to a streaming replica when one is named
 # (neuroclinic/lib/replica.py); everything else uses "default".

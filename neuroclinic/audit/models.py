@@ -402,3 +402,33 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at #{self.seq}"
+
+
+class Seal(models.Model):
+    """The content hash of one clinical or DEA record as the application last wrote it.
+
+    Written by `neuroclinic.audit.seals` after every save of a sealed model (and
+    a tombstone after a delete), never updated (database triggers). Each seal
+    carries an HMAC keyed by INTEGRITY_KEY, a secret kept outside the database,
+    so a raw-SQL edit of a record cannot be hidden by writing a matching seal.
+    `neuroclinic verify` compares every sealed record with its newest seal.
+    """
+
+    model = models.CharField(max_length=100)  # app_label.modelname
+    object_id = models.CharField(max_length=64)
+    # Empty when the record was deleted through the application.
+    content_hash = models.CharField(max_length=64, blank=True)
+    # The columns the hash covers, comma-separated, as they were at sealing time.
+    fields = models.TextField()
+    organization_id = models.BigIntegerField(null=True, blank=True)
+    sealed_at = models.DateTimeField()
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["model", "object_id", "id"], name="audit_seal_object"),
+        ]
+
+    def __str__(self) -> str:
+        return f"seal of {self.model} {self.object_id}"

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
+from neuroclinic.audit.seals import seal_objects
 from neuroclinic.clinics.demo import DEMO_PASSWORD, DemoContext
 from neuroclinic.clinics.models import Device, Location, Room
 from neuroclinic.infusions.actions import (
@@ -286,6 +287,7 @@ def _plan(
         by=prescriber,
     )
     TreatmentPlan.objects.filter(pk=plan.pk).update(created_at=at)
+    seal_objects([plan])  # update() sends no signal
     _order(plan, context, ProtocolKind.INDUCTION, at + timedelta(minutes=20))
     return plan
 
@@ -315,6 +317,7 @@ def _order(
         prn=protocol_prn(protocol),
     )
     InfusionOrder.objects.filter(pk=order.pk).update(signed_at=at)
+    seal_objects([order])
     order.signed_at = at
     return order
 
@@ -652,6 +655,7 @@ def load(context: DemoContext) -> None:
     Protocol.objects.filter(organization=context.organization).update(
         created_at=start - timedelta(days=10), signed_at=start - timedelta(days=9)
     )
+    seal_objects(list(Protocol.objects.filter(organization=context.organization)))
     clinic = _clinic(context, start)
     zone = ZoneInfo(clinic.annex.time_zone)
     rooms = _rooms(clinic.annex)

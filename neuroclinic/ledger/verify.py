@@ -17,14 +17,17 @@ tens of seconds (benchmarks/LEDGER.md).
 
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
+from django.db import connection
+
 from neuroclinic.ledger.models import (
-    TWO_PLACES,
     Container,
     LedgerCheck,
     LedgerEntry,
@@ -97,6 +100,8 @@ class LedgerReport:
     first_bad_seq: int | None = None
     first_bad_entry: str = ""
     problem: str = ""
+    # Where an intact walk ended, with the balances there (for the next checkpoint).
+    anchor: "Anchor | None" = None
 
     def describe(self) -> str:
         if self.ok:
@@ -145,13 +150,141 @@ def canonical_bytes(content: dict[str, Any]) -> bytes:
     ).encode()
 
 
-def _rows(registrant_id: int) -> Iterator[tuple[Any, ...]]:
-    return (
-        LedgerEntry.objects.filter(registrant_id=registrant_id)
-        .order_by("seq")
-        .values_list(*HASHED_COLUMNS, "hash")
-        .iterator(chunk_size=10_000)
+def cents_text(cents: int | None) -> str | None:
+    """Integer hundredths as the two-place text `as_quantity` gives (-80 -> "-0.80")."""
+    if cents is None:
+        return None
+    whole, part = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}{whole}.{part:02d}"
+
+
+def _half_up(value: int, divisor: int) -> int:
+    """value / divisor rounded half away from zero (mg_from_ml's ROUND_HALF_UP)."""
+    q, r = divmod(abs(value), divisor)
+    if 2 * r >= divisor:
+        q += 1
+    return -q if value < 0 else q
+
+
+def _select(vendor: str) -> str:
+    """The hashed columns, quantities as integer hundredths; on SQLite datetimes as text
+    (the column type would make the driver parse them)."""
+    parts = []
+    for name in (*HASHED_COLUMNS, "hash"):
+        if name in QUANTITY_COLUMNS:
+            parts.append(f"CAST(ROUND({name} * 100) AS BIGINT)")
+        elif vendor == "sqlite" and name in DATETIME_COLUMNS:
+            parts.append(f"CAST({name} AS TEXT)")
+        else:
+            parts.append(name)
+    return ", ".join(parts)
+
+
+_INDEX = {name: i for i, name in enumerate(HASHED_COLUMNS)}
+_DATETIMES = tuple(_INDEX[name] for name in DATETIME_COLUMNS)
+_QUANTITIES = tuple(_INDEX[name] for name in sorted(QUANTITY_COLUMNS))
+_UUID, _DETAILS = _INDEX["uuid"], _INDEX["details"]
+_SEQ, _PREV = _INDEX["seq"], _INDEX["prev_hash"]
+
+
+def _sqlite_datetime(value: str | None) -> str | None:
+    """Django's SQLite text ("2026-01-01 08:00:00[.123456]", UTC) as canonical ISO 8601."""
+    if value is None:
+        return None
+    text = value.replace(" ", "T", 1)
+    if "." not in text:
+        text += ".000000"
+    return text + "+00:00"
+
+
+def _pg_datetime(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def fast_canonical(row: Sequence[Any], vendor: str) -> tuple[bytes, dict[str, Any]]:
+    """One raw row (quantities as integer hundredths) as its canonical bytes, and the content.
+
+    The same bytes as `canonical_bytes(row_content(...))` and as
+    `lib.hashchain.canonical_json(entry.hashed_content())` (a test compares all
+    three), built without Django's per-value converters or Decimal, and encoded
+    by orjson.
+    """
+    values = list(row[: len(HASHED_COLUMNS)])
+    if vendor == "sqlite":
+        for i in _DATETIMES:
+            values[i] = _sqlite_datetime(values[i])
+        u = values[_UUID]
+        values[_UUID] = f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:]}"
+    else:
+        for i in _DATETIMES:
+            values[i] = _pg_datetime(values[i])
+        values[_UUID] = str(values[_UUID])
+    details = values[_DETAILS]
+    if isinstance(details, str | bytes):  # Django leaves JSON undecoded on both drivers
+        values[_DETAILS] = orjson.loads(details)
+    cents = {HASHED_COLUMNS[i]: values[i] for i in _QUANTITIES}
+    for i in _QUANTITIES:
+        values[i] = cents_text(values[i])
+    content = dict(zip(HASHED_COLUMNS, values, strict=True))
+    try:
+        blob = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in details
+        blob = json.dumps(
+            content, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+    content.update(cents)  # the re-adding works on integers
+    return blob, content
+
+
+@dataclass
+class Anchor:
+    """A point of a registrant's chain proven earlier, with the balances there (in hundredths)."""
+
+    seq: int
+    hash: str
+    stock_cents: int = 0
+    containers: dict[int, int] = field(default_factory=dict)
+    lots: dict[int, int] = field(default_factory=dict)
+    sessions: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        def nonzero(d: dict[Any, int]) -> dict[str, int]:
+            return {str(k): v for k, v in d.items() if v}
+
+        return {
+            "seq": self.seq,
+            "hash": self.hash,
+            "stock_cents": self.stock_cents,
+            "containers": nonzero(self.containers),
+            "lots": nonzero(self.lots),
+            "sessions": nonzero(self.sessions),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Anchor":
+        return cls(
+            seq=int(data["seq"]),
+            hash=str(data["hash"]),
+            stock_cents=int(data["stock_cents"]),
+            containers={int(k): int(v) for k, v in data["containers"].items()},
+            lots={int(k): int(v) for k, v in data["lots"].items()},
+            sessions={str(k): int(v) for k, v in data["sessions"].items()},
+        )
+
+
+def _raw_rows(
+    registrant_id: int, after_seq: int, upto_seq: int
+) -> Iterator[Sequence[Any]]:
+    sql = (
+        f"SELECT {_select(connection.vendor)} FROM ledger_ledgerentry WHERE registrant_id = %s "  # noqa: S608
+        "AND seq > %s AND seq <= %s ORDER BY seq"
     )
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [registrant_id, after_seq, upto_seq])
+        while rows := cursor.fetchmany(10_000):
+            yield from rows
 
 
 class _Broken(Exception):
@@ -162,11 +295,19 @@ class _Broken(Exception):
         self.problem = problem
 
 
-def verify_registrant(registrant: Registrant) -> LedgerReport:
+def verify_registrant(
+    registrant: Registrant, *, since: Anchor | None = None
+) -> LedgerReport:
+    """Walk the registrant's chain; from `since` (a checkpoint's anchor) when given.
+
+    With an anchor only the entries after it are hashed and re-added, starting
+    from the balances the anchor recorded; the entry at the anchor must still
+    carry the anchor's hash. Without one, the whole chain from entry #1.
+    """
     head = LedgerHead.objects.get(registrant=registrant)
     label = f"{registrant.name} ({registrant.dea_number})"
     try:
-        checked = _walk(registrant, head)
+        checked, end = _walk(registrant, head, since)
     except _Broken as broken:
         return LedgerReport(
             registrant_id=registrant.pk,
@@ -186,173 +327,223 @@ def verify_registrant(registrant: Registrant) -> LedgerReport:
         checked=checked,
         head_seq=head.seq,
         head_hash=head.hash,
+        anchor=end,
     )
 
 
-def _walk(registrant: Registrant, head: LedgerHead) -> int:
-    concentration: dict[int, Decimal] = dict(
-        Product.objects.filter(organization_id=registrant.organization_id).values_list(
-            "pk", "concentration_mg_per_ml"
+def _start(registrant: Registrant, since: Anchor | None) -> Anchor:
+    if since is None or since.seq == 0:
+        return Anchor(seq=0, hash=GENESIS_HASH)
+    found = (
+        LedgerEntry.objects.filter(registrant=registrant, seq=since.seq)
+        .values_list("hash", "uuid")
+        .first()
+    )
+    if found is None or found[0] != since.hash:
+        raise _Broken(
+            since.seq,
+            str(found[1]) if found else "",
+            "it is not the entry the signed checkpoint recorded: the chain was rewritten "
+            "or cut back after that checkpoint",
         )
+    return Anchor(
+        seq=since.seq,
+        hash=since.hash,
+        stock_cents=since.stock_cents,
+        containers=dict(since.containers),
+        lots=dict(since.lots),
+        sessions=dict(since.sessions),
     )
+
+
+def _walk(
+    registrant: Registrant, head: LedgerHead, since: Anchor | None
+) -> tuple[int, Anchor]:
+    per_ml: dict[int, int] = {
+        pk: int(value * 100)
+        for pk, value in Product.objects.filter(
+            organization_id=registrant.organization_id
+        ).values_list("pk", "concentration_mg_per_ml")
+    }
     anchors: dict[int, tuple[str, str]] = {
         seq: (hash_, f"{ran_at:%Y-%m-%d %H:%M} UTC")
         for seq, hash_, ran_at in LedgerCheck.objects.filter(
             registrant=registrant, ok=True, head_seq__gt=0
         ).values_list("head_seq", "head_hash", "ran_at")
     }
-    containers: dict[int, Decimal] = {}
-    lots: dict[int, Decimal] = {}
-    sessions: dict[str, Decimal] = {}
-    stock = ZERO
-    expected_seq = 1
-    prev_hash = GENESIS_HASH
-    for row in _rows(registrant.pk):
-        content = row_content(row[:-1])
+    state = _start(registrant, since)
+    vendor = connection.vendor
+    expected_seq = state.seq + 1
+    prev_hash = state.hash
+    sha256 = hashlib.sha256
+    for row in _raw_rows(registrant.pk, state.seq, head.seq):
+        seq = row[_SEQ]
         stored_hash = row[-1]
-        seq = content["seq"]
-        name = content["uuid"]
         if seq != expected_seq:
             raise _Broken(
                 seq if seq > expected_seq else expected_seq,
-                name,
+                _uuid_text(row[_UUID]),
                 f"expected entry #{expected_seq} next but found #{seq}: entries were "
                 "deleted, inserted or renumbered",
             )
-        if content["prev_hash"] != prev_hash:
+        if row[_PREV] != prev_hash:
             raise _Broken(
                 seq,
-                name,
+                _uuid_text(row[_UUID]),
                 "its previous-hash link does not match the entry before it: entries were "
                 "deleted, inserted or reordered",
             )
-        if hashlib.sha256(canonical_bytes(content)).hexdigest() != stored_hash:
+        blob, content = fast_canonical(row, vendor)
+        if sha256(blob).hexdigest() != stored_hash:
             raise _Broken(
-                seq, name, "its content does not match its hash: the entry was edited"
+                seq,
+                content["uuid"],
+                "its content does not match its hash: the entry was edited",
             )
         anchor = anchors.get(seq)
         if anchor is not None and anchor[0] != stored_hash:
             raise _Broken(
                 seq,
-                name,
+                content["uuid"],
                 f"it differs from the head recorded by the check of {anchor[1]}: the chain "
                 "was rewritten after that check",
             )
-        stock = _readd(content, containers, lots, sessions, stock, concentration)
+        _readd(content, state, per_ml)
         prev_hash = stored_hash
         expected_seq += 1
 
-    checked = expected_seq - 1
-    if head.seq != checked or head.hash != prev_hash:
+    last = expected_seq - 1
+    if head.seq != last or head.hash != prev_hash:
         raise _Broken(
-            checked + 1 if head.seq > checked else head.seq,
+            last + 1 if head.seq > last else head.seq,
             "",
-            f"the chain ends at #{checked} but its head records #{head.seq}: the newest "
+            f"the chain ends at #{last} but its head records #{head.seq}: the newest "
             "entries were deleted or the head was altered",
         )
-    if head.stock_on_hand_mg != stock:
+    _check_nothing_beyond(registrant, head)
+    if int(head.stock_on_hand_mg * 100) != state.stock_cents:
         raise _Broken(
             None,
             "",
             f"the head's stock on hand is {head.stock_on_hand_mg} mg but the entries add to "
-            f"{stock} mg",
+            f"{cents_text(state.stock_cents)} mg",
         )
-    _check_container_caches(registrant, containers)
-    return checked
+    _check_container_caches(registrant, state.containers)
+    state.seq, state.hash = last, prev_hash
+    return last - (since.seq if since else 0), state
 
 
-def _readd(
-    content: dict[str, Any],
-    containers: dict[int, Decimal],
-    lots: dict[int, Decimal],
-    sessions: dict[str, Decimal],
-    stock: Decimal,
-    concentration: dict[int, Decimal],
-) -> Decimal:
+def _uuid_text(value: Any) -> str:
+    text = str(value)
+    if len(text) == 32:
+        return str(uuid.UUID(text))
+    return text
+
+
+def _check_nothing_beyond(registrant: Registrant, head: LedgerHead) -> None:
+    """Entries past the head are an insertion, unless a writer moved the head meanwhile."""
+    beyond = (
+        LedgerEntry.objects.filter(registrant=registrant, seq__gt=head.seq)
+        .order_by("seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
+    if beyond is None:
+        return
+    now = LedgerHead.objects.filter(pk=head.pk).values_list("seq", flat=True).first()
+    if now is None or now < beyond:
+        raise _Broken(
+            head.seq + 1,
+            "",
+            f"the chain ends at #{beyond} or later but its head records #{head.seq}: "
+            "entries were inserted or the head was altered",
+        )
+
+
+def _readd(content: dict[str, Any], state: Anchor, per_ml: dict[int, int]) -> None:
     seq = content["seq"]
     name = content["uuid"]
-
-    def q(key: str) -> Decimal:
-        return Decimal(content[key])
-
-    change = q("container_change_ml")
-    per_ml = concentration.get(content["product_id"])
-    if per_ml is None:
+    change = content["container_change_ml"]
+    concentration = per_ml.get(content["product_id"])
+    if concentration is None:
         raise _Broken(seq, name, "its product belongs to another organization")
-    expected_mg = (q("quantity_ml") * per_ml).quantize(TWO_PLACES)
-    if q("quantity_mg") != expected_mg:
+    quantity_ml = content["quantity_ml"]
+    expected_mg = _half_up(quantity_ml * concentration, 100)
+    if content["quantity_mg"] != expected_mg:
         raise _Broken(
             seq,
             name,
-            f"its {content['quantity_mg']} mg is not {content['quantity_ml']} mL at "
-            f"{per_ml} mg/mL ({expected_mg} mg)",
+            f"its {cents_text(content['quantity_mg'])} mg is not "
+            f"{cents_text(quantity_ml)} mL at {cents_text(concentration)} mg/mL "
+            f"({cents_text(expected_mg)} mg)",
         )
     container_id = content["container_id"]
-    container_after = containers.get(container_id, ZERO) + change
-    if container_after != q("container_balance_after_ml") or container_after < 0:
+    container_after = state.containers.get(container_id, 0) + change
+    if container_after != content["container_balance_after_ml"] or container_after < 0:
         raise _Broken(
             seq,
             name,
-            f"the vial's balance re-adds to {container_after} mL, not the "
-            f"{content['container_balance_after_ml']} mL it records",
+            f"the vial's balance re-adds to {cents_text(container_after)} mL, not the "
+            f"{cents_text(content['container_balance_after_ml'])} mL it records",
         )
-    containers[container_id] = container_after
+    state.containers[container_id] = container_after
     lot_id = content["lot_id"]
-    lot_after = lots.get(lot_id, ZERO) + change
-    if lot_after != q("lot_balance_after_ml") or lot_after < 0:
+    lot_after = state.lots.get(lot_id, 0) + change
+    if lot_after != content["lot_balance_after_ml"] or lot_after < 0:
         raise _Broken(
             seq,
             name,
-            f"the lot's balance re-adds to {lot_after} mL, not the "
-            f"{content['lot_balance_after_ml']} mL it records",
+            f"the lot's balance re-adds to {cents_text(lot_after)} mL, not the "
+            f"{cents_text(content['lot_balance_after_ml'])} mL it records",
         )
-    lots[lot_id] = lot_after
-    if content["session_ref"]:
-        ref = content["session_ref"]
-        session_after = sessions.get(ref, ZERO) + q("session_change_ml")
+    state.lots[lot_id] = lot_after
+    ref = content["session_ref"]
+    if ref:
+        session_after = state.sessions.get(ref, 0) + content["session_change_ml"]
         recorded = content["session_balance_after_ml"]
-        if recorded is None or session_after != Decimal(recorded) or session_after < 0:
+        if recorded is None or session_after != recorded or session_after < 0:
             raise _Broken(
                 seq,
                 name,
-                f"the session's drawn-and-unaccounted amount re-adds to {session_after} mL, "
-                f"not the {recorded} mL it records",
+                f"the session's drawn-and-unaccounted amount re-adds to "
+                f"{cents_text(session_after)} mL, not the {cents_text(recorded)} mL it "
+                "records",
             )
-        sessions[ref] = session_after
-    mg = (abs(change) * per_ml).quantize(TWO_PLACES)
-    stock_after = stock + (-mg if change < 0 else mg)
-    if stock_after != q("stock_on_hand_after_mg"):
+        state.sessions[ref] = session_after
+    mg = _half_up(abs(change) * concentration, 100)
+    stock_after = state.stock_cents + (-mg if change < 0 else mg)
+    if stock_after != content["stock_on_hand_after_mg"]:
         raise _Broken(
             seq,
             name,
-            f"the stock on hand re-adds to {stock_after} mg, not the "
-            f"{content['stock_on_hand_after_mg']} mg it records",
+            f"the stock on hand re-adds to {cents_text(stock_after)} mg, not the "
+            f"{cents_text(content['stock_on_hand_after_mg'])} mg it records",
         )
-    return stock_after
+    state.stock_cents = stock_after
 
 
-def _check_container_caches(
-    registrant: Registrant, containers: dict[int, Decimal]
-) -> None:
-    here = dict(
-        Container.objects.filter(registrant=registrant).values_list("pk", "balance_ml")
-    )
+def _check_container_caches(registrant: Registrant, containers: dict[int, int]) -> None:
+    here = {
+        pk: int(balance * 100)
+        for pk, balance in Container.objects.filter(registrant=registrant).values_list(
+            "pk", "balance_ml"
+        )
+    }
+    moved = {pk for pk, cents in containers.items() if cents} - set(here)
     names = dict(
-        Container.objects.filter(pk__in=set(here) | set(containers)).values_list(
+        Container.objects.filter(pk__in=set(here) | moved).values_list(
             "pk", "vial_identifier"
         )
     )
-    for container_id in sorted(set(here) | set(containers)):
-        from_entries = containers.get(container_id, ZERO)
-        cached = here.get(
-            container_id, ZERO
-        )  # a vial that moved away must be at 0 here
+    for container_id in sorted(set(here) | moved):
+        from_entries = containers.get(container_id, 0)
+        cached = here.get(container_id, 0)  # a vial that moved away must be at 0 here
         if cached != from_entries:
             raise _Broken(
                 None,
                 "",
-                f"vial {names.get(container_id, container_id)} shows {cached} mL but its "
-                f"entries add to {from_entries} mL",
+                f"vial {names.get(container_id, container_id)} shows {cents_text(cached)} "
+                f"mL but its entries add to {cents_text(from_entries)} mL",
             )
 
 

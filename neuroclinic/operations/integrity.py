@@ -19,6 +19,7 @@ from django.utils.module_loading import import_string
 VERIFIERS: list[str] = [
     "neuroclinic.operations.integrity.audit_chain_problems",
     "neuroclinic.operations.integrity.ledger_chain_problems",
+    "neuroclinic.operations.integrity.seal_problems",
 ]
 
 HEAD_TABLES: list[str] = ["audit.ChainHead", "ledger.LedgerHead"]
@@ -47,11 +48,45 @@ def ledger_chain_problems() -> list[str]:
     ]
 
 
+def seal_problems() -> list[str]:
+    from neuroclinic.audit.seals import verify_seals
+
+    return [f"record {problem.describe()}" for problem in verify_seals()]
+
+
+def ledger_chain_problems_incremental() -> list[str]:
+    """Each ledger chain from the newest signed checkpoint on (a full walk without one)."""
+    from neuroclinic.ledger.models import Registrant
+    from neuroclinic.ledger.verify import verify_registrant
+    from neuroclinic.operations.checkpoints import latest_checkpoint, ledger_anchor
+
+    checkpoint = latest_checkpoint()
+    return [
+        report.describe()
+        for report in (
+            verify_registrant(r, since=ledger_anchor(checkpoint, r.pk))
+            for r in Registrant.objects.order_by("id")
+        )
+        if not report.ok
+    ]
+
+
+def checkpoint_problems() -> list[str]:
+    """`verify --checkpoints`: every signed checkpoint still sits in its chain."""
+    from neuroclinic.operations.checkpoints import checkpoint_problems as problems
+
+    return problems()
+
+
+def run_verifier(path: str) -> list[str]:
+    verifier: Callable[[], list[str]] = import_string(path)
+    return verifier()
+
+
 def run_verifiers() -> list[str]:
     problems: list[str] = []
     for path in VERIFIERS:
-        verifier: Callable[[], list[str]] = import_string(path)
-        problems += verifier()
+        problems += run_verifier(path)
     return problems
 
 

@@ -72,6 +72,12 @@ PERIODIC_JOBS: list[PeriodicJob] = [
         at=timedelta(hours=8, minutes=10),
     ),
     PeriodicJob(
+        "integrity.checkpoint",
+        "neuroclinic.operations.tasks.write_chain_checkpoint",
+        HOUR,
+        at=timedelta(minutes=15),
+    ),
+    PeriodicJob(
         "operations.statistics",
         "neuroclinic.operations.tasks.refresh_planner_statistics",
         DAY,

@@ -30,6 +30,14 @@ def refresh_planner_statistics() -> str:
     return connection.vendor
 
 
+@task()
+def write_chain_checkpoint() -> str:
+    """Sign every chain head into CHECKPOINT_DIR (neuroclinic/operations/checkpoints.py)."""
+    from neuroclinic.operations.checkpoints import write_checkpoint
+
+    return write_checkpoint().name
+
+
 class BackupFailed(Exception):
     pass
 

@@ -9,6 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Role
 from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.seals import verify_seals
 from neuroclinic.audit.verify import verify_audit_chain
 from neuroclinic.clinics.demo import (
     DEMO_ORGANIZATION,
@@ -103,6 +104,8 @@ def test_the_demo_command_loads_the_clinic_and_says_so(db: None) -> None:
     organization = Organization.objects.get(name=DEMO_ORGANIZATION)
     assert Patient.objects.filter(organization=organization).count() == 3
     assert "3 synthetic patients" in out.getvalue()
+    # Every record the demo wrote (some backdated with update()) is sealed as it stands.
+    assert verify_seals() == []
 
 
 def test_the_demo_command_refuses_a_second_load(db: None) -> None:

@@ -12,6 +12,7 @@ from conftest import login
 from neuroclinic.accounts import actions as account_actions
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.tests.helpers import unguarded_update
 from neuroclinic.clinics.models import Device
 from neuroclinic.infusions.models import InfusionSession, RejectedReading, VitalReading
 from neuroclinic.infusions.tests import factories
@@ -268,7 +269,7 @@ def test_an_alarm_comes_back_with_the_readings(
     feed: Client, running: InfusionSession, monitor: Device
 ) -> None:
     now = timezone.now()
-    running.vitals.update(taken_at=now - timedelta(minutes=20))
+    unguarded_update(running.vitals, taken_at=now - timedelta(minutes=20))
     body = post(
         feed,
         vitals_url(running),

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.tests.helpers import unguarded_update
 from neuroclinic.clinics.models import Device
 from neuroclinic.infusions.actions import monitoring
 from neuroclinic.infusions.errors import InfusionError
@@ -25,7 +26,7 @@ def test_heart_rate_sustained_for_five_minutes_on_a_one_second_feed(
     running: InfusionSession, nurse: User, monitor: Device
 ) -> None:
     now = timezone.now()
-    running.vitals.update(taken_at=now - timedelta(minutes=25))
+    unguarded_update(running.vitals, taken_at=now - timedelta(minutes=25))
     start = now - timedelta(minutes=6)
     feed = [
         factories.reading(start + timedelta(seconds=s), monitor, heart_rate_bpm=126)
@@ -47,7 +48,7 @@ def test_a_late_reading_from_the_past_does_not_raise_a_stale_alarm(
     running: InfusionSession, nurse: User, monitor: Device
 ) -> None:
     now = timezone.now()
-    running.vitals.update(taken_at=now - timedelta(minutes=25))
+    unguarded_update(running.vitals, taken_at=now - timedelta(minutes=25))
     monitoring.ingest_readings(
         running,
         [factories.reading(now - timedelta(seconds=10), monitor)],
@@ -67,7 +68,7 @@ def test_an_alarm_clears_when_the_values_recover_but_still_needs_acknowledging(
     running: InfusionSession, nurse: User, monitor: Device
 ) -> None:
     now = timezone.now()
-    running.vitals.update(taken_at=now - timedelta(minutes=25))
+    unguarded_update(running.vitals, taken_at=now - timedelta(minutes=25))
     monitoring.ingest_readings(
         running,
         [factories.reading(now - timedelta(seconds=5), monitor, spo2_percent=86)],

@@ -11,6 +11,7 @@ from django.utils import timezone
 from conftest import TEST_PASSWORD
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.tests.helpers import unguarded_update
 from neuroclinic.clinics.models import Device, Room
 from neuroclinic.infusions.actions import (
     dose_draw,
@@ -157,11 +158,11 @@ def _no_phq9_today(s: InfusionSession, u: dict[str, User]) -> None:
 
 
 def _high_baseline(s: InfusionSession, u: dict[str, User]) -> None:
-    s.vitals.update(systolic_mmhg=192, diastolic_mmhg=104)
+    unguarded_update(s.vitals, systolic_mmhg=192, diastolic_mmhg=104)
 
 
 def _low_spo2_baseline(s: InfusionSession, u: dict[str, User]) -> None:
-    s.vitals.update(spo2_percent=89)
+    unguarded_update(s.vitals, spo2_percent=89)
 
 
 def _weight_from_yesterday(s: InfusionSession, u: dict[str, User]) -> None:
@@ -573,7 +574,9 @@ def test_an_unacknowledged_alarm_holds_the_discharge(
     running: InfusionSession, nurse: User, monitor: Device
 ) -> None:
     now = timezone.now()
-    running.vitals.update(taken_at=now - timedelta(minutes=20))  # the baseline, earlier
+    unguarded_update(
+        running.vitals, taken_at=now - timedelta(minutes=20)
+    )  # the baseline, earlier
     monitoring.ingest_readings(
         running,
         [

@@ -11,6 +11,7 @@ from django.utils import timezone
 from conftest import TEST_PASSWORD, login
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.tests.helpers import unguarded_update
 from neuroclinic.clinics.models import Device, Room
 from neuroclinic.infusions.actions import monitoring
 from neuroclinic.infusions.models import InfusionSession, PrnGiven, VitalReading
@@ -238,7 +239,7 @@ def test_the_live_panel_and_the_board_show_the_latest_vitals_and_the_alarm(
 ) -> None:
     login(client, nurse)
     now = timezone.now()
-    running.vitals.update(taken_at=now - timedelta(minutes=20))
+    unguarded_update(running.vitals, taken_at=now - timedelta(minutes=20))
     monitoring.ingest_readings(
         running,
         [factories.reading(now - timedelta(seconds=30), monitor, spo2_percent=87)],

@@ -10,6 +10,7 @@ from django.utils import timezone
 from conftest import TEST_PASSWORD
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.tests.helpers import unguarded_update
 from neuroclinic.clinics.models import Organization
 from neuroclinic.intake.actions import (
     consents,
@@ -659,7 +660,9 @@ def test_the_decision_is_the_newest_signed(patient: Patient, prescriber: User) -
         outcome="not_eligible",
         reason="x",
     )
-    EligibilityDecision.objects.update(signed_at=timezone.now() - timedelta(days=1))
+    unguarded_update(
+        EligibilityDecision.objects.all(), signed_at=timezone.now() - timedelta(days=1)
+    )
     eligibility_decisions.decide_eligibility(
         patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
     )

@@ -20,11 +20,6 @@ from conftest import login
 from neuroclinic.accounts.models import User
 from neuroclinic.ledger.actions.counts import CountInput, record_count
 from neuroclinic.ledger.actions.inventory import take_inventory
-from neuroclinic.ledger.actions.sessions import (
-    draw_for_session,
-    record_administration,
-    waste_remainder,
-)
 from neuroclinic.ledger.checks import run_check, run_nightly_checks
 from neuroclinic.ledger.models import LedgerCheck, LedgerEntry, LedgerHead
 from neuroclinic.ledger.tasks import nightly_ledger_check
@@ -38,7 +33,6 @@ from neuroclinic.ledger.verify import (
 )
 from neuroclinic.lib.hashchain import canonical_json, content_hash
 from neuroclinic.operations.worker import run_queued_tasks
-from neuroclinic.patients.models import Patient
 
 TABLE = "ledger_ledgerentry"
 APPEND_ONLY = [
@@ -65,34 +59,6 @@ def _triggers_off(table: str = TABLE) -> None:
 def _sql(statement: str, params: list[Any] | None = None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(statement, params or [])
-
-
-@pytest.fixture
-def history(
-    stock: Stock, nurse: User, custodian: User, patient: Patient
-) -> list[LedgerEntry]:
-    """Seven entries: two receipts, then a session (draw, administer, waste), twice over."""
-    for volume in ("0.80", "0.60"):
-        ref = uuid.uuid4()
-        draw_for_session(
-            stock.vials[0],
-            session_ref=ref,
-            patient=patient,
-            volume_ml=Decimal(volume),
-            by=nurse,
-        )
-        record_administration(
-            ref, volume_ml=Decimal(volume) - Decimal("0.10"), by=nurse
-        )
-        waste_remainder(
-            ref,
-            volume_ml=Decimal("0.10"),
-            by=nurse,
-            witness=factories.confirmed(custodian),
-        )
-    entries = list(LedgerEntry.objects.order_by("seq"))
-    assert [e.seq for e in entries] == list(range(1, 9))
-    return entries
 
 
 def test_an_untouched_chain_verifies_and_re_adds(

@@ -13,6 +13,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Role
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
+from neuroclinic.audit.seals import seal_objects
 from neuroclinic.lib import dosing
 from neuroclinic.treatment import phases
 from neuroclinic.treatment.actions.plans import intake_blocks, plan_status
@@ -307,7 +308,7 @@ def _sign_order(
         supersedes.end_reason = f"Replaced: {reason.strip()}"
         supersedes.save(update_fields=["status", "ended_by", "ended_at", "end_reason"])
     order.save(force_insert=True)
-    PrnOrder.objects.bulk_create(
+    prn_orders = PrnOrder.objects.bulk_create(
         [
             PrnOrder(
                 order=order,
@@ -321,6 +322,7 @@ def _sign_order(
             for item in prn
         ]
     )
+    seal_objects(prn_orders)  # bulk_create sends no post_save
     record(
         AuditEvent.Action.ORDER_SIGNED,
         actor=by,

@@ -1,0 +1,185 @@
+"""A forger who rewrites a whole chain and its head passes the chain walk, but not the
+signed checkpoints kept outside the database (issue #15, item 3).
+
+Runs on SQLite and on PostgreSQL; tampering is raw SQL with the triggers off.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import override_settings
+
+from neuroclinic.audit.models import AuditEvent, ChainHead, Seal
+from neuroclinic.ledger.models import LedgerEntry, LedgerHead
+from neuroclinic.ledger.tests.conftest import Stock
+from neuroclinic.ledger.tests.test_chain import TABLE, _sql, _triggers_off
+from neuroclinic.lib.hashchain import content_hash
+from neuroclinic.operations.checkpoints import (
+    checkpoint_files,
+    checkpoint_problems,
+    write_checkpoint,
+)
+from neuroclinic.operations.schedule import PERIODIC_JOBS
+from neuroclinic.operations.tasks import write_chain_checkpoint
+
+
+@pytest.fixture(autouse=True)
+def checkpoint_dir(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "checkpoints"
+    with override_settings(CHECKPOINT_DIR=folder):
+        yield folder
+
+
+def _rewrite_ledger_from(seq: int) -> None:
+    """The thorough forger: edit entry `seq`, re-hash it and every later entry and the head."""
+    _triggers_off()
+    prev = LedgerEntry.objects.get(seq=seq - 1).hash
+    last = LedgerEntry.objects.order_by("-seq").first()
+    assert last is not None
+    for n in range(seq, last.seq + 1):
+        row = LedgerEntry.objects.get(seq=n)
+        if n == seq:
+            row.reason = "rewritten"
+        row.prev_hash = prev
+        row.hash = content_hash(row.hashed_content())
+        _sql(
+            f"UPDATE {TABLE} SET reason = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+            [row.reason, row.prev_hash, row.hash, n],
+        )
+        prev = row.hash
+    LedgerHead.objects.filter(registrant_id=last.registrant_id).update(hash=prev)
+
+
+def _verify(*args: str) -> str | None:
+    try:
+        call_command("verify", *args)
+    except CommandError as exc:
+        return str(exc)
+    return None
+
+
+def test_an_intact_database_passes_against_its_checkpoints(
+    history: list[LedgerEntry],
+) -> None:
+    write_checkpoint()
+    assert checkpoint_problems() == []
+    assert _verify("--checkpoints") is None
+
+
+def test_a_rewritten_ledger_chain_passes_the_walk_but_not_the_checkpoint(
+    history: list[LedgerEntry], stock: Stock
+) -> None:
+    write_checkpoint()
+    _rewrite_ledger_from(3)
+
+    assert _verify() is None  # the chain alone cannot tell
+    message = _verify("--checkpoints")
+    assert message is not None
+    assert f"ledger chain of registrant {stock.registrant.pk} entry #8" in message
+    assert "the chain was rewritten" in message
+
+
+def test_newest_entries_deleted_and_head_fixed_are_caught(
+    history: list[LedgerEntry], stock: Stock
+) -> None:
+    write_checkpoint()
+    _triggers_off()
+    _sql(f"DELETE FROM {TABLE} WHERE seq > 6")
+    six = LedgerEntry.objects.get(seq=6)
+    LedgerHead.objects.filter(registrant=stock.registrant).update(
+        seq=6, hash=six.hash, stock_on_hand_mg=six.stock_on_hand_after_mg
+    )
+
+    problems = checkpoint_problems()
+    assert any("entry #8, which is gone" in p for p in problems)
+
+
+def _audit_triggers_off() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER audit_auditevent_no_update")
+            cursor.execute("DROP TRIGGER audit_auditevent_no_delete")
+        else:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+
+
+def test_a_rewritten_audit_chain_is_caught(history: list[LedgerEntry]) -> None:
+    write_checkpoint()
+    _audit_triggers_off()
+    prev = AuditEvent.objects.get(seq=1).hash
+    for event in AuditEvent.objects.filter(seq__gte=2).order_by("seq"):
+        if event.seq == 2:
+            event.subject_id = "rewritten"
+        event.prev_hash = prev
+        event.hash = content_hash(event.hashed_content())
+        _sql(
+            "UPDATE audit_auditevent SET subject_id = %s, prev_hash = %s, hash = %s "
+            "WHERE seq = %s",
+            [event.subject_id, event.prev_hash, event.hash, event.seq],
+        )
+        prev = event.hash
+    ChainHead.objects.filter(name="audit").update(hash=prev)
+
+    assert _verify() is None
+    message = _verify("--checkpoints")
+    assert message is not None
+    assert "audit chain 'audit'" in message
+
+
+def test_deleted_seals_are_caught(history: list[LedgerEntry]) -> None:
+    write_checkpoint()
+    newest = Seal.objects.latest("id")
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER audit_seal_no_delete")
+        else:
+            cursor.execute("ALTER TABLE audit_seal DISABLE TRIGGER USER")
+    _sql("DELETE FROM audit_seal WHERE id = %s", [newest.pk])
+
+    assert any("seals were deleted" in p for p in checkpoint_problems())
+
+
+def test_an_edited_checkpoint_file_is_refused(
+    history: list[LedgerEntry], checkpoint_dir: Path
+) -> None:
+    path = write_checkpoint()
+    path.chmod(0o600)
+    path.write_bytes(path.read_bytes().replace(b'"seq": 8', b'"seq": 7'))
+
+    problems = checkpoint_problems()
+    assert any("does not carry a valid HMAC" in p for p in problems)
+
+
+def test_checkpoints_are_read_only_and_never_replaced(
+    history: list[LedgerEntry], checkpoint_dir: Path
+) -> None:
+    first = write_checkpoint()
+    second = write_checkpoint()
+    assert first != second
+    assert first.stat().st_mode & 0o777 == 0o400
+    assert len(checkpoint_files()) == 2
+
+
+def test_without_checkpoints_verify_checkpoints_says_so(
+    history: list[LedgerEntry],
+) -> None:
+    message = _verify("--checkpoints")
+    assert message is not None
+    assert "no checkpoints" in message
+
+
+def test_the_worker_writes_a_checkpoint_hourly(
+    history: list[LedgerEntry], checkpoint_dir: Path
+) -> None:
+    job = next(j for j in PERIODIC_JOBS if j.name == "integrity.checkpoint")
+    assert job.task == "neuroclinic.operations.tasks.write_chain_checkpoint"
+    assert job.every.total_seconds() == 3600
+
+    name = write_chain_checkpoint.call()
+
+    assert (checkpoint_dir / name).exists()
+    assert checkpoint_problems() == []

@@ -1,0 +1,172 @@
+"""Verify streams raw rows, keeps quantities as integers and encodes with orjson: the bytes it
+hashes are exactly today's, and it can start from a signed checkpoint (issue #17, item 4).
+
+Runs on SQLite and on PostgreSQL.
+"""
+
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import override_settings
+
+from neuroclinic.accounts.models import User
+from neuroclinic.ledger.actions.sessions import (
+    draw_for_session,
+    record_administration,
+    waste_remainder,
+)
+from neuroclinic.ledger.models import LedgerEntry, as_quantity
+from neuroclinic.ledger.tests import factories
+from neuroclinic.ledger.tests.conftest import Stock
+from neuroclinic.ledger.tests.test_chain import TABLE, _sql, _triggers_off
+from neuroclinic.ledger.verify import (
+    HASHED_COLUMNS,
+    _raw_rows,
+    _sqlite_datetime,
+    canonical_bytes,
+    cents_text,
+    fast_canonical,
+    row_content,
+    verify_registrant,
+)
+from neuroclinic.lib.hashchain import canonical_json
+from neuroclinic.operations.checkpoints import write_checkpoint
+from neuroclinic.patients.models import Patient
+
+
+@pytest.fixture(autouse=True)
+def checkpoint_dir(tmp_path: Path) -> Iterator[Path]:
+    with override_settings(CHECKPOINT_DIR=tmp_path / "checkpoints"):
+        yield tmp_path / "checkpoints"
+
+
+def _session(stock: Stock, patient: Patient, nurse: User, custodian: User) -> None:
+    ref = uuid.uuid4()
+    draw_for_session(
+        stock.vials[1],
+        session_ref=ref,
+        patient=patient,
+        volume_ml=Decimal("0.50"),
+        by=nurse,
+    )
+    record_administration(ref, volume_ml=Decimal("0.45"), by=nurse)
+    waste_remainder(
+        ref,
+        volume_ml=Decimal("0.05"),
+        by=nurse,
+        witness=factories.confirmed(custodian),
+    )
+
+
+def test_the_fast_canonical_bytes_are_todays_bytes(
+    history: list[LedgerEntry], stock: Stock
+) -> None:
+    by_seq = {e.seq: e for e in LedgerEntry.objects.all()}
+    reference = {
+        row[0]: canonical_bytes(row_content(row))
+        for row in LedgerEntry.objects.values_list(*HASHED_COLUMNS)
+    }
+    rows = list(_raw_rows(stock.registrant.pk, 0, 10**9))
+    assert len(rows) == len(by_seq) == 8
+    for row in rows:
+        blob, _ = fast_canonical(row, connection.vendor)
+        seq = row[0]
+        assert blob == canonical_json(by_seq[seq].hashed_content()).encode()
+        assert blob == reference[seq]
+
+
+@pytest.mark.parametrize(
+    "text", ["0.00", "0.01", "0.80", "-0.10", "-12.34", "10.00", "123456789.99"]
+)
+def test_quantities_as_hundredths_read_as_as_quantity_writes_them(text: str) -> None:
+    cents = int(Decimal(text) * 100)
+    assert cents_text(cents) == as_quantity(Decimal(text))
+
+
+def test_sqlite_datetimes_read_as_the_canonical_form() -> None:
+    assert _sqlite_datetime("2026-01-01 08:00:00") == "2026-01-01T08:00:00.000000+00:00"
+    assert (
+        _sqlite_datetime("2026-01-01 08:00:00.000120")
+        == "2026-01-01T08:00:00.000120+00:00"
+    )
+
+
+def test_incremental_verify_starts_at_the_anchor_and_checks_only_what_follows(
+    history: list[LedgerEntry],
+    stock: Stock,
+    patient: Patient,
+    nurse: User,
+    custodian: User,
+) -> None:
+    full = verify_registrant(stock.registrant)
+    assert full.ok
+    assert full.anchor is not None
+    assert (full.anchor.seq, full.checked) == (8, 8)
+
+    _session(stock, patient, nurse, custodian)
+    later = verify_registrant(stock.registrant, since=full.anchor)
+
+    assert later.ok, later.describe()
+    assert later.checked == 3  # only the new entries were hashed and re-added
+    again = verify_registrant(stock.registrant).anchor
+    assert later.anchor is not None
+    assert again is not None
+    assert later.anchor == again  # same head, same balances as the full walk
+
+
+def test_incremental_verify_catches_an_edit_after_the_anchor(
+    history: list[LedgerEntry],
+    stock: Stock,
+    patient: Patient,
+    nurse: User,
+    custodian: User,
+) -> None:
+    anchor = verify_registrant(stock.registrant).anchor
+    _session(stock, patient, nurse, custodian)
+    _triggers_off()
+    _sql(f"UPDATE {TABLE} SET reason = 'edited' WHERE seq = 10")
+
+    report = verify_registrant(stock.registrant, since=anchor)
+
+    assert not report.ok
+    assert report.first_bad_seq == 10
+
+
+def test_incremental_verify_refuses_an_anchor_the_chain_no_longer_holds(
+    history: list[LedgerEntry], stock: Stock
+) -> None:
+    anchor = verify_registrant(stock.registrant).anchor
+    assert anchor is not None
+    _triggers_off()
+    _sql(f"UPDATE {TABLE} SET hash = %s WHERE seq = 8", ["f" * 64])
+
+    report = verify_registrant(stock.registrant, since=anchor)
+
+    assert not report.ok
+    assert "signed checkpoint" in report.problem
+
+
+def test_the_command_verifies_incrementally_from_the_newest_checkpoint(
+    history: list[LedgerEntry],
+    stock: Stock,
+    patient: Patient,
+    nurse: User,
+    custodian: User,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_checkpoint()
+    _session(stock, patient, nurse, custodian)
+    call_command("verify", "--incremental", "--checkpoints")
+    assert "Everything verified intact." in capsys.readouterr().out
+
+    # An edit before the checkpoint, without re-hashing: only the full walk sees it.
+    _triggers_off()
+    _sql(f"UPDATE {TABLE} SET reason = 'edited' WHERE seq = 2")
+    call_command("verify", "--incremental")
+    with pytest.raises(CommandError, match="entry #2"):
+        call_command("verify")

@@ -1,0 +1,265 @@
+"""Signed checkpoints of every chain head, written where the database cannot rewrite them.
+
+A hash chain proves that no row was changed *unless the whole chain after it was
+rewritten*: someone with the database can edit an old row and recompute every
+later hash and the head. A checkpoint closes that: on a schedule (the
+`integrity.checkpoint` job, hourly) the worker writes every head (sequence
+number and hash of the audit chain, of each registrant's ledger chain, and the
+count of record seals up to the newest seal id) and the time, into a file in
+`CHECKPOINT_DIR`, with an HMAC keyed by INTEGRITY_KEY (a secret outside the
+database). `neuroclinic verify --checkpoints` then proves the chains still hold
+every checkpoint: the event or entry at each recorded sequence number still has
+the recorded hash, and no seal recorded by a checkpoint was deleted.
+
+CHECKPOINT_DIR should be a place the database's owner cannot rewrite: another
+machine's mount, an append-only (chattr +a) or object-locked store. The files
+are written read-only and never rewritten; a changed or forged file fails its
+HMAC. Deleting checkpoint files is not caught here (keep a copy off the host:
+every backup carries them).
+"""
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone
+
+from neuroclinic.audit.models import AuditEvent, ChainHead, Seal
+from neuroclinic.audit.seals import integrity_key
+from neuroclinic.ledger.models import LedgerEntry, Registrant
+from neuroclinic.ledger.verify import Anchor, verify_registrant
+
+PREFIX = "checkpoint-"
+SUFFIX = ".json"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    path: Path
+    written_at: str
+    heads: list[dict[str, Any]]
+
+
+def _ledger_head(
+    registrant: Registrant, previous: "Checkpoint | None"
+) -> dict[str, Any]:
+    """The registrant's head, verified from the previous checkpoint on (incremental).
+
+    An intact walk records the head it reached with the balances there, so the
+    next checkpoint (and `ledger verify --incremental`) starts from it. A broken
+    chain records the head as it stands and the problem, without balances.
+    """
+    since = ledger_anchor(previous, registrant.pk)
+    report = verify_registrant(registrant, since=since)
+    if report.ok and report.anchor is not None:
+        state = report.anchor.as_json()
+        return {
+            "chain": f"ledger:{registrant.pk}",
+            "seq": state.pop("seq"),
+            "hash": state.pop("hash"),
+            "state": state,
+        }
+    return {
+        "chain": f"ledger:{registrant.pk}",
+        "seq": report.head_seq,
+        "hash": report.head_hash,
+        "problem": report.describe(),
+    }
+
+
+def current_heads(previous: "Checkpoint | None" = None) -> list[dict[str, Any]]:
+    """Every chain head now: audit chains, registrant ledger chains, record seals."""
+    heads: list[dict[str, Any]] = [
+        {"chain": f"audit:{name}", "seq": seq, "hash": hash_}
+        for name, seq, hash_ in ChainHead.objects.order_by("name").values_list(
+            "name", "seq", "hash"
+        )
+    ]
+    heads += [
+        _ledger_head(registrant, previous)
+        for registrant in Registrant.objects.order_by("id")
+    ]
+    max_id = Seal.objects.aggregate(m=Max("id"))["m"] or 0
+    heads.append(
+        {
+            "chain": "seals",
+            "max_id": max_id,
+            "count": Seal.objects.filter(id__lte=max_id).count(),
+        }
+    )
+    return heads
+
+
+def _signature(body: bytes) -> str:
+    return hmac.new(integrity_key(), body, hashlib.sha256).hexdigest()
+
+
+def _body(written_at: str, heads: list[dict[str, Any]]) -> bytes:
+    return orjson.dumps(
+        {"written_at": written_at, "heads": heads}, option=orjson.OPT_SORT_KEYS
+    )
+
+
+def write_checkpoint(directory: Path | None = None) -> Path:
+    """Write the current heads, signed, as a new read-only file; never overwrite one."""
+    folder = Path(directory or settings.CHECKPOINT_DIR)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    now = timezone.now()
+    written_at = now.isoformat(timespec="microseconds")
+    heads = current_heads(latest_checkpoint(folder))
+    body = _body(written_at, heads)
+    document = orjson.dumps(
+        {
+            "written_at": written_at,
+            "heads": heads,
+            "hmac_sha256": _signature(body),
+        },
+        option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2,
+    )
+    path = folder / f"{PREFIX}{now:%Y%m%dT%H%M%S%fZ}{SUFFIX}"
+    # O_EXCL: a checkpoint is never replaced, even by a second worker.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
+    with os.fdopen(fd, "wb") as out:
+        out.write(document)
+        out.flush()
+        os.fsync(out.fileno())
+    return path
+
+
+class CheckpointUnreadable(Exception):
+    pass
+
+
+def read_checkpoint(path: Path) -> Checkpoint:
+    """Read and authenticate one file (CheckpointUnreadable if changed or forged)."""
+    try:
+        document = orjson.loads(path.read_bytes())
+        written_at, heads, mac = (
+            document["written_at"],
+            document["heads"],
+            document["hmac_sha256"],
+        )
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        raise CheckpointUnreadable(f"{path.name} cannot be read: {exc}") from None
+    if not isinstance(mac, str) or not hmac.compare_digest(
+        mac, _signature(_body(written_at, heads))
+    ):
+        raise CheckpointUnreadable(
+            f"{path.name} does not carry a valid HMAC: it was altered or forged"
+        )
+    return Checkpoint(path=path, written_at=written_at, heads=heads)
+
+
+def checkpoint_files(directory: Path | None = None) -> list[Path]:
+    folder = Path(directory or settings.CHECKPOINT_DIR)
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob(f"{PREFIX}*{SUFFIX}"))
+
+
+def latest_checkpoint(directory: Path | None = None) -> Checkpoint | None:
+    """The newest checkpoint whose HMAC is valid, or None."""
+    for path in reversed(checkpoint_files(directory)):
+        try:
+            return read_checkpoint(path)
+        except CheckpointUnreadable:
+            continue
+    return None
+
+
+def ledger_anchor(checkpoint: Checkpoint | None, registrant_id: int) -> Anchor | None:
+    """The verified point (with balances) a checkpoint recorded for this chain, or None."""
+    if checkpoint is None:
+        return None
+    for head in checkpoint.heads:
+        if head.get("chain") == f"ledger:{registrant_id}" and "state" in head:
+            try:
+                return Anchor.from_json(
+                    {"seq": head["seq"], "hash": head["hash"], **head["state"]}
+                )
+            except (KeyError, TypeError, ValueError, AttributeError):
+                return None
+    return None
+
+
+def _problem_for(head: dict[str, Any], label: str) -> str | None:
+    chain = str(head.get("chain", ""))
+    if chain == "seals":
+        max_id, count = int(head["max_id"]), int(head["count"])
+        now = Seal.objects.filter(id__lte=max_id).count()
+        if now != count:
+            return (
+                f"{label} recorded {count} record seals up to seal #{max_id}; "
+                f"{now} remain: seals were deleted"
+            )
+        return None
+    seq, expected = int(head["seq"]), str(head["hash"])
+    if seq == 0:
+        return None
+    kind, _, name = chain.partition(":")
+    found: str | None
+    if kind == "audit":
+        found = (
+            AuditEvent.objects.filter(seq=seq, **_audit_chain_filter(name))
+            .values_list("hash", flat=True)
+            .first()
+        )
+        what = f"audit chain {name!r} event #{seq}"
+    elif kind == "ledger":
+        found = (
+            LedgerEntry.objects.filter(registrant_id=int(name), seq=seq)
+            .values_list("hash", flat=True)
+            .first()
+        )
+        what = f"ledger chain of registrant {name} entry #{seq}"
+    else:
+        return f"{label} names an unknown chain {chain!r}"
+    if found is None:
+        return f"{label} recorded {what}, which is gone: the chain was cut back"
+    if found != expected:
+        return (
+            f"{label} recorded {what} with hash {expected[:12]}…, the database now has "
+            f"{found[:12]}…: the chain was rewritten"
+        )
+    return None
+
+
+def _audit_chain_filter(name: str) -> dict[str, Any]:
+    return {}
+
+
+def checkpoint_problems(directory: Path | None = None) -> list[str]:
+    """Prove every checkpoint on file is still contained in the chains."""
+    files = checkpoint_files(directory)
+    if not files:
+        return [
+            f"no checkpoints in {directory or settings.CHECKPOINT_DIR}: the chains are not "
+            "anchored outside the database yet (the worker writes one hourly)"
+        ]
+    problems: list[str] = []
+    for path in files:
+        try:
+            checkpoint = read_checkpoint(path)
+        except CheckpointUnreadable as exc:
+            problems.append(f"checkpoint {exc}")
+            continue
+        label = f"checkpoint of {_when(checkpoint.written_at)}"
+        for head in checkpoint.heads:
+            problem = _problem_for(head, label)
+            if problem:
+                problems.append(problem)
+    return problems
+
+
+def _when(written_at: str) -> str:
+    try:
+        return f"{datetime.fromisoformat(written_at):%Y-%m-%d %H:%M} UTC"
+    except ValueError:
+        return written_at

@@ -1,0 +1,50 @@
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from neuroclinic.operations.integrity import VERIFIERS, run_verifier
+
+
+class Command(BaseCommand):
+    help = (
+        "Run every integrity check: the audit chain, each registrant's ledger chain and "
+        "balances, and every sealed clinical and DEA record against its seal. Exits "
+        "non-zero naming the first record that no longer matches (docs/security.md)."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--checkpoints",
+            action="store_true",
+            help="also prove the chains still hold every signed checkpoint",
+        )
+        parser.add_argument(
+            "--incremental",
+            action="store_true",
+            help="walk each ledger chain only from the newest signed checkpoint on "
+            "(the default is the full walk from entry #1)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        paths = list(VERIFIERS)
+        if options["incremental"]:
+            paths = [
+                f"{p}_incremental" if p.endswith(".ledger_chain_problems") else p
+                for p in paths
+            ]
+        if options["checkpoints"]:
+            paths.append("neuroclinic.operations.integrity.checkpoint_problems")
+        problems: list[str] = []
+        for path in paths:
+            found = run_verifier(path)
+            name = path.rsplit(".", 1)[-1].replace("_problems", "").replace("_", " ")
+            self.stdout.write(f"{name}: {'intact' if not found else 'BROKEN'}")
+            for problem in found:
+                self.stdout.write(f"  - {problem}")
+            problems += found
+        if problems:
+            raise CommandError(
+                f"Integrity check failed ({len(problems)} problem(s)); first: {problems[0]}"
+            )
+        self.stdout.write("Everything verified intact.")
