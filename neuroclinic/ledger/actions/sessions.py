@@ -25,6 +25,7 @@ from neuroclinic.ledger.actions.guards import (
     require_in_stock,
     require_same_organization,
 )
+from neuroclinic.ledger.authority import SessionClaim, SessionStep, require_session
 from neuroclinic.ledger.chain import (
     ZERO,
     Movement,
@@ -139,6 +140,17 @@ def draw_for_session(
         )
     except LedgerRuleError as exc:
         raise LedgerError.from_rule(exc) from None
+    require_session(
+        SessionClaim(
+            step=SessionStep.DRAW,
+            session_ref=uuid.UUID(ref),
+            patient=patient,
+            registrant_id=registrant.pk,
+            volume_ml=volume,
+            concentration_mg_per_ml=container.product.concentration_mg_per_ml,
+            by=by,
+        )
+    )
     head = lock_head(registrant)
     earlier = LedgerEntry.objects.filter(
         organization_id=container.organization_id, session_ref=ref
@@ -214,13 +226,26 @@ def _session_takes(
             code="session_unknown",
         )
     containers = lock_containers(sorted(outstanding))
-    first = earlier.select_related("patient").order_by("seq").first()
+    first = earlier.select_related("patient", "product").order_by("seq").first()
     assert first is not None
     if patient is not None and first.patient_id != patient.pk:
         raise LedgerError(
             "This session belongs to another patient.",
             field="patient",
             code="session_patient_mismatch",
+        )
+    if kind == LedgerEntry.Kind.ADMINISTER:
+        assert first.patient is not None
+        require_session(
+            SessionClaim(
+                step=SessionStep.ADMINISTER,
+                session_ref=uuid.UUID(session_ref),
+                patient=first.patient,
+                registrant_id=first.registrant_id,
+                volume_ml=volume,
+                concentration_mg_per_ml=first.product.concentration_mg_per_ml,
+                by=actor,
+            )
         )
     head = lock_head(first.registrant_id)
     # Re-read under the locks: another writer may have taken from the session meanwhile.
