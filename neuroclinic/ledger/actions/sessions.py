@@ -390,32 +390,13 @@ def return_to_stock(
     occurred_at: datetime | None = None,
     by: User,
 ) -> list[LedgerEntry]:
-    """Put drawn, unused drug back into its vial's count (e.g. a session cancelled before
-    the infusion started, the syringe still sealed and labelled). Witnessed."""
-    ref = checked_session_ref(session_ref)
-    volume = checked_quantity(volume_ml, "volume_ml")
-    when = checked_time(occurred_at)
-    confirmation = checked_witness(witness, actor=by)
-    if not reason.strip():
-        raise LedgerError("Say why it is returned.", field="reason", code="required")
-    entries = _session_takes(
-        session_ref=ref,
-        volume=volume,
-        kind=LedgerEntry.Kind.RETURN_TO_STOCK,
-        actor=by,
-        when=when,
-        patient=None,
-        witness=confirmation,
-        reason=reason,
-        container_change=True,
+    """Refused: drug drawn into a syringe never goes back into a vial's count, even
+    sealed and labelled (a diversion path: the returned volume cannot be verified).
+    Waste it, witnessed (`waste_remainder`). Only unopened containers go back to stock
+    (transfers). Kept so the page, API and command line answer with the rule."""
+    raise LedgerError(
+        "Drawn ketamine cannot go back into stock: waste it, with a witness. Only "
+        "unopened containers are returned.",
+        field="session_ref",
+        code="drawn_not_returnable",
     )
-    record(
-        AuditEvent.Action.LEDGER_RETURNED,
-        actor=by,
-        patient=entries[0].patient,
-        subject=entries[0],
-        session_ref=ref,
-        volume_ml=volume,
-        witness=confirmation.witness.username,
-    )
-    return entries
