@@ -23,12 +23,9 @@ from neuroclinic.ledger.authority import SessionClaim, SessionStep
 
 
 def _draw_limit_ml(dose: DoseRecord) -> Decimal:
-    return dose.drug_volume_ml + settings.INFUSION_DRAW_OVERFILL_ML
-
-
-def draw_limit_ml(session: InfusionSession) -> Decimal | None:
-    dose = session.doses.order_by("-calculated_at", "-id").first()
-    return None if dose is None else _draw_limit_ml(dose)
+    overfill: Decimal = settings.INFUSION_DRAW_OVERFILL_ML
+    drug: Decimal = dose.drug_volume_ml
+    return drug + overfill
 
 
 def vouch(claim: SessionClaim) -> str | None:
@@ -50,9 +47,7 @@ def vouch(claim: SessionClaim) -> str | None:
     registrant = getattr(session.location, "registrant", None)
     if registrant is None or registrant.pk != claim.registrant_id:
         return f"This infusion is at {session.location.name}: use the stock registered there."
-    order = session.order
-    if order.signed_at is None or order.signed_by_id is None:
-        return "The infusion's order is not signed."
+    order = session.order  # an InfusionOrder exists only signed (treatment.models)
     summary = session_summary(
         claim.session_ref, organization_id=session.organization_id
     )

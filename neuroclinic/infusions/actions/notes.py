@@ -65,12 +65,10 @@ def sign_note(
 def _require_running_nurse(
     session: InfusionSession, *, takeover_reason: str, by: User
 ) -> None:
-    if session.nurse_id in (None, by.pk) or takeover_reason.strip():
+    if session.nurse_id == by.pk or takeover_reason.strip():
         return
-    nurse = session.nurse
-    name = nurse.display_name if nurse is not None else "another nurse"
     raise InfusionError(
-        f"{name} ran this infusion and signs its note. To sign it yourself, take it "
+        f"{session.nurse.display_name} ran this infusion and signs its note. To sign it yourself, take it "
         "over: say why.",
         field="takeover_reason",
     )
@@ -102,13 +100,13 @@ def _sign_note(
     session.status = InfusionSession.Status.CLOSED
     session.closed_at = now
     session.save(update_fields=["status", "closed_at"])
-    takeover = takeover_reason.strip() if session.nurse_id not in (None, by.pk) else ""
+    takeover = takeover_reason.strip() if session.nurse_id != by.pk else ""
     timeline_event(
         session,
         SessionEvent.Kind.NOTE_SIGNED,
         at=now,
         reason=f"Taken over from {session.nurse.display_name}: {takeover}"
-        if takeover and session.nurse is not None
+        if takeover
         else "",
         by=by,
     )

@@ -15,7 +15,7 @@ from neuroclinic.infusions.models import InfusionNote, InfusionSession
 def test_item7_another_nurse_cannot_sign_without_taking_over(
     running: InfusionSession, nurse: User
 ) -> None:
-    other = make_staff(nurse.organization, "nurse-b", Role.NURSE)
+    other = make_staff(running.organization, "nurse-b", Role.NURSE)
     refusals = AuditEvent.objects.filter(action=AuditEvent.Action.SIGNATURE_REFUSED)
 
     with pytest.raises(InfusionError, match="ran this infusion and signs its note"):

@@ -37,7 +37,7 @@ def test_item5_nurse_as_queued_stop_is_not_recorded_under_nurse_b(
     running: InfusionSession, nurse: User, client: Client
 ) -> None:
     factories.ran_for(running, 40)
-    login(client, make_staff(nurse.organization, "nurse-b", Role.NURSE))
+    login(client, make_staff(running.organization, "nurse-b", Role.NURSE))
     before = (
         SessionEvent.objects.filter(session=running).count(),
         LedgerEntry.objects.count(),
