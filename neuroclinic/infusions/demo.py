@@ -256,6 +256,9 @@ def _ready_for_ketamine(patient: Patient, context: DemoContext, index: int) -> N
         by=context.staff["prescriber"],
         password=DEMO_PASSWORD,
         outcome=EligibilityDecision.Outcome.ELIGIBLE,
+        # A demo patient may have no intake packet: eligible over unanswered facts is an
+        # override, and an override says why.
+        reason="Demo patient: history taken at the consultation (synthetic).",
     )
     current = {
         d.kind: d
