@@ -6,6 +6,7 @@ DATABASE_URL=postgres://... See docs/configuration.md.
 """
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -258,6 +259,19 @@ if not PUBLIC_BASE_URL:
 PUBLIC_SITE_ORGANIZATION = os.getenv("PUBLIC_SITE_ORGANIZATION", "")
 # The largest document a patient may upload with the intake packet, in bytes.
 INTAKE_UPLOAD_MAX_BYTES = env_int("INTAKE_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+
+# Infusion safety limits (docs/configuration.md, "Infusion safety limits").
+# A session's draws may exceed the calculated drug volume by this much (mL: syringe
+# dead space and rounding up to the syringe's graduation).
+INFUSION_DRAW_OVERFILL_ML = Decimal(os.getenv("INFUSION_DRAW_OVERFILL_ML", "0.20"))
+# A charted time further back than this needs a reason (a late entry, said why).
+INFUSION_BACKDATE_REASON_MINUTES = env_int("INFUSION_BACKDATE_REASON_MINUTES", 15)
+# A volume infused that differs from the pump's estimate by more than this needs a reason.
+INFUSION_PUMP_VOLUME_MARGIN_PERCENT = env_int("INFUSION_PUMP_VOLUME_MARGIN_PERCENT", 10)
+# "Completed as ordered" must reach the ordered duration and bag volume within this.
+INFUSION_COMPLETION_TOLERANCE_PERCENT = env_int(
+    "INFUSION_COMPLETION_TOLERANCE_PERCENT", 10
+)
 
 # Security headers. Scripts and styles come only from our own static files.
 SECURE_CSP = {

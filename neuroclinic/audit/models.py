@@ -63,6 +63,10 @@ class AuditEvent(models.Model):
             "measures.alert_acknowledged",
             "Safety alert acknowledged",
         )
+        SAFETY_ALERT_TREATMENT_RESUMED = (
+            "measures.alert_treatment_resumed",
+            "Treatment may resume after a safety alert",
+        )
         PORTAL_LINK_SENT = "measures.link_sent", "Questionnaire link sent"
         PORTAL_LINK_OPENED = "measures.link_opened", "Questionnaire link opened"
         PORTAL_LINK_REFUSED = "measures.link_refused", "Questionnaire link refused"

@@ -257,6 +257,9 @@ def _ready_for_ketamine(patient: Patient, context: DemoContext, index: int) -> N
         by=context.staff["prescriber"],
         password=DEMO_PASSWORD,
         outcome=EligibilityDecision.Outcome.ELIGIBLE,
+        # A demo patient may have no intake packet: eligible over unanswered facts is an
+        # override, and an override says why.
+        reason="Demo patient: history taken at the consultation (synthetic).",
     )
     current = {
         d.kind: d
@@ -649,7 +652,16 @@ def load(context: DemoContext) -> None:
     protocols = {
         p.kind: p
         for p in install_default_protocols(
-            context.organization, by=director, password=DEMO_PASSWORD
+            context.organization,
+            by=director,
+            password=DEMO_PASSWORD,
+            # The demo tablet has one nurse signed in; the director says so, as the
+            # protocol requires (issue #14).
+            changes={"second_check_required": False},
+            change_note=(
+                "Demo clinic: one nurse per demo tablet; a real clinic keeps the second "
+                "nurse's dose check on."
+            ),
         )
     }
     Protocol.objects.filter(organization=context.organization).update(

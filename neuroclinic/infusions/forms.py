@@ -372,6 +372,11 @@ class SignForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+    takeover_reason = forms.CharField(
+        label="Taking over from the nurse who ran it? Say why",
+        required=False,
+        max_length=250,
+    )
 
 
 class AddendumForm(forms.Form):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from neuroclinic.accounts.models import User
 from neuroclinic.clinics.demo import DemoContext
 from neuroclinic.clinics.models import Location
+from neuroclinic.ledger import authority
 from neuroclinic.ledger.actions.counts import (
     CountInput,
     investigate_discrepancy,
@@ -229,6 +230,24 @@ def _infusion(
         TENTH_ML, ROUND_UP
     )  # a little over, as drawn
     session = uuid.uuid4()
+    # Synthetic past months of stock history, before the demo's infusions existed: the
+    # only place the infusion record's check is stood aside (docs/ledger.md).
+    with authority.replaced(lambda claim: None):
+        _history_session(
+            registrant, patient, session, dose_ml, draw_ml, nurse, witness, when
+        )
+
+
+def _history_session(
+    registrant: Registrant,
+    patient: Patient,
+    session: uuid.UUID,
+    dose_ml: Decimal,
+    draw_ml: Decimal,
+    nurse: User,
+    witness: User,
+    when: datetime,
+) -> None:
     draw_for_session(
         _pick_vial(registrant, draw_ml),
         session_ref=session,

@@ -85,6 +85,24 @@ class AlarmCode(StrEnum):
     SPO2_CRITICAL = "spo2_critical"
     SPO2_LOW = "spo2_low"
     RESPIRATORY_RATE_LOW = "respiratory_rate_low"
+    RESPIRATORY_RATE_CRITICAL = "respiratory_rate_critical"
+    HEART_RATE_CRITICAL = "heart_rate_critical"
+    BP_LOW = "bp_low"
+    BP_LOW_CRITICAL = "bp_low_critical"
+    ETCO2_HIGH = "etco2_high"
+    ETCO2_CRITICAL = "etco2_critical"
+
+
+CRITICAL_CODES = frozenset(
+    {
+        AlarmCode.BP_CRITICAL,
+        AlarmCode.SPO2_CRITICAL,
+        AlarmCode.RESPIRATORY_RATE_CRITICAL,
+        AlarmCode.HEART_RATE_CRITICAL,
+        AlarmCode.BP_LOW_CRITICAL,
+        AlarmCode.ETCO2_CRITICAL,
+    }
+)
 
 
 class AlarmSeverity(StrEnum):
@@ -136,9 +154,28 @@ class AlarmThresholds:
     # second reading of a desaturating patient is unsafe [D]; action per K11.
     spo2_critical_percent: int | None = 90
     # [U] No published source; respiratory depression is a label warning (K11).
-    respiratory_rate_low_per_min: int | None = 8
+    respiratory_rate_low_per_min: int | None = 10
     respiratory_rate_low_consecutive_readings: int = 2
     respiratory_rate_low_min_span_minutes: int = 0
+    # Critical limits fire on a single reading: waiting for a second reading of a
+    # patient who is desaturating, not breathing enough, bradycardic or hypotensive is
+    # unsafe [D]. Respiratory depression: label warning (K11); airway support and
+    # continuous monitoring (K17, K17b). The values are [U] placeholders the medical
+    # director signs off in the protocol.
+    respiratory_rate_critical_per_min: int | None = 8
+    heart_rate_critical_low_bpm: int | None = 45
+    # Hemodynamic instability is a label warning (K11); the Aldrete circulation item
+    # scores the distance from the pre-infusion BP (K19). Limits [U].
+    systolic_low_mmhg: int | None = 100
+    bp_low_consecutive_readings: int = 2
+    bp_low_min_span_minutes: int = 0
+    systolic_critical_low_mmhg: int | None = 90
+    # Capnography where used (K17, K17b): a rising EtCO2 is hypoventilation, a near-zero
+    # EtCO2 is apnoea or a displaced sampling line. Limits [U].
+    etco2_high_mmhg: int | None = 50
+    etco2_high_consecutive_readings: int = 2
+    etco2_high_min_span_minutes: int = 0
+    etco2_critical_low_mmhg: int | None = 10
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -160,12 +197,21 @@ class AlarmThresholds:
                 and critical_value <= warning_value
             ):
                 raise ValueError(f"{critical} must be above {warning}")
-        if (
-            self.spo2_critical_percent is not None
-            and self.spo2_low_percent is not None
-            and self.spo2_critical_percent >= self.spo2_low_percent
+        for critical, warning in (
+            ("spo2_critical_percent", "spo2_low_percent"),
+            ("respiratory_rate_critical_per_min", "respiratory_rate_low_per_min"),
+            ("heart_rate_critical_low_bpm", "heart_rate_low_bpm"),
+            ("systolic_critical_low_mmhg", "systolic_low_mmhg"),
         ):
-            raise ValueError("spo2_critical_percent must be below spo2_low_percent")
+            critical_value, warning_value = (
+                getattr(self, critical),
+                getattr(self, warning),
+            )
+            if (
+                None not in (critical_value, warning_value)
+                and critical_value >= warning_value
+            ):
+                raise ValueError(f"{critical} must be below {warning}")
 
 
 _NOTIFY_AND_DOCUMENT = "Notify the clinician and document the intervention."
@@ -190,6 +236,36 @@ _ACTIONS: dict[AlarmCode, tuple[str, str]] = {
     AlarmCode.HEART_RATE_LOW: (
         "Recheck the patient and the monitor. " + _NOTIFY_AND_DOCUMENT,
         "[U] no published source",
+    ),
+    AlarmCode.RESPIRATORY_RATE_CRITICAL: (
+        "Stop the infusion; support the airway and give oxygen; notify the clinician "
+        "now. Document the intervention.",
+        "K11, K17; limit [U]",
+    ),
+    AlarmCode.HEART_RATE_CRITICAL: (
+        "Stop the infusion; assess the patient and the rhythm; notify the clinician "
+        "now. Document the intervention.",
+        "K11; limit [U]",
+    ),
+    AlarmCode.BP_LOW: (
+        "Recheck BP and assess the patient; slow or pause the infusion. "
+        + _NOTIFY_AND_DOCUMENT,
+        "K11, K19; limit [U]",
+    ),
+    AlarmCode.BP_LOW_CRITICAL: (
+        "Stop the infusion; lay the patient flat and assess; notify the clinician now. "
+        "Document the intervention.",
+        "K11, K19; limit [U]",
+    ),
+    AlarmCode.ETCO2_HIGH: (
+        "Assess breathing (hypoventilation); stimulate, airway support and oxygen per "
+        "protocol. " + _NOTIFY_AND_DOCUMENT,
+        "K17, K17b; limit [U]",
+    ),
+    AlarmCode.ETCO2_CRITICAL: (
+        "Check for apnoea and the sampling line now; support the airway, stop the "
+        "infusion; notify the clinician now. Document the intervention.",
+        "K17, K17b; limit [U]",
     ),
     AlarmCode.SPO2_CRITICAL: (
         "Stop the infusion; support the airway and give oxygen; notify the clinician "
@@ -327,19 +403,74 @@ def evaluate_alarms(
             )
         )
 
-    alarms.append(
-        _sustained_alarm(
-            ordered,
-            AlarmCode.RESPIRATORY_RATE_LOW,
-            lambda v: _below(
-                t.respiratory_rate_low_per_min, v.respiratory_rate_per_min
-            ),
-            readings=t.respiratory_rate_low_consecutive_readings,
-            min_span_minutes=t.respiratory_rate_low_min_span_minutes,
-            description=f"Respiratory rate {vitals.respiratory_rate_per_min}/min is below "
-            f"{t.respiratory_rate_low_per_min}/min",
+    low_bp = f"Systolic BP {vitals.systolic_mmhg} mmHg"
+    if _below(t.systolic_critical_low_mmhg, vitals.systolic_mmhg):
+        alarms.append(
+            _alarm(
+                AlarmCode.BP_LOW_CRITICAL,
+                f"{low_bp} is below {t.systolic_critical_low_mmhg} mmHg on 1 reading",
+                [latest],
+            )
         )
-    )
+    else:
+        alarms.append(
+            _sustained_alarm(
+                ordered,
+                AlarmCode.BP_LOW,
+                lambda v: _below(t.systolic_low_mmhg, v.systolic_mmhg),
+                readings=t.bp_low_consecutive_readings,
+                min_span_minutes=t.bp_low_min_span_minutes,
+                description=f"{low_bp} is below {t.systolic_low_mmhg} mmHg",
+            )
+        )
+
+    if vitals.etco2_mmhg is not None and _below(
+        t.etco2_critical_low_mmhg, vitals.etco2_mmhg
+    ):
+        alarms.append(
+            _alarm(
+                AlarmCode.ETCO2_CRITICAL,
+                f"EtCO2 {vitals.etco2_mmhg} mmHg is below {t.etco2_critical_low_mmhg} "
+                "mmHg on 1 reading",
+                [latest],
+            )
+        )
+    elif vitals.etco2_mmhg is not None:
+        alarms.append(
+            _sustained_alarm(
+                ordered,
+                AlarmCode.ETCO2_HIGH,
+                lambda v: _above(t.etco2_high_mmhg, v.etco2_mmhg),
+                readings=t.etco2_high_consecutive_readings,
+                min_span_minutes=t.etco2_high_min_span_minutes,
+                description=f"EtCO2 {vitals.etco2_mmhg} mmHg is above {t.etco2_high_mmhg} mmHg",
+            )
+        )
+
+    respiratory = f"Respiratory rate {vitals.respiratory_rate_per_min}/min"
+    if _below(t.respiratory_rate_critical_per_min, vitals.respiratory_rate_per_min):
+        alarms.append(
+            _alarm(
+                AlarmCode.RESPIRATORY_RATE_CRITICAL,
+                f"{respiratory} is below {t.respiratory_rate_critical_per_min}/min "
+                "on 1 reading",
+                [latest],
+            )
+        )
+    else:
+        alarms.append(
+            _sustained_alarm(
+                ordered,
+                AlarmCode.RESPIRATORY_RATE_LOW,
+                lambda v: _below(
+                    t.respiratory_rate_low_per_min, v.respiratory_rate_per_min
+                ),
+                readings=t.respiratory_rate_low_consecutive_readings,
+                min_span_minutes=t.respiratory_rate_low_min_span_minutes,
+                description=f"Respiratory rate {vitals.respiratory_rate_per_min}/min is below "
+                f"{t.respiratory_rate_low_per_min}/min",
+            )
+        )
 
     heart_rate = f"Heart rate {vitals.heart_rate_bpm}/min"
     alarms.append(
@@ -352,16 +483,25 @@ def evaluate_alarms(
             description=f"{heart_rate} is above {t.heart_rate_high_bpm}/min",
         )
     )
-    alarms.append(
-        _sustained_alarm(
-            ordered,
-            AlarmCode.HEART_RATE_LOW,
-            lambda v: _below(t.heart_rate_low_bpm, v.heart_rate_bpm),
-            readings=t.heart_rate_low_consecutive_readings,
-            min_span_minutes=t.heart_rate_low_min_span_minutes,
-            description=f"{heart_rate} is below {t.heart_rate_low_bpm}/min",
+    if _below(t.heart_rate_critical_low_bpm, vitals.heart_rate_bpm):
+        alarms.append(
+            _alarm(
+                AlarmCode.HEART_RATE_CRITICAL,
+                f"{heart_rate} is below {t.heart_rate_critical_low_bpm}/min on 1 reading",
+                [latest],
+            )
         )
-    )
+    else:
+        alarms.append(
+            _sustained_alarm(
+                ordered,
+                AlarmCode.HEART_RATE_LOW,
+                lambda v: _below(t.heart_rate_low_bpm, v.heart_rate_bpm),
+                readings=t.heart_rate_low_consecutive_readings,
+                min_span_minutes=t.heart_rate_low_min_span_minutes,
+                description=f"{heart_rate} is below {t.heart_rate_low_bpm}/min",
+            )
+        )
 
     # Critical first; within a severity, the order above (BP, SpO2, RR, HR). sorted() is stable.
     return sorted(
@@ -422,9 +562,7 @@ def _pair(systolic: int | None, diastolic: int | None) -> str:
 
 def _alarm(code: AlarmCode, message: str, run: list[TimedVitalSigns]) -> Alarm:
     severity = (
-        AlarmSeverity.CRITICAL
-        if code in (AlarmCode.BP_CRITICAL, AlarmCode.SPO2_CRITICAL)
-        else AlarmSeverity.WARNING
+        AlarmSeverity.CRITICAL if code in CRITICAL_CODES else AlarmSeverity.WARNING
     )
     action, source = _ACTIONS[code]
     return Alarm(

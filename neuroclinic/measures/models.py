@@ -215,15 +215,51 @@ class SafetyAlert(models.Model):
     def __str__(self) -> str:
         return f"{self.get_reason_display()} ({self.status})"
 
+    # Closed like this, the alert keeps holding treatment until a prescriber signs a
+    # TreatmentResumption (issue 14, item 3).
+    HOLDING_DISPOSITIONS = frozenset(
+        {
+            Disposition.PAUSE_TREATMENT,
+            Disposition.URGENT_EVALUATION,
+            Disposition.EMERGENCY,
+        }
+    )
+
     @property
     def is_open(self) -> bool:
         return self.acknowledged_at is None
+
+    @property
+    def holds_treatment_when_closed(self) -> bool:
+        return (
+            self.risk_level == self.RiskLevel.HIGH
+            or self.disposition in self.HOLDING_DISPOSITIONS
+        )
 
     @property
     def status(self) -> str:
         if self.acknowledged_at is not None:
             return "acknowledged"
         return "escalated" if self.escalated_at is not None else "open"
+
+
+class TreatmentResumption(models.Model):
+    """A prescriber's signed decision that treatment may resume after an alert that was
+    closed as high risk or with a pause, an urgent evaluation or emergency services.
+    Append-only: one per alert, never edited."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    alert = models.OneToOneField(
+        SafetyAlert, on_delete=models.PROTECT, related_name="resumption"
+    )
+    reason = models.TextField()
+    signed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+    signed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Treatment resumed {self.signed_at:%Y-%m-%d}"
 
 
 class PortalLink(models.Model):

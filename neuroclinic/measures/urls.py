@@ -6,6 +6,11 @@ app_name = "measures"
 urlpatterns = [
     path("alerts/", views.alert_list, name="alerts"),
     path("alerts/<uuid:alert_uuid>/", views.alert_detail, name="alert"),
+    path(
+        "alerts/<uuid:alert_uuid>/resume/",
+        views.alert_resume,
+        name="alert_resume",
+    ),
     path("worklist/", views.worklist, name="worklist"),
     path("settings/", views.measure_settings, name="settings"),
     path("settings/wording/<slug:code>/", views.item_wording, name="wording"),

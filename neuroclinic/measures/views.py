@@ -22,7 +22,11 @@ from neuroclinic.audit.record import record
 from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.measures.actions import due_measures
 from neuroclinic.measures.actions import responses as response_actions
-from neuroclinic.measures.actions.alerts import acknowledge_alert, raise_safety_alert
+from neuroclinic.measures.actions.alerts import (
+    acknowledge_alert,
+    raise_safety_alert,
+    resume_treatment_after_alert,
+)
 from neuroclinic.measures.actions.common import (
     ASSESSMENT_FIELDS,
     KIOSK_LINK_MINUTES,
@@ -65,6 +69,7 @@ from neuroclinic.measures.models import (
     PortalLink,
     QuestionnaireResponse,
     SafetyAlert,
+    TreatmentResumption,
 )
 from neuroclinic.measures.progress import trajectory_summary, treatment_events
 from neuroclinic.measures.schedules import DEFAULT_RULES
@@ -472,6 +477,25 @@ def alert_detail(request: AuthenticatedHttpRequest, alert_uuid: str) -> HttpResp
                     request, "Alert acknowledged; the assessment is on the record."
                 )
                 return redirect("measures:patient", patient_uuid=alert.patient.uuid)
+    return _alert_page(request, alert, form=form)
+
+
+class ResumeForm(forms.Form):
+    reason = forms.CharField(
+        label="Why treatment may resume", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    password = forms.CharField(
+        label="Your password (signs this)", widget=forms.PasswordInput
+    )
+
+
+def _alert_page(
+    request: AuthenticatedHttpRequest,
+    alert: SafetyAlert,
+    *,
+    form: forms.Form | None = None,
+    resume_form: ResumeForm | None = None,
+) -> HttpResponse:
     return render(
         request,
         "measures/alert_detail.html",
@@ -479,10 +503,38 @@ def alert_detail(request: AuthenticatedHttpRequest, alert_uuid: str) -> HttpResp
             "alert": alert,
             "patient": alert.patient,
             "form": form,
+            "resume_form": resume_form or ResumeForm(),
+            "resumption": TreatmentResumption.objects.filter(alert=alert)
+            .select_related("signed_by")
+            .first(),
             "can_acknowledge": request.user.can(Capability.ACKNOWLEDGE_SAFETY_ALERTS),
             "can_record": request.user.can(Capability.RECORD_MEASURES),
         },
     )
+
+
+@require_capability(Capability.ACKNOWLEDGE_SAFETY_ALERTS)
+@require_POST
+def alert_resume(request: AuthenticatedHttpRequest, alert_uuid: str) -> HttpResponse:
+    """A prescriber signs that treatment may resume after an alert that holds it."""
+    alert = _visible_alert(request, alert_uuid)
+    resume_form = ResumeForm(request.POST)
+    if resume_form.is_valid():
+        try:
+            resume_treatment_after_alert(
+                alert,
+                reason=resume_form.cleaned_data["reason"],
+                password=resume_form.cleaned_data["password"],
+                by=request.user,
+            )
+        except MeasuresError as exc:
+            resume_form.add_error(
+                exc.field if exc.field in resume_form.fields else None, exc.message
+            )
+        else:
+            messages.success(request, "Signed: treatment may resume.")
+            return redirect("measures:alert", alert_uuid=alert.uuid)
+    return _alert_page(request, alert, form=AcknowledgeForm(), resume_form=resume_form)
 
 
 @require_capability(Capability.SEND_QUESTIONNAIRES)

@@ -172,7 +172,8 @@ DEFAULT_CITATIONS: MappingProxyType[str, str] = MappingProxyType(
             "choice, off by default [D]."
         ),
         "second_check_required": (
-            "Second-nurse dose check: a clinic choice, off by default (issue #6) [D]; "
+            "Second-nurse dose check: on by default for ketamine, a high-alert drug; the "
+            "medical director may switch it off with a written reason (issue #14) [D]; "
             "units are checked with hard stops [D]."
         ),
         "titration_instructions": (
@@ -241,7 +242,7 @@ _COMMON: dict[str, Any] = {
     "booster_interval_days_min": 28,
     "booster_interval_days_max": 42,
     "pregnancy_test_required": False,
-    "second_check_required": False,
+    "second_check_required": True,
     "titration_instructions": _TITRATION_TEXT,
     "prn_medications": (ONDANSETRON, CLONIDINE),
 }

@@ -9,7 +9,18 @@
 (function () {
   "use strict";
 
-  var QUEUE_KEY = "neuroclinic.infusion.queue.v1";
+  // One queue per user: an entry is sent only by the person who made it (the server
+  // refuses anyone else's), and signing out clears nothing.
+  var QUEUE_PREFIX = "neuroclinic.infusion.queue.v2:";
+
+  function currentUser() {
+    var box = document.getElementById("offline-queue");
+    return (box && box.dataset.user) || "";
+  }
+
+  function queueKey() {
+    return QUEUE_PREFIX + currentUser();
+  }
   var DRAFT_PREFIX = "neuroclinic.infusion.draft.v1:";
   var RETRY_MS = 5000;
   var SKIP_DRAFT = /^(csrfmiddlewaretoken|.*client_key|.*occurred_at|.*password|.*witness_code)$/;
@@ -31,7 +42,7 @@
 
   function readQueue() {
     try {
-      var items = JSON.parse(window.localStorage.getItem(QUEUE_KEY) || "[]");
+      var items = JSON.parse(window.localStorage.getItem(queueKey()) || "[]");
       return Array.isArray(items) ? items : [];
     } catch (error) {
       return [];
@@ -40,7 +51,7 @@
 
   function writeQueue(items) {
     try {
-      window.localStorage.setItem(QUEUE_KEY, JSON.stringify(items));
+      window.localStorage.setItem(queueKey(), JSON.stringify(items));
     } catch (error) {
       // Storage full or disabled: the entry stays on screen with its error message.
     }
@@ -153,6 +164,7 @@
     new FormData(form).forEach(function (value, name) {
       if (typeof value === "string") entries.push([name, value]);
     });
+    entries.push(["made_by", currentUser()]);
     return entries;
   }
 
@@ -192,6 +204,7 @@
   function submitNow(form) {
     var item = {
       id: newKey(),
+      madeBy: currentUser(),
       url: form.action,
       body: entriesOf(form),
       label: label(form),
@@ -204,6 +217,8 @@
     post(item)
       .then(function (response) {
         if (isSignIn(response) || isGatewayDown(response)) throw new Error("not sent");
+        // 409: this page belongs to someone who has signed out; keep it for them.
+        if (response.status === 409) throw new Error("not this user's entry");
         clearDraft(form);
         setConnection(true);
         return response.text().then(function (html) {
@@ -227,6 +242,7 @@
     if (sending || !items.length) return;
     sending = true;
     var item = items[0];
+    var held = false;
     item.replay = true;
     post(item)
       .then(function (response) {
@@ -236,6 +252,12 @@
         }
         if (isGatewayDown(response)) throw new Error("server unavailable");
         setConnection(true);
+        if (response.status === 409) {
+          // Made by someone else: kept for them, never sent under this user's name.
+          held = true;
+          showState("Kept on this tablet for the person who made it: " + item.label + ".");
+          return null;
+        }
         var rest = readQueue().filter(function (other) {
           return other.id !== item.id;
         });
@@ -260,7 +282,7 @@
       })
       .then(function () {
         sending = false;
-        if (readQueue().length && navigator.onLine) window.setTimeout(flush, 200);
+        if (!held && readQueue().length && navigator.onLine) window.setTimeout(flush, 200);
       });
   }
 

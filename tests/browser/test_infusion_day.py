@@ -82,6 +82,17 @@ print(json.dumps(found))
     return found
 
 
+def ran_for(clinic: LiveClinic, session_url: str, minutes: int) -> None:
+    ref = session_url.rstrip("/").split("/")[-1]
+    clinic.manage(
+        "shell",
+        "-c",
+        "from neuroclinic.infusions.models import InfusionSession\n"
+        "from neuroclinic.infusions.tests.factories import ran_for\n"
+        f"ran_for(InfusionSession.objects.get(uuid='{ref}'), {minutes})\n",
+    )
+
+
 def open_chart(page: Page, mrn: str) -> None:
     search = page.get_by_role("searchbox", name="Find a patient")
     search.fill(mrn)
@@ -280,6 +291,9 @@ def test_a_full_infusion_day_on_the_tablet(
     screenshot(page, "infusion-running")
 
     # -- stop ----------------------------------------------------------------------------
+    # The pump ran its 40 minutes ("completed as ordered" must be plausible): a test
+    # cannot wait, so the session's clock moves back.
+    ran_for(live_clinic, session_url, 40)
     stop = page.locator("form.stop-form")
     stop.get_by_label("Completed as ordered").check()
     stop.get_by_label("Volume infused (mL, from the pump)").fill("100.80")

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -43,6 +44,56 @@ def when(
     ):
         raise InfusionError("That time is before this infusion began.", field=field)
     return occurred_at
+
+
+PUMP_KINDS = (
+    SessionEvent.Kind.STARTED,
+    SessionEvent.Kind.PAUSED,
+    SessionEvent.Kind.RESUMED,
+    SessionEvent.Kind.RATE_CHANGED,
+    SessionEvent.Kind.STOPPED,
+)
+
+
+def pump_time(
+    session: InfusionSession,
+    occurred_at: datetime | None,
+    *,
+    reason: str,
+    doing: str,
+    field: str = "occurred_at",
+    now: datetime | None = None,
+) -> datetime:
+    """The time of a pump step: possible (after the check-in and after the pump's last
+    step, not in the future) and, when entered later than the clinic's window
+    (INFUSION_BACKDATE_REASON_MINUTES), explained."""
+    now = now or timezone.now()
+    at = when(session, occurred_at, field=field, now=now)
+    if at < session.checked_in_at:
+        raise InfusionError(
+            f"Cannot {doing} before the check-in ({session.checked_in_at:%H:%M} UTC).",
+            field=field,
+        )
+    last = (
+        session.events.filter(kind__in=PUMP_KINDS)
+        .order_by("-occurred_at", "-id")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    if last is not None and at < last:
+        raise InfusionError(
+            f"Cannot {doing} at {at:%H:%M:%S} UTC: the pump's last step was at "
+            f"{last:%H:%M:%S} UTC.",
+            field=field,
+        )
+    window = timedelta(minutes=settings.INFUSION_BACKDATE_REASON_MINUTES)
+    if now - at > window and not reason.strip():
+        raise InfusionError(
+            f"That time is more than {settings.INFUSION_BACKDATE_REASON_MINUTES} "
+            "minutes ago: say why it is entered late.",
+            field="reason",
+        )
+    return at
 
 
 def lock_session(session: InfusionSession) -> InfusionSession:

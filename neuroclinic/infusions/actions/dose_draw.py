@@ -335,11 +335,38 @@ def check_reconciled(session: InfusionSession) -> None:
     if problem is not None:
         raise InfusionError(problem, field="ledger")
     try:
-        ledger.check_session_reconciled(
+        summary = ledger.check_session_reconciled(
             session.uuid, organization_id=session.organization_id
         )
     except LedgerError as exc:
         raise ledger_error(exc) from None
+    # What the ledger says was given is what the chart says, within the order's ceiling.
+    ledger_mg = sum(
+        (
+            e.quantity_mg if e.kind == LedgerEntry.Kind.ADMINISTER else -e.quantity_mg
+            for e in summary.entries
+            if e.kind == LedgerEntry.Kind.ADMINISTER
+            or (
+                e.kind == LedgerEntry.Kind.REVERSAL
+                and e.reverses is not None
+                and e.reverses.kind == LedgerEntry.Kind.ADMINISTER
+            )
+        ),
+        Decimal(0),
+    )
+    charted_mg = session.mg_given or Decimal(0)
+    if ledger_mg != charted_mg:
+        raise InfusionError(
+            f"The ledger records {ledger_mg} mg administered; the chart records "
+            f"{charted_mg} mg given. They must agree before the note is signed.",
+            field="ledger",
+        )
+    if charted_mg > session.order.max_dose_mg:
+        raise InfusionError(
+            f"{charted_mg} mg given is above the order's ceiling of "
+            f"{session.order.max_dose_mg} mg.",
+            field="ledger",
+        )
 
 
 def ledger_summary(session: InfusionSession) -> ledger.SessionSummary:

@@ -36,15 +36,22 @@ from neuroclinic.treatment.errors import TreatmentError
 
 
 def sign_note(
-    session: InfusionSession, *, password: str, now: datetime | None = None, by: User
+    session: InfusionSession,
+    *,
+    password: str,
+    takeover_reason: str = "",
+    now: datetime | None = None,
+    by: User,
 ) -> InfusionNote:
-    """The nurse signs the note built from the chart; the session closes and the note locks."""
+    """The nurse who ran the infusion signs the note built from the chart (another nurse
+    only as a named takeover, with a reason); the session closes and the note locks."""
+    _require_running_nurse(session, takeover_reason=takeover_reason, by=by)
     try:
         # Outside the transaction, so a refused signature stays on the audit log.
         confirm_signature(password, by=by, what=f"infusion note {session.uuid}")
     except TreatmentError as exc:
         raise InfusionError(exc.message, field="password") from None
-    note = _sign_note(session, by=by, now=now)
+    note = _sign_note(session, by=by, now=now, takeover_reason=takeover_reason)
     prescriber = session.patient.prescriber or session.order.signed_by
     if prescriber.pk != by.pk:
         notify(
@@ -55,11 +62,28 @@ def sign_note(
     return note
 
 
+def _require_running_nurse(
+    session: InfusionSession, *, takeover_reason: str, by: User
+) -> None:
+    if session.nurse_id == by.pk or takeover_reason.strip():
+        return
+    raise InfusionError(
+        f"{session.nurse.display_name} ran this infusion and signs its note. To sign it yourself, take it "
+        "over: say why.",
+        field="takeover_reason",
+    )
+
+
 @transaction.atomic
 def _sign_note(
-    session: InfusionSession, *, now: datetime | None, by: User
+    session: InfusionSession,
+    *,
+    now: datetime | None,
+    by: User,
+    takeover_reason: str = "",
 ) -> InfusionNote:
     session = lock_session(session)
+    _require_running_nurse(session, takeover_reason=takeover_reason, by=by)
     require_status(session, InfusionSession.Status.DISCHARGED, doing="sign the note")
     check_reconciled(session)
     if session.alarms.filter(acknowledged_at__isnull=True).exists():
@@ -76,13 +100,23 @@ def _sign_note(
     session.status = InfusionSession.Status.CLOSED
     session.closed_at = now
     session.save(update_fields=["status", "closed_at"])
-    timeline_event(session, SessionEvent.Kind.NOTE_SIGNED, at=now, by=by)
+    takeover = takeover_reason.strip() if session.nurse_id != by.pk else ""
+    timeline_event(
+        session,
+        SessionEvent.Kind.NOTE_SIGNED,
+        at=now,
+        reason=f"Taken over from {session.nurse.display_name}: {takeover}"
+        if takeover
+        else "",
+        by=by,
+    )
     record(
         AuditEvent.Action.INFUSION_NOTE_SIGNED,
         actor=by,
         patient=session.patient,
         subject=session,
         body_sha256=note.body_sha256,
+        takeover_reason=takeover or None,
     )
     return note
 

@@ -9,10 +9,11 @@ counts the infusion on the plan (treatment) and schedules the measures after it.
 """
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -26,11 +27,11 @@ from neuroclinic.infusions.actions.common import (
     ZERO,
     current_dose,
     lock_session,
+    pump_time,
     reason_given,
     replayed,
     require_status,
     timeline_event,
-    when,
 )
 from neuroclinic.infusions.actions.dose_draw import (
     drawn_ml,
@@ -39,6 +40,7 @@ from neuroclinic.infusions.actions.dose_draw import (
 )
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import (
+    DoseRecord,
     InfusionSession,
     SessionEvent,
 )
@@ -298,6 +300,7 @@ def start(
     *,
     occurred_at: datetime | None = None,
     client_key: uuid.UUID | None = None,
+    late_reason: str = "",
     now: datetime | None = None,
     by: User,
 ) -> InfusionSession:
@@ -328,7 +331,7 @@ def start(
             f"Draw {dose.drug_volume_ml} mL for this dose first ({drawn} mL drawn).",
             field="draw",
         )
-    at = when(session, occurred_at, now=now)
+    at = pump_time(session, occurred_at, reason=late_reason, doing="start", now=now)
     session.status = InfusionSession.Status.RUNNING
     session.started_at = at
     session.rate_ml_per_hour = dose.rate_ml_per_hour
@@ -370,7 +373,7 @@ def pause(
         return session
     require_status(session, InfusionSession.Status.RUNNING, doing="pause")
     why = reason_given(reason, doing="pause")
-    at = when(session, occurred_at, now=now)
+    at = pump_time(session, occurred_at, reason=why, doing="pause", now=now)
     session.status = InfusionSession.Status.PAUSED
     session.save(update_fields=["status"])
     timeline_event(
@@ -405,7 +408,7 @@ def resume(
     if replayed(client_key):
         return session
     require_status(session, InfusionSession.Status.PAUSED, doing="resume")
-    at = when(session, occurred_at, now=now)
+    at = pump_time(session, occurred_at, reason=reason, doing="resume", now=now)
     session.status = InfusionSession.Status.RUNNING
     session.save(update_fields=["status"])
     timeline_event(
@@ -468,7 +471,7 @@ def change_rate(
             f"{session.order.rate_max_percent}% of the calculated rate).",
             field="rate_ml_per_hour",
         )
-    at = when(session, occurred_at, now=now)
+    at = pump_time(session, occurred_at, reason=why, doing="change the rate", now=now)
     before = session.rate_ml_per_hour
     session.rate_ml_per_hour = rate_ml_per_hour
     session.save(update_fields=["rate_ml_per_hour"])
@@ -525,6 +528,28 @@ def estimated_volume_ml(
     )
 
 
+def _require_plausible_completion(
+    *, ran: timedelta, volume_ml: Decimal, dose: DoseRecord
+) -> None:
+    """ "Completed as ordered" must reach the ordered duration and the bag's volume,
+    within the clinic's tolerance (INFUSION_COMPLETION_TOLERANCE_PERCENT)."""
+    tolerance = Decimal(settings.INFUSION_COMPLETION_TOLERANCE_PERCENT) / 100
+    short = 1 - tolerance
+    minutes = Decimal(ran.total_seconds()) / 60
+    if minutes < dose.duration_minutes * short:
+        raise InfusionError(
+            f"Completed as ordered after {minutes:.0f} of {dose.duration_minutes} "
+            "minutes? Mark it stopped early and say why.",
+            field="completed",
+        )
+    if volume_ml < dose.total_volume_ml * short:
+        raise InfusionError(
+            f"Completed as ordered with {volume_ml} of {dose.total_volume_ml} mL? "
+            "Mark it stopped early and say why.",
+            field="completed",
+        )
+
+
 @transaction.atomic
 def stop(
     session: InfusionSession,
@@ -551,7 +576,7 @@ def stop(
     )
     dose = current_dose(session)
     assert dose is not None
-    at = when(session, occurred_at, now=now)
+    at = pump_time(session, occurred_at, reason=reason, doing="stop", now=now)
     why = reason.strip() or ("Completed as ordered" if completed else "")
     if not why:
         raise InfusionError("Say why the infusion stopped early.", field="reason")
@@ -565,6 +590,18 @@ def stop(
         raise InfusionError(
             f"The volume infused must be 0-{dose.total_volume_ml} mL (the bag).",
             field="volume_infused_ml",
+        )
+    margin = Decimal(settings.INFUSION_PUMP_VOLUME_MARGIN_PERCENT) / 100
+    if abs(volume - estimate) > dose.total_volume_ml * margin and not reason.strip():
+        raise InfusionError(
+            f"{volume} mL differs from the pump's estimate ({estimate} mL) by more than "
+            f"{settings.INFUSION_PUMP_VOLUME_MARGIN_PERCENT}% of the bag: say why.",
+            field="reason",
+        )
+    if completed:
+        assert session.started_at is not None
+        _require_plausible_completion(
+            ran=at - session.started_at, volume_ml=volume, dose=dose
         )
     given = delivery.delivered(
         volume_infused_ml=volume,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from neuroclinic.accounts.models import User
 from neuroclinic.clinics.models import Device, Location, Room
 from neuroclinic.infusions.actions import monitoring, session_flow
-from neuroclinic.infusions.models import InfusionSession
+from neuroclinic.infusions.models import InfusionSession, SessionEvent
 from neuroclinic.ledger.models import Container
 from neuroclinic.ledger.tests import factories as ledger_factories
 from neuroclinic.measures.actions.responses import record_response
@@ -97,3 +97,20 @@ def fill_checklist(
 
 def reading(at: datetime, device: Device, **values: int) -> dict[str, object]:
     return {"taken_at": at.isoformat(), "device": str(device.uuid), **NORMAL, **values}
+
+
+def ran_for(session: InfusionSession, minutes: int) -> InfusionSession:
+    """Move a running infusion's check-in, start and timeline back, as if the pump had
+    run this long (a test cannot wait 40 minutes, and the ledger refuses future times)."""
+    shift = timedelta(minutes=minutes)
+    session.refresh_from_db()
+    InfusionSession.objects.filter(pk=session.pk).update(
+        checked_in_at=session.checked_in_at - shift - timedelta(minutes=10),
+        started_at=session.started_at - shift if session.started_at else None,
+    )
+    for event in SessionEvent.objects.filter(session=session):
+        SessionEvent.objects.filter(pk=event.pk).update(
+            occurred_at=event.occurred_at - shift
+        )
+    session.refresh_from_db()
+    return session

@@ -295,3 +295,32 @@ def test_a_closed_session_takes_no_readings(
     )
     assert response.status_code == 422
     assert not VitalReading.objects.filter(source="monitor").exists()
+
+
+@pytest.mark.parametrize(
+    ("vital", "value", "code"),
+    [
+        ("respiratory_rate_per_min", 7, "respiratory_rate_critical"),
+        ("heart_rate_bpm", 42, "heart_rate_critical"),
+        ("systolic_mmhg", 85, "bp_low_critical"),
+    ],
+)
+def test_item8_one_critical_reading_from_the_monitor_alarms_at_once(
+    feed: Client,
+    running: InfusionSession,
+    monitor: Device,
+    vital: str,
+    value: int,
+    code: str,
+) -> None:
+    changes: dict[str, int] = {vital: value}
+    if vital == "systolic_mmhg":
+        changes["diastolic_mmhg"] = 50
+    body = post(
+        feed,
+        vitals_url(running),
+        [factories.reading(timezone.now(), monitor, **changes)],
+    ).json()
+    alarms = {a["code"]: a for a in body["alarms"]}
+    assert code in alarms
+    assert alarms[code]["severity"] == "critical"

@@ -487,6 +487,7 @@ def _ended_minutes_ago(session: InfusionSession, minutes: int) -> None:
 def test_the_whole_day_ends_in_a_signed_note(
     running: InfusionSession, nurse: User, prescriber: User, custodian: User
 ) -> None:
+    factories.ran_for(running, 40)
     session_flow.stop(
         running,
         by=nurse,
@@ -599,6 +600,7 @@ def test_an_unacknowledged_alarm_holds_the_discharge(
     alarm = running.alarms.get()
     assert alarm.code == "bp_high"
     assert alarm.needs_acknowledgment
+    factories.ran_for(running, 40)
     session_flow.stop(running, by=nurse, reason="", completed=True)
     _ended_minutes_ago(running, 40)
     recovery_discharge.assess_recovery(
@@ -629,6 +631,7 @@ def test_the_sixth_infusion_completes_the_series_and_schedules_weekly_phq9(
             (earlier + timedelta(days=2 * n)).isoformat() for n in range(5)
         ]
     )
+    factories.ran_for(running, 40)
     session_flow.stop(
         running,
         by=nurse,

@@ -180,6 +180,7 @@ def test_a_whole_infusion_through_the_tablet(
     cadss = {f"cadss-cadss6-{n}": "1" for n in range(1, 7)}
     assert tablet.post(url(session, "cadss"), cadss).status_code == 302
 
+    factories.ran_for(session, 40)
     response = tablet.post(
         url(session, "stop"),
         {

@@ -27,7 +27,10 @@ def sign(request: AuthenticatedHttpRequest, session: InfusionSession) -> HttpRes
         return refused(request, session, "sign", form)
     try:
         notes.sign_note(
-            session, by=request.user, password=form.cleaned_data["password"]
+            session,
+            by=request.user,
+            password=form.cleaned_data["password"],
+            takeover_reason=form.cleaned_data["takeover_reason"],
         )
     except InfusionError as exc:
         return refused(request, session, "sign", form, exc)

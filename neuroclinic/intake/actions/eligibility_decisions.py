@@ -174,6 +174,20 @@ def decide_eligibility(
             "That password is not right. The decision was not signed.", field="password"
         )
     review = review_for(patient)
+    overridden = [f.title for f in review.review.exclusions]
+    if (
+        outcome in (Outcome.ELIGIBLE, Outcome.ELIGIBLE_WITH_CONDITIONS)
+        and overridden
+        and not reason.strip()
+    ):
+        # Issue 14, item 6: eligible over an exclusion is an override, written (shown
+        # with the decision on the chart) and audited.
+        raise IntakeError(
+            "Eligible over "
+            + "; ".join(overridden)
+            + ": write the reason for this override.",
+            field="reason",
+        )
     settings_row = intake_settings(patient.organization_id)
     decision = EligibilityDecision(
         organization_id=patient.organization_id,
@@ -214,6 +228,9 @@ def decide_eligibility(
         exclusions=len(review.review.exclusions),
         cautions=len(review.review.cautions),
         missing=len(review.review.missing),
+        override_of=overridden
+        if outcome in (Outcome.ELIGIBLE, Outcome.ELIGIBLE_WITH_CONDITIONS)
+        else [],
     )
     return decision
 

@@ -667,3 +667,30 @@ def test_the_decision_is_the_newest_signed(patient: Patient, prescriber: User) -
         patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
     )
     assert eligibility_blocks_treatment(patient) is None
+
+
+def test_item6_eligible_over_an_exclusion_needs_a_reason(
+    patient: Patient, prescriber: User
+) -> None:
+    """Issue 14, item 6: an override is written, shown with the decision and audited."""
+    fill_packet(patient, measurements={"bp_systolic": "190", "bp_diastolic": "105"})
+    with pytest.raises(IntakeError) as refused:
+        eligibility_decisions.decide_eligibility(
+            patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
+        )
+    assert refused.value.field == "reason"
+    assert "override" in refused.value.message
+    assert EligibilityDecision.objects.count() == 0
+    assert actions_of(Action.ELIGIBILITY_DECIDED) == 0
+
+    decision = eligibility_decisions.decide_eligibility(
+        patient,
+        by=prescriber,
+        password=TEST_PASSWORD,
+        outcome="eligible",
+        reason="Single drug-induced episode 11 months ago; psychiatrist concurs",
+    )
+
+    assert decision.reason.startswith("Single drug-induced episode")
+    event = AuditEvent.objects.get(action=Action.ELIGIBILITY_DECIDED)
+    assert event.data["override_of"]

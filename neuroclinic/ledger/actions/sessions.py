@@ -25,6 +25,7 @@ from neuroclinic.ledger.actions.guards import (
     require_in_stock,
     require_same_organization,
 )
+from neuroclinic.ledger.authority import SessionClaim, SessionStep, require_session
 from neuroclinic.ledger.chain import (
     ZERO,
     Movement,
@@ -139,6 +140,17 @@ def draw_for_session(
         )
     except LedgerRuleError as exc:
         raise LedgerError.from_rule(exc) from None
+    require_session(
+        SessionClaim(
+            step=SessionStep.DRAW,
+            session_ref=uuid.UUID(ref),
+            patient=patient,
+            registrant_id=registrant.pk,
+            volume_ml=volume,
+            concentration_mg_per_ml=container.product.concentration_mg_per_ml,
+            by=by,
+        )
+    )
     head = lock_head(registrant)
     earlier = LedgerEntry.objects.filter(
         organization_id=container.organization_id, session_ref=ref
@@ -214,13 +226,26 @@ def _session_takes(
             code="session_unknown",
         )
     containers = lock_containers(sorted(outstanding))
-    first = earlier.select_related("patient").order_by("seq").first()
+    first = earlier.select_related("patient", "product").order_by("seq").first()
     assert first is not None
     if patient is not None and first.patient_id != patient.pk:
         raise LedgerError(
             "This session belongs to another patient.",
             field="patient",
             code="session_patient_mismatch",
+        )
+    if kind == LedgerEntry.Kind.ADMINISTER:
+        assert first.patient is not None
+        require_session(
+            SessionClaim(
+                step=SessionStep.ADMINISTER,
+                session_ref=uuid.UUID(session_ref),
+                patient=first.patient,
+                registrant_id=first.registrant_id,
+                volume_ml=volume,
+                concentration_mg_per_ml=first.product.concentration_mg_per_ml,
+                by=actor,
+            )
         )
     head = lock_head(first.registrant_id)
     # Re-read under the locks: another writer may have taken from the session meanwhile.
@@ -365,32 +390,13 @@ def return_to_stock(
     occurred_at: datetime | None = None,
     by: User,
 ) -> list[LedgerEntry]:
-    """Put drawn, unused drug back into its vial's count (e.g. a session cancelled before
-    the infusion started, the syringe still sealed and labelled). Witnessed."""
-    ref = checked_session_ref(session_ref)
-    volume = checked_quantity(volume_ml, "volume_ml")
-    when = checked_time(occurred_at)
-    confirmation = checked_witness(witness, actor=by)
-    if not reason.strip():
-        raise LedgerError("Say why it is returned.", field="reason", code="required")
-    entries = _session_takes(
-        session_ref=ref,
-        volume=volume,
-        kind=LedgerEntry.Kind.RETURN_TO_STOCK,
-        actor=by,
-        when=when,
-        patient=None,
-        witness=confirmation,
-        reason=reason,
-        container_change=True,
+    """Refused: drug drawn into a syringe never goes back into a vial's count, even
+    sealed and labelled (a diversion path: the returned volume cannot be verified).
+    Waste it, witnessed (`waste_remainder`). Only unopened containers go back to stock
+    (transfers). Kept so the page, API and command line answer with the rule."""
+    raise LedgerError(
+        "Drawn ketamine cannot go back into stock: waste it, with a witness. Only "
+        "unopened containers are returned.",
+        field="session_ref",
+        code="drawn_not_returnable",
     )
-    record(
-        AuditEvent.Action.LEDGER_RETURNED,
-        actor=by,
-        patient=entries[0].patient,
-        subject=entries[0],
-        session_ref=ref,
-        volume_ml=volume,
-        witness=confirmation.witness.username,
-    )
-    return entries

@@ -1,6 +1,7 @@
 """A registered clinic with a safe, a ketamine product, a supplier and two vials."""
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ import pytest
 
 from neuroclinic.accounts.models import User
 from neuroclinic.clinics.models import Organization
+from neuroclinic.ledger import authority
 from neuroclinic.ledger.actions.sessions import (
     draw_for_session,
     record_administration,
@@ -72,3 +74,15 @@ def history(
     entries = list(LedgerEntry.objects.order_by("seq"))
     assert [e.seq for e in entries] == list(range(1, 9))
     return entries
+
+
+@pytest.fixture(autouse=True)
+def _any_session_is_clinical(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The ledger's own tests have no infusions: a permissive session authority stands
+    in for the infusion app's, except in tests marked `clinical_sessions`, which use the
+    real one (test_clinical_sessions.py)."""
+    if request.node.get_closest_marker("clinical_sessions"):
+        yield
+        return
+    with authority.replaced(lambda claim: None):
+        yield

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from neuroclinic.lib.vitals import (
+    CRITICAL_CODES,
     AlarmCode,
     AlarmSeverity,
     AlarmThresholds,
@@ -159,9 +160,10 @@ def test_implausible_value_message_names_the_value_and_range() -> None:
         ([at(0, spo2_percent=89)], [AlarmCode.SPO2_CRITICAL]),
         ([at(0, spo2_percent=90), at(1, spo2_percent=90)], [AlarmCode.SPO2_LOW]),
         (
-            [at(0, respiratory_rate_per_min=6), at(1, respiratory_rate_per_min=7)],
+            [at(0, respiratory_rate_per_min=9), at(1, respiratory_rate_per_min=9)],
             [AlarmCode.RESPIRATORY_RATE_LOW],
         ),
+        ([at(0, respiratory_rate_per_min=9)], []),
         # Critical alarms come first.
         (
             [at(0, systolic_mmhg=185), at(5, systolic_mmhg=185, spo2_percent=85)],
@@ -228,7 +230,7 @@ def test_critical_spo2_alarm_says_to_stop_the_infusion() -> None:
     [
         # None switches an alarm off.
         (
-            AlarmThresholds(heart_rate_low_bpm=None),
+            AlarmThresholds(heart_rate_low_bpm=None, heart_rate_critical_low_bpm=None),
             [at(0, heart_rate_bpm=40), at(5, heart_rate_bpm=40)],
             [],
         ),
@@ -283,6 +285,9 @@ def test_thresholds_are_clinic_settings(
         {"systolic_critical_mmhg": 180},
         {"diastolic_critical_mmhg": 100},
         {"spo2_critical_percent": 92},
+        {"respiratory_rate_critical_per_min": 10},
+        {"heart_rate_critical_low_bpm": 50},
+        {"systolic_critical_low_mmhg": 100},
     ],
 )
 def test_inconsistent_thresholds_are_refused(changes: dict[str, int]) -> None:
@@ -316,3 +321,40 @@ def test_input_order_never_changes_the_alarms(data: st.DataObject) -> None:
     shuffled = data.draw(st.permutations(readings))
 
     assert evaluate_alarms(shuffled, DEFAULTS) == evaluate_alarms(readings, DEFAULTS)
+
+
+# Issue 14, item 8: a single reading past a critical limit alarms at once; the soft
+# limits keep their consecutive-reading rule.
+@pytest.mark.parametrize(
+    ("readings", "expected"),
+    [
+        ([at(0, spo2_percent=89)], [AlarmCode.SPO2_CRITICAL]),
+        ([at(0, respiratory_rate_per_min=7)], [AlarmCode.RESPIRATORY_RATE_CRITICAL]),
+        ([at(0, respiratory_rate_per_min=8)], []),
+        ([at(0, heart_rate_bpm=44)], [AlarmCode.HEART_RATE_CRITICAL]),
+        ([at(0, heart_rate_bpm=45)], []),
+        (
+            [at(0, systolic_mmhg=89, diastolic_mmhg=50)],
+            [AlarmCode.BP_LOW_CRITICAL],
+        ),
+        ([at(0, systolic_mmhg=95, diastolic_mmhg=60)], []),
+        (
+            [
+                at(0, systolic_mmhg=95, diastolic_mmhg=60),
+                at(5, systolic_mmhg=95, diastolic_mmhg=60),
+            ],
+            [AlarmCode.BP_LOW],
+        ),
+        ([at(0, etco2_mmhg=5)], [AlarmCode.ETCO2_CRITICAL]),
+        ([at(0, etco2_mmhg=55)], []),
+        ([at(0, etco2_mmhg=55), at(1, etco2_mmhg=55)], [AlarmCode.ETCO2_HIGH]),
+    ],
+)
+def test_item8_critical_single_readings_alarm_at_once(
+    readings: list[TimedVitalSigns], expected: list[AlarmCode]
+) -> None:
+    found = evaluate_alarms(readings, DEFAULTS)
+    assert [a.code for a in found] == expected
+    for alarm in found:
+        critical = alarm.code in CRITICAL_CODES
+        assert (alarm.severity is AlarmSeverity.CRITICAL) == critical

@@ -3,12 +3,12 @@
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
-from neuroclinic.accounts.roles import Role
+from neuroclinic.accounts.roles import Capability, Role
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.measures.actions.common import ASSESSMENT_FIELDS, MeasuresError
@@ -16,6 +16,7 @@ from neuroclinic.measures.models import (
     PortalLink,
     QuestionnaireResponse,
     SafetyAlert,
+    TreatmentResumption,
 )
 from neuroclinic.notifications.actions import notify
 from neuroclinic.patients.models import Patient
@@ -240,14 +241,76 @@ def open_safety_alerts(patient: Patient) -> list[SafetyAlert]:
     )
 
 
+def alerts_holding_treatment(patient: Patient) -> list[SafetyAlert]:
+    """Open alerts, and alerts closed as high risk or with a pause, an urgent evaluation
+    or emergency services that no prescriber has yet signed treatment back on after."""
+    closed_holding = SafetyAlert.objects.filter(
+        patient=patient,
+        acknowledged_at__isnull=False,
+        resumption__isnull=True,
+    ).filter(
+        models.Q(risk_level=SafetyAlert.RiskLevel.HIGH)
+        | models.Q(disposition__in=list(SafetyAlert.HOLDING_DISPOSITIONS))
+    )
+    return [*open_safety_alerts(patient), *closed_holding]
+
+
 def safety_alert_blocks_treatment(patient: Patient) -> str | None:
     """Why treatment may not start today because of a safety alert, or None.
 
     The infusion and TMS checklists call this: a positive item 9 blocks "ready
-    to treat" until a clinician documents a risk assessment (Source: C1, M10).
+    to treat" until a clinician documents a risk assessment (Source: C1, M10); an
+    alert closed as high risk, or with a pause, an urgent evaluation or emergency
+    services, blocks until a prescriber signs that treatment may resume.
     """
-    alerts = open_safety_alerts(patient)
+    alerts = alerts_holding_treatment(patient)
     if not alerts:
         return None
-    reasons = ", ".join(sorted({a.get_reason_display() for a in alerts}))
-    return f"Unresolved safety alert ({reasons}): a prescriber must document a risk assessment first."
+    open_ = [a for a in alerts if a.is_open]
+    if open_:
+        reasons = ", ".join(sorted({a.get_reason_display() for a in open_}))
+        return f"Unresolved safety alert ({reasons}): a prescriber must document a risk assessment first."
+    closed = sorted(
+        {a.get_disposition_display() or a.get_risk_level_display() for a in alerts}
+    )
+    return (
+        f"A safety alert was closed with {', '.join(closed).lower()}: treatment stays on "
+        "hold until a prescriber signs that it may resume."
+    )
+
+
+@transaction.atomic
+def resume_treatment_after_alert(
+    alert: SafetyAlert, *, reason: str, password: str, by: User
+) -> TreatmentResumption:
+    """A prescriber signs (password) that treatment may resume after a holding alert."""
+    alert = SafetyAlert.objects.select_for_update().get(pk=alert.pk)
+    if not (
+        by.can(Capability.ACKNOWLEDGE_SAFETY_ALERTS)
+        and (Role.PRESCRIBER in by.roles or Role.MEDICAL_DIRECTOR in by.roles)
+    ):
+        raise MeasuresError("Only a prescriber decides that treatment may resume.")
+    if alert.is_open:
+        raise MeasuresError("Acknowledge the alert with a risk assessment first.")
+    if not alert.holds_treatment_when_closed:
+        raise MeasuresError("This alert does not hold treatment.")
+    if TreatmentResumption.objects.filter(alert=alert).exists():
+        raise MeasuresError("Treatment was already resumed after this alert.")
+    if not reason.strip():
+        raise MeasuresError("Say why treatment may resume.", field="reason")
+    if not password or not by.check_password(password):
+        raise MeasuresError(
+            "That password is not right: your password signs this.", field="password"
+        )
+    resumption = TreatmentResumption.objects.create(
+        alert=alert, reason=reason.strip(), signed_by=by, signed_at=timezone.now()
+    )
+    record(
+        AuditEvent.Action.SAFETY_ALERT_TREATMENT_RESUMED,
+        actor=by,
+        patient=alert.patient,
+        subject=alert,
+        risk_level=alert.risk_level,
+        disposition=alert.disposition,
+    )
+    return resumption

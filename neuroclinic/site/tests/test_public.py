@@ -250,3 +250,25 @@ def test_anonymous_editors_go_to_sign_in(client: Client, db: None) -> None:
 def test_colours_must_be_readable_on_white(colour: str, ok: bool) -> None:
     assert readable_on_white(colour) is ok
     assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
+
+
+def test_item12_the_anonymous_self_check_promises_no_call_it_cannot_make(
+    client: Client, organization: Organization
+) -> None:
+    """Issue 14, item 12: nothing is stored, so nobody can call; the page says so and
+    offers the crisis lines now and a consultation request."""
+    answers = {f"phq9-{n}": "0" for n in range(1, 9)} | {"phq9-9": "2"}
+
+    result = client.post(
+        "/self-check/phq9/", answers | {"instrument": "phq9"}
+    ).content.decode()
+    early = client.post(
+        "/self-check/phq9/item/", {"item": "phq9-9", "phq9-9": "1"}
+    ).content.decode()
+
+    for page in (result, early):
+        assert "will contact you" not in page
+        assert organization.crisis_message not in page
+        assert "cannot contact you" in page
+        assert 'href="tel:988"' in page
+        assert 'href="/consultation/"' in page

@@ -131,6 +131,55 @@ def validate_protocol_values(values: Mapping[str, Any]) -> None:
         ) from None
 
 
+# Protocol limits (issue 14, items 9 and 10). The research dose is 0.5 mg/kg over 40
+# minutes (K3, K4, K5, K13); escalation studies went to 1.0 mg/kg (K3, K10). Above
+# 1.0 mg/kg or under 40 minutes the medical director writes why; above 1.5 mg/kg is
+# refused [D]. Ketamine is a high-alert drug: the second nurse's dose check is on unless
+# the director writes why not (K11 [D]).
+CEILING_NEEDS_REASON_MG_PER_KG = Decimal("1.0")
+CEILING_REFUSED_MG_PER_KG = Decimal("1.5")
+SHORTEST_WITHOUT_REASON_MINUTES = 40
+
+
+def require_reasons(
+    values: Mapping[str, Any], *, change_note: str, changed: set[str]
+) -> None:
+    """Refuse a protocol past the hard mg/kg limit, and a change past the soft limits
+    (or switching off the second nurse's check) unless the change note says why. A new
+    version inherits its base's settings and their reasons."""
+    for name in ("dose_mg_per_kg", "max_dose_mg_per_kg"):
+        if Decimal(str(values[name])) > CEILING_REFUSED_MG_PER_KG:
+            raise TreatmentError(
+                f"Above {CEILING_REFUSED_MG_PER_KG} mg/kg is refused.", field=name
+            )
+    if change_note.strip():
+        return
+    if (
+        "max_dose_mg_per_kg" in changed
+        and Decimal(str(values["max_dose_mg_per_kg"])) > CEILING_NEEDS_REASON_MG_PER_KG
+    ):
+        raise TreatmentError(
+            f"A ceiling above {CEILING_NEEDS_REASON_MG_PER_KG} mg/kg needs the medical "
+            "director's written reason (the change note).",
+            field="max_dose_mg_per_kg",
+        )
+    if (
+        "duration_minutes" in changed
+        and int(values["duration_minutes"]) < SHORTEST_WITHOUT_REASON_MINUTES
+    ):
+        raise TreatmentError(
+            f"An infusion shorter than {SHORTEST_WITHOUT_REASON_MINUTES} minutes needs "
+            "the medical director's written reason (the change note).",
+            field="duration_minutes",
+        )
+    if "second_check_required" in changed and not values["second_check_required"]:
+        raise TreatmentError(
+            "Turning off the second nurse's dose check for ketamine (a high-alert drug) "
+            "needs the medical director's written reason (the change note).",
+            field="second_check_required",
+        )
+
+
 @transaction.atomic
 def draft_protocol(
     organization: Organization,
@@ -170,6 +219,7 @@ def draft_protocol(
                     f"{change_note.strip() or 'no note'}"
                 )
     validate_protocol_values(values)
+    require_reasons(values, change_note=change_note, changed=set(changes or {}))
     protocol = Protocol(
         organization=organization,
         kind=kind,
@@ -275,11 +325,19 @@ def active_protocols(organization_id: int, kind: ProtocolKind | str) -> list[Pro
 
 @transaction.atomic
 def install_default_protocols(
-    organization: Organization, *, password: str, by: User
+    organization: Organization,
+    *,
+    password: str,
+    changes: Mapping[str, Any] | None = None,
+    change_note: str = "",
+    by: User,
 ) -> list[Protocol]:
-    """Draft and sign the cited default induction and booster protocols (a new clinic, the demo)."""
+    """Draft and sign the cited default induction and booster protocols (a new clinic,
+    the demo), with the director's changes and their written reason."""
     made = []
     for kind in ProtocolKind:
-        draft = draft_protocol(organization, kind=kind, by=by)
+        draft = draft_protocol(
+            organization, kind=kind, changes=changes, change_note=change_note, by=by
+        )
         made.append(sign_protocol(draft, password=password, by=by))
     return made

@@ -234,3 +234,72 @@ def test_the_defaults_install_one_active_protocol_of_each_kind(
     assert all(p.status == Protocol.Status.ACTIVE for p in made)
     assert len(audited(AuditEvent.Action.PROTOCOL_DRAFTED)) == 2
     assert len(audited(AuditEvent.Action.PROTOCOL_SIGNED)) == 2
+
+
+# Issue 14, items 9 and 10: protocol limits and the second nurse's dose check.
+
+
+def test_item10_the_second_nurse_check_is_on_by_default_and_off_only_with_a_reason(
+    clinic: Organization, director: User
+) -> None:
+    made = protocols.install_default_protocols(
+        clinic, password=TEST_PASSWORD, by=director
+    )
+    assert all(p.second_check_required for p in made)
+    with pytest.raises(TreatmentError, match="second nurse's dose check"):
+        protocols.draft_protocol(
+            clinic,
+            kind=ProtocolKind.INDUCTION,
+            base=made[0] if made[0].kind == ProtocolKind.INDUCTION else made[1],
+            changes={"second_check_required": False},
+            by=director,
+        )
+    off = protocols.draft_protocol(
+        clinic,
+        kind=ProtocolKind.INDUCTION,
+        changes={"second_check_required": False},
+        change_note="Two-nurse checks at the bedside by the pump's dose library",
+        by=director,
+    )
+    assert off.second_check_required is False
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"max_dose_mg_per_kg": "1.2"}, "max_dose_mg_per_kg"),
+        ({"duration_minutes": 30}, "duration_minutes"),
+    ],
+)
+def test_item9_a_high_ceiling_or_short_infusion_needs_the_directors_reason(
+    clinic: Organization, director: User, changes: dict[str, object], field: str
+) -> None:
+    with pytest.raises(TreatmentError) as refused:
+        protocols.draft_protocol(
+            clinic, kind=ProtocolKind.INDUCTION, changes=changes, by=director
+        )
+    assert refused.value.field == field
+    assert not Protocol.objects.exists()
+
+    made = protocols.draft_protocol(
+        clinic,
+        kind=ProtocolKind.INDUCTION,
+        changes=changes,
+        change_note="Partial responders at 1.0 mg/kg; escalation per K3",
+        by=director,
+    )
+    assert made.pk is not None
+
+
+def test_item9_above_1_5_mg_per_kg_is_refused_even_with_a_reason(
+    clinic: Organization, director: User
+) -> None:
+    with pytest.raises(TreatmentError, match=r"Above 1\.5 mg/kg is refused"):
+        protocols.draft_protocol(
+            clinic,
+            kind=ProtocolKind.INDUCTION,
+            changes={"max_dose_mg_per_kg": "1.6"},
+            change_note="Because",
+            by=director,
+        )
+    assert not Protocol.objects.exists()
