@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "neuroclinic.site",
     "neuroclinic.treatment",
     "neuroclinic.infusions",
+    "neuroclinic.scheduling",
     "neuroclinic.audit_viewer",
 ]
 
