@@ -25,6 +25,7 @@ Pure module: standard library only.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 
@@ -71,7 +72,7 @@ def check_series(dates: Sequence[date], spacing: SeriesSpacing) -> list[Refusal]
         )
     if not days:
         return refusals
-    for earlier, later in zip(days, days[1:], strict=False):
+    for earlier, later in pairwise(days):
         if (later - earlier).days < spacing.gap_days:
             refusals.append(
                 Refusal(
