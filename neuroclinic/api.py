@@ -18,6 +18,7 @@ from neuroclinic.intake.api import router as intake_router
 from neuroclinic.ledger.api import router as ledger_router
 from neuroclinic.measures.api import router as measures_router
 from neuroclinic.patients.api import router as patients_router
+from neuroclinic.scheduling.api import router as scheduling_router
 
 api = NinjaAPI(
     title="Neuroclinic API",
@@ -32,6 +33,7 @@ api.add_router("/ledger/", ledger_router)
 api.add_router("/", measures_router)
 api.add_router("/", intake_router)
 api.add_router("/", infusions_router)
+api.add_router("/", scheduling_router)
 
 
 @api.exception_handler(ValidationError)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("intake/", include("neuroclinic.intake.urls")),
     path("treatment/", include("neuroclinic.treatment.urls")),
     path("infusions/", include("neuroclinic.infusions.urls")),
+    path("schedule/", include("neuroclinic.scheduling.urls")),
     path("operations/", include("neuroclinic.operations.urls")),
     path("", include("neuroclinic.site.urls")),
 ]

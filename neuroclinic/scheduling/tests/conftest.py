@@ -115,3 +115,21 @@ def plan(patient: Patient, prescriber: User, director: User) -> TreatmentPlan:
     plan = treatment_factories.make_plan(patient, prescriber, director)
     treatment_factories.sign_order(plan, prescriber)
     return plan
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def move_to(self, when: datetime) -> None:
+        self.now = when
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """timezone.now() answers what the test says it is."""
+    from django.utils import timezone
+
+    fixed = Clock(NOW)
+    monkeypatch.setattr(timezone, "now", lambda: fixed.now)
+    return fixed
