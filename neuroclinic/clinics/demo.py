@@ -148,6 +148,7 @@ DEMO_EXTENSIONS: list[str] = [
     "neuroclinic.ledger.demo.load",
     "neuroclinic.intake.demo.load",
     "neuroclinic.infusions.demo.load",
+    "neuroclinic.scheduling.demo.load",
 ]
 
 
