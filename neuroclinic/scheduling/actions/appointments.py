@@ -224,7 +224,7 @@ def book_appointment(
 
 def _lock(appointment: Appointment) -> Appointment:
     return (
-        Appointment.objects.select_for_update()
+        Appointment.objects.select_for_update(of=("self",))
         .select_related("appointment_type", "location", "patient", "room", "staff")
         .get(pk=appointment.pk)
     )
