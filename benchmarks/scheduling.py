@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> None:
     from neuroclinic.scheduling.models import Appointment, AppointmentType, StaffShift
     from neuroclinic.treatment.actions.protocols import install_default_protocols
     from neuroclinic.treatment.defaults import ProtocolKind
-    from neuroclinic.treatment.models import TreatmentPlan
+    from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
 
     org = Organization.objects.create(name="Benchmark Clinic (synthetic)")
     zone = "America/Chicago"
@@ -236,8 +236,30 @@ def run(args: argparse.Namespace) -> None:
     optimal = 0
     gaps: list[float] = []
     failed = 0
+    induction = protocols[ProtocolKind.INDUCTION]
     for k in range(args.series):
         plan = patient(100000 + k)
+        # A signed order, inserted directly (signing is not what this measures).
+        InfusionOrder.objects.create(
+            organization=org,
+            patient=plan.patient,
+            plan=plan,
+            protocol=induction,
+            kind=InfusionOrder.Kind.INDUCTION,
+            infusion_count=induction.infusion_count,
+            dose_mg_per_kg=induction.dose_mg_per_kg,
+            duration_minutes=induction.duration_minutes,
+            dosing_weight_rule=induction.dosing_weight_rule,
+            max_dose_mg_per_kg=induction.max_dose_mg_per_kg,
+            max_dose_mg=induction.max_dose_mg,
+            diluent_volume_ml=induction.diluent_volume_ml,
+            rate_min_percent=induction.rate_min_percent,
+            rate_max_percent=induction.rate_max_percent,
+            titration_instructions="",
+            signed_by=prescriber,
+            signed_at=datetime.now(UTC),
+            content_sha256="0" * 64,
+        )
         t0 = time.perf_counter()
         proposal = series.propose_series(
             plan, location=location, start=start_day + timedelta(days=k % 14)
