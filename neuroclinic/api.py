@@ -22,6 +22,7 @@ from neuroclinic.intake.api import router as intake_router
 from neuroclinic.ledger.api import router as ledger_router
 from neuroclinic.measures.api import router as measures_router
 from neuroclinic.patients.api import router as patients_router
+from neuroclinic.scheduling.api import router as scheduling_router
 from neuroclinic.tms.api import router as tms_router
 
 # The 4xx answers every operation may give, as problem documents (api_errors):
@@ -130,6 +131,7 @@ api.add_router("/", intake_router)
 api.add_router("/", infusions_router)
 api.add_router("/", tms_router)
 api.add_router("/", billing_router)
+api.add_router("/", scheduling_router)
 
 
 @api.exception_handler(ValidationError)

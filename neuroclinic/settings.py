@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "neuroclinic.billing",
     "neuroclinic.letters",
     "neuroclinic.outcomes",
+    "neuroclinic.scheduling",
     "neuroclinic.audit_viewer",
     "neuroclinic.interop",
 ]

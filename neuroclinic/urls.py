@@ -21,6 +21,7 @@ urlpatterns = [
     path("tms/", include("neuroclinic.tms.urls")),
     path("billing/", include("neuroclinic.billing.urls")),
     path("letters/", include("neuroclinic.letters.urls")),
+    path("schedule/", include("neuroclinic.scheduling.urls")),
     path("operations/", include("neuroclinic.operations.urls")),
     path("fhir/", include("neuroclinic.interop.urls")),
     path("outcomes/", include("neuroclinic.outcomes.urls")),

@@ -8,6 +8,7 @@ from neuroclinic.accounts.roles import Capability
 # (label, url name, capability needed), in menu order.
 NAVIGATION = (
     ("Patients", "patients:list", Capability.VIEW_PATIENT_LIST),
+    ("Calendar", "scheduling:day", Capability.VIEW_SCHEDULE),
     ("Safety alerts", "measures:alerts", Capability.VIEW_CHART),
     ("Due questionnaires", "measures:worklist", Capability.SEND_QUESTIONNAIRES),
     ("Measures settings", "measures:settings", Capability.CONFIGURE_MEASURES),

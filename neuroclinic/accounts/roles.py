@@ -120,6 +120,12 @@ class Capability(StrEnum):
     CONFIGURE_BOOSTER_RULES = "configure_booster_rules"  # the versioned booster rules
     WORK_FOLLOW_UPS = "work_follow_ups"  # the post-series follow-up worklist
     RESEARCH_EXPORT = "research_export"  # the de-identified research data set
+    # scheduling (docs/scheduling.md)
+    VIEW_SCHEDULE = "view_schedule"  # the calendar: day and week views by room
+    BOOK_APPOINTMENTS = (
+        "book_appointments"  # book, move, cancel, series, no-shows, confirm by phone
+    )
+    CHECK_IN_PATIENTS = "check_in_patients"  # check in a booked visit
     # administration
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_USERS = "manage_users"
@@ -246,6 +252,24 @@ GRANTS: dict[Capability, frozenset[Role]] = {
         {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.FRONT_DESK}
     ),
     Capability.RESEARCH_EXPORT: frozenset({_R.MEDICAL_DIRECTOR}),
+    # scheduling: docs/scheduling.md explains each grant
+    Capability.VIEW_SCHEDULE: frozenset(
+        {
+            _R.CLINIC_ADMIN,
+            _R.MEDICAL_DIRECTOR,
+            _R.PRESCRIBER,
+            _R.NURSE,
+            _R.FRONT_DESK,
+            _R.TMS_TECHNICIAN,
+            _R.AUDITOR,
+        }
+    ),
+    Capability.BOOK_APPOINTMENTS: frozenset(
+        {_R.CLINIC_ADMIN, _R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.FRONT_DESK}
+    ),
+    Capability.CHECK_IN_PATIENTS: frozenset(
+        {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.FRONT_DESK, _R.TMS_TECHNICIAN}
+    ),
     Capability.VIEW_AUDIT_LOG: frozenset(
         {_R.CLINIC_ADMIN, _R.MEDICAL_DIRECTOR, _R.AUDITOR}
     ),

@@ -303,6 +303,24 @@ class AuditEvent(models.Model):
             "outcomes.research_exported",
             "De-identified research export",
         )
+        # scheduling
+        APPOINTMENT_BOOKED = "scheduling.booked", "Appointment booked"
+        APPOINTMENT_MOVED = "scheduling.moved", "Appointment moved"
+        APPOINTMENT_CANCELLED = "scheduling.cancelled", "Appointment cancelled"
+        APPOINTMENT_NO_SHOW = "scheduling.no_show", "Appointment marked no-show"
+        APPOINTMENT_CONFIRMED = "scheduling.confirmed", "Appointment confirmed"
+        APPOINTMENT_MOVE_REQUESTED = (
+            "scheduling.move_requested",
+            "Patient asked to move an appointment",
+        )
+        APPOINTMENT_CHECKED_IN = "scheduling.checked_in", "Patient checked in"
+        SERIES_BOOKED = "scheduling.series_booked", "Induction series booked"
+        APPOINTMENT_REMINDED = "scheduling.reminded", "Appointment reminder sent"
+        CALENDAR_VIEWED = "scheduling.calendar_viewed", "Calendar opened"
+        SCHEDULING_CONFIGURED = (
+            "scheduling.configured",
+            "Calendar set-up changed (types, shifts, closures)",
+        )
         # audit
         AUDIT_LOG_EXPORTED = "audit.exported", "Audit log exported"
         # operations

@@ -152,6 +152,7 @@ DEMO_EXTENSIONS: list[str] = [
     "neuroclinic.billing.demo.load",
     "neuroclinic.letters.demo.load",
     "neuroclinic.outcomes.demo.load",
+    "neuroclinic.scheduling.demo.load",
 ]
 
 

@@ -60,6 +60,12 @@ PERIODIC_JOBS: list[PeriodicJob] = [
         at=timedelta(minutes=5),
     ),
     PeriodicJob(
+        "scheduling.remind",
+        "neuroclinic.scheduling.tasks.send_appointment_reminders",
+        timedelta(minutes=10),
+        at=timedelta(minutes=2),
+    ),
+    PeriodicJob(
         "ledger.verify",
         "neuroclinic.ledger.tasks.nightly_ledger_check",
         DAY,

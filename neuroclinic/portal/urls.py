@@ -7,7 +7,7 @@ namespace under /portal/.
 
 from django.urls import include, path
 
-from neuroclinic.portal import questionnaires, views
+from neuroclinic.portal import questionnaires, views, visits
 
 signed_in = [
     path("sign-in/<str:token>/", views.sign_in, name="sign_in"),
@@ -30,6 +30,7 @@ signed_in = [
     path("submit/", views.submit, name="submit"),
     path("consents/", views.consents, name="consents"),
     path("consents/<uuid:document_uuid>/", views.consent, name="consent"),
+    path("visits/", visits.visits, name="visits"),
 ]
 
 urlpatterns = [
@@ -37,5 +38,6 @@ urlpatterns = [
     path("q/<str:token>/check/", questionnaires.check_by_link, name="portal_check"),
     path("kiosk/<str:token>/", questionnaires.kiosk, name="kiosk_questionnaire"),
     path("kiosk/<str:token>/check/", questionnaires.check_by_link, name="kiosk_check"),
+    path("v/<str:token>/", visits.by_link, name="visit_link"),
     path("portal/", include((signed_in, "portal"))),
 ]

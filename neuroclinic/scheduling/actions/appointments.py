@@ -1,0 +1,461 @@
+"""One appointment's life: book, move, cancel, no-show, confirm, ask to move, check in."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from neuroclinic.accounts.models import User
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.clinics.models import Device, Location, Room
+from neuroclinic.infusions.actions import session_flow
+from neuroclinic.infusions.errors import InfusionError
+from neuroclinic.patients.models import Patient
+from neuroclinic.scheduling import availability, rules
+from neuroclinic.scheduling.errors import SchedulingError
+from neuroclinic.scheduling.models import (
+    Appointment,
+    AppointmentStatusChange,
+    AppointmentType,
+    Series,
+)
+from neuroclinic.treatment.actions.orders import active_order
+from neuroclinic.treatment.actions.plans import active_plan
+from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
+
+# How far around a visit the calendar is loaded: the longest visit plus turnover.
+CONTEXT = timedelta(hours=12)
+
+
+def refused(refusals: list[rules.Refusal]) -> SchedulingError:
+    errors: dict[str, list[str]] = {}
+    for refusal in refusals:
+        messages = errors.setdefault(refusal.field, [])
+        if refusal.message not in messages:
+            messages.append(refusal.message)
+    first = refusals[0] if refusals else rules.Refusal("refused", "__all__", "Refused.")
+    return SchedulingError(first.message, field=first.field, errors=errors)
+
+
+def history(
+    appointment: Appointment,
+    status: str,
+    *,
+    at: datetime,
+    by: User | None,
+    reason: str = "",
+    **data: str,
+) -> AppointmentStatusChange:
+    return AppointmentStatusChange.objects.create(
+        appointment=appointment, status=status, at=at, by=by, reason=reason, data=data
+    )
+
+
+def lock_resources(
+    *,
+    room: Room | None,
+    staff: User | None,
+    devices: tuple[Device, ...],
+    location: Location,
+) -> None:
+    """Lock what a booking will hold, always in one order, so concurrent bookings queue."""
+    Location.objects.select_for_update().filter(pk=location.pk).first()
+    if room is not None:
+        list(Room.objects.select_for_update().filter(pk=room.pk))
+    if staff is not None:
+        list(User.objects.select_for_update().filter(pk=staff.pk))
+    if devices:
+        list(
+            Device.objects.select_for_update()
+            .filter(pk__in=[d.pk for d in devices])
+            .order_by("pk")
+        )
+
+
+def require_treatment(
+    patient: Patient, appointment_type: AppointmentType
+) -> TreatmentPlan | None:
+    """An infusion needs an active plan with a signed order of its kind (eligibility and
+    consent come before a prescriber can sign one)."""
+    if not appointment_type.is_infusion:
+        return active_plan(patient)
+    plan = active_plan(patient)
+    if plan is None:
+        raise SchedulingError(
+            "The patient has no active treatment plan: a prescriber must create one first.",
+            field="patient",
+        )
+    kind = (
+        InfusionOrder.Kind.INDUCTION
+        if appointment_type.code == AppointmentType.Code.INFUSION
+        else InfusionOrder.Kind.BOOSTER
+    )
+    if active_order(plan, kind) is None:
+        raise SchedulingError(
+            f"The patient has no signed {kind.label.lower()} order: a prescriber must sign one first.",
+            field="patient",
+        )
+    return plan
+
+
+def place(
+    patient: Patient,
+    *,
+    appointment_type: AppointmentType,
+    location: Location,
+    starts_at: datetime,
+    room: Room | None,
+    staff: User | None,
+    devices: tuple[Device, ...] | None,
+    now: datetime,
+    ref: str = "",
+) -> availability.Choice:
+    """Find (or check) the room, staff member and devices for a visit; raise with every reason."""
+    if starts_at < now:
+        raise SchedulingError("That time has already passed.", field="starts_at")
+    if room is not None and (room.location_id != location.pk or not room.is_active):
+        raise SchedulingError("Choose a room at this location.", field="room")
+    if (
+        room is not None
+        and appointment_type.room_kind
+        and room.kind != appointment_type.room_kind
+    ):
+        raise SchedulingError(
+            f"This visit needs a {Room.Kind(appointment_type.room_kind).label.lower()}.",
+            field="room",
+        )
+    if staff is not None and (
+        staff.organization_id != location.organization_id
+        or appointment_type.staff_role not in {r.value for r in staff.roles}
+    ):
+        raise SchedulingError(
+            "Choose a staff member with the role this visit needs.", field="staff"
+        )
+    if devices is not None:
+        lock_resources(room=room, staff=staff, devices=devices, location=location)
+    else:
+        lock_resources(room=room, staff=staff, devices=(), location=location)
+    calendar = availability.calendar_for(
+        location, starts_at - CONTEXT, starts_at + CONTEXT, patient_id=patient.pk
+    )
+    found = availability.choose_resources(
+        appointment_type,
+        patient_id=patient.pk,
+        starts_at=starts_at,
+        calendar=calendar,
+        resources=availability.resources_at(location),
+        room=room,
+        staff=staff,
+        devices=devices,
+        ref=ref,
+        now=now,
+    )
+    if not isinstance(found, availability.Choice):
+        raise refused(found)
+    return found
+
+
+@transaction.atomic
+def book_appointment(
+    patient: Patient,
+    *,
+    appointment_type: AppointmentType,
+    location: Location,
+    starts_at: datetime,
+    room: Room | None = None,
+    staff: User | None = None,
+    devices: tuple[Device, ...] | None = None,
+    series: Series | None = None,
+    now: datetime | None = None,
+    by: User,
+) -> Appointment:
+    """Book one visit. Without a room, staff member or devices, the first free ones are taken."""
+    now = now or timezone.now()
+    if patient.organization_id != location.organization_id or (
+        appointment_type.organization_id != location.organization_id
+    ):
+        raise SchedulingError(
+            "Choose a location of the patient's clinic.", field="location"
+        )
+    if not appointment_type.is_active:
+        raise SchedulingError(
+            "That appointment type is no longer offered.", field="appointment_type"
+        )
+    plan = require_treatment(patient, appointment_type)
+    choice = place(
+        patient,
+        appointment_type=appointment_type,
+        location=location,
+        starts_at=starts_at,
+        room=room,
+        staff=staff,
+        devices=devices,
+        now=now,
+    )
+    appointment = Appointment.objects.create(
+        organization_id=location.organization_id,
+        location=location,
+        patient=patient,
+        appointment_type=appointment_type,
+        starts_at=starts_at,
+        ends_at=choice.booking.visit.end,
+        held_until=choice.booking.held.end,
+        room=choice.room,
+        staff=choice.staff,
+        series=series,
+        plan=plan,
+        booked_by=by,
+    )
+    appointment.devices.set(choice.devices)
+    history(appointment, Appointment.Status.BOOKED, at=now, by=by)
+    record(
+        AuditEvent.Action.APPOINTMENT_BOOKED,
+        actor=by,
+        patient=patient,
+        subject=appointment,
+        type=appointment_type.code,
+        starts_at=starts_at.isoformat(),
+        room=choice.room.name if choice.room else "",
+    )
+    return appointment
+
+
+def _lock(appointment: Appointment) -> Appointment:
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("appointment_type", "location", "patient", "room", "staff")
+        .get(pk=appointment.pk)
+    )
+
+
+def _require_holding(appointment: Appointment, doing: str) -> None:
+    if (
+        not appointment.is_holding
+        or appointment.status == Appointment.Status.CHECKED_IN
+    ):
+        raise SchedulingError(
+            f"A {appointment.get_status_display().lower()} appointment cannot be {doing}.",
+            field="status",
+        )
+
+
+@transaction.atomic
+def move_appointment(
+    appointment: Appointment,
+    *,
+    starts_at: datetime,
+    room: Room | None = None,
+    staff: User | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+    by: User,
+) -> Appointment:
+    """Move a visit; the resources are found again unless given. A series visit must keep
+    the series valid (rules.check_series), else nothing moves and the answer says what breaks."""
+    now = now or timezone.now()
+    appointment = _lock(appointment)
+    _require_holding(appointment, "moved")
+    choice = place(
+        appointment.patient,
+        appointment_type=appointment.appointment_type,
+        location=appointment.location,
+        starts_at=starts_at,
+        room=room,
+        staff=staff,
+        devices=None,
+        now=now,
+        ref=str(appointment.uuid),
+    )
+    if appointment.series_id is not None and appointment.plan is not None:
+        tz = ZoneInfo(appointment.location.time_zone)
+        siblings = [
+            a.starts_at.astimezone(tz).date()
+            for a in Appointment.objects.filter(
+                series_id=appointment.series_id, status__in=Appointment.HOLDING
+            ).exclude(pk=appointment.pk)
+        ]
+        breaks = rules.check_series(
+            [*siblings, starts_at.astimezone(tz).date()],
+            availability.spacing_of(appointment.plan),
+        )
+        if breaks:
+            raise refused(
+                [rules.Refusal(r.code, "starts_at", r.message) for r in breaks]
+            )
+    old = appointment.starts_at
+    appointment.starts_at = starts_at
+    appointment.ends_at = choice.booking.visit.end
+    appointment.held_until = choice.booking.held.end
+    appointment.room = choice.room
+    appointment.staff = choice.staff
+    appointment.status = Appointment.Status.MOVED
+    appointment.save(
+        update_fields=["starts_at", "ends_at", "held_until", "room", "staff", "status"]
+    )
+    appointment.devices.set(choice.devices)
+    history(
+        appointment,
+        Appointment.Status.MOVED,
+        at=now,
+        by=by,
+        reason=reason,
+        old_starts_at=old.isoformat(),
+        new_starts_at=starts_at.isoformat(),
+    )
+    record(
+        AuditEvent.Action.APPOINTMENT_MOVED,
+        actor=by,
+        patient=appointment.patient,
+        subject=appointment,
+        old_starts_at=old.isoformat(),
+        new_starts_at=starts_at.isoformat(),
+    )
+    return appointment
+
+
+def _set_status(
+    appointment: Appointment,
+    status: Appointment.Status,
+    action: AuditEvent.Action,
+    *,
+    now: datetime,
+    by: User | None,
+    reason: str = "",
+) -> Appointment:
+    appointment.status = status
+    appointment.save(update_fields=["status"])
+    history(appointment, status, at=now, by=by, reason=reason)
+    record(
+        action,
+        actor=by,
+        patient=appointment.patient,
+        subject=appointment,
+        reason=reason,
+    )
+    return appointment
+
+
+@transaction.atomic
+def cancel_appointment(
+    appointment: Appointment,
+    *,
+    reason: str,
+    now: datetime | None = None,
+    by: User | None,
+) -> Appointment:
+    """Cancel with a reason (by=None: the patient, from the portal); frees the resources."""
+    now = now or timezone.now()
+    if not reason.strip():
+        raise SchedulingError("Say why the visit is cancelled.", field="reason")
+    appointment = _lock(appointment)
+    _require_holding(appointment, "cancelled")
+    return _set_status(
+        appointment,
+        Appointment.Status.CANCELLED,
+        AuditEvent.Action.APPOINTMENT_CANCELLED,
+        now=now,
+        by=by,
+        reason=reason.strip()[:300],
+    )
+
+
+@transaction.atomic
+def mark_no_show(
+    appointment: Appointment, *, now: datetime | None = None, by: User
+) -> Appointment:
+    """The patient did not come: recorded once the visit has begun; frees the resources."""
+    now = now or timezone.now()
+    appointment = _lock(appointment)
+    _require_holding(appointment, "marked a no-show")
+    if now < appointment.starts_at:
+        raise SchedulingError(
+            "A visit that has not begun cannot be a no-show.", field="status"
+        )
+    return _set_status(
+        appointment,
+        Appointment.Status.NO_SHOW,
+        AuditEvent.Action.APPOINTMENT_NO_SHOW,
+        now=now,
+        by=by,
+    )
+
+
+@transaction.atomic
+def confirm_appointment(
+    appointment: Appointment, *, now: datetime | None = None, by: User | None
+) -> Appointment:
+    """The patient confirms (by=None from the portal, or staff on the phone)."""
+    now = now or timezone.now()
+    appointment = _lock(appointment)
+    _require_holding(appointment, "confirmed")
+    if appointment.starts_at < now:
+        raise SchedulingError("That visit has already begun.", field="status")
+    return _set_status(
+        appointment,
+        Appointment.Status.CONFIRMED,
+        AuditEvent.Action.APPOINTMENT_CONFIRMED,
+        now=now,
+        by=by,
+    )
+
+
+@transaction.atomic
+def request_move(
+    appointment: Appointment,
+    *,
+    note: str = "",
+    now: datetime | None = None,
+    by: User | None,
+) -> Appointment:
+    """The patient asks to move a visit: the front desk sees it and moves it (it keeps its slot meanwhile)."""
+    now = now or timezone.now()
+    appointment = _lock(appointment)
+    _require_holding(appointment, "moved")
+    if appointment.starts_at < now:
+        raise SchedulingError("That visit has already begun.", field="status")
+    return _set_status(
+        appointment,
+        Appointment.Status.MOVE_REQUESTED,
+        AuditEvent.Action.APPOINTMENT_MOVE_REQUESTED,
+        now=now,
+        by=by,
+        reason=note.strip()[:300],
+    )
+
+
+@transaction.atomic
+def check_in(
+    appointment: Appointment, *, now: datetime | None = None, by: User
+) -> Appointment:
+    """The patient has arrived. An infusion opens its infusion session (infusions' own check-in,
+    with the appointment's room and nurse); its refusals come back as this app's."""
+    now = now or timezone.now()
+    appointment = _lock(appointment)
+    _require_holding(appointment, "checked in")
+    tz = ZoneInfo(appointment.location.time_zone)
+    if appointment.starts_at.astimezone(tz).date() != now.astimezone(tz).date():
+        raise SchedulingError("Only today's visits can be checked in.", field="status")
+    if appointment.appointment_type.is_infusion:
+        if appointment.room is None:
+            raise SchedulingError("The infusion has no room.", field="room")
+        try:
+            session = session_flow.check_in(
+                appointment.patient,
+                room=appointment.room,
+                nurse=appointment.staff,
+                now=now,
+                by=by,
+            )
+        except InfusionError as exc:
+            raise SchedulingError(exc.message, field="status") from None
+        appointment.infusion_session = session
+        appointment.save(update_fields=["infusion_session"])
+    return _set_status(
+        appointment,
+        Appointment.Status.CHECKED_IN,
+        AuditEvent.Action.APPOINTMENT_CHECKED_IN,
+        now=now,
+        by=by,
+    )

@@ -1,0 +1,236 @@
+"""A whole induction series in one action: propose (CP-SAT, planner.py) and book."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from neuroclinic.accounts.models import User
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.clinics.models import Location
+from neuroclinic.scheduling import availability, planner, rules
+from neuroclinic.scheduling.actions import appointments
+from neuroclinic.scheduling.errors import SchedulingError
+from neuroclinic.scheduling.models import Appointment, AppointmentType, Series
+from neuroclinic.treatment.models import TreatmentPlan
+
+# How many days after the asked-for start the planner may start the series instead.
+START_SEARCH_DAYS = 14
+
+
+@dataclass(frozen=True)
+class ProposedVisit:
+    starts_at: datetime
+    local_label: str  # "Tue 3 Mar 09:00"
+    room: str
+    staff: str
+    devices: list[str]
+    reason: str
+
+
+@dataclass
+class Proposal:
+    visits: list[ProposedVisit] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    optimal: bool = False
+    gap: float = 0.0
+
+    @property
+    def feasible(self) -> bool:
+        return bool(self.visits)
+
+
+def _infusion_type(location: Location) -> AppointmentType:
+    found = AppointmentType.objects.filter(
+        organization_id=location.organization_id,
+        code=AppointmentType.Code.INFUSION,
+        is_active=True,
+    ).first()
+    if found is None:
+        raise SchedulingError(
+            "The clinic has no infusion appointment type yet.", field="appointment_type"
+        )
+    return found
+
+
+def _summary(refusals: list[rules.Refusal]) -> str:
+    codes = {r.code for r in refusals}
+    if "staff_off" in codes or "no_staff" in codes:
+        return "no nurse on shift"
+    if "no_prescriber" in codes:
+        return "no prescriber on site"
+    if "room_taken" in codes or "room_closed" in codes:
+        return "rooms full"
+    if "device_taken" in codes or "device_closed" in codes:
+        return "devices in use"
+    if "nurse_ratio" in codes:
+        return "nurses at their infusion limit"
+    if "outside_hours" in codes or "location_closed" in codes:
+        return "closed"
+    return refusals[0].message if refusals else "nothing free"
+
+
+def propose_series(
+    plan: TreatmentPlan,
+    *,
+    location: Location,
+    start: date,
+    preferred_times: list[time] | None = None,
+    now: datetime | None = None,
+) -> Proposal:
+    """The best series from `start` (or the closest later start), with the reason for each visit.
+
+    Reads only. Start times are every `slot_minutes` within opening hours; a time is
+    an option on a day when the booking rules find a free room, nurse and devices.
+    """
+    now = now or timezone.now()
+    spacing = availability.spacing_of(plan)
+    itype = _infusion_type(location)
+    settings = availability.settings_for(location.organization_id)
+    tz = ZoneInfo(location.time_zone)
+    preferred = set(preferred_times or [])
+    last_day = start + timedelta(days=START_SEARCH_DAYS + spacing.window_days)
+    first_at = datetime.combine(start, time(0), tzinfo=tz)
+    end_at = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=tz)
+    calendar = availability.calendar_for(
+        location, first_at, end_at, patient_id=plan.patient_id
+    )
+    resources = availability.resources_at(location)
+    options: dict[date, list[planner.Option]] = {}
+    choices: dict[str, availability.Choice] = {}
+    blocked: dict[date, str] = {}
+    step = timedelta(minutes=settings.slot_minutes or 30)
+    duration = timedelta(minutes=itype.duration_minutes)
+    for day in availability.local_days(
+        location, first_at, end_at - timedelta(seconds=1)
+    ):
+        spans = availability.opening_intervals(location, [day], resources.hours)
+        if not spans:
+            blocked[day] = "closed"
+            continue
+        day_refusals: list[rules.Refusal] = []
+        for span in spans:
+            at = span.start
+            while at + duration <= span.end:
+                found = availability.choose_resources(
+                    itype,
+                    patient_id=plan.patient_id,
+                    starts_at=at,
+                    calendar=calendar,
+                    resources=resources,
+                    now=now,
+                )
+                if isinstance(found, availability.Choice):
+                    local = at.astimezone(tz)
+                    key = at.isoformat()
+                    choices[key] = found
+                    options.setdefault(day, []).append(
+                        planner.Option(key, f"{local:%H:%M}", local.time() in preferred)
+                    )
+                else:
+                    day_refusals = day_refusals or found
+                at += step
+        if day not in options:
+            blocked[day] = _summary(day_refusals)
+    result, notes = planner.plan_series(
+        options,
+        spacing,
+        earliest=start,
+        latest_start=start + timedelta(days=START_SEARCH_DAYS),
+        blocked=blocked,
+    )
+    proposal = Proposal(notes=notes)
+    if result is None:
+        return proposal
+    proposal.optimal, proposal.gap = result.optimal, result.gap
+    for n, chosen in enumerate(result.chosen, start=1):
+        choice = choices[chosen.option.key]
+        at = choice.booking.visit.start
+        why = [f"infusion {n} of {spacing.count}, week {chosen.week}"]
+        why.append(
+            "a preferred time"
+            if chosen.option.preferred
+            else "the earliest free time that keeps the series soonest"
+        )
+        proposal.visits.append(
+            ProposedVisit(
+                starts_at=at,
+                local_label=f"{at.astimezone(tz):%a %d %b %H:%M}",
+                room=choice.room.name if choice.room else "",
+                staff=choice.staff.get_full_name() if choice.staff else "",
+                devices=[d.name for d in choice.devices],
+                reason="; ".join(why),
+            )
+        )
+    return proposal
+
+
+@transaction.atomic
+def book_series(
+    plan: TreatmentPlan,
+    *,
+    location: Location,
+    starts: list[datetime],
+    now: datetime | None = None,
+    by: User,
+) -> Series:
+    """Book the induction series at these times (a proposal, perhaps adjusted) in one transaction.
+
+    The times must make a valid series (rules.check_series) and each visit must find a
+    free room, nurse and devices; otherwise nothing is booked and every reason is given.
+    """
+    now = now or timezone.now()
+    if plan.organization_id != location.organization_id:
+        raise SchedulingError(
+            "Choose a location of the patient's clinic.", field="location"
+        )
+    itype = _infusion_type(location)
+    tz = ZoneInfo(location.time_zone)
+    spacing = availability.spacing_of(plan)
+    already = Appointment.objects.filter(
+        plan=plan, appointment_type=itype, status__in=Appointment.HOLDING
+    ).exists()
+    if already:
+        raise SchedulingError(
+            "This plan already has induction infusions booked: move or cancel those instead.",
+            field="plan",
+        )
+    breaks = rules.check_series([s.astimezone(tz).date() for s in starts], spacing)
+    if breaks:
+        raise appointments.refused(
+            [rules.Refusal(r.code, "starts", r.message) for r in breaks]
+        )
+    series = Series.objects.create(
+        organization_id=plan.organization_id,
+        patient=plan.patient,
+        plan=plan,
+        explanation=[f"{s.astimezone(tz):%a %d %b %H:%M}" for s in sorted(starts)],
+        created_by=by,
+    )
+    for n, starts_at in enumerate(sorted(starts), start=1):
+        try:
+            appointments.book_appointment(
+                plan.patient,
+                appointment_type=itype,
+                location=location,
+                starts_at=starts_at,
+                series=series,
+                now=now,
+                by=by,
+            )
+        except SchedulingError as exc:
+            raise SchedulingError(
+                f"Infusion {n} ({starts_at.astimezone(tz):%a %d %b %H:%M}): {exc.message}",
+                field="starts",
+            ) from None
+    record(
+        AuditEvent.Action.SERIES_BOOKED,
+        actor=by,
+        patient=plan.patient,
+        subject=series,
+        visits=len(starts),
+    )
+    return series

@@ -1,0 +1,349 @@
+"""The calendar over the API, under /api/scheduling/.
+
+Appointment types; a day's appointments at a location; book, move, cancel,
+no-show and check-in; series proposals and booking. Times in requests are the
+location's wall-clock date and time (a time the clocks skip is refused, 422);
+times in answers are UTC ISO 8601. Refusals answer 422 problem documents naming
+the field; access is checked in access.py against accounts/roles.py.
+"""
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Capability
+from neuroclinic.api_errors import FieldErrors
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.record import record
+from neuroclinic.clinics.models import Location
+from neuroclinic.patients.access import get_patient_for_user
+from neuroclinic.scheduling import rules
+from neuroclinic.scheduling.access import (
+    check_in_capabilities,
+    get_appointment_for_user,
+    require,
+)
+from neuroclinic.scheduling.actions import appointments, series
+from neuroclinic.scheduling.errors import SchedulingError
+from neuroclinic.scheduling.models import Appointment, AppointmentType
+from neuroclinic.treatment.actions.plans import active_plan
+from neuroclinic.treatment.models import TreatmentPlan
+
+router = Router(tags=["scheduling"])
+
+
+class TypeOut(Schema):
+    code: str
+    name: str
+    duration_minutes: int
+    turnover_minutes: int
+    room_kind: str
+    device_kinds: list[str]
+    staff_role: str
+
+
+class AppointmentOut(Schema):
+    id: UUID
+    patient: UUID
+    type: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    room: str
+    staff: str
+    devices: list[str]
+
+
+class BookIn(Schema):
+    patient: UUID
+    appointment_type: str = Field(max_length=20)
+    location: UUID
+    date: date
+    time: time
+
+
+class MoveIn(Schema):
+    date: date
+    time: time
+    reason: str = Field(default="", max_length=300)
+
+
+class CancelIn(Schema):
+    reason: str = Field(max_length=300)
+
+
+class ProposalIn(Schema):
+    patient: UUID
+    location: UUID
+    start: date
+    preferred_times: list[time] = Field(default_factory=list, max_length=12)
+
+
+class VisitOut(Schema):
+    starts_at: datetime
+    local: str
+    room: str
+    staff: str
+    devices: list[str]
+    reason: str
+
+
+class ProposalOut(Schema):
+    feasible: bool
+    visits: list[VisitOut]
+    notes: list[str]
+
+
+class SeriesIn(Schema):
+    patient: UUID
+    location: UUID
+    starts: list[datetime] = Field(min_length=1, max_length=30)
+
+
+class SeriesOut(Schema):
+    id: UUID
+    appointments: list[AppointmentOut]
+
+
+def _user(request: HttpRequest, *capabilities: Capability) -> User:
+    user = request.user
+    assert isinstance(user, User)  # auth= guarantees it
+    require(user, *capabilities)
+    return user
+
+
+def _location(user: User, location_uuid: UUID) -> Location:
+    found = Location.objects.filter(
+        uuid=location_uuid, organization_id=user.organization_id or 0, is_active=True
+    ).first()
+    if found is None:
+        raise FieldErrors({"location": ["No such location."]})
+    return found
+
+
+def _wall(location: Location, day: date, at: time, field: str = "time") -> datetime:
+    try:
+        return rules.local_to_utc(day, at, location.time_zone)
+    except rules.LocalTimeError as exc:
+        raise FieldErrors({field: [str(exc)]}) from None
+
+
+def _out(a: Appointment) -> dict[str, Any]:
+    return {
+        "id": a.uuid,
+        "patient": a.patient.uuid,
+        "type": a.appointment_type.code,
+        "status": a.status,
+        "starts_at": a.starts_at,
+        "ends_at": a.ends_at,
+        "room": a.room.name if a.room else "",
+        "staff": a.staff.get_full_name() if a.staff else "",
+        "devices": [d.name for d in a.devices.all()],
+    }
+
+
+def _refused(exc: SchedulingError) -> FieldErrors:
+    return FieldErrors(exc.errors)
+
+
+@router.get("/scheduling/appointment-types", response=list[TypeOut])
+def list_types(request: HttpRequest) -> list[AppointmentType]:
+    """The clinic's appointment types and the resources each holds."""
+    user = _user(request, Capability.VIEW_SCHEDULE)
+    return list(
+        AppointmentType.objects.filter(
+            organization_id=user.organization_id or 0, is_active=True
+        )
+    )
+
+
+@router.get("/scheduling/appointments", response=list[AppointmentOut])
+def list_appointments(
+    request: HttpRequest, location: UUID, date: date
+) -> list[dict[str, Any]]:
+    """A location's appointments on one local day (audited: it names patients)."""
+    user = _user(request, Capability.VIEW_SCHEDULE)
+    place = _location(user, location)
+    tz = ZoneInfo(place.time_zone)
+    start = datetime.combine(date, time(0), tzinfo=tz)
+    rows = list(
+        Appointment.objects.filter(
+            location=place,
+            starts_at__gte=start,
+            starts_at__lt=start + timedelta(days=1),
+        )
+        .select_related("appointment_type", "patient", "room", "staff")
+        .prefetch_related("devices")
+        .order_by("starts_at", "id")
+    )
+    record(
+        AuditEvent.Action.CALENDAR_VIEWED,
+        actor=user,
+        organization=place.organization,
+        location=str(place.uuid),
+        day=date.isoformat(),
+        patients=sorted({str(a.patient.uuid) for a in rows}),
+    )
+    return [_out(a) for a in rows]
+
+
+@router.post("/scheduling/appointments", response={201: AppointmentOut})
+def book(request: HttpRequest, payload: BookIn) -> Status[dict[str, Any]]:
+    """Book one visit; the first free room, staff member and devices are taken."""
+    user = _user(request, Capability.BOOK_APPOINTMENTS)
+    patient = get_patient_for_user(
+        user, payload.patient, capability=Capability.VIEW_PATIENT_LIST
+    )
+    place = _location(user, payload.location)
+    itype = AppointmentType.objects.filter(
+        organization_id=user.organization_id or 0, code=payload.appointment_type
+    ).first()
+    if itype is None:
+        raise FieldErrors({"appointment_type": ["No such appointment type."]})
+    try:
+        appointment = appointments.book_appointment(
+            patient,
+            appointment_type=itype,
+            location=place,
+            starts_at=_wall(place, payload.date, payload.time),
+            by=user,
+        )
+    except SchedulingError as exc:
+        raise _refused(exc) from None
+    return Status(201, _out(appointment))
+
+
+@router.post("/scheduling/appointments/{appointment_id}/move", response=AppointmentOut)
+def move(request: HttpRequest, appointment_id: UUID, payload: MoveIn) -> dict[str, Any]:
+    user = _user(request)
+    appointment = get_appointment_for_user(
+        user, appointment_id, capability=Capability.BOOK_APPOINTMENTS
+    )
+    try:
+        moved = appointments.move_appointment(
+            appointment,
+            starts_at=_wall(appointment.location, payload.date, payload.time),
+            reason=payload.reason,
+            by=user,
+        )
+    except SchedulingError as exc:
+        raise _refused(exc) from None
+    return _out(moved)
+
+
+@router.post(
+    "/scheduling/appointments/{appointment_id}/cancel", response=AppointmentOut
+)
+def cancel(
+    request: HttpRequest, appointment_id: UUID, payload: CancelIn
+) -> dict[str, Any]:
+    user = _user(request)
+    appointment = get_appointment_for_user(
+        user, appointment_id, capability=Capability.BOOK_APPOINTMENTS
+    )
+    try:
+        done = appointments.cancel_appointment(
+            appointment, reason=payload.reason, by=user
+        )
+    except SchedulingError as exc:
+        raise _refused(exc) from None
+    return _out(done)
+
+
+@router.post(
+    "/scheduling/appointments/{appointment_id}/no-show", response=AppointmentOut
+)
+def no_show(request: HttpRequest, appointment_id: UUID) -> dict[str, Any]:
+    user = _user(request)
+    appointment = get_appointment_for_user(
+        user, appointment_id, capability=Capability.BOOK_APPOINTMENTS
+    )
+    try:
+        done = appointments.mark_no_show(appointment, by=user)
+    except SchedulingError as exc:
+        raise _refused(exc) from None
+    return _out(done)
+
+
+@router.post(
+    "/scheduling/appointments/{appointment_id}/check-in", response=AppointmentOut
+)
+def check_in(request: HttpRequest, appointment_id: UUID) -> dict[str, Any]:
+    """Check the patient in; an infusion opens its infusion session."""
+    user = _user(request)
+    appointment = get_appointment_for_user(
+        user, appointment_id, capability=Capability.CHECK_IN_PATIENTS
+    )
+    require(user, *check_in_capabilities(appointment))
+    try:
+        done = appointments.check_in(appointment, by=user)
+    except SchedulingError as exc:
+        raise _refused(exc) from None
+    return _out(done)
+
+
+def _plan_for(user: User, patient_uuid: UUID) -> TreatmentPlan:
+    patient = get_patient_for_user(
+        user, patient_uuid, capability=Capability.VIEW_PATIENT_LIST
+    )
+    plan = active_plan(patient)
+    if plan is None:
+        raise FieldErrors({"patient": ["The patient has no active treatment plan."]})
+    return plan
+
+
+@router.post("/scheduling/series/proposals", response=ProposalOut)
+def propose(request: HttpRequest, payload: ProposalIn) -> dict[str, Any]:
+    """Propose a whole induction series (nothing is booked), with the reason for each visit
+    or, when none fits, why not."""
+    user = _user(request, Capability.BOOK_APPOINTMENTS)
+    plan = _plan_for(user, payload.patient)
+    place = _location(user, payload.location)
+    try:
+        proposal = series.propose_series(
+            plan,
+            location=place,
+            start=payload.start,
+            preferred_times=payload.preferred_times,
+        )
+    except SchedulingError as exc:
+        raise _refused(exc) from None
+    return {
+        "feasible": proposal.feasible,
+        "visits": [
+            {
+                "starts_at": v.starts_at,
+                "local": v.local_label,
+                "room": v.room,
+                "staff": v.staff,
+                "devices": v.devices,
+                "reason": v.reason,
+            }
+            for v in proposal.visits
+        ],
+        "notes": proposal.notes,
+    }
+
+
+@router.post("/scheduling/series", response={201: SeriesOut})
+def book_series(request: HttpRequest, payload: SeriesIn) -> Status[dict[str, Any]]:
+    """Book an induction series at these times (a proposal, perhaps adjusted): all or nothing."""
+    user = _user(request, Capability.BOOK_APPOINTMENTS)
+    plan = _plan_for(user, payload.patient)
+    place = _location(user, payload.location)
+    if any(s.tzinfo is None for s in payload.starts):
+        raise FieldErrors({"starts": ["Give each time with its UTC offset."]})
+    try:
+        made = series.book_series(plan, location=place, starts=payload.starts, by=user)
+    except SchedulingError as exc:
+        raise _refused(exc) from None
+    rows = made.appointments.select_related(
+        "appointment_type", "patient", "room", "staff"
+    ).prefetch_related("devices")
+    return Status(201, {"id": made.uuid, "appointments": [_out(a) for a in rows]})

@@ -1,0 +1,330 @@
+"""What the calendar holds around a time: the rules' `Calendar` built from the database.
+
+Reads only. Actions call it inside their transaction (after locking the rows
+they will hold), pages and the API call it to show free slots.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Role
+from neuroclinic.clinics.models import (
+    Device,
+    Location,
+    OpeningHours,
+    Organization,
+    Room,
+)
+from neuroclinic.scheduling import rules
+from neuroclinic.scheduling.models import (
+    Appointment,
+    AppointmentType,
+    Closure,
+    SchedulingSettings,
+    StaffShift,
+)
+from neuroclinic.treatment.models import TreatmentPlan
+
+DEFAULT_REMINDER_HOURS = [48, 2]
+# Roles that count as "a prescriber on site" for infusions.
+PRESCRIBING_ROLES = (Role.PRESCRIBER.value, Role.MEDICAL_DIRECTOR.value)
+
+
+def settings_for(organization: Organization | int) -> SchedulingSettings:
+    """The clinic's scheduling settings, or the defaults (unsaved) when none are set."""
+    organization_id = organization if isinstance(organization, int) else organization.pk
+    found = SchedulingSettings.objects.filter(organization_id=organization_id).first()
+    return found or SchedulingSettings(
+        organization_id=organization_id, reminder_hours=list(DEFAULT_REMINDER_HOURS)
+    )
+
+
+def spacing_of(plan: TreatmentPlan) -> rules.SeriesSpacing:
+    """The induction protocol's spacing (treatment.defaults: K4, K5)."""
+    protocol = plan.induction_protocol
+    return rules.SeriesSpacing(
+        count=protocol.infusion_count,
+        per_week_min=protocol.infusions_per_week_min,
+        per_week_max=protocol.infusions_per_week_max,
+        window_days=protocol.series_window_days,
+        min_days_between=protocol.min_days_between_infusions,
+    )
+
+
+def local_days(location: Location, start: datetime, end: datetime) -> list[date]:
+    tz = ZoneInfo(location.time_zone)
+    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _wall(day: date, at: time, zone: str) -> datetime:
+    try:
+        return rules.local_to_utc(day, at, zone)
+    except rules.LocalTimeError:
+        # Opening hours that begin in a skipped hour begin when the clock resumes.
+        return rules.local_to_utc(
+            day, (datetime.combine(day, at) + timedelta(hours=1)).time(), zone
+        )
+
+
+def opening_intervals(
+    location: Location, days: Iterable[date], hours: list[OpeningHours] | None = None
+) -> list[rules.Interval]:
+    hours = hours if hours is not None else list(location.hours.all())
+    spans = []
+    for day in days:
+        for h in hours:
+            if h.weekday == day.weekday():
+                spans.append(
+                    rules.Interval(
+                        _wall(day, h.opens_at, location.time_zone),
+                        _wall(day, h.closes_at, location.time_zone),
+                    )
+                )
+    return spans
+
+
+def _span(start: datetime, end: datetime) -> rules.Interval:
+    return rules.Interval(start, end)
+
+
+def as_booking(
+    appointment: Appointment, device_ids: Iterable[int] = ()
+) -> rules.Booking:
+    return rules.Booking(
+        visit=_span(appointment.starts_at, appointment.ends_at),
+        held=_span(appointment.starts_at, appointment.held_until),
+        patient_id=appointment.patient_id,
+        room_id=appointment.room_id,
+        staff_id=appointment.staff_id,
+        device_ids=frozenset(device_ids),
+        is_infusion=appointment.appointment_type.is_infusion,
+        ref=str(appointment.uuid),
+    )
+
+
+@dataclass
+class Resources:
+    """The rooms, staff and devices of a location, loaded once per request."""
+
+    rooms: list[Room]
+    staff_by_role: dict[str, list[User]]
+    devices_by_kind: dict[str, list[Device]]
+    hours: list[OpeningHours]
+    names: dict[int, str] = field(default_factory=dict)
+
+
+def resources_at(location: Location) -> Resources:
+    rooms = list(
+        Room.objects.filter(location=location, is_active=True).order_by("name", "id")
+    )
+    staff_by_role: dict[str, list[User]] = {}
+    for user in (
+        User.objects.filter(organization_id=location.organization_id, is_active=True)
+        .prefetch_related("groups")
+        .order_by("username")
+    ):
+        for group in user.groups.all():
+            staff_by_role.setdefault(group.name, []).append(user)
+    devices_by_kind: dict[str, list[Device]] = {}
+    for device in Device.objects.filter(location=location, is_active=True).order_by(
+        "name", "id"
+    ):
+        devices_by_kind.setdefault(device.kind, []).append(device)
+    return Resources(
+        rooms=rooms,
+        staff_by_role=staff_by_role,
+        devices_by_kind=devices_by_kind,
+        hours=list(location.hours.all()),
+    )
+
+
+def calendar_for(
+    location: Location,
+    start: datetime,
+    end: datetime,
+    *,
+    patient_id: int | None = None,
+    hours: list[OpeningHours] | None = None,
+) -> rules.Calendar:
+    """Everything the rules need between `start` and `end` at a location (and the patient's
+    own visits anywhere in the clinic)."""
+    settings = settings_for(location.organization_id)
+    holding = Appointment.objects.filter(status__in=Appointment.HOLDING).filter(
+        starts_at__lt=end, held_until__gt=start
+    )
+    rows = list(holding.filter(location=location).select_related("appointment_type"))
+    if patient_id is not None:
+        rows += list(
+            holding.filter(patient_id=patient_id)
+            .exclude(location=location)
+            .select_related("appointment_type")
+        )
+    devices: dict[int, list[int]] = {}
+    for link in Appointment.devices.through.objects.filter(
+        appointment_id__in=[a.pk for a in rows]
+    ):
+        devices.setdefault(link.appointment_id, []).append(link.device_id)
+    shifts: dict[int, list[rules.Interval]] = {}
+    prescriber_shifts: list[rules.Interval] = []
+    for shift in StaffShift.objects.filter(
+        location=location, starts_at__lt=end, ends_at__gt=start
+    ).prefetch_related("user__groups"):
+        span = _span(shift.starts_at, shift.ends_at)
+        shifts.setdefault(shift.user_id, []).append(span)
+        if any(g.name in PRESCRIBING_ROLES for g in shift.user.groups.all()):
+            prescriber_shifts.append(span)
+    room_closures: dict[int, list[rules.Interval]] = {}
+    device_closures: dict[int, list[rules.Interval]] = {}
+    location_closures: list[rules.Interval] = []
+    for closure in Closure.objects.filter(
+        location=location, starts_at__lt=end, ends_at__gt=start
+    ):
+        span = _span(closure.starts_at, closure.ends_at)
+        if closure.room_id is not None:
+            room_closures.setdefault(closure.room_id, []).append(span)
+        elif closure.device_id is not None:
+            device_closures.setdefault(closure.device_id, []).append(span)
+        else:
+            location_closures.append(span)
+    return rules.Calendar(
+        bookings=[as_booking(a, devices.get(a.pk, ())) for a in rows],
+        opening_hours=opening_intervals(
+            location, local_days(location, start, end), hours
+        ),
+        shifts=shifts,
+        prescriber_shifts=prescriber_shifts,
+        room_closures=room_closures,
+        device_closures=device_closures,
+        location_closures=location_closures,
+        nurse_max_running=settings.nurse_max_running_infusions,
+        prescriber_required=settings.prescriber_on_site_for_infusions,
+    )
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A room, staff member and devices that are free for a visit."""
+
+    room: Room | None
+    staff: User | None
+    devices: tuple[Device, ...]
+    booking: rules.Booking
+
+
+def choose_resources(
+    appointment_type: AppointmentType,
+    *,
+    patient_id: int,
+    starts_at: datetime,
+    calendar: rules.Calendar,
+    resources: Resources,
+    room: Room | None = None,
+    staff: User | None = None,
+    devices: tuple[Device, ...] | None = None,
+    ref: str = "",
+    now: datetime | None = None,
+) -> Choice | list[rules.Refusal]:
+    """The first free room, staff member and devices for this visit, or why there are none.
+
+    Given a room, staff member or devices, only those are tried. The refusals
+    returned are those of the attempt that came closest (fewest refusals).
+    """
+    ends_at = starts_at + timedelta(minutes=appointment_type.duration_minutes)
+    held = ends_at + timedelta(minutes=appointment_type.turnover_minutes)
+    if room is not None:
+        rooms: list[Room | None] = [room]
+    elif appointment_type.room_kind:
+        rooms = [r for r in resources.rooms if r.kind == appointment_type.room_kind]
+    else:
+        rooms = [None]
+    staff_list: list[User | None] = (
+        [staff]
+        if staff is not None
+        else list(resources.staff_by_role.get(appointment_type.staff_role, []))
+    )
+    if not rooms:
+        return [
+            rules.Refusal(
+                "no_room",
+                "room",
+                "The location has no room of the kind this visit needs.",
+            )
+        ]
+    if not staff_list:
+        return [
+            rules.Refusal(
+                "no_staff",
+                "staff",
+                "Nobody at the clinic has the role this visit needs.",
+            )
+        ]
+    kinds: list[str] = list(appointment_type.device_kinds)
+    best: list[rules.Refusal] | None = None
+    for room_option in rooms:
+        for person in staff_list:
+            picked: list[Device] = []
+            if devices is not None:
+                picked = list(devices)
+            else:
+                for kind in kinds:
+                    pool = resources.devices_by_kind.get(kind, [])
+                    # Prefer the device that lives in the room, then any free one.
+                    pool = sorted(
+                        pool,
+                        key=lambda d: (
+                            d.room_id != getattr(room_option, "pk", None),
+                            d.name,
+                        ),
+                    )
+                    free = next(
+                        (
+                            d
+                            for d in pool
+                            if d not in picked
+                            and not rules.conflicts(
+                                rules.Booking(
+                                    visit=rules.Interval(starts_at, ends_at),
+                                    held=rules.Interval(starts_at, held),
+                                    patient_id=-1,
+                                    device_ids=frozenset({d.pk}),
+                                    ref=ref,
+                                ),
+                                rules.Calendar(
+                                    bookings=calendar.bookings,
+                                    opening_hours=[rules.Interval(starts_at, held)],
+                                    device_closures=calendar.device_closures,
+                                    prescriber_required=False,
+                                ),
+                            )
+                        ),
+                        pool[0] if pool else None,
+                    )
+                    if free is None:
+                        return [
+                            rules.Refusal(
+                                "no_device",
+                                "devices",
+                                f"The location has no {kind.replace('_', ' ')}.",
+                            )
+                        ]
+                    picked.append(free)
+            booking = rules.Booking(
+                visit=rules.Interval(starts_at, ends_at),
+                held=rules.Interval(starts_at, held),
+                patient_id=patient_id,
+                room_id=room_option.pk if room_option else None,
+                staff_id=person.pk if person else None,
+                device_ids=frozenset(d.pk for d in picked),
+                is_infusion=appointment_type.is_infusion,
+                ref=ref,
+            )
+            refusals = rules.conflicts(booking, calendar, now=now)
+            if not refusals:
+                return Choice(room_option, person, tuple(picked), booking)
+            if best is None or len(refusals) < len(best):
+                best = refusals
+    return best or []

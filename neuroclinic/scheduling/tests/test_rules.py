@@ -1,0 +1,232 @@
+"""The booking rules against the published series (K4, K5) and the clinic's ratios."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from neuroclinic.scheduling import rules
+from neuroclinic.scheduling.rules import (
+    INDUCTION_SPACING,
+    Booking,
+    Calendar,
+    Interval,
+    check_series,
+)
+
+MON = date(2026, 3, 2)  # a Monday
+
+
+def days(*offsets: int) -> list[date]:
+    return [MON + timedelta(days=o) for o in offsets]
+
+
+@pytest.mark.parametrize(
+    ("offsets", "codes"),
+    [
+        # K5: six infusions, three a week, over 12 days (Mon/Wed/Fri twice).
+        ((0, 2, 4, 7, 9, 11), set()),
+        # K4: twice a week for three weeks.
+        ((0, 3, 7, 10, 14, 17), set()),
+        # Three then two then one: the last week needs only what is left.
+        ((0, 2, 4, 7, 9, 14), set()),
+        # Consecutive days are allowed by the default spacing (one day apart).
+        ((0, 1, 2, 7, 8, 9), set()),
+        ((0, 0, 2, 7, 9, 11), {"series_spacing"}),
+        ((0, 1, 2, 3, 7, 9), {"series_week_max"}),
+        ((0, 7, 9, 11, 14, 16), {"series_week_min"}),
+        ((0, 3, 7, 10, 14, 21), {"series_window", "series_week_min"}),
+        ((0, 2, 4, 7, 9), {"series_count"}),
+    ],
+)
+def test_series_rule(offsets: tuple[int, ...], codes: set[str]) -> None:
+    found = {r.code for r in check_series(days(*offsets), INDUCTION_SPACING)}
+    assert found == codes
+
+
+def test_every_refusal_says_why() -> None:
+    for refusal in check_series(days(0, 0, 1, 2, 3, 21), INDUCTION_SPACING):
+        assert refusal.message
+        assert refusal.field == "dates"
+
+
+@pytest.mark.parametrize(
+    ("day", "at", "zone", "expected"),
+    [
+        (
+            date(2026, 3, 8),
+            time(1, 30),
+            "America/New_York",
+            datetime(2026, 3, 8, 6, 30, tzinfo=UTC),
+        ),
+        (
+            date(2026, 3, 8),
+            time(3, 30),
+            "America/New_York",
+            datetime(2026, 3, 8, 7, 30, tzinfo=UTC),
+        ),
+        # Autumn: 01:30 happens twice; the first (still daylight time) is taken.
+        (
+            date(2026, 11, 1),
+            time(1, 30),
+            "America/New_York",
+            datetime(2026, 11, 1, 5, 30, tzinfo=UTC),
+        ),
+        (
+            date(2026, 7, 1),
+            time(9, 0),
+            "America/Chicago",
+            datetime(2026, 7, 1, 14, 0, tzinfo=UTC),
+        ),
+    ],
+)
+def test_local_to_utc(day: date, at: time, zone: str, expected: datetime) -> None:
+    assert rules.local_to_utc(day, at, zone) == expected
+
+
+def test_spring_forward_gap_is_refused_not_shifted() -> None:
+    with pytest.raises(rules.LocalTimeError, match="does not exist"):
+        rules.local_to_utc(date(2026, 3, 8), time(2, 30), "America/New_York")
+
+
+def at(hour: float) -> datetime:
+    return datetime(2026, 3, 2, tzinfo=UTC) + timedelta(hours=hour)
+
+
+def span(start: float, end: float) -> Interval:
+    return Interval(at(start), at(end))
+
+
+def infusion(
+    start: float,
+    *,
+    patient: int = 1,
+    room: int | None = 1,
+    staff: int | None = 10,
+    devices: frozenset[int] = frozenset({100}),
+    ref: str = "",
+) -> Booking:
+    return Booking(
+        visit=span(start, start + 1),
+        held=span(start, start + 1.5),
+        patient_id=patient,
+        room_id=room,
+        staff_id=staff,
+        device_ids=devices,
+        is_infusion=True,
+        ref=ref,
+    )
+
+
+OPEN = Calendar(
+    opening_hours=[span(8, 18)],
+    shifts={10: [span(8, 13), span(13, 18)], 11: [span(8, 18)]},
+    prescriber_shifts=[span(8, 18)],
+)
+
+
+def calendar(*bookings: Booking, **changes: object) -> Calendar:
+    fields = dict(OPEN.__dict__) | {"bookings": list(bookings)} | changes
+    return Calendar(**fields)
+
+
+@pytest.mark.parametrize(
+    ("candidate", "cal", "codes"),
+    [
+        (infusion(9), calendar(), set()),
+        (infusion(7.5), calendar(), {"outside_hours", "staff_off", "no_prescriber"}),
+        (infusion(17.5), calendar(), {"outside_hours", "staff_off", "no_prescriber"}),
+        # Shifts that meet end to start cover a visit across them.
+        (infusion(12.5), calendar(), set()),
+        (
+            infusion(9),
+            calendar(infusion(9, patient=2, staff=11, devices=frozenset())),
+            {"room_taken"},
+        ),
+        # The turnover holds the room: 10:00 is inside the 09:00 visit's 30 minutes.
+        (
+            infusion(10),
+            calendar(infusion(9, patient=2, staff=11, devices=frozenset())),
+            {"room_taken"},
+        ),
+        (
+            infusion(10.5),
+            calendar(infusion(9, patient=2, staff=11, devices=frozenset())),
+            set(),
+        ),
+        (
+            infusion(9),
+            calendar(infusion(9, patient=2, room=2, staff=11)),
+            {"device_taken"},
+        ),
+        # One nurse, two running infusions: allowed (ratio 2); a third: refused.
+        (
+            infusion(9, room=3, devices=frozenset()),
+            calendar(infusion(9, patient=2, room=2, devices=frozenset())),
+            set(),
+        ),
+        (
+            infusion(9, room=3, devices=frozenset()),
+            calendar(
+                infusion(9, patient=2, room=2, devices=frozenset()),
+                infusion(9.5, patient=4, room=4, devices=frozenset()),
+            ),
+            {"nurse_ratio"},
+        ),
+        (
+            infusion(9, room=3, devices=frozenset()),
+            calendar(
+                infusion(9, patient=2, room=2, devices=frozenset()), nurse_max_running=1
+            ),
+            {"nurse_ratio"},
+        ),
+        (infusion(9, staff=12), calendar(), {"staff_off"}),
+        (infusion(9), calendar(prescriber_shifts=[span(8, 9.5)]), {"no_prescriber"}),
+        (infusion(9), calendar(prescriber_shifts=[], prescriber_required=False), set()),
+        (infusion(9), calendar(room_closures={1: [span(9.2, 9.4)]}), {"room_closed"}),
+        (
+            infusion(9),
+            calendar(device_closures={100: [span(0, 24)]}),
+            {"device_closed"},
+        ),
+        (infusion(9), calendar(location_closures=[span(0, 24)]), {"location_closed"}),
+        (
+            infusion(9, room=5, devices=frozenset(), staff=11),
+            calendar(infusion(9.5, room=6, devices=frozenset())),
+            {"patient_busy"},
+        ),
+        # A move does not collide with the appointment it moves.
+        (infusion(9, ref="a"), calendar(infusion(9, ref="a")), set()),
+    ],
+)
+def test_conflicts(candidate: Booking, cal: Calendar, codes: set[str]) -> None:
+    assert {r.code for r in rules.conflicts(candidate, cal)} == codes
+
+
+def test_a_non_infusion_visit_takes_the_staff_member_whole() -> None:
+    consult = Booking(visit=span(9, 10), held=span(9, 10), patient_id=3, staff_id=10)
+    found = rules.conflicts(consult, calendar(infusion(9, patient=2)))
+    assert {r.code for r in found} == {"staff_busy"}
+
+
+def test_past_is_refused() -> None:
+    found = rules.conflicts(infusion(9), calendar(), now=at(10))
+    assert [r.code for r in found] == ["past"]
+
+
+@pytest.mark.parametrize(
+    ("intervals", "peak"),
+    [
+        ([], 0),
+        ([span(1, 2), span(2, 3)], 1),
+        ([span(1, 3), span(2, 4), span(2.5, 5)], 3),
+    ],
+)
+def test_max_concurrent(intervals: list[Interval], peak: int) -> None:
+    assert rules.max_concurrent(intervals) == peak
+
+
+def test_booster_window_is_four_to_six_weeks() -> None:
+    assert rules.booster_window(MON, min_days=28, max_days=42) == (
+        date(2026, 3, 30),
+        date(2026, 4, 13),
+    )

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from neuroclinic.scheduling.views import calendar, series
+
+app_name = "scheduling"
+
+urlpatterns = [
+    path("", calendar.day, name="day"),
+    path("week/", calendar.week, name="week"),
+    path(
+        "appointments/<uuid:appointment_uuid>/check-in",
+        calendar.check_in,
+        name="check_in",
+    ),
+    path("appointments/<uuid:appointment_uuid>/cancel", calendar.cancel, name="cancel"),
+    path("series/<uuid:patient_uuid>/", series.series_page, name="series"),
+]
