@@ -16,6 +16,7 @@ from django.db import transaction
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
+from neuroclinic.measures.actions.alerts import safety_alert_blocks_treatment
 from neuroclinic.tms import course_plan, intensity, protocols, reads, screening
 from neuroclinic.tms.actions.common import (
     lock_session,
@@ -57,6 +58,11 @@ def check_may_treat(course: TmsCourse) -> None:
     screen = reads.latest_screen(course.patient)
     if screen is None or not screen.is_cleared:
         raise TmsError("The patient's latest TMS safety screen is not cleared.")
+    # The same suicide-risk hold as an infusion: an unassessed alert, or one closed
+    # as high risk, stops TMS too until a prescriber signs that treatment may resume.
+    held = safety_alert_blocks_treatment(course.patient)
+    if held is not None:
+        raise TmsError(held)
 
 
 @transaction.atomic

@@ -7,6 +7,8 @@ import pytest
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
+from neuroclinic.measures.actions.alerts import raise_safety_alert
+from neuroclinic.measures.models import SafetyAlert
 from neuroclinic.notifications.models import Notification
 from neuroclinic.patients.models import Patient
 from neuroclinic.tms import reads
@@ -162,6 +164,23 @@ def test_daily_hard_stop_writes_nothing(
             by=tms,
         )
     assert field in caught.value.errors
+    assert counts() == before
+
+
+def test_an_unassessed_suicide_risk_alert_holds_tms_like_an_infusion(
+    tms_course: TmsCourse, tms: User, prescriber: User
+) -> None:
+    raise_safety_alert(tms_course.patient, reason=SafetyAlert.Reason.CLINICIAN)
+    before = counts()
+
+    with pytest.raises(TmsError, match="Unresolved safety alert"):
+        sessions.start_session(
+            tms_course,
+            daily_check=DAILY_OK,
+            supervising_physician=prescriber,
+            by=tms,
+        )
+
     assert counts() == before
 
 
