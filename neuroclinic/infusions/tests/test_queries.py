@@ -35,7 +35,7 @@ BOARD_BASE, BOARD_PER_OPEN_ROOM = 22, 1
 # The polled fragment does not save the session (it is not activity).
 BOARD_ROOMS_BASE, BOARD_ROOMS_PER_OPEN_ROOM = 10, 1
 PATIENT_LOG = 25
-PLAN = 16
+PLAN = 23  # with the audited read of the plan (its hash-chained event)
 
 
 def _another_patient(front_desk: User, n: int) -> Patient:

@@ -10,6 +10,7 @@ from django.test import Client
 from neuroclinic.accounts.models import User
 from neuroclinic.infusions.actions import session_flow
 from neuroclinic.infusions.models import InfusionSession
+from neuroclinic.infusions.tests import factories as infusion_factories
 from neuroclinic.infusions.tests.conftest import (  # noqa: F401 - fixtures
     birth_date,
     dosed,
@@ -30,6 +31,8 @@ from neuroclinic.patients.models import Diagnosis
 def stopped(running: InfusionSession, nurse: User) -> InfusionSession:  # noqa: F811
     dose = running.doses.order_by("calculated_at", "id").last()
     assert dose is not None
+    # "Completed as ordered" needs the ordered run time behind it (issue 14, item 13).
+    running = infusion_factories.ran_for(running, 40)
     return session_flow.stop(
         running,
         reason="Completed",
