@@ -6,12 +6,14 @@ anonymous and with a nurse's and a custodian's bearer tokens. Any 5xx fails,
 and so does a status the schema does not document for the operation.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
@@ -22,6 +24,19 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_applicatio
 
 # 409 (possible duplicate patient) is the one answer the schema's generic list lacks.
 UNDOCUMENTED_OK = {409}
+
+
+@pytest.fixture(autouse=True)
+def _requests_keep_the_test_connection() -> Iterator[None]:
+    """As Django's test client does: the end of a request must not close the database
+    connection that holds the test's transaction (on PostgreSQL it really closes)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.mark.parametrize("persona", ["anonymous", "nurse"])

@@ -54,7 +54,6 @@ class ConvertForm(NoBidiForm):
     # Starts empty: a clinical fact the person converting must choose, never a default.
     sex_at_birth = forms.ChoiceField(
         choices=[("", "Choose..."), *Patient.SexAtBirth.choices],
-        label="Sex assigned at birth",
     )
     existing = forms.UUIDField(required=False, widget=forms.HiddenInput)
     confirm_new = forms.BooleanField(
