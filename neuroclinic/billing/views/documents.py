@@ -11,10 +11,27 @@ from neuroclinic.audit.models import AuditEvent
 from neuroclinic.billing import pdf
 from neuroclinic.billing.access import estimate_for, invoice_for, superbill_for
 from neuroclinic.billing.actions.reads import record_read
+from neuroclinic.billing.models import GoodFaithEstimate, Invoice, Superbill
 from neuroclinic.http import AuthenticatedHttpRequest
 
 
-def _download(body: bytes | str, *, content_type: str, filename: str) -> HttpResponse:
+def _download(
+    request: AuthenticatedHttpRequest,
+    document: GoodFaithEstimate | Invoice | Superbill,
+    *,
+    kind: str,
+    body: bytes | str,
+    content_type: str,
+    filename: str,
+) -> HttpResponse:
+    """The file, after recording that this user opened this patient's document."""
+    record_read(
+        AuditEvent.Action.BILLING_DOCUMENT_VIEWED,
+        patient=document.patient,
+        subject=document,
+        by=request.user,
+        document=kind,
+    )
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
@@ -29,15 +46,11 @@ def estimate_pdf(
     estimate = estimate_for(
         request.user, estimate_uuid, capability=Capability.BILLING_VIEW
     )
-    record_read(
-        AuditEvent.Action.BILLING_DOCUMENT_VIEWED,
-        patient=estimate.patient,
-        subject=estimate,
-        by=request.user,
-        document="estimate",
-    )
     return _download(
-        pdf.estimate_pdf(estimate),
+        request,
+        estimate,
+        kind="estimate",
+        body=pdf.estimate_pdf(estimate),
         content_type="application/pdf",
         filename=f"{estimate.number}.pdf",
     )
@@ -49,15 +62,11 @@ def invoice_pdf(request: AuthenticatedHttpRequest, invoice_uuid: UUID) -> HttpRe
     invoice = invoice_for(
         request.user, invoice_uuid, capability=Capability.BILLING_VIEW
     )
-    record_read(
-        AuditEvent.Action.BILLING_DOCUMENT_VIEWED,
-        patient=invoice.patient,
-        subject=invoice,
-        by=request.user,
-        document="invoice",
-    )
     return _download(
-        pdf.invoice_pdf(invoice),
+        request,
+        invoice,
+        kind="invoice",
+        body=pdf.invoice_pdf(invoice),
         content_type="application/pdf",
         filename=f"{invoice.number}.pdf",
     )
@@ -71,15 +80,11 @@ def superbill_pdf(
     superbill = superbill_for(
         request.user, superbill_uuid, capability=Capability.BILLING_VIEW
     )
-    record_read(
-        AuditEvent.Action.BILLING_DOCUMENT_VIEWED,
-        patient=superbill.patient,
-        subject=superbill,
-        by=request.user,
-        document="superbill",
-    )
     return _download(
-        pdf.superbill_pdf(superbill),
+        request,
+        superbill,
+        kind="superbill",
+        body=pdf.superbill_pdf(superbill),
         content_type="application/pdf",
         filename=f"superbill-{superbill.period_start}.pdf",
     )
@@ -93,15 +98,11 @@ def superbill_csv(
     superbill = superbill_for(
         request.user, superbill_uuid, capability=Capability.BILLING_VIEW
     )
-    record_read(
-        AuditEvent.Action.BILLING_DOCUMENT_VIEWED,
-        patient=superbill.patient,
-        subject=superbill,
-        by=request.user,
-        document="superbill_csv",
-    )
     return _download(
-        pdf.superbill_csv(superbill),
+        request,
+        superbill,
+        kind="superbill_csv",
+        body=pdf.superbill_csv(superbill),
         content_type="text/csv; charset=utf-8",
         filename=f"superbill-{superbill.period_start}.csv",
     )
