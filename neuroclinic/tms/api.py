@@ -31,7 +31,6 @@ from neuroclinic.tms.access import (
 )
 from neuroclinic.tms.actions import courses, seizures, sessions, thresholds
 from neuroclinic.tms.actions import screening as screening_actions
-from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import SafetyScreen, TmsCourse, TmsSession
 
 router = Router(tags=["tms"])
@@ -215,12 +214,7 @@ def record_screen(request: HttpRequest, patient_id: UUID, payload: ScreenIn) -> 
     """The pre-course safety screen: every IFCN topic answered true or false."""
     user = _user(request, Capability.RUN_TMS)
     patient = get_patient_for_user(user, patient_id, capability=Capability.RUN_TMS)
-    try:
-        screen = screening_actions.record_screen(
-            patient, answers=payload.answers, by=user
-        )
-    except TmsError as exc:
-        raise FieldErrors(exc.errors) from None
+    screen = screening_actions.record_screen(patient, answers=payload.answers, by=user)
     return Status(
         201,
         {
@@ -240,12 +234,9 @@ def decide_screen(request: HttpRequest, screen_id: UUID, payload: DecisionIn) ->
     ).first()
     if screen is None:
         raise Http404("No such screen.")
-    try:
-        screening_actions.decide_screen(
-            screen, cleared=payload.cleared, rationale=payload.rationale, by=user
-        )
-    except TmsError as exc:
-        raise FieldErrors(exc.errors) from None
+    screening_actions.decide_screen(
+        screen, cleared=payload.cleared, rationale=payload.rationale, by=user
+    )
     return Status(
         201,
         {
@@ -264,20 +255,17 @@ def record_threshold(
     """A motor threshold: 1-100 % of machine output, with method, coil and supervising physician."""
     user = _user(request, Capability.RUN_TMS)
     patient = get_patient_for_user(user, patient_id, capability=Capability.RUN_TMS)
-    try:
-        threshold = thresholds.record_threshold(
-            patient,
-            value_percent_output=payload.value_percent_output,
-            observation=payload.observation,
-            procedure=payload.procedure,
-            coil=payload.coil,
-            supervising_physician=_physician(user, payload.supervising_physician),
-            reason=payload.reason,
-            determined_on=payload.determined_on,
-            by=user,
-        )
-    except TmsError as exc:
-        raise FieldErrors(exc.errors) from None
+    threshold = thresholds.record_threshold(
+        patient,
+        value_percent_output=payload.value_percent_output,
+        observation=payload.observation,
+        procedure=payload.procedure,
+        coil=payload.coil,
+        supervising_physician=_physician(user, payload.supervising_physician),
+        reason=payload.reason,
+        determined_on=payload.determined_on,
+        by=user,
+    )
     return Status(
         201,
         {
@@ -298,21 +286,18 @@ def order_course(request: HttpRequest, patient_id: UUID, payload: CourseIn) -> A
     ).first()
     if location is None:
         raise FieldErrors({"location": ["Choose one of this clinic's locations."]})
-    try:
-        course = courses.order_course(
-            patient,
-            protocol_code=payload.protocol,
-            target=payload.target,
-            target_detail=payload.target_detail,
-            percent_of_mt=payload.percent_of_mt,
-            acute_sessions=payload.acute_sessions,
-            taper=payload.taper,
-            start_date=payload.start_date,
-            location=location,
-            by=user,
-        )
-    except TmsError as exc:
-        raise FieldErrors(exc.errors) from None
+    course = courses.order_course(
+        patient,
+        protocol_code=payload.protocol,
+        target=payload.target,
+        target_detail=payload.target_detail,
+        percent_of_mt=payload.percent_of_mt,
+        acute_sessions=payload.acute_sessions,
+        taper=payload.taper,
+        start_date=payload.start_date,
+        location=location,
+        by=user,
+    )
     return Status(201, _course_out(course))
 
 
@@ -353,16 +338,13 @@ def start_session(request: HttpRequest, course_id: UUID, payload: SessionIn) -> 
     """The daily pre-session check and the start: hard stops, hold, screen and intensity refusals."""
     user = _user(request, Capability.RUN_TMS)
     course = get_course_for_user(user, course_id, capability=Capability.RUN_TMS)
-    try:
-        session = sessions.start_session(
-            course,
-            daily_check=payload.daily_check,
-            supervising_physician=_physician(user, payload.supervising_physician),
-            trains=payload.trains,
-            by=user,
-        )
-    except TmsError as exc:
-        raise FieldErrors(exc.errors) from None
+    session = sessions.start_session(
+        course,
+        daily_check=payload.daily_check,
+        supervising_physician=_physician(user, payload.supervising_physician),
+        trains=payload.trains,
+        by=user,
+    )
     return Status(201, _session_out(session))
 
 
@@ -370,16 +352,13 @@ def start_session(request: HttpRequest, course_id: UUID, payload: SessionIn) -> 
 def side_effect(request: HttpRequest, session_id: UUID, payload: SideEffectIn) -> Any:
     user = _user(request, Capability.RUN_TMS)
     session = get_session_for_user(user, session_id, capability=Capability.RUN_TMS)
-    try:
-        sessions.record_side_effect(
-            session,
-            kind=payload.kind,
-            severity=payload.severity,
-            description=payload.description,
-            by=user,
-        )
-    except TmsError as exc:
-        raise FieldErrors(exc.errors) from None
+    sessions.record_side_effect(
+        session,
+        kind=payload.kind,
+        severity=payload.severity,
+        description=payload.description,
+        by=user,
+    )
     return Status(201, _session_out(session))
 
 
@@ -388,18 +367,15 @@ def end_session(request: HttpRequest, session_id: UUID, payload: EndIn) -> Any:
     """Pulses delivered (never above planned); fewer needs the interruption reason."""
     user = _user(request, Capability.RUN_TMS)
     session = get_session_for_user(user, session_id, capability=Capability.RUN_TMS)
-    try:
-        ended = sessions.end_session(
-            session,
-            pulses_delivered=payload.pulses_delivered,
-            trains_delivered=payload.trains_delivered,
-            interruption_reason=payload.interruption_reason,
-            interruption_detail=payload.interruption_detail,
-            note=payload.note,
-            by=user,
-        )
-    except TmsError as exc:
-        raise FieldErrors(exc.errors) from None
+    ended = sessions.end_session(
+        session,
+        pulses_delivered=payload.pulses_delivered,
+        trains_delivered=payload.trains_delivered,
+        interruption_reason=payload.interruption_reason,
+        interruption_detail=payload.interruption_detail,
+        note=payload.note,
+        by=user,
+    )
     return _session_out(ended)
 
 
@@ -408,16 +384,13 @@ def seizure(request: HttpRequest, session_id: UUID, payload: SeizureIn) -> Any:
     """Stops the session, notifies the supervising physician, holds the course."""
     user = _user(request, Capability.RUN_TMS)
     session = get_session_for_user(user, session_id, capability=Capability.RUN_TMS)
-    try:
-        event = seizures.record_seizure(
-            session,
-            post_ictal_status=payload.post_ictal_status,
-            vitals=payload.vitals,
-            description=payload.description,
-            by=user,
-        )
-    except TmsError as exc:
-        raise FieldErrors(exc.errors) from None
+    event = seizures.record_seizure(
+        session,
+        post_ictal_status=payload.post_ictal_status,
+        vitals=payload.vitals,
+        description=payload.description,
+        by=user,
+    )
     return Status(201, {"id": event.uuid, "course_on_hold": True})
 
 
@@ -425,12 +398,9 @@ def seizure(request: HttpRequest, session_id: UUID, payload: SeizureIn) -> Any:
 def review(request: HttpRequest, seizure_id: UUID, payload: ReviewIn) -> Any:
     user = _user(request, Capability.ORDER_TMS)
     event = get_seizure_for_user(user, seizure_id, capability=Capability.ORDER_TMS)
-    try:
-        seizures.review_seizure(
-            event, decision=payload.decision, note=payload.note, by=user
-        )
-    except TmsError as exc:
-        raise FieldErrors(exc.errors) from None
+    seizures.review_seizure(
+        event, decision=payload.decision, note=payload.note, by=user
+    )
     return Status(
         201,
         {
