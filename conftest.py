@@ -24,11 +24,10 @@ from django.core.cache import caches
 from django.http.response import HttpResponseBase
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import settings as hypothesis_settings
 
 from neuroclinic.accounts.actions import create_api_token
-from neuroclinic.accounts.models import User
+from neuroclinic.accounts.models import Authenticator, User
 from neuroclinic.accounts.roles import ROLE_CAPABILITIES, Capability, Role
 from neuroclinic.clinics.models import Organization
 from neuroclinic.patients import actions as patient_actions
@@ -81,9 +80,9 @@ def make_staff(organization: Organization, username: str, role: Role | None) -> 
 
 
 def login(client: Client, user: User) -> Client:
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = Authenticator.objects.filter(user=user, confirmed=True).first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        device = Authenticator.objects.create(user=user, name="test", confirmed=True)
     client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id

@@ -74,10 +74,9 @@ def setup_child(rooms: int, out: Path) -> None:
     from django.test import Client
     from django.utils import timezone
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from neuroclinic.accounts import actions as account_actions
-    from neuroclinic.accounts.models import User
+    from neuroclinic.accounts.models import Authenticator, User
     from neuroclinic.accounts.roles import Role
     from neuroclinic.clinics.models import Device, Location, Organization, Room
     from neuroclinic.infusions.actions import session_flow
@@ -115,7 +114,7 @@ def setup_child(rooms: int, out: Path) -> None:
         user.set_password(password)
         user.save()
         user.groups.set([Group.objects.get(name=role.value)])
-        TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+        Authenticator.objects.create(user=user, name="bench", confirmed=True)
         return user
 
     director = staff("director", Role.MEDICAL_DIRECTOR)
@@ -211,7 +210,7 @@ def setup_child(rooms: int, out: Path) -> None:
     client = Client()
     client.force_login(nurse)
     browser_session = client.session
-    device = TOTPDevice.objects.get(user=nurse)
+    device = Authenticator.objects.get(user=nurse)
     browser_session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     browser_session.save()
     out.write_text(

@@ -54,9 +54,9 @@ def trajectory_child(responses: int, requests: int) -> dict[str, Any]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from conftest import make_staff
+    from neuroclinic.accounts.models import Authenticator
     from neuroclinic.accounts.roles import Role
     from neuroclinic.clinics.models import Organization
     from neuroclinic.measures.demo import answers_for
@@ -107,7 +107,7 @@ def trajectory_child(responses: int, requests: int) -> dict[str, Any]:
         )
     QuestionnaireResponse.objects.bulk_create(rows, batch_size=500)
 
-    device = TOTPDevice.objects.create(user=nurse, name="bench", confirmed=True)
+    device = Authenticator.objects.create(user=nurse, name="bench", confirmed=True)
     client = Client()
     client.force_login(nurse)
     session = client.session

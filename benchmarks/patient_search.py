@@ -225,9 +225,8 @@ def _bulk_insert(people: Sequence[Person], batch_size: int = 2000) -> tuple[Any,
 
 def _nurse(organization: Any) -> "User":
     from django.contrib.auth.models import Group
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from neuroclinic.accounts.models import User
+    from neuroclinic.accounts.models import Authenticator, User
     from neuroclinic.accounts.roles import Role
 
     user = User(
@@ -239,7 +238,7 @@ def _nurse(organization: Any) -> "User":
     user.set_unusable_password()
     user.save()
     user.groups.set([Group.objects.get(name=Role.NURSE.value)])
-    TOTPDevice.objects.create(user=user, name="benchmark", confirmed=True)
+    Authenticator.objects.create(user=user, name="benchmark", confirmed=True)
     return user
 
 
@@ -249,9 +248,10 @@ def _signed_in_client(user: "User") -> tuple["Client", str]:
     from django.conf import settings
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    from neuroclinic.accounts.models import Authenticator
+
+    device = Authenticator.objects.get(user=user, confirmed=True)
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
     session = client.session

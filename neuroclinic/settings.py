@@ -204,6 +204,14 @@ SESSION_COOKIE_AGE = IDLE_TIMEOUT_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 OTP_TOTP_ISSUER = os.getenv("OTP_TOTP_ISSUER", "Neuroclinic")
+# Authenticator secrets are encrypted at rest (accounts/otp_secrets.py): a
+# comma-separated list of passphrases, the first encrypts, all decrypt (rotation).
+# Empty: a key derived from SECRET_KEY.
+OTP_SECRET_KEYS = env_secret("OTP_SECRET_KEYS", "")
+# After a wrong code the next try waits this many seconds, doubling with each
+# further failure (django-otp's throttling, for the authenticator and recovery codes).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 # A new API token expires after this many days (`token create --days` overrides).
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
 

@@ -12,10 +12,17 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from neuroclinic.accounts.models import ApiToken, TokenScope, User, hash_token
+from neuroclinic.accounts import otp_secrets
+from neuroclinic.accounts.models import (
+    ApiToken,
+    Authenticator,
+    RecoveryCode,
+    RecoveryCodeSet,
+    TokenScope,
+    User,
+    hash_token,
+)
 from neuroclinic.accounts.roles import Role
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
@@ -91,42 +98,46 @@ def record_sign_out(user: User) -> None:
     record(AuditEvent.Action.SIGNED_OUT, actor=user, subject=user)
 
 
-def pending_totp_device(user: User) -> TOTPDevice:
+def pending_totp_device(user: User) -> Authenticator:
     """The user's unconfirmed authenticator, made on first need (enrolment)."""
-    device = (
-        TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
+    device: Authenticator | None = (
+        Authenticator.objects.filter(user=user, confirmed=False).order_by("id").first()
     )
     if device is None:
-        device = TOTPDevice.objects.create(
+        device = Authenticator.objects.create(
             user=user, name="Authenticator app", confirmed=False
         )
     return device
 
 
 @transaction.atomic
-def confirm_totp_enrolment(user: User, device: TOTPDevice) -> list[str]:
+def confirm_totp_enrolment(user: User, device: Authenticator) -> list[str]:
     """Confirm the authenticator and issue fresh recovery codes (returned once)."""
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    Authenticator.objects.filter(user=user).exclude(pk=device.pk).delete()
     codes = _issue_recovery_codes(user)
     record(AuditEvent.Action.TWO_FACTOR_ENROLLED, actor=user, subject=user)
     return codes
 
 
 def _issue_recovery_codes(user: User) -> list[str]:
-    StaticDevice.objects.filter(user=user).delete()
-    static = StaticDevice.objects.create(
+    """Fresh codes, shown once; only their digests are kept (otp_secrets.py)."""
+    RecoveryCodeSet.objects.filter(user=user).delete()
+    code_set = RecoveryCodeSet.objects.create(
         user=user, name="Recovery codes", confirmed=True
     )
-    codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=static, token=c) for c in codes)
+    codes = [otp_secrets.new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(code_set=code_set, digest=otp_secrets.recovery_code_digest(c))
+        for c in codes
+    )
     return codes
 
 
 @transaction.atomic
 def record_recovery_code_used(user: User) -> None:
-    left = StaticToken.objects.filter(device__user=user).count()
+    left = RecoveryCode.objects.filter(code_set__user=user).count()
     record(
         AuditEvent.Action.RECOVERY_CODE_USED, actor=user, subject=user, codes_left=left
     )
@@ -231,8 +242,8 @@ def update_user(
 @transaction.atomic
 def reset_two_factor(user: User, *, by: User) -> None:
     """Remove the user's authenticator and recovery codes; they enrol again at next sign-in."""
-    TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
+    Authenticator.objects.filter(user=user).delete()
+    RecoveryCodeSet.objects.filter(user=user).delete()
     record(AuditEvent.Action.TWO_FACTOR_RESET, actor=by, subject=user)
 
 

@@ -23,7 +23,7 @@ class SignInForm(forms.Form):
 class CodeForm(forms.Form):
     code = forms.CharField(
         label="Code from your authenticator app, or a recovery code",
-        max_length=20,
+        max_length=40,
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "one-time-code",

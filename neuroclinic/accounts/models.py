@@ -1,16 +1,29 @@
+import base64
 import hashlib
+import logging
+import time
 import uuid
 from functools import cached_property
+from urllib.parse import quote, urlencode
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils import timezone
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.oath import TOTP
+from django_otp.oath import totp as totp_code
 
+from neuroclinic.accounts import otp_secrets
 from neuroclinic.accounts.roles import Capability, Role, capabilities_of
 
+logger = logging.getLogger(__name__)
 
-class User(AbstractUser):
+
+# The stubs cannot resolve the reverse managers of the two-factor devices, whose
+# django-otp base is untyped (`authenticators`, `recovery_code_sets`).
+class User(AbstractUser):  # type: ignore[django-manager-missing]
     """A member of staff. Patients are not users of this kind (see the portal)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -124,3 +137,140 @@ class ApiToken(models.Model):
         if self.scope == TokenScope.FULL:
             return True
         return (method, operation) in SCOPE_OPERATIONS.get(self.scope, frozenset())
+
+
+# django-otp is untyped, so its device bases are Any to mypy.
+class Authenticator(TimestampMixin, ThrottlingMixin, Device):  # type: ignore[misc]
+    """A TOTP authenticator app (RFC 6238) whose secret is stored encrypted.
+
+    Takes the place of django-otp's TOTP device, which keeps the secret in
+    clear; verification follows that device's (the same drift, tolerance and
+    replay rules), with the secret decrypted only to compute the code
+    (accounts/otp_secrets.py).
+    """
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="authenticators"
+    )
+    secret_encrypted = models.TextField(default=otp_secrets.new_encrypted_secret)
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    # The time step of the last accepted code: a code is never accepted twice.
+    last_t = models.BigIntegerField(default=-1)
+
+    class Meta(Device.Meta):  # type: ignore[misc]
+        verbose_name = "authenticator app"
+
+    @property
+    def bin_key(self) -> bytes:
+        return otp_secrets.decrypt_secret(self.secret_encrypted)
+
+    def set_secret(self, secret: bytes) -> None:
+        self.secret_encrypted = otp_secrets.encrypt_secret(secret)
+
+    def get_throttle_factor(self) -> int:
+        # django-otp's setting for its TOTP device, kept so configuration carries over.
+        return int(getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1))
+
+    def verify_token(self, token: object) -> bool:
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        try:
+            number = int(str(token))
+            key = self.bin_key
+        except ValueError:
+            verified = False
+        except otp_secrets.SecretUnreadable:
+            # A configuration fault, not the user's: say so in the log (no code,
+            # no name) and refuse; recovery codes still work.
+            logger.error("authenticator %s: %s", self.pk, otp_secrets.UNREADABLE)
+            return False
+        else:
+            totp = TOTP(key, self.step, self.t0, self.digits, self.drift)
+            totp.time = time.time()
+            verified = totp.verify(number, self.tolerance, self.last_t + 1)
+            if verified:
+                self.last_t = totp.t()
+                self.drift = totp.drift
+                self.throttle_reset(commit=False)
+                self.set_last_used_timestamp(commit=False)
+                self.save()
+        if not verified:
+            self.throttle_increment(commit=True)
+        return verified
+
+    def current_code(self) -> str:
+        """The code the user's app shows now (the `totp` command, tests)."""
+        code = totp_code(
+            self.bin_key,
+            step=self.step,
+            t0=self.t0,
+            digits=self.digits,
+            drift=self.drift,
+        )
+        return f"{code:0{self.digits}d}"
+
+    @property
+    def config_url(self) -> str:
+        """The otpauth:// URL an authenticator app scans (Key Uri Format)."""
+        issuer = str(getattr(settings, "OTP_TOTP_ISSUER", "") or "").replace(":", "")
+        label = self.user.get_username()
+        params = {
+            "secret": base64.b32encode(self.bin_key).decode(),
+            "algorithm": "SHA1",
+            "digits": self.digits,
+            "period": self.step,
+        }
+        if issuer:
+            label = f"{issuer}:{label}"
+        query = urlencode(params)
+        if issuer:
+            query += f"&issuer={quote(issuer)}"
+        return f"otpauth://totp/{quote(label)}?{query}"
+
+
+class RecoveryCodeSet(ThrottlingMixin, Device):  # type: ignore[misc]
+    """A user's one-time recovery codes, held as SHA-256 digests (otp_secrets.py)."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="recovery_code_sets"
+    )
+
+    class Meta(Device.Meta):  # type: ignore[misc]
+        verbose_name = "recovery codes"
+
+    def get_throttle_factor(self) -> int:
+        return int(getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 1))
+
+    def verify_token(self, token: object) -> bool:
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        digest = otp_secrets.recovery_code_digest(str(token))
+        used, _ = self.codes.filter(digest=digest).delete()
+        if used:
+            self.throttle_reset(commit=True)
+            return True
+        self.throttle_increment(commit=True)
+        return False
+
+
+class RecoveryCode(models.Model):
+    code_set = models.ForeignKey(
+        RecoveryCodeSet, on_delete=models.CASCADE, related_name="codes"
+    )
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code_set", "digest"], name="recovery_code_once_per_set"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return "recovery code"  # never the digest

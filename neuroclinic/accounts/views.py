@@ -14,8 +14,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from neuroclinic.accounts import actions
 from neuroclinic.accounts.access import require_capability, staff_required
@@ -27,7 +25,7 @@ from neuroclinic.accounts.forms import (
     PasswordChangeForm,
     SignInForm,
 )
-from neuroclinic.accounts.models import User
+from neuroclinic.accounts.models import Authenticator, RecoveryCodeSet, User
 from neuroclinic.accounts.roles import Capability, Role
 from neuroclinic.http import AuthenticatedHttpRequest
 
@@ -105,7 +103,10 @@ def _clear_pending(request: HttpRequest) -> str:
 
 
 def _complete_sign_in(
-    request: HttpRequest, user: User, device: TOTPDevice | StaticDevice, method: str
+    request: HttpRequest,
+    user: User,
+    device: Authenticator | RecoveryCodeSet,
+    method: str,
 ) -> str:
     next_url = _clear_pending(request)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -126,7 +127,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         messages.error(request, _locked_message(user))
         return redirect("accounts:login")
 
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = Authenticator.objects.filter(user=user, confirmed=True).first()
     if device is None:
         return _enrol(request, user)
 
@@ -143,8 +144,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             return render(request, "accounts/two_factor.html", {"form": form})
         if device.verify_token(code):
             return redirect(_complete_sign_in(request, user, device, "totp"))
-        static = StaticDevice.objects.filter(user=user, confirmed=True).first()
-        if static is not None and static.verify_token(code.lower()):
+        static = RecoveryCodeSet.objects.filter(user=user, confirmed=True).first()
+        if static is not None and static.verify_token(code):
             next_url = _complete_sign_in(request, user, static, "recovery_code")
             actions.record_recovery_code_used(user)
             messages.warning(

@@ -31,6 +31,10 @@ class AuditEvent(models.Model):
         TOKEN_USED = "accounts.token_used", "API token used"
         TOKEN_REFUSED = "accounts.token_refused", "API token refused"
         TOTP_SHOWN = "accounts.totp_shown", "TOTP code shown by support command"
+        OTP_SECRETS_ROTATED = (
+            "accounts.otp_secrets_rotated",
+            "Authenticator secrets re-encrypted under a new key",
+        )
         # clinics
         CLINIC_UPDATED = "clinics.updated", "Clinic settings updated"
         LOCATION_SAVED = "clinics.location_saved", "Location saved"

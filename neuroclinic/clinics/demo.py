@@ -14,9 +14,9 @@ from datetime import date, time, timedelta
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.module_loading import import_string
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from neuroclinic.accounts.models import User
+from neuroclinic.accounts.models import Authenticator, User
+from neuroclinic.accounts.otp_secrets import encrypt_secret
 from neuroclinic.accounts.roles import Role
 from neuroclinic.clinics.models import (
     Device,
@@ -177,10 +177,10 @@ def _staff(organization: Organization) -> dict[str, User]:
         user.set_password(DEMO_PASSWORD)
         user.save()
         user.groups.set([Group.objects.get(name=role.value)])
-        TOTPDevice.objects.create(
+        Authenticator.objects.create(
             user=user,
             name="Demo authenticator",
-            key=demo_totp_key(username),
+            secret_encrypted=encrypt_secret(bytes.fromhex(demo_totp_key(username))),
             confirmed=True,
         )
         users[username] = user

@@ -18,9 +18,8 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from neuroclinic.accounts.models import User
+from neuroclinic.accounts.models import Authenticator, User
 from neuroclinic.accounts.roles import ROLE_CAPABILITIES, Capability
 from neuroclinic.ledger.errors import LedgerError
 from neuroclinic.ledger.rules import LedgerRuleError, check_witness
@@ -94,7 +93,7 @@ def confirm_witness(
             field="witness_password",
             code="witness_password_wrong",
         )
-    device = TOTPDevice.objects.filter(user=witness, confirmed=True).first()
+    device = Authenticator.objects.filter(user=witness, confirmed=True).first()
     if device is None:
         raise LedgerError(
             f"{witness.display_name} has not set up an authenticator app, so cannot witness yet.",

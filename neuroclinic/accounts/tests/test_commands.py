@@ -5,13 +5,12 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from neuroclinic.accounts.models import User
+from neuroclinic.accounts.models import Authenticator, User
 from neuroclinic.audit.models import AuditEvent
 
 
-def current_code(device: TOTPDevice) -> str:
+def current_code(device: Authenticator) -> str:
     value = totp(
         device.bin_key,
         step=device.step,
@@ -25,7 +24,7 @@ def current_code(device: TOTPDevice) -> str:
 def test_totp_prints_the_current_code_and_records_that_it_was_shown(
     nurse: User,
 ) -> None:
-    device = TOTPDevice.objects.create(user=nurse, name="Phone", confirmed=True)
+    device = Authenticator.objects.create(user=nurse, name="Phone", confirmed=True)
     out, err = StringIO(), StringIO()
 
     before = current_code(device)
@@ -55,7 +54,7 @@ def test_totp_for_a_user_without_a_device_fails_and_records_nothing(
 
 
 def test_totp_ignores_a_device_still_being_enrolled(nurse: User) -> None:
-    TOTPDevice.objects.create(user=nurse, name="Phone", confirmed=False)
+    Authenticator.objects.create(user=nurse, name="Phone", confirmed=False)
 
     with pytest.raises(CommandError, match="has not set up two-factor"):
         call_command("totp", "nurse", stdout=StringIO(), stderr=StringIO())

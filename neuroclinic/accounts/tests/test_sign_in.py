@@ -15,13 +15,16 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 from django_otp.oath import totp
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django.fixtures import Settings
 
 from conftest import TEST_PASSWORD, login
-from neuroclinic.accounts import actions
-from neuroclinic.accounts.models import User
+from neuroclinic.accounts import actions, otp_secrets
+from neuroclinic.accounts.models import (
+    Authenticator,
+    RecoveryCode,
+    RecoveryCodeSet,
+    User,
+)
 from neuroclinic.accounts.views import (
     FAILED_MESSAGE,
     PENDING_AT,
@@ -50,7 +53,7 @@ def _no_device_throttling(settings: Settings) -> None:
     settings.OTP_STATIC_THROTTLE_FACTOR = 0
 
 
-def code_for(device: TOTPDevice, steps_ahead: int = 0) -> str:
+def code_for(device: Authenticator, steps_ahead: int = 0) -> str:
     """The code an authenticator app shows now (or `steps_ahead` 30-second steps later)."""
     value = totp(
         device.bin_key,
@@ -62,7 +65,7 @@ def code_for(device: TOTPDevice, steps_ahead: int = 0) -> str:
     return f"{value:0{device.digits}d}"
 
 
-def wrong_code_for(device: TOTPDevice) -> str:
+def wrong_code_for(device: Authenticator) -> str:
     # Any code outside the window the device accepts (now, give or take a step).
     accepted = {code_for(device, n) for n in range(-2, 3)}
     return next(
@@ -72,8 +75,11 @@ def wrong_code_for(device: TOTPDevice) -> str:
     )
 
 
-def authenticator(user: User) -> TOTPDevice:
-    return TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
+def authenticator(user: User) -> Authenticator:
+    device: Authenticator = Authenticator.objects.create(
+        user=user, name="Phone", confirmed=True
+    )
+    return device
 
 
 def password_step(
@@ -407,7 +413,7 @@ def test_first_sign_in_without_a_device_shows_enrolment_with_a_qr_code(
     assert response.status_code == 200
     assert "accounts/enrol.html" in [t.name for t in response.templates]
     assert "<svg" in response.content.decode()
-    device = TOTPDevice.objects.get(user=nurse)
+    device = Authenticator.objects.get(user=nurse)
     assert device.confirmed is False
     assert signed_in_user_id(client) is None
     assert events(Action.TWO_FACTOR_ENROLLED) == []
@@ -418,7 +424,7 @@ def test_a_wrong_enrolment_code_is_refused_and_nothing_is_confirmed(
 ) -> None:
     password_step(client, "nurse")
     client.get(CODE_STEP)
-    device = TOTPDevice.objects.get(user=nurse)
+    device = Authenticator.objects.get(user=nurse)
 
     response = code_step(client, wrong_code_for(device))
 
@@ -426,7 +432,7 @@ def test_a_wrong_enrolment_code_is_refused_and_nothing_is_confirmed(
     assert "code" in response.context["form"].errors
     device.refresh_from_db()
     assert device.confirmed is False
-    assert not StaticDevice.objects.filter(user=nurse).exists()
+    assert not RecoveryCodeSet.objects.filter(user=nurse).exists()
     assert signed_in_user_id(client) is None
     assert AuditEvent.objects.get(action=Action.SIGN_IN_FAILED).data == {
         "stage": "enrolment"
@@ -440,7 +446,7 @@ def test_the_right_enrolment_code_confirms_the_device_and_shows_ten_recovery_cod
 ) -> None:
     password_step(client, "nurse")
     client.get(CODE_STEP)
-    device = TOTPDevice.objects.get(user=nurse)
+    device = Authenticator.objects.get(user=nurse)
 
     response = code_step(client, code_for(device))
 
@@ -451,9 +457,15 @@ def test_the_right_enrolment_code_confirms_the_device_and_shows_ten_recovery_cod
     assert len(set(codes)) == 10
     page = response.content.decode()
     assert all(code in page for code in codes)
-    assert sorted(
-        StaticToken.objects.filter(device__user=nurse).values_list("token", flat=True)
-    ) == sorted(codes)
+    # Only digests are kept: no code is in the database as typed.
+    stored = set(
+        RecoveryCode.objects.filter(code_set__user=nurse).values_list(
+            "digest", flat=True
+        )
+    )
+    assert stored == {otp_secrets.recovery_code_digest(c) for c in codes}
+    assert not stored & {otp_secrets.normalise_recovery_code(c) for c in codes}
+    assert all(len(otp_secrets.normalise_recovery_code(c)) == 16 for c in codes)
     device.refresh_from_db()
     assert device.confirmed is True
     assert signed_in_user_id(client) == str(nurse.pk)
@@ -475,7 +487,7 @@ def test_a_recovery_code_signs_in_once_and_cannot_be_reused(
     client: Client, nurse: User
 ) -> None:
     codes = actions.confirm_totp_enrolment(
-        nurse, TOTPDevice.objects.create(user=nurse, name="Phone", confirmed=False)
+        nurse, Authenticator.objects.create(user=nurse, name="Phone", confirmed=False)
     )
     password_step(client, "nurse")
 
@@ -489,8 +501,10 @@ def test_a_recovery_code_signs_in_once_and_cannot_be_reused(
     used = AuditEvent.objects.get(action=Action.RECOVERY_CODE_USED)
     assert used.actor == nurse
     assert used.data == {"codes_left": 9}
-    assert not StaticToken.objects.filter(token=codes[0]).exists()
-    assert StaticToken.objects.filter(device__user=nurse).count() == 9
+    assert not RecoveryCode.objects.filter(
+        digest=otp_secrets.recovery_code_digest(codes[0])
+    ).exists()
+    assert RecoveryCode.objects.filter(code_set__user=nurse).count() == 9
 
     client.post(SIGN_OUT)
     password_step(client, "nurse")
@@ -509,16 +523,18 @@ def test_a_recovery_code_is_accepted_in_capitals_and_with_spaces(
     client: Client, nurse: User
 ) -> None:
     codes = actions.confirm_totp_enrolment(
-        nurse, TOTPDevice.objects.create(user=nurse, name="Phone", confirmed=False)
+        nurse, Authenticator.objects.create(user=nurse, name="Phone", confirmed=False)
     )
     password_step(client, "nurse")
-    typed = f"{codes[3][:5].upper()} {codes[3][5:].upper()}"
+    typed = codes[3].upper().replace("-", " ")
 
     response = code_step(client, typed)
 
     assert response.status_code == 302
     assert signed_in_user_id(client) == str(nurse.pk)
-    assert not StaticToken.objects.filter(token=codes[3]).exists()
+    assert not RecoveryCode.objects.filter(
+        digest=otp_secrets.recovery_code_digest(codes[3])
+    ).exists()
 
 
 # Sessions

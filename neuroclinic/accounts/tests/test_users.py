@@ -6,8 +6,6 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import (
     EVERYONE,
@@ -19,7 +17,12 @@ from conftest import (
     make_staff,
 )
 from neuroclinic.accounts import actions
-from neuroclinic.accounts.models import User
+from neuroclinic.accounts.models import (
+    Authenticator,
+    RecoveryCode,
+    RecoveryCodeSet,
+    User,
+)
 from neuroclinic.accounts.roles import Role
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Organization
@@ -31,7 +34,7 @@ Action = AuditEvent.Action
 def member(organization: Organization) -> User:
     """A front-desk colleague at Lakeside, the admin's to manage."""
     user = make_staff(organization, "member", Role.FRONT_DESK)
-    TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
+    Authenticator.objects.create(user=user, name="Phone", confirmed=True)
     return user
 
 
@@ -115,7 +118,7 @@ def test_only_clinic_admins_reset_two_factor(
     # A done reset redirects to the member's page, as a refusal sends anonymous to sign-in.
     assert response.status_code == expected_status(persona, {"admin"}, ok=302)
     reset = persona == "admin"
-    assert TOTPDevice.objects.filter(user=member).exists() is not reset
+    assert Authenticator.objects.filter(user=member).exists() is not reset
     assert len(events(Action.TWO_FACTOR_RESET)) == (1 if reset else 0)
 
 
@@ -204,7 +207,7 @@ def test_an_admin_creates_a_user_with_roles_in_their_organization(
     )
     assert created.check_password("a-sufficiently-long-passphrase")
     assert roles_of(created) == {"nurse", "tms_technician"}
-    assert not TOTPDevice.objects.filter(user=created).exists()  # enrols at sign-in
+    assert not Authenticator.objects.filter(user=created).exists()  # enrols at sign-in
     event = AuditEvent.objects.get(action=Action.USER_CREATED)
     assert event.actor == admin
     assert event.subject_id == str(created.uuid)
@@ -372,7 +375,7 @@ def test_an_admin_may_add_a_role_to_themself(client: Client, admin: User) -> Non
 def test_a_user_of_another_organization_is_not_found(
     client: Client, admin: User, outsider: User
 ) -> None:
-    TOTPDevice.objects.create(user=outsider, name="Phone", confirmed=True)
+    Authenticator.objects.create(user=outsider, name="Phone", confirmed=True)
     login(client, admin)
 
     shown = client.get(f"/accounts/staff/{outsider.uuid}/")
@@ -386,7 +389,7 @@ def test_a_user_of_another_organization_is_not_found(
     outsider.refresh_from_db()
     assert outsider.is_active is True
     assert roles_of(outsider) == {Role.NURSE.value}
-    assert TOTPDevice.objects.filter(user=outsider).exists()
+    assert Authenticator.objects.filter(user=outsider).exists()
     assert events(Action.USER_UPDATED) == []
     assert events(Action.ROLES_CHANGED) == []
     assert events(Action.TWO_FACTOR_RESET) == []
@@ -396,18 +399,18 @@ def test_resetting_two_factor_deletes_the_devices_and_they_enrol_again(
     client: Client, admin: User, member: User
 ) -> None:
     actions.confirm_totp_enrolment(
-        member, TOTPDevice.objects.create(user=member, name="New phone")
+        member, Authenticator.objects.create(user=member, name="New phone")
     )
-    assert StaticToken.objects.filter(device__user=member).count() == 10
+    assert RecoveryCode.objects.filter(code_set__user=member).count() == 10
     login(client, admin)
 
     response = client.post(f"/accounts/staff/{member.uuid}/reset-two-factor/")
 
     assert response.status_code == 302
     assert response["Location"] == f"/accounts/staff/{member.uuid}/"
-    assert not TOTPDevice.objects.filter(user=member).exists()
-    assert not StaticDevice.objects.filter(user=member).exists()
-    assert not StaticToken.objects.filter(device__user=member).exists()
+    assert not Authenticator.objects.filter(user=member).exists()
+    assert not RecoveryCodeSet.objects.filter(user=member).exists()
+    assert not RecoveryCode.objects.filter(code_set__user=member).exists()
     event = AuditEvent.objects.get(action=Action.TWO_FACTOR_RESET)
     assert event.actor == admin
     assert event.subject_id == str(member.uuid)
@@ -429,7 +432,7 @@ def test_reset_two_factor_needs_a_post(
     response = client.get(f"/accounts/staff/{member.uuid}/reset-two-factor/")
 
     assert response.status_code == 405
-    assert TOTPDevice.objects.filter(user=member).exists()
+    assert Authenticator.objects.filter(user=member).exists()
     assert events(Action.TWO_FACTOR_RESET) == []
 
 

@@ -4,9 +4,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from neuroclinic.accounts.models import User
+from neuroclinic.accounts.models import Authenticator, User
 from neuroclinic.accounts.roles import Role
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.seals import verify_seals
@@ -34,9 +33,10 @@ def test_the_demo_has_one_user_per_role_each_with_a_confirmed_authenticator(
         assert len(user.roles) == 1
         assert user.check_password(DEMO_PASSWORD)
         assert user.email.endswith("@example.com")
-        device = TOTPDevice.objects.get(user=user)
+        device = Authenticator.objects.get(user=user)
         assert device.confirmed is True
-        assert device.key == demo_totp_key(user.username)
+        assert device.bin_key.hex() == demo_totp_key(user.username)
+        assert demo_totp_key(user.username) not in device.secret_encrypted
     assert {u.username for u in staff} == set(DEMO_STAFF)
 
 

@@ -8,10 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from neuroclinic.accounts.models import User
+from neuroclinic.accounts.models import Authenticator, User
 from neuroclinic.clinics.models import Location, Organization
 from neuroclinic.ledger.actions.receiving import ReceiptItem, receive_invoice
 from neuroclinic.ledger.actions.sessions import draw_for_session
@@ -155,21 +153,17 @@ def confirmed(witness: User) -> WitnessConfirmation:
     return WitnessConfirmation(witness=witness, confirmed_at=timezone.now())
 
 
-def totp_device(user: User) -> TOTPDevice:
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    return device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+def totp_device(user: User) -> Authenticator:
+    device: Authenticator | None = Authenticator.objects.filter(
+        user=user, confirmed=True
+    ).first()
+    if device is None:
+        device = Authenticator.objects.create(user=user, name="test", confirmed=True)
+    return device
 
 
 def current_code(user: User) -> str:
-    device = totp_device(user)
-    code = totp(
-        device.bin_key,
-        step=device.step,
-        t0=device.t0,
-        digits=device.digits,
-        drift=device.drift,
-    )
-    return f"{code:0{device.digits}d}"
+    return totp_device(user).current_code()
 
 
 def draw(

@@ -4,10 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from neuroclinic.accounts.models import User
+from neuroclinic.accounts.models import Authenticator, User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 
@@ -22,18 +20,12 @@ class Command(BaseCommand):
         user = User.objects.filter(username=options["username"]).first()
         if user is None:
             raise CommandError(f"No user named {options['username']!r}.")
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        device = Authenticator.objects.filter(user=user, confirmed=True).first()
         if device is None:
             raise CommandError(
                 f"{user.username!r} has not set up two-factor yet; they enrol at their next sign-in."
             )
-        code = totp(
-            device.bin_key,
-            step=device.step,
-            t0=device.t0,
-            digits=device.digits,
-            drift=device.drift,
-        )
+        code = device.current_code()
         with transaction.atomic():
             record(
                 AuditEvent.Action.TOTP_SHOWN,
@@ -42,5 +34,5 @@ class Command(BaseCommand):
                 subject=user,
             )
         seconds_left = device.step - int(time.time() - device.t0) % device.step
-        self.stdout.write(f"{code:0{device.digits}d}")
+        self.stdout.write(code)
         self.stderr.write(f"valid for about {seconds_left} more seconds")
