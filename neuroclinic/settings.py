@@ -373,6 +373,9 @@ BACKUP_DIR = os.getenv("BACKUP_DIR", "")
 BACKUP_KEEP = env_int("BACKUP_KEEP", 14)
 # Signed chain checkpoints live here; every backup carries this directory.
 CHECKPOINT_DIR = Path(os.getenv("CHECKPOINT_DIR", str(VAR_DIR / "checkpoints")))
+# `verify --checkpoints` reports the newest checkpoint older than this (written
+# hourly): the worker stopped, or the newest files were deleted.
+CHECKPOINT_MAX_AGE_MINUTES = env_int("CHECKPOINT_MAX_AGE_MINUTES", 150)
 # The HMAC key of record seals and chain checkpoints (docs/security.md): a secret
 # kept outside the database. Empty: derived from SECRET_KEY.
 INTEGRITY_KEY = env_secret("INTEGRITY_KEY", "")

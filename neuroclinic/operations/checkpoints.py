@@ -14,15 +14,19 @@ the recorded hash, and no seal recorded by a checkpoint was deleted.
 CHECKPOINT_DIR should be a place the database's owner cannot rewrite: another
 machine's mount, an append-only (chattr +a) or object-locked store. The files
 are written read-only and never rewritten; a changed or forged file fails its
-HMAC. Deleting checkpoint files is not caught here (keep a copy off the host:
-every backup carries them).
+HMAC. Each checkpoint names the one before it with that file's SHA-256, so a
+deleted or swapped file in the middle is caught; deleting the newest files
+leaves the newest remaining one older than CHECKPOINT_MAX_AGE_MINUTES, which
+is reported too (a new one cannot be forged without INTEGRITY_KEY). What is
+written within the last interval can still be lost with its checkpoint: keep
+a copy off the host (every backup carries them).
 """
 
 import hashlib
 import hmac
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +118,15 @@ def write_checkpoint(directory: Path | None = None) -> Path:
     now = timezone.now()
     written_at = now.isoformat(timespec="microseconds")
     heads = current_heads(latest_checkpoint(folder))
+    files = checkpoint_files(folder)
+    if files:
+        heads.append(
+            {
+                "chain": "checkpoints",
+                "previous": files[-1].name,
+                "sha256": hashlib.sha256(files[-1].read_bytes()).hexdigest(),
+            }
+        )
     body = _body(written_at, heads)
     document = orjson.dumps(
         {
@@ -189,8 +202,18 @@ def ledger_anchor(checkpoint: Checkpoint | None, registrant_id: int) -> Anchor |
     return None
 
 
-def _problem_for(head: dict[str, Any], label: str) -> str | None:
+def _problem_for(head: dict[str, Any], label: str, folder: Path) -> str | None:
     chain = str(head.get("chain", ""))
+    if chain == "checkpoints":
+        previous = folder / Path(str(head["previous"])).name
+        if not previous.is_file():
+            return (
+                f"{label} follows {previous.name}, which is gone: checkpoint files "
+                "were deleted"
+            )
+        if hashlib.sha256(previous.read_bytes()).hexdigest() != head["sha256"]:
+            return f"{label} follows {previous.name}, whose content has changed"
+        return None
     if chain == "seals":
         max_id, count = int(head["max_id"]), int(head["count"])
         now = Seal.objects.filter(id__lte=max_id).count()
@@ -235,15 +258,19 @@ def _audit_chain_filter(name: str) -> dict[str, Any]:
     return {}
 
 
-def checkpoint_problems(directory: Path | None = None) -> list[str]:
-    """Prove every checkpoint on file is still contained in the chains."""
-    files = checkpoint_files(directory)
+def checkpoint_problems(
+    directory: Path | None = None, *, now: datetime | None = None
+) -> list[str]:
+    """Prove every checkpoint on file is still contained in the chains, and none is missing."""
+    folder = Path(directory or settings.CHECKPOINT_DIR)
+    files = checkpoint_files(folder)
     if not files:
         return [
-            f"no checkpoints in {directory or settings.CHECKPOINT_DIR}: the chains are not "
+            f"no checkpoints in {folder}: the chains are not "
             "anchored outside the database yet (the worker writes one hourly)"
         ]
     problems: list[str] = []
+    newest: datetime | None = None
     for path in files:
         try:
             checkpoint = read_checkpoint(path)
@@ -251,11 +278,26 @@ def checkpoint_problems(directory: Path | None = None) -> list[str]:
             problems.append(f"checkpoint {exc}")
             continue
         label = f"checkpoint of {_when(checkpoint.written_at)}"
+        newest = _parsed(checkpoint.written_at) or newest
         for head in checkpoint.heads:
-            problem = _problem_for(head, label)
+            problem = _problem_for(head, label, folder)
             if problem:
                 problems.append(problem)
+    limit = timedelta(minutes=settings.CHECKPOINT_MAX_AGE_MINUTES)
+    if newest is not None and (now or timezone.now()) - newest > limit:
+        problems.append(
+            f"the newest checkpoint is of {newest:%Y-%m-%d %H:%M} UTC, more than "
+            f"{settings.CHECKPOINT_MAX_AGE_MINUTES} minutes ago: the worker stopped "
+            "writing them, or the newest files were deleted"
+        )
     return problems
+
+
+def _parsed(written_at: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(written_at)
+    except ValueError:
+        return None
 
 
 def _when(written_at: str) -> str:

@@ -5,9 +5,11 @@ Runs on SQLite and on PostgreSQL; tampering is raw SQL with the triggers off.
 """
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
@@ -20,6 +22,7 @@ from neuroclinic.lib.hashchain import content_hash
 from neuroclinic.operations.checkpoints import (
     checkpoint_files,
     checkpoint_problems,
+    read_checkpoint,
     write_checkpoint,
 )
 from neuroclinic.operations.schedule import PERIODIC_JOBS
@@ -183,3 +186,52 @@ def test_the_worker_writes_a_checkpoint_hourly(
 
     assert (checkpoint_dir / name).exists()
     assert checkpoint_problems() == []
+
+
+def test_each_checkpoint_names_the_one_before_so_a_deleted_file_is_caught(
+    history: list[LedgerEntry], checkpoint_dir: Path
+) -> None:
+    first = write_checkpoint()
+    middle = write_checkpoint()
+    write_checkpoint()
+    assert checkpoint_problems() == []
+
+    middle.unlink()
+
+    assert any(
+        f"follows {middle.name}, which is gone" in p for p in checkpoint_problems()
+    )
+    assert first.exists()
+
+
+def test_a_replaced_previous_checkpoint_is_caught(
+    history: list[LedgerEntry], checkpoint_dir: Path
+) -> None:
+    first = write_checkpoint()
+    write_checkpoint()
+    # Replaced by another validly signed checkpoint under the same name.
+    stand_in = write_checkpoint(checkpoint_dir / "elsewhere")
+    first.chmod(0o600)
+    first.write_bytes(stand_in.read_bytes())
+
+    assert any(
+        f"follows {first.name}, whose content has changed" in p
+        for p in checkpoint_problems()
+    )
+
+
+def test_deleting_the_newest_checkpoints_leaves_a_stale_one_that_is_reported(
+    history: list[LedgerEntry], checkpoint_dir: Path
+) -> None:
+    write_checkpoint()
+    newest = write_checkpoint()
+    written = datetime.fromisoformat(read_checkpoint(newest).written_at)
+    newest.unlink()
+
+    soon = written + timedelta(minutes=settings.CHECKPOINT_MAX_AGE_MINUTES - 1)
+    late = written + timedelta(minutes=settings.CHECKPOINT_MAX_AGE_MINUTES + 1)
+    assert checkpoint_problems(now=soon) == []
+    assert any(
+        "the worker stopped writing them, or the newest files were deleted" in p
+        for p in checkpoint_problems(now=late)
+    )
