@@ -35,6 +35,8 @@ class AuditEvent(models.Model):
             "accounts.otp_secrets_rotated",
             "Authenticator secrets re-encrypted under a new key",
         )
+        TABLET_LOCKED = "accounts.tablet_locked", "Tablet handed to a patient"
+        TABLET_UNLOCKED = "accounts.tablet_unlocked", "Tablet handed back to staff"
         # clinics
         CLINIC_UPDATED = "clinics.updated", "Clinic settings updated"
         LOCATION_SAVED = "clinics.location_saved", "Location saved"

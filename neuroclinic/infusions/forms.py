@@ -200,15 +200,27 @@ class DrawForm(forms.Form):
         label="Volume drawn (mL)", max_digits=6, decimal_places=2, min_value=0
     )
 
-    def __init__(self, *args: Any, containers: list[Container], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        containers: list[Container],
+        suggested: Container | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["container"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = Container.objects.filter(
-            pk__in=[c.pk for c in containers]
-        ).select_related("product", "lot")
-        # Opened vials come first (draw_containers orders them): offer the first.
-        field.empty_label = None
+        order = {c.pk: i for i, c in enumerate(containers)}
+        field.queryset = Container.objects.filter(pk__in=list(order)).select_related(
+            "product", "lot"
+        )
+        # The offer keeps the plan's order (infusions/vials.py), best first.
+        field.choices = [("", "Choose a vial")] + [
+            (c.pk, field.label_from_instance(c)) for c in containers
+        ]
+        # Preselect only a vial that can work; otherwise the nurse must choose.
+        if suggested is not None:
+            self.initial.setdefault("container", suggested.pk)
 
 
 class ReasonForm(TabletForm):

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from neuroclinic.accounts import tablet_lock
 from neuroclinic.accounts.access import require_capability
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.clinics.models import Organization
@@ -599,11 +600,21 @@ def consent_pdf(
 def consent_tablet(
     request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID
 ) -> HttpResponse:
-    """Hand this device to the patient: staff are signed out, the patient signs, then hands it back."""
+    """Hand this device to the patient: the staff session is locked to the portal's
+    consent pages until the nurse's authenticator code hands it back."""
     patient = get_patient_for_user(
         request.user, patient_uuid, capability=Capability.COLLECT_CONSENT
     )
     token = consents.start_consent_tablet(patient, by=request.user)
+    tablet_lock.lock(
+        request,
+        allowed=("/portal/",),
+        return_to=tablet_lock.safe_next(
+            request, reverse("intake:patient", kwargs={"patient_uuid": patient.uuid})
+        ),
+        purpose="consent",
+        by=request.user,
+    )
     return redirect(reverse("portal:sign_in", kwargs={"token": token}))
 
 

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.forms import ChoiceField
@@ -15,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from neuroclinic.accounts import tablet_lock
 from neuroclinic.accounts.access import require_capability
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
@@ -352,7 +352,8 @@ def _back(request: AuthenticatedHttpRequest, patient: Patient) -> str:
 @require_capability(Capability.SEND_QUESTIONNAIRES)
 @require_POST
 def start_kiosk(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpResponse:
-    """Hand the tablet to the patient: staff are signed out, the tablet shows only this questionnaire."""
+    """Hand the tablet to the patient: the staff session is locked to this questionnaire
+    until the nurse's authenticator code hands it back (accounts/tablet_lock.py)."""
     patient = get_patient_for_user(
         request.user, patient_uuid, capability=Capability.SEND_QUESTIONNAIRES
     )
@@ -368,8 +369,15 @@ def start_kiosk(request: AuthenticatedHttpRequest, patient_uuid: str) -> HttpRes
     except MeasuresError as exc:
         messages.error(request, exc.message)
         return redirect(_back(request, patient))
-    logout(request)
-    return redirect("kiosk_questionnaire", token=token)
+    questionnaire = reverse("kiosk_questionnaire", kwargs={"token": token})
+    tablet_lock.lock(
+        request,
+        allowed=(questionnaire,),
+        return_to=tablet_lock.safe_next(request, _back(request, patient)),
+        purpose="questionnaire",
+        by=request.user,
+    )
+    return redirect(questionnaire)
 
 
 @require_capability(Capability.FLAG_SAFETY_CONCERN)

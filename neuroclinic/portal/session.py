@@ -15,6 +15,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from neuroclinic.accounts import tablet_lock
 from neuroclinic.http import HtmxHttpRequest
 from neuroclinic.intake.models import PortalSignInLink
 from neuroclinic.patients.models import Patient
@@ -27,8 +28,9 @@ PORTAL_IDLE_SECONDS = 60 * 60
 def open_session(request: HttpRequest, link: PortalSignInLink) -> None:
     """Sign the patient of a spent link in on this browser."""
     tablet = link.channel == PortalSignInLink.Channel.TABLET
-    if tablet:
-        # The tablet is handed to the patient: nothing of the staff session may remain.
+    if tablet and not tablet_lock.is_locked(request):
+        # Handed over without a lock: nothing of the staff session may remain. Under
+        # a lock (accounts/tablet_lock.py) the staff session stays, held to the portal.
         logout(request)
     request.session.cycle_key()
     request.session[PORTAL_SESSION] = {

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from neuroclinic.accounts import tablet_lock
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.record import client_ip
 from neuroclinic.http import HtmxHttpRequest
@@ -43,7 +44,13 @@ from neuroclinic.lib.safe_markdown import render_markdown
 from neuroclinic.measures.progress import trajectories_for
 from neuroclinic.patients.models import Patient
 from neuroclinic.portal import reads
-from neuroclinic.portal.session import frame, on_tablet, open_session, portal_required
+from neuroclinic.portal.session import (
+    PORTAL_SESSION,
+    frame,
+    on_tablet,
+    open_session,
+    portal_required,
+)
 
 # The forms a patient is asked to sign, by the treatment they ask about.
 CONSENTS_FOR_TREATMENT = {
@@ -86,6 +93,10 @@ def sign_in(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
+    if tablet_lock.is_locked(request):
+        # The patient is done: the tablet goes back to the nurse, who is still signed in.
+        request.session.pop(PORTAL_SESSION, None)
+        return redirect("accounts:unlock")
     tablet = on_tablet(request)
     request.session.flush()
     return render(request, "portal/signed_out.html", {"tablet": tablet})

@@ -7,6 +7,7 @@ knows nothing of infusions. Each action runs in one transaction with its audit e
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,6 +29,7 @@ from neuroclinic.infusions.models import (
     InfusionSession,
     SessionEvent,
 )
+from neuroclinic.infusions.vials import VialPlan, plan_draw
 from neuroclinic.ledger.actions import sessions as ledger
 from neuroclinic.ledger.errors import LedgerError
 from neuroclinic.ledger.models import Container, LedgerEntry
@@ -205,7 +207,15 @@ def draw_containers(session: InfusionSession) -> list[Container]:
         vials = vials.filter(
             product__concentration_mg_per_ml=dose.concentration_mg_per_ml
         )
-    return list(vials.order_by("-status", "lot__expiry_date", "vial_identifier", "id"))
+    return list(vials.order_by("lot__expiry_date", "vial_identifier", "id"))
+
+
+def vial_plan(session: InfusionSession, *, now: datetime | None = None) -> VialPlan:
+    """The vials to offer for the next draw, and which one to suggest (vials.py)."""
+    dose = current_dose(session)
+    needed = (dose.drug_volume_ml - drawn_ml(session)) if dose else Decimal("0.00")
+    today = (now or timezone.now()).astimezone(ZoneInfo(session.location.time_zone))
+    return plan_draw(draw_containers(session), needed_ml=needed, today=today.date())
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.tests.helpers import unguarded_update
 from neuroclinic.clinics.models import Device, Room
-from neuroclinic.infusions.actions import monitoring
+from neuroclinic.infusions.actions import dose_draw, monitoring
 from neuroclinic.infusions.models import InfusionSession, PrnGiven, VitalReading
 from neuroclinic.infusions.tests import factories
 from neuroclinic.ledger.models import Container
@@ -297,3 +297,39 @@ def test_the_chart_shows_the_plan_and_checks_the_patient_in(
     session = InfusionSession.objects.get()
     assert response.status_code == 302
     assert response["Location"] == url(session)
+
+
+def test_the_draw_preselects_a_vial_that_holds_the_dose_and_its_volume(
+    tablet: Client, ready: InfusionSession, nurse: User, vials: list[Container]
+) -> None:
+    dose_draw.calculate_dose(ready, by=nurse, concentration_mg_per_ml=Decimal(50))
+
+    form = tablet.get(url(ready)).context["forms"]["draw"]
+
+    assert form.initial["container"] == vials[0].pk
+    assert form.initial["volume_ml"] == Decimal("0.80")
+    assert f"vial {vials[0].vial_identifier} (sealed" in form_page(tablet, ready)
+
+
+def test_with_too_little_stock_no_vial_is_preselected_and_the_shortfall_is_named(
+    tablet: Client, ready: InfusionSession, nurse: User, vials: list[Container]
+) -> None:
+    dose_draw.calculate_dose(ready, by=nurse, concentration_mg_per_ml=Decimal(50))
+    for vial in vials:
+        unguarded_update(
+            Container.objects.filter(pk=vial.pk), balance_ml=Decimal("0.30")
+        )
+
+    response = tablet.get(url(ready))
+
+    form = response.context["forms"]["draw"]
+    assert "container" not in form.initial
+    assert form.initial["volume_ml"] is None
+    assert "hold 0.60 mL of the 0.80 mL still needed" in response.content.decode()
+    assert (
+        '<option value="" selected>Choose a vial</option>' in response.content.decode()
+    )
+
+
+def form_page(client: Client, session: InfusionSession) -> str:
+    return client.get(url(session)).content.decode()

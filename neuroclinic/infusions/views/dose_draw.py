@@ -61,7 +61,7 @@ def check_dose(
 
 
 def draw(request: AuthenticatedHttpRequest, session: InfusionSession) -> HttpResponse:
-    form = f.DrawForm(request.POST, containers=dose_draw.draw_containers(session))
+    form = f.DrawForm(request.POST, containers=dose_draw.vial_plan(session).vials)
     if not form.is_valid():
         return refused(request, session, "draw", form)
     try:

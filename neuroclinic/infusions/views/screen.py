@@ -134,6 +134,7 @@ def session_context(
         else None
     )
     local = local_zone(session)
+    vials = dose_draw.vial_plan(session)
 
     def local_value(moment: datetime | None) -> str:
         return moment.astimezone(local).strftime(f.LOCAL_FORMAT) if moment else ""
@@ -161,8 +162,9 @@ def session_context(
         ),
         "dose_check": f.DoseCheckForm(actor=user, prefix="check"),
         "draw": f.DrawForm(
-            containers=dose_draw.draw_containers(session),
-            initial={"volume_ml": dose.drug_volume_ml if dose else None},
+            containers=vials.vials,
+            suggested=vials.suggested,
+            initial={"volume_ml": vials.suggested_ml},
         ),
         "start": f.TabletForm(),
         "pause": f.PauseForm(prefix="pause"),
@@ -201,6 +203,7 @@ def session_context(
         "enough_drawn": dose is not None
         and summary.drawn_ml - summary.returned_ml >= dose.drug_volume_ml,
         "ledger": summary,
+        "vial_note": vials.note,
         "reconciliation_problem": dose_draw.reconciliation_problem(session),
         "rate_limits": limits,
         "latest_assessment": latest_assessment,
@@ -231,6 +234,10 @@ def session_context(
         ),
         "kiosk_url": reverse(
             "measures:start_kiosk", kwargs={"patient_uuid": session.patient.uuid}
+        ),
+        "can_collect_consent": user.can(Capability.COLLECT_CONSENT),
+        "consent_tablet_url": reverse(
+            "intake:consent_tablet", kwargs={"patient_uuid": session.patient.uuid}
         ),
     } | live_context(session)
 

@@ -302,7 +302,7 @@ def test_a_double_submit_from_the_portal_stores_one_response(
     assert QuestionnaireResponse.objects.count() == 1
 
 
-def test_handing_the_tablet_signs_staff_out_and_shows_only_the_questionnaire(
+def test_handing_the_tablet_locks_staff_pages_and_shows_only_the_questionnaire(
     as_persona: Callable[[str], Client], treated: Patient
 ) -> None:
     client = as_persona("front_desk")
@@ -316,5 +316,6 @@ def test_handing_the_tablet_signs_staff_out_and_shows_only_the_questionnaire(
     assert response["Location"].startswith("/kiosk/")
     assert kiosk.status_code == 200
     assert 'class="topbar"' not in kiosk.content.decode()
-    assert staff_page.status_code == 302  # signed out
+    assert staff_page.status_code == 302
+    assert staff_page["Location"] == "/accounts/hand-back/"  # locked, not signed out
     assert PortalLink.objects.get().channel == PortalLink.Channel.KIOSK

@@ -273,7 +273,7 @@ def test_the_patient_is_told_the_decision_in_clinic_wording_and_signs(
     assert "Draw your signature" in missing.content.decode()
 
 
-def test_the_clinic_tablet_signs_out_staff_and_shows_only_consents(
+def test_the_clinic_tablet_locks_staff_pages_and_shows_only_consents(
     client: Client, patient: Patient, nurse: User, organization: Organization
 ) -> None:
     documents = publish_all(organization)
@@ -282,7 +282,8 @@ def test_the_clinic_tablet_signs_out_staff_and_shows_only_consents(
     sign_in = response["Location"]
     response = client.post(sign_in)
     assert response["Location"] == "/portal/consents/"
-    assert client.get("/staff/").status_code == 302  # staff are signed out
+    staff_page = client.get("/staff/")
+    assert staff_page["Location"] == "/accounts/hand-back/"  # locked to the portal
     assert client.get("/portal/").status_code == 302  # only consents on the tablet
     data_url = "data:image/png;base64," + base64.b64encode(signature_png(5)).decode()
     client.post(
@@ -292,4 +293,5 @@ def test_the_clinic_tablet_signs_out_staff_and_shows_only_consents(
     signature = ConsentSignature.objects.get()
     assert signature.channel == "tablet"
     assert signature.witnessed_by == nurse
-    assert "hand the tablet back" in client.post("/portal/sign-out/").content.decode()
+    # Done: the tablet goes back to the nurse, still signed in, at the hand-back page.
+    assert client.post("/portal/sign-out/")["Location"] == "/accounts/hand-back/"
