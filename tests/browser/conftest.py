@@ -145,13 +145,19 @@ def live_clinic() -> Iterator[LiveClinic]:
                 f"127.0.0.1:{port}",
                 "--workers",
                 "2",
+                # Its own control socket: the SQLite and PostgreSQL suites run side by
+                # side in CI, and gunicorn's default is one per user (~/.gunicorn).
+                "--control-socket",
+                str(workdir / "gunicorn.ctl"),
             ],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=(workdir / "server.log").open("w"),
         )
-        deadline = time.monotonic() + 30
+        deadline = (
+            time.monotonic() + 90
+        )  # a loaded 2-core CI machine is slow to boot it
         while True:
             try:
                 with urllib.request.urlopen(
