@@ -23,7 +23,6 @@ from neuroclinic.outcomes.actions.common import OutcomesError
 from neuroclinic.outcomes.cohorts import quality_cohort
 from neuroclinic.outcomes.models import BoosterRuleSet
 from neuroclinic.treatment.actions.plans import clinic_today
-from neuroclinic.treatment.models import TreatmentPlan
 
 INSTRUMENTS = (("phq9", "PHQ-9"), ("qids-sr16", "QIDS-SR16"), ("madrs", "MADRS"))
 
@@ -36,10 +35,9 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if code not in dict(INSTRUMENTS):
         code = "phq9"
     today = clinic_today(request.user.organization_pk)
-    plans = list(
-        TreatmentPlan.objects.filter(organization_id=request.user.organization_pk)
+    data = dashboard.from_table(
+        request.user.organization_pk, today=today, instrument_code=code
     )
-    data = dashboard.build(plans, today=today, instrument_code=code)
     with transaction.atomic():
         record(
             AuditEvent.Action.OUTCOMES_VIEWED,
