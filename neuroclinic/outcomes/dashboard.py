@@ -20,9 +20,9 @@ from django.db.models import Count, Min, Q, Sum
 
 from neuroclinic.outcomes.boosters import effect_durations
 from neuroclinic.outcomes.episodes import Episode, load_episodes
+from neuroclinic.outcomes.models import EpisodeSummaryRow
 from neuroclinic.outcomes.stats import Curve, Rate, kaplan_meier
 from neuroclinic.outcomes.summary import EpisodeSummary, Status, summarise
-from neuroclinic.outcomes.models import EpisodeSummaryRow
 from neuroclinic.treatment.models import TreatmentPlan
 
 DASHBOARD_INSTRUMENTS = ("phq9", "qids-sr16", "madrs")
@@ -41,9 +41,8 @@ INTERVAL_BANDS = (
     (56, 10**6, "8 weeks or more"),
 )
 # The stored table's column for each band above.
-INTERVAL_COLUMNS = {
-    column: band
-    for column, band in zip(
+INTERVAL_COLUMNS = dict(
+    zip(
         (
             "intervals_under_3w",
             "intervals_3_4w",
@@ -55,9 +54,10 @@ INTERVAL_COLUMNS = {
         INTERVAL_BANDS,
         strict=True,
     )
-}
-CHECKPOINT_COLUMNS = (("End of series", "at_end_of_series"),) + tuple(
-    (f"Week {weeks}", f"at_week_{weeks}") for weeks in CHECKPOINT_WEEKS
+)
+CHECKPOINT_COLUMNS = (
+    ("End of series", "at_end_of_series"),
+    *tuple((f"Week {weeks}", f"at_week_{weeks}") for weeks in CHECKPOINT_WEEKS),
 )
 
 
