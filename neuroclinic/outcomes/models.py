@@ -106,6 +106,14 @@ class BoosterSuggestion(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    appointment = models.ForeignKey(
+        "scheduling.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The booster visit the front desk booked for a confirmed suggestion.",
+    )
 
     class Meta:
         ordering = ["due_on", "id"]

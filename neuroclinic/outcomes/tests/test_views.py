@@ -24,6 +24,7 @@ START = date(2026, 3, 2)
 
 PAGES = [
     ("outcomes:boosters", Capability.WRITE_ORDERS),
+    ("outcomes:to_book", Capability.BOOK_APPOINTMENTS),
     ("outcomes:follow_ups", Capability.WORK_FOLLOW_UPS),
     ("outcomes:dashboard", Capability.VIEW_OUTCOMES),
     ("outcomes:quality", Capability.VIEW_OUTCOMES),
