@@ -12,6 +12,7 @@ Two ways to the same figures:
 """
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -214,6 +215,11 @@ def _checkpoints(values: dict[str, Any]) -> tuple[Checkpoint, ...]:
     )
 
 
+def _group(values: Mapping[str, Any], key: str, missing: str) -> Group:
+    row = dict(values)
+    return Group(row[key] or missing, row["episodes"], _checkpoints(row))
+
+
 def _weighted_curve(label: str, groups: dict[tuple[float, bool], int]) -> Curve:
     items = sorted(groups.items())
     return kaplan_meier(
@@ -240,13 +246,13 @@ def from_table(
         as_of=Min("refreshed_at"),
     )
     by_protocol = tuple(
-        Group(v["protocol_name"] or "—", v["episodes"], _checkpoints(v))
+        _group(v, "protocol_name", "—")
         for v in rows.values("protocol_name")
         .annotate(**aggregates)
         .order_by("protocol_name")
     )
     by_location = tuple(
-        Group(v["location__name"] or "No location", v["episodes"], _checkpoints(v))
+        _group(v, "location__name", "No location")
         for v in rows.values("location__name")
         .annotate(**aggregates)
         .order_by("location__name")

@@ -50,14 +50,14 @@ def test_rates_on_a_known_clinic(
             session=session,
             kind=AdverseEvent.Kind.NAUSEA,
             severity=AdverseEvent.Severity.MILD,
-            onset_at=session.started_at,
+            onset_at=factories.at(session.service_date),
             recorded_by=nurse,
         )
     AdverseEvent.objects.create(
         session=sessions[0],
         kind=AdverseEvent.Kind.HYPERTENSION,
         severity=AdverseEvent.Severity.MODERATE,
-        onset_at=sessions[0].started_at,
+        onset_at=factories.at(sessions[0].service_date),
         recorded_by=nurse,
     )
     for session, total in zip(sessions[:2], (12, 6), strict=True):
