@@ -1,13 +1,17 @@
 """Outcomes benchmark: the director's dashboard and the booster worklist at clinic-network scale.
 
     .venv/bin/python benchmarks/outcomes.py [--patients 2000] [--responses-per-patient 20]
-        [--runs 5] [--database sqlite|postgres]
+        [--runs 5] [--database sqlite|postgres] [--reference]
 
 A scratch database (a temporary SQLite file, or a fresh PostgreSQL database dropped at
 the end) is migrated, then filled by bulk inserts with synthetic patients, one plan each,
 six induction infusions, 0-3 boosters and N PHQ-9 totals per patient (the audit chain is
 not involved in the setup). It then times, in process:
-- `dashboard.build` over every plan (what /outcomes/dashboard/ computes), p50/p95/max;
+- `summaries.refresh_all` (the nightly rebuild of the stored episode summaries) and
+  `summaries.refresh_patients` for one patient (what the ten-minute job does per change);
+- `dashboard.from_table` (what /outcomes/dashboard/ computes: SQL aggregates over the
+  stored summaries), p50/p95/max, after one warm-up run (the first lifelines import);
+- with --reference, `dashboard.build` over every plan (the old per-request recomputation);
 - the booster worklist read (open suggestions with patients, urgency under their rules);
 - `refresh_booster_suggestions` once (the daily job).
 The issue's target is 100,000 patients and 2,000,000 responses on PostgreSQL; the
@@ -35,7 +39,9 @@ BATCH = 5000
 BENCH_PASSWORD = "bench-pass-123"  # noqa: S105 - a scratch database, removed after
 
 
-def child(patients: int, per_patient: int, runs: int) -> dict[str, Any]:
+def child(
+    patients: int, per_patient: int, runs: int, reference: bool
+) -> dict[str, Any]:
     import random
 
     import django
@@ -53,7 +59,7 @@ def child(patients: int, per_patient: int, runs: int) -> dict[str, Any]:
     from neuroclinic.infusions.models import InfusionSession
     from neuroclinic.measures.models import QuestionnaireResponse
     from neuroclinic.outcomes import dashboard
-    from neuroclinic.outcomes.actions import boosters
+    from neuroclinic.outcomes.actions import boosters, summaries
     from neuroclinic.outcomes.models import BoosterSuggestion
     from neuroclinic.patients.models import Patient
     from neuroclinic.treatment.actions.protocols import install_default_protocols
@@ -236,13 +242,27 @@ def child(patients: int, per_patient: int, runs: int) -> dict[str, Any]:
     setup_s = time.perf_counter() - started
 
     plans_all = list(TreatmentPlan.objects.filter(organization=org))
+    t = time.perf_counter()
+    rows = summaries.refresh_all(org)
+    rebuild_s = time.perf_counter() - t
+    one = []
+    for pl in plans_all[: max(runs, 10)]:
+        t = time.perf_counter()
+        summaries.refresh_patients(org.pk, [pl.patient_id])
+        one.append(time.perf_counter() - t)
+    dashboard.from_table(org.pk, today=today)  # warm-up: imports lifelines
     dash = []
     for _ in range(runs):
         t = time.perf_counter()
-        data = dashboard.build(
+        data = dashboard.from_table(org.pk, today=today)
+        dash.append(time.perf_counter() - t)
+    old = []
+    for _ in range(runs if reference else 0):
+        t = time.perf_counter()
+        dashboard.build(
             list(TreatmentPlan.objects.filter(organization=org)), today=today
         )
-        dash.append(time.perf_counter() - t)
+        old.append(time.perf_counter() - t)
     t = time.perf_counter()
     made = boosters.refresh_booster_suggestions(org, today=today)
     refresh_s = time.perf_counter() - t
@@ -263,9 +283,13 @@ def child(patients: int, per_patient: int, runs: int) -> dict[str, Any]:
         "plans": len(plans_all),
         "setup_s": round(setup_s, 1),
         "episodes": data.episodes,
+        "summary_rows": rows,
+        "rebuild_s": round(rebuild_s, 1),
+        "refresh_one_p50_ms": round(percentile(one, 50) * 1000),
         "dashboard_p50_ms": round(percentile(dash, 50) * 1000),
         "dashboard_p95_ms": round(percentile(dash, 95) * 1000),
         "dashboard_max_ms": round(max(dash) * 1000),
+        "reference_p50_ms": round(percentile(old, 50) * 1000) if old else "-",
         "refresh_s": round(refresh_s, 1),
         "suggestions": len(made),
         "worklist_p50_ms": round(percentile(work, 50) * 1000, 1),
@@ -298,6 +322,7 @@ def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
                 str(args.responses_per_patient),
                 "--runs",
                 str(args.runs),
+                *(["--reference"] if args.reference else []),
             ],
             env=env,
             check=True,
@@ -332,10 +357,21 @@ def main() -> int:
     parser.add_argument(
         "--database", choices=["sqlite", "postgres", "both"], default="postgres"
     )
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="also time the old per-request recomputation (dashboard.build)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.patients, args.responses_per_patient, args.runs)))
+        print(
+            json.dumps(
+                child(
+                    args.patients, args.responses_per_patient, args.runs, args.reference
+                )
+            )
+        )
         return 0
     engines = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     for name, value in machine_info(PG_BASE if "postgres" in engines else None):

@@ -108,6 +108,12 @@ PERIODIC_JOBS: list[PeriodicJob] = [
         at=timedelta(hours=7, minutes=30),
     ),
     PeriodicJob(
+        "outcomes.summaries",
+        "neuroclinic.outcomes.tasks.refresh_changed_summaries",
+        timedelta(minutes=10),
+        at=timedelta(minutes=7),
+    ),
+    PeriodicJob(
         "operations.prune",
         "neuroclinic.operations.tasks.prune_finished_work",
         DAY,

@@ -15,6 +15,7 @@ from neuroclinic.outcomes.actions.boosters import (
     refresh_booster_suggestions,
 )
 from neuroclinic.outcomes.actions.follow_up import open_follow_up_tasks
+from neuroclinic.outcomes.actions.summaries import refresh_all
 from neuroclinic.treatment.models import TreatmentPlan
 
 RISING = (4, 6, 9, 12)  # PHQ-9 totals a week apart, ending today: a booster is due
@@ -50,3 +51,4 @@ def load(context: DemoContext) -> None:
             )
     refresh_booster_suggestions(context.organization, by=director)
     open_follow_up_tasks(context.organization, by=director)
+    refresh_all(context.organization)  # the dashboard's stored episode summaries

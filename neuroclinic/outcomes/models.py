@@ -106,6 +106,14 @@ class BoosterSuggestion(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    appointment = models.ForeignKey(
+        "scheduling.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The booster visit the front desk booked for a confirmed suggestion.",
+    )
 
     class Meta:
         ordering = ["due_on", "id"]
@@ -178,3 +186,95 @@ class FollowUpTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.due_until:%Y-%m-%d}"
+
+
+class EpisodeSummaryRow(models.Model):
+    """One episode (treatment plan) x instrument, summarised: a derived table, rebuilt from the chart.
+
+    Written only by `actions.summaries` (the daily job, and every ten minutes for the
+    patients whose scores, plans or infusions changed); read by the dashboard, which
+    aggregates it in SQL instead of recomputing every episode per request. Nothing
+    clinical lives only here: deleting every row and refreshing gives the same table.
+    Checkpoint columns hold the summary status as it stood at that checkpoint ("" when
+    the episode had no judged score in the checkpoint's window).
+    """
+
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.CASCADE, related_name="+"
+    )
+    plan = models.ForeignKey(
+        "treatment.TreatmentPlan", on_delete=models.CASCADE, related_name="+"
+    )
+    instrument_code = models.CharField(max_length=32)
+    protocol_name = models.CharField(max_length=200, blank=True)
+    location = models.ForeignKey(
+        "clinics.Location",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Where the first infusion was given.",
+    )
+    first_infusion_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20)
+    baseline_total = models.IntegerField(null=True, blank=True)
+    nadir_total = models.IntegerField(null=True, blank=True)
+    latest_total = models.IntegerField(null=True, blank=True)
+    latest_at = models.DateTimeField(null=True, blank=True)
+    change_percent = models.DecimalField(
+        max_digits=7, decimal_places=1, null=True, blank=True
+    )
+    response_on = models.DateField(null=True, blank=True)
+    remission_on = models.DateField(null=True, blank=True)
+    relapse_on = models.DateField(null=True, blank=True)
+    at_end_of_series = models.CharField(max_length=20, blank=True)
+    at_week_4 = models.CharField(max_length=20, blank=True)
+    at_week_8 = models.CharField(max_length=20, blank=True)
+    at_week_12 = models.CharField(max_length=20, blank=True)
+    at_week_26 = models.CharField(max_length=20, blank=True)
+    remission_to_relapse_days = models.IntegerField(null=True, blank=True)
+    relapse_observed = models.BooleanField(default=False)
+    series_end_on = models.DateField(null=True, blank=True)
+    first_booster_on = models.DateField(null=True, blank=True)
+    plan_ended_on = models.DateField(null=True, blank=True)
+    intervals_under_3w = models.PositiveIntegerField(default=0)
+    intervals_3_4w = models.PositiveIntegerField(default=0)
+    intervals_4_5w = models.PositiveIntegerField(default=0)
+    intervals_5_6w = models.PositiveIntegerField(default=0)
+    intervals_6_8w = models.PositiveIntegerField(default=0)
+    intervals_8w_plus = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["plan", "instrument_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "instrument_code"], name="episode_summary_row_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "instrument_code"],
+                name="episode_summary_dashboard",
+            ),
+            models.Index(fields=["patient"], name="episode_summary_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Episode summary ({self.instrument_code}, {self.status})"
+
+
+class SummaryWatermark(models.Model):
+    """Up to when each clinic's episode summaries took in changes (the incremental refresh)."""
+
+    organization = models.OneToOneField(
+        "clinics.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    changes_through = models.DateTimeField()
+    full_refresh_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Episode summaries through {self.changes_through:%Y-%m-%d %H:%M}"

@@ -55,11 +55,20 @@ class Curve:
 
 
 def kaplan_meier(
-    label: str, durations: Sequence[float], observed: Sequence[bool]
+    label: str,
+    durations: Sequence[float],
+    observed: Sequence[bool],
+    weights: Sequence[int] | None = None,
 ) -> Curve:
-    """Kaplan-Meier estimate of time to an event (lifelines); censored where not observed."""
+    """Kaplan-Meier estimate of time to an event (lifelines); censored where not observed.
+
+    `weights`: how many episodes share each (duration, observed) pair, so a clinic's
+    durations can arrive grouped from SQL; the estimate is the same as one row each.
+    """
     if len(durations) != len(observed):
         raise ValueError("durations and observed differ in length")
+    if weights is not None and len(weights) != len(durations):
+        raise ValueError("weights and durations differ in length")
     if not durations:
         return Curve(label, (), 0, 0, None)
     from lifelines import (  # type: ignore[import-untyped]  # heavy: only when drawn
@@ -67,7 +76,8 @@ def kaplan_meier(
     )
 
     fitter = KaplanMeierFitter()
-    fitter.fit(list(durations), event_observed=list(observed))
+    counts = list(weights) if weights is not None else [1] * len(durations)
+    fitter.fit(list(durations), event_observed=list(observed), weights=counts)
     table = fitter.survival_function_
     points = tuple(
         (float(t), float(s)) for t, s in zip(table.index, table.iloc[:, 0], strict=True)
@@ -76,7 +86,7 @@ def kaplan_meier(
     return Curve(
         label=label,
         points=points,
-        at_risk=len(durations),
-        events=sum(1 for o in observed if o),
+        at_risk=sum(counts),
+        events=sum(n for o, n in zip(observed, counts, strict=True) if o),
         median_days=None if median == float("inf") else median,
     )

@@ -9,13 +9,27 @@ from django.tasks import task
 from neuroclinic.clinics.models import Organization
 from neuroclinic.outcomes.actions.boosters import refresh_booster_suggestions
 from neuroclinic.outcomes.actions.follow_up import open_follow_up_tasks
+from neuroclinic.outcomes.actions.summaries import refresh_all, refresh_changed
 
 
 @task
 def daily_outcomes_work() -> dict[str, int]:
-    """Suggest boosters that are due now or soon and open post-series follow-up tasks."""
-    suggested = tasks = 0
+    """Suggest boosters that are due now or soon, open post-series follow-up tasks and
+    recompute every stored episode summary (checkpoints move with the calendar)."""
+    suggested = tasks = rows = 0
     for organization in Organization.objects.order_by("id"):
         suggested += len(refresh_booster_suggestions(organization))
         tasks += len(open_follow_up_tasks(organization))
-    return {"suggested": suggested, "tasks": tasks}
+        rows += refresh_all(organization)
+    return {"suggested": suggested, "tasks": tasks, "summary_rows": rows}
+
+
+@task
+def refresh_changed_summaries() -> dict[str, int]:
+    """Every ten minutes: the stored episode summaries of patients whose scores, plans or
+    infusions changed since the last run (a new score shows on the dashboard within ten
+    minutes, not the next morning)."""
+    rows = 0
+    for organization in Organization.objects.order_by("id"):
+        rows += refresh_changed(organization)
+    return {"summary_rows": rows}

@@ -7,6 +7,8 @@ urlpatterns = [
     path("boosters/", worklists.booster_worklist, name="boosters"),
     path("boosters/<uuid:suggestion_uuid>/confirm/", worklists.confirm, name="confirm"),
     path("boosters/<uuid:suggestion_uuid>/dismiss/", worklists.dismiss, name="dismiss"),
+    path("boosters/to-book/", worklists.boosters_to_book, name="to_book"),
+    path("boosters/<uuid:suggestion_uuid>/book/", worklists.book, name="book"),
     path("follow-ups/", worklists.follow_ups, name="follow_ups"),
     path(
         "follow-ups/<uuid:task_uuid>/done/",

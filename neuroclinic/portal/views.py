@@ -42,6 +42,7 @@ from neuroclinic.intake.models import (
 )
 from neuroclinic.lib.safe_markdown import render_markdown
 from neuroclinic.measures.progress import trajectories_for
+from neuroclinic.outcomes.progress import progress_for
 from neuroclinic.patients.models import Patient
 from neuroclinic.portal import reads
 from neuroclinic.portal.session import (
@@ -354,10 +355,16 @@ def consent(
 def progress(
     request: HtmxHttpRequest, patient: Patient, state: dict[str, Any]
 ) -> HttpResponse:
-    """The patient's own questionnaire scores over time (issue #3: trajectories in the portal)."""
+    """The patient's own questionnaire scores over time (issue #3: trajectories in the
+    portal) and each treatment episode summarised in plain words (issue #11). Only the
+    signed-in patient's chart is read; the one audit event covers both."""
     reads.record_progress_viewed(patient)
     return render(
         request,
         "portal/progress.html",
-        frame(patient, state) | {"trajectories": trajectories_for(patient)},
+        frame(patient, state)
+        | {
+            "trajectories": trajectories_for(patient),
+            "episodes": progress_for(patient),
+        },
     )

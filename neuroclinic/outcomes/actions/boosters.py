@@ -16,11 +16,14 @@ from django.utils import timezone
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
-from neuroclinic.clinics.models import Organization
+from neuroclinic.clinics.models import Location, Organization
 from neuroclinic.outcomes import boosters
 from neuroclinic.outcomes.actions.common import OutcomesError, clinic_zone
 from neuroclinic.outcomes.episodes import load_episodes
 from neuroclinic.outcomes.models import BoosterRuleSet, BoosterSuggestion
+from neuroclinic.scheduling.actions.appointments import book_appointment
+from neuroclinic.scheduling.errors import SchedulingError
+from neuroclinic.scheduling.models import Appointment, AppointmentType
 from neuroclinic.treatment.actions.orders import protocol_prn, sign_order
 from neuroclinic.treatment.actions.plans import clinic_today
 from neuroclinic.treatment.errors import TreatmentError
@@ -268,3 +271,51 @@ def dismiss_booster(
         rules_version=locked.rules_version,
     )
     return locked
+
+
+@transaction.atomic
+def book_confirmed_booster(
+    suggestion: BoosterSuggestion,
+    *,
+    location: Location,
+    starts_at: datetime,
+    by: User,
+) -> Appointment:
+    """The front desk books the visit for a confirmed booster, through the calendar.
+
+    The scheduling app's `book_appointment` does the booking (room, nurse and devices,
+    opening hours, the signed booster order) and audits it; this links the visit to the
+    suggestion so the worklist shows it booked. Refused, nothing is written.
+    """
+    locked = (
+        BoosterSuggestion.objects.select_for_update()
+        .select_related("patient")
+        .get(pk=suggestion.pk)
+    )
+    if locked.status != BoosterSuggestion.Status.CONFIRMED:
+        raise OutcomesError("Only a booster a prescriber has confirmed can be booked.")
+    if locked.appointment_id is not None:
+        raise OutcomesError("This booster is already booked.")
+    if location.organization_id != locked.organization_id:
+        raise OutcomesError("Choose a location of the patient's clinic.")
+    booster_type = AppointmentType.objects.filter(
+        organization_id=locked.organization_id,
+        code=AppointmentType.Code.BOOSTER,
+        is_active=True,
+    ).first()
+    if booster_type is None:
+        raise OutcomesError("The clinic has no booster appointment type yet.")
+    try:
+        with transaction.atomic():
+            appointment = book_appointment(
+                locked.patient,
+                appointment_type=booster_type,
+                location=location,
+                starts_at=starts_at,
+                by=by,
+            )
+    except SchedulingError as error:
+        raise OutcomesError(error.message) from None
+    locked.appointment = appointment
+    locked.save(update_fields=["appointment"])
+    return appointment

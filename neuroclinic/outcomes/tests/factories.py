@@ -96,10 +96,15 @@ def course(
     last = days[-1] if days else None
     if days and induction >= plan.induction_protocol.infusion_count:
         plan.induction_completed_at = at(days[-1], 11)
+        plan.induction_dates = [d.isoformat() for d in days]
+        plan.save(update_fields=["induction_completed_at", "induction_dates"])
+    booster = (
+        treatment_factories.sign_order(plan, prescriber, kind=ProtocolKind.BOOSTER)
+        if boosters
+        else None
+    )
     for offset in boosters:
-        booster = treatment_factories.sign_order(
-            plan, prescriber, kind=ProtocolKind.BOOSTER
-        )
+        assert booster is not None
         on = start + timedelta(days=offset)
         give(booster, on, nurse, number=1, total=1)
         last = on

@@ -17,13 +17,12 @@ from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.lib.replica import replica_reads
-from neuroclinic.outcomes import charts, dashboard, export, quality
+from neuroclinic.outcomes import charts, dashboard, export, quality, rates
 from neuroclinic.outcomes.actions import boosters
 from neuroclinic.outcomes.actions.common import OutcomesError
 from neuroclinic.outcomes.cohorts import quality_cohort
 from neuroclinic.outcomes.models import BoosterRuleSet
 from neuroclinic.treatment.actions.plans import clinic_today
-from neuroclinic.treatment.models import TreatmentPlan
 
 INSTRUMENTS = (("phq9", "PHQ-9"), ("qids-sr16", "QIDS-SR16"), ("madrs", "MADRS"))
 
@@ -36,10 +35,9 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if code not in dict(INSTRUMENTS):
         code = "phq9"
     today = clinic_today(request.user.organization_pk)
-    plans = list(
-        TreatmentPlan.objects.filter(organization_id=request.user.organization_pk)
+    data = dashboard.from_table(
+        request.user.organization_pk, today=today, instrument_code=code
     )
-    data = dashboard.build(plans, today=today, instrument_code=code)
     with transaction.atomic():
         record(
             AuditEvent.Action.OUTCOMES_VIEWED,
@@ -48,8 +46,9 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             instrument=code,
             episodes=data.episodes,
         )
+    clinic = rates.clinic_rates(request.user.organization_pk)
     if request.GET.get("format") == "csv":
-        return _dashboard_csv(data)
+        return _dashboard_csv(data, clinic)
     response_rates = [c.response for c in data.checkpoints]
     remission_rates = [c.remission for c in data.checkpoints]
     return render(
@@ -59,6 +58,7 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "data": data,
             "instruments": INSTRUMENTS,
             "code": code,
+            "rates": clinic,
             "response_svg": charts.rate_bars(
                 "Response by checkpoint", response_rates, "c-resp"
             ),
@@ -77,7 +77,9 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _dashboard_csv(data: dashboard.Dashboard) -> HttpResponse:
+def _dashboard_csv(
+    data: dashboard.Dashboard, clinic: rates.ClinicRates
+) -> HttpResponse:
     """The dashboard's tables as one CSV (aggregates only: no patient in it)."""
     rows: list[dict[str, object]] = []
     for c in data.checkpoints:
@@ -105,6 +107,64 @@ def _dashboard_csv(data: dashboard.Dashboard) -> HttpResponse:
             )
     for label, count in data.intervals:
         rows.append({"table": "booster intervals", "label": label, "count": count})
+    for table, groups in (
+        ("by protocol", data.by_protocol),
+        ("by location", data.by_location),
+    ):
+        for group in groups:
+            for c in group.checkpoints:
+                for measure, rate in (
+                    ("response", c.response),
+                    ("remission", c.remission),
+                ):
+                    rows.append(
+                        {
+                            "table": f"{measure} {table}",
+                            "label": f"{group.label}: {c.label}",
+                            "count": rate.count,
+                            "total": rate.total,
+                            "percent": rate.percent if rate.percent is not None else "",
+                        }
+                    )
+    for step in clinic.funnel:
+        rows.append(
+            {
+                "table": "funnel",
+                "label": step.label,
+                "count": step.count,
+                "total": step.of_requests.total,
+                "percent": step.of_requests.percent or "",
+            }
+        )
+    for rate in (clinic.no_show, *clinic.no_show_by_type):
+        rows.append(
+            {
+                "table": "no-shows",
+                "label": rate.label,
+                "count": rate.count,
+                "total": rate.total,
+                "percent": rate.percent if rate.percent is not None else "",
+            }
+        )
+    for event in clinic.adverse_events:
+        rows.append(
+            {
+                "table": "adverse events per 100 infusions",
+                "label": event.label,
+                "count": event.events,
+                "total": event.infusions,
+                "percent": event.per_100 if event.per_100 is not None else "",
+            }
+        )
+    for row in clinic.cadss:
+        rows.append(
+            {
+                "table": "CADSS-6 mean by infusion number",
+                "label": f"infusion {row.infusion_number}",
+                "count": row.count,
+                "percent": row.mean,
+            }
+        )
     columns = ["table", "label", "count", "total", "percent", "ci_low", "ci_high"]
     response = HttpResponse(export.to_csv(rows, columns), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="outcomes-dashboard.csv"'

@@ -1,6 +1,9 @@
 """The prescribers' booster worklist and the post-series follow-up worklist."""
 
+from datetime import UTC, datetime, time
+from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
@@ -13,6 +16,7 @@ from neuroclinic.accounts.access import require_capability
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
+from neuroclinic.clinics.models import Location
 from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.outcomes.actions import boosters, follow_up
 from neuroclinic.outcomes.actions.common import OutcomesError
@@ -178,3 +182,104 @@ def follow_up_done(request: AuthenticatedHttpRequest, task_uuid: UUID) -> HttpRe
         else:
             messages.success(request, "Task done.")
     return redirect("outcomes:follow_ups")
+
+
+class BookForm(forms.Form):
+    location = forms.ModelChoiceField(queryset=Location.objects.none())
+    day = forms.DateField(label="Date")
+    at = forms.TimeField(label="Time (the location's local time)")
+
+    def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        location_field = self.fields["location"]
+        assert isinstance(location_field, forms.ModelChoiceField)
+        location_field.queryset = Location.objects.filter(
+            organization_id=organization_id, is_active=True
+        ).order_by("name")
+
+    def starts_at(self) -> datetime:
+        location = self.cleaned_data["location"]
+        local = datetime.combine(self.cleaned_data["day"], self.cleaned_data["at"])
+        return local.replace(tzinfo=ZoneInfo(location.time_zone)).astimezone(UTC)
+
+
+def _to_book(organization_id: int) -> list[BoosterSuggestion]:
+    return list(
+        BoosterSuggestion.objects.filter(
+            organization_id=organization_id,
+            status=BoosterSuggestion.Status.CONFIRMED,
+            appointment__isnull=True,
+        )
+        .select_related("patient", "decided_by")
+        .order_by("due_on", "id")[:500]
+    )
+
+
+def _render_to_book(
+    request: AuthenticatedHttpRequest,
+    forms_by_uuid: dict[str, BookForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    rows = _to_book(request.user.organization_pk)
+    forms_by_uuid = forms_by_uuid or {}
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.OUTCOMES_VIEWED,
+            actor=request.user,
+            report="boosters_to_book",
+            count=len(rows),
+        )
+    return render(
+        request,
+        "outcomes/boosters_to_book.html",
+        {
+            "rows": [
+                (
+                    s,
+                    forms_by_uuid.get(str(s.uuid))
+                    or BookForm(
+                        organization_id=request.user.organization_pk,
+                        initial={"day": s.due_on, "at": time(9, 0)},
+                        prefix=str(s.uuid),
+                    ),
+                )
+                for s in rows
+            ]
+        },
+        status=status,
+    )
+
+
+@require_capability(Capability.BOOK_APPOINTMENTS)
+@require_GET
+def boosters_to_book(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Confirmed boosters without a visit yet: the front desk books each in the calendar."""
+    return _render_to_book(request)
+
+
+@require_capability(Capability.BOOK_APPOINTMENTS)
+@require_POST
+def book(request: AuthenticatedHttpRequest, suggestion_uuid: UUID) -> HttpResponse:
+    suggestion = _suggestion(request, suggestion_uuid)
+    form = BookForm(
+        request.POST,
+        organization_id=request.user.organization_pk,
+        prefix=str(suggestion.uuid),
+    )
+    if form.is_valid():
+        try:
+            appointment = boosters.book_confirmed_booster(
+                suggestion,
+                location=form.cleaned_data["location"],
+                starts_at=form.starts_at(),
+                by=request.user,
+            )
+        except OutcomesError as error:
+            form.add_error(None, str(error))
+        else:
+            local = appointment.starts_at.astimezone(
+                ZoneInfo(appointment.location.time_zone)
+            )
+            messages.success(request, f"Booster booked for {local:%Y-%m-%d %H:%M}.")
+            return redirect("outcomes:to_book")
+    return _render_to_book(request, {str(suggestion.uuid): form}, status=422)

@@ -1,0 +1,221 @@
+"""Writes: the stored episode summaries (`EpisodeSummaryRow`), rebuilt from the chart.
+
+The table is derived: each refresh deletes a patient's rows and writes them again from
+their plans, scores and infusions (`episodes.load_episodes`, `summary.summarise`), so
+a refresh is idempotent and a lost row comes back on the next run.
+
+- `refresh_patients(organization, patient_ids)`: the rows of those patients.
+- `refresh_changed(organization)`: the patients whose scores, plans or infusions changed
+  since the watermark (run every ten minutes), then the watermark moves on.
+- `refresh_all(organization)`: every patient, in chunks (the daily job; checkpoints move
+  with the calendar, so every row is recomputed once a day).
+
+No audit event: the refresh is the system rewriting a cache of figures it already
+holds; every person's read of the rows (dashboard, portal) is audited where it happens.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from neuroclinic.clinics.models import Organization
+from neuroclinic.infusions.models import InfusionSession
+from neuroclinic.measures.models import QuestionnaireResponse
+from neuroclinic.outcomes.boosters import effect_durations
+from neuroclinic.outcomes.dashboard import (
+    CHECKPOINT_WEEKS,
+    CHECKPOINT_WINDOW_DAYS,
+    DASHBOARD_INSTRUMENTS,
+    END_OF_SERIES_GRACE_DAYS,
+    INTERVAL_COLUMNS,
+    summary_until,
+)
+from neuroclinic.outcomes.episodes import Episode, load_episodes
+from neuroclinic.outcomes.models import EpisodeSummaryRow, SummaryWatermark
+from neuroclinic.treatment.models import TreatmentPlan
+
+CHUNK_PATIENTS = 2000
+# Changes are looked for from a little before the watermark: a row committed late by a
+# transaction that began before the last refresh is still seen.
+OVERLAP = timedelta(minutes=5)
+
+
+def rows_for(
+    episode: Episode, *, location_id: int | None, now: datetime
+) -> list[EpisodeSummaryRow]:
+    """The rows of one episode: one per instrument it has scores for, and the dashboard's."""
+    plan = episode.plan
+    rows = []
+    for code in sorted(set(DASHBOARD_INSTRUMENTS) | set(episode.scores)):
+        s = episode.summary(code)
+        checkpoints: dict[str, str] = {}
+        if episode.first_infusion_at is not None:
+            if plan.induction_completed_at:
+                until = plan.induction_completed_at + timedelta(
+                    days=END_OF_SERIES_GRACE_DAYS
+                )
+                found = summary_until(
+                    episode, code, until, END_OF_SERIES_GRACE_DAYS + 3
+                )
+                checkpoints["at_end_of_series"] = found.status if found else ""
+            for weeks in CHECKPOINT_WEEKS:
+                until = episode.first_infusion_at + timedelta(weeks=weeks)
+                found = summary_until(episode, code, until, CHECKPOINT_WINDOW_DAYS)
+                checkpoints[f"at_week_{weeks}"] = found.status if found else ""
+        relapse_days = None
+        relapse_observed = False
+        if s.remission_on and s.latest:
+            after = [d for d in s.relapses if d >= s.remission_on]
+            end = after[0] if after else s.latest.taken_at.date()
+            relapse_days = (end - s.remission_on).days
+            relapse_observed = bool(after)
+        series_end: date | None = None
+        first_booster: date | None = None
+        if plan.induction_completed_at:
+            series_end = plan.induction_completed_at.date()
+            first_booster = next(
+                (d for d in episode.booster_dates if d >= series_end), None
+            )
+        bands = dict.fromkeys(INTERVAL_COLUMNS, 0)
+        for days in effect_durations(episode.booster_dates):
+            bands[_band(days)] += 1
+        rows.append(
+            EpisodeSummaryRow(
+                organization_id=plan.organization_id,
+                patient_id=plan.patient_id,
+                plan=plan,
+                instrument_code=code,
+                protocol_name=plan.induction_protocol.name,
+                location_id=location_id,
+                first_infusion_at=episode.first_infusion_at,
+                status=s.status.value,
+                baseline_total=s.baseline.total if s.baseline else None,
+                nadir_total=s.nadir.total if s.nadir else None,
+                latest_total=s.latest.total if s.latest else None,
+                latest_at=s.latest.taken_at if s.latest else None,
+                change_percent=s.change_percent,
+                response_on=s.response_on,
+                remission_on=s.remission_on,
+                relapse_on=s.relapse_on,
+                remission_to_relapse_days=relapse_days,
+                relapse_observed=relapse_observed,
+                series_end_on=series_end,
+                first_booster_on=first_booster,
+                plan_ended_on=plan.ended_at.date() if plan.ended_at else None,
+                refreshed_at=now,
+                **checkpoints,
+                **bands,
+            )
+        )
+    return rows
+
+
+def _band(days: int) -> str:
+    for column, (low, high, _label) in INTERVAL_COLUMNS.items():
+        if low <= days < high:
+            return column
+    raise ValueError(f"no interval band for {days} days")
+
+
+def refresh_patients(organization_id: int, patient_ids: Iterable[int]) -> int:
+    """Rewrite the summary rows of these patients; returns the number of rows written."""
+    ids = sorted(set(patient_ids))
+    written = 0
+    for start in range(0, len(ids), CHUNK_PATIENTS):
+        chunk = ids[start : start + CHUNK_PATIENTS]
+        written += _refresh_chunk(organization_id, chunk)
+    return written
+
+
+def _refresh_chunk(organization_id: int, patient_ids: Sequence[int]) -> int:
+    now = timezone.now()
+    plans = list(
+        TreatmentPlan.objects.filter(
+            organization_id=organization_id, patient_id__in=patient_ids
+        ).select_related("induction_protocol")
+    )
+    first_location: dict[int, int] = {}
+    for plan_id, location_id in (
+        InfusionSession.objects.filter(
+            plan_id__in=[p.pk for p in plans], started_at__isnull=False
+        )
+        .order_by("plan_id", "-started_at")
+        .values_list("plan_id", "location_id")
+    ):
+        first_location[plan_id] = location_id  # the last one written is the earliest
+    rows = [
+        row
+        for episode in load_episodes(plans)
+        for row in rows_for(
+            episode, location_id=first_location.get(episode.plan.pk), now=now
+        )
+    ]
+    with transaction.atomic():
+        EpisodeSummaryRow.objects.filter(
+            organization_id=organization_id, patient_id__in=patient_ids
+        ).delete()
+        EpisodeSummaryRow.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def changed_patients(organization_id: int, since: datetime) -> set[int]:
+    """Patients with a new score, a plan made, completed or ended, or an infusion started."""
+    after = since - OVERLAP
+    found: set[int] = set(
+        QuestionnaireResponse.objects.filter(
+            organization_id=organization_id, created_at__gte=after
+        ).values_list("patient_id", flat=True)
+    )
+    found |= set(
+        TreatmentPlan.objects.filter(organization_id=organization_id)
+        .filter(
+            Q(created_at__gte=after)
+            | Q(induction_completed_at__gte=after)
+            | Q(ended_at__gte=after)
+        )
+        .values_list("patient_id", flat=True)
+    )
+    found |= set(
+        InfusionSession.objects.filter(organization_id=organization_id)
+        .filter(Q(started_at__gte=after) | Q(ended_at__gte=after))
+        .values_list("patient_id", flat=True)
+    )
+    return found
+
+
+def refresh_changed(organization: Organization) -> int:
+    """Refresh the patients changed since the watermark (all of them the first time)."""
+    started = timezone.now()
+    mark = SummaryWatermark.objects.filter(organization=organization).first()
+    if mark is None:
+        return refresh_all(organization)
+    written = refresh_patients(
+        organization.pk, changed_patients(organization.pk, mark.changes_through)
+    )
+    SummaryWatermark.objects.filter(pk=mark.pk).update(changes_through=started)
+    return written
+
+
+def refresh_all(organization: Organization) -> int:
+    """Every patient with a plan (the daily job: checkpoints move with the calendar)."""
+    started = timezone.now()
+    patient_ids = set(
+        TreatmentPlan.objects.filter(organization=organization).values_list(
+            "patient_id", flat=True
+        )
+    )
+    written = refresh_patients(organization.pk, patient_ids)
+    # Rows of patients who no longer have a plan here (none today: plans are never deleted).
+    EpisodeSummaryRow.objects.filter(organization=organization).exclude(
+        patient_id__in=TreatmentPlan.objects.filter(organization=organization).values(
+            "patient_id"
+        )
+    ).delete()
+    SummaryWatermark.objects.update_or_create(
+        organization=organization,
+        defaults={"changes_through": started, "full_refresh_at": started},
+    )
+    return written
