@@ -126,4 +126,9 @@ def course_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             page="list",
             organization=request.user.organization,
         )
-    return render(request, "tms/courses.html", {"rows": rows})
+    patients = Patient.objects.visible_to(request.user).order_by(
+        "family_name", "given_name", "id"
+    )[:500]
+    return render(
+        request, "tms/courses.html", {"rows": rows, "patients": list(patients)}
+    )
