@@ -141,7 +141,7 @@ class ThresholdForm(forms.Form):
     coil = forms.CharField(max_length=100)
     supervising_physician = forms.ModelChoiceField(queryset=User.objects.none())
 
-    def __init__(self, *args: Any, organization_id: int | None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         physician = self.fields["supervising_physician"]
         assert isinstance(physician, forms.ModelChoiceField)
@@ -175,7 +175,7 @@ class CourseOrderForm(forms.Form):
     start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     location = forms.ModelChoiceField(queryset=Location.objects.none())
 
-    def __init__(self, *args: Any, organization_id: int | None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         location = self.fields["location"]
         assert isinstance(location, forms.ModelChoiceField)

@@ -233,3 +233,16 @@ def test_bad_course_order_on_the_page_writes_nothing(
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not TmsCourse.objects.exists()
+
+
+def test_course_page_shows_the_summary(
+    open_session: object, tms_course: TmsCourse, as_persona: SignIn
+) -> None:
+    body = (
+        as_persona("prescriber")
+        .get(reverse("tms:course", args=[tms_course.uuid]))
+        .content.decode()
+    )
+    assert "Course so far" in body
+    assert "Sessions given: 0 of 36 planned" in body
+    assert "no PHQ-9 baseline" in body

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from neuroclinic.accounts.access import require_capability
@@ -21,11 +22,11 @@ from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.measures.progress import trajectory_summary
 from neuroclinic.patients.models import Patient
 from neuroclinic.tms import forms as f
-from neuroclinic.tms import reads
+from neuroclinic.tms import reads, summary
 from neuroclinic.tms.access import get_course_for_user, get_seizure_for_user
 from neuroclinic.tms.actions import seizures
 from neuroclinic.tms.errors import TmsError
-from neuroclinic.tms.models import TmsCourse
+from neuroclinic.tms.models import TmsCourse, TmsSession
 from neuroclinic.tms.progress import course_events
 
 
@@ -38,6 +39,31 @@ def _phq9(course: TmsCourse) -> dict[str, Any]:
     return trajectory_summary(INSTRUMENTS["phq9"], responses, course_events(course))
 
 
+def _summary(course: TmsCourse, sessions: list[Any], planned: list[Any]) -> Any:
+    ended = [s for s in sessions if not s.is_open]
+    scores = [
+        summary.Score(on=reads.local_date(course, r.completed_at), total=r.total)
+        for r in QuestionnaireResponse.objects.filter(
+            patient=course.patient, instrument_code="phq9", amended_by__isnull=True
+        ).order_by("completed_at", "id")
+        if r.total is not None
+    ]
+    return summary.summarize(
+        planned_days=[p.on for p in planned],
+        sessions=[
+            summary.GivenSession(
+                on=reads.local_date(course, s.started_at),
+                pulses_delivered=s.pulses_delivered or 0,
+                completed=s.status == TmsSession.Status.COMPLETED,
+                side_effects=tuple(e.get_kind_display() for e in s.side_effects.all()),
+            )
+            for s in ended
+        ],
+        phq9=scores,
+        today=reads.local_date(course, timezone.now()),
+    )
+
+
 def course_context(
     request: AuthenticatedHttpRequest, course: TmsCourse, review_form: Any = None
 ) -> dict[str, Any]:
@@ -46,12 +72,14 @@ def course_context(
         .prefetch_related("side_effects", "interruptions")
         .order_by("number")
     )
+    planned = reads.sessions_to_book(course)
     return {
+        "summary": _summary(course, session_rows, planned),
         "course": course,
         "patient": course.patient,
         "progress": reads.progress(course),
         "sessions": session_rows,
-        "planned": reads.sessions_to_book(course),
+        "planned": planned,
         "seizures": list(course.seizures.select_related("review", "session").all()),
         "phq9": _phq9(course),
         "can_review": request.user.can(Capability.ORDER_TMS),
