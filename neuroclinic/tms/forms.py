@@ -182,3 +182,9 @@ class CourseOrderForm(forms.Form):
         location.queryset = Location.objects.filter(
             organization_id=organization_id
         ).order_by("name")
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        label="Addendum", max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -25,5 +25,6 @@ urlpatterns = [
     ),
     path("patients/<uuid:patient_uuid>/order", patient.order_page, name="order"),
     path("screens/<uuid:screen_uuid>/decide", patient.decide_page, name="decide"),
+    path("sessions/<uuid:session_uuid>/addendum", course.addendum, name="addendum"),
     path("seizures/<uuid:seizure_uuid>/review", course.review, name="review"),
 ]

@@ -14,7 +14,9 @@ from neuroclinic.tms.models import (
     MotorThreshold,
     SafetyScreen,
     ScreenDecision,
+    SessionAddendum,
     TmsCourse,
+    TmsSession,
 )
 from neuroclinic.tms.tests import factories
 from neuroclinic.tms.tests.factories import NO_FINDINGS
@@ -246,3 +248,32 @@ def test_course_page_shows_the_summary(
     assert "Course so far" in body
     assert "Sessions given: 0 of 36 planned" in body
     assert "no PHQ-9 baseline" in body
+
+
+def test_addendum_follows_a_signed_note_which_stays_unchanged(
+    open_session: TmsSession, as_persona: SignIn
+) -> None:
+    client = as_persona("tms")
+    url = reverse("tms:addendum", args=[open_session.uuid])
+    refused = client.post(url, {"text": "Too early."})
+    assert refused.status_code == 422
+    assert "still open" in refused.content.decode()
+    assert not SessionAddendum.objects.exists()
+    client.post(
+        reverse("tms:step", args=[open_session.course.uuid, "end"]),
+        {"end-pulses_delivered": "3000", "end-note": "Tolerated well."},
+    )
+    blank = client.post(url, {"text": "  "})
+    assert blank.status_code == 422
+    assert not SessionAddendum.objects.exists()
+    response = client.post(url, {"text": "Patient later reported a mild headache."})
+    assert response.status_code == 302
+    open_session.refresh_from_db()
+    assert open_session.note == "Tolerated well."
+    assert SessionAddendum.objects.get(session=open_session).text.startswith("Patient")
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.TMS_ADDENDUM_ADDED, patient=open_session.patient
+    ).exists()
+    page = client.get(reverse("tms:course", args=[open_session.course.uuid]))
+    assert "mild headache" in page.content.decode()
+    assert as_persona("front_desk").post(url, {"text": "x"}).status_code == 403

@@ -23,8 +23,12 @@ from neuroclinic.measures.progress import trajectory_summary
 from neuroclinic.patients.models import Patient
 from neuroclinic.tms import forms as f
 from neuroclinic.tms import reads, summary
-from neuroclinic.tms.access import get_course_for_user, get_seizure_for_user
-from neuroclinic.tms.actions import seizures
+from neuroclinic.tms.access import (
+    get_course_for_user,
+    get_seizure_for_user,
+    get_session_for_user,
+)
+from neuroclinic.tms.actions import seizures, sessions
 from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import TmsCourse, TmsSession
 from neuroclinic.tms.progress import course_events
@@ -69,7 +73,7 @@ def course_context(
 ) -> dict[str, Any]:
     session_rows = list(
         course.sessions.select_related("operator", "supervising_physician")
-        .prefetch_related("side_effects", "interruptions")
+        .prefetch_related("side_effects", "interruptions", "addenda__written_by")
         .order_by("number")
     )
     planned = reads.sessions_to_book(course)
@@ -84,6 +88,8 @@ def course_context(
         "phq9": _phq9(course),
         "can_review": request.user.can(Capability.ORDER_TMS),
         "review_form": review_form or f.SeizureReviewForm(),
+        "can_add": request.user.can(Capability.RUN_TMS),
+        "addendum_form": f.AddendumForm(),
     }
 
 
@@ -160,3 +166,29 @@ def course_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request, "tms/courses.html", {"rows": rows, "patients": list(patients)}
     )
+
+
+@require_capability(Capability.RUN_TMS)
+@require_POST
+def addendum(
+    request: AuthenticatedHttpRequest, session_uuid: uuid.UUID
+) -> HttpResponse:
+    """Append an addendum to a signed session note (the note itself never changes)."""
+    session = get_session_for_user(
+        request.user, session_uuid, capability=Capability.RUN_TMS
+    )
+    form = f.AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            sessions.add_addendum(
+                session, text=form.cleaned_data["text"], by=request.user
+            )
+        except TmsError as exc:
+            f.add_errors(form, exc)
+        else:
+            messages.success(request, "Addendum added.")
+            return redirect(reverse("tms:course", args=[session.course.uuid]))
+    context = course_context(request, session.course)
+    context["addendum_form"] = form
+    context["addendum_session"] = session.pk
+    return render(request, "tms/course.html", context, status=422)
