@@ -268,6 +268,7 @@ class AuditEvent(models.Model):
         TMS_SEIZURE_RECORDED = "tms.seizure_recorded", "Seizure during TMS recorded"
         TMS_SEIZURE_REVIEWED = "tms.seizure_reviewed", "Seizure reviewed by a physician"
         TMS_COURSE_VIEWED = "tms.course_viewed", "TMS course opened"
+        TMS_ADDENDUM_ADDED = "tms.addendum_added", "Addendum to a TMS session note"
         # billing
         BILLING_SETUP_SAVED = "billing.setup_saved", "Billing identity saved"
         BILLING_PRICE_SET = "billing.price_set", "Price or package version set"

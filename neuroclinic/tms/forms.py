@@ -6,9 +6,16 @@ from django import forms
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import GRANTS, Capability
-from neuroclinic.tms import screening
+from neuroclinic.clinics.models import Device, Location
+from neuroclinic.tms import protocols, screening
 from neuroclinic.tms.errors import TmsError
-from neuroclinic.tms.models import Interruption, SeizureReview, SideEffect
+from neuroclinic.tms.models import (
+    Interruption,
+    MotorThreshold,
+    SeizureReview,
+    SideEffect,
+    TmsCourse,
+)
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
@@ -108,3 +115,76 @@ class SeizureForm(forms.Form):
 class SeizureReviewForm(forms.Form):
     decision = forms.ChoiceField(choices=SeizureReview.Decision.choices)
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DecisionForm(forms.Form):
+    """The prescriber's decision on a screen with cautions (Source: T6 (docs/sources.md))."""
+
+    cleared = forms.ChoiceField(
+        label="Decision",
+        choices=[("yes", "Cleared for TMS"), ("no", "Not cleared")],
+        widget=forms.RadioSelect,
+    )
+    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ThresholdForm(forms.Form):
+    """A motor threshold determination (Source: T5, T8 (docs/sources.md)); the action checks 1-100."""
+
+    value_percent_output = forms.IntegerField(
+        label="Motor threshold (% machine output)"
+    )
+    observation = forms.ChoiceField(choices=MotorThreshold.Observation.choices)
+    procedure = forms.ChoiceField(choices=MotorThreshold.Procedure.choices)
+    reason = forms.ChoiceField(choices=MotorThreshold.Reason.choices)
+    device = forms.ModelChoiceField(queryset=Device.objects.none(), required=False)
+    coil = forms.CharField(max_length=100)
+    supervising_physician = forms.ModelChoiceField(queryset=User.objects.none())
+
+    def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        physician = self.fields["supervising_physician"]
+        assert isinstance(physician, forms.ModelChoiceField)
+        physician.queryset = physicians(organization_id)
+        device = self.fields["device"]
+        assert isinstance(device, forms.ModelChoiceField)
+        device.queryset = Device.objects.filter(
+            kind=Device.Kind.TMS_UNIT, location__organization_id=organization_id
+        ).order_by("pk")
+
+
+class CourseOrderForm(forms.Form):
+    """A prescriber's course order; the action checks the intensity against the protocol."""
+
+    protocol_code = forms.ChoiceField(
+        label="Protocol",
+        choices=[(p.code, p.name) for p in protocols.DEFAULT_PROTOCOLS.values()],
+    )
+    target = forms.ChoiceField(choices=TmsCourse.Target.choices)
+    target_detail = forms.CharField(
+        required=False, max_length=200, label="Neuronavigation coordinates"
+    )
+    percent_of_mt = forms.DecimalField(
+        label="Intensity (% of MT; blank for the protocol's)",
+        required=False,
+        max_digits=5,
+        decimal_places=1,
+    )
+    acute_sessions = forms.IntegerField(label="Acute sessions")
+    taper = forms.BooleanField(required=False, label="Add the taper")
+    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    location = forms.ModelChoiceField(queryset=Location.objects.none())
+
+    def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        location = self.fields["location"]
+        assert isinstance(location, forms.ModelChoiceField)
+        location.queryset = Location.objects.filter(
+            organization_id=organization_id
+        ).order_by("name")
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        label="Addendum", max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -353,3 +353,18 @@ class SeizureReview(models.Model):
 
     def __str__(self) -> str:
         return str(self.get_decision_display())
+
+
+class SessionAddendum(models.Model):
+    """An addendum to a signed session note: the note never changes; addenda follow it, in order."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(
+        TmsSession, on_delete=models.PROTECT, related_name="addenda"
+    )
+    text = models.TextField()
+    written_by = _user()
+    written_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return "Addendum"

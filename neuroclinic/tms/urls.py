@@ -1,6 +1,6 @@
 from django.urls import path
 
-from neuroclinic.tms.views import course, technician
+from neuroclinic.tms.views import course, patient, technician
 
 app_name = "tms"
 
@@ -15,5 +15,16 @@ urlpatterns = [
         technician.step,
         name="step",
     ),
+    path("patients/", patient.pick, name="pick"),
+    path("patients/<uuid:patient_uuid>/", patient.patient_page, name="patient"),
+    path("patients/<uuid:patient_uuid>/screen", patient.screen_page, name="screen"),
+    path(
+        "patients/<uuid:patient_uuid>/threshold",
+        patient.threshold_page,
+        name="threshold",
+    ),
+    path("patients/<uuid:patient_uuid>/order", patient.order_page, name="order"),
+    path("screens/<uuid:screen_uuid>/decide", patient.decide_page, name="decide"),
+    path("sessions/<uuid:session_uuid>/addendum", course.addendum, name="addendum"),
     path("seizures/<uuid:seizure_uuid>/review", course.review, name="review"),
 ]

@@ -28,6 +28,7 @@ from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import (
     IntensityChange,
     Interruption,
+    SessionAddendum,
     SideEffect,
     TmsCourse,
     TmsSession,
@@ -323,3 +324,29 @@ def end_session(
         status=session.status,
     )
     return session
+
+
+@transaction.atomic
+def add_addendum(
+    session: TmsSession, *, text: str, now: datetime | None = None, by: User
+) -> SessionAddendum:
+    """An addendum after the note is signed; the signed note itself is never edited."""
+    session = TmsSession.objects.select_for_update().get(pk=session.pk)
+    if session.is_open:
+        raise TmsError(
+            "The session is still open: chart it in the session, and add addenda after it is signed."
+        )
+    if not text.strip():
+        raise TmsError("Write the addendum.", field="text")
+    if len(text.strip()) > 4000:
+        raise TmsError("An addendum is at most 4000 characters.", field="text")
+    addendum = SessionAddendum.objects.create(
+        session=session, text=text.strip(), written_by=by, written_at=now_or(now)
+    )
+    record(
+        AuditEvent.Action.TMS_ADDENDUM_ADDED,
+        actor=by,
+        patient=session.patient,
+        subject=session,
+    )
+    return addendum

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from neuroclinic.accounts.access import require_capability
@@ -21,11 +22,15 @@ from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.measures.progress import trajectory_summary
 from neuroclinic.patients.models import Patient
 from neuroclinic.tms import forms as f
-from neuroclinic.tms import reads
-from neuroclinic.tms.access import get_course_for_user, get_seizure_for_user
-from neuroclinic.tms.actions import seizures
+from neuroclinic.tms import reads, summary
+from neuroclinic.tms.access import (
+    get_course_for_user,
+    get_seizure_for_user,
+    get_session_for_user,
+)
+from neuroclinic.tms.actions import seizures, sessions
 from neuroclinic.tms.errors import TmsError
-from neuroclinic.tms.models import TmsCourse
+from neuroclinic.tms.models import TmsCourse, TmsSession
 from neuroclinic.tms.progress import course_events
 
 
@@ -38,24 +43,53 @@ def _phq9(course: TmsCourse) -> dict[str, Any]:
     return trajectory_summary(INSTRUMENTS["phq9"], responses, course_events(course))
 
 
+def _summary(course: TmsCourse, sessions: list[Any], planned: list[Any]) -> Any:
+    ended = [s for s in sessions if not s.is_open]
+    scores = [
+        summary.Score(on=reads.local_date(course, r.completed_at), total=r.total)
+        for r in QuestionnaireResponse.objects.filter(
+            patient=course.patient, instrument_code="phq9", amended_by__isnull=True
+        ).order_by("completed_at", "id")
+        if r.total is not None
+    ]
+    return summary.summarize(
+        planned_days=[p.on for p in planned],
+        sessions=[
+            summary.GivenSession(
+                on=reads.local_date(course, s.started_at),
+                pulses_delivered=s.pulses_delivered or 0,
+                completed=s.status == TmsSession.Status.COMPLETED,
+                side_effects=tuple(e.get_kind_display() for e in s.side_effects.all()),
+            )
+            for s in ended
+        ],
+        phq9=scores,
+        today=reads.local_date(course, timezone.now()),
+    )
+
+
 def course_context(
     request: AuthenticatedHttpRequest, course: TmsCourse, review_form: Any = None
 ) -> dict[str, Any]:
     session_rows = list(
         course.sessions.select_related("operator", "supervising_physician")
-        .prefetch_related("side_effects", "interruptions")
+        .prefetch_related("side_effects", "interruptions", "addenda__written_by")
         .order_by("number")
     )
+    planned = reads.sessions_to_book(course)
     return {
+        "summary": _summary(course, session_rows, planned),
         "course": course,
         "patient": course.patient,
         "progress": reads.progress(course),
         "sessions": session_rows,
-        "planned": reads.sessions_to_book(course),
+        "planned": planned,
         "seizures": list(course.seizures.select_related("review", "session").all()),
         "phq9": _phq9(course),
         "can_review": request.user.can(Capability.ORDER_TMS),
         "review_form": review_form or f.SeizureReviewForm(),
+        "can_add": request.user.can(Capability.RUN_TMS),
+        "addendum_form": f.AddendumForm(),
     }
 
 
@@ -126,4 +160,35 @@ def course_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             page="list",
             organization=request.user.organization,
         )
-    return render(request, "tms/courses.html", {"rows": rows})
+    patients = Patient.objects.visible_to(request.user).order_by(
+        "family_name", "given_name", "id"
+    )[:500]
+    return render(
+        request, "tms/courses.html", {"rows": rows, "patients": list(patients)}
+    )
+
+
+@require_capability(Capability.RUN_TMS)
+@require_POST
+def addendum(
+    request: AuthenticatedHttpRequest, session_uuid: uuid.UUID
+) -> HttpResponse:
+    """Append an addendum to a signed session note (the note itself never changes)."""
+    session = get_session_for_user(
+        request.user, session_uuid, capability=Capability.RUN_TMS
+    )
+    form = f.AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            sessions.add_addendum(
+                session, text=form.cleaned_data["text"], by=request.user
+            )
+        except TmsError as exc:
+            f.add_errors(form, exc)
+        else:
+            messages.success(request, "Addendum added.")
+            return redirect(reverse("tms:course", args=[session.course.uuid]))
+    context = course_context(request, session.course)
+    context["addendum_form"] = form
+    context["addendum_session"] = session.pk
+    return render(request, "tms/course.html", context, status=422)
