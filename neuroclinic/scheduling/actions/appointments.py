@@ -1,9 +1,11 @@
 """One appointment's life: book, move, cancel, no-show, confirm, ask to move, check in."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
@@ -27,6 +29,27 @@ from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
 
 # How far around a visit the calendar is loaded: the longest visit plus turnover.
 CONTEXT = timedelta(hours=12)
+
+
+# PostgreSQL's exclusion constraint (migration 0002): one holding visit per room at a time.
+ROOM_CONSTRAINT = "scheduling_appointment_room_no_overlap"
+
+
+@contextmanager
+def one_visit_per_room() -> Iterator[None]:
+    """Writes that hold a room: the database's own refusal becomes the booking rules' answer.
+
+    The location lock (lock_resources) makes this unreachable through the actions; it
+    answers for anything that reaches the table another way."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        if ROOM_CONSTRAINT in str(exc):
+            raise SchedulingError(
+                "The room is booked for another visit then.", field="room"
+            ) from None
+        raise
 
 
 def refused(refusals: list[rules.Refusal]) -> SchedulingError:
@@ -194,20 +217,21 @@ def book_appointment(
         devices=devices,
         now=now,
     )
-    appointment = Appointment.objects.create(
-        organization_id=location.organization_id,
-        location=location,
-        patient=patient,
-        appointment_type=appointment_type,
-        starts_at=starts_at,
-        ends_at=choice.booking.visit.end,
-        held_until=choice.booking.held.end,
-        room=choice.room,
-        staff=choice.staff,
-        series=series,
-        plan=plan,
-        booked_by=by,
-    )
+    with one_visit_per_room():
+        appointment = Appointment.objects.create(
+            organization_id=location.organization_id,
+            location=location,
+            patient=patient,
+            appointment_type=appointment_type,
+            starts_at=starts_at,
+            ends_at=choice.booking.visit.end,
+            held_until=choice.booking.held.end,
+            room=choice.room,
+            staff=choice.staff,
+            series=series,
+            plan=plan,
+            booked_by=by,
+        )
     appointment.devices.set(choice.devices)
     history(appointment, Appointment.Status.BOOKED, at=now, by=by)
     record(
@@ -291,9 +315,17 @@ def move_appointment(
     appointment.room = choice.room
     appointment.staff = choice.staff
     appointment.status = Appointment.Status.MOVED
-    appointment.save(
-        update_fields=["starts_at", "ends_at", "held_until", "room", "staff", "status"]
-    )
+    with one_visit_per_room():
+        appointment.save(
+            update_fields=[
+                "starts_at",
+                "ends_at",
+                "held_until",
+                "room",
+                "staff",
+                "status",
+            ]
+        )
     appointment.devices.set(choice.devices)
     history(
         appointment,
