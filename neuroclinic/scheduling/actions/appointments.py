@@ -472,6 +472,11 @@ def check_in(
     if appointment.appointment_type.is_infusion:
         if appointment.room is None:
             raise SchedulingError("The infusion has no room.", field="room")
+        if appointment.staff is None:
+            # Never the person checking in (the front desk) by default: a nurse watches it.
+            raise SchedulingError(
+                "The infusion has no nurse: move it to give it one.", field="staff"
+            )
         try:
             session = session_flow.check_in(
                 appointment.patient,

@@ -139,20 +139,34 @@ def test_check_in_button_opens_the_infusion(
     assert response["Location"] == f"/infusions/sessions/{session.uuid}/"
 
 
-def test_front_desk_cannot_open_an_infusion(
+def test_front_desk_checks_in_an_infusion_and_the_nurse_starts_it(
     as_persona: Callable[[str], Client],
     booked: Appointment,
     clinic: Location,
     clock: Any,
+    front_desk: Any,
+    nurse: Any,
 ) -> None:
     clock.move_to(local(MONDAY, 8, 50))
-    client = as_persona("front_desk")
-    page = client.get(
-        f"/schedule/?location={clinic.uuid}&date={MONDAY}"
-    ).content.decode()
-    assert "Check in" not in page
+    desk = as_persona("front_desk")
+    page = desk.get(f"/schedule/?location={clinic.uuid}&date={MONDAY}").content.decode()
+    assert "Check in" in page
+    response = desk.post(f"/schedule/appointments/{booked.uuid}/check-in")
+    # The desk stays on the calendar; the session waits, checked in, for the booked nurse.
+    assert response.status_code == 302
+    assert response["Location"].startswith("/schedule/")
+    session = InfusionSession.objects.get()
+    assert session.status == InfusionSession.Status.CHECKED_IN
+    assert session.checked_in_by == front_desk
+    assert session.nurse == nurse
+    booked.refresh_from_db()
+    assert booked.status == Appointment.Status.CHECKED_IN
+    assert booked.infusion_session == session
+    # Running it is the nurse's: the desk cannot open the session page, the nurse can.
+    assert desk.get(f"/infusions/sessions/{session.uuid}/").status_code == 403
     assert (
-        client.post(f"/schedule/appointments/{booked.uuid}/check-in").status_code == 403
+        as_persona("nurse").get(f"/infusions/sessions/{session.uuid}/").status_code
+        == 200
     )
 
 

@@ -192,8 +192,13 @@ def check_in(
         messages.error(request, exc.message)
         return _back(appointment)
     if done.infusion_session is not None:
-        messages.success(request, "Checked in: the infusion is open.")
-        return redirect("infusions:session", session_uuid=done.infusion_session.uuid)
+        if request.user.can(Capability.RUN_INFUSIONS):
+            messages.success(request, "Checked in: the infusion is open.")
+            return redirect(
+                "infusions:session", session_uuid=done.infusion_session.uuid
+            )
+        messages.success(request, "Checked in: the infusion is ready for the nurse.")
+        return _back(appointment)
     messages.success(request, "Checked in.")
     return _back(appointment)
 
