@@ -257,6 +257,14 @@ class Appointment(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    tms_course = models.ForeignKey(
+        "tms.TmsCourse",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The TMS course this session visit belongs to.",
+    )
     infusion_session = models.OneToOneField(
         "infusions.InfusionSession",
         null=True,
