@@ -369,6 +369,15 @@ def _set_status(
     return appointment
 
 
+def cancellation_status(appointment: Appointment, now: datetime) -> Appointment.Status:
+    """Cancelled, or a late cancel when inside the clinic's notice period (a clinic setting,
+    SchedulingSettings.late_cancel_hours; 0 turns it off) [D]."""
+    hours = availability.settings_for(appointment.organization_id).late_cancel_hours
+    if hours and appointment.starts_at - now < timedelta(hours=hours):
+        return Appointment.Status.LATE_CANCEL
+    return Appointment.Status.CANCELLED
+
+
 @transaction.atomic
 def cancel_appointment(
     appointment: Appointment,
@@ -377,7 +386,8 @@ def cancel_appointment(
     now: datetime | None = None,
     by: User | None,
 ) -> Appointment:
-    """Cancel with a reason (by=None: the patient, from the portal); frees the resources."""
+    """Cancel with a reason (by=None: the patient, from the portal); frees the resources.
+    Inside the clinic's notice period it is recorded as a late cancel."""
     now = now or timezone.now()
     if not reason.strip():
         raise SchedulingError("Say why the visit is cancelled.", field="reason")
@@ -385,7 +395,7 @@ def cancel_appointment(
     _require_holding(appointment, "cancelled")
     return _set_status(
         appointment,
-        Appointment.Status.CANCELLED,
+        cancellation_status(appointment, now),
         AuditEvent.Action.APPOINTMENT_CANCELLED,
         now=now,
         by=by,
