@@ -241,3 +241,49 @@ def test_series_form_bad_input(
     assert garbage.status_code == 200
     assert "not understood" in garbage.content.decode()
     assert not Appointment.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["front_desk", "nurse", "billing", "outsider"])
+def test_the_printable_day_sheet(
+    persona: str,
+    as_persona: Callable[[str], Client],
+    booked: Appointment,
+    clinic: Location,
+    front_desk: User,
+) -> None:
+    from neuroclinic.audit.models import AuditEvent
+
+    response = as_persona(persona).get(
+        f"/schedule/sheet/?location={clinic.uuid}&date={MONDAY}"
+    )
+    expected = expected_status(
+        persona, personas_with(Capability.VIEW_SCHEDULE), outsider=200
+    )
+    assert response.status_code == expected
+    page = response.content.decode()
+    if persona in ("front_desk", "nurse"):
+        # One row per visit in time order, with room, patient, MRN, type and nurse.
+        assert "Day sheet" in page
+        assert booked.patient.display_name in page
+        assert booked.patient.mrn in page
+        assert "Infusion 1" in page
+        assert AuditEvent.objects.filter(action="scheduling.calendar_viewed").exists()
+    if persona == "outsider":
+        assert booked.patient.display_name not in page
+
+
+def test_a_cancelled_visit_is_listed_apart_on_the_day_sheet(
+    as_persona: Callable[[str], Client],
+    booked: Appointment,
+    clinic: Location,
+    front_desk: User,
+) -> None:
+    appointments.cancel_appointment(booked, reason="Weather", now=NOW, by=front_desk)
+    page = (
+        as_persona("front_desk")
+        .get(f"/schedule/sheet/?location={clinic.uuid}&date={MONDAY}")
+        .content.decode()
+    )
+    assert "0 visits." in page
+    assert "Cancelled and no-shows" in page
+    assert booked.patient.display_name in page
