@@ -9,9 +9,10 @@ import pytest
 from neuroclinic.accounts.models import User
 from neuroclinic.clinics.models import Device, Location, Room
 from neuroclinic.patients.models import Patient
+from neuroclinic.scheduling import rules
 from neuroclinic.scheduling.actions import tms as tms_booking
 from neuroclinic.scheduling.errors import SchedulingError
-from neuroclinic.scheduling.models import Appointment, AppointmentType
+from neuroclinic.scheduling.models import Appointment, AppointmentType, Closure
 from neuroclinic.scheduling.tests.conftest import MONDAY, NOW
 from neuroclinic.tms.actions import courses
 from neuroclinic.tms.models import TmsCourse
@@ -92,13 +93,11 @@ def test_a_busy_preferred_time_takes_the_next_free_one(
     on_shift(tms)
     course = order(patient, tms, prescriber, location, acute_sessions=1)
     # The unit is out of service from 10:00 to 10:45 on the Monday.
-    from neuroclinic.scheduling.models import Closure
-
     Closure.objects.create(
         location=location,
         device=Device.objects.get(kind=Device.Kind.TMS_UNIT),
-        starts_at=tms_booking.rules.local_to_utc(MONDAY, time(10), "America/Chicago"),
-        ends_at=tms_booking.rules.local_to_utc(MONDAY, time(10, 45), "America/Chicago"),
+        starts_at=rules.local_to_utc(MONDAY, time(10), "America/Chicago"),
+        ends_at=rules.local_to_utc(MONDAY, time(10, 45), "America/Chicago"),
         reason="Service",
     )
     [visit] = tms_booking.book_tms_course(
