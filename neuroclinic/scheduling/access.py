@@ -17,9 +17,9 @@ from neuroclinic.scheduling.models import Appointment
 
 
 def check_in_capabilities(appointment: Appointment) -> frozenset[Capability]:
-    """Checking in an infusion opens the infusion session, so it also needs run_infusions."""
-    if appointment.appointment_type.is_infusion:
-        return frozenset({Capability.CHECK_IN_PATIENTS, Capability.RUN_INFUSIONS})
+    """Checking in is the front desk's: the patient has arrived. For an infusion it opens
+    the infusion session in its "checked in" state, with the appointment's nurse; the
+    checklist, the start and everything after need run_infusions on the infusion pages."""
     return frozenset({Capability.CHECK_IN_PATIENTS})
 
 

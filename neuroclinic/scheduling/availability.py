@@ -264,54 +264,72 @@ def choose_resources(
         ]
     kinds: list[str] = list(appointment_type.device_kinds)
     best: list[rules.Refusal] | None = None
+    # Device and room checks see only other bookings' holds and the closures.
+    device_calendar = rules.Calendar(
+        bookings=calendar.bookings,
+        opening_hours=[rules.Interval(starts_at, held)],
+        device_closures=calendar.device_closures,
+        prescriber_required=False,
+    )
+
+    room_calendar = rules.Calendar(
+        bookings=calendar.bookings,
+        opening_hours=[rules.Interval(starts_at, held)],
+        room_closures=calendar.room_closures,
+        prescriber_required=False,
+    )
+
+    def device_free(device: Device) -> bool:
+        return not rules.conflicts(
+            rules.Booking(
+                visit=rules.Interval(starts_at, ends_at),
+                held=rules.Interval(starts_at, held),
+                patient_id=-1,
+                device_ids=frozenset({device.pk}),
+                ref=ref,
+            ),
+            device_calendar,
+        )
+
     for room_option in rooms:
-        for person in staff_list:
-            picked: list[Device] = []
-            if devices is not None:
-                picked = list(devices)
-            else:
-                for kind in kinds:
-                    pool = resources.devices_by_kind.get(kind, [])
-                    # Prefer the device that lives in the room, then any free one.
-                    pool = sorted(
-                        pool,
-                        key=lambda d: (
-                            d.room_id != getattr(room_option, "pk", None),
-                            d.name,
-                        ),
-                    )
-                    free = next(
-                        (
-                            d
-                            for d in pool
-                            if d not in picked
-                            and not rules.conflicts(
-                                rules.Booking(
-                                    visit=rules.Interval(starts_at, ends_at),
-                                    held=rules.Interval(starts_at, held),
-                                    patient_id=-1,
-                                    device_ids=frozenset({d.pk}),
-                                    ref=ref,
-                                ),
-                                rules.Calendar(
-                                    bookings=calendar.bookings,
-                                    opening_hours=[rules.Interval(starts_at, held)],
-                                    device_closures=calendar.device_closures,
-                                    prescriber_required=False,
-                                ),
-                            )
-                        ),
-                        pool[0] if pool else None,
-                    )
-                    if free is None:
-                        return [
-                            rules.Refusal(
-                                "no_device",
-                                "devices",
-                                f"The location has no {kind.replace('_', ' ')}.",
-                            )
-                        ]
-                    picked.append(free)
+        # The devices depend on the room only (prefer the one that lives in it, then any free one).
+        picked: list[Device] = []
+        if devices is not None:
+            picked = list(devices)
+        else:
+            for kind in kinds:
+                pool = sorted(
+                    resources.devices_by_kind.get(kind, []),
+                    key=lambda d: (
+                        d.room_id != getattr(room_option, "pk", None),
+                        d.name,
+                    ),
+                )
+                free = next(
+                    (d for d in pool if d not in picked and device_free(d)),
+                    pool[0] if pool else None,
+                )
+                if free is None:
+                    return [
+                        rules.Refusal(
+                            "no_device",
+                            "devices",
+                            f"The location has no {kind.replace('_', ' ')}.",
+                        )
+                    ]
+                picked.append(free)
+        room_free = room_option is None or not rules.conflicts(
+            rules.Booking(
+                visit=rules.Interval(starts_at, ends_at),
+                held=rules.Interval(starts_at, held),
+                patient_id=-1,
+                room_id=room_option.pk,
+                ref=ref,
+            ),
+            room_calendar,
+        )
+        # A taken or closed room fails with everyone: one attempt says why, the rest are skipped.
+        for person in staff_list if room_free else staff_list[:1]:
             booking = rules.Booking(
                 visit=rules.Interval(starts_at, ends_at),
                 held=rules.Interval(starts_at, held),

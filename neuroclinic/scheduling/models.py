@@ -96,6 +96,11 @@ class SchedulingSettings(models.Model):
     slot_minutes = models.PositiveSmallIntegerField(
         default=30, help_text="Start times the series planner offers, in minutes."
     )
+    late_cancel_hours = models.PositiveSmallIntegerField(
+        default=24,
+        help_text="A visit cancelled less than this many hours before it starts is "
+        "recorded as a late cancel (0: never).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -205,6 +210,7 @@ class Appointment(models.Model):
         MOVED = "moved", "Moved"
         CHECKED_IN = "checked_in", "Checked in"
         CANCELLED = "cancelled", "Cancelled"
+        LATE_CANCEL = "late_cancel", "Late cancel"
         NO_SHOW = "no_show", "No-show"
 
     # Statuses that hold their room, staff member and devices.
@@ -256,6 +262,14 @@ class Appointment(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+    )
+    tms_course = models.ForeignKey(
+        "tms.TmsCourse",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The TMS course this session visit belongs to.",
     )
     infusion_session = models.OneToOneField(
         "infusions.InfusionSession",

@@ -11,6 +11,7 @@ the answer says why and offers the closest later one.
 No Django here: plain dates and options in, a plan or an explanation out.
 """
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -56,6 +57,43 @@ class Infeasible:
 
 FINISH_WEIGHT = 100  # one day earlier beats any number of preferred times
 PREFERENCE_WEIGHT = 1
+MIN_SOLVE_S = 0.02  # each start day's solve, once the budget is spent
+
+
+def _pick(day_options: Sequence[Option], preferred: bool) -> Option:
+    """A day's chosen time: its first preferred time when asked, else its earliest."""
+    if preferred:
+        return next(o for o in day_options if o.preferred)
+    return day_options[0]
+
+
+def greedy_days(
+    start: date, options: Mapping[date, Sequence[Option]], spacing: SeriesSpacing
+) -> list[date] | None:
+    """First fit: each free day in turn that keeps the gap and the weekly maximum.
+
+    A valid series (check_series) or None; the solver's hint, and the answer when the
+    solver runs out of time without one of its own.
+    """
+    picked: list[date] = []
+    for n in range(spacing.window_days):
+        day = start + timedelta(days=n)
+        if not options.get(day):
+            continue
+        if picked and (day - picked[-1]).days < spacing.gap_days:
+            continue
+        week = n // 7
+        if (
+            sum(1 for d in picked if (d - start).days // 7 == week)
+            >= spacing.per_week_max
+        ):
+            continue
+        picked.append(day)
+        if len(picked) == spacing.count:
+            break
+    if not picked or picked[0] != start or check_series(picked, spacing):
+        return None
+    return picked
 
 
 def _solve_from(
@@ -64,23 +102,24 @@ def _solve_from(
     spacing: SeriesSpacing,
     time_limit_s: float,
 ) -> Plan | None:
+    """The best series starting on `start`: CP-SAT over days (is day i used, does it get a
+    preferred time), hinted with the first fit. The time of a day depends on that day only,
+    so one choice per day (first preferred, else earliest) loses nothing."""
     days = [
         start + timedelta(days=n)
         for n in range(spacing.window_days)
         if options.get(start + timedelta(days=n))
     ]
-    model = cp_model.CpModel()
-    x: dict[tuple[int, int], cp_model.IntVar] = {}
-    y: list[cp_model.IntVar] = []
-    for i, day in enumerate(days):
-        row = [model.new_bool_var(f"x{i}_{k}") for k in range(len(options[day]))]
-        for k, var in enumerate(row):
-            x[i, k] = var
-        yd = model.new_bool_var(f"y{i}")
-        model.add(sum(row) == yd)
-        y.append(yd)
     if not days or days[0] != start:
         return None
+    first_fit = greedy_days(start, options, spacing)
+    model = cp_model.CpModel()
+    y = [model.new_bool_var(f"y{i}") for i in range(len(days))]
+    p: dict[int, cp_model.IntVar] = {}
+    for i, day in enumerate(days):
+        if any(o.preferred for o in options[day]):
+            p[i] = model.new_bool_var(f"p{i}")
+            model.add_implication(p[i], y[i])
     model.add(y[0] == 1)
     model.add(sum(y) == spacing.count)
     offsets = [(d - start).days for d in days]
@@ -102,30 +141,43 @@ def _solve_from(
     last = model.new_int_var(0, spacing.window_days, "last")
     for i, o in enumerate(offsets):
         model.add(last >= o).only_enforce_if(y[i])
-    not_preferred = [
-        x[i, k]
-        for i, day in enumerate(days)
-        for k, option in enumerate(options[day])
-        if not option.preferred
-    ]
-    model.minimize(FINISH_WEIGHT * last + PREFERENCE_WEIGHT * sum(not_preferred))
+    # Chosen days without a preferred time: count - (days given a preferred time).
+    model.minimize(
+        FINISH_WEIGHT * last + PREFERENCE_WEIGHT * (spacing.count - sum(p.values()))
+    )
+    if first_fit is not None:
+        chosen_days = set(first_fit)
+        for i, day in enumerate(days):
+            model.add_hint(y[i], day in chosen_days)
+            if i in p:
+                model.add_hint(p[i], day in chosen_days)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = 1
     status = solver.solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        used = [(i, day) for i, day in enumerate(days) if solver.value(y[i])]
+        preferred = {i for i in p if solver.value(p[i])}
+        objective, bound = solver.objective_value, solver.best_objective_bound
+    elif first_fit is not None:
+        # Out of time before the solver found its own: the first fit, gap unknown.
+        used = [(i, day) for i, day in enumerate(days) if day in set(first_fit)]
+        preferred = {i for i, _ in used if i in p}
+        last_offset = (first_fit[-1] - start).days
+        objective = FINISH_WEIGHT * last_offset + spacing.count - len(preferred)
+        bound = 0.0
+    else:
         return None
-    chosen = []
-    for i, day in enumerate(days):
-        for k, option in enumerate(options[day]):
-            if solver.value(x[i, k]):
-                chosen.append(Chosen(day, option, offsets[i] // 7 + 1))
+    chosen = [
+        Chosen(day, _pick(options[day], i in preferred), offsets[i] // 7 + 1)
+        for i, day in used
+    ]
     assert not check_series([c.day for c in chosen], spacing)
     return Plan(
         chosen=chosen,
         start=start,
-        objective=solver.objective_value,
-        best_bound=solver.best_objective_bound,
+        objective=objective,
+        best_bound=bound,
         optimal=status == cp_model.OPTIMAL,
     )
 
@@ -137,9 +189,10 @@ def plan_series(
     earliest: date,
     latest_start: date,
     blocked: Mapping[date, str] | None = None,
-    time_limit_s: float = 2.0,
+    time_limit_s: float = 0.5,
 ) -> tuple[Plan | None, list[str]]:
-    """The best series starting as early as possible from `earliest`.
+    """The best series starting as early as possible from `earliest`, within `time_limit_s`
+    of solver time in all (past it, a start day gets the first fit, not proven best).
 
     Returns the plan (or None) and notes: why earlier starts did not work, or,
     with no plan, why none did. `blocked` says why a day has no options
@@ -147,10 +200,13 @@ def plan_series(
     """
     blocked = blocked or {}
     notes: list[str] = []
+    deadline = time.monotonic() + time_limit_s
     day = earliest
     while day <= latest_start:
         if options.get(day):
-            plan = _solve_from(day, options, spacing, time_limit_s)
+            # One time budget for all the start days tried; the first fit answers past it.
+            budget = max(MIN_SOLVE_S, deadline - time.monotonic())
+            plan = _solve_from(day, options, spacing, budget)
             if plan is not None:
                 if day != earliest:
                     notes.insert(

@@ -7,6 +7,7 @@ app_name = "scheduling"
 urlpatterns = [
     path("", calendar.day, name="day"),
     path("week/", calendar.week, name="week"),
+    path("sheet/", calendar.day_sheet, name="day_sheet"),
     path(
         "appointments/<uuid:appointment_uuid>/check-in",
         calendar.check_in,

@@ -1,9 +1,11 @@
 """One appointment's life: book, move, cancel, no-show, confirm, ask to move, check in."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
@@ -27,6 +29,27 @@ from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
 
 # How far around a visit the calendar is loaded: the longest visit plus turnover.
 CONTEXT = timedelta(hours=12)
+
+
+# PostgreSQL's exclusion constraint (migration 0002): one holding visit per room at a time.
+ROOM_CONSTRAINT = "scheduling_appointment_room_no_overlap"
+
+
+@contextmanager
+def one_visit_per_room() -> Iterator[None]:
+    """Writes that hold a room: the database's own refusal becomes the booking rules' answer.
+
+    The location lock (lock_resources) makes this unreachable through the actions; it
+    answers for anything that reaches the table another way."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        if ROOM_CONSTRAINT in str(exc):
+            raise SchedulingError(
+                "The room is booked for another visit then.", field="room"
+            ) from None
+        raise
 
 
 def refused(refusals: list[rules.Refusal]) -> SchedulingError:
@@ -194,20 +217,21 @@ def book_appointment(
         devices=devices,
         now=now,
     )
-    appointment = Appointment.objects.create(
-        organization_id=location.organization_id,
-        location=location,
-        patient=patient,
-        appointment_type=appointment_type,
-        starts_at=starts_at,
-        ends_at=choice.booking.visit.end,
-        held_until=choice.booking.held.end,
-        room=choice.room,
-        staff=choice.staff,
-        series=series,
-        plan=plan,
-        booked_by=by,
-    )
+    with one_visit_per_room():
+        appointment = Appointment.objects.create(
+            organization_id=location.organization_id,
+            location=location,
+            patient=patient,
+            appointment_type=appointment_type,
+            starts_at=starts_at,
+            ends_at=choice.booking.visit.end,
+            held_until=choice.booking.held.end,
+            room=choice.room,
+            staff=choice.staff,
+            series=series,
+            plan=plan,
+            booked_by=by,
+        )
     appointment.devices.set(choice.devices)
     history(appointment, Appointment.Status.BOOKED, at=now, by=by)
     record(
@@ -291,9 +315,17 @@ def move_appointment(
     appointment.room = choice.room
     appointment.staff = choice.staff
     appointment.status = Appointment.Status.MOVED
-    appointment.save(
-        update_fields=["starts_at", "ends_at", "held_until", "room", "staff", "status"]
-    )
+    with one_visit_per_room():
+        appointment.save(
+            update_fields=[
+                "starts_at",
+                "ends_at",
+                "held_until",
+                "room",
+                "staff",
+                "status",
+            ]
+        )
     appointment.devices.set(choice.devices)
     history(
         appointment,
@@ -337,6 +369,15 @@ def _set_status(
     return appointment
 
 
+def cancellation_status(appointment: Appointment, now: datetime) -> Appointment.Status:
+    """Cancelled, or a late cancel when inside the clinic's notice period (a clinic setting,
+    SchedulingSettings.late_cancel_hours; 0 turns it off) [D]."""
+    hours = availability.settings_for(appointment.organization_id).late_cancel_hours
+    if hours and appointment.starts_at - now < timedelta(hours=hours):
+        return Appointment.Status.LATE_CANCEL
+    return Appointment.Status.CANCELLED
+
+
 @transaction.atomic
 def cancel_appointment(
     appointment: Appointment,
@@ -345,7 +386,8 @@ def cancel_appointment(
     now: datetime | None = None,
     by: User | None,
 ) -> Appointment:
-    """Cancel with a reason (by=None: the patient, from the portal); frees the resources."""
+    """Cancel with a reason (by=None: the patient, from the portal); frees the resources.
+    Inside the clinic's notice period it is recorded as a late cancel."""
     now = now or timezone.now()
     if not reason.strip():
         raise SchedulingError("Say why the visit is cancelled.", field="reason")
@@ -353,7 +395,7 @@ def cancel_appointment(
     _require_holding(appointment, "cancelled")
     return _set_status(
         appointment,
-        Appointment.Status.CANCELLED,
+        cancellation_status(appointment, now),
         AuditEvent.Action.APPOINTMENT_CANCELLED,
         now=now,
         by=by,
@@ -440,6 +482,11 @@ def check_in(
     if appointment.appointment_type.is_infusion:
         if appointment.room is None:
             raise SchedulingError("The infusion has no room.", field="room")
+        if appointment.staff is None:
+            # Never the person checking in (the front desk) by default: a nurse watches it.
+            raise SchedulingError(
+                "The infusion has no nurse: move it to give it one.", field="staff"
+            )
         try:
             session = session_flow.check_in(
                 appointment.patient,

@@ -104,6 +104,7 @@ def propose_series(
     blocked: dict[date, str] = {}
     step = timedelta(minutes=settings.slot_minutes or 30)
     duration = timedelta(minutes=itype.duration_minutes)
+    turnover = timedelta(minutes=itype.turnover_minutes)
     for day in availability.local_days(
         location, first_at, end_at - timedelta(seconds=1)
     ):
@@ -113,13 +114,15 @@ def propose_series(
             continue
         day_refusals: list[rules.Refusal] = []
         for span in spans:
+            # Only what overlaps this opening span (and the turnover after it) matters to its times.
+            near = calendar.around(rules.Interval(span.start, span.end + turnover))
             at = span.start
             while at + duration <= span.end:
                 found = availability.choose_resources(
                     itype,
                     patient_id=plan.patient_id,
                     starts_at=at,
-                    calendar=calendar,
+                    calendar=near,
                     resources=resources,
                     now=now,
                 )

@@ -188,6 +188,44 @@ def test_cancel_needs_a_reason_and_a_cancelled_visit_stays_cancelled(
         appointments.confirm_appointment(appt, now=NOW, by=None)
 
 
+@pytest.mark.parametrize(
+    ("hours_before", "setting", "status"),
+    [
+        (48, 24, "cancelled"),
+        (24, 24, "cancelled"),  # exactly the notice period is in time
+        (23.5, 24, "late_cancel"),
+        (1, 24, "late_cancel"),
+        (23.5, 0, "cancelled"),  # the clinic has no late-cancel policy
+        (47, 48, "late_cancel"),
+    ],
+)
+def test_late_cancel_follows_the_clinic_setting(
+    hours_before: float,
+    setting: int,
+    status: str,
+    plan: TreatmentPlan,
+    clinic: Location,
+    types: dict[str, AppointmentType],
+    front_desk: User,
+) -> None:
+    from neuroclinic.scheduling.models import SchedulingSettings
+
+    SchedulingSettings.objects.update_or_create(
+        organization_id=clinic.organization_id,
+        defaults={"late_cancel_hours": setting},
+    )
+    appt = book(plan.patient, clinic, types["infusion"], front_desk)
+    done = appointments.cancel_appointment(
+        appt,
+        reason="Unwell",
+        now=appt.starts_at - timedelta(hours=hours_before),
+        by=None,
+    )
+    assert done.status == status
+    assert [h.status for h in done.history.all()] == ["booked", status]
+    assert not done.is_holding
+
+
 def test_check_in_opens_the_infusion_session(
     plan: TreatmentPlan,
     clinic: Location,

@@ -129,77 +129,95 @@ def calendar(*bookings: Booking, **changes: object) -> Calendar:
     return Calendar(**fields)
 
 
-@pytest.mark.parametrize(
-    ("candidate", "cal", "codes"),
-    [
-        (infusion(9), calendar(), set()),
-        (infusion(7.5), calendar(), {"outside_hours", "staff_off", "no_prescriber"}),
-        (infusion(17.5), calendar(), {"outside_hours", "staff_off", "no_prescriber"}),
-        # Shifts that meet end to start cover a visit across them.
-        (infusion(12.5), calendar(), set()),
-        (
-            infusion(9),
-            calendar(infusion(9, patient=2, staff=11, devices=frozenset())),
-            {"room_taken"},
+CONFLICT_CASES = [
+    (infusion(9), calendar(), set()),
+    (infusion(7.5), calendar(), {"outside_hours", "staff_off", "no_prescriber"}),
+    (infusion(17.5), calendar(), {"outside_hours", "staff_off", "no_prescriber"}),
+    # Shifts that meet end to start cover a visit across them.
+    (infusion(12.5), calendar(), set()),
+    (
+        infusion(9),
+        calendar(infusion(9, patient=2, staff=11, devices=frozenset())),
+        {"room_taken"},
+    ),
+    # The turnover holds the room: 10:00 is inside the 09:00 visit's 30 minutes.
+    (
+        infusion(10),
+        calendar(infusion(9, patient=2, staff=11, devices=frozenset())),
+        {"room_taken"},
+    ),
+    (
+        infusion(10.5),
+        calendar(infusion(9, patient=2, staff=11, devices=frozenset())),
+        set(),
+    ),
+    (
+        infusion(9),
+        calendar(infusion(9, patient=2, room=2, staff=11)),
+        {"device_taken"},
+    ),
+    # One nurse, two running infusions: allowed (ratio 2); a third: refused.
+    (
+        infusion(9, room=3, devices=frozenset()),
+        calendar(infusion(9, patient=2, room=2, devices=frozenset())),
+        set(),
+    ),
+    (
+        infusion(9, room=3, devices=frozenset()),
+        calendar(
+            infusion(9, patient=2, room=2, devices=frozenset()),
+            infusion(9.5, patient=4, room=4, devices=frozenset()),
         ),
-        # The turnover holds the room: 10:00 is inside the 09:00 visit's 30 minutes.
-        (
-            infusion(10),
-            calendar(infusion(9, patient=2, staff=11, devices=frozenset())),
-            {"room_taken"},
+        {"nurse_ratio"},
+    ),
+    (
+        infusion(9, room=3, devices=frozenset()),
+        calendar(
+            infusion(9, patient=2, room=2, devices=frozenset()), nurse_max_running=1
         ),
-        (
-            infusion(10.5),
-            calendar(infusion(9, patient=2, staff=11, devices=frozenset())),
-            set(),
-        ),
-        (
-            infusion(9),
-            calendar(infusion(9, patient=2, room=2, staff=11)),
-            {"device_taken"},
-        ),
-        # One nurse, two running infusions: allowed (ratio 2); a third: refused.
-        (
-            infusion(9, room=3, devices=frozenset()),
-            calendar(infusion(9, patient=2, room=2, devices=frozenset())),
-            set(),
-        ),
-        (
-            infusion(9, room=3, devices=frozenset()),
-            calendar(
-                infusion(9, patient=2, room=2, devices=frozenset()),
-                infusion(9.5, patient=4, room=4, devices=frozenset()),
-            ),
-            {"nurse_ratio"},
-        ),
-        (
-            infusion(9, room=3, devices=frozenset()),
-            calendar(
-                infusion(9, patient=2, room=2, devices=frozenset()), nurse_max_running=1
-            ),
-            {"nurse_ratio"},
-        ),
-        (infusion(9, staff=12), calendar(), {"staff_off"}),
-        (infusion(9), calendar(prescriber_shifts=[span(8, 9.5)]), {"no_prescriber"}),
-        (infusion(9), calendar(prescriber_shifts=[], prescriber_required=False), set()),
-        (infusion(9), calendar(room_closures={1: [span(9.2, 9.4)]}), {"room_closed"}),
-        (
-            infusion(9),
-            calendar(device_closures={100: [span(0, 24)]}),
-            {"device_closed"},
-        ),
-        (infusion(9), calendar(location_closures=[span(0, 24)]), {"location_closed"}),
-        (
-            infusion(9, room=5, devices=frozenset(), staff=11),
-            calendar(infusion(9.5, room=6, devices=frozenset())),
-            {"patient_busy"},
-        ),
-        # A move does not collide with the appointment it moves.
-        (infusion(9, ref="a"), calendar(infusion(9, ref="a")), set()),
-    ],
-)
+        {"nurse_ratio"},
+    ),
+    (infusion(9, staff=12), calendar(), {"staff_off"}),
+    (infusion(9), calendar(prescriber_shifts=[span(8, 9.5)]), {"no_prescriber"}),
+    (infusion(9), calendar(prescriber_shifts=[], prescriber_required=False), set()),
+    (infusion(9), calendar(room_closures={1: [span(9.2, 9.4)]}), {"room_closed"}),
+    (
+        infusion(9),
+        calendar(device_closures={100: [span(0, 24)]}),
+        {"device_closed"},
+    ),
+    (infusion(9), calendar(location_closures=[span(0, 24)]), {"location_closed"}),
+    (
+        infusion(9, room=5, devices=frozenset(), staff=11),
+        calendar(infusion(9.5, room=6, devices=frozenset())),
+        {"patient_busy"},
+    ),
+    # A move does not collide with the appointment it moves.
+    (infusion(9, ref="a"), calendar(infusion(9, ref="a")), set()),
+]
+
+
+@pytest.mark.parametrize(("candidate", "cal", "codes"), CONFLICT_CASES)
 def test_conflicts(candidate: Booking, cal: Calendar, codes: set[str]) -> None:
     assert {r.code for r in rules.conflicts(candidate, cal)} == codes
+
+
+@pytest.mark.parametrize(("candidate", "cal", "codes"), CONFLICT_CASES)
+def test_a_calendar_narrowed_around_the_visit_answers_the_same(
+    candidate: Booking, cal: Calendar, codes: set[str]
+) -> None:
+    near = cal.around(Interval(candidate.visit.start, candidate.held.end))
+    assert {r.code for r in rules.conflicts(candidate, near)} == codes
+
+
+def test_narrowing_drops_what_lies_outside() -> None:
+    cal = calendar(
+        infusion(9), infusion(15, patient=2), location_closures=[span(16, 17)]
+    )
+    near = cal.around(span(8, 11))
+    assert [b.patient_id for b in near.bookings] == [1]
+    assert near.location_closures == []
+    assert near.shifts[10] == [span(8, 13)]
 
 
 def test_a_non_infusion_visit_takes_the_staff_member_whole() -> None:

@@ -139,20 +139,34 @@ def test_check_in_button_opens_the_infusion(
     assert response["Location"] == f"/infusions/sessions/{session.uuid}/"
 
 
-def test_front_desk_cannot_open_an_infusion(
+def test_front_desk_checks_in_an_infusion_and_the_nurse_starts_it(
     as_persona: Callable[[str], Client],
     booked: Appointment,
     clinic: Location,
     clock: Any,
+    front_desk: Any,
+    nurse: Any,
 ) -> None:
     clock.move_to(local(MONDAY, 8, 50))
-    client = as_persona("front_desk")
-    page = client.get(
-        f"/schedule/?location={clinic.uuid}&date={MONDAY}"
-    ).content.decode()
-    assert "Check in" not in page
+    desk = as_persona("front_desk")
+    page = desk.get(f"/schedule/?location={clinic.uuid}&date={MONDAY}").content.decode()
+    assert "Check in" in page
+    response = desk.post(f"/schedule/appointments/{booked.uuid}/check-in")
+    # The desk stays on the calendar; the session waits, checked in, for the booked nurse.
+    assert response.status_code == 302
+    assert response["Location"].startswith("/schedule/")
+    session = InfusionSession.objects.get()
+    assert session.status == InfusionSession.Status.CHECKED_IN
+    assert session.checked_in_by == front_desk
+    assert session.nurse == nurse
+    booked.refresh_from_db()
+    assert booked.status == Appointment.Status.CHECKED_IN
+    assert booked.infusion_session == session
+    # Running it is the nurse's: the desk cannot open the session page, the nurse can.
+    assert desk.get(f"/infusions/sessions/{session.uuid}/").status_code == 403
     assert (
-        client.post(f"/schedule/appointments/{booked.uuid}/check-in").status_code == 403
+        as_persona("nurse").get(f"/infusions/sessions/{session.uuid}/").status_code
+        == 200
     )
 
 
@@ -227,3 +241,49 @@ def test_series_form_bad_input(
     assert garbage.status_code == 200
     assert "not understood" in garbage.content.decode()
     assert not Appointment.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["front_desk", "nurse", "billing", "outsider"])
+def test_the_printable_day_sheet(
+    persona: str,
+    as_persona: Callable[[str], Client],
+    booked: Appointment,
+    clinic: Location,
+    front_desk: User,
+) -> None:
+    from neuroclinic.audit.models import AuditEvent
+
+    response = as_persona(persona).get(
+        f"/schedule/sheet/?location={clinic.uuid}&date={MONDAY}"
+    )
+    expected = expected_status(
+        persona, personas_with(Capability.VIEW_SCHEDULE), outsider=200
+    )
+    assert response.status_code == expected
+    page = response.content.decode()
+    if persona in ("front_desk", "nurse"):
+        # One row per visit in time order, with room, patient, MRN, type and nurse.
+        assert "Day sheet" in page
+        assert booked.patient.display_name in page
+        assert booked.patient.mrn in page
+        assert "Infusion 1" in page
+        assert AuditEvent.objects.filter(action="scheduling.calendar_viewed").exists()
+    if persona == "outsider":
+        assert booked.patient.display_name not in page
+
+
+def test_a_cancelled_visit_is_listed_apart_on_the_day_sheet(
+    as_persona: Callable[[str], Client],
+    booked: Appointment,
+    clinic: Location,
+    front_desk: User,
+) -> None:
+    appointments.cancel_appointment(booked, reason="Weather", now=NOW, by=front_desk)
+    page = (
+        as_persona("front_desk")
+        .get(f"/schedule/sheet/?location={clinic.uuid}&date={MONDAY}")
+        .content.decode()
+    )
+    assert "0 visits." in page
+    assert "Cancelled and no-shows" in page
+    assert booked.patient.display_name in page

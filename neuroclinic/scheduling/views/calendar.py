@@ -192,8 +192,13 @@ def check_in(
         messages.error(request, exc.message)
         return _back(appointment)
     if done.infusion_session is not None:
-        messages.success(request, "Checked in: the infusion is open.")
-        return redirect("infusions:session", session_uuid=done.infusion_session.uuid)
+        if request.user.can(Capability.RUN_INFUSIONS):
+            messages.success(request, "Checked in: the infusion is open.")
+            return redirect(
+                "infusions:session", session_uuid=done.infusion_session.uuid
+            )
+        messages.success(request, "Checked in: the infusion is ready for the nurse.")
+        return _back(appointment)
     messages.success(request, "Checked in.")
     return _back(appointment)
 
@@ -221,3 +226,24 @@ def cancel(
             request, "Cancelled: the room, staff member and devices are free again."
         )
     return _back(appointment)
+
+
+@require_GET
+@require_capability(Capability.VIEW_SCHEDULE)
+def day_sheet(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The day at a location as one printable list, in time order: the sheet on the desk."""
+    locations = _locations(request)
+    location = _chosen(request, locations)
+    context: dict[str, Any] = {"location": location}
+    if location is not None:
+        tz = ZoneInfo(location.time_zone)
+        on = _day(request, location)
+        start = datetime.combine(on, time(0), tzinfo=tz)
+        rows = _rows(location, start, start + timedelta(days=1))
+        context |= {
+            "on": on,
+            "visits": [a for a in rows if a.is_holding],
+            "released": [a for a in rows if not a.is_holding],
+        }
+        _audit(request, location, rows, day=on.isoformat(), sheet=True)
+    return render(request, "scheduling/day_sheet.html", context)

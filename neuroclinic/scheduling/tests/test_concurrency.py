@@ -1,0 +1,209 @@
+"""Two front-desk staff booking the last free chair at the same moment: one succeeds,
+the other is told, and the room never holds two visits.
+
+On PostgreSQL: real concurrent transactions, one connection per thread; what is under
+test is the lock on the location row that every booking takes first (lock_resources),
+with the room exclusion constraint (migration 0002) behind it. SQLite has neither
+concurrent writers nor exclusion constraints: it serializes writers (IMMEDIATE
+transactions), which the last test shows instead.
+"""
+
+import sqlite3
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, connections, transaction
+
+from neuroclinic.accounts.models import User
+from neuroclinic.clinics.models import Location, Room
+from neuroclinic.patients import actions as patient_actions
+from neuroclinic.patients.models import Patient
+from neuroclinic.scheduling import availability
+from neuroclinic.scheduling.actions import appointments
+from neuroclinic.scheduling.errors import SchedulingError
+from neuroclinic.scheduling.models import Appointment, AppointmentType
+from neuroclinic.scheduling.tests.conftest import MONDAY, NOW, local
+from neuroclinic.treatment.models import TreatmentPlan
+from neuroclinic.treatment.tests import factories as treatment_factories
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite serializes writers (IMMEDIATE transactions), so two bookings cannot "
+    "race there; test_sqlite_serializes_booking_transactions shows that instead",
+)
+
+
+def second_patient(plan: TreatmentPlan, prescriber: User, director: User) -> Patient:
+    other = patient_actions.register_patient(
+        plan.organization,
+        family_name="Second",
+        given_name="Pat",
+        birth_date=plan.patient.birth_date,
+        sex_at_birth="female",
+        by=director,
+    )
+    treatment_factories.ready_for_treatment(other, prescriber)
+    other_plan = treatment_factories.make_plan(other, prescriber, director)
+    treatment_factories.sign_order(other_plan, prescriber)
+    return other
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_desks_booking_the_last_room_at_once_one_is_told(
+    plan: TreatmentPlan,
+    clinic: Location,
+    rooms: list[Room],
+    types: dict[str, AppointmentType],
+    front_desk: User,
+    director: User,
+    prescriber: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given one room left (the other is closed for the day) and two patients
+    rooms[1].is_active = False
+    rooms[1].save(update_fields=["is_active"])
+    other = second_patient(plan, prescriber, director)
+    # Widen the race window: each booking pauses after finding its room, still in its
+    # transaction. Without the location lock both would find the room free.
+    real_choose = availability.choose_resources
+
+    def slow_choose(*args: Any, **kwargs: Any) -> Any:
+        found = real_choose(*args, **kwargs)
+        time.sleep(0.5)
+        return found
+
+    monkeypatch.setattr(availability, "choose_resources", slow_choose)
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def book(patient: Patient, by: User) -> None:
+        try:
+            start.wait()
+            appointments.book_appointment(
+                patient,
+                appointment_type=types["infusion"],
+                location=clinic,
+                starts_at=local(MONDAY, 9),
+                now=NOW,
+                by=by,
+            )
+            outcomes[patient.family_name] = "booked"
+        except SchedulingError as exc:
+            outcomes[patient.family_name] = exc.field
+        finally:
+            connections.close_all()
+
+    # when two desks book the same time at the same moment
+    threads = [
+        threading.Thread(target=book, args=(p, u))
+        for p, u in ((plan.patient, front_desk), (other, director))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    # then one is booked and the other told the room is taken
+    assert sorted(outcomes.values()) == ["booked", "room"], outcomes
+    assert Appointment.objects.filter(room=rooms[0]).count() == 1
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_the_database_refuses_a_second_visit_in_a_held_room(
+    plan: TreatmentPlan,
+    clinic: Location,
+    rooms: list[Room],
+    types: dict[str, AppointmentType],
+    front_desk: User,
+) -> None:
+    booked = appointments.book_appointment(
+        plan.patient,
+        appointment_type=types["infusion"],
+        location=clinic,
+        starts_at=local(MONDAY, 9),
+        now=NOW,
+        by=front_desk,
+    )
+
+    def insert(starts_hour: float, status: str = "booked") -> Appointment:
+        starts = booked.starts_at + timedelta(hours=starts_hour - 9)
+        return Appointment.objects.create(
+            organization_id=clinic.organization_id,
+            location=clinic,
+            patient=plan.patient,
+            appointment_type=types["consult"],
+            starts_at=starts,
+            ends_at=starts + timedelta(minutes=30),
+            held_until=starts + timedelta(minutes=30),
+            room=rooms[0],
+            booked_by=front_desk,
+            status=status,
+        )
+
+    # Written past the actions (as a bulk import might): the constraint still holds.
+    # The infusion holds 09:00 until its turnover ends (11:15).
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert(11)
+    # A cancelled visit holds nothing, and the room is free again once the turnover ends.
+    insert(10, status="cancelled")
+    insert(11.25)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="shows SQLite's writer serialization"
+)
+@pytest.mark.django_db
+def test_on_sqlite_a_booking_checks_and_writes_holding_the_write_lock(
+    plan: TreatmentPlan,
+    clinic: Location,
+    types: dict[str, AppointmentType],
+    front_desk: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every transaction begins IMMEDIATE (settings), so it holds the database's one
+    # write lock from its first statement: a second writer waits (here: gives up after
+    # 0.2 s) until the booking has committed, and then sees it.
+    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    name = str(connection.settings_dict["NAME"])
+    attempts: list[str] = []
+
+    def second_writer() -> None:
+        other = sqlite3.connect(
+            name, uri=name.startswith("file:"), timeout=0.2, isolation_level=None
+        )
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            attempts.append("began")
+            other.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            attempts.append(str(exc))
+        finally:
+            other.close()
+
+    real_choose = availability.choose_resources
+
+    def choose_while_another_desk_tries(*args: Any, **kwargs: Any) -> Any:
+        # The moment the booking has found its room: another desk tries to write.
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        thread.join(timeout=10)
+        return real_choose(*args, **kwargs)
+
+    monkeypatch.setattr(
+        availability, "choose_resources", choose_while_another_desk_tries
+    )
+    appointments.book_appointment(
+        plan.patient,
+        appointment_type=types["infusion"],
+        location=clinic,
+        starts_at=local(MONDAY, 9),
+        now=NOW,
+        by=front_desk,
+    )
+    assert len(attempts) == 1
+    assert "locked" in attempts[0], attempts
