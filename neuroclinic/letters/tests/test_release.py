@@ -201,7 +201,7 @@ def test_email_carries_a_link_without_phi_and_the_link_expires(
     (message,) = mail.outbox
     assert message.to == ["rowan@example.com"]
     assert not message.attachments
-    text = message.subject + message.body
+    text = str(message.subject) + str(message.body)
     for phi in (patient.family_name, patient.given_name, str(patient.birth_date)):
         assert phi not in text
     link = next(w for w in message.body.split() if "/letters/shared/" in w)
