@@ -15,5 +15,5 @@ urlpatterns = [
     path("<uuid:letter_uuid>.pdf", views.letter_pdf, name="pdf"),
     path("<uuid:letter_uuid>/addendum", views.addendum, name="addendum"),
     path("templates/<str:kind>/", views.template_editor, name="template"),
-    path("shared/<str:token>/", views.shared, name="shared"),
+    path("link/<str:token>/", views.shared, name="shared"),
 ]

@@ -191,7 +191,7 @@ def sign_letter(letter: Letter, *, password: str, by: User) -> Letter:
 
 
 def release_problem(letter: Letter, *, on: date | None = None) -> LettersError | None:
-    """Why this letter may not leave the clinic, or None (domain.md section 6; 42 CFR 2.31).
+    """Why this letter may not leave the clinic, or None (issue 12 release rules; 42 CFR 2.31).
 
     The patient must have signed the clinic's communication consent; a letter flagged as quoting
     42 CFR Part 2 records also needs the patient's Part 2 consent naming this recipient, not expired.

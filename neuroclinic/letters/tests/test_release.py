@@ -204,7 +204,7 @@ def test_email_carries_a_link_without_phi_and_the_link_expires(
     text = str(message.subject) + str(message.body)
     for phi in (patient.family_name, patient.given_name, str(patient.birth_date)):
         assert phi not in text
-    link = next(w for w in message.body.split() if "/letters/shared/" in w)
+    link = next(w for w in message.body.split() if "/letters/link/" in w)
     path = link[link.index("/letters/") :]
     assert patient.family_name not in path
     response = client.get(path)
