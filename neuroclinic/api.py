@@ -20,6 +20,7 @@ from neuroclinic.billing.api import router as billing_router
 from neuroclinic.infusions.api import router as infusions_router
 from neuroclinic.intake.api import router as intake_router
 from neuroclinic.ledger.api import router as ledger_router
+from neuroclinic.letters.api import router as letters_router
 from neuroclinic.measures.api import router as measures_router
 from neuroclinic.patients.api import router as patients_router
 from neuroclinic.scheduling.api import router as scheduling_router
@@ -131,6 +132,7 @@ api.add_router("/", intake_router)
 api.add_router("/", infusions_router)
 api.add_router("/", tms_router)
 api.add_router("/", billing_router)
+api.add_router("/", letters_router)
 api.add_router("/", scheduling_router)
 
 

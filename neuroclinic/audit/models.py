@@ -295,6 +295,12 @@ class AuditEvent(models.Model):
         LETTER_SIGNED = "letters.signed", "Letter signed"
         LETTER_SENT = "letters.sent", "Letter sent"
         LETTER_VIEWED = "letters.viewed", "Letter opened"
+        LETTER_ADDENDUM = "letters.addendum", "Addendum signed on a letter"
+        LETTER_PART2_CONSENT = (
+            "letters.part2_consent",
+            "Part 2 disclosure consent recorded",
+        )
+        LETTER_LINK_OPENED = "letters.link_opened", "Emailed letter link opened"
         # outcomes
         BOOSTER_RULES_CHANGED = (
             "outcomes.booster_rules_changed",

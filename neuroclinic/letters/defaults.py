@@ -31,3 +31,114 @@ Sincerely,
 {{ prescriber_name }}
 {{ clinic_name }}
 """
+
+CONSULT = """{{ today }}
+
+Dear {{ recipient_name }},
+
+**Re: {{ patient_name }}, date of birth {{ patient_birth_date }}**
+
+Thank you for referring your patient to {{ clinic_name }}. I saw them in consultation to assess whether
+intravenous ketamine or TMS is suitable for their depression.
+
+Their PHQ-9 total at assessment was {{ phq9_baseline }}. I will write again when treatment is planned,
+and at the end of any series with the scores measured along the way.
+
+Please tell us about any change in their medication, and contact us with any questions or concerns.
+
+Sincerely,
+
+{{ prescriber_name }}
+{{ clinic_name }}
+"""
+
+THERAPIST = """{{ today }}
+
+Dear {{ recipient_name }},
+
+**Re: {{ patient_name }}, date of birth {{ patient_birth_date }}**
+
+Your client has had {{ sessions_completed }} intravenous ketamine infusions at {{ clinic_name }}, the last on
+{{ last_session_date }}. Their latest PHQ-9 total is {{ phq9_latest }} (before the series: {{ phq9_baseline }}).
+
+The days after an infusion, and the following one to two weeks, are when some patients find therapy
+easier to engage with; sessions in this window may help them hold on to any change. This is an
+observation from practice, not a promise of benefit.
+
+Please contact us if you have concerns about their safety or their mood.
+
+Sincerely,
+
+{{ prescriber_name }}
+{{ clinic_name }}
+"""
+
+BOOSTER = """{{ today }}
+
+Dear {{ recipient_name }},
+
+**Re: {{ patient_name }}, date of birth {{ patient_birth_date }}**
+
+I am writing to let you know of a change in your patient's treatment at {{ clinic_name }}. After
+{{ sessions_completed }} infusions (the last on {{ last_session_date }}), their PHQ-9 total is
+{{ phq9_latest }}, against {{ phq9_baseline }} before the series.
+
+We have discussed with them a booster infusion or a change of course, decided case by case because the
+evidence for maintenance treatment is limited. I will write again with the outcome.
+
+Sincerely,
+
+{{ prescriber_name }}
+{{ clinic_name }}
+"""
+
+TMS_COURSE = """{{ today }}
+
+Dear {{ recipient_name }},
+
+**Re: {{ patient_name }}, date of birth {{ patient_birth_date }}**
+
+Your patient has completed a course of transcranial magnetic stimulation (TMS) at {{ clinic_name }}.
+
+| Measure | Before the course | Latest |
+|---|---|---|
+| PHQ-9 total | {{ phq9_baseline }} | {{ phq9_latest }} |
+
+Change from baseline: {{ phq9_change_percent }}%. Response (a fall of 50% or more): {{ response }}.
+Remission (PHQ-9 of 4 or less): {{ remission }}.
+
+Adverse events recorded: {{ adverse_events }}.
+
+We will keep measuring symptoms and will discuss further sessions with the patient if their scores rise.
+
+Sincerely,
+
+{{ prescriber_name }}
+{{ clinic_name }}
+"""
+
+CONCERNS = """{{ today }}
+
+Dear {{ recipient_name }},
+
+**Re: {{ patient_name }}, date of birth {{ patient_birth_date }}**
+
+Thank you for sharing your concerns about intravenous ketamine for your patient. What the evidence says,
+as plainly as we can put it:
+
+- Ketamine for depression is off-label. Expert groups place it as a treatment for depression that has
+  not responded to other treatments, and the evidence for repeated or maintenance courses is weak
+  (Swainson et al., Can J Psychiatry 2021; Sanacora et al., JAMA Psychiatry 2017).
+- In trials of up to six infusions, about half the patients responded, and benefit often faded within
+  weeks (Murrough et al., Biol Psychiatry 2013). Ketamine is not a cure and we do not promise one.
+- Side effects are common and mostly brief: dissociation, raised blood pressure, nausea, headache
+  (Short et al., Lancet Psychiatry 2018). We monitor blood pressure and breathing throughout each
+  infusion, and we measure symptoms before every infusion so that treatment stops if it is not helping.
+
+We would value your view and will keep you informed of the scores we measure.
+
+Sincerely,
+
+{{ prescriber_name }}
+{{ clinic_name }}
+"""

@@ -5,6 +5,9 @@ from django.db.models import Count, Q
 
 from neuroclinic.clinics.demo import DEMO_PASSWORD, DemoContext
 from neuroclinic.infusions.models import InfusionSession
+from neuroclinic.intake.actions import consents
+from neuroclinic.intake.demo import signature_png
+from neuroclinic.intake.models import ConsentDocument, ConsentSignature
 from neuroclinic.letters.actions import letters
 from neuroclinic.letters.errors import LettersError
 from neuroclinic.patients.models import CareTeamProvider, Patient
@@ -30,6 +33,7 @@ def load(context: DemoContext) -> None:
         ).first()
         if referrer is None:
             continue
+        _communication_consent(patient)
         letter = letters.draft_letter(
             patient, kind="end_of_series", recipient=referrer, by=prescriber
         )
@@ -40,3 +44,29 @@ def load(context: DemoContext) -> None:
                 break
             except LettersError:
                 continue
+
+
+def _communication_consent(patient: Patient) -> None:
+    """A letter leaves only with the communication consent signed: the demo patient signs it."""
+    if ConsentSignature.objects.filter(
+        patient=patient, document__kind=ConsentDocument.Kind.COMMUNICATION
+    ).exists():
+        return
+    document = (
+        ConsentDocument.objects.filter(
+            organization=patient.organization,
+            kind=ConsentDocument.Kind.COMMUNICATION,
+        )
+        .order_by("-version")
+        .first()
+    )
+    if document is None:
+        return
+    consents.sign_consent(
+        patient,
+        document,
+        typed_name=patient.legal_name,
+        signature_png=signature_png(patient.pk),
+        ip_address="127.0.0.1",
+        channel=ConsentSignature.Channel.PORTAL,
+    )

@@ -9,6 +9,10 @@ from neuroclinic.patients.models import CareTeamProvider
 class DraftForm(forms.Form):
     kind = forms.ChoiceField(choices=LetterTemplate.Kind.choices)
     recipient = forms.ModelChoiceField(queryset=CareTeamProvider.objects.none())
+    part2 = forms.BooleanField(
+        required=False,
+        label="Quotes substance-use records covered by 42 CFR Part 2",
+    )
 
     def __init__(self, *args: object, patient_id: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -28,6 +32,17 @@ class SignForm(forms.Form):
 
 
 class SendForm(forms.Form):
-    channel = forms.ChoiceField(
-        choices=[c for c in LetterSend.Channel.choices if c[0] != "email"]
+    channel = forms.ChoiceField(choices=LetterSend.Channel.choices)
+
+
+class AddendumForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), label="Addendum")
+    password = forms.CharField(
+        widget=forms.PasswordInput, label="Your password (signs the addendum)"
+    )
+
+
+class TemplateForm(forms.Form):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 28}), label="Template (Markdown)"
     )

@@ -16,6 +16,8 @@ class LetterTemplate(models.Model):
         CONSULT = "consult", "Consult summary to the referring provider"
         THERAPIST = "therapist", "Note to the therapist"
         BOOSTER = "booster", "Booster or course-change notice"
+        TMS_COURSE = "tms_course", "TMS course summary"
+        CONCERNS = "concerns", "Answer to a provider's concerns"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(
@@ -79,6 +81,11 @@ class Letter(models.Model):
         related_name="+",
     )
     body_sha256 = models.CharField(max_length=64, blank=True)
+    part2 = models.BooleanField(
+        default=False,
+        help_text="Quotes substance-use records covered by 42 CFR Part 2: sent only "
+        "with the patient's Part 2 consent for this recipient.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -102,9 +109,59 @@ class LetterSend(models.Model):
     sent_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, related_name="+"
     )
+    link_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Email only: when the signed link stops working.",
+    )
 
     class Meta:
         ordering = ["sent_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.sent_at:%Y-%m-%d}"
+
+
+class LetterAddendum(models.Model):
+    """Text added to a signed letter, signed in turn. The letter itself never changes."""
+
+    letter = models.ForeignKey(Letter, on_delete=models.PROTECT, related_name="addenda")
+    body = models.TextField()
+    body_sha256 = models.CharField(max_length=64)
+    signed_at = models.DateTimeField(auto_now_add=True)
+    signed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Addendum {self.signed_at:%Y-%m-%d}"
+
+
+class Part2Consent(models.Model):
+    """The patient's written consent (42 CFR 2.31) to disclose Part 2 records to one recipient."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        "patients.CareTeamProvider", on_delete=models.PROTECT, related_name="+"
+    )
+    purpose = models.CharField(max_length=200)
+    expires_on = models.DateField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["patient", "-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Part 2 consent until {self.expires_on}"

@@ -13,4 +13,7 @@ urlpatterns = [
     path("<uuid:letter_uuid>/sign", views.sign, name="sign"),
     path("<uuid:letter_uuid>/send", views.send, name="send"),
     path("<uuid:letter_uuid>.pdf", views.letter_pdf, name="pdf"),
+    path("<uuid:letter_uuid>/addendum", views.addendum, name="addendum"),
+    path("templates/<str:kind>/", views.template_editor, name="template"),
+    path("link/<str:token>/", views.shared, name="shared"),
 ]

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from django import forms
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,8 +18,16 @@ from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.letters import pdf
 from neuroclinic.letters.actions import letters
 from neuroclinic.letters.errors import LettersError
-from neuroclinic.letters.forms import DraftForm, EditForm, SendForm, SignForm
-from neuroclinic.letters.models import Letter
+from neuroclinic.letters.fields import FIELDS
+from neuroclinic.letters.forms import (
+    AddendumForm,
+    DraftForm,
+    EditForm,
+    SendForm,
+    SignForm,
+    TemplateForm,
+)
+from neuroclinic.letters.models import Letter, LetterTemplate
 from neuroclinic.lib.safe_markdown import render_markdown
 from neuroclinic.patients.access import get_patient_for_user
 from neuroclinic.patients.models import Patient
@@ -97,6 +105,11 @@ def _page(
             "letter": letter,
             "body": render_markdown(letter.body),
             "sends": letter.sends.all(),
+            "addenda": [
+                (a, render_markdown(a.body))
+                for a in letter.addenda.select_related("signed_by")
+            ],
+            "addendum_form": forms_.get("addendum_form") or AddendumForm(),
             "edit_form": forms_.get("edit_form")
             or EditForm(initial={"body": letter.body}),
             "sign_form": forms_.get("sign_form") or SignForm(),
@@ -168,4 +181,69 @@ def letter_pdf(request: AuthenticatedHttpRequest, letter_uuid: UUID) -> HttpResp
     response = HttpResponse(pdf.letter_pdf(letter), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="letter.pdf"'
     response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_capability(Capability.WRITE_LETTERS)
+@require_POST
+def addendum(request: AuthenticatedHttpRequest, letter_uuid: UUID) -> HttpResponse:
+    letter = _letter(request.user, letter_uuid)
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            letters.add_addendum(letter, by=request.user, **form.cleaned_data)
+            return redirect("letters:letter", letter_uuid=letter.uuid)
+        except LettersError as exc:
+            _add(form, exc)
+    return _page(request, letter, 422, addendum_form=form)
+
+
+@require_capability(Capability.WRITE_LETTERS)
+def template_editor(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
+    """The clinic's template of one kind: edit (a new version) and see the earlier versions."""
+    if kind not in LetterTemplate.Kind.values:
+        raise Http404("No such kind of letter.")
+    organization = request.user.organization
+    assert organization is not None
+    versions = LetterTemplate.objects.filter(
+        organization=organization, kind=kind
+    ).select_related("created_by")
+    latest = versions.first()
+    body = latest.body if latest else letters.DEFAULT_BODIES[kind]
+    form = TemplateForm(request.POST or None, initial={"body": body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            letters.save_template(
+                organization, kind=kind, body=form.cleaned_data["body"], by=request.user
+            )
+            return redirect("letters:template", kind=kind)
+        except LettersError as exc:
+            _add(form, exc)
+    return render(
+        request,
+        "letters/template.html",
+        {
+            "kind": LetterTemplate.Kind(kind),
+            "kinds": LetterTemplate.Kind.choices,
+            "form": form,
+            "versions": versions,
+            "fields": FIELDS,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@require_GET
+def shared(request: HttpRequest, token: str) -> HttpResponse:
+    """The recipient's signed, expiring link: the signed letter's PDF, no sign-in (audited)."""
+    try:
+        send = letters.open_link(token)
+    except LettersError as exc:
+        return render(
+            request, "letters/link_invalid.html", {"message": exc.message}, status=410
+        )
+    response = HttpResponse(pdf.letter_pdf(send.letter), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="letter.pdf"'
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
     return response

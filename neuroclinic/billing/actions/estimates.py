@@ -1,7 +1,7 @@
 """The uninsured/self-pay question, good-faith estimates (B6), and package sales."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -20,6 +20,7 @@ from neuroclinic.billing.actions.common import (
 )
 from neuroclinic.billing.actions.invoices import record_account_payment
 from neuroclinic.billing.errors import BillingError
+from neuroclinic.billing.holidays import closed_days
 from neuroclinic.billing.models import (
     GoodFaithEstimate,
     Package,
@@ -149,8 +150,17 @@ def give_estimate(
         raise BillingError("An estimate lists at least one item.", field="items")
     code = rule(same_currency, *currencies, field="items")
     total = sum((Decimal(str(line["amount"])) for line in lines), Decimal("0.00"))
+    holidays = closed_days(
+        patient.organization_id,
+        scheduled_on,
+        max(scheduled_on, service_on or scheduled_on) + timedelta(days=31),
+    )
     due = rule(
-        estimate_due, trigger=estimate_trigger, on=scheduled_on, service_on=service_on
+        estimate_due,
+        trigger=estimate_trigger,
+        on=scheduled_on,
+        service_on=service_on,
+        holidays=holidays,
     )
     diagnoses = [
         {"code": d.icd10_code, "description": d.description}

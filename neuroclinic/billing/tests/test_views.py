@@ -294,3 +294,38 @@ def test_estimate_refused_without_the_self_pay_answer_on_the_page(
     assert "uninsured or paying" in response.content.decode()
     assert not GoodFaithEstimate.objects.exists()
     assert estimates.ESTIMATE_DISCLAIMER
+
+
+ACCOUNT_PAGE_QUERIES = 31  # measured; the same however many sales, payments and refunds
+
+
+@pytest.mark.usefixtures("priced")
+def test_account_page_costs_the_same_queries_however_many_sales_and_payments(
+    as_persona: Callable[[str], Client],
+    organization: Organization,
+    patient: Patient,
+    billing: User,
+    django_assert_num_queries: Callable[[int], Any],
+) -> None:
+    package = factories.induction_package(organization, billing)
+    client = as_persona("billing")
+    url = reverse("billing:account", args=[patient.uuid])
+
+    def sell_and_refund() -> None:
+        sale = estimates.sell_package(
+            patient, package=package, deposit_amount="500", reference="T-1", by=billing
+        )
+        deposit = Payment.objects.filter(
+            package_sale=sale, kind=Payment.Kind.PAYMENT
+        ).first()
+        assert deposit is not None
+        invoices.refund_payment(deposit, amount="10", reason="Test", by=billing)
+
+    sell_and_refund()
+    with django_assert_num_queries(ACCOUNT_PAGE_QUERIES):
+        first = client.get(url)
+    assert first.status_code == 200
+    for _ in range(3):
+        sell_and_refund()
+    with django_assert_num_queries(ACCOUNT_PAGE_QUERIES):
+        assert client.get(url).status_code == 200

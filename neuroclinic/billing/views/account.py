@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from django import forms
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -23,7 +23,6 @@ from neuroclinic.billing.accounting import (
     invoices_with_balances,
     member_id,
     payer_status,
-    refundable,
 )
 from neuroclinic.billing.actions import estimates, invoices, superbills
 from neuroclinic.billing.actions.reads import record_read
@@ -76,16 +75,19 @@ def _context(
         if s.uuid not in invoiced
     ]
     sales = []
-    for sale in PackageSale.objects.filter(patient=patient).select_related(
-        "package_version__package"
+    for sale in (
+        PackageSale.objects.filter(patient=patient)
+        .select_related("package_version__package")
+        .annotate(visits=Count("invoices", filter=Q(invoices__kind=Invoice.Kind.VISIT)))
     ):
-        used = sale.invoices.filter(kind=Invoice.Kind.VISIT).count()
+        used = sale.visits  # counted in the one query, not one query per sale
         sales.append(
             {"sale": sale, "used": used, "left": sale.package_version.sessions - used}
         )
     payments = list(
         Payment.objects.filter(patient=patient)
         .select_related("invoice")
+        .annotate(refunded=Sum("refunds__amount"))  # refundable in the one query
         .order_by("-received_at", "-id")
     )
     return {
@@ -99,7 +101,12 @@ def _context(
         "estimates": GoodFaithEstimate.objects.filter(patient=patient),
         "superbills": Superbill.objects.filter(patient=patient),
         "payments": [
-            (p, refundable(p) if p.kind == Payment.Kind.PAYMENT else Decimal(0))
+            (
+                p,
+                p.amount - (p.refunded or Decimal(0))
+                if p.kind == Payment.Kind.PAYMENT
+                else Decimal(0),
+            )
             for p in payments
         ],
         "credit": account_credit(patient),

@@ -1,25 +1,45 @@
 """Letter templates, drafts filled from the chart, the prescriber's signature, and each send."""
 
 import hashlib
+import logging
+from datetime import date, timedelta
 
+from django.core import signing
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Organization
+from neuroclinic.intake.models import ConsentDocument, ConsentSignature
 from neuroclinic.letters import defaults
 from neuroclinic.letters.chart import chart_values
 from neuroclinic.letters.errors import LettersError
 from neuroclinic.letters.fields import LetterFieldError, fill, unknown_fields
-from neuroclinic.letters.models import Letter, LetterSend, LetterTemplate
+from neuroclinic.letters.models import (
+    Letter,
+    LetterAddendum,
+    LetterSend,
+    LetterTemplate,
+    Part2Consent,
+)
+from neuroclinic.lib.links import absolute_url
 from neuroclinic.patients.models import CareTeamProvider, Patient
 from neuroclinic.treatment.actions.signatures import confirm_signature
 from neuroclinic.treatment.errors import TreatmentError
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_BODIES: dict[str, str] = {
-    LetterTemplate.Kind.END_OF_SERIES.value: defaults.END_OF_SERIES
+    LetterTemplate.Kind.END_OF_SERIES.value: defaults.END_OF_SERIES,
+    LetterTemplate.Kind.CONSULT.value: defaults.CONSULT,
+    LetterTemplate.Kind.THERAPIST.value: defaults.THERAPIST,
+    LetterTemplate.Kind.BOOSTER.value: defaults.BOOSTER,
+    LetterTemplate.Kind.TMS_COURSE.value: defaults.TMS_COURSE,
+    LetterTemplate.Kind.CONCERNS.value: defaults.CONCERNS,
 }
 
 
@@ -80,7 +100,12 @@ def current_template(
 
 @transaction.atomic
 def draft_letter(
-    patient: Patient, *, kind: str, recipient: CareTeamProvider, by: User
+    patient: Patient,
+    *,
+    kind: str,
+    recipient: CareTeamProvider,
+    by: User,
+    part2: bool = False,
 ) -> Letter:
     """A draft filled from the chart for one of the patient's care-team providers."""
     if recipient.patient_id != patient.pk:
@@ -99,6 +124,7 @@ def draft_letter(
         recipient=recipient,
         body=body,
         created_by=by,
+        part2=part2,
     )
     record(
         AuditEvent.Action.LETTER_DRAFTED,
@@ -107,6 +133,7 @@ def draft_letter(
         subject=letter,
         kind=kind,
         template_version=template.version,
+        part2=part2,
     )
     return letter
 
@@ -163,6 +190,107 @@ def sign_letter(letter: Letter, *, password: str, by: User) -> Letter:
     return letter
 
 
+def release_problem(letter: Letter, *, on: date | None = None) -> LettersError | None:
+    """Why this letter may not leave the clinic, or None (issue 12 release rules; 42 CFR 2.31).
+
+    The patient must have signed the clinic's communication consent; a letter flagged as quoting
+    42 CFR Part 2 records also needs the patient's Part 2 consent naming this recipient, not expired.
+    """
+    if not ConsentSignature.objects.filter(
+        patient_id=letter.patient_id,
+        document__kind=ConsentDocument.Kind.COMMUNICATION,
+    ).exists():
+        return LettersError(
+            "The patient has not signed the communication consent: nothing is sent "
+            "until they do.",
+            field="channel",
+            code="no_consent",
+        )
+    if letter.part2:
+        today = on or timezone.localdate()
+        if not Part2Consent.objects.filter(
+            patient_id=letter.patient_id,
+            recipient_id=letter.recipient_id,
+            expires_on__gte=today,
+        ).exists():
+            return LettersError(
+                "This letter quotes records covered by 42 CFR Part 2 and the patient has no "
+                "current Part 2 consent naming this recipient: it is not sent.",
+                field="channel",
+                code="part2",
+            )
+    return None
+
+
+@transaction.atomic
+def record_part2_consent(
+    patient: Patient,
+    *,
+    recipient: CareTeamProvider,
+    purpose: str,
+    expires_on: date,
+    by: User,
+) -> Part2Consent:
+    """Record the patient's written consent to disclose Part 2 records to one recipient."""
+    if recipient.patient_id != patient.pk:
+        raise LettersError(
+            "That provider is not on this patient's care team.", field="recipient"
+        )
+    if not purpose.strip():
+        raise LettersError("Say what the disclosure is for.", field="purpose")
+    if expires_on < timezone.localdate():
+        raise LettersError("The consent has already expired.", field="expires_on")
+    consent = Part2Consent.objects.create(
+        organization_id=patient.organization_id,
+        patient=patient,
+        recipient=recipient,
+        purpose=purpose.strip(),
+        expires_on=expires_on,
+        recorded_by=by,
+    )
+    record(
+        AuditEvent.Action.LETTER_PART2_CONSENT,
+        actor=by,
+        patient=patient,
+        subject=consent,
+        expires_on=expires_on.isoformat(),
+    )
+    return consent
+
+
+@transaction.atomic
+def add_addendum(
+    letter: Letter, *, body: str, password: str, by: User
+) -> LetterAddendum:
+    """Text added to a signed letter and signed; the letter's own text never changes."""
+    if letter.status != Letter.Status.SIGNED:
+        raise LettersError(
+            "Edit the draft instead: addenda are for signed letters.",
+            field="body",
+            code="unsigned",
+        )
+    if not body.strip():
+        raise LettersError("Write the addendum.", field="body")
+    try:
+        confirm_signature(password, what=f"addendum to letter {letter.uuid}", by=by)
+    except TreatmentError as exc:
+        raise LettersError(exc.message, field="password", code="password") from None
+    addendum = LetterAddendum.objects.create(
+        letter=letter,
+        body=body,
+        body_sha256=hashlib.sha256(body.encode()).hexdigest(),
+        signed_by=by,
+    )
+    record(
+        AuditEvent.Action.LETTER_ADDENDUM,
+        actor=by,
+        patient=letter.patient,
+        subject=letter,
+        sha256=addendum.body_sha256,
+    )
+    return addendum
+
+
 @transaction.atomic
 def record_send(letter: Letter, *, channel: str, by: User) -> LetterSend:
     """Record that a signed letter left the clinic, to the address on file for the channel."""
@@ -172,6 +300,9 @@ def record_send(letter: Letter, *, channel: str, by: User) -> LetterSend:
         )
     if channel not in LetterSend.Channel.values:
         raise LettersError("Choose how it is sent.", field="channel")
+    problem = release_problem(letter)
+    if problem is not None:
+        raise problem
     recipient = letter.recipient
     address = {
         LetterSend.Channel.FAX: recipient.fax,
@@ -185,8 +316,13 @@ def record_send(letter: Letter, *, channel: str, by: User) -> LetterSend:
             field="channel",
             code="no_address",
         )
+    emailed = channel == LetterSend.Channel.EMAIL
     send = LetterSend.objects.create(
-        letter=letter, channel=channel, address=address, sent_by=by
+        letter=letter,
+        channel=channel,
+        address=address,
+        sent_by=by,
+        link_expires_at=timezone.now() + LINK_LIFETIME if emailed else None,
     )
     record(
         AuditEvent.Action.LETTER_SENT,
@@ -195,4 +331,62 @@ def record_send(letter: Letter, *, channel: str, by: User) -> LetterSend:
         subject=letter,
         channel=channel,
     )
+    if emailed:
+        link = absolute_url(
+            reverse("letters:shared", kwargs={"token": link_token(send)})
+        )
+        clinic = letter.organization.name
+        transaction.on_commit(lambda: _email_link(address, clinic, link))
     return send
+
+
+LINK_LIFETIME = timedelta(days=7)
+_SALT = "neuroclinic.letters.link"
+
+
+def link_token(send: LetterSend) -> str:
+    """A signed token naming the send (a number, no PHI); checked for age when opened."""
+    return signing.dumps({"send": send.pk}, salt=_SALT)
+
+
+def open_link(token: str) -> LetterSend:
+    """The send a link names, if the signature holds and the link has not expired."""
+    try:
+        data = signing.loads(token, salt=_SALT, max_age=LINK_LIFETIME)
+        send = LetterSend.objects.select_related("letter", "letter__patient").get(
+            pk=data["send"], channel=LetterSend.Channel.EMAIL
+        )
+    except (signing.BadSignature, LetterSend.DoesNotExist, KeyError, TypeError):
+        raise LettersError(
+            "This link is not valid or has expired. Ask the clinic to send it again.",
+            code="bad_link",
+        ) from None
+    if send.link_expires_at is None or send.link_expires_at <= timezone.now():
+        raise LettersError(
+            "This link has expired. Ask the clinic to send it again.", code="bad_link"
+        )
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.LETTER_LINK_OPENED,
+            actor=None,
+            patient=send.letter.patient,
+            subject=send.letter,
+            send=send.pk,
+        )
+    return send
+
+
+def _email_link(address: str, clinic: str, link: str) -> None:
+    """The email says only that a letter waits behind the link: no name, no diagnosis."""
+    try:
+        send_mail(
+            subject=f"A letter from {clinic}",
+            message=(
+                f"{clinic} has sent you a letter about a shared patient.\n"
+                f"Open it here (the link works for {LINK_LIFETIME.days} days):\n{link}\n"
+            ),
+            from_email=None,
+            recipient_list=[address],
+        )
+    except Exception:  # the send stands; the failure is in the log for the admins
+        logger.exception("Could not email a letter link")

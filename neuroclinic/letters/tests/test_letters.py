@@ -83,7 +83,7 @@ def test_signing_needs_the_password_and_locks_the_letter(
 
 
 def test_sending_needs_a_signature_and_an_address(
-    scored: Patient, referrer: CareTeamProvider, prescriber: User
+    scored: Patient, referrer: CareTeamProvider, prescriber: User, consented: object
 ) -> None:
     letter = letters.draft_letter(
         scored, kind="end_of_series", recipient=referrer, by=prescriber
@@ -169,10 +169,19 @@ def test_the_demo_signs_and_sends_letters_for_completed_series(
 
     from neuroclinic.clinics.demo import DEMO_PASSWORD, DemoContext
     from neuroclinic.infusions.models import InfusionSession
+    from neuroclinic.intake.actions import consents
     from neuroclinic.letters import demo
 
     prescriber.set_password(DEMO_PASSWORD)
     prescriber.save()
+    assert scored.organization is not None
+    consents.publish_consent(  # as the intake demo does before this one runs
+        scored.organization,
+        kind="communication",
+        title="Communication preferences",
+        body="The clinic may contact me.",
+        by=None,
+    )
     context = DemoContext(
         organization=scored.organization,
         staff={"prescriber": prescriber},

@@ -59,7 +59,10 @@ def test_patient_letters_access(
 
 
 def test_draft_sign_and_send_through_the_pages(
-    as_persona: Callable[[str], Client], patient: Patient, referrer: CareTeamProvider
+    as_persona: Callable[[str], Client],
+    patient: Patient,
+    referrer: CareTeamProvider,
+    consented: object,
 ) -> None:
     client = as_persona("prescriber")
     response = client.post(
