@@ -112,6 +112,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "neuroclinic.clinics.time_zone.ClinicTimeZoneMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "neuroclinic.accounts.middleware.RequireTwoFactorMiddleware",
     "neuroclinic.accounts.middleware.IdleTimeoutMiddleware",
@@ -137,6 +138,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "neuroclinic.accounts.context_processors.navigation",
                 "neuroclinic.notifications.context_processors.unread",
+                "neuroclinic.clinics.time_zone.zone_context",
             ],
         },
     }
