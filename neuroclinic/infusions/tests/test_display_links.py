@@ -136,3 +136,17 @@ def test_only_the_clinic_admin_manages_display_links(
     assert (
         as_persona(persona).get(reverse("infusions:display_links")).status_code == 403
     )
+
+
+@pytest.mark.parametrize("location_value", ["", "not-a-uuid"])
+def test_a_missing_or_bad_location_writes_nothing(
+    as_persona: Callable[[str], Client], location: Location, location_value: str
+) -> None:
+    page = as_persona("admin").post(
+        reverse("infusions:display_links"),
+        {"label": "Station wall", "location": location_value},
+    )
+
+    assert page.status_code == 422
+    assert "Choose a location." in page.content.decode()
+    assert not BoardDisplayLink.objects.exists()

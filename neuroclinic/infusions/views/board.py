@@ -187,8 +187,9 @@ def display_links(request: AuthenticatedHttpRequest) -> HttpResponse:
     error = ""
     created_url = ""
     if request.method == "POST":
-        location = locations.filter(uuid=request.POST.get("location") or None).first()
+        chosen = request.POST.get("location", "")
         try:
+            location = locations.filter(uuid=chosen).first() if chosen else None
             if location is None:
                 raise InfusionError("Choose a location.", field="location")
             _, raw = create_display_link(
@@ -197,8 +198,10 @@ def display_links(request: AuthenticatedHttpRequest) -> HttpResponse:
             created_url = request.build_absolute_uri(
                 reverse("infusions:display", args=[raw])
             )
-        except (InfusionError, ValueError, ValidationError) as exc:
-            error = getattr(exc, "message", "Choose a location.")
+        except InfusionError as exc:
+            error = exc.message
+        except (ValueError, ValidationError):  # not a UUID
+            error = "Choose a location."
     links = BoardDisplayLink.objects.filter(
         organization_id=request.user.organization_pk
     ).select_related("location", "created_by", "revoked_by")
