@@ -112,6 +112,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "neuroclinic.clinics.time_zone.ClinicTimeZoneMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "neuroclinic.accounts.middleware.RequireTwoFactorMiddleware",
     "neuroclinic.accounts.middleware.IdleTimeoutMiddleware",
@@ -139,6 +140,7 @@ TEMPLATES = [
                 "neuroclinic.accounts.context_processors.navigation",
                 "neuroclinic.accounts.tablet_lock.context",
                 "neuroclinic.notifications.context_processors.unread",
+                "neuroclinic.clinics.time_zone.zone_context",
             ],
         },
     }

@@ -1,29 +1,225 @@
-"""Site-wide pages: the staff home page and the health check."""
+"""Site-wide pages: the staff home page (one per role) and the health check.
+
+Each role lands on its own work after sign-in (issue 18 item 2): counts only, no
+patient names, each count a link to where the work is done. Counts are
+aggregates of the user's organization, so reading them is not a chart read and
+is not audited.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from neuroclinic.accounts.access import staff_required
-from neuroclinic.accounts.roles import Capability
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Capability, Role
+from neuroclinic.billing.models import Invoice
 from neuroclinic.http import AuthenticatedHttpRequest
+from neuroclinic.infusions.models import InfusionNote, InfusionSession
+from neuroclinic.intake.models import ConsultRequest
+from neuroclinic.ledger.models import Discrepancy
+from neuroclinic.measures.models import SafetyAlert
 from neuroclinic.patients.models import Patient
+from neuroclinic.scheduling.models import Appointment
+from neuroclinic.tms.models import TmsSession
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    key: str
+    label: str
+    count: int | None
+    url: str
+    urgent: bool = False
+
+
+def _day_bounds() -> tuple[datetime, datetime]:
+    """Today in the clinic's zone (the active one), as aware datetimes."""
+    today = timezone.localdate()
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(today, time.min, tzinfo=zone)
+    return start, start + timedelta(days=1)
+
+
+def _nurse(user: User) -> list[WorkItem]:
+    org = user.organization_pk
+    today = timezone.localdate()
+    sessions = InfusionSession.objects.filter(organization_id=org, service_date=today)
+    S = InfusionSession.Status
+    running = sessions.filter(status__in=[S.RUNNING, S.PAUSED]).count()
+    recovering = sessions.filter(status=S.RECOVERY).count()
+    waiting = sessions.filter(status=S.CHECKED_IN).count()
+    to_sign = InfusionSession.objects.filter(
+        organization_id=org, nurse=user, status=S.DISCHARGED
+    ).count()
+    board = reverse("infusions:board")
+    return [
+        WorkItem("infusing", "Infusing now", running, board, urgent=running > 0),
+        WorkItem("recovery", "In recovery", recovering, board),
+        WorkItem("checked_in", "Checked in, not started", waiting, board),
+        WorkItem(
+            "notes_to_sign",
+            "Your notes to sign",
+            to_sign,
+            reverse("infusions:day"),
+            urgent=to_sign > 0,
+        ),
+    ]
+
+
+def _prescriber(user: User) -> list[WorkItem]:
+    org = user.organization_pk
+    open_alerts = SafetyAlert.objects.filter(
+        organization_id=org, acknowledged_at__isnull=True
+    )
+    mine = open_alerts.filter(assigned_to=user).count()
+    cosign = InfusionNote.objects.filter(
+        session__organization_id=org, cosigned_at__isnull=True
+    ).count()
+    alerts = reverse("measures:alerts")
+    return [
+        WorkItem(
+            "alerts_mine", "Safety alerts assigned to you", mine, alerts, mine > 0
+        ),
+        WorkItem(
+            "alerts_open", "Open safety alerts (clinic)", open_alerts.count(), alerts
+        ),
+        WorkItem(
+            "cosign", "Infusion notes to co-sign", cosign, reverse("infusions:day")
+        ),
+        WorkItem("boosters", "Boosters due", None, reverse("outcomes:boosters")),
+    ]
+
+
+def _front_desk(user: User) -> list[WorkItem]:
+    org = user.organization_pk
+    start, end = _day_bounds()
+    A = Appointment.Status
+    today = Appointment.objects.filter(
+        organization_id=org, starts_at__gte=start, starts_at__lt=end
+    ).exclude(status__in=[A.CANCELLED, A.MOVED])
+    arrived = today.filter(status=A.CHECKED_IN).count()
+    expected = today.exclude(status__in=[A.CHECKED_IN, A.NO_SHOW]).count()
+    new_requests = ConsultRequest.objects.filter(
+        organization_id=org, status=ConsultRequest.Status.NEW
+    ).count()
+    day = reverse("scheduling:day")
+    return [
+        WorkItem("expected", "Still expected today", expected, day),
+        WorkItem("arrived", "Arrived today", arrived, day),
+        WorkItem(
+            "consults",
+            "New consult requests",
+            new_requests,
+            reverse("intake:queue"),
+            urgent=new_requests > 0,
+        ),
+        WorkItem("intake", "Intake packets", None, reverse("intake:worklist")),
+    ]
+
+
+def _custodian(user: User) -> list[WorkItem]:
+    open_disc = Discrepancy.objects.filter(
+        organization_id=user.organization_pk,
+        status__in=[Discrepancy.Status.OPEN, Discrepancy.Status.INVESTIGATING],
+    ).count()
+    dashboard = reverse("ledger:dashboard")
+    return [
+        WorkItem("ledger", "Ledger: stock, counts due, last verify", None, dashboard),
+        WorkItem(
+            "discrepancies", "Open discrepancies", open_disc, dashboard, open_disc > 0
+        ),
+    ]
+
+
+def _billing(user: User) -> list[WorkItem]:
+    start, end = _day_bounds()
+    issued = Invoice.objects.filter(
+        organization_id=user.organization_pk, issued_at__gte=start, issued_at__lt=end
+    ).count()
+    return [
+        WorkItem("billing", "Invoices issued today", issued, reverse("billing:home")),
+        WorkItem("aging", "Accounts by age", None, reverse("billing:aging")),
+        WorkItem("day_end", "Day-end report", None, reverse("billing:day_end")),
+    ]
+
+
+def _tms(user: User) -> list[WorkItem]:
+    start, end = _day_bounds()
+    sessions = TmsSession.objects.filter(
+        course__organization_id=user.organization_pk,
+        started_at__gte=start,
+        started_at__lt=end,
+    )
+    running = sessions.filter(status=TmsSession.Status.IN_PROGRESS).count()
+    courses = reverse("tms:courses")
+    return [
+        WorkItem("tms_today", "TMS sessions today", sessions.count(), courses),
+        WorkItem("tms_running", "In progress", running, courses, running > 0),
+    ]
+
+
+def _auditor(user: User) -> list[WorkItem]:
+    return [WorkItem("audit", "Audit log", None, reverse("audit:events"))]
+
+
+# The order a user with several roles sees them in: clinical work first.
+ROLE_PANELS = [
+    (Role.MEDICAL_DIRECTOR, "Signatures and alerts", _prescriber),
+    (Role.PRESCRIBER, "Signatures and alerts", _prescriber),
+    (Role.NURSE, "Infusions today", _nurse),
+    (Role.TMS_TECHNICIAN, "TMS today", _tms),
+    (Role.FRONT_DESK, "Today at the desk", _front_desk),
+    (Role.CLINIC_ADMIN, "Today at the desk", _front_desk),
+    (Role.CUSTODIAN, "Controlled substances", _custodian),
+    (Role.BILLING, "Billing", _billing),
+    (Role.AUDITOR, "Audit", _auditor),
+]
+# The director sees the clinic at a glance: the nurse's and custodian's counts too.
+EXTRA = {
+    Role.MEDICAL_DIRECTOR: [
+        ("Infusions today", _nurse),
+        ("Controlled substances", _custodian),
+    ]
+}
+
+
+def work_panels(user: User) -> list[tuple[str, list[WorkItem]]]:
+    panels: list[tuple[str, list[WorkItem]]] = []
+    seen: set[str] = set()
+    for role, title, build in ROLE_PANELS:
+        if role not in user.roles:
+            continue
+        for extra_title, extra in [(title, build), *EXTRA.get(role, [])]:
+            if extra_title in seen:
+                continue
+            seen.add(extra_title)
+            panels.append((extra_title, extra(user)))
+    return panels
 
 
 @staff_required
 @require_GET
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     recent: list[Patient] = []
-    if request.user.can(Capability.VIEW_PATIENT_LIST):
+    panels = work_panels(request.user)
+    desk = {Role.FRONT_DESK, Role.CLINIC_ADMIN} & request.user.roles
+    if (desk or not panels) and request.user.can(Capability.VIEW_PATIENT_LIST):
         recent = list(
             Patient.objects.visible_to(request.user).order_by("-created_at", "-id")[:8]
         )
     return render(
-        request, "home.html", {"recent": recent, "today": timezone.localdate()}
+        request,
+        "home.html",
+        {"recent": recent, "panels": panels, "today": timezone.localdate()},
     )
 
 

@@ -622,3 +622,45 @@ class NoteAddendum(models.Model):
 
     def __str__(self) -> str:
         return f"Addendum {self.added_at:%Y-%m-%d %H:%M}"
+
+
+class BoardDisplayLink(models.Model):
+    """A wall display of the nurse-station board that needs no staff sign-in.
+
+    Issue 15 item 4: an unattended screen must sign out, so a board that must stay
+    up runs on this link instead. The link carries a random token; only its
+    SHA-256 is stored. It shows rooms, states and patients' initials only, and
+    stops working the moment it is revoked.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    location = models.ForeignKey(
+        "clinics.Location", on_delete=models.PROTECT, related_name="+"
+    )
+    label = models.CharField(max_length=100)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Board display {self.label}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -4,11 +4,15 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from neuroclinic.accounts.access import polled, require_capability
 from neuroclinic.accounts.roles import Capability
@@ -16,7 +20,13 @@ from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Location, Room
 from neuroclinic.http import AuthenticatedHttpRequest
-from neuroclinic.infusions.models import InfusionSession, SessionAlarm
+from neuroclinic.infusions.actions.display_links import (
+    active_link,
+    create_display_link,
+    revoke_display_link,
+)
+from neuroclinic.infusions.errors import InfusionError
+from neuroclinic.infusions.models import BoardDisplayLink, InfusionSession, SessionAlarm
 from neuroclinic.infusions.views.reports import active_locations, chosen_location
 from neuroclinic.infusions.views.screen import (
     TREND_READINGS,
@@ -142,4 +152,124 @@ def board_fragment(
         request,
         "infusions/board_rooms.html",
         {"cards": board_rooms(location), "location": location, "now": timezone.now()},
+    )
+
+
+# Wall displays (issue 15 item 4, issue 18): the board without a staff sign-in ----
+
+
+def display_cards(location: Location) -> list[dict[str, Any]]:
+    """What a wall display may show: room, state, initials and the clock; no names,
+    no vitals, no links into the chart."""
+    cards = []
+    for card in board_rooms(location):
+        session = card["session"]
+        shown: dict[str, Any] = {"room": card["room"].name, "occupied": False}
+        if session is not None:
+            patient = session.patient
+            given = (patient.preferred_name or patient.given_name)[:1]
+            shown |= {
+                "occupied": True,
+                "initials": f"{given}{patient.family_name[:1]}".upper(),
+                "state": card["state"],
+                "status": session.get_status_display(),
+                "clock": card["clock"],
+                "clock_label": card["clock_label"],
+            }
+        cards.append(shown)
+    return cards
+
+
+@require_capability(Capability.MANAGE_CLINIC)
+def display_links(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """List, create and revoke the clinic's board display links."""
+    locations = active_locations(request)
+    error = ""
+    created_url = ""
+    if request.method == "POST":
+        chosen = request.POST.get("location", "")
+        try:
+            location = locations.filter(uuid=chosen).first() if chosen else None
+            if location is None:
+                raise InfusionError("Choose a location.", field="location")
+            _, raw = create_display_link(
+                location, label=request.POST.get("label", ""), by=request.user
+            )
+            created_url = request.build_absolute_uri(
+                reverse("infusions:display", args=[raw])
+            )
+        except InfusionError as exc:
+            error = exc.message
+        except (ValueError, ValidationError):  # not a UUID
+            error = "Choose a location."
+    links = BoardDisplayLink.objects.filter(
+        organization_id=request.user.organization_pk
+    ).select_related("location", "created_by", "revoked_by")
+    return render(
+        request,
+        "infusions/display_links.html",
+        {
+            "links": links,
+            "locations": locations,
+            "error": error,
+            "created_url": created_url,
+        },
+        status=422 if error else 200,
+    )
+
+
+@require_capability(Capability.MANAGE_CLINIC)
+@require_POST
+def revoke_display(
+    request: AuthenticatedHttpRequest, link_uuid: uuid.UUID
+) -> HttpResponse:
+    link = get_object_or_404(
+        BoardDisplayLink, uuid=link_uuid, organization_id=request.user.organization_pk
+    )
+    try:
+        revoke_display_link(link, by=request.user)
+        messages.success(request, f"Display link “{link.label}” revoked.")
+    except InfusionError as exc:
+        messages.error(request, exc.message)
+    return redirect("infusions:display_links")
+
+
+def _refused() -> HttpResponse:
+    response = render_to_string("infusions/display_refused.html")
+    return HttpResponse(response, status=410)
+
+
+@polled
+@require_GET
+def display(request: HttpRequest, token: str) -> HttpResponse:
+    link = active_link(token)
+    if link is None:
+        return _refused()
+    return render(
+        request,
+        "infusions/display.html",
+        {
+            "link": link,
+            "location": link.location,
+            "cards": display_cards(link.location),
+            "now": timezone.now(),
+            "token": token,
+        },
+    )
+
+
+@polled
+@require_GET
+def display_fragment(request: HttpRequest, token: str) -> HttpResponse:
+    link = active_link(token)
+    if link is None:
+        return _refused()
+    return render(
+        request,
+        "infusions/display_rooms.html",
+        {
+            "location": link.location,
+            "cards": display_cards(link.location),
+            "now": timezone.now(),
+        },
     )

@@ -1,10 +1,17 @@
 from argparse import ArgumentParser
 from typing import Any
 
+from django.conf import settings
+from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from neuroclinic.clinics.demo import DEMO_STAFF, load_demo
+from neuroclinic.lib import messaging
+
+CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
+CONSOLE_SMS = "neuroclinic.lib.messaging.ConsoleSmsBackend"
 
 
 class Command(BaseCommand):
@@ -21,10 +28,38 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["patients"] < 0:
             raise CommandError("--patients must be zero or more.")
+        # On the console the demo's reminders and links would bury the last lines of
+        # `make run` (issue 18): keep them in memory and say how many there were.
+        quiet = (
+            settings.MAILERS["default"]["BACKEND"] == CONSOLE_EMAIL
+            and getattr(settings, "SMS_BACKEND", CONSOLE_SMS) == CONSOLE_SMS
+        )
+        overrides: dict[str, Any] = {}
+        if quiet:
+            overrides = {
+                "MAILERS": {
+                    "default": {
+                        "BACKEND": "django.core.mail.backends.locmem.EmailBackend"
+                    }
+                },
+                "SMS_BACKEND": "neuroclinic.lib.messaging.LocmemSmsBackend",
+            }
+        if quiet:
+            mail.outbox = []
+        sms_before = len(messaging.outbox)
         try:
-            organization = load_demo(patient_count=options["patients"])
+            with override_settings(**overrides):
+                organization = load_demo(patient_count=options["patients"])
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+        if quiet:
+            emails, texts = len(mail.outbox), len(messaging.outbox) - sms_before
+            del messaging.outbox[sms_before:]
+            mail.outbox = []
+            self.stdout.write(
+                f"The demo wrote {emails} emails and {texts} text messages to patients "
+                "and staff; on the console backends they are counted, not printed."
+            )
         call_command("optimize", stdout=self.stdout)
         self.stdout.write(
             f"Loaded {organization.name}: {options['patients']} synthetic patients; "
