@@ -206,6 +206,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 OTP_TOTP_ISSUER = os.getenv("OTP_TOTP_ISSUER", "Neuroclinic")
 # A new API token expires after this many days (`token create --days` overrides).
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
+# How long a web process may answer a bearer token from memory before looking it up
+# again: a revocation made by another process holds within this bound (accounts.actions).
+API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 5)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -95,7 +95,9 @@ def _outcome(
             )
             seen["seal_count"] = seals.count() == len(ids)
             seen["seal_problems"] = verify_seals()
-            seen["urgent"] = Notification.objects.filter(urgency=Notification.Urgency.URGENT).count()
+            seen["urgent"] = Notification.objects.filter(
+                urgency=Notification.Urgency.URGENT
+            ).count()
             seen["recorded"] = list(
                 AuditEvent.objects.filter(
                     action=AuditEvent.Action.INFUSION_VITALS_RECORDED
@@ -154,7 +156,8 @@ def test_a_monitor_batch_stores_the_same_rows_and_seals_as_one_by_one(
     assert batch["rows"] == single["rows"]
     assert batch["seals"] == single["seals"]
     assert len(batch["seals"]) == 10
-    assert batch["seal_count"] and single["seal_count"]
+    assert batch["seal_count"]
+    assert single["seal_count"]
     assert batch["seal_problems"] == single["seal_problems"] == []
     assert batch["recorded"] == single["recorded"]
     assert batch["recorded"][0]["count"] == 10
@@ -170,7 +173,8 @@ def test_a_critical_reading_in_a_batch_raises_the_same_alarm_and_urgent_message(
     batch, single = _both(running, feed, monkeypatch, now=now)
     assert batch["alarms"] == single["alarms"]
     codes = [alarm[0] for alarm in batch["alarms"]]
-    assert codes and all(alarm[1] == "critical" for alarm in batch["alarms"])
+    assert codes
+    assert all(alarm[1] == "critical" for alarm in batch["alarms"])
     assert batch["urgent"] == single["urgent"] == 1
     assert batch["rows"] == single["rows"]
 
