@@ -209,9 +209,10 @@ def child_vitals(requests: int) -> dict[str, Any]:
 
     from benchmarks.infusions import setup_child
 
+    rooms = 5  # four infusions for the real path, one for the bare endpoint
     with tempfile.TemporaryDirectory(prefix="nc-hot-vitals-") as scratch:
         out = Path(scratch) / "setup.json"
-        setup_child(1, out)  # django.setup(), migrate, one checked-in infusion
+        setup_child(rooms, out)  # django.setup(), migrate, checked-in infusions
         made = json.loads(out.read_text())
     from django.conf import settings
     from django.test import Client
@@ -221,17 +222,20 @@ def child_vitals(requests: int) -> dict[str, Any]:
     settings.ROOT_URLCONF = __name__
     clear_url_caches()
     client = Client()
-    session, device = made["sessions"][0]["session"], made["sessions"][0]["device"]
+    sessions = made["sessions"]
     token = {"Authorization": f"Bearer {made['token']}"}
-    # Device timestamps from check-in on, a millisecond apart: never a duplicate.
-    start = datetime.fromisoformat(made["made_at"]) - timedelta(minutes=20)
-    counter = iter(range(10**9))
+    # A monitor sends about once a second: device timestamps a second apart from
+    # just after check-in, so the alarm rules' window (the last few minutes) holds
+    # what a real feed gives. Each request goes to the next infusion in turn.
+    start = datetime.fromisoformat(made["made_at"]) - timedelta(minutes=29)
+    counters = [iter(range(10**9)) for _ in sessions]
+    turn = iter(range(10**9))
 
-    def reading() -> dict[str, Any]:
-        n = next(counter)
+    def reading(room: int) -> dict[str, Any]:
+        n = next(counters[room])
         return {
-            "device": device,
-            "taken_at": (start + timedelta(milliseconds=n)).isoformat(),
+            "device": sessions[room]["device"],
+            "taken_at": (start + timedelta(seconds=n)).isoformat(),
             "systolic_mmhg": 120 + n % 9,
             "diastolic_mmhg": 78 + n % 5,
             "heart_rate_bpm": 70 + n % 7,
@@ -239,26 +243,32 @@ def child_vitals(requests: int) -> dict[str, Any]:
             "respiratory_rate_per_min": 14,
         }
 
-    def post(url: str, size: int, headers: dict[str, str] | None = None) -> None:
-        body = {"readings": [reading() for _ in range(size)]} if size > 1 else reading()
+    def post(bare: bool, size: int) -> None:
+        room = rooms - 1 if bare else next(turn) % (rooms - 1)
+        session = sessions[room]["session"]
+        url = (
+            f"/bare/vitals/{session}"
+            if bare
+            else f"/api/infusions/sessions/{session}/vitals"
+        )
+        readings = [reading(room) for _ in range(size)]
+        body = {"readings": readings} if size > 1 else readings[0]
         response = client.post(
             url,
             json.dumps(body),
             content_type="application/json",
-            headers=headers or {},
+            headers={} if bare else token,
         )
         if response.status_code != 200 or response.json()["accepted"] != size:
             raise SystemExit(
                 f"{url} -> {response.status_code} {response.content[:300]!r}"
             )
 
-    api = f"/api/infusions/sessions/{session}/vitals"
-    bare = f"/bare/vitals/{session}"
     cases: dict[str, tuple[Callable[[], None], int]] = {
-        "vitals, batches of 10": (lambda: post(api, 10, token), 10),
-        "bare vitals, batches of 10": (lambda: post(bare, 10), 10),
-        "vitals, one per request": (lambda: post(api, 1, token), 1),
-        "bare vitals, one per request": (lambda: post(bare, 1), 1),
+        "vitals, batches of 10": (lambda: post(False, 10), 10),
+        "bare vitals, batches of 10": (lambda: post(True, 10), 10),
+        "vitals, one per request": (lambda: post(False, 1), 1),
+        "bare vitals, one per request": (lambda: post(True, 1), 1),
     }
     totals = dict.fromkeys(cases, 0.0)
     for call, _size in cases.values():  # warm up
