@@ -65,6 +65,17 @@ def _fresh_rate_limits() -> None:
     caches["ratelimit"].clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_token_cache(settings: Any) -> None:
+    # Tests revoke, expire and lock tokens by writing the database, as another
+    # process would; the cache honours those within API_TOKEN_CACHE_SECONDS, which
+    # accounts/tests/test_token_cache.py tests with the cache on.
+    from neuroclinic.accounts.actions import forget_api_tokens
+
+    forget_api_tokens()
+    settings.API_TOKEN_CACHE_SECONDS = 0
+
+
 def make_staff(organization: Organization, username: str, role: Role | None) -> User:
     user = User(
         username=username,

@@ -21,6 +21,12 @@ import), with DEBUG=False as `make run` serves the app:
 4. Runs the whole thing twice: connections kept (DATABASE_CONN_MAX_AGE=600,
    the default now) and one per request (0, as before).
 
+With --vitals it measures the monitor feed instead: a running infusion (set up as
+benchmarks/infusions.py does), readings posted with the nurse's bearer token in
+batches of 10 and one per request, against `POST /bare/vitals` (no auth, no
+checks: one bulk INSERT of the same rows). Targets: batches at least 1/3 of the
+bare endpoint in readings per second, single readings at least 1/4.
+
 It prints requests per second, the ratio to the floor (target: scoring and
 search at least 1/2 of the bare endpoint), and the machine. In-process numbers
 leave out the HTTP server and run one client; a server run with concurrent
@@ -152,6 +158,137 @@ def child(patients: int, requests: int) -> dict[str, Any]:
     return {name: per_round * rounds / seconds for name, seconds in totals.items()}
 
 
+def _bare_vitals_urls() -> list[Any]:
+    from datetime import datetime
+
+    from django.http import HttpRequest
+    from django.urls import include, path
+    from ninja import NinjaAPI
+
+    from neuroclinic.infusions.models import InfusionSession, VitalReading
+
+    bare = NinjaAPI(urls_namespace="bare", docs_url=None, openapi_url=None)
+
+    @bare.post("/vitals/{session_id}", auth=None)
+    def vitals(request: HttpRequest, session_id: str) -> dict[str, int]:
+        body = json.loads(request.body)
+        readings = (
+            body["readings"]
+            if isinstance(body, dict) and "readings" in body
+            else [body]
+        )
+        session = InfusionSession.objects.only("id", "organization_id").get(
+            uuid=session_id
+        )
+        received = datetime.now().astimezone()
+        rows = [
+            VitalReading(
+                organization_id=session.organization_id,
+                session_id=session.pk,
+                taken_at=datetime.fromisoformat(r["taken_at"]),
+                received_at=received,
+                source=VitalReading.Source.MONITOR,
+                phase=VitalReading.Phase.BASELINE,
+                device_key="bare-" + r["device"],
+                systolic_mmhg=r["systolic_mmhg"],
+                diastolic_mmhg=r["diastolic_mmhg"],
+                heart_rate_bpm=r["heart_rate_bpm"],
+                spo2_percent=r["spo2_percent"],
+                respiratory_rate_per_min=r["respiratory_rate_per_min"],
+            )
+            for r in readings
+        ]
+        VitalReading.objects.bulk_create(rows, ignore_conflicts=True)
+        return {"accepted": len(rows)}
+
+    return [path("bare/", bare.urls), path("", include("neuroclinic.urls"))]
+
+
+def child_vitals(requests: int) -> dict[str, Any]:
+    from datetime import datetime, timedelta
+
+    from benchmarks.infusions import setup_child
+
+    rooms = 5  # four infusions for the real path, one for the bare endpoint
+    with tempfile.TemporaryDirectory(prefix="nc-hot-vitals-") as scratch:
+        out = Path(scratch) / "setup.json"
+        setup_child(rooms, out)  # django.setup(), migrate, checked-in infusions
+        made = json.loads(out.read_text())
+    from django.conf import settings
+    from django.test import Client
+    from django.urls import clear_url_caches
+
+    urlpatterns[:] = _bare_vitals_urls()
+    settings.ROOT_URLCONF = __name__
+    clear_url_caches()
+    client = Client()
+    sessions = made["sessions"]
+    token = {"Authorization": f"Bearer {made['token']}"}
+    # A monitor sends about once a second: device timestamps a second apart from
+    # just after check-in, so the alarm rules' window (the last few minutes) holds
+    # what a real feed gives. Each request goes to the next infusion in turn.
+    start = datetime.fromisoformat(made["made_at"]) - timedelta(minutes=29)
+    counters = [iter(range(10**9)) for _ in sessions]
+    turn = iter(range(10**9))
+
+    def reading(room: int) -> dict[str, Any]:
+        n = next(counters[room])
+        return {
+            "device": sessions[room]["device"],
+            "taken_at": (start + timedelta(seconds=n)).isoformat(),
+            "systolic_mmhg": 120 + n % 9,
+            "diastolic_mmhg": 78 + n % 5,
+            "heart_rate_bpm": 70 + n % 7,
+            "spo2_percent": 97 + n % 3,
+            "respiratory_rate_per_min": 14,
+        }
+
+    def post(bare: bool, size: int) -> None:
+        room = rooms - 1 if bare else next(turn) % (rooms - 1)
+        session = sessions[room]["session"]
+        url = (
+            f"/bare/vitals/{session}"
+            if bare
+            else f"/api/infusions/sessions/{session}/vitals"
+        )
+        readings = [reading(room) for _ in range(size)]
+        body = {"readings": readings} if size > 1 else readings[0]
+        response = client.post(
+            url,
+            json.dumps(body),
+            content_type="application/json",
+            headers={} if bare else token,
+        )
+        if response.status_code != 200 or response.json()["accepted"] != size:
+            raise SystemExit(
+                f"{url} -> {response.status_code} {response.content[:300]!r}"
+            )
+
+    cases: dict[str, tuple[Callable[[], None], int]] = {
+        "vitals, batches of 10": (lambda: post(False, 10), 10),
+        "bare vitals, batches of 10": (lambda: post(True, 10), 10),
+        "vitals, one per request": (lambda: post(False, 1), 1),
+        "bare vitals, one per request": (lambda: post(True, 1), 1),
+    }
+    totals = dict.fromkeys(cases, 0.0)
+    for call, _size in cases.values():  # warm up
+        for _ in range(10):
+            call()
+    rounds = 4
+    per_round = max(1, requests // rounds)
+    for _ in range(rounds):
+        for name, (call, _size) in cases.items():
+            started = time.perf_counter()
+            for _ in range(per_round):
+                call()
+            totals[name] += time.perf_counter() - started
+    # readings per second
+    return {
+        name: per_round * rounds * cases[name][1] / seconds
+        for name, seconds in totals.items()
+    }
+
+
 def run(engine: str, conn_max_age: int, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="nc-hot-") as scratch:
         env = dict(os.environ)
@@ -160,6 +297,7 @@ def run(engine: str, conn_max_age: int, args: argparse.Namespace) -> dict[str, A
             "HTTPS": "False",
             "SECRET_KEY": "benchmark-only-secret-key-0123456789-abcdefghijklmnopq",
             "ALLOWED_HOSTS": "testserver",
+            "PUBLIC_BASE_URL": "http://testserver",
             "NEUROCLINIC_VAR_DIR": scratch,
             "STATIC_ROOT": str(Path(scratch) / "static"),
             "DATABASE_CONN_MAX_AGE": str(conn_max_age),
@@ -181,16 +319,20 @@ def run(engine: str, conn_max_age: int, args: argparse.Namespace) -> dict[str, A
                 [
                     sys.executable,
                     __file__,
-                    "--child",
+                    "--child-vitals" if args.vitals else "--child",
                     str(args.patients),
                     str(args.requests),
                 ],
                 env=env,
                 cwd=ROOT,
-                check=True,
+                check=False,
                 capture_output=True,
                 text=True,
-            ).stdout
+            )
+            if out.returncode != 0:
+                raise SystemExit(
+                    f"the child failed:\n{out.stderr[-3000:]}{out.stdout[-500:]}"
+                )
         finally:
             if database:
                 subprocess.run(
@@ -202,11 +344,14 @@ def run(engine: str, conn_max_age: int, args: argparse.Namespace) -> dict[str, A
                     ],
                     check=False,
                 )
-        rates: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+        rates: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
         return rates
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--child-vitals"]:
+        print(json.dumps(child_vitals(int(sys.argv[3]))))
+        return
     if sys.argv[1:2] == ["--child"]:
         print(json.dumps(child(int(sys.argv[2]), int(sys.argv[3]))))
         return
@@ -214,22 +359,45 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=5000)
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--vitals",
+        action="store_true",
+        help="the monitor feed instead of scoring/search",
+    )
+    parser.add_argument(
+        "--connections",
+        choices=["kept", "both"],
+        default="both",
+        help="kept: only persistent connections (the default setting)",
+    )
     args = parser.parse_args()
     print(f"Hot paths: {args.patients} patients, {args.requests} requests per case")
     for key, value in machine_info(PG_BASE if args.database == "postgres" else None):
         print(f"  {key:13} {value}")
     print(f"  {'load average':13} {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print()
-    print("| engine | connections | path | req/s | floor req/s | ratio to floor |")
-    print("|---|---|---|---|---|---|")
-    for conn_max_age in (600, 0):
+    if not args.vitals:
+        print("| engine | connections | path | req/s | floor req/s | ratio to floor |")
+        print("|---|---|---|---|---|---|")
+    if args.vitals:
+        print(
+            "| engine | connections | path | readings/s | floor readings/s | ratio to floor |"
+        )
+        print("|---|---|---|---|---|---|")
+    for conn_max_age in (600,) if args.connections == "kept" else (600, 0):
         rates = run(args.database, conn_max_age, args)
         label = "kept (600 s)" if conn_max_age else "per request"
-        for path, floor in [
+        pairs = [
             ("scoring, anonymous", "bare score"),
             ("scoring, bearer token", "bare score"),
             ("search, bearer token", "bare search"),
-        ]:
+        ]
+        if args.vitals:
+            pairs = [
+                ("vitals, batches of 10", "bare vitals, batches of 10"),
+                ("vitals, one per request", "bare vitals, one per request"),
+            ]
+        for path, floor in pairs:
             print(
                 f"| {args.database} | {label} | {path} | {rates[path]:,.0f} "
                 f"| {rates[floor]:,.0f} | {rates[path] / rates[floor]:.2f} |"

@@ -218,6 +218,9 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 # A new API token expires after this many days (`token create --days` overrides).
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
+# How long a web process may answer a bearer token from memory before looking it up
+# again: a revocation made by another process holds within this bound (accounts.actions).
+API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 5)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

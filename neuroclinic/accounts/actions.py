@@ -4,7 +4,9 @@ Each runs in one transaction and records an audit event. Permission checks are
 the caller's (views and API handlers check capabilities first).
 """
 
+import copy
 import secrets
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -236,6 +238,8 @@ def update_user(
         )
     user.__dict__.pop("roles", None)
     user.__dict__.pop("capabilities", None)
+    if changed or old_roles != new_roles:
+        transaction.on_commit(forget_api_tokens)  # cached tokens carry their roles
     return user
 
 
@@ -293,6 +297,7 @@ def revoke_api_token(
         return
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
+    transaction.on_commit(forget_api_tokens)
     record(
         AuditEvent.Action.TOKEN_REVOKED,
         actor=by or token.user,
@@ -313,32 +318,77 @@ def _revoke_all_tokens(user: User, *, by: User | None, reason: str) -> None:
 TOKEN_USE_RECORD_SECONDS = 5 * 60
 
 
+# Live tokens this process has looked up, by hash, for API_TOKEN_CACHE_SECONDS: a
+# monitor posting every second would otherwise pay a joined SELECT per request.
+# A revocation (also the one lockout and deactivation make) empties it at commit,
+# so in the process that revoked it holds at once; a revocation by another process
+# (`neuroclinic token revoke`, another web worker) holds within that many seconds.
+# Expiry and lockout are checked on every hit. The user's roles are kept with the
+# token; a change of roles or of the user empties the cache too. 0 turns it off.
+_live_tokens: dict[str, tuple[float, ApiToken]] = {}
+_clock = time.monotonic
+
+
+def forget_api_tokens() -> None:
+    """Empty this process's token cache (a revocation, a lockout, a deactivation)."""
+    _live_tokens.clear()
+
+
+def _cached_token(token_hash: str, now: datetime) -> ApiToken | None:
+    found = _live_tokens.get(token_hash)
+    if found is None:
+        return None
+    stored_at, token = found
+    if _clock() - stored_at >= settings.API_TOKEN_CACHE_SECONDS:
+        _live_tokens.pop(token_hash, None)
+        return None
+    if token.is_expired or token.user.is_locked():
+        _live_tokens.pop(token_hash, None)
+        return None
+    # A copy, so one request's changes to the user never reach another's.
+    fresh = copy.copy(token)
+    fresh.user = copy.copy(token.user)
+    return fresh
+
+
 def authenticate_api_token(raw: str) -> ApiToken | None:
     """The live token for a bearer value, recording its use (or the refusal).
 
     Refused: unknown, revoked, expired, or its user deactivated or locked out.
     The lookup runs outside a transaction: on SQLite every transaction is
     IMMEDIATE (a write lock), and most calls now write nothing. A write (the
-    sparse use record, a refusal) opens its own.
+    sparse use record, a refusal) opens its own. A live token is remembered for
+    API_TOKEN_CACHE_SECONDS (see _live_tokens for how revocation is honoured).
     """
     now = timezone.now()
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(
-            token_hash=hash_token(raw),
-            revoked_at__isnull=True,
-            expires_at__gt=now,
-            user__is_active=True,
+    token_hash = hash_token(raw)
+    token = _cached_token(token_hash, now)
+    if token is None:
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(
+                token_hash=token_hash,
+                revoked_at__isnull=True,
+                expires_at__gt=now,
+                user__is_active=True,
+            )
+            .first()
         )
-        .first()
-    )
-    if token is None or token.user.is_locked():
-        # Counted per source and window, recorded in aggregate (audit/refusals.py).
-        record_refusal(AuditEvent.Action.TOKEN_REFUSED, prefix=raw[:10])
-        return None
+        if token is None or token.user.is_locked():
+            # Counted per source and window, recorded in aggregate (audit/refusals.py).
+            record_refusal(AuditEvent.Action.TOKEN_REFUSED, prefix=raw[:10])
+            return None
+        if settings.API_TOKEN_CACHE_SECONDS > 0:
+            token.user.capabilities  # noqa: B018  (read once, kept with the token)
+            kept = copy.copy(token)
+            kept.user = copy.copy(token.user)
+            _live_tokens[token_hash] = (_clock(), kept)
     last = token.last_used_at
     if last is None or (now - last).total_seconds() >= TOKEN_USE_RECORD_SECONDS:
         _record_token_use(token, now)
+        cached = _live_tokens.get(token_hash)
+        if cached is not None:
+            cached[1].last_used_at = now
     return token
 
 

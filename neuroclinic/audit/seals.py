@@ -229,8 +229,10 @@ def seal_objects(objects: Sequence[models.Model], *, using: str = "default") -> 
     model = type(objects[0])
     if model._meta.label_lower not in SEALED_MODELS:
         return
-    for seal in seals_for(model, [o.pk for o in objects], using=using):
-        seal.save(using=using, force_insert=True)
+    seals = seals_for(model, [o.pk for o in objects], using=using)
+    if seals:
+        # One INSERT for the batch: a bulk writer stays one statement per table.
+        type(seals[0])._base_manager.using(using).bulk_create(seals)
 
 
 def _after_save(

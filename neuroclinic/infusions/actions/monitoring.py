@@ -31,6 +31,7 @@ from django.utils.dateparse import parse_datetime
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
+from neuroclinic.audit.seals import seal_objects
 from neuroclinic.clinics.models import Device
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import (
@@ -255,6 +256,41 @@ def _dedupe_keys(parsed: list[_Parsed]) -> set[tuple[str, datetime]]:
     return set(existing)
 
 
+def _insert(readings: list[VitalReading]) -> list[VitalReading]:
+    """Store the batch in one INSERT and seal it; the readings stored, in order.
+
+    bulk_create sends no post_save, so the rows are sealed here (seal_objects).
+    The duplicates this request could see were dropped before; a conflict now means
+    another request stored the same monitor reading in the meantime. Then the batch's
+    savepoint is rolled back and each reading is tried alone, skipping the ones that
+    conflict, as before.
+    """
+    if not readings:
+        return []
+    try:
+        with transaction.atomic():
+            VitalReading.objects.bulk_create(readings)
+    except IntegrityError:
+        for reading in readings:
+            reading.pk = None
+            reading._state.adding = True
+        return _insert_one_by_one(readings)
+    seal_objects(readings)
+    return readings
+
+
+def _insert_one_by_one(readings: list[VitalReading]) -> list[VitalReading]:
+    stored = []
+    for reading in readings:
+        try:
+            with transaction.atomic():
+                reading.save(force_insert=True)  # sealed by its post_save
+        except IntegrityError:
+            continue
+        stored.append(reading)
+    return stored
+
+
 @transaction.atomic
 def ingest_readings(
     session: InfusionSession,
@@ -316,6 +352,7 @@ def ingest_readings(
         )
     else:
         seen_clients = set()
+    fresh: list[VitalReading] = []
     for item in sorted(parsed, key=lambda p: (p.taken_at, p.index)):
         key = (item.device_key, item.taken_at)
         if (item.device_key and key in seen) or (
@@ -323,36 +360,33 @@ def ingest_readings(
         ):
             result.duplicates += 1
             continue
-        reading = VitalReading(
-            organization_id=session.organization_id,
-            session=session,
-            taken_at=item.taken_at,
-            received_at=now,
-            source=source,
-            phase=_phase(session, item.taken_at),
-            device=item.device,
-            device_key=item.device_key,
-            client_key=item.client_key,
-            entered_by=by if source == VitalReading.Source.TYPED else None,
-            systolic_mmhg=item.values["systolic_mmhg"],
-            diastolic_mmhg=item.values["diastolic_mmhg"],
-            heart_rate_bpm=item.values["heart_rate_bpm"],
-            spo2_percent=item.values["spo2_percent"],
-            respiratory_rate_per_min=item.values["respiratory_rate_per_min"],
-            etco2_mmhg=item.etco2_mmhg,
-        )
-        try:
-            with transaction.atomic():
-                reading.save(force_insert=True)
-        except IntegrityError:
-            # The same reading arrived at the same moment by another request.
-            result.duplicates += 1
-            continue
         if item.device_key:
             seen.add(key)
         if item.client_key is not None:
             seen_clients.add(item.client_key)
-        result.accepted.append(reading)
+        fresh.append(
+            VitalReading(
+                organization_id=session.organization_id,
+                session=session,
+                taken_at=item.taken_at,
+                received_at=now,
+                source=source,
+                phase=_phase(session, item.taken_at),
+                device=item.device,
+                device_key=item.device_key,
+                client_key=item.client_key,
+                entered_by=by if source == VitalReading.Source.TYPED else None,
+                systolic_mmhg=item.values["systolic_mmhg"],
+                diastolic_mmhg=item.values["diastolic_mmhg"],
+                heart_rate_bpm=item.values["heart_rate_bpm"],
+                spo2_percent=item.values["spo2_percent"],
+                respiratory_rate_per_min=item.values["respiratory_rate_per_min"],
+                etco2_mmhg=item.etco2_mmhg,
+            )
+        )
+    stored = _insert(fresh)
+    result.duplicates += len(fresh) - len(stored)
+    result.accepted.extend(stored)
     if result.accepted:
         record(
             AuditEvent.Action.INFUSION_VITALS_RECORDED,
