@@ -243,7 +243,7 @@ def child(
 
     plans_all = list(TreatmentPlan.objects.filter(organization=org))
     t = time.perf_counter()
-    rows = summaries.refresh_all(org)
+    summary_rows = summaries.refresh_all(org)
     rebuild_s = time.perf_counter() - t
     one = []
     for pl in plans_all[: max(runs, 10)]:
@@ -283,7 +283,7 @@ def child(
         "plans": len(plans_all),
         "setup_s": round(setup_s, 1),
         "episodes": data.episodes,
-        "summary_rows": rows,
+        "summary_rows": summary_rows,
         "rebuild_s": round(rebuild_s, 1),
         "refresh_one_p50_ms": round(percentile(one, 50) * 1000),
         "dashboard_p50_ms": round(percentile(dash, 50) * 1000),
