@@ -7,7 +7,7 @@ another clinic's records and records that do not exist look the same (404, or no
 """
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -20,10 +20,12 @@ from neuroclinic.infusions.models import InfusionSession, VitalReading
 from neuroclinic.intake.models import ConsentSignature
 from neuroclinic.interop.fhir import codes
 from neuroclinic.interop.fhir.clinical import (
+    ALL_VITAL_KINDS,
     CONDITION_PROFILE,
     ICD10_CM,
     KETAMINE,
     MRN_SYSTEM,
+    OPTIONAL_VITAL_KINDS,
     PATIENT_PROFILE,
     US_CORE,
     VITAL_CODES,
@@ -81,6 +83,28 @@ class Source:
             out.extend((self.patient_of(row), r) for r in self.expand([row]))
         skip = start - first * self.per_row
         return out[skip : skip + (stop - start)]
+
+    def batches(self, size: int) -> Iterator[list[Any]]:
+        """Every row, `size` at a time, walked by primary key (keyset paging).
+
+        For bulk export: no COUNT and no OFFSET, so each batch costs the same
+        however deep into the table it is. The order is the primary key's, not the
+        search's; an export promises no order.
+        """
+        if not isinstance(self.queryset, QuerySet):
+            items = list(self.queryset[0 : self.queryset.count()])
+            for at in range(0, len(items), size):
+                yield items[at : at + size]
+            return
+        qs = self.queryset.order_by("pk")
+        last: Any = None
+        while True:
+            found = list((qs if last is None else qs.filter(pk__gt=last))[:size])
+            if found:
+                yield found
+            if len(found) < size:
+                return
+            last = found[-1].pk
 
 
 @dataclass(frozen=True)
@@ -385,7 +409,7 @@ def _score_codes() -> dict[str, list[str]]:
 def _search_observations(user: User, params: Params) -> list[Source]:
     categories: set[str] | None = None
     score_instruments: list[str] | None = None
-    vital_kinds: list[str] = list(VITAL_KINDS)
+    vital_kinds: list[str] = list(ALL_VITAL_KINDS)
     for name, value in params:
         if name == "category":
             wanted = {t.code for t in parse_token(name, value)}
@@ -396,7 +420,7 @@ def _search_observations(user: User, params: Params) -> list[Source]:
             score_instruments = [i for t in tokens for i in by_code.get(t.code, [])]
             vital_kinds = [
                 k
-                for k in VITAL_KINDS
+                for k in ALL_VITAL_KINDS
                 if any(
                     VITAL_CODES.get(t.code) == k and t.system in (None, codes.LOINC)
                     for t in tokens
@@ -435,7 +459,7 @@ def _search_observations(user: User, params: Params) -> list[Source]:
             vital_kinds = [
                 k for k in vital_kinds if any(i.endswith(f"-{k}") for i in ids)
             ]
-        kinds = tuple(vital_kinds)
+        kinds = tuple(k for k in vital_kinds if k not in OPTIONAL_VITAL_KINDS)
         if kinds:
             sources.append(
                 Source(
@@ -445,6 +469,17 @@ def _search_observations(user: User, params: Params) -> list[Source]:
                     per_row=len(kinds),
                 )
             )
+        # One source per optional kind, over only the readings that have it, so
+        # every row still yields exactly `per_row` resources (paging counts on it).
+        for kind in OPTIONAL_VITAL_KINDS:
+            if kind in vital_kinds:
+                sources.append(
+                    Source(
+                        qs_v.filter(**{f"{kind}_mmhg__isnull": False}),
+                        functools.partial(rows.vitals, kinds=(kind,)),
+                        lambda v: v.session.patient,
+                    )
+                )
     return sources
 
 
@@ -452,7 +487,7 @@ def _vital_key(raw: str) -> tuple[UUID, int, str] | None:
     """`<session uuid>-<reading number>-<kind>`, else None."""
     head, _, kind = raw.rpartition("-")
     session_part, _, number = head.rpartition("-")
-    if kind not in VITAL_KINDS or not number.isdigit():
+    if kind not in ALL_VITAL_KINDS or not number.isdigit():
         return None
     session_uuid = parse_uuid("id", session_part)
     if session_uuid is None:
@@ -464,7 +499,10 @@ def _read_observation(user: User, raw: str) -> tuple[Patient, Resource]:
     key = _vital_key(raw)
     if key is not None:
         v = _get(_vital_qs(user), session__uuid=key[0], pk=key[1])
-        return v.session.patient, rows.vitals([v], (key[2],))[0]
+        found = rows.vitals([v], (key[2],))
+        if not found:  # an optional kind this reading does not have
+            raise FhirError(404, "No such resource.")
+        return v.session.patient, found[0]
     r = _get(_response_qs(user), uuid=_uuid_or_404(raw))
     return r.patient, rows.score_observations([r])[0]
 

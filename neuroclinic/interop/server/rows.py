@@ -25,7 +25,14 @@ from neuroclinic.interop.fhir.questionnaires import (
     score_observation_resource,
 )
 from neuroclinic.ledger.models import LedgerEntry
-from neuroclinic.measures.instruments import get_instrument, score
+from neuroclinic.measures.instruments import (
+    Score,
+    ScoreFlag,
+    Severity,
+    Triage,
+    get_instrument,
+    score,
+)
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.patients.models import Diagnosis, Patient
 
@@ -93,12 +100,33 @@ def questionnaire_responses(rows: Sequence[QuestionnaireResponse]) -> list[Resou
     return out
 
 
+def stored_score(r: QuestionnaireResponse) -> Score:
+    """The score as recorded when the response was taken (what the clinician saw).
+
+    Scored again only when the stored row cannot say it: an older instrument version,
+    or a row with neither total nor triage.
+    """
+    instrument = get_instrument(r.instrument_code)
+    if r.instrument_version == instrument.version and (r.total is not None or r.triage):
+        return Score(
+            instrument_code=instrument.code,
+            instrument_version=instrument.version,
+            total=r.total,
+            severity=Severity(r.severity) if r.severity else None,
+            flags=tuple(ScoreFlag(f) for f in r.flags),
+            subscales=dict(r.subscales),
+            triage=Triage(r.triage) if r.triage else None,
+            safety_alert=r.raises_safety_alert,
+        )
+    return score(instrument, r.answers, sex=r.sex_for_scoring or None)
+
+
 def score_observations(rows: Sequence[QuestionnaireResponse]) -> list[Resource]:
     """The scored total of each response: the Observation shares the response's id."""
     out = []
     for r in rows:
         instrument = get_instrument(r.instrument_code)
-        result = score(instrument, r.answers, sex=r.sex_for_scoring or None)
+        result = stored_score(r)
         resource = score_observation_resource(
             observation_id=r.uuid,
             patient_id=r.patient.uuid,
@@ -132,6 +160,7 @@ def vitals(rows: Sequence[VitalReading], kinds: Sequence[str]) -> list[Resource]
             heart_rate_bpm=v.heart_rate_bpm,
             spo2_percent=v.spo2_percent,
             respiratory_rate_per_min=v.respiratory_rate_per_min,
+            etco2_mmhg=v.etco2_mmhg,
         )
         out.extend(vital_observations(facts, kinds))
     return out
