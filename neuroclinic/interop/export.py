@@ -25,7 +25,7 @@ def _line(resource: dict[str, object]) -> str:
     return orjson.dumps(resource).decode()
 
 
-def run_export(export_uuid: UUID) -> dict[str, int]:
+def run_export(export_uuid: UUID, *, batch_size: int = _BATCH) -> dict[str, int]:
     export = actions.claim_export(export_uuid)
     if export is None:
         return {}
@@ -42,7 +42,7 @@ def run_export(export_uuid: UUID) -> dict[str, int]:
             lines: list[str] = []
             counts[type_name] = 0
             for source in t.search(user, params if t.patient_data else []):
-                for batch in source.batches(_BATCH):
+                for batch in source.batches(batch_size):
                     for row in batch:
                         patient = source.patient_of(row)
                         if patient is not None:
