@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
+from neuroclinic.clinics.models import Location, Organization
 from neuroclinic.infusions.models import InfusionSession, VitalReading
 from neuroclinic.intake.models import ConsentSignature
 from neuroclinic.interop.fhir import codes
@@ -54,7 +55,7 @@ from neuroclinic.ledger.models import LedgerEntry
 from neuroclinic.lib.text import search_key
 from neuroclinic.measures.instruments import INSTRUMENTS
 from neuroclinic.measures.models import QuestionnaireResponse
-from neuroclinic.patients.models import Diagnosis, Patient
+from neuroclinic.patients.models import Allergy, Diagnosis, Medication, Patient
 
 Params = list[tuple[str, str]]
 
@@ -663,6 +664,173 @@ def _read_consent(user: User, raw: str) -> tuple[Patient, Resource]:
     return c.patient, rows.consents([c])[0]
 
 
+# Organization, Location, Practitioner, PractitionerRole (the user's own clinic) -----
+
+
+def _org_id(user: User) -> int | None:
+    return user.organization_id
+
+
+def _organization_qs(user: User) -> QuerySet[Organization]:
+    return Organization.objects.filter(pk=_org_id(user)).order_by("id")
+
+
+def _name_contains(qs: QuerySet[Any], params: Params, *fields: str) -> QuerySet[Any]:
+    for name, value in params:
+        if name == "name":
+            q = Q()
+            for f in fields:
+                q |= Q(**{f"{f}__icontains": value[:100]})
+            qs = qs.filter(q)
+    return qs
+
+
+def _search_organizations(user: User, params: Params) -> list[Source]:
+    qs = _organization_qs(user)
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    qs = _name_contains(qs, params, "name")
+    return [Source(qs, rows.organizations, lambda o: None)]
+
+
+def _read_organization(user: User, raw: str) -> tuple[None, Resource]:
+    o = _get(_organization_qs(user), uuid=_uuid_or_404(raw))
+    return None, rows.organizations([o])[0]
+
+
+def _location_qs(user: User) -> QuerySet[Location]:
+    return (
+        Location.objects.filter(organization_id=_org_id(user))
+        .select_related("organization")
+        .order_by("name", "id")
+    )
+
+
+def _search_locations(user: User, params: Params) -> list[Source]:
+    qs = _location_qs(user)
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    qs = _name_contains(qs, params, "name")
+    for name, value in params:
+        if name == "organization":
+            qs = qs.filter(
+                organization__uuid=parse_reference(name, value, "Organization")
+            )
+    return [Source(qs, rows.locations, lambda loc: None)]
+
+
+def _read_location(user: User, raw: str) -> tuple[None, Resource]:
+    loc = _get(_location_qs(user), uuid=_uuid_or_404(raw))
+    return None, rows.locations([loc])[0]
+
+
+def _staff_qs(user: User) -> QuerySet[User]:
+    return (
+        User.objects.filter(organization_id=_org_id(user))
+        .select_related("organization")
+        .prefetch_related("groups")
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def _search_practitioners(user: User, params: Params) -> list[Source]:
+    qs = _staff_qs(user)
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    qs = _name_contains(qs, params, "first_name", "last_name")
+    return [_Batched(qs, rows.practitioners, lambda u: None)]
+
+
+def _read_practitioner(user: User, raw: str) -> tuple[None, Resource]:
+    u = _get(_staff_qs(user), uuid=_uuid_or_404(raw))
+    return None, rows.practitioners([u])[0]
+
+
+def _search_practitioner_roles(user: User, params: Params) -> list[Source]:
+    qs = _staff_qs(user)
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    for name, value in params:
+        if name == "practitioner":
+            qs = qs.filter(uuid=parse_reference(name, value, "Practitioner"))
+        elif name == "organization":
+            qs = qs.filter(
+                organization__uuid=parse_reference(name, value, "Organization")
+            )
+    return [_Batched(qs, rows.practitioner_roles, lambda u: None)]
+
+
+def _read_practitioner_role(user: User, raw: str) -> tuple[None, Resource]:
+    u = _get(_staff_qs(user), uuid=_uuid_or_404(raw))
+    return None, rows.practitioner_roles([u])[0]
+
+
+# AllergyIntolerance and MedicationStatement (the chart's lists) --------------------
+
+
+def _allergy_qs(user: User) -> QuerySet[Allergy]:
+    return (
+        Allergy.objects.filter(patient__in=_visible(user))
+        .select_related("patient", "recorded_by")
+        .order_by("recorded_at", "id")
+    )
+
+
+def _list_status_q(wanted: set[str], *, active: str, ended: str) -> Q:
+    q = Q(pk__in=[])
+    if active in wanted:
+        q |= Q(ended_at__isnull=True)
+    if ended in wanted:
+        q |= Q(ended_at__isnull=False) & ~Q(end_reason="entered_in_error")
+    if "entered-in-error" in wanted:
+        q |= Q(end_reason="entered_in_error")
+    return q
+
+
+def _search_allergies(user: User, params: Params) -> list[Source]:
+    qs = _common(_allergy_qs(user), params, patient_field="patient", date_field=None)
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    for name, value in params:
+        if name == "clinical-status":
+            wanted = {t.code for t in parse_token(name, value)}
+            qs = qs.filter(
+                _list_status_q(
+                    wanted - {"entered-in-error"}, active="active", ended="resolved"
+                )
+            )
+    return [_Batched(qs, rows.allergies, lambda a: a.patient)]
+
+
+def _read_allergy(user: User, raw: str) -> tuple[Patient, Resource]:
+    a = _get(_allergy_qs(user), uuid=_uuid_or_404(raw))
+    return a.patient, rows.allergies([a])[0]
+
+
+def _medication_qs(user: User) -> QuerySet[Medication]:
+    return (
+        Medication.objects.filter(patient__in=_visible(user))
+        .select_related("patient", "recorded_by")
+        .order_by("recorded_at", "id")
+    )
+
+
+def _search_medication_statements(user: User, params: Params) -> list[Source]:
+    qs = _common(_medication_qs(user), params, patient_field="patient", date_field=None)
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    for name, value in params:
+        if name == "status":
+            wanted = {t.code for t in parse_token(name, value)}
+            qs = qs.filter(_list_status_q(wanted, active="active", ended="completed"))
+    return [_Batched(qs, rows.medication_statements, lambda m: m.patient)]
+
+
+def _read_medication_statement(user: User, raw: str) -> tuple[Patient, Resource]:
+    m = _get(_medication_qs(user), uuid=_uuid_or_404(raw))
+    return m.patient, rows.medication_statements([m])[0]
+
+
 # The table -------------------------------------------------------------------------
 
 _DATE = "Prefixes eq, ne, lt, le, gt, ge; precision year, month, day or instant."
@@ -790,6 +958,74 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             (_ID_PARAM, _PATIENT_PARAM, SearchParam("date", "date", _DATE)),
             _search_consents,
             _read_consent,
+        ),
+        ResourceType(
+            "AllergyIntolerance",
+            Capability.VIEW_CHART,
+            (
+                _ID_PARAM,
+                _PATIENT_PARAM,
+                SearchParam("clinical-status", "token", "active or resolved."),
+            ),
+            _search_allergies,
+            _read_allergy,
+        ),
+        ResourceType(
+            "MedicationStatement",
+            Capability.VIEW_CHART,
+            (
+                _ID_PARAM,
+                _PATIENT_PARAM,
+                _SUBJECT_PARAM,
+                SearchParam(
+                    "status", "token", "active, completed or entered-in-error."
+                ),
+            ),
+            _search_medication_statements,
+            _read_medication_statement,
+        ),
+        ResourceType(
+            "Organization",
+            None,
+            (_ID_PARAM, SearchParam("name", "string", "Name contains.")),
+            _search_organizations,
+            _read_organization,
+            patient_data=False,
+        ),
+        ResourceType(
+            "Location",
+            None,
+            (
+                _ID_PARAM,
+                SearchParam("name", "string", "Name contains."),
+                SearchParam("organization", "reference", "The Organization."),
+            ),
+            _search_locations,
+            _read_location,
+            patient_data=False,
+        ),
+        ResourceType(
+            "Practitioner",
+            None,
+            (
+                _ID_PARAM,
+                SearchParam("name", "string", "Given or family name contains."),
+            ),
+            _search_practitioners,
+            _read_practitioner,
+            patient_data=False,
+        ),
+        ResourceType(
+            "PractitionerRole",
+            None,
+            (
+                _ID_PARAM,
+                SearchParam("practitioner", "reference", "The Practitioner."),
+                SearchParam("organization", "reference", "The Organization."),
+            ),
+            _search_practitioner_roles,
+            _read_practitioner_role,
+            patient_data=False,
         ),
     )
 }

@@ -7,6 +7,9 @@ or a batch lookup here), so a page of results costs a fixed number of queries.
 from collections.abc import Sequence
 from uuid import UUID
 
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Role
+from neuroclinic.clinics.models import Location, Organization
 from neuroclinic.infusions.models import DoseRecord, InfusionSession, VitalReading
 from neuroclinic.intake.models import ConsentSignature
 from neuroclinic.interop.fhir.clinical import (
@@ -19,6 +22,14 @@ from neuroclinic.interop.fhir.clinical import (
     medication_administration_resource,
     patient_resource,
     vital_observations,
+)
+from neuroclinic.interop.fhir.directory import (
+    allergy_resource,
+    location_resource,
+    medication_statement_resource,
+    organization_resource,
+    practitioner_resource,
+    practitioner_role_resource,
 )
 from neuroclinic.interop.fhir.questionnaires import (
     questionnaire_response_resource,
@@ -34,7 +45,7 @@ from neuroclinic.measures.instruments import (
     score,
 )
 from neuroclinic.measures.models import QuestionnaireResponse
-from neuroclinic.patients.models import Diagnosis, Patient
+from neuroclinic.patients.models import Allergy, Diagnosis, Medication, Patient
 
 
 def patient_facts(p: Patient) -> PatientFacts:
@@ -241,4 +252,112 @@ def consents(rows: Sequence[ConsentSignature]) -> list[Resource]:
             signed_at=c.signed_at,
         )
         for c in rows
+    ]
+
+
+def organizations(rows: Sequence[Organization]) -> list[Resource]:
+    return [
+        organization_resource(
+            organization_id=o.uuid,
+            name=o.name,
+            phone=o.phone,
+            email=o.email,
+            website=o.website,
+            last_updated=o.updated_at,
+        )
+        for o in rows
+    ]
+
+
+def locations(rows: Sequence[Location]) -> list[Resource]:
+    """Locations loaded with `select_related("organization")`."""
+    return [
+        location_resource(
+            location_id=loc.uuid,
+            organization_id=loc.organization.uuid,
+            name=loc.name,
+            line1=loc.address_line1,
+            line2=loc.address_line2,
+            city=loc.city,
+            state=loc.state,
+            postal_code=loc.postal_code,
+            country=loc.country,
+            phone=loc.phone,
+            active=loc.is_active,
+            last_updated=loc.updated_at,
+        )
+        for loc in rows
+    ]
+
+
+def practitioners(rows: Sequence[User]) -> list[Resource]:
+    return [
+        practitioner_resource(
+            practitioner_id=u.uuid,
+            family_name=u.last_name,
+            given_name=u.first_name,
+            title=u.title,
+            active=u.is_active,
+        )
+        for u in rows
+    ]
+
+
+def practitioner_roles(rows: Sequence[User]) -> list[Resource]:
+    """Staff loaded with `select_related("organization")` and their groups prefetched;
+    every staff member works at all of the organization's active locations (the
+    accounts app records no narrower assignment). One query for the locations."""
+    org_ids = {u.organization_id for u in rows if u.organization_id is not None}
+    by_org: dict[int, list[UUID]] = {}
+    for loc in Location.objects.filter(
+        organization_id__in=org_ids, is_active=True
+    ).order_by("name", "id"):
+        by_org.setdefault(loc.organization_id, []).append(loc.uuid)
+    out = []
+    for u in rows:
+        assert u.organization is not None  # the query selects staff of a clinic
+        names = {g.name for g in u.groups.all()}
+        out.append(
+            practitioner_role_resource(
+                role_id=u.uuid,
+                practitioner_id=u.uuid,
+                organization_id=u.organization.uuid,
+                roles=[(r.value, r.label) for r in Role if r.value in names],
+                location_ids=by_org.get(u.organization.pk, []),
+                active=u.is_active,
+            )
+        )
+    return out
+
+
+def allergies(rows: Sequence[Allergy]) -> list[Resource]:
+    return [
+        allergy_resource(
+            allergy_id=a.uuid,
+            patient_id=a.patient.uuid,
+            substance=a.substance,
+            reaction=a.reaction,
+            severity=a.severity,
+            recorded=a.recorded_at,
+            recorder_id=a.recorded_by.uuid,
+            ended=a.ended_at,
+            end_reason=a.end_reason,
+        )
+        for a in rows
+    ]
+
+
+def medication_statements(rows: Sequence[Medication]) -> list[Resource]:
+    return [
+        medication_statement_resource(
+            statement_id=m.uuid,
+            patient_id=m.patient.uuid,
+            name=m.name,
+            dose=m.dose,
+            recorded=m.recorded_at,
+            recorder_id=m.recorded_by.uuid,
+            ended=m.ended_at,
+            end_reason=m.end_reason,
+        )
+        for m in rows
     ]

@@ -53,7 +53,23 @@ def diagnosis(stopped: InfusionSession, prescriber: User) -> Diagnosis:
 
 
 @pytest.fixture
-def charted(diagnosis: Diagnosis, stopped: InfusionSession) -> InfusionSession:
+def listed(diagnosis: Diagnosis, prescriber: User) -> Diagnosis:
+    """An allergy (with a reaction) and a medication on the same chart."""
+    patient_actions.add_allergy(
+        diagnosis.patient,
+        substance="Penicillin",
+        reaction="Hives",
+        severity="moderate",
+        by=prescriber,
+    )
+    patient_actions.add_medication(
+        diagnosis.patient, name="Sertraline", dose="100 mg daily", by=prescriber
+    )
+    return diagnosis
+
+
+@pytest.fixture
+def charted(listed: Diagnosis, stopped: InfusionSession) -> InfusionSession:
     """The whole chart: everything above exists."""
     return stopped
 
