@@ -272,3 +272,34 @@ def test_who_may_export(
     # The outsider is a nurse elsewhere: their own clinic's export, if a nurse may.
     as_persona = "nurse" if persona == "outsider" else persona
     assert response.status_code == expected_status(as_persona, EXPORTERS, ok=202)
+
+
+def test_export_batches_load_every_column_they_use(
+    charted: InfusionSession, director: User
+) -> None:
+    """Export batches load only the columns each mapper reads (`Source.only`): a
+    column left out would cost a query per row, so expanding a batch costs none
+    (or, for the batched types, the same few lookups however many rows)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from neuroclinic.infusions.actions import monitoring
+    from neuroclinic.infusions.tests.factories import NORMAL
+    from neuroclinic.interop.server.registry import RESOURCE_TYPES
+
+    monitoring.record_typed_vitals(charted, {**NORMAL, "etco2_mmhg": 41}, by=director)
+    narrowed = 0
+    for resource_type in RESOURCE_TYPES.values():
+        for source in resource_type.search(director, []):
+            for batch in source.batches(100):
+                with CaptureQueriesContext(connection) as captured:
+                    for row in batch:
+                        source.patient_of(row)
+                    found = source.expand(batch)
+                assert found, resource_type.name
+                if source.only:
+                    narrowed += 1
+                    assert len(captured) == 0, (resource_type.name, captured[0])
+                else:
+                    assert len(captured) <= 3, resource_type.name
+    assert narrowed >= 5  # conditions, responses, scores, vitals, EtCO2
