@@ -728,12 +728,17 @@ def _read_consent(user: User, raw: str) -> tuple[Patient, Resource]:
 # Organization, Location, Practitioner, PractitionerRole (the user's own clinic) -----
 
 
-def _org_id(user: User) -> int | None:
-    return user.organization_id
+def _own_clinic(user: User) -> Q:
+    """Rows of the user's organization; none for a user without one."""
+    if user.organization_id is None:
+        return Q(pk__in=[])
+    return Q(organization_id=user.organization_id)
 
 
 def _organization_qs(user: User) -> QuerySet[Organization]:
-    return Organization.objects.filter(pk=_org_id(user)).order_by("id")
+    if user.organization_id is None:
+        return Organization.objects.none()
+    return Organization.objects.filter(pk=user.organization_id).order_by("id")
 
 
 def _name_contains(qs: QuerySet[Any], params: Params, *fields: str) -> QuerySet[Any]:
@@ -761,7 +766,7 @@ def _read_organization(user: User, raw: str) -> tuple[None, Resource]:
 
 def _location_qs(user: User) -> QuerySet[Location]:
     return (
-        Location.objects.filter(organization_id=_org_id(user))
+        Location.objects.filter(_own_clinic(user))
         .select_related("organization")
         .order_by("name", "id")
     )
@@ -787,7 +792,7 @@ def _read_location(user: User, raw: str) -> tuple[None, Resource]:
 
 def _staff_qs(user: User) -> QuerySet[User]:
     return (
-        User.objects.filter(organization_id=_org_id(user))
+        User.objects.filter(_own_clinic(user))
         .select_related("organization")
         .prefetch_related("groups")
         .order_by("last_name", "first_name", "id")
