@@ -52,6 +52,7 @@ from neuroclinic.interop.server.params import (
     parse_uuid,
 )
 from neuroclinic.ledger.models import LedgerEntry
+from neuroclinic.letters.models import Letter
 from neuroclinic.lib.text import search_key
 from neuroclinic.measures.instruments import INSTRUMENTS
 from neuroclinic.measures.models import QuestionnaireResponse
@@ -897,6 +898,35 @@ def _read_medication_statement(user: User, raw: str) -> tuple[Patient, Resource]
     return m.patient, rows.medication_statements([m])[0]
 
 
+# DocumentReference (signed letters) --------------------------------------------------
+
+
+def _letter_qs(user: User) -> QuerySet[Letter]:
+    return (
+        Letter.objects.filter(
+            patient__in=_visible(user),
+            status=Letter.Status.SIGNED,
+            signed_at__isnull=False,
+        )
+        .select_related("patient", "template", "organization", "signed_by")
+        .order_by("signed_at", "id")
+    )
+
+
+def _search_letters(user: User, params: Params) -> list[Source]:
+    qs = _common(
+        _letter_qs(user), params, patient_field="patient", date_field="signed_at"
+    )
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    return [_Batched(qs, rows.letter_documents, lambda d: d.patient)]
+
+
+def _read_letter(user: User, raw: str) -> tuple[Patient, Resource]:
+    d = _get(_letter_qs(user), uuid=_uuid_or_404(raw))
+    return d.patient, rows.letter_documents([d])[0]
+
+
 # The table -------------------------------------------------------------------------
 
 _DATE = "Prefixes eq, ne, lt, le, gt, ge; precision year, month, day or instant."
@@ -1049,6 +1079,18 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_medication_statements,
             _read_medication_statement,
+        ),
+        ResourceType(
+            "DocumentReference",
+            Capability.WRITE_LETTERS,
+            (
+                _ID_PARAM,
+                _PATIENT_PARAM,
+                _SUBJECT_PARAM,
+                SearchParam("date", "date", _DATE),
+            ),
+            _search_letters,
+            _read_letter,
         ),
         ResourceType(
             "Organization",

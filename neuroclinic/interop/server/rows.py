@@ -25,6 +25,7 @@ from neuroclinic.interop.fhir.clinical import (
 )
 from neuroclinic.interop.fhir.directory import (
     allergy_resource,
+    letter_document_resource,
     location_resource,
     medication_statement_resource,
     organization_resource,
@@ -36,6 +37,7 @@ from neuroclinic.interop.fhir.questionnaires import (
     score_observation_resource,
 )
 from neuroclinic.ledger.models import LedgerEntry
+from neuroclinic.letters.models import Letter
 from neuroclinic.measures.instruments import (
     Score,
     ScoreFlag,
@@ -360,4 +362,22 @@ def medication_statements(rows: Sequence[Medication]) -> list[Resource]:
             end_reason=m.end_reason,
         )
         for m in rows
+    ]
+
+
+def letter_documents(rows: Sequence[Letter]) -> list[Resource]:
+    """Signed letters loaded with patient, template, organization and signer."""
+    return [
+        letter_document_resource(
+            document_id=letter.uuid,
+            patient_id=letter.patient.uuid,
+            kind=letter.template.kind,
+            kind_label=letter.template.get_kind_display(),
+            body_markdown=letter.body,
+            signed_at=letter.signed_at,
+            signer_id=letter.signed_by.uuid if letter.signed_by else None,
+            organization_id=letter.organization.uuid,
+        )
+        for letter in rows
+        if letter.signed_at is not None
     ]

@@ -117,3 +117,30 @@ def test_references_from_clinical_resources_resolve(
     assert fhir(director, performer).status_code == 200
     allergy = body(fhir(director, "AllergyIntolerance"))["entry"][0]["resource"]
     assert fhir(director, allergy["recorder"]["reference"]).status_code == 200
+
+
+def test_a_signed_letter_is_a_document_reference(
+    charted: InfusionSession, prescriber: User, nurse: User, fhir: Fhir
+) -> None:
+    import base64
+    import hashlib
+
+    from neuroclinic.letters.models import Letter
+
+    letter = Letter.objects.get(patient=charted.patient)
+    bundle = body(
+        fhir(prescriber, "DocumentReference", patient=str(charted.patient.uuid))
+    )
+    assert bundle["total"] == 1
+    document = bundle["entry"][0]["resource"]
+    validate(document)
+    attachment = document["content"][0]["attachment"]
+    data = base64.b64decode(attachment["data"])
+    assert data.decode() == letter.body  # the locked, signed text
+    assert hashlib.sha256(data).hexdigest() == letter.body_sha256
+    sha1 = hashlib.sha1(data).digest()  # noqa: S324 - FHIR Attachment.hash is SHA-1
+    assert attachment["hash"] == base64.b64encode(sha1).decode()
+    assert document["authenticator"] == {"reference": f"Practitioner/{prescriber.uuid}"}
+    assert document["docStatus"] == "final"
+    # Letters are for those who write them, as in the app: a nurse is refused.
+    assert fhir(nurse, "DocumentReference").status_code == 403
