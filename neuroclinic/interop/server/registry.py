@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
@@ -835,9 +836,15 @@ def _read_practitioner_role(user: User, raw: str) -> tuple[None, Resource]:
 # AllergyIntolerance and MedicationStatement (the chart's lists) --------------------
 
 
+def _last_change() -> Coalesce:
+    """A list entry changes when it is recorded and when it is ended; nothing else."""
+    return Coalesce(F("ended_at"), F("recorded_at"))
+
+
 def _allergy_qs(user: User) -> QuerySet[Allergy]:
     return (
         Allergy.objects.filter(patient__in=_visible(user))
+        .annotate(last_change=_last_change())
         .select_related("patient", "recorded_by")
         .order_by("recorded_at", "id")
     )
@@ -855,7 +862,9 @@ def _list_status_q(wanted: set[str], *, active: str, ended: str) -> Q:
 
 
 def _search_allergies(user: User, params: Params) -> list[Source]:
-    qs = _common(_allergy_qs(user), params, patient_field="patient", date_field=None)
+    qs = _common(
+        _allergy_qs(user), params, patient_field="patient", date_field="last_change"
+    )
     if (ids := _uuid_ids(params)) is not None:
         qs = qs.filter(uuid__in=ids)
     for name, value in params:
@@ -877,6 +886,7 @@ def _read_allergy(user: User, raw: str) -> tuple[Patient, Resource]:
 def _medication_qs(user: User) -> QuerySet[Medication]:
     return (
         Medication.objects.filter(patient__in=_visible(user))
+        .annotate(last_change=_last_change())
         .select_related("patient", "recorded_by")
         .order_by("recorded_at", "id")
     )

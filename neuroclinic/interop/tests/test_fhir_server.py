@@ -257,7 +257,7 @@ def test_patient_search_parameters(
         ("Patient/00000000-0000-0000-0000-000000000000", {}, 404),
         ("Patient/not-a-uuid", {}, 404),
         ("Observation/nope-1-hr", {}, 404),
-        ("Practitioner", {}, 404),
+        ("Medication", {}, 404),  # a type this server does not serve
         ("Patient/a/b/c", {}, 404),
         ("$everything", {}, 404),
     ],
