@@ -5,8 +5,9 @@ so an export shows exactly what that user could read. Called by the task
 `interop.tasks.run_bulk_export`; safe to run twice (`actions.claim_export`).
 """
 
-import json
 from uuid import UUID
+
+import orjson
 
 from neuroclinic.interop import actions
 from neuroclinic.interop.models import FILE_RESOURCES, BulkExport
@@ -17,14 +18,14 @@ from neuroclinic.interop.server.registry import RESOURCE_TYPES, Params
 PATIENT_TYPES = tuple(t for t, rt in RESOURCE_TYPES.items() if rt.patient_data)
 SYSTEM_TYPES = tuple(RESOURCE_TYPES)
 
-_PAGE = 1000
+_BATCH = 2000
 
 
-def _lines(resource: dict[str, object]) -> str:
-    return json.dumps(resource, separators=(",", ":"))
+def _line(resource: dict[str, object]) -> str:
+    return orjson.dumps(resource).decode()
 
 
-def run_export(export_uuid: UUID) -> dict[str, int]:
+def run_export(export_uuid: UUID, *, batch_size: int = _BATCH) -> dict[str, int]:
     export = actions.claim_export(export_uuid)
     if export is None:
         return {}
@@ -41,14 +42,13 @@ def run_export(export_uuid: UUID) -> dict[str, int]:
             lines: list[str] = []
             counts[type_name] = 0
             for source in t.search(user, params if t.patient_data else []):
-                total = source.count()
-                for start in range(0, total, _PAGE):
-                    for patient, resource in source.page(
-                        start, min(start + _PAGE, total)
-                    ):
+                for batch in source.batches(batch_size):
+                    for row in batch:
+                        patient = source.patient_of(row)
                         if patient is not None:
                             patients.add(patient.pk)
-                        lines.append(_lines(resource))
+                    for resource in source.expand(batch):
+                        lines.append(_line(resource))
                         if len(lines) >= FILE_RESOURCES:
                             sequence += 1
                             if not actions.write_export_file(

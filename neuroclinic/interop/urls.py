@@ -26,6 +26,11 @@ urlpatterns = [
     ),
     path("$export-status/<str:export_id>", bulk.export_status, name="export-status"),
     path("$export-file/<str:file_id>", bulk.export_file, name="export-file"),
+    re_path(
+        r"^Patient/(?P<resource_id>[A-Za-z0-9\-.]{1,64})/\$everything$",
+        views.everything,
+        name="everything",
+    ),
     re_path(rf"^{_TYPE}$", views.search, name="search"),
     re_path(rf"^{_TYPE}/_search$", views.search, name="search-post"),
     re_path(

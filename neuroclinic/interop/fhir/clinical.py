@@ -20,6 +20,7 @@ from uuid import UUID
 from neuroclinic.interop.fhir.codes import (
     BLOOD_PRESSURE_PANEL,
     DIASTOLIC_BP,
+    END_TIDAL_CO2,
     HEART_RATE,
     LOCAL_BASE,
     LOINC,
@@ -343,7 +344,12 @@ VITAL_CODES: Final = {
     SPO2_PULSE_OXIMETRY.code: "spo2",
     SPO2_ARTERIAL.code: "spo2",
     RESPIRATORY_RATE.code: "rr",
+    END_TIDAL_CO2.code: "etco2",
 }
+# Kinds recorded only sometimes (a capnograph is not on every chair): exported only for
+# readings that carry them, and with no US Core profile (none exists for EtCO2).
+OPTIONAL_VITAL_KINDS: Final = ("etco2",)
+ALL_VITAL_KINDS: Final = (*VITAL_KINDS, *OPTIONAL_VITAL_KINDS)
 
 
 @dataclass(frozen=True)
@@ -357,20 +363,24 @@ class VitalFacts:
     heart_rate_bpm: int
     spo2_percent: int
     respiratory_rate_per_min: int
+    etco2_mmhg: int | None = None
 
 
 def _vital(
     facts: VitalFacts, kind: str, codings: Sequence[Coding], text: str
 ) -> Resource:
-    return {
+    resource: Resource = {
         "resourceType": "Observation",
         "id": f"{facts.id_prefix}-{kind}",
-        "meta": {
+    }
+    if kind in VITAL_KINDS:
+        resource["meta"] = {
             "profile": [
                 f"{US_CORE}/{VITAL_KINDS[kind]}",
                 f"http://hl7.org/fhir/StructureDefinition/{_BASE_VITALS[kind]}",
             ]
-        },
+        }
+    return resource | {
         "status": "final",
         "category": [{"coding": [VITAL_SIGNS.as_dict()], "text": "Vital Signs"}],
         "code": {"coding": [c.as_dict() for c in codings], "text": text},
@@ -383,7 +393,8 @@ def _vital(
 def vital_observations(
     facts: VitalFacts, kinds: Sequence[str] = tuple(VITAL_KINDS)
 ) -> list[Resource]:
-    """One reading as up to four Observations (blood pressure, heart rate, SpO2, RR)."""
+    """One reading as up to five Observations (blood pressure, heart rate, SpO2, RR,
+    and EtCO2 when the reading has it)."""
     out: list[Resource] = []
     for kind in kinds:
         if kind == "bp":
@@ -415,6 +426,12 @@ def vital_observations(
                 facts.respiratory_rate_per_min, "/min", PER_MINUTE
             )
             out.append(rr)
+        elif kind == "etco2":
+            if facts.etco2_mmhg is None:
+                continue
+            co2 = _vital(facts, kind, [END_TIDAL_CO2], "End-tidal CO2")
+            co2["valueQuantity"] = _quantity(facts.etco2_mmhg, "mmHg", MM_HG)
+            out.append(co2)
         else:
             raise ValueError(f"unknown vital kind {kind!r}")
     return out

@@ -144,6 +144,9 @@ HEART_RATE: Final = loinc("8867-4")
 RESPIRATORY_RATE: Final = loinc("9279-1")
 SPO2_PULSE_OXIMETRY: Final = loinc("59408-5")  # US Core pulse oximetry uses both
 SPO2_ARTERIAL: Final = loinc("2708-6")
+# End-tidal CO2: not a US Core vital sign, exported in the vital-signs category with
+# no profile claimed (capnography is an ASA monitoring standard during sedation).
+END_TIDAL_CO2: Final = loinc("19891-1")
 BODY_WEIGHT: Final = loinc("29463-7")
 BODY_HEIGHT: Final = loinc("8302-2")
 BODY_TEMPERATURE: Final = loinc("8310-5")

@@ -40,8 +40,10 @@ from neuroclinic.interop.fhir.codes import (
     NEGATIVE,
     ORDINAL_VALUE_URL,
     POSITIVE,
+    SCORE,
     SEVERITY_BANDS,
     SURVEY,
+    UCUM,
     Coding,
     local_answers_system,
     loinc,
@@ -362,6 +364,11 @@ def _interpretations(instrument: Instrument, score: Score) -> list[Resource]:
     return interpretations
 
 
+def score_quantity(value: int) -> Resource:
+    """A score as US Core and LOINC survey examples carry it: a Quantity in UCUM {score}."""
+    return {"value": value, "unit": "{score}", "system": UCUM, "code": SCORE}
+
+
 def _component(instrument: Instrument, key: str, value: int) -> Resource:
     name = _SUBSCALE_NAMES.get(key, f"{key.replace('_', ' ')} domain")
     coding = Coding(
@@ -369,7 +376,10 @@ def _component(instrument: Instrument, key: str, value: int) -> Resource:
         f"{instrument.code}-{key.replace('_', '-')}",
         f"{short_name(instrument)} {name} score",
     )
-    return {"code": {"coding": [coding.as_dict()]}, "valueInteger": value}
+    return {
+        "code": {"coding": [coding.as_dict()]},
+        "valueQuantity": score_quantity(value),
+    }
 
 
 def score_observation_resource(
@@ -401,7 +411,7 @@ def score_observation_resource(
         "effectiveDateTime": _fhir_datetime(effective, name="effective"),
     }
     if score.total is not None:
-        resource["valueInteger"] = score.total
+        resource["valueQuantity"] = score_quantity(score.total)
     elif score.triage is not None:
         label = TRIAGE_LABELS[score.triage]
         triage = Coding(CSSRS_TRIAGE, score.triage.value, label)

@@ -7,23 +7,27 @@ another clinic's records and records that do not exist look the same (404, or no
 """
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
+from neuroclinic.clinics.models import Location, Organization
 from neuroclinic.infusions.models import InfusionSession, VitalReading
 from neuroclinic.intake.models import ConsentSignature
 from neuroclinic.interop.fhir import codes
 from neuroclinic.interop.fhir.clinical import (
+    ALL_VITAL_KINDS,
     CONDITION_PROFILE,
     ICD10_CM,
     KETAMINE,
     MRN_SYSTEM,
+    OPTIONAL_VITAL_KINDS,
     PATIENT_PROFILE,
     US_CORE,
     VITAL_CODES,
@@ -49,10 +53,11 @@ from neuroclinic.interop.server.params import (
     parse_uuid,
 )
 from neuroclinic.ledger.models import LedgerEntry
+from neuroclinic.letters.models import Letter
 from neuroclinic.lib.text import search_key
 from neuroclinic.measures.instruments import INSTRUMENTS
 from neuroclinic.measures.models import QuestionnaireResponse
-from neuroclinic.patients.models import Diagnosis, Patient
+from neuroclinic.patients.models import Allergy, Diagnosis, Medication, Patient
 
 Params = list[tuple[str, str]]
 
@@ -65,6 +70,9 @@ class Source:
     expand: Callable[[Sequence[Any]], list[Resource]]
     patient_of: Callable[[Any], Patient | None]
     per_row: int = 1
+    # The columns `expand` reads, for bulk export (`batches`); empty: every column.
+    # A column missing here would cost a query per row, which the export test counts.
+    only: tuple[str, ...] = ()
 
     def count(self) -> int:
         rows_found: int = self.queryset.count()
@@ -81,6 +89,30 @@ class Source:
             out.extend((self.patient_of(row), r) for r in self.expand([row]))
         skip = start - first * self.per_row
         return out[skip : skip + (stop - start)]
+
+    def batches(self, size: int) -> Iterator[list[Any]]:
+        """Every row, `size` at a time, walked by primary key (keyset paging).
+
+        For bulk export: no COUNT and no OFFSET, so each batch costs the same
+        however deep into the table it is. The order is the primary key's, not the
+        search's; an export promises no order.
+        """
+        if not isinstance(self.queryset, QuerySet):
+            items = list(self.queryset[0 : self.queryset.count()])
+            for at in range(0, len(items), size):
+                yield items[at : at + size]
+            return
+        qs = self.queryset.order_by("pk")
+        if self.only:
+            qs = qs.only(*self.only)
+        last: Any = None
+        while True:
+            found = list((qs if last is None else qs.filter(pk__gt=last))[:size])
+            if found:
+                yield found
+            if len(found) < size:
+                return
+            last = found[-1].pk
 
 
 @dataclass(frozen=True)
@@ -279,6 +311,16 @@ def _read_patient(user: User, raw: str) -> tuple[Patient, Resource]:
 
 # Condition ----------------------------------------------------------------------
 
+_CONDITION_COLUMNS = (
+    "uuid",
+    "patient__uuid",
+    "icd10_code",
+    "description",
+    "recorded_at",
+    "ended_at",
+    "end_reason",
+)
+
 
 def _condition_qs(user: User) -> QuerySet[Diagnosis]:
     return (
@@ -318,7 +360,7 @@ def _search_conditions(user: User, params: Params) -> list[Source]:
             if "resolved" in wanted:
                 q |= Q(ended_at__isnull=False) & ~Q(end_reason="entered_in_error")
             qs = qs.filter(q)
-    return [Source(qs, rows.conditions, lambda d: d.patient)]
+    return [Source(qs, rows.conditions, lambda d: d.patient, only=_CONDITION_COLUMNS)]
 
 
 def _read_condition(user: User, raw: str) -> tuple[Patient, Resource]:
@@ -327,6 +369,39 @@ def _read_condition(user: User, raw: str) -> tuple[Patient, Resource]:
 
 
 # QuestionnaireResponse and score Observations --------------------------------------
+
+_RESPONSE_COLUMNS = (
+    "uuid",
+    "patient__uuid",
+    "entered_by__uuid",
+    "instrument_code",
+    "instrument_version",
+    "answers",
+    "sex_for_scoring",
+    "completed_at",
+    "source",
+    "amends",
+)
+_SCORE_COLUMNS = (
+    *_RESPONSE_COLUMNS,
+    "total",
+    "severity",
+    "flags",
+    "subscales",
+    "triage",
+    "raises_safety_alert",
+)
+_VITAL_COLUMNS = (
+    "session__uuid",
+    "session__patient__uuid",
+    "taken_at",
+    "systolic_mmhg",
+    "diastolic_mmhg",
+    "heart_rate_bpm",
+    "spo2_percent",
+    "respiratory_rate_per_min",
+    "etco2_mmhg",
+)
 
 
 def _response_qs(user: User) -> QuerySet[QuestionnaireResponse]:
@@ -358,7 +433,14 @@ def _search_responses(user: User, params: Params) -> list[Source]:
                 or value.split("|")[0] == codes.questionnaire_url(code)
             ]
             qs = qs.filter(instrument_code__in=wanted)
-    return [Source(qs, rows.questionnaire_responses, lambda r: r.patient)]
+    return [
+        Source(
+            qs,
+            rows.questionnaire_responses,
+            lambda r: r.patient,
+            only=_RESPONSE_COLUMNS,
+        )
+    ]
 
 
 def _read_response(user: User, raw: str) -> tuple[Patient, Resource]:
@@ -385,7 +467,7 @@ def _score_codes() -> dict[str, list[str]]:
 def _search_observations(user: User, params: Params) -> list[Source]:
     categories: set[str] | None = None
     score_instruments: list[str] | None = None
-    vital_kinds: list[str] = list(VITAL_KINDS)
+    vital_kinds: list[str] = list(ALL_VITAL_KINDS)
     for name, value in params:
         if name == "category":
             wanted = {t.code for t in parse_token(name, value)}
@@ -396,7 +478,7 @@ def _search_observations(user: User, params: Params) -> list[Source]:
             score_instruments = [i for t in tokens for i in by_code.get(t.code, [])]
             vital_kinds = [
                 k
-                for k in VITAL_KINDS
+                for k in ALL_VITAL_KINDS
                 if any(
                     VITAL_CODES.get(t.code) == k and t.system in (None, codes.LOINC)
                     for t in tokens
@@ -417,7 +499,11 @@ def _search_observations(user: User, params: Params) -> list[Source]:
             qs = qs.filter(
                 uuid__in=[u for u in (parse_uuid("_id", i) for i in ids) if u]
             )
-        sources.append(Source(qs, rows.score_observations, lambda r: r.patient))
+        sources.append(
+            Source(
+                qs, rows.score_observations, lambda r: r.patient, only=_SCORE_COLUMNS
+            )
+        )
     if (categories is None or "vital-signs" in categories) and vital_kinds:
         qs_v = _common(
             _vital_qs(user),
@@ -435,7 +521,7 @@ def _search_observations(user: User, params: Params) -> list[Source]:
             vital_kinds = [
                 k for k in vital_kinds if any(i.endswith(f"-{k}") for i in ids)
             ]
-        kinds = tuple(vital_kinds)
+        kinds = tuple(k for k in vital_kinds if k not in OPTIONAL_VITAL_KINDS)
         if kinds:
             sources.append(
                 Source(
@@ -443,8 +529,21 @@ def _search_observations(user: User, params: Params) -> list[Source]:
                     functools.partial(rows.vitals, kinds=kinds),
                     lambda v: v.session.patient,
                     per_row=len(kinds),
+                    only=_VITAL_COLUMNS,
                 )
             )
+        # One source per optional kind, over only the readings that have it, so
+        # every row still yields exactly `per_row` resources (paging counts on it).
+        for kind in OPTIONAL_VITAL_KINDS:
+            if kind in vital_kinds:
+                sources.append(
+                    Source(
+                        qs_v.filter(**{f"{kind}_mmhg__isnull": False}),
+                        functools.partial(rows.vitals, kinds=(kind,)),
+                        lambda v: v.session.patient,
+                        only=_VITAL_COLUMNS,
+                    )
+                )
     return sources
 
 
@@ -452,7 +551,7 @@ def _vital_key(raw: str) -> tuple[UUID, int, str] | None:
     """`<session uuid>-<reading number>-<kind>`, else None."""
     head, _, kind = raw.rpartition("-")
     session_part, _, number = head.rpartition("-")
-    if kind not in VITAL_KINDS or not number.isdigit():
+    if kind not in ALL_VITAL_KINDS or not number.isdigit():
         return None
     session_uuid = parse_uuid("id", session_part)
     if session_uuid is None:
@@ -464,7 +563,10 @@ def _read_observation(user: User, raw: str) -> tuple[Patient, Resource]:
     key = _vital_key(raw)
     if key is not None:
         v = _get(_vital_qs(user), session__uuid=key[0], pk=key[1])
-        return v.session.patient, rows.vitals([v], (key[2],))[0]
+        found = rows.vitals([v], (key[2],))
+        if not found:  # an optional kind this reading does not have
+            raise FhirError(404, "No such resource.")
+        return v.session.patient, found[0]
     r = _get(_response_qs(user), uuid=_uuid_or_404(raw))
     return r.patient, rows.score_observations([r])[0]
 
@@ -625,6 +727,216 @@ def _read_consent(user: User, raw: str) -> tuple[Patient, Resource]:
     return c.patient, rows.consents([c])[0]
 
 
+# Organization, Location, Practitioner, PractitionerRole (the user's own clinic) -----
+
+
+def _own_clinic(user: User) -> Q:
+    """Rows of the user's organization; none for a user without one."""
+    if user.organization_id is None:
+        return Q(pk__in=[])
+    return Q(organization_id=user.organization_id)
+
+
+def _organization_qs(user: User) -> QuerySet[Organization]:
+    if user.organization_id is None:
+        return Organization.objects.none()
+    return Organization.objects.filter(pk=user.organization_id).order_by("id")
+
+
+def _name_contains(qs: QuerySet[Any], params: Params, *fields: str) -> QuerySet[Any]:
+    for name, value in params:
+        if name == "name":
+            q = Q()
+            for f in fields:
+                q |= Q(**{f"{f}__icontains": value[:100]})
+            qs = qs.filter(q)
+    return qs
+
+
+def _search_organizations(user: User, params: Params) -> list[Source]:
+    qs = _organization_qs(user)
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    qs = _name_contains(qs, params, "name")
+    return [Source(qs, rows.organizations, lambda o: None)]
+
+
+def _read_organization(user: User, raw: str) -> tuple[None, Resource]:
+    o = _get(_organization_qs(user), uuid=_uuid_or_404(raw))
+    return None, rows.organizations([o])[0]
+
+
+def _location_qs(user: User) -> QuerySet[Location]:
+    return (
+        Location.objects.filter(_own_clinic(user))
+        .select_related("organization")
+        .order_by("name", "id")
+    )
+
+
+def _search_locations(user: User, params: Params) -> list[Source]:
+    qs = _location_qs(user)
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    qs = _name_contains(qs, params, "name")
+    for name, value in params:
+        if name == "organization":
+            qs = qs.filter(
+                organization__uuid=parse_reference(name, value, "Organization")
+            )
+    return [Source(qs, rows.locations, lambda loc: None)]
+
+
+def _read_location(user: User, raw: str) -> tuple[None, Resource]:
+    loc = _get(_location_qs(user), uuid=_uuid_or_404(raw))
+    return None, rows.locations([loc])[0]
+
+
+def _staff_qs(user: User) -> QuerySet[User]:
+    return (
+        User.objects.filter(_own_clinic(user))
+        .select_related("organization")
+        .prefetch_related("groups")
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def _search_practitioners(user: User, params: Params) -> list[Source]:
+    qs = _staff_qs(user)
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    qs = _name_contains(qs, params, "first_name", "last_name")
+    return [_Batched(qs, rows.practitioners, lambda u: None)]
+
+
+def _read_practitioner(user: User, raw: str) -> tuple[None, Resource]:
+    u = _get(_staff_qs(user), uuid=_uuid_or_404(raw))
+    return None, rows.practitioners([u])[0]
+
+
+def _search_practitioner_roles(user: User, params: Params) -> list[Source]:
+    qs = _staff_qs(user)
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    for name, value in params:
+        if name == "practitioner":
+            qs = qs.filter(uuid=parse_reference(name, value, "Practitioner"))
+        elif name == "organization":
+            qs = qs.filter(
+                organization__uuid=parse_reference(name, value, "Organization")
+            )
+    return [_Batched(qs, rows.practitioner_roles, lambda u: None)]
+
+
+def _read_practitioner_role(user: User, raw: str) -> tuple[None, Resource]:
+    u = _get(_staff_qs(user), uuid=_uuid_or_404(raw))
+    return None, rows.practitioner_roles([u])[0]
+
+
+# AllergyIntolerance and MedicationStatement (the chart's lists) --------------------
+
+
+def _last_change() -> Coalesce:
+    """A list entry changes when it is recorded and when it is ended; nothing else."""
+    return Coalesce(F("ended_at"), F("recorded_at"))
+
+
+def _allergy_qs(user: User) -> QuerySet[Allergy]:
+    return (
+        Allergy.objects.filter(patient__in=_visible(user))
+        .annotate(last_change=_last_change())
+        .select_related("patient", "recorded_by")
+        .order_by("recorded_at", "id")
+    )
+
+
+def _list_status_q(wanted: set[str], *, active: str, ended: str) -> Q:
+    q = Q(pk__in=[])
+    if active in wanted:
+        q |= Q(ended_at__isnull=True)
+    if ended in wanted:
+        q |= Q(ended_at__isnull=False) & ~Q(end_reason="entered_in_error")
+    if "entered-in-error" in wanted:
+        q |= Q(end_reason="entered_in_error")
+    return q
+
+
+def _search_allergies(user: User, params: Params) -> list[Source]:
+    qs = _common(
+        _allergy_qs(user), params, patient_field="patient", date_field="last_change"
+    )
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    for name, value in params:
+        if name == "clinical-status":
+            wanted = {t.code for t in parse_token(name, value)}
+            qs = qs.filter(
+                _list_status_q(
+                    wanted - {"entered-in-error"}, active="active", ended="resolved"
+                )
+            )
+    return [_Batched(qs, rows.allergies, lambda a: a.patient)]
+
+
+def _read_allergy(user: User, raw: str) -> tuple[Patient, Resource]:
+    a = _get(_allergy_qs(user), uuid=_uuid_or_404(raw))
+    return a.patient, rows.allergies([a])[0]
+
+
+def _medication_qs(user: User) -> QuerySet[Medication]:
+    return (
+        Medication.objects.filter(patient__in=_visible(user))
+        .annotate(last_change=_last_change())
+        .select_related("patient", "recorded_by")
+        .order_by("recorded_at", "id")
+    )
+
+
+def _search_medication_statements(user: User, params: Params) -> list[Source]:
+    qs = _common(_medication_qs(user), params, patient_field="patient", date_field=None)
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    for name, value in params:
+        if name == "status":
+            wanted = {t.code for t in parse_token(name, value)}
+            qs = qs.filter(_list_status_q(wanted, active="active", ended="completed"))
+    return [_Batched(qs, rows.medication_statements, lambda m: m.patient)]
+
+
+def _read_medication_statement(user: User, raw: str) -> tuple[Patient, Resource]:
+    m = _get(_medication_qs(user), uuid=_uuid_or_404(raw))
+    return m.patient, rows.medication_statements([m])[0]
+
+
+# DocumentReference (signed letters) --------------------------------------------------
+
+
+def _letter_qs(user: User) -> QuerySet[Letter]:
+    return (
+        Letter.objects.filter(
+            patient__in=_visible(user),
+            status=Letter.Status.SIGNED,
+            signed_at__isnull=False,
+        )
+        .select_related("patient", "template", "organization", "signed_by")
+        .order_by("signed_at", "id")
+    )
+
+
+def _search_letters(user: User, params: Params) -> list[Source]:
+    qs = _common(
+        _letter_qs(user), params, patient_field="patient", date_field="signed_at"
+    )
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    return [_Batched(qs, rows.letter_documents, lambda d: d.patient)]
+
+
+def _read_letter(user: User, raw: str) -> tuple[Patient, Resource]:
+    d = _get(_letter_qs(user), uuid=_uuid_or_404(raw))
+    return d.patient, rows.letter_documents([d])[0]
+
+
 # The table -------------------------------------------------------------------------
 
 _DATE = "Prefixes eq, ne, lt, le, gt, ge; precision year, month, day or instant."
@@ -752,6 +1064,86 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             (_ID_PARAM, _PATIENT_PARAM, SearchParam("date", "date", _DATE)),
             _search_consents,
             _read_consent,
+        ),
+        ResourceType(
+            "AllergyIntolerance",
+            Capability.VIEW_CHART,
+            (
+                _ID_PARAM,
+                _PATIENT_PARAM,
+                SearchParam("clinical-status", "token", "active or resolved."),
+            ),
+            _search_allergies,
+            _read_allergy,
+        ),
+        ResourceType(
+            "MedicationStatement",
+            Capability.VIEW_CHART,
+            (
+                _ID_PARAM,
+                _PATIENT_PARAM,
+                _SUBJECT_PARAM,
+                SearchParam(
+                    "status", "token", "active, completed or entered-in-error."
+                ),
+            ),
+            _search_medication_statements,
+            _read_medication_statement,
+        ),
+        ResourceType(
+            "DocumentReference",
+            Capability.WRITE_LETTERS,
+            (
+                _ID_PARAM,
+                _PATIENT_PARAM,
+                _SUBJECT_PARAM,
+                SearchParam("date", "date", _DATE),
+            ),
+            _search_letters,
+            _read_letter,
+        ),
+        ResourceType(
+            "Organization",
+            None,
+            (_ID_PARAM, SearchParam("name", "string", "Name contains.")),
+            _search_organizations,
+            _read_organization,
+            patient_data=False,
+        ),
+        ResourceType(
+            "Location",
+            None,
+            (
+                _ID_PARAM,
+                SearchParam("name", "string", "Name contains."),
+                SearchParam("organization", "reference", "The Organization."),
+            ),
+            _search_locations,
+            _read_location,
+            patient_data=False,
+        ),
+        ResourceType(
+            "Practitioner",
+            None,
+            (
+                _ID_PARAM,
+                SearchParam("name", "string", "Given or family name contains."),
+            ),
+            _search_practitioners,
+            _read_practitioner,
+            patient_data=False,
+        ),
+        ResourceType(
+            "PractitionerRole",
+            None,
+            (
+                _ID_PARAM,
+                SearchParam("practitioner", "reference", "The Practitioner."),
+                SearchParam("organization", "reference", "The Organization."),
+            ),
+            _search_practitioner_roles,
+            _read_practitioner_role,
+            patient_data=False,
         ),
     )
 }

@@ -7,6 +7,9 @@ or a batch lookup here), so a page of results costs a fixed number of queries.
 from collections.abc import Sequence
 from uuid import UUID
 
+from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Role
+from neuroclinic.clinics.models import Location, Organization
 from neuroclinic.infusions.models import DoseRecord, InfusionSession, VitalReading
 from neuroclinic.intake.models import ConsentSignature
 from neuroclinic.interop.fhir.clinical import (
@@ -20,14 +23,31 @@ from neuroclinic.interop.fhir.clinical import (
     patient_resource,
     vital_observations,
 )
+from neuroclinic.interop.fhir.directory import (
+    allergy_resource,
+    letter_document_resource,
+    location_resource,
+    medication_statement_resource,
+    organization_resource,
+    practitioner_resource,
+    practitioner_role_resource,
+)
 from neuroclinic.interop.fhir.questionnaires import (
     questionnaire_response_resource,
     score_observation_resource,
 )
 from neuroclinic.ledger.models import LedgerEntry
-from neuroclinic.measures.instruments import get_instrument, score
+from neuroclinic.letters.models import Letter
+from neuroclinic.measures.instruments import (
+    Score,
+    ScoreFlag,
+    Severity,
+    Triage,
+    get_instrument,
+    score,
+)
 from neuroclinic.measures.models import QuestionnaireResponse
-from neuroclinic.patients.models import Diagnosis, Patient
+from neuroclinic.patients.models import Allergy, Diagnosis, Medication, Patient
 
 
 def patient_facts(p: Patient) -> PatientFacts:
@@ -93,12 +113,33 @@ def questionnaire_responses(rows: Sequence[QuestionnaireResponse]) -> list[Resou
     return out
 
 
+def stored_score(r: QuestionnaireResponse) -> Score:
+    """The score as recorded when the response was taken (what the clinician saw).
+
+    Scored again only when the stored row cannot say it: an older instrument version,
+    or a row with neither total nor triage.
+    """
+    instrument = get_instrument(r.instrument_code)
+    if r.instrument_version == instrument.version and (r.total is not None or r.triage):
+        return Score(
+            instrument_code=instrument.code,
+            instrument_version=instrument.version,
+            total=r.total,
+            severity=Severity(r.severity) if r.severity else None,
+            flags=tuple(ScoreFlag(f) for f in r.flags),
+            subscales=dict(r.subscales),
+            triage=Triage(r.triage) if r.triage else None,
+            safety_alert=r.raises_safety_alert,
+        )
+    return score(instrument, r.answers, sex=r.sex_for_scoring or None)
+
+
 def score_observations(rows: Sequence[QuestionnaireResponse]) -> list[Resource]:
     """The scored total of each response: the Observation shares the response's id."""
     out = []
     for r in rows:
         instrument = get_instrument(r.instrument_code)
-        result = score(instrument, r.answers, sex=r.sex_for_scoring or None)
+        result = stored_score(r)
         resource = score_observation_resource(
             observation_id=r.uuid,
             patient_id=r.patient.uuid,
@@ -132,6 +173,7 @@ def vitals(rows: Sequence[VitalReading], kinds: Sequence[str]) -> list[Resource]
             heart_rate_bpm=v.heart_rate_bpm,
             spo2_percent=v.spo2_percent,
             respiratory_rate_per_min=v.respiratory_rate_per_min,
+            etco2_mmhg=v.etco2_mmhg,
         )
         out.extend(vital_observations(facts, kinds))
     return out
@@ -212,4 +254,130 @@ def consents(rows: Sequence[ConsentSignature]) -> list[Resource]:
             signed_at=c.signed_at,
         )
         for c in rows
+    ]
+
+
+def organizations(rows: Sequence[Organization]) -> list[Resource]:
+    return [
+        organization_resource(
+            organization_id=o.uuid,
+            name=o.name,
+            phone=o.phone,
+            email=o.email,
+            website=o.website,
+            last_updated=o.updated_at,
+        )
+        for o in rows
+    ]
+
+
+def locations(rows: Sequence[Location]) -> list[Resource]:
+    """Locations loaded with `select_related("organization")`."""
+    return [
+        location_resource(
+            location_id=loc.uuid,
+            organization_id=loc.organization.uuid,
+            name=loc.name,
+            line1=loc.address_line1,
+            line2=loc.address_line2,
+            city=loc.city,
+            state=loc.state,
+            postal_code=loc.postal_code,
+            country=loc.country,
+            phone=loc.phone,
+            active=loc.is_active,
+            last_updated=loc.updated_at,
+        )
+        for loc in rows
+    ]
+
+
+def practitioners(rows: Sequence[User]) -> list[Resource]:
+    return [
+        practitioner_resource(
+            practitioner_id=u.uuid,
+            family_name=u.last_name,
+            given_name=u.first_name,
+            title=u.title,
+            active=u.is_active,
+        )
+        for u in rows
+    ]
+
+
+def practitioner_roles(rows: Sequence[User]) -> list[Resource]:
+    """Staff loaded with `select_related("organization")` and their groups prefetched;
+    every staff member works at all of the organization's active locations (the
+    accounts app records no narrower assignment). One query for the locations."""
+    org_ids = {u.organization_id for u in rows if u.organization_id is not None}
+    by_org: dict[int, list[UUID]] = {}
+    for loc in Location.objects.filter(
+        organization_id__in=org_ids, is_active=True
+    ).order_by("name", "id"):
+        by_org.setdefault(loc.organization_id, []).append(loc.uuid)
+    out = []
+    for u in rows:
+        assert u.organization is not None  # the query selects staff of a clinic
+        names = {g.name for g in u.groups.all()}
+        out.append(
+            practitioner_role_resource(
+                role_id=u.uuid,
+                practitioner_id=u.uuid,
+                organization_id=u.organization.uuid,
+                roles=[(r.value, r.label) for r in Role if r.value in names],
+                location_ids=by_org.get(u.organization.pk, []),
+                active=u.is_active,
+            )
+        )
+    return out
+
+
+def allergies(rows: Sequence[Allergy]) -> list[Resource]:
+    return [
+        allergy_resource(
+            allergy_id=a.uuid,
+            patient_id=a.patient.uuid,
+            substance=a.substance,
+            reaction=a.reaction,
+            severity=a.severity,
+            recorded=a.recorded_at,
+            recorder_id=a.recorded_by.uuid,
+            ended=a.ended_at,
+            end_reason=a.end_reason,
+        )
+        for a in rows
+    ]
+
+
+def medication_statements(rows: Sequence[Medication]) -> list[Resource]:
+    return [
+        medication_statement_resource(
+            statement_id=m.uuid,
+            patient_id=m.patient.uuid,
+            name=m.name,
+            dose=m.dose,
+            recorded=m.recorded_at,
+            recorder_id=m.recorded_by.uuid,
+            ended=m.ended_at,
+            end_reason=m.end_reason,
+        )
+        for m in rows
+    ]
+
+
+def letter_documents(rows: Sequence[Letter]) -> list[Resource]:
+    """Signed letters loaded with patient, template, organization and signer."""
+    return [
+        letter_document_resource(
+            document_id=letter.uuid,
+            patient_id=letter.patient.uuid,
+            kind=letter.template.kind,
+            kind_label=letter.template.get_kind_display(),
+            body_markdown=letter.body,
+            signed_at=letter.signed_at,
+            signer_id=letter.signed_by.uuid if letter.signed_by else None,
+            organization_id=letter.organization.uuid,
+        )
+        for letter in rows
+        if letter.signed_at is not None
     ]

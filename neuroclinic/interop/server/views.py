@@ -33,7 +33,19 @@ from neuroclinic.patients.models import Patient
 
 FHIR_VERSION = "4.0.1"
 # Parameters every search takes besides its own.
-_RESULT_PARAMS = frozenset({"_count", "_offset", "_format"})
+_RESULT_PARAMS = frozenset({"_count", "_offset", "_format", "_include"})
+# `_include=<Type>:<param>`: where in the matched resource the reference is, and
+# the type it points at. "patient" and "subject" work on every patient-data type.
+_INCLUDES: dict[str, tuple[tuple[str, ...], str]] = {
+    "patient": (("subject", "patient"), "Patient"),
+    "subject": (("subject", "patient"), "Patient"),
+    "performer": (("performer",), "Practitioner"),
+    "context": (("context", "encounter"), "Encounter"),
+    "encounter": (("encounter", "context"), "Encounter"),
+    "practitioner": (("practitioner",), "Practitioner"),
+    "organization": (("organization", "managingOrganization"), "Organization"),
+    "recorder": (("recorder",), "Practitioner"),
+}
 # Patient search parameters that identify a person: only in a POST body (docs/security.md).
 IDENTIFYING_PARAMS = frozenset({"name", "family", "given", "birthdate", "identifier"})
 _JSON_FORMATS = frozenset({"json", "application/json", "application/fhir+json"})
@@ -196,6 +208,63 @@ def _params(request: HttpRequest, t: ResourceType) -> Params:
     return [(n, v) for n, v in pairs if n in allowed]
 
 
+def _references(resource: Resource, keys: tuple[str, ...], target: str) -> list[str]:
+    """The ids of `target` resources that `resource` refers to under `keys`."""
+    out = []
+    for key in keys:
+        value = resource.get(key)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict) and "actor" in item:
+                item = item["actor"]
+            ref = item.get("reference", "") if isinstance(item, dict) else ""
+            kind, _, ident = str(ref).partition("/")
+            if kind == target and ident:
+                out.append(ident)
+    return out
+
+
+def _included(
+    request: HttpRequest,
+    user: User,
+    t: ResourceType,
+    params: Params,
+    found: list[tuple[Patient | None, Resource]],
+) -> list[Resource]:
+    """The resources `_include` asks for, each read through its own type's search
+    (so its own capability check and audit apply); an unknown pair is refused."""
+    out: list[Resource] = []
+    seen: set[tuple[str, str]] = set()
+    for name, value in params:
+        if name != "_include":
+            continue
+        source_type, _, param = value.partition(":")
+        spec = _INCLUDES.get(param)
+        if source_type != t.name or spec is None:
+            raise FhirError(
+                400,
+                f"_include={value[:60]} is not supported; use {t.name}:<param> with"
+                f" one of {', '.join(sorted(_INCLUDES))}.",
+                code="not-supported",
+            )
+        keys, target_name = spec
+        ids = sorted(
+            {i for _, r in found for i in _references(r, keys, target_name)}
+            - {i for kind, i in seen if kind == target_name}
+        )
+        if not ids:
+            continue
+        target = RESOURCE_TYPES[target_name]
+        authorise(user, target, token_scopes(request))
+        rows: list[tuple[Patient | None, Resource]] = []
+        for source in target.search(user, [("_id", ",".join(ids))]):
+            rows.extend(source.page(0, source.count()))
+        _audit(user, target, rows, f"_include={value}")
+        for _, r in rows:
+            seen.add((target_name, str(r["id"])))
+            out.append(r)
+    return out
+
+
 def _link(
     request: HttpRequest, t: ResourceType, params: Params, offset: int, count: int
 ) -> str:
@@ -232,6 +301,7 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
             found.extend(source.page(lo, hi))
         before += size
     _audit(user, t, found, urlencode(params))
+    included = _included(request, user, t, params, found)
     links = [{"relation": "self", "url": _link(request, t, params, offset, count)}]
     if identifying:
         # No URL may carry the names: page by POSTing again with _offset.
@@ -259,10 +329,90 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
                 "search": {"mode": "match"},
             }
             for _, r in found
+        ]
+        + [
+            {
+                "fullUrl": f"{_base(request)}/{r['resourceType']}/{r['id']}",
+                "resource": r,
+                "search": {"mode": "include"},
+            }
+            for r in included
         ],
     }
     if not bundle["entry"]:
         del bundle["entry"]
+    return fhir_json(bundle)
+
+
+_EVERYTHING_PARAMS = frozenset({"_type", "_format"})
+
+
+@fhir_view(("GET",))
+def everything(request: HttpRequest, resource_id: str) -> HttpResponse:
+    """Patient/<id>/$everything: the patient and every resource of theirs the caller
+    may read (types the caller's role or token may not read are left out, not
+    refused), as one searchset Bundle; `_type` narrows it. Not paged."""
+    user = bearer_user(request)
+    patient_type = RESOURCE_TYPES["Patient"]
+    authorise(user, patient_type, token_scopes(request))
+    params = _query(request)
+    _check_format(request, params)
+    unknown_params = sorted({n for n, _ in params} - _EVERYTHING_PARAMS)
+    if unknown_params and not _lenient(request):
+        raise FhirError(
+            400,
+            f"$everything does not support: {', '.join(unknown_params)}.",
+            code="not-supported",
+        )
+    wanted = {
+        part.strip()
+        for n, v in params
+        if n == "_type"
+        for part in v.split(",")
+        if part.strip()
+    }
+    unknown_types = sorted(wanted - set(RESOURCE_TYPES))
+    if unknown_types:
+        raise FhirError(
+            400, f"_type: not served here: {', '.join(x[:40] for x in unknown_types)}."
+        )
+    patient, resource = patient_type.read(user, resource_id)
+    _audit(user, patient_type, [(patient, resource)], "$everything")
+    entries: list[Resource] = [resource] if not wanted or "Patient" in wanted else []
+    reference = f"Patient/{resource['id']}"
+    for t in RESOURCE_TYPES.values():
+        if not t.patient_data or t.name == "Patient" or "patient" not in t.param_names:
+            continue
+        if wanted and t.name not in wanted:
+            continue
+        try:
+            authorise(user, t, token_scopes(request))
+        except FhirError:
+            continue
+        found: list[tuple[Patient | None, Resource]] = []
+        for source in t.search(user, [("patient", reference)]):
+            found.extend(source.page(0, source.count()))
+        _audit(user, t, found, "$everything")
+        entries.extend(r for _, r in found)
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(entries),
+        "link": [
+            {
+                "relation": "self",
+                "url": f"{_base(request)}/Patient/{resource['id']}/$everything",
+            }
+        ],
+        "entry": [
+            {
+                "fullUrl": f"{_base(request)}/{r['resourceType']}/{r['id']}",
+                "resource": r,
+                "search": {"mode": "match"},
+            }
+            for r in entries
+        ],
+    }
     return fhir_json(bundle)
 
 
@@ -272,4 +422,4 @@ def unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
     raise FhirError(404, "No such FHIR endpoint on this server.", code="not-supported")
 
 
-__all__ = ["FHIR_JSON", "metadata", "read", "search", "unknown"]
+__all__ = ["FHIR_JSON", "everything", "metadata", "read", "search", "unknown"]

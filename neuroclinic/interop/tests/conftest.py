@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from conftest import TEST_PASSWORD
 from neuroclinic.accounts.models import User
 from neuroclinic.infusions.actions import session_flow
 from neuroclinic.infusions.models import InfusionSession
@@ -23,8 +24,10 @@ from neuroclinic.infusions.tests.conftest import (  # noqa: F401 - fixtures
     session,
     vials,
 )
+from neuroclinic.letters.actions import letters
+from neuroclinic.letters.models import Letter
 from neuroclinic.patients import actions as patient_actions
-from neuroclinic.patients.models import Diagnosis
+from neuroclinic.patients.models import CareTeamProvider, Diagnosis
 
 
 @pytest.fixture
@@ -53,7 +56,40 @@ def diagnosis(stopped: InfusionSession, prescriber: User) -> Diagnosis:
 
 
 @pytest.fixture
-def charted(diagnosis: Diagnosis, stopped: InfusionSession) -> InfusionSession:
+def listed(diagnosis: Diagnosis, prescriber: User) -> Diagnosis:
+    """An allergy (with a reaction) and a medication on the same chart."""
+    patient_actions.add_allergy(
+        diagnosis.patient,
+        substance="Penicillin",
+        reaction="Hives",
+        severity="moderate",
+        by=prescriber,
+    )
+    patient_actions.add_medication(
+        diagnosis.patient, name="Sertraline", dose="100 mg daily", by=prescriber
+    )
+    return diagnosis
+
+
+@pytest.fixture
+def lettered(listed: Diagnosis, prescriber: User, front_desk: User) -> Letter:
+    """A signed end-of-series letter to the referring psychiatrist."""
+    referrer = patient_actions.add_care_team_provider(
+        listed.patient,
+        role=CareTeamProvider.Role.REFERRING,
+        name="Dr Rowan Referrer (test)",
+        practice="Test Psychiatry",
+        fax="555-0199",
+        by=front_desk,
+    )
+    letter = letters.draft_letter(
+        listed.patient, kind="end_of_series", recipient=referrer, by=prescriber
+    )
+    return letters.sign_letter(letter, password=TEST_PASSWORD, by=prescriber)
+
+
+@pytest.fixture
+def charted(lettered: Letter, stopped: InfusionSession) -> InfusionSession:
     """The whole chart: everything above exists."""
     return stopped
 

@@ -356,7 +356,14 @@ def test_any_valid_response_exports_to_valid_fhir_whose_answers_are_answer_optio
     )
     assert observation["derivedFrom"] == [reference("QuestionnaireResponse", RESPONSE)]
     if result.total is not None:
-        assert observation["valueInteger"] == result.total
+        # US Core / LOINC convention: a score is a Quantity in UCUM {score}.
+        assert observation["valueQuantity"] == {
+            "value": result.total,
+            "unit": "{score}",
+            "system": "http://unitsofmeasure.org",
+            "code": "{score}",
+        }
+        assert "valueInteger" not in observation
 
 
 @settings(max_examples=100, deadline=None)
@@ -439,7 +446,7 @@ def test_cssrs_observation_value_is_the_triage_level(
     )
 
     assert result.triage == Triage(triage)
-    assert "valueInteger" not in observation
+    assert "valueQuantity" not in observation
     assert observation["valueCodeableConcept"] == {
         "coding": [{"system": codes.CSSRS_TRIAGE, "code": triage, "display": display}],
         "text": display,
@@ -460,7 +467,7 @@ def test_pcl5_observation_has_the_four_cluster_components() -> None:
     _, observation, result = build(instrument, answers)
 
     components = {
-        component["code"]["coding"][0]["code"]: component["valueInteger"]
+        component["code"]["coding"][0]["code"]: component["valueQuantity"]["value"]
         for component in observation["component"]
     }
     assert components == {
@@ -469,7 +476,14 @@ def test_pcl5_observation_has_the_four_cluster_components() -> None:
         "pcl5-cluster-d": 3 + 4 + 0 + 1 + 2 + 3 + 4,
         "pcl5-cluster-e": 0 + 1 + 2 + 3 + 4 + 0,
     }
-    assert sum(components.values()) == observation["valueInteger"] == result.total
+    assert all(
+        c["valueQuantity"]["code"] == "{score}" for c in observation["component"]
+    )
+    assert (
+        sum(components.values())
+        == observation["valueQuantity"]["value"]
+        == result.total
+    )
     assert observation["interpretation"] == [
         {"coding": [codes.POSITIVE.as_dict()], "text": "Positive screen"}
     ]
@@ -480,7 +494,7 @@ def test_screen_without_bands_reports_a_negative_screen() -> None:
         get_instrument(InstrumentCode.PHQ2), {"phq2-1": 1, "phq2-2": 1}
     )
 
-    assert observation["valueInteger"] == 2
+    assert observation["valueQuantity"]["value"] == 2
     assert observation["interpretation"] == [
         {"coding": [codes.NEGATIVE.as_dict()], "text": "Negative screen"}
     ]

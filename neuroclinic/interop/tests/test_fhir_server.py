@@ -16,7 +16,9 @@ from neuroclinic.accounts.actions import create_api_token
 from neuroclinic.accounts.models import TokenScope, User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
+from neuroclinic.infusions.actions import monitoring
 from neuroclinic.infusions.models import InfusionSession
+from neuroclinic.infusions.tests.factories import NORMAL
 from neuroclinic.interop.server.registry import RESOURCE_TYPES
 from neuroclinic.patients.actions import register_patient
 from neuroclinic.patients.models import Patient
@@ -79,7 +81,11 @@ def test_observations_carry_scores_and_vitals_with_profiles(
         )
     )
     assert vitals["total"] >= 4
-    profiles = {p for e in vitals["entry"] for p in e["resource"]["meta"]["profile"]}
+    profiles = {
+        p
+        for e in vitals["entry"]
+        for p in e["resource"].get("meta", {}).get("profile", [])
+    }
     assert (
         "http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate" in profiles
     )
@@ -99,6 +105,45 @@ def test_observations_carry_scores_and_vitals_with_profiles(
     assert {e["resource"]["code"]["coding"][0]["code"] for e in hr["entry"]} == {
         "8867-4"
     }
+
+
+def test_end_tidal_co2_is_exported_when_a_reading_has_it(
+    charted: InfusionSession, nurse: User, fhir: Fhir
+) -> None:
+    patient = str(charted.patient.uuid)
+    before = body(fhir(nurse, "Observation", patient=patient, code="19891-1"))
+    assert before["total"] == 0  # the fixture's readings carry no EtCO2
+    monitoring.record_typed_vitals(charted, {**NORMAL, "etco2_mmhg": 38}, by=nurse)
+
+    found = body(fhir(nurse, "Observation", patient=patient, code="19891-1"))
+    assert found["total"] == 1
+    (co2,) = [e["resource"] for e in found["entry"]]
+    validate(co2)
+    assert co2["id"].endswith("-etco2")
+    assert co2["category"][0]["coding"][0]["code"] == "vital-signs"
+    assert co2["code"]["coding"] == [{"system": "http://loinc.org", "code": "19891-1"}]
+    assert co2["valueQuantity"] == {
+        "value": 38,
+        "unit": "mmHg",
+        "system": "http://unitsofmeasure.org",
+        "code": "mm[Hg]",
+    }
+    assert "meta" not in co2  # no US Core profile exists for EtCO2
+    assert body(fhir(nurse, f"Observation/{co2['id']}")) == co2
+    # A reading without EtCO2 has no EtCO2 Observation to read.
+    vitals = body(fhir(nurse, "Observation", patient=patient, code="8867-4"))
+    without = [
+        e["resource"]["id"].removesuffix("-hr")
+        for e in vitals["entry"]
+        if not co2["id"].startswith(e["resource"]["id"].removesuffix("-hr"))
+    ]
+    assert without
+    assert fhir(nurse, f"Observation/{without[0]}-etco2").status_code == 404
+    # Every vital-signs search result is whole: paging counts match entries.
+    all_vitals = body(
+        fhir(nurse, "Observation", patient=patient, category="vital-signs", _count=100)
+    )
+    assert all_vitals["total"] == len(all_vitals["entry"])
 
 
 def test_medication_administration_is_the_ketamine_dose(
@@ -212,7 +257,7 @@ def test_patient_search_parameters(
         ("Patient/00000000-0000-0000-0000-000000000000", {}, 404),
         ("Patient/not-a-uuid", {}, 404),
         ("Observation/nope-1-hr", {}, 404),
-        ("Practitioner", {}, 404),
+        ("Medication", {}, 404),  # a type this server does not serve
         ("Patient/a/b/c", {}, 404),
         ("$everything", {}, 404),
     ],
