@@ -99,6 +99,11 @@ class EventChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # dja
 
 class CheckInForm(forms.Form):
     room = RoomChoiceField(queryset=Room.objects.none(), label="Room")
+    spacing_override_reason = forms.CharField(
+        label="Reason to check in over the protocol's rhythm (only when refused for it)",
+        required=False,
+        max_length=500,
+    )
 
     def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

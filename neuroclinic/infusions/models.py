@@ -82,6 +82,10 @@ class InfusionSession(models.Model):
         related_name="+",
         help_text="The nurse running the infusion.",
     )
+    # Checked in over the protocol's rhythm (minimum days between infusions, weekly
+    # maximum, booster interval): the written reason, and the rules it overrode.
+    spacing_override_reason = models.CharField(max_length=500, blank=True)
+    spacing_overridden = models.JSONField(default=list, blank=True)
 
     # Checklist
     weight_kg = decimal_field(5, 1, null=True, blank=True)
