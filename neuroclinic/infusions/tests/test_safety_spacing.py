@@ -9,10 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import login
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Room
-from conftest import login
 from neuroclinic.infusions.actions import session_flow
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import InfusionSession, SessionEvent
