@@ -409,7 +409,12 @@ def test_a_decision_needs_the_password_and_keeps_the_rules_version(
     assert refused.value.field == "password"
     assert EligibilityDecision.objects.count() == 0
     decision = eligibility_decisions.decide_eligibility(
-        patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
+        patient,
+        by=prescriber,
+        password=TEST_PASSWORD,
+        outcome="eligible",
+        # Unanswered facts an exclusion needs (no C-SSRS here): an override says why.
+        reason="C-SSRS screener asked at the consultation: no intent or plan",
     )
     assert decision.rules_version.startswith("defaults ")
     assert decision.findings
@@ -465,7 +470,12 @@ def test_clinic_wording_is_what_the_patient_sees(
         organization, by=director, message_eligible="All set, see you soon."
     )
     decision = eligibility_decisions.decide_eligibility(
-        patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
+        patient,
+        by=prescriber,
+        password=TEST_PASSWORD,
+        outcome="eligible",
+        # Unanswered facts an exclusion needs (no C-SSRS here): an override says why.
+        reason="C-SSRS screener asked at the consultation: no intent or plan",
     )
     assert decision.patient_message == "All set, see you soon."
     assert (
@@ -511,7 +521,12 @@ def test_rule_changes_are_new_versions_and_decisions_keep_theirs(
     )
     assert second.version == 2
     decision = eligibility_decisions.decide_eligibility(
-        patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
+        patient,
+        by=prescriber,
+        password=TEST_PASSWORD,
+        outcome="eligible",
+        # Unanswered facts an exclusion needs (no C-SSRS here): an override says why.
+        reason="C-SSRS screener asked at the consultation: no intent or plan",
     )
     assert decision.rules_version.startswith("clinic v2 on defaults")
 

@@ -219,7 +219,7 @@ API_ACCESS: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     (
         "post",
         "/api/patients/{patient}/eligibility/decisions",
-        {"outcome": "eligible", "password": TEST_PASSWORD},
+        {"outcome": "eligible", "password": TEST_PASSWORD, "reason": "Seen in clinic"},
         {"director", "prescriber"},
     ),
     (
