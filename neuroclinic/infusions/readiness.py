@@ -120,9 +120,9 @@ def session_checklist(
         order_findings.append(
             checklist.Finding(
                 False,
-                "Checked in over the protocol's rhythm ("
-                + " ".join(session.spacing_overridden)
-                + f") Reason: {session.spacing_override_reason}",
+                "Checked in over the protocol's rhythm with a written reason: "
+                f"{session.spacing_override_reason}. Overridden: "
+                + " ".join(session.spacing_overridden),
             )
         )
     items.append(
