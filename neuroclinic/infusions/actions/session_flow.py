@@ -194,6 +194,7 @@ def infused_dates(patient: Patient, *, zone: str) -> list[date]:
         )
         .exclude(status=InfusionSession.Status.CANCELLED)
         .values_list("started_at", flat=True)
+        if started is not None
     ]
 
 

@@ -54,7 +54,7 @@ CLEAR = IntakeFacts(
 )
 
 
-def history(**changes: bool) -> dict[str, bool | None]:
+def history(**changes: bool | None) -> dict[str, bool | None]:
     return {**dict.fromkeys(MEDICAL_HISTORY, False), **changes}
 
 
