@@ -721,6 +721,7 @@ def test_item6_eligible_over_an_unanswered_required_fact_needs_a_reason(
 ) -> None:
     """Issue 14, item 6: an unanswered fact an exclusion needs is overridden like one."""
     fill_packet(patient, medical={"glaucoma": "unsure"})
+    baselines(patient)  # the C-SSRS screener answered: glaucoma is the one unanswered
     with pytest.raises(IntakeError) as refused:
         eligibility_decisions.decide_eligibility(
             patient,
