@@ -68,6 +68,9 @@ class ReadingIn(Schema):
     spo2_percent: int
     respiratory_rate_per_min: int
     etco2_mmhg: int | None = None
+    # Optional ECG rhythm: one of lib/vitals.ECG_RHYTHMS; "other" needs ecg_rhythm_other.
+    ecg_rhythm: str | None = None
+    ecg_rhythm_other: str | None = None
 
 
 class RejectedOut(Schema):

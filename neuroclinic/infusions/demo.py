@@ -359,7 +359,15 @@ def _check_in_to_start(
     rng = clinic.rng
     nurse = clinic.staff["nurse"]
     patient = person.patient
-    session = session_flow.check_in(patient, room=room, by=nurse, now=t0)
+    # The synthetic history may not keep the protocol's rhythm (issue #14 item 9): where
+    # it does not, the check-in records this reason (dropped where none is needed).
+    session = session_flow.check_in(
+        patient,
+        room=room,
+        by=nurse,
+        now=t0,
+        spacing_override_reason="Demo history (synthetic schedule)",
+    )
     # Done on the clinic tablet before check-in, on the same clinic day (the checklist
     # wants today's: a check-in just after midnight has it just after midnight);
     # recorded after the check-in, so it fulfils the before-infusion PHQ-9 it scheduled.

@@ -15,6 +15,7 @@ from neuroclinic.infusions.models import AdverseEvent, InfusionSession
 from neuroclinic.infusions.recovery import ALDRETE_CRITERIA, MOAAS_LABELS, AldreteItem
 from neuroclinic.ledger.models import Container
 from neuroclinic.ledger.witness import WitnessedWasteForm, WitnessForm
+from neuroclinic.lib.vitals import ECG_RHYTHMS
 from neuroclinic.treatment.models import PrnOrder
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -99,6 +100,11 @@ class EventChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # dja
 
 class CheckInForm(forms.Form):
     room = RoomChoiceField(queryset=Room.objects.none(), label="Room")
+    spacing_override_reason = forms.CharField(
+        label="Reason to check in over the protocol's rhythm (only when refused for it)",
+        required=False,
+        max_length=500,
+    )
 
     def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -165,6 +171,15 @@ class VitalsForm(TabletForm):
     spo2_percent = forms.CharField(label="SpO2 %", max_length=4)
     respiratory_rate_per_min = forms.CharField(label="Resp. rate", max_length=4)
     etco2_mmhg = forms.CharField(label="EtCO2", max_length=4, required=False)
+    # Optional (issue #14 item 8); checked with the reading (lib/vitals.check_ecg_rhythm).
+    ecg_rhythm = forms.ChoiceField(
+        label="ECG rhythm",
+        required=False,
+        choices=[("", "Not recorded"), *ECG_RHYTHMS.items()],
+    )
+    ecg_rhythm_other = forms.CharField(
+        label="If other: rhythm seen", max_length=100, required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -12,7 +12,12 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 
-from neuroclinic.lib.vitals import VitalSigns
+from neuroclinic.lib.vitals import (
+    ECG_RHYTHMS,
+    VitalSigns,
+    ecg_needs_review,
+    ecg_rhythm_label,
+)
 
 
 def decimal_field(max_digits: int = 7, places: int = 2, **kwargs: Any) -> Any:
@@ -82,6 +87,10 @@ class InfusionSession(models.Model):
         related_name="+",
         help_text="The nurse running the infusion.",
     )
+    # Checked in over the protocol's rhythm (minimum days between infusions, weekly
+    # maximum, booster interval): the written reason, and the rules it overrode.
+    spacing_override_reason = models.CharField(max_length=500, blank=True)
+    spacing_overridden = models.JSONField(default=list, blank=True)
 
     # Checklist
     weight_kg = decimal_field(5, 1, null=True, blank=True)
@@ -332,6 +341,16 @@ class VitalReading(models.Model):
     spo2_percent = models.PositiveSmallIntegerField()
     respiratory_rate_per_min = models.PositiveSmallIntegerField()
     etco2_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Optional ECG rhythm (issue #14 item 8; lib/vitals.ECG_RHYTHMS). NULL, not "", when
+    # not recorded: SQLite adds a nullable column in place, keeping the table's
+    # append-only triggers (a NOT NULL column would rebuild the table without them).
+    ecg_rhythm = models.CharField(  # noqa: DJ001
+        max_length=24,
+        null=True,
+        blank=True,
+        choices=[(k, v) for k, v in ECG_RHYTHMS.items()],
+    )
+    ecg_rhythm_other = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["taken_at", "id"]
@@ -358,6 +377,14 @@ class VitalReading(models.Model):
             respiratory_rate_per_min=self.respiratory_rate_per_min,
             etco2_mmhg=self.etco2_mmhg,
         )
+
+    @property
+    def ecg_rhythm_label(self) -> str:
+        return ecg_rhythm_label(self.ecg_rhythm, self.ecg_rhythm_other)
+
+    @property
+    def ecg_needs_review(self) -> bool:
+        return ecg_needs_review(self.ecg_rhythm)
 
 
 class RejectedReading(models.Model):

@@ -97,9 +97,19 @@ def vital_phases(readings: list[VitalReading]) -> list[dict[str, Any]]:
                     "lowest_respiratory_rate": min(
                         r.respiratory_rate_per_min for r in rows
                     ),
+                    "ecg_rhythms": ecg_rhythms(rows),
                 }
             )
     return found
+
+
+def ecg_rhythms(rows: list[VitalReading]) -> str:
+    """The ECG rhythms recorded, in the order first seen, each with its count ("" if none)."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        if r.ecg_rhythm:
+            counts[r.ecg_rhythm_label] = counts.get(r.ecg_rhythm_label, 0) + 1
+    return ", ".join(f"{label} x{n}" for label, n in counts.items())
 
 
 def minutes_to_discharge(session: InfusionSession) -> int:

@@ -111,10 +111,20 @@ def session_checklist(
                 series_window_days=protocol.series_window_days,
                 min_days_between_infusions=protocol.min_days_between_infusions,
                 infusions_per_week_max=protocol.infusions_per_week_max,
+                spacing_overridden=bool(session.spacing_override_reason),
             )
         )
     else:
         order_findings.extend(_booster_findings(session, order))
+    if session.spacing_override_reason:
+        order_findings.append(
+            checklist.Finding(
+                False,
+                "Checked in over the protocol's rhythm with a written reason: "
+                f"{session.spacing_override_reason}. Overridden: "
+                + " ".join(session.spacing_overridden),
+            )
+        )
     items.append(
         _item(
             "order",
@@ -257,7 +267,7 @@ def _booster_findings(
         if gap < protocol.min_days_between_infusions:
             findings.append(
                 checklist.Finding(
-                    True,
+                    not session.spacing_override_reason,
                     f"The last infusion was {gap} day(s) ago; the protocol asks for at least "
                     f"{protocol.min_days_between_infusions}.",
                 )

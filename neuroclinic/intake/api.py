@@ -313,6 +313,7 @@ def read_eligibility(request: HttpRequest, patient_id: UUID) -> dict[str, Any]:
         "patient": patient.uuid,
         "rules_version": review.review.version,
         "findings": [f.as_dict() for f in review.review.findings],
+        "required_missing": list(review.review.required_missing),
         "decisions": [
             _decision_out(d)
             for d in EligibilityDecision.objects.filter(patient=patient).select_related(

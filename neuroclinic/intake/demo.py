@@ -99,6 +99,7 @@ FULL_PACKET: dict[str, dict[str, Any]] = {
         "diagnoses": "Major depression (demo)",
         "psychosis_ever": "no",
         "mania_or_bipolar": "no",
+        "mania_current": "no",
         "hospitalized": "no",
         "suicide_attempt": "no",
         "prior_ect": "no",

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-DEFAULTS_VERSION = "2026.1"
+DEFAULTS_VERSION = "2026.2"
 
 # A trial of an antidepressant counts as adequate after this many weeks at the
 # dose the prescriber intended. TRD is defined by "adequate" trials (K21)
@@ -122,6 +122,10 @@ MEDICAL_HISTORY: dict[str, str] = {
     "thyroid_disease": "Thyroid disease",
     "bladder_problems": "Bladder problems (pain, frequent urination, cystitis)",
     "pregnant_or_breastfeeding": "Pregnant, trying to become pregnant, or breastfeeding",
+    "glaucoma": "Glaucoma, or raised pressure in the eye",
+    "recent_mi_angina": "A heart attack in the past 6 months, or chest pain (angina) that is new, getting worse or comes at rest",
+    "preeclampsia": "Pre-eclampsia or eclampsia (high blood pressure in pregnancy) now or in this pregnancy",
+    "sleep_apnoea_airway": "Sleep apnoea that is not treated, or been told you have a difficult airway (hard to put a breathing tube in)",
     "metal_in_head": "Metal in or near the head (clips, plates, shrapnel; not dental fillings)",
     "implanted_device": "An implanted device (pacemaker, defibrillator, nerve stimulator, cochlear implant, medication pump)",
 }
@@ -138,6 +142,8 @@ class IntakeFacts:
     psychosis_ever: bool | None = None
     psychosis_past_year: bool | None = None
     mania_or_bipolar: bool | None = None
+    mania_current: bool | None = None
+    suicidal_intent_current: bool | None = None
     failed_adequate_trials: int | None = None
     medication_flags: frozenset[str] | None = None
     ketamine_allergy: bool | None = None
@@ -163,6 +169,8 @@ FACT_LABELS: dict[str, str] = {
     "psychosis_ever": "History of psychosis",
     "psychosis_past_year": "Psychosis in the past year",
     "mania_or_bipolar": "Mania or bipolar disorder",
+    "mania_current": "Mania or hypomania now",
+    "suicidal_intent_current": "Suicidal intent or plan now (C-SSRS screener)",
     "failed_adequate_trials": "Prior antidepressant trials",
     "medication_flags": "Current medications",
     "ketamine_allergy": "Allergies",
@@ -577,6 +585,67 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         action=NextStep.JUDGEMENT,
         params={"bmi_min": 30},
     ),
+    # Issue #14 item 6: exclusions by default (a clinic may make any a caution).
+    Rule(
+        "glaucoma",
+        "Glaucoma or raised intraocular pressure",
+        E,
+        K,
+        ("history.glaucoma",),
+        _history("glaucoma"),
+        "Ketamine may raise intraocular pressure (label adverse reactions, K11) [U]; exclusion is a design default (issue #14) [D]",
+        action=NextStep.CLEARANCE,
+    ),
+    Rule(
+        "recent_mi_angina",
+        "Recent myocardial infarction or unstable angina",
+        E,
+        K,
+        ("history.recent_mi_angina",),
+        _history("recent_mi_angina"),
+        "Significant BP elevation a serious hazard (K11) [S]; severe or uncontrolled cardiovascular disease (K20, K16b) [V]; BP surges during infusions (K14) [V]; 6 months and exclusion are design defaults (issue #14) [D]",
+        action=NextStep.CLEARANCE,
+    ),
+    Rule(
+        "preeclampsia",
+        "Pre-eclampsia or eclampsia",
+        E,
+        K,
+        ("history.preeclampsia",),
+        _history("preeclampsia"),
+        "Contraindication in the Swiss ketamine label (K11c) [V]",
+        action=NextStep.CLEARANCE,
+    ),
+    Rule(
+        "sleep_apnoea_airway",
+        "Untreated obstructive sleep apnoea or a difficult airway",
+        E,
+        K,
+        ("history.sleep_apnoea_airway",),
+        _history("sleep_apnoea_airway"),
+        "Label warning, respiratory depression (K11) [V]; airway equipment and monitoring for dissociative sedation (K17) [V]; exclusion is a design default (issue #14) [D]",
+        action=NextStep.CLEARANCE,
+    ),
+    Rule(
+        "mania_active",
+        "Active mania or hypomania",
+        E,
+        BOTH,
+        ("mania_current",),
+        _is_true("mania_current", "Yes (reported)"),
+        "Mania switch risk in bipolar depression [U]; mania/hypomania with TMS (T9) [S]; exclusion is a design default (issue #14) [D]",
+    ),
+    Rule(
+        "suicidal_intent",
+        "Current suicidal intent or plan: needs a higher level of care",
+        E,
+        BOTH,
+        ("suicidal_intent_current",),
+        _is_true(
+            "suicidal_intent_current", "C-SSRS screener: intent or plan (high risk)"
+        ),
+        "C-SSRS triage: intent or a plan calls for immediate evaluation (M10) [V]; a clinician assesses risk before treatment (C1) [V]; outpatient treatment excluded by default (issue #14) [D]",
+    ),
     Rule(
         "tms_metal",
         "Metal in or near the head",
@@ -696,6 +765,13 @@ class Finding:
 class Review:
     findings: tuple[Finding, ...]
     version: str
+    # Unanswered facts an exclusion rule needs (their "missing" findings' rule ids):
+    # eligible over them is an override with a written reason (issue #14 item 6).
+    required_missing: tuple[str, ...] = ()
+
+    @property
+    def unanswered_required(self) -> list[Finding]:
+        return [f for f in self.missing if f.rule_id in self.required_missing]
 
     def of(self, severity: Severity) -> list[Finding]:
         return [f for f in self.findings if f.severity == severity]
@@ -726,6 +802,7 @@ def evaluate(
     """
     findings: list[Finding] = []
     missing: dict[str, list[str]] = {}
+    required: set[str] = set()
     for rule in configured_rules(overrides):
         if not rule.enabled or not (rule.treatments & facts.treatments):
             continue
@@ -733,6 +810,8 @@ def evaluate(
         if unknown:
             for name in unknown:
                 missing.setdefault(name, []).append(rule.title)
+                if rule.severity is Severity.EXCLUSION:
+                    required.add(name)
             continue
         value = rule.check(facts, rule.params)
         if value is not None:
@@ -749,12 +828,17 @@ def evaluate(
             )
     order = {Severity.EXCLUSION: 0, Severity.CAUTION: 1}
     findings.sort(key=lambda f: order[f.severity])
-    seen_labels: set[str] = set()
+    seen_labels: dict[str, str] = {}
+    required_ids: set[str] = set()
     for name, needed_by in missing.items():
         label = FACT_LABELS.get(name, name)
         if label in seen_labels:
+            if name in required:
+                required_ids.add(seen_labels[label])
             continue
-        seen_labels.add(label)
+        seen_labels[label] = f"missing.{name}"
+        if name in required:
+            required_ids.add(f"missing.{name}")
         findings.append(
             Finding(
                 rule_id=f"missing.{name}",
@@ -764,4 +848,8 @@ def evaluate(
                 source="Needed by: " + "; ".join(needed_by),
             )
         )
-    return Review(findings=tuple(findings), version=version_label(clinic_version))
+    return Review(
+        findings=tuple(findings),
+        version=version_label(clinic_version),
+        required_missing=tuple(sorted(required_ids)),
+    )

@@ -121,7 +121,7 @@ class DecisionForm(forms.Form):
     reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="Reason (for “not eligible”)",
+        label="Reason (for “not eligible”, or for eligible over an exclusion or a required fact not answered)",
     )
     referral_resources = forms.CharField(
         required=False,

@@ -102,6 +102,7 @@ TREATMENT_CHOICES = (
 PSYCHIATRIC_QUESTIONS: dict[str, str] = {
     "psychosis_ever": "Have you ever had psychosis (hearing or seeing things others did not, or beliefs others found untrue)?",
     "mania_or_bipolar": "Have you ever been diagnosed with bipolar disorder, or had a spell of mania or hypomania?",
+    "mania_current": "Are you in a spell of mania or hypomania right now (much less need for sleep, racing thoughts, unusually high energy or spending)?",
     "hospitalized": "Have you ever stayed in hospital for your mental health?",
     "suicide_attempt": "Have you ever tried to end your life?",
     "prior_ect": "Have you had ECT (electroconvulsive therapy)?",
@@ -279,6 +280,8 @@ class ScreenResults:
     dast10_total: int | None = None
     mdq_positive: bool | None = None
     suicide_screen_positive: bool | None = None
+    # C-SSRS screener triage high (intent, a plan, or recent behaviour): issue #14 item 6.
+    suicidal_intent_current: bool | None = None
 
 
 def facts_from(
@@ -334,6 +337,8 @@ def facts_from(
         if psychosis_ever is False
         else yes_no(psychiatric.get("psychosis_past_year")),
         mania_or_bipolar=yes_no(psychiatric.get("mania_or_bipolar")),
+        mania_current=yes_no(psychiatric.get("mania_current")),
+        suicidal_intent_current=screens.suicidal_intent_current,
         failed_adequate_trials=failed,
         medication_flags=flags,
         ketamine_allergy=allergy,

@@ -125,6 +125,9 @@ class EligibilityOut(Schema):
     patient: UUID
     rules_version: str
     findings: list[FindingOut]
+    # rule ids of the "missing" findings an exclusion rule needs: eligible over them
+    # needs a reason, as over an exclusion (issue #14).
+    required_missing: list[str]
     decisions: list[DecisionOut]
     blocks_treatment: str | None
 

@@ -574,3 +574,68 @@ def _alarm(code: AlarmCode, message: str, run: list[TimedVitalSigns]) -> Alarm:
         taken_at=run[-1].taken_at,
         consecutive_readings=len(run),
     )
+
+
+# ECG rhythm (issue #14 item 8) -----------------------------------------------------
+# Optional: "ECG per clinic" (domain: K11 [V] continuous monitoring; ACEP asks for
+# cardiac monitoring during dissociative sedation, K17 [V]; ASA's ECG standard is for
+# anaesthesia care, K17b [V]). The nurse or the monitor names the rhythm; "other" needs
+# a few words. A rhythm other than sinus rhythm is shown as needing review [D]: it
+# raises no alarm by itself, since the rate alarms already cover fast and slow rates
+# and an interpretation is the clinician's (docs/clinical/vitals-and-alarms.md).
+ECG_RHYTHMS: dict[str, str] = {
+    "sinus_rhythm": "Sinus rhythm",
+    "sinus_tachycardia": "Sinus tachycardia",
+    "sinus_bradycardia": "Sinus bradycardia",
+    "atrial_fibrillation": "Atrial fibrillation",
+    "other": "Other",
+}
+ECG_OTHER_MAX_LENGTH = 100
+
+
+def check_ecg_rhythm(rhythm: str | None, other: str | None) -> list[FieldError]:
+    """What is wrong with an ECG rhythm as given (both empty: not recorded, fine)."""
+    rhythm = (rhythm or "").strip()
+    other = (other or "").strip()
+    if not rhythm:
+        if other:
+            return [
+                FieldError(
+                    "ecg_rhythm",
+                    "choose 'other' for a rhythm described in words",
+                )
+            ]
+        return []
+    if rhythm not in ECG_RHYTHMS:
+        return [
+            FieldError(
+                "ecg_rhythm",
+                f"ecg_rhythm must be one of {', '.join(ECG_RHYTHMS)}, not {rhythm[:30]!r}",
+            )
+        ]
+    if rhythm == "other" and not other:
+        return [FieldError("ecg_rhythm_other", "describe the rhythm seen")]
+    if rhythm != "other" and other:
+        return [FieldError("ecg_rhythm_other", "a description goes with 'other' only")]
+    if len(other) > ECG_OTHER_MAX_LENGTH:
+        return [
+            FieldError(
+                "ecg_rhythm_other",
+                f"describe the rhythm in at most {ECG_OTHER_MAX_LENGTH} characters",
+            )
+        ]
+    return []
+
+
+def ecg_rhythm_label(rhythm: str | None, other: str | None) -> str:
+    """The rhythm as shown: its label, or the words given for 'other'; "" when not recorded."""
+    if not rhythm:
+        return ""
+    if rhythm == "other":
+        return f"Other: {other}" if other else "Other"
+    return ECG_RHYTHMS.get(rhythm, rhythm)
+
+
+def ecg_needs_review(rhythm: str | None) -> bool:
+    """A recorded rhythm other than sinus rhythm is shown for the clinician's review [D]."""
+    return bool(rhythm) and rhythm != "sinus_rhythm"

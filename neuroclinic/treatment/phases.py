@@ -105,10 +105,12 @@ def series_problems(
     series_window_days: int,
     min_days_between_infusions: int,
     infusions_per_week_max: int,
+    spacing_overridden: bool = False,
 ) -> list[SeriesProblem]:
     """What stands against one more infusion of a series on `on`.
 
-    Hard stops: the order's infusions are all given; too soon after the last one.
+    Hard stops: the order's infusions are all given; too soon after the last one
+    (unless `spacing_overridden`: checked in over it with a written reason).
     Warnings (the prescriber's call, shown on the checklist): more than the weekly
     maximum in the last 7 days, or past the series window.
     """
@@ -128,7 +130,7 @@ def series_problems(
         if gap < min_days_between_infusions:
             problems.append(
                 SeriesProblem(
-                    True,
+                    not spacing_overridden,
                     f"The last infusion was on {last.isoformat()}; the protocol asks for at "
                     f"least {min_days_between_infusions} day"
                     f"{'s' if min_days_between_infusions != 1 else ''} between infusions.",
@@ -151,4 +153,47 @@ def series_problems(
                     f"Day {day} of the series: past the protocol's {series_window_days}-day window.",
                 )
             )
+    return problems
+
+
+def spacing_problems(
+    *,
+    given_dates: Sequence[date],
+    on: date,
+    min_days_between_infusions: int,
+    infusions_per_week_max: int,
+    booster_interval_days_min: int | None = None,
+) -> list[str]:
+    """What the protocol's rhythm says against one more infusion on `on` (issue #14 item 9).
+
+    `given_dates` are the days the patient was infused (any plan, any order), in the
+    clinic's time zone. Induction series run 2-3 a week, at most one a day (K4, K4b,
+    K5 [V]); a booster comes a little before the effect wears off, often every 4-6
+    weeks (K3 [V], K22 [P]), so `booster_interval_days_min` is passed for a booster
+    order only. Each message names the rule; checking in over one needs a written
+    reason. Nothing here is a warning: an empty list means none applies.
+    """
+    problems: list[str] = []
+    earlier = sorted(d for d in given_dates if d <= on)
+    if earlier:
+        last = earlier[-1]
+        gap = (on - last).days
+        if gap < min_days_between_infusions:
+            problems.append(
+                f"Minimum days between infusions: the last infusion was on "
+                f"{last.isoformat()} ({gap} day{'s' if gap != 1 else ''} ago); the protocol "
+                f"asks for at least {min_days_between_infusions}."
+            )
+        if booster_interval_days_min is not None and gap < booster_interval_days_min:
+            problems.append(
+                f"Booster interval: the last infusion was {gap} day{'s' if gap != 1 else ''} "
+                f"ago; the protocol's booster interval is at least "
+                f"{booster_interval_days_min} days."
+            )
+    week = [d for d in earlier if on - timedelta(days=6) <= d]
+    if len(week) + 1 > infusions_per_week_max:
+        problems.append(
+            f"Weekly maximum: this would be infusion {len(week) + 1} in 7 days; the "
+            f"protocol allows {infusions_per_week_max} a week."
+        )
     return problems

@@ -277,6 +277,12 @@ def journey(page: Page, browser: Browser, live_clinic: LiveClinic) -> None:
     save_screenshot(page, "eligibility-review-phone")
     page.set_viewport_size(DESKTOP)
     page.get_by_label("Eligible", exact=True).check()
+    # The C-SSRS screener is asked at the visit: until then current suicidal intent is a
+    # required fact left unanswered, and eligible over it needs a reason (issue #14).
+    expect(page.get_by_text("Required: an exclusion rule needs")).to_be_visible()
+    page.get_by_label("Reason (for").fill(
+        "C-SSRS screener asked at the consultation: no intent or plan"
+    )
     page.get_by_label("Your password, to sign").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign the decision").click()
     expect(page.get_by_text("Decision signed: Eligible")).to_be_visible()

@@ -86,6 +86,8 @@ class _Parsed:
     client_key: uuid.UUID | None
     values: dict[str, int]  # the five required vital signs
     etco2_mmhg: int | None
+    ecg_rhythm: str = ""  # issue #14 item 8: optional, vitals.ECG_RHYTHMS
+    ecg_rhythm_other: str = ""
 
 
 def _whole_number(value: Any) -> int | None:
@@ -168,6 +170,10 @@ def parse_reading(
                 f"{name} must be a whole number, not {str(value)[:20]!r}."
             )
         values[name] = number
+    ecg_rhythm = str(raw.get("ecg_rhythm") or "").strip()
+    ecg_rhythm_other = str(raw.get("ecg_rhythm_other") or "").strip()
+    for error in vitals.check_ecg_rhythm(ecg_rhythm, ecg_rhythm_other):
+        errors.setdefault(error.field, []).append(_plain(error.message))
     if source == VitalReading.Source.TYPED:
         taken = _taken_at(raw.get("taken_at") or now, now)
     else:
@@ -217,10 +223,14 @@ def parse_reading(
         client_key,
         {name: value for name, value in required.items() if value is not None},
         values["etco2_mmhg"],
+        ecg_rhythm,
+        ecg_rhythm_other,
     )
 
 
 _NAMES = {
+    "ecg_rhythm_other": "ECG rhythm description",
+    "ecg_rhythm": "ECG rhythm",
     "systolic_mmhg": "Systolic BP",
     "diastolic_mmhg": "Diastolic BP",
     "heart_rate_bpm": "Heart rate",
@@ -382,6 +392,8 @@ def ingest_readings(
                 spo2_percent=item.values["spo2_percent"],
                 respiratory_rate_per_min=item.values["respiratory_rate_per_min"],
                 etco2_mmhg=item.etco2_mmhg,
+                ecg_rhythm=item.ecg_rhythm or None,
+                ecg_rhythm_other=item.ecg_rhythm_other or None,
             )
         )
     stored = _insert(fresh)

@@ -9,7 +9,7 @@ counts the infusion on the plan (treatment) and schedules the measures after it.
 """
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -52,6 +52,7 @@ from neuroclinic.patients.models import Contact, Patient
 from neuroclinic.treatment.actions.orders import active_order
 from neuroclinic.treatment.actions.plans import active_plan, record_infusion_given
 from neuroclinic.treatment.models import InfusionOrder
+from neuroclinic.treatment.phases import spacing_problems
 
 
 @transaction.atomic
@@ -62,9 +63,14 @@ def check_in(
     nurse: User | None = None,
     now: datetime | None = None,
     schedule: bool = True,
+    spacing_override_reason: str = "",
     by: User,
 ) -> InfusionSession:
-    """Open today's infusion for a patient with an active plan and order, in an infusion room."""
+    """Open today's infusion for a patient with an active plan and order, in an infusion room.
+
+    Too soon after the last infusion, over the protocol's weekly maximum or inside the
+    booster interval is refused unless `spacing_override_reason` says why (issue #14).
+    """
     if room.kind != Room.Kind.INFUSION or not room.is_active:
         raise InfusionError("Choose an infusion room.", field="room")
     location = room.location
@@ -92,6 +98,18 @@ def check_in(
         )
     else:
         number, total = plan.booster_count + 1, 0
+    service_date = now.astimezone(ZoneInfo(location.time_zone)).date()
+    overridden = spacing_problems_for(
+        patient, order, on=service_date, zone=location.time_zone
+    )
+    override_reason = spacing_override_reason.strip()
+    if overridden and not override_reason:
+        raise InfusionError(
+            " ".join(overridden) + " Check in over it only with a written reason.",
+            field="spacing_override_reason",
+        )
+    if not overridden:
+        override_reason = ""
     escort = (
         patient.contacts.filter(kind=Contact.Kind.ESCORT)
         .order_by("-created_at")
@@ -111,13 +129,15 @@ def check_in(
         room=room,
         sequence_number=number,
         sequence_total=total,
-        service_date=now.astimezone(ZoneInfo(location.time_zone)).date(),
+        service_date=service_date,
         checked_in_by=by,
         checked_in_at=now,
         nurse=nurse or by,
         escort_name=escort.name if escort else "",
         escort_phone=escort.phone if escort else "",
         height_cm=previous.height_cm if previous else None,
+        spacing_override_reason=override_reason,
+        spacing_overridden=overridden,
     )
     try:
         with transaction.atomic():
@@ -132,8 +152,11 @@ def check_in(
         raise InfusionError(
             f"{room.name} already has a patient in it.", field="room"
         ) from None
+    event_data: dict[str, object] = {"room": room.name}
+    if overridden:
+        event_data |= {"spacing_overridden": overridden, "reason": override_reason}
     timeline_event(
-        session, SessionEvent.Kind.CHECKED_IN, at=now, data={"room": room.name}, by=by
+        session, SessionEvent.Kind.CHECKED_IN, at=now, data=event_data, by=by
     )
     trigger = (
         schedules.Trigger.BEFORE_INFUSION
@@ -156,8 +179,41 @@ def check_in(
         room=room.name,
         order=str(order.uuid),
         sequence=session.progress,
+        spacing_overridden=len(overridden),
     )
     return session
+
+
+def infused_dates(patient: Patient, *, zone: str) -> list[date]:
+    """The clinic days on which the patient's infusions ran (started and not cancelled)."""
+    tz = ZoneInfo(zone)
+    return [
+        started.astimezone(tz).date()
+        for started in InfusionSession.objects.filter(
+            patient=patient, started_at__isnull=False
+        )
+        .exclude(status=InfusionSession.Status.CANCELLED)
+        .values_list("started_at", flat=True)
+        if started is not None
+    ]
+
+
+def spacing_problems_for(
+    patient: Patient, order: InfusionOrder, *, on: date, zone: str
+) -> list[str]:
+    """The protocol's rhythm rules (treatment.phases.spacing_problems) for one more infusion."""
+    protocol = order.protocol
+    return spacing_problems(
+        given_dates=infused_dates(patient, zone=zone),
+        on=on,
+        min_days_between_infusions=protocol.min_days_between_infusions,
+        infusions_per_week_max=protocol.infusions_per_week_max,
+        booster_interval_days_min=(
+            protocol.booster_interval_days_min
+            if order.kind == InfusionOrder.Kind.BOOSTER
+            else None
+        ),
+    )
 
 
 @transaction.atomic

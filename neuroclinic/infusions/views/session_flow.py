@@ -200,11 +200,19 @@ def check_in(
     )
     form = f.CheckInForm(request.POST, organization_id=request.user.organization_pk)
     if not form.is_valid():
-        messages.error(request, "Choose an infusion room.")
+        messages.error(
+            request,
+            "The reason is too long (500 characters at most)."
+            if "spacing_override_reason" in form.errors
+            else "Choose an infusion room.",
+        )
         return redirect("patients:chart", patient_uuid=patient.uuid)
     try:
         session = session_flow.check_in(
-            patient, room=form.cleaned_data["room"], by=request.user
+            patient,
+            room=form.cleaned_data["room"],
+            spacing_override_reason=form.cleaned_data["spacing_override_reason"],
+            by=request.user,
         )
     except InfusionError as exc:
         messages.error(request, exc.message)

@@ -31,6 +31,7 @@ from neuroclinic.intake.models import (
 )
 from neuroclinic.measures.instruments import (
     ScoreFlag,
+    Triage,
 )
 from neuroclinic.measures.models import (
     QuestionnaireResponse,
@@ -71,6 +72,9 @@ def screens_for(
         dast10_total=None if dast is None else dast.total,
         mdq_positive=None if mdq is None else ScoreFlag.MDQ_POSITIVE in mdq.flags,
         suicide_screen_positive=suicide,
+        suicidal_intent_current=None
+        if cssrs is None
+        else cssrs.triage == Triage.HIGH.value,
     )
 
 
@@ -174,7 +178,9 @@ def decide_eligibility(
             "That password is not right. The decision was not signed.", field="password"
         )
     review = review_for(patient)
-    overridden = [f.title for f in review.review.exclusions]
+    overridden = [f.title for f in review.review.exclusions] + [
+        f.title for f in review.review.unanswered_required
+    ]
     if (
         outcome in (Outcome.ELIGIBLE, Outcome.ELIGIBLE_WITH_CONDITIONS)
         and overridden

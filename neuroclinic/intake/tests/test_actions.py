@@ -40,6 +40,7 @@ from neuroclinic.intake.tests.factories import (
     publish_all,
     signature_png,
 )
+from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.models import QuestionnaireResponse, SafetyAlert
 from neuroclinic.patients.models import CareTeamProvider, Patient
 
@@ -408,7 +409,12 @@ def test_a_decision_needs_the_password_and_keeps_the_rules_version(
     assert refused.value.field == "password"
     assert EligibilityDecision.objects.count() == 0
     decision = eligibility_decisions.decide_eligibility(
-        patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
+        patient,
+        by=prescriber,
+        password=TEST_PASSWORD,
+        outcome="eligible",
+        # Unanswered facts an exclusion needs (no C-SSRS here): an override says why.
+        reason="C-SSRS screener asked at the consultation: no intent or plan",
     )
     assert decision.rules_version.startswith("defaults ")
     assert decision.findings
@@ -464,7 +470,12 @@ def test_clinic_wording_is_what_the_patient_sees(
         organization, by=director, message_eligible="All set, see you soon."
     )
     decision = eligibility_decisions.decide_eligibility(
-        patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
+        patient,
+        by=prescriber,
+        password=TEST_PASSWORD,
+        outcome="eligible",
+        # Unanswered facts an exclusion needs (no C-SSRS here): an override says why.
+        reason="C-SSRS screener asked at the consultation: no intent or plan",
     )
     assert decision.patient_message == "All set, see you soon."
     assert (
@@ -510,7 +521,12 @@ def test_rule_changes_are_new_versions_and_decisions_keep_theirs(
     )
     assert second.version == 2
     decision = eligibility_decisions.decide_eligibility(
-        patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
+        patient,
+        by=prescriber,
+        password=TEST_PASSWORD,
+        outcome="eligible",
+        # Unanswered facts an exclusion needs (no C-SSRS here): an override says why.
+        reason="C-SSRS screener asked at the consultation: no intent or plan",
     )
     assert decision.rules_version.startswith("clinic v2 on defaults")
 
@@ -664,7 +680,11 @@ def test_the_decision_is_the_newest_signed(patient: Patient, prescriber: User) -
         EligibilityDecision.objects.all(), signed_at=timezone.now() - timedelta(days=1)
     )
     eligibility_decisions.decide_eligibility(
-        patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
+        patient,
+        by=prescriber,
+        password=TEST_PASSWORD,
+        outcome="eligible",
+        reason="Intake taken by phone; answers in the consult note",
     )
     assert eligibility_blocks_treatment(patient) is None
 
@@ -694,3 +714,107 @@ def test_item6_eligible_over_an_exclusion_needs_a_reason(
     assert decision.reason.startswith("Single drug-induced episode")
     event = AuditEvent.objects.get(action=Action.ELIGIBILITY_DECIDED)
     assert event.data["override_of"]
+
+
+def test_item6_eligible_over_an_unanswered_required_fact_needs_a_reason(
+    patient: Patient, prescriber: User
+) -> None:
+    """Issue 14, item 6: an unanswered fact an exclusion needs is overridden like one."""
+    fill_packet(patient, medical={"glaucoma": "unsure"})
+    baselines(patient)  # the C-SSRS screener answered: glaucoma is the one unanswered
+    with pytest.raises(IntakeError) as refused:
+        eligibility_decisions.decide_eligibility(
+            patient,
+            by=prescriber,
+            password=TEST_PASSWORD,
+            outcome="eligible_with_conditions",
+            conditions="Vitals every 5 minutes",
+            reason="   ",
+        )
+    assert refused.value.field == "reason"
+    assert (
+        "Not answered: Glaucoma, or raised pressure in the eye" in refused.value.message
+    )
+    assert EligibilityDecision.objects.count() == 0
+    assert actions_of(Action.ELIGIBILITY_DECIDED) == 0
+
+    decision = eligibility_decisions.decide_eligibility(
+        patient,
+        by=prescriber,
+        password=TEST_PASSWORD,
+        outcome="eligible",
+        reason="Optometrist letter on file: normal eye pressure",
+    )
+    assert decision.reason.startswith("Optometrist letter")
+    event = AuditEvent.objects.get(action=Action.ELIGIBILITY_DECIDED)
+    assert event.data["override_of"] == [
+        "Not answered: Glaucoma, or raised pressure in the eye"
+    ]
+
+
+def test_item6_not_eligible_over_an_unanswered_fact_needs_no_override(
+    patient: Patient, prescriber: User
+) -> None:
+    fill_packet(patient, medical={"glaucoma": "unsure"})
+    decision = eligibility_decisions.decide_eligibility(
+        patient,
+        by=prescriber,
+        password=TEST_PASSWORD,
+        outcome="needs_clearance",
+        clearance_provider_name="Dr Eye",
+        clearance_question="Is the intraocular pressure normal?",
+    )
+    assert decision.outcome == "needs_clearance"
+
+
+@pytest.mark.parametrize(
+    ("section", "answers", "rule_id"),
+    [
+        ("medical", {"glaucoma": "yes"}, "glaucoma"),
+        ("medical", {"recent_mi_angina": "yes"}, "recent_mi_angina"),
+        ("medical", {"preeclampsia": "yes"}, "preeclampsia"),
+        ("medical", {"sleep_apnoea_airway": "yes"}, "sleep_apnoea_airway"),
+        ("psychiatric", {"mania_current": "yes"}, "mania_active"),
+    ],
+)
+def test_item6_new_exclusions_from_the_packet_need_a_reason(
+    patient: Patient,
+    prescriber: User,
+    section: str,
+    answers: dict[str, str],
+    rule_id: str,
+) -> None:
+    fill_packet(patient, **{section: answers})
+    review = eligibility_decisions.review_for(patient).review
+    assert rule_id in {f.rule_id for f in review.exclusions}
+    with pytest.raises(IntakeError, match="write the reason for this override"):
+        eligibility_decisions.decide_eligibility(
+            patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
+        )
+    assert EligibilityDecision.objects.count() == 0
+
+
+def test_item6_a_high_risk_cssrs_screener_is_current_suicidal_intent(
+    patient: Patient,
+) -> None:
+    fill_packet(patient)
+    review = eligibility_decisions.review_for(patient)
+    assert review.facts.suicidal_intent_current is None
+    assert "missing.suicidal_intent_current" in review.review.required_missing
+    record_response(
+        patient,
+        instrument_code="cssrs-screener",
+        answers={
+            "cssrs-screener-1": 1,
+            "cssrs-screener-2": 1,
+            "cssrs-screener-3": 1,
+            "cssrs-screener-4": 1,
+            "cssrs-screener-5": 0,
+            "cssrs-screener-6": 0,
+        },
+        source=QuestionnaireResponse.Source.PORTAL,
+        by=None,
+    )
+    review = eligibility_decisions.review_for(patient)
+    assert review.facts.suicidal_intent_current is True
+    assert "suicidal_intent" in {f.rule_id for f in review.review.exclusions}

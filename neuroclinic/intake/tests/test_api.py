@@ -219,7 +219,7 @@ API_ACCESS: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     (
         "post",
         "/api/patients/{patient}/eligibility/decisions",
-        {"outcome": "eligible", "password": TEST_PASSWORD},
+        {"outcome": "eligible", "password": TEST_PASSWORD, "reason": "Seen in clinic"},
         {"director", "prescriber"},
     ),
     (
@@ -264,3 +264,35 @@ def test_api_access_table(
     else:
         assert response.status_code in (403, 404), persona
         assert response["Content-Type"] == "application/problem+json"
+
+
+def test_item6_the_api_names_required_missing_facts_and_refuses_eligible_without_a_reason(
+    client: Client, patient: Patient, prescriber: User, api_token: Any
+) -> None:
+    fill_packet(patient, medical={"preeclampsia": "unsure"})
+    headers = api_token(prescriber)
+    review = client.get(f"/api/patients/{patient.uuid}/eligibility", **headers).json()
+    assert "missing.history.preeclampsia" in review["required_missing"]
+    refused = post(
+        client,
+        f"/api/patients/{patient.uuid}/eligibility/decisions",
+        {"outcome": "eligible", "password": TEST_PASSWORD},
+        **headers,
+    )
+    assert refused.status_code == 422
+    error = refused.json()["errors"][0]
+    assert error["field"] == "reason"
+    assert "Not answered: Pre-eclampsia" in error["message"]
+    assert EligibilityDecision.objects.count() == 0
+    made = post(
+        client,
+        f"/api/patients/{patient.uuid}/eligibility/decisions",
+        {
+            "outcome": "eligible",
+            "password": TEST_PASSWORD,
+            "reason": "Not pregnant: test negative today",
+        },
+        **headers,
+    )
+    assert made.status_code == 201
+    assert made.json()["reason"] == "Not pregnant: test negative today"

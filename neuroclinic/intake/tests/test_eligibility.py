@@ -38,6 +38,8 @@ CLEAR = IntakeFacts(
     psychosis_ever=False,
     psychosis_past_year=False,
     mania_or_bipolar=False,
+    mania_current=False,
+    suicidal_intent_current=False,
     failed_adequate_trials=3,
     medication_flags=frozenset(),
     ketamine_allergy=False,
@@ -52,7 +54,7 @@ CLEAR = IntakeFacts(
 )
 
 
-def history(**changes: bool) -> dict[str, bool | None]:
+def history(**changes: bool | None) -> dict[str, bool | None]:
     return {**dict.fromkeys(MEDICAL_HISTORY, False), **changes}
 
 
@@ -208,6 +210,33 @@ RULE_TABLE: list[tuple[str, dict[str, Any], Severity, str]] = [
         "Yes",
     ),
     ("tms_seizures", {"history": history(seizures=True)}, Severity.CAUTION, "Yes"),
+    # Issue #14 item 6: the default exclusions added in 2026.2.
+    ("glaucoma", {"history": history(glaucoma=True)}, Severity.EXCLUSION, "Yes"),
+    (
+        "recent_mi_angina",
+        {"history": history(recent_mi_angina=True)},
+        Severity.EXCLUSION,
+        "Yes",
+    ),
+    (
+        "preeclampsia",
+        {"history": history(preeclampsia=True)},
+        Severity.EXCLUSION,
+        "Yes",
+    ),
+    (
+        "sleep_apnoea_airway",
+        {"history": history(sleep_apnoea_airway=True)},
+        Severity.EXCLUSION,
+        "Yes",
+    ),
+    ("mania_active", {"mania_current": True}, Severity.EXCLUSION, "Yes (reported)"),
+    (
+        "suicidal_intent",
+        {"suicidal_intent_current": True},
+        Severity.EXCLUSION,
+        "C-SSRS screener: intent or plan (high risk)",
+    ),
 ]
 
 
@@ -404,3 +433,50 @@ def test_the_rules_page_shows_every_default_with_the_source_the_code_cites() -> 
     assert {rule_id: documented.get(rule_id) for rule_id in RULES_BY_ID} == {
         rule.id: rule.source for rule in DEFAULT_RULES
     }
+
+
+@pytest.mark.parametrize(
+    ("unknown", "required"),
+    [
+        # (facts left unanswered, the "missing" findings that are required)
+        ({"history": history(glaucoma=None)}, ["missing.history.glaucoma"]),
+        (
+            {"history": history(pregnant_or_breastfeeding=None)},
+            ["missing.history.pregnant_or_breastfeeding"],
+        ),
+        ({"suicidal_intent_current": None}, ["missing.suicidal_intent_current"]),
+        ({"mania_current": None}, ["missing.mania_current"]),
+        ({"ketamine_allergy": None}, ["missing.ketamine_allergy"]),
+        ({"bp_systolic": None}, ["missing.bp_systolic"]),
+        # Only cautions need these: missing, but not required.
+        ({"failed_adequate_trials": None}, []),
+        ({"bmi": None}, []),
+        ({"history": history(heart_disease=None)}, []),
+    ],
+)
+def test_item6_unanswered_facts_an_exclusion_needs_are_required(
+    unknown: dict[str, Any], required: list[str]
+) -> None:
+    review = evaluate(replace(CLEAR, **unknown))
+    assert review.missing, "the fact is reported missing"
+    assert list(review.required_missing) == required
+    assert [f.rule_id for f in review.unanswered_required] == required
+
+
+def test_item6_a_fact_stops_being_required_when_its_exclusion_is_made_a_caution() -> (
+    None
+):
+    facts = replace(CLEAR, history=history(glaucoma=None))
+    assert evaluate(facts).required_missing == ("missing.history.glaucoma",)
+    relaxed = evaluate(facts, overrides={"glaucoma": {"severity": "caution"}})
+    assert relaxed.required_missing == ()
+    assert [f.rule_id for f in relaxed.missing] == ["missing.history.glaucoma"]
+
+
+def test_item6_a_tms_only_intake_does_not_require_the_ketamine_only_facts() -> None:
+    facts = replace(
+        CLEAR, treatments=frozenset({Treatment.TMS}), history=history(glaucoma=None)
+    )
+    review = evaluate(facts)
+    assert review.missing == []
+    assert review.required_missing == ()

@@ -427,7 +427,11 @@ def test_the_chart_shows_intake_consent_and_eligibility(
 ) -> None:
     publish_all(organization)
     eligibility_decisions.decide_eligibility(
-        patient, by=prescriber, password=TEST_PASSWORD, outcome="eligible"
+        patient,
+        by=prescriber,
+        password=TEST_PASSWORD,
+        outcome="eligible",
+        reason="Intake taken in clinic; answers in the consult note",
     )
     login(client, prescriber)
     html = client.get(f"/patients/{patient.uuid}/").content.decode()
@@ -518,3 +522,30 @@ def test_another_clinic_sees_nothing(
     assert client.get(f"/intake/requests/{request.uuid}/").status_code == 404
     assert client.get(f"/intake/patients/{patient.uuid}/").status_code == 404
     assert "Examplewood" not in client.get("/intake/requests/").content.decode()
+
+
+def test_item6_the_page_marks_required_facts_and_refuses_eligible_without_a_reason(
+    client: Client, patient: Patient, prescriber: User
+) -> None:
+    fill_packet(patient, medical={"sleep_apnoea_airway": "unsure"})
+    baselines(patient)
+    login(client, prescriber)
+    url = f"/intake/patients/{patient.uuid}/eligibility/"
+    page = client.get(url).content.decode()
+    assert "Required: an exclusion rule needs" in page
+    assert "Sleep apnoea that is not treated" in page
+    refused = client.post(url, {"outcome": "eligible", "password": TEST_PASSWORD})
+    assert refused.status_code == 422
+    assert "write the reason for this override" in refused.content.decode()
+    assert EligibilityDecision.objects.count() == 0
+    ok = client.post(
+        url,
+        {
+            "outcome": "eligible",
+            "password": TEST_PASSWORD,
+            "reason": "Sleep study 2025 normal (letter scanned)",
+        },
+    )
+    assert ok.status_code == 302
+    shown = client.get(url).content.decode()
+    assert "reason: Sleep study 2025 normal (letter scanned)" in shown

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from neuroclinic.lib import vitals as vital_rules
 from neuroclinic.lib.vitals import (
     CRITICAL_CODES,
     AlarmCode,
@@ -358,3 +359,48 @@ def test_item8_critical_single_readings_alarm_at_once(
     for alarm in found:
         critical = alarm.code in CRITICAL_CODES
         assert (alarm.severity is AlarmSeverity.CRITICAL) == critical
+
+
+# Issue #14 item 8: the optional ECG rhythm --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rhythm", "other", "fields"),
+    [
+        ("", "", []),
+        (None, None, []),
+        ("sinus_rhythm", "", []),
+        ("sinus_tachycardia", "", []),
+        ("sinus_bradycardia", "", []),
+        ("atrial_fibrillation", "", []),
+        ("other", "Frequent PVCs", []),
+        ("other", "", ["ecg_rhythm_other"]),
+        ("other", "   ", ["ecg_rhythm_other"]),
+        ("other", "x" * 101, ["ecg_rhythm_other"]),
+        ("AF", "", ["ecg_rhythm"]),
+        ("ventricular_tachycardia", "", ["ecg_rhythm"]),
+        ("sinus_rhythm", "looked fine", ["ecg_rhythm_other"]),
+        ("", "Irregular", ["ecg_rhythm"]),
+    ],
+)
+def test_item8_ecg_rhythm_checks(
+    rhythm: str | None, other: str | None, fields: list[str]
+) -> None:
+    assert [e.field for e in vital_rules.check_ecg_rhythm(rhythm, other)] == fields
+
+
+@pytest.mark.parametrize(
+    ("rhythm", "other", "label", "review"),
+    [
+        (None, None, "", False),
+        ("sinus_rhythm", None, "Sinus rhythm", False),
+        ("sinus_tachycardia", None, "Sinus tachycardia", True),
+        ("atrial_fibrillation", None, "Atrial fibrillation", True),
+        ("other", "Frequent PVCs", "Other: Frequent PVCs", True),
+    ],
+)
+def test_item8_ecg_rhythm_label_and_review(
+    rhythm: str | None, other: str | None, label: str, review: bool
+) -> None:
+    assert vital_rules.ecg_rhythm_label(rhythm, other) == label
+    assert vital_rules.ecg_needs_review(rhythm) is review

@@ -4,7 +4,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from neuroclinic.treatment.phases import Phase, plan_status, series_problems
+from neuroclinic.treatment.phases import (
+    Phase,
+    plan_status,
+    series_problems,
+    spacing_problems,
+)
 
 MONDAY = date(2026, 11, 2)
 
@@ -95,3 +100,61 @@ def test_a_fourth_in_a_week_and_a_late_series_are_warnings() -> None:
     ]
     late = problems([MONDAY], MONDAY + timedelta(days=25))
     assert late == [(False, "Day 26 of the series: past the protocol's 21-day window.")]
+
+
+@pytest.mark.parametrize(
+    ("given_offsets", "min_days", "week_max", "booster_min", "expected"),
+    [
+        # (days before `on` of earlier infusions, rules, the rule names refused)
+        ([], 1, 3, None, []),
+        ([0], 1, 3, None, ["Minimum days between infusions"]),
+        ([1], 1, 3, None, []),
+        ([1], 2, 3, None, ["Minimum days between infusions"]),
+        ([2], 2, 3, None, []),
+        ([2, 4], 1, 3, None, []),
+        ([1, 3, 5], 1, 3, None, ["Weekly maximum"]),
+        ([2, 4, 7], 1, 3, None, []),  # the third is 7 days back: outside the week
+        ([1, 3, 6], 1, 3, None, ["Weekly maximum"]),
+        ([10], 1, 1, 28, ["Booster interval"]),
+        ([28], 1, 1, 28, []),
+        (
+            [0],
+            1,
+            1,
+            28,
+            ["Minimum days between infusions", "Booster interval", "Weekly maximum"],
+        ),
+        ([-3], 1, 1, None, []),  # a later date is not an earlier infusion
+    ],
+)
+def test_item9_spacing_rules(
+    given_offsets: list[int],
+    min_days: int,
+    week_max: int,
+    booster_min: int | None,
+    expected: list[str],
+) -> None:
+    on = MONDAY + timedelta(days=30)
+    found = spacing_problems(
+        given_dates=[on - timedelta(days=n) for n in given_offsets],
+        on=on,
+        min_days_between_infusions=min_days,
+        infusions_per_week_max=week_max,
+        booster_interval_days_min=booster_min,
+    )
+    assert [p.split(":")[0] for p in found] == expected
+
+
+def test_item9_an_override_at_check_in_turns_the_minimum_gap_into_a_warning() -> None:
+    found = series_problems(
+        infusion_count=6,
+        given_dates=[MONDAY],
+        on=MONDAY,
+        series_window_days=21,
+        min_days_between_infusions=1,
+        infusions_per_week_max=3,
+        spacing_overridden=True,
+    )
+    assert [(p.hard_stop, "at least 1 day" in p.message) for p in found] == [
+        (False, True)
+    ]
