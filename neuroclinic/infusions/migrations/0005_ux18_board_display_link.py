@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clinics', '0002_crisis_settings'),
-        ('infusions', '0002_integrity_append_only'),
+        ('infusions', '0004_safety14_ecg_rhythm'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
