@@ -21,7 +21,8 @@ CAME_FROM = "/patients/"
 
 
 def code_now(user: User) -> str:
-    return Authenticator.objects.get(user=user, confirmed=True).current_code()
+    device: Authenticator = Authenticator.objects.get(user=user, confirmed=True)
+    return device.current_code()
 
 
 def wrong_code(user: User) -> str:
