@@ -38,6 +38,14 @@ def _exporter(request: HttpRequest) -> User:
     return user
 
 
+def _readable(user: User, name: str, scopes: list[str] | None) -> bool:
+    try:
+        authorise(user, RESOURCE_TYPES[name], scopes)
+    except FhirError:
+        return False
+    return True
+
+
 def _kickoff(request: HttpRequest, level: BulkExport.Level) -> HttpResponse:
     user = _exporter(request)
     if "respond-async" not in request.headers.get("Prefer", ""):
@@ -64,8 +72,13 @@ def _kickoff(request: HttpRequest, level: BulkExport.Level) -> HttpResponse:
                 f" not {', '.join(b[:40] for b in bad) or 'an empty type'}.",
             )
         types = [t for t in allowed if t in asked]
-    for name in types:
-        authorise(user, RESOURCE_TYPES[name], token_scopes(request))
+        for name in types:  # a type asked for by name must be readable: 403 if not
+            authorise(user, RESOURCE_TYPES[name], token_scopes(request))
+    else:
+        # Without _type: every type the caller may read (signed letters, for one, are
+        # for prescribers), as $everything does; the patients themselves are required.
+        authorise(user, RESOURCE_TYPES["Patient"], token_scopes(request))
+        types = [t for t in types if _readable(user, t, token_scopes(request))]
     since = None
     if raw_since := request.GET.get("_since"):
         since = parse_instant("_since", raw_since)

@@ -897,7 +897,11 @@ def _search_medication_statements(user: User, params: Params) -> list[Source]:
     if (ids := _uuid_ids(params)) is not None:
         qs = qs.filter(uuid__in=ids)
     for name, value in params:
-        if name == "status":
+        if (
+            name == "_lastUpdated"
+        ):  # no `date` search here, but export's _since uses this
+            qs = qs.filter(_date_q("last_change", parse_date(name, value)))
+        elif name == "status":
             wanted = {t.code for t in parse_token(name, value)}
             qs = qs.filter(_list_status_q(wanted, active="active", ended="completed"))
     return [_Batched(qs, rows.medication_statements, lambda m: m.patient)]
