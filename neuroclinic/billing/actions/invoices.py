@@ -10,6 +10,7 @@ from django.db import transaction
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
+from neuroclinic.audit.seals import seal_objects
 from neuroclinic.billing.accounting import account_credit, invoice_balance, refundable
 from neuroclinic.billing.actions.common import (
     checked_money,
@@ -102,7 +103,7 @@ def _issue(
         currency=code,
         issued_by=by,
     )
-    InvoiceLine.objects.bulk_create(
+    lines_written = InvoiceLine.objects.bulk_create(
         InvoiceLine(
             invoice=invoice,
             position=position,
@@ -117,6 +118,7 @@ def _issue(
         )
         for position, (line, amount) in enumerate(zip(lines, amounts, strict=True), 1)
     )
+    seal_objects(lines_written)  # bulk_create sends no post_save: seal the lines here
     record(
         AuditEvent.Action.BILLING_INVOICED,
         actor=by,
