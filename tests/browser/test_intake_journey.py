@@ -156,7 +156,9 @@ def journey(page: Page, browser: Browser, live_clinic: LiveClinic) -> None:
 
     # The front desk converts the request into a patient and gets a sign-in link.
     sign_in(page, live_clinic, "frontdesk")
-    page.get_by_role("link", name="Consult requests").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Consult requests", exact=True
+    ).click()
     page.get_by_role("link", name=f"{GIVEN} {FAMILY}").click()
     expect(page.get_by_text("item 9 positive")).to_have_count(0)
     page.get_by_label("Date of birth").fill("1984-05-06")

@@ -68,7 +68,9 @@ def test_receive_draw_waste_count_and_resolve_a_variance(
 
     # -- the custodian receives an invoice, with its scan --------------------------
     sign_in(page, clinic, "custodian")
-    page.get_by_role("link", name="Ledger").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Ledger", exact=True
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Stock on hand")
     expect(page.locator("#chain-status")).to_contain_text("Intact")
     screenshot(page, "ledger-stock")
@@ -94,7 +96,9 @@ def test_receive_draw_waste_count_and_resolve_a_variance(
     # (issue 14, item 1: a draw belongs to a real infusion; the whole draw, give and
     # waste runs from the infusion chart, tests/browser/test_infusion_day.py)
     sign_in(page, clinic, "nurse")
-    page.get_by_role("link", name="Ledger").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Ledger", exact=True
+    ).click()
     page.get_by_role("link", name="Draw for a patient").click()
     option = page.locator("#id_container option", has_text=f"{vial_id} ·")
     page.get_by_label("Vial").select_option(value=option.get_attribute("value"))
@@ -128,7 +132,9 @@ def test_receive_draw_waste_count_and_resolve_a_variance(
 
     # -- the custodian investigates and resolves it as a minor variance -----------
     sign_in(page, clinic, "custodian")
-    page.get_by_role("link", name="Ledger").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Ledger", exact=True
+    ).click()
     page.locator(".ledger-status").get_by_role(
         "link", name=re.compile(r"-0\.20 mL")
     ).click()

@@ -69,7 +69,9 @@ def test_item_9_on_a_portal_phq9_reaches_the_prescriber_who_acknowledges_it(
     # and the prescriber finds the alert and acknowledges it with an assessment
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, live_clinic, "prescriber")
-    page.get_by_role("link", name="Safety alerts").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Safety alerts", exact=True
+    ).click()
     page.locator("tr", has_text=patient_name).get_by_role("link").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(
         "PHQ-9 item 9 positive"

@@ -53,7 +53,9 @@ def test_nurse_finds_a_patient_and_the_auditor_sees_the_chart_read(
 
     # and the auditor finds that read on the audit page
     sign_in(page, live_clinic, "auditor")
-    page.get_by_role("link", name="Audit log").click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Audit log", exact=True
+    ).click()
     page.get_by_label("Patient MRN").fill(mrn.group(1))
     page.get_by_label("Action").select_option("patients.chart_viewed")
     page.get_by_role("button", name="Filter").click()

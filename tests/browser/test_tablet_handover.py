@@ -66,7 +66,7 @@ def test_item5_a_queued_stop_is_not_sent_under_the_next_user(
         assert queue_a
         tablet.set_offline(True)
         stop = page.locator("form.stop-form")
-        stop.get_by_label("Stopped early").check()
+        stop.get_by_role("radio", name="Stopped early").check()
         stop.get_by_label("Reason (required when stopped early)").fill(
             "Patient asked to stop: anxious"
         )

@@ -32,7 +32,9 @@ SIGNED_IN_PAGES = {
     "/portal/questionnaires/pcl5/": 9,
     "/portal/documents/": 6,
     "/portal/consents/": 8,
-    "/portal/progress/": 15,  # + TMS sessions marked on the trajectory (issue 10)
+    # + TMS sessions marked on the trajectory (issue 10), + the treatment plans the
+    # plain-words episode summaries read (issue 11)
+    "/portal/progress/": 16,
 }
 
 
