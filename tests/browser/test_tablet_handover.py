@@ -124,7 +124,8 @@ def test_item5_a_queued_stop_is_not_sent_under_the_next_user(
         assert refused == 409
         assert stop_state(live_clinic, found["uuid"])["stopped_by"] == []
 
-        # A signs in again on the tablet: the stop A made is sent, under A's name.
+        # B signs out; A signs in again on the tablet: the stop A made is sent, under A's name.
+        page.get_by_role("button", name="Sign out").click()
         sign_in(page, live_clinic, NURSE_A)
         page.goto(session_url)
         expect(page.get_by_text("Sent what was saved on this tablet.")).to_be_visible(
