@@ -46,13 +46,9 @@ def lock(
     by: User,
 ) -> None:
     """Lock this browser's staff session to `allowed` path prefixes until hand-back."""
-    if not url_has_allowed_host_and_scheme(
-        return_to, allowed_hosts={request.get_host()}, require_https=False
-    ) or not return_to.startswith("/"):
-        return_to = "/"
     request.session[LOCK_KEY] = {
         "allowed": list(allowed),
-        "return_to": return_to,
+        "return_to": return_to if _on_this_site(request, return_to) else "/",
         "purpose": purpose,
         "user": by.pk,
         "since": time.time(),
@@ -60,19 +56,31 @@ def lock(
     record(AuditEvent.Action.TABLET_LOCKED, actor=by, subject=by, purpose=purpose)
 
 
-def is_locked(request: HttpRequest) -> bool:
+def _lock_state(request: HttpRequest) -> dict[str, Any] | None:
+    """The lock, if any. A request without a session cookie cannot carry one, and
+    its session is not touched (touching it would add `Vary: Cookie` to every
+    public page)."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return None
     session = getattr(request, "session", None)
-    return session is not None and isinstance(session.get(LOCK_KEY), dict)
+    state = session.get(LOCK_KEY) if session is not None else None
+    return state if isinstance(state, dict) else None
+
+
+def is_locked(request: HttpRequest) -> bool:
+    return _lock_state(request) is not None
+
+
+def _on_this_site(request: HttpRequest, path: str) -> bool:
+    return path.startswith("/") and url_has_allowed_host_and_scheme(
+        path, allowed_hosts={request.get_host()}, require_https=False
+    )
 
 
 def safe_next(request: HttpRequest, default: str) -> str:
     """The `next` the form posted, if it is a path on this site."""
     candidate = str(request.POST.get("next") or request.GET.get("next") or "")
-    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=False
-    ):
-        return candidate
-    return default
+    return candidate if _on_this_site(request, candidate) else default
 
 
 def _allowed(path: str, state: dict[str, Any]) -> bool:
@@ -88,8 +96,8 @@ class PatientLockMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        state = request.session.get(LOCK_KEY)
-        if isinstance(state, dict) and not _allowed(request.path, state):
+        state = _lock_state(request)
+        if state is not None and not _allowed(request.path, state):
             if request.path.startswith(("/api/", "/fhir/")):
                 return JsonResponse(
                     {
