@@ -5,6 +5,7 @@ from neuroclinic.api import api
 
 urlpatterns = [
     path("staff/", views.home, name="home"),
+    path("staff/work/", views.home_panels, name="home_panels"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("neuroclinic.accounts.urls")),
     path("patients/", include("neuroclinic.patients.urls")),

@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,15 +19,16 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from neuroclinic.accounts.access import staff_required
+from neuroclinic.accounts.access import polled, staff_required
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability, Role
 from neuroclinic.billing.models import Invoice
 from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.infusions.models import InfusionNote, InfusionSession
-from neuroclinic.intake.models import ConsultRequest
+from neuroclinic.intake.models import ConsultRequest, EligibilityDecision, IntakePacket
 from neuroclinic.ledger.models import Discrepancy
 from neuroclinic.measures.models import SafetyAlert
+from neuroclinic.outcomes.models import BoosterSuggestion
 from neuroclinic.patients.models import Patient
 from neuroclinic.scheduling.models import Appointment
 from neuroclinic.tms.models import TmsSession
@@ -84,6 +86,24 @@ def _prescriber(user: User) -> list[WorkItem]:
     cosign = InfusionNote.objects.filter(
         session__organization_id=org, cosigned_at__isnull=True
     ).count()
+    # A submitted packet with no eligibility decision signed since it was submitted.
+    reviews = (
+        IntakePacket.objects.filter(organization_id=org, submitted_at__isnull=False)
+        .exclude(
+            Exists(
+                EligibilityDecision.objects.filter(
+                    patient_id=OuterRef("patient_id"),
+                    signed_at__gte=OuterRef("submitted_at"),
+                )
+            )
+        )
+        .count()
+    )
+    boosters_due = BoosterSuggestion.objects.filter(
+        organization_id=org,
+        status=BoosterSuggestion.Status.OPEN,
+        due_on__lte=timezone.localdate(),
+    ).count()
     alerts = reverse("measures:alerts")
     return [
         WorkItem(
@@ -95,7 +115,19 @@ def _prescriber(user: User) -> list[WorkItem]:
         WorkItem(
             "cosign", "Infusion notes to co-sign", cosign, reverse("infusions:day")
         ),
-        WorkItem("boosters", "Boosters due", None, reverse("outcomes:boosters")),
+        WorkItem(
+            "eligibility",
+            "Intake packets waiting for an eligibility decision",
+            reviews,
+            reverse("intake:worklist"),
+        ),
+        WorkItem(
+            "boosters",
+            "Boosters due or overdue",
+            boosters_due,
+            reverse("outcomes:boosters"),
+            urgent=boosters_due > 0,
+        ),
     ]
 
 
@@ -111,6 +143,9 @@ def _front_desk(user: User) -> list[WorkItem]:
     new_requests = ConsultRequest.objects.filter(
         organization_id=org, status=ConsultRequest.Status.NEW
     ).count()
+    incomplete = IntakePacket.objects.filter(
+        organization_id=org, submitted_at__isnull=True
+    ).count()
     day = reverse("scheduling:day")
     return [
         WorkItem("expected", "Still expected today", expected, day),
@@ -122,7 +157,12 @@ def _front_desk(user: User) -> list[WorkItem]:
             reverse("intake:queue"),
             urgent=new_requests > 0,
         ),
-        WorkItem("intake", "Intake packets", None, reverse("intake:worklist")),
+        WorkItem(
+            "intake",
+            "Intake packets not yet submitted",
+            incomplete,
+            reverse("intake:worklist"),
+        ),
     ]
 
 
@@ -204,6 +244,15 @@ def work_panels(user: User) -> list[tuple[str, list[WorkItem]]]:
             seen.add(extra_title)
             panels.append((extra_title, extra(user)))
     return panels
+
+
+@polled
+@staff_required
+@require_GET
+def home_panels(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The role home's work items alone, which the page polls (not activity: idle
+    sign-out still happens on an unattended screen)."""
+    return render(request, "home_panels.html", {"panels": work_panels(request.user)})
 
 
 @staff_required

@@ -1,13 +1,20 @@
 """Each role lands on its own work after sign-in (issue 18 item 2)."""
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.urls import resolve
+from django.utils import timezone
 
+from neuroclinic.accounts.models import User
 from neuroclinic.clinics.models import Organization
-from neuroclinic.intake.models import ConsultRequest
+from neuroclinic.intake.models import ConsultRequest, IntakePacket
+from neuroclinic.outcomes.models import BoosterSuggestion
+from neuroclinic.patients.models import Patient
+from neuroclinic.treatment.tests import factories as treatment_factories
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +27,7 @@ EXPECTED = [
     ),
     (
         "prescriber",
-        ["alerts_mine", "alerts_open", "cosign", "boosters"],
+        ["alerts_mine", "alerts_open", "cosign", "eligibility", "boosters"],
         "/measures/alerts/",
     ),
     ("front_desk", ["expected", "arrived", "consults", "intake"], "/schedule/"),
@@ -72,3 +79,64 @@ def test_the_front_desk_count_is_the_clinic_s_new_consult_requests(
     assert '<span class="work-count">3</span>' in item
     assert "work-item--urgent" in page.split('data-work="consults"')[0][-80:]
     assert "Asker0" not in page  # counts only, no names
+
+
+def test_the_prescriber_sees_eligibility_reviews_and_boosters_due(
+    as_persona: Callable[[str], Client],
+    organization: Organization,
+    patient: Patient,
+    prescriber: User,
+    director: User,
+) -> None:
+    """Counts for the prescriber's inbox: packets submitted and not yet decided, and open
+    booster suggestions due today or earlier (not those still ahead)."""
+
+    def count(key: str) -> str:
+        page = as_persona("prescriber").get("/staff/").content.decode()
+        item = page.split(f'data-work="{key}"')[1].split("</li>")[0]
+        return item.split('<span class="work-count">')[1].split("<")[0]
+
+    submitted = timezone.now() - timedelta(hours=1)
+    IntakePacket.objects.create(
+        organization=organization, patient=patient, submitted_at=submitted
+    )
+    assert count("eligibility") == "1"
+    treatment_factories.ready_for_treatment(patient, prescriber)  # signs a decision now
+    assert count("eligibility") == "0"
+
+    plan = treatment_factories.make_plan(patient, prescriber, director)
+    today = timezone.localdate()
+    suggestion = BoosterSuggestion.objects.create(
+        organization=organization,
+        patient=patient,
+        plan=plan,
+        due_on=today + timedelta(days=5),
+        urgency_when_made="due_soon",
+        basis=[],
+        rules_version=0,
+        rules={},
+        last_infusion_on=today - timedelta(days=30),
+        made_at=timezone.now(),
+    )
+    assert count("boosters") == "0"
+    BoosterSuggestion.objects.filter(pk=suggestion.pk).update(due_on=today)
+    assert count("boosters") == "1"
+
+
+def test_the_work_items_refresh_by_polling_that_is_not_activity(
+    as_persona: Callable[[str], Client],
+) -> None:
+    client = as_persona("nurse")
+    home = client.get("/staff/").content.decode()
+    assert 'hx-get="/staff/work/"' in home
+    part = client.get("/staff/work/", headers={"HX-Request": "true"})
+    assert part.status_code == 200
+    assert 'data-work="infusing"' in part.content.decode()
+    assert "<html" not in part.content.decode()
+    # Marked as a polled view: the idle sign-out middleware does not count it.
+    match = resolve("/staff/work/")
+    assert getattr(match.func, "polled", False) is True
+
+
+def test_the_work_items_need_a_signed_in_staff_member(client: Client) -> None:
+    assert client.get("/staff/work/").status_code == 302
