@@ -151,6 +151,11 @@ def _edit_expression(model: type[models.Model]) -> tuple[str, str] | None:
     for f in candidates:
         if isinstance(f, models.BooleanField):
             return str(f.column), f"NOT {_q(str(f.column))}"
+    # Nothing but references and times: point the record at another patient or person
+    # (foreign keys are checked at commit, and the attack is rolled back before).
+    for f in model._meta.concrete_fields:
+        if f.is_relation and not f.primary_key and str(f.column) not in unique:
+            return str(f.column), f"{_q(str(f.column))} + 1000"
     return None
 
 
