@@ -38,7 +38,8 @@ def _columns(schema_editor: Any, table: str) -> list[str]:
     connection = schema_editor.connection
     with connection.cursor() as cursor:
         return [
-            c.name for c in connection.introspection.get_table_description(cursor, table)
+            c.name
+            for c in connection.introspection.get_table_description(cursor, table)
         ]
 
 
@@ -48,7 +49,9 @@ def _changed(vendor: str, column: str) -> str:
     return f'OLD."{column}" {operator} NEW."{column}"'
 
 
-def _update_refused_when(vendor: str, guard: Guard, columns: Sequence[str]) -> str | None:
+def _update_refused_when(
+    vendor: str, guard: Guard, columns: Sequence[str]
+) -> str | None:
     """The condition under which an UPDATE is refused (None: always)."""
     if guard.open_while is None:
         return None

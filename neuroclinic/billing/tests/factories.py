@@ -80,5 +80,7 @@ def finish(
         discharged_at=started + timedelta(minutes=minutes + 45),
     )
     session.refresh_from_db()
-    seal_objects([session])  # as an action's save would, so `neuroclinic verify` stays intact
+    seal_objects(
+        [session]
+    )  # as an action's save would, so `neuroclinic verify` stays intact
     return session

@@ -102,7 +102,7 @@ def test_an_amount_changed_in_the_database_is_caught(
     row = {
         "billing_invoice": billed.pk,
         "billing_invoiceline": billed.lines.values_list("pk", flat=True).first(),
-        "billing_payment": billed.payments.values_list("pk", flat=True).first(),  # type: ignore[attr-defined]
+        "billing_payment": billed.payments.values_list("pk", flat=True).first(),
     }[table]
     with attack(table):
         with connection.cursor() as cursor:

@@ -218,7 +218,7 @@ def test_email_carries_a_link_without_phi_and_the_link_expires(
     assert client.get(path[:-3] + "xx/").status_code == 410
     unguarded_update(  # sends are append-only: the test moves the expiry back
         LetterSend.objects.filter(pk=send.pk),
-        link_expires_at=timezone.now() - timedelta(seconds=1)
+        link_expires_at=timezone.now() - timedelta(seconds=1),
     )
     expired = client.get(path)
     assert expired.status_code == 410

@@ -14,17 +14,18 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.core.management import call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import connection
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.seals import SEALED_MODELS, verify_seals
 from neuroclinic.audit.tests.tamper import (
     assert_attacks_named,
     assert_refused,
+    assert_statement_refused,
 )
 from neuroclinic.patients.models import Patient
-from neuroclinic.tms.actions import seizures, sessions
 from neuroclinic.tms.actions import screening as screening_actions
+from neuroclinic.tms.actions import seizures, sessions
 from neuroclinic.tms.models import TmsCourse, TmsSession
 from neuroclinic.tms.tests import factories
 from neuroclinic.tms.tests.factories import NO_FINDINGS
@@ -66,7 +67,9 @@ def charted(patient: Patient, tms: User, prescriber: User) -> TmsCourse:
 
     second = factories.start(course, tms, prescriber, now=DAY1 + timedelta(days=1))
     seizure = seizures.record_seizure(second, by=tms)
-    seizures.review_seizure(seizure, decision="resume", note="EEG normal.", by=prescriber)
+    seizures.review_seizure(
+        seizure, decision="resume", note="EEG normal.", by=prescriber
+    )
 
     third = factories.start(course, tms, prescriber, now=DAY1 + timedelta(days=2))
     sessions.end_session(
@@ -120,25 +123,17 @@ def test_an_open_session_changes_only_what_the_session_records(
         ("pulses_planned", "pulses_planned + 1"),
         ("cpt_code", "'90869'"),
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} SET {column} = {value} WHERE id = %s",
-                    [open_session.pk],
-                )
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} WHERE id = %s", [open_session.pk])
+        assert_statement_refused(
+            f"UPDATE {table} SET {column} = {value} WHERE id = %s", [open_session.pk]
+        )
+    assert_statement_refused(f"DELETE FROM {table} WHERE id = %s", [open_session.pk])
 
 
 def test_an_ended_session_changes_no_more(open_session: TmsSession, tms: User) -> None:
     sessions.end_session(open_session, pulses_delivered=3000, by=tms)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE tms_tmssession SET note = 'Rewritten.' WHERE id = %s",
-                [open_session.pk],
-            )
+    assert_statement_refused(
+        "UPDATE tms_tmssession SET note = 'Rewritten.' WHERE id = %s", [open_session.pk]
+    )
     open_session.refresh_from_db()
     assert open_session.note == ""
 
