@@ -2,6 +2,8 @@
 
 Each case answered HTML before (a 500 for the page numbers, Django's 404 and 400
 pages, ninja's empty 405). Pages outside /api/ keep their HTML error pages.
+
+Issue #15 item 6.
 """
 
 from collections.abc import Callable

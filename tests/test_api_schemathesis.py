@@ -4,6 +4,8 @@ Schemathesis generates requests for every operation from /api/openapi.json
 (bounded: a few examples each) and sends them through the WSGI application,
 anonymous and with a nurse's and a custodian's bearer tokens. Any 5xx fails,
 and so does a status the schema does not document for the operation.
+
+Issue #15 item 6.
 """
 
 from collections.abc import Callable, Iterator

@@ -5,6 +5,8 @@ consult request, a staff account or a clinic room could be made to look like
 another. Each path that takes a name or an identifier refuses them with a field
 error (pages) or a 422 naming the field (API); the plain right-to-left marks
 that Hebrew or Arabic names need are accepted.
+
+Issue #15 item 10.
 """
 
 from collections.abc import Callable

@@ -2,6 +2,8 @@
 
 SQLite: synchronous=FULL (NORMAL, in WAL mode, could lose the last commits).
 PostgreSQL: the server's own settings; the app refuses to pretend when they are off.
+
+Issue #15 item 9.
 """
 
 import pytest

@@ -1,4 +1,7 @@
-"""var/, the SQLite database and uploaded files are readable by the service's user only."""
+"""var/, the SQLite database and uploaded files are readable by the service's user only.
+
+Issue #15 item 7.
+"""
 
 import os
 import sqlite3

@@ -1,4 +1,7 @@
-"""Second-factor secrets at rest: authenticator secrets encrypted, recovery codes hashed."""
+"""Second-factor secrets at rest: authenticator secrets encrypted, recovery codes hashed.
+
+Issue #15 item 7.
+"""
 
 import importlib
 from binascii import unhexlify

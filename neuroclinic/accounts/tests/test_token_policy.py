@@ -1,5 +1,8 @@
 """API tokens expire, die with a lockout or a deactivation, name themselves in each
-request's audit events, and have their use recorded once per few minutes."""
+request's audit events, and have their use recorded once per few minutes.
+
+Issue #15 item 8.
+"""
 
 from collections.abc import Callable
 from datetime import timedelta

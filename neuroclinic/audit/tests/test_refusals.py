@@ -3,6 +3,8 @@
 Each path that refuses something an anonymous caller sent: a bearer token on the
 API, a questionnaire link, a portal sign-in link. 30 bogus tokens used to make
 30 permanent events.
+
+Issue #15 item 5.
 """
 
 from collections.abc import Callable

@@ -4,6 +4,8 @@ The board polls every second and the infusion screen every two; those requests
 must not count as activity, or an unattended screen stays signed in forever.
 The clock is moved by patching `django.utils.timezone.now`, which the session
 store and IdleTimeoutMiddleware both read.
+
+Issue #15 item 4.
 """
 
 from collections.abc import Callable, Iterator

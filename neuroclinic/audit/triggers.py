@@ -1,0 +1,132 @@
+"""Append-only database triggers for sealed records, written once for every app's migrations.
+
+Audit migration 0002 and the infusions, intake and measures migrations each
+wrote the same CREATE TRIGGER statements by hand; the TMS, letters and billing
+migrations use `install()` here instead. The names are the same: on SQLite
+`<table>_no_update` and `<table>_no_delete`, on PostgreSQL `<table>_append_only`
+(or `<table>_no_update` and `<table>_no_delete` when updating is conditional),
+calling `neuroclinic_refuse_change()` (audit 0002).
+
+A record with a life cycle is not fully append-only: a TMS session is open until
+it ends, a letter is a draft until it is signed. `Guard.open_while` says when a
+row may still change (a condition on the row as it was, `OLD`), and
+`Guard.open_columns` which columns may change while it is open. Every other
+column never changes, and once the row is closed no column does.
+
+Careful: on SQLite, most AlterField operations rebuild the table, and the
+rebuild drops its triggers. A migration that alters one of these tables must
+call `install()` again (`neuroclinic/audit/tests/test_append_only.py` fails if
+it does not).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Guard:
+    table: str
+    # SQL on OLD: while it holds, `open_columns` may change (None: the row never changes).
+    open_while: str | None = None
+    open_columns: tuple[str, ...] = ()
+    # Whether a row may be deleted while it is open (a draft nobody signed).
+    delete_while_open: bool = False
+
+
+def _columns(schema_editor: Any, table: str) -> list[str]:
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        return [
+            c.name
+            for c in connection.introspection.get_table_description(cursor, table)
+        ]
+
+
+def _changed(vendor: str, column: str) -> str:
+    # Null-safe comparison; SQLite's IS NOT predates its IS DISTINCT FROM (3.39).
+    operator = "IS NOT" if vendor == "sqlite" else "IS DISTINCT FROM"
+    return f'OLD."{column}" {operator} NEW."{column}"'
+
+
+def _update_refused_when(
+    vendor: str, guard: Guard, columns: Sequence[str]
+) -> str | None:
+    """The condition under which an UPDATE is refused (None: always)."""
+    if guard.open_while is None:
+        return None
+    fixed = [c for c in columns if c not in guard.open_columns]
+    conditions = [f"NOT ({guard.open_while})"] + [_changed(vendor, c) for c in fixed]
+    return " OR ".join(conditions)
+
+
+def statements(vendor: str, guard: Guard, columns: Sequence[str]) -> list[str]:
+    table = guard.table
+    update_when = _update_refused_when(vendor, guard, columns)
+    delete_when = (
+        f"NOT ({guard.open_while})"
+        if guard.open_while is not None and guard.delete_while_open
+        else None
+    )
+    if vendor == "sqlite":
+        return [
+            _sqlite_trigger(table, "UPDATE", update_when),
+            _sqlite_trigger(table, "DELETE", delete_when),
+        ]
+    if update_when is None and delete_when is None:
+        return [
+            f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION neuroclinic_refuse_change()"""
+        ]
+    return [
+        _postgres_trigger(table, "UPDATE", update_when),
+        _postgres_trigger(table, "DELETE", delete_when),
+    ]
+
+
+def _sqlite_trigger(table: str, operation: str, when: str | None) -> str:
+    suffix = "no_update" if operation == "UPDATE" else "no_delete"
+    condition = f" WHEN {when}" if when else ""
+    return (
+        f"CREATE TRIGGER {table}_{suffix} BEFORE {operation} ON {table} "
+        f"FOR EACH ROW{condition} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {operation} refused'); END"
+    )
+
+
+def _postgres_trigger(table: str, operation: str, when: str | None) -> str:
+    suffix = "no_update" if operation == "UPDATE" else "no_delete"
+    condition = f" WHEN ({when})" if when else ""
+    return (
+        f"CREATE TRIGGER {table}_{suffix} BEFORE {operation} ON {table} "
+        f"FOR EACH ROW{condition} EXECUTE FUNCTION neuroclinic_refuse_change()"
+    )
+
+
+def drop_statements(vendor: str, table: str) -> list[str]:
+    if vendor == "sqlite":
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_no_update",
+            f"DROP TRIGGER IF EXISTS {table}_no_delete",
+        ]
+    return [
+        f"DROP TRIGGER IF EXISTS {name} ON {table}"
+        for name in (f"{table}_append_only", f"{table}_no_update", f"{table}_no_delete")
+    ]
+
+
+def install(schema_editor: Any, guards: Sequence[Guard]) -> None:
+    """Create (or create again, after a SQLite table rebuild) each guard's triggers."""
+    vendor = schema_editor.connection.vendor
+    for guard in guards:
+        for sql in drop_statements(vendor, guard.table):
+            schema_editor.execute(sql, None)
+        for sql in statements(vendor, guard, _columns(schema_editor, guard.table)):
+            schema_editor.execute(sql, None)
+
+
+def remove(schema_editor: Any, guards: Sequence[Guard]) -> None:
+    vendor = schema_editor.connection.vendor
+    for guard in guards:
+        for sql in drop_statements(vendor, guard.table):
+            schema_editor.execute(sql, None)
