@@ -20,10 +20,8 @@ pytestmark = pytest.mark.django_db
 # data a DEA record shows. `neuroclinic verify` names a raw edit of any of them.
 NOT_APPEND_ONLY: dict[str, str] = {
     "infusions.infusionsession": "status, times, rate and checklist change during the session",
-    "infusions.doserecord": "the second nurse's check is added after the draw",
     "infusions.sessionalarm": "cleared and acknowledged after it is raised",
     "infusions.sessionquestionnaire": "completed after it is handed to the patient",
-    "infusions.infusionnote": "co-signed after it is signed",
     "measures.safetyalert": "acknowledged and escalated after it is raised",
     "treatment.protocol": "signed, then retired by a later version",
     "treatment.treatmentplan": "ended with a status and reason",

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from conftest import TEST_PASSWORD
@@ -554,6 +555,19 @@ def test_the_whole_day_ends_in_a_signed_note(
     note = InfusionNote.objects.get(pk=note.pk)
     assert note.cosigned_by == prescriber
     assert note.addenda.count() == 1
+    # Issue 15 item 1: the database itself refuses a raw edit of the signed words, of the
+    # co-signature once given, and of the calculated dose; nothing is deleted.
+    dose = running.doses.order_by("-pk")[0]
+    for statement, row in [
+        ("UPDATE infusions_infusionnote SET body = body || 'X' WHERE id = %s", note),
+        ("UPDATE infusions_infusionnote SET cosigned_at = NULL WHERE id = %s", note),
+        ("DELETE FROM infusions_infusionnote WHERE id = %s", note),
+        ("UPDATE infusions_doserecord SET dose_mg = dose_mg + 1 WHERE id = %s", dose),
+        ("DELETE FROM infusions_doserecord WHERE id = %s", dose),
+    ]:
+        with pytest.raises(DatabaseError), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(statement, [row.pk])
     actions_seen = set(
         AuditEvent.objects.filter(patient=running.patient).values_list(
             "action", flat=True
