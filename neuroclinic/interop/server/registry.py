@@ -184,6 +184,11 @@ class ResourceType:
     read: Callable[[User, str], tuple[Patient | None, Resource]]
     profiles: tuple[str, ...] = field(default=())
     patient_data: bool = True
+    # Every version of one resource, oldest first, each with meta.versionId; None:
+    # this type's records change without their versions being kept (no history).
+    history: Callable[[User, str], tuple[Patient | None, list[Resource]]] | None = None
+    # Every representation (read, search, export) carries meta.versionId.
+    versioned: bool = False
 
     @property
     def param_names(self) -> frozenset[str]:
@@ -1011,6 +1016,41 @@ def _read_letter(user: User, raw: str) -> tuple[Patient, Resource]:
     return d.patient, rows.letter_documents([d])[0]
 
 
+# History ---------------------------------------------------------------------------
+
+
+def _one_version(
+    read: Callable[[User, str], tuple[Any, Resource]],
+) -> Callable[[User, str], tuple[Patient | None, list[Resource]]]:
+    """The history of a record that never changes once written (a response, a
+    reading, a ledger entry, a signature, a signed letter): one version."""
+
+    def history(user: User, raw: str) -> tuple[Patient | None, list[Resource]]:
+        patient, resource = read(user, raw)
+        meta = resource.setdefault("meta", {})
+        meta["versionId"] = "1"
+        return patient, [resource]
+
+    return history
+
+
+def _list_versions(
+    qs: Callable[[User], QuerySet[Any]],
+    render: Callable[..., list[Resource]],
+) -> Callable[[User, str], tuple[Patient | None, list[Resource]]]:
+    """A chart list entry (diagnosis, allergy, medication): recorded, then perhaps
+    ended (resolved, stopped or entered in error); both versions are the row's own."""
+
+    def history(user: User, raw: str) -> tuple[Patient | None, list[Resource]]:
+        row = _get(qs(user), uuid=_uuid_or_404(raw))
+        versions = render([row], as_recorded=True)
+        if row.ended_at is not None:
+            versions += render([row])
+        return row.patient, versions
+
+    return history
+
+
 # The table -------------------------------------------------------------------------
 
 _DATE = "Prefixes eq, ne, lt, le, gt, ge; precision year, month, day or instant."
@@ -1052,6 +1092,8 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_conditions,
             _read_condition,
+            history=_list_versions(_condition_qs, rows.conditions),
+            versioned=True,
             profiles=(CONDITION_PROFILE,),
         ),
         ResourceType(
@@ -1073,6 +1115,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_observations,
             _read_observation,
+            history=_one_version(_read_observation),
             profiles=tuple(f"{US_CORE}/{p}" for p in VITAL_KINDS.values()),
         ),
         ResourceType(
@@ -1089,6 +1132,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_responses,
             _read_response,
+            history=_one_version(_read_response),
         ),
         ResourceType(
             "Questionnaire",
@@ -1131,6 +1175,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_administrations,
             _read_administration,
+            history=_one_version(_read_administration),
         ),
         ResourceType(
             "Consent",
@@ -1138,6 +1183,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             (_ID_PARAM, _PATIENT_PARAM, SearchParam("date", "date", _DATE)),
             _search_consents,
             _read_consent,
+            history=_one_version(_read_consent),
         ),
         ResourceType(
             "AllergyIntolerance",
@@ -1149,6 +1195,8 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_allergies,
             _read_allergy,
+            history=_list_versions(_allergy_qs, rows.allergies),
+            versioned=True,
         ),
         ResourceType(
             "MedicationStatement",
@@ -1163,6 +1211,8 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_medication_statements,
             _read_medication_statement,
+            history=_list_versions(_medication_qs, rows.medication_statements),
+            versioned=True,
         ),
         ResourceType(
             "DocumentReference",
@@ -1175,6 +1225,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_letters,
             _read_letter,
+            history=_one_version(_read_letter),
         ),
         ResourceType(
             "Organization",

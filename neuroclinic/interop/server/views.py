@@ -97,14 +97,30 @@ def _check_format(request: HttpRequest, params: Params) -> None:
 def capability_statement(request: HttpRequest) -> Resource:
     resources: list[Resource] = []
     for t in RESOURCE_TYPES.values():
+        interactions = ["read", "search-type"]
+        if t.history is not None:
+            interactions[1:1] = ["vread", "history-instance"]
         entry: Resource = {
             "type": t.name,
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "interaction": [{"code": code} for code in interactions],
+            "versioning": "versioned" if t.versioned else "no-version",
+            "readHistory": t.history is not None,
+            "searchInclude": sorted(
+                f"{t.name}:{p}" for p in _INCLUDES if p in t.param_names
+            ),
+            "searchRevInclude": sorted(
+                f"{source}:{p}"
+                for source, ps in _REVINCLUDES.get(t.name, {}).items()
+                for p in ps
+            ),
             "searchParam": [
                 {"name": p.name, "type": p.type, "documentation": p.documentation}
                 for p in t.params
             ],
         }
+        for key in ("searchInclude", "searchRevInclude"):
+            if not entry[key]:
+                del entry[key]
         if t.profiles:
             entry["supportedProfile"] = list(t.profiles)
         resources.append(entry)
@@ -128,8 +144,12 @@ def capability_statement(request: HttpRequest) -> Resource:
             {
                 "mode": "server",
                 "documentation": (
-                    "Read and search only, except the transaction import at the base."
-                    " Searches page with _count (at most 100) and _offset; an unknown"
+                    "Read, search, and vread and instance history where versions are"
+                    " kept (chart list entries: recorded, then ended; records that"
+                    " never change: one version); the only write is the transaction"
+                    " import at the base. Searches page with _count (at most 100)"
+                    " and the next link's sealed _cursor; the total is on the first"
+                    " page (_total=accurate: every page, none: never). An unknown"
                     " parameter is refused unless Prefer: handling=lenient."
                 ),
                 "security": {
@@ -197,6 +217,84 @@ def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResp
     patient, resource = t.read(user, resource_id)
     _audit(user, t, [(patient, resource)])
     return fhir_json(resource)
+
+
+def _versions(
+    request: HttpRequest, resource_type: str, resource_id: str
+) -> tuple[User, ResourceType, Patient | None, list[Resource]]:
+    t = _resource_type(resource_type)
+    user = bearer_user(request)
+    authorise(user, t, token_scopes(request))
+    _check_format(request, _query(request))
+    if t.history is None:
+        raise FhirError(
+            404,
+            f"{t.name} records change without their versions being kept, so this"
+            " server offers no history or vread for them (see the CapabilityStatement).",
+            code="not-supported",
+        )
+    patient, versions = t.history(user, resource_id)
+    return user, t, patient, versions
+
+
+def _etag(resource: Resource) -> str:
+    return f'W/"{resource["meta"]["versionId"]}"'
+
+
+@fhir_view(("GET",))
+def vread(
+    request: HttpRequest, resource_type: str, resource_id: str, version_id: str
+) -> HttpResponse:
+    """<Type>/<id>/_history/<version>: one version of a resource."""
+    user, t, patient, versions = _versions(request, resource_type, resource_id)
+    found = [v for v in versions if v["meta"]["versionId"] == version_id]
+    if not found:
+        raise FhirError(
+            404, f"{t.name}/{resource_id} has no version {version_id[:20]!r}."
+        )
+    _audit(user, t, [(patient, found[0])], "_history")
+    return fhir_json(found[0], ETag=_etag(found[0]))
+
+
+@fhir_view(("GET",))
+def history(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
+    """<Type>/<id>/_history: every version, newest first, as a history Bundle."""
+    user, t, patient, versions = _versions(request, resource_type, resource_id)
+    unknown_params = sorted({n for n, _ in _query(request)} - {"_format"})
+    if unknown_params and not _lenient(request):
+        raise FhirError(
+            400,
+            f"_history does not support: {', '.join(unknown_params)}.",
+            code="not-supported",
+        )
+    _audit(user, t, [(patient, v) for v in versions[-1:]], "_history")
+    url = f"{_base(request)}/{t.name}/{resource_id}"
+    entries = []
+    for n, version in reversed(list(enumerate(versions))):
+        entry: Resource = {
+            "fullUrl": url,
+            "resource": version,
+            "request": {
+                "method": "POST" if n == 0 else "PUT",
+                "url": t.name if n == 0 else f"{t.name}/{resource_id}",
+            },
+            "response": {
+                "status": "201 Created" if n == 0 else "200 OK",
+                "etag": _etag(version),
+            },
+        }
+        if "lastUpdated" in version["meta"]:
+            entry["response"]["lastModified"] = version["meta"]["lastUpdated"]
+        entries.append(entry)
+    return fhir_json(
+        {
+            "resourceType": "Bundle",
+            "type": "history",
+            "total": len(entries),
+            "link": [{"relation": "self", "url": f"{url}/_history"}],
+            "entry": entries,
+        }
+    )
 
 
 def _lenient(request: HttpRequest) -> bool:
@@ -539,4 +637,13 @@ def unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
     raise FhirError(404, "No such FHIR endpoint on this server.", code="not-supported")
 
 
-__all__ = ["FHIR_JSON", "everything", "metadata", "read", "search", "unknown"]
+__all__ = [
+    "FHIR_JSON",
+    "everything",
+    "history",
+    "metadata",
+    "read",
+    "search",
+    "unknown",
+    "vread",
+]

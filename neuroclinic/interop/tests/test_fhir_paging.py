@@ -148,8 +148,7 @@ def test_a_posted_search_pages_without_the_name_in_any_url(
     assert nxt is not None
     second = body(fhir(director, nxt))
     names = [
-        e["resource"]["name"][0]["given"][0]
-        for e in posted["entry"] + second["entry"]
+        e["resource"]["name"][0]["given"][0] for e in posted["entry"] + second["entry"]
     ]
     assert sorted(names) == ["Alex", "Blair", "Casey", "Cory"]
     # POSTing the same search again with the cursor is the same page.
