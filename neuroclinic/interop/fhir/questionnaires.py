@@ -90,6 +90,7 @@ _CHANNELS = frozenset(CaptureChannel)
 SCREEN_RESULT_FLAGS: Mapping[str, ScoreFlag] = MappingProxyType(
     {
         InstrumentCode.PHQ2: ScoreFlag.PHQ2_POSITIVE,
+        InstrumentCode.GAD2: ScoreFlag.GAD2_POSITIVE,
         InstrumentCode.PCL5: ScoreFlag.PCL5_PROVISIONAL_PTSD,
         InstrumentCode.MDQ: ScoreFlag.MDQ_POSITIVE,
         InstrumentCode.AUDIT_C: ScoreFlag.AUDIT_C_POSITIVE,
