@@ -74,6 +74,10 @@ class MoveIn(Schema):
     reason: str = Field(default="", max_length=300)
 
 
+class CheckInIn(Schema):
+    spacing_override_reason: str = Field(default="", max_length=500)
+
+
 class CancelIn(Schema):
     reason: str = Field(max_length=300)
 
@@ -274,15 +278,22 @@ def no_show(request: HttpRequest, appointment_id: UUID) -> dict[str, Any]:
 @router.post(
     "/scheduling/appointments/{appointment_id}/check-in", response=AppointmentOut
 )
-def check_in(request: HttpRequest, appointment_id: UUID) -> dict[str, Any]:
-    """Check the patient in; an infusion opens its infusion session."""
+def check_in(
+    request: HttpRequest, appointment_id: UUID, payload: CheckInIn | None = None
+) -> dict[str, Any]:
+    """Check the patient in; an infusion opens its infusion session. A nurse or prescriber
+    may check in over the protocol's rhythm with `spacing_override_reason`."""
     user = _user(request)
     appointment = get_appointment_for_user(
         user, appointment_id, capability=Capability.CHECK_IN_PATIENTS
     )
     require(user, *check_in_capabilities(appointment))
     try:
-        done = appointments.check_in(appointment, by=user)
+        done = appointments.check_in(
+            appointment,
+            spacing_override_reason=payload.spacing_override_reason if payload else "",
+            by=user,
+        )
     except SchedulingError as exc:
         raise _refused(exc) from None
     return _out(done)

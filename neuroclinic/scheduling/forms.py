@@ -60,5 +60,15 @@ class BookSeriesForm(forms.Form):
         )
 
 
+class CheckInForm(forms.Form):
+    spacing_override_reason = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Reason to check in over the protocol's rhythm",
+        help_text="Only when the check-in is refused for the days between infusions, the "
+        "weekly maximum or the booster interval; nurses and prescribers only.",
+    )
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(max_length=300)

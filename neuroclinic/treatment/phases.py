@@ -109,10 +109,10 @@ def series_problems(
 ) -> list[SeriesProblem]:
     """What stands against one more infusion of a series on `on`.
 
-    Hard stops: the order's infusions are all given; too soon after the last one
-    (unless `spacing_overridden`: checked in over it with a written reason).
-    Warnings (the prescriber's call, shown on the checklist): more than the weekly
-    maximum in the last 7 days, or past the series window.
+    Hard stops: the order's infusions are all given; too soon after the last one or
+    more than the weekly maximum in the last 7 days (unless `spacing_overridden`:
+    checked in over the rhythm with a written reason, issue #14 item 9).
+    A warning (the prescriber's call, shown on the checklist): past the series window.
     """
     problems: list[SeriesProblem] = []
     given = sorted(given_dates)
@@ -140,7 +140,7 @@ def series_problems(
         if len(week) + 1 > infusions_per_week_max:
             problems.append(
                 SeriesProblem(
-                    False,
+                    not spacing_overridden,
                     f"This would be infusion {len(week) + 1} in 7 days; the protocol allows "
                     f"{infusions_per_week_max} a week.",
                 )

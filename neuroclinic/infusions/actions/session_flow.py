@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Room
@@ -106,6 +107,14 @@ def check_in(
     if overridden and not override_reason:
         raise InfusionError(
             " ".join(overridden) + " Check in over it only with a written reason.",
+            field="spacing_override_reason",
+        )
+    if overridden and not by.can(Capability.RUN_INFUSIONS):
+        # Overriding the protocol's rhythm is a clinical call: the front desk's check-in
+        # is refused with the rule, and a nurse or prescriber checks in with the reason.
+        raise InfusionError(
+            " ".join(overridden)
+            + " Only a nurse or prescriber may check in over it, with a written reason.",
             field="spacing_override_reason",
         )
     if not overridden:

@@ -21,7 +21,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.interop.actions import InteropError, smart
 from neuroclinic.interop.fhir.scopes import granted, may_read, readable
-from neuroclinic.interop.models import SmartAccessToken, SmartClient
+from neuroclinic.interop.models import BulkExport, SmartAccessToken, SmartClient
 from neuroclinic.patients.models import Patient
 
 TOKEN_URL = "http://testserver/fhir/auth/token"
@@ -125,9 +125,17 @@ def test_scopes_narrow_what_the_token_reads(
     export = client.get(
         "/fhir/Patient/$export", headers=headers | {"Prefer": "respond-async"}
     )
-    assert (
-        export.status_code == 403
-    )  # a Patient-level export includes more than Patient
+    # Without _type the export holds only the types the token may read (Bulk Data:
+    # the server limits the data to what the client is authorised for).
+    assert export.status_code == 202
+    uuid_in_location = export["Content-Location"].rsplit("/", 1)[1]
+    assert BulkExport.objects.get(uuid=uuid_in_location).resource_types == ["Patient"]
+    refused = client.get(
+        "/fhir/Patient/$export",
+        {"_type": "Patient,Observation"},
+        headers=headers | {"Prefer": "respond-async"},
+    )
+    assert refused.status_code == 403  # a type asked for by name must be readable
     only = client.get(
         "/fhir/Patient/$export",
         {"_type": "Patient"},

@@ -469,10 +469,16 @@ def request_move(
 
 @transaction.atomic
 def check_in(
-    appointment: Appointment, *, now: datetime | None = None, by: User
+    appointment: Appointment,
+    *,
+    spacing_override_reason: str = "",
+    now: datetime | None = None,
+    by: User,
 ) -> Appointment:
     """The patient has arrived. An infusion opens its infusion session (infusions' own check-in,
-    with the appointment's room and nurse); its refusals come back as this app's."""
+    with the appointment's room and nurse); its refusals come back as this app's, and
+    `spacing_override_reason` is the clinician's reason for checking in over the protocol's
+    rhythm (issue #14 item 9), as on the chart."""
     now = now or timezone.now()
     appointment = _lock(appointment)
     _require_holding(appointment, "checked in")
@@ -493,10 +499,16 @@ def check_in(
                 room=appointment.room,
                 nurse=appointment.staff,
                 now=now,
+                spacing_override_reason=spacing_override_reason,
                 by=by,
             )
         except InfusionError as exc:
-            raise SchedulingError(exc.message, field="status") from None
+            field = (
+                "spacing_override_reason"
+                if exc.field == "spacing_override_reason"
+                else "status"
+            )
+            raise SchedulingError(exc.message, field=field) from None
         appointment.infusion_session = session
         appointment.save(update_fields=["infusion_session"])
     return _set_status(

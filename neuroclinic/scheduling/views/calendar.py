@@ -25,7 +25,7 @@ from neuroclinic.scheduling.access import (
 )
 from neuroclinic.scheduling.actions import appointments
 from neuroclinic.scheduling.errors import SchedulingError
-from neuroclinic.scheduling.forms import CancelForm
+from neuroclinic.scheduling.forms import CancelForm, CheckInForm
 from neuroclinic.scheduling.models import Appointment, AppointmentType
 
 
@@ -121,6 +121,7 @@ def day(request: AuthenticatedHttpRequest) -> HttpResponse:
             "type_filter": type_filter,
             "type_choices": AppointmentType.Code.choices,
             "can_book": request.user.can(Capability.BOOK_APPOINTMENTS),
+            "can_override_rhythm": request.user.can(Capability.RUN_INFUSIONS),
             "can_check_in": {
                 a.pk
                 for a in rows
@@ -186,8 +187,16 @@ def check_in(
         request.user, appointment_uuid, capability=Capability.CHECK_IN_PATIENTS
     )
     require(request.user, *check_in_capabilities(appointment))
+    form = CheckInForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The reason is too long (500 characters at most).")
+        return _back(appointment)
     try:
-        done = appointments.check_in(appointment, by=request.user)
+        done = appointments.check_in(
+            appointment,
+            spacing_override_reason=form.cleaned_data["spacing_override_reason"],
+            by=request.user,
+        )
     except SchedulingError as exc:
         messages.error(request, exc.message)
         return _back(appointment)

@@ -93,11 +93,23 @@ def test_a_seventh_infusion_needs_a_new_order() -> None:
     )
 
 
-def test_a_fourth_in_a_week_and_a_late_series_are_warnings() -> None:
+def test_item9_a_fourth_in_a_week_is_a_hard_stop_unless_overridden() -> None:
     week = [MONDAY, MONDAY + timedelta(days=1), MONDAY + timedelta(days=2)]
-    assert problems(week, MONDAY + timedelta(days=3)) == [
-        (False, "This would be infusion 4 in 7 days; the protocol allows 3 a week.")
-    ]
+    message = "This would be infusion 4 in 7 days; the protocol allows 3 a week."
+    assert problems(week, MONDAY + timedelta(days=3)) == [(True, message)]
+    overridden = series_problems(
+        infusion_count=6,
+        given_dates=week,
+        on=MONDAY + timedelta(days=3),
+        series_window_days=21,
+        min_days_between_infusions=1,
+        infusions_per_week_max=3,
+        spacing_overridden=True,
+    )
+    assert [(p.hard_stop, p.message) for p in overridden] == [(False, message)]
+
+
+def test_a_late_series_is_a_warning() -> None:
     late = problems([MONDAY], MONDAY + timedelta(days=25))
     assert late == [(False, "Day 26 of the series: past the protocol's 21-day window.")]
 
