@@ -183,7 +183,7 @@ def export_status(request: HttpRequest, export_id: str) -> HttpResponse:
 
 
 @fhir_view(("GET",))
-def export_file(request: HttpRequest, file_id: str) -> HttpResponse:
+def export_file(request: HttpRequest, file_id: str) -> StreamingHttpResponse:
     user = _exporter(request)
     try:
         file_uuid = UUID(file_id)

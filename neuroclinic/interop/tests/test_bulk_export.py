@@ -29,6 +29,11 @@ def kick_off(
     return client.get(f"/fhir/{path}", params, headers=headers | ASYNC)
 
 
+def streamed(response: Any) -> str:
+    """A streamed download's body."""
+    return b"".join(response.streaming_content).decode()
+
+
 def status_path(response: Any) -> Any:
     return "/fhir/" + response["Content-Location"].split("/fhir/", 1)[1]
 
@@ -74,7 +79,7 @@ def test_system_export_round_trip(
         assert file.status_code == 200
         assert file["Content-Type"] == "application/fhir+ndjson"
         assert file.streaming
-        lines = b"".join(file.streaming_content).decode().splitlines()
+        lines = streamed(file).splitlines()
         assert len(lines) == output["count"]
         for line in lines:
             resource = json.loads(line)
@@ -99,8 +104,7 @@ def _exported(client: Client, headers: dict[str, str], started: Any) -> list[Any
     found = []
     for output in manifest["output"]:
         path = "/fhir/" + output["url"].split("/fhir/", 1)[1]
-        streamed = client.get(path, headers=headers).streaming_content
-        found += b"".join(streamed).decode().splitlines()
+        found += streamed(client.get(path, headers=headers)).splitlines()
     return sorted(json.loads(line)["id"] for line in found)
 
 
@@ -346,7 +350,7 @@ def test_files_stream_in_slices_without_reading_the_whole_file(
         with CaptureQueriesContext(connection) as queries:
             response = client.get(path, headers=headers)
             assert response.streaming
-            chunks = list(response.streaming_content)
+            chunks = list(response.streaming_content)  # type: ignore[attr-defined]
         stored = BulkExportFile.objects.get(uuid=path.rsplit("/", 1)[1]).content
         assert b"".join(chunks).decode() == stored
         assert "Zoë" in stored

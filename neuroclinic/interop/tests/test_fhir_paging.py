@@ -15,12 +15,12 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.infusions.models import InfusionSession
-from neuroclinic.infusions.tests.factories import phq9
 from neuroclinic.interop.server import cursor as cursors
 from neuroclinic.interop.server import views
 from neuroclinic.interop.tests.test_fhir_server import body, validate
 from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.models import QuestionnaireResponse
+from neuroclinic.measures.tests.factories import phq9
 from neuroclinic.patients.models import Patient
 
 Fhir = Callable[..., Any]

@@ -402,9 +402,12 @@ def test_a_summing_scorer_would_get_qids_wrong_without_the_guard() -> None:
     """Why QIDS-SR16 carries no ordinalValue: summing its items' points overcounts
     (items 1-4, 6-9 and 15-16 count only their highest answer)."""
     instrument = get_instrument(InstrumentCode.QIDS_SR16)
-    answers = {item.link_id: 3 for item in instrument.items}
-    answers |= {"qids-sr16-7": None, "qids-sr16-9": None}
-    answers = {k: v for k, v in answers.items() if v is not None}
+    # Items 6/7 and 8/9 are "answer one of": leave 7 and 9 out.
+    answers = {
+        item.link_id: 3
+        for item in instrument.items
+        if item.link_id not in ("qids-sr16-7", "qids-sr16-9")
+    }
     result = score(instrument, answers)
     assert result.total == 27  # nine domains at 3
     assert sum(answers.values()) == 42  # what an ordinal sum would claim

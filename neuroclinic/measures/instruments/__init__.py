@@ -2,7 +2,7 @@
 PCL-5, MDQ, AUDIT-C, DAST-10, CADSS-6, PHQ-8, GAD-2): definitions, validation and pure
 scoring.
 
-Sources: M1-M17 (instruments, LOINC codes) and M10, C4 (crisis triage), listed in
+Sources: M1-M15, M18, M19 (instruments, LOINC codes) and M10, C4 (crisis triage), listed in
 docs/sources.md; each instrument's citation is in `catalogue.py` and on its `source`.
 Rules in prose, with worked examples: docs/clinical/instruments.md.
 

@@ -7,9 +7,9 @@ Sources (ids as in docs/sources.md):
 - GAD-7, Generalized Anxiety Disorder-7: Spitzer RL, Kroenke K, Williams JBW, Lowe B.
   Arch Intern Med. 2006;166(10):1092-1097 (M6).
 - PHQ-8: Kroenke K, Strine TW, Spitzer RL, et al. J Affect Disord. 2009;114(1-3):
-  163-173 (M16). PHQ-9 without item 9: for records from elsewhere, not collected here.
+  163-173 (M18). PHQ-9 without item 9: for records from elsewhere, not collected here.
 - GAD-2: Kroenke K, Spitzer RL, Williams JBW, Monahan PO, Lowe B. Ann Intern Med.
-  2007;146(5):317-325 (M17). Items 1-2 of the GAD-7.
+  2007;146(5):317-325 (M19). Items 1-2 of the GAD-7.
 - QIDS-SR16, Quick Inventory of Depressive Symptomatology, self-report: Rush AJ et al.
   Biol Psychiatry. 2003;54(5):573-583 (M7).
 - MADRS, Montgomery-Asberg Depression Rating Scale: Montgomery SA, Asberg M.
@@ -282,7 +282,7 @@ PHQ8 = Instrument(
     source=(
         "Kroenke K, Strine TW, Spitzer RL, Williams JBW, Berry JT, Mokdad AH. The"
         " PHQ-8 as a measure of current depression in the general population. J Affect"
-        " Disord. 2009;114(1-3):163-173. Items 1-8 of the PHQ-9 (source M16)."
+        " Disord. 2009;114(1-3):163-173. Items 1-8 of the PHQ-9 (source M18)."
     ),
     licence=PHQ9.licence,
     loinc_panel=None,
@@ -316,7 +316,7 @@ GAD2 = Instrument(
     source=(
         "Kroenke K, Spitzer RL, Williams JBW, Monahan PO, Lowe B. Anxiety disorders in"
         " primary care: prevalence, impairment, comorbidity, and detection. Ann Intern"
-        " Med. 2007;146(5):317-325. Items 1-2 of the GAD-7 (sources M6, M17)."
+        " Med. 2007;146(5):317-325. Items 1-2 of the GAD-7 (sources M6, M19)."
     ),
     licence=GAD7.licence,
     loinc_panel=None,

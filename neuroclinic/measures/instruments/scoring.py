@@ -133,7 +133,7 @@ SUICIDE_ITEMS: Mapping[str, SuicideItem] = MappingProxyType(
 # Cut-offs ----------------------------------------------------------------------
 
 PHQ2_POSITIVE_CUTOFF = 3  # M5; >= 2 is more sensitive (Arroll 2010), not used here
-GAD2_POSITIVE_CUTOFF = 3  # M17: 3 or more warrants the GAD-7 and an assessment
+GAD2_POSITIVE_CUTOFF = 3  # M19: 3 or more warrants the GAD-7 and an assessment
 
 # Blevins 2015 and Bovin 2016 (M11) support 31-33; 33 is the figure the National
 # Center for PTSD gives as a reasonable default. Some psychiatric outpatient samples

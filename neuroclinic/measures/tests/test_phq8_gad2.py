@@ -1,4 +1,4 @@
-"""PHQ-8 and GAD-2 scored against their published rules (sources M16, M17): totals,
+"""PHQ-8 and GAD-2 scored against their published rules (sources M18, M19): totals,
 the PHQ-8's PHQ-9 bands over 0-24, the GAD-2's positive screen at 3, the item codes
 they share with the PHQ-9 and GAD-7, and that the PHQ-8 (no suicide item) is never
 sent to patients from this clinic."""
