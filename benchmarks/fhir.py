@@ -21,7 +21,9 @@ Django stack with a bearer token:
    last page; the first page's time against the deepest page's (keyset cursors: the
    deep page should cost no more than the first).
 
---pg-name uses (and empties) that PostgreSQL database instead of a throwaway one.
+--pg-name uses that PostgreSQL database (created if missing, kept afterwards: a rerun
+skips the migrations and adds a new synthetic clinic beside the old ones; every query
+is scoped to the clinic) instead of a throwaway one.
 """
 
 import argparse
@@ -73,11 +75,11 @@ def child(
 
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
-    call_command("flush", interactive=False, verbosity=0)
+    run = os.getpid()
     organization = Organization.objects.create(
-        name="Benchmark Clinic (synthetic)", mrn_prefix="BM"
+        name=f"Benchmark Clinic {run} (synthetic)", mrn_prefix="BM"
     )
-    director = make_staff(organization, "bench-director", Role.MEDICAL_DIRECTOR)
+    director = make_staff(organization, f"bench-director-{run}", Role.MEDICAL_DIRECTOR)
     rng = random.Random(7)
     people = []
     for n in range(patients):
@@ -284,7 +286,9 @@ def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
     if database == "postgres":
         pg_name = args.pg_name or f"nc_bench_fhir_{os.getpid()}"
         subprocess.run(
-            ["createdb", "-h", "127.0.0.1", "-U", "postgres", pg_name], check=False
+            ["createdb", "-h", "127.0.0.1", "-U", "postgres", pg_name],
+            check=not args.pg_name,  # a named database may exist already
+            capture_output=True,
         )
         env["DATABASE_URL"] = f"{PG_BASE}/{pg_name}"
     else:
