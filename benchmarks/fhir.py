@@ -1,6 +1,7 @@
 """FHIR benchmark: search latency and bulk export throughput on synthetic data.
 
-    .venv/bin/python benchmarks/fhir.py [--patients 2000] [--responses 5] [--requests 50] [--database sqlite|postgres|both]
+    .venv/bin/python benchmarks/fhir.py [--patients 2000] [--responses 5] [--requests 50]
+        [--database sqlite|postgres|both] [--pg-name NAME] [--heavy 500] [--profile]
 
 A scratch database per engine holds N synthetic patients (bulk-inserted, obviously
 fake names), each with one diagnosis and R PHQ-9 responses. Then, through the whole
@@ -12,7 +13,17 @@ Django stack with a bearer token:
    and Observation run in process (`interop.export.run_export`, what the worker runs);
    reports resources written per second of wall time, and per second of this
    process's CPU time (steadier on a shared, loaded machine: it leaves out time spent
-   waiting for a core, and, on PostgreSQL, the server's own work).
+   waiting for a core, and, on PostgreSQL, the server's own work). With --profile,
+   the export's ten costliest functions (cProfile, cumulative) say where the time goes.
+3. `Patient/$everything` for one patient with --heavy PHQ-9 responses (500 by
+   default): p50/p95/max over --requests calls.
+4. Paging deep: GET /fhir/QuestionnaireResponse?_count=100 and its next links to the
+   last page; the first page's time against the deepest page's (keyset cursors: the
+   deep page should cost no more than the first).
+
+--pg-name uses that PostgreSQL database (created if missing, kept afterwards: a rerun
+skips the migrations and adds a new synthetic clinic beside the old ones; every query
+is scoped to the clinic) instead of a throwaway one.
 """
 
 import argparse
@@ -34,7 +45,12 @@ from benchmarks.patient_search import machine_info, percentile  # noqa: E402
 PG_BASE = os.environ.get("PG_URL", "postgres://postgres@127.0.0.1:5432")
 
 
-def child(patients: int, responses: int, requests: int) -> dict[str, Any]:
+def child(
+    patients: int, responses: int, requests: int, heavy: int, profile: bool
+) -> dict[str, Any]:
+    import cProfile
+    import io
+    import pstats
     import random
 
     import django
@@ -59,10 +75,11 @@ def child(patients: int, responses: int, requests: int) -> dict[str, Any]:
 
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
+    run = os.getpid()
     organization = Organization.objects.create(
-        name="Benchmark Clinic (synthetic)", mrn_prefix="BM"
+        name=f"Benchmark Clinic {run} (synthetic)", mrn_prefix="BM"
     )
-    director = make_staff(organization, "bench-director", Role.MEDICAL_DIRECTOR)
+    director = make_staff(organization, f"bench-director-{run}", Role.MEDICAL_DIRECTOR)
     rng = random.Random(7)
     people = []
     for n in range(patients):
@@ -114,7 +131,32 @@ def child(patients: int, responses: int, requests: int) -> dict[str, Any]:
                     completed_at=start + timedelta(days=7 * k),
                 )
             )
+    # One patient with `heavy` responses, for $everything.
+    heavy_patient = people[0]
+    heavy_start = datetime.now(UTC) - timedelta(days=heavy + 1)
+    for k in range(heavy):
+        answers = answers_for("phq9", rng.randint(0, 27), rng)
+        result = score("phq9", answers)
+        rows.append(
+            QuestionnaireResponse(
+                organization=organization,
+                patient=heavy_patient,
+                instrument_code="phq9",
+                instrument_version="1.0",
+                answers=answers,
+                total=result.total,
+                severity=str(result.severity or ""),
+                flags=[str(f) for f in result.flags],
+                subscales=result.subscales,
+                raises_safety_alert=result.safety_alert,
+                source=QuestionnaireResponse.Source.PORTAL,
+                completed_at=heavy_start + timedelta(days=k),
+            )
+        )
     QuestionnaireResponse.objects.bulk_create(rows, batch_size=1000)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
     _, raw = create_api_token(director, name="bench", by=director)
     headers = {"Authorization": f"Bearer {raw}"}
@@ -152,6 +194,51 @@ def child(patients: int, responses: int, requests: int) -> dict[str, Any]:
             "queries": (min(queries), max(queries)),
         }
 
+    def timed(call: Any, n: int) -> dict[str, float]:
+        times = []
+        for _ in range(n):
+            started = time.perf_counter()
+            response = call()
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.content[:300]
+        return {
+            "p50": percentile(times, 50),
+            "p95": percentile(times, 95),
+            "max": max(times),
+        }
+
+    everything: dict[str, Any] = {}
+    if requests and heavy:
+        path = f"/fhir/Patient/{heavy_patient.uuid}/$everything"
+        first = client.get(path, headers=headers)
+        assert first.status_code == 200
+        everything = timed(lambda: client.get(path, headers=headers), requests)
+        everything["entries"] = len(first.json()["entry"])
+
+    # Walk every page of a search across all patients; time the first and the last.
+    paging: dict[str, Any] = {}
+    if requests:
+        url: str | None = "/fhir/QuestionnaireResponse?_count=100"
+        pages, page_times = 0, []
+        while url is not None:
+            started = time.perf_counter()
+            response = client.get(url, headers=headers)
+            page_times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+            pages += 1
+            links = [
+                link["url"]
+                for link in response.json()["link"]
+                if link["relation"] == "next"
+            ]
+            url = "/fhir/" + links[0].split("/fhir/", 1)[1] if links else None
+        paging = {
+            "pages": pages,
+            "first_ms": page_times[0],
+            "median_ms": percentile(page_times, 50),
+            "last_ms": page_times[-1],
+        }
+
     export = actions.start_export(
         level=BulkExport.Level.PATIENT,
         resource_types=["Patient", "Condition", "QuestionnaireResponse", "Observation"],
@@ -159,12 +246,22 @@ def child(patients: int, responses: int, requests: int) -> dict[str, Any]:
         request_url="bench",
         by=director,
     )
+    profiler = cProfile.Profile() if profile else None
     started = time.perf_counter()
     cpu_started = time.process_time()
+    if profiler is not None:
+        profiler.enable()
     counts = run_export(export.uuid)
+    if profiler is not None:
+        profiler.disable()
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     total = sum(counts.values())
+    hot = ""
+    if profiler is not None:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+        hot = out.getvalue()
     return {
         "engine": connection.vendor,
         "patients": patients,
@@ -176,6 +273,9 @@ def child(patients: int, responses: int, requests: int) -> dict[str, Any]:
         "export_rate": total / elapsed,
         "export_cpu_seconds": cpu,
         "export_cpu_rate": total / cpu,
+        "everything": everything,
+        "paging": paging,
+        "profile": hot,
     }
 
 
@@ -184,9 +284,11 @@ def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
     scratch = Path(tempfile.mkdtemp(prefix="nc-bench-fhir-"))
     pg_name = None
     if database == "postgres":
-        pg_name = f"nc_bench_fhir_{os.getpid()}"
+        pg_name = args.pg_name or f"nc_bench_fhir_{os.getpid()}"
         subprocess.run(
-            ["createdb", "-h", "127.0.0.1", "-U", "postgres", pg_name], check=True
+            ["createdb", "-h", "127.0.0.1", "-U", "postgres", pg_name],
+            check=not args.pg_name,  # a named database may exist already
+            capture_output=True,
         )
         env["DATABASE_URL"] = f"{PG_BASE}/{pg_name}"
     else:
@@ -205,6 +307,9 @@ def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
                 str(args.responses),
                 "--requests",
                 str(args.requests),
+                "--heavy",
+                str(args.heavy),
+                *(["--profile"] if args.profile else []),
             ],
             env=env,
             check=True,
@@ -213,7 +318,7 @@ def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
             cwd=ROOT,
         ).stdout
     finally:
-        if pg_name is not None:
+        if pg_name is not None and not args.pg_name:
             subprocess.run(
                 ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", pg_name],
                 check=True,
@@ -230,11 +335,23 @@ def main() -> int:
     parser.add_argument(
         "--database", choices=["sqlite", "postgres", "both"], default="both"
     )
+    parser.add_argument("--pg-name", default="", help="PostgreSQL database to use")
+    parser.add_argument("--heavy", type=int, default=500)
+    parser.add_argument("--profile", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(
-            json.dumps(child(args.patients, args.responses, args.requests), default=str)
+            json.dumps(
+                child(
+                    args.patients,
+                    args.responses,
+                    args.requests,
+                    args.heavy,
+                    args.profile,
+                ),
+                default=str,
+            )
         )
         return 0
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neuroclinic.settings")
@@ -272,6 +389,29 @@ def main() -> int:
             f" {r['export_rate']:>12,.0f} {r['export_cpu_seconds']:>7.1f}"
             f" {r['export_cpu_rate']:>10,.0f}"
         )
+    print()
+    print(f"Patient/$everything, one patient with {args.heavy} PHQ-9 responses")
+    for r in results:
+        e = r["everything"]
+        if e:
+            print(
+                f"  {r['engine']:<10} {e['entries']:>6} entries  p50 {e['p50']:.0f} ms"
+                f"  p95 {e['p95']:.0f} ms  max {e['max']:.0f} ms"
+            )
+    print()
+    print("Paging QuestionnaireResponse?_count=100 to the last page (keyset cursors)")
+    for r in results:
+        g = r["paging"]
+        if g:
+            print(
+                f"  {r['engine']:<10} {g['pages']:>6} pages  first {g['first_ms']:.0f} ms"
+                f"  median {g['median_ms']:.0f} ms  last {g['last_ms']:.0f} ms"
+            )
+    for r in results:
+        if r["profile"]:
+            print()
+            print(f"Where the export's time goes ({r['engine']}, cProfile, cumulative)")
+            print(r["profile"])
     return 0
 
 

@@ -31,6 +31,17 @@ urlpatterns = [
         views.everything,
         name="everything",
     ),
+    re_path(
+        rf"^{_TYPE}/(?P<resource_id>[A-Za-z0-9\-.]{{1,64}})/_history$",
+        views.history,
+        name="history",
+    ),
+    re_path(
+        rf"^{_TYPE}/(?P<resource_id>[A-Za-z0-9\-.]{{1,64}})/_history/"
+        r"(?P<version_id>[A-Za-z0-9\-.]{1,64})$",
+        views.vread,
+        name="vread",
+    ),
     re_path(rf"^{_TYPE}$", views.search, name="search"),
     re_path(rf"^{_TYPE}/_search$", views.search, name="search-post"),
     re_path(

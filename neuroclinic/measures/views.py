@@ -76,7 +76,9 @@ from neuroclinic.measures.schedules import DEFAULT_RULES
 from neuroclinic.patients.access import get_patient_for_user
 from neuroclinic.patients.models import Patient
 
-PATIENT_INSTRUMENTS = [code for code, i in INSTRUMENTS.items() if i.rater == "patient"]
+PATIENT_INSTRUMENTS = [
+    code for code, i in INSTRUMENTS.items() if i.rater == "patient" and i.collected
+]
 
 
 def _instrument(code: str) -> Instrument:

@@ -17,8 +17,9 @@ Mapping decisions (docs/fhir.md has the full table):
   and DAST-10 item 3 can carry its reversed weight.
 - An option's `ordinalValue` is what the answer adds to the total (`Item.points`),
   given only on items that count toward the total; a plain sum of the ordinal
-  values of a response is then the published total for every summed instrument
-  except QIDS-SR16 (whose total is a sum of domain maxima).
+  values of a response is then the published total for every summed instrument.
+  QIDS-SR16 (whose total is a sum of domain maxima) carries none, so a scorer that
+  sums ordinal values finds nothing to sum rather than a wrong total.
 - The instrument's preamble becomes a leading `display` item.
 
 Pure module: standard library and the pure `neuroclinic.measures` package only.
@@ -89,6 +90,7 @@ _CHANNELS = frozenset(CaptureChannel)
 SCREEN_RESULT_FLAGS: Mapping[str, ScoreFlag] = MappingProxyType(
     {
         InstrumentCode.PHQ2: ScoreFlag.PHQ2_POSITIVE,
+        InstrumentCode.GAD2: ScoreFlag.GAD2_POSITIVE,
         InstrumentCode.PCL5: ScoreFlag.PCL5_PROVISIONAL_PTSD,
         InstrumentCode.MDQ: ScoreFlag.MDQ_POSITIVE,
         InstrumentCode.AUDIT_C: ScoreFlag.AUDIT_C_POSITIVE,
@@ -168,9 +170,15 @@ def _computable_name(code: str) -> str:
 # Questionnaire ----------------------------------------------------------------------
 
 
+# Instruments whose total is not the sum of their items' points: their options
+# carry no ordinalValue, so no scorer summing ordinal values (the common SDC way)
+# can compute a total; the total is the score Observation's.
+NOT_SUMMED_BY_ITEM: frozenset[str] = frozenset({InstrumentCode.QIDS_SR16})
+
+
 def _answer_option(instrument: Instrument, item: Item, option: Option) -> Resource:
     answer_option: Resource = {}
-    if item.in_total:
+    if item.in_total and instrument.code not in NOT_SUMMED_BY_ITEM:
         answer_option["extension"] = [
             {"url": ORDINAL_VALUE_URL, "valueDecimal": item.points(option.value)}
         ]

@@ -5,9 +5,11 @@ Kick-off answers 202 with Content-Location (the status URL); the status URL answ
 cancels. Files are NDJSON, readable only by the user who asked, for EXPORT_LIFETIME.
 """
 
+from collections.abc import Iterator
 from uuid import UUID
 
-from django.http import HttpRequest, HttpResponse
+from django.db.models.functions import Substr
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
@@ -181,7 +183,7 @@ def export_status(request: HttpRequest, export_id: str) -> HttpResponse:
 
 
 @fhir_view(("GET",))
-def export_file(request: HttpRequest, file_id: str) -> HttpResponse:
+def export_file(request: HttpRequest, file_id: str) -> StreamingHttpResponse:
     user = _exporter(request)
     try:
         file_uuid = UUID(file_id)
@@ -189,10 +191,37 @@ def export_file(request: HttpRequest, file_id: str) -> HttpResponse:
         raise FhirError(404, "No such file.") from None
     file = (
         BulkExportFile.objects.select_related("export__organization")
+        .defer("content")
         .filter(uuid=file_uuid, export__requested_by=user)
         .first()
     )
     if file is None or _expired(file.export):
         raise FhirError(404, "No such file, or it has expired.")
     actions.record_export_download(file, by=user)
-    return HttpResponse(file.content, content_type=FHIR_NDJSON)
+    return StreamingHttpResponse(file_chunks(file.pk), content_type=FHIR_NDJSON)
+
+
+# Characters read from the database per chunk of a download (about 1 MB of NDJSON).
+CHUNK_CHARACTERS = 1 << 20
+
+
+def file_chunks(file_pk: int) -> Iterator[bytes]:
+    """An export file's NDJSON, a slice at a time (SUBSTR in the database), so
+    neither the server nor the database driver holds the whole file (up to
+    FILE_RESOURCES resources) in memory. A file deleted while it is being read
+    (expired) ends the download early rather than failing it."""
+    start = 1  # SQL strings count from 1
+    while True:
+        size = CHUNK_CHARACTERS
+        part = (
+            BulkExportFile.objects.filter(pk=file_pk)
+            .annotate(part=Substr("content", start, size))
+            .values_list("part", flat=True)
+            .first()
+        )
+        if not part:
+            return
+        yield part.encode()
+        if len(part) < size:
+            return
+        start += size

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 from neuroclinic.accounts.actions import authenticate_api_token
 from neuroclinic.accounts.models import User
@@ -129,7 +130,7 @@ def token_scopes(request: HttpRequest) -> list[str] | None:
     return scopes
 
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def fhir_view(methods: tuple[str, ...]) -> Callable[[View], View]:
@@ -137,7 +138,9 @@ def fhir_view(methods: tuple[str, ...]) -> Callable[[View], View]:
 
     def wrap(view: View) -> View:
         @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(
+            request: HttpRequest, *args: Any, **kwargs: Any
+        ) -> HttpResponseBase:
             if request.method not in methods:
                 response = outcome(405, f"{request.method} is not supported here.")
                 response["Allow"] = ", ".join(methods)

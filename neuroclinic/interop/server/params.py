@@ -106,6 +106,17 @@ def parse_reference(name: str, raw: str, resource_type: str) -> UUID:
         ) from None
 
 
+MAX_REFERENCES = 100
+
+
+def parse_references(name: str, raw: str, resource_type: str) -> list[UUID]:
+    """One reference or several separated by commas (any of them)."""
+    parts = raw.split(",")
+    if len(parts) > MAX_REFERENCES:
+        raise FhirError(400, f"{name}: at most {MAX_REFERENCES} references.")
+    return [parse_reference(name, part, resource_type) for part in parts]
+
+
 def parse_uuid(name: str, raw: str) -> UUID | None:
     """An `_id` value; an id that is not one of ours matches nothing."""
     try:
@@ -120,14 +131,6 @@ def parse_count(raw: str | None) -> int:
     if not raw.isdigit():
         raise FhirError(400, "_count: a whole number is expected.")
     return min(int(raw), MAX_COUNT)
-
-
-def parse_offset(raw: str | None) -> int:
-    if raw is None:
-        return 0
-    if not raw.isdigit():
-        raise FhirError(400, "_offset: a whole number is expected.")
-    return int(raw)
 
 
 def parse_instant(name: str, raw: str) -> datetime:

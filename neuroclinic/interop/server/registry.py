@@ -42,6 +42,7 @@ from neuroclinic.interop.fhir.questionnaires import (
 )
 from neuroclinic.interop.fhir.scopes import may_read
 from neuroclinic.interop.server import rows
+from neuroclinic.interop.server.cursor import Key, Position
 from neuroclinic.interop.server.http import FhirError
 from neuroclinic.interop.server.params import (
     DateRange,
@@ -49,6 +50,7 @@ from neuroclinic.interop.server.params import (
     parse_birthdate,
     parse_date,
     parse_reference,
+    parse_references,
     parse_token,
     parse_uuid,
 )
@@ -78,17 +80,68 @@ class Source:
         rows_found: int = self.queryset.count()
         return rows_found * self.per_row
 
-    def page(self, start: int, stop: int) -> list[tuple[Patient | None, Resource]]:
-        """Resources [start, stop) of this source, each with its patient."""
-        if stop <= start:
+    def order_fields(self) -> tuple[str, ...]:
+        """The fields the rows are sorted by (ascending, the last one unique)."""
+        if not isinstance(self.queryset, QuerySet):
+            return ()
+        fields = tuple(str(f) for f in self.queryset.query.order_by)
+        assert fields, "a paged search must be sorted"
+        assert all(not f.startswith("-") and "__" not in f for f in fields), fields
+        return fields
+
+    def key_of(self, row: Any, at: int) -> Key:
+        """The sort key of `row`, the `at`-th row of the whole source."""
+        fields = self.order_fields()
+        if not fields:
+            return (at,)
+        return tuple(getattr(row, "pk" if f == "id" else f) for f in fields)
+
+    def expand_rows(self, found: Sequence[Any]) -> list[list[Resource]]:
+        """The resources of each row, row by row."""
+        return [self.expand([row]) for row in found]
+
+    def after(
+        self, position: Position, limit: int
+    ) -> list[tuple[Key, int, Patient | None, Resource]]:
+        """Up to `limit` resources from `position` on (keyset paging, no OFFSET):
+        each with its row's sort key, its place in the row, and its patient."""
+        if limit <= 0:
             return []
-        first, last = start // self.per_row, -(-stop // self.per_row)
-        found = list(self.queryset[first:last])
-        out: list[tuple[Patient | None, Resource]] = []
-        for row in found:
-            out.extend((self.patient_of(row), r) for r in self.expand([row]))
-        skip = start - first * self.per_row
-        return out[skip : skip + (stop - start)]
+        need = -(-(limit + position.skip) // self.per_row)
+        if isinstance(self.queryset, QuerySet):
+            qs = self.queryset
+            if position.key is not None:
+                qs = qs.filter(_from_key(self.order_fields(), position.key))
+            found = list(qs[:need])
+            first = 0
+        else:  # a list: its key is the row's place in it
+            first = position.key[0] if position.key is not None else 0
+            if not isinstance(first, int) or first < 0:
+                raise FhirError(400, "_cursor: not a position in this search.")
+            found = list(self.queryset[first : first + need])
+        out: list[tuple[Key, int, Patient | None, Resource]] = []
+        for n, (row, resources) in enumerate(
+            zip(found, self.expand_rows(found), strict=True)
+        ):
+            key = self.key_of(row, first + n)
+            skip = position.skip if key == position.key else 0
+            patient = self.patient_of(row)
+            out.extend(
+                (key, j, patient, r) for j, r in enumerate(resources) if j >= skip
+            )
+        return out[:limit]
+
+    def all(self) -> list[tuple[Patient | None, Resource]]:
+        """Every resource of this source, each with its patient (not paged)."""
+        if isinstance(self.queryset, QuerySet):
+            found = list(self.queryset)
+        else:
+            found = list(self.queryset[0 : self.queryset.count()])
+        return [
+            (self.patient_of(row), r)
+            for row, resources in zip(found, self.expand_rows(found), strict=True)
+            for r in resources
+        ]
 
     def batches(self, size: int) -> Iterator[list[Any]]:
         """Every row, `size` at a time, walked by primary key (keyset paging).
@@ -131,6 +184,11 @@ class ResourceType:
     read: Callable[[User, str], tuple[Patient | None, Resource]]
     profiles: tuple[str, ...] = field(default=())
     patient_data: bool = True
+    # Every version of one resource, oldest first, each with meta.versionId; None:
+    # this type's records change without their versions being kept (no history).
+    history: Callable[[User, str], tuple[Patient | None, list[Resource]]] | None = None
+    # Every representation (read, search, export) carries meta.versionId.
+    versioned: bool = False
 
     @property
     def param_names(self) -> frozenset[str]:
@@ -150,6 +208,18 @@ def authorise(
 
 
 # Shared filters -------------------------------------------------------------------
+
+
+def _from_key(fields: tuple[str, ...], key: Key) -> Q:
+    """Rows sorting at or after `key` on `fields`: (f1 > k1) or (f1 = k1 and f2 > k2)
+    ... or (all equal). The sort fields are never NULL (their models say so)."""
+    if len(key) != len(fields) or any(v is None for v in key):
+        raise FhirError(400, "_cursor: not a position in this search.")
+    q = Q(**dict(zip(fields, key, strict=True)))
+    for n in range(len(fields)):
+        equal = dict(zip(fields[:n], key[:n], strict=True))
+        q |= Q(**equal, **{f"{fields[n]}__gt": key[n]})
+    return q
 
 
 def _visible(user: User) -> QuerySet[Patient]:
@@ -185,7 +255,11 @@ def _common(
     for name, value in params:
         if name in ("patient", "subject"):
             qs = qs.filter(
-                **{f"{patient_field}__uuid": parse_reference(name, value, "Patient")}
+                **{
+                    f"{patient_field}__uuid__in": parse_references(
+                        name, value, "Patient"
+                    )
+                }
             )
         elif (name == date_param and date_field is not None) or (
             name == "_lastUpdated" and date_field is not None
@@ -668,11 +742,8 @@ def _administration_qs(user: User) -> QuerySet[LedgerEntry]:
 class _Batched(Source):
     """A source whose rows are expanded a page at a time (one lookup per page)."""
 
-    def page(self, start: int, stop: int) -> list[tuple[Patient | None, Resource]]:
-        found = list(self.queryset[start:stop])
-        return list(
-            zip((self.patient_of(r) for r in found), self.expand(found), strict=True)
-        )
+    def expand_rows(self, found: Sequence[Any]) -> list[list[Resource]]:
+        return [[r] for r in self.expand(found)]
 
 
 def _search_administrations(user: User, params: Params) -> list[Source]:
@@ -692,7 +763,11 @@ def _search_administrations(user: User, params: Params) -> list[Source]:
         ):
             qs = qs.none()
         elif name == "context":
-            qs = qs.filter(session_ref=str(parse_reference(name, value, "Encounter")))
+            qs = qs.filter(
+                session_ref__in=[
+                    str(u) for u in parse_references(name, value, "Encounter")
+                ]
+            )
     return [_Batched(qs, rows.medication_administrations, lambda e: e.patient)]
 
 
@@ -941,6 +1016,41 @@ def _read_letter(user: User, raw: str) -> tuple[Patient, Resource]:
     return d.patient, rows.letter_documents([d])[0]
 
 
+# History ---------------------------------------------------------------------------
+
+
+def _one_version(
+    read: Callable[[User, str], tuple[Any, Resource]],
+) -> Callable[[User, str], tuple[Patient | None, list[Resource]]]:
+    """The history of a record that never changes once written (a response, a
+    reading, a ledger entry, a signature, a signed letter): one version."""
+
+    def history(user: User, raw: str) -> tuple[Patient | None, list[Resource]]:
+        patient, resource = read(user, raw)
+        meta = resource.setdefault("meta", {})
+        meta["versionId"] = "1"
+        return patient, [resource]
+
+    return history
+
+
+def _list_versions(
+    qs: Callable[[User], QuerySet[Any]],
+    render: Callable[..., list[Resource]],
+) -> Callable[[User, str], tuple[Patient | None, list[Resource]]]:
+    """A chart list entry (diagnosis, allergy, medication): recorded, then perhaps
+    ended (resolved, stopped or entered in error); both versions are the row's own."""
+
+    def history(user: User, raw: str) -> tuple[Patient | None, list[Resource]]:
+        row = _get(qs(user), uuid=_uuid_or_404(raw))
+        versions = render([row], as_recorded=True)
+        if row.ended_at is not None:
+            versions += render([row])
+        return row.patient, versions
+
+    return history
+
+
 # The table -------------------------------------------------------------------------
 
 _DATE = "Prefixes eq, ne, lt, le, gt, ge; precision year, month, day or instant."
@@ -982,6 +1092,8 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_conditions,
             _read_condition,
+            history=_list_versions(_condition_qs, rows.conditions),
+            versioned=True,
             profiles=(CONDITION_PROFILE,),
         ),
         ResourceType(
@@ -1003,6 +1115,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_observations,
             _read_observation,
+            history=_one_version(_read_observation),
             profiles=tuple(f"{US_CORE}/{p}" for p in VITAL_KINDS.values()),
         ),
         ResourceType(
@@ -1019,6 +1132,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_responses,
             _read_response,
+            history=_one_version(_read_response),
         ),
         ResourceType(
             "Questionnaire",
@@ -1061,6 +1175,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_administrations,
             _read_administration,
+            history=_one_version(_read_administration),
         ),
         ResourceType(
             "Consent",
@@ -1068,6 +1183,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             (_ID_PARAM, _PATIENT_PARAM, SearchParam("date", "date", _DATE)),
             _search_consents,
             _read_consent,
+            history=_one_version(_read_consent),
         ),
         ResourceType(
             "AllergyIntolerance",
@@ -1079,6 +1195,8 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_allergies,
             _read_allergy,
+            history=_list_versions(_allergy_qs, rows.allergies),
+            versioned=True,
         ),
         ResourceType(
             "MedicationStatement",
@@ -1093,6 +1211,8 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_medication_statements,
             _read_medication_statement,
+            history=_list_versions(_medication_qs, rows.medication_statements),
+            versioned=True,
         ),
         ResourceType(
             "DocumentReference",
@@ -1105,6 +1225,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_letters,
             _read_letter,
+            history=_one_version(_read_letter),
         ),
         ResourceType(
             "Organization",

@@ -5,6 +5,7 @@ or a batch lookup here), so a page of results costs a fixed number of queries.
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 from uuid import UUID
 
 from neuroclinic.accounts.models import User
@@ -19,6 +20,7 @@ from neuroclinic.interop.fhir.clinical import (
     condition_resource,
     consent_resource,
     encounter_resource,
+    fhir_instant,
     medication_administration_resource,
     patient_resource,
     vital_observations,
@@ -76,16 +78,34 @@ def patients(rows: Sequence[Patient]) -> list[Resource]:
     return [patient_resource(patient_facts(p)) for p in rows]
 
 
-def conditions(rows: Sequence[Diagnosis]) -> list[Resource]:
+def versioned(
+    resource: Resource, recorded: datetime, ended: datetime | None
+) -> Resource:
+    """Stamp the version of a chart list entry: it is recorded (version 1) and may
+    later be ended (version 2); nothing else about it ever changes."""
+    meta = resource.setdefault("meta", {})
+    meta["versionId"] = "1" if ended is None else "2"
+    meta["lastUpdated"] = fhir_instant(ended if ended is not None else recorded)
+    return resource
+
+
+def conditions(
+    rows: Sequence[Diagnosis], *, as_recorded: bool = False
+) -> list[Resource]:
+    """The entries as they are now, or (`as_recorded`) as first recorded."""
     return [
-        condition_resource(
-            condition_id=d.uuid,
-            patient_id=d.patient.uuid,
-            icd10_code=d.icd10_code,
-            description=d.description,
-            recorded=d.recorded_at,
-            ended=d.ended_at,
-            end_reason=d.end_reason,
+        versioned(
+            condition_resource(
+                condition_id=d.uuid,
+                patient_id=d.patient.uuid,
+                icd10_code=d.icd10_code,
+                description=d.description,
+                recorded=d.recorded_at,
+                ended=None if as_recorded else d.ended_at,
+                end_reason="" if as_recorded else d.end_reason,
+            ),
+            d.recorded_at,
+            None if as_recorded else d.ended_at,
         )
         for d in rows
     ]
@@ -332,34 +352,44 @@ def practitioner_roles(rows: Sequence[User]) -> list[Resource]:
     return out
 
 
-def allergies(rows: Sequence[Allergy]) -> list[Resource]:
+def allergies(rows: Sequence[Allergy], *, as_recorded: bool = False) -> list[Resource]:
     return [
-        allergy_resource(
-            allergy_id=a.uuid,
-            patient_id=a.patient.uuid,
-            substance=a.substance,
-            reaction=a.reaction,
-            severity=a.severity,
-            recorded=a.recorded_at,
-            recorder_id=a.recorded_by.uuid,
-            ended=a.ended_at,
-            end_reason=a.end_reason,
+        versioned(
+            allergy_resource(
+                allergy_id=a.uuid,
+                patient_id=a.patient.uuid,
+                substance=a.substance,
+                reaction=a.reaction,
+                severity=a.severity,
+                recorded=a.recorded_at,
+                recorder_id=a.recorded_by.uuid,
+                ended=None if as_recorded else a.ended_at,
+                end_reason="" if as_recorded else a.end_reason,
+            ),
+            a.recorded_at,
+            None if as_recorded else a.ended_at,
         )
         for a in rows
     ]
 
 
-def medication_statements(rows: Sequence[Medication]) -> list[Resource]:
+def medication_statements(
+    rows: Sequence[Medication], *, as_recorded: bool = False
+) -> list[Resource]:
     return [
-        medication_statement_resource(
-            statement_id=m.uuid,
-            patient_id=m.patient.uuid,
-            name=m.name,
-            dose=m.dose,
-            recorded=m.recorded_at,
-            recorder_id=m.recorded_by.uuid,
-            ended=m.ended_at,
-            end_reason=m.end_reason,
+        versioned(
+            medication_statement_resource(
+                statement_id=m.uuid,
+                patient_id=m.patient.uuid,
+                name=m.name,
+                dose=m.dose,
+                recorded=m.recorded_at,
+                recorder_id=m.recorded_by.uuid,
+                ended=None if as_recorded else m.ended_at,
+                end_reason="" if as_recorded else m.end_reason,
+            ),
+            m.recorded_at,
+            None if as_recorded else m.ended_at,
         )
         for m in rows
     ]

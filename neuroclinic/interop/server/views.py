@@ -13,7 +13,8 @@ from django.http import HttpRequest, HttpResponse
 
 from neuroclinic.accounts.models import User
 from neuroclinic.interop import actions
-from neuroclinic.interop.fhir.clinical import Resource
+from neuroclinic.interop.fhir.clinical import Resource, operation_outcome
+from neuroclinic.interop.server import cursor as cursors
 from neuroclinic.interop.server.http import (
     FHIR_JSON,
     FhirError,
@@ -22,7 +23,7 @@ from neuroclinic.interop.server.http import (
     fhir_view,
     token_scopes,
 )
-from neuroclinic.interop.server.params import parse_count, parse_offset
+from neuroclinic.interop.server.params import parse_count
 from neuroclinic.interop.server.registry import (
     RESOURCE_TYPES,
     Params,
@@ -33,7 +34,11 @@ from neuroclinic.patients.models import Patient
 
 FHIR_VERSION = "4.0.1"
 # Parameters every search takes besides its own.
-_RESULT_PARAMS = frozenset({"_count", "_offset", "_format", "_include"})
+_RESULT_PARAMS = frozenset(
+    {"_count", "_cursor", "_offset", "_total", "_format", "_include", "_revinclude"}
+)
+# Parameters that say which page, not what is searched: not kept in a cursor.
+_PAGING_PARAMS = frozenset({"_count", "_cursor", "_format"})
 # `_include=<Type>:<param>`: where in the matched resource the reference is, and
 # the type it points at. "patient" and "subject" work on every patient-data type.
 _INCLUDES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -46,6 +51,16 @@ _INCLUDES: dict[str, tuple[tuple[str, ...], str]] = {
     "organization": (("organization", "managingOrganization"), "Organization"),
     "recorder": (("recorder",), "Practitioner"),
 }
+# `_revinclude=<Type>:<param>` on a search of the key type: the pairs served.
+_REVINCLUDES: dict[str, dict[str, tuple[str, ...]]] = {
+    "Patient": {
+        name: tuple(p for p in ("patient", "subject") if p in rt.param_names)
+        for name, rt in RESOURCE_TYPES.items()
+        if rt.patient_data and name != "Patient"
+    },
+    "Encounter": {"MedicationAdministration": ("context",)},
+}
+REVINCLUDE_LIMIT = 1000
 # Patient search parameters that identify a person: only in a POST body (docs/security.md).
 IDENTIFYING_PARAMS = frozenset({"name", "family", "given", "birthdate", "identifier"})
 _JSON_FORMATS = frozenset({"json", "application/json", "application/fhir+json"})
@@ -82,14 +97,30 @@ def _check_format(request: HttpRequest, params: Params) -> None:
 def capability_statement(request: HttpRequest) -> Resource:
     resources: list[Resource] = []
     for t in RESOURCE_TYPES.values():
+        interactions = ["read", "search-type"]
+        if t.history is not None:
+            interactions[1:1] = ["vread", "history-instance"]
         entry: Resource = {
             "type": t.name,
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "interaction": [{"code": code} for code in interactions],
+            "versioning": "versioned" if t.versioned else "no-version",
+            "readHistory": t.history is not None,
+            "searchInclude": sorted(
+                f"{t.name}:{p}" for p in _INCLUDES if p in t.param_names
+            ),
+            "searchRevInclude": sorted(
+                f"{source}:{p}"
+                for source, ps in _REVINCLUDES.get(t.name, {}).items()
+                for p in ps
+            ),
             "searchParam": [
                 {"name": p.name, "type": p.type, "documentation": p.documentation}
                 for p in t.params
             ],
         }
+        for key in ("searchInclude", "searchRevInclude"):
+            if not entry[key]:
+                del entry[key]
         if t.profiles:
             entry["supportedProfile"] = list(t.profiles)
         resources.append(entry)
@@ -113,8 +144,12 @@ def capability_statement(request: HttpRequest) -> Resource:
             {
                 "mode": "server",
                 "documentation": (
-                    "Read and search only, except the transaction import at the base."
-                    " Searches page with _count (at most 100) and _offset; an unknown"
+                    "Read, search, and vread and instance history where versions are"
+                    " kept (chart list entries: recorded, then ended; records that"
+                    " never change: one version); the only write is the transaction"
+                    " import at the base. Searches page with _count (at most 100)"
+                    " and the next link's sealed _cursor; the total is on the first"
+                    " page (_total=accurate: every page, none: never). An unknown"
                     " parameter is refused unless Prefer: handling=lenient."
                 ),
                 "security": {
@@ -182,6 +217,84 @@ def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResp
     patient, resource = t.read(user, resource_id)
     _audit(user, t, [(patient, resource)])
     return fhir_json(resource)
+
+
+def _versions(
+    request: HttpRequest, resource_type: str, resource_id: str
+) -> tuple[User, ResourceType, Patient | None, list[Resource]]:
+    t = _resource_type(resource_type)
+    user = bearer_user(request)
+    authorise(user, t, token_scopes(request))
+    _check_format(request, _query(request))
+    if t.history is None:
+        raise FhirError(
+            404,
+            f"{t.name} records change without their versions being kept, so this"
+            " server offers no history or vread for them (see the CapabilityStatement).",
+            code="not-supported",
+        )
+    patient, versions = t.history(user, resource_id)
+    return user, t, patient, versions
+
+
+def _etag(resource: Resource) -> str:
+    return f'W/"{resource["meta"]["versionId"]}"'
+
+
+@fhir_view(("GET",))
+def vread(
+    request: HttpRequest, resource_type: str, resource_id: str, version_id: str
+) -> HttpResponse:
+    """<Type>/<id>/_history/<version>: one version of a resource."""
+    user, t, patient, versions = _versions(request, resource_type, resource_id)
+    found = [v for v in versions if v["meta"]["versionId"] == version_id]
+    if not found:
+        raise FhirError(
+            404, f"{t.name}/{resource_id} has no version {version_id[:20]!r}."
+        )
+    _audit(user, t, [(patient, found[0])], "_history")
+    return fhir_json(found[0], ETag=_etag(found[0]))
+
+
+@fhir_view(("GET",))
+def history(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
+    """<Type>/<id>/_history: every version, newest first, as a history Bundle."""
+    user, t, patient, versions = _versions(request, resource_type, resource_id)
+    unknown_params = sorted({n for n, _ in _query(request)} - {"_format"})
+    if unknown_params and not _lenient(request):
+        raise FhirError(
+            400,
+            f"_history does not support: {', '.join(unknown_params)}.",
+            code="not-supported",
+        )
+    _audit(user, t, [(patient, v) for v in versions[-1:]], "_history")
+    url = f"{_base(request)}/{t.name}/{resource_id}"
+    entries = []
+    for n, version in reversed(list(enumerate(versions))):
+        entry: Resource = {
+            "fullUrl": url,
+            "resource": version,
+            "request": {
+                "method": "POST" if n == 0 else "PUT",
+                "url": t.name if n == 0 else f"{t.name}/{resource_id}",
+            },
+            "response": {
+                "status": "201 Created" if n == 0 else "200 OK",
+                "etag": _etag(version),
+            },
+        }
+        if "lastUpdated" in version["meta"]:
+            entry["response"]["lastModified"] = version["meta"]["lastUpdated"]
+        entries.append(entry)
+    return fhir_json(
+        {
+            "resourceType": "Bundle",
+            "type": "history",
+            "total": len(entries),
+            "link": [{"relation": "self", "url": f"{url}/_history"}],
+            "entry": entries,
+        }
+    )
 
 
 def _lenient(request: HttpRequest) -> bool:
@@ -257,7 +370,7 @@ def _included(
         authorise(user, target, token_scopes(request))
         rows: list[tuple[Patient | None, Resource]] = []
         for source in target.search(user, [("_id", ",".join(ids))]):
-            rows.extend(source.page(0, source.count()))
+            rows.extend(source.all())
         _audit(user, target, rows, f"_include={value}")
         for _, r in rows:
             seen.add((target_name, str(r["id"])))
@@ -265,12 +378,115 @@ def _included(
     return out
 
 
-def _link(
-    request: HttpRequest, t: ResourceType, params: Params, offset: int, count: int
-) -> str:
-    query = [(n, v) for n, v in params if n not in ("_offset", "_count")]
-    query += [("_count", str(count)), ("_offset", str(offset))]
-    return f"{_base(request)}/{t.name}?{urlencode(query)}"
+def _revincluded(
+    request: HttpRequest,
+    user: User,
+    t: ResourceType,
+    params: Params,
+    found: list[tuple[Patient | None, Resource]],
+) -> list[Resource]:
+    """The resources `_revinclude=<Type>:<param>` asks for: those of <Type> whose
+    <param> refers to a matched resource, read through <Type>'s own search (its
+    capability check and audit apply). At most REVINCLUDE_LIMIT per pair; past it
+    the Bundle says so in an OperationOutcome entry."""
+    out: list[Resource] = []
+    ids = [str(r["id"]) for _, r in found]
+    for name, value in params:
+        if name != "_revinclude":
+            continue
+        source_name, _, param = value.partition(":")
+        pairs = _REVINCLUDES.get(t.name, {})
+        source_type = RESOURCE_TYPES.get(source_name)
+        if source_type is None or param not in pairs.get(source_name, ()):
+            known = sorted(f"{s}:{p}" for s, ps in pairs.items() for p in ps)
+            raise FhirError(
+                400,
+                f"_revinclude={value[:60]} is not supported on {t.name}"
+                + (f"; use one of {', '.join(known)}." if known else "."),
+                code="not-supported",
+            )
+        if not ids:
+            continue
+        authorise(user, source_type, token_scopes(request))
+        wanted = ",".join(f"{t.name}/{i}" for i in ids)
+        rows: list[tuple[Patient | None, Resource]] = []
+        for source in source_type.search(user, [(param, wanted)]):
+            rows.extend(
+                (p, r)
+                for _, _, p, r in source.after(
+                    cursors.START, REVINCLUDE_LIMIT + 1 - len(rows)
+                )
+            )
+            if len(rows) > REVINCLUDE_LIMIT:
+                break
+        truncated = len(rows) > REVINCLUDE_LIMIT
+        rows = rows[:REVINCLUDE_LIMIT]
+        _audit(user, source_type, rows, f"_revinclude={value}")
+        out.extend(r for _, r in rows)
+        if truncated:
+            out.append(
+                operation_outcome(
+                    [
+                        (
+                            "warning",
+                            "too-costly",
+                            f"_revinclude={value}: only the first {REVINCLUDE_LIMIT}"
+                            f" are included; search {source_name} by {param} for"
+                            " the rest.",
+                        )
+                    ]
+                )
+            )
+    return out
+
+
+def _entry(request: HttpRequest, r: Resource, mode: str) -> Resource:
+    if r["resourceType"] == "OperationOutcome":
+        return {"resource": r, "search": {"mode": "outcome"}}
+    return {
+        "fullUrl": f"{_base(request)}/{r['resourceType']}/{r['id']}",
+        "resource": r,
+        "search": {"mode": mode},
+    }
+
+
+def _search_link(request: HttpRequest, t: ResourceType, params: Params) -> str:
+    return f"{_base(request)}/{t.name}?{urlencode(params)}"
+
+
+def _cursor_link(request: HttpRequest, at: cursors.Cursor) -> str:
+    return f"{_base(request)}/{at.resource_type}?{urlencode({'_cursor': cursors.encode(at)})}"
+
+
+def _search_params(
+    request: HttpRequest, t: ResourceType, params: Params
+) -> tuple[Params, int, cursors.Cursor | None]:
+    """The search's own parameters, the page size and the cursor, if any.
+
+    A cursor carries its search; the request may repeat the same parameters (a
+    client POSTing its search again with the cursor) but not change them."""
+    if any(n == "_offset" for n, _ in params):
+        raise FhirError(
+            400,
+            "_offset: this server pages with cursors; follow the Bundle's next link.",
+            code="not-supported",
+        )
+    raw = [v for n, v in params if n == "_cursor"]
+    count_raw = next((v for n, v in params if n == "_count"), None)
+    own = [(n, v) for n, v in params if n not in _PAGING_PARAMS]
+    if not raw:
+        return own, parse_count(count_raw), None
+    if len(raw) > 1:
+        raise FhirError(400, "_cursor: one cursor at a time.")
+    at = cursors.decode(raw[0], t.name)
+    if own and sorted(own) != sorted(at.params):
+        raise FhirError(
+            400,
+            "_cursor: the page link belongs to another search; send it alone or"
+            " with the same search parameters.",
+        )
+    count = parse_count(count_raw) if count_raw is not None else at.count
+    return at.params, count, at
 
 
 @fhir_view(("GET", "POST"))
@@ -278,67 +494,66 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     t = _resource_type(resource_type)
     user = bearer_user(request)
     authorise(user, t, token_scopes(request))
-    params = _params(request, t)
-    _check_format(request, params)
-    identifying = sorted({n for n, _ in params if n in IDENTIFYING_PARAMS})
+    given = _params(request, t)
+    _check_format(request, given)
+    identifying = sorted({n for n, _ in given if n in IDENTIFYING_PARAMS})
     if identifying and request.method != "POST":
         raise FhirError(
             400,
             f"Send a search by {', '.join(identifying)} as POST /fhir/{t.name}/_search"
             " (form body), so names and dates of birth stay out of URLs and logs.",
         )
-    count = parse_count(next((v for n, v in params if n == "_count"), None))
-    offset = parse_offset(next((v for n, v in params if n == "_offset"), None))
-    sources = t.search(user, params)
-    totals = [s.count() for s in sources]
-    total = sum(totals)
-    found: list[tuple[Patient | None, Resource]] = []
-    start, stop = offset, offset + count
-    before = 0
-    for source, size in zip(sources, totals, strict=True):
-        lo, hi = max(start - before, 0), min(stop - before, size)
-        if lo < hi:
-            found.extend(source.page(lo, hi))
-        before += size
-    _audit(user, t, found, urlencode(params))
-    included = _included(request, user, t, params, found)
-    links = [{"relation": "self", "url": _link(request, t, params, offset, count)}]
-    if identifying:
-        # No URL may carry the names: page by POSTing again with _offset.
-        links = []
-    elif stop < total:
-        links.append(
-            {"relation": "next", "url": _link(request, t, params, stop, count)}
-        )
-    if offset > 0 and not identifying:
-        links.append(
-            {
-                "relation": "previous",
-                "url": _link(request, t, params, max(offset - count, 0), count),
-            }
-        )
-    bundle: dict[str, Any] = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": total,
-        "link": links,
-        "entry": [
-            {
-                "fullUrl": f"{_base(request)}/{r['resourceType']}/{r['id']}",
-                "resource": r,
-                "search": {"mode": "match"},
-            }
-            for _, r in found
-        ]
-        + [
-            {
-                "fullUrl": f"{_base(request)}/{r['resourceType']}/{r['id']}",
-                "resource": r,
-                "search": {"mode": "include"},
-            }
-            for r in included
-        ],
-    }
+    params, count, at = _search_params(request, t, given)
+    identifying = sorted({n for n, _ in params if n in IDENTIFYING_PARAMS})
+    total_mode = next((v for n, v in params if n == "_total"), None)
+    if total_mode not in (None, "none", "estimate", "accurate"):
+        raise FhirError(400, "_total: none, estimate or accurate.")
+    sources = t.search(user, [(n, v) for n, v in params if n != "_total"])
+    position = at.position if at is not None else cursors.START
+    if position.source >= len(sources):
+        raise FhirError(400, "_cursor: not a position in this search.")
+    # One resource more than the page, to know whether there is a next page.
+    found: list[tuple[int, cursors.Key, int, Patient | None, Resource]] = []
+    for index in range(position.source, len(sources)):
+        start = position if index == position.source else cursors.START
+        for key, j, patient, resource in sources[index].after(
+            start, count + 1 - len(found)
+        ):
+            found.append((index, key, j, patient, resource))
+        if len(found) > count:
+            break
+    page = found[:count]
+    matched = [(patient, resource) for _, _, _, patient, resource in page]
+    _audit(user, t, matched, urlencode(params))
+    included = _included(request, user, t, params, matched)
+    included += _revincluded(request, user, t, params, matched)
+
+    def link(relation: str, where: cursors.Position) -> dict[str, str]:
+        cursor = cursors.Cursor(t.name, params, count, where)
+        return {"relation": relation, "url": _cursor_link(request, cursor)}
+
+    if at is None and not identifying:
+        self_link = {
+            "relation": "self",
+            "url": _search_link(request, t, [*params, ("_count", str(count))]),
+        }
+    else:
+        self_link = link("self", position)
+    links = [self_link]
+    if at is not None:
+        links.append(link("first", cursors.START))
+    if len(found) > count:
+        index, key, j, _, _ = page[-1]
+        links.append(link("next", cursors.Position(index, key, j + 1)))
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+    # The total costs a count of the whole result: given on the first page (or
+    # whenever asked for with _total=accurate), not on every page.
+    if total_mode == "accurate" or (at is None and total_mode != "none"):
+        bundle["total"] = sum(s.count() for s in sources)
+    bundle["link"] = links
+    bundle["entry"] = [_entry(request, r, "match") for _, r in matched] + [
+        _entry(request, r, "include") for r in included
+    ]
     if not bundle["entry"]:
         del bundle["entry"]
     return fhir_json(bundle)
@@ -377,7 +592,9 @@ def everything(request: HttpRequest, resource_id: str) -> HttpResponse:
             400, f"_type: not served here: {', '.join(x[:40] for x in unknown_types)}."
         )
     patient, resource = patient_type.read(user, resource_id)
-    _audit(user, patient_type, [(patient, resource)], "$everything")
+    # One audit event for the whole answer, listing every resource as Type/id
+    # (one event per type cost a chain write each: most of $everything's time).
+    shown: list[tuple[Patient | None, str]] = [(patient, f"Patient/{resource['id']}")]
     entries: list[Resource] = [resource] if not wanted or "Patient" in wanted else []
     reference = f"Patient/{resource['id']}"
     for t in RESOURCE_TYPES.values():
@@ -391,9 +608,12 @@ def everything(request: HttpRequest, resource_id: str) -> HttpResponse:
             continue
         found: list[tuple[Patient | None, Resource]] = []
         for source in t.search(user, [("patient", reference)]):
-            found.extend(source.page(0, source.count()))
-        _audit(user, t, found, "$everything")
+            found.extend(source.all())
+        shown.extend((p, f"{t.name}/{r['id']}") for p, r in found)
         entries.extend(r for _, r in found)
+    actions.record_fhir_read(
+        shown, resource_type="$everything", query="$everything", by=user
+    )
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
@@ -422,4 +642,13 @@ def unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
     raise FhirError(404, "No such FHIR endpoint on this server.", code="not-supported")
 
 
-__all__ = ["FHIR_JSON", "everything", "metadata", "read", "search", "unknown"]
+__all__ = [
+    "FHIR_JSON",
+    "everything",
+    "history",
+    "metadata",
+    "read",
+    "search",
+    "unknown",
+    "vread",
+]

@@ -29,6 +29,11 @@ def kick_off(
     return client.get(f"/fhir/{path}", params, headers=headers | ASYNC)
 
 
+def streamed(response: Any) -> str:
+    """A streamed download's body."""
+    return b"".join(response.streaming_content).decode()
+
+
 def status_path(response: Any) -> Any:
     return "/fhir/" + response["Content-Location"].split("/fhir/", 1)[1]
 
@@ -73,7 +78,8 @@ def test_system_export_round_trip(
         file = client.get(path, headers=headers)
         assert file.status_code == 200
         assert file["Content-Type"] == "application/fhir+ndjson"
-        lines = file.content.decode().splitlines()
+        assert file.streaming
+        lines = streamed(file).splitlines()
         assert len(lines) == output["count"]
         for line in lines:
             resource = json.loads(line)
@@ -98,7 +104,7 @@ def _exported(client: Client, headers: dict[str, str], started: Any) -> list[Any
     found = []
     for output in manifest["output"]:
         path = "/fhir/" + output["url"].split("/fhir/", 1)[1]
-        found += client.get(path, headers=headers).content.decode().splitlines()
+        found += streamed(client.get(path, headers=headers)).splitlines()
     return sorted(json.loads(line)["id"] for line in found)
 
 
@@ -303,3 +309,55 @@ def test_export_batches_load_every_column_they_use(
                 else:
                     assert len(captured) <= 3, resource_type.name
     assert narrowed >= 5  # conditions, responses, scores, vitals, EtCO2
+
+
+def test_files_stream_in_slices_without_reading_the_whole_file(
+    charted: InfusionSession,
+    director: User,
+    front_desk: User,
+    client: Client,
+    bearer: Headers,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A download is read from the database a slice at a time: what arrives is the
+    stored file byte for byte (slices cut by characters, so a name with accents
+    split across two slices stays valid UTF-8), and no query reads the whole
+    content column."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from neuroclinic.interop.server import bulk
+    from neuroclinic.patients.actions import register_patient
+    from neuroclinic.patients.models import Patient
+
+    register_patient(
+        charted.patient.organization,
+        by=front_desk,
+        family_name="Ñúñez-Ørsted",
+        given_name="Zoë",
+        birth_date=charted.patient.birth_date,
+        sex_at_birth=Patient.SexAtBirth.FEMALE,
+    )
+    headers = bearer(director)
+    started = kick_off(client, headers, _type="Patient")
+    run(started)
+    manifest = client.get(status_path(started), headers=headers).json()
+    monkeypatch.setattr(bulk, "CHUNK_CHARACTERS", 7)
+    for output in manifest["output"]:
+        path = "/fhir/" + output["url"].split("/fhir/", 1)[1]
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path, headers=headers)
+            assert response.streaming
+            chunks = list(response.streaming_content)  # type: ignore[attr-defined]
+        stored = BulkExportFile.objects.get(uuid=path.rsplit("/", 1)[1]).content
+        assert b"".join(chunks).decode() == stored
+        assert "Zoë" in stored
+        assert len(chunks) == -(-len(stored) // 7)
+        whole = re.compile(
+            r'(?<!SUBSTR\()(?<!SUBSTRING\()"interop_bulkexportfile"\."content"'
+        )
+        assert not [
+            q["sql"] for q in queries.captured_queries if whole.search(q["sql"])
+        ]

@@ -69,14 +69,22 @@ def test_everything_leaves_out_what_the_role_may_not_read(
     assert "Observation" not in types  # front desk sees demographics only
 
 
-def test_everything_is_audited_per_type(
+def test_everything_is_audited_in_one_event_naming_every_resource(
     charted: InfusionSession, director: User, fhir: Fhir
 ) -> None:
     before = AuditEvent.objects.count()
-    body(fhir(director, f"Patient/{charted.patient.uuid}/$everything"))
+    bundle = body(fhir(director, f"Patient/{charted.patient.uuid}/$everything"))
     events = AuditEvent.objects.order_by("id")[before:]
-    assert events
-    assert all(e.patient_id == charted.patient.pk for e in events if e.patient_id)
+    reads = [e for e in events if e.data.get("via") == "fhir"]
+    assert len(reads) == 1
+    (read,) = reads
+    assert read.action == AuditEvent.Action.PATIENT_READ_API
+    assert read.patient_id == charted.patient.pk
+    assert read.data["resource_type"] == "$everything"
+    assert sorted(read.data["ids"]) == sorted(
+        f"{e['resource']['resourceType']}/{e['resource']['id']}"
+        for e in bundle["entry"]
+    )
 
 
 def test_include_adds_the_referenced_resources(

@@ -236,7 +236,7 @@ def test_ordinal_value_is_the_points_an_answer_adds(code: str) -> None:
     for item in instrument.items:
         question_options = questions[item.link_id]["answerOption"]
         for option, answer_option in zip(item.options, question_options, strict=True):
-            if item.in_total:
+            if item.in_total and code != InstrumentCode.QIDS_SR16:
                 assert answer_option["extension"] == [
                     {
                         "url": codes.ORDINAL_VALUE_URL,
@@ -372,8 +372,8 @@ def test_ordinal_values_of_a_response_sum_to_the_total(
     case: tuple[Instrument, dict[str, int | None], str],
 ) -> None:
     instrument, answers, sex = case
-    if instrument.total_range is None or instrument.code == InstrumentCode.QIDS_SR16:
-        return  # C-SSRS triages; QIDS-SR16 sums domain maxima, not items
+    if instrument.total_range is None:
+        return  # C-SSRS triages
     questionnaire = questionnaire_resource(instrument)
     ordinal = {
         (item["linkId"], option["valueCoding"]["code"]): option["extension"][0][
@@ -390,7 +390,27 @@ def test_ordinal_values_of_a_response_sum_to_the_total(
         ordinal.get((item["linkId"], item["answer"][0]["valueCoding"]["code"]), 0)
         for item in response.get("item", [])
     )
-    assert total == result.total
+    if instrument.code == InstrumentCode.QIDS_SR16:
+        # A sum of domain maxima: no ordinal values, so a scorer that sums them
+        # cannot produce a (wrong) total.
+        assert ordinal == {}
+    else:
+        assert total == result.total
+
+
+def test_a_summing_scorer_would_get_qids_wrong_without_the_guard() -> None:
+    """Why QIDS-SR16 carries no ordinalValue: summing its items' points overcounts
+    (items 1-4, 6-9 and 15-16 count only their highest answer)."""
+    instrument = get_instrument(InstrumentCode.QIDS_SR16)
+    # Items 6/7 and 8/9 are "answer one of": leave 7 and 9 out.
+    answers = {
+        item.link_id: 3
+        for item in instrument.items
+        if item.link_id not in ("qids-sr16-7", "qids-sr16-9")
+    }
+    result = score(instrument, answers)
+    assert result.total == 27  # nine domains at 3
+    assert sum(answers.values()) == 42  # what an ordinal sum would claim
 
 
 # Observation details ---------------------------------------------------------------

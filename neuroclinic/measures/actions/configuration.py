@@ -92,7 +92,7 @@ def add_measurement_rule(
     by: User,
 ) -> MeasurementRule:
     """Add a schedule rule. A clinic's first rule starts from the cited defaults, so they are kept."""
-    if instrument_code not in INSTRUMENTS:
+    if instrument_code not in INSTRUMENTS or not INSTRUMENTS[instrument_code].collected:
         raise MeasuresError("Choose a questionnaire.", field="instrument_code")
     if trigger not in MeasurementRule.Trigger.values:
         raise MeasuresError("Choose when it falls due.", field="trigger")

@@ -56,7 +56,7 @@ def create_portal_link(
     `by` is None when the reminder job sends it.
     """
     codes = list(dict.fromkeys(instrument_codes))
-    unknown = [c for c in codes if c not in INSTRUMENTS]
+    unknown = [c for c in codes if c not in INSTRUMENTS or not INSTRUMENTS[c].collected]
     if not codes or unknown:
         raise MeasuresError("Choose at least one questionnaire.", field="instruments")
     token = signing.dumps(secrets.token_urlsafe(24), salt=PORTAL_SALT, compress=True)

@@ -1,7 +1,8 @@
 """Questionnaire instruments (PHQ-9, PHQ-2, GAD-7, QIDS-SR16, MADRS, C-SSRS screener,
-PCL-5, MDQ, AUDIT-C, DAST-10, CADSS-6): definitions, validation and pure scoring.
+PCL-5, MDQ, AUDIT-C, DAST-10, CADSS-6, PHQ-8, GAD-2): definitions, validation and pure
+scoring.
 
-Sources: M1-M15 (instruments, LOINC codes) and M10, C4 (crisis triage), listed in
+Sources: M1-M15, M18, M19 (instruments, LOINC codes) and M10, C4 (crisis triage), listed in
 docs/sources.md; each instrument's citation is in `catalogue.py` and on its `source`.
 Rules in prose, with worked examples: docs/clinical/instruments.md.
 
@@ -30,6 +31,7 @@ from neuroclinic.measures.instruments.scoring import (
     AUDIT_C_POSITIVE_CUTOFFS,
     CSSRS_ALERT_TRIAGE,
     CSSRS_TRIAGE_BY_YES_ITEM,
+    GAD2_POSITIVE_CUTOFF,
     MADRS_ITEM10_ALERT_MIN,
     MDQ_IMPAIRMENT_POSITIVE_MIN,
     MDQ_SYMPTOM_CUTOFF,
@@ -53,6 +55,7 @@ __all__ = [
     "CSSRS_ALERT_TRIAGE",
     "CSSRS_TRIAGE_BY_YES_ITEM",
     "DEFINITION_VERSION",
+    "GAD2_POSITIVE_CUTOFF",
     "INSTRUMENTS",
     "MADRS_ITEM10_ALERT_MIN",
     "MDQ_IMPAIRMENT_POSITIVE_MIN",

@@ -1,4 +1,4 @@
-"""The eleven instruments the clinic ships, as published, with LOINC codes where verified.
+"""The thirteen instruments the clinic ships, as published, with LOINC codes where verified.
 
 Sources (ids as in docs/sources.md):
 - PHQ-9, Patient Health Questionnaire-9: Kroenke K, Spitzer RL, Williams JBW.
@@ -6,6 +6,10 @@ Sources (ids as in docs/sources.md):
 - PHQ-2: Kroenke K, Spitzer RL, Williams JBW. Med Care. 2003;41(11):1284-1292 (M5).
 - GAD-7, Generalized Anxiety Disorder-7: Spitzer RL, Kroenke K, Williams JBW, Lowe B.
   Arch Intern Med. 2006;166(10):1092-1097 (M6).
+- PHQ-8: Kroenke K, Strine TW, Spitzer RL, et al. J Affect Disord. 2009;114(1-3):
+  163-173 (M18). PHQ-9 without item 9: for records from elsewhere, not collected here.
+- GAD-2: Kroenke K, Spitzer RL, Williams JBW, Monahan PO, Lowe B. Ann Intern Med.
+  2007;146(5):317-325 (M19). Items 1-2 of the GAD-7.
 - QIDS-SR16, Quick Inventory of Depressive Symptomatology, self-report: Rush AJ et al.
   Biol Psychiatry. 2003;54(5):573-583 (M7).
 - MADRS, Montgomery-Asberg Depression Rating Scale: Montgomery SA, Asberg M.
@@ -59,6 +63,8 @@ class InstrumentCode(StrEnum):
     AUDIT_C = "audit-c"
     DAST10 = "dast10"
     CADSS6 = "cadss6"
+    PHQ8 = "phq8"
+    GAD2 = "gad2"
 
 
 class UnknownInstrument(LookupError):
@@ -261,6 +267,68 @@ GAD7 = Instrument(
         Band(10, 14, Severity.MODERATE),
         Band(15, 21, Severity.SEVERE),
     ),
+)
+
+# PHQ-8 and GAD-2 -------------------------------------------------------------
+# No LOINC panel or total code for either could be checked against loinc.org here
+# (44261-6 is the PHQ-9 total, 70273-8 the PHQ-15 total), so their totals carry
+# local codes, as QIDS-SR16's do; the items keep the PHQ-9 and GAD-7 item codes.
+
+PHQ8 = Instrument(
+    code=InstrumentCode.PHQ8,
+    name="Patient Health Questionnaire-8 (PHQ-8)",
+    version=DEFINITION_VERSION,
+    recall_period="Last 2 weeks",
+    source=(
+        "Kroenke K, Strine TW, Spitzer RL, Williams JBW, Berry JT, Mokdad AH. The"
+        " PHQ-8 as a measure of current depression in the general population. J Affect"
+        " Disord. 2009;114(1-3):163-173. Items 1-8 of the PHQ-9 (source M18)."
+    ),
+    licence=PHQ9.licence,
+    loinc_panel=None,
+    loinc_total=None,
+    rater=Rater.PATIENT,
+    items=tuple(
+        _item(f"phq8-{number}", text, PHQ_FREQUENCY, loinc=loinc)
+        for number, (text, loinc) in enumerate(_PHQ9_ITEMS[:8], start=1)
+    ),
+    wording_redistributable=True,
+    preamble=PHQ_STEM,
+    total_range=(0, 24),
+    bands=(
+        Band(0, 4, Severity.MINIMAL),
+        Band(5, 9, Severity.MILD),
+        Band(10, 14, Severity.MODERATE),
+        Band(15, 19, Severity.MODERATELY_SEVERE),
+        Band(20, 24, Severity.SEVERE),
+    ),
+    # It has no item 9: a clinic treating depression asks the PHQ-9, so that
+    # suicidal thoughts are asked about (C6). The PHQ-8 is for records from
+    # elsewhere (imports, outside scores), never sent to patients from here.
+    collected=False,
+)
+
+GAD2 = Instrument(
+    code=InstrumentCode.GAD2,
+    name="Generalized Anxiety Disorder-2 (GAD-2)",
+    version=DEFINITION_VERSION,
+    recall_period="Last 2 weeks",
+    source=(
+        "Kroenke K, Spitzer RL, Williams JBW, Monahan PO, Lowe B. Anxiety disorders in"
+        " primary care: prevalence, impairment, comorbidity, and detection. Ann Intern"
+        " Med. 2007;146(5):317-325. Items 1-2 of the GAD-7 (sources M6, M19)."
+    ),
+    licence=GAD7.licence,
+    loinc_panel=None,
+    loinc_total=None,
+    rater=Rater.PATIENT,
+    items=tuple(
+        _item(f"gad2-{number}", text, PHQ_FREQUENCY, loinc=loinc)
+        for number, (text, loinc) in enumerate(_GAD7_ITEMS[:2], start=1)
+    ),
+    wording_redistributable=True,
+    preamble=GAD7.preamble,
+    total_range=(0, 6),
 )
 
 # QIDS-SR16 -------------------------------------------------------------------
@@ -768,6 +836,8 @@ INSTRUMENTS: dict[str, Instrument] = {
         AUDIT_C,
         DAST10,
         CADSS6,
+        PHQ8,
+        GAD2,
     )
 }
 

@@ -1,7 +1,7 @@
 """The shape of a questionnaire: instruments, items, answer options, branching, bands.
 
 Pure module: standard library only. Nothing here scores; `scoring.py` does that.
-The eleven instruments themselves are defined in `catalogue.py`; the rules are
+The thirteen instruments themselves are defined in `catalogue.py`; the rules are
 written up in docs/clinical/instruments.md.
 
 linkId scheme: `<instrument code>-<item number as printed on the published form>`,
@@ -115,6 +115,7 @@ class Instrument:
     `required_one_of` lists groups of items of which at least one must be answered
     (QIDS-SR16 items 6/7 and 8/9: "complete either 6 or 7").
     `sex_specific_cutoffs` means `score()` needs the patient's sex (AUDIT-C).
+    `collected` is False for an instrument kept only for results from elsewhere.
     """
 
     code: str
@@ -133,6 +134,9 @@ class Instrument:
     bands: tuple[Band, ...] = ()
     required_one_of: tuple[tuple[str, ...], ...] = ()
     sex_specific_cutoffs: bool = False
+    # False: the clinic never asks patients to fill it in (it only keeps results
+    # from elsewhere, e.g. the PHQ-8, which leaves out the suicide item).
+    collected: bool = True
 
     def item(self, link_id: str) -> Item:
         for item in self.items:

@@ -52,6 +52,7 @@ class Triage(StrEnum):
 class ScoreFlag(StrEnum):
     PHQ9_ITEM9_POSITIVE = "phq9_item9_positive"
     PHQ2_POSITIVE = "phq2_positive"
+    GAD2_POSITIVE = "gad2_positive"
     QIDS_ITEM12_POSITIVE = "qids_item12_positive"
     MADRS_ITEM10_POSITIVE = "madrs_item10_positive"
     CSSRS_POSITIVE = "cssrs_positive"
@@ -132,6 +133,7 @@ SUICIDE_ITEMS: Mapping[str, SuicideItem] = MappingProxyType(
 # Cut-offs ----------------------------------------------------------------------
 
 PHQ2_POSITIVE_CUTOFF = 3  # M5; >= 2 is more sensitive (Arroll 2010), not used here
+GAD2_POSITIVE_CUTOFF = 3  # M19: 3 or more warrants the GAD-7 and an assessment
 
 # Blevins 2015 and Bovin 2016 (M11) support 31-33; 33 is the figure the National
 # Center for PTSD gives as a reasonable default. Some psychiatric outpatient samples
@@ -412,6 +414,16 @@ def _score_phq2(
     )
 
 
+def _score_gad2(
+    instrument: Instrument, values: Mapping[str, int], sex: Sex | None
+) -> Score:
+    total = _summed_total(instrument, values)
+    positive = total >= GAD2_POSITIVE_CUTOFF
+    return _summed_score(
+        instrument, values, flags=(ScoreFlag.GAD2_POSITIVE,) if positive else ()
+    )
+
+
 def _score_qids(
     instrument: Instrument, values: Mapping[str, int], sex: Sex | None
 ) -> Score:
@@ -510,6 +522,8 @@ _SCORERS: Mapping[str, _Scorer] = MappingProxyType(
         InstrumentCode.AUDIT_C: _score_audit_c,
         InstrumentCode.DAST10: _score_plain_sum,
         InstrumentCode.CADSS6: _score_plain_sum,
+        InstrumentCode.PHQ8: _score_plain_sum,
+        InstrumentCode.GAD2: _score_gad2,
     }
 )
 

@@ -26,6 +26,8 @@ CODES: tuple[str, ...] = (
     "audit-c",
     "dast10",
     "cadss6",
+    "phq8",
+    "gad2",
 )
 
 # The sex sent with every scoring request for instruments whose cut-offs depend on it.
@@ -52,6 +54,8 @@ PUBLISHED_LINK_IDS: dict[str, list[str]] = {
     "audit-c": _numbered("audit-c", 3),
     "dast10": _numbered("dast10", 10),
     "cadss6": _numbered("cadss6", 6),
+    "phq8": _numbered("phq8", 8),
+    "gad2": _numbered("gad2", 2),
 }
 
 # A few item LOINC codes checked against the published panels (sources M2, M3, M6).
@@ -62,6 +66,8 @@ KNOWN_ITEM_LOINC: tuple[tuple[str, str, str], ...] = (
     ("phq2", "phq2-2", "44255-8"),
     ("gad7", "gad7-1", "69725-0"),
     ("gad7", "gad7-7", "69736-7"),
+    ("phq8", "phq8-8", "44253-3"),
+    ("gad2", "gad2-2", "68509-9"),
     ("cssrs-screener", "cssrs-screener-6a", "93269-9"),
     ("audit-c", "audit-c-1", "68518-0"),
     ("audit-c", "audit-c-3", "68520-6"),
@@ -142,6 +148,8 @@ LOWEST_EXPECTED: dict[str, Expected] = {
     # Item 3 ("able to stop") is reverse-scored: its lowest answer, "No", counts 1.
     "dast10": Expected(1, "low"),
     "cadss6": Expected(0, None),
+    "phq8": Expected(0, "minimal"),
+    "gad2": Expected(0, None),
 }
 
 
@@ -349,6 +357,20 @@ KNOWN_SCORES: list[tuple[str, str, dict[str, Any], str | None, Expected]] = [
         all_items("cadss6", 4, numbers=range(1, 7)),
         None,
         Expected(24, None),
+    ),
+    (
+        "phq8 all 3s is severe and raises no alert (no item 9)",
+        "phq8",
+        all_items("phq8", 3, numbers=range(1, 9)),
+        None,
+        Expected(24, "severe"),
+    ),
+    (
+        "gad2 3 is positive",
+        "gad2",
+        {"gad2-1": 2, "gad2-2": 1},
+        None,
+        Expected(3, None, ["gad2_positive"]),
     ),
 ]
 

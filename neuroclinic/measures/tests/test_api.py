@@ -534,7 +534,7 @@ def test_recording_an_unknown_instrument_is_422_naming_it_and_nothing_is_written
     response = api.post(
         client,
         api.responses_url(patient),
-        {"instrument": "phq8", "answers": lowest_answers("phq9")},
+        {"instrument": "phq4", "answers": lowest_answers("phq9")},
     )
 
     assert [e["field"] for e in api.problem(response, 422)["errors"]] == ["instrument"]

@@ -152,7 +152,7 @@ def test_the_cssrs_definition_carries_its_branching(client: Client) -> None:
     assert items["cssrs-screener-1"]["enableWhen"] is None
 
 
-@pytest.mark.parametrize("code", ["phq8", "PHQ9", "phq-9", "nope"])
+@pytest.mark.parametrize("code", ["phq4", "PHQ9", "phq-9", "nope"])
 def test_an_unknown_instrument_is_404(client: Client, code: str) -> None:
     body = api.problem(client.get(f"/api/instruments/{code}"), 404)
 
@@ -437,11 +437,11 @@ def test_a_body_without_an_answers_object_is_422_naming_answers(
 
 
 def test_scoring_an_unknown_instrument_is_404(client: Client) -> None:
-    response = api.score(client, "phq8", {"answers": lowest_answers("phq9")})
+    response = api.score(client, "phq4", {"answers": lowest_answers("phq9")})
 
     body = api.problem(response, 404)
     assert body["title"] == "Not found"
-    assert "phq8" in body["detail"]
+    assert "phq4" in body["detail"]
 
 
 # Rate limit ---------------------------------------------------------------------

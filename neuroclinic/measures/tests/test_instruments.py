@@ -37,7 +37,7 @@ from neuroclinic.measures.tests.factories import (
 # Registry ----------------------------------------------------------------------
 
 
-def test_registry_holds_exactly_the_eleven_codes() -> None:
+def test_registry_holds_exactly_the_thirteen_codes() -> None:
     assert set(INSTRUMENTS) == {
         "phq9",
         "phq2",
@@ -50,13 +50,15 @@ def test_registry_holds_exactly_the_eleven_codes() -> None:
         "audit-c",
         "dast10",
         "cadss6",
+        "phq8",
+        "gad2",
     }
     for code, instrument in INSTRUMENTS.items():
         assert instrument.code == code
         assert get_instrument(code) is instrument
 
 
-@pytest.mark.parametrize("code", ["phq8", "PHQ9", "", "hamd17"])
+@pytest.mark.parametrize("code", ["phq4", "PHQ9", "", "hamd17"])
 def test_unknown_code_raises_lookup_error(code: str) -> None:
     with pytest.raises(UnknownInstrument) as error:
         get_instrument(code)
@@ -67,10 +69,10 @@ def test_unknown_code_raises_lookup_error(code: str) -> None:
 
 
 def test_instrument_object_with_unregistered_code_is_refused() -> None:
-    phq8 = dataclasses.replace(get_instrument("phq9"), code="phq8")
+    phq4 = dataclasses.replace(get_instrument("phq9"), code="phq4")
 
     with pytest.raises(UnknownInstrument):
-        score(phq8, {})
+        score(phq4, {})
 
 
 def test_score_accepts_an_instrument_object() -> None:
@@ -138,6 +140,8 @@ def test_bands_tile_the_total_range_without_gaps(instrument: Instrument) -> None
         ("audit-c", True, Rater.PATIENT),
         ("dast10", False, Rater.PATIENT),
         ("cadss6", False, Rater.CLINICIAN),
+        ("phq8", True, Rater.PATIENT),
+        ("gad2", True, Rater.PATIENT),
     ],
 )
 def test_licence_and_rater(code: str, redistributable: bool, rater: Rater) -> None:
@@ -163,6 +167,8 @@ def test_licence_and_rater(code: str, redistributable: bool, rater: Rater) -> No
         ("cssrs-screener", None, None),
         ("mdq", None, None),
         ("cadss6", None, None),
+        ("phq8", None, None),  # not verified against loinc.org: local codes
+        ("gad2", None, None),
     ],
 )
 def test_loinc_panel_and_total_codes(
