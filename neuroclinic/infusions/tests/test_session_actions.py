@@ -565,9 +565,12 @@ def test_the_whole_day_ends_in_a_signed_note(
         ("UPDATE infusions_doserecord SET dose_mg = dose_mg + 1 WHERE id = %s", dose),
         ("DELETE FROM infusions_doserecord WHERE id = %s", dose),
     ]:
-        with pytest.raises(DatabaseError), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement, [row.pk])
+        with (
+            pytest.raises(DatabaseError),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [row.pk])
     actions_seen = set(
         AuditEvent.objects.filter(patient=running.patient).values_list(
             "action", flat=True
