@@ -143,7 +143,9 @@ def figure_patients(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows: list[EpisodeSummaryRow] = []
     total = 0
     if not period_form.is_valid():
-        error = " ".join(e for errors in period_form.errors.values() for e in errors)
+        error = " ".join(
+            str(e) for errors in period_form.errors.values() for e in errors
+        )
     else:
         period = dashboard.Period(
             period_form.cleaned_data["start"], period_form.cleaned_data["end"]
@@ -174,13 +176,6 @@ def figure_patients(request: AuthenticatedHttpRequest) -> HttpResponse:
             {"error": error, "code": code},
             status=422,
         )
-    figure = {
-        "instrument": code,
-        "checkpoint": checkpoint,
-        "measure": measure,
-        "by": by,
-        "key": key,
-    }
     with transaction.atomic():
         for row in rows:
             record(
@@ -188,7 +183,11 @@ def figure_patients(request: AuthenticatedHttpRequest) -> HttpResponse:
                 actor=request.user,
                 patient=row.patient,
                 report="dashboard_figure_patients",
-                **figure,
+                instrument=code,
+                checkpoint=checkpoint,
+                measure=measure,
+                by=by,
+                key=key,
             )
     labels = {column: label for label, column in dashboard.CHECKPOINT_COLUMNS}
     return render(
