@@ -2,18 +2,25 @@
 
     .venv/bin/python benchmarks/outcomes.py [--patients 2000] [--responses-per-patient 20]
         [--runs 5] [--database sqlite|postgres] [--reference]
+        [--database-name NAME [--reuse]] [--daily-job]
 
 A scratch database (a temporary SQLite file, or a fresh PostgreSQL database dropped at
-the end) is migrated, then filled by bulk inserts with synthetic patients, one plan each,
-six induction infusions, 0-3 boosters and N PHQ-9 totals per patient (the audit chain is
-not involved in the setup). It then times, in process:
+the end; with --database-name, that PostgreSQL database, created if missing and kept)
+is migrated, then filled with BENCHMARK FIXTURES: synthetic patients, one plan each,
+six induction infusions, 0-3 boosters and N PHQ-9 totals per patient, written in bulk
+(bulk_create for patients, plans and orders; on PostgreSQL, COPY for infusions and
+responses). Fixtures skip every action: no audit events, no seals, no scoring; they
+exist only to be read. With --reuse a kept database that already holds the synthetic
+clinic at that size is measured again without regenerating it. It then times, in
+process:
 - `summaries.refresh_all` (the nightly rebuild of the stored episode summaries) and
   `summaries.refresh_patients` for one patient (what the ten-minute job does per change);
 - `dashboard.from_table` (what /outcomes/dashboard/ computes: SQL aggregates over the
   stored summaries), p50/p95/max, after one warm-up run (the first lifelines import);
 - with --reference, `dashboard.build` over every plan (the old per-request recomputation);
 - the booster worklist read (open suggestions with patients, urgency under their rules);
-- `refresh_booster_suggestions` once (the daily job).
+- with --daily-job, `refresh_booster_suggestions` once (the daily job); without it, open
+  suggestions for 2% of plans are written as fixtures so the worklist has rows to read.
 The issue's target is 100,000 patients and 2,000,000 responses on PostgreSQL; the
 figures printed say what this run reached.
 """
@@ -26,6 +33,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -39,18 +47,109 @@ BATCH = 5000
 BENCH_PASSWORD = "bench-pass-123"  # noqa: S105 - a scratch database, removed after
 
 
-def child(
-    patients: int, per_patient: int, runs: int, reference: bool
-) -> dict[str, Any]:
+INDICATIONS = (
+    "Major depressive disorder, recurrent, severe (F33.2)",
+    "Major depressive disorder, single episode, severe (F32.2)",
+    "Persistent depressive disorder (F34.1)",
+    "Post-traumatic stress disorder (F43.10)",
+)
+DOSES_MG_PER_KG = ("0.50", "0.75", "1.00")
+ORGANIZATION_NAME = "Benchmark Clinic (synthetic)"
+SESSION_FIELDS = [
+    "patient_id",
+    "plan_id",
+    "order_id",
+    "location_id",
+    "room_id",
+    "sequence_number",
+    "sequence_total",
+    "service_date",
+    "checked_in_at",
+    "started_at",
+    "ended_at",
+]
+RESPONSE_FIELDS = ["patient_id", "total", "completed_at"]
+
+
+def _copy_text(value: Any) -> str:
+    """One value in PostgreSQL COPY text format (the fixtures' plain values only)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if hasattr(value, "obj"):  # psycopg's Jsonb wrapper
+        return json.dumps(value.obj)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    text = str(value)
+    assert not any(c in text for c in "\t\n\\"), text
+    return text
+
+
+def copy_fixtures(
+    model: Any, template: Any, varying: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Write benchmark fixtures: `template`'s values with the `varying` fields per row.
+
+    PostgreSQL: one COPY, no model instance per row; SQLite: bulk_create. Values are
+    prepared as bulk_create prepares them (pre_save, get_db_prep_save), so defaults and
+    auto_now_add apply; signals and seals do not, as with bulk_create. A fresh UUID is
+    made per row for a unique `uuid` field.
+    """
+    import uuid
+
+    from django.db import connection
+    from psycopg import sql
+
+    if connection.vendor != "postgresql":
+        objects = []
+        for row in rows:
+            obj = model(
+                **{
+                    f.attname: getattr(template, f.attname)
+                    for f in model._meta.concrete_fields
+                    if not f.primary_key
+                }
+            )
+            obj.uuid = uuid.uuid4()
+            for name, value in zip(varying, row, strict=True):
+                setattr(obj, name, value)
+            objects.append(obj)
+        model.objects.bulk_create(objects, batch_size=5000)
+        return
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if not (f.primary_key and f.get_internal_type().endswith("AutoField"))
+    ]
+    base = [
+        _copy_text(f.get_db_prep_save(f.pre_save(template, True), connection))
+        for f in fields
+    ]
+    names = [f.attname for f in fields]
+    slots = [names.index(name) for name in varying]
+    uuid_slot = names.index("uuid")
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(model._meta.db_table),
+        sql.SQL(", ").join(sql.Identifier(f.column) for f in fields),
+    )
+    lines = []
+    for row in rows:
+        line = base.copy()
+        line[uuid_slot] = str(uuid.uuid4())
+        for slot, value in zip(slots, row, strict=True):
+            line[slot] = _copy_text(value)
+        lines.append("\t".join(line))
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        copy.write("\n".join(lines) + "\n")
+
+
+def make_fixtures(patients: int, per_patient: int) -> tuple[Any, float]:
+    """The synthetic clinic, written in bulk (see the module docstring); (org, seconds)."""
     import random
 
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
     from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group
     from django.db import transaction
 
     from neuroclinic.accounts.models import User
@@ -58,38 +157,34 @@ def child(
     from neuroclinic.clinics.models import Location, Organization, Room
     from neuroclinic.infusions.models import InfusionSession
     from neuroclinic.measures.models import QuestionnaireResponse
-    from neuroclinic.outcomes import dashboard
-    from neuroclinic.outcomes.actions import boosters, summaries
-    from neuroclinic.outcomes.models import BoosterSuggestion
     from neuroclinic.patients.models import Patient
     from neuroclinic.treatment.actions.protocols import install_default_protocols
     from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
 
     rng = random.Random(11)
     started = time.perf_counter()
-    org = Organization.objects.create(
-        name="Benchmark Clinic (synthetic)", mrn_prefix="BZ"
-    )
-    location = Location.objects.create(
-        organization=org,
-        name="Bench",
-        address_line1="1 Example St",
-        city="Springfield",
-        state="IL",
-        postal_code="62701",
-        time_zone="UTC",
-    )
-    room = Room.objects.create(location=location, name="Bay 1", kind=Room.Kind.INFUSION)
+    org = Organization.objects.create(name=ORGANIZATION_NAME, mrn_prefix="BZ")
+    locations = [
+        Location.objects.create(
+            organization=org,
+            name=name,
+            address_line1="1 Example St",
+            city="Springfield",
+            state="IL",
+            postal_code="62701",
+            time_zone="UTC",
+        )
+        for name in ("Bench North", "Bench South")
+    ]
+    rooms = [
+        Room.objects.create(location=loc, name="Bay 1", kind=Room.Kind.INFUSION)
+        for loc in locations
+    ]
     director = User.objects.create(
         username="bench-director",
         organization=org,
         password=make_password(BENCH_PASSWORD),
     )
-    director.set_roles({Role.MEDICAL_DIRECTOR}) if hasattr(
-        director, "set_roles"
-    ) else None
-    from django.contrib.auth.models import Group
-
     group, _ = Group.objects.get_or_create(name=Role.MEDICAL_DIRECTOR.value)
     director.groups.add(group)
     director = User.objects.get(pk=director.pk)
@@ -99,59 +194,68 @@ def child(
     }
     induction, booster = protocols["induction"], protocols["booster"]
     today = datetime.now(UTC).date()
-    made_patients = made_responses = 0
+    made_at = datetime.now(UTC)
+    session_template = InfusionSession(
+        organization=org,
+        status="closed",
+        checked_in_by=director,
+        nurse=director,
+        location=locations[0],
+        room=rooms[0],
+    )
+    response_template = QuestionnaireResponse(
+        organization=org,
+        instrument_code="phq9",
+        instrument_version="1",
+        answers={},
+        source="staff",
+        created_at=made_at,
+    )
     for start in range(0, patients, BATCH):
         n = min(BATCH, patients - start)
         with transaction.atomic():
-            rows = [
-                Patient(
-                    organization=org,
-                    mrn=f"BZ{start + i:07d}",
-                    family_name=f"Synth{start + i}",
-                    given_name="Bench",
-                    birth_date=date(1950 + (start + i) % 50, 1, 1),
-                    sex_at_birth="female",
-                    created_by=director,
-                    family_name_search=f"synth{start + i}",
-                    given_name_search="bench",
-                )
-                for i in range(n)
-            ]
-            Patient.objects.bulk_create(rows)
-            patients_made = list(
-                Patient.objects.filter(organization=org).order_by("-id")[:n]
+            patients_made = Patient.objects.bulk_create(
+                [
+                    Patient(
+                        organization=org,
+                        mrn=f"BZ{start + i:07d}",
+                        family_name=f"Synth{start + i}",
+                        given_name="Bench",
+                        birth_date=date(1950 + (start + i) % 50, 1, 1),
+                        sex_at_birth="female",
+                        created_by=director,
+                        family_name_search=f"synth{start + i}",
+                        given_name_search="bench",
+                    )
+                    for i in range(n)
+                ]
             )
-            plans, first_days = [], []
+            plans = []
             for p in patients_made:
                 first = today - timedelta(days=rng.randint(60, 400))
-                first_days.append(first)
+                end = datetime.combine(
+                    first + timedelta(days=10), datetime.min.time(), UTC
+                )
                 plans.append(
                     TreatmentPlan(
                         organization=org,
                         patient=p,
                         induction_protocol=induction,
                         booster_protocol=booster,
-                        indication="Depression (F33.2)",
+                        indication=rng.choice(INDICATIONS),
                         induction_dates=[
                             (first + timedelta(days=2 * k)).isoformat()
                             for k in range(6)
                         ],
-                        induction_completed_at=datetime.combine(
-                            first + timedelta(days=10), datetime.min.time(), UTC
-                        ),
-                        last_infusion_at=datetime.combine(
-                            first + timedelta(days=10), datetime.min.time(), UTC
-                        ),
+                        induction_completed_at=end,
+                        last_infusion_at=end,
                         created_by=director,
                     )
                 )
-            TreatmentPlan.objects.bulk_create(plans)
-            plans = list(
-                TreatmentPlan.objects.filter(organization=org).order_by("-id")[:n]
-            )[::-1]
-            patients_made = [pl.patient for pl in plans]
+            plans = TreatmentPlan.objects.bulk_create(plans)
             orders: list[Any] = []
             for pl in plans:
+                dose = Decimal(rng.choice(DOSES_MG_PER_KG))
                 for kind, protocol in (("induction", induction), ("booster", booster)):
                     orders.append(
                         InfusionOrder(
@@ -161,7 +265,7 @@ def child(
                             protocol=protocol,
                             kind=kind,
                             infusion_count=6 if kind == "induction" else 1,
-                            dose_mg_per_kg=protocol.dose_mg_per_kg,
+                            dose_mg_per_kg=dose,
                             duration_minutes=40,
                             dosing_weight_rule="actual",
                             max_dose_mg_per_kg=1,
@@ -171,16 +275,14 @@ def child(
                             rate_max_percent=150,
                             titration_instructions="",
                             signed_by=director,
-                            signed_at=datetime.now(UTC),
+                            signed_at=made_at,
                             content_sha256="0" * 64,
                         )
                     )
-            InfusionOrder.objects.bulk_create(orders)
-            by_plan: dict[int, dict[str, InfusionOrder]] = {}
-            for o in InfusionOrder.objects.filter(plan__in=plans):
-                by_plan.setdefault(o.plan_id, {})[o.kind] = o
+            orders = InfusionOrder.objects.bulk_create(orders)
+            by_plan = {(o.plan_id, o.kind): o for o in orders}
             sessions, responses = [], []
-            for pl in plans:
+            for index, pl in enumerate(plans):
                 first = date.fromisoformat(pl.induction_dates[0])
                 days = [first + timedelta(days=2 * k) for k in range(6)]
                 b = 10
@@ -188,34 +290,32 @@ def child(
                     b += rng.randint(21, 49)
                     if first + timedelta(days=b) < today:
                         days.append(first + timedelta(days=b))
+                location, room = locations[index % 2], rooms[index % 2]
                 for k, on in enumerate(days):
                     kind = "induction" if k < 6 else "booster"
                     at = datetime.combine(on, datetime.min.time(), UTC) + timedelta(
                         hours=10
                     )
                     sessions.append(
-                        InfusionSession(
-                            organization=org,
-                            patient_id=pl.patient_id,
-                            plan=pl,
-                            order=by_plan[pl.pk][kind],
-                            location=location,
-                            room=room,
-                            status="closed",
-                            sequence_number=k + 1 if k < 6 else 1,
-                            sequence_total=6 if k < 6 else 1,
-                            service_date=on,
-                            checked_in_by=director,
-                            checked_in_at=at,
-                            nurse=director,
-                            started_at=at,
-                            ended_at=at + timedelta(hours=1),
+                        (
+                            pl.patient_id,
+                            pl.pk,
+                            by_plan[(pl.pk, kind)].pk,
+                            location.pk,
+                            room.pk,
+                            k + 1 if k < 6 else 1,
+                            6 if k < 6 else 1,
+                            on,
+                            at,
+                            at,
+                            at + timedelta(hours=1),
                         )
                     )
-                base = rng.randint(12, 25)
-                level = base
+                level = rng.randint(12, 25)
                 for k in range(per_patient):
-                    on = first - timedelta(days=1) + timedelta(days=4 * k)
+                    # Every 3 days from the day before the series: 20 scores fit
+                    # before today for every patient (first infusion >= 60 days ago).
+                    on = first - timedelta(days=1) + timedelta(days=3 * k)
                     if on > today:
                         break
                     if k:
@@ -223,23 +323,98 @@ def child(
                             0, min(27, level + rng.randint(-5, 3 if k > 8 else 1))
                         )
                     responses.append(
-                        QuestionnaireResponse(
-                            organization=org,
-                            patient_id=pl.patient_id,
-                            instrument_code="phq9",
-                            instrument_version="1",
-                            answers={},
-                            total=level,
-                            source="staff",
-                            completed_at=datetime.combine(on, datetime.min.time(), UTC)
+                        (
+                            pl.patient_id,
+                            level,
+                            datetime.combine(on, datetime.min.time(), UTC)
                             + timedelta(hours=8),
                         )
                     )
-            InfusionSession.objects.bulk_create(sessions, batch_size=2000)
-            QuestionnaireResponse.objects.bulk_create(responses, batch_size=5000)
-            made_patients += n
-            made_responses += len(responses)
-    setup_s = time.perf_counter() - started
+            copy_fixtures(InfusionSession, session_template, SESSION_FIELDS, sessions)
+            copy_fixtures(
+                QuestionnaireResponse, response_template, RESPONSE_FIELDS, responses
+            )
+        print(
+            f"fixtures: {start + n} patients, {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+    return org, time.perf_counter() - started
+
+
+def open_suggestion_fixtures(org: Any, share: float = 0.02) -> int:
+    """Open booster suggestions for a share of plans, as the daily job would leave them."""
+    from neuroclinic.outcomes.boosters import BoosterRules
+    from neuroclinic.outcomes.models import BoosterSuggestion
+    from neuroclinic.treatment.models import TreatmentPlan
+
+    if BoosterSuggestion.objects.filter(organization=org, status="open").exists():
+        return 0
+    today = datetime.now(UTC).date()
+    rules = BoosterRules(version=0).as_dict()
+    plans = TreatmentPlan.objects.filter(organization=org).values_list(
+        "pk", "patient_id"
+    )
+    step = max(1, round(1 / share))
+    rows = [
+        BoosterSuggestion(
+            organization=org,
+            patient_id=patient_id,
+            plan_id=plan_id,
+            due_on=today + timedelta(days=(n % 21) - 10),
+            urgency_when_made="due_now",
+            basis=[
+                {"rule": "rise_from_nadir", "on": today.isoformat(), "text": "fixture"}
+            ],
+            rules_version=0,
+            rules=rules,
+            last_infusion_on=today - timedelta(days=30),
+            made_at=datetime.now(UTC),
+        )
+        for n, (plan_id, patient_id) in enumerate(list(plans)[::step])
+    ]
+    BoosterSuggestion.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
+
+
+def child(
+    patients: int,
+    per_patient: int,
+    runs: int,
+    reference: bool,
+    reuse: bool = False,
+    daily_job: bool = False,
+) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from neuroclinic.clinics.models import Organization
+    from neuroclinic.measures.models import QuestionnaireResponse
+    from neuroclinic.outcomes import dashboard
+    from neuroclinic.outcomes.actions import boosters, summaries
+    from neuroclinic.outcomes.models import BoosterSuggestion
+    from neuroclinic.patients.models import Patient
+    from neuroclinic.treatment.models import TreatmentPlan
+
+    org = Organization.objects.filter(name=ORGANIZATION_NAME).first()
+    if org is not None and not (
+        reuse and Patient.objects.filter(organization=org).count() == patients
+    ):
+        raise SystemExit(
+            f"The database already holds a synthetic clinic of another size: use a "
+            f"fresh one, or --reuse with --patients "
+            f"{Patient.objects.filter(organization=org).count()}."
+        )
+    if org is None:
+        org, setup_s = make_fixtures(patients, per_patient)
+    else:
+        setup_s = 0.0
+    made_patients = Patient.objects.filter(organization=org).count()
+    made_responses = QuestionnaireResponse.objects.filter(organization=org).count()
+    today = datetime.now(UTC).date()
 
     plans_all = list(TreatmentPlan.objects.filter(organization=org))
     t = time.perf_counter()
@@ -263,11 +438,18 @@ def child(
             list(TreatmentPlan.objects.filter(organization=org)), today=today
         )
         old.append(time.perf_counter() - t)
-    t = time.perf_counter()
-    made = boosters.refresh_booster_suggestions(org, today=today)
-    refresh_s = time.perf_counter() - t
+    refresh_s: float | str = "-"
+    if daily_job:
+        t = time.perf_counter()
+        boosters.refresh_booster_suggestions(org, today=today)
+        refresh_s = round(time.perf_counter() - t, 1)
+    else:
+        open_suggestion_fixtures(org)
+    open_count = BoosterSuggestion.objects.filter(
+        organization=org, status="open"
+    ).count()
     work = []
-    for _ in range(max(runs, 10)):
+    for _ in range(max(runs, 20)):
         t = time.perf_counter()
         suggestions = list(
             BoosterSuggestion.objects.filter(organization=org, status="open")
@@ -276,6 +458,12 @@ def child(
         )
         for suggestion in suggestions:
             boosters.urgency_today(suggestion, today)
+        list(
+            BoosterSuggestion.objects.filter(organization=org)
+            .exclude(status="open")
+            .select_related("patient", "decided_by")
+            .order_by("-decided_at", "-id")[:50]
+        )
         work.append(time.perf_counter() - t)
     return {
         "patients": made_patients,
@@ -290,8 +478,8 @@ def child(
         "dashboard_p95_ms": round(percentile(dash, 95) * 1000),
         "dashboard_max_ms": round(max(dash) * 1000),
         "reference_p50_ms": round(percentile(old, 50) * 1000) if old else "-",
-        "refresh_s": round(refresh_s, 1),
-        "suggestions": len(made),
+        "daily_job_s": refresh_s,
+        "open_suggestions": open_count,
         "worklist_p50_ms": round(percentile(work, 50) * 1000, 1),
         "worklist_p95_ms": round(percentile(work, 95) * 1000, 1),
     }
@@ -300,8 +488,15 @@ def child(
 def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="neuroclinic.settings")
     scratch = Path(tempfile.mkdtemp(prefix="nc-bench-outcomes-"))
-    pg_name = None
-    if database == "postgres":
+    pg_name = None  # a scratch database, dropped at the end
+    if database == "postgres" and args.database_name:
+        subprocess.run(
+            ["createdb", "-h", "127.0.0.1", "-U", "postgres", args.database_name],
+            check=False,  # kept from an earlier run
+            capture_output=True,
+        )
+        env["DATABASE_URL"] = f"{PG_BASE}/{args.database_name}"
+    elif database == "postgres":
         pg_name = f"nc_bench_outcomes_{os.getpid()}"
         subprocess.run(
             ["createdb", "-h", "127.0.0.1", "-U", "postgres", pg_name], check=True
@@ -323,10 +518,12 @@ def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
                 "--runs",
                 str(args.runs),
                 *(["--reference"] if args.reference else []),
+                *(["--reuse"] if args.reuse else []),
+                *(["--daily-job"] if args.daily_job else []),
             ],
             env=env,
             check=True,
-            capture_output=True,
+            stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,
         ).stdout
@@ -362,13 +559,32 @@ def main() -> int:
         action="store_true",
         help="also time the old per-request recomputation (dashboard.build)",
     )
+    parser.add_argument(
+        "--database-name",
+        help="PostgreSQL: use this database (created if missing) and keep it",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the synthetic clinic already in --database-name again",
+    )
+    parser.add_argument(
+        "--daily-job",
+        action="store_true",
+        help="also time the daily suggestion job over every plan",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(
             json.dumps(
                 child(
-                    args.patients, args.responses_per_patient, args.runs, args.reference
+                    args.patients,
+                    args.responses_per_patient,
+                    args.runs,
+                    args.reference,
+                    reuse=args.reuse,
+                    daily_job=args.daily_job,
                 )
             )
         )

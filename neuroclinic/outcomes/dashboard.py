@@ -6,7 +6,8 @@ Two ways to the same figures:
 - `from_table` (the pages): aggregates the stored episode summaries
   (`EpisodeSummaryRow`, refreshed by `actions.summaries`) in SQL, a fixed handful of
   queries whose rows do not grow with the clinic (Kaplan-Meier inputs are grouped by
-  duration and weighted), with breakdowns by protocol and location.
+  duration and weighted), with breakdowns by protocol, location, dose and diagnosis,
+  for a reporting period; `figure_rows` gives the rows behind any one figure.
 - `build` (the reference): recomputes every episode from the chart. Tests check that
   both agree; benchmarks/outcomes.py times both.
 """
@@ -15,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db.models import Count, Min, Q, Sum
@@ -67,6 +69,23 @@ class Checkpoint:
     label: str
     response: Rate
     remission: Rate
+    column: str = ""  # the stored table's column, named in links to the patients behind
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period: episodes whose first infusion's date (UTC) falls in it."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def query(self) -> Q:
+        q = Q()
+        if self.start:
+            q &= Q(first_infusion_at__date__gte=self.start)
+        if self.end:
+            q &= Q(first_infusion_at__date__lte=self.end)
+        return q
 
 
 @dataclass(frozen=True)
@@ -80,16 +99,30 @@ class Dashboard:
     intervals: tuple[tuple[str, int], ...]
     by_protocol: tuple["Group", ...] = ()
     by_location: tuple["Group", ...] = ()
+    by_dose: tuple["Group", ...] = ()
+    by_diagnosis: tuple["Group", ...] = ()
     as_of: datetime | None = None
+    period: Period = Period()
 
 
 @dataclass(frozen=True)
 class Group:
-    """One protocol's or location's episodes and their checkpoint rates."""
+    """One protocol's, location's, dose's or diagnosis's episodes and their checkpoint rates."""
 
     label: str
     episodes: int
     checkpoints: tuple[Checkpoint, ...]
+    key: str = ""  # the group's value in links to the patients behind ("" for none)
+
+
+# Breakdowns: name -> (stored column, label when blank). Links name the column's value.
+BREAKDOWNS = {
+    "protocol": ("protocol_name", "—"),
+    "location": ("location_id", "No location"),
+    "dose": ("dose_mg_per_kg", "No signed induction order"),
+    "diagnosis": ("diagnosis_code", "No ICD-10 code in the indication"),
+}
+MEASURES = ("scored", "response", "remission")
 
 
 def summary_until(
@@ -210,14 +243,92 @@ def _checkpoints(values: dict[str, Any]) -> tuple[Checkpoint, ...]:
             label,
             Rate(label, values[f"{column}__resp"], values[f"{column}__n"]),
             Rate(label, values[f"{column}__rem"], values[f"{column}__n"]),
+            column,
         )
         for label, column in CHECKPOINT_COLUMNS
     )
 
 
-def _group(values: Mapping[str, Any], key: str, missing: str) -> Group:
+def _group(
+    values: Mapping[str, Any], key: str, missing: str, label: str | None = None
+) -> Group:
     row = dict(values)
-    return Group(row[key] or missing, row["episodes"], _checkpoints(row))
+    value = row[key]
+    return Group(
+        label or (str(value) if value not in (None, "") else missing),
+        row["episodes"],
+        _checkpoints(row),
+        "" if value is None else str(value),
+    )
+
+
+def _dose_label(values: Mapping[str, Any]) -> str | None:
+    dose = values["dose_mg_per_kg"]
+    return f"{dose} mg/kg" if dose is not None else None
+
+
+def summary_rows(
+    organization_id: int, instrument_code: str, period: Period = Period()
+) -> Any:
+    """The stored rows the dashboard counts: episodes with an infusion, in the period."""
+    return (
+        EpisodeSummaryRow.objects.filter(
+            organization_id=organization_id,
+            instrument_code=instrument_code,
+            first_infusion_at__isnull=False,
+        )
+        .filter(period.query())
+        .order_by()
+    )
+
+
+def figure_rows(
+    organization_id: int,
+    *,
+    instrument_code: str,
+    period: Period,
+    checkpoint: str,
+    measure: str,
+    by: str = "",
+    key: str = "",
+) -> Any:
+    """The stored rows behind one dashboard figure (its patients), or ValueError.
+
+    checkpoint: a CHECKPOINT_COLUMNS column; measure: scored, response or remission;
+    by/key: a BREAKDOWNS name and the group's value ("" for the group without one).
+    """
+    columns = {c for _label, c in CHECKPOINT_COLUMNS}
+    if checkpoint not in columns or measure not in MEASURES:
+        raise ValueError("No such figure.")
+    rows = summary_rows(organization_id, instrument_code, period)
+    if measure == "scored":
+        rows = rows.exclude(**{checkpoint: ""})
+    elif measure == "response":
+        rows = rows.filter(**{f"{checkpoint}__in": [Status.RESPONSE, Status.REMISSION]})
+    else:
+        rows = rows.filter(**{checkpoint: Status.REMISSION})
+    if by:
+        if by not in BREAKDOWNS:
+            raise ValueError("No such breakdown.")
+        column = BREAKDOWNS[by][0]
+        if key == "":
+            rows = rows.filter(
+                Q(**{f"{column}__isnull": True})
+                if column in ("location_id", "dose_mg_per_kg")
+                else Q(**{column: ""})
+            )
+        elif column == "location_id":
+            if not key.isdigit():
+                raise ValueError("No such location.")
+            rows = rows.filter(location_id=int(key))
+        elif column == "dose_mg_per_kg":
+            try:
+                rows = rows.filter(dose_mg_per_kg=Decimal(key))
+            except InvalidOperation:
+                raise ValueError("No such dose.") from None
+        else:
+            rows = rows.filter(**{column: key})
+    return rows
 
 
 def _weighted_curve(label: str, groups: dict[tuple[float, bool], int]) -> Curve:
@@ -231,14 +342,14 @@ def _weighted_curve(label: str, groups: dict[tuple[float, bool], int]) -> Curve:
 
 
 def from_table(
-    organization_id: int, *, today: date, instrument_code: str = "phq9"
+    organization_id: int,
+    *,
+    today: date,
+    instrument_code: str = "phq9",
+    period: Period = Period(),
 ) -> Dashboard:
-    """The dashboard from the stored episode summaries: eight aggregate queries."""
-    rows = EpisodeSummaryRow.objects.filter(
-        organization_id=organization_id,
-        instrument_code=instrument_code,
-        first_infusion_at__isnull=False,
-    ).order_by()
+    """The dashboard from the stored episode summaries: ten aggregate queries."""
+    rows = summary_rows(organization_id, instrument_code, period)
     aggregates = _checkpoint_aggregates()
     totals = rows.aggregate(
         **aggregates,
@@ -252,10 +363,22 @@ def from_table(
         .order_by("protocol_name")
     )
     by_location = tuple(
-        _group(v, "location__name", "No location")
-        for v in rows.values("location__name")
+        _group(v, "location_id", "No location", v["location__name"])
+        for v in rows.values("location_id", "location__name")
         .annotate(**aggregates)
-        .order_by("location__name")
+        .order_by("location__name", "location_id")
+    )
+    by_dose = tuple(
+        _group(v, "dose_mg_per_kg", BREAKDOWNS["dose"][1], _dose_label(v))
+        for v in rows.values("dose_mg_per_kg")
+        .annotate(**aggregates)
+        .order_by("dose_mg_per_kg")
+    )
+    by_diagnosis = tuple(
+        _group(v, "diagnosis_code", BREAKDOWNS["diagnosis"][1])
+        for v in rows.values("diagnosis_code")
+        .annotate(**aggregates)
+        .order_by("diagnosis_code")
     )
     relapse: dict[tuple[float, bool], int] = {}
     for days, seen, n in (
@@ -290,5 +413,8 @@ def from_table(
         ),
         by_protocol=by_protocol,
         by_location=by_location,
+        by_dose=by_dose,
+        by_diagnosis=by_diagnosis,
         as_of=totals["as_of"],
+        period=period,
     )

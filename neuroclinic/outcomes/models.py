@@ -219,6 +219,18 @@ class EpisodeSummaryRow(models.Model):
         help_text="Where the first infusion was given.",
     )
     first_infusion_at = models.DateTimeField(null=True, blank=True)
+    dose_mg_per_kg = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The dose of the plan's first signed induction order.",
+    )
+    diagnosis_code = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="The first ICD-10 code in the plan's indication; blank if none.",
+    )
     status = models.CharField(max_length=20)
     baseline_total = models.IntegerField(null=True, blank=True)
     nadir_total = models.IntegerField(null=True, blank=True)

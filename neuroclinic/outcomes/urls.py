@@ -16,6 +16,7 @@ urlpatterns = [
         name="follow_up_done",
     ),
     path("dashboard/", reports.dashboard_page, name="dashboard"),
+    path("dashboard/patients/", reports.figure_patients, name="figure_patients"),
     path("quality/", reports.quality_page, name="quality"),
     path("rules/", reports.rules_page, name="rules"),
     path("research-export.zip", reports.research_export, name="export"),

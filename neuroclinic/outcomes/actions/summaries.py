@@ -16,6 +16,7 @@ holds; every person's read of the rows (dashboard, portal) is audited where it h
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
@@ -33,9 +34,10 @@ from neuroclinic.outcomes.dashboard import (
     INTERVAL_COLUMNS,
     summary_until,
 )
+from neuroclinic.outcomes.deid import ICD10_PATTERN
 from neuroclinic.outcomes.episodes import Episode, load_episodes
 from neuroclinic.outcomes.models import EpisodeSummaryRow, SummaryWatermark
-from neuroclinic.treatment.models import TreatmentPlan
+from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
 
 CHUNK_PATIENTS = 2000
 # Changes are looked for from a little before the watermark: a row committed late by a
@@ -44,7 +46,11 @@ OVERLAP = timedelta(minutes=5)
 
 
 def rows_for(
-    episode: Episode, *, location_id: int | None, now: datetime
+    episode: Episode,
+    *,
+    location_id: int | None,
+    now: datetime,
+    dose_mg_per_kg: Decimal | None = None,
 ) -> list[EpisodeSummaryRow]:
     """The rows of one episode: one per instrument it has scores for, and the dashboard's."""
     plan = episode.plan
@@ -91,6 +97,8 @@ def rows_for(
                 protocol_name=plan.induction_protocol.name,
                 location_id=location_id,
                 first_infusion_at=episode.first_infusion_at,
+                dose_mg_per_kg=dose_mg_per_kg,
+                diagnosis_code=first_icd10_code(plan.indication),
                 status=s.status.value,
                 baseline_total=s.baseline.total if s.baseline else None,
                 nadir_total=s.nadir.total if s.nadir else None,
@@ -111,6 +119,12 @@ def rows_for(
             )
         )
     return rows
+
+
+def first_icd10_code(indication: str) -> str:
+    """The first ICD-10 code in a plan's free-text indication ("" if none): its diagnosis."""
+    found = ICD10_PATTERN.search(indication.upper())
+    return found.group(1) if found else ""
 
 
 def _band(days: int) -> str:
@@ -146,11 +160,25 @@ def _refresh_chunk(organization_id: int, patient_ids: Sequence[int]) -> int:
         .values_list("plan_id", "location_id")
     ):
         first_location[plan_id] = location_id  # the last one written is the earliest
+    first_dose: dict[int, Decimal] = {}
+    for plan_id, dose in (
+        InfusionOrder.objects.filter(
+            plan_id__in=[p.pk for p in plans],
+            kind=InfusionOrder.Kind.INDUCTION,
+            signed_at__isnull=False,
+        )
+        .order_by("plan_id", "-signed_at", "-id")
+        .values_list("plan_id", "dose_mg_per_kg")
+    ):
+        first_dose[plan_id] = dose  # the last one written is the first signed
     rows = [
         row
         for episode in load_episodes(plans)
         for row in rows_for(
-            episode, location_id=first_location.get(episode.plan.pk), now=now
+            episode,
+            location_id=first_location.get(episode.plan.pk),
+            now=now,
+            dose_mg_per_kg=first_dose.get(episode.plan.pk),
         )
     ]
     with transaction.atomic():

@@ -3,6 +3,7 @@
 import io
 import zipfile
 from datetime import date
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -21,22 +22,60 @@ from neuroclinic.outcomes import charts, dashboard, export, quality, rates
 from neuroclinic.outcomes.actions import boosters
 from neuroclinic.outcomes.actions.common import OutcomesError
 from neuroclinic.outcomes.cohorts import quality_cohort
-from neuroclinic.outcomes.models import BoosterRuleSet
+from neuroclinic.outcomes.models import BoosterRuleSet, EpisodeSummaryRow
 from neuroclinic.treatment.actions.plans import clinic_today
 
 INSTRUMENTS = (("phq9", "PHQ-9"), ("qids-sr16", "QIDS-SR16"), ("madrs", "MADRS"))
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(required=False)
+    end = forms.DateField(required=False)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if isinstance(start, date) and isinstance(end, date) and end < start:
+            raise forms.ValidationError("The period ends before it starts.")
+        return data
+
+
+def _instrument(request: AuthenticatedHttpRequest) -> str:
+    code = request.GET.get("instrument", "phq9")
+    return code if code in dict(INSTRUMENTS) else "phq9"
+
+
+def _period_query(period: dashboard.Period) -> str:
+    """The period as query-string pairs for links ("" for all time)."""
+    pairs = {
+        k: v.isoformat()
+        for k, v in (("start", period.start), ("end", period.end))
+        if v is not None
+    }
+    return "&" + urlencode(pairs) if pairs else ""
 
 
 @require_capability(Capability.VIEW_OUTCOMES)
 @require_GET
 @replica_reads
 def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
-    code = request.GET.get("instrument", "phq9")
-    if code not in dict(INSTRUMENTS):
-        code = "phq9"
+    code = _instrument(request)
+    period_form = PeriodForm(
+        {"start": request.GET.get("start", ""), "end": request.GET.get("end", "")}
+    )
+    if not period_form.is_valid():
+        return render(
+            request,
+            "outcomes/dashboard.html",
+            {"period_form": period_form, "instruments": INSTRUMENTS, "code": code},
+            status=422,
+        )
+    period = dashboard.Period(
+        period_form.cleaned_data["start"], period_form.cleaned_data["end"]
+    )
     today = clinic_today(request.user.organization_pk)
     data = dashboard.from_table(
-        request.user.organization_pk, today=today, instrument_code=code
+        request.user.organization_pk, today=today, instrument_code=code, period=period
     )
     with transaction.atomic():
         record(
@@ -44,6 +83,7 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             actor=request.user,
             report="dashboard",
             instrument=code,
+            period=f"{period.start or ''}..{period.end or ''}",
             episodes=data.episodes,
         )
     clinic = rates.clinic_rates(request.user.organization_pk)
@@ -56,6 +96,11 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         "outcomes/dashboard.html",
         {
             "data": data,
+            "period_form": period_form,
+            "period_query": _period_query(period),
+            # Patient lists behind the figures: only for those who may read charts;
+            # a role that may see aggregates only gets the figures without links.
+            "links": request.user.can(Capability.VIEW_CHART),
             "instruments": INSTRUMENTS,
             "code": code,
             "rates": clinic,
@@ -73,6 +118,91 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
                 data.first_booster,
                 "c-boost",
             ),
+        },
+    )
+
+
+FIGURE_LIMIT = 500
+
+
+@require_capability(Capability.VIEW_OUTCOMES)
+@require_capability(Capability.VIEW_CHART)
+@require_GET
+@replica_reads
+def figure_patients(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The patients behind one dashboard figure; each listed patient's read is audited."""
+    code = _instrument(request)
+    period_form = PeriodForm(
+        {"start": request.GET.get("start", ""), "end": request.GET.get("end", "")}
+    )
+    checkpoint = request.GET.get("checkpoint", "")
+    measure = request.GET.get("measure", "")
+    by = request.GET.get("by", "")
+    key = request.GET.get("key", "")
+    error = ""
+    rows: list[EpisodeSummaryRow] = []
+    total = 0
+    if not period_form.is_valid():
+        error = " ".join(
+            str(e) for errors in period_form.errors.values() for e in errors
+        )
+    else:
+        period = dashboard.Period(
+            period_form.cleaned_data["start"], period_form.cleaned_data["end"]
+        )
+        try:
+            found = dashboard.figure_rows(
+                request.user.organization_pk,
+                instrument_code=code,
+                period=period,
+                checkpoint=checkpoint,
+                measure=measure,
+                by=by,
+                key=key,
+            )
+        except ValueError as exc:
+            error = str(exc)
+        else:
+            total = found.count()
+            rows = list(
+                found.select_related("patient", "location").order_by(
+                    "patient__family_name", "patient__given_name", "patient_id", "id"
+                )[:FIGURE_LIMIT]
+            )
+    if error:
+        return render(
+            request,
+            "outcomes/figure_patients.html",
+            {"error": error, "code": code},
+            status=422,
+        )
+    with transaction.atomic():
+        for row in rows:
+            record(
+                AuditEvent.Action.OUTCOMES_VIEWED,
+                actor=request.user,
+                patient=row.patient,
+                report="dashboard_figure_patients",
+                instrument=code,
+                checkpoint=checkpoint,
+                measure=measure,
+                by=by,
+                key=key,
+            )
+    labels = {column: label for label, column in dashboard.CHECKPOINT_COLUMNS}
+    return render(
+        request,
+        "outcomes/figure_patients.html",
+        {
+            "rows": rows,
+            "total": total,
+            "limit": FIGURE_LIMIT,
+            "code": code,
+            "checkpoint_label": labels[checkpoint],
+            "measure": measure,
+            "by": by,
+            "key": key,
+            "period": period,
         },
     )
 
@@ -110,6 +240,8 @@ def _dashboard_csv(
     for table, groups in (
         ("by protocol", data.by_protocol),
         ("by location", data.by_location),
+        ("by dose", data.by_dose),
+        ("by diagnosis", data.by_diagnosis),
     ):
         for group in groups:
             for c in group.checkpoints:
@@ -169,18 +301,6 @@ def _dashboard_csv(
     response = HttpResponse(export.to_csv(rows, columns), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="outcomes-dashboard.csv"'
     return response
-
-
-class PeriodForm(forms.Form):
-    start = forms.DateField(required=False)
-    end = forms.DateField(required=False)
-
-    def clean(self) -> dict[str, object]:
-        data = super().clean() or {}
-        start, end = data.get("start"), data.get("end")
-        if isinstance(start, date) and isinstance(end, date) and end < start:
-            raise forms.ValidationError("The period ends before it starts.")
-        return data
 
 
 @require_capability(Capability.VIEW_OUTCOMES)
