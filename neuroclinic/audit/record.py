@@ -5,17 +5,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from neuroclinic.audit.models import AuditEvent, ChainHead
-from neuroclinic.lib.hashchain import content_hash, json_safe
+from neuroclinic.lib.hashchain import GENESIS_HASH, content_hash, json_safe
 
 if TYPE_CHECKING:
     from neuroclinic.accounts.models import User
 
+# The single chain every event went into before chains were per organization
+# (migration 0007): closed at its head since, and the origin of every new chain.
 AUDIT_CHAIN = "audit"
+# The chain of events that belong to no organization (anonymous refusals,
+# failed sign-ins by unknown names, system jobs).
+SYSTEM_CHAIN = "system"
+# PostgreSQL sequence numbering events across all chains (made by migration 0007).
+EVENT_SEQUENCE = "audit_event_seq"
 
 # Where the current request came from; set by AuditContextMiddleware so that
 # actions need not pass the request down just for the audit trail.
@@ -80,6 +88,49 @@ def _with_token(data: dict[str, Any]) -> dict[str, Any]:
     return data if token is None else {"api_token": token, **data}
 
 
+def chain_name(organization_id: int | None) -> str:
+    """The chain an event of this organization goes into (the system chain without one)."""
+    return SYSTEM_CHAIN if organization_id is None else f"org:{organization_id}"
+
+
+def origin_hash() -> str:
+    """What every per-organization chain's first event links to: the closed global chain's head."""
+    legacy = ChainHead.objects.filter(name=AUDIT_CHAIN).values_list("hash", flat=True)
+    return legacy.first() or GENESIS_HASH
+
+
+def _locked_head(name: str) -> ChainHead:
+    """The chain's head, locked for the rest of the transaction; made on first use.
+
+    Two first writers of a new organization may both find no head: the insert
+    skips a conflict (PostgreSQL waits for the other's commit), and both then
+    lock the one row.
+    """
+    head = ChainHead.objects.select_for_update().filter(name=name).first()
+    if head is None:
+        ChainHead.objects.bulk_create(
+            [ChainHead(name=name, seq=0, hash=origin_hash())], ignore_conflicts=True
+        )
+        head = ChainHead.objects.select_for_update().get(name=name)
+    return head
+
+
+def _next_seq() -> int:
+    """A number no other event has, taken while the chain's head is locked.
+
+    On PostgreSQL a sequence: taken by concurrent writers of other chains
+    without waiting. On SQLite the transaction holds the database's one write
+    lock (IMMEDIATE), so the highest number so far is safe to add one to.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [EVENT_SEQUENCE])
+            return int(cursor.fetchone()[0])
+    highest = AuditEvent.objects.aggregate(m=Max("seq"))["m"] or 0
+    legacy = ChainHead.objects.filter(name=AUDIT_CHAIN).values_list("seq", flat=True)
+    return max(highest, legacy.first() or 0) + 1
+
+
 def record(
     action: AuditEvent.Action,
     *,
@@ -91,21 +142,24 @@ def record(
     actor_username: str = "",
     **data: Any,
 ) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction.
+    """Append one event to its organization's chain, in the caller's transaction.
 
-    The chain head row is locked for the rest of the transaction, so writers
-    append one at a time (SQLite's IMMEDIATE transactions do the same there).
+    That chain's head row is locked for the rest of the transaction, so writers
+    of one organization append one at a time and organizations never wait on
+    each other (SQLite's IMMEDIATE transactions serialize every writer anyway).
+    `seq` numbers events across all chains, in each chain's order; `prev_hash`
+    links to the previous event of the same chain.
     """
+    if organization is None and patient is not None:
+        organization_id = getattr(patient, "organization_id", None)
+    elif organization is not None:
+        organization_id = organization.pk
+    else:
+        organization_id = getattr(actor, "organization_id", None)
     with transaction.atomic():
-        head = ChainHead.objects.select_for_update().get(name=AUDIT_CHAIN)
-        if organization is None and patient is not None:
-            organization_id = getattr(patient, "organization_id", None)
-        elif organization is not None:
-            organization_id = organization.pk
-        else:
-            organization_id = getattr(actor, "organization_id", None)
+        head = _locked_head(chain_name(organization_id))
         event = AuditEvent(
-            seq=head.seq + 1,
+            seq=_next_seq(),
             occurred_at=timezone.now(),
             action=action,
             outcome=outcome,
