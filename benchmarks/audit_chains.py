@@ -64,7 +64,7 @@ def child_writer(
     from neuroclinic.clinics.models import Organization
 
     if shared:
-        audit_record.chain_name = lambda organization_id: "bench-shared"  # type: ignore[assignment]
+        audit_record.chain_name = lambda organization_id: "bench-shared"
     organization = Organization.objects.get(pk=organization_id)
     connection.ensure_connection()
     time.sleep(max(0.0, start_at - time.time()))
@@ -163,21 +163,26 @@ def main() -> None:
         )
         rows: list[dict[str, Any]] = []
         for hold in args.hold_ms:
-            one = _scenario(env, [(first, False)], hold, args.seconds)
-            two = _scenario(env, [(first, False), (second, False)], hold, args.seconds)
-            shared = _scenario(env, [(first, True), (second, True)], hold, args.seconds)
+            one_rate = _scenario(env, [(first, False)], hold, args.seconds)
+            two_rate = _scenario(
+                env, [(first, False), (second, False)], hold, args.seconds
+            )
+            shared_rate = _scenario(
+                env, [(first, True), (second, True)], hold, args.seconds
+            )
             rows.append(
                 {
                     "hold_ms": hold,
-                    "one_org": one,
-                    "two_orgs": two,
-                    "two_orgs_shared_chain": shared,
+                    "one_org": one_rate,
+                    "two_orgs": two_rate,
+                    "two_orgs_shared_chain": shared_rate,
                 }
             )
             print(
-                f"hold {hold} ms: one organization {one:,.0f} events/s; two organizations, "
-                f"a chain each {two:,.0f} events/s ({two / one:.2f}x); two organizations, one "
-                f"shared chain {shared:,.0f} events/s ({shared / one:.2f}x)",
+                f"hold {hold} ms: one organization {one_rate:,.0f} events/s; two "
+                f"organizations, a chain each {two_rate:,.0f} events/s "
+                f"({two_rate / one_rate:.2f}x); two organizations, one shared chain "
+                f"{shared_rate:,.0f} events/s ({shared_rate / one_rate:.2f}x)",
                 flush=True,
             )
         print(f"load average after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")

@@ -99,33 +99,40 @@ def origin_hash() -> str:
     return legacy.first() or GENESIS_HASH
 
 
-def _locked_head(name: str) -> ChainHead:
-    """The chain's head, locked for the rest of the transaction; made on first use.
+def _claim(name: str) -> tuple[ChainHead, int]:
+    """Lock the chain's head for the rest of the transaction and take the event's `seq`.
 
-    Two first writers of a new organization may both find no head: the insert
-    skips a conflict (PostgreSQL waits for the other's commit), and both then
-    lock the one row.
+    `seq` numbers events across all chains and is taken after the lock, so each
+    chain's events are in `seq` order. On PostgreSQL one statement does both:
+    the UPDATE waits for the row, then takes the number from a sequence that
+    writers of other chains take from without waiting. On SQLite the
+    transaction already holds the database's one write lock (IMMEDIATE), so the
+    highest number so far plus one is safe.
     """
-    head = ChainHead.objects.select_for_update().filter(name=name).first()
-    if head is None:
+    for _ in range(2):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {ChainHead._meta.db_table} SET seq = nextval(%s) "  # noqa: S608 - our table
+                    "WHERE name = %s RETURNING id, seq, hash",
+                    [EVENT_SEQUENCE, name],
+                )
+                row = cursor.fetchone()
+            if row is not None:
+                return ChainHead(id=row[0], name=name, seq=row[1], hash=row[2]), row[1]
+        else:
+            head = ChainHead.objects.select_for_update().filter(name=name).first()
+            if head is not None:
+                return head, _sqlite_next_seq()
+        # The chain's first event. Two first writers may both get here: the
+        # insert skips the conflict (PostgreSQL waits for the other's commit).
         ChainHead.objects.bulk_create(
             [ChainHead(name=name, seq=0, hash=origin_hash())], ignore_conflicts=True
         )
-        head = ChainHead.objects.select_for_update().get(name=name)
-    return head
+    raise ChainHead.DoesNotExist(name)
 
 
-def _next_seq() -> int:
-    """A number no other event has, taken while the chain's head is locked.
-
-    On PostgreSQL a sequence: taken by concurrent writers of other chains
-    without waiting. On SQLite the transaction holds the database's one write
-    lock (IMMEDIATE), so the highest number so far is safe to add one to.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s)", [EVENT_SEQUENCE])
-            return int(cursor.fetchone()[0])
+def _sqlite_next_seq() -> int:
     highest = AuditEvent.objects.aggregate(m=Max("seq"))["m"] or 0
     legacy = ChainHead.objects.filter(name=AUDIT_CHAIN).values_list("seq", flat=True)
     return max(highest, legacy.first() or 0) + 1
@@ -157,9 +164,9 @@ def record(
     else:
         organization_id = getattr(actor, "organization_id", None)
     with transaction.atomic():
-        head = _locked_head(chain_name(organization_id))
+        head, seq = _claim(chain_name(organization_id))
         event = AuditEvent(
-            seq=_next_seq(),
+            seq=seq,
             occurred_at=timezone.now(),
             action=action,
             outcome=outcome,
@@ -182,7 +189,7 @@ def record(
         event.save(force_insert=True)
         head.seq = event.seq
         head.hash = event.hash
-        head.save(update_fields=["seq", "hash"])
+        head.save(update_fields=["seq", "hash"])  # seq again: SQLite's was not set
     return event
 
 

@@ -46,7 +46,8 @@ def five_events(nurse: User) -> list[AuditEvent]:
         ]
     # Numbered across all chains (a PostgreSQL sequence may skip numbers), in order.
     seqs = [e.seq for e in events]
-    assert seqs == sorted(set(seqs)) and seqs[0] > base
+    assert seqs == sorted(set(seqs))
+    assert seqs[0] > base
     return events
 
 
