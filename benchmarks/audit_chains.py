@@ -24,8 +24,10 @@ is shared, so compare the rows of one run, not runs.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -86,10 +88,14 @@ def child_writer(
     print(json.dumps({"events": count, "seconds": time.time() - start_at}))
 
 
-def _env(database: str) -> dict[str, str]:
+def _env(database: str, scratch: str) -> dict[str, str]:
     env = dict(os.environ)
     env |= {
         "DEBUG": "False",
+        "HTTPS": "False",
+        "ALLOWED_HOSTS": "testserver",
+        "PUBLIC_BASE_URL": "http://testserver",
+        "NEUROCLINIC_VAR_DIR": scratch,
         "SECRET_KEY": "benchmark-only-secret-key-0123456789-abcdefghijklmnopq",
         "DATABASE_URL": f"{PG_BASE}/{database}",
         "DJANGO_SETTINGS_MODULE": "neuroclinic.settings",
@@ -143,11 +149,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--hold-ms", type=int, nargs="+", default=[0, 5])
+    parser.add_argument(
+        "--database",
+        help="an existing scratch database to use and keep (migrated again, two "
+        "organizations added) instead of a new one",
+    )
     args = parser.parse_args()
 
-    database = f"nc_bench_audit_{os.getpid()}"
-    subprocess.run(["psql", PG_BASE, "-qc", f"CREATE DATABASE {database}"], check=True)
-    env = _env(database)
+    database = args.database or f"nc_bench_audit_{os.getpid()}"
+    if not args.database:
+        subprocess.run(
+            ["psql", PG_BASE, "-qc", f"CREATE DATABASE {database}"], check=True
+        )
+    scratch = tempfile.mkdtemp(prefix="nc-audit-bench-")
+    env = _env(database, scratch)
     try:
         setup = subprocess.run(
             [sys.executable, __file__, "--setup"],
@@ -188,15 +203,17 @@ def main() -> None:
         print(f"load average after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
         print(json.dumps(rows))
     finally:
-        subprocess.run(
-            [
-                "psql",
-                PG_BASE,
-                "-qc",
-                f"DROP DATABASE IF EXISTS {database} WITH (FORCE)",
-            ],
-            check=False,
-        )
+        shutil.rmtree(scratch, ignore_errors=True)
+        if not args.database:
+            subprocess.run(
+                [
+                    "psql",
+                    PG_BASE,
+                    "-qc",
+                    f"DROP DATABASE IF EXISTS {database} WITH (FORCE)",
+                ],
+                check=False,
+            )
 
 
 if __name__ == "__main__":
