@@ -6,7 +6,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models, transaction
-from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -103,39 +102,37 @@ def _claim(name: str) -> tuple[ChainHead, int]:
     """Lock the chain's head for the rest of the transaction and take the event's `seq`.
 
     `seq` numbers events across all chains and is taken after the lock, so each
-    chain's events are in `seq` order. On PostgreSQL one statement does both:
+    chain's events are in `seq` order; one statement does both. On PostgreSQL
     the UPDATE waits for the row, then takes the number from a sequence that
     writers of other chains take from without waiting. On SQLite the
     transaction already holds the database's one write lock (IMMEDIATE), so the
-    highest number so far plus one is safe.
+    highest number so far (of events and of the closed global chain) plus one
+    is safe.
     """
+    table, events = ChainHead._meta.db_table, AuditEvent._meta.db_table
+    if connection.vendor == "postgresql":
+        sql = f"UPDATE {table} SET seq = nextval(%s) WHERE name = %s RETURNING id, seq, hash"  # noqa: S608 - our tables
+        params = [EVENT_SEQUENCE, name]
+    else:
+        sql = (
+            f"UPDATE {table} SET seq = 1 + max("  # noqa: S608 - our tables
+            f"(SELECT coalesce(max(seq), 0) FROM {events}), "
+            f"(SELECT coalesce(max(seq), 0) FROM {table} WHERE name = %s)) "
+            "WHERE name = %s RETURNING id, seq, hash"
+        )
+        params = [AUDIT_CHAIN, name]
     for _ in range(2):
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {ChainHead._meta.db_table} SET seq = nextval(%s) "  # noqa: S608 - our table
-                    "WHERE name = %s RETURNING id, seq, hash",
-                    [EVENT_SEQUENCE, name],
-                )
-                row = cursor.fetchone()
-            if row is not None:
-                return ChainHead(id=row[0], name=name, seq=row[1], hash=row[2]), row[1]
-        else:
-            head = ChainHead.objects.select_for_update().filter(name=name).first()
-            if head is not None:
-                return head, _sqlite_next_seq()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is not None:
+            return ChainHead(id=row[0], name=name, seq=row[1], hash=row[2]), row[1]
         # The chain's first event. Two first writers may both get here: the
         # insert skips the conflict (PostgreSQL waits for the other's commit).
         ChainHead.objects.bulk_create(
             [ChainHead(name=name, seq=0, hash=origin_hash())], ignore_conflicts=True
         )
     raise ChainHead.DoesNotExist(name)
-
-
-def _sqlite_next_seq() -> int:
-    highest = AuditEvent.objects.aggregate(m=Max("seq"))["m"] or 0
-    legacy = ChainHead.objects.filter(name=AUDIT_CHAIN).values_list("seq", flat=True)
-    return max(highest, legacy.first() or 0) + 1
 
 
 def record(
@@ -189,7 +186,7 @@ def record(
         event.save(force_insert=True)
         head.seq = event.seq
         head.hash = event.hash
-        head.save(update_fields=["seq", "hash"])  # seq again: SQLite's was not set
+        head.save(update_fields=["hash"])
     return event
 
 

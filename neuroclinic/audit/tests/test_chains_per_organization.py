@@ -137,7 +137,9 @@ def test_an_event_whose_chain_head_is_gone_is_reported(
 def _claim_as_before(name: str) -> tuple[ChainHead, int]:
     """What record() did before migration 0007: one chain, numbered by its head."""
     head = ChainHead.objects.select_for_update().get(name=AUDIT_CHAIN)
-    return head, head.seq + 1
+    head.seq += 1
+    head.save(update_fields=["seq"])
+    return head, head.seq
 
 
 class _SchemaEditor:
