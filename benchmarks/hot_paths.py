@@ -282,11 +282,29 @@ def child_vitals(requests: int) -> dict[str, Any]:
             for _ in range(per_round):
                 call()
             totals[name] += time.perf_counter() - started
+    _profile(cases, per_round)
     # readings per second
     return {
         name: per_round * rounds * cases[name][1] / seconds
         for name, seconds in totals.items()
     }
+
+
+def _profile(cases: dict[str, tuple[Callable[[], None], int]], calls: int) -> None:
+    """With HOT_PATHS_PROFILE=PREFIX, profile each case once more (untimed): PREFIX-<case>.pstats."""
+    prefix = os.environ.get("HOT_PATHS_PROFILE")
+    if not prefix:
+        return
+    import cProfile
+
+    for name, (call, _size) in cases.items():
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(calls):
+            call()
+        profiler.disable()
+        slug = "".join(c if c.isalnum() else "-" for c in name)
+        profiler.dump_stats(f"{prefix}-{slug}.pstats")
 
 
 def run(engine: str, conn_max_age: int, args: argparse.Namespace) -> dict[str, Any]:

@@ -5,17 +5,24 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from neuroclinic.audit.models import AuditEvent, ChainHead
-from neuroclinic.lib.hashchain import content_hash, json_safe
+from neuroclinic.lib.hashchain import GENESIS_HASH, content_hash, json_safe
 
 if TYPE_CHECKING:
     from neuroclinic.accounts.models import User
 
+# The single chain every event went into before chains were per organization
+# (migration 0007): closed at its head since, and the origin of every new chain.
 AUDIT_CHAIN = "audit"
+# The chain of events that belong to no organization (anonymous refusals,
+# failed sign-ins by unknown names, system jobs).
+SYSTEM_CHAIN = "system"
+# PostgreSQL sequence numbering events across all chains (made by migration 0007).
+EVENT_SEQUENCE = "audit_event_seq"
 
 # Where the current request came from; set by AuditContextMiddleware so that
 # actions need not pass the request down just for the audit trail.
@@ -80,6 +87,54 @@ def _with_token(data: dict[str, Any]) -> dict[str, Any]:
     return data if token is None else {"api_token": token, **data}
 
 
+def chain_name(organization_id: int | None) -> str:
+    """The chain an event of this organization goes into (the system chain without one)."""
+    return SYSTEM_CHAIN if organization_id is None else f"org:{organization_id}"
+
+
+def origin_hash() -> str:
+    """What every per-organization chain's first event links to: the closed global chain's head."""
+    legacy = ChainHead.objects.filter(name=AUDIT_CHAIN).values_list("hash", flat=True)
+    return legacy.first() or GENESIS_HASH
+
+
+def _claim(name: str) -> tuple[ChainHead, int]:
+    """Lock the chain's head for the rest of the transaction and take the event's `seq`.
+
+    `seq` numbers events across all chains and is taken after the lock, so each
+    chain's events are in `seq` order; one statement does both. On PostgreSQL
+    the UPDATE waits for the row, then takes the number from a sequence that
+    writers of other chains take from without waiting. On SQLite the
+    transaction already holds the database's one write lock (IMMEDIATE), so the
+    highest number so far (of events and of the closed global chain) plus one
+    is safe.
+    """
+    table, events = ChainHead._meta.db_table, AuditEvent._meta.db_table
+    if connection.vendor == "postgresql":
+        sql = f"UPDATE {table} SET seq = nextval(%s) WHERE name = %s RETURNING id, seq, hash"  # noqa: S608 - our tables
+        params = [EVENT_SEQUENCE, name]
+    else:
+        sql = (
+            f"UPDATE {table} SET seq = 1 + max("  # noqa: S608 - our tables
+            f"(SELECT coalesce(max(seq), 0) FROM {events}), "
+            f"(SELECT coalesce(max(seq), 0) FROM {table} WHERE name = %s)) "
+            "WHERE name = %s RETURNING id, seq, hash"
+        )
+        params = [AUDIT_CHAIN, name]
+    for _ in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is not None:
+            return ChainHead(id=row[0], name=name, seq=row[1], hash=row[2]), row[1]
+        # The chain's first event. Two first writers may both get here: the
+        # insert skips the conflict (PostgreSQL waits for the other's commit).
+        ChainHead.objects.bulk_create(
+            [ChainHead(name=name, seq=0, hash=origin_hash())], ignore_conflicts=True
+        )
+    raise ChainHead.DoesNotExist(name)
+
+
 def record(
     action: AuditEvent.Action,
     *,
@@ -91,21 +146,24 @@ def record(
     actor_username: str = "",
     **data: Any,
 ) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction.
+    """Append one event to its organization's chain, in the caller's transaction.
 
-    The chain head row is locked for the rest of the transaction, so writers
-    append one at a time (SQLite's IMMEDIATE transactions do the same there).
+    That chain's head row is locked for the rest of the transaction, so writers
+    of one organization append one at a time and organizations never wait on
+    each other (SQLite's IMMEDIATE transactions serialize every writer anyway).
+    `seq` numbers events across all chains, in each chain's order; `prev_hash`
+    links to the previous event of the same chain.
     """
+    if organization is None and patient is not None:
+        organization_id = getattr(patient, "organization_id", None)
+    elif organization is not None:
+        organization_id = organization.pk
+    else:
+        organization_id = getattr(actor, "organization_id", None)
     with transaction.atomic():
-        head = ChainHead.objects.select_for_update().get(name=AUDIT_CHAIN)
-        if organization is None and patient is not None:
-            organization_id = getattr(patient, "organization_id", None)
-        elif organization is not None:
-            organization_id = organization.pk
-        else:
-            organization_id = getattr(actor, "organization_id", None)
+        head, seq = _claim(chain_name(organization_id))
         event = AuditEvent(
-            seq=head.seq + 1,
+            seq=seq,
             occurred_at=timezone.now(),
             action=action,
             outcome=outcome,
@@ -128,7 +186,7 @@ def record(
         event.save(force_insert=True)
         head.seq = event.seq
         head.hash = event.hash
-        head.save(update_fields=["seq", "hash"])
+        head.save(update_fields=["hash"])
     return event
 
 

@@ -3,6 +3,7 @@
 import uuid
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
 
 from neuroclinic.accounts.models import User
@@ -20,7 +21,7 @@ def get_session_for_user(
     """
     try:
         session = (
-            InfusionSession.objects.filter(patient__in=Patient.objects.visible_to(user))
+            _visible_sessions(user)
             .select_related(
                 "patient",
                 "location",
@@ -38,3 +39,24 @@ def get_session_for_user(
     if not user.can(capability):
         raise PermissionDenied
     return session
+
+
+def get_session_row_for_user(
+    user: User, session_uuid: uuid.UUID | str, *, capability: Capability
+) -> InfusionSession:
+    """As `get_session_for_user`, but the session's own row only, none of its relations.
+
+    For writers that lock the session and read what they need again in their
+    transaction (the monitor feed, once per reading): the same 404 and 403.
+    """
+    try:
+        session = _visible_sessions(user).get(uuid=session_uuid)
+    except (InfusionSession.DoesNotExist, ValueError):
+        raise Http404("No such infusion.") from None
+    if not user.can(capability):
+        raise PermissionDenied
+    return session
+
+
+def _visible_sessions(user: User) -> "QuerySet[InfusionSession]":
+    return InfusionSession.objects.filter(patient__in=Patient.objects.visible_to(user))

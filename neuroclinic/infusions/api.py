@@ -19,7 +19,7 @@ from ninja.errors import HttpError
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.api_errors import FieldErrors
-from neuroclinic.infusions.access import get_session_for_user
+from neuroclinic.infusions.access import get_session_row_for_user
 from neuroclinic.infusions.actions import monitoring
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import VitalReading
@@ -202,7 +202,8 @@ def send_vitals(request: HttpRequest, session_id: UUID) -> Any:
     user = _user(request)
     if not user.can(Capability.RUN_INFUSIONS):
         raise PermissionDenied  # the role first, as the pages do: 403 says nothing of a patient
-    session = get_session_for_user(
+    # The row only: ingest_readings locks it and reads its relations again.
+    session = get_session_row_for_user(
         user, session_id, capability=Capability.RUN_INFUSIONS
     )
     if len(request.body) > MAX_BODY_BYTES:

@@ -583,7 +583,13 @@ def update_alarms(session: InfusionSession, *, now: datetime) -> list[SessionAla
                 ),
                 urgent=True,
             )
-    return active_alarms(session)
+        active[code] = raised
+    # What is active now, newest first (as active_alarms() reads it), without reading it again.
+    return sorted(
+        (alarm for code, alarm in active.items() if code in current),
+        key=lambda alarm: alarm.raised_at,
+        reverse=True,
+    )
 
 
 @transaction.atomic

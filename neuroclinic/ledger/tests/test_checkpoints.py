@@ -15,6 +15,7 @@ from django.db import connection
 from django.test import override_settings
 
 from neuroclinic.audit.models import AuditEvent, ChainHead, Seal
+from neuroclinic.audit.record import chain_name
 from neuroclinic.ledger.models import LedgerEntry, LedgerHead
 from neuroclinic.ledger.tests.conftest import Stock
 from neuroclinic.ledger.tests.test_chain import TABLE, _sql, _triggers_off
@@ -113,9 +114,14 @@ def _audit_triggers_off() -> None:
 def test_a_rewritten_audit_chain_is_caught(history: list[LedgerEntry]) -> None:
     write_checkpoint()
     _audit_triggers_off()
-    prev = AuditEvent.objects.get(seq=1).hash
-    for event in AuditEvent.objects.filter(seq__gte=2).order_by("seq"):
-        if event.seq == 2:
+    # Rewrite the chain of the second event from that event on, and its head.
+    second = AuditEvent.objects.order_by("seq")[1]
+    chain = chain_name(second.organization_id)
+    prev = second.prev_hash
+    for event in AuditEvent.objects.filter(
+        seq__gte=second.seq, organization_id=second.organization_id
+    ).order_by("seq"):
+        if event.seq == second.seq:
             event.subject_id = "rewritten"
         event.prev_hash = prev
         event.hash = content_hash(event.hashed_content())
@@ -125,12 +131,12 @@ def test_a_rewritten_audit_chain_is_caught(history: list[LedgerEntry]) -> None:
             [event.subject_id, event.prev_hash, event.hash, event.seq],
         )
         prev = event.hash
-    ChainHead.objects.filter(name="audit").update(hash=prev)
+    ChainHead.objects.filter(name=chain).update(hash=prev)
 
     assert _verify() is None
     message = _verify("--checkpoints")
     assert message is not None
-    assert "audit chain 'audit'" in message
+    assert f"audit chain {chain!r}" in message
 
 
 def test_deleted_seals_are_caught(history: list[LedgerEntry]) -> None:
