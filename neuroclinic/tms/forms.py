@@ -11,6 +11,7 @@ from neuroclinic.tms import protocols, screening
 from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import (
     Interruption,
+    MissedSession,
     MotorThreshold,
     SeizureReview,
     SideEffect,
@@ -187,4 +188,17 @@ class CourseOrderForm(forms.Form):
 class AddendumForm(forms.Form):
     text = forms.CharField(
         label="Addendum", max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class MissedSessionForm(forms.Form):
+    """A planned day the patient missed; the action checks the day and the make-up limit."""
+
+    planned_on = forms.DateField(
+        label="Planned day missed", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.ChoiceField(choices=MissedSession.Reason.choices)
+    detail = forms.CharField(required=False, max_length=300)
+    make_up = forms.BooleanField(
+        required=False, label="Make it up at the end of the phase"
     )

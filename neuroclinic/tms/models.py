@@ -275,6 +275,8 @@ class SideEffect(models.Model):
         HEADACHE = "headache", "Headache"
         FACIAL_TWITCHING = "facial_twitching", "Facial twitching"
         TOOTHACHE = "toothache", "Toothache"
+        # T9 [S], T11 [P]: raises a safety alert to the prescriber (actions.sessions).
+        MANIC_SWITCH = "manic_switch", "Possible manic or hypomanic switch"
         OTHER = "other", "Other"
 
     class Severity(models.TextChoices):
@@ -368,3 +370,45 @@ class SessionAddendum(models.Model):
 
     def __str__(self) -> str:
         return "Addendum"
+
+
+class MissedSession(models.Model):
+    """A planned session day the patient did not come, and whether it is made up.
+
+    A made-up day moves the rest of the course one weekday on (the make-up is at the
+    end of its phase); a day not made up drops that session from the course. Up to the
+    protocol's `max_makeup_sessions` are made up (docs/tms.md).
+    """
+
+    class Reason(models.TextChoices):
+        PATIENT_CANCELLED = "patient_cancelled", "Patient cancelled"
+        NO_SHOW = "no_show", "Did not attend"
+        ILLNESS = "illness", "Illness"
+        CLINIC = "clinic", "Clinic (device, staff or closure)"
+        OTHER = "other", "Other"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    course = models.ForeignKey(
+        TmsCourse, on_delete=models.PROTECT, related_name="missed_sessions"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+"
+    )
+    planned_on = models.DateField()
+    phase = models.CharField(max_length=8)  # course_plan.Phase
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    made_up = models.BooleanField()
+    recorded_by = _user()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["course", "planned_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "planned_on"], name="tms_missed_once_a_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Missed TMS session {self.planned_on:%Y-%m-%d}"

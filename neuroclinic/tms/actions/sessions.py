@@ -16,7 +16,11 @@ from django.db import transaction
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
-from neuroclinic.measures.actions.alerts import safety_alert_blocks_treatment
+from neuroclinic.measures.actions.alerts import (
+    raise_safety_alert,
+    safety_alert_blocks_treatment,
+)
+from neuroclinic.measures.models import SafetyAlert
 from neuroclinic.tms import course_plan, intensity, protocols, reads, screening
 from neuroclinic.tms.actions.common import (
     lock_session,
@@ -114,10 +118,9 @@ def start_session(
     sessions = list(course.sessions.order_by("number"))
     if any(s.is_open for s in sessions):
         raise TmsError("A session of this course is still open: end it first.")
-    if len(sessions) >= course.total_sessions:
-        raise TmsError(
-            f"All {course.total_sessions} sessions of this course are recorded."
-        )
+    total = len(reads.sessions_to_book(course))
+    if len(sessions) >= total:
+        raise TmsError(f"All {total} sessions of this course are recorded.")
     today = reads.local_date(course, at)
     same_day = [s for s in sessions if reads.local_date(course, s.started_at) == today]
     minutes = None
@@ -135,13 +138,19 @@ def start_session(
     cpt = course_plan.cpt_code(
         first_session_of_course=not sessions, new_threshold=new_threshold
     )
+    # A chart change that can move the threshold is kept on the session as a caution
+    # (the screen prompts a re-determination before it; the physician decides).
+    cautions = list(daily.cautions) + [
+        "Medication change since the motor threshold: " + p.text
+        for p in reads.rethreshold_prompts(course.patient)
+    ]
     session = TmsSession.objects.create(
         course=course,
         patient=course.patient,
         number=len(sessions) + 1,
         started_at=at,
         daily_check=dict(daily_check),
-        daily_cautions=list(daily.cautions),
+        daily_cautions=cautions,
         threshold=threshold,
         new_threshold=new_threshold,
         percent_of_mt=course.percent_of_mt,
@@ -245,6 +254,16 @@ def record_side_effect(
         kind=kind,
         severity=severity,
     )
+    if kind == SideEffect.Kind.MANIC_SWITCH:
+        # A possible switch (T9, T11) goes to the prescriber at once through the
+        # measures alert routing (medical director when there is none); until it is
+        # assessed, further TMS (and infusions) are held like any open safety alert.
+        raise_safety_alert(
+            session.patient,
+            reason=SafetyAlert.Reason.MANIC_SWITCH,
+            detail=f"Recorded in TMS session {session.number} of {session.course.protocol_name}.",
+            by=by,
+        )
     return effect
 
 

@@ -71,6 +71,7 @@ def context(
         "changes": list(session.intensity_changes.all()) if session else [],
         "daily_items": screening.DAILY_ITEMS,
         "can_run": request.user.can(Capability.RUN_TMS),
+        "rethreshold": reads.rethreshold_prompts(course.patient),
         "forms": {
             "start": bound.get("start")
             or f.DailyCheckForm(organization_id=course.organization_id, prefix="start"),
