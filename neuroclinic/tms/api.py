@@ -176,6 +176,11 @@ class EndIn(Schema):
     note: str = ""
 
 
+class IntensityChangeIn(Schema):
+    percent_of_mt: Decimal
+    reason: str
+
+
 class SideEffectIn(Schema):
     kind: str
     severity: str
@@ -425,6 +430,21 @@ def start_session(request: HttpRequest, course_id: UUID, payload: SessionIn) -> 
         trains=payload.trains,
         by=user,
     )
+    return Status(201, _session_out(session))
+
+
+@router.post("/tms/sessions/{session_id}/intensity", response={201: SessionOut})
+def change_intensity(
+    request: HttpRequest, session_id: UUID, payload: IntensityChangeIn
+) -> Any:
+    """A change during the session (e.g. a tolerability ramp-up): never above the order,
+    the protocol's maximum % MT or the device's maximum output."""
+    user = _user(request, Capability.RUN_TMS)
+    session = get_session_for_user(user, session_id, capability=Capability.RUN_TMS)
+    sessions.change_intensity(
+        session, percent_of_mt=payload.percent_of_mt, reason=payload.reason, by=user
+    )
+    session.refresh_from_db()
     return Status(201, _session_out(session))
 
 

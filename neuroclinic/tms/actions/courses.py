@@ -14,7 +14,7 @@ from neuroclinic.clinics.models import Location
 from neuroclinic.measures.actions.due_measures import replace_scheduled_measures
 from neuroclinic.measures.schedules import Trigger
 from neuroclinic.patients.models import Patient
-from neuroclinic.tms import course_plan, protocols, reads
+from neuroclinic.tms import course_plan, intensity, protocols, reads
 from neuroclinic.tms.actions.common import now_or
 from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import TmsCourse
@@ -92,6 +92,18 @@ def order_course(
             f"Intensity is above 0 and at most {parameters.max_percent_of_mt.normalize():f} % MT "
             f"on {parameters.name}."
         ]
+    threshold = reads.latest_threshold(patient)
+    if threshold is not None and "percent_of_mt" not in errors:
+        # The device's maximum output, against the threshold on file (T5): an order the
+        # stimulator cannot deliver is refused now, not at the first session.
+        try:
+            intensity.treatment_intensity(
+                threshold_percent_output=threshold.value_percent_output,
+                percent_of_mt=percent,
+                max_percent_of_mt=parameters.max_percent_of_mt,
+            )
+        except intensity.IntensityError as exc:
+            errors[exc.field] = [exc.message]
     if target not in TmsCourse.Target.values:
         errors["target"] = ["Choose Beam F3, the 5.5 cm rule or neuronavigation."]
     elif target == TmsCourse.Target.NEURONAVIGATION and not target_detail.strip():
