@@ -80,10 +80,16 @@ class ScreenForm(forms.Form):
         }
 
 
+def _client_key() -> forms.UUIDField:
+    """Set by the tablet's script for each entry, so a replay from its queue records once."""
+    return forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
 class SideEffectForm(forms.Form):
     kind = forms.ChoiceField(choices=SideEffect.Kind.choices)
     severity = forms.ChoiceField(choices=SideEffect.Severity.choices)
     description = forms.CharField(required=False, max_length=300)
+    client_key = _client_key()
 
 
 class IntensityForm(forms.Form):
@@ -91,6 +97,7 @@ class IntensityForm(forms.Form):
         label="Intensity (% of MT)", max_digits=5, decimal_places=1, min_value=1
     )
     reason = forms.CharField(max_length=300)
+    client_key = _client_key()
 
 
 class EndForm(forms.Form):

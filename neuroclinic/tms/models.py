@@ -262,6 +262,8 @@ class IntensityChange(models.Model):
     reason = models.CharField(max_length=300)
     changed_by = _user()
     changed_at = models.DateTimeField()
+    # The tablet's key for the entry: a replay from its offline queue records it once.
+    client_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     def __str__(self) -> str:
         return f"Intensity to {self.to_percent_of_mt} % MT"
@@ -292,6 +294,7 @@ class SideEffect(models.Model):
     description = models.CharField(max_length=300, blank=True)
     recorded_by = _user()
     recorded_at = models.DateTimeField()
+    client_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     def __str__(self) -> str:
         return str(self.get_kind_display())

@@ -7,6 +7,7 @@ a second session the same day outside an accelerated protocol or inside its inte
 a session beyond the course; pulses delivered above planned.
 """
 
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -180,11 +181,19 @@ def change_intensity(
     *,
     percent_of_mt: Decimal,
     reason: str,
+    client_key: uuid.UUID | None = None,
     now: datetime | None = None,
     by: User,
 ) -> IntensityChange:
-    """A change during the session (e.g. a ramp-up for tolerability), never above the order."""
+    """A change during the session (e.g. a ramp-up for tolerability), never above the order.
+
+    A replay of an entry already recorded (the same `client_key`) returns it unchanged.
+    """
     session = lock_session(session)
+    if client_key is not None:
+        done = IntensityChange.objects.filter(client_key=client_key).first()
+        if done is not None:
+            return done
     require_open(session, doing="change the intensity")
     if not reason.strip():
         raise TmsError("Say why the intensity changes.", field="reason")
@@ -203,6 +212,7 @@ def change_intensity(
         reason=reason.strip()[:300],
         changed_by=by,
         changed_at=now_or(now),
+        client_key=client_key,
     )
     session.percent_of_mt = percent_of_mt
     session.output_percent = dose.output_percent
@@ -225,10 +235,17 @@ def record_side_effect(
     kind: str,
     severity: str,
     description: str = "",
+    client_key: uuid.UUID | None = None,
     now: datetime | None = None,
     by: User,
 ) -> SideEffect:
+    """A side effect; a possible manic switch also raises a safety alert. A replay of an
+    entry already recorded (the same `client_key`) returns it unchanged."""
     session = lock_session(session)
+    if client_key is not None:
+        done = SideEffect.objects.filter(client_key=client_key).first()
+        if done is not None:
+            return done
     errors: dict[str, list[str]] = {}
     if kind not in SideEffect.Kind.values:
         errors["kind"] = ["Choose the side effect."]
@@ -245,6 +262,7 @@ def record_side_effect(
         description=description.strip()[:300],
         recorded_by=by,
         recorded_at=now_or(now),
+        client_key=client_key,
     )
     record(
         AuditEvent.Action.TMS_SIDE_EFFECT,

@@ -23,7 +23,7 @@ from neuroclinic.patients.models import Medication, Patient
 from neuroclinic.tms import reads
 from neuroclinic.tms.actions import missed, sessions
 from neuroclinic.tms.errors import TmsError
-from neuroclinic.tms.models import MissedSession, TmsCourse
+from neuroclinic.tms.models import MissedSession, SideEffect, TmsCourse, TmsSession
 from neuroclinic.tms.tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +70,8 @@ def test_ordering_a_course_schedules_weekly_phq9_and_madrs_milestones(
 
 
 def test_reminders_send_patient_rated_measures_only(tms_course: TmsCourse) -> None:
-    assert "phq9" in PATIENT_RATED and "madrs" not in PATIENT_RATED
+    assert "phq9" in PATIENT_RATED
+    assert "madrs" not in PATIENT_RATED
     DueMeasure.objects.filter(
         patient=tms_course.patient, instrument_code="phq9"
     ).update(status=DueMeasure.Status.COMPLETED)
@@ -97,7 +98,8 @@ def test_a_missed_day_made_up_moves_the_end_and_its_measures(
         make_up=True,
         by=tms,
     )
-    assert row.phase == "acute" and row.made_up
+    assert row.phase == "acute"
+    assert row.made_up
     after = reads.sessions_to_book(tms_course)
     assert len(after) == len(before) == 36
     assert after[-1].on > before[-1].on
@@ -245,7 +247,9 @@ def test_an_accelerated_course_rebooks_through_the_calendar(
         )
 
 
-def test_progress_names_the_taper_phase(tms_course: TmsCourse, tms: User) -> None:
+def test_progress_names_the_taper_phase(
+    tms_course: TmsCourse, tms: User, prescriber: User
+) -> None:
     for day in range(
         5, 30
     ):  # drop every acute day but the last five, so 5 + 6 taper remain
@@ -260,8 +264,23 @@ def test_progress_names_the_taper_phase(tms_course: TmsCourse, tms: User) -> Non
     plan = reads.sessions_to_book(tms_course)
     assert [p.phase for p in plan].count("taper") == 6
     label = reads.progress(tms_course).label
-    assert label.startswith("Session 1 of ") and "taper" not in label
+    assert label.startswith("Session 1 of ")
+    assert "taper" not in label
     assert reads.progress(tms_course).total == len(plan)
+    acute_left = [p.phase for p in plan].count("acute")
+    for n in range(acute_left):  # the acute sessions left, given one a day
+        at = datetime(2026, 2, 2, 9, tzinfo=CHICAGO) + timedelta(days=n)
+        session = factories.start(tms_course, tms, prescriber, now=at)
+        sessions.end_session(
+            session,
+            pulses_delivered=session.pulses_planned,
+            now=at + timedelta(minutes=40),
+            by=tms,
+        )
+    assert reads.progress(tms_course).label == (
+        f"Session {acute_left + 1} of {len(plan)} (taper)"
+    )
+    assert reads.progress(tms_course).phase == "taper"
 
 
 def test_missed_page_records_and_refuses(
@@ -416,3 +435,39 @@ def test_a_possible_manic_switch_raises_a_prescriber_alert_and_holds_tms(
     sessions.end_session(session, pulses_delivered=session.pulses_planned, by=tms)
     with pytest.raises(TmsError, match="safety alert"):
         sessions.check_may_treat(tms_course)
+
+
+# The tablet's offline queue --------------------------------------------------------------
+
+
+def test_a_queued_entry_is_sent_once_and_only_by_its_maker(
+    open_session: TmsSession, tms: User, prescriber: User, as_persona: SignIn
+) -> None:
+    client = as_persona("tms")
+    url = reverse("tms:step", args=[open_session.course.uuid, "side-effect"])
+    key = "5b0e4c1e-8d3a-4c36-9a55-0d9a4f7c2b11"
+    entry = {
+        "effect-kind": "headache",
+        "effect-severity": "mild",
+        "effect-client_key": key,
+    }
+    # Made by someone else (the prescriber signed out; the technician is on the tablet).
+    theirs = client.post(
+        url, entry | {"made_by": str(prescriber.uuid)}, headers={"X-Tablet-Replay": "1"}
+    )
+    assert theirs.status_code == 409
+    # A replay that does not say who made it.
+    anonymous = client.post(url, entry, headers={"X-Tablet-Replay": "1"})
+    assert anonymous.status_code == 409
+    assert not SideEffect.objects.exists()
+    # The maker's entry, sent and then replayed (the first answer was lost): recorded once.
+    mine = entry | {"made_by": str(tms.uuid)}
+    assert client.post(url, mine, headers={"X-Tablet-Replay": "1"}).status_code == 302
+    assert client.post(url, mine, headers={"X-Tablet-Replay": "1"}).status_code == 302
+    effect = SideEffect.objects.get()
+    assert (str(effect.client_key), effect.recorded_by) == (key, tms)
+    screen = client.get(reverse("tms:session", args=[open_session.course.uuid]))
+    html = screen.content.decode()
+    assert 'data-offline="queue"' in html
+    assert "js/infusion-tablet.js" in html
+    assert f'data-user="{tms.uuid}"' in html
