@@ -2,7 +2,8 @@
 
 The iTBS course in week 3: the daily check refuses a patient without ear protection (a
 hard stop), then the session runs with the intensity from the motor threshold, a side
-effect and the pulses delivered, and is signed. A second course (ordered for the demo
+effect (entered while the tablet is offline, sent when it is back) and the pulses
+delivered, and is signed. A second course (ordered for the demo
 patient who finished a 10 Hz course) ends in the seizure path; its next session is
 refused until the medical director documents a review.
 """
@@ -68,10 +69,18 @@ def test_a_tms_session_and_the_seizure_path(
     expect(page.locator("#running")).to_contain_text(
         "600 pulses planned at 62 % output"
     )
+    # The connection drops: the side effect is kept on the tablet and sent when it is back.
+    page.context.set_offline(True)
     page.locator("#id_effect-kind").select_option("scalp_pain")
     page.locator("#id_effect-severity").select_option("mild")
     page.get_by_role("button", name="Record side effect").click()
+    expect(page.locator("#offline-queue")).to_contain_text("saved on this tablet")
+    expect(page.locator("#connection")).to_contain_text("Offline")
+    page.context.set_offline(False)
     expect(page.locator("#side-effects")).to_contain_text("Scalp pain")
+    expect(page.locator("#offline-queue")).to_contain_text(
+        "Sent what was saved on this tablet"
+    )
     page.locator("#id_end-pulses_delivered").fill("601")
     page.get_by_role("button", name="End and sign").click()
     expect(page.locator("#end-form")).to_contain_text("more than the 600 planned")

@@ -262,12 +262,12 @@ def test_progress_names_the_taper_phase(
                 by=tms,
             )
     plan = reads.sessions_to_book(tms_course)
-    assert [p.phase for p in plan].count("taper") == 6
+    assert [p.phase.value for p in plan].count("taper") == 6
     label = reads.progress(tms_course).label
     assert label.startswith("Session 1 of ")
     assert "taper" not in label
     assert reads.progress(tms_course).total == len(plan)
-    acute_left = [p.phase for p in plan].count("acute")
+    acute_left = [p.phase.value for p in plan].count("acute")
     for n in range(acute_left):  # the acute sessions left, given one a day
         at = datetime(2026, 2, 2, 9, tzinfo=CHICAGO) + timedelta(days=n)
         session = factories.start(tms_course, tms, prescriber, now=at)

@@ -226,7 +226,6 @@ def seizure(request: AuthenticatedHttpRequest, course: TmsCourse) -> HttpRespons
             post_ictal_status=d["post_ictal_status"],
             vitals=d["vitals"],
             description=d["description"],
-            client_key=d["client_key"],
             by=request.user,
         )
     except TmsError as exc:
