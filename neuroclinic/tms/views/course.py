@@ -65,6 +65,7 @@ def _summary(course: TmsCourse, sessions: list[Any], planned: list[Any]) -> Any:
         ],
         phq9=scores,
         today=reads.local_date(course, timezone.now()),
+        recorded_missed=len(reads.missed_sessions(course)),
     )
 
 
