@@ -4,25 +4,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('measures', '0003_safety_treatment_resumption'),
+        ("measures", "0003_safety_treatment_resumption"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='duemeasure',
-            name='trigger',
-            field=models.CharField(choices=[('intake', 'At intake'), ('before_infusion', 'Before each infusion'), ('after_infusion', 'After each infusion'), ('after_induction_weekly', 'Weekly after the induction series'), ('before_booster', 'Before each booster'), ('tms_course_start', 'From the first day of a TMS course'), ('tms_course_week', 'Each week of a TMS course'), ('tms_course_end', 'On the last day of a TMS course')], max_length=32),
+            model_name="duemeasure",
+            name="trigger",
+            field=models.CharField(
+                choices=[
+                    ("intake", "At intake"),
+                    ("before_infusion", "Before each infusion"),
+                    ("after_infusion", "After each infusion"),
+                    ("after_induction_weekly", "Weekly after the induction series"),
+                    ("before_booster", "Before each booster"),
+                    ("tms_course_start", "From the first day of a TMS course"),
+                    ("tms_course_week", "Each week of a TMS course"),
+                    ("tms_course_end", "On the last day of a TMS course"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='measurementrule',
-            name='trigger',
-            field=models.CharField(choices=[('intake', 'At intake'), ('before_infusion', 'Before each infusion'), ('after_infusion', 'After each infusion'), ('after_induction_weekly', 'Weekly after the induction series'), ('before_booster', 'Before each booster'), ('tms_course_start', 'From the first day of a TMS course'), ('tms_course_week', 'Each week of a TMS course'), ('tms_course_end', 'On the last day of a TMS course')], max_length=32),
+            model_name="measurementrule",
+            name="trigger",
+            field=models.CharField(
+                choices=[
+                    ("intake", "At intake"),
+                    ("before_infusion", "Before each infusion"),
+                    ("after_infusion", "After each infusion"),
+                    ("after_induction_weekly", "Weekly after the induction series"),
+                    ("before_booster", "Before each booster"),
+                    ("tms_course_start", "From the first day of a TMS course"),
+                    ("tms_course_week", "Each week of a TMS course"),
+                    ("tms_course_end", "On the last day of a TMS course"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='safetyalert',
-            name='reason',
-            field=models.CharField(choices=[('phq9_item9_positive', 'PHQ-9 item 9 positive'), ('qids_item12_positive', 'QIDS-SR16 item 12 positive'), ('madrs_item10_positive', 'MADRS item 10 positive'), ('cssrs_positive', 'C-SSRS screen positive'), ('clinician_flag', "Clinician's concern"), ('possible_manic_switch', 'Possible manic or hypomanic switch')], max_length=32),
+            model_name="safetyalert",
+            name="reason",
+            field=models.CharField(
+                choices=[
+                    ("phq9_item9_positive", "PHQ-9 item 9 positive"),
+                    ("qids_item12_positive", "QIDS-SR16 item 12 positive"),
+                    ("madrs_item10_positive", "MADRS item 10 positive"),
+                    ("cssrs_positive", "C-SSRS screen positive"),
+                    ("clinician_flag", "Clinician's concern"),
+                    ("possible_manic_switch", "Possible manic or hypomanic switch"),
+                ],
+                max_length=32,
+            ),
         ),
     ]
