@@ -79,6 +79,10 @@ class AuditEvent(models.Model):
         KIOSK_STARTED = "measures.kiosk_started", "Tablet handed to patient"
         MEASURES_SCHEDULED = "measures.scheduled", "Questionnaires scheduled"
         MEASURES_CONFIGURED = "measures.configured", "Measurement settings changed"
+        MEASURES_WITHDRAWN = (
+            "measures.withdrawn",
+            "Questionnaires no longer due (the plan moved)",
+        )
         TRAJECTORY_VIEWED = (
             "measures.trajectory_viewed",
             "Measures and trajectories opened",
@@ -269,6 +273,7 @@ class AuditEvent(models.Model):
         TMS_SEIZURE_REVIEWED = "tms.seizure_reviewed", "Seizure reviewed by a physician"
         TMS_COURSE_VIEWED = "tms.course_viewed", "TMS course opened"
         TMS_ADDENDUM_ADDED = "tms.addendum_added", "Addendum to a TMS session note"
+        TMS_SESSION_MISSED = "tms.session_missed", "Missed TMS session recorded"
         # billing
         BILLING_SETUP_SAVED = "billing.setup_saved", "Billing identity saved"
         BILLING_PRICE_SET = "billing.price_set", "Price or package version set"

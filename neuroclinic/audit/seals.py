@@ -85,6 +85,7 @@ SEALED_MODELS: dict[str, tuple[str, ...] | None] = {
     "tms.seizureevent": None,
     "tms.seizurereview": None,
     "tms.sessionaddendum": None,
+    "tms.missedsession": None,
     # Letters as signed and sent, their addenda and the Part 2 consents that release them.
     "letters.letter": None,
     "letters.lettersend": None,

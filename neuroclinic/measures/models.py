@@ -114,6 +114,7 @@ class SafetyAlert(models.Model):
         MADRS_ITEM10 = "madrs_item10_positive", "MADRS item 10 positive"
         CSSRS = "cssrs_positive", "C-SSRS screen positive"
         CLINICIAN = "clinician_flag", "Clinician's concern"
+        MANIC_SWITCH = "possible_manic_switch", "Possible manic or hypomanic switch"
 
     class RiskLevel(models.TextChoices):
         LOW = "low", "Low"
@@ -320,6 +321,9 @@ class MeasurementRule(models.Model):
             "Weekly after the induction series",
         )
         BEFORE_BOOSTER = "before_booster", "Before each booster"
+        TMS_COURSE_START = "tms_course_start", "From the first day of a TMS course"
+        TMS_COURSE_WEEK = "tms_course_week", "Each week of a TMS course"
+        TMS_COURSE_END = "tms_course_end", "On the last day of a TMS course"
 
     organization = models.ForeignKey(
         "clinics.Organization",

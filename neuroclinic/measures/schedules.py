@@ -10,6 +10,14 @@ Defaults (clinic-configurable, changed by the medical director):
 - PHQ-9 before each booster.
 Source of the cadence: issue #3; K4, K5, K22 (the series) and K5, M17 (outcomes).
 
+During a TMS course (the tms app fires these triggers when a course is ordered or
+its plan changes; Source: domain facts T1, T10 and the TMS session record's
+"PHQ-9 weekly, HAM-D/MADRS at milestones"):
+- PHQ-9 on the first session day of each week of the course (the first is the baseline);
+- MADRS (clinician-rated: on the clinic's worklist, never sent to the patient) at
+  the course's first session day, two weeks later (the start of week 3), and on
+  its last session day.
+
 Pure module: standard library only.
 """
 
@@ -25,6 +33,9 @@ class Trigger(StrEnum):
     AFTER_INFUSION = "after_infusion"
     AFTER_INDUCTION_WEEKLY = "after_induction_weekly"
     BEFORE_BOOSTER = "before_booster"
+    TMS_COURSE_START = "tms_course_start"
+    TMS_COURSE_WEEK = "tms_course_week"
+    TMS_COURSE_END = "tms_course_end"
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,10 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         window_hours=72,
     ),
     Rule("phq9", Trigger.BEFORE_BOOSTER, offset_hours=-24, window_hours=24),
+    Rule("phq9", Trigger.TMS_COURSE_WEEK, window_hours=72),
+    Rule("madrs", Trigger.TMS_COURSE_START, window_hours=72),
+    Rule("madrs", Trigger.TMS_COURSE_START, offset_hours=14 * 24, window_hours=72),
+    Rule("madrs", Trigger.TMS_COURSE_END, window_hours=7 * 24),
 )
 
 

@@ -29,7 +29,7 @@ from neuroclinic.tms.access import (
     get_seizure_for_user,
     get_session_for_user,
 )
-from neuroclinic.tms.actions import courses, seizures, sessions, thresholds
+from neuroclinic.tms.actions import courses, missed, seizures, sessions, thresholds
 from neuroclinic.tms.actions import screening as screening_actions
 from neuroclinic.tms.models import SafetyScreen, TmsCourse, TmsSession
 
@@ -104,11 +104,42 @@ class CourseOut(Schema):
     protocol: str
     percent_of_mt: float
     target: str
-    total_sessions: int
+    total_sessions: int  # as planned now (missed days not made up are dropped)
     sessions_ended: int
     on_hold: bool
     stopped: bool
     progress: str
+    phase: str
+    missed: int
+    made_up: int
+    rethreshold_prompts: list[str]
+
+
+class MissedIn(Schema):
+    planned_on: date
+    reason: str
+    detail: str = ""
+    make_up: bool = False
+
+
+class MissedOut(Schema):
+    id: UUID
+    planned_on: date
+    phase: str
+    reason: str
+    made_up: bool
+    course: CourseOut
+
+
+class AddendumIn(Schema):
+    text: str
+
+
+class AddendumOut(Schema):
+    id: UUID
+    session: UUID
+    text: str
+    written_at: Any
 
 
 class PlannedOut(Schema):
@@ -143,6 +174,11 @@ class EndIn(Schema):
     interruption_reason: str = ""
     interruption_detail: str = ""
     note: str = ""
+
+
+class IntensityChangeIn(Schema):
+    percent_of_mt: Decimal
+    reason: str
 
 
 class SideEffectIn(Schema):
@@ -201,11 +237,17 @@ def _course_out(course: TmsCourse) -> dict[str, Any]:
         "protocol": course.protocol_code,
         "percent_of_mt": float(course.percent_of_mt),
         "target": course.target_text,
-        "total_sessions": course.total_sessions,
+        "total_sessions": progress.total,
         "sessions_ended": progress.delivered,
         "on_hold": progress.on_hold,
         "stopped": progress.stopped,
         "progress": progress.label,
+        "phase": progress.phase,
+        "missed": progress.missed,
+        "made_up": progress.made_up,
+        "rethreshold_prompts": [
+            p.text for p in reads.rethreshold_prompts(course.patient)
+        ],
     }
 
 
@@ -333,6 +375,49 @@ def planned_sessions(request: HttpRequest, course_id: UUID) -> Any:
     ]
 
 
+@router.post("/tms/courses/{course_id}/missed-sessions", response={201: MissedOut})
+def record_missed(request: HttpRequest, course_id: UUID, payload: MissedIn) -> Any:
+    """A missed planned day: made up at the end of its phase (within the limit) or dropped."""
+    user = _user(request, Capability.RUN_TMS)
+    course = get_course_for_user(user, course_id, capability=Capability.RUN_TMS)
+    row = missed.record_missed_session(
+        course,
+        planned_on=payload.planned_on,
+        reason=payload.reason,
+        detail=payload.detail,
+        make_up=payload.make_up,
+        by=user,
+    )
+    return Status(
+        201,
+        {
+            "id": row.uuid,
+            "planned_on": row.planned_on,
+            "phase": row.phase,
+            "reason": row.reason,
+            "made_up": row.made_up,
+            "course": _course_out(course),
+        },
+    )
+
+
+@router.post("/tms/sessions/{session_id}/addenda", response={201: AddendumOut})
+def add_addendum(request: HttpRequest, session_id: UUID, payload: AddendumIn) -> Any:
+    """An addendum to a signed session note (the note never changes)."""
+    user = _user(request, Capability.RUN_TMS)
+    session = get_session_for_user(user, session_id, capability=Capability.RUN_TMS)
+    addendum = sessions.add_addendum(session, text=payload.text, by=user)
+    return Status(
+        201,
+        {
+            "id": addendum.uuid,
+            "session": session.uuid,
+            "text": addendum.text,
+            "written_at": addendum.written_at,
+        },
+    )
+
+
 @router.post("/tms/courses/{course_id}/sessions", response={201: SessionOut})
 def start_session(request: HttpRequest, course_id: UUID, payload: SessionIn) -> Any:
     """The daily pre-session check and the start: hard stops, hold, screen and intensity refusals."""
@@ -345,6 +430,21 @@ def start_session(request: HttpRequest, course_id: UUID, payload: SessionIn) -> 
         trains=payload.trains,
         by=user,
     )
+    return Status(201, _session_out(session))
+
+
+@router.post("/tms/sessions/{session_id}/intensity", response={201: SessionOut})
+def change_intensity(
+    request: HttpRequest, session_id: UUID, payload: IntensityChangeIn
+) -> Any:
+    """A change during the session (e.g. a tolerability ramp-up): never above the order,
+    the protocol's maximum % MT or the device's maximum output."""
+    user = _user(request, Capability.RUN_TMS)
+    session = get_session_for_user(user, session_id, capability=Capability.RUN_TMS)
+    sessions.change_intensity(
+        session, percent_of_mt=payload.percent_of_mt, reason=payload.reason, by=user
+    )
+    session.refresh_from_db()
     return Status(201, _session_out(session))
 
 

@@ -15,7 +15,7 @@ session.
 Pure module: standard library only.
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -66,11 +66,15 @@ def planned_sessions(
     acute_sessions: int,
     taper: bool = False,
     closed_days: Collection[date] = (),
+    missed: Sequence[tuple[date, bool]] = (),
 ) -> list[PlannedSession]:
+    """Every session of the course in order; `missed` is (day, made up) for each missed day."""
     if not 1 <= acute_sessions <= MAX_SESSIONS:
         raise ProtocolError(
             f"A course has 1 to {MAX_SESSIONS} sessions.", field="planned_sessions"
         )
+    closed_days = {*closed_days, *(day for day, made_up in missed if made_up)}
+    dropped = {day for day, made_up in missed if not made_up}
     per_day = parameters.sessions_per_day
     days = _weekdays(start, closed_days)
     plan: list[PlannedSession] = []
@@ -97,7 +101,21 @@ def planned_sessions(
                 while day in closed_days or day.weekday() >= 5:
                     day += timedelta(days=1)
                 plan.append(PlannedSession(len(plan) + 1, day, Phase.TAPER, 1, 0))
+    if dropped:
+        kept = [p for p in plan if p.on not in dropped]
+        plan = [
+            PlannedSession(n, p.on, p.phase, p.slot_in_day, p.earliest_offset_minutes)
+            for n, p in enumerate(kept, start=1)
+        ]
     return plan
+
+
+def week_starts(plan: Sequence[PlannedSession], *, start: date) -> list[date]:
+    """The first planned session day of each course week (weeks counted from `start`)."""
+    firsts: dict[int, date] = {}
+    for p in plan:
+        firsts.setdefault((p.on - start).days // 7, p.on)
+    return [firsts[week] for week in sorted(firsts)]
 
 
 def course_length(

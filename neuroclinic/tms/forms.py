@@ -11,6 +11,7 @@ from neuroclinic.tms import protocols, screening
 from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import (
     Interruption,
+    MissedSession,
     MotorThreshold,
     SeizureReview,
     SideEffect,
@@ -79,10 +80,16 @@ class ScreenForm(forms.Form):
         }
 
 
+def _client_key() -> forms.UUIDField:
+    """Set by the tablet's script for each entry, so a replay from its queue records once."""
+    return forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
 class SideEffectForm(forms.Form):
     kind = forms.ChoiceField(choices=SideEffect.Kind.choices)
     severity = forms.ChoiceField(choices=SideEffect.Severity.choices)
     description = forms.CharField(required=False, max_length=300)
+    client_key = _client_key()
 
 
 class IntensityForm(forms.Form):
@@ -90,6 +97,7 @@ class IntensityForm(forms.Form):
         label="Intensity (% of MT)", max_digits=5, decimal_places=1, min_value=1
     )
     reason = forms.CharField(max_length=300)
+    client_key = _client_key()
 
 
 class EndForm(forms.Form):
@@ -187,4 +195,17 @@ class CourseOrderForm(forms.Form):
 class AddendumForm(forms.Form):
     text = forms.CharField(
         label="Addendum", max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class MissedSessionForm(forms.Form):
+    """A planned day the patient missed; the action checks the day and the make-up limit."""
+
+    planned_on = forms.DateField(
+        label="Planned day missed", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.ChoiceField(choices=MissedSession.Reason.choices)
+    detail = forms.CharField(required=False, max_length=300)
+    make_up = forms.BooleanField(
+        required=False, label="Make it up at the end of the phase"
     )

@@ -262,6 +262,8 @@ class IntensityChange(models.Model):
     reason = models.CharField(max_length=300)
     changed_by = _user()
     changed_at = models.DateTimeField()
+    # The tablet's key for the entry: a replay from its offline queue records it once.
+    client_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     def __str__(self) -> str:
         return f"Intensity to {self.to_percent_of_mt} % MT"
@@ -275,6 +277,8 @@ class SideEffect(models.Model):
         HEADACHE = "headache", "Headache"
         FACIAL_TWITCHING = "facial_twitching", "Facial twitching"
         TOOTHACHE = "toothache", "Toothache"
+        # T9 [S], T11 [P]: raises a safety alert to the prescriber (actions.sessions).
+        MANIC_SWITCH = "manic_switch", "Possible manic or hypomanic switch"
         OTHER = "other", "Other"
 
     class Severity(models.TextChoices):
@@ -290,6 +294,7 @@ class SideEffect(models.Model):
     description = models.CharField(max_length=300, blank=True)
     recorded_by = _user()
     recorded_at = models.DateTimeField()
+    client_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     def __str__(self) -> str:
         return str(self.get_kind_display())
@@ -368,3 +373,45 @@ class SessionAddendum(models.Model):
 
     def __str__(self) -> str:
         return "Addendum"
+
+
+class MissedSession(models.Model):
+    """A planned session day the patient did not come, and whether it is made up.
+
+    A made-up day moves the rest of the course one weekday on (the make-up is at the
+    end of its phase); a day not made up drops that session from the course. Up to the
+    protocol's `max_makeup_sessions` are made up (docs/tms.md).
+    """
+
+    class Reason(models.TextChoices):
+        PATIENT_CANCELLED = "patient_cancelled", "Patient cancelled"
+        NO_SHOW = "no_show", "Did not attend"
+        ILLNESS = "illness", "Illness"
+        CLINIC = "clinic", "Clinic (device, staff or closure)"
+        OTHER = "other", "Other"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    course = models.ForeignKey(
+        TmsCourse, on_delete=models.PROTECT, related_name="missed_sessions"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+"
+    )
+    planned_on = models.DateField()
+    phase = models.CharField(max_length=8)  # course_plan.Phase
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    made_up = models.BooleanField()
+    recorded_by = _user()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["course", "planned_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "planned_on"], name="tms_missed_once_a_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Missed TMS session {self.planned_on:%Y-%m-%d}"

@@ -45,6 +45,8 @@ class ProtocolParameters:
     treatment_days_per_week: int
     acute_weeks: tuple[int, int]  # the usual range of the acute course
     taper_sessions_by_week: tuple[int, ...] = ()
+    # Missed days made up at the end of their phase; beyond this a missed day is dropped [D].
+    max_makeup_sessions: int = 5
 
     @property
     def pulses_per_session(self) -> int:
@@ -117,6 +119,7 @@ ACCELERATED_ITBS = ProtocolParameters(
     min_interval_minutes=50,
     treatment_days_per_week=5,
     acute_weeks=(1, 1),
+    max_makeup_sessions=0,  # the calendar re-books an accelerated day
 )
 
 DEFAULT_PROTOCOLS: dict[str, ProtocolParameters] = {
@@ -193,6 +196,7 @@ def snapshot(parameters: ProtocolParameters) -> dict[str, object]:
         "treatment_days_per_week": parameters.treatment_days_per_week,
         "acute_weeks": list(parameters.acute_weeks),
         "taper_sessions_by_week": list(parameters.taper_sessions_by_week),
+        "max_makeup_sessions": parameters.max_makeup_sessions,
     }
 
 
@@ -213,4 +217,8 @@ def from_snapshot(data: dict[str, Any]) -> ProtocolParameters:
         treatment_days_per_week=int(data["treatment_days_per_week"]),
         acute_weeks=(int(low), int(high)),
         taper_sessions_by_week=tuple(int(n) for n in data["taper_sessions_by_week"]),
+        # Orders placed before the limit was a parameter keep the default.
+        max_makeup_sessions=int(
+            data.get("max_makeup_sessions", ProtocolParameters.max_makeup_sessions)
+        ),
     )

@@ -6,9 +6,10 @@ from datetime import date, datetime
 
 from django.db.models import QuerySet
 
-from neuroclinic.patients.models import Patient
-from neuroclinic.tms import course_plan, protocols
+from neuroclinic.patients.models import Medication, Patient
+from neuroclinic.tms import course_plan, protocols, threshold_medicines
 from neuroclinic.tms.models import (
+    MissedSession,
     MotorThreshold,
     SafetyScreen,
     SeizureEvent,
@@ -36,6 +37,49 @@ def latest_threshold(patient: Patient) -> MotorThreshold | None:
     )
 
 
+@dataclass(frozen=True)
+class RethresholdPrompt:
+    """A chart medication change since the latest motor threshold that can move it (T8c)."""
+
+    medication: str
+    change: str  # "started" or "stopped"
+    at: datetime
+    classes: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return (
+            f"{self.medication} ({', '.join(self.classes)}) {self.change} "
+            f"{self.at:%Y-%m-%d}"
+        )
+
+
+def rethreshold_prompts(patient: Patient) -> list[RethresholdPrompt]:
+    """Medication changes in the chart after the latest threshold that can move it.
+
+    A medicine started or stopped (a dose change is a stop and a new entry) after the
+    threshold was recorded; entries ended as entered in error are not changes. Empty
+    when no threshold is on file (the first determination is asked for anyway).
+    """
+    latest = latest_threshold(patient)
+    if latest is None:
+        return []
+    since = latest.recorded_at
+    prompts: list[RethresholdPrompt] = []
+    for med in Medication.objects.filter(patient=patient).exclude(
+        end_reason=Medication.EndReason.ENTERED_IN_ERROR
+    ):
+        classes = threshold_medicines.threshold_classes(med.name)
+        if not classes:
+            continue
+        name = str(med)
+        if med.recorded_at > since:
+            prompts.append(RethresholdPrompt(name, "started", med.recorded_at, classes))
+        if med.ended_at is not None and med.ended_at > since:
+            prompts.append(RethresholdPrompt(name, "stopped", med.ended_at, classes))
+    return sorted(prompts, key=lambda p: p.at)
+
+
 def unreviewed_seizures(course: TmsCourse) -> QuerySet[SeizureEvent]:
     return SeizureEvent.objects.filter(course=course, review__isnull=True)
 
@@ -58,16 +102,21 @@ def local_date(course: TmsCourse, at: datetime) -> date:
 @dataclass(frozen=True)
 class Progress:
     delivered: int  # sessions that ended (completed or early)
-    total: int
+    total: int  # as planned now: made-up days keep it, days not made up lower it
     open_session: TmsSession | None
     on_hold: bool
     stopped: bool
+    phase: str = course_plan.Phase.ACUTE.value  # of the next (or open) session
+    missed: int = 0
+    made_up: int = 0
+    makeup_limit: int = 0
 
     @property
     def label(self) -> str:
         if self.delivered >= self.total:
             return f"Course complete ({self.delivered} of {self.total})"
-        return f"Session {self.delivered + 1} of {self.total}"
+        taper = " (taper)" if self.phase == course_plan.Phase.TAPER else ""
+        return f"Session {self.delivered + 1} of {self.total}{taper}"
 
     @property
     def finished(self) -> bool:
@@ -78,12 +127,30 @@ def progress(course: TmsCourse) -> Progress:
     sessions = list(course.sessions.all())
     ended = [s for s in sessions if not s.is_open]
     open_session = next((s for s in sessions if s.is_open), None)
+    missed = missed_sessions(course)
+    plan = sessions_to_book(course, missed=missed)
+    # The open session, or the next one, is number len(ended) + 1.
+    phase = (
+        plan[min(len(ended), len(plan) - 1)].phase if plan else course_plan.Phase.ACUTE
+    )
     return Progress(
         delivered=len(ended),
-        total=course.total_sessions,
+        total=len(plan),
         open_session=open_session,
         on_hold=unreviewed_seizures(course).exists(),
         stopped=is_stopped(course),
+        phase=phase.value,
+        missed=len(missed),
+        made_up=sum(1 for m in missed if m.made_up),
+        makeup_limit=parameters_of(course).max_makeup_sessions,
+    )
+
+
+def missed_sessions(course: TmsCourse) -> list[MissedSession]:
+    return list(
+        MissedSession.objects.filter(course=course)
+        .select_related("recorded_by")
+        .order_by("planned_on", "id")
     )
 
 
@@ -96,17 +163,22 @@ def active_course(patient: Patient) -> TmsCourse | None:
     )
 
 
-def sessions_to_book(course: TmsCourse) -> list[course_plan.PlannedSession]:
+def sessions_to_book(
+    course: TmsCourse, *, missed: list[MissedSession] | None = None
+) -> list[course_plan.PlannedSession]:
     """The seam to scheduling (issue 9): every planned session of the course, by day and slot.
 
-    The scheduling app books each against the TMS room, unit and technician; it reads
-    this list and writes nothing here. docs/tms.md says how they connect.
+    Missed days are in it: a made-up day moves the rest on, a day not made up drops its
+    session. The scheduling app books each against the TMS room, unit and technician;
+    it reads this list and writes nothing here. docs/tms.md says how they connect.
     """
+    rows = missed_sessions(course) if missed is None else missed
     return course_plan.planned_sessions(
         parameters_of(course),
         start=course.start_date,
         acute_sessions=course.acute_sessions,
         taper=course.taper,
+        missed=[(m.planned_on, m.made_up) for m in rows],
     )
 
 

@@ -4,8 +4,9 @@ from baseline to the end with response and remission by measures' thresholds (So
 
 Baseline is the last PHQ-9 on or before the course's first day, no older than BASELINE_DAYS
 (a clinic may change it); without one, the first PHQ-9 of the course. The end is the last PHQ-9
-from the course's first day to END_GRACE_DAYS after its last session. "Missed" counts planned
-days already past (before `today`) by which fewer sessions were given than planned.
+from the course's first day to END_GRACE_DAYS after its last session. "Missed" counts the missed
+days recorded (`recorded_missed`; the plan passed in already leaves them out) and planned days
+already past (before `today`) by which fewer sessions were given than planned.
 """
 
 from collections import Counter
@@ -55,6 +56,7 @@ def summarize(
     sessions: Sequence[GivenSession],
     phq9: Sequence[Score],
     today: date,
+    recorded_missed: int = 0,
     baseline_days: int = BASELINE_DAYS,
     end_grace_days: int = END_GRACE_DAYS,
 ) -> CourseSummary:
@@ -90,7 +92,7 @@ def summarize(
         planned=len(planned_days),
         given=given,
         ended_early=sum(1 for s in sessions if not s.completed),
-        missed=max(0, due_by_today - given),
+        missed=recorded_missed + max(0, due_by_today - given),
         pulses=sum(s.pulses_delivered for s in sessions),
         side_effects=dict(sorted(effects.items())),
         baseline=baseline,

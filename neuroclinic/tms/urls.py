@@ -15,6 +15,7 @@ urlpatterns = [
         technician.step,
         name="step",
     ),
+    path("courses/<uuid:course_uuid>/missed", course.missed_session, name="missed"),
     path("patients/", patient.pick, name="pick"),
     path("patients/<uuid:patient_uuid>/", patient.patient_page, name="patient"),
     path("patients/<uuid:patient_uuid>/screen", patient.screen_page, name="screen"),

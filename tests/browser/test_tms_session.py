@@ -2,7 +2,8 @@
 
 The iTBS course in week 3: the daily check refuses a patient without ear protection (a
 hard stop), then the session runs with the intensity from the motor threshold, a side
-effect and the pulses delivered, and is signed. A second course (ordered for the demo
+effect (entered while the tablet is offline, sent when it is back) and the pulses
+delivered, and is signed. A second course (ordered for the demo
 patient who finished a 10 Hz course) ends in the seizure path; its next session is
 refused until the medical director documents a review.
 """
@@ -11,7 +12,7 @@ import json
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import LiveClinic, screenshot
 from tests.browser.test_infusion_day import let_codes_expire, sign_in
@@ -52,7 +53,7 @@ def daily_check(page: Page, *, ear_protection: bool = True) -> None:
 
 
 def test_a_tms_session_and_the_seizure_path(
-    page: Page, live_clinic: LiveClinic
+    page: Page, browser: Browser, live_clinic: LiveClinic
 ) -> None:
     courses = json.loads(live_clinic.manage("shell", "-c", SETUP).splitlines()[-1])
     sign_in(page, live_clinic, "tms")
@@ -68,9 +69,26 @@ def test_a_tms_session_and_the_seizure_path(
     expect(page.locator("#running")).to_contain_text(
         "600 pulses planned at 62 % output"
     )
-    page.locator("#id_effect-kind").select_option("scalp_pain")
-    page.locator("#id_effect-severity").select_option("mild")
-    page.get_by_role("button", name="Record side effect").click()
+    # The connection drops: the side effect is kept on the tablet and sent when it is back.
+    # (A second context, as in the infusion test: the failed fetch is a console error.)
+    tablet = browser.new_context(storage_state=page.context.storage_state())
+    second = tablet.new_page()
+    second.goto(page.url)
+    tablet.set_offline(True)
+    second.locator("#id_effect-kind").select_option("scalp_pain")
+    second.locator("#id_effect-severity").select_option("mild")
+    second.get_by_role("button", name="Record side effect").click()
+    expect(second.locator("#offline-queue")).to_contain_text(
+        "1 entry saved on this tablet"
+    )
+    expect(second.locator("#connection")).to_contain_text("Offline")
+    tablet.set_offline(False)
+    expect(second.get_by_text("Sent what was saved on this tablet.")).to_be_visible(
+        timeout=15000
+    )
+    expect(second.locator("#side-effects")).to_contain_text("Scalp pain")
+    tablet.close()
+    page.reload()
     expect(page.locator("#side-effects")).to_contain_text("Scalp pain")
     page.locator("#id_end-pulses_delivered").fill("601")
     page.get_by_role("button", name="End and sign").click()

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from neuroclinic.accounts.access import require_capability
 from neuroclinic.accounts.roles import Capability
-from neuroclinic.http import AuthenticatedHttpRequest
+from neuroclinic.http import AuthenticatedHttpRequest, not_this_users_entry
 from neuroclinic.infusions.access import get_session_for_user
 from neuroclinic.infusions.models import InfusionSession
 
@@ -59,31 +59,10 @@ def session_step(
     session = get_session_for_user(
         request.user, session_uuid, capability=Capability.RUN_INFUSIONS
     )
-    refused = _not_this_users_entry(request)
+    refused = not_this_users_entry(request)
     if refused is not None:
         return refused
     view = STEPS.get(step_name)
     if view is None:
         raise Http404("No such step.")
     return view(request, session)
-
-
-def _not_this_users_entry(request: AuthenticatedHttpRequest) -> HttpResponse | None:
-    """A tablet entry belongs to the person who made it (issue 14, item 5).
-
-    The tablet marks each entry with its maker (`made_by`). An entry made by someone
-    else, or a replay from the tablet's queue that does not say who made it, is refused
-    with 409 and nothing is recorded: the tablet keeps it for its maker, who sends it
-    when they sign in again. Nobody else's name goes on it.
-    """
-    made_by = request.POST.get("made_by")
-    replay = request.headers.get("X-Tablet-Replay") == "1"
-    if made_by is None and not replay:
-        return None
-    if made_by == str(request.user.uuid):
-        return None
-    return HttpResponse(
-        '<p class="message-error">Not recorded: this entry was made on this tablet by '
-        "someone else. It stays saved for them, to send when they sign in.</p>",
-        status=409,
-    )

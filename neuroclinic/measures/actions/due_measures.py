@@ -1,6 +1,6 @@
 """Measurement schedules: which questionnaires fall due, their reminders, the day's worklist, audited API reads."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,12 +17,17 @@ from neuroclinic.measures.actions.portal_links import (
     create_portal_link,
     send_portal_link,
 )
+from neuroclinic.measures.instruments import INSTRUMENTS
 from neuroclinic.measures.models import (
     DueMeasure,
     MeasurementRule,
     PortalLink,
 )
 from neuroclinic.patients.models import Patient
+
+# Reminders ask the patient: a clinician-rated instrument (MADRS at a TMS milestone)
+# stays on the clinic's worklist instead.
+PATIENT_RATED = tuple(code for code, i in INSTRUMENTS.items() if i.rater == "patient")
 
 
 def rules_for(organization_id: int) -> list[schedules.Rule]:
@@ -84,10 +89,63 @@ def schedule_measures(
     return made
 
 
+@transaction.atomic
+def replace_scheduled_measures(
+    patient: Patient,
+    *,
+    events: Sequence[tuple[schedules.Trigger, datetime, str]],
+    event_ref_prefix: str,
+    by: User | None = None,
+) -> tuple[list[DueMeasure], int]:
+    """Schedule for a set of events that replaces an earlier set (a treatment plan that moved).
+
+    Items still due under `event_ref_prefix` that the new events no longer make are
+    withdrawn (status cancelled, audited); the new ones are made once. Completed
+    items are never touched. Returns the items made and how many were withdrawn.
+    """
+    if not event_ref_prefix or any(
+        not ref.startswith(event_ref_prefix) for _, _, ref in events
+    ):
+        raise ValueError("every event_ref starts with event_ref_prefix")
+    rules = rules_for(patient.organization_id)
+    wanted = {
+        (item.instrument_code, str(trigger), ref, item.due_at)
+        for trigger, at, ref in events
+        for item in schedules.due_items(rules, trigger=trigger, event_at=at)
+    }
+    stale = [
+        due
+        for due in DueMeasure.objects.select_for_update().filter(
+            patient=patient,
+            status=DueMeasure.Status.DUE,
+            event_ref__startswith=event_ref_prefix,
+        )
+        if (due.instrument_code, due.trigger, due.event_ref, due.due_at) not in wanted
+    ]
+    if stale:
+        DueMeasure.objects.filter(pk__in=[d.pk for d in stale]).update(
+            status=DueMeasure.Status.CANCELLED
+        )
+        record(
+            AuditEvent.Action.MEASURES_WITHDRAWN,
+            actor=by,
+            patient=patient,
+            event_ref_prefix=event_ref_prefix,
+            count=len(stale),
+        )
+    made: list[DueMeasure] = []
+    for trigger, at, ref in events:
+        made += schedule_measures(
+            patient, trigger=trigger, event_at=at, event_ref=ref, by=by
+        )
+    return made, len(stale)
+
+
 def send_due_reminders(*, now: datetime | None = None) -> int:
     """Send each patient one link for what is due now and not yet reminded (run hourly).
 
     A second reminder goes out when an item is still open a day after the first.
+    Only patient-rated instruments are sent; clinician-rated ones are on the worklist.
     Safe with several workers: each patient's items are locked and looked at again
     inside the transaction that sends, so a second runner finds them reminded.
     """
@@ -95,7 +153,11 @@ def send_due_reminders(*, now: datetime | None = None) -> int:
 
     def unreminded() -> QuerySet[DueMeasure]:
         return (
-            DueMeasure.objects.filter(status=DueMeasure.Status.DUE, due_at__lte=now)
+            DueMeasure.objects.filter(
+                status=DueMeasure.Status.DUE,
+                due_at__lte=now,
+                instrument_code__in=PATIENT_RATED,
+            )
             .exclude(last_reminded_at__gt=now - timedelta(hours=24))
             .filter(reminders_sent__lt=2)
         )

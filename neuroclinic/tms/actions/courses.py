@@ -1,6 +1,8 @@
-"""The prescriber's TMS course order (the sessions it needs booked: reads.sessions_to_book)."""
+"""The prescriber's TMS course order (the sessions it needs booked: reads.sessions_to_book),
+and the questionnaires the course makes due through measures."""
 
-from datetime import date, datetime
+import zoneinfo
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db import transaction
@@ -9,11 +11,46 @@ from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Location
+from neuroclinic.measures.actions.due_measures import replace_scheduled_measures
+from neuroclinic.measures.schedules import Trigger
 from neuroclinic.patients.models import Patient
-from neuroclinic.tms import course_plan, protocols, reads
+from neuroclinic.tms import course_plan, intensity, protocols, reads
 from neuroclinic.tms.actions.common import now_or
 from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import TmsCourse
+
+
+def schedule_course_measures(course: TmsCourse, *, by: User | None) -> None:
+    """Weekly PHQ-9 and the milestone ratings for the course as planned now (measures' rules).
+
+    Each event falls at the start of a planned day in the clinic's time zone: the course's
+    first day, the first session day of each course week, its last day. Called when the
+    course is ordered and whenever its plan moves (a missed day); items the new plan no
+    longer makes, still due, are withdrawn.
+    """
+    plan = reads.sessions_to_book(course)
+    zone = zoneinfo.ZoneInfo(course.location.time_zone)
+
+    def at(day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=zone)
+
+    prefix = f"tms-course:{course.uuid}:"
+    if not plan:  # every session dropped: nothing falls due any more
+        replace_scheduled_measures(
+            course.patient, events=[], event_ref_prefix=prefix, by=by
+        )
+        return
+    events = [(Trigger.TMS_COURSE_START, at(plan[0].on), prefix + "start")]
+    events += [
+        (Trigger.TMS_COURSE_WEEK, at(day), f"{prefix}week-{n}")
+        for n, day in enumerate(
+            course_plan.week_starts(plan, start=course.start_date), start=1
+        )
+    ]
+    events.append((Trigger.TMS_COURSE_END, at(plan[-1].on), prefix + "end"))
+    replace_scheduled_measures(
+        course.patient, events=events, event_ref_prefix=prefix, by=by
+    )
 
 
 @transaction.atomic
@@ -55,6 +92,18 @@ def order_course(
             f"Intensity is above 0 and at most {parameters.max_percent_of_mt.normalize():f} % MT "
             f"on {parameters.name}."
         ]
+    threshold = reads.latest_threshold(patient)
+    if threshold is not None and "percent_of_mt" not in errors:
+        # The device's maximum output, against the threshold on file (T5): an order the
+        # stimulator cannot deliver is refused now, not at the first session.
+        try:
+            intensity.treatment_intensity(
+                threshold_percent_output=threshold.value_percent_output,
+                percent_of_mt=percent,
+                max_percent_of_mt=parameters.max_percent_of_mt,
+            )
+        except intensity.IntensityError as exc:
+            errors[exc.field] = [exc.message]
     if target not in TmsCourse.Target.values:
         errors["target"] = ["Choose Beam F3, the 5.5 cm rule or neuronavigation."]
     elif target == TmsCourse.Target.NEURONAVIGATION and not target_detail.strip():
@@ -96,4 +145,5 @@ def order_course(
         protocol=parameters.code,
         sessions=len(plan),
     )
+    schedule_course_measures(course, by=by)
     return course

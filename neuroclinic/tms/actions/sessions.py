@@ -7,6 +7,7 @@ a second session the same day outside an accelerated protocol or inside its inte
 a session beyond the course; pulses delivered above planned.
 """
 
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +17,11 @@ from django.db import transaction
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
-from neuroclinic.measures.actions.alerts import safety_alert_blocks_treatment
+from neuroclinic.measures.actions.alerts import (
+    raise_safety_alert,
+    safety_alert_blocks_treatment,
+)
+from neuroclinic.measures.models import SafetyAlert
 from neuroclinic.tms import course_plan, intensity, protocols, reads, screening
 from neuroclinic.tms.actions.common import (
     lock_session,
@@ -114,10 +119,9 @@ def start_session(
     sessions = list(course.sessions.order_by("number"))
     if any(s.is_open for s in sessions):
         raise TmsError("A session of this course is still open: end it first.")
-    if len(sessions) >= course.total_sessions:
-        raise TmsError(
-            f"All {course.total_sessions} sessions of this course are recorded."
-        )
+    total = len(reads.sessions_to_book(course))
+    if len(sessions) >= total:
+        raise TmsError(f"All {total} sessions of this course are recorded.")
     today = reads.local_date(course, at)
     same_day = [s for s in sessions if reads.local_date(course, s.started_at) == today]
     minutes = None
@@ -135,13 +139,19 @@ def start_session(
     cpt = course_plan.cpt_code(
         first_session_of_course=not sessions, new_threshold=new_threshold
     )
+    # A chart change that can move the threshold is kept on the session as a caution
+    # (the screen prompts a re-determination before it; the physician decides).
+    cautions = list(daily.cautions) + [
+        "Medication change since the motor threshold: " + p.text
+        for p in reads.rethreshold_prompts(course.patient)
+    ]
     session = TmsSession.objects.create(
         course=course,
         patient=course.patient,
         number=len(sessions) + 1,
         started_at=at,
         daily_check=dict(daily_check),
-        daily_cautions=list(daily.cautions),
+        daily_cautions=cautions,
         threshold=threshold,
         new_threshold=new_threshold,
         percent_of_mt=course.percent_of_mt,
@@ -171,11 +181,19 @@ def change_intensity(
     *,
     percent_of_mt: Decimal,
     reason: str,
+    client_key: uuid.UUID | None = None,
     now: datetime | None = None,
     by: User,
 ) -> IntensityChange:
-    """A change during the session (e.g. a ramp-up for tolerability), never above the order."""
+    """A change during the session (e.g. a ramp-up for tolerability), never above the order.
+
+    A replay of an entry already recorded (the same `client_key`) returns it unchanged.
+    """
     session = lock_session(session)
+    if client_key is not None:
+        done = IntensityChange.objects.filter(client_key=client_key).first()
+        if done is not None:
+            return done
     require_open(session, doing="change the intensity")
     if not reason.strip():
         raise TmsError("Say why the intensity changes.", field="reason")
@@ -194,6 +212,7 @@ def change_intensity(
         reason=reason.strip()[:300],
         changed_by=by,
         changed_at=now_or(now),
+        client_key=client_key,
     )
     session.percent_of_mt = percent_of_mt
     session.output_percent = dose.output_percent
@@ -216,10 +235,17 @@ def record_side_effect(
     kind: str,
     severity: str,
     description: str = "",
+    client_key: uuid.UUID | None = None,
     now: datetime | None = None,
     by: User,
 ) -> SideEffect:
+    """A side effect; a possible manic switch also raises a safety alert. A replay of an
+    entry already recorded (the same `client_key`) returns it unchanged."""
     session = lock_session(session)
+    if client_key is not None:
+        done = SideEffect.objects.filter(client_key=client_key).first()
+        if done is not None:
+            return done
     errors: dict[str, list[str]] = {}
     if kind not in SideEffect.Kind.values:
         errors["kind"] = ["Choose the side effect."]
@@ -236,6 +262,7 @@ def record_side_effect(
         description=description.strip()[:300],
         recorded_by=by,
         recorded_at=now_or(now),
+        client_key=client_key,
     )
     record(
         AuditEvent.Action.TMS_SIDE_EFFECT,
@@ -245,6 +272,16 @@ def record_side_effect(
         kind=kind,
         severity=severity,
     )
+    if kind == SideEffect.Kind.MANIC_SWITCH:
+        # A possible switch (T9, T11) goes to the prescriber at once through the
+        # measures alert routing (medical director when there is none); until it is
+        # assessed, further TMS (and infusions) are held like any open safety alert.
+        raise_safety_alert(
+            session.patient,
+            reason=SafetyAlert.Reason.MANIC_SWITCH,
+            detail=f"Recorded in TMS session {session.number} of {session.course.protocol_name}.",
+            by=by,
+        )
     return effect
 
 

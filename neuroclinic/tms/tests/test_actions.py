@@ -188,8 +188,10 @@ def test_intensity_above_device_maximum_refused(
     patient: Patient, tms: User, prescriber: User
 ) -> None:
     factories.clear_screen(patient, tms)
-    factories.threshold(patient, tms, prescriber, value=90)  # 120 % -> 108 % output
+    factories.threshold(patient, tms, prescriber)
     course = factories.course(patient, prescriber)
+    # Re-determined higher after the order: 120 % -> 108 % output.
+    factories.threshold(patient, tms, prescriber, value=90)
     before = counts()
     with pytest.raises(TmsError, match="device's maximum"):
         factories.start(course, tms, prescriber)

@@ -41,6 +41,18 @@ def test_missed_counts_past_planned_days_not_given(
     assert (result.given, result.missed, result.pulses) == (n, missed, 3000 * n)
 
 
+def test_recorded_missed_days_count_with_the_unrecorded() -> None:
+    # The plan passed in already leaves out the recorded (made-up) day.
+    result = summarize(
+        planned_days=DAYS,
+        sessions=given(2),
+        phq9=[],
+        today=DAYS[3],
+        recorded_missed=1,
+    )
+    assert result.missed == 2
+
+
 def test_side_effects_and_early_endings_are_counted() -> None:
     result = summarize(
         planned_days=DAYS,

@@ -94,8 +94,9 @@ def test_intensity_above_device_max_on_the_page(
 
     assert isinstance(patient, Patient)
     factories.clear_screen(patient, tms)
-    factories.threshold(patient, tms, prescriber, value=90)
+    factories.threshold(patient, tms, prescriber)
     course = factories.course(patient, prescriber)
+    factories.threshold(patient, tms, prescriber, value=90)  # re-determined higher
     client = as_persona("tms")
     assert (
         "device&#x27;s maximum"

@@ -28,7 +28,7 @@ from neuroclinic.tms.access import (
     get_seizure_for_user,
     get_session_for_user,
 )
-from neuroclinic.tms.actions import seizures, sessions
+from neuroclinic.tms.actions import missed, seizures, sessions
 from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import TmsCourse, TmsSession
 from neuroclinic.tms.progress import course_events
@@ -65,11 +65,15 @@ def _summary(course: TmsCourse, sessions: list[Any], planned: list[Any]) -> Any:
         ],
         phq9=scores,
         today=reads.local_date(course, timezone.now()),
+        recorded_missed=len(reads.missed_sessions(course)),
     )
 
 
 def course_context(
-    request: AuthenticatedHttpRequest, course: TmsCourse, review_form: Any = None
+    request: AuthenticatedHttpRequest,
+    course: TmsCourse,
+    review_form: Any = None,
+    missed_form: Any = None,
 ) -> dict[str, Any]:
     session_rows = list(
         course.sessions.select_related("operator", "supervising_physician")
@@ -90,6 +94,9 @@ def course_context(
         "review_form": review_form or f.SeizureReviewForm(),
         "can_add": request.user.can(Capability.RUN_TMS),
         "addendum_form": f.AddendumForm(),
+        "missed": reads.missed_sessions(course),
+        "missed_form": missed_form or f.MissedSessionForm(),
+        "rethreshold": reads.rethreshold_prompts(course.patient),
     }
 
 
@@ -192,3 +199,41 @@ def addendum(
     context["addendum_form"] = form
     context["addendum_session"] = session.pk
     return render(request, "tms/course.html", context, status=422)
+
+
+@require_capability(Capability.RUN_TMS)
+@require_POST
+def missed_session(
+    request: AuthenticatedHttpRequest, course_uuid: uuid.UUID
+) -> HttpResponse:
+    """Record a missed planned day, made up at the end of its phase or dropped."""
+    course = get_course_for_user(
+        request.user, course_uuid, capability=Capability.RUN_TMS
+    )
+    form = f.MissedSessionForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            row = missed.record_missed_session(
+                course,
+                planned_on=d["planned_on"],
+                reason=d["reason"],
+                detail=d["detail"],
+                make_up=d["make_up"],
+                by=request.user,
+            )
+        except TmsError as exc:
+            f.add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                "Missed day recorded: "
+                + ("made up at the end." if row.made_up else "not made up."),
+            )
+            return redirect(reverse("tms:course", args=[course.uuid]))
+    return render(
+        request,
+        "tms/course.html",
+        course_context(request, course, missed_form=form),
+        status=422,
+    )

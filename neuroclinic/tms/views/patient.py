@@ -20,7 +20,7 @@ from neuroclinic.audit.record import record
 from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.patients.models import Patient
 from neuroclinic.tms import forms as f
-from neuroclinic.tms import screening
+from neuroclinic.tms import reads, screening
 from neuroclinic.tms.access import get_patient_for_user
 from neuroclinic.tms.actions import courses, thresholds
 from neuroclinic.tms.actions import screening as screening_actions
@@ -87,6 +87,7 @@ def patient_page(
             ),
             "can_run": request.user.can(Capability.RUN_TMS),
             "can_order": request.user.can(Capability.ORDER_TMS),
+            "rethreshold": reads.rethreshold_prompts(patient),
         },
     )
 

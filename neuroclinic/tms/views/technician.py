@@ -3,7 +3,9 @@ intensity (with the working), pulses, side effects, intensity changes and the se
 
 Every POST goes to `step`, which checks the role and the patient once. A refusal shows the
 form again with the action's message (200, as Django forms do); success redirects back.
-htmx posts swap the screen's main section (hx-select), the same HTML either way.
+The forms are marked data-offline: the infusion tablet's script (static/js/infusion-tablet.js)
+sends them, keeps an entry on the tablet when the connection drops and sends it later
+under the user who made it (`not_this_users_entry` refuses anyone else's with 409).
 """
 
 import uuid
@@ -22,7 +24,7 @@ from neuroclinic.accounts.access import require_capability
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
-from neuroclinic.http import AuthenticatedHttpRequest
+from neuroclinic.http import AuthenticatedHttpRequest, not_this_users_entry
 from neuroclinic.tms import forms as f
 from neuroclinic.tms import intensity, reads, screening
 from neuroclinic.tms.access import get_course_for_user
@@ -71,6 +73,7 @@ def context(
         "changes": list(session.intensity_changes.all()) if session else [],
         "daily_items": screening.DAILY_ITEMS,
         "can_run": request.user.can(Capability.RUN_TMS),
+        "rethreshold": reads.rethreshold_prompts(course.patient),
         "forms": {
             "start": bound.get("start")
             or f.DailyCheckForm(organization_id=course.organization_id, prefix="start"),
@@ -165,6 +168,7 @@ def effect(request: AuthenticatedHttpRequest, course: TmsCourse) -> HttpResponse
             kind=d["kind"],
             severity=d["severity"],
             description=d["description"],
+            client_key=d["client_key"],
             by=request.user,
         )
     except TmsError as exc:
@@ -183,6 +187,7 @@ def change_intensity(
             _open(course),
             percent_of_mt=form.cleaned_data["percent_of_mt"],
             reason=form.cleaned_data["reason"],
+            client_key=form.cleaned_data["client_key"],
             by=request.user,
         )
     except TmsError as exc:
@@ -250,6 +255,9 @@ def step(
     course = get_course_for_user(
         request.user, course_uuid, capability=Capability.RUN_TMS
     )
+    refused = not_this_users_entry(request)
+    if refused is not None:
+        return refused
     view = STEPS.get(step_name)
     if view is None:
         raise Http404("No such step.")
