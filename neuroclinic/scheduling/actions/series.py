@@ -29,6 +29,15 @@ class ProposedVisit:
     staff: str
     devices: list[str]
     reason: str
+    local_at: datetime  # starts_at in the location's zone, for the adjust fields
+
+    @property
+    def local_day(self) -> date:
+        return self.local_at.date()
+
+    @property
+    def local_time(self) -> time:
+        return self.local_at.time()
 
 
 @dataclass
@@ -166,6 +175,7 @@ def propose_series(
                 staff=choice.staff.get_full_name() if choice.staff else "",
                 devices=[d.name for d in choice.devices],
                 reason="; ".join(why),
+                local_at=at.astimezone(tz),
             )
         )
     return proposal
