@@ -2,7 +2,9 @@
 
 Staff shifts on weekdays (the nurse and prescriber at the annex, where the
 infusion demo runs; the TMS technician at the main site); the default
-appointment types; the remaining induction infusions of each patient mid-series,
+appointment types; the remaining induction infusions of each patient mid-series
+(but one eligible, consented patient whose series has not begun is left for the
+front desk to book),
 a booster where one is ordered, consults and follow-ups, TMS sessions, one
 cancellation and one no-show. Every booking goes through the actions, so the
 rules hold in the demo as they do in use; a booking the rules refuse is skipped.
@@ -20,6 +22,7 @@ from neuroclinic.scheduling.actions import appointments, setup
 from neuroclinic.scheduling.errors import SchedulingError
 from neuroclinic.scheduling.models import Appointment, AppointmentType
 from neuroclinic.treatment.actions.orders import active_order
+from neuroclinic.treatment.actions.plans import intake_blocks
 from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
 
 WEEKS = 2
@@ -104,11 +107,23 @@ def load(context: DemoContext) -> None:
         .order_by("created_at", "id")
     )
     hour = 8
+    # With more than one series to book, one eligible, consented patient whose series has
+    # not begun is left for the front desk to book (the calendar's browser journey).
+    to_book = [
+        p
+        for p in plans
+        if p.induction_completed_at is None
+        and active_order(p, InfusionOrder.Kind.INDUCTION)
+    ]
+    ready_left = len(to_book) < 2
     for plan in plans:
         done = len(plan.induction_dates)
         if plan.induction_completed_at is None and active_order(
             plan, InfusionOrder.Kind.INDUCTION
         ):
+            if not ready_left and done == 0 and not intake_blocks(plan.patient):
+                ready_left = True
+                continue
             left = max(0, plan.induction_protocol.infusion_count - done)
             for day in future[::2][:left]:
                 _book(

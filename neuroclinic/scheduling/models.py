@@ -355,3 +355,45 @@ class ReminderClaim(models.Model):
 
     def __str__(self) -> str:
         return f"Reminder {self.lead_hours} h"
+
+
+class StaffCalendarFeed(models.Model):
+    """A staff member's secret calendar address (item 9): their visits as iCalendar.
+
+    The address carries a random token; only its SHA-256 is stored, so it cannot be
+    rebuilt from the database, and revoking is a row update. One active feed per
+    person: a new one revokes the old. The feed names patients by initials only.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="calendar_feeds"
+    )
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="scheduling_one_active_feed_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed {self.uuid}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from neuroclinic.scheduling.views import calendar, series
+from neuroclinic.scheduling.views import calendar, feeds, series
 
 app_name = "scheduling"
 
@@ -15,4 +15,6 @@ urlpatterns = [
     ),
     path("appointments/<uuid:appointment_uuid>/cancel", calendar.cancel, name="cancel"),
     path("series/<uuid:patient_uuid>/", series.series_page, name="series"),
+    path("my-calendar/", feeds.my_feed, name="my_feed"),
+    path("feed/<str:token>/visits.ics", feeds.feed, name="feed"),
 ]
