@@ -1,6 +1,6 @@
 from django.urls import path
 
-from neuroclinic.scheduling.views import calendar, feeds, series
+from neuroclinic.scheduling.views import calendar, feeds, series, waitlist
 
 app_name = "scheduling"
 
@@ -16,5 +16,13 @@ urlpatterns = [
     path("appointments/<uuid:appointment_uuid>/cancel", calendar.cancel, name="cancel"),
     path("series/<uuid:patient_uuid>/", series.series_page, name="series"),
     path("my-calendar/", feeds.my_feed, name="my_feed"),
+    path("waitlist/", waitlist.waitlist_page, name="waitlist"),
+    path("waitlist/add/<uuid:patient_uuid>/", waitlist.join, name="waitlist_join"),
+    path(
+        "waitlist/<uuid:entry_uuid>/withdraw",
+        waitlist.withdraw,
+        name="waitlist_withdraw",
+    ),
+    path("offer/<str:token>/", waitlist.offer, name="offer"),
     path("feed/<str:token>/visits.ics", feeds.feed, name="feed"),
 ]
