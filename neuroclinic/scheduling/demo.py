@@ -29,8 +29,7 @@ from neuroclinic.patients.models import Patient
 from neuroclinic.scheduling.actions import appointments, setup
 from neuroclinic.scheduling.errors import SchedulingError
 from neuroclinic.scheduling.models import Appointment, AppointmentType
-from neuroclinic.treatment.actions.orders import active_order
-from neuroclinic.treatment.actions.orders import protocol_prn, sign_order
+from neuroclinic.treatment.actions.orders import active_order, protocol_prn, sign_order
 from neuroclinic.treatment.actions.plans import create_plan
 from neuroclinic.treatment.actions.protocols import active_protocols
 from neuroclinic.treatment.defaults import ProtocolKind

@@ -246,4 +246,85 @@ def book_series(
         subject=series,
         visits=len(starts),
     )
+    book_follow_up(plan, location=location, after=max(starts), now=now, by=by)
     return series
+
+
+def follow_up_for(plan: TreatmentPlan) -> Appointment | None:
+    """The plan's booked follow-up visit still to come, if any."""
+    return (
+        Appointment.objects.filter(
+            plan=plan,
+            appointment_type__code=AppointmentType.Code.FOLLOW_UP,
+            status__in=Appointment.HOLDING,
+        )
+        .order_by("starts_at")
+        .first()
+    )
+
+
+def book_follow_up(
+    plan: TreatmentPlan,
+    *,
+    location: Location,
+    after: datetime,
+    now: datetime | None = None,
+    by: User,
+) -> Appointment | None:
+    """Book the follow-up visit in the protocol's window after the series' last infusion
+    (10-14 days by default, issue #6, K5): the first free time, day by day. None (and
+    nothing written) when the plan has one already or no time in the window is free;
+    the series stands either way."""
+    now = now or timezone.now()
+    protocol = plan.induction_protocol
+    itype = AppointmentType.objects.filter(
+        organization_id=location.organization_id,
+        code=AppointmentType.Code.FOLLOW_UP,
+        is_active=True,
+    ).first()
+    if itype is None or protocol is None or follow_up_for(plan) is not None:
+        return None
+    tz = ZoneInfo(location.time_zone)
+    last_day = after.astimezone(tz).date()
+    first = last_day + timedelta(days=protocol.follow_up_window_start_days)
+    final = last_day + timedelta(days=protocol.follow_up_window_end_days)
+    first_at = datetime.combine(first, time(0), tzinfo=tz)
+    end_at = datetime.combine(final + timedelta(days=1), time(0), tzinfo=tz)
+    calendar = availability.calendar_for(
+        location, first_at, end_at, patient_id=plan.patient_id
+    )
+    resources = availability.resources_at(location)
+    step = timedelta(
+        minutes=availability.settings_for(location.organization_id).slot_minutes
+        or 30
+    )
+    duration = timedelta(minutes=itype.duration_minutes)
+    for day in availability.local_days(
+        location, first_at, end_at - timedelta(seconds=1)
+    ):
+        for span in availability.opening_intervals(location, [day], resources.hours):
+            at = span.start
+            while at + duration <= span.end:
+                found = availability.choose_resources(
+                    itype,
+                    patient_id=plan.patient_id,
+                    starts_at=at,
+                    calendar=calendar,
+                    resources=resources,
+                    now=now,
+                )
+                if isinstance(found, availability.Choice):
+                    try:
+                        with transaction.atomic():
+                            return appointments.book_appointment(
+                                plan.patient,
+                                appointment_type=itype,
+                                location=location,
+                                starts_at=at,
+                                now=now,
+                                by=by,
+                            )
+                    except SchedulingError:
+                        pass  # taken since the calendar was read: try the next time
+                at += step
+    return None

@@ -18,6 +18,7 @@ Audit: joining is recorded as the patient asking to move (`scheduling.move_reque
 """
 
 import logging
+from functools import partial
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,7 +35,6 @@ from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Location
 from neuroclinic.lib.messaging import send_sms
 from neuroclinic.patients.models import Patient
-from neuroclinic.scheduling import messages
 from neuroclinic.scheduling.actions import appointments
 from neuroclinic.scheduling.errors import SchedulingError
 from neuroclinic.scheduling.models import (
@@ -220,7 +220,7 @@ def offer_freed_time(freed: Appointment, *, now: datetime) -> WaitlistOffer | No
         )
         locked.status = WaitlistEntry.Status.OFFERED
         locked.save(update_fields=["status"])
-        transaction.on_commit(lambda offer=offer: send_offer(offer))
+        transaction.on_commit(partial(send_offer, offer))
         return offer
     return None
 
@@ -294,7 +294,9 @@ def _close(
 def _lock_open(offer: WaitlistOffer, now: datetime) -> WaitlistOffer:
     offer = (
         WaitlistOffer.objects.select_for_update(of=("self",))
-        .select_related("entry__patient", "entry__appointment", "freed_from", "location")
+        .select_related(
+            "entry__patient", "entry__appointment", "freed_from", "location"
+        )
         .get(pk=offer.pk)
     )
     # An offer past its time is closed by expire_offers (in its own transaction).
@@ -310,6 +312,7 @@ def accept_offer(offer: WaitlistOffer, *, now: datetime | None = None) -> Appoin
     """The patient accepts: book the time (or move the visit to it). If it is no longer
     free, the offer closes as taken and the patient is told; the entry keeps its place."""
     now = now or timezone.now()
+    refusal: SchedulingError | None = None
     with transaction.atomic():
         offer = _lock_open(offer, now)
         entry = offer.entry
@@ -335,33 +338,28 @@ def accept_offer(offer: WaitlistOffer, *, now: datetime | None = None) -> Appoin
                         by=by,
                     )
         except SchedulingError as exc:
+            # The savepoint is rolled back; the offer closes in this same transaction.
             refusal = exc
+            _close(offer, WaitlistOffer.Status.TAKEN, now=now)
         else:
-            refusal = None
-    # Outside the first transaction: a refusal closes the offer in its own.
+            WaitlistOffer.objects.filter(pk=offer.pk).update(
+                status=WaitlistOffer.Status.ACCEPTED, answered_at=now, booked=booked
+            )
+            WaitlistEntry.objects.filter(pk=entry.pk).update(
+                status=WaitlistEntry.Status.BOOKED
+            )
+            record(
+                AuditEvent.Action.APPOINTMENT_BOOKED,
+                actor=None,
+                patient=entry.patient,
+                subject=booked,
+                via="waitlist",
+                offer=str(offer.uuid),
+            )
     if refusal is not None:
-        with transaction.atomic():
-            offer = WaitlistOffer.objects.select_for_update().get(pk=offer.pk)
-            if offer.status == WaitlistOffer.Status.OPEN:
-                _close(offer, WaitlistOffer.Status.TAKEN, now=now)
         raise SchedulingError(
             f"Sorry, this time cannot be booked any more: {refusal.message}",
             field="status",
-        )
-    with transaction.atomic():
-        WaitlistOffer.objects.filter(pk=offer.pk).update(
-            status=WaitlistOffer.Status.ACCEPTED, answered_at=now, booked=booked
-        )
-        WaitlistEntry.objects.filter(pk=entry.pk).update(
-            status=WaitlistEntry.Status.BOOKED
-        )
-        record(
-            AuditEvent.Action.APPOINTMENT_BOOKED,
-            actor=None,
-            patient=entry.patient,
-            subject=booked,
-            via="waitlist",
-            offer=str(offer.uuid),
         )
     return booked
 

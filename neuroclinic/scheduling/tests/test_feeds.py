@@ -12,7 +12,11 @@ from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Location
 from neuroclinic.scheduling.actions import appointments, feeds
 from neuroclinic.scheduling.errors import SchedulingError
-from neuroclinic.scheduling.models import Appointment, AppointmentType, StaffCalendarFeed
+from neuroclinic.scheduling.models import (
+    Appointment,
+    AppointmentType,
+    StaffCalendarFeed,
+)
 from neuroclinic.scheduling.tests.conftest import MONDAY, NOW, local
 from neuroclinic.treatment.models import TreatmentPlan
 
@@ -47,9 +51,7 @@ def test_only_the_tokens_hash_is_stored_and_creation_is_audited(nurse: User) -> 
     assert len(raw) >= 40
     stored = StaffCalendarFeed.objects.get(pk=feed.pk)
     assert stored.token_sha256 == feeds.token_hash(raw) != raw
-    assert raw not in str(
-        StaffCalendarFeed.objects.filter(pk=feed.pk).values().first()
-    )
+    assert raw not in str(StaffCalendarFeed.objects.filter(pk=feed.pk).values().first())
     event = AuditEvent.objects.get(action=AuditEvent.Action.SCHEDULING_CONFIGURED)
     assert event.data["kind"] == "calendar_feed"
     assert event.data["change"] == "created"
@@ -145,9 +147,13 @@ def test_the_page_makes_shows_once_and_revokes(
     as_persona: Callable[[str], Client], nurse: User
 ) -> None:
     client = as_persona("nurse")
-    assert "You have no calendar address" in client.get("/schedule/my-calendar/").content.decode()
+    assert (
+        "You have no calendar address"
+        in client.get("/schedule/my-calendar/").content.decode()
+    )
     made = client.post("/schedule/my-calendar/", {"choice": "make"}).content.decode()
-    assert "/schedule/feed/" in made and "shown once" in made
+    assert "/schedule/feed/" in made
+    assert "shown once" in made
     again = client.get("/schedule/my-calendar/").content.decode()
     assert "/schedule/feed/" not in again  # never shown again
     revoked = client.post("/schedule/my-calendar/", {"choice": "revoke"}, follow=True)

@@ -221,7 +221,9 @@ def test_series_form_proposes_then_books(
     assert Appointment.objects.filter(patient=plan.patient).count() == 6
 
 
-def _proposed(client: Client, url: str, clinic: Location) -> tuple[list[str], list[str]]:
+def _proposed(
+    client: Client, url: str, clinic: Location
+) -> tuple[list[str], list[str]]:
     import re
 
     page = client.post(

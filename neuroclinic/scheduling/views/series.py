@@ -95,8 +95,15 @@ def series_page(
             except SchedulingError as exc:
                 context["refusal"] = exc
             else:
+                follow_up = series.follow_up_for(plan)
                 messages.success(
-                    request, f"Booked {made.appointments.count()} infusions."
+                    request,
+                    f"Booked {made.appointments.count()} infusions."
+                    + (
+                        f" Follow-up visit: {messages_.local_time(follow_up):%a %d %b %H:%M}."
+                        if follow_up is not None
+                        else " No follow-up time is free in the follow-up window: book it by hand."
+                    ),
                 )
                 first = made.appointments.order_by("starts_at").first()
                 response = redirect("scheduling:day")

@@ -43,7 +43,9 @@ class JoinForm(forms.Form):
     )
     note = forms.CharField(max_length=300, required=False, label="Note (optional)")
 
-    def __init__(self, *args: object, patient_id: int, organization_id: int, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, patient_id: int, organization_id: int, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         fields = self.fields
         assert isinstance(fields["appointment_type"], forms.ModelChoiceField)
@@ -105,9 +107,7 @@ def join(request: AuthenticatedHttpRequest, patient_uuid: uuid.UUID) -> HttpResp
                 by=request.user,
             )
         except SchedulingError as exc:
-            form.add_error(
-                exc.field if exc.field in form.fields else None, exc.message
-            )
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, f"{patient.display_name} is on the waitlist.")
             return redirect("scheduling:waitlist")
@@ -139,7 +139,9 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request,
             "portal/link_refused.html",
-            {"message": "This link has expired or is not valid. Please call the clinic."},
+            {
+                "message": "This link has expired or is not valid. Please call the clinic."
+            },
             status=404,
         )
     notice = ""
