@@ -295,8 +295,7 @@ def book_follow_up(
     )
     resources = availability.resources_at(location)
     step = timedelta(
-        minutes=availability.settings_for(location.organization_id).slot_minutes
-        or 30
+        minutes=availability.settings_for(location.organization_id).slot_minutes or 30
     )
     duration = timedelta(minutes=itype.duration_minutes)
     for day in availability.local_days(

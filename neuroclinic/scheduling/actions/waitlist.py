@@ -18,8 +18,8 @@ Audit: joining is recorded as the patient asking to move (`scheduling.move_reque
 """
 
 import logging
-from functools import partial
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings

@@ -26,9 +26,9 @@ def _book(plan: TreatmentPlan, clinic: Location, by: User) -> list[Appointment]:
         by=by,
     )
     return list(
-        Appointment.objects.filter(plan=plan, appointment_type__code="infusion").order_by(
-            "starts_at"
-        )
+        Appointment.objects.filter(
+            plan=plan, appointment_type__code="infusion"
+        ).order_by("starts_at")
     )
 
 

@@ -98,7 +98,9 @@ def test_a_cancelled_time_is_offered_to_the_first_matching_entry_by_message(
     (message,) = mail.outbox
     assert message.to == [bo.email]
     assert "The first to accept gets it" in message.body
-    assert not re.search(r"phone|check-in|ketamine|infusion", str(message.subject), re.I)
+    assert not re.search(
+        r"phone|check-in|ketamine|infusion", str(message.subject), re.I
+    )
     assert AuditEvent.objects.filter(
         action=AuditEvent.Action.APPOINTMENT_REMINDED, data__kind="waitlist_offer"
     ).exists()
