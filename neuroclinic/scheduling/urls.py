@@ -1,6 +1,6 @@
 from django.urls import path
 
-from neuroclinic.scheduling.views import calendar, feeds, series, waitlist
+from neuroclinic.scheduling.views import calendar, feeds, series, tms, waitlist
 
 app_name = "scheduling"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("appointments/<uuid:appointment_uuid>/cancel", calendar.cancel, name="cancel"),
     path("series/<uuid:patient_uuid>/", series.series_page, name="series"),
+    path("tms/<uuid:course_uuid>/", tms.book_course, name="tms_course"),
     path("my-calendar/", feeds.my_feed, name="my_feed"),
     path("waitlist/", waitlist.waitlist_page, name="waitlist"),
     path("waitlist/add/<uuid:patient_uuid>/", waitlist.join, name="waitlist_join"),
