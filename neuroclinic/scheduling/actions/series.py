@@ -12,7 +12,7 @@ from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Location
 from neuroclinic.scheduling import availability, planner, rules
-from neuroclinic.scheduling.actions import appointments
+from neuroclinic.scheduling.actions import appointments, slots
 from neuroclinic.scheduling.errors import SchedulingError
 from neuroclinic.scheduling.models import Appointment, AppointmentType, Series
 from neuroclinic.treatment.models import TreatmentPlan
@@ -282,48 +282,32 @@ def book_follow_up(
         code=AppointmentType.Code.FOLLOW_UP,
         is_active=True,
     ).first()
-    if itype is None or protocol is None or follow_up_for(plan) is not None:
+    if itype is None or follow_up_for(plan) is not None:
         return None
     tz = ZoneInfo(location.time_zone)
     last_day = after.astimezone(tz).date()
     first = last_day + timedelta(days=protocol.follow_up_window_start_days)
     final = last_day + timedelta(days=protocol.follow_up_window_end_days)
-    first_at = datetime.combine(first, time(0), tzinfo=tz)
-    end_at = datetime.combine(final + timedelta(days=1), time(0), tzinfo=tz)
-    calendar = availability.calendar_for(
-        location, first_at, end_at, patient_id=plan.patient_id
-    )
-    resources = availability.resources_at(location)
-    step = timedelta(
-        minutes=availability.settings_for(location.organization_id).slot_minutes or 30
-    )
-    duration = timedelta(minutes=itype.duration_minutes)
-    for day in availability.local_days(
-        location, first_at, end_at - timedelta(seconds=1)
+    for at in slots.free_starts(
+        itype,
+        location=location,
+        patient_id=plan.patient_id,
+        first=first,
+        last=final,
+        now=now,
+        limit=5,
+        per_day=1,  # the first free time of each day in the window
     ):
-        for span in availability.opening_intervals(location, [day], resources.hours):
-            at = span.start
-            while at + duration <= span.end:
-                found = availability.choose_resources(
-                    itype,
-                    patient_id=plan.patient_id,
+        try:
+            with transaction.atomic():
+                return appointments.book_appointment(
+                    plan.patient,
+                    appointment_type=itype,
+                    location=location,
                     starts_at=at,
-                    calendar=calendar,
-                    resources=resources,
                     now=now,
+                    by=by,
                 )
-                if isinstance(found, availability.Choice):
-                    try:
-                        with transaction.atomic():
-                            return appointments.book_appointment(
-                                plan.patient,
-                                appointment_type=itype,
-                                location=location,
-                                starts_at=at,
-                                now=now,
-                                by=by,
-                            )
-                    except SchedulingError:
-                        pass  # taken since the calendar was read: try the next time
-                at += step
+        except SchedulingError:
+            continue  # taken since the calendar was read: try the next time
     return None
