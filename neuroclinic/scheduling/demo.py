@@ -13,12 +13,14 @@ rules hold in the demo as they do in use; a booking the rules refuse is skipped.
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
 from django.utils import timezone
 
 from neuroclinic.clinics.demo import DEMO_PASSWORD, DemoContext
 from neuroclinic.clinics.models import Location
 from neuroclinic.intake.actions import consents, eligibility_decisions
 from neuroclinic.intake.demo import signature_png
+from neuroclinic.intake.errors import IntakeError
 from neuroclinic.intake.models import (
     ConsentDocument,
     ConsentSignature,
@@ -33,6 +35,7 @@ from neuroclinic.treatment.actions.orders import active_order, protocol_prn, sig
 from neuroclinic.treatment.actions.plans import create_plan
 from neuroclinic.treatment.actions.protocols import active_protocols
 from neuroclinic.treatment.defaults import ProtocolKind
+from neuroclinic.treatment.errors import TreatmentError
 from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
 
 WEEKS = 2
@@ -75,6 +78,15 @@ def _book(
 
 
 def _series_patient(context: DemoContext) -> Patient | None:
+    """See `_make_series_patient`; nothing when the staff cannot sign with the demo password."""
+    try:
+        with transaction.atomic():
+            return _make_series_patient(context)
+    except (IntakeError, TreatmentError):
+        return None
+
+
+def _make_series_patient(context: DemoContext) -> Patient | None:
     """An eligible, consented patient with a plan and a signed induction order and nothing
     booked: the front desk books this series (the calendar's browser journey). Synthetic,
     through the intake and treatment actions (the prescriber signs with the demo password)."""
