@@ -30,8 +30,10 @@ from neuroclinic.scheduling.access import (
     require,
 )
 from neuroclinic.scheduling.actions import appointments, series
+from neuroclinic.scheduling.actions import tms as tms_booking
 from neuroclinic.scheduling.errors import SchedulingError
 from neuroclinic.scheduling.models import Appointment, AppointmentType
+from neuroclinic.tms.access import get_course_for_user
 from neuroclinic.treatment.actions.plans import active_plan
 from neuroclinic.treatment.models import TreatmentPlan
 
@@ -358,3 +360,35 @@ def book_series(request: HttpRequest, payload: SeriesIn) -> Status[dict[str, Any
         "appointment_type", "patient", "room", "staff"
     ).prefetch_related("devices")
     return Status(201, {"id": made.uuid, "appointments": [_out(a) for a in rows]})
+
+
+class TmsCourseIn(Schema):
+    preferred_time: time | None = None
+
+
+@router.post(
+    "/scheduling/tms-courses/{course_id}/appointments",
+    response={201: list[AppointmentOut]},
+)
+def book_tms_course(
+    request: HttpRequest, course_id: UUID, payload: TmsCourseIn
+) -> Status[list[dict[str, Any]]]:
+    """Book every planned session of a TMS course (all or nothing), at the preferred local
+    time or the first free time after it."""
+    user = _user(request, Capability.BOOK_APPOINTMENTS)
+    course = get_course_for_user(
+        user, course_id, capability=Capability.BOOK_APPOINTMENTS
+    )
+    try:
+        made = tms_booking.book_tms_course(
+            course, preferred_time=payload.preferred_time, by=user
+        )
+    except SchedulingError as exc:
+        raise _refused(exc) from None
+    rows = (
+        Appointment.objects.filter(pk__in=[a.pk for a in made])
+        .select_related("appointment_type", "patient", "room", "staff")
+        .prefetch_related("devices")
+        .order_by("starts_at")
+    )
+    return Status(201, [_out(a) for a in rows])

@@ -2,27 +2,44 @@
 
 Staff shifts on weekdays (the nurse and prescriber at the annex, where the
 infusion demo runs; the TMS technician at the main site); the default
-appointment types; the remaining induction infusions of each patient mid-series,
+appointment types; the remaining induction infusions of each patient mid-series
 a booster where one is ordered, consults and follow-ups, TMS sessions, one
-cancellation and one no-show. Every booking goes through the actions, so the
+cancellation and one no-show; and one more eligible, consented patient (Robin
+Seriesdemo) with a signed induction order and nothing booked, for the front desk to
+book a series. Every booking goes through the actions, so the
 rules hold in the demo as they do in use; a booking the rules refuse is skipped.
 """
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
 from django.utils import timezone
 
-from neuroclinic.clinics.demo import DemoContext
+from neuroclinic.clinics.demo import DEMO_PASSWORD, DemoContext
 from neuroclinic.clinics.models import Location
+from neuroclinic.intake.actions import consents, eligibility_decisions
+from neuroclinic.intake.demo import signature_png
+from neuroclinic.intake.errors import IntakeError
+from neuroclinic.intake.models import (
+    ConsentDocument,
+    ConsentSignature,
+    EligibilityDecision,
+)
+from neuroclinic.patients.actions import register_patient
 from neuroclinic.patients.models import Patient
 from neuroclinic.scheduling.actions import appointments, setup
 from neuroclinic.scheduling.errors import SchedulingError
 from neuroclinic.scheduling.models import Appointment, AppointmentType
-from neuroclinic.treatment.actions.orders import active_order
+from neuroclinic.treatment.actions.orders import active_order, protocol_prn, sign_order
+from neuroclinic.treatment.actions.plans import create_plan
+from neuroclinic.treatment.actions.protocols import active_protocols
+from neuroclinic.treatment.defaults import ProtocolKind
+from neuroclinic.treatment.errors import TreatmentError
 from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
 
 WEEKS = 2
+CONSENTS = ("ketamine", "privacy", "financial")
 
 
 def _at(location: Location, day: date, hour: int, minute: int = 0) -> datetime:
@@ -58,6 +75,84 @@ def _book(
         )
     except SchedulingError:
         return None
+
+
+def _series_patient(context: DemoContext) -> Patient | None:
+    """See `_make_series_patient`; nothing when the staff cannot sign with the demo password."""
+    try:
+        with transaction.atomic():
+            return _make_series_patient(context)
+    except (IntakeError, TreatmentError):
+        return None
+
+
+def _make_series_patient(context: DemoContext) -> Patient | None:
+    """An eligible, consented patient with a plan and a signed induction order and nothing
+    booked: the front desk books this series (the calendar's browser journey). Synthetic,
+    through the intake and treatment actions (the prescriber signs with the demo password)."""
+    organization = context.organization
+    prescriber = context.staff["prescriber"]
+    induction = active_protocols(organization.pk, ProtocolKind.INDUCTION)
+    booster = active_protocols(organization.pk, ProtocolKind.BOOSTER)
+    current = {
+        d.kind: d
+        for d in ConsentDocument.objects.filter(organization=organization).order_by(
+            "version"
+        )
+    }
+    if not induction or not all(k in current for k in CONSENTS):
+        return None
+    patient = register_patient(
+        organization,
+        family_name="Seriesdemo",
+        given_name="Robin",
+        birth_date=date(1984, 5, 17),
+        sex_at_birth=Patient.SexAtBirth.FEMALE,
+        phone="555-0199",
+        email="robin.seriesdemo@example.com",
+        by=context.staff["frontdesk"],
+    )
+    eligibility_decisions.decide_eligibility(
+        patient,
+        by=prescriber,
+        password=DEMO_PASSWORD,
+        outcome=EligibilityDecision.Outcome.ELIGIBLE,
+        reason="Demo patient: history taken at the consultation (synthetic).",
+    )
+    for n, kind in enumerate(CONSENTS):
+        consents.sign_consent(
+            patient,
+            current[kind],
+            typed_name=patient.legal_name,
+            signature_png=signature_png(90 + n),
+            ip_address="127.0.0.1",
+            channel=ConsentSignature.Channel.PORTAL,
+        )
+    protocol = induction[0]
+    plan = create_plan(
+        patient,
+        induction_protocol=protocol,
+        booster_protocol=booster[0] if booster else None,
+        indication="Treatment-resistant depression (demo)",
+        by=prescriber,
+    )
+    sign_order(
+        plan,
+        password=DEMO_PASSWORD,
+        kind=ProtocolKind.INDUCTION,
+        dose_mg_per_kg=protocol.dose_mg_per_kg,
+        duration_minutes=protocol.duration_minutes,
+        dosing_weight_rule=protocol.dosing_weight_rule,
+        max_dose_mg_per_kg=protocol.max_dose_mg_per_kg,
+        max_dose_mg=protocol.max_dose_mg,
+        diluent_volume_ml=protocol.diluent_volume_ml,
+        rate_min_percent=protocol.rate_min_percent,
+        rate_max_percent=protocol.rate_max_percent,
+        titration_instructions="",
+        prn=protocol_prn(protocol),
+        by=prescriber,
+    )
+    return patient
 
 
 def load(context: DemoContext) -> None:
@@ -174,3 +269,4 @@ def load(context: DemoContext) -> None:
         appointments.mark_no_show(earlier[0], now=now, by=context.staff["frontdesk"])
     elif len(later) > 1:
         appointments.confirm_appointment(later[0], now=as_of, by=None)
+    _series_patient(context)

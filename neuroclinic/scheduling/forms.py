@@ -49,7 +49,7 @@ class BookSeriesForm(forms.Form):
     location = forms.ModelChoiceField(
         queryset=Location.objects.none(), to_field_name="uuid"
     )
-    starts = forms.CharField(widget=forms.HiddenInput)
+    starts = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -355,3 +355,151 @@ class ReminderClaim(models.Model):
 
     def __str__(self) -> str:
         return f"Reminder {self.lead_hours} h"
+
+
+class StaffCalendarFeed(models.Model):
+    """A staff member's secret calendar address (item 9): their visits as iCalendar.
+
+    The address carries a random token; only its SHA-256 is stored, so it cannot be
+    rebuilt from the database, and revoking is a row update. One active feed per
+    person: a new one revokes the old. The feed names patients by initials only.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="calendar_feeds"
+    )
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="scheduling_one_active_feed_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed {self.uuid}"
+
+
+class WaitlistEntry(models.Model):
+    """A patient who wants an earlier time (issue 9 item 8): for a visit already booked
+    (`appointment`, to bring forward) or a new visit of a type. Offered freed times in
+    the order entries were made."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered a time"
+        BOOKED = "booked", "Booked"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+"
+    )
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.PROTECT, related_name="+"
+    )
+    location = models.ForeignKey(
+        "clinics.Location",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty: any location.",
+    )
+    appointment = models.ForeignKey(
+        "Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The booked visit to bring forward; empty for a new visit.",
+    )
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.WAITING
+    )
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Waitlist entry {self.uuid}"
+
+
+class WaitlistOffer(models.Model):
+    """A freed time offered to one waitlist entry by message; the first to accept books it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+        TAKEN = "taken", "No longer free"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    entry = models.ForeignKey(
+        WaitlistEntry, on_delete=models.PROTECT, related_name="offers"
+    )
+    freed_from = models.ForeignKey(
+        "Appointment",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The cancelled visit whose time is offered.",
+    )
+    location = models.ForeignKey(
+        "clinics.Location", on_delete=models.PROTECT, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    booked = models.ForeignKey(
+        "Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            # One open offer per freed time: offers go out one at a time, in order.
+            models.UniqueConstraint(
+                fields=["freed_from"],
+                condition=models.Q(status="open"),
+                name="scheduling_one_open_offer_per_freed_visit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Waitlist offer {self.uuid}"

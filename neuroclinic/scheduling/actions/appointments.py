@@ -393,7 +393,7 @@ def cancel_appointment(
         raise SchedulingError("Say why the visit is cancelled.", field="reason")
     appointment = _lock(appointment)
     _require_holding(appointment, "cancelled")
-    return _set_status(
+    cancelled = _set_status(
         appointment,
         cancellation_status(appointment, now),
         AuditEvent.Action.APPOINTMENT_CANCELLED,
@@ -401,6 +401,11 @@ def cancel_appointment(
         by=by,
         reason=reason.strip()[:300],
     )
+    # The freed time goes to the waitlist (imported here: the waitlist books through this module).
+    from neuroclinic.scheduling.actions import waitlist
+
+    waitlist.offer_freed_time(cancelled, now=now)
+    return cancelled
 
 
 @transaction.atomic

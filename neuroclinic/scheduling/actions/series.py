@@ -12,7 +12,7 @@ from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Location
 from neuroclinic.scheduling import availability, planner, rules
-from neuroclinic.scheduling.actions import appointments
+from neuroclinic.scheduling.actions import appointments, slots
 from neuroclinic.scheduling.errors import SchedulingError
 from neuroclinic.scheduling.models import Appointment, AppointmentType, Series
 from neuroclinic.treatment.models import TreatmentPlan
@@ -29,6 +29,15 @@ class ProposedVisit:
     staff: str
     devices: list[str]
     reason: str
+    local_at: datetime  # starts_at in the location's zone, for the adjust fields
+
+    @property
+    def local_day(self) -> date:
+        return self.local_at.date()
+
+    @property
+    def local_time(self) -> time:
+        return self.local_at.time()
 
 
 @dataclass
@@ -166,6 +175,7 @@ def propose_series(
                 staff=choice.staff.get_full_name() if choice.staff else "",
                 devices=[d.name for d in choice.devices],
                 reason="; ".join(why),
+                local_at=at.astimezone(tz),
             )
         )
     return proposal
@@ -236,4 +246,68 @@ def book_series(
         subject=series,
         visits=len(starts),
     )
+    book_follow_up(plan, location=location, after=max(starts), now=now, by=by)
     return series
+
+
+def follow_up_for(plan: TreatmentPlan) -> Appointment | None:
+    """The plan's booked follow-up visit still to come, if any."""
+    return (
+        Appointment.objects.filter(
+            plan=plan,
+            appointment_type__code=AppointmentType.Code.FOLLOW_UP,
+            status__in=Appointment.HOLDING,
+        )
+        .order_by("starts_at")
+        .first()
+    )
+
+
+def book_follow_up(
+    plan: TreatmentPlan,
+    *,
+    location: Location,
+    after: datetime,
+    now: datetime | None = None,
+    by: User,
+) -> Appointment | None:
+    """Book the follow-up visit in the protocol's window after the series' last infusion
+    (10-14 days by default, issue #6, K5): the first free time, day by day. None (and
+    nothing written) when the plan has one already or no time in the window is free;
+    the series stands either way."""
+    now = now or timezone.now()
+    protocol = plan.induction_protocol
+    itype = AppointmentType.objects.filter(
+        organization_id=location.organization_id,
+        code=AppointmentType.Code.FOLLOW_UP,
+        is_active=True,
+    ).first()
+    if itype is None or follow_up_for(plan) is not None:
+        return None
+    tz = ZoneInfo(location.time_zone)
+    last_day = after.astimezone(tz).date()
+    first = last_day + timedelta(days=protocol.follow_up_window_start_days)
+    final = last_day + timedelta(days=protocol.follow_up_window_end_days)
+    for at in slots.free_starts(
+        itype,
+        location=location,
+        patient_id=plan.patient_id,
+        first=first,
+        last=final,
+        now=now,
+        limit=5,
+        per_day=1,  # the first free time of each day in the window
+    ):
+        try:
+            with transaction.atomic():
+                return appointments.book_appointment(
+                    plan.patient,
+                    appointment_type=itype,
+                    location=location,
+                    starts_at=at,
+                    now=now,
+                    by=by,
+                )
+        except SchedulingError:
+            continue  # taken since the calendar was read: try the next time
+    return None

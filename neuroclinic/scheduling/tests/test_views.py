@@ -1,6 +1,7 @@
 """The calendar pages: access by persona, the day by room, the series form, check-in."""
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -218,6 +219,99 @@ def test_series_form_proposes_then_books(
     )
     assert booked.status_code == 302
     assert Appointment.objects.filter(patient=plan.patient).count() == 6
+
+
+def _proposed(
+    client: Client, url: str, clinic: Location
+) -> tuple[list[str], list[str]]:
+    import re
+
+    page = client.post(
+        url,
+        {
+            "step": "propose",
+            "location": str(clinic.uuid),
+            "start": str(MONDAY),
+            "preferred_time": "10:00",
+        },
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    return (
+        re.findall(r'name="day" value="([^"]+)"', page),
+        re.findall(r'name="time" value="([^"]+)"', page),
+    )
+
+
+def test_series_form_books_an_adjusted_visit(
+    as_persona: Callable[[str], Client],
+    plan: TreatmentPlan,
+    clinic: Location,
+    clock: Any,
+) -> None:
+    client = as_persona("front_desk")
+    url = f"/schedule/series/{plan.patient.uuid}/"
+    days, times = _proposed(client, url, clinic)
+    assert len(days) == len(times) == 6
+    assert times[1] == "10:00"
+    times[1] = "11:30"  # the desk moves the second visit before booking
+    booked = client.post(
+        url,
+        {"step": "book", "location": str(clinic.uuid), "day": days, "time": times},
+    )
+    assert booked.status_code == 302, booked.content.decode()[-3000:]
+    second = Appointment.objects.filter(patient=plan.patient).order_by("starts_at")[1]
+    assert second.starts_at == local(date.fromisoformat(days[1]), 11, 30)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"index": 2, "day": "not a day"}, "Infusion 3: enter a day and a time."),
+        ({"index": 5, "day": "2031-04-30"}, "within 21 days"),
+        ({"index": 0, "time": "07:00"}, "Infusion 1"),
+    ],
+)
+def test_series_form_refuses_an_adjustment_that_breaks_the_series(
+    as_persona: Callable[[str], Client],
+    plan: TreatmentPlan,
+    clinic: Location,
+    clock: Any,
+    change: dict[str, Any],
+    message: str,
+) -> None:
+    client = as_persona("front_desk")
+    url = f"/schedule/series/{plan.patient.uuid}/"
+    days, times = _proposed(client, url, clinic)
+    n = change["index"]
+    days[n] = change.get("day", days[n])
+    times[n] = change.get("time", times[n])
+    response = client.post(
+        url,
+        {"step": "book", "location": str(clinic.uuid), "day": days, "time": times},
+    )
+    assert response.status_code == 200
+    import html
+
+    assert message in html.unescape(response.content.decode())
+    assert not Appointment.objects.exists()
+
+
+def test_series_form_refuses_a_time_the_clocks_skip(
+    as_persona: Callable[[str], Client],
+    plan: TreatmentPlan,
+    clinic: Location,
+    clock: Any,
+) -> None:
+    client = as_persona("front_desk")
+    url = f"/schedule/series/{plan.patient.uuid}/"
+    days, times = _proposed(client, url, clinic)
+    days[-1], times[-1] = "2031-03-09", "02:30"  # spring forward in Chicago
+    response = client.post(
+        url,
+        {"step": "book", "location": str(clinic.uuid), "day": days, "time": times},
+    )
+    assert "does not exist" in response.content.decode()
+    assert not Appointment.objects.exists()
 
 
 def test_series_form_bad_input(

@@ -1,0 +1,81 @@
+"""The patient picks a booster time in the portal once a prescriber has confirmed one
+(issue 9 item 6); outcomes' book_confirmed_booster books it through the calendar."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from neuroclinic.accounts.models import User
+from neuroclinic.audit.models import AuditEvent
+from neuroclinic.clinics.models import Location
+from neuroclinic.outcomes.models import BoosterSuggestion
+from neuroclinic.outcomes.tests.test_booking import (  # noqa: F401
+    calendar,
+    confirm,
+    suggestion,
+)
+from neuroclinic.portal.booster import window
+from neuroclinic.portal.tests.test_portal import portal
+from neuroclinic.scheduling.models import Appointment
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_patient_picks_an_allowed_time_and_it_is_booked(
+    client: Client,
+    suggestion: BoosterSuggestion,  # noqa: F811
+    calendar: Location,  # noqa: F811
+    prescriber: User,
+    front_desk: User,
+) -> None:
+    confirm(suggestion, prescriber)
+    portal(client, suggestion.patient, front_desk)
+    page = client.get("/portal/visits/booster/").content.decode()
+    assert "Choose your booster time" in page
+    values = [
+        v for v in page.split('name="slot" value="')[1:] for v in [v.split('"', 1)[0]]
+    ]
+    assert values, page
+    first, last = window(suggestion, timezone.now().date())
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.CALENDAR_VIEWED, data__via="portal_booster"
+    ).exists()
+    forged = client.post(
+        "/portal/visits/booster/", {"slot": "2020-01-01T09:00:00+00:00"}
+    )
+    assert "no longer free" in forged.content.decode()
+    assert not Appointment.objects.filter(appointment_type__code="booster").exists()
+    done = client.post("/portal/visits/booster/", {"slot": values[0]})
+    assert done.status_code == 302
+    suggestion.refresh_from_db()
+    booked = suggestion.appointment
+    assert booked is not None
+    assert booked.starts_at.isoformat() == values[0]
+    assert first <= booked.starts_at.date() <= last + timedelta(days=1)
+    assert (
+        "Your booster visit is booked" in client.get("/portal/visits/").content.decode()
+    )
+    # Booked: nothing left to pick.
+    assert (
+        "no booster visit for you"
+        in client.get("/portal/visits/booster/").content.decode()
+    )
+
+
+def test_without_a_confirmed_booster_there_is_nothing_to_pick(
+    client: Client,
+    suggestion: BoosterSuggestion,  # noqa: F811
+    calendar: Location,  # noqa: F811
+    front_desk: User,
+) -> None:
+    portal(client, suggestion.patient, front_desk)  # suggested, not confirmed
+    page = client.get("/portal/visits/booster/").content.decode()
+    assert "no booster visit for you" in page
+    assert client.post("/portal/visits/booster/", {"slot": "x"}).status_code == 200
+    assert not Appointment.objects.filter(appointment_type__code="booster").exists()
+
+
+def test_the_page_needs_a_portal_session(client: Client) -> None:
+    assert client.get("/portal/visits/booster/").status_code == 401
