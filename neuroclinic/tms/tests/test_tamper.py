@@ -25,8 +25,8 @@ from neuroclinic.audit.tests.tamper import (
 )
 from neuroclinic.patients.models import Patient
 from neuroclinic.tms.actions import screening as screening_actions
-from neuroclinic.tms.actions import seizures, sessions
-from neuroclinic.tms.models import TmsCourse, TmsSession
+from neuroclinic.tms.actions import missed, seizures, sessions
+from neuroclinic.tms.models import MissedSession, TmsCourse, TmsSession
 from neuroclinic.tms.tests import factories
 from neuroclinic.tms.tests.factories import NO_FINDINGS
 
@@ -79,6 +79,14 @@ def charted(patient: Patient, tms: User, prescriber: User) -> TmsCourse:
         by=tms,
         now=DAY1 + timedelta(days=2, minutes=20),
     )
+    for day, make_up in ((3, True), (4, False)):  # Thursday and Friday missed
+        missed.record_missed_session(
+            course,
+            planned_on=(DAY1 + timedelta(days=day)).date(),
+            reason=MissedSession.Reason.ILLNESS,
+            make_up=make_up,
+            by=tms,
+        )
     return course
 
 
