@@ -18,13 +18,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import LiveClinic, screenshot
+from tests.browser.conftest import LiveClinic
 from tests.browser.test_infusion_day import (
     DEMO_PASSWORD,
     ZONE,
     let_codes_expire,
     sign_in,
 )
+from tests.browser.test_screenshots import document
 
 pytestmark = pytest.mark.browser
 
@@ -86,6 +87,18 @@ for plan in TreatmentPlan.objects.filter(status="active").select_related("patien
         continue
     chosen = p
     break
+if chosen is None:
+    # The demo's patients due today are taken by the other journeys: a new patient,
+    # eligible, consented, with a signed induction order (as the intake leaves them).
+    from neuroclinic.accounts.models import User
+    from neuroclinic.patients.tests.factories import make_patient
+    from neuroclinic.treatment.tests import factories as treatment
+    staff = {u.username: u for u in User.objects.filter(username__in=["frontdesk", "prescriber", "director"])}
+    chosen = make_patient(staff["frontdesk"].organization, by=staff["frontdesk"],
+                          family_name="Routineson", given_name="Taylor")
+    treatment.ready_for_treatment(chosen, staff["prescriber"])
+    plan = treatment.make_plan(chosen, staff["prescriber"], staff["director"])
+    treatment.sign_order(plan, staff["prescriber"])
 record_response(chosen, instrument_code="phq9", answers=answers_for("phq9", 9, random.Random(18)),
                 source=QuestionnaireResponse.Source.KIOSK, by=None)
 print(json.dumps({"mrn": chosen.mrn}))
@@ -151,9 +164,7 @@ def test_a_routine_infusion_takes_at_most_25_taps_and_8_typed_fields(
     nurse = Counted(page)
 
     # -- opening the chart, check-in ----------------------------------------------------
-    nurse.type(
-        page.get_by_role("searchbox", name="Find a patient"), mrn, "search: MRN"
-    )
+    nurse.type(page.get_by_role("searchbox", name="Find a patient"), mrn, "search: MRN")
     nurse.tap(page.locator("#global-search-results a").first, "search result")
     expect(page.locator(".chart-facts")).to_contain_text(mrn)
     # The first free infusion room is already chosen.
@@ -166,6 +177,8 @@ def test_a_routine_infusion_takes_at_most_25_taps_and_8_typed_fields(
     ref = session_url.rstrip("/").rsplit("/", 1)[-1]
     monitor = monitor_for(live_clinic, ref)
     monitor_sends(live_clinic, ref, monitor)  # the baseline
+    page.reload()  # not counted: the monitor's reading shows without it (the live panel)
+    document(page, "infusion-1-checklist")
 
     # -- checklist --------------------------------------------------------------------
     now = datetime.now(tz=ZONE)
@@ -191,7 +204,7 @@ def test_a_routine_infusion_takes_at_most_25_taps_and_8_typed_fields(
     expect(page.locator(".checklist li.stop")).to_have_count(0)
     nurse.tap(page.get_by_role("button", name="Confirm checklist"), "Confirm checklist")
     expect(page.get_by_text("every hard stop is clear")).to_be_visible()
-    screenshot(page, "taps-dose-step")
+    document(page, "infusion-2-dose-and-draw")
 
     # -- dose and draw (the vial and the volume are suggested) ---------------------------
     nurse.tap(page.get_by_role("button", name="Calculate dose"), "Calculate dose")
@@ -206,7 +219,7 @@ def test_a_routine_infusion_takes_at_most_25_taps_and_8_typed_fields(
     expect(page.locator(".status-label")).to_have_text("Infusing")
     monitor_sends(live_clinic, ref, monitor)
     expect(page.locator(".vitals-now")).to_contain_text("124/78", timeout=5000)
-    screenshot(page, "taps-running")
+    document(page, "infusion-3-running")
     bag_ml = shell(
         live_clinic,
         "from neuroclinic.infusions.actions.common import current_dose\n"
@@ -236,6 +249,7 @@ def test_a_routine_infusion_takes_at_most_25_taps_and_8_typed_fields(
     )
     monitor_sends(live_clinic, ref, monitor)
     nurse.reload("back to the screen after 30 minutes")
+    document(page, "infusion-4-recovery")
     recovery = page.locator("form.aldrete-form")
     nurse.choose(recovery.get_by_label("MOAA/S"), "5", "MOAA/S 5")
     nurse.tap(
@@ -243,7 +257,7 @@ def test_a_routine_infusion_takes_at_most_25_taps_and_8_typed_fields(
         "Record recovery score",
     )
     expect(page.get_by_text(re.compile("discharge criteria met"))).to_be_visible()
-    screenshot(page, "taps-discharge-step")
+    document(page, "infusion-5-discharge")
 
     # -- discharge (escort and paper instructions filled in), then the note --------------
     nurse.tap(
@@ -251,6 +265,7 @@ def test_a_routine_infusion_takes_at_most_25_taps_and_8_typed_fields(
         "Discharge",
     )
     expect(page.get_by_text(re.compile("Discharged"))).to_be_visible()
+    document(page, "infusion-6-note")
     note = page.locator("#note")
     nurse.type(
         note.get_by_label("Your password (signs the note)"),
@@ -259,6 +274,7 @@ def test_a_routine_infusion_takes_at_most_25_taps_and_8_typed_fields(
     )
     nurse.tap(note.get_by_role("button", name="Sign and lock the note"), "Sign note")
     expect(page.get_by_text("Note signed and locked.")).to_be_visible()
+    document(page, "infusion-7-signed")
 
     print(
         f"\nRoutine infusion: {len(nurse.taps)} taps ({', '.join(nurse.taps)}); "

@@ -115,6 +115,9 @@ class Instrument:
     `required_one_of` lists groups of items of which at least one must be answered
     (QIDS-SR16 items 6/7 and 8/9: "complete either 6 or 7").
     `sex_specific_cutoffs` means `score()` needs the patient's sex (AUDIT-C).
+    `side_effect_scale` marks a scale of a treatment's side effects (CADSS-6: the
+    dissociation an infusion causes), where "response" (a 50% fall from the first
+    score) means nothing: its trajectory shows no response line, badge or change.
     """
 
     code: str
@@ -133,6 +136,7 @@ class Instrument:
     bands: tuple[Band, ...] = ()
     required_one_of: tuple[tuple[str, ...], ...] = ()
     sex_specific_cutoffs: bool = False
+    side_effect_scale: bool = False
 
     def item(self, link_id: str) -> Item:
         for item in self.items:
