@@ -275,7 +275,9 @@ def test_a_full_infusion_day_on_the_tablet(
 
     # -- nausea treated with ondansetron -----------------------------------------------
     page.reload()
-    page.locator("#events summary").click()  # collapsed until something is recorded there
+    page.locator(
+        "#events summary"
+    ).click()  # collapsed until something is recorded there
     events = page.locator("#events")
     events.get_by_label("What").select_option("nausea")
     events.get_by_label("Moderate").check()

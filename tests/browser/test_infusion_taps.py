@@ -11,6 +11,7 @@ comes back to the screen after the thirty minutes of recovery).
 
 import json
 import re
+import sys
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import LiveClinic
+from tests.browser.conftest import ARTIFACTS, LiveClinic
 from tests.browser.test_infusion_day import (
     DEMO_PASSWORD,
     ZONE,
@@ -276,10 +277,13 @@ def test_a_routine_infusion_takes_at_most_25_taps_and_8_typed_fields(
     expect(page.get_by_text("Note signed and locked.")).to_be_visible()
     document(page, "infusion-7-signed")
 
-    print(
-        f"\nRoutine infusion: {len(nurse.taps)} taps ({', '.join(nurse.taps)}); "
-        f"{len(nurse.typed)} typed fields ({', '.join(nurse.typed)})"
+    counted = (
+        f"Routine infusion: {len(nurse.taps)} taps ({', '.join(nurse.taps)}); "
+        f"{len(nurse.typed)} typed fields ({', '.join(nurse.typed)})\n"
     )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "infusion-taps.txt").write_text(counted)
+    sys.stdout.write("\n" + counted)
     assert len(nurse.taps) <= MAX_TAPS, nurse.taps
     assert len(nurse.typed) <= MAX_TYPED, nurse.typed
     let_codes_expire()
