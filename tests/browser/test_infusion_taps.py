@@ -168,7 +168,11 @@ def test_a_routine_infusion_takes_at_most_25_taps_and_8_typed_fields(
     nurse.type(page.get_by_role("searchbox", name="Find a patient"), mrn, "search: MRN")
     nurse.tap(page.locator("#global-search-results a").first, "search result")
     expect(page.locator(".chart-facts")).to_contain_text(mrn)
-    # The first free infusion room is already chosen.
+    nurse.choose(
+        page.locator(".treatment-panel").get_by_label("Check in for an infusion in"),
+        "Riverside Annex (demo) · Infusion 3",
+        "room",
+    )
     nurse.tap(
         page.locator(".treatment-panel").get_by_role("button", name="Check in"),
         "Check in",
