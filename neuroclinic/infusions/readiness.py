@@ -44,6 +44,21 @@ def baseline_reading(session: InfusionSession) -> VitalReading | None:
     )
 
 
+def pregnancy_detail(session: InfusionSession, *, applies: bool) -> str:
+    """What the checklist's pregnancy item says: what was entered (and its note), even
+    where the check does not apply; "Does not apply" only when nothing was entered."""
+    entered = session.pregnancy_status
+    if not entered:
+        detail = "Not recorded" if applies else "Does not apply"
+    else:
+        detail = session.get_pregnancy_status_display()
+        if not applies:
+            detail += " (entered; not required for this patient)"
+    if session.pregnancy_note:
+        detail += f": {session.pregnancy_note}"
+    return detail
+
+
 def todays_phq9(session: InfusionSession) -> QuestionnaireResponse | None:
     """The newest current PHQ-9 completed on the session's day, in the clinic's time zone."""
     zone = ZoneInfo(session.location.time_zone)
@@ -194,7 +209,7 @@ def session_checklist(
                 status=session.pregnancy_status,
                 test_required=protocol.pregnancy_test_required,
             ),
-            session.get_pregnancy_status_display() if applies else "Does not apply",
+            pregnancy_detail(session, applies=applies),
         )
     )
     phq9 = todays_phq9(session)

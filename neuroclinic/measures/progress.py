@@ -34,7 +34,8 @@ def trajectory_summary(
         for r in responses
         if r.total is not None
     ]
-    baseline = points[0].total if points else None
+    # A side-effect scale (CADSS-6) has no "response": no baseline to fall from.
+    baseline = points[0].total if points and not instrument.side_effect_scale else None
     latest = points[-1].total if points else None
     summary: dict[str, Any] = {
         "instrument": instrument,
@@ -55,6 +56,7 @@ def trajectory_summary(
             bands=instrument.bands,
             y_max=instrument.total_range[1],
             baseline=baseline,
+            response_line=not instrument.side_effect_scale,
             remission_max=REMISSION_MAX_TOTAL.get(instrument.code),
             events=events,
         )

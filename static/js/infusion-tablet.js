@@ -196,6 +196,7 @@
     if (url) window.history.replaceState(null, "", url);
     if (window.htmx) window.htmx.process(document.body);
     init();
+    openAt(anchor);
     var target = anchor && document.getElementById(anchor);
     var error = document.querySelector(".form-error, .errorlist, .message-error");
     (error || target || document.body).scrollIntoView({ block: "start" });
@@ -286,6 +287,15 @@
       });
   }
 
+  // The stepper collapses parts of the screen (<details>): the part an entry was just
+  // made in stays open, so a second entry there takes no extra tap.
+  function openAt(anchor) {
+    var target = anchor && document.getElementById(anchor);
+    if (!target) return;
+    var details = target.matches("details") ? target : target.querySelector("details");
+    if (details) details.open = true;
+  }
+
   function init() {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-draft]"), restoreDraft);
     showState();
@@ -331,6 +341,7 @@
   });
 
   init();
+  openAt(window.location.hash.slice(1));
   window.setInterval(flush, RETRY_MS);
   flush();
 })();

@@ -118,6 +118,9 @@ def local(moment: datetime) -> str:
 def type_vitals(
     page: Page, systolic: str, diastolic: str, heart: str, spo2: str, rr: str
 ) -> None:
+    # With readings on the screen, typing them by hand is one tap away (the stepper).
+    if page.locator("#vitals details").get_attribute("open") is None:
+        page.locator("#vitals summary").click()
     form = page.locator("form.vitals-form")
     form.get_by_label("Systolic").fill(systolic)
     form.get_by_label("Diastolic").fill(diastolic)
@@ -272,6 +275,9 @@ def test_a_full_infusion_day_on_the_tablet(
 
     # -- nausea treated with ondansetron -----------------------------------------------
     page.reload()
+    page.locator(
+        "#events summary"
+    ).click()  # collapsed until something is recorded there
     events = page.locator("#events")
     events.get_by_label("What").select_option("nausea")
     events.get_by_label("Moderate").check()

@@ -36,6 +36,7 @@ from neuroclinic.infusions.models import InfusionSession, VitalReading
 from neuroclinic.infusions.note_text import build_note
 from neuroclinic.infusions.readiness import hard_stops, session_checklist
 from neuroclinic.infusions.sparkline import spark
+from neuroclinic.infusions.stepper import STEPS, Progress, current_step, step_states
 from neuroclinic.ledger.witness import WitnessConfirmation, WitnessForm
 from neuroclinic.treatment.actions.plans import plan_status
 
@@ -135,6 +136,22 @@ def session_context(
     )
     local = local_zone(session)
     vials = dose_draw.vial_plan(session)
+    enough_drawn = (
+        dose is not None
+        and summary.drawn_ml - summary.returned_ml >= dose.drug_volume_ml
+    )
+    second_check = order.protocol.second_check_required
+    step = current_step(
+        Progress(
+            status=session.status,
+            checklist_confirmed=session.checklist_confirmed_at is not None,
+            ready_to_start=enough_drawn
+            and not (second_check and dose is not None and dose.checked_by is None),
+            ready_for_discharge=ready is not None and ready.ready,
+            outstanding_ml=summary.outstanding_ml,
+        )
+    )
+    states = step_states(step)
 
     def local_value(moment: datetime | None) -> str:
         return moment.astimezone(local).strftime(f.LOCAL_FORMAT) if moment else ""
@@ -200,8 +217,12 @@ def session_context(
         "checklist": checklist_items,
         "hard_stops": hard_stops(checklist_items) if checklist_items else [],
         "dose": dose,
-        "enough_drawn": dose is not None
-        and summary.drawn_ml - summary.returned_ml >= dose.drug_volume_ml,
+        "enough_drawn": enough_drawn,
+        "step": step,
+        "steps": states,
+        "stepper": [
+            {"key": key, "label": label, "state": states[key]} for key, label in STEPS
+        ],
         "ledger": summary,
         "vial_note": vials.note,
         "reconciliation_problem": dose_draw.reconciliation_problem(session),
@@ -224,7 +245,7 @@ def session_context(
         "forms": forms_,
         "can_run": user.can(Capability.RUN_INFUSIONS),
         "can_cosign": user.can(Capability.WRITE_ORDERS),
-        "second_check": order.protocol.second_check_required,
+        "second_check": second_check,
         "is_checked_in": session.status == InfusionSession.Status.CHECKED_IN,
         "is_infusing": session.is_infusing,
         "in_recovery": session.status == InfusionSession.Status.RECOVERY,

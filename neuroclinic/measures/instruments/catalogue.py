@@ -818,6 +818,7 @@ CADSS6 = Instrument(
     ),
     wording_redistributable=False,
     total_range=(0, 24),
+    side_effect_scale=True,
 )
 
 # Registry --------------------------------------------------------------------

@@ -116,6 +116,9 @@ class Instrument:
     (QIDS-SR16 items 6/7 and 8/9: "complete either 6 or 7").
     `sex_specific_cutoffs` means `score()` needs the patient's sex (AUDIT-C).
     `collected` is False for an instrument kept only for results from elsewhere.
+    `side_effect_scale` marks a scale of a treatment's side effects (CADSS-6: the
+    dissociation an infusion causes), where "response" (a 50% fall from the first
+    score) means nothing: its trajectory shows no response line, badge or change.
     """
 
     code: str
@@ -137,6 +140,7 @@ class Instrument:
     # False: the clinic never asks patients to fill it in (it only keeps results
     # from elsewhere, e.g. the PHQ-8, which leaves out the suicide item).
     collected: bool = True
+    side_effect_scale: bool = False
 
     def item(self, link_id: str) -> Item:
         for item in self.items:
