@@ -24,8 +24,8 @@ from neuroclinic.audit.tests.tamper import (
     assert_statement_refused,
 )
 from neuroclinic.patients.models import Patient
-from neuroclinic.tms.actions import screening as screening_actions
 from neuroclinic.tms.actions import missed, seizures, sessions
+from neuroclinic.tms.actions import screening as screening_actions
 from neuroclinic.tms.models import MissedSession, TmsCourse, TmsSession
 from neuroclinic.tms.tests import factories
 from neuroclinic.tms.tests.factories import NO_FINDINGS
