@@ -17,6 +17,7 @@ from neuroclinic.audit.record import record
 from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.letters import pdf
 from neuroclinic.letters.actions import letters
+from neuroclinic.letters.chart import letter_chart
 from neuroclinic.letters.errors import LettersError
 from neuroclinic.letters.fields import FIELDS
 from neuroclinic.letters.forms import (
@@ -104,6 +105,7 @@ def _page(
         {
             "letter": letter,
             "body": render_markdown(letter.body),
+            "chart": letter_chart(letter),
             "sends": letter.sends.all(),
             "addenda": [
                 (a, render_markdown(a.body))
