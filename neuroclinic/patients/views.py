@@ -191,6 +191,8 @@ def _chart_context(
         "can_edit_lists": request.user.can(Capability.EDIT_CLINICAL_LISTS),
         "can_edit_demographics": request.user.can(Capability.EDIT_DEMOGRAPHICS),
         "can_export": request.user.can(Capability.EXPORT_CHART),
+        "can_bill": request.user.can(Capability.BILLING_VIEW),
+        "can_write_letters": request.user.can(Capability.WRITE_LETTERS),
         "end_form": EndEntryForm(),
         "alerts": [alert for panel in panels for alert in panel.alerts],
     }
