@@ -26,6 +26,11 @@ DEMO_PRICES = {
     Service.Key.TMS_INITIAL: "600.00",
     Service.Key.TMS_SESSION: "300.00",
     Service.Key.TMS_MOTOR_THRESHOLD: "350.00",
+    Service.Key.PSYCH_EVAL: "400.00",
+    Service.Key.EM_99212: "125.00",
+    Service.Key.EM_99213: "185.00",
+    Service.Key.EM_99214: "260.00",
+    Service.Key.EM_99215: "335.00",
 }
 
 
