@@ -7,7 +7,7 @@ namespace under /portal/.
 
 from django.urls import include, path
 
-from neuroclinic.portal import questionnaires, views, visits
+from neuroclinic.portal import bills, questionnaires, views, visits
 
 signed_in = [
     path("sign-in/<str:token>/", views.sign_in, name="sign_in"),
@@ -31,6 +31,7 @@ signed_in = [
     path("consents/", views.consents, name="consents"),
     path("consents/<uuid:document_uuid>/", views.consent, name="consent"),
     path("visits/", visits.visits, name="visits"),
+    path("bills/", include(bills.urlpatterns)),
 ]
 
 urlpatterns = [
