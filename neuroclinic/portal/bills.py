@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.urls import path
+from django.urls import URLPattern, URLResolver, path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -47,8 +47,10 @@ def bills(
     )
 
 
-def _own[T: Document](model: type[T], patient: Patient, uuid: UUID) -> T:
-    found = model.objects.filter(patient=patient, uuid=uuid).first()
+def _own[T: (GoodFaithEstimate, Invoice, Superbill)](
+    model: type[T], patient: Patient, uuid: UUID
+) -> T:
+    found = model._default_manager.filter(patient=patient, uuid=uuid).first()
     if found is None:
         raise Http404("No such document.")
     return found
@@ -112,10 +114,16 @@ def estimate_pdf(
     )
 
 
-# Included under /portal/bills/ in the portal's namespace (portal/urls.py).
-urlpatterns = [
-    path("", bills, name="bills"),
-    path("invoices/<uuid:invoice_uuid>.pdf", invoice_pdf, name="bill_invoice"),
-    path("superbills/<uuid:superbill_uuid>.pdf", superbill_pdf, name="bill_superbill"),
-    path("estimates/<uuid:estimate_uuid>.pdf", estimate_pdf, name="bill_estimate"),
+# Under /portal/ in the portal's namespace (listed in portal/urls.py).
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("bills/", bills, name="bills"),
+    path("bills/invoices/<uuid:invoice_uuid>.pdf", invoice_pdf, name="bill_invoice"),
+    path(
+        "bills/superbills/<uuid:superbill_uuid>.pdf",
+        superbill_pdf,
+        name="bill_superbill",
+    ),
+    path(
+        "bills/estimates/<uuid:estimate_uuid>.pdf", estimate_pdf, name="bill_estimate"
+    ),
 ]

@@ -31,7 +31,7 @@ signed_in = [
     path("consents/", views.consents, name="consents"),
     path("consents/<uuid:document_uuid>/", views.consent, name="consent"),
     path("visits/", visits.visits, name="visits"),
-    path("bills/", include(bills.urlpatterns)),
+    *bills.urlpatterns,
 ]
 
 urlpatterns = [

@@ -231,7 +231,9 @@ def test_billing_and_letters_journey(
     open_chart(page, facts["letter_mrn"])
     page.get_by_role("link", name="Letters", exact=True).click()
     page.get_by_label("Kind").select_option("end_of_series")
-    page.get_by_label("Recipient").select_option(label=re.compile("Dr Lettersworth"))
+    page.get_by_label("Recipient").select_option(
+        label="Dr Lettersworth (demo) (Referring provider)"
+    )
     page.get_by_role("button", name="Draft from the chart").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Dr Lettersworth")
     chart = page.locator("article.letter svg.trajectory")

@@ -6,6 +6,7 @@ no-show, not checked in) and a TMS session still open are refused.
 """
 
 import zoneinfo
+from uuid import UUID
 
 from django.db import transaction
 
@@ -27,7 +28,7 @@ from neuroclinic.tms.models import TmsSession
 from neuroclinic.tms.reads import local_date
 
 
-def _not_invoiced(ref: object) -> None:
+def _not_invoiced(ref: UUID) -> None:
     if Invoice.objects.filter(session_ref=ref).exists():
         raise BillingError(
             "This visit is already invoiced.", field="session", code="invoiced"
@@ -61,6 +62,7 @@ def invoice_tms_session(session: TmsSession, *, by: User) -> Invoice:
         charted=session.cpt_code,
     )
     course = session.course
+    physician = User.objects.get(pk=session.supervising_physician_id)
     price = current_price(course.organization_id, TMS_SERVICES[code])
     package = _open_package_sale(session.patient, Service.Key.TMS_SESSION)
     description = f"{price.service.name}, session {session.number}"
@@ -74,7 +76,7 @@ def invoice_tms_session(session: TmsSession, *, by: User) -> Invoice:
             PlannedLine(price, 1, package[1] if package else price.amount, description)
         ],
         location_id=course.location_id,
-        rendering_provider=session.supervising_physician,
+        rendering_provider=physician,
         session_ref=session.uuid,
         package_sale=package[0] if package else None,
         by=by,
