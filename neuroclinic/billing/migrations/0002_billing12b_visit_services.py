@@ -4,15 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0001_initial'),
+        ("billing", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='service',
-            name='key',
-            field=models.CharField(choices=[('consult', 'Psychiatric evaluation (consult)'), ('psych_eval', 'Psychiatric evaluation without medical services'), ('em_99212', 'Office visit, established patient, 10-19 min'), ('em_99213', 'Office visit, established patient, 20-29 min'), ('em_99214', 'Office visit, established patient, 30-39 min'), ('em_99215', 'Office visit, established patient, 40 min or more'), ('infusion', 'Ketamine infusion, first hour'), ('infusion_hour', 'Infusion, each additional hour'), ('iv_push', 'IV push (15 minutes or less)'), ('booster', 'Booster infusion, first hour'), ('ketamine', 'Ketamine (drug)'), ('prn_medication', 'As-needed medication (drug)'), ('tms_initial', 'TMS first session with motor threshold'), ('tms_session', 'TMS session'), ('tms_motor_threshold', 'TMS session with motor threshold')], max_length=24),
+            model_name="service",
+            name="key",
+            field=models.CharField(
+                choices=[
+                    ("consult", "Psychiatric evaluation (consult)"),
+                    ("psych_eval", "Psychiatric evaluation without medical services"),
+                    ("em_99212", "Office visit, established patient, 10-19 min"),
+                    ("em_99213", "Office visit, established patient, 20-29 min"),
+                    ("em_99214", "Office visit, established patient, 30-39 min"),
+                    ("em_99215", "Office visit, established patient, 40 min or more"),
+                    ("infusion", "Ketamine infusion, first hour"),
+                    ("infusion_hour", "Infusion, each additional hour"),
+                    ("iv_push", "IV push (15 minutes or less)"),
+                    ("booster", "Booster infusion, first hour"),
+                    ("ketamine", "Ketamine (drug)"),
+                    ("prn_medication", "As-needed medication (drug)"),
+                    ("tms_initial", "TMS first session with motor threshold"),
+                    ("tms_session", "TMS session"),
+                    ("tms_motor_threshold", "TMS session with motor threshold"),
+                ],
+                max_length=24,
+            ),
         ),
     ]
