@@ -26,6 +26,11 @@ DEMO_PRICES = {
     Service.Key.TMS_INITIAL: "600.00",
     Service.Key.TMS_SESSION: "300.00",
     Service.Key.TMS_MOTOR_THRESHOLD: "350.00",
+    Service.Key.PSYCH_EVAL: "400.00",
+    Service.Key.EM_99212: "125.00",
+    Service.Key.EM_99213: "185.00",
+    Service.Key.EM_99214: "260.00",
+    Service.Key.EM_99215: "335.00",
 }
 
 
@@ -97,7 +102,18 @@ def load(context: DemoContext) -> None:
         by_patient.setdefault(session.patient_id, []).append(session)
     today = timezone.localdate()
     refunded = False
-    for index, patient_sessions in enumerate(by_patient.values()):
+    # The newest infusion of the last patient not sold a package waits for the front
+    # desk to invoice it (the account lists it under "Infusions not yet invoiced").
+    patients_sessions = list(by_patient.values())
+    waiting = next(
+        (
+            sessions_[-1]
+            for index, sessions_ in reversed(list(enumerate(patients_sessions)))
+            if index % 2 == 1
+        ),
+        None,
+    )
+    for index, patient_sessions in enumerate(patients_sessions):
         patient = patient_sessions[0].patient
         estimates.record_payer_status(
             patient, status="self_pay" if index % 3 else "uninsured", by=clerk
@@ -120,6 +136,8 @@ def load(context: DemoContext) -> None:
                 by=clerk,
             )
         for number, session in enumerate(patient_sessions):
+            if session is waiting:
+                continue
             try:
                 invoice = invoices.invoice_session(session, by=clerk)
             except BillingError:

@@ -83,6 +83,11 @@ class Service(models.Model):
 
     class Key(models.TextChoices):
         CONSULT = "consult", "Psychiatric evaluation (consult)"
+        PSYCH_EVAL = "psych_eval", "Psychiatric evaluation without medical services"
+        EM_99212 = "em_99212", "Office visit, established patient, 10-19 min"
+        EM_99213 = "em_99213", "Office visit, established patient, 20-29 min"
+        EM_99214 = "em_99214", "Office visit, established patient, 30-39 min"
+        EM_99215 = "em_99215", "Office visit, established patient, 40 min or more"
         INFUSION = "infusion", "Ketamine infusion, first hour"
         INFUSION_ADDITIONAL_HOUR = "infusion_hour", "Infusion, each additional hour"
         IV_PUSH = "iv_push", "IV push (15 minutes or less)"

@@ -428,6 +428,11 @@ def estimate_owed(status: PayerStatus) -> bool:
 # without their own code go under the unclassified-drug code (B3 notes J3490).
 SERVICE_CODES: dict[str, str] = {
     "consult": Code.PSYCH_EVAL_MEDICAL,
+    "psych_eval": Code.PSYCH_EVAL,
+    "em_99212": "99212",
+    "em_99213": "99213",
+    "em_99214": "99214",
+    "em_99215": "99215",
     "infusion": Code.INFUSION_FIRST_HOUR,
     "infusion_hour": Code.INFUSION_ADDITIONAL_HOUR,
     "iv_push": Code.IV_PUSH,
@@ -450,3 +455,103 @@ def aging_bucket(days: int) -> str:
         if low <= days <= high:
             return label
     return AGING_OLDEST if days > 0 else AGING_BUCKETS[0][2]
+
+
+# ---------------------------------------------------------------- TMS sessions and visits
+
+# The price-list service each TMS code is billed under (B2).
+TMS_SERVICES: dict[str, str] = {
+    Code.TMS_INITIAL: "tms_initial",
+    Code.TMS_SUBSEQUENT: "tms_session",
+    Code.TMS_MOTOR_THRESHOLD: "tms_motor_threshold",
+}
+
+
+def tms_session_code(*, number: int, new_threshold: bool, charted: str) -> str:
+    """The code of a TMS session from what was charted: its place in the course and
+    whether the motor threshold was determined again before it (B2).
+
+    The session also stores the code the TMS app derived when it started; the two
+    must agree, or the chart is wrong and nothing is invoiced.
+    """
+    if number < 1:
+        raise BillingRuleError(
+            "A TMS session is numbered from 1.", field="session", code="number"
+        )
+    code = tms_code(
+        first_session=number == 1,
+        motor_threshold_redetermined=new_threshold and number > 1,
+    )
+    if code != charted:
+        raise BillingRuleError(
+            f"The session was charted as {charted or 'no code'} but its facts give"
+            f" {code}: correct the chart first.",
+            field="session",
+            code="code_mismatch",
+        )
+    return code
+
+
+# Visit statuses (scheduling's) that say the visit did not happen, and why.
+VISIT_NOT_HELD: dict[str, str] = {
+    "cancelled": "That visit was cancelled: there is nothing to invoice.",
+    "late_cancel": "That visit was cancelled late; it did not happen, so it is not"
+    " invoiced as a visit.",
+    "no_show": "The patient did not come to that visit: there is nothing to invoice.",
+}
+VISIT_HELD = "checked_in"
+EVALUATION_TYPES = frozenset({"consult", "intake_visit"})
+FOLLOW_UP_TYPES = frozenset({"follow_up"})
+
+
+@dataclass(frozen=True)
+class VisitCode:
+    code: str
+    service_key: str
+
+
+def visit_code(
+    *,
+    appointment_type: str,
+    status: str,
+    medical: bool,
+    minutes: int | None = None,
+) -> VisitCode:
+    """The code of an office visit that happened (B4).
+
+    A consult or intake visit is a psychiatric diagnostic evaluation: 90792 when a
+    prescriber did it (with medical services), 90791 otherwise. A follow-up is an
+    established-patient office visit whose level comes from the clinician's
+    documented total time on the date. Infusions and TMS sessions are invoiced from
+    their own charts, not from the booking.
+    """
+    if status in VISIT_NOT_HELD:
+        raise BillingRuleError(
+            VISIT_NOT_HELD[status], field="appointment", code="visit_not_held"
+        )
+    if status != VISIT_HELD:
+        raise BillingRuleError(
+            "That visit has not happened (the patient was not checked in): invoice it"
+            " after.",
+            field="appointment",
+            code="visit_not_held",
+        )
+    if appointment_type in EVALUATION_TYPES:
+        if medical:
+            return VisitCode(Code.PSYCH_EVAL_MEDICAL, "consult")
+        return VisitCode(Code.PSYCH_EVAL, "psych_eval")
+    if appointment_type in FOLLOW_UP_TYPES:
+        if minutes is None:
+            raise BillingRuleError(
+                "Enter the clinician's documented total minutes on the date.",
+                field="minutes",
+                code="minutes",
+            )
+        code = office_visit_by_time(new_patient=False, minutes=minutes)
+        return VisitCode(code, f"em_{code}")
+    raise BillingRuleError(
+        "Infusions and TMS sessions are invoiced from their charts; this kind of"
+        " visit is not billed.",
+        field="appointment",
+        code="not_billable",
+    )

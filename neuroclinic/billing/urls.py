@@ -38,6 +38,16 @@ urlpatterns = [
         account.invoice_session,
         name="invoice_session",
     ),
+    path(
+        "patients/<uuid:patient_uuid>/tms/<uuid:session_uuid>/invoice",
+        account.invoice_tms_session,
+        name="invoice_tms_session",
+    ),
+    path(
+        "patients/<uuid:patient_uuid>/visits/<uuid:appointment_uuid>/invoice",
+        account.invoice_visit,
+        name="invoice_visit",
+    ),
     path("invoices/<uuid:invoice_uuid>/payments", account.pay, name="pay"),
     path(
         "invoices/<uuid:invoice_uuid>/superbill",

@@ -4,8 +4,11 @@ from django.utils import timezone
 
 from neuroclinic.accounts.models import User
 from neuroclinic.infusions.models import AdverseEvent, InfusionSession
+from neuroclinic.letters.models import Letter
 from neuroclinic.measures import outcomes
+from neuroclinic.measures.instruments import INSTRUMENTS
 from neuroclinic.measures.models import QuestionnaireResponse
+from neuroclinic.measures.progress import trajectory_summary, treatment_events
 from neuroclinic.patients.models import CareTeamProvider, Patient
 
 GIVEN = (InfusionSession.Status.DISCHARGED, InfusionSession.Status.CLOSED)
@@ -61,3 +64,33 @@ def chart_values(
             )
         values["remission"] = _yes(outcomes.is_remission("phq9", latest))
     return values
+
+
+# Letters that report scores before and after carry the PHQ-9 trajectory chart.
+CHART_KINDS = frozenset({"end_of_series", "tms_course", "booster"})
+
+
+def letter_chart(letter: Letter) -> str:
+    """The PHQ-9 trajectory as inline SVG for a letter that reports one, else "".
+
+    Only what was charted up to the letter's signature (a draft: up to now) is
+    drawn, so a signed letter's PDF shows the same chart every time it is made.
+    """
+    if letter.template.kind not in CHART_KINDS:
+        return ""
+    cutoff = letter.signed_at or timezone.now()
+    responses = list(
+        QuestionnaireResponse.objects.filter(
+            patient_id=letter.patient_id,
+            instrument_code="phq9",
+            amended_by__isnull=True,
+            total__isnull=False,
+            completed_at__lte=cutoff,
+        ).order_by("completed_at", "id")
+    )
+    if not responses:
+        return ""
+    cutoff_day = cutoff.date()
+    events = [e for e in treatment_events(letter.patient) if e.on <= cutoff_day]
+    svg: str = trajectory_summary(INSTRUMENTS["phq9"], responses, events).get("svg", "")
+    return svg

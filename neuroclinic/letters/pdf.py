@@ -3,7 +3,9 @@
 import logging
 
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
+from neuroclinic.letters.chart import letter_chart
 from neuroclinic.letters.models import Letter
 from neuroclinic.lib.safe_markdown import render_markdown
 
@@ -17,6 +19,8 @@ def letter_html(letter: Letter) -> str:
             "letter": letter,
             "organization": letter.patient.organization,
             "body": render_markdown(letter.body),
+            # Built by measures.trajectory, which escapes every piece of text in it.
+            "chart": mark_safe(letter_chart(letter)),  # noqa: S308
         },
     )
 

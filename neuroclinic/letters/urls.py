@@ -8,6 +8,11 @@ urlpatterns = [
     path(
         "patients/<uuid:patient_uuid>/", views.patient_letters, name="patient_letters"
     ),
+    path(
+        "patients/<uuid:patient_uuid>/part2-consent",
+        views.part2_consent,
+        name="part2_consent",
+    ),
     path("<uuid:letter_uuid>/", views.letter_page, name="letter"),
     path("<uuid:letter_uuid>/edit", views.edit, name="edit"),
     path("<uuid:letter_uuid>/sign", views.sign, name="sign"),

@@ -17,17 +17,19 @@ from neuroclinic.audit.record import record
 from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.letters import pdf
 from neuroclinic.letters.actions import letters
+from neuroclinic.letters.chart import letter_chart
 from neuroclinic.letters.errors import LettersError
 from neuroclinic.letters.fields import FIELDS
 from neuroclinic.letters.forms import (
     AddendumForm,
     DraftForm,
     EditForm,
+    Part2ConsentForm,
     SendForm,
     SignForm,
     TemplateForm,
 )
-from neuroclinic.letters.models import Letter, LetterTemplate
+from neuroclinic.letters.models import Letter, LetterTemplate, Part2Consent
 from neuroclinic.lib.safe_markdown import render_markdown
 from neuroclinic.patients.access import get_patient_for_user
 from neuroclinic.patients.models import Patient
@@ -87,7 +89,33 @@ def patient_letters(
             .select_related("template", "recipient")
             .prefetch_related("sends"),
             "form": form,
+            "part2_consents": Part2Consent.objects.filter(patient=patient)
+            .select_related("recipient", "recorded_by")
+            .order_by("-recorded_at", "-id"),
         },
+        status=422 if form.errors else 200,
+    )
+
+
+@require_capability(Capability.WRITE_LETTERS)
+def part2_consent(
+    request: AuthenticatedHttpRequest, patient_uuid: UUID
+) -> HttpResponse:
+    """Record the patient's 42 CFR Part 2 consent naming one recipient (2.31)."""
+    patient = get_patient_for_user(
+        request.user, patient_uuid, capability=Capability.WRITE_LETTERS
+    )
+    form = Part2ConsentForm(request.POST or None, patient_id=patient.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            letters.record_part2_consent(patient, by=request.user, **form.cleaned_data)
+            return redirect("letters:patient_letters", patient_uuid=patient.uuid)
+        except LettersError as exc:
+            _add(form, exc)
+    return render(
+        request,
+        "letters/part2_consent.html",
+        {"patient": patient, "form": form},
         status=422 if form.errors else 200,
     )
 
@@ -104,6 +132,7 @@ def _page(
         {
             "letter": letter,
             "body": render_markdown(letter.body),
+            "chart": letter_chart(letter),
             "sends": letter.sends.all(),
             "addenda": [
                 (a, render_markdown(a.body))

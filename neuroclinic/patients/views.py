@@ -192,6 +192,8 @@ def _chart_context(
         "can_edit_demographics": request.user.can(Capability.EDIT_DEMOGRAPHICS),
         "can_export": request.user.can(Capability.EXPORT_CHART),
         "can_book_appointments": request.user.can(Capability.BOOK_APPOINTMENTS),
+        "can_bill": request.user.can(Capability.BILLING_VIEW),
+        "can_write_letters": request.user.can(Capability.WRITE_LETTERS),
         "end_form": EndEntryForm(),
         "alerts": [alert for panel in panels for alert in panel.alerts],
     }

@@ -7,7 +7,7 @@ namespace under /portal/.
 
 from django.urls import include, path
 
-from neuroclinic.portal import booster, questionnaires, views, visits
+from neuroclinic.portal import bills, booster, questionnaires, views, visits
 
 signed_in = [
     path("sign-in/<str:token>/", views.sign_in, name="sign_in"),
@@ -32,6 +32,7 @@ signed_in = [
     path("consents/<uuid:document_uuid>/", views.consent, name="consent"),
     path("visits/", visits.visits, name="visits"),
     path("visits/booster/", booster.pick_booster, name="booster"),
+    *bills.urlpatterns,
 ]
 
 urlpatterns = [

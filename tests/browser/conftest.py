@@ -42,6 +42,11 @@ class LiveClinic:
     url: str
     env: dict[str, str]
     used_codes: dict[str, str] = field(default_factory=dict)
+    # The server's standard output: the console email backend writes mail there.
+    stdout: Path | None = None
+
+    def sent_mail(self) -> str:
+        return self.stdout.read_text() if self.stdout is not None else ""
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
@@ -130,7 +135,9 @@ def live_clinic() -> Iterator[LiveClinic]:
     }
     port = _free_port()
     env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
-    clinic = LiveClinic(url=f"http://127.0.0.1:{port}", env=env)
+    clinic = LiveClinic(
+        url=f"http://127.0.0.1:{port}", env=env, stdout=workdir / "server.out"
+    )
     server = None
     try:
         clinic.manage("migrate", "--no-input", "-v0")
@@ -152,7 +159,7 @@ def live_clinic() -> Iterator[LiveClinic]:
             ],
             env=env,
             cwd=ROOT,
-            stdout=subprocess.DEVNULL,
+            stdout=(workdir / "server.out").open("w"),
             stderr=(workdir / "server.log").open("w"),
         )
         deadline = (

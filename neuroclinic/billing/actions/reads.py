@@ -27,3 +27,23 @@ def record_read(
         organization=by.organization if patient is None else None,
         **data,
     )
+
+
+@transaction.atomic
+def record_portal_read(
+    action: AuditEvent.Action,
+    *,
+    patient: Patient,
+    subject: models.Model,
+    **data: Any,
+) -> None:
+    """The patient read their own billing documents in the portal (no staff actor)."""
+    record(
+        action,
+        actor=None,
+        actor_username="(patient portal)",
+        patient=patient,
+        subject=subject,
+        via="portal",
+        **data,
+    )

@@ -23,6 +23,11 @@ PRICES = {
     Service.Key.TMS_INITIAL: "600.00",
     Service.Key.TMS_SESSION: "300.00",
     Service.Key.TMS_MOTOR_THRESHOLD: "350.00",
+    Service.Key.PSYCH_EVAL: "400.00",
+    Service.Key.EM_99212: "120.00",
+    Service.Key.EM_99213: "180.00",
+    Service.Key.EM_99214: "250.00",
+    Service.Key.EM_99215: "320.00",
 }
 
 NPI = "1234567893"

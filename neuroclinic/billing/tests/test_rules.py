@@ -342,3 +342,93 @@ def test_modifiers() -> None:
 )
 def test_aging_buckets(days: int, bucket: str) -> None:
     assert rules.aging_bucket(days) == bucket
+
+
+# ---------------------------------------------------------------- TMS and visit codes
+
+
+@pytest.mark.parametrize(
+    ("number", "new_threshold", "charted", "expected"),
+    [
+        (1, False, "90867", "90867"),  # first session, with mapping and threshold
+        (1, True, "90867", "90867"),  # the first session's threshold is part of 90867
+        (2, False, "90868", "90868"),
+        (17, False, "90868", "90868"),
+        (17, True, "90869", "90869"),  # threshold determined again before it
+    ],
+)
+def test_tms_session_codes(
+    number: int, new_threshold: bool, charted: str, expected: str
+) -> None:
+    assert (
+        rules.tms_session_code(
+            number=number, new_threshold=new_threshold, charted=charted
+        )
+        == expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("number", "new_threshold", "charted", "code"),
+    [
+        (2, True, "90868", "code_mismatch"),
+        (1, False, "90868", "code_mismatch"),
+        (3, False, "", "code_mismatch"),
+        (0, False, "90867", "number"),
+    ],
+)
+def test_tms_session_codes_refused(
+    number: int, new_threshold: bool, charted: str, code: str
+) -> None:
+    with pytest.raises(rules.BillingRuleError) as error:
+        rules.tms_session_code(
+            number=number, new_threshold=new_threshold, charted=charted
+        )
+    assert error.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("kind", "medical", "minutes", "code", "service"),
+    [
+        ("consult", True, None, "90792", "consult"),
+        ("consult", False, None, "90791", "psych_eval"),
+        ("intake_visit", True, None, "90792", "consult"),
+        ("follow_up", True, 10, "99212", "em_99212"),
+        ("follow_up", True, 25, "99213", "em_99213"),
+        ("follow_up", True, 30, "99214", "em_99214"),
+        ("follow_up", False, 54, "99215", "em_99215"),
+        ("follow_up", True, 80, "99215", "em_99215"),  # prolonged time not billed
+    ],
+)
+def test_visit_codes(
+    kind: str, medical: bool, minutes: int | None, code: str, service: str
+) -> None:
+    found = rules.visit_code(
+        appointment_type=kind, status="checked_in", medical=medical, minutes=minutes
+    )
+    assert (found.code, found.service_key) == (code, service)
+    assert rules.SERVICE_CODES[found.service_key] == code
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "minutes", "code"),
+    [
+        ("consult", "cancelled", None, "visit_not_held"),
+        ("consult", "late_cancel", None, "visit_not_held"),
+        ("consult", "no_show", None, "visit_not_held"),
+        ("consult", "booked", None, "visit_not_held"),
+        ("consult", "confirmed", None, "visit_not_held"),
+        ("follow_up", "moved", 30, "visit_not_held"),
+        ("follow_up", "checked_in", None, "minutes"),
+        ("follow_up", "checked_in", 9, "visit_too_short"),
+        ("infusion", "checked_in", None, "not_billable"),
+        ("tms_session", "checked_in", None, "not_billable"),
+        ("phone_check_in", "checked_in", None, "not_billable"),
+    ],
+)
+def test_visits_refused(kind: str, status: str, minutes: int | None, code: str) -> None:
+    with pytest.raises(rules.BillingRuleError) as error:
+        rules.visit_code(
+            appointment_type=kind, status=status, medical=True, minutes=minutes
+        )
+    assert error.value.code == code

@@ -24,7 +24,7 @@ from neuroclinic.billing.accounting import (
     member_id,
     payer_status,
 )
-from neuroclinic.billing.actions import estimates, invoices, superbills
+from neuroclinic.billing.actions import estimates, invoices, superbills, visits
 from neuroclinic.billing.actions.reads import record_read
 from neuroclinic.billing.errors import BillingError
 from neuroclinic.billing.forms import (
@@ -43,11 +43,19 @@ from neuroclinic.billing.models import (
     Payment,
     Superbill,
 )
-from neuroclinic.billing.rules import EstimateTrigger
+from neuroclinic.billing.rules import (
+    EVALUATION_TYPES,
+    FOLLOW_UP_TYPES,
+    EstimateTrigger,
+)
 from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.patients.access import get_patient_for_user
 from neuroclinic.patients.models import Diagnosis, Patient
+from neuroclinic.scheduling.models import Appointment
+from neuroclinic.tms.models import TmsSession
+
+BILLED_VISIT_TYPES = EVALUATION_TYPES | FOLLOW_UP_TYPES
 
 
 def _context(
@@ -66,6 +74,24 @@ def _context(
             "session_ref", flat=True
         )
     )
+    uninvoiced_tms = [
+        s
+        for s in TmsSession.objects.filter(patient=patient)
+        .exclude(status=TmsSession.Status.IN_PROGRESS)
+        .order_by("started_at", "id")
+        if s.uuid not in invoiced
+    ]
+    uninvoiced_visits = [
+        a
+        for a in Appointment.objects.filter(
+            patient=patient,
+            status=Appointment.Status.CHECKED_IN,
+            appointment_type__code__in=BILLED_VISIT_TYPES,
+        )
+        .select_related("appointment_type", "staff")
+        .order_by("starts_at", "id")
+        if a.uuid not in invoiced
+    ]
     uninvoiced = [
         s
         for s in InfusionSession.objects.filter(
@@ -97,6 +123,8 @@ def _context(
         "diagnoses": Diagnosis.objects.filter(patient=patient, ended_at__isnull=True),
         "invoice_rows": invoice_rows,
         "uninvoiced": uninvoiced,
+        "uninvoiced_tms": uninvoiced_tms,
+        "uninvoiced_visits": uninvoiced_visits,
         "sales": sales,
         "estimates": GoodFaithEstimate.objects.filter(patient=patient),
         "superbills": Superbill.objects.filter(patient=patient),
@@ -310,3 +338,54 @@ def invoice_superbill(
     except BillingError as exc:
         return _again(request, invoice.patient, error_for=exc.message)
     return _done(invoice.patient)
+
+
+@require_capability(Capability.BILLING_CHARGE)
+@require_POST
+def invoice_tms_session(
+    request: AuthenticatedHttpRequest, patient_uuid: UUID, session_uuid: UUID
+) -> HttpResponse:
+    patient = get_patient_for_user(
+        request.user, patient_uuid, capability=Capability.BILLING_CHARGE
+    )
+    session = (
+        TmsSession.objects.filter(patient=patient, uuid=session_uuid)
+        .select_related("course", "course__location", "supervising_physician")
+        .first()
+    )
+    if session is None:
+        return _again(
+            request, patient, error_for="No such TMS session for this patient."
+        )
+    try:
+        visits.invoice_tms_session(session, by=request.user)
+    except BillingError as exc:
+        return _again(request, patient, error_for=exc.message)
+    return _done(patient)
+
+
+@require_capability(Capability.BILLING_CHARGE)
+@require_POST
+def invoice_visit(
+    request: AuthenticatedHttpRequest, patient_uuid: UUID, appointment_uuid: UUID
+) -> HttpResponse:
+    patient = get_patient_for_user(
+        request.user, patient_uuid, capability=Capability.BILLING_CHARGE
+    )
+    appointment = (
+        Appointment.objects.filter(patient=patient, uuid=appointment_uuid)
+        .select_related("appointment_type", "location", "staff")
+        .first()
+    )
+    if appointment is None:
+        return _again(request, patient, error_for="No such visit for this patient.")
+    raw = request.POST.get("minutes", "").strip()
+    if raw and not raw.isdigit():
+        return _again(request, patient, error_for="Minutes are a whole number.")
+    try:
+        visits.invoice_visit(
+            appointment, minutes=int(raw) if raw else None, by=request.user
+        )
+    except BillingError as exc:
+        return _again(request, patient, error_for=exc.message)
+    return _done(patient)

@@ -10,6 +10,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.letters import pdf
 from neuroclinic.letters.actions import letters
+from neuroclinic.letters.chart import letter_chart
 from neuroclinic.letters.errors import LettersError
 from neuroclinic.letters.models import Letter, LetterSend, LetterTemplate
 from neuroclinic.measures.actions.responses import record_response
@@ -17,6 +18,7 @@ from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.measures.tests.factories import phq9
 from neuroclinic.patients import actions as patient_actions
 from neuroclinic.patients.models import CareTeamProvider, Patient
+from tests.pdf_text import pdf_text, squeezed
 
 pytestmark = pytest.mark.django_db
 
@@ -199,3 +201,62 @@ def test_the_demo_signs_and_sends_letters_for_completed_series(
     assert letter.status == Letter.Status.SIGNED
     assert letter.sends.get().channel == "fax"
     assert InfusionSession.objects.count() == 0
+
+
+def test_the_end_of_series_pdf_carries_the_trajectory_chart(
+    scored: Patient, referrer: CareTeamProvider, prescriber: User, nurse: User
+) -> None:
+    letter = letters.draft_letter(
+        scored, kind="end_of_series", recipient=referrer, by=prescriber
+    )
+    letter = letters.sign_letter(letter, password=TEST_PASSWORD, by=prescriber)
+    chart = letter_chart(letter)
+    assert chart.startswith("<svg")
+    assert "PHQ-9" in chart
+    text = squeezed(pdf_text(pdf.letter_pdf(letter)))
+    assert "(PHQ-9)overtime" in text  # the chart's heading, drawn by WeasyPrint
+    assert "Remission≤4" in text  # its reference lines' labels
+    assert "Baseline20" in text
+    assert "PHQ-9totalsovertime" in text  # its caption
+    # A score recorded after the signature does not change the signed letter's chart.
+    record_response(
+        scored,
+        instrument_code="phq9",
+        answers=phq9(15),
+        source=QuestionnaireResponse.Source.STAFF,
+        completed_at=timezone.now() + timedelta(minutes=1),
+        by=nurse,
+    )
+    assert letter_chart(Letter.objects.get(pk=letter.pk)) == chart
+
+
+@pytest.mark.parametrize(
+    ("kind", "charted"),
+    [
+        ("end_of_series", True),
+        ("tms_course", True),
+        ("booster", True),
+        ("consult", False),
+        ("therapist", False),
+        ("concerns", False),
+    ],
+)
+def test_which_letters_carry_the_chart(
+    scored: Patient,
+    referrer: CareTeamProvider,
+    prescriber: User,
+    kind: str,
+    charted: bool,
+) -> None:
+    letter = letters.draft_letter(scored, kind=kind, recipient=referrer, by=prescriber)
+    assert bool(letter_chart(letter)) is charted
+
+
+def test_no_scores_no_chart(
+    patient: Patient, referrer: CareTeamProvider, prescriber: User
+) -> None:
+    letter = letters.draft_letter(
+        patient, kind="end_of_series", recipient=referrer, by=prescriber
+    )
+    assert letter_chart(letter) == ""
+    assert b"%PDF" in pdf.letter_pdf(letter)[:8]
