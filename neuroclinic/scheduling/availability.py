@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
+
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Role
 from neuroclinic.clinics.models import (
@@ -18,6 +20,7 @@ from neuroclinic.clinics.models import (
     Organization,
     Room,
 )
+from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.scheduling import rules
 from neuroclinic.scheduling.models import (
     Appointment,
@@ -29,6 +32,9 @@ from neuroclinic.scheduling.models import (
 from neuroclinic.treatment.models import TreatmentPlan
 
 DEFAULT_REMINDER_HOURS = [48, 2]
+# How long an infusion checked in without an appointment holds its room when the clinic
+# has no infusion visit type to read it from: the default type's 120 minutes and turnover.
+DEFAULT_INFUSION_HOLD_MINUTES = 135
 # Roles that count as "a prescriber on site" for infusions.
 PRESCRIBING_ROLES = (Role.PRESCRIBER.value, Role.MEDICAL_DIRECTOR.value)
 
@@ -192,6 +198,7 @@ def calendar_for(
             location_closures.append(span)
     return rules.Calendar(
         bookings=[as_booking(a, devices.get(a.pk, ())) for a in rows],
+        rooms_in_use=_rooms_in_use(location, start, end),
         opening_hours=opening_intervals(
             location, local_days(location, start, end), hours
         ),
@@ -203,6 +210,34 @@ def calendar_for(
         nurse_max_running=settings.nurse_max_running_infusions,
         prescriber_required=settings.prescriber_on_site_for_infusions,
     )
+
+
+def _rooms_in_use(
+    location: Location, start: datetime, end: datetime
+) -> dict[int, list[rules.Interval]]:
+    """Rooms held by open infusions that no appointment holds (checked in from the chart):
+    from check-in until an infusion visit's usual length and turnover have passed, and at
+    least until now while the infusion is still open."""
+    infusion = AppointmentType.objects.filter(
+        organization_id=location.organization_id, code=AppointmentType.Code.INFUSION
+    ).first()
+    usual = timedelta(
+        minutes=(infusion.duration_minutes + infusion.turnover_minutes)
+        if infusion is not None
+        else DEFAULT_INFUSION_HOLD_MINUTES
+    )
+    now = timezone.now()
+    held: dict[int, list[rules.Interval]] = {}
+    for room_id, checked_in_at in InfusionSession.objects.filter(
+        location=location,
+        status__in=InfusionSession.OPEN_STATUSES,
+        appointment__isnull=True,
+        checked_in_at__lt=end,
+    ).values_list("room_id", "checked_in_at"):
+        span = _span(checked_in_at, max(now, checked_in_at + usual))
+        if span.end > start:
+            held.setdefault(room_id, []).append(span)
+    return held
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,8 @@ class Calendar:
     room_closures: dict[int, list[Interval]] = field(default_factory=dict)
     device_closures: dict[int, list[Interval]] = field(default_factory=dict)
     location_closures: Sequence[Interval] = ()
+    # Infusions opened from the chart without an appointment still hold their room.
+    rooms_in_use: dict[int, list[Interval]] = field(default_factory=dict)
     nurse_max_running: int = 2
     prescriber_required: bool = True
 
@@ -208,6 +210,7 @@ class Calendar:
             room_closures={k: near(v) for k, v in self.room_closures.items()},
             device_closures={k: near(v) for k, v in self.device_closures.items()},
             location_closures=near(self.location_closures),
+            rooms_in_use={k: near(v) for k, v in self.rooms_in_use.items()},
             nurse_max_running=self.nurse_max_running,
             prescriber_required=self.prescriber_required,
         )
@@ -266,6 +269,17 @@ def conflicts(
             for c in calendar.room_closures.get(candidate.room_id, [])
         ):
             refusals.append(Refusal("room_closed", "room", "The room is closed then."))
+        if any(
+            candidate.held.overlaps(c)
+            for c in calendar.rooms_in_use.get(candidate.room_id, [])
+        ):
+            refusals.append(
+                Refusal(
+                    "room_in_use",
+                    "room",
+                    "An infusion checked in without an appointment is in the room then.",
+                )
+            )
         if any(
             b.room_id == candidate.room_id and candidate.held.overlaps(b.held)
             for b in others

@@ -1,6 +1,8 @@
 """Issue 14, item 9 on the calendar's paths: checking in an infusion appointment holds the
 protocol's rhythm as the chart does; only a nurse or prescriber may check in over it, with a
-written reason, on the action, the page and the API alike."""
+written reason, on the action, the page and the API alike. And an infusion opened from the
+chart without an appointment holds its room, so the calendar does not book a visit that
+check-in would then refuse."""
 
 from collections.abc import Callable
 from datetime import timedelta
@@ -13,6 +15,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.clinics.models import Location, Room
 from neuroclinic.infusions.models import InfusionSession
+from neuroclinic.patients.tests.factories import make_patient
 from neuroclinic.scheduling.actions import appointments
 from neuroclinic.scheduling.errors import SchedulingError
 from neuroclinic.scheduling.models import Appointment, AppointmentType
@@ -178,3 +181,40 @@ def test_item9_the_api_holds_the_rule_and_takes_the_reason(
     )
     assert done.status_code == 200, done.content
     assert done.json()["status"] == "checked_in"
+
+
+def test_an_infusion_opened_from_the_chart_holds_its_room(
+    plan: TreatmentPlan,
+    clinic: Location,
+    types: dict[str, AppointmentType],
+    front_desk: User,
+    nurse: User,
+) -> None:
+    """A walk-in checked in from the chart has no appointment, yet its room is taken: the
+    calendar books the next visit into the other room rather than one it cannot check in."""
+    room = Room.objects.get(location=clinic, name="Infusion 1")
+    other = make_patient(clinic.organization, family_name="Walkinson")
+    InfusionSession.objects.create(
+        organization_id=other.organization_id,
+        patient=other,
+        plan=plan,
+        order=plan.orders.get(),
+        location=clinic,
+        room=room,
+        sequence_number=1,
+        sequence_total=6,
+        service_date=MONDAY,
+        checked_in_by=nurse,
+        checked_in_at=local(MONDAY, 8, 30),
+        nurse=nurse,
+    )
+    booked = appointments.book_appointment(
+        plan.patient,
+        appointment_type=types["infusion"],
+        location=clinic,
+        starts_at=local(MONDAY, 9),
+        now=NOW,
+        by=front_desk,
+    )
+    assert booked.room is not None
+    assert booked.room.name == "Infusion 2"
