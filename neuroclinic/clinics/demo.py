@@ -156,6 +156,11 @@ DEMO_EXTENSIONS: list[str] = [
 ]
 
 
+def patient_count(organization: Organization) -> int:
+    """The demo's patients: those asked for and any an app's loader adds for a journey."""
+    return Patient.objects.filter(organization=organization).count()
+
+
 def demo_totp_key(username: str) -> str:
     """A fixed authenticator secret per demo user, so the README can list it."""
     return hashlib.sha1(

@@ -63,15 +63,19 @@ def test_the_demo_patients_are_synthetic_and_the_audit_chain_verifies(
     organization = load_demo(patient_count=5)
 
     patients = list(Patient.objects.filter(organization=organization))
-    assert len(patients) == 5
+    # The five asked for, and the calendar's patient waiting for a series to be booked.
+    assert len(patients) == 6
+    assert [p.family_name for p in patients if p.family_name == "Seriesdemo"] == [
+        "Seriesdemo"
+    ]
     assert all(p.email.endswith("example.com") for p in patients)
     assert all(p.phone.startswith("555-01") for p in patients)
-    assert len({p.mrn for p in patients}) == 5
+    assert len({p.mrn for p in patients}) == 6
     assert (
         AuditEvent.objects.filter(
             action=AuditEvent.Action.PATIENT_REGISTERED, organization=organization
         ).count()
-        == 5
+        == 6
     )
     assert verify_audit_chain().ok
 
@@ -102,8 +106,9 @@ def test_the_demo_command_loads_the_clinic_and_says_so(db: None) -> None:
     call_command("demo", "--patients", "3", stdout=out)
 
     organization = Organization.objects.get(name=DEMO_ORGANIZATION)
-    assert Patient.objects.filter(organization=organization).count() == 3
-    assert "3 synthetic patients" in out.getvalue()
+    # The three asked for and the calendar's series patient; the message counts them all.
+    assert Patient.objects.filter(organization=organization).count() == 4
+    assert "4 synthetic patients" in out.getvalue()
     # Every record the demo wrote (some backdated with update()) is sealed as it stands.
     assert verify_seals() == []
 

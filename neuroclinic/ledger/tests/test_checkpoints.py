@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import Q
 from django.test import override_settings
 
 from neuroclinic.audit.models import AuditEvent, ChainHead, Seal
@@ -118,9 +119,14 @@ def test_a_rewritten_audit_chain_is_caught(history: list[LedgerEntry]) -> None:
     second = AuditEvent.objects.order_by("seq")[1]
     chain = chain_name(second.organization_id)
     prev = second.prev_hash
-    for event in AuditEvent.objects.filter(
-        seq__gte=second.seq, organization_id=second.organization_id
-    ).order_by("seq"):
+    same_chain = (
+        Q(organization_id__isnull=True)
+        if second.organization_id is None
+        else Q(organization_id=second.organization_id)
+    )
+    for event in AuditEvent.objects.filter(same_chain, seq__gte=second.seq).order_by(
+        "seq"
+    ):
         if event.seq == second.seq:
             event.subject_id = "rewritten"
         event.prev_hash = prev

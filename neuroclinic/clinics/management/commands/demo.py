@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
-from neuroclinic.clinics.demo import DEMO_STAFF, load_demo
+from neuroclinic.clinics.demo import DEMO_STAFF, load_demo, patient_count
 from neuroclinic.lib import messaging
 
 CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
@@ -62,6 +62,8 @@ class Command(BaseCommand):
             )
         call_command("optimize", stdout=self.stdout)
         self.stdout.write(
-            f"Loaded {organization.name}: {options['patients']} synthetic patients; "
+            f"Loaded {organization.name}: "
+            f"{patient_count(organization)} synthetic "
+            "patients; "
             f"staff {', '.join(DEMO_STAFF)} (see README for passwords and two-factor codes)."
         )
