@@ -19,6 +19,7 @@ from neuroclinic.measures.actions.alerts import raise_safety_alert
 from neuroclinic.measures.actions.configuration import add_measurement_rule
 from neuroclinic.measures.actions.due_measures import schedule_measures
 from neuroclinic.measures.actions.responses import record_response
+from neuroclinic.measures.instruments import INSTRUMENTS
 from neuroclinic.measures.models import QuestionnaireResponse, SafetyAlert
 from neuroclinic.measures.tests.factories import phq9
 from neuroclinic.patients import actions as patient_actions
@@ -185,4 +186,4 @@ def test_the_instrument_list_api(
     client: Client, db: None, django_assert_num_queries: PageQueries
 ) -> None:
     with django_assert_num_queries(0):
-        assert len(client.get("/api/instruments").json()) == 11
+        assert len(client.get("/api/instruments").json()) == len(INSTRUMENTS)
