@@ -26,8 +26,8 @@ from neuroclinic.intake.models import (
     ConsentSignature,
     EligibilityDecision,
 )
-from neuroclinic.patients.actions import register_patient
-from neuroclinic.patients.models import Patient
+from neuroclinic.patients.actions import add_contact, register_patient
+from neuroclinic.patients.models import Contact, Patient
 from neuroclinic.scheduling.actions import appointments, setup
 from neuroclinic.scheduling.errors import SchedulingError
 from neuroclinic.scheduling.models import Appointment, AppointmentType
@@ -78,18 +78,32 @@ def _book(
 
 
 def _series_patient(context: DemoContext) -> Patient | None:
-    """See `_make_series_patient`; nothing when the staff cannot sign with the demo password."""
+    """See `make_ready_patient`; nothing when the staff cannot sign with the demo password."""
     try:
         with transaction.atomic():
-            return _make_series_patient(context)
+            return make_ready_patient(
+                context,
+                family_name="Seriesdemo",
+                given_name="Robin",
+                birth_date=date(1984, 5, 17),
+                phone="555-0199",
+            )
     except (IntakeError, TreatmentError):
         return None
 
 
-def _make_series_patient(context: DemoContext) -> Patient | None:
+def make_ready_patient(
+    context: DemoContext,
+    *,
+    family_name: str,
+    given_name: str,
+    birth_date: date,
+    phone: str,
+) -> Patient | None:
     """An eligible, consented patient with a plan and a signed induction order and nothing
-    booked: the front desk books this series (the calendar's browser journey). Synthetic,
-    through the intake and treatment actions (the prescriber signs with the demo password)."""
+    booked: the front desk books this series (the calendar's browser journey), and the
+    infusion tap count uses one when the demo's are taken. Synthetic, through the intake
+    and treatment actions (the prescriber signs with the demo password)."""
     organization = context.organization
     prescriber = context.staff["prescriber"]
     induction = active_protocols(organization.pk, ProtocolKind.INDUCTION)
@@ -104,12 +118,20 @@ def _make_series_patient(context: DemoContext) -> Patient | None:
         return None
     patient = register_patient(
         organization,
-        family_name="Seriesdemo",
-        given_name="Robin",
-        birth_date=date(1984, 5, 17),
+        family_name=family_name,
+        given_name=given_name,
+        birth_date=birth_date,
         sex_at_birth=Patient.SexAtBirth.FEMALE,
-        phone="555-0199",
-        email="robin.seriesdemo@example.com",
+        phone=phone,
+        email=f"{given_name}.{family_name}@example.com".lower(),
+        by=context.staff["frontdesk"],
+    )
+    add_contact(
+        patient,
+        kind=Contact.Kind.ESCORT,
+        name=f"Sam {family_name}",
+        relationship="Spouse",
+        phone="555-0197",
         by=context.staff["frontdesk"],
     )
     eligibility_decisions.decide_eligibility(

@@ -14,53 +14,23 @@ import json
 import re
 import time
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import LiveClinic, screenshot
+from tests.browser.test_infusion_day import (
+    DEMO_PASSWORD,
+    ZONE,
+    let_codes_expire,
+    sign_in,
+)
 from tests.pdf_text import pdf_text, squeezed
 
 pytestmark = pytest.mark.browser
 
-DEMO_PASSWORD = "demo-clinic-2026"
-TOTP_STEP = 30
 RECIPIENT_EMAIL = "dr.lettersworth@example.com"
 PACKAGE = "Induction series of six infusions"
-ZONE = ZoneInfo("America/Chicago")  # the demo clinic's locations
-
-_used: dict[str, tuple[str, float]] = {}
-
-
-def fresh_code(clinic: LiveClinic, username: str) -> str:
-    """A code this user has not used in this test (a code works once per 30-second step)."""
-    deadline = time.monotonic() + 45
-    code = clinic.totp(username)
-    while code == _used.get(username, ("", 0.0))[0] and time.monotonic() < deadline:
-        time.sleep(2)
-        code = clinic.totp(username)
-    _used[username] = (code, time.monotonic())
-    return code
-
-
-def let_codes_expire() -> None:
-    """Later browser tests sign the same demo users in: do not leave them a spent code."""
-    if _used:
-        last = max(at for _, at in _used.values())
-        time.sleep(max(0.0, TOTP_STEP + 1 - (time.monotonic() - last)))
-
-
-def sign_in(page: Page, clinic: LiveClinic, username: str) -> None:
-    page.goto(clinic.url + "/accounts/sign-in/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label(re.compile("Code from your authenticator app")).fill(
-        fresh_code(clinic, username)
-    )
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Good to see you")
 
 
 def open_chart(page: Page, mrn: str) -> None:

@@ -1,9 +1,9 @@
 """Issue 18, item 3: a routine infusion on the tablet in at most 25 taps and 8 typed fields.
 
-A routine infusion: a demo patient due one, who completed today's PHQ-9 on the waiting
-room's tablet before the nurse picked them up (the patient's taps, not the nurse's), in
-a room whose monitor sends the vital signs (posted to the API with the monitor's own
-token, as the monitor does). The nurse signs in, then is counted from opening the chart
+A routine infusion: a new patient ready for one (eligible, consented, a signed order),
+who completed today's PHQ-9 on the waiting room's tablet before the nurse picked them up
+(the patient's taps, not the nurse's), in a room whose monitor sends the vital signs
+(posted to the API with the monitor's own token, as the monitor does). The nurse signs in, then is counted from opening the chart
 to the signed note. Every tap and every typed field goes through `Counted`, so the count
 is of what the test did, not of what the page offers; a reload counts as a tap (the nurse
 comes back to the screen after the thirty minutes of recovery).
@@ -64,42 +64,25 @@ class Counted:
 
 
 ROUTINE_PATIENT = """
+# Its own patient, so the count does not depend on which demo patients other journeys
+# used: eligible, consented, with a signed induction order, made as the demo makes its
+# series patient (the intake and treatment actions, the prescriber signing with the demo
+# password). The PHQ-9 is the patient's, on the waiting room's tablet.
 import json
-from django.utils import timezone
-from neuroclinic.infusions.models import InfusionSession
+import random
+from datetime import date
+from neuroclinic.accounts.models import User
+from neuroclinic.clinics.demo import DemoContext
 from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.demo import answers_for
 from neuroclinic.measures.models import QuestionnaireResponse
-from neuroclinic.treatment.actions.orders import active_order
-from neuroclinic.treatment.actions.plans import consent_block
-from neuroclinic.treatment.models import TreatmentPlan
-import random
-today = timezone.localdate()
-chosen = None
-for plan in TreatmentPlan.objects.filter(status="active").select_related("patient").order_by("id"):
-    p = plan.patient
-    order = active_order(plan, "induction")
-    if order is None or consent_block(p):
-        continue
-    last = (InfusionSession.objects.filter(patient=p).exclude(status="cancelled")
-            .order_by("-service_date").first())
-    if last is not None and (last.is_open or
-            (today - last.service_date).days < max(order.protocol.min_days_between_infusions, 2)):
-        continue
-    chosen = p
-    break
-if chosen is None:
-    # The demo's patients due today are taken by the other journeys: a new patient,
-    # eligible, consented, with a signed induction order (as the intake leaves them).
-    from neuroclinic.accounts.models import User
-    from neuroclinic.patients.tests.factories import make_patient
-    from neuroclinic.treatment.tests import factories as treatment
-    staff = {u.username: u for u in User.objects.filter(username__in=["frontdesk", "prescriber", "director"])}
-    chosen = make_patient(staff["frontdesk"].organization, by=staff["frontdesk"],
-                          family_name="Routineson", given_name="Taylor")
-    treatment.ready_for_treatment(chosen, staff["prescriber"])
-    plan = treatment.make_plan(chosen, staff["prescriber"], staff["director"])
-    treatment.sign_order(plan, staff["prescriber"])
+from neuroclinic.scheduling.demo import make_ready_patient
+staff = {u.username: u for u in User.objects.filter(username__in=["frontdesk", "prescriber", "director"])}
+context = DemoContext(organization=staff["frontdesk"].organization, staff=staff,
+                      patients=[], rng=random.Random(18))
+chosen = make_ready_patient(context, family_name="Routineson", given_name="Taylor",
+                            birth_date=date(1979, 3, 3), phone="555-0198")
+assert chosen is not None, "the demo's protocols or consent forms are missing"
 record_response(chosen, instrument_code="phq9", answers=answers_for("phq9", 9, random.Random(18)),
                 source=QuestionnaireResponse.Source.KIOSK, by=None)
 print(json.dumps({"mrn": chosen.mrn}))

@@ -79,7 +79,9 @@ def pdf_titles(pdf: bytes) -> str:
 
 def draw_signature(page: Page) -> None:
     canvas = page.locator("#signature-pad")
-    canvas.scroll_into_view_if_needed()
+    # In the middle of the screen, as a person would sign: at the bottom edge the
+    # portal's sticky crisis line covers part of the box on a phone.
+    canvas.evaluate("box => box.scrollIntoView({block: 'center'})")
     box = canvas.bounding_box()
     assert box is not None
     x, y = box["x"] + 20, box["y"] + box["height"] / 2

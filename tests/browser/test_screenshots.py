@@ -1,9 +1,12 @@
-"""Issue 18: every role's home page at 1280 px (a laptop) and 820 px (a tablet), written to
-docs/screenshots/ for the documentation, with no horizontal overflow at either width.
+"""Issue 18: every role's home page at 1280 px (a laptop) and 820 px (a tablet), with no
+horizontal overflow at either width. The pictures go to var/test-artifacts/screenshots/; with
+NEUROCLINIC_DOCS_SCREENSHOTS=1 they refresh docs/screenshots/ instead (a test run does not
+change the repository's files unless asked to).
 
 The infusion steps are photographed by tests/browser/test_infusion_taps.py as it runs.
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,11 @@ from tests.browser.test_infusion_day import let_codes_expire, sign_in
 
 pytestmark = pytest.mark.browser
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("NEUROCLINIC_DOCS_SCREENSHOTS") == "1"
+    else ARTIFACTS / "screenshots"
+)
 WIDTHS = (1280, 820)
 ROLES = (
     "nurse",
@@ -30,7 +37,7 @@ ROLES = (
 
 
 def document(page: Page, name: str) -> None:
-    """The page at each width, full length, as docs/screenshots/<name>-<width>.png."""
+    """The page at each width, full length, as <DOCS>/<name>-<width>.png."""
     DOCS.mkdir(parents=True, exist_ok=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for width in WIDTHS:
@@ -38,13 +45,8 @@ def document(page: Page, name: str) -> None:
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
-        # The issue asks for no overflow at 1280 px (and 390 px, tested elsewhere); at
-        # 820 px an overflow is recorded next to the screenshots rather than failed.
-        if width == 1280:
-            assert overflow <= 0, f"{name} overflows by {overflow} px at {width} px"
-        elif overflow > 0:
-            with (ARTIFACTS / "overflow-820.txt").open("a") as out:
-                out.write(f"{name}: {overflow} px\n")
+        # No page scrolls sideways at either width (390 px: tests/browser/test_staff_walk.py).
+        assert overflow <= 0, f"{name} overflows by {overflow} px at {width} px"
         page.screenshot(path=str(DOCS / f"{name}-{width}.png"), full_page=True)
     page.set_viewport_size({"width": WIDTHS[0], "height": 900})
 
