@@ -40,9 +40,15 @@ run: install var/secret-key
 	new_db=no; if [ -z "$${DATABASE_URL:-}" ] && [ ! -f $(DB_FILE) ]; then new_db=yes; fi; \
 	$(BIN)/neuroclinic migrate --no-input -v0; \
 	$(BIN)/neuroclinic createcachetable; \
-	$(BIN)/neuroclinic optimize -v0; \
-	if [ $$new_db = yes ]; then echo "New database: loading the demo clinic..."; $(BIN)/neuroclinic demo; fi; \
-	$(BIN)/neuroclinic collectstatic --no-input -v0; \
+	if [ $$new_db = yes ]; then \
+	  echo "New database: loading the demo clinic..."; \
+	  $(BIN)/neuroclinic collectstatic --no-input -v0 & static_pid=$$!; \
+	  $(BIN)/neuroclinic demo; \
+	  wait $$static_pid; \
+	else \
+	  $(BIN)/neuroclinic optimize -v0; \
+	  $(BIN)/neuroclinic collectstatic --no-input -v0; \
+	fi; \
 	echo; \
 	echo "Neuroclinic is at $$PUBLIC_BASE_URL/"; \
 	echo "Sign in as admin, director, prescriber, nurse, frontdesk, tms, custodian, billing or auditor"; \

@@ -153,6 +153,7 @@ DEMO_EXTENSIONS: list[str] = [
     "neuroclinic.letters.demo.load",
     "neuroclinic.outcomes.demo.load",
     "neuroclinic.scheduling.demo.load",
+    "neuroclinic.site.demo.load",
 ]
 
 

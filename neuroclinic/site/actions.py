@@ -1,5 +1,6 @@
 """Writes to the public site's content. Each runs in one transaction and is audited."""
 
+import uuid
 from typing import TypedDict, Unpack
 
 from django.core.files.base import ContentFile
@@ -10,8 +11,14 @@ from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Organization
 from neuroclinic.intake import uploads
-from neuroclinic.site import content
-from neuroclinic.site.models import FaqEntry, SitePage, SiteSettings
+from neuroclinic.site import content, images
+from neuroclinic.site.models import (
+    ClinicianProfile,
+    FaqEntry,
+    SitePage,
+    SitePhoto,
+    SiteSettings,
+)
 
 MAX_LOGO_BYTES = 1024 * 1024
 
@@ -40,6 +47,8 @@ class SiteSettingsChanges(TypedDict, total=False):
     phone: str
     email: str
     hours: str
+    infusion_setting: str
+    price_ranges: str
 
 
 @transaction.atomic
@@ -165,3 +174,126 @@ def save_faq_entry(
         question=entry.question[:80],
     )
     return entry
+
+
+def _clean(data: bytes, *, max_side: int, field: str) -> images.CleanImage:
+    try:
+        return images.clean_image(data, max_side=max_side)
+    except images.ImageRefused as exc:
+        raise SiteError(exc.message, field=field) from None
+
+
+class ClinicianChanges(TypedDict):
+    name: str
+    credentials: str
+    role: str
+    bio: str
+    position: int
+    is_published: bool
+
+
+@transaction.atomic
+def save_clinician(
+    organization: Organization,
+    *,
+    profile: ClinicianProfile | None,
+    photo: bytes | None = None,
+    remove_photo: bool = False,
+    by: User,
+    **changes: Unpack[ClinicianChanges],
+) -> ClinicianProfile:
+    """Add a clinician's profile (`profile` None) or change one; a photo is checked
+    and re-encoded first, so a refused photo writes nothing."""
+    clean = (
+        _clean(photo, max_side=images.PORTRAIT_MAX_SIDE, field="photo_upload")
+        if photo is not None
+        else None
+    )
+    if profile is None:
+        profile = ClinicianProfile(organization=organization)
+    elif profile.organization_id != organization.pk:
+        raise SiteError("No such profile.")
+    for key, value in changes.items():
+        setattr(profile, key, value)
+    if clean is not None:
+        profile.photo.save(f"{uuid.uuid4()}.jpg", ContentFile(clean.data), save=False)
+    elif remove_photo and profile.photo:
+        profile.photo = ""  # an empty name clears a FileField
+    profile.save()
+    record(
+        AuditEvent.Action.SITE_EDITED,
+        actor=by,
+        organization=organization,
+        what="clinician",
+        name=profile.name[:80],
+        photo="new" if clean else "removed" if remove_photo else "",
+    )
+    return profile
+
+
+@transaction.atomic
+def add_photo(
+    organization: Organization,
+    *,
+    data: bytes,
+    alt_text: str,
+    caption: str = "",
+    position: int = 0,
+    by: User,
+) -> SitePhoto:
+    """A photo of the clinic: refused unless it is a real image of sane size; stored
+    re-encoded as JPEG without EXIF or GPS."""
+    clean = _clean(data, max_side=images.PHOTO_MAX_SIDE, field="image_upload")
+    if not alt_text.strip():
+        raise SiteError(
+            "Describe the photo for people who cannot see it.", field="alt_text"
+        )
+    photo = SitePhoto(
+        organization=organization,
+        alt_text=alt_text.strip(),
+        caption=caption.strip(),
+        position=position,
+        width=clean.width,
+        height=clean.height,
+        uploaded_by=by,
+    )
+    photo.image.save(f"{uuid.uuid4()}.jpg", ContentFile(clean.data), save=False)
+    photo.save()
+    record(
+        AuditEvent.Action.SITE_EDITED,
+        actor=by,
+        organization=organization,
+        what="photo",
+        photo=str(photo.uuid),
+    )
+    return photo
+
+
+@transaction.atomic
+def change_photo(
+    photo: SitePhoto,
+    *,
+    alt_text: str,
+    caption: str,
+    position: int,
+    is_published: bool,
+    by: User,
+) -> SitePhoto:
+    if not alt_text.strip():
+        raise SiteError(
+            "Describe the photo for people who cannot see it.", field="alt_text"
+        )
+    photo.alt_text = alt_text.strip()
+    photo.caption = caption.strip()
+    photo.position = position
+    photo.is_published = is_published
+    photo.save()
+    record(
+        AuditEvent.Action.SITE_EDITED,
+        actor=by,
+        organization=photo.organization,
+        what="photo",
+        photo=str(photo.uuid),
+        shown=is_published,
+    )
+    return photo

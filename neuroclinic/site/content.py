@@ -3,7 +3,8 @@
 The clinic edits every page in the staff UI; until it does, these are shown.
 The wording states what the evidence supports and promises no cure. The full
 references are on the treatments page (`SOURCES_MD`); in docs/sources.md they
-are K3, K4, K5, K7, K11, K13, K14, K16, K20 (ketamine) and T1, T2, T6, T7 (TMS).
+are K3, K4, K5, K7, K11, K13, K14, K16, K18, K20, K26, K26b (ketamine) and T1, T2, T6,
+T7 (TMS).
 """
 
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ SOURCES_MD = """
 - Short B et al. Side-effects associated with ketamine use in depression: a systematic review. *Lancet Psychiatry* 2018.
 - Blood-pressure studies of ketamine infusions for depression: 684 infusions (*J Affect Disord* 2018); 2,342 infusions at Yale (*Gen Hosp Psychiatry* 2024).
 - KETALAR (ketamine hydrochloride) prescribing information; SPRAVATO (esketamine) prescribing information.
+- Wilkinson ST et al. Cognitive behavior therapy may sustain antidepressant effects of intravenous ketamine in treatment-resistant depression. *Psychother Psychosom* 2017;86:162-167 (open-label, 16 people).
+- Wilkinson ST et al. Cognitive behavioral therapy to sustain the antidepressant effects of ketamine in treatment-resistant depression: a randomized clinical trial. *Psychother Psychosom* 2021;90(5):318 (28 people randomised).
 - Perera T et al. The Clinical TMS Society consensus review and treatment recommendations for TMS therapy for major depressive disorder. *Brain Stimul* 2016.
 - Blumberger DM et al. Effectiveness of theta burst versus high-frequency rTMS in depression (THREE-D). *Lancet* 2018.
 - Seizure risk with rTMS: Clinical TMS Society survey of 586,656 sessions. *Brain Stimulation* 2021.
@@ -287,12 +290,38 @@ our prescriber takes that seriously.
 """,
     ),
     FaqDefault(
+        "What makes the process better?",
+        """
+Three things are in your hands and ours, and each has a reason behind it. None of them makes
+ketamine work for everyone: it helps many people, not all.
+
+- **Preparation.** Follow the fasting instructions (no solid food for 6 hours, clear liquids
+  until 2 hours before), arrange for an adult to take you home, and answer the short
+  questionnaires before each infusion, so that you and we can see what is changing.
+- **The setting.** The infusion is given somewhere calm, with a nurse watching your monitor
+  throughout. The prescribing information advises keeping what you see, hear and feel to a
+  minimum as the medicine wears off, because that makes unpleasant "emergence" reactions less
+  likely; so we keep the room quiet and let you rest (the [treatments page](/treatments/) says
+  how the room is set up here).
+- **Therapy in the 10 to 14 days after the series.** The benefit of ketamine often fades over
+  the following weeks. We review how you are doing in that window, and it is a good time to
+  be seeing a therapist: in two small studies by the same group (16 people, then 28 in a
+  randomised trial), people who had cognitive behavioural therapy after their infusions
+  tended to keep the benefit for longer. These are early results, not proof, and we do not
+  provide the therapy ourselves; we can write to your therapist with your permission.
+
+Sources: the KETALAR prescribing information; fasting guidance (ASA); Murrough 2013;
+Wilkinson 2017 and 2021 (see [Treatments](/treatments/) for the full references).
+""",
+    ),
+    FaqDefault(
         "What is the process, and what does it cost?",
         """
 The process is a consultation, intake forms and a prescriber's review, then a series of
 treatments and follow-up (see [Our process](/process/)). Prices for the consultation, each
-infusion or TMS session, and boosters are set by the clinic and explained before you commit to
-anything; ask us for a written estimate. IV ketamine for depression is off-label and is often
+infusion or TMS session, and boosters are set by the clinic; the [treatments page](/treatments/)
+shows them when the clinic has published them, and we give you a written estimate before you
+commit to anything. IV ketamine for depression is off-label and is often
 not covered by insurance; TMS often is, with prior authorization.
 """,
     ),

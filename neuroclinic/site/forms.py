@@ -7,7 +7,16 @@ from django import forms
 from neuroclinic.intake.models import ConsultRequest
 from neuroclinic.lib.bidi import NoBidiModelForm
 from neuroclinic.site.colours import HEX, readable_on_white
-from neuroclinic.site.models import FaqEntry, SitePage, SiteSettings
+from neuroclinic.site.images import MAX_UPLOAD_BYTES
+from neuroclinic.site.models import (
+    ClinicianProfile,
+    FaqEntry,
+    SitePage,
+    SitePhoto,
+    SiteSettings,
+)
+
+PHOTO_LIMIT_MB = MAX_UPLOAD_BYTES // (1024 * 1024)
 
 
 class ConsultRequestForm(NoBidiModelForm):
@@ -95,10 +104,14 @@ class SiteSettingsForm(forms.ModelForm):  # type: ignore[type-arg]  # django-stu
             "phone",
             "email",
             "hours",
+            "infusion_setting",
+            "price_ranges",
         ]
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),
             "hours": forms.Textarea(attrs={"rows": 4}),
+            "infusion_setting": forms.Textarea(attrs={"rows": 6}),
+            "price_ranges": forms.Textarea(attrs={"rows": 4}),
             "primary_colour": forms.TextInput(attrs={"type": "color"}),
             "accent_colour": forms.TextInput(attrs={"type": "color"}),
         }
@@ -141,3 +154,46 @@ class FaqEntryForm(forms.ModelForm):  # type: ignore[type-arg]  # django-stubs: 
         model = FaqEntry
         fields = ["question", "answer", "position", "is_published"]
         widgets = {"answer": forms.Textarea(attrs={"rows": 6})}
+
+
+class ClinicianForm(forms.ModelForm):  # type: ignore[type-arg]  # django-stubs: ModelForm generic
+    photo_upload = forms.FileField(
+        required=False,
+        label=f"Photo (JPEG, PNG or WebP, up to {PHOTO_LIMIT_MB} MB)",
+        help_text="Resized to 600 pixels and saved without its camera data (EXIF, GPS).",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp"}
+        ),
+    )
+    remove_photo = forms.BooleanField(required=False, label="Remove the photo")
+
+    class Meta:
+        model = ClinicianProfile
+        fields = ["name", "credentials", "role", "bio", "position", "is_published"]
+        widgets = {"bio": forms.Textarea(attrs={"rows": 5})}
+
+
+class PhotoForm(forms.ModelForm):  # type: ignore[type-arg]  # django-stubs: ModelForm generic
+    image_upload = forms.FileField(
+        required=False,
+        label=f"Photo (JPEG, PNG or WebP, up to {PHOTO_LIMIT_MB} MB)",
+        help_text="Resized to 1600 pixels and saved without its camera data (EXIF, GPS).",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp"}
+        ),
+    )
+
+    class Meta:
+        model = SitePhoto
+        fields = ["alt_text", "caption", "position", "is_published"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            self.fields["image_upload"].required = True
+            self.fields["image_upload"].error_messages["required"] = (
+                "Choose a photo to upload."
+            )
+            del self.fields["is_published"]
+        else:
+            del self.fields["image_upload"]

@@ -36,6 +36,22 @@ class SiteSettings(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     hours = models.TextField(blank=True, help_text="One line per day or range.")
+    infusion_setting = models.TextField(
+        "How an infusion is given here",
+        blank=True,
+        help_text=(
+            "Markdown, shown on the treatments page: the room, the pump, who watches "
+            "and how. Describe only what is true of this clinic."
+        ),
+    )
+    price_ranges = models.TextField(
+        "Price ranges",
+        blank=True,
+        help_text=(
+            "Markdown, shown on the treatments page only while the billing price list "
+            "is empty (once it has prices, the page shows those)."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -94,3 +110,65 @@ class FaqEntry(models.Model):
 
     def __str__(self) -> str:
         return self.question
+
+
+class ClinicianProfile(models.Model):
+    """A clinician as the public site introduces them. Not a staff account: the
+    clinic writes what patients should read."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(max_length=120)
+    credentials = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="For example: MD, board-certified psychiatrist.",
+    )
+    role = models.CharField(
+        max_length=120, help_text="What they do here, such as Medical director."
+    )
+    bio = models.TextField(
+        max_length=1200, blank=True, help_text="A short paragraph, in plain words."
+    )
+    photo = models.FileField(upload_to="site/people/", max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_published = models.BooleanField("Shown on the site", default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["organization", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SitePhoto(models.Model):
+    """A photo of the clinic, stored as the re-encoded JPEG `site/images.py` made."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    image = models.FileField(upload_to="site/photos/", max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    alt_text = models.CharField(
+        "Description for people who cannot see it",
+        max_length=200,
+        help_text="What the photo shows, such as: An infusion room with a recliner and dimmed lights.",
+    )
+    caption = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_published = models.BooleanField("Shown on the site", default=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["organization", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.alt_text

@@ -33,15 +33,23 @@ from neuroclinic.measures.instruments import (
     InvalidResponse,
     answer_raises_safety_alert,
 )
-from neuroclinic.site import actions, content
+from neuroclinic.site import actions, content, facts
 from neuroclinic.site.colours import HEX
 from neuroclinic.site.forms import (
+    ClinicianForm,
     ConsultRequestForm,
     FaqEntryForm,
+    PhotoForm,
     SitePageForm,
     SiteSettingsForm,
 )
-from neuroclinic.site.models import FaqEntry, SitePage
+from neuroclinic.site.models import (
+    ClinicianProfile,
+    FaqEntry,
+    SitePage,
+    SitePhoto,
+    SiteSettings,
+)
 
 PAGE_PATHS = {
     "home": "/",
@@ -59,6 +67,11 @@ NAV = [
     ("faq", "FAQ"),
     ("contact", "Contact"),
 ]
+# The site's menu: the editable pages, and the clinicians' page after "Our process".
+SITE_NAV = [*NAV[:4], ("team", "Our team"), *NAV[4:]]
+TEAM_PATH = "/team/"
+# Photos shown on the home page; the contact page shows them all.
+HOME_PHOTOS = 3
 
 SELF_CHECK_RATE_LIMIT = 30
 
@@ -107,7 +120,8 @@ def _context(
         "clinic_name": name,
         "phone": site.phone or (organization.phone if organization else ""),
         "nav": [
-            (slug, label, PAGE_PATHS[slug], slug == current) for slug, label in NAV
+            (slug, label, PAGE_PATHS.get(slug, TEAM_PATH), slug == current)
+            for slug, label in SITE_NAV
         ],
         "theme_version": int(site.updated_at.timestamp()) if site.pk else 0,
     }
@@ -124,14 +138,83 @@ def _faq(organization: Organization | None) -> list[tuple[str, SafeString]]:
     return [(e.question, render_markdown(e.answer)) for e in content.FAQ]
 
 
+def _photos(
+    organization: Organization | None, limit: int | None = None
+) -> list[SitePhoto]:
+    if organization is None:
+        return []
+    found = SitePhoto.objects.filter(organization=organization, is_published=True)
+    return list(found[:limit] if limit else found)
+
+
 @require_GET
 def page(request: HttpRequest, slug: str) -> HttpResponse:
     organization = consult_requests.public_organization()
     found = _page(organization, slug)
     context = _context(request, organization, slug) | {"page": found}
+    site = context["site"]
+    assert isinstance(site, SiteSettings)
     if slug == "faq":
         context["faq"] = _faq(organization)
+    elif slug == "treatments":
+        context["infusion_setting"] = render_markdown(site.infusion_setting)
+        context["prices"] = facts.price_ranges(organization)
+        context["price_text"] = render_markdown(site.price_ranges)
+    elif slug == "contact":
+        context["places"] = facts.places(organization, site.address)
+        context["photos"] = _photos(organization)
+    elif slug == "home":
+        context["photos"] = _photos(organization, HOME_PHOTOS)
     return render(request, "site/page.html", context)
+
+
+@require_GET
+def team(request: HttpRequest) -> HttpResponse:
+    organization = consult_requests.public_organization()
+    people = (
+        list(
+            ClinicianProfile.objects.filter(
+                organization=organization, is_published=True
+            )
+        )
+        if organization
+        else []
+    )
+    return render(
+        request,
+        "site/team.html",
+        _context(request, organization, "team") | {"people": people},
+    )
+
+
+def _image(name: str) -> FileResponse:
+    return FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
+
+
+@require_GET
+@cache_control(max_age=3600)
+def photo(request: HttpRequest, photo_uuid: uuid.UUID) -> FileResponse:
+    found = SitePhoto.objects.filter(
+        organization=consult_requests.public_organization(),
+        uuid=photo_uuid,
+        is_published=True,
+    ).first()
+    if found is None:
+        raise Http404("No such photo.")
+    return _image(str(found.image.name))
+
+
+@require_GET
+@cache_control(max_age=3600)
+def clinician_photo(request: HttpRequest, profile_uuid: uuid.UUID) -> FileResponse:
+    found = ClinicianProfile.objects.filter(
+        organization=consult_requests.public_organization(),
+        uuid=profile_uuid,
+        is_published=True,
+    ).first()
+    if found is None or not found.photo:
+        raise Http404("No such photo.")
+    return _image(str(found.photo.name))
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -361,7 +444,12 @@ def edit_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "site/edit_index.html",
-        {"pages": pages, "faq": FaqEntry.objects.filter(organization=organization)},
+        {
+            "pages": pages,
+            "faq": FaqEntry.objects.filter(organization=organization),
+            "people": ClinicianProfile.objects.filter(organization=organization),
+            "photos": SitePhoto.objects.filter(organization=organization),
+        },
     )
 
 
@@ -463,3 +551,114 @@ def edit_faq(
         "site/edit_faq.html",
         {"form": form, "entry": entry, "ConsultRequest": ConsultRequest},
     )
+
+
+@require_capability(Capability.EDIT_PUBLIC_SITE)
+@require_http_methods(["GET", "POST"])
+def edit_clinician(
+    request: AuthenticatedHttpRequest, profile_uuid: uuid.UUID | None = None
+) -> HttpResponse:
+    organization = _organization(request)
+    profile = None
+    if profile_uuid is not None:
+        profile = ClinicianProfile.objects.filter(
+            organization=organization, uuid=profile_uuid
+        ).first()
+        if profile is None:
+            raise Http404("No such profile.")
+    form = ClinicianForm(request.POST or None, request.FILES or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data.get("photo_upload")
+        data = form.cleaned_data
+        try:
+            actions.save_clinician(
+                organization,
+                profile=profile,
+                photo=upload.read() if upload else None,
+                remove_photo=data.get("remove_photo", False),
+                by=request.user,
+                name=data["name"],
+                credentials=data["credentials"],
+                role=data["role"],
+                bio=data["bio"],
+                position=data["position"],
+                is_published=data["is_published"],
+            )
+        except actions.SiteError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Profile saved.")
+            return redirect("site:edit_index")
+    return render(
+        request, "site/edit_clinician.html", {"form": form, "profile": profile}
+    )
+
+
+@require_capability(Capability.EDIT_PUBLIC_SITE)
+@require_http_methods(["GET", "POST"])
+def edit_photo(
+    request: AuthenticatedHttpRequest, photo_uuid: uuid.UUID | None = None
+) -> HttpResponse:
+    organization = _organization(request)
+    found = None
+    if photo_uuid is not None:
+        found = SitePhoto.objects.filter(
+            organization=organization, uuid=photo_uuid
+        ).first()
+        if found is None:
+            raise Http404("No such photo.")
+    form = PhotoForm(request.POST or None, request.FILES or None, instance=found)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if found is None:
+                actions.add_photo(
+                    organization,
+                    data=data["image_upload"].read(),
+                    alt_text=data["alt_text"],
+                    caption=data["caption"],
+                    position=data["position"],
+                    by=request.user,
+                )
+            else:
+                actions.change_photo(
+                    found,
+                    alt_text=data["alt_text"],
+                    caption=data["caption"],
+                    position=data["position"],
+                    is_published=data["is_published"],
+                    by=request.user,
+                )
+        except actions.SiteError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Photo saved.")
+            return redirect("site:edit_index")
+    return render(request, "site/edit_photo.html", {"form": form, "photo": found})
+
+
+@require_capability(Capability.EDIT_PUBLIC_SITE)
+@require_GET
+def edit_photo_image(
+    request: AuthenticatedHttpRequest, photo_uuid: uuid.UUID
+) -> FileResponse:
+    """The stored photo, shown or not, for the editor's preview."""
+    found = SitePhoto.objects.filter(
+        organization=_organization(request), uuid=photo_uuid
+    ).first()
+    if found is None:
+        raise Http404("No such photo.")
+    return _image(str(found.image.name))
+
+
+@require_capability(Capability.EDIT_PUBLIC_SITE)
+@require_GET
+def edit_clinician_photo(
+    request: AuthenticatedHttpRequest, profile_uuid: uuid.UUID
+) -> FileResponse:
+    found = ClinicianProfile.objects.filter(
+        organization=_organization(request), uuid=profile_uuid
+    ).first()
+    if found is None or not found.photo:
+        raise Http404("No such photo.")
+    return _image(str(found.photo.name))

@@ -20,6 +20,7 @@ PAGES = [
     "/process/",
     "/faq/",
     "/contact/",
+    "/team/",
     "/self-check/",
     "/self-check/phq9/",
     "/self-check/gad7/",
