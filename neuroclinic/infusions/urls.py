@@ -28,6 +28,7 @@ urlpatterns = [
     path("patients/<uuid:patient_uuid>/log/", reports.patient_log, name="patient_log"),
     path("sessions/<uuid:session_uuid>/", screen.session_page, name="session"),
     path("sessions/<uuid:session_uuid>/live", screen.session_live, name="live"),
+    path("sessions/<uuid:session_uuid>/steps", screen.session_steps, name="steps"),
     path(
         "sessions/<uuid:session_uuid>/instructions.pdf",
         screen.instructions_pdf,

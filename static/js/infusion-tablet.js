@@ -6,6 +6,7 @@
 //   in localStorage (with the time the nurse pressed the button and a key the server uses
 //   to record it once) and retried every few seconds and when the browser comes back online.
 // - Forms marked data-draft keep their half-typed values in localStorage until submitted.
+// - The steps (#steps) refresh themselves when the session changes, never over a form in use.
 (function () {
   "use strict";
 
@@ -232,6 +233,7 @@
         writeQueue(items);
         clearDraft(form);
         form.reset();
+        delete form.dataset.dirty;
         if (button) button.disabled = false;
         setConnection(false);
         showState("Saved on this tablet at " + new Date(item.at).toLocaleTimeString() + ": " + item.label + ".");
@@ -315,11 +317,32 @@
 
   document.addEventListener("input", function (event) {
     var form = event.target && event.target.form;
+    if (form) form.dataset.dirty = "1";
     if (form && form.dataset.draft) saveDraft(form);
   });
   document.addEventListener("change", function (event) {
     var form = event.target && event.target.form;
+    if (form) form.dataset.dirty = "1";
     if (form && form.dataset.draft) saveDraft(form);
+  });
+
+  // The steps refresh themselves when the session changes (polled #steps), but never
+  // over what the nurse is doing: not while a form in them has been touched or a field
+  // has the focus. The poll asks again and the new step shows once the form is sent.
+  function busy(steps) {
+    var active = document.activeElement;
+    if (steps.querySelector("form[data-dirty]")) return true;
+    return !!(active && steps.contains(active) && active.matches("input, select, textarea"));
+  }
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.id === "steps" && busy(target)) event.detail.shouldSwap = false;
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || target.id !== "steps") return;
+    var steps = document.getElementById("steps");
+    if (steps) Array.prototype.forEach.call(steps.querySelectorAll("form[data-draft]"), restoreDraft);
   });
 
   window.addEventListener("online", function () {

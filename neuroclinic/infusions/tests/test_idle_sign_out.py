@@ -102,3 +102,14 @@ def test_a_polled_fragment_without_htmx_is_sent_to_sign_in_as_a_page(
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/sign-in/?next=")
+
+
+def test_the_steps_polling_does_not_keep_the_tablet_signed_in(
+    client: Client, nurse: User, session: InfusionSession, clock: Clock
+) -> None:
+    """Issue 18: the steps refresh themselves by polling, which is not activity either."""
+    login(client, nurse)
+    client.get(reverse("infusions:session", args=[session.uuid]))
+    url = reverse("infusions:steps", args=[session.uuid]) + "?v=x"
+
+    assert polls(client, url, clock, for_=IDLE + timedelta(minutes=2)) == 401

@@ -2,6 +2,7 @@
 discharge instructions, and what every step's view shares (the refusal shown on the
 page, the success message, the witness confirmed on a form)."""
 
+import hashlib
 import logging
 import uuid
 from datetime import datetime
@@ -105,6 +106,45 @@ def live_context(
         else None,
         "ack_form": f.AcknowledgeForm(),
     }
+
+
+def steps_version(session: InfusionSession, *, now: datetime | None = None) -> str:
+    """A short fingerprint of what the open step shows that can change without this
+    tablet: the status, the checklist, the dose and its check, the draws and waste, the
+    recovery scores, the recovery minutes (until the protocol's minimum has passed),
+    the note. The polled steps answer 204 while it is unchanged, so a nurse's half-typed
+    form is not replaced every few seconds, and the new step shows by itself when it
+    changes (another tablet, the offline queue, the minutes of recovery passing)."""
+    dose = common.current_dose(session)
+    summary = dose_draw.ledger_summary(session)
+    assessment = recovery_discharge.latest_assessment(session)
+    recovery_minutes = (
+        min(
+            recovery_discharge.minutes_since_end(session, now=now),
+            session.order.protocol.min_recovery_minutes,
+        )
+        if session.status == InfusionSession.Status.RECOVERY
+        else 0
+    )
+    note = getattr(session, "note", None)
+    parts = (
+        session.status,
+        session.checklist_confirmed_at,
+        session.escort_confirmed,
+        session.weight_kg,
+        dose.pk if dose else None,
+        dose.checked_by_id if dose else None,
+        summary.drawn_ml,
+        summary.returned_ml,
+        summary.administered_ml,
+        summary.wasted_ml,
+        assessment.pk if assessment else None,
+        session.sedation_scores.order_by("-id").values_list("id", flat=True).first(),
+        recovery_minutes,
+        session.discharged_at,
+        note.pk if note else None,
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
 def session_context(
@@ -260,6 +300,7 @@ def session_context(
         "consent_tablet_url": reverse(
             "intake:consent_tablet", kwargs={"patient_uuid": session.patient.uuid}
         ),
+        "steps_version": steps_version(session),
     } | live_context(session)
 
 
@@ -309,6 +350,27 @@ def session_live(
     if request.GET.get("part") == "readings":
         return render(request, "infusions/readings.html", context)
     return render(request, "infusions/live.html", context)
+
+
+@polled
+@require_capability(Capability.VIEW_INFUSIONS)
+@require_GET
+def session_steps(
+    request: AuthenticatedHttpRequest, session_uuid: uuid.UUID
+) -> HttpResponse:
+    """The steps, polled: 204 while nothing they show has changed (`v` is the version
+    the screen has), else the steps again, with the new step open. Polling is not
+    activity, so an unattended tablet still signs out when idle."""
+    session = get_session_for_user(
+        request.user, session_uuid, capability=Capability.VIEW_INFUSIONS
+    )
+    if request.GET.get("v") == steps_version(session):
+        return HttpResponse(status=204)
+    return render(
+        request,
+        "infusions/session.html#steps",
+        session_context(request, session, {}),
+    )
 
 
 def client_key(form: forms.Form) -> uuid.UUID | None:
