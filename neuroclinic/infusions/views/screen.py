@@ -6,6 +6,7 @@ import hashlib
 import logging
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -144,7 +145,13 @@ def steps_version(session: InfusionSession, *, now: datetime | None = None) -> s
         session.discharged_at,
         note.pk if note else None,
     )
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+    # str, not repr: the same facts read from the database or held in memory after an
+    # action (a choices enum, a datetime's tzinfo, a Decimal's places) give one version.
+    text = "|".join(
+        str(part.normalize()) if isinstance(part, Decimal) else str(part)
+        for part in parts
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def session_context(
