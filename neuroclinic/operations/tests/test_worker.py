@@ -10,6 +10,7 @@ from django.db import OperationalError
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
@@ -210,14 +211,13 @@ def test_until_idle_keeps_trying_when_a_busy_database_refuses_the_claim(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     result = returns.enqueue(3)
-    real = worker_module.exclusive_transaction
     refusals = iter([True, True])
 
     @contextmanager
     def busy_then_free(using: str | None = None) -> Iterator[None]:
         if next(refusals, False):
             raise OperationalError("database is locked")
-        with real(using):
+        with exclusive_transaction(using):
             yield
 
     monkeypatch.setattr(worker_module, "exclusive_transaction", busy_then_free)
