@@ -1,6 +1,7 @@
 """Hot paths against their floors: scoring and patient search vs a bare endpoint.
 
     .venv/bin/python benchmarks/hot_paths.py [--patients 5000] [--requests 400] [--database sqlite|postgres]
+        [--vitals | --all] [--connections kept|both]
 
 For each engine, in a subprocess of its own (settings read the environment at
 import), with DEBUG=False as `make run` serves the app:
@@ -26,6 +27,9 @@ benchmarks/infusions.py does), readings posted with the nurse's bearer token in
 batches of 10 and one per request, against `POST /bare/vitals` (no auth, no
 checks: one bulk INSERT of the same rows). Targets: batches at least 1/3 of the
 bare endpoint in readings per second, single readings at least 1/4.
+
+With --all it runs both, one after the other, in one command (issue 17 asks
+for all four ratios from one run).
 
 It prints requests per second, the ratio to the floor (target: scoring and
 search at least 1/2 of the bare endpoint), and the machine. In-process numbers
@@ -307,7 +311,9 @@ def _profile(cases: dict[str, tuple[Callable[[], None], int]], calls: int) -> No
         profiler.dump_stats(f"{prefix}-{slug}.pstats")
 
 
-def run(engine: str, conn_max_age: int, args: argparse.Namespace) -> dict[str, Any]:
+def run(
+    engine: str, conn_max_age: int, args: argparse.Namespace, *, vitals: bool
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="nc-hot-") as scratch:
         env = dict(os.environ)
         env |= {
@@ -337,7 +343,7 @@ def run(engine: str, conn_max_age: int, args: argparse.Namespace) -> dict[str, A
                 [
                     sys.executable,
                     __file__,
-                    "--child-vitals" if args.vitals else "--child",
+                    "--child-vitals" if vitals else "--child",
                     str(args.patients),
                     str(args.requests),
                 ],
@@ -383,6 +389,11 @@ def main() -> None:
         help="the monitor feed instead of scoring/search",
     )
     parser.add_argument(
+        "--all",
+        action="store_true",
+        help="scoring, search and the monitor feed in one run (the four ratios of issue 17)",
+    )
+    parser.add_argument(
         "--connections",
         choices=["kept", "both"],
         default="both",
@@ -394,32 +405,37 @@ def main() -> None:
         print(f"  {key:13} {value}")
     print(f"  {'load average':13} {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print()
-    if not args.vitals:
-        print("| engine | connections | path | req/s | floor req/s | ratio to floor |")
-        print("|---|---|---|---|---|---|")
-    if args.vitals:
-        print(
-            "| engine | connections | path | readings/s | floor readings/s | ratio to floor |"
-        )
-        print("|---|---|---|---|---|---|")
+    parts = [False, True] if args.all else [args.vitals]
+    print(
+        "| engine | connections | path | per s | floor per s | ratio to floor | target |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for conn_max_age in (600,) if args.connections == "kept" else (600, 0):
-        rates = run(args.database, conn_max_age, args)
         label = "kept (600 s)" if conn_max_age else "per request"
-        pairs = [
-            ("scoring, anonymous", "bare score"),
-            ("scoring, bearer token", "bare score"),
-            ("search, bearer token", "bare search"),
-        ]
-        if args.vitals:
-            pairs = [
-                ("vitals, batches of 10", "bare vitals, batches of 10"),
-                ("vitals, one per request", "bare vitals, one per request"),
-            ]
-        for path, floor in pairs:
-            print(
-                f"| {args.database} | {label} | {path} | {rates[path]:,.0f} "
-                f"| {rates[floor]:,.0f} | {rates[path] / rates[floor]:.2f} |"
+        for vitals in parts:
+            rates = run(args.database, conn_max_age, args, vitals=vitals)
+            pairs = (
+                [
+                    ("vitals, batches of 10", "bare vitals, batches of 10", "1/3"),
+                    ("vitals, one per request", "bare vitals, one per request", "1/4"),
+                ]
+                if vitals
+                else [
+                    ("scoring, anonymous", "bare score", "1/2"),
+                    ("scoring, bearer token", "bare score", "1/2"),
+                    ("search, bearer token", "bare search", "1/2"),
+                ]
             )
+            unit = "readings" if vitals else "requests"
+            for path, floor, target in pairs:
+                print(
+                    f"| {args.database} | {label} | {path} ({unit}) | {rates[path]:,.0f} "
+                    f"| {rates[floor]:,.0f} | {rates[path] / rates[floor]:.2f} | {target} |",
+                    flush=True,
+                )
+    print(
+        f"  {'load average':13} {' '.join(f'{x:.2f}' for x in os.getloadavg())} (at the end)"
+    )
 
 
 if __name__ == "__main__":

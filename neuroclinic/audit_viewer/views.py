@@ -19,7 +19,7 @@ from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.http import AuthenticatedHttpRequest
-from neuroclinic.lib.replica import replica_reads
+from neuroclinic.lib.replica import replica_reads, streamed_from_replica
 from neuroclinic.patients.models import Patient
 
 CSV_COLUMNS = [
@@ -140,6 +140,7 @@ def _csv_rows(events: QuerySet[AuditEvent]) -> Iterator[str]:
 
 @require_capability(Capability.VIEW_AUDIT_LOG)
 @require_GET
+@replica_reads
 def export_csv(
     request: AuthenticatedHttpRequest,
 ) -> HttpResponse | StreamingHttpResponse:
@@ -153,7 +154,9 @@ def export_csv(
             if form.is_valid()
             else {},
         )
-    response = StreamingHttpResponse(_csv_rows(events), content_type="text/csv")
+    response = StreamingHttpResponse(
+        streamed_from_replica(_csv_rows(events)), content_type="text/csv"
+    )
     response["Content-Disposition"] = (
         f'attachment; filename="audit-{timezone.now():%Y%m%d-%H%M%S}.csv"'
     )

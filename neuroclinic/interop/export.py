@@ -12,6 +12,7 @@ import orjson
 from neuroclinic.interop import actions
 from neuroclinic.interop.models import FILE_RESOURCES, BulkExport
 from neuroclinic.interop.server.registry import RESOURCE_TYPES, Params
+from neuroclinic.lib.replica import reading_from_replica
 
 # Types a Patient- or Group-level export carries (the patient compartment);
 # a system-level export adds the Questionnaires.
@@ -36,43 +37,47 @@ def run_export(export_uuid: UUID, *, batch_size: int = _BATCH) -> dict[str, int]
     counts: dict[str, int] = {}
     patients: set[int] = set()
     sequence = 0
-    try:
-        for type_name in export.resource_types:
-            t = RESOURCE_TYPES[type_name]
-            lines: list[str] = []
-            counts[type_name] = 0
-            for source in t.search(user, params if t.patient_data else []):
-                for batch in source.batches(batch_size):
-                    for row in batch:
-                        patient = source.patient_of(row)
-                        if patient is not None:
-                            patients.add(patient.pk)
-                    for resource in source.expand(batch):
-                        lines.append(_line(resource))
-                        if len(lines) >= FILE_RESOURCES:
-                            sequence += 1
-                            if not actions.write_export_file(
-                                export,
-                                resource_type=type_name,
-                                sequence=sequence,
-                                lines=lines,
-                            ):
-                                return counts
-                            counts[type_name] += len(lines)
-                            lines = []
-            if lines:
-                sequence += 1
-                if not actions.write_export_file(
-                    export, resource_type=type_name, sequence=sequence, lines=lines
-                ):
-                    return counts
-                counts[type_name] += len(lines)
-    except Exception as exc:
-        # The message names the failure's kind only: it must carry no PHI.
-        actions.finish_export(
-            export, counts=counts, patients=len(patients), error=type(exc).__name__
-        )
-        raise
+    # The searches read the replica when there is one (lib/replica.py): files,
+    # progress and the audit event are writes, each in its own transaction on
+    # the primary.
+    with reading_from_replica():
+        try:
+            for type_name in export.resource_types:
+                t = RESOURCE_TYPES[type_name]
+                lines: list[str] = []
+                counts[type_name] = 0
+                for source in t.search(user, params if t.patient_data else []):
+                    for batch in source.batches(batch_size):
+                        for row in batch:
+                            patient = source.patient_of(row)
+                            if patient is not None:
+                                patients.add(patient.pk)
+                        for resource in source.expand(batch):
+                            lines.append(_line(resource))
+                            if len(lines) >= FILE_RESOURCES:
+                                sequence += 1
+                                if not actions.write_export_file(
+                                    export,
+                                    resource_type=type_name,
+                                    sequence=sequence,
+                                    lines=lines,
+                                ):
+                                    return counts
+                                counts[type_name] += len(lines)
+                                lines = []
+                if lines:
+                    sequence += 1
+                    if not actions.write_export_file(
+                        export, resource_type=type_name, sequence=sequence, lines=lines
+                    ):
+                        return counts
+                    counts[type_name] += len(lines)
+        except Exception as exc:
+            # The message names the failure's kind only: it must carry no PHI.
+            actions.finish_export(
+                export, counts=counts, patients=len(patients), error=type(exc).__name__
+            )
+            raise
     actions.finish_export(export, counts=counts, patients=len(patients))
     return counts
 

@@ -5,11 +5,14 @@ Views marked `@replica_reads` (and code inside `reading_from_replica()`) read
 from it; every write, and every read inside a transaction or a
 `select_for_update`, stays on the primary. Without a replica the router is a
 no-op. A replica lags its primary by a moment, so only pages that can show
-data a second old are marked: reports, dashboards, the audit log.
+data a second old are marked: reports, dashboards, the audit log, and the
+exports of these (a streamed CSV reads each chunk through `streamed_from_replica`,
+since its rows are read after the view has returned). Audit events recording
+those reads are writes, so they go to the primary.
 """
 
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from typing import Any
@@ -44,6 +47,23 @@ def replica_reads[F: Callable[..., Any]](view: F) -> F:
             return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
+
+
+def streamed_from_replica[T](rows: Iterable[T]) -> Iterator[T]:
+    """Each item of a streamed response read on the replica.
+
+    A streaming response's rows are read while the server sends it, after the
+    view (and its `reading_from_replica`) has returned. Each step is read
+    inside the context and nothing leaks into the server's code between steps.
+    """
+    iterator = iter(rows)
+    while True:
+        with reading_from_replica():
+            try:
+                item = next(iterator)
+            except StopIteration:
+                return
+        yield item
 
 
 def replica_configured() -> bool:

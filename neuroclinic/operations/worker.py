@@ -43,7 +43,7 @@ from django.tasks.signals import task_finished, task_started
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.module_loading import import_string
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from neuroclinic.operations.models import PeriodicRun, WorkerHeartbeat
@@ -54,6 +54,11 @@ logger = logging.getLogger("neuroclinic.worker")
 HEARTBEAT_SECONDS = 10
 REAP_SECONDS = 30
 STALE_AFTER = timedelta(seconds=90)
+# `--until-idle`: how long in all a worker waits for work that exists but that it
+# cannot run yet (a retry due in a few seconds, a queue a busy SQLite file kept
+# it from claiming, a period it could not claim), before it stops and leaves it
+# to the next run. Covers the first retry of every policy (10-30 s).
+IDLE_WAIT = timedelta(seconds=60)
 
 
 class WorkerLost(Exception):
@@ -75,6 +80,7 @@ class Worker:
         jobs: Sequence[PeriodicJob] = PERIODIC_JOBS,
         interval: float = 1.0,
         until_idle: bool = False,
+        idle_wait: timedelta = IDLE_WAIT,
         stale_after: timedelta = STALE_AFTER,
         backend: str = DEFAULT_TASK_BACKEND_ALIAS,
         heartbeat: bool = True,
@@ -86,6 +92,7 @@ class Worker:
         self.jobs = list(jobs)
         self.interval = interval
         self.until_idle = until_idle
+        self.idle_wait = idle_wait
         self.stale_after = stale_after
         self.backend = backend
         self.heartbeat = (
@@ -101,6 +108,7 @@ class Worker:
             str, datetime
         ] = {}  # a shortcut only: the table decides
         self._last_reap = 0.0
+        self._schedule_pending = False  # a period left unclaimed by a busy database
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -112,6 +120,7 @@ class Worker:
         logger.info(
             "Worker %s started on queues %s", self.worker_id, ",".join(self.queues)
         )
+        waited = 0.0  # until-idle: seconds spent waiting for work not yet runnable
         try:
             while not self._stop.is_set():
                 if self.own_connections:
@@ -130,7 +139,14 @@ class Worker:
                     self.run_task(result)
                     continue
                 if self.until_idle:
-                    break
+                    pause = self._pause_before_idle(
+                        timezone.now(), self.idle_wait.total_seconds() - waited
+                    )
+                    if pause is None:
+                        break
+                    waited += pause
+                    self._stop.wait(pause)
+                    continue
                 self._stop.wait(self.interval)
         finally:
             self._stop.set()
@@ -140,6 +156,41 @@ class Worker:
             logger.info(
                 "Worker %s stopped after %d task(s)", self.worker_id, self.tasks_run
             )
+
+    def _pause_before_idle(self, now: datetime, budget: float) -> float | None:
+        """Until-idle: how long to wait before looking again, or None to stop.
+
+        Nothing claimable is not yet idle: a task may be ready but the claim
+        lost to a busy database, a failed task may be waiting for its retry a
+        few seconds away, or a period may be unclaimed because the database was
+        busy. Stopping then would leave the work for the next run (a test's
+        last READY task, a cron run's retry). The wait is bounded by `budget`.
+        """
+        if budget <= 0:
+            return None
+        waiting = DBTaskResult.objects.filter(
+            backend_name=self.backend,
+            queue_name__in=self.queues,
+            status=TaskResultStatus.READY,
+        )
+        if self._schedule_pending or waiting.ready().exists():
+            return min(self.interval, budget)  # busy database: try again shortly
+        next_at = (
+            waiting.exclude(run_after=get_date_max())
+            .order_by("run_after")
+            .values_list("run_after", flat=True)
+            .first()
+        )
+        if next_at is None:
+            return None
+        due_in = (next_at - now).total_seconds()
+        if due_in > budget:
+            logger.info(
+                "Stopping: the next task is due at %s, past the wait for idle",
+                next_at.isoformat(),
+            )
+            return None
+        return min(max(due_in, 0.0) + 0.05, self.interval, budget)
 
     def install_signal_handlers(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -194,6 +245,7 @@ class Worker:
     def tick_schedule(self, now: datetime) -> list[str]:
         """Claim and enqueue every periodic job whose current period is unclaimed."""
         enqueued = []
+        self._schedule_pending = False
         for job in self.jobs:
             start = job.period_start(now)
             if self._claimed_periods.get(job.name) == start:
@@ -205,6 +257,7 @@ class Worker:
             except OperationalError as exc:
                 if not is_locked_database_exception(exc):
                     raise
+                self._schedule_pending = True
                 continue  # busy database: the next tick tries again
             self._claimed_periods[job.name] = start
         return enqueued
@@ -369,6 +422,7 @@ def run_queued_tasks(*, queues: Sequence[str] = ("default", "bulk")) -> int:
         queues=queues,
         schedule=False,
         until_idle=True,
+        idle_wait=timedelta(0),  # tests move run_after themselves
         heartbeat=False,
         own_connections=False,
     )

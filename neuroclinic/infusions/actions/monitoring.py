@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import DateTimeField, ExpressionWrapper, Subquery, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -495,16 +496,28 @@ def alarm_window(
         if f.name.endswith("_consecutive_readings")
     )
     ordered = session.vitals.order_by("-taken_at", "-id")
-    newest = list(ordered.values_list(*_ALARM_FIELDS)[: count + 1])
-    if not newest:
-        return []
-    since = newest[0][0] - timedelta(minutes=span + 1)
-    recent = list(
-        ordered.filter(taken_at__gte=since).values_list(*_ALARM_FIELDS)[
-            :ALARM_MAX_READINGS
-        ]
+    # One statement on a steady feed: the readings within the span of the
+    # newest (the newest found by a subquery), which is a prefix of `ordered`.
+    # Only when that holds fewer than the rules' consecutive count (a sparse
+    # feed) are the newest count + 1 read instead, whatever their age.
+    newest_at = Subquery(
+        VitalReading.objects.filter(session_id=session.pk)
+        .order_by("-taken_at")
+        .values("taken_at")[:1]
     )
-    chosen = recent if len(recent) > len(newest) else newest
+    recent = list(
+        ordered.filter(
+            taken_at__gte=ExpressionWrapper(
+                newest_at - Value(timedelta(minutes=span + 1)),
+                output_field=DateTimeField(),
+            )
+        ).values_list(*_ALARM_FIELDS)[:ALARM_MAX_READINGS]
+    )
+    if not recent:
+        return []  # the newest reading is always within its own span: none at all
+    chosen = recent
+    if len(recent) < count + 1:
+        chosen = list(ordered.values_list(*_ALARM_FIELDS)[: count + 1])
     return [
         vitals.TimedVitalSigns(
             row[0],

@@ -32,6 +32,7 @@ from neuroclinic.ledger.views.frame import (
     render_page,
     show_refusal,
 )
+from neuroclinic.lib.replica import replica_reads
 
 # WeasyPrint narrates every PDF at INFO; the clinic's logs need none of it.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -109,6 +110,7 @@ def inventory(
 
 @require_capability(Capability.LEDGER_REPORT)
 @require_GET
+@replica_reads
 def inventory_export(
     request: AuthenticatedHttpRequest, inventory_uuid: uuid.UUID, fmt: str
 ) -> HttpResponse:

@@ -1,7 +1,9 @@
-"""Report and dashboard reads go to the replica when DATABASE_REPLICA_URL names one.
+"""Report, dashboard and export reads go to the replica when DATABASE_REPLICA_URL names one.
 
-The "replica" connection here opens the test database itself (a streaming
-replica holds the same rows), made for one test and dropped after.
+The "replica" connection here is a test mirror of the test database, made as
+Django's test runner makes an alias whose TEST MIRROR is "default" (settings
+give the replica alias that setting): a streaming replica holds the same rows.
+Each test asserts which alias served which statements.
 """
 
 from collections.abc import Iterator
@@ -36,9 +38,11 @@ def replica(restorable: None, settings: Settings) -> Iterator[str]:
     """A second connection to the test database under the "replica" alias, as settings make one."""
     default = connections["default"]
     settings.DATABASE_REPLICA_URL = "(the test database)"
-    connections[REPLICA] = load_backend(
-        default.settings_dict["ENGINE"]
-    ).DatabaseWrapper(dict(default.settings_dict), alias=REPLICA)
+    mirror = load_backend(default.settings_dict["ENGINE"]).DatabaseWrapper(
+        dict(default.settings_dict) | {"TEST": {"MIRROR": "default"}}, alias=REPLICA
+    )
+    mirror.creation.set_as_test_mirror(default.settings_dict)
+    connections[REPLICA] = mirror
     try:
         yield REPLICA
     finally:
@@ -111,3 +115,87 @@ def test_the_audit_log_page_reads_from_the_replica_and_records_on_the_primary(
     assert AuditEvent.objects.filter(
         action=AuditEvent.Action.PATIENT_REGISTERED
     ).exists()
+
+
+def _writes(captured: CaptureQueriesContext) -> list[str]:
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+
+
+def test_the_audit_log_export_streams_from_the_replica_and_its_event_goes_to_the_primary(
+    replica: str, client: Client, admin: User, patient: Patient
+) -> None:
+    login(client, admin)
+
+    with (
+        CaptureQueriesContext(connections[replica]) as on_replica,
+        CaptureQueriesContext(connections["default"]) as on_primary,
+    ):
+        response = client.get("/audit/export.csv")
+        body = response.getvalue().decode()
+
+    assert response.status_code == 200
+    assert patient.mrn in body  # its registration event, read from the replica
+    assert "audit_auditevent" in _sql(on_replica)  # the rows, read while streaming
+    assert _writes(on_replica) == []
+    assert any(
+        "audit_auditevent" in sql and sql.lstrip().upper().startswith("INSERT")
+        for sql in _writes(on_primary)
+    )
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.AUDIT_LOG_EXPORTED, actor=admin
+    ).exists()
+
+
+def test_the_outcomes_dashboard_reads_the_replica_and_audits_on_the_primary(
+    replica: str, client: Client, director: User, patient: Patient
+) -> None:
+    login(client, director)
+    before = AuditEvent.objects.filter(action=AuditEvent.Action.OUTCOMES_VIEWED).count()
+
+    with (
+        CaptureQueriesContext(connections[replica]) as on_replica,
+        CaptureQueriesContext(connections["default"]) as on_primary,
+    ):
+        page = client.get("/outcomes/dashboard/")
+
+    assert page.status_code == 200
+    assert "outcomes_" in _sql(on_replica) or "measures_" in _sql(on_replica)
+    assert _writes(on_replica) == []
+    assert "INSERT" in "\n".join(_writes(on_primary))
+    assert (
+        AuditEvent.objects.filter(action=AuditEvent.Action.OUTCOMES_VIEWED).count()
+        == before + 1
+    )
+
+
+def test_a_bulk_export_searches_the_replica_and_writes_its_files_on_the_primary(
+    replica: str, director: User, patient: Patient
+) -> None:
+    from neuroclinic.interop import actions
+    from neuroclinic.interop.export import run_export
+    from neuroclinic.interop.models import BulkExport, BulkExportFile
+
+    export = actions.start_export(
+        level=BulkExport.Level.SYSTEM,
+        resource_types=["Patient"],
+        since=None,
+        request_url="https://clinic.example/fhir/$export",
+        by=director,
+    )
+
+    with (
+        CaptureQueriesContext(connections[replica]) as on_replica,
+        CaptureQueriesContext(connections["default"]) as on_primary,
+    ):
+        counts = run_export(export.uuid)
+
+    assert counts == {"Patient": 1}
+    assert "patients_patient" in _sql(on_replica)
+    assert _writes(on_replica) == []
+    assert any("interop_bulkexportfile" in sql for sql in _writes(on_primary))
+    file = BulkExportFile.objects.get(export=export)
+    assert str(patient.uuid) in file.content

@@ -1,11 +1,16 @@
 """The worker in this process: periods claimed once, retries with backoff, abandoned tasks handed back."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
@@ -15,6 +20,7 @@ from neuroclinic.measures.tasks import (
     send_questionnaire_reminders,
 )
 from neuroclinic.notifications.models import Notification
+from neuroclinic.operations import worker as worker_module
 from neuroclinic.operations.models import PeriodicRun, WorkerHeartbeat
 from neuroclinic.operations.schedule import (
     PERIODIC_JOBS,
@@ -22,7 +28,7 @@ from neuroclinic.operations.schedule import (
     RetryPolicy,
 )
 from neuroclinic.operations.tests import factories
-from neuroclinic.operations.tests.tasks import always_fails
+from neuroclinic.operations.tests.tasks import always_fails, returns
 from neuroclinic.operations.worker import Worker, run_queued_tasks
 from neuroclinic.patients.models import Patient
 
@@ -171,3 +177,72 @@ def test_reminders_go_once_however_often_they_are_enqueued(patient: Patient) -> 
         task_path__endswith="send_questionnaire_reminders"
     )
     assert sorted(r.return_value for r in results) == [0, 1]
+
+
+def _until_idle_worker(**kwargs: object) -> Worker:
+    """`worker --until-idle` as the command makes it, in this process and its transaction."""
+    return Worker(
+        queues=["default"],
+        schedule=False,
+        until_idle=True,
+        interval=0.1,
+        heartbeat=False,
+        own_connections=False,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_until_idle_runs_a_task_due_in_a_moment_before_it_stops() -> None:
+    # A task retried after a busy database is READY with a run_after seconds
+    # away: stopping because nothing is due *now* left it behind (the flaky
+    # two-worker test).
+    result = returns.using(run_after=timezone.now() + timedelta(seconds=1)).enqueue(7)
+    worker = _until_idle_worker()
+
+    worker.run()
+
+    row = DBTaskResult.objects.get(pk=result.id)
+    assert row.status == TaskResultStatus.SUCCESSFUL
+    assert row.return_value == 7
+    assert worker.tasks_run == 1
+
+
+def test_until_idle_keeps_trying_when_a_busy_database_refuses_the_claim(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    result = returns.enqueue(3)
+    refusals = iter([True, True])
+
+    @contextmanager
+    def busy_then_free(using: str | None = None) -> Iterator[None]:
+        if next(refusals, False):
+            raise OperationalError("database is locked")
+        with exclusive_transaction(using):
+            yield
+
+    monkeypatch.setattr(worker_module, "exclusive_transaction", busy_then_free)
+    worker = _until_idle_worker()
+
+    worker.run()
+
+    assert DBTaskResult.objects.get(pk=result.id).status == TaskResultStatus.SUCCESSFUL
+    assert worker.tasks_run == 1
+
+
+def test_until_idle_leaves_a_task_due_after_its_wait_to_the_next_run() -> None:
+    later = returns.using(run_after=timezone.now() + timedelta(minutes=5)).enqueue(1)
+    worker = _until_idle_worker(idle_wait=timedelta(seconds=60))
+    started = timezone.now()
+
+    worker.run()
+
+    assert worker.tasks_run == 0
+    assert DBTaskResult.objects.get(pk=later.id).status == TaskResultStatus.READY
+    assert timezone.now() - started < timedelta(
+        seconds=30
+    )  # stopped, did not wait it out
+
+
+def test_the_worker_command_refuses_a_negative_idle_wait() -> None:
+    with pytest.raises(CommandError, match="--idle-wait"):
+        call_command("worker", "--until-idle", "--idle-wait", "-1")

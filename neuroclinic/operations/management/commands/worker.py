@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.tasks import task_backends
 
-from neuroclinic.operations.worker import STALE_AFTER, Worker
+from neuroclinic.operations.worker import IDLE_WAIT, STALE_AFTER, Worker
 
 
 class Command(BaseCommand):
@@ -44,6 +44,15 @@ class Command(BaseCommand):
             default=STALE_AFTER.total_seconds(),
             help="seconds without a heartbeat before a worker's task is retried (default 90)",
         )
+        parser.add_argument(
+            "--idle-wait",
+            type=float,
+            default=IDLE_WAIT.total_seconds(),
+            help=(
+                "with --until-idle: seconds in all to wait for a retry due soon, or for work a "
+                "busy database kept from being claimed, before stopping (default 60; 0: stop at once)"
+            ),
+        )
         parser.add_argument("--worker-id", default=None, help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -56,12 +65,15 @@ class Command(BaseCommand):
             )
         if options["interval"] <= 0 or options["stale_after"] <= 0:
             raise CommandError("--interval and --stale-after must be positive.")
+        if options["idle_wait"] < 0:
+            raise CommandError("--idle-wait cannot be negative.")
         worker = Worker(
             queues=queues,
             worker_id=options["worker_id"],
             schedule=not options["no_schedule"],
             interval=options["interval"],
             until_idle=options["until_idle"],
+            idle_wait=timedelta(seconds=options["idle_wait"]),
             stale_after=timedelta(seconds=options["stale_after"]),
         )
         worker.install_signal_handlers()

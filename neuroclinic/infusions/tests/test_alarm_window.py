@@ -1,0 +1,118 @@
+"""The alarm rules' window of readings: one statement on a steady feed, the same readings as before.
+
+`alarm_window` runs on every monitor request. It read the newest readings, then
+those within the rules' span of the newest (two statements); it now reads the
+span in one statement (the newest found by a subquery) and only a sparse feed,
+whose span holds fewer than the rules' consecutive count, costs a second.
+`_two_statements` below is the earlier code, kept as the reference.
+"""
+
+from dataclasses import fields as dataclass_fields
+from datetime import datetime, timedelta
+
+import pytest
+from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
+
+from neuroclinic.infusions.actions import monitoring
+from neuroclinic.infusions.models import InfusionSession, VitalReading
+from neuroclinic.lib import vitals
+
+pytestmark = pytest.mark.django_db
+
+
+def _store(session: InfusionSession, times: list[datetime]) -> None:
+    VitalReading.objects.bulk_create(
+        VitalReading(
+            organization_id=session.organization_id,
+            session=session,
+            taken_at=at,
+            received_at=at,
+            source=VitalReading.Source.MONITOR,
+            phase=VitalReading.Phase.BASELINE,
+            device_key="window-test",
+            systolic_mmhg=120 + i % 9,
+            diastolic_mmhg=80,
+            heart_rate_bpm=70 + i % 7,
+            spo2_percent=98,
+            respiratory_rate_per_min=14,
+        )
+        for i, at in enumerate(times)
+    )
+
+
+def _two_statements(
+    session: InfusionSession, thresholds: vitals.AlarmThresholds
+) -> list[vitals.TimedVitalSigns]:
+    span = max(
+        int(getattr(thresholds, f.name))
+        for f in dataclass_fields(thresholds)
+        if f.name.endswith("_min_span_minutes")
+    )
+    count = max(
+        int(getattr(thresholds, f.name))
+        for f in dataclass_fields(thresholds)
+        if f.name.endswith("_consecutive_readings")
+    )
+    ordered = session.vitals.order_by("-taken_at", "-id")
+    fields = monitoring._ALARM_FIELDS
+    newest = list(ordered.values_list(*fields)[: count + 1])
+    if not newest:
+        return []
+    since = newest[0][0] - timedelta(minutes=span + 1)
+    recent = list(
+        ordered.filter(taken_at__gte=since).values_list(*fields)[
+            : monitoring.ALARM_MAX_READINGS
+        ]
+    )
+    chosen = recent if len(recent) > len(newest) else newest
+    return [
+        vitals.TimedVitalSigns(
+            row[0],
+            vitals.VitalSigns(
+                systolic_mmhg=row[1],
+                diastolic_mmhg=row[2],
+                heart_rate_bpm=row[3],
+                spo2_percent=row[4],
+                respiratory_rate_per_min=row[5],
+                etco2_mmhg=row[6],
+            ),
+        )
+        for row in reversed(chosen)
+    ]
+
+
+def test_a_steady_feed_reads_its_window_in_one_statement(
+    running: InfusionSession, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    session = InfusionSession.objects.select_related("order__protocol").get(
+        pk=running.pk
+    )
+    thresholds = session.order.protocol.thresholds()
+    newest = timezone.now().replace(microsecond=250_000) + timedelta(hours=1)
+    _store(session, [newest - timedelta(seconds=s) for s in range(900)])
+    expected = _two_statements(session, thresholds)
+
+    with django_assert_num_queries(1):
+        window = monitoring.alarm_window(session, thresholds)
+
+    assert window == expected
+    assert len(window) > 300  # the span and its minute of margin, a second apart
+    assert window[-1].taken_at == newest
+
+
+def test_a_sparse_feed_reads_the_newest_readings_whatever_their_age(
+    running: InfusionSession,
+) -> None:
+    session = InfusionSession.objects.select_related("order__protocol").get(
+        pk=running.pk
+    )
+    thresholds = session.order.protocol.thresholds()
+    newest = timezone.now() + timedelta(hours=1)
+    _store(session, [newest - timedelta(minutes=20 * n) for n in range(5)])
+
+    window = monitoring.alarm_window(session, thresholds)
+
+    assert window == _two_statements(session, thresholds)
+    assert len(window) >= 2  # more than the one reading inside its own span
+    assert window[-1].taken_at == newest
