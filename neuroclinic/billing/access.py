@@ -1,4 +1,11 @@
-"""The door to billing records: each one through its patient's visibility (`get_patient_for_user`)."""
+"""The door to billing records: each one through its patient's visibility (`get_patient_for_user`).
+
+Also the door billing takes to what it invoices (an infusion, a TMS session, a
+visit), for the pages and the API alike: looked up in the user's organization
+(another organization's id is 404, as an unknown one), then the patient's door
+decides (404 for a patient the user may not see, 403 without the capability).
+When `patient` is given, a record of another patient is 404 too.
+"""
 
 from uuid import UUID
 
@@ -7,12 +14,22 @@ from django.http import Http404
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.billing.models import GoodFaithEstimate, Invoice, Payment, Superbill
+from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.patients.access import get_patient_for_user
+from neuroclinic.patients.models import Patient
+from neuroclinic.scheduling.models import Appointment
+from neuroclinic.tms.models import TmsSession
 
 
 def _check(
     user: User,
-    record: Invoice | GoodFaithEstimate | Payment | Superbill,
+    record: Invoice
+    | GoodFaithEstimate
+    | Payment
+    | Superbill
+    | InfusionSession
+    | TmsSession
+    | Appointment,
     capability: Capability,
 ) -> None:
     # The patient's door decides: another clinic's record is 404, a role without the capability 403.
@@ -65,3 +82,73 @@ def superbill_for(
         raise Http404("No such superbill.") from None
     _check(user, superbill, capability)
     return superbill
+
+
+def _of_patient(record_patient_id: int, patient: Patient | None, what: str) -> None:
+    if patient is not None and record_patient_id != patient.pk:
+        raise Http404(f"No such {what} for this patient.")
+
+
+def infusion_session_for(
+    user: User,
+    session_uuid: UUID,
+    *,
+    capability: Capability,
+    patient: Patient | None = None,
+) -> InfusionSession:
+    session = (
+        InfusionSession.objects.filter(
+            uuid=session_uuid, organization_id=user.organization_pk
+        )
+        .select_related("patient", "order")
+        .first()
+    )
+    if session is None:
+        raise Http404("No such infusion.")
+    _of_patient(session.patient_id, patient, "infusion")
+    _check(user, session, capability)
+    return session
+
+
+def tms_session_for(
+    user: User,
+    session_uuid: UUID,
+    *,
+    capability: Capability,
+    patient: Patient | None = None,
+) -> TmsSession:
+    session = (
+        TmsSession.objects.filter(
+            uuid=session_uuid, course__organization_id=user.organization_pk
+        )
+        .select_related(
+            "patient", "course", "course__location", "supervising_physician"
+        )
+        .first()
+    )
+    if session is None:
+        raise Http404("No such TMS session.")
+    _of_patient(session.patient_id, patient, "TMS session")
+    _check(user, session, capability)
+    return session
+
+
+def appointment_for(
+    user: User,
+    appointment_uuid: UUID,
+    *,
+    capability: Capability,
+    patient: Patient | None = None,
+) -> Appointment:
+    appointment = (
+        Appointment.objects.filter(
+            uuid=appointment_uuid, organization_id=user.organization_pk
+        )
+        .select_related("patient", "appointment_type", "location", "staff")
+        .first()
+    )
+    if appointment is None:
+        raise Http404("No such visit.")
+    _of_patient(appointment.patient_id, patient, "visit")
+    _check(user, appointment, capability)
+    return appointment

@@ -1,5 +1,8 @@
 """Billing over the API: prices, estimates, invoices, payments, refunds and superbills.
 
+Invoicing an infusion, a TMS session or a visit calls the same actions as the
+account page's buttons, through the same doors (`billing.access`).
+
 The same actions as the pages; a refusal is 422 problem+json naming the field;
 a role without the capability 403; another clinic's record 404. Every read
 of a patient's billing is audited.
@@ -11,16 +14,23 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
-from neuroclinic.api_errors import FieldErrors
+from neuroclinic.api_errors import PROBLEM_CONTENT_TYPE, FieldErrors
 from neuroclinic.audit.models import AuditEvent
-from neuroclinic.billing.access import invoice_for, payment_for, superbill_for
+from neuroclinic.billing.access import (
+    appointment_for,
+    infusion_session_for,
+    invoice_for,
+    payment_for,
+    superbill_for,
+    tms_session_for,
+)
 from neuroclinic.billing.accounting import account_credit, invoice_balance, payer_status
-from neuroclinic.billing.actions import estimates, invoices, setup, superbills
+from neuroclinic.billing.actions import estimates, invoices, setup, superbills, visits
 from neuroclinic.billing.actions.reads import record_read
 from neuroclinic.billing.errors import BillingError
 from neuroclinic.billing.models import (
@@ -30,7 +40,6 @@ from neuroclinic.billing.models import (
     Payment,
     Price,
 )
-from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.patients.access import get_patient_for_user
 
 router = Router(tags=["billing"])
@@ -325,27 +334,108 @@ def give_estimate(
     return Status(201, _estimate(estimate))
 
 
+def _problems(not_found: str, refused: str) -> dict[str, Any]:
+    """OpenAPI text for an invoicing operation's 404 and 422 (problem documents)."""
+    content = {
+        PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
+    return {
+        "responses": {
+            404: {"description": not_found, "content": content},
+            422: {"description": refused, "content": content},
+        }
+    }
+
+
 @router.post(
     "/billing/sessions/{session_id}/invoice",
     response={201: InvoiceOut},
     summary="Invoice a charted infusion",
+    openapi_extra=_problems(
+        "No such infusion in the caller's organization (or the patient is not"
+        " visible to the caller).",
+        "Refused, nothing written; `errors[].field` is `session` (cancelled, not"
+        " yet discharged: code visit_not_held; already invoiced) or `price` (a"
+        " service with no price).",
+    ),
 )
 def invoice_session(request: HttpRequest, session_id: UUID) -> Status[dict[str, Any]]:
     user = _user(request, Capability.BILLING_CHARGE)
-    session = (
-        InfusionSession.objects.filter(
-            uuid=session_id, organization_id=user.organization_pk
-        )
-        .select_related("patient", "order")
-        .first()
-    )
-    if session is None:
-        raise Http404("No such infusion.")
-    get_patient_for_user(
-        user, session.patient.uuid, capability=Capability.BILLING_CHARGE
+    session = infusion_session_for(
+        user, session_id, capability=Capability.BILLING_CHARGE
     )
     try:
         invoice = invoices.invoice_session(session, by=user)
+    except BillingError as exc:
+        raise _refused(exc) from None
+    return Status(201, _invoice(invoice))
+
+
+@router.post(
+    "/billing/tms-sessions/{session_id}/invoice",
+    response={201: InvoiceOut},
+    summary="Invoice a charted TMS session (90867, 90868 or 90869)",
+    openapi_extra=_problems(
+        "No such TMS session in the caller's organization (or the patient is not"
+        " visible to the caller).",
+        "Refused, nothing written; `errors[].field` is `session`: still open or no"
+        " pulse delivered (the session did not happen), already invoiced, or the"
+        " charted code disagrees with the session's facts; or `price`.",
+    ),
+)
+def invoice_tms_session(
+    request: HttpRequest, session_id: UUID
+) -> Status[dict[str, Any]]:
+    """The code comes from the charted session: 90867 for the course's first
+    session, 90869 when the motor threshold was determined again before it, else
+    90868. Within a TMS course package the session is priced at its share and credit
+    on account is applied."""
+    user = _user(request, Capability.BILLING_CHARGE)
+    session = tms_session_for(user, session_id, capability=Capability.BILLING_CHARGE)
+    try:
+        invoice = visits.invoice_tms_session(session, by=user)
+    except BillingError as exc:
+        raise _refused(exc) from None
+    return Status(201, _invoice(invoice))
+
+
+class VisitInvoiceIn(Schema):
+    minutes: int | None = Field(
+        None,
+        ge=0,
+        le=1440,
+        description="The clinician's documented total minutes on the date; required"
+        " for a follow-up (office E/M by time), ignored otherwise.",
+    )
+
+
+@router.post(
+    "/billing/visits/{appointment_id}/invoice",
+    response={201: InvoiceOut},
+    summary="Invoice a visit that happened (90791/90792, or office E/M by time)",
+    openapi_extra=_problems(
+        "No such visit (appointment) in the caller's organization (or the patient"
+        " is not visible to the caller).",
+        "Refused, nothing written; `errors[].field` is `appointment` (cancelled,"
+        " late-cancelled, no-show or not checked in: the visit did not happen; a"
+        " kind of visit invoiced from its chart), `session` (already invoiced),"
+        " `minutes` (missing for a follow-up, or fewer than the lowest band) or"
+        " `price`.",
+    ),
+)
+def invoice_visit(
+    request: HttpRequest, appointment_id: UUID, payload: VisitInvoiceIn
+) -> Status[dict[str, Any]]:
+    """A consult or intake visit is 90792 when a prescriber saw the patient, 90791
+    otherwise. A follow-up is coded by documented minutes: 99202-99205 when the
+    clinic charted no professional service to the patient in the three years before
+    the visit (a new patient), 99212-99215 otherwise."""
+    user = _user(request, Capability.BILLING_CHARGE)
+    appointment = appointment_for(
+        user, appointment_id, capability=Capability.BILLING_CHARGE
+    )
+    try:
+        invoice = visits.invoice_visit(appointment, minutes=payload.minutes, by=user)
     except BillingError as exc:
         raise _refused(exc) from None
     return Status(201, _invoice(invoice))

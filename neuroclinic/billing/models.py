@@ -84,6 +84,10 @@ class Service(models.Model):
     class Key(models.TextChoices):
         CONSULT = "consult", "Psychiatric evaluation (consult)"
         PSYCH_EVAL = "psych_eval", "Psychiatric evaluation without medical services"
+        EM_99202 = "em_99202", "Office visit, new patient, 15-29 min"
+        EM_99203 = "em_99203", "Office visit, new patient, 30-44 min"
+        EM_99204 = "em_99204", "Office visit, new patient, 45-59 min"
+        EM_99205 = "em_99205", "Office visit, new patient, 60 min or more"
         EM_99212 = "em_99212", "Office visit, established patient, 10-19 min"
         EM_99213 = "em_99213", "Office visit, established patient, 20-29 min"
         EM_99214 = "em_99214", "Office visit, established patient, 30-39 min"

@@ -8,9 +8,10 @@ Sources (ids listed in docs/sources.md):
 - TMS (B2): 90867 for the first session (with motor threshold and mapping), 90868
   for each later session, 90869 for a later session with the motor threshold
   determined again.
-- Office visits (B4): since 2021 the level is chosen by decision-making or by total
-  time on the date; the time bands are below. 90791/90792 (psychiatric diagnostic
-  evaluation without/with medical services) are listed by descriptor only.
+- Office visits (B4, B4b): the E/M level by documented total time, new or
+  established patient, is `em_rules` (its own module, with its sources).
+  90791/90792 (psychiatric diagnostic evaluation without/with medical services)
+  are listed by descriptor only.
 - Superbill fields (B5): the rendering provider's 10-digit NPI, tax id, licence
   and state; patient name, date of birth and address; each service line's date,
   place of service (11 office, 02 telehealth), code, modifiers, units, ICD-10-CM
@@ -35,6 +36,14 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 
+from neuroclinic.billing.em_rules import (
+    DEFAULT_EM_RULES,
+    EmTimeRules,
+    office_visit_code,
+)
+from neuroclinic.billing.rule_errors import (
+    BillingRuleError as BillingRuleError,  # re-exported: callers import it from here
+)
 from neuroclinic.lib.identifiers import npi_error
 
 CENT = Decimal("0.01")
@@ -47,16 +56,6 @@ PUSH_MAX_MINUTES = 15
 FIRST_HOUR_MINUTES = 60
 ADDITIONAL_HOUR_MINUTES = 60
 ADDITIONAL_HOUR_THRESHOLD_MINUTES = 30
-
-
-class BillingRuleError(ValueError):
-    """Input a billing rule refuses. `field` names the input; `code` is stable."""
-
-    def __init__(self, message: str, *, field: str, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.code = code
 
 
 class Code(StrEnum):
@@ -250,41 +249,6 @@ def tms_code(*, first_session: bool, motor_threshold_redetermined: bool) -> str:
     return Code.TMS_SUBSEQUENT
 
 
-# B4: office visit level by total time on the date (minutes, inclusive bands).
-NEW_PATIENT_BY_TIME = (
-    (15, 29, "99202"),
-    (30, 44, "99203"),
-    (45, 59, "99204"),
-    (60, 74, "99205"),
-)
-ESTABLISHED_BY_TIME = (
-    (10, 19, "99212"),
-    (20, 29, "99213"),
-    (30, 39, "99214"),
-    (40, 54, "99215"),
-)
-
-
-def office_visit_by_time(*, new_patient: bool, minutes: int) -> str:
-    """The office visit code for the total time on the date (B4).
-
-    Beyond the top band a prolonged-service code is added, which this clinic
-    does not bill: the top code is returned. Below the lowest band no code
-    applies by time and the visit is refused.
-    """
-    bands = NEW_PATIENT_BY_TIME if new_patient else ESTABLISHED_BY_TIME
-    if minutes < bands[0][0]:
-        raise BillingRuleError(
-            f"Less than {bands[0][0]} minutes: no office visit code by time.",
-            field="minutes",
-            code="visit_too_short",
-        )
-    for low, high, code in bands:
-        if low <= minutes <= high:
-            return code
-    return bands[-1][2]
-
-
 MODIFIER_RE = re.compile(r"^[0-9A-Z]{2}$")
 
 
@@ -429,6 +393,10 @@ def estimate_owed(status: PayerStatus) -> bool:
 SERVICE_CODES: dict[str, str] = {
     "consult": Code.PSYCH_EVAL_MEDICAL,
     "psych_eval": Code.PSYCH_EVAL,
+    "em_99202": "99202",
+    "em_99203": "99203",
+    "em_99204": "99204",
+    "em_99205": "99205",
     "em_99212": "99212",
     "em_99213": "99213",
     "em_99214": "99214",
@@ -508,6 +476,7 @@ FOLLOW_UP_TYPES = frozenset({"follow_up"})
 class VisitCode:
     code: str
     service_key: str
+    new_patient: bool = False  # an E/M code from the new-patient bands
 
 
 def visit_code(
@@ -516,14 +485,17 @@ def visit_code(
     status: str,
     medical: bool,
     minutes: int | None = None,
+    new_patient: bool = False,
+    em_rules: EmTimeRules = DEFAULT_EM_RULES,
 ) -> VisitCode:
-    """The code of an office visit that happened (B4).
+    """The code of an office visit that happened (B4, B4b).
 
     A consult or intake visit is a psychiatric diagnostic evaluation: 90792 when a
     prescriber did it (with medical services), 90791 otherwise. A follow-up is an
-    established-patient office visit whose level comes from the clinician's
-    documented total time on the date. Infusions and TMS sessions are invoiced from
-    their own charts, not from the booking.
+    office visit whose level comes from the clinician's documented total time on
+    the date: 99202-99205 for a new patient (`em_rules.is_new_patient`: no
+    professional service in the look-back), 99212-99215 otherwise. Infusions and
+    TMS sessions are invoiced from their own charts, not from the booking.
     """
     if status in VISIT_NOT_HELD:
         raise BillingRuleError(
@@ -547,8 +519,10 @@ def visit_code(
                 field="minutes",
                 code="minutes",
             )
-        code = office_visit_by_time(new_patient=False, minutes=minutes)
-        return VisitCode(code, f"em_{code}")
+        code = office_visit_code(
+            new_patient=new_patient, minutes=minutes, rules=em_rules
+        )
+        return VisitCode(code, f"em_{code}", new_patient=new_patient)
     raise BillingRuleError(
         "Infusions and TMS sessions are invoiced from their charts; this kind of"
         " visit is not billed.",

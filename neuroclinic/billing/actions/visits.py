@@ -1,11 +1,13 @@
-"""Invoices for TMS sessions and office visits, from what was charted (B2, B4).
+"""Invoices for TMS sessions and office visits, from what was charted (B2, B4, B4b).
 
 Like an infusion, each is invoiced once: `Invoice.session_ref` holds the TMS
 session's or the appointment's UUID. A visit that did not happen (cancelled,
-no-show, not checked in) and a TMS session still open are refused.
+no-show, not checked in) and a TMS session still open are refused. The pages and
+the API both call these functions.
 """
 
 import zoneinfo
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
 from django.db import transaction
@@ -15,14 +17,28 @@ from neuroclinic.accounts.roles import Capability
 from neuroclinic.billing.accounting import account_credit
 from neuroclinic.billing.actions.common import current_price, rule
 from neuroclinic.billing.actions.invoices import (
+    BILLABLE_SESSION_STATUSES,
     PlannedLine,
     _issue,
     _open_package_sale,
     apply_credit,
 )
+from neuroclinic.billing.em_rules import (
+    DEFAULT_EM_RULES,
+    EmTimeRules,
+    is_new_patient,
+    lookback_start,
+)
 from neuroclinic.billing.errors import BillingError
 from neuroclinic.billing.models import Invoice, Service
-from neuroclinic.billing.rules import TMS_SERVICES, tms_session_code, visit_code
+from neuroclinic.billing.rules import (
+    FOLLOW_UP_TYPES,
+    TMS_SERVICES,
+    tms_session_code,
+    visit_code,
+)
+from neuroclinic.infusions.models import InfusionSession
+from neuroclinic.patients.models import Patient
 from neuroclinic.scheduling.models import Appointment
 from neuroclinic.tms.models import TmsSession
 from neuroclinic.tms.reads import local_date
@@ -88,27 +104,130 @@ def invoice_tms_session(session: TmsSession, *, by: User) -> Invoice:
     return invoice
 
 
+# Appointment types that are not a professional (face-to-face) service (B4b).
+NOT_PROFESSIONAL_TYPES = frozenset({"phone_check_in"})
+
+
+def visit_date(appointment: Appointment) -> date:
+    """The visit's calendar date at its location."""
+    zone = zoneinfo.ZoneInfo(appointment.location.time_zone)
+    return appointment.starts_at.astimezone(zone).date()
+
+
+def professional_service_dates(
+    patient: Patient,
+    *,
+    since: date | None = None,
+    before: date | None = None,
+    rules: EmTimeRules = DEFAULT_EM_RULES,
+) -> list[date]:
+    """Dates on which the clinic charted a professional service to the patient (B4b).
+
+    A visit the patient was checked in for (not a phone check-in), an infusion given
+    (discharged or closed) and a TMS session that delivered pulses, each on its
+    local calendar date, as `rules.service_counts` says; `since` inclusive, `before`
+    exclusive. Three queries, whatever the number of services.
+    """
+    # Times are compared a day wide on each side; the local date decides below.
+    after = (
+        datetime.combine(since - timedelta(days=1), time.min, tzinfo=UTC)
+        if since
+        else None
+    )
+    until = (
+        datetime.combine(before + timedelta(days=1), time.min, tzinfo=UTC)
+        if before
+        else None
+    )
+    dates: list[date] = []
+    if "visit" in rules.service_counts:
+        visits_ = Appointment.objects.filter(
+            patient=patient, status=Appointment.Status.CHECKED_IN
+        ).exclude(appointment_type__code__in=NOT_PROFESSIONAL_TYPES)
+        if after:
+            visits_ = visits_.filter(starts_at__gte=after)
+        if until:
+            visits_ = visits_.filter(starts_at__lt=until)
+        dates += [visit_date(a) for a in visits_.select_related("location")]
+    if "infusion" in rules.service_counts:
+        infusions = InfusionSession.objects.filter(
+            patient=patient, status__in=BILLABLE_SESSION_STATUSES
+        )
+        if since:
+            infusions = infusions.filter(service_date__gte=since)
+        if before:
+            infusions = infusions.filter(service_date__lt=before)
+        dates += list(infusions.values_list("service_date", flat=True))
+    if "tms_session" in rules.service_counts:
+        sessions = TmsSession.objects.filter(
+            patient=patient, pulses_delivered__gt=0, ended_at__isnull=False
+        )
+        if after:
+            sessions = sessions.filter(started_at__gte=after)
+        if until:
+            sessions = sessions.filter(started_at__lt=until)
+        dates += [
+            local_date(s.course, s.started_at)
+            for s in sessions.select_related("course__location")
+        ]
+    return sorted(
+        d
+        for d in dates
+        if (since is None or d >= since) and (before is None or d < before)
+    )
+
+
+def new_patient_on(
+    patient: Patient, visit_on: date, *, rules: EmTimeRules = DEFAULT_EM_RULES
+) -> bool:
+    """True when the clinic charted no professional service in the look-back (B4b)."""
+    since = lookback_start(visit_on, rules.lookback_years)
+    return is_new_patient(
+        visit_on=visit_on,
+        earlier_services=professional_service_dates(
+            patient, since=since, before=visit_on, rules=rules
+        ),
+        rules=rules,
+    )
+
+
 @transaction.atomic
 def invoice_visit(
-    appointment: Appointment, *, minutes: int | None = None, by: User
+    appointment: Appointment,
+    *,
+    minutes: int | None = None,
+    by: User,
+    em_rules: EmTimeRules = DEFAULT_EM_RULES,
 ) -> Invoice:
     """A consult, intake visit or follow-up that happened (the patient was checked in).
 
     Consults and intake visits are psychiatric evaluations (90792 by a prescriber,
-    90791 otherwise); a follow-up's level comes from the documented total minutes.
+    90791 otherwise); a follow-up's level comes from the documented total minutes,
+    in the new-patient bands (99202-99205) when the clinic charted no professional
+    service to the patient in the look-back before the visit, else 99212-99215.
     """
     staff = appointment.staff
+    service_date = visit_date(appointment)
+    follow_up = appointment.appointment_type.code in FOLLOW_UP_TYPES
     found = rule(
         visit_code,
         appointment_type=appointment.appointment_type.code,
         status=appointment.status,
         medical=staff is not None and staff.can(Capability.WRITE_ORDERS),
         minutes=minutes,
+        new_patient=follow_up
+        and appointment.status == Appointment.Status.CHECKED_IN
+        and new_patient_on(appointment.patient, service_date, rules=em_rules),
+        em_rules=em_rules,
     )
     _not_invoiced(appointment.uuid)
+    if found.service_key not in Service.Key.values:
+        raise BillingError(
+            f"{found.code} is not on the price list's services.",
+            field="price",
+            code="no_price",
+        )
     price = current_price(appointment.organization_id, found.service_key)
-    zone = appointment.location.time_zone
-    service_date = appointment.starts_at.astimezone(zoneinfo.ZoneInfo(zone)).date()
     description = price.service.name
     if minutes is not None and found.service_key.startswith("em_"):
         description += f" ({minutes} min documented)"

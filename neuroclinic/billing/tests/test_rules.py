@@ -83,35 +83,6 @@ def test_tms_codes(first: bool, redetermined: bool, code: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("new", "minutes", "code"),
-    [
-        (True, 15, "99202"),
-        (True, 29, "99202"),
-        (True, 30, "99203"),
-        (True, 45, "99204"),
-        (True, 60, "99205"),
-        (True, 74, "99205"),
-        (True, 90, "99205"),
-        (False, 10, "99212"),
-        (False, 20, "99213"),
-        (False, 30, "99214"),
-        (False, 40, "99215"),
-        (False, 54, "99215"),
-    ],
-)
-def test_office_visit_by_time(new: bool, minutes: int, code: str) -> None:
-    assert rules.office_visit_by_time(new_patient=new, minutes=minutes) == code
-
-
-@pytest.mark.parametrize(("new", "minutes"), [(True, 14), (False, 9)])
-def test_an_office_visit_too_short_for_a_code_is_refused(
-    new: bool, minutes: int
-) -> None:
-    with pytest.raises(BillingRuleError):
-        rules.office_visit_by_time(new_patient=new, minutes=minutes)
-
-
-@pytest.mark.parametrize(
     ("value", "expected"),
     [
         ("250", D("250.00")),
@@ -407,6 +378,31 @@ def test_visit_codes(
         appointment_type=kind, status="checked_in", medical=medical, minutes=minutes
     )
     assert (found.code, found.service_key) == (code, service)
+    assert found.new_patient is False
+    assert rules.SERVICE_CODES[found.service_key] == code
+
+
+@pytest.mark.parametrize(
+    ("kind", "minutes", "code"),
+    [
+        ("follow_up", 15, "99202"),
+        ("follow_up", 44, "99203"),
+        ("follow_up", 45, "99204"),
+        ("follow_up", 75, "99205"),
+        ("consult", None, "90792"),  # an evaluation stays 90792, new or not
+    ],
+)
+def test_visit_codes_for_a_new_patient(
+    kind: str, minutes: int | None, code: str
+) -> None:
+    found = rules.visit_code(
+        appointment_type=kind,
+        status="checked_in",
+        medical=True,
+        minutes=minutes,
+        new_patient=True,
+    )
+    assert found.code == code
     assert rules.SERVICE_CODES[found.service_key] == code
 
 
@@ -421,6 +417,7 @@ def test_visit_codes(
         ("follow_up", "moved", 30, "visit_not_held"),
         ("follow_up", "checked_in", None, "minutes"),
         ("follow_up", "checked_in", 9, "visit_too_short"),
+        ("follow_up", "checked_in", -5, "minutes"),
         ("infusion", "checked_in", None, "not_billable"),
         ("tms_session", "checked_in", None, "not_billable"),
         ("phone_check_in", "checked_in", None, "not_billable"),

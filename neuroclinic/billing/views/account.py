@@ -17,7 +17,13 @@ from django.views.decorators.http import require_GET, require_POST
 from neuroclinic.accounts.access import require_capability
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
-from neuroclinic.billing.access import invoice_for, payment_for
+from neuroclinic.billing.access import (
+    appointment_for,
+    infusion_session_for,
+    invoice_for,
+    payment_for,
+    tms_session_for,
+)
 from neuroclinic.billing.accounting import (
     account_credit,
     invoices_with_balances,
@@ -26,6 +32,7 @@ from neuroclinic.billing.accounting import (
 )
 from neuroclinic.billing.actions import estimates, invoices, superbills, visits
 from neuroclinic.billing.actions.reads import record_read
+from neuroclinic.billing.em_rules import DEFAULT_EM_RULES, band_label, is_new_patient
 from neuroclinic.billing.errors import BillingError
 from neuroclinic.billing.forms import (
     EstimateForm,
@@ -88,9 +95,28 @@ def _context(
             status=Appointment.Status.CHECKED_IN,
             appointment_type__code__in=BILLED_VISIT_TYPES,
         )
-        .select_related("appointment_type", "staff")
+        .select_related("appointment_type", "staff", "location")
         .order_by("starts_at", "id")
         if a.uuid not in invoiced
+    ]
+    # A follow-up's bands: new patient (99202-99205) or established (99212-99215), B4b.
+    follow_ups = [
+        a for a in uninvoiced_visits if a.appointment_type.code in FOLLOW_UP_TYPES
+    ]
+    served = visits.professional_service_dates(patient) if follow_ups else []
+    visit_rows = [
+        (
+            a,
+            band_label(
+                DEFAULT_EM_RULES,
+                new_patient=is_new_patient(
+                    visit_on=visits.visit_date(a), earlier_services=served
+                ),
+            )
+            if a in follow_ups
+            else "",
+        )
+        for a in uninvoiced_visits
     ]
     uninvoiced = [
         s
@@ -124,7 +150,7 @@ def _context(
         "invoice_rows": invoice_rows,
         "uninvoiced": uninvoiced,
         "uninvoiced_tms": uninvoiced_tms,
-        "uninvoiced_visits": uninvoiced_visits,
+        "uninvoiced_visits": visit_rows,
         "sales": sales,
         "estimates": GoodFaithEstimate.objects.filter(patient=patient),
         "superbills": Superbill.objects.filter(patient=patient),
@@ -261,13 +287,12 @@ def invoice_session(
     patient = get_patient_for_user(
         request.user, patient_uuid, capability=Capability.BILLING_CHARGE
     )
-    session = (
-        InfusionSession.objects.filter(patient=patient, uuid=session_uuid)
-        .select_related("order")
-        .first()
+    session = infusion_session_for(
+        request.user,
+        session_uuid,
+        capability=Capability.BILLING_CHARGE,
+        patient=patient,
     )
-    if session is None:
-        return _again(request, patient, error_for="No such infusion for this patient.")
     try:
         invoices.invoice_session(session, by=request.user)
     except BillingError as exc:
@@ -348,15 +373,12 @@ def invoice_tms_session(
     patient = get_patient_for_user(
         request.user, patient_uuid, capability=Capability.BILLING_CHARGE
     )
-    session = (
-        TmsSession.objects.filter(patient=patient, uuid=session_uuid)
-        .select_related("course", "course__location", "supervising_physician")
-        .first()
+    session = tms_session_for(
+        request.user,
+        session_uuid,
+        capability=Capability.BILLING_CHARGE,
+        patient=patient,
     )
-    if session is None:
-        return _again(
-            request, patient, error_for="No such TMS session for this patient."
-        )
     try:
         visits.invoice_tms_session(session, by=request.user)
     except BillingError as exc:
@@ -372,13 +394,12 @@ def invoice_visit(
     patient = get_patient_for_user(
         request.user, patient_uuid, capability=Capability.BILLING_CHARGE
     )
-    appointment = (
-        Appointment.objects.filter(patient=patient, uuid=appointment_uuid)
-        .select_related("appointment_type", "location", "staff")
-        .first()
+    appointment = appointment_for(
+        request.user,
+        appointment_uuid,
+        capability=Capability.BILLING_CHARGE,
+        patient=patient,
     )
-    if appointment is None:
-        return _again(request, patient, error_for="No such visit for this patient.")
     raw = request.POST.get("minutes", "").strip()
     if raw and not raw.isdigit():
         return _again(request, patient, error_for="Minutes are a whole number.")
