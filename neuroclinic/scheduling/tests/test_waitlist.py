@@ -394,7 +394,8 @@ def test_the_time_a_moved_visit_leaves_is_offered_each_time_it_moves(
     assert (second.entry.patient, second.starts_at) == (cy, local(MONDAY, 15))
     assert WaitlistOffer.objects.filter(status="open").count() == 2
     booked = waitlist.accept_offer(first, now=NOW)
-    assert booked.patient == bo and booked.starts_at == local(MONDAY, 9)
+    assert booked.patient == bo
+    assert booked.starts_at == local(MONDAY, 9)
 
 
 def test_a_moved_time_still_held_by_the_visit_itself_is_not_offered(
