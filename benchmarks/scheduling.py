@@ -166,7 +166,11 @@ def run(args: argparse.Namespace) -> None:
 
     start_day = (datetime.now(UTC) + timedelta(days=7)).astimezone(tz).date()
     start_day -= timedelta(days=start_day.weekday())
-    days = [start_day + timedelta(days=n) for n in range(42)]
+    # Enough whole weeks (at least six) to hold --appointments at four visits a day in all
+    # rooms but two (so there is always room for the new series).
+    per_day = 4 * max(1, args.rooms - 2)
+    weeks = max(6, -(-args.appointments // (per_day * 7)))
+    days = [start_day + timedelta(days=n) for n in range(7 * weeks)]
     shifts = []
     for day in days:
         opens = datetime.combine(day, clock(8), tzinfo=tz)
