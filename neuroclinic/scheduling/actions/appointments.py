@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
@@ -263,7 +264,7 @@ def book_appointment(
         )
     appointment.devices.set(choice.devices)
     history(appointment, Appointment.Status.BOOKED, at=now, by=by)
-    extra = dict(audit_data or {})
+    extra: dict[str, Any] = dict(audit_data or {})
     if booked_via != Appointment.BookedVia.STAFF:
         extra["booked_via"] = booked_via
     record(
@@ -375,7 +376,7 @@ def move_appointment(
         old_starts_at=old.isoformat(),
         new_starts_at=starts_at.isoformat(),
     )
-    extra = dict(audit_data or {})
+    extra: dict[str, Any] = dict(audit_data or {})
     if moved_via != Appointment.BookedVia.STAFF:
         extra["moved_via"] = moved_via
     record(
