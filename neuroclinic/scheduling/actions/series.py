@@ -127,13 +127,16 @@ def propose_series(
             near = calendar.around(rules.Interval(span.start, span.end + turnover))
             at = span.start
             while at + duration <= span.end:
+                # Only what overlaps this visit's held time can conflict with it, and once
+                # the day has its reason for a refusal, only whether a time is free matters.
                 found = availability.choose_resources(
                     itype,
                     patient_id=plan.patient_id,
                     starts_at=at,
-                    calendar=near,
+                    calendar=near.around(rules.Interval(at, at + duration + turnover)),
                     resources=resources,
                     now=now,
+                    explain=not day_refusals,
                 )
                 if isinstance(found, availability.Choice):
                     local = at.astimezone(tz)
