@@ -11,7 +11,10 @@ prescriber on shift for six weeks, and a calendar already holding
 benchmark measures the planner, not the inserts). Then, for --series new
 patients, it times `propose_series` (reading the calendar, checking every start
 time against the rules, and the CP-SAT solve) and `book_series` (the same checks
-again under row locks, and the writes), and prints p50/p95 with the machine.
+again under row locks, and the writes), and prints p50/p95 with the machine and the
+total. `--appointments 0 --series 300` is the issue's batch of 300 new patients: each
+proposal is made and booked in turn (the app has no joint planner over many patients),
+so each sees the ones before it.
 
 The scratch database is removed at the end, also on failure.
 """
@@ -166,7 +169,11 @@ def run(args: argparse.Namespace) -> None:
 
     start_day = (datetime.now(UTC) + timedelta(days=7)).astimezone(tz).date()
     start_day -= timedelta(days=start_day.weekday())
-    days = [start_day + timedelta(days=n) for n in range(42)]
+    # Enough whole weeks (at least six) to hold --appointments at four visits a day in all
+    # rooms but two (so there is always room for the new series).
+    per_day = 4 * max(1, args.rooms - 2)
+    weeks = max(6, -(-args.appointments // (per_day * 7)))
+    days = [start_day + timedelta(days=n) for n in range(7 * weeks)]
     shifts = []
     for day in days:
         opens = datetime.combine(day, clock(8), tzinfo=tz)
@@ -300,6 +307,11 @@ def run(args: argparse.Namespace) -> None:
             print(
                 f"| {name} | {len(values)} | {statistics.median(values):.3f} | {percentile(values, 95):.3f} | {max(values):.3f} |"
             )
+    print()
+    print(
+        f"Total: {sum(propose_s) + sum(book_s):.1f} s for {args.series} series "
+        f"(proposing {sum(propose_s):.1f} s, booking {sum(book_s):.1f} s)"
+    )
     if gaps:
         print()
         print(

@@ -335,6 +335,10 @@ class AuditEvent(models.Model):
         SERIES_BOOKED = "scheduling.series_booked", "Induction series booked"
         APPOINTMENT_REMINDED = "scheduling.reminded", "Appointment reminder sent"
         CALENDAR_VIEWED = "scheduling.calendar_viewed", "Calendar opened"
+        WAITLIST_OFFER_DECLINED = (
+            "scheduling.offer_declined",
+            "Waitlist offer declined",
+        )
         SCHEDULING_CONFIGURED = (
             "scheduling.configured",
             "Calendar set-up changed (types, shifts, closures)",

@@ -4,9 +4,10 @@ A confirmed booster (outcomes: the prescriber confirmed the suggestion and signe
 booster order) that has no visit yet is offered here with the free times the rules
 allow: inside the booster protocol's interval after the last infusion (from tomorrow at
 the earliest), at the location of the patient's last infusion. The pick is booked through
-outcomes' `book_confirmed_booster` (the calendar's own booking rules; the visit is
-booked in the name of the prescriber who confirmed it, since the patient has no staff
-account). Reads are audited as calendar reads.
+outcomes' `book_confirmed_booster` (the calendar's own booking rules), recorded as booked
+by the patient in the portal (`booked_by` empty, `booked_via=patient_portal`; the audit
+event's actor is "(patient, portal)" with the patient named). Reads are audited as calendar
+reads.
 """
 
 from datetime import date, timedelta
@@ -111,7 +112,7 @@ def pick_booster(
         chosen = next(
             (s for s in slots if s.isoformat() == request.POST.get("slot", "")), None
         )
-        if chosen is None or suggestion.decided_by is None:
+        if chosen is None:
             error = "That time is no longer free: choose another."
         else:
             try:
@@ -119,7 +120,8 @@ def pick_booster(
                     suggestion,
                     location=location,
                     starts_at=chosen,
-                    by=suggestion.decided_by,
+                    booked_via=Appointment.BookedVia.PATIENT_PORTAL,
+                    by=None,
                 )
             except OutcomesError as exc:
                 error = f"That time could not be booked: {exc}"

@@ -8,12 +8,13 @@ against accounts/roles.py.
 import uuid
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.patients.models import Patient
-from neuroclinic.scheduling.models import Appointment
+from neuroclinic.scheduling.models import Appointment, WaitlistEntry, WaitlistOffer
 
 
 def check_in_capabilities(appointment: Appointment) -> frozenset[Capability]:
@@ -41,3 +42,46 @@ def get_appointment_for_user(
         raise Http404("No such appointment.") from None
     require(user, capability)
     return appointment
+
+
+def waitlist_entries_for(
+    user: User, *, capability: Capability
+) -> "QuerySet[WaitlistEntry]":
+    """The waitlist entries of patients this user may see (403 without the capability)."""
+    require(user, capability)
+    return WaitlistEntry.objects.filter(
+        organization_id=user.organization_id or 0,
+        patient__in=Patient.objects.visible_to(user),
+    )
+
+
+def get_waitlist_entry_for_user(
+    user: User, entry_uuid: uuid.UUID | str, *, capability: Capability
+) -> WaitlistEntry:
+    try:
+        entry = (
+            WaitlistEntry.objects.filter(patient__in=Patient.objects.visible_to(user))
+            .select_related("patient", "appointment_type", "location", "appointment")
+            .get(uuid=entry_uuid)
+        )
+    except (WaitlistEntry.DoesNotExist, ValueError):
+        raise Http404("No such waitlist entry.") from None
+    require(user, capability)
+    return entry
+
+
+def get_waitlist_offer_for_user(
+    user: User, offer_uuid: uuid.UUID | str, *, capability: Capability
+) -> WaitlistOffer:
+    try:
+        offer = (
+            WaitlistOffer.objects.filter(
+                entry__patient__in=Patient.objects.visible_to(user)
+            )
+            .select_related("entry__patient", "entry__appointment_type", "location")
+            .get(uuid=offer_uuid)
+        )
+    except (WaitlistOffer.DoesNotExist, ValueError):
+        raise Http404("No such waitlist offer.") from None
+    require(user, capability)
+    return offer

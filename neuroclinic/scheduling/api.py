@@ -1,18 +1,19 @@
 """The calendar over the API, under /api/scheduling/.
 
 Appointment types; a day's appointments at a location; book, move, cancel,
-no-show and check-in; series proposals and booking. Times in requests are the
+no-show and check-in; series proposals and booking; the waitlist (entries, offers,
+accepting or declining an offer on the patient's behalf). Times in requests are the
 location's wall-clock date and time (a time the clocks skip is refused, 422);
 times in answers are UTC ISO 8601. Refusals answer 422 problem documents naming
 the field; access is checked in access.py against accounts/roles.py.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -27,12 +28,20 @@ from neuroclinic.scheduling import rules
 from neuroclinic.scheduling.access import (
     check_in_capabilities,
     get_appointment_for_user,
+    get_waitlist_entry_for_user,
+    get_waitlist_offer_for_user,
     require,
+    waitlist_entries_for,
 )
-from neuroclinic.scheduling.actions import appointments, series
+from neuroclinic.scheduling.actions import appointments, series, waitlist
 from neuroclinic.scheduling.actions import tms as tms_booking
 from neuroclinic.scheduling.errors import SchedulingError
-from neuroclinic.scheduling.models import Appointment, AppointmentType
+from neuroclinic.scheduling.models import (
+    Appointment,
+    AppointmentType,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from neuroclinic.tms.access import get_course_for_user
 from neuroclinic.treatment.actions.plans import active_plan
 from neuroclinic.treatment.models import TreatmentPlan
@@ -392,3 +401,265 @@ def book_tms_course(
         .order_by("starts_at")
     )
     return Status(201, [_out(a) for a in rows])
+
+
+# The waitlist ---------------------------------------------------------------------------
+
+
+class WaitlistEntryIn(Schema):
+    patient: UUID
+    appointment_type: str = Field(max_length=20)
+    location: UUID | None = None
+    appointment: UUID | None = Field(
+        default=None, description="A booked visit of the patient's to bring forward."
+    )
+    note: str = Field(default="", max_length=300)
+
+
+class WaitlistEntryOut(Schema):
+    id: UUID
+    patient: UUID
+    type: str
+    location: UUID | None
+    appointment: UUID | None
+    status: str
+    note: str
+    created_at: datetime
+
+
+class WaitlistOfferOut(Schema):
+    id: UUID
+    entry: UUID
+    patient: UUID
+    type: str
+    location: UUID
+    starts_at: datetime
+    freed_because: str
+    status: str
+    expires_at: datetime
+    sent_at: datetime | None
+    answered_at: datetime | None
+    booked: UUID | None
+
+
+OPEN_ENTRY_STATUSES = (WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED)
+
+
+def _entry_out(e: WaitlistEntry) -> dict[str, Any]:
+    return {
+        "id": e.uuid,
+        "patient": e.patient.uuid,
+        "type": e.appointment_type.code,
+        "location": e.location.uuid if e.location else None,
+        "appointment": e.appointment.uuid if e.appointment else None,
+        "status": e.status,
+        "note": e.note,
+        "created_at": e.created_at,
+    }
+
+
+def _offer_out(o: WaitlistOffer) -> dict[str, Any]:
+    return {
+        "id": o.uuid,
+        "entry": o.entry.uuid,
+        "patient": o.entry.patient.uuid,
+        "type": o.entry.appointment_type.code,
+        "location": o.location.uuid,
+        "starts_at": o.starts_at,
+        "freed_because": o.freed_because,
+        "status": o.status,
+        "expires_at": o.expires_at,
+        "sent_at": o.sent_at,
+        "answered_at": o.answered_at,
+        "booked": o.booked.uuid if o.booked else None,
+    }
+
+
+def _made_between(since: date | None, until: date | None) -> dict[str, datetime]:
+    """Filters on `created_at` for a span of UTC days, both ends included; `until` before
+    `since` is refused, and so is a day past the calendar's end."""
+    if since is not None and until is not None and until < since:
+        raise FieldErrors({"until": ["The last day is before the first."]})
+    filters: dict[str, datetime] = {}
+    if since is not None:
+        filters["created_at__gte"] = datetime.combine(since, time(0), tzinfo=UTC)
+    if until is not None:
+        if until >= date(9999, 12, 31):
+            raise FieldErrors({"until": ["Give a real day."]})
+        filters["created_at__lt"] = datetime.combine(
+            until + timedelta(days=1), time(0), tzinfo=UTC
+        )
+    return filters
+
+
+def _status(
+    value: str, choices: type[WaitlistEntry.Status] | type[WaitlistOffer.Status]
+) -> str:
+    if value and value not in choices.values:
+        raise FieldErrors(
+            {"status": [f"Choose one of: {', '.join(choices.values)} (or none)."]}
+        )
+    return value
+
+
+@router.get("/scheduling/waitlist", response=list[WaitlistEntryOut])
+def list_waitlist(
+    request: HttpRequest,
+    status: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> list[dict[str, Any]]:
+    """The waitlist in order (first made first). Without `status`, the open entries
+    (waiting or offered a time); `since`/`until` (UTC days) narrow by when an entry was
+    made. Audited: it names patients."""
+    user = _user(request)
+    rows = waitlist_entries_for(user, capability=Capability.BOOK_APPOINTMENTS)
+    wanted = _status(status, WaitlistEntry.Status)
+    rows = (
+        rows.filter(status=wanted)
+        if wanted
+        else rows.filter(status__in=OPEN_ENTRY_STATUSES)
+    )
+    rows = rows.filter(**_made_between(since, until))
+    entries = list(
+        rows.select_related(
+            "patient", "appointment_type", "location", "appointment"
+        ).order_by("created_at", "id")[:500]
+    )
+    record(
+        AuditEvent.Action.CALENDAR_VIEWED,
+        actor=user,
+        via="api_waitlist",
+        patients=sorted({str(e.patient.uuid) for e in entries}),
+    )
+    return [_entry_out(e) for e in entries]
+
+
+@router.post("/scheduling/waitlist", response={201: WaitlistEntryOut})
+def join_waitlist(
+    request: HttpRequest, payload: WaitlistEntryIn
+) -> Status[dict[str, Any]]:
+    """Put a patient on the waitlist for an earlier time: a new visit of a type, or a booked
+    visit of theirs (`appointment`) to bring forward; at a location or (none given) any."""
+    user = _user(request, Capability.BOOK_APPOINTMENTS)
+    try:
+        patient = get_patient_for_user(
+            user, payload.patient, capability=Capability.BOOK_APPOINTMENTS
+        )
+    except Http404:
+        raise FieldErrors({"patient": ["No such patient."]}) from None
+    itype = AppointmentType.objects.filter(
+        organization_id=user.organization_id or 0,
+        code=payload.appointment_type,
+        is_active=True,
+    ).first()
+    if itype is None:
+        raise FieldErrors({"appointment_type": ["No such appointment type."]})
+    place = _location(user, payload.location) if payload.location else None
+    visit = None
+    if payload.appointment is not None:
+        visit = Appointment.objects.filter(
+            uuid=payload.appointment, organization_id=user.organization_id or 0
+        ).first()
+        if visit is None:
+            raise FieldErrors({"appointment": ["No such appointment."]})
+    try:
+        entry = waitlist.join_waitlist(
+            patient,
+            appointment_type=itype,
+            location=place,
+            appointment=visit,
+            note=payload.note,
+            by=user,
+        )
+    except SchedulingError as exc:
+        raise _refused(exc) from None
+    return Status(201, _entry_out(entry))
+
+
+@router.post("/scheduling/waitlist/{entry_id}/withdraw", response=WaitlistEntryOut)
+def withdraw_from_waitlist(request: HttpRequest, entry_id: UUID) -> dict[str, Any]:
+    """Take the patient off the waitlist (an open offer to them closes as declined)."""
+    user = _user(request)
+    entry = get_waitlist_entry_for_user(
+        user, entry_id, capability=Capability.BOOK_APPOINTMENTS
+    )
+    try:
+        done = waitlist.withdraw(entry, by=user)
+    except SchedulingError as exc:
+        raise _refused(exc) from None
+    done = get_waitlist_entry_for_user(
+        user, done.uuid, capability=Capability.BOOK_APPOINTMENTS
+    )
+    return _entry_out(done)
+
+
+@router.get("/scheduling/waitlist/offers", response=list[WaitlistOfferOut])
+def list_offers(
+    request: HttpRequest,
+    status: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> list[dict[str, Any]]:
+    """Offers of freed times, newest first; `status` (open, accepted, declined, expired,
+    taken) and `since`/`until` (UTC days the offer was made) narrow them. Audited."""
+    user = _user(request, Capability.BOOK_APPOINTMENTS)
+    entries = waitlist_entries_for(user, capability=Capability.BOOK_APPOINTMENTS)
+    rows = WaitlistOffer.objects.filter(entry__in=entries)
+    wanted = _status(status, WaitlistOffer.Status)
+    if wanted:
+        rows = rows.filter(status=wanted)
+    rows = rows.filter(**_made_between(since, until))
+    offers = list(
+        rows.select_related(
+            "entry__patient", "entry__appointment_type", "location", "booked"
+        ).order_by("-created_at", "-id")[:500]
+    )
+    record(
+        AuditEvent.Action.CALENDAR_VIEWED,
+        actor=user,
+        via="api_waitlist_offers",
+        patients=sorted({str(o.entry.patient.uuid) for o in offers}),
+    )
+    return [_offer_out(o) for o in offers]
+
+
+@router.post("/scheduling/waitlist/offers/{offer_id}/accept", response=AppointmentOut)
+def accept_offer(request: HttpRequest, offer_id: UUID) -> dict[str, Any]:
+    """Accept an open offer on the patient's behalf (on the phone): the time is booked (or
+    the visit brought forward) in the caller's name. A closed or expired offer, or a time
+    booked meanwhile, is refused (422) and nothing is booked."""
+    user = _user(request)
+    offer = get_waitlist_offer_for_user(
+        user, offer_id, capability=Capability.BOOK_APPOINTMENTS
+    )
+    try:
+        booked = waitlist.accept_offer(offer, by=user)
+    except SchedulingError as exc:
+        raise _refused(exc) from None
+    return _out(
+        get_appointment_for_user(
+            user, booked.uuid, capability=Capability.BOOK_APPOINTMENTS
+        )
+    )
+
+
+@router.post(
+    "/scheduling/waitlist/offers/{offer_id}/decline", response=WaitlistOfferOut
+)
+def decline_offer(request: HttpRequest, offer_id: UUID) -> dict[str, Any]:
+    """Say no on the patient's behalf: the entry keeps its place and the time goes to the
+    next in line. A closed or expired offer is refused (422)."""
+    user = _user(request)
+    offer = get_waitlist_offer_for_user(
+        user, offer_id, capability=Capability.BOOK_APPOINTMENTS
+    )
+    try:
+        waitlist.decline_offer(offer, by=user)
+    except SchedulingError as exc:
+        raise _refused(exc) from None
+    return _offer_out(
+        get_waitlist_offer_for_user(
+            user, offer.uuid, capability=Capability.BOOK_APPOINTMENTS
+        )
+    )

@@ -101,6 +101,11 @@ class SchedulingSettings(models.Model):
         help_text="A visit cancelled less than this many hours before it starts is "
         "recorded as a late cancel (0: never).",
     )
+    waitlist_notice_minutes = models.PositiveSmallIntegerField(
+        default=180,
+        help_text="The least notice a freed time must give to be offered to the waitlist "
+        "(a cancel, a move, or what is left of a no-show's time).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -281,8 +286,24 @@ class Appointment(models.Model):
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.BOOKED
     )
+
+    class BookedVia(models.TextChoices):
+        STAFF = "staff", "Staff"
+        PATIENT_PORTAL = "patient_portal", "The patient, in the portal"
+        WAITLIST_LINK = "waitlist_link", "The patient, from a waitlist offer"
+
+    # Staff bookings name the staff member; a patient's own booking names nobody
+    # (the patient has no staff account) and says through which channel it came.
     booked_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, related_name="+"
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when the patient booked it (booked_via says where).",
+    )
+    booked_via = models.CharField(
+        max_length=20, choices=BookedVia.choices, default=BookedVia.STAFF
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -297,7 +318,13 @@ class Appointment(models.Model):
                 condition=models.Q(ends_at__gt=models.F("starts_at"))
                 & models.Q(held_until__gte=models.F("ends_at")),
                 name="scheduling_appointment_times_in_order",
-            )
+            ),
+            # Staff bookings name who booked; only a patient's own booking names nobody.
+            models.CheckConstraint(
+                condition=models.Q(booked_by__isnull=False)
+                | ~models.Q(booked_via="staff"),
+                name="scheduling_appointment_staff_booking_names_staff",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -455,6 +482,11 @@ class WaitlistEntry(models.Model):
 class WaitlistOffer(models.Model):
     """A freed time offered to one waitlist entry by message; the first to accept books it."""
 
+    class Freed(models.TextChoices):
+        CANCELLED = "cancelled", "Cancelled (also a late cancel)"
+        MOVED = "moved", "Moved to another time"
+        NO_SHOW = "no_show", "What was left of a no-show's time"
+
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         ACCEPTED = "accepted", "Accepted"
@@ -470,7 +502,10 @@ class WaitlistOffer(models.Model):
         "Appointment",
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The cancelled visit whose time is offered.",
+        help_text="The visit whose time was freed (cancelled, moved away, or a no-show).",
+    )
+    freed_because = models.CharField(
+        max_length=10, choices=Freed.choices, default=Freed.CANCELLED
     )
     location = models.ForeignKey(
         "clinics.Location", on_delete=models.PROTECT, related_name="+"
@@ -493,11 +528,12 @@ class WaitlistOffer(models.Model):
 
     class Meta:
         constraints = [
-            # One open offer per freed time: offers go out one at a time, in order.
+            # One open offer per freed time: offers go out one at a time, in order. A
+            # visit moved twice frees two times, so the time is part of the key.
             models.UniqueConstraint(
-                fields=["freed_from"],
+                fields=["freed_from", "starts_at"],
                 condition=models.Q(status="open"),
-                name="scheduling_one_open_offer_per_freed_visit",
+                name="scheduling_one_open_offer_per_freed_time",
             )
         ]
 

@@ -279,9 +279,12 @@ def book_confirmed_booster(
     *,
     location: Location,
     starts_at: datetime,
-    by: User,
+    booked_via: str = Appointment.BookedVia.STAFF,
+    by: User | None,
 ) -> Appointment:
-    """The front desk books the visit for a confirmed booster, through the calendar.
+    """The front desk books the visit for a confirmed booster, through the calendar; or the
+    patient picks the time in the portal (by=None, booked_via=patient_portal: the visit is
+    recorded as booked by the patient, not by a staff member).
 
     The scheduling app's `book_appointment` does the booking (room, nurse and devices,
     opening hours, the signed booster order) and audits it; this links the visit to the
@@ -312,6 +315,8 @@ def book_confirmed_booster(
                 appointment_type=booster_type,
                 location=location,
                 starts_at=starts_at,
+                booked_via=booked_via,
+                audit_data={"booster_suggestion": str(locked.uuid)},
                 by=by,
             )
     except SchedulingError as error:

@@ -53,6 +53,17 @@ def test_the_patient_picks_an_allowed_time_and_it_is_booked(
     booked = suggestion.appointment
     assert booked is not None
     assert booked.starts_at.isoformat() == values[0]
+    # Booked by the patient in the portal, not in a staff member's name.
+    assert booked.booked_by is None
+    assert booked.booked_via == Appointment.BookedVia.PATIENT_PORTAL
+    assert booked.history.get().by is None
+    event = AuditEvent.objects.get(
+        action=AuditEvent.Action.APPOINTMENT_BOOKED, subject_id=str(booked.uuid)
+    )
+    assert event.actor is None
+    assert event.actor_username == "(patient, portal)"
+    assert event.patient_id == suggestion.patient_id
+    assert event.data["booked_via"] == "patient_portal"
     assert first <= booked.starts_at.date() <= last + timedelta(days=1)
     assert (
         "Your booster visit is booked" in client.get("/portal/visits/").content.decode()

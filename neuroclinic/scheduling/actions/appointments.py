@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
@@ -22,6 +23,7 @@ from neuroclinic.scheduling.models import (
     AppointmentStatusChange,
     AppointmentType,
     Series,
+    WaitlistOffer,
 )
 from neuroclinic.treatment.actions.orders import active_order
 from neuroclinic.treatment.actions.plans import active_plan
@@ -60,6 +62,26 @@ def refused(refusals: list[rules.Refusal]) -> SchedulingError:
             messages.append(refusal.message)
     first = refusals[0] if refusals else rules.Refusal("refused", "__all__", "Refused.")
     return SchedulingError(first.message, field=first.field, errors=errors)
+
+
+# What the audit log names as the actor when the patient booked or moved a visit
+# themselves (the patient has no staff account; the event's `patient` names them).
+PATIENT_ACTORS = {
+    Appointment.BookedVia.PATIENT_PORTAL: "(patient, portal)",
+    Appointment.BookedVia.WAITLIST_LINK: "(patient, waitlist offer link)",
+}
+
+
+def _actor(by: User | None, via: str) -> tuple[User | None, str]:
+    """(actor, actor_username) for the audit event: the staff member, or the patient's
+    channel. A staff booking must name its staff member, a patient's must name none."""
+    if via == Appointment.BookedVia.STAFF:
+        if by is None:
+            raise ValueError("A staff booking names the staff member who made it.")
+        return by, ""
+    if by is not None or via not in PATIENT_ACTORS:
+        raise ValueError("A patient's own booking names no staff member.")
+    return None, PATIENT_ACTORS[Appointment.BookedVia(via)]
 
 
 def history(
@@ -192,10 +214,17 @@ def book_appointment(
     devices: tuple[Device, ...] | None = None,
     series: Series | None = None,
     now: datetime | None = None,
-    by: User,
+    booked_via: str = Appointment.BookedVia.STAFF,
+    audit_data: dict[str, str] | None = None,
+    by: User | None,
 ) -> Appointment:
-    """Book one visit. Without a room, staff member or devices, the first free ones are taken."""
+    """Book one visit. Without a room, staff member or devices, the first free ones are taken.
+
+    Staff book with `by`; a patient booking for themselves (a booster picked in the
+    portal, a waitlist offer accepted from its link) books with by=None and `booked_via`
+    saying where, so the visit and its audit event name the patient, not a staff member."""
     now = now or timezone.now()
+    actor, actor_username = _actor(by, booked_via)
     if patient.organization_id != location.organization_id or (
         appointment_type.organization_id != location.organization_id
     ):
@@ -231,17 +260,23 @@ def book_appointment(
             series=series,
             plan=plan,
             booked_by=by,
+            booked_via=booked_via,
         )
     appointment.devices.set(choice.devices)
     history(appointment, Appointment.Status.BOOKED, at=now, by=by)
+    extra: dict[str, Any] = dict(audit_data or {})
+    if booked_via != Appointment.BookedVia.STAFF:
+        extra["booked_via"] = booked_via
     record(
         AuditEvent.Action.APPOINTMENT_BOOKED,
-        actor=by,
+        actor=actor,
+        actor_username=actor_username,
         patient=patient,
         subject=appointment,
         type=appointment_type.code,
         starts_at=starts_at.isoformat(),
         room=choice.room.name if choice.room else "",
+        **extra,
     )
     return appointment
 
@@ -274,11 +309,16 @@ def move_appointment(
     staff: User | None = None,
     reason: str = "",
     now: datetime | None = None,
-    by: User,
+    moved_via: str = Appointment.BookedVia.STAFF,
+    audit_data: dict[str, str] | None = None,
+    by: User | None,
 ) -> Appointment:
     """Move a visit; the resources are found again unless given. A series visit must keep
-    the series valid (rules.check_series), else nothing moves and the answer says what breaks."""
+    the series valid (rules.check_series), else nothing moves and the answer says what breaks.
+    The time it leaves is offered to the waitlist. by=None with `moved_via`: the patient
+    moved it themselves (a waitlist offer accepted from its link)."""
     now = now or timezone.now()
+    actor, actor_username = _actor(by, moved_via)
     appointment = _lock(appointment)
     _require_holding(appointment, "moved")
     choice = place(
@@ -336,13 +376,24 @@ def move_appointment(
         old_starts_at=old.isoformat(),
         new_starts_at=starts_at.isoformat(),
     )
+    extra: dict[str, Any] = dict(audit_data or {})
+    if moved_via != Appointment.BookedVia.STAFF:
+        extra["moved_via"] = moved_via
     record(
         AuditEvent.Action.APPOINTMENT_MOVED,
-        actor=by,
+        actor=actor,
+        actor_username=actor_username,
         patient=appointment.patient,
         subject=appointment,
         old_starts_at=old.isoformat(),
         new_starts_at=starts_at.isoformat(),
+        **extra,
+    )
+    # The time it left goes to the waitlist (imported here: the waitlist books through this module).
+    from neuroclinic.scheduling.actions import waitlist
+
+    waitlist.offer_freed_time(
+        appointment, now=now, starts_at=old, because=WaitlistOffer.Freed.MOVED
     )
     return appointment
 
@@ -420,13 +471,18 @@ def mark_no_show(
         raise SchedulingError(
             "A visit that has not begun cannot be a no-show.", field="status"
         )
-    return _set_status(
+    marked = _set_status(
         appointment,
         Appointment.Status.NO_SHOW,
         AuditEvent.Action.APPOINTMENT_NO_SHOW,
         now=now,
         by=by,
     )
+    # What is left of the visit's time goes to the waitlist, when enough of it is left.
+    from neuroclinic.scheduling.actions import waitlist
+
+    waitlist.offer_rest_of_no_show(marked, now=now)
+    return marked
 
 
 @transaction.atomic

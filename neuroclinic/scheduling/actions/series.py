@@ -122,18 +122,24 @@ def propose_series(
             blocked[day] = "closed"
             continue
         day_refusals: list[rules.Refusal] = []
+        first_refused: tuple[datetime, rules.Calendar] | None = None
         for span in spans:
             # Only what overlaps this opening span (and the turnover after it) matters to its times.
             near = calendar.around(rules.Interval(span.start, span.end + turnover))
             at = span.start
             while at + duration <= span.end:
+                # Only what overlaps this visit's held time can conflict with it, and only
+                # whether a time is free matters here: why a day is full is worked out once,
+                # below, for the day's first refused time (the same answer as before).
+                around = near.around(rules.Interval(at, at + duration + turnover))
                 found = availability.choose_resources(
                     itype,
                     patient_id=plan.patient_id,
                     starts_at=at,
-                    calendar=near,
+                    calendar=around,
                     resources=resources,
                     now=now,
+                    explain=False,
                 )
                 if isinstance(found, availability.Choice):
                     local = at.astimezone(tz)
@@ -142,10 +148,21 @@ def propose_series(
                     options.setdefault(day, []).append(
                         planner.Option(key, f"{local:%H:%M}", local.time() in preferred)
                     )
-                else:
-                    day_refusals = day_refusals or found
+                elif first_refused is None:
+                    first_refused = (at, around)
                 at += step
         if day not in options:
+            if first_refused is not None:
+                explained = availability.choose_resources(
+                    itype,
+                    patient_id=plan.patient_id,
+                    starts_at=first_refused[0],
+                    calendar=first_refused[1],
+                    resources=resources,
+                    now=now,
+                )
+                if not isinstance(explained, availability.Choice):
+                    day_refusals = explained
             blocked[day] = _summary(day_refusals)
     result, notes = planner.plan_series(
         options,

@@ -1,20 +1,29 @@
 """The waitlist (issue 9 item 8): patients who want an earlier time are offered a freed one.
 
-When a visit is cancelled (`appointments.cancel_appointment` calls `offer_freed_time`
-in its transaction), the first waiting entry that matches it (same visit type, same
-location or any, a different patient, and for an entry bringing a visit forward, a
-freed time earlier than that visit) is offered the time by message with a signed link.
-Offers go one at a time, in the order the entries were made: a decline, an expired
-offer (`expire_offers`, run with the reminders every 10 minutes) or a time that turns
-out not to be bookable any more passes it to the next entry. Accepting books the time
-through the booking actions (the same rules, row locks and, on PostgreSQL, the room
-exclusion constraint): the first to accept gets it, and if the time has been booked
-meanwhile the patient is told and nothing is written.
+A time is freed when a visit is cancelled (also a late cancel: `cancel_appointment`),
+moved to another time (`move_appointment`: the time it left) or marked a no-show
+(`mark_no_show`: what is left of its held time, from the next start time that gives
+enough notice). Each calls `offer_freed_time` in its own transaction; the first waiting
+entry that matches (same visit type, same location or any, a different patient, for an
+entry bringing a visit forward a freed time earlier than that visit, and a time the rules
+let that patient book now) is offered the time by message with a signed link. A freed
+time is offered only with the clinic's notice (`SchedulingSettings.waitlist_notice_minutes`,
+default 3 hours [D]). Offers go one at a time, in the order the entries were made: a
+decline, an expired offer (`expire_offers`, run with the reminders every 10 minutes) or a
+time that turns out not to be bookable any more passes it to the next entry. Accepting
+books the time through the booking actions (the same rules, row locks and, on PostgreSQL,
+the room exclusion constraint): the first to accept gets it, and if the time has been
+booked meanwhile the patient is told and nothing is written.
+
+The patient accepts from the link (the visit is booked by the patient, `booked_by` empty,
+`booked_via=waitlist_link`), or a staff member accepts or declines on the patient's
+behalf (on the phone; the API), in their own name.
 
 The offer's message carries the clinic's name, the time and the link; no visit type.
 Audit: joining is recorded as the patient asking to move (`scheduling.move_requested`,
 `waitlist=joined`), an offer sent as a reminder (`scheduling.reminded`,
-`kind=waitlist_offer`), the booking as a booking or a move (`via=waitlist`).
+`kind=waitlist_offer`), the booking as a booking or a move (`via=waitlist`), a decline
+as `scheduling.offer_declined`.
 """
 
 import logging
@@ -35,6 +44,7 @@ from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Location
 from neuroclinic.lib.messaging import send_sms
 from neuroclinic.patients.models import Patient
+from neuroclinic.scheduling import availability
 from neuroclinic.scheduling.actions import appointments
 from neuroclinic.scheduling.errors import SchedulingError
 from neuroclinic.scheduling.models import (
@@ -47,9 +57,15 @@ from neuroclinic.scheduling.models import (
 logger = logging.getLogger(__name__)
 
 OFFER_SALT = "neuroclinic.scheduling.waitlist-offer"
-# How long an offer stays open, and the least notice a freed time must give to be offered.
+# How long an offer stays open. The least notice a freed time must give to be offered is
+# the clinic's setting (SchedulingSettings.waitlist_notice_minutes).
 OFFER_HOURS = 4
-LEAST_NOTICE = timedelta(hours=3)
+
+
+def least_notice(organization_id: int) -> timedelta:
+    return timedelta(
+        minutes=availability.settings_for(organization_id).waitlist_notice_minutes
+    )
 
 
 # Joining and leaving ------------------------------------------------------------------
@@ -169,8 +185,10 @@ def offer_url(offer: WaitlistOffer) -> str:
     )
 
 
-def _matching(freed: Appointment) -> list[WaitlistEntry]:
-    tried = WaitlistOffer.objects.filter(freed_from=freed).values("entry_id")
+def _matching(freed: Appointment, starts_at: datetime) -> list[WaitlistEntry]:
+    tried = WaitlistOffer.objects.filter(freed_from=freed, starts_at=starts_at).values(
+        "entry_id"
+    )
     candidates = (
         WaitlistEntry.objects.filter(
             organization_id=freed.organization_id,
@@ -179,28 +197,66 @@ def _matching(freed: Appointment) -> list[WaitlistEntry]:
         )
         .exclude(patient_id=freed.patient_id)
         .exclude(pk__in=tried)
-        .select_related("appointment", "patient")
+        .select_related("appointment", "appointment_type", "patient")
         .order_by("created_at", "id")
     )
     return [
         e
         for e in candidates
         if (e.location_id is None or e.location_id == freed.location_id)
-        and (e.appointment is None or e.appointment.starts_at > freed.starts_at)
+        and (
+            e.appointment is None
+            or (e.appointment.is_holding and e.appointment.starts_at > starts_at)
+        )
     ]
 
 
-def offer_freed_time(freed: Appointment, *, now: datetime) -> WaitlistOffer | None:
-    """Offer a freed time to the first matching entry not yet offered it (in the caller's
-    transaction; the message goes after commit). None when nobody matches or it is too soon."""
-    if freed.starts_at - now < LEAST_NOTICE:
+def _bookable(
+    entry: WaitlistEntry, location: Location, starts_at: datetime, now: datetime
+) -> bool:
+    """Whether the rules would let this entry's patient book the time now (reads only; the
+    acceptance checks again under the locks). A moved visit's old time may still be held in
+    part by the visit itself, and a patient may be elsewhere then: no offer in vain."""
+    calendar = availability.calendar_for(
+        location,
+        starts_at - appointments.CONTEXT,
+        starts_at + appointments.CONTEXT,
+        patient_id=entry.patient_id,
+    )
+    found = availability.choose_resources(
+        entry.appointment_type,
+        patient_id=entry.patient_id,
+        starts_at=starts_at,
+        calendar=calendar,
+        resources=availability.resources_at(location),
+        ref=str(entry.appointment.uuid) if entry.appointment is not None else "",
+        now=now,
+    )
+    return isinstance(found, availability.Choice)
+
+
+def offer_freed_time(
+    freed: Appointment,
+    *,
+    now: datetime,
+    starts_at: datetime | None = None,
+    because: str = WaitlistOffer.Freed.CANCELLED,
+) -> WaitlistOffer | None:
+    """Offer a freed time (`starts_at`, by default the freed visit's own) to the first matching
+    entry not yet offered it (in the caller's transaction; the message goes after commit).
+    None when nobody matches or it gives less than the clinic's notice."""
+    starts_at = starts_at or freed.starts_at
+    if starts_at - now < least_notice(freed.organization_id):
         return None
     if WaitlistOffer.objects.filter(
         freed_from=freed,
+        starts_at=starts_at,
         status__in=(WaitlistOffer.Status.OPEN, WaitlistOffer.Status.ACCEPTED),
     ).exists():
         return None
-    for entry in _matching(freed):
+    for entry in _matching(freed, starts_at):
+        if not _bookable(entry, freed.location, starts_at, now):
+            continue
         locked = (
             WaitlistEntry.objects.select_for_update()
             .filter(pk=entry.pk, status=WaitlistEntry.Status.WAITING)
@@ -211,17 +267,41 @@ def offer_freed_time(freed: Appointment, *, now: datetime) -> WaitlistOffer | No
         offer = WaitlistOffer.objects.create(
             entry=locked,
             freed_from=freed,
+            freed_because=because,
             location=freed.location,
-            starts_at=freed.starts_at,
+            starts_at=starts_at,
             created_at=now,
             expires_at=min(
-                now + timedelta(hours=OFFER_HOURS), freed.starts_at - timedelta(hours=1)
+                now + timedelta(hours=OFFER_HOURS), starts_at - timedelta(hours=1)
             ),
         )
         locked.status = WaitlistEntry.Status.OFFERED
         locked.save(update_fields=["status"])
         transaction.on_commit(partial(send_offer, offer))
         return offer
+    return None
+
+
+def offer_rest_of_no_show(freed: Appointment, *, now: datetime) -> WaitlistOffer | None:
+    """A no-show is marked once the visit has begun, so its own start has passed; what is
+    left of its held time (to `held_until`) is offered from the first start time on the
+    clinic's step (opening time plus whole `slot_minutes`) that gives the clinic's notice.
+    None when no such time is left, or nobody matches."""
+    earliest = now + least_notice(freed.organization_id)
+    if earliest >= freed.held_until:
+        return None
+    settings_row = availability.settings_for(freed.organization_id)
+    step = timedelta(minutes=settings_row.slot_minutes or 30)
+    location = freed.location
+    days = availability.local_days(location, freed.starts_at, freed.held_until)
+    for span in availability.opening_intervals(location, days):
+        at = span.start
+        while at < min(span.end, freed.held_until):
+            if at >= earliest:
+                return offer_freed_time(
+                    freed, now=now, starts_at=at, because=WaitlistOffer.Freed.NO_SHOW
+                )
+            at += step
     return None
 
 
@@ -288,7 +368,12 @@ def _close(
     WaitlistEntry.objects.filter(
         pk=offer.entry_id, status=WaitlistEntry.Status.OFFERED
     ).update(status=WaitlistEntry.Status.WAITING)
-    return offer_freed_time(offer.freed_from, now=now)
+    return offer_freed_time(
+        offer.freed_from,
+        now=now,
+        starts_at=offer.starts_at,
+        because=offer.freed_because,
+    )
 
 
 def _lock_open(offer: WaitlistOffer, now: datetime) -> WaitlistOffer:
@@ -308,16 +393,24 @@ def _lock_open(offer: WaitlistOffer, now: datetime) -> WaitlistOffer:
     return offer
 
 
-def accept_offer(offer: WaitlistOffer, *, now: datetime | None = None) -> Appointment:
-    """The patient accepts: book the time (or move the visit to it). If it is no longer
-    free, the offer closes as taken and the patient is told; the entry keeps its place."""
+def accept_offer(
+    offer: WaitlistOffer, *, now: datetime | None = None, by: User | None = None
+) -> Appointment:
+    """Accept: book the time (or move the visit to it). by=None: the patient, from the
+    offer's link (booked by the patient, `booked_via=waitlist_link`); else the staff member
+    accepting on the patient's behalf. If the time is no longer free, the offer closes as
+    taken and the caller is told; the entry keeps its place."""
     now = now or timezone.now()
+    via = (
+        Appointment.BookedVia.WAITLIST_LINK
+        if by is None
+        else Appointment.BookedVia.STAFF
+    )
     refusal: SchedulingError | None = None
     with transaction.atomic():
         offer = _lock_open(offer, now)
         entry = offer.entry
-        # Booked for the patient by the staff member who put them on the list.
-        by = entry.created_by
+        audit_data = {"via": "waitlist", "offer": str(offer.uuid)}
         try:
             with transaction.atomic():
                 if entry.appointment is not None:
@@ -326,6 +419,8 @@ def accept_offer(offer: WaitlistOffer, *, now: datetime | None = None) -> Appoin
                         starts_at=offer.starts_at,
                         reason="An earlier time from the waitlist",
                         now=now,
+                        moved_via=via,
+                        audit_data=audit_data,
                         by=by,
                     )
                 else:
@@ -335,6 +430,8 @@ def accept_offer(offer: WaitlistOffer, *, now: datetime | None = None) -> Appoin
                         location=offer.location,
                         starts_at=offer.starts_at,
                         now=now,
+                        booked_via=via,
+                        audit_data=audit_data,
                         by=by,
                     )
         except SchedulingError as exc:
@@ -348,14 +445,6 @@ def accept_offer(offer: WaitlistOffer, *, now: datetime | None = None) -> Appoin
             WaitlistEntry.objects.filter(pk=entry.pk).update(
                 status=WaitlistEntry.Status.BOOKED
             )
-            record(
-                AuditEvent.Action.APPOINTMENT_BOOKED,
-                actor=None,
-                patient=entry.patient,
-                subject=booked,
-                via="waitlist",
-                offer=str(offer.uuid),
-            )
     if refusal is not None:
         raise SchedulingError(
             f"Sorry, this time cannot be booked any more: {refusal.message}",
@@ -365,11 +454,21 @@ def accept_offer(offer: WaitlistOffer, *, now: datetime | None = None) -> Appoin
 
 
 @transaction.atomic
-def decline_offer(offer: WaitlistOffer, *, now: datetime | None = None) -> None:
-    """The patient says no: the entry keeps its place and the next entry is offered the time."""
+def decline_offer(
+    offer: WaitlistOffer, *, now: datetime | None = None, by: User | None = None
+) -> None:
+    """Say no (the patient from the link, by=None, or staff on the patient's behalf): the
+    entry keeps its place and the next entry is offered the time."""
     now = now or timezone.now()
     offer = _lock_open(offer, now)
     _close(offer, WaitlistOffer.Status.DECLINED, now=now)
+    record(
+        AuditEvent.Action.WAITLIST_OFFER_DECLINED,
+        actor=by,
+        actor_username="" if by else "(patient, waitlist offer link)",
+        patient=offer.entry.patient,
+        subject=offer,
+    )
 
 
 def expire_offers(*, now: datetime | None = None) -> int:

@@ -21,6 +21,7 @@ from neuroclinic.scheduling.errors import SchedulingError
 from neuroclinic.scheduling.models import (
     Appointment,
     AppointmentType,
+    SchedulingSettings,
     WaitlistEntry,
     WaitlistOffer,
 )
@@ -283,7 +284,19 @@ def test_the_offer_page_accepts_and_bad_links_are_refused(
     assert "Choose to accept" in odd.content.decode()
     done = client.post(path, {"choice": "accept"})
     assert "It is yours" in done.content.decode()
-    assert Appointment.objects.get(patient=bo).starts_at == freed.starts_at
+    booked = Appointment.objects.get(patient=bo)
+    assert booked.starts_at == freed.starts_at
+    # Booked by the patient from the offer's link, not in the name of the desk who added them.
+    assert booked.booked_by is None
+    assert booked.booked_via == Appointment.BookedVia.WAITLIST_LINK
+    assert booked.history.get().by is None
+    event = AuditEvent.objects.get(
+        action=AuditEvent.Action.APPOINTMENT_BOOKED, subject_id=str(booked.uuid)
+    )
+    assert event.actor is None
+    assert event.actor_username == "(patient, waitlist offer link)"
+    assert event.patient_id == bo.pk
+    assert event.data["via"] == "waitlist"
     again = client.post(path, {"choice": "accept"})
     assert "This offer is closed" in again.content.decode()
     assert Appointment.objects.filter(patient=bo).count() == 1
@@ -315,3 +328,140 @@ def test_the_front_desk_pages(
     entry.refresh_from_db()
     assert entry.status == WaitlistEntry.Status.WITHDRAWN
     assert as_persona("billing").get("/schedule/waitlist/").status_code in (302, 403)
+
+
+def test_a_late_cancel_is_offered_when_it_gives_the_notice(
+    clinic: Location,
+    phone_type: AppointmentType,
+    people: list[Patient],
+    front_desk: User,
+) -> None:
+    ada, bo, _cy = people
+    freed = _book(ada, phone_type, clinic, 15, front_desk)
+    waitlist.join_waitlist(bo, appointment_type=phone_type, now=NOW, by=front_desk)
+    five_hours_before = freed.starts_at - timedelta(hours=5)
+    cancelled = appointments.cancel_appointment(
+        freed, reason="Unwell", now=five_hours_before, by=front_desk
+    )
+    assert cancelled.status == Appointment.Status.LATE_CANCEL
+    offer = WaitlistOffer.objects.get()
+    assert offer.entry.patient == bo
+    assert offer.freed_because == WaitlistOffer.Freed.CANCELLED
+
+
+def test_a_late_cancel_inside_the_notice_is_not_offered(
+    clinic: Location,
+    phone_type: AppointmentType,
+    people: list[Patient],
+    front_desk: User,
+) -> None:
+    ada, bo, _cy = people
+    freed = _book(ada, phone_type, clinic, 15, front_desk)
+    waitlist.join_waitlist(bo, appointment_type=phone_type, now=NOW, by=front_desk)
+    appointments.cancel_appointment(
+        freed,
+        reason="Unwell",
+        now=freed.starts_at - timedelta(hours=2),  # the default notice is 3 hours
+        by=front_desk,
+    )
+    assert not WaitlistOffer.objects.exists()
+
+
+def test_the_time_a_moved_visit_leaves_is_offered_each_time_it_moves(
+    clinic: Location,
+    phone_type: AppointmentType,
+    people: list[Patient],
+    front_desk: User,
+) -> None:
+    ada, bo, cy = people
+    moving = _book(ada, phone_type, clinic, 9, front_desk)
+    waitlist.join_waitlist(bo, appointment_type=phone_type, now=NOW, by=front_desk)
+    waitlist.join_waitlist(
+        cy, appointment_type=phone_type, now=NOW + timedelta(minutes=1), by=front_desk
+    )
+    appointments.move_appointment(
+        moving, starts_at=local(MONDAY, 15), now=NOW, by=front_desk
+    )
+    first = WaitlistOffer.objects.get()
+    assert (first.entry.patient, first.starts_at) == (bo, local(MONDAY, 9))
+    assert first.freed_from == moving
+    assert first.freed_because == WaitlistOffer.Freed.MOVED
+    # Moved again: the 15:00 it leaves goes to the next in line (Bo holds an open offer).
+    appointments.move_appointment(
+        moving, starts_at=local(MONDAY, 16), now=NOW, by=front_desk
+    )
+    second = WaitlistOffer.objects.exclude(pk=first.pk).get()
+    assert (second.entry.patient, second.starts_at) == (cy, local(MONDAY, 15))
+    assert WaitlistOffer.objects.filter(status="open").count() == 2
+    booked = waitlist.accept_offer(first, now=NOW)
+    assert booked.patient == bo
+    assert booked.starts_at == local(MONDAY, 9)
+
+
+def test_a_moved_time_still_held_by_the_visit_itself_is_not_offered(
+    clinic: Location,
+    phone_type: AppointmentType,
+    people: list[Patient],
+    front_desk: User,
+) -> None:
+    """Moved ten minutes later, the visit still holds the only nurse at 09:00: nobody could
+    book the time it left, so nobody is offered it in vain."""
+    ada, bo, _cy = people
+    moving = _book(ada, phone_type, clinic, 9, front_desk)
+    waitlist.join_waitlist(bo, appointment_type=phone_type, now=NOW, by=front_desk)
+    appointments.move_appointment(
+        moving, starts_at=local(MONDAY, 9, 10), now=NOW, by=front_desk
+    )
+    assert not WaitlistOffer.objects.exists()
+
+
+def test_what_is_left_of_a_no_show_is_offered_with_enough_notice(
+    clinic: Location,
+    phone_type: AppointmentType,
+    people: list[Patient],
+    front_desk: User,
+) -> None:
+    ada, bo, _cy = people
+    phone_type.duration_minutes = 90  # a long visit leaves time worth offering
+    phone_type.save(update_fields=["duration_minutes"])
+    missed = _book(ada, phone_type, clinic, 9, front_desk)  # 09:00-10:30
+    waitlist.join_waitlist(bo, appointment_type=phone_type, now=NOW, by=front_desk)
+    settings_row = SchedulingSettings.objects.get_or_create(
+        organization_id=clinic.organization_id
+    )[0]
+    settings_row.waitlist_notice_minutes = 30
+    settings_row.save(update_fields=["waitlist_notice_minutes"])
+    appointments.mark_no_show(missed, now=local(MONDAY, 9, 10), by=front_desk)
+    offer = WaitlistOffer.objects.get()
+    # 09:10 + 30 minutes' notice: the next start on the half hour is 10:00, inside 09:00-10:30.
+    assert offer.starts_at == local(MONDAY, 10)
+    assert offer.freed_because == WaitlistOffer.Freed.NO_SHOW
+    assert offer.entry.patient == bo
+
+
+def test_a_no_show_with_too_little_left_is_not_offered(
+    clinic: Location,
+    phone_type: AppointmentType,
+    people: list[Patient],
+    front_desk: User,
+) -> None:
+    ada, bo, _cy = people
+    missed = _book(ada, phone_type, clinic, 9, front_desk)
+    waitlist.join_waitlist(bo, appointment_type=phone_type, now=NOW, by=front_desk)
+    appointments.mark_no_show(missed, now=local(MONDAY, 9, 5), by=front_desk)
+    assert not WaitlistOffer.objects.exists()
+
+
+def test_a_staff_booking_must_name_the_staff_member(
+    clinic: Location, phone_type: AppointmentType, people: list[Patient]
+) -> None:
+    with pytest.raises(ValueError, match="names the staff member"):
+        appointments.book_appointment(
+            people[0],
+            appointment_type=phone_type,
+            location=clinic,
+            starts_at=local(MONDAY, 9),
+            now=NOW,
+            by=None,
+        )
+    assert not Appointment.objects.exists()
