@@ -12,6 +12,7 @@ from django.utils import timezone
 from conftest import login
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.tests.helpers import unguarded_update
 from neuroclinic.clinics.models import Room
 from neuroclinic.infusions.actions import session_flow
 from neuroclinic.infusions.errors import InfusionError
@@ -153,8 +154,9 @@ def test_item9_without_an_override_the_start_still_stops_on_the_minimum_gap(
     ready: InfusionSession,
 ) -> None:
     # A session checked in before its earlier infusion was charted (the start re-checks).
-    TreatmentPlan.objects.filter(pk=ready.plan_id).update(
-        induction_dates=[ready.service_date.isoformat()]
+    unguarded_update(
+        TreatmentPlan.objects.filter(pk=ready.plan_id),
+        induction_dates=[ready.service_date.isoformat()],
     )
     ready.refresh_from_db()
     assert any("at least 1 day" in s for s in hard_stops(session_checklist(ready)))
@@ -168,10 +170,11 @@ def test_item9_a_booster_inside_the_booster_interval_is_refused(
     plan = running.plan
     _infused(running, 10)
     long_ago = (timezone.now() - timedelta(days=80)).date()
-    TreatmentPlan.objects.filter(pk=plan.pk).update(
+    unguarded_update(
+        TreatmentPlan.objects.filter(pk=plan.pk),
         induction_dates=[
             (long_ago + timedelta(days=2 * n)).isoformat() for n in range(6)
-        ]
+        ],
     )
     plan.refresh_from_db()
     discontinue_order(running.order, reason="Series complete", by=prescriber)

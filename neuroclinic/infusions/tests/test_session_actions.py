@@ -39,7 +39,7 @@ from neuroclinic.ledger.tests.factories import confirmed
 from neuroclinic.measures.models import DueMeasure
 from neuroclinic.patients.models import Patient
 from neuroclinic.treatment.actions.orders import discontinue_order
-from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
+from neuroclinic.treatment.models import InfusionOrder, Protocol, TreatmentPlan
 from neuroclinic.treatment.tests import factories as treatment_factories
 
 
@@ -173,8 +173,9 @@ def _weight_from_yesterday(s: InfusionSession, u: dict[str, User]) -> None:
 
 
 def _infused_today_already(s: InfusionSession, u: dict[str, User]) -> None:
-    TreatmentPlan.objects.filter(pk=s.plan_id).update(
-        induction_dates=[s.service_date.isoformat()]
+    unguarded_update(
+        TreatmentPlan.objects.filter(pk=s.plan_id),
+        induction_dates=[s.service_date.isoformat()],
     )
 
 
@@ -321,8 +322,11 @@ def test_a_second_nurse_check_when_the_protocol_asks(
     vials: list[Container],
 ) -> None:
     protocol = ready.order.protocol
+    # The director signs a version that asks for it (here written straight in).
+    unguarded_update(
+        Protocol.objects.filter(pk=protocol.pk), second_check_required=True
+    )
     protocol.second_check_required = True
-    protocol.save(update_fields=["second_check_required"])
     dose_draw.calculate_dose(ready, by=nurse, concentration_mg_per_ml=Decimal(50))
     with pytest.raises(InfusionError, match="second nurse"):
         dose_draw.draw(ready, by=nurse, container=vials[0], volume_ml=Decimal("1.0"))
@@ -643,10 +647,11 @@ def test_the_sixth_infusion_completes_the_series_and_schedules_weekly_phq9(
     running: InfusionSession, nurse: User
 ) -> None:
     earlier = running.service_date - timedelta(days=12)
-    TreatmentPlan.objects.filter(pk=running.plan_id).update(
+    unguarded_update(
+        TreatmentPlan.objects.filter(pk=running.plan_id),
         induction_dates=[
             (earlier + timedelta(days=2 * n)).isoformat() for n in range(5)
-        ]
+        ],
     )
     factories.ran_for(running, 40)
     session_flow.stop(
