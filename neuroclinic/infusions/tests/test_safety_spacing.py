@@ -27,7 +27,8 @@ from neuroclinic.treatment.tests import factories as treatment_factories
 def _infused(session: InfusionSession, days_ago: int) -> None:
     """Make `session` a finished infusion that ran `days_ago` days back."""
     started = timezone.now() - timedelta(days=days_ago)
-    InfusionSession.objects.filter(pk=session.pk).update(
+    unguarded_update(
+        InfusionSession.objects.filter(pk=session.pk),
         status=InfusionSession.Status.CLOSED,
         started_at=started,
         ended_at=started + timedelta(minutes=40),
@@ -117,8 +118,9 @@ def test_item9_cancelled_sessions_do_not_count(
     running: InfusionSession, room: Room, nurse: User
 ) -> None:
     _infused(running, 0)
-    InfusionSession.objects.filter(pk=running.pk).update(
-        status=InfusionSession.Status.CANCELLED
+    unguarded_update(
+        InfusionSession.objects.filter(pk=running.pk),
+        status=InfusionSession.Status.CANCELLED,
     )
     session = session_flow.check_in(running.patient, room=room, by=nurse)
     assert session.spacing_overridden == []

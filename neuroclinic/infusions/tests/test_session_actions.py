@@ -137,21 +137,24 @@ def _safety_alert(s: InfusionSession, u: dict[str, User]) -> None:
 
 
 def _ate_an_hour_ago(s: InfusionSession, u: dict[str, User]) -> None:
-    InfusionSession.objects.filter(pk=s.pk).update(
-        last_solids_at=timezone.now() - timedelta(hours=1)
+    unguarded_update(
+        InfusionSession.objects.filter(pk=s.pk),
+        last_solids_at=timezone.now() - timedelta(hours=1),
     )
 
 
 def _escort_unconfirmed(s: InfusionSession, u: dict[str, User]) -> None:
-    InfusionSession.objects.filter(pk=s.pk).update(escort_confirmed=False)
+    unguarded_update(InfusionSession.objects.filter(pk=s.pk), escort_confirmed=False)
 
 
 def _pregnancy_unrecorded(s: InfusionSession, u: dict[str, User]) -> None:
-    InfusionSession.objects.filter(pk=s.pk).update(pregnancy_status="")
+    unguarded_update(InfusionSession.objects.filter(pk=s.pk), pregnancy_status="")
 
 
 def _pregnant(s: InfusionSession, u: dict[str, User]) -> None:
-    InfusionSession.objects.filter(pk=s.pk).update(pregnancy_status="pregnant")
+    unguarded_update(
+        InfusionSession.objects.filter(pk=s.pk), pregnancy_status="pregnant"
+    )
 
 
 def _no_phq9_today(s: InfusionSession, u: dict[str, User]) -> None:
@@ -167,8 +170,9 @@ def _low_spo2_baseline(s: InfusionSession, u: dict[str, User]) -> None:
 
 
 def _weight_from_yesterday(s: InfusionSession, u: dict[str, User]) -> None:
-    InfusionSession.objects.filter(pk=s.pk).update(
-        weight_recorded_at=timezone.now() - timedelta(days=1)
+    unguarded_update(
+        InfusionSession.objects.filter(pk=s.pk),
+        weight_recorded_at=timezone.now() - timedelta(days=1),
     )
 
 
@@ -485,7 +489,7 @@ def test_sedation_and_cadss6_are_charted(running: InfusionSession, nurse: User) 
 
 def _ended_minutes_ago(session: InfusionSession, minutes: int) -> None:
     ended = timezone.now() - timedelta(minutes=minutes)
-    InfusionSession.objects.filter(pk=session.pk).update(ended_at=ended)
+    unguarded_update(InfusionSession.objects.filter(pk=session.pk), ended_at=ended)
     session.refresh_from_db()
 
 
