@@ -10,6 +10,7 @@ While a session is open, each step changes only its own columns. SQLite and Post
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -145,7 +146,7 @@ def test_a_closed_day_refuses_every_change_and_each_attack_is_named(
     assert verify_seals() == []
 
 
-def _allowed(statement: str, params: list[object]) -> None:
+def _allowed(statement: str, params: list[Any]) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement, params)
 

@@ -46,7 +46,8 @@ def test_reference_data_refuses_every_change_and_each_attack_is_named(
 ) -> None:
     assert verify_seals() == []
     call_command("verify", stdout=_Quiet())
-    for model in [*REFERENCE, Container]:
+    checked: list[type[models.Model]] = [*REFERENCE, Container]
+    for model in checked:
         pks = list(model._base_manager.order_by("pk").values_list("pk", flat=True))
         assert pks, model
         if model is not Container:

@@ -11,6 +11,7 @@ change, and what it may not. Runs on SQLite and PostgreSQL.
 """
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -37,7 +38,7 @@ TREATMENT_MODELS = [label for label in SEALED_MODELS if label.startswith("treatm
 NOW = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)
 
 
-def _sql(statement: str, params: list[object]) -> None:
+def _sql(statement: str, params: list[Any]) -> None:
     """A raw statement the triggers allow (inside the test's transaction)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement, params)
