@@ -9,7 +9,7 @@ insert and reorder. SQLite and PostgreSQL.
 """
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, models, transaction
 
 from neuroclinic.audit.seals import verify_seals
@@ -17,6 +17,7 @@ from neuroclinic.audit.tests.tamper import (
     assert_attacks_named,
     assert_refused,
     assert_statement_refused,
+    attack,
 )
 from neuroclinic.ledger.models import (
     Container,
@@ -31,6 +32,14 @@ from neuroclinic.ledger.models import (
 
 pytestmark = pytest.mark.django_db
 
+# A column of each, as a DEA record shows it.
+EDITED: dict[type[models.Model], str] = {
+    Product: "name",
+    Supplier: "name",
+    Lot: "lot_number",
+    Receipt: "invoice_number",
+    Container: "vial_identifier",
+}
 REFERENCE: list[type[models.Model]] = [
     Registrant,
     StorageLocation,
@@ -46,14 +55,32 @@ def test_reference_data_refuses_every_change_and_each_attack_is_named(
 ) -> None:
     assert verify_seals() == []
     call_command("verify", stdout=_Quiet())
-    checked: list[type[models.Model]] = [*REFERENCE, Container]
-    for model in checked:
+    # Registrants and safes: `neuroclinic verify` names each attack first.
+    for model in (Registrant, StorageLocation):
         pks = list(model._base_manager.order_by("pk").values_list("pk", flat=True))
-        assert pks, model
-        if model is not Container:
-            assert_refused(model, pks[-1])
+        assert_refused(model, pks[-1])
         made = assert_attacks_named(model, pks[-1], pks[0] if len(pks) > 1 else None)
         assert {"edit", "delete", "insert"} <= set(made), model
+    # What the entries point at: a deleted product, lot, receipt or vial may break the
+    # ledger chain's walk first (named as the entry), so the seal check is asked here.
+    checked: list[type[models.Model]] = [Product, Supplier, Lot, Receipt, Container]
+    for model in checked:
+        label = model._meta.label_lower
+        table = model._meta.db_table
+        pk = model._base_manager.order_by("-pk").values_list("pk", flat=True)[0]
+        if model is not Container:
+            assert_refused(model, pk)
+        for statement in (
+            f"DELETE FROM {table} WHERE id = %s",
+            f"UPDATE {table} SET {EDITED[model]} = 'X' WHERE id = %s",
+        ):
+            with attack(table):
+                with connection.cursor() as cursor:
+                    cursor.execute(statement, [pk])
+                found = {(p.model, p.object_id) for p in verify_seals(limit=1000)}
+                assert (label, str(pk)) in found, f"{label}: {statement}"
+                with pytest.raises(CommandError):
+                    call_command("verify", stdout=_Quiet())
     assert verify_seals() == []
 
 
