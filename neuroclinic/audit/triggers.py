@@ -13,6 +13,13 @@ row may still change (a condition on the row as it was, `OLD`), and
 `Guard.open_columns` which columns may change while it is open. Every other
 column never changes, and once the row is closed no column does.
 
+A record whose life cycle has more than one step (a protocol is signed, then
+retired; an order is ended, and counts the infusions given under it even after)
+names each step: `Step.when` says when the change is that step (a condition on
+`OLD` and `NEW`, so it can name the status a record moves from and to), and
+`Step.columns` which columns the step may change. An UPDATE that is none of the
+record's steps is refused, so is one that changes a column its step does not name.
+
 Careful: on SQLite, most AlterField operations rebuild the table, and the
 rebuild drops its triggers. A migration that alters one of these tables must
 call `install()` again (`neuroclinic/audit/tests/test_append_only.py` fails if
@@ -25,6 +32,15 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Step:
+    """One change in a record's life cycle: when `when` holds, only `columns` may change."""
+
+    # SQL on OLD and NEW; it must be false, not NULL, when the change is not this step.
+    when: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Guard:
     table: str
     # SQL on OLD: while it holds, `open_columns` may change (None: the row never changes).
@@ -32,6 +48,8 @@ class Guard:
     open_columns: tuple[str, ...] = ()
     # Whether a row may be deleted while it is open (a draft nobody signed).
     delete_while_open: bool = False
+    # Further changes the record may go through (each a condition and its columns).
+    steps: tuple[Step, ...] = ()
 
 
 def _columns(schema_editor: Any, table: str) -> list[str]:
@@ -53,11 +71,26 @@ def _update_refused_when(
     vendor: str, guard: Guard, columns: Sequence[str]
 ) -> str | None:
     """The condition under which an UPDATE is refused (None: always)."""
-    if guard.open_while is None:
-        return None
-    fixed = [c for c in columns if c not in guard.open_columns]
-    conditions = [f"NOT ({guard.open_while})"] + [_changed(vendor, c) for c in fixed]
-    return " OR ".join(conditions)
+    for step in guard.steps:
+        unknown = set(step.columns) - set(columns)
+        assert not unknown, f"{guard.table} has no column {sorted(unknown)}"
+    if not guard.steps:
+        if guard.open_while is None:
+            return None
+        fixed = [c for c in columns if c not in guard.open_columns]
+        conditions = [f"NOT ({guard.open_while})"]
+        conditions += [_changed(vendor, c) for c in fixed]
+        return " OR ".join(conditions)
+    steps = list(guard.steps)
+    if guard.open_while is not None:
+        steps.insert(0, Step(guard.open_while, guard.open_columns))
+    allowed = []
+    for step in steps:
+        fixed = [_changed(vendor, c) for c in columns if c not in step.columns]
+        unchanged = f" AND NOT ({' OR '.join(fixed)})" if fixed else ""
+        allowed.append(f"(({step.when}){unchanged})")
+    # A step whose condition is NULL (a NULL column compared) does not allow the change.
+    return f"NOT COALESCE({' OR '.join(allowed)}, 1 = 0)"
 
 
 def statements(vendor: str, guard: Guard, columns: Sequence[str]) -> list[str]:

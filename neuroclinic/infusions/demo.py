@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
-from neuroclinic.audit.seals import seal_objects
 from neuroclinic.clinics.demo import DEMO_PASSWORD, DemoContext
 from neuroclinic.clinics.models import Device, Location, Room
 from neuroclinic.infusions.actions import (
@@ -288,9 +287,8 @@ def _plan(
         booster_protocol=protocols[ProtocolKind.BOOSTER],
         indication="Treatment-resistant depression (demo)",
         by=prescriber,
+        now=at,
     )
-    TreatmentPlan.objects.filter(pk=plan.pk).update(created_at=at)
-    seal_objects([plan])  # update() sends no signal
     _order(plan, context, ProtocolKind.INDUCTION, at + timedelta(minutes=20))
     return plan
 
@@ -318,10 +316,8 @@ def _order(
         rate_max_percent=protocol.rate_max_percent,
         titration_instructions="",
         prn=protocol_prn(protocol),
+        now=at,
     )
-    InfusionOrder.objects.filter(pk=order.pk).update(signed_at=at)
-    seal_objects([order])
-    order.signed_at = at
     return order
 
 
@@ -670,12 +666,9 @@ def load(context: DemoContext) -> None:
                 "Demo clinic: one nurse per demo tablet; a real clinic keeps the second "
                 "nurse's dose check on."
             ),
+            now=start - timedelta(days=9),
         )
     }
-    Protocol.objects.filter(organization=context.organization).update(
-        created_at=start - timedelta(days=10), signed_at=start - timedelta(days=9)
-    )
-    seal_objects(list(Protocol.objects.filter(organization=context.organization)))
     clinic = _clinic(context, start)
     zone = ZoneInfo(clinic.annex.time_zone)
     rooms = _rooms(clinic.annex)

@@ -13,6 +13,7 @@ from uuid import uuid4
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from neuroclinic.lib.vitals import AlarmThresholds
 from neuroclinic.treatment.defaults import ProtocolKind
@@ -109,7 +110,8 @@ class Protocol(models.Model):
     created_by = models.ForeignKey(
         "accounts.User", null=True, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the action (its `now`, as the demo's history gives it); never changed.
+    created_at = models.DateTimeField(default=timezone.now)
     signed_by = models.ForeignKey(
         "accounts.User",
         null=True,
@@ -184,7 +186,8 @@ class TreatmentPlan(models.Model):
     created_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the action (its `now`, as the demo's history gives it); never changed.
+    created_at = models.DateTimeField(default=timezone.now)
     ended_by = models.ForeignKey(
         "accounts.User",
         null=True,

@@ -16,26 +16,18 @@ from neuroclinic.audit.triggers import Guard, statements
 
 pytestmark = pytest.mark.django_db
 
-# Records with a life cycle that actions change (each change sealed anew), and reference
-# data a DEA record shows. `neuroclinic verify` names a raw edit of any of them.
+# Records that actions edit in place (each change sealed anew): `neuroclinic verify`
+# names a raw edit of any of them, but the database does not refuse it.
 NOT_APPEND_ONLY: dict[str, str] = {
-    "infusions.infusionsession": "status, times, rate and checklist change during the session",
-    "infusions.sessionalarm": "cleared and acknowledged after it is raised",
-    "infusions.sessionquestionnaire": "completed after it is handed to the patient",
-    "measures.safetyalert": "acknowledged and escalated after it is raised",
-    "treatment.protocol": "signed, then retired by a later version",
-    "treatment.treatmentplan": "ended with a status and reason",
-    "treatment.infusionorder": "counts doses given, ended or superseded",
-    "treatment.prnorder": "ended or superseded",
-    "ledger.registrant": "reference data, edited by actions",
-    "ledger.storagelocation": "reference data, edited by actions",
-    "ledger.product": "reference data, edited by actions",
-    "ledger.supplier": "reference data, edited by actions",
-    "ledger.lot": "reference data, edited by actions",
-    "ledger.receipt": "reference data, edited by actions",
-    "ledger.container": "a vial's state changes as it is opened, emptied, wasted",
+    # People, not clinical records: rows edited in place by legitimate actions (a
+    # patient's demographics corrected by `patients.actions.update_patient`; a user's
+    # sign-in bookkeeping: last sign-in, failed count, lock; roles and deactivation).
+    # A trigger would have to leave nearly every column open and guard nothing a
+    # signed record relies on. What a record displays about them (MRN, names, birth
+    # date, address; username, names, title) is sealed, so `neuroclinic verify` names a
+    # raw edit, and ledger entries keep the names as they were at the time.
     "patients.patient": "demographics are corrected by actions (names and address sealed)",
-    "accounts.user": "sign-in bookkeeping changes (names sealed)",
+    "accounts.user": "sign-in bookkeeping, roles and locks change (names sealed)",
 }
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.seals import seal_objects
+from neuroclinic.audit.tests.helpers import unguarded_update
 from neuroclinic.billing.actions import setup
 from neuroclinic.billing.models import Package, Service
 from neuroclinic.clinics.models import Organization
@@ -81,7 +82,8 @@ def finish(
 ) -> InfusionSession:
     """Mark a running session as infused for `minutes` and discharged (test set-up only)."""
     started = timezone.now() - timedelta(hours=3)
-    InfusionSession.objects.filter(pk=session.pk).update(
+    unguarded_update(
+        InfusionSession.objects.filter(pk=session.pk),
         status=InfusionSession.Status.DISCHARGED,
         started_at=started,
         ended_at=started + timedelta(minutes=minutes, seconds=seconds),

@@ -287,8 +287,9 @@ def test_an_alarm_comes_back_with_the_readings(
 def test_a_closed_session_takes_no_readings(
     feed: Client, running: InfusionSession, monitor: Device
 ) -> None:
-    InfusionSession.objects.filter(pk=running.pk).update(
-        status=InfusionSession.Status.CLOSED
+    unguarded_update(
+        InfusionSession.objects.filter(pk=running.pk),
+        status=InfusionSession.Status.CLOSED,
     )
     response = post(
         feed, vitals_url(running), factories.reading(timezone.now(), monitor)

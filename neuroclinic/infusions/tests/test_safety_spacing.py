@@ -12,6 +12,7 @@ from django.utils import timezone
 from conftest import login
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.tests.helpers import unguarded_update
 from neuroclinic.clinics.models import Room
 from neuroclinic.infusions.actions import session_flow
 from neuroclinic.infusions.errors import InfusionError
@@ -26,7 +27,8 @@ from neuroclinic.treatment.tests import factories as treatment_factories
 def _infused(session: InfusionSession, days_ago: int) -> None:
     """Make `session` a finished infusion that ran `days_ago` days back."""
     started = timezone.now() - timedelta(days=days_ago)
-    InfusionSession.objects.filter(pk=session.pk).update(
+    unguarded_update(
+        InfusionSession.objects.filter(pk=session.pk),
         status=InfusionSession.Status.CLOSED,
         started_at=started,
         ended_at=started + timedelta(minutes=40),
@@ -93,9 +95,10 @@ def test_item9_the_protocols_minimum_gap_is_the_one_used(
     running: InfusionSession, room: Room, nurse: User
 ) -> None:
     _infused(running, 1)
-    running.order.protocol.__class__.objects.filter(
-        pk=running.order.protocol_id
-    ).update(min_days_between_infusions=2)
+    unguarded_update(
+        running.order.protocol.__class__.objects.filter(pk=running.order.protocol_id),
+        min_days_between_infusions=2,
+    )
     with pytest.raises(InfusionError, match="at least 2"):
         session_flow.check_in(running.patient, room=room, by=nurse)
 
@@ -116,8 +119,9 @@ def test_item9_cancelled_sessions_do_not_count(
     running: InfusionSession, room: Room, nurse: User
 ) -> None:
     _infused(running, 0)
-    InfusionSession.objects.filter(pk=running.pk).update(
-        status=InfusionSession.Status.CANCELLED
+    unguarded_update(
+        InfusionSession.objects.filter(pk=running.pk),
+        status=InfusionSession.Status.CANCELLED,
     )
     session = session_flow.check_in(running.patient, room=room, by=nurse)
     assert session.spacing_overridden == []
@@ -153,8 +157,9 @@ def test_item9_without_an_override_the_start_still_stops_on_the_minimum_gap(
     ready: InfusionSession,
 ) -> None:
     # A session checked in before its earlier infusion was charted (the start re-checks).
-    TreatmentPlan.objects.filter(pk=ready.plan_id).update(
-        induction_dates=[ready.service_date.isoformat()]
+    unguarded_update(
+        TreatmentPlan.objects.filter(pk=ready.plan_id),
+        induction_dates=[ready.service_date.isoformat()],
     )
     ready.refresh_from_db()
     assert any("at least 1 day" in s for s in hard_stops(session_checklist(ready)))
@@ -168,10 +173,11 @@ def test_item9_a_booster_inside_the_booster_interval_is_refused(
     plan = running.plan
     _infused(running, 10)
     long_ago = (timezone.now() - timedelta(days=80)).date()
-    TreatmentPlan.objects.filter(pk=plan.pk).update(
+    unguarded_update(
+        TreatmentPlan.objects.filter(pk=plan.pk),
         induction_dates=[
             (long_ago + timedelta(days=2 * n)).isoformat() for n in range(6)
-        ]
+        ],
     )
     plan.refresh_from_db()
     discontinue_order(running.order, reason="Series complete", by=prescriber)

@@ -39,7 +39,7 @@ from neuroclinic.ledger.tests.factories import confirmed
 from neuroclinic.measures.models import DueMeasure
 from neuroclinic.patients.models import Patient
 from neuroclinic.treatment.actions.orders import discontinue_order
-from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
+from neuroclinic.treatment.models import InfusionOrder, Protocol, TreatmentPlan
 from neuroclinic.treatment.tests import factories as treatment_factories
 
 
@@ -137,21 +137,24 @@ def _safety_alert(s: InfusionSession, u: dict[str, User]) -> None:
 
 
 def _ate_an_hour_ago(s: InfusionSession, u: dict[str, User]) -> None:
-    InfusionSession.objects.filter(pk=s.pk).update(
-        last_solids_at=timezone.now() - timedelta(hours=1)
+    unguarded_update(
+        InfusionSession.objects.filter(pk=s.pk),
+        last_solids_at=timezone.now() - timedelta(hours=1),
     )
 
 
 def _escort_unconfirmed(s: InfusionSession, u: dict[str, User]) -> None:
-    InfusionSession.objects.filter(pk=s.pk).update(escort_confirmed=False)
+    unguarded_update(InfusionSession.objects.filter(pk=s.pk), escort_confirmed=False)
 
 
 def _pregnancy_unrecorded(s: InfusionSession, u: dict[str, User]) -> None:
-    InfusionSession.objects.filter(pk=s.pk).update(pregnancy_status="")
+    unguarded_update(InfusionSession.objects.filter(pk=s.pk), pregnancy_status="")
 
 
 def _pregnant(s: InfusionSession, u: dict[str, User]) -> None:
-    InfusionSession.objects.filter(pk=s.pk).update(pregnancy_status="pregnant")
+    unguarded_update(
+        InfusionSession.objects.filter(pk=s.pk), pregnancy_status="pregnant"
+    )
 
 
 def _no_phq9_today(s: InfusionSession, u: dict[str, User]) -> None:
@@ -167,14 +170,16 @@ def _low_spo2_baseline(s: InfusionSession, u: dict[str, User]) -> None:
 
 
 def _weight_from_yesterday(s: InfusionSession, u: dict[str, User]) -> None:
-    InfusionSession.objects.filter(pk=s.pk).update(
-        weight_recorded_at=timezone.now() - timedelta(days=1)
+    unguarded_update(
+        InfusionSession.objects.filter(pk=s.pk),
+        weight_recorded_at=timezone.now() - timedelta(days=1),
     )
 
 
 def _infused_today_already(s: InfusionSession, u: dict[str, User]) -> None:
-    TreatmentPlan.objects.filter(pk=s.plan_id).update(
-        induction_dates=[s.service_date.isoformat()]
+    unguarded_update(
+        TreatmentPlan.objects.filter(pk=s.plan_id),
+        induction_dates=[s.service_date.isoformat()],
     )
 
 
@@ -321,8 +326,11 @@ def test_a_second_nurse_check_when_the_protocol_asks(
     vials: list[Container],
 ) -> None:
     protocol = ready.order.protocol
+    # The director signs a version that asks for it (here written straight in).
+    unguarded_update(
+        Protocol.objects.filter(pk=protocol.pk), second_check_required=True
+    )
     protocol.second_check_required = True
-    protocol.save(update_fields=["second_check_required"])
     dose_draw.calculate_dose(ready, by=nurse, concentration_mg_per_ml=Decimal(50))
     with pytest.raises(InfusionError, match="second nurse"):
         dose_draw.draw(ready, by=nurse, container=vials[0], volume_ml=Decimal("1.0"))
@@ -481,7 +489,7 @@ def test_sedation_and_cadss6_are_charted(running: InfusionSession, nurse: User) 
 
 def _ended_minutes_ago(session: InfusionSession, minutes: int) -> None:
     ended = timezone.now() - timedelta(minutes=minutes)
-    InfusionSession.objects.filter(pk=session.pk).update(ended_at=ended)
+    unguarded_update(InfusionSession.objects.filter(pk=session.pk), ended_at=ended)
     session.refresh_from_db()
 
 
@@ -643,10 +651,11 @@ def test_the_sixth_infusion_completes_the_series_and_schedules_weekly_phq9(
     running: InfusionSession, nurse: User
 ) -> None:
     earlier = running.service_date - timedelta(days=12)
-    TreatmentPlan.objects.filter(pk=running.plan_id).update(
+    unguarded_update(
+        TreatmentPlan.objects.filter(pk=running.plan_id),
         induction_dates=[
             (earlier + timedelta(days=2 * n)).isoformat() for n in range(5)
-        ]
+        ],
     )
     factories.ran_for(running, 40)
     session_flow.stop(

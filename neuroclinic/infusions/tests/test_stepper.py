@@ -11,6 +11,7 @@ from conftest import login
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.infusions.actions import session_flow
+from neuroclinic.audit.tests.helpers import unguarded_update
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.infusions.readiness import session_checklist
 from neuroclinic.infusions.stepper import Progress, current_step, step_states
@@ -114,8 +115,10 @@ def test_the_pregnancy_item_shows_what_was_entered_even_where_it_does_not_apply(
     session.refresh_from_db()
     session.patient.refresh_from_db()
     assert pregnancy_item(session) == "Does not apply"
-    InfusionSession.objects.filter(pk=session.pk).update(
-        pregnancy_status="reported_not_pregnant", pregnancy_note="asked at check-in"
+    unguarded_update(
+        InfusionSession.objects.filter(pk=session.pk),
+        pregnancy_status="reported_not_pregnant",
+        pregnancy_note="asked at check-in",
     )
     session.refresh_from_db()
     assert pregnancy_item(session) == (
@@ -127,8 +130,8 @@ def test_the_pregnancy_item_shows_what_was_entered_even_where_it_does_not_apply(
 def test_the_pregnancy_item_where_it_applies_names_the_entry(
     session: InfusionSession,
 ) -> None:
-    InfusionSession.objects.filter(pk=session.pk).update(
-        pregnancy_status="test_negative"
+    unguarded_update(
+        InfusionSession.objects.filter(pk=session.pk), pregnancy_status="test_negative"
     )
     session.refresh_from_db()
     assert pregnancy_item(session) == "Not pregnant (test negative today)"
@@ -212,8 +215,9 @@ def test_recovery_minutes_passing_refresh_the_recovery_step(
 
     login(client, nurse)
     shown = steps_version(running)
-    InfusionSession.objects.filter(pk=running.pk).update(
-        ended_at=running.ended_at - timedelta(minutes=minimum + 1)
+    unguarded_update(
+        InfusionSession.objects.filter(pk=running.pk),
+        ended_at=running.ended_at - timedelta(minutes=minimum + 1),
     )
     response = client.get(steps_url(running, shown), headers=HX)
     assert response.status_code == 200

@@ -191,8 +191,9 @@ def test_a_whole_infusion_through_the_tablet(
     )
     assert response.status_code == 302
     session.refresh_from_db()
-    InfusionSession.objects.filter(pk=session.pk).update(
-        ended_at=timezone.now() - timedelta(minutes=40)
+    unguarded_update(
+        InfusionSession.objects.filter(pk=session.pk),
+        ended_at=timezone.now() - timedelta(minutes=40),
     )
     aldrete = {
         f"recovery-{item}": "2"

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from django.core import mail
 
 from neuroclinic.accounts.models import User
+from neuroclinic.audit.tests.helpers import unguarded_update
 from neuroclinic.ledger.actions.counts import (
     CountInput,
     complete_task,
@@ -27,6 +28,7 @@ from neuroclinic.ledger.models import (
     Form106Draft,
     Inventory,
     LedgerEntry,
+    Registrant,
 )
 from neuroclinic.ledger.tests import factories
 from neuroclinic.ledger.tests.assertions import refused
@@ -126,7 +128,10 @@ def test_an_estimate_within_the_clinic_tolerance_is_not_a_discrepancy(
     stock: Stock, custodian: User, nurse: User, patient: Patient
 ) -> None:
     stock.registrant.opened_estimate_tolerance_ml = D("0.30")
-    stock.registrant.save(update_fields=["opened_estimate_tolerance_ml"])
+    unguarded_update(
+        Registrant.objects.filter(pk=stock.registrant.pk),
+        opened_estimate_tolerance_ml=D("0.30"),
+    )
     factories.draw(stock.vials[0], patient=patient, by=nurse, volume_ml="1.00")
 
     count = _count(stock, custodian, nurse, ["8.80", "10.00"])

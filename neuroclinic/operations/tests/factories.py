@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
+from neuroclinic.audit.tests.helpers import unguarded_update
 from neuroclinic.measures import schedules
 from neuroclinic.measures.actions.due_measures import schedule_measures
 from neuroclinic.measures.actions.responses import record_response
@@ -23,8 +24,9 @@ def overdue_alert(patient: Patient, *, prescriber: User, nurse: User) -> SafetyA
         source=QuestionnaireResponse.Source.STAFF,
         by=nurse,
     ).alerts[0]
-    SafetyAlert.objects.filter(pk=alert.pk).update(
-        raised_at=timezone.now() - timedelta(hours=2)
+    unguarded_update(
+        SafetyAlert.objects.filter(pk=alert.pk),
+        raised_at=timezone.now() - timedelta(hours=2),
     )
     return alert
 

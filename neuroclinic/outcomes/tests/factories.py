@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from neuroclinic.accounts.models import User
+from neuroclinic.audit.tests.helpers import unguarded_update
 from neuroclinic.clinics.models import Location, Room
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.ledger.tests import factories as ledger_factories
@@ -97,7 +98,11 @@ def course(
     if days and induction >= plan.induction_protocol.infusion_count:
         plan.induction_completed_at = at(days[-1], 11)
         plan.induction_dates = [d.isoformat() for d in days]
-        plan.save(update_fields=["induction_completed_at", "induction_dates"])
+        unguarded_update(
+            TreatmentPlan.objects.filter(pk=plan.pk),
+            induction_completed_at=plan.induction_completed_at,
+            induction_dates=plan.induction_dates,
+        )
     booster = (
         treatment_factories.sign_order(plan, prescriber, kind=ProtocolKind.BOOSTER)
         if boosters
@@ -111,13 +116,12 @@ def course(
     plan.induction_dates = [d.isoformat() for d in days]
     plan.booster_count = len(boosters)
     plan.last_infusion_at = at(last, 11) if last else None
-    plan.save(
-        update_fields=[
-            "induction_dates",
-            "induction_completed_at",
-            "booster_count",
-            "last_infusion_at",
-        ]
+    unguarded_update(
+        TreatmentPlan.objects.filter(pk=plan.pk),
+        induction_dates=plan.induction_dates,
+        induction_completed_at=plan.induction_completed_at,
+        booster_count=plan.booster_count,
+        last_infusion_at=plan.last_infusion_at,
     )
     for offset, total in scores:
         score(patient, start + timedelta(days=offset), total)

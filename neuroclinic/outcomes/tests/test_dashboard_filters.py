@@ -12,6 +12,7 @@ from conftest import EVERYONE, expected_status, personas_with
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import ROLE_CAPABILITIES, Capability, Role
 from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.tests.helpers import unguarded_update
 from neuroclinic.clinics.models import Organization
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.outcomes import dashboard
@@ -80,9 +81,12 @@ def cohort(
             scores=spec["scores"],
         )
         # Test data written straight into the tables (as the factories do).
-        TreatmentPlan.objects.filter(pk=plan.pk).update(indication=spec["indication"])
-        InfusionOrder.objects.filter(plan=plan).update(
-            dose_mg_per_kg=Decimal(spec["dose"])
+        unguarded_update(
+            TreatmentPlan.objects.filter(pk=plan.pk), indication=spec["indication"]
+        )
+        unguarded_update(
+            InfusionOrder.objects.filter(plan=plan),
+            dose_mg_per_kg=Decimal(spec["dose"]),
         )
         plans.append(plan)
     summaries.refresh_all(organization)

@@ -3,6 +3,7 @@ change is a new order that supersedes the old), discontinued with a reason."""
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -216,6 +217,7 @@ def _sign_order(
     reason: str = "",
     supersedes: InfusionOrder | None = None,
     by: User,
+    now: datetime | None = None,
 ) -> InfusionOrder:
     kind = ProtocolKind(kind)
     plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
@@ -278,7 +280,7 @@ def _sign_order(
         count = max(protocol.infusion_count - len(plan.induction_dates), 1)
     else:
         count = protocol.infusion_count
-    now = timezone.now()
+    now = now or timezone.now()
     order = InfusionOrder(
         organization_id=plan.organization_id,
         patient=plan.patient,

@@ -66,6 +66,7 @@ def create_plan(
     booster_protocol: Protocol | None,
     indication: str,
     by: User,
+    now: datetime | None = None,
 ) -> TreatmentPlan:
     """A plan for an eligible, consented patient, under the clinic's active protocols."""
     blocks = intake_blocks(patient)
@@ -98,6 +99,7 @@ def create_plan(
         booster_protocol=booster_protocol,
         indication=indication.strip(),
         created_by=by,
+        created_at=now or timezone.now(),
     )
     record(
         AuditEvent.Action.PLAN_CREATED,

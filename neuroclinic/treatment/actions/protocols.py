@@ -4,6 +4,7 @@ edited; signing a new one retires the old."""
 
 from collections.abc import Mapping
 from dataclasses import asdict, fields
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -189,6 +190,7 @@ def draft_protocol(
     changes: Mapping[str, Any] | None = None,
     change_note: str = "",
     by: User,
+    now: datetime | None = None,
 ) -> Protocol:
     """A new draft: the cited defaults, or a copy of `base` (a new version of it), with changes."""
     kind = ProtocolKind(kind)
@@ -229,6 +231,7 @@ def draft_protocol(
         change_note=change_note.strip(),
         supersedes=None,
         created_by=by,
+        created_at=now or timezone.now(),
         **values,
     )
     if family is not None:
@@ -258,7 +261,9 @@ def protocol_content(protocol: Protocol) -> dict[str, Any]:
     return content
 
 
-def sign_protocol(protocol: Protocol, *, password: str, by: User) -> Protocol:
+def sign_protocol(
+    protocol: Protocol, *, password: str, by: User, now: datetime | None = None
+) -> Protocol:
     """The medical director signs a draft; it replaces the family's active version."""
     if Role.MEDICAL_DIRECTOR not in by.roles:
         raise TreatmentError("Only the medical director signs protocols.")
@@ -266,17 +271,19 @@ def sign_protocol(protocol: Protocol, *, password: str, by: User) -> Protocol:
         raise TreatmentError("That protocol belongs to another clinic.")
     # Outside the signing transaction, so a refused signature stays on the audit log.
     confirm_signature(password, what=f"protocol {protocol.uuid}", by=by)
-    return _sign_protocol(protocol, by=by)
+    return _sign_protocol(protocol, by=by, now=now)
 
 
 @transaction.atomic
-def _sign_protocol(protocol: Protocol, *, by: User) -> Protocol:
+def _sign_protocol(
+    protocol: Protocol, *, by: User, now: datetime | None = None
+) -> Protocol:
     protocol = Protocol.objects.select_for_update().get(pk=protocol.pk)
     if protocol.status != Protocol.Status.DRAFT:
         raise TreatmentError(
             "Only a draft can be signed; this version is already signed."
         )
-    now = timezone.now()
+    now = now or timezone.now()
     previous = (
         Protocol.objects.select_for_update()
         .filter(family=protocol.family, status=Protocol.Status.ACTIVE)
@@ -331,13 +338,19 @@ def install_default_protocols(
     changes: Mapping[str, Any] | None = None,
     change_note: str = "",
     by: User,
+    now: datetime | None = None,
 ) -> list[Protocol]:
     """Draft and sign the cited default induction and booster protocols (a new clinic,
     the demo), with the director's changes and their written reason."""
     made = []
     for kind in ProtocolKind:
         draft = draft_protocol(
-            organization, kind=kind, changes=changes, change_note=change_note, by=by
+            organization,
+            kind=kind,
+            changes=changes,
+            change_note=change_note,
+            by=by,
+            now=now,
         )
-        made.append(sign_protocol(draft, password=password, by=by))
+        made.append(sign_protocol(draft, password=password, by=by, now=now))
     return made

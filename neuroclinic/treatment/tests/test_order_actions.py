@@ -10,6 +10,7 @@ import pytest
 from conftest import TEST_PASSWORD
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.tests.helpers import unguarded_update
 from neuroclinic.intake.models import ConsentDocument
 from neuroclinic.patients import actions as patient_actions
 from neuroclinic.patients.models import Patient
@@ -209,7 +210,8 @@ def test_boosters_need_a_booster_protocol_and_follow_the_series(
         "Boosters follow"
         in refused(plan, prescriber, kind=ProtocolKind.BOOSTER).message
     )
-    TreatmentPlan.objects.filter(pk=plan.pk).update(
+    unguarded_update(
+        TreatmentPlan.objects.filter(pk=plan.pk),
         booster_protocol=None,
         induction_dates=[f"2026-10-{d:02d}" for d in (5, 7, 9, 12, 14, 16)],
     )
@@ -234,7 +236,8 @@ def test_boosters_need_a_booster_protocol_and_follow_the_series(
 def test_an_induction_order_after_the_series_is_refused(
     plan: TreatmentPlan, prescriber: User
 ) -> None:
-    TreatmentPlan.objects.filter(pk=plan.pk).update(
+    unguarded_update(
+        TreatmentPlan.objects.filter(pk=plan.pk),
         induction_dates=[f"2026-10-{d:02d}" for d in (5, 7, 9, 12, 14, 16)],
     )
     plan.refresh_from_db()

@@ -10,6 +10,7 @@ from conftest import TEST_PASSWORD, make_staff
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Role
 from neuroclinic.audit.models import AuditEvent
+from neuroclinic.audit.tests.helpers import unguarded_update
 from neuroclinic.clinics.models import Location, Organization
 from neuroclinic.patients.models import Patient
 from neuroclinic.treatment import phases
@@ -215,7 +216,8 @@ def test_a_booster_counts_on_the_plan_and_completes_its_order(
     eligible: Patient, prescriber: User, director: User
 ) -> None:
     plan = factories.make_plan(eligible, prescriber, director)
-    TreatmentPlan.objects.filter(pk=plan.pk).update(
+    unguarded_update(
+        TreatmentPlan.objects.filter(pk=plan.pk),
         induction_dates=[f"2026-10-{d:02d}" for d in (5, 7, 9, 12, 14, 16)],
         induction_completed_at=timezone.now(),
     )
