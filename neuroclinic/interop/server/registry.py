@@ -81,6 +81,11 @@ class Source:
     # The columns `expand` reads, for bulk export (`batches`); empty: every column.
     # A column missing here would cost a query per row, which the export test counts.
     only: tuple[str, ...] = ()
+    # Better for bulk export: the columns `expand` reads, read as value tuples and
+    # handed to `expand` as light rows (`Row`), not model instances (a quarter of
+    # the export's time went on building those). `a__b` is `row.a.b`; a relation's
+    # first column is its `pk` (list `a__id` first where `patient_of` needs it).
+    values: tuple[str, ...] = ()
 
     def count(self) -> int:
         rows_found: int = self.queryset.count()
@@ -137,6 +142,48 @@ class Source:
             )
         return out[:limit]
 
+    def sizes(self, found: Sequence[Any]) -> list[int]:
+        """How many resources each row yields (without rendering them)."""
+        return [self.per_row] * len(found)
+
+    def before(self, end: Position | None, limit: int) -> list[tuple[Key, int]]:
+        """The last `limit` resources before `end` (None: this source's end), in
+        order, each as its row's sort key and its place in the row: where the page
+        before a page starts (the `previous` link). Keyset again: the rows before
+        the key, in reverse sort order, never an OFFSET."""
+        if limit <= 0 or (end is not None and end.key is None):
+            return []
+        out: list[tuple[Key, int]] = []
+        if not isinstance(self.queryset, QuerySet):
+            stop = self.queryset.count() if end is None else end.key[0]
+            if not isinstance(stop, int) or stop < 0:
+                raise FhirError(400, "_cursor: not a position in this search.")
+            if end is not None and end.skip:
+                stop += 1  # the row the page starts in, partly before it
+            first = max(0, stop - (-(-limit // self.per_row) + 1))
+            found = list(self.queryset[first:stop])
+            keyed = [((first + n,), row) for n, row in enumerate(found)]
+        else:
+            fields = self.order_fields()
+            qs = self.queryset
+            if end is not None:
+                qs = qs.filter(_before_key(fields, end.key, end.skip > 0))
+            need = -(-limit // self.per_row) + 1
+            keyed = []
+            while True:
+                found = list(qs.reverse()[:need])
+                keyed[:0] = [(self.key_of(row, 0), row) for row in reversed(found)]
+                have = sum(self.sizes([row for _, row in keyed]))
+                if len(found) < need or have >= limit + (end.skip if end else 0):
+                    break
+                qs = qs.filter(_before_key(fields, keyed[0][0], False))
+        sizes = self.sizes([row for _, row in keyed])
+        for (key, _), size in zip(keyed, sizes, strict=True):
+            if end is not None and key == end.key:
+                size = min(size, end.skip)
+            out.extend((key, j) for j in range(size))
+        return out[-limit:]
+
     def all(self) -> list[tuple[Patient | None, Resource]]:
         """Every resource of this source, each with its patient (not paged)."""
         if isinstance(self.queryset, QuerySet):
@@ -162,6 +209,9 @@ class Source:
                 yield items[at : at + size]
             return
         qs = self.queryset.order_by("pk")
+        if self.values:
+            yield from _value_batches(qs, self.values, size)
+            return
         if self.only:
             qs = qs.only(*self.only)
         last: Any = None
@@ -172,6 +222,62 @@ class Source:
             if len(found) < size:
                 return
             last = found[-1].pk
+
+
+class Row:
+    """A light row for `expand`: attributes as on the model, nested for relations
+    (`row.patient.uuid`); a relation whose columns are all NULL is None."""
+
+    pk: Any
+
+    def __init__(self, **attrs: Any) -> None:
+        self.__dict__.update(attrs)
+
+
+def _row_builder(columns: tuple[str, ...]) -> Callable[[tuple[Any, ...]], Row]:
+    """A function from a values_list tuple ("pk" first, then `columns`) to a Row."""
+    top: list[tuple[str, int]] = [("pk", 0), ("id", 0)]
+    nested: dict[str, list[tuple[str, int]]] = {}
+    for n, column in enumerate(columns, start=1):
+        head, _, rest = column.partition("__")
+        if rest:
+            nested.setdefault(head, []).append((rest, n))
+        else:
+            top.append((column, n))
+    inner = {
+        head: _row_builder(tuple(rest for rest, _ in parts))
+        for head, parts in nested.items()
+    }
+    picks = {head: [n for _, n in parts] for head, parts in nested.items()}
+
+    def build(values: tuple[Any, ...]) -> Row:
+        attrs = {name: values[n] for name, n in top}
+        for head, build_inner in inner.items():
+            sub = [values[n] for n in picks[head]]
+            attrs[head] = (
+                None
+                if all(v is None for v in sub)
+                else build_inner((sub[0], *sub))  # its pk: its first column
+            )
+        return Row(**attrs)
+
+    return build
+
+
+def _value_batches(
+    qs: QuerySet[Any], columns: tuple[str, ...], size: int
+) -> Iterator[list[Row]]:
+    """`batches` with value tuples: keyset by primary key, `size` rows at a time."""
+    build = _row_builder(columns)
+    qs = qs.values_list("pk", *columns)
+    last: Any = None
+    while True:
+        found = list((qs if last is None else qs.filter(pk__gt=last))[:size])
+        if found:
+            yield [build(v) for v in found]
+        if len(found) < size:
+            return
+        last = found[-1][0]
 
 
 @dataclass(frozen=True)
@@ -225,6 +331,17 @@ def _from_key(fields: tuple[str, ...], key: Key) -> Q:
     for n in range(len(fields)):
         equal = dict(zip(fields[:n], key[:n], strict=True))
         q |= Q(**equal, **{f"{fields[n]}__gt": key[n]})
+    return q
+
+
+def _before_key(fields: tuple[str, ...], key: Key, inclusive: bool) -> Q:
+    """Rows sorting before `key` on `fields` (or at it, when `inclusive`)."""
+    if len(key) != len(fields) or any(v is None for v in key):
+        raise FhirError(400, "_cursor: not a position in this search.")
+    q = Q(**dict(zip(fields, key, strict=True))) if inclusive else Q(pk__in=[])
+    for n in range(len(fields)):
+        equal = dict(zip(fields[:n], key[:n], strict=True))
+        q |= Q(**equal, **{f"{fields[n]}__lt": key[n]})
     return q
 
 
@@ -341,6 +458,27 @@ _GENDERS = {
 }
 
 
+_PATIENT_VALUES = (
+    "uuid",
+    "mrn",
+    "family_name",
+    "given_name",
+    "middle_name",
+    "preferred_name",
+    "birth_date",
+    "sex_at_birth",
+    "phone",
+    "email",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "preferred_language",
+    "updated_at",
+)
+
+
 def _search_patients(user: User, params: Params) -> list[Source]:
     qs = _patient_qs(user)
     ids = _uuid_ids(params)
@@ -381,7 +519,7 @@ def _search_patients(user: User, params: Params) -> list[Source]:
             qs = qs.filter(sex_at_birth__in=sexes)
         elif name == "_lastUpdated":
             qs = qs.filter(_date_q("updated_at", parse_date(name, value)))
-    return [Source(qs, rows.patients, lambda p: p)]
+    return [Source(qs, rows.patients, lambda p: p, values=_PATIENT_VALUES)]
 
 
 def _read_patient(user: User, raw: str) -> tuple[Patient, Resource]:
@@ -440,7 +578,15 @@ def _search_conditions(user: User, params: Params) -> list[Source]:
             if "resolved" in wanted:
                 q |= Q(ended_at__isnull=False) & ~Q(end_reason="entered_in_error")
             qs = qs.filter(q)
-    return [Source(qs, rows.conditions, lambda d: d.patient, only=_CONDITION_COLUMNS)]
+    return [
+        Source(
+            qs,
+            rows.conditions,
+            lambda d: d.patient,
+            only=_CONDITION_COLUMNS,
+            values=_values(_CONDITION_COLUMNS),
+        )
+    ]
 
 
 def _read_condition(user: User, raw: str) -> tuple[Patient, Resource]:
@@ -484,6 +630,16 @@ _VITAL_COLUMNS = (
 )
 
 
+def _values(only: tuple[str, ...]) -> tuple[str, ...]:
+    """`only` columns as value columns: the patient's primary key first (what
+    `patient_of` counts), a foreign key by its own column (`amends_id`)."""
+    patient = next(c for c in only if c.endswith("patient__uuid"))
+    return (
+        patient.replace("__uuid", "__id"),
+        *("amends_id" if c == "amends" else c for c in only),
+    )
+
+
 def _response_qs(user: User) -> QuerySet[QuestionnaireResponse]:
     return (
         QuestionnaireResponse.objects.filter(patient__in=_visible(user))
@@ -519,6 +675,7 @@ def _search_responses(user: User, params: Params) -> list[Source]:
             rows.questionnaire_responses,
             lambda r: r.patient,
             only=_RESPONSE_COLUMNS,
+            values=_values(_RESPONSE_COLUMNS),
         )
     ]
 
@@ -581,7 +738,11 @@ def _search_observations(user: User, params: Params) -> list[Source]:
             )
         sources.append(
             Source(
-                qs, rows.score_observations, lambda r: r.patient, only=_SCORE_COLUMNS
+                qs,
+                rows.score_observations,
+                lambda r: r.patient,
+                only=_SCORE_COLUMNS,
+                values=_values(_SCORE_COLUMNS),
             )
         )
     if (categories is None or "vital-signs" in categories) and vital_kinds:
@@ -610,6 +771,7 @@ def _search_observations(user: User, params: Params) -> list[Source]:
                     lambda v: v.session.patient,
                     per_row=len(kinds),
                     only=_VITAL_COLUMNS,
+                    values=_values(_VITAL_COLUMNS),
                 )
             )
         # One source per optional kind, over only the readings that have it, so
@@ -622,6 +784,7 @@ def _search_observations(user: User, params: Params) -> list[Source]:
                         functools.partial(rows.vitals, kinds=(kind,)),
                         lambda v: v.session.patient,
                         only=_VITAL_COLUMNS,
+                        values=_values(_VITAL_COLUMNS),
                     )
                 )
     return sources
@@ -1157,6 +1320,9 @@ class _Derived(Source):
 
     def expand_rows(self, found: Sequence[Any]) -> list[list[Resource]]:
         return self.expand_each(found)
+
+    def sizes(self, found: Sequence[Any]) -> list[int]:
+        return [len(resources) for resources in self.expand_each(found)]
 
     def count(self) -> int:
         return sum(

@@ -143,7 +143,7 @@ def visited(
         at=stopped.checked_in_at,
         by=nurse,
     )
-    Appointment.objects.create(
+    cancelled = Appointment.objects.create(
         organization=organization,
         location=stopped.location,
         patient=stopped.patient,
@@ -153,6 +153,12 @@ def visited(
         held_until=start + timedelta(days=14, minutes=30),
         status=Appointment.Status.CANCELLED,
         booked_by=front_desk,
+    )
+    AppointmentStatusChange.objects.create(
+        appointment=cancelled,
+        status=Appointment.Status.CANCELLED,
+        at=start + timedelta(days=13),
+        by=front_desk,
     )
     return visit
 
@@ -164,9 +170,9 @@ def tms_given(stopped: InfusionSession, tms: User, prescriber: User) -> TmsSessi
     tms_factories.clear_screen(patient, tms)
     tms_factories.threshold(patient, tms, prescriber)
     course = tms_factories.course(patient, prescriber)
-    session = tms_factories.start(course, tms, prescriber)
+    given = tms_factories.start(course, tms, prescriber)
     return tms_sessions.end_session(
-        session, pulses_delivered=session.pulses_planned, by=tms
+        given, pulses_delivered=given.pulses_planned, by=tms
     )
 
 
