@@ -151,11 +151,12 @@ class Source:
         order, each as its row's sort key and its place in the row: where the page
         before a page starts (the `previous` link). Keyset again: the rows before
         the key, in reverse sort order, never an OFFSET."""
-        if limit <= 0 or (end is not None and end.key is None):
+        end_key = None if end is None else end.key
+        if limit <= 0 or (end is not None and end_key is None):
             return []
         out: list[tuple[Key, int]] = []
         if not isinstance(self.queryset, QuerySet):
-            stop = self.queryset.count() if end is None else end.key[0]
+            stop = self.queryset.count() if end_key is None else end_key[0]
             if not isinstance(stop, int) or stop < 0:
                 raise FhirError(400, "_cursor: not a position in this search.")
             if end is not None and end.skip:
@@ -166,8 +167,8 @@ class Source:
         else:
             fields = self.order_fields()
             qs = self.queryset
-            if end is not None:
-                qs = qs.filter(_before_key(fields, end.key, end.skip > 0))
+            if end is not None and end_key is not None:
+                qs = qs.filter(_before_key(fields, end_key, end.skip > 0))
             need = -(-limit // self.per_row) + 1
             keyed = []
             while True:
@@ -1456,10 +1457,9 @@ def _search_procedures(user: User, params: Params) -> list[Source]:
                 if t.system in (None, scheduling.CPT):
                     q |= Q(cpt_code=t.code)
             qs = qs.filter(q) if q else qs.none()
-    if (
-        q := _statuses(params, "status", scheduling.PROCEDURE_STATUS_SEARCH)
-    ) is not None:
-        qs = qs.filter(q)
+    wanted = _statuses(params, "status", scheduling.PROCEDURE_STATUS_SEARCH)
+    if wanted is not None:
+        qs = qs.filter(wanted)
     return [_Batched(qs, rows.procedures, lambda t: t.patient)]
 
 

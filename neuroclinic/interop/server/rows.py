@@ -6,6 +6,7 @@ or a batch lookup here), so a page of results costs a fixed number of queries.
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 from uuid import UUID
 
 from neuroclinic.accounts.models import User
@@ -506,8 +507,8 @@ def procedures(rows: Sequence[TmsSession]) -> list[Resource]:
             target_text=t.course.target_text,
             start=t.started_at,
             end=t.ended_at,
-            operator_id=t.operator.uuid,
-            supervisor_id=t.supervising_physician.uuid,
+            operator_id=cast(User, t.operator).uuid,
+            supervisor_id=cast(User, t.supervising_physician).uuid,
             location_id=t.course.location.uuid,
             pulses_delivered=t.pulses_delivered,
             pulses_planned=t.pulses_planned,
