@@ -105,7 +105,7 @@ def visited(
     stopped: InfusionSession, nurse: User, front_desk: User, admin: User
 ) -> Appointment:
     """The infusion's visit on the calendar (checked in), the nurse's shift that
-    day, and a later visit, cancelled."""
+    day, and a follow-up two weeks on, cancelled the day before the infusion."""
     organization = stopped.patient.organization
     types = {
         t.code: t for t in setup.install_default_types(organization, by=admin)
@@ -157,7 +157,7 @@ def visited(
     AppointmentStatusChange.objects.create(
         appointment=cancelled,
         status=Appointment.Status.CANCELLED,
-        at=start + timedelta(days=13),
+        at=stopped.checked_in_at - timedelta(days=1),
         by=front_desk,
     )
     return visit

@@ -61,10 +61,10 @@ def test_appointment_carries_the_visit_and_searches_by_status_and_date(
     assert found(_id=str(cancelled.uuid)) == [str(cancelled.uuid)]
     assert found(practitioner=f"Practitioner/{nurse.uuid}") == [str(visit.uuid)]
     # The checked-in visit last changed at check-in; the other when it was
-    # cancelled, 13 days after that visit.
-    next_day = (visit.starts_at + timedelta(days=1)).isoformat()
-    assert found(_lastUpdated=f"lt{next_day}") == [str(visit.uuid)]
-    assert found(_lastUpdated=f"gt{next_day}") == [str(cancelled.uuid)]
+    # cancelled, the day before.
+    hour_before = (charted.checked_in_at - timedelta(hours=1)).isoformat()
+    assert found(_lastUpdated=f"lt{hour_before}") == [str(cancelled.uuid)]
+    assert found(_lastUpdated=f"ge{hour_before}") == [str(visit.uuid)]
     assert fhir(front_desk, "Appointment", date="2026-13-01").status_code == 400
     assert fhir(front_desk, "Appointment", colour="red").status_code == 400
 
