@@ -7,10 +7,9 @@ so an export shows exactly what that user could read. Called by the task
 
 from uuid import UUID
 
-import orjson
-
 from neuroclinic.interop import actions
 from neuroclinic.interop.models import FILE_RESOURCES, BulkExport
+from neuroclinic.interop.server.http import dumps
 from neuroclinic.interop.server.registry import RESOURCE_TYPES, Params
 from neuroclinic.lib.replica import reading_from_replica
 
@@ -23,7 +22,7 @@ _BATCH = 2000
 
 
 def _line(resource: dict[str, object]) -> str:
-    return orjson.dumps(resource).decode()
+    return dumps(resource).decode()
 
 
 def run_export(export_uuid: UUID, *, batch_size: int = _BATCH) -> dict[str, int]:

@@ -263,6 +263,33 @@ def _answered_option(item: Item, value: object) -> Option:
     raise ValueError(f"{item.link_id}: {value} is not an option")
 
 
+# (instrument code, version) -> link id -> option value -> the answered item, built
+# once: a bulk export renders millions of responses from a dozen instruments. The
+# items' inner dicts are shared between resources and never changed.
+_ANSWERED_ITEMS: dict[tuple[str, str], dict[str, dict[int, Resource]]] = {}
+
+
+def _answered_items(instrument: Instrument) -> dict[str, dict[int, Resource]]:
+    key = (instrument.code, instrument.version)
+    found = _ANSWERED_ITEMS.get(key)
+    if found is None:
+        found = {
+            item.link_id: {
+                option.value: {
+                    "linkId": item.link_id,
+                    "text": item.text,
+                    "answer": [
+                        {"valueCoding": answer_coding(instrument, option).as_dict()}
+                    ],
+                }
+                for option in item.options
+            }
+            for item in instrument.items
+        }
+        _ANSWERED_ITEMS[key] = found
+    return found
+
+
 def questionnaire_response_resource(
     *,
     response_id: UUID,
@@ -289,7 +316,7 @@ def questionnaire_response_resource(
         raise ValueError(
             f"source must be one of {', '.join(CaptureChannel)}, not {source!r}"
         )
-    known = {item.link_id for item in instrument.items}
+    known = _answered_items(instrument)
     unknown = sorted(str(link_id) for link_id in answers if link_id not in known)
     if unknown:
         raise ValueError(f"not items of {instrument.code}: {', '.join(unknown)}")
@@ -299,21 +326,18 @@ def questionnaire_response_resource(
     author = staff or (patient if source in PATIENT_ENTERED else None)
     answered_by = patient if instrument.rater is Rater.PATIENT else staff
 
+    answered = _answered_items(instrument)
     items: list[Resource] = []
     for item in instrument.items:
         value = answers.get(item.link_id)
         if value is None:
             continue
-        option = _answered_option(item, value)
-        items.append(
-            {
-                "linkId": item.link_id,
-                "text": item.text,
-                "answer": [
-                    {"valueCoding": answer_coding(instrument, option).as_dict()}
-                ],
-            }
-        )
+        # An int that is one of the item's options; anything else is refused.
+        found = answered[item.link_id].get(value) if type(value) is int else None
+        if found is None:
+            _answered_option(item, value)  # raises, naming the item and the value
+            raise AssertionError  # pragma: no cover - _answered_option raised
+        items.append(dict(found))
 
     resource: Resource = {
         "resourceType": "QuestionnaireResponse",
@@ -390,6 +414,26 @@ def _component(instrument: Instrument, key: str, value: int) -> Resource:
     }
 
 
+# (instrument code, version) -> the score Observation's category and code, built
+# once (shared between resources, never changed).
+_SCORE_HEADINGS: dict[tuple[str, str], tuple[list[Resource], Resource]] = {}
+
+
+def _score_heading(instrument: Instrument) -> tuple[list[Resource], Resource]:
+    key = (instrument.code, instrument.version)
+    found = _SCORE_HEADINGS.get(key)
+    if found is None:
+        found = (
+            [{"coding": [SURVEY.as_dict()]}],
+            {
+                "coding": [score_code(instrument).as_dict()],
+                "text": _score_text(instrument),
+            },
+        )
+        _SCORE_HEADINGS[key] = found
+    return found
+
+
 def score_observation_resource(
     *,
     observation_id: UUID,
@@ -408,13 +452,13 @@ def score_observation_resource(
             f"score is for {score.instrument_code} {score.instrument_version},"
             f" not {instrument.code} {instrument.version}"
         )
-    code = score_code(instrument)
+    category, code = _score_heading(instrument)
     resource: Resource = {
         "resourceType": "Observation",
         "id": str(observation_id),
         "status": "final",
-        "category": [{"coding": [SURVEY.as_dict()]}],
-        "code": {"coding": [code.as_dict()], "text": _score_text(instrument)},
+        "category": category,
+        "code": code,
         "subject": reference("Patient", patient_id),
         "effectiveDateTime": _fhir_datetime(effective, name="effective"),
     }

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from neuroclinic.accounts.models import User
@@ -20,7 +20,7 @@ from neuroclinic.accounts.roles import Capability
 from neuroclinic.clinics.models import Location, Organization
 from neuroclinic.infusions.models import InfusionSession, VitalReading
 from neuroclinic.intake.models import ConsentSignature
-from neuroclinic.interop.fhir import codes
+from neuroclinic.interop.fhir import codes, scheduling
 from neuroclinic.interop.fhir.clinical import (
     ALL_VITAL_KINDS,
     CONDITION_PROFILE,
@@ -60,6 +60,12 @@ from neuroclinic.lib.text import search_key
 from neuroclinic.measures.instruments import INSTRUMENTS
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.patients.models import Allergy, Diagnosis, Medication, Patient
+from neuroclinic.scheduling.models import (
+    Appointment,
+    AppointmentStatusChange,
+    StaffShift,
+)
+from neuroclinic.tms.models import TmsSession
 
 Params = list[tuple[str, str]]
 
@@ -75,6 +81,11 @@ class Source:
     # The columns `expand` reads, for bulk export (`batches`); empty: every column.
     # A column missing here would cost a query per row, which the export test counts.
     only: tuple[str, ...] = ()
+    # Better for bulk export: the columns `expand` reads, read as value tuples and
+    # handed to `expand` as light rows (`Row`), not model instances (a quarter of
+    # the export's time went on building those). `a__b` is `row.a.b`; a relation's
+    # first column is its `pk` (list `a__id` first where `patient_of` needs it).
+    values: tuple[str, ...] = ()
 
     def count(self) -> int:
         rows_found: int = self.queryset.count()
@@ -131,6 +142,49 @@ class Source:
             )
         return out[:limit]
 
+    def sizes(self, found: Sequence[Any]) -> list[int]:
+        """How many resources each row yields (without rendering them)."""
+        return [self.per_row] * len(found)
+
+    def before(self, end: Position | None, limit: int) -> list[tuple[Key, int]]:
+        """The last `limit` resources before `end` (None: this source's end), in
+        order, each as its row's sort key and its place in the row: where the page
+        before a page starts (the `previous` link). Keyset again: the rows before
+        the key, in reverse sort order, never an OFFSET."""
+        end_key = None if end is None else end.key
+        if limit <= 0 or (end is not None and end_key is None):
+            return []
+        out: list[tuple[Key, int]] = []
+        if not isinstance(self.queryset, QuerySet):
+            stop = self.queryset.count() if end_key is None else end_key[0]
+            if not isinstance(stop, int) or stop < 0:
+                raise FhirError(400, "_cursor: not a position in this search.")
+            if end is not None and end.skip:
+                stop += 1  # the row the page starts in, partly before it
+            first = max(0, stop - (-(-limit // self.per_row) + 1))
+            found = list(self.queryset[first:stop])
+            keyed = [((first + n,), row) for n, row in enumerate(found)]
+        else:
+            fields = self.order_fields()
+            qs = self.queryset
+            if end is not None and end_key is not None:
+                qs = qs.filter(_before_key(fields, end_key, end.skip > 0))
+            need = -(-limit // self.per_row) + 1
+            keyed = []
+            while True:
+                found = list(qs.reverse()[:need])
+                keyed[:0] = [(self.key_of(row, 0), row) for row in reversed(found)]
+                have = sum(self.sizes([row for _, row in keyed]))
+                if len(found) < need or have >= limit + (end.skip if end else 0):
+                    break
+                qs = qs.filter(_before_key(fields, keyed[0][0], False))
+        sizes = self.sizes([row for _, row in keyed])
+        for (key, _), size in zip(keyed, sizes, strict=True):
+            if end is not None and key == end.key:
+                size = min(size, end.skip)
+            out.extend((key, j) for j in range(size))
+        return out[-limit:]
+
     def all(self) -> list[tuple[Patient | None, Resource]]:
         """Every resource of this source, each with its patient (not paged)."""
         if isinstance(self.queryset, QuerySet):
@@ -156,6 +210,9 @@ class Source:
                 yield items[at : at + size]
             return
         qs = self.queryset.order_by("pk")
+        if self.values:
+            yield from _value_batches(qs, self.values, size)
+            return
         if self.only:
             qs = qs.only(*self.only)
         last: Any = None
@@ -166,6 +223,62 @@ class Source:
             if len(found) < size:
                 return
             last = found[-1].pk
+
+
+class Row:
+    """A light row for `expand`: attributes as on the model, nested for relations
+    (`row.patient.uuid`); a relation whose columns are all NULL is None."""
+
+    pk: Any
+
+    def __init__(self, **attrs: Any) -> None:
+        self.__dict__.update(attrs)
+
+
+def _row_builder(columns: tuple[str, ...]) -> Callable[[tuple[Any, ...]], Row]:
+    """A function from a values_list tuple ("pk" first, then `columns`) to a Row."""
+    top: list[tuple[str, int]] = [("pk", 0), ("id", 0)]
+    nested: dict[str, list[tuple[str, int]]] = {}
+    for n, column in enumerate(columns, start=1):
+        head, _, rest = column.partition("__")
+        if rest:
+            nested.setdefault(head, []).append((rest, n))
+        else:
+            top.append((column, n))
+    inner = {
+        head: _row_builder(tuple(rest for rest, _ in parts))
+        for head, parts in nested.items()
+    }
+    picks = {head: [n for _, n in parts] for head, parts in nested.items()}
+
+    def build(values: tuple[Any, ...]) -> Row:
+        attrs = {name: values[n] for name, n in top}
+        for head, build_inner in inner.items():
+            sub = [values[n] for n in picks[head]]
+            attrs[head] = (
+                None
+                if all(v is None for v in sub)
+                else build_inner((sub[0], *sub))  # its pk: its first column
+            )
+        return Row(**attrs)
+
+    return build
+
+
+def _value_batches(
+    qs: QuerySet[Any], columns: tuple[str, ...], size: int
+) -> Iterator[list[Row]]:
+    """`batches` with value tuples: keyset by primary key, `size` rows at a time."""
+    build = _row_builder(columns)
+    qs = qs.values_list("pk", *columns)
+    last: Any = None
+    while True:
+        found = list((qs if last is None else qs.filter(pk__gt=last))[:size])
+        if found:
+            yield [build(v) for v in found]
+        if len(found) < size:
+            return
+        last = found[-1][0]
 
 
 @dataclass(frozen=True)
@@ -219,6 +332,17 @@ def _from_key(fields: tuple[str, ...], key: Key) -> Q:
     for n in range(len(fields)):
         equal = dict(zip(fields[:n], key[:n], strict=True))
         q |= Q(**equal, **{f"{fields[n]}__gt": key[n]})
+    return q
+
+
+def _before_key(fields: tuple[str, ...], key: Key, inclusive: bool) -> Q:
+    """Rows sorting before `key` on `fields` (or at it, when `inclusive`)."""
+    if len(key) != len(fields) or any(v is None for v in key):
+        raise FhirError(400, "_cursor: not a position in this search.")
+    q = Q(**dict(zip(fields, key, strict=True))) if inclusive else Q(pk__in=[])
+    for n in range(len(fields)):
+        equal = dict(zip(fields[:n], key[:n], strict=True))
+        q |= Q(**equal, **{f"{fields[n]}__lt": key[n]})
     return q
 
 
@@ -335,6 +459,27 @@ _GENDERS = {
 }
 
 
+_PATIENT_VALUES = (
+    "uuid",
+    "mrn",
+    "family_name",
+    "given_name",
+    "middle_name",
+    "preferred_name",
+    "birth_date",
+    "sex_at_birth",
+    "phone",
+    "email",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "preferred_language",
+    "updated_at",
+)
+
+
 def _search_patients(user: User, params: Params) -> list[Source]:
     qs = _patient_qs(user)
     ids = _uuid_ids(params)
@@ -375,7 +520,7 @@ def _search_patients(user: User, params: Params) -> list[Source]:
             qs = qs.filter(sex_at_birth__in=sexes)
         elif name == "_lastUpdated":
             qs = qs.filter(_date_q("updated_at", parse_date(name, value)))
-    return [Source(qs, rows.patients, lambda p: p)]
+    return [Source(qs, rows.patients, lambda p: p, values=_PATIENT_VALUES)]
 
 
 def _read_patient(user: User, raw: str) -> tuple[Patient, Resource]:
@@ -434,7 +579,15 @@ def _search_conditions(user: User, params: Params) -> list[Source]:
             if "resolved" in wanted:
                 q |= Q(ended_at__isnull=False) & ~Q(end_reason="entered_in_error")
             qs = qs.filter(q)
-    return [Source(qs, rows.conditions, lambda d: d.patient, only=_CONDITION_COLUMNS)]
+    return [
+        Source(
+            qs,
+            rows.conditions,
+            lambda d: d.patient,
+            only=_CONDITION_COLUMNS,
+            values=_values(_CONDITION_COLUMNS),
+        )
+    ]
 
 
 def _read_condition(user: User, raw: str) -> tuple[Patient, Resource]:
@@ -478,6 +631,16 @@ _VITAL_COLUMNS = (
 )
 
 
+def _values(only: tuple[str, ...]) -> tuple[str, ...]:
+    """`only` columns as value columns: the patient's primary key first (what
+    `patient_of` counts), a foreign key by its own column (`amends_id`)."""
+    patient = next(c for c in only if c.endswith("patient__uuid"))
+    return (
+        patient.replace("__uuid", "__id"),
+        *("amends_id" if c == "amends" else c for c in only),
+    )
+
+
 def _response_qs(user: User) -> QuerySet[QuestionnaireResponse]:
     return (
         QuestionnaireResponse.objects.filter(patient__in=_visible(user))
@@ -513,6 +676,7 @@ def _search_responses(user: User, params: Params) -> list[Source]:
             rows.questionnaire_responses,
             lambda r: r.patient,
             only=_RESPONSE_COLUMNS,
+            values=_values(_RESPONSE_COLUMNS),
         )
     ]
 
@@ -575,7 +739,11 @@ def _search_observations(user: User, params: Params) -> list[Source]:
             )
         sources.append(
             Source(
-                qs, rows.score_observations, lambda r: r.patient, only=_SCORE_COLUMNS
+                qs,
+                rows.score_observations,
+                lambda r: r.patient,
+                only=_SCORE_COLUMNS,
+                values=_values(_SCORE_COLUMNS),
             )
         )
     if (categories is None or "vital-signs" in categories) and vital_kinds:
@@ -604,6 +772,7 @@ def _search_observations(user: User, params: Params) -> list[Source]:
                     lambda v: v.session.patient,
                     per_row=len(kinds),
                     only=_VITAL_COLUMNS,
+                    values=_values(_VITAL_COLUMNS),
                 )
             )
         # One source per optional kind, over only the readings that have it, so
@@ -616,6 +785,7 @@ def _search_observations(user: User, params: Params) -> list[Source]:
                         functools.partial(rows.vitals, kinds=(kind,)),
                         lambda v: v.session.patient,
                         only=_VITAL_COLUMNS,
+                        values=_values(_VITAL_COLUMNS),
                     )
                 )
     return sources
@@ -1016,6 +1186,288 @@ def _read_letter(user: User, raw: str) -> tuple[Patient, Resource]:
     return d.patient, rows.letter_documents([d])[0]
 
 
+# Appointment, Schedule and Slot (the calendar) ------------------------------------
+
+
+def _appointment_qs(user: User) -> QuerySet[Appointment]:
+    """Visits with their last change: the newest status change, else the booking."""
+    latest = (
+        AppointmentStatusChange.objects.filter(appointment=OuterRef("pk"))
+        .order_by("-at", "-id")
+        .values("at")[:1]
+    )
+    return (
+        Appointment.objects.filter(patient__in=_visible(user))
+        .annotate(last_change=Coalesce(Subquery(latest), F("created_at")))
+        .select_related(
+            "patient", "appointment_type", "location", "staff", "infusion_session"
+        )
+        .order_by("starts_at", "id")
+    )
+
+
+def _statuses(params: Params, name: str, table: dict[str, list[str]]) -> Q | None:
+    """`status=<fhir>,<fhir>` as a filter on our own statuses, None if not given."""
+    q: Q | None = None
+    for n, value in params:
+        if n == name:
+            ours = [s for t in parse_token(n, value) for s in table.get(t.code, [])]
+            q = Q(status__in=ours) if q is None else q & Q(status__in=ours)
+    return q
+
+
+def _search_appointments(user: User, params: Params) -> list[Source]:
+    qs = _common(
+        _appointment_qs(user), params, patient_field="patient", date_field=None
+    )
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    for name, value in params:
+        if name == "date":
+            qs = qs.filter(_date_q("starts_at", parse_date(name, value)))
+        elif name == "_lastUpdated":
+            qs = qs.filter(_date_q("last_change", parse_date(name, value)))
+        elif name == "practitioner":
+            qs = qs.filter(
+                staff__uuid__in=parse_references(name, value, "Practitioner")
+            )
+    if (
+        q := _statuses(params, "status", scheduling.APPOINTMENT_STATUS_SEARCH)
+    ) is not None:
+        qs = qs.filter(q)
+    return [_Batched(qs, rows.appointments, lambda a: a.patient)]
+
+
+def _read_appointment(user: User, raw: str) -> tuple[Patient, Resource]:
+    a = _get(_appointment_qs(user), uuid=_uuid_or_404(raw))
+    return a.patient, rows.appointments([a])[0]
+
+
+def _shift_qs(user: User) -> QuerySet[StaffShift]:
+    return (
+        StaffShift.objects.filter(_own_clinic(user))
+        .select_related("user", "location")
+        .order_by("starts_at", "id")
+    )
+
+
+def _search_schedules(user: User, params: Params) -> list[Source]:
+    qs = _shift_qs(user)
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    for name, value in params:
+        if name == "date":
+            qs = qs.filter(_span_q(parse_date(name, value)))
+        elif name == "actor":
+            kind = "Location" if value.startswith("Location/") else "Practitioner"
+            ref = parse_reference(name, value, kind)
+            qs = qs.filter(Q(user__uuid=ref) | Q(location__uuid=ref))
+        elif name == "active" and value not in ("true", "false"):
+            raise FhirError(400, "active: true or false.")
+        elif name == "active" and value == "false":
+            qs = qs.none()  # every shift on the calendar is in force
+    return [_Batched(qs, rows.schedules, lambda s: None)]
+
+
+def _read_schedule(user: User, raw: str) -> tuple[None, Resource]:
+    s = _get(_shift_qs(user), uuid=_uuid_or_404(raw))
+    return None, rows.schedules([s])[0]
+
+
+def _span_q(found: DateRange) -> Q:
+    """Shifts whose time (start to end) meets the range, for Schedule `date` and Slot
+    `start`; the slots themselves are then tested one by one (`_slot_wanted`)."""
+    lo, hi = found.start, found.end
+    match found.prefix:
+        case "eq":
+            return Q(starts_at__lt=hi, ends_at__gt=lo)
+        case "lt":
+            return Q(starts_at__lt=lo)
+        case "le":
+            return Q(starts_at__lt=hi)
+        case "gt":
+            return Q(ends_at__gt=hi)
+        case "ge":
+            return Q(ends_at__gt=lo)
+        case _:  # ne: any shift may hold a slot outside the range
+            return Q()
+
+
+def _instant_in(moment: str, found: DateRange) -> bool:
+    at = parse_date("start", moment).start
+    lo, hi = found.start, found.end
+    match found.prefix:
+        case "eq":
+            return lo <= at < hi
+        case "ne":
+            return not lo <= at < hi
+        case "lt":
+            return at < lo
+        case "le":
+            return at < hi
+        case "gt":
+            return at >= hi
+        case _:  # ge
+            return at >= lo
+
+
+class _Derived(Source):
+    """Rows that each yield a varying number of resources, perhaps none once filtered
+    (a shift's slots): a page reads rows until it is full, and the count expands
+    every row (a clinic's shifts: hundreds, not millions)."""
+
+    def expand_each(self, found: Sequence[Any]) -> list[list[Resource]]:
+        raise NotImplementedError
+
+    def expand_rows(self, found: Sequence[Any]) -> list[list[Resource]]:
+        return self.expand_each(found)
+
+    def sizes(self, found: Sequence[Any]) -> list[int]:
+        return [len(resources) for resources in self.expand_each(found)]
+
+    def count(self) -> int:
+        return sum(
+            len(resources)
+            for batch in self.batches(500)
+            for resources in self.expand_each(batch)
+        )
+
+    def after(
+        self, position: Position, limit: int
+    ) -> list[tuple[Key, int, Patient | None, Resource]]:
+        out: list[tuple[Key, int, Patient | None, Resource]] = []
+        at = position
+        while len(out) < limit:
+            qs = self.queryset
+            if at.key is not None:
+                qs = qs.filter(_from_key(self.order_fields(), at.key))
+            found = list(qs[:limit])
+            for row, resources in zip(found, self.expand_each(found), strict=True):
+                key = self.key_of(row, 0)
+                skip = at.skip if key == at.key else 0
+                patient = self.patient_of(row)
+                out.extend(
+                    (key, j, patient, r) for j, r in enumerate(resources) if j >= skip
+                )
+            if len(found) < limit:
+                break
+            # On from the row after the last one read (all of its resources skipped).
+            at = Position(at.source, self.key_of(found[-1], 0), _PAST_THE_ROW)
+        return out[:limit]
+
+
+_PAST_THE_ROW = 1 << 30
+
+
+@dataclass
+class _SlotSource(_Derived):
+    """Shifts, each cut into Slots, keeping the Slots the search asks for."""
+
+    ids: set[str] | None = None
+    status: set[str] | None = None
+    starts: list[DateRange] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.expand = self._flat
+
+    def _flat(self, found: Sequence[Any]) -> list[Resource]:
+        return [r for resources in self.expand_each(found) for r in resources]
+
+    def expand_each(self, found: Sequence[Any]) -> list[list[Resource]]:
+        return [
+            [r for r in slots if self._wanted(r)] for slots in rows.shift_slots(found)
+        ]
+
+    def _wanted(self, slot: Resource) -> bool:
+        if self.ids is not None and slot["id"] not in self.ids:
+            return False
+        if self.status is not None and slot["status"] not in self.status:
+            return False
+        return all(_instant_in(slot["start"], d) for d in self.starts)
+
+
+def _search_slots(user: User, params: Params) -> list[Source]:
+    qs = _shift_qs(user)
+    status: set[str] | None = None
+    starts: list[DateRange] = []
+    ids = _ids(params)
+    if ids is not None:
+        shifts = [parse_uuid("_id", i.rpartition("-")[0] or i) for i in ids]
+        qs = qs.filter(uuid__in=[u for u in shifts if u is not None])
+    for name, value in params:
+        if name == "schedule":
+            qs = qs.filter(uuid__in=parse_references(name, value, "Schedule"))
+        elif name == "status":
+            wanted = {t.code for t in parse_token(name, value)}
+            status = wanted if status is None else status & wanted
+        elif name == "start":
+            found = parse_date(name, value)
+            starts.append(found)
+            qs = qs.filter(_span_q(found))
+    return [
+        _SlotSource(
+            qs,
+            lambda found: [],  # replaced by the source's own (__post_init__)
+            lambda s: None,
+            ids=set(ids) if ids is not None else None,
+            status=status,
+            starts=starts,
+        )
+    ]
+
+
+def _read_slot(user: User, raw: str) -> tuple[None, Resource]:
+    shift_part, _, seconds = raw.rpartition("-")
+    shift_uuid = parse_uuid("id", shift_part)
+    if shift_uuid is None or not seconds.isdigit():
+        raise FhirError(404, "No such resource.")
+    s = _get(_shift_qs(user), uuid=shift_uuid)
+    for slot in rows.shift_slots([s])[0]:
+        if slot["id"] == raw:
+            return None, slot
+    raise FhirError(404, "No such resource (the shift's free and busy times changed).")
+
+
+# Procedure (TMS sessions) -----------------------------------------------------------
+
+
+def _procedure_qs(user: User) -> QuerySet[TmsSession]:
+    return (
+        TmsSession.objects.filter(patient__in=_visible(user))
+        .annotate(last_change=Coalesce(F("ended_at"), F("started_at")))
+        .select_related(
+            "patient", "course__location", "operator", "supervising_physician"
+        )
+        .order_by("started_at", "id")
+    )
+
+
+def _search_procedures(user: User, params: Params) -> list[Source]:
+    qs = _common(_procedure_qs(user), params, patient_field="patient", date_field=None)
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    for name, value in params:
+        if name == "date":
+            qs = qs.filter(_date_q("started_at", parse_date(name, value)))
+        elif name == "_lastUpdated":
+            qs = qs.filter(_date_q("last_change", parse_date(name, value)))
+        elif name == "code":
+            q = Q()
+            for t in parse_token(name, value):
+                if t.system in (None, scheduling.CPT):
+                    q |= Q(cpt_code=t.code)
+            qs = qs.filter(q) if q else qs.none()
+    wanted = _statuses(params, "status", scheduling.PROCEDURE_STATUS_SEARCH)
+    if wanted is not None:
+        qs = qs.filter(wanted)
+    return [_Batched(qs, rows.procedures, lambda t: t.patient)]
+
+
+def _read_procedure(user: User, raw: str) -> tuple[Patient, Resource]:
+    t = _get(_procedure_qs(user), uuid=_uuid_or_404(raw))
+    return t.patient, rows.procedures([t])[0]
+
+
 # History ---------------------------------------------------------------------------
 
 
@@ -1226,6 +1678,71 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             _search_letters,
             _read_letter,
             history=_one_version(_read_letter),
+        ),
+        ResourceType(
+            "Appointment",
+            Capability.VIEW_SCHEDULE,
+            (
+                _ID_PARAM,
+                _PATIENT_PARAM,
+                SearchParam("date", "date", f"The visit's start. {_DATE}"),
+                SearchParam(
+                    "status",
+                    "token",
+                    "booked, checked-in, cancelled (late cancels too) or noshow.",
+                ),
+                SearchParam("practitioner", "reference", "The staff member."),
+                _LAST_UPDATED,
+            ),
+            _search_appointments,
+            _read_appointment,
+        ),
+        ResourceType(
+            "Procedure",
+            Capability.VIEW_TMS,
+            (
+                _ID_PARAM,
+                _PATIENT_PARAM,
+                _SUBJECT_PARAM,
+                SearchParam("date", "date", f"The session's start. {_DATE}"),
+                SearchParam(
+                    "status",
+                    "token",
+                    "in-progress, completed or stopped (ended early or seizure).",
+                ),
+                SearchParam("code", "token", f"CPT ({scheduling.CPT}|90867)."),
+                _LAST_UPDATED,
+            ),
+            _search_procedures,
+            _read_procedure,
+        ),
+        ResourceType(
+            "Schedule",
+            Capability.VIEW_SCHEDULE,
+            (
+                _ID_PARAM,
+                SearchParam(
+                    "actor", "reference", "Practitioner/<id> or Location/<id>."
+                ),
+                SearchParam("date", "date", f"Shifts meeting the range. {_DATE}"),
+                SearchParam("active", "token", "true (every shift is)."),
+            ),
+            _search_schedules,
+            _read_schedule,
+            patient_data=False,
+        ),
+        ResourceType(
+            "Slot",
+            Capability.VIEW_SCHEDULE,
+            (
+                _ID_PARAM,
+                SearchParam("schedule", "reference", "The Schedule (a staff shift)."),
+                SearchParam("status", "token", "free or busy."),
+                SearchParam("start", "date", _DATE),
+            ),
+            _search_slots,
+            _read_slot,
+            patient_data=False,
         ),
         ResourceType(
             "Organization",

@@ -6,6 +6,7 @@ or a batch lookup here), so a page of results costs a fixed number of queries.
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 from uuid import UUID
 
 from neuroclinic.accounts.models import User
@@ -38,6 +39,13 @@ from neuroclinic.interop.fhir.questionnaires import (
     questionnaire_response_resource,
     score_observation_resource,
 )
+from neuroclinic.interop.fhir.scheduling import (
+    appointment_resource,
+    cut_shift,
+    procedure_resource,
+    schedule_resource,
+    slot_resource,
+)
 from neuroclinic.ledger.models import LedgerEntry
 from neuroclinic.letters.models import Letter
 from neuroclinic.measures.instruments import (
@@ -50,6 +58,8 @@ from neuroclinic.measures.instruments import (
 )
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.patients.models import Allergy, Diagnosis, Medication, Patient
+from neuroclinic.scheduling.models import Appointment, StaffShift
+from neuroclinic.tms.models import TmsSession
 
 
 def patient_facts(p: Patient) -> PatientFacts:
@@ -410,4 +420,99 @@ def letter_documents(rows: Sequence[Letter]) -> list[Resource]:
         )
         for letter in rows
         if letter.signed_at is not None
+    ]
+
+
+def appointments(rows: Sequence[Appointment]) -> list[Resource]:
+    """Visits loaded with patient, type, location and staff, annotated with
+    `last_change` (their latest status change) and `encounter_uuid`."""
+    return [
+        appointment_resource(
+            appointment_id=a.uuid,
+            patient_id=a.patient.uuid,
+            status=a.status,
+            status_label=a.get_status_display(),
+            type_code=a.appointment_type.code,
+            type_name=a.appointment_type.name,
+            start=a.starts_at,
+            end=a.ends_at,
+            created=a.created_at,
+            last_updated=a.last_change,  # type: ignore[attr-defined]
+            location_id=a.location.uuid,
+            location_name=a.location.name,
+            staff_id=a.staff.uuid if a.staff is not None else None,
+            encounter_id=(
+                a.infusion_session.uuid if a.infusion_session is not None else None
+            ),
+        )
+        for a in rows
+    ]
+
+
+def schedules(rows: Sequence[StaffShift]) -> list[Resource]:
+    """Shifts loaded with their staff member and location."""
+    return [
+        schedule_resource(
+            schedule_id=s.uuid,
+            practitioner_id=s.user.uuid,
+            practitioner_name=s.user.get_full_name() or "Staff",
+            location_id=s.location.uuid,
+            location_name=s.location.name,
+            start=s.starts_at,
+            end=s.ends_at,
+        )
+        for s in rows
+    ]
+
+
+def shift_slots(rows: Sequence[StaffShift]) -> list[list[Resource]]:
+    """Each shift's free and busy Slots: busy where one of the staff member's visits
+    that holds its time overlaps it. One query for the whole batch."""
+    if not rows:
+        return []
+    busy: dict[int, list[tuple[datetime, datetime]]] = {}
+    starts = min(s.starts_at for s in rows)
+    ends = max(s.ends_at for s in rows)
+    for staff_id, start, end in Appointment.objects.filter(
+        staff_id__in={s.user_id for s in rows},
+        status__in=Appointment.HOLDING,
+        starts_at__lt=ends,
+        ends_at__gt=starts,
+    ).values_list("staff_id", "starts_at", "ends_at"):
+        busy.setdefault(staff_id, []).append((start, end))
+    return [
+        [
+            slot_resource(schedule_id=s.uuid, start=start, end=end, busy=is_busy)
+            for start, end, is_busy in cut_shift(
+                s.starts_at, s.ends_at, busy.get(s.user_id, [])
+            )
+        ]
+        for s in rows
+    ]
+
+
+def procedures(rows: Sequence[TmsSession]) -> list[Resource]:
+    """TMS sessions loaded with patient, course (and its location), operator and
+    supervising physician."""
+    return [
+        procedure_resource(
+            procedure_id=t.uuid,
+            patient_id=t.patient.uuid,
+            status=t.status,
+            status_label=t.get_status_display(),
+            cpt_code=t.cpt_code,
+            protocol_name=t.course.protocol_name,
+            number=t.number,
+            total_sessions=t.course.total_sessions,
+            target_text=t.course.target_text,
+            start=t.started_at,
+            end=t.ended_at,
+            operator_id=cast(User, t.operator).uuid,
+            supervisor_id=cast(User, t.supervising_physician).uuid,
+            location_id=t.course.location.uuid,
+            pulses_delivered=t.pulses_delivered,
+            pulses_planned=t.pulses_planned,
+            output_percent=t.output_percent,
+        )
+        for t in rows
     ]

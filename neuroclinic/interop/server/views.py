@@ -28,6 +28,7 @@ from neuroclinic.interop.server.registry import (
     RESOURCE_TYPES,
     Params,
     ResourceType,
+    Source,
     authorise,
 )
 from neuroclinic.patients.models import Patient
@@ -489,6 +490,23 @@ def _search_params(
     return at.params, count, at
 
 
+def _previous_start(
+    sources: list[Source], position: cursors.Position, count: int
+) -> cursors.Position | None:
+    """Where the page before the one at `position` starts: `count` resources back,
+    across sources if need be; the first page when fewer than `count` are before
+    it; None when none are (this page is the first)."""
+    back: list[tuple[int, cursors.Key, int]] = []
+    for index in range(position.source, -1, -1):
+        end = position if index == position.source else None
+        got = sources[index].before(end, count - len(back))
+        back[:0] = [(index, key, j) for key, j in got]
+        if len(back) >= count:
+            index, key, j = back[-count]
+            return cursors.Position(index, key, j)
+    return cursors.START if back else None
+
+
 @fhir_view(("GET", "POST"))
 def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     t = _resource_type(resource_type)
@@ -542,6 +560,10 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     links = [self_link]
     if at is not None:
         links.append(link("first", cursors.START))
+    if at is not None and position != cursors.START:
+        previous = _previous_start(sources, position, count)
+        if previous is not None:
+            links.append(link("previous", previous))
     if len(found) > count:
         index, key, j, _, _ = page[-1]
         links.append(link("next", cursors.Position(index, key, j + 1)))

@@ -1,7 +1,9 @@
-"""A Lakeside patient with a diagnosis, a PHQ-9, a consent and a finished infusion
-(vitals and a ledger administration): every resource type the FHIR server serves."""
+"""A Lakeside patient with a diagnosis, a PHQ-9, a consent, a finished infusion
+(vitals and a ledger administration) and its calendar visit, and a TMS session:
+every resource type the FHIR server serves."""
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -28,6 +30,16 @@ from neuroclinic.letters.actions import letters
 from neuroclinic.letters.models import Letter
 from neuroclinic.patients import actions as patient_actions
 from neuroclinic.patients.models import CareTeamProvider, Diagnosis
+from neuroclinic.scheduling.actions import setup
+from neuroclinic.scheduling.models import (
+    Appointment,
+    AppointmentStatusChange,
+    AppointmentType,
+    StaffShift,
+)
+from neuroclinic.tms.actions import sessions as tms_sessions
+from neuroclinic.tms.models import TmsSession
+from neuroclinic.tms.tests import factories as tms_factories
 
 
 @pytest.fixture
@@ -89,7 +101,88 @@ def lettered(listed: Diagnosis, prescriber: User, front_desk: User) -> Letter:
 
 
 @pytest.fixture
-def charted(lettered: Letter, stopped: InfusionSession) -> InfusionSession:
+def visited(
+    stopped: InfusionSession, nurse: User, front_desk: User, admin: User
+) -> Appointment:
+    """The infusion's visit on the calendar (checked in), the nurse's shift that
+    day, and a follow-up two weeks on, cancelled the day before the infusion."""
+    organization = stopped.patient.organization
+    types = {
+        t.code: t for t in setup.install_default_types(organization, by=admin)
+    } or {t.code: t for t in AppointmentType.objects.filter(organization=organization)}
+    start = stopped.checked_in_at.replace(minute=0, second=0, microsecond=0)
+    StaffShift.objects.create(
+        organization=organization,
+        location=stopped.location,
+        user=nurse,
+        starts_at=start - timedelta(hours=2),
+        ends_at=start + timedelta(hours=6),
+    )
+    visit = Appointment.objects.create(
+        organization=organization,
+        location=stopped.location,
+        patient=stopped.patient,
+        appointment_type=types["infusion"],
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        held_until=start + timedelta(hours=2, minutes=15),
+        staff=nurse,
+        infusion_session=stopped,
+        status=Appointment.Status.CHECKED_IN,
+        booked_by=front_desk,
+    )
+    AppointmentStatusChange.objects.create(
+        appointment=visit,
+        status=Appointment.Status.BOOKED,
+        at=start - timedelta(days=7),
+        by=front_desk,
+    )
+    AppointmentStatusChange.objects.create(
+        appointment=visit,
+        status=Appointment.Status.CHECKED_IN,
+        at=stopped.checked_in_at,
+        by=nurse,
+    )
+    cancelled = Appointment.objects.create(
+        organization=organization,
+        location=stopped.location,
+        patient=stopped.patient,
+        appointment_type=types["follow_up"],
+        starts_at=start + timedelta(days=14),
+        ends_at=start + timedelta(days=14, minutes=30),
+        held_until=start + timedelta(days=14, minutes=30),
+        status=Appointment.Status.CANCELLED,
+        booked_by=front_desk,
+    )
+    AppointmentStatusChange.objects.create(
+        appointment=cancelled,
+        status=Appointment.Status.CANCELLED,
+        at=stopped.checked_in_at - timedelta(days=1),
+        by=front_desk,
+    )
+    return visit
+
+
+@pytest.fixture
+def tms_given(stopped: InfusionSession, tms: User, prescriber: User) -> TmsSession:
+    """A finished rTMS session for the same patient."""
+    patient = stopped.patient
+    tms_factories.clear_screen(patient, tms)
+    tms_factories.threshold(patient, tms, prescriber)
+    course = tms_factories.course(patient, prescriber)
+    given = tms_factories.start(course, tms, prescriber)
+    return tms_sessions.end_session(
+        given, pulses_delivered=given.pulses_planned, by=tms
+    )
+
+
+@pytest.fixture
+def charted(
+    lettered: Letter,
+    stopped: InfusionSession,
+    visited: Appointment,
+    tms_given: TmsSession,
+) -> InfusionSession:
     """The whole chart: everything above exists."""
     return stopped
 

@@ -361,3 +361,34 @@ def test_files_stream_in_slices_without_reading_the_whole_file(
         assert not [
             q["sql"] for q in queries.captured_queries if whole.search(q["sql"])
         ]
+
+
+def test_every_exported_line_is_byte_for_byte_the_read(
+    charted: InfusionSession,
+    director: User,
+    client: Client,
+    bearer: Headers,
+) -> None:
+    """The export reads value tuples, not model instances (for speed); each line of
+    every type is still exactly the bytes a read of that resource answers."""
+    from neuroclinic.infusions.actions import monitoring
+    from neuroclinic.infusions.tests.factories import NORMAL
+    from neuroclinic.interop.export import SYSTEM_TYPES
+
+    monitoring.record_typed_vitals(charted, {**NORMAL, "etco2_mmhg": 41}, by=director)
+    headers = bearer(director)
+    started = kick_off(client, headers)
+    run(started)
+    manifest = client.get(status_path(started), headers=headers).json()
+    seen: set[str] = set()
+    for output in manifest["output"]:
+        path = "/fhir/" + output["url"].split("/fhir/", 1)[1]
+        for line in streamed(client.get(path, headers=headers)).splitlines():
+            resource = json.loads(line)
+            read = client.get(
+                f"/fhir/{resource['resourceType']}/{resource['id']}", headers=headers
+            )
+            assert read.status_code == 200, line
+            assert read.content == line.encode(), resource["resourceType"]
+            seen.add(resource["resourceType"])
+    assert seen == set(SYSTEM_TYPES)

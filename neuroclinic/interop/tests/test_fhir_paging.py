@@ -392,3 +392,77 @@ def test_revinclude_says_when_it_stops_at_its_limit(
     assert len(included) == 2
     assert len(outcomes) == 1
     assert outcomes[0]["resource"]["issue"][0]["code"] == "too-costly"
+
+
+def _previous(bundle: dict[str, Any]) -> str | None:
+    found = [link["url"] for link in bundle["link"] if link["relation"] == "previous"]
+    return _path(found[0]) if found else None
+
+
+def _pages_forward(fhir: Fhir, user: User, path: str, **params: Any) -> list[Any]:
+    pages = [body(fhir(user, path, **params))]
+    while (nxt := _next(pages[-1])) is not None:
+        pages.append(body(fhir(user, nxt)))
+    return pages
+
+
+def _entry_ids(page: dict[str, Any]) -> list[str]:
+    return [e["resource"]["id"] for e in page.get("entry", [])]
+
+
+def test_previous_links_walk_back_page_by_page(
+    patient: Patient, nurse: User, fhir: Fhir
+) -> None:
+    """From the last page, `previous` links give every page again, in reverse, with
+    the same entries; the first page has none."""
+    _responses(patient, nurse, 7, days_ago=10)
+    pages = _pages_forward(fhir, nurse, "QuestionnaireResponse", _count=3)
+    assert [len(_entry_ids(p)) for p in pages] == [3, 3, 1]
+    assert _previous(pages[0]) is None
+    page = pages[-1]
+    back = [_entry_ids(page)]
+    while (prev := _previous(page)) is not None:
+        page = body(fhir(nurse, prev))
+        validate(page)
+        back.append(_entry_ids(page))
+    assert back == [_entry_ids(p) for p in reversed(pages)]
+
+
+def test_previous_links_cross_sources_and_split_readings(
+    charted: InfusionSession, director: User, fhir: Fhir
+) -> None:
+    """Observations (scores, then vital signs four to a reading, then EtCO2) walked
+    back from the last page at every page size give the same pages as forward."""
+    for size in (1, 2, 3, 5):
+        pages = _pages_forward(fhir, director, "Observation", _count=size)
+        forward = [_entry_ids(p) for p in pages]
+        page = pages[-1]
+        back = [_entry_ids(page)]
+        while (prev := _previous(page)) is not None:
+            page = body(fhir(director, prev))
+            back.append(_entry_ids(page))
+        assert list(reversed(back)) == forward, size
+    # A derived source (a shift's slots) too.
+    pages = _pages_forward(fhir, director, "Slot", _count=1)
+    assert len(pages) == 3
+    prev = _previous(pages[2])
+    assert prev is not None
+    assert _entry_ids(body(fhir(director, prev))) == _entry_ids(pages[1])
+
+
+def test_a_tampered_previous_link_is_refused(
+    patient: Patient, nurse: User, fhir: Fhir
+) -> None:
+    _responses(patient, nurse, 5, days_ago=10)
+    pages = _pages_forward(fhir, nurse, "QuestionnaireResponse", _count=2)
+    prev = _previous(pages[-1])
+    assert prev is not None
+    raw = _cursor(prev)
+    changed = raw[:-5] + ("A" if raw[-5] != "A" else "B") + raw[-4:]
+    response = fhir(nurse, "QuestionnaireResponse", _cursor=changed)
+    assert response.status_code == 400
+    outcome = body(response)
+    validate(outcome)
+    assert outcome["resourceType"] == "OperationOutcome"
+    # Nor does it work for another type.
+    assert fhir(nurse, "Observation", _cursor=raw).status_code == 400
