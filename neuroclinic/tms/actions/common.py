@@ -29,7 +29,7 @@ def require_physician(user: User | None, organization_id: int, *, field: str) ->
 def lock_session(session: TmsSession) -> TmsSession:
     return (
         TmsSession.objects.select_for_update()
-        .select_related("course__location", "patient", "threshold__device")
+        .select_related("course__location", "patient", "threshold")
         .get(pk=session.pk)
     )
 

@@ -71,6 +71,10 @@ def _with_changes(
                 number = Decimal(str(value))
                 if not number.is_finite():
                     raise InvalidOperation
+                # % MT is recorded to 0.1 and seconds to 0.01 (a course's columns).
+                places = 1 if "percent" in name else 2
+                if number != number.quantize(Decimal(1).scaleb(-places)):
+                    raise InvalidOperation
                 values[name] = number
             elif name == "name":
                 values[name] = str(value).strip()[:100]
