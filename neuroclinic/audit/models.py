@@ -274,6 +274,9 @@ class AuditEvent(models.Model):
         TMS_COURSE_VIEWED = "tms.course_viewed", "TMS course opened"
         TMS_ADDENDUM_ADDED = "tms.addendum_added", "Addendum to a TMS session note"
         TMS_SESSION_MISSED = "tms.session_missed", "Missed TMS session recorded"
+        TMS_PROTOCOL_DRAFTED = "tms.protocol_drafted", "TMS protocol version drafted"
+        TMS_PROTOCOL_EDITED = "tms.protocol_edited", "TMS protocol draft changed"
+        TMS_PROTOCOL_SIGNED = "tms.protocol_signed", "TMS protocol version signed"
         # billing
         BILLING_SETUP_SAVED = "billing.setup_saved", "Billing identity saved"
         BILLING_PRICE_SET = "billing.price_set", "Price or package version set"

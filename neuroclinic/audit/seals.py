@@ -86,6 +86,7 @@ SEALED_MODELS: dict[str, tuple[str, ...] | None] = {
     "tms.seizurereview": None,
     "tms.sessionaddendum": None,
     "tms.missedsession": None,
+    "tms.tmsprotocol": None,
     # Letters as signed and sent, their addenda and the Part 2 consents that release them.
     "letters.letter": None,
     "letters.lettersend": None,

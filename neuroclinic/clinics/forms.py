@@ -43,8 +43,18 @@ class DeviceForm(NoBidiModelForm):
             "manufacturer",
             "model_name",
             "serial_number",
+            "max_output_percent",
             "is_active",
         ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Left blank, a unit has no limit of its own: 100 % of its output.
+        self.fields["max_output_percent"].required = False
+
+    def clean_max_output_percent(self) -> int:
+        value: int | None = self.cleaned_data.get("max_output_percent")
+        return 100 if value is None else value
 
     def clean(self) -> dict[str, Any] | None:
         data = super().clean()

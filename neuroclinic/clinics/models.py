@@ -2,6 +2,7 @@ import uuid
 import zoneinfo
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -155,10 +156,26 @@ class Device(models.Model):
     manufacturer = models.CharField(max_length=100, blank=True)
     model_name = models.CharField(max_length=100, blank=True)
     serial_number = models.CharField(max_length=100, blank=True)
+    # A TMS unit's limit, in % of its maximum stimulator output: the unit's label, its
+    # coil or the clinic's policy may set it below 100. Every TMS intensity check
+    # (order, start, change) refuses an output above it (docs/tms.md).
+    max_output_percent = models.PositiveSmallIntegerField(
+        default=100,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        verbose_name="Maximum output (% of machine output)",
+        help_text="TMS units: the highest output a session may use, 1-100 %.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["location", "kind", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_output_percent__gte=1)
+                & models.Q(max_output_percent__lte=100),
+                name="device_max_output_1_to_100",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"

@@ -104,7 +104,8 @@ class QuestionnaireResponse(models.Model):
 class SafetyAlert(models.Model):
     """A possible risk of self-harm that a clinician must assess before treatment goes on.
 
-    Raised by a suicide item (PHQ-9 item 9, QIDS-SR16 item 12, MADRS item 10),
+    Raised by a suicide item (PHQ-9 item 9, QIDS-SR16 item 12, MADRS item 10,
+    HAM-D17 item 3),
     a positive C-SSRS screen, or a clinician's flag (Source: M2, M10, C4).
     """
 
@@ -112,6 +113,7 @@ class SafetyAlert(models.Model):
         PHQ9_ITEM9 = "phq9_item9_positive", "PHQ-9 item 9 positive"
         QIDS_ITEM12 = "qids_item12_positive", "QIDS-SR16 item 12 positive"
         MADRS_ITEM10 = "madrs_item10_positive", "MADRS item 10 positive"
+        HAMD17_ITEM3 = "hamd17_item3_positive", "HAM-D17 item 3 (suicide) positive"
         CSSRS = "cssrs_positive", "C-SSRS screen positive"
         CLINICIAN = "clinician_flag", "Clinician's concern"
         MANIC_SWITCH = "possible_manic_switch", "Possible manic or hypomanic switch"

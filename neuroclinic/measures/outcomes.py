@@ -6,7 +6,7 @@ Source: K5, K21, K24, M7, M9, M17, T4 (docs/sources.md).
 - Remission: PHQ-9 total < 5 (CMS159 / NQF 0710, M17); QIDS-SR16 total <= 5 (M7);
   MADRS total <= 10. Sources disagree for MADRS: <= 10 is the common threshold,
   SAINT's < 11 is the same rule for whole-number totals, and the esketamine
-  programme used <= 12 (M8, T4, K21). The clinic may choose another threshold
+  programme used <= 12 (M8, T4, K21). HAM-D17 total <= 7 (M9). The clinic may choose another threshold
   (`max_total=`); the medical director owns that setting.
 
 Units: totals are instrument points (ints); percent change is a Decimal percentage,
@@ -30,12 +30,14 @@ RESPONSE_REDUCTION_PERCENT = 50
 PHQ9_REMISSION_MAX = 4  # "total < 5"
 QIDS_SR16_REMISSION_MAX = 5
 MADRS_REMISSION_MAX = 10
+HAMD17_REMISSION_MAX = 7
 
 REMISSION_MAX_TOTAL: Mapping[str, int] = MappingProxyType(
     {
         InstrumentCode.PHQ9: PHQ9_REMISSION_MAX,
         InstrumentCode.QIDS_SR16: QIDS_SR16_REMISSION_MAX,
         InstrumentCode.MADRS: MADRS_REMISSION_MAX,
+        InstrumentCode.HAMD17: HAMD17_REMISSION_MAX,
     }
 )
 

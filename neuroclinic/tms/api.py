@@ -6,7 +6,7 @@ Permission by capability here, in one place (the role first, then the patient: 4
 is written.
 """
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -18,10 +18,10 @@ from ninja import Router, Schema, Status
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
-from neuroclinic.api_errors import FieldErrors
+from neuroclinic.api_errors import FieldErrors, problem
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
-from neuroclinic.clinics.models import Location
+from neuroclinic.clinics.models import Device, Location
 from neuroclinic.tms import intensity, protocols, reads
 from neuroclinic.tms.access import (
     get_course_for_user,
@@ -30,8 +30,10 @@ from neuroclinic.tms.access import (
     get_session_for_user,
 )
 from neuroclinic.tms.actions import courses, missed, seizures, sessions, thresholds
+from neuroclinic.tms.actions import protocols as protocol_actions
 from neuroclinic.tms.actions import screening as screening_actions
-from neuroclinic.tms.models import SafetyScreen, TmsCourse, TmsSession
+from neuroclinic.tms.errors import TmsError
+from neuroclinic.tms.models import SafetyScreen, TmsCourse, TmsProtocol, TmsSession
 
 router = Router(tags=["tms"])
 
@@ -54,6 +56,24 @@ def _physician(user: User, physician: UUID | None) -> User | None:
     if physician is None:
         return None
     return User.objects.filter(uuid=physician, organization_id=_org(user)).first()
+
+
+def _device(user: User, device: UUID | None) -> Device | None:
+    """One of this clinic's TMS units, or a 422 naming the field."""
+    if device is None:
+        return None
+    found = (
+        Device.objects.filter(
+            uuid=device,
+            kind=Device.Kind.TMS_UNIT,
+            location__organization_id=_org(user),
+        )
+        .select_related("location")
+        .first()
+    )
+    if found is None:
+        raise FieldErrors({"device": ["Choose one of this clinic's TMS units."]})
+    return found
 
 
 class ScreenIn(Schema):
@@ -80,6 +100,7 @@ class ThresholdIn(Schema):
     supervising_physician: UUID | None = None
     reason: str = "initial"
     determined_on: date | None = None
+    device: UUID | None = None  # the TMS unit it was found on
 
 
 class ThresholdOut(Schema):
@@ -89,7 +110,10 @@ class ThresholdOut(Schema):
 
 
 class CourseIn(Schema):
-    protocol: str
+    protocol: str  # the protocol's code; the order is under its newest signed version
+    # When given, it must be that version: an order reviewed under a version that has
+    # since been superseded is refused (422).
+    protocol_version: UUID | None = None
     target: str
     target_detail: str = ""
     percent_of_mt: Decimal | None = None
@@ -102,6 +126,7 @@ class CourseIn(Schema):
 class CourseOut(Schema):
     id: UUID
     protocol: str
+    protocol_version: UUID | None
     percent_of_mt: float
     target: str
     total_sessions: int  # as planned now (missed days not made up are dropped)
@@ -207,6 +232,7 @@ class IntensityIn(Schema):
     threshold_percent_output: int
     percent_of_mt: Decimal
     protocol: str = "rtms-10hz"
+    device: UUID | None = None  # the unit's maximum output; 100 % without one
 
 
 class IntensityOut(Schema):
@@ -235,6 +261,9 @@ def _course_out(course: TmsCourse) -> dict[str, Any]:
     return {
         "id": course.uuid,
         "protocol": course.protocol_code,
+        "protocol_version": (
+            course.protocol_version.uuid if course.protocol_version else None
+        ),
         "percent_of_mt": float(course.percent_of_mt),
         "target": course.target_text,
         "total_sessions": progress.total,
@@ -306,6 +335,7 @@ def record_threshold(
         supervising_physician=_physician(user, payload.supervising_physician),
         reason=payload.reason,
         determined_on=payload.determined_on,
+        device=_device(user, payload.device),
         by=user,
     )
     return Status(
@@ -328,9 +358,19 @@ def order_course(request: HttpRequest, patient_id: UUID, payload: CourseIn) -> A
     ).first()
     if location is None:
         raise FieldErrors({"location": ["Choose one of this clinic's locations."]})
+    version = None
+    if payload.protocol_version is not None:
+        version = TmsProtocol.objects.filter(
+            uuid=payload.protocol_version, organization_id=_org(user)
+        ).first()
+        if version is None:
+            raise FieldErrors(
+                {"protocol_version": ["Not one of this clinic's protocol versions."]}
+            )
     course = courses.order_course(
         patient,
         protocol_code=payload.protocol,
+        protocol_version=version,
         target=payload.target,
         target_detail=payload.target_detail,
         percent_of_mt=payload.percent_of_mt,
@@ -513,13 +553,24 @@ def review(request: HttpRequest, seizure_id: UUID, payload: ReviewIn) -> Any:
 @router.post("/tms/intensity-calculation", response=IntensityOut)
 def intensity_calculation(request: HttpRequest, payload: IntensityIn) -> Any:
     """Treatment intensity in % output from the threshold, with the working; stores nothing."""
-    _user(request, Capability.VIEW_TMS)
+    user = _user(request, Capability.VIEW_TMS)
+    unit = _device(user, payload.device)
+    signed = protocol_actions.latest_signed(_org(user), payload.protocol)
     try:
-        parameters = protocols.protocol(payload.protocol)
+        parameters = (
+            protocols.protocol(payload.protocol)
+            if signed is None
+            else protocols.from_snapshot(signed.parameters)
+        )
         dose = intensity.treatment_intensity(
             threshold_percent_output=payload.threshold_percent_output,
             percent_of_mt=payload.percent_of_mt,
             max_percent_of_mt=parameters.max_percent_of_mt,
+            device_max_output_percent=(
+                intensity.DEVICE_MAX_OUTPUT_PERCENT
+                if unit is None
+                else unit.max_output_percent
+            ),
         )
     except (intensity.IntensityError, protocols.ProtocolError) as exc:
         raise FieldErrors({exc.field: [exc.message]}) from None
@@ -529,3 +580,146 @@ def intensity_calculation(request: HttpRequest, payload: IntensityIn) -> Any:
         "delivered_percent_of_mt": float(dose.delivered_percent_of_mt),
         "working": dose.working,
     }
+
+
+# Protocol versions ----------------------------------------------------------------
+
+
+class ProtocolOut(Schema):
+    id: UUID
+    code: str
+    version: int
+    name: str
+    status: str  # draft, active (the newest signed) or superseded
+    parameters: dict[str, Any]
+    change_note: str
+    signed_by: str | None
+    signed_at: datetime | None
+    supersedes: UUID | None
+
+
+class ProtocolDraftIn(Schema):
+    code: str | None = None  # a cited default the clinic has no version of yet
+    base: UUID | None = None  # or: the next version of this one
+    changes: dict[str, Any] = {}
+    change_note: str = ""
+
+
+class ProtocolChangeIn(Schema):
+    changes: dict[str, Any]
+    change_note: str | None = None
+
+
+class ProtocolSignIn(Schema):
+    password: str
+
+
+def _protocol_out(version: TmsProtocol) -> dict[str, Any]:
+    return {
+        "id": version.uuid,
+        "code": version.code,
+        "version": version.version,
+        "name": version.name,
+        "status": protocol_actions.status(version),
+        "parameters": version.parameters,
+        "change_note": version.change_note,
+        "signed_by": version.signer_name or None,
+        "signed_at": version.signed_at,
+        "supersedes": version.supersedes.uuid if version.supersedes else None,
+    }
+
+
+def _protocol(user: User, version_id: UUID) -> TmsProtocol:
+    found = (
+        TmsProtocol.objects.filter(uuid=version_id, organization_id=_org(user))
+        .select_related("signed_by", "supersedes")
+        .first()
+    )
+    if found is None:
+        raise Http404("No such protocol.")
+    return found
+
+
+def _signed_refusal(request: HttpRequest, exc: TmsError) -> Any:
+    return problem(
+        request,
+        status=409,
+        title="A signed protocol version never changes",
+        detail=exc.message,
+        errors=[{"field": "__all__", "message": exc.message}],
+    )
+
+
+@router.get("/tms/protocols", response=list[ProtocolOut])
+def protocol_list(request: HttpRequest) -> Any:
+    """Every version of the clinic's TMS protocols, newest first within each."""
+    user = _user(request, Capability.VIEW_TMS)
+    return [
+        _protocol_out(v)
+        for v in TmsProtocol.objects.filter(organization_id=_org(user))
+        .select_related("signed_by", "supersedes")
+        .order_by("code", "-version")
+    ]
+
+
+@router.get("/tms/protocols/{version_id}", response=ProtocolOut)
+def protocol_detail(request: HttpRequest, version_id: UUID) -> Any:
+    user = _user(request, Capability.VIEW_TMS)
+    return _protocol_out(_protocol(user, version_id))
+
+
+@router.post("/tms/protocols", response={201: ProtocolOut})
+def protocol_draft(request: HttpRequest, payload: ProtocolDraftIn) -> Any:
+    """Draft a cited default (`code`) or the next version of a signed one (`base`)."""
+    user = _user(request, Capability.MANAGE_PROTOCOLS)
+    assert user.organization is not None
+    base = None if payload.base is None else _protocol(user, payload.base)
+    draft = protocol_actions.draft_protocol(
+        user.organization,
+        code=payload.code,
+        base=base,
+        changes=payload.changes,
+        change_note=payload.change_note,
+        by=user,
+    )
+    return Status(201, _protocol_out(draft))
+
+
+@router.patch(
+    "/tms/protocols/{version_id}", response={200: ProtocolOut, 409: dict[str, Any]}
+)
+def protocol_change(
+    request: HttpRequest, version_id: UUID, payload: ProtocolChangeIn
+) -> Any:
+    """Change a draft; a signed version answers 409 and is not changed."""
+    user = _user(request, Capability.MANAGE_PROTOCOLS)
+    version = _protocol(user, version_id)
+    try:
+        changed = protocol_actions.change_draft(
+            version,
+            changes=payload.changes,
+            change_note=payload.change_note,
+            by=user,
+        )
+    except protocol_actions.SignedProtocolError as exc:
+        return _signed_refusal(request, exc)
+    return _protocol_out(changed)
+
+
+@router.post(
+    "/tms/protocols/{version_id}/sign",
+    response={200: ProtocolOut, 409: dict[str, Any]},
+)
+def protocol_sign(
+    request: HttpRequest, version_id: UUID, payload: ProtocolSignIn
+) -> Any:
+    """The medical director signs a draft with their password; it supersedes the last."""
+    user = _user(request, Capability.MANAGE_PROTOCOLS)
+    version = _protocol(user, version_id)
+    try:
+        signed = protocol_actions.sign_protocol(
+            version, password=payload.password, by=user
+        )
+    except protocol_actions.SignedProtocolError as exc:
+        return _signed_refusal(request, exc)
+    return _protocol_out(signed)

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
-from neuroclinic.clinics.demo import DemoContext
+from neuroclinic.clinics.demo import DEMO_PASSWORD, DemoContext
 from neuroclinic.clinics.models import Location
 from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.demo import answers_for
@@ -21,6 +21,7 @@ from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.patients.models import Patient
 from neuroclinic.tms import reads, screening
 from neuroclinic.tms.actions import courses, sessions, thresholds
+from neuroclinic.tms.actions import protocols as protocol_actions
 from neuroclinic.tms.actions import screening as screening_actions
 from neuroclinic.tms.models import MotorThreshold, TmsCourse
 
@@ -101,6 +102,13 @@ def _run(
 def load(context: DemoContext) -> None:
     tech, md = context.staff["tms"], context.staff["director"]
     rng = context.rng
+    # The clinic's protocols, signed by the medical director before the first course.
+    protocol_actions.install_default_protocols(
+        context.organization,
+        password=DEMO_PASSWORD,
+        now=timezone.now() - timedelta(weeks=20),
+        by=md,
+    )
     taken = {p.pk for p in context.patients[:6]}
     candidates = [
         p

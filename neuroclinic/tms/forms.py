@@ -8,6 +8,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import GRANTS, Capability
 from neuroclinic.clinics.models import Device, Location
 from neuroclinic.tms import protocols, screening
+from neuroclinic.tms.actions import protocols as protocol_actions
 from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import (
     Interruption,
@@ -164,10 +165,8 @@ class ThresholdForm(forms.Form):
 class CourseOrderForm(forms.Form):
     """A prescriber's course order; the action checks the intensity against the protocol."""
 
-    protocol_code = forms.ChoiceField(
-        label="Protocol",
-        choices=[(p.code, p.name) for p in protocols.DEFAULT_PROTOCOLS.values()],
-    )
+    # The clinic's signed protocols, each at its newest version (set in __init__).
+    protocol_code = forms.ChoiceField(label="Protocol", choices=[])
     target = forms.ChoiceField(choices=TmsCourse.Target.choices)
     target_detail = forms.CharField(
         required=False, max_length=200, label="Neuronavigation coordinates"
@@ -190,6 +189,15 @@ class CourseOrderForm(forms.Form):
         location.queryset = Location.objects.filter(
             organization_id=organization_id
         ).order_by("name")
+        code = self.fields["protocol_code"]
+        assert isinstance(code, forms.ChoiceField)
+        code.choices = [
+            (
+                p.code,
+                f"{p.name} (version {p.version}, signed by {p.signer_name})",
+            )
+            for p in protocol_actions.orderable(organization_id)
+        ]
 
 
 class AddendumForm(forms.Form):
@@ -208,4 +216,109 @@ class MissedSessionForm(forms.Form):
     detail = forms.CharField(required=False, max_length=300)
     make_up = forms.BooleanField(
         required=False, label="Make it up at the end of the phase"
+    )
+
+
+class ProtocolForm(forms.Form):
+    """A TMS protocol version's settings; the action checks them against each other."""
+
+    name = forms.CharField(max_length=100)
+    pattern = forms.ChoiceField(
+        choices=[
+            (protocols.Pattern.RTMS_10HZ.value, "rTMS (trains of single pulses)"),
+            (protocols.Pattern.ITBS.value, "Intermittent theta burst"),
+        ]
+    )
+    pulses_per_train = forms.IntegerField(min_value=1)
+    train_seconds = forms.DecimalField(max_digits=6, decimal_places=2)
+    inter_train_seconds = forms.DecimalField(
+        max_digits=6, decimal_places=2, label="Seconds between trains"
+    )
+    trains_per_session = forms.IntegerField(min_value=1)
+    percent_of_mt = forms.DecimalField(
+        max_digits=5, decimal_places=1, label="Intensity (% of MT)"
+    )
+    max_percent_of_mt = forms.DecimalField(
+        max_digits=5, decimal_places=1, label="Maximum intensity (% of MT)"
+    )
+    sessions_per_day = forms.IntegerField(min_value=1)
+    min_interval_minutes = forms.IntegerField(
+        min_value=0, label="Minimum minutes between sessions of a day"
+    )
+    treatment_days_per_week = forms.IntegerField(min_value=1)
+    acute_weeks_min = forms.IntegerField(
+        min_value=1, label="Acute course, weeks (from)"
+    )
+    acute_weeks_max = forms.IntegerField(min_value=1, label="Acute course, weeks (to)")
+    taper_sessions_by_week = forms.CharField(
+        required=False,
+        label="Taper sessions by week (e.g. 3, 2, 1; blank for none)",
+        max_length=40,
+    )
+    max_makeup_sessions = forms.IntegerField(min_value=0)
+    change_note = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+    @staticmethod
+    def initial_for(parameters: protocols.ProtocolParameters) -> dict[str, Any]:
+        low, high = parameters.acute_weeks
+        return {
+            "name": parameters.name,
+            "pattern": parameters.pattern.value,
+            "pulses_per_train": parameters.pulses_per_train,
+            "train_seconds": parameters.train_seconds,
+            "inter_train_seconds": parameters.inter_train_seconds,
+            "trains_per_session": parameters.trains_per_session,
+            "percent_of_mt": parameters.percent_of_mt,
+            "max_percent_of_mt": parameters.max_percent_of_mt,
+            "sessions_per_day": parameters.sessions_per_day,
+            "min_interval_minutes": parameters.min_interval_minutes,
+            "treatment_days_per_week": parameters.treatment_days_per_week,
+            "acute_weeks_min": low,
+            "acute_weeks_max": high,
+            "taper_sessions_by_week": ", ".join(
+                str(n) for n in parameters.taper_sessions_by_week
+            ),
+            "max_makeup_sessions": parameters.max_makeup_sessions,
+        }
+
+    def clean_taper_sessions_by_week(self) -> list[int]:
+        text = self.cleaned_data["taper_sessions_by_week"].strip()
+        if not text:
+            return []
+        try:
+            return [int(part) for part in text.replace(" ", "").split(",") if part]
+        except ValueError:
+            raise forms.ValidationError(
+                "Numbers separated by commas, e.g. 3, 2, 1."
+            ) from None
+
+    def changes(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        values = {
+            name: data[name]
+            for name in (
+                "name",
+                "pattern",
+                "pulses_per_train",
+                "train_seconds",
+                "inter_train_seconds",
+                "trains_per_session",
+                "percent_of_mt",
+                "max_percent_of_mt",
+                "sessions_per_day",
+                "min_interval_minutes",
+                "treatment_days_per_week",
+                "taper_sessions_by_week",
+                "max_makeup_sessions",
+            )
+        }
+        values["acute_weeks"] = [data["acute_weeks_min"], data["acute_weeks_max"]]
+        return values
+
+
+class ProtocolSignForm(forms.Form):
+    password = forms.CharField(
+        widget=forms.PasswordInput, label="Your password (your signature)"
     )

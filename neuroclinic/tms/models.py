@@ -9,6 +9,7 @@ A course is on hold while any of its seizures has no physician review (docs/tms.
 """
 
 import uuid
+from uuid import uuid4
 
 from django.conf import settings
 from django.db import models
@@ -144,6 +145,67 @@ class MotorThreshold(models.Model):
         return f"Motor threshold {self.value_percent_output} % output"
 
 
+class TmsProtocol(models.Model):
+    """One version of a clinic's TMS protocol (docs/tms.md, "Protocol versions").
+
+    A draft may change until a medical director signs it; a signed version never
+    changes (a database trigger refuses it too): a change is a new version of the
+    same family, which supersedes it when signed. The clinic orders under a family's
+    newest signed version, and a course keeps the exact version it was ordered under.
+    `parameters` is `protocols.snapshot()` of the settings.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    # Every version of one protocol shares its family and its code.
+    family = models.UUIDField(default=uuid4, db_index=True)
+    code = models.CharField(max_length=32)
+    version = models.PositiveIntegerField()
+    name = models.CharField(max_length=100)
+    parameters = models.JSONField()
+    change_note = models.TextField(blank=True)
+    created_by = _user()
+    created_at = models.DateTimeField()
+    signed_by = _user(null=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    # The signed version this one replaced, set when it is signed.
+    supersedes = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+    )
+
+    class Meta:
+        ordering = ["code", "-version", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family", "version"], name="tms_protocol_family_version"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "code", "version"],
+                name="tms_protocol_code_version",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+    @property
+    def signer_name(self) -> str:
+        signer = self.signed_by
+        full_name = getattr(signer, "get_full_name", None)
+        return str(full_name()) if callable(full_name) else ""
+
+
 class TmsCourse(models.Model):
     """A prescriber's course order: protocol, target, intensity as % MT, number of sessions."""
 
@@ -165,6 +227,15 @@ class TmsCourse(models.Model):
     screen = models.ForeignKey(SafetyScreen, on_delete=models.PROTECT, related_name="+")
     protocol_code = models.CharField(max_length=32)
     protocol_name = models.CharField(max_length=100)
+    # The signed clinic version it was ordered under (courses ordered before versions
+    # existed have none: their parameters are the defaults of the day).
+    protocol_version = models.ForeignKey(
+        TmsProtocol,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="courses",
+    )
     # The protocol's parameters as ordered, so a later change of defaults cannot move them.
     parameters = models.JSONField()
     target = models.CharField(max_length=16, choices=Target.choices)

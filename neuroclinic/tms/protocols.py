@@ -222,3 +222,66 @@ def from_snapshot(data: dict[str, Any]) -> ProtocolParameters:
             data.get("max_makeup_sessions", ProtocolParameters.max_makeup_sessions)
         ),
     )
+
+
+# A clinic's signed versions ------------------------------------------------------
+
+# The outer limits a clinic version must keep [D]. They catch typing slips, not
+# prescribe: 120 % MT is the standard (T1, T2) and 150 % the most any label or trial
+# we read used; ten sessions a day is SAINT's (T4); a week has seven days.
+MAX_PERCENT_OF_MT_CEILING = Decimal(150)
+MAX_SESSIONS_PER_DAY = 10
+MAX_PULSES_PER_SESSION = 3000 * 2  # twice the longest standard session (T2)
+
+
+def validate(parameters: ProtocolParameters) -> dict[str, str]:
+    """Each setting that is out of range or contradicts another, with why (empty: valid)."""
+    errors: dict[str, str] = {}
+    if not parameters.name.strip():
+        errors["name"] = "Name the protocol."
+    if not 1 <= parameters.pulses_per_train <= 1000:
+        errors["pulses_per_train"] = "A train is 1-1000 pulses."
+    if not 1 <= parameters.trains_per_session <= 500:
+        errors["trains_per_session"] = "A session is 1-500 trains."
+    elif parameters.pulses_per_session > MAX_PULSES_PER_SESSION:
+        errors["trains_per_session"] = (
+            f"{parameters.pulses_per_session} pulses a session is more than "
+            f"{MAX_PULSES_PER_SESSION}."
+        )
+    if not Decimal(0) < parameters.train_seconds <= 60:
+        errors["train_seconds"] = "A train lasts more than 0 and at most 60 seconds."
+    if not Decimal(0) <= parameters.inter_train_seconds <= 600:
+        errors["inter_train_seconds"] = "The pause between trains is 0-600 seconds."
+    if not Decimal(0) < parameters.max_percent_of_mt <= MAX_PERCENT_OF_MT_CEILING:
+        errors["max_percent_of_mt"] = (
+            f"The maximum is above 0 and at most {MAX_PERCENT_OF_MT_CEILING} % MT."
+        )
+    if not Decimal(0) < parameters.percent_of_mt <= parameters.max_percent_of_mt:
+        errors["percent_of_mt"] = (
+            "The prescribed intensity is above 0 and at most the protocol's maximum "
+            f"({parameters.max_percent_of_mt.normalize():f} % MT)."
+        )
+    if not 1 <= parameters.sessions_per_day <= MAX_SESSIONS_PER_DAY:
+        errors["sessions_per_day"] = f"1-{MAX_SESSIONS_PER_DAY} sessions a day."
+    elif parameters.sessions_per_day > 1 and parameters.min_interval_minutes < 1:
+        errors["min_interval_minutes"] = (
+            "More than one session a day needs a minimum interval between them."
+        )
+    if not 0 <= parameters.min_interval_minutes <= 24 * 60:
+        errors["min_interval_minutes"] = "The interval is 0-1440 minutes."
+    if not 1 <= parameters.treatment_days_per_week <= 7:
+        errors["treatment_days_per_week"] = "1-7 treatment days a week."
+    low, high = parameters.acute_weeks
+    if not 1 <= low <= high <= 12:
+        errors["acute_weeks"] = (
+            "The acute course is 1-12 weeks, the shortest first (e.g. 4-6)."
+        )
+    if len(parameters.taper_sessions_by_week) > 8 or not all(
+        1 <= n <= 7 for n in parameters.taper_sessions_by_week
+    ):
+        errors["taper_sessions_by_week"] = (
+            "Up to 8 taper weeks, each 1-7 sessions (e.g. 3, 2, 1)."
+        )
+    if not 0 <= parameters.max_makeup_sessions <= 20:
+        errors["max_makeup_sessions"] = "0-20 make-up sessions."
+    return errors

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from django.db.models import QuerySet
 
 from neuroclinic.patients.models import Medication, Patient
-from neuroclinic.tms import course_plan, protocols, threshold_medicines
+from neuroclinic.tms import course_plan, intensity, protocols, threshold_medicines
 from neuroclinic.tms.models import (
     MissedSession,
     MotorThreshold,
@@ -35,6 +35,18 @@ def latest_threshold(patient: Patient) -> MotorThreshold | None:
         .order_by("-recorded_at", "-id")
         .first()
     )
+
+
+def max_output_percent(threshold: MotorThreshold | None) -> int:
+    """The highest output the unit allows, in % of its machine output.
+
+    A motor threshold is in % of the output of the machine it was found on, so the
+    treatment intensity built on it is set on that unit and checked against its
+    limit; a threshold recorded without a unit is checked against 100 %.
+    """
+    if threshold is None or threshold.device is None:
+        return intensity.DEVICE_MAX_OUTPUT_PERCENT
+    return threshold.device.max_output_percent
 
 
 @dataclass(frozen=True)
@@ -189,6 +201,16 @@ def ended_sessions(courses: list[TmsCourse]) -> list[int]:
         .exclude(status=TmsSession.Status.IN_PROGRESS)
         .values_list("course_id", flat=True)
     )
+
+
+def missed_by_course(courses: list[TmsCourse]) -> dict[int, list[MissedSession]]:
+    """Each course's missed days (one query)."""
+    found: dict[int, list[MissedSession]] = {}
+    for row in MissedSession.objects.filter(course__in=courses).order_by(
+        "planned_on", "id"
+    ):
+        found.setdefault(row.course_id, []).append(row)
+    return found
 
 
 def held_course_ids(courses: list[TmsCourse]) -> set[int]:

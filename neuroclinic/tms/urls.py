@@ -1,6 +1,6 @@
 from django.urls import path
 
-from neuroclinic.tms.views import course, patient, technician
+from neuroclinic.tms.views import course, patient, protocols, technician
 
 app_name = "tms"
 
@@ -16,6 +16,9 @@ urlpatterns = [
         name="step",
     ),
     path("courses/<uuid:course_uuid>/missed", course.missed_session, name="missed"),
+    path("protocols/", protocols.protocol_list, name="protocols"),
+    path("protocols/new", protocols.protocol_new, name="protocol_new"),
+    path("protocols/<uuid:version_uuid>/", protocols.protocol_page, name="protocol"),
     path("patients/", patient.pick, name="pick"),
     path("patients/<uuid:patient_uuid>/", patient.patient_page, name="patient"),
     path("patients/<uuid:patient_uuid>/screen", patient.screen_page, name="screen"),

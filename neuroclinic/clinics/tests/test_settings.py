@@ -435,3 +435,46 @@ def test_the_settings_page_costs_the_same_queries_however_many_locations(
         make_device(extra)
     with django_assert_num_queries(13):
         assert client.get("/clinic/").status_code == 200
+
+
+# A TMS unit's maximum output (issue 10)
+
+
+@pytest.mark.parametrize(("value", "saved"), [("80", 80), ("", 100), ("100", 100)])
+def test_a_tms_units_maximum_output_is_saved(
+    client: Client, admin: User, location: Location, value: str, saved: int
+) -> None:
+    login(client, admin)
+    response = client.post(
+        "/clinic/device/new/",
+        {
+            "location": location.pk,
+            "kind": "tms_unit",
+            "name": "TMS unit 1",
+            "max_output_percent": value,
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert Device.objects.get().max_output_percent == saved
+
+
+@pytest.mark.parametrize("value", ["0", "101", "-5", "eighty"])
+def test_a_maximum_output_outside_1_to_100_is_a_field_error(
+    client: Client, admin: User, location: Location, value: str
+) -> None:
+    login(client, admin)
+    response = client.post(
+        "/clinic/device/new/",
+        {
+            "location": location.pk,
+            "kind": "tms_unit",
+            "name": "TMS unit 1",
+            "max_output_percent": value,
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert list(response.context["form"].errors) == ["max_output_percent"]
+    assert not Device.objects.exists()
+    assert no_clinic_events()

@@ -16,6 +16,7 @@ ALERT_REASONS = {
     ScoreFlag.PHQ9_ITEM9_POSITIVE: SafetyAlert.Reason.PHQ9_ITEM9,
     ScoreFlag.QIDS_ITEM12_POSITIVE: SafetyAlert.Reason.QIDS_ITEM12,
     ScoreFlag.MADRS_ITEM10_POSITIVE: SafetyAlert.Reason.MADRS_ITEM10,
+    ScoreFlag.HAMD17_ITEM3_POSITIVE: SafetyAlert.Reason.HAMD17_ITEM3,
     ScoreFlag.CSSRS_POSITIVE: SafetyAlert.Reason.CSSRS,
 }
 # Which alert an instrument's suicide item or screen raises.
@@ -23,6 +24,7 @@ INSTRUMENT_ALERT_REASONS = {
     "phq9": SafetyAlert.Reason.PHQ9_ITEM9,
     "qids-sr16": SafetyAlert.Reason.QIDS_ITEM12,
     "madrs": SafetyAlert.Reason.MADRS_ITEM10,
+    "hamd17": SafetyAlert.Reason.HAMD17_ITEM3,
     "cssrs-screener": SafetyAlert.Reason.CSSRS,
 }
 # A structured risk assessment must say something about each of these

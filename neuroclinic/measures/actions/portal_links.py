@@ -27,6 +27,7 @@ from neuroclinic.measures.actions.common import (
 from neuroclinic.measures.actions.responses import Recorded, record_response
 from neuroclinic.measures.instruments import (
     INSTRUMENTS,
+    Rater,
     answer_raises_safety_alert,
     get_instrument,
 )
@@ -59,6 +60,15 @@ def create_portal_link(
     unknown = [c for c in codes if c not in INSTRUMENTS or not INSTRUMENTS[c].collected]
     if not codes or unknown:
         raise MeasuresError("Choose at least one questionnaire.", field="instruments")
+    # A clinician-rated scale (MADRS, HAM-D17, CADSS-6) is entered by the clinician who
+    # rates it, never answered by the patient through a link or the tablet.
+    rated = [c for c in codes if INSTRUMENTS[c].rater == Rater.CLINICIAN]
+    if rated:
+        raise MeasuresError(
+            f"{INSTRUMENTS[rated[0]].name} is rated by a clinician: enter it on the "
+            "chart, it is not sent to the patient.",
+            field="instruments",
+        )
     token = signing.dumps(secrets.token_urlsafe(24), salt=PORTAL_SALT, compress=True)
     link = PortalLink.objects.create(
         organization_id=patient.organization_id,

@@ -1,5 +1,5 @@
 """Questionnaire instruments (PHQ-9, PHQ-2, GAD-7, QIDS-SR16, MADRS, C-SSRS screener,
-PCL-5, MDQ, AUDIT-C, DAST-10, CADSS-6, PHQ-8, GAD-2): definitions, validation and pure
+PCL-5, MDQ, AUDIT-C, DAST-10, CADSS-6, PHQ-8, GAD-2, HAM-D17): definitions, validation and pure
 scoring.
 
 Sources: M1-M15, M18, M19 (instruments, LOINC codes) and M10, C4 (crisis triage), listed in
@@ -32,6 +32,7 @@ from neuroclinic.measures.instruments.scoring import (
     CSSRS_ALERT_TRIAGE,
     CSSRS_TRIAGE_BY_YES_ITEM,
     GAD2_POSITIVE_CUTOFF,
+    HAMD17_ITEM3_ALERT_MIN,
     MADRS_ITEM10_ALERT_MIN,
     MDQ_IMPAIRMENT_POSITIVE_MIN,
     MDQ_SYMPTOM_CUTOFF,
@@ -56,6 +57,7 @@ __all__ = [
     "CSSRS_TRIAGE_BY_YES_ITEM",
     "DEFINITION_VERSION",
     "GAD2_POSITIVE_CUTOFF",
+    "HAMD17_ITEM3_ALERT_MIN",
     "INSTRUMENTS",
     "MADRS_ITEM10_ALERT_MIN",
     "MDQ_IMPAIRMENT_POSITIVE_MIN",

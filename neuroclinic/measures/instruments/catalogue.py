@@ -1,4 +1,4 @@
-"""The thirteen instruments the clinic ships, as published, with LOINC codes where verified.
+"""The fourteen instruments the clinic ships, as published, with LOINC codes where verified.
 
 Sources (ids as in docs/sources.md):
 - PHQ-9, Patient Health Questionnaire-9: Kroenke K, Spitzer RL, Williams JBW.
@@ -14,6 +14,9 @@ Sources (ids as in docs/sources.md):
   Biol Psychiatry. 2003;54(5):573-583 (M7).
 - MADRS, Montgomery-Asberg Depression Rating Scale: Montgomery SA, Asberg M.
   Br J Psychiatry. 1979;134:382-389 (M8).
+- HAM-D17, Hamilton Depression Rating Scale, 17 items: Hamilton M. J Neurol Neurosurg
+  Psychiatry. 1960;23(1):56-62; severity bands: Zimmerman M et al. J Affect Disord.
+  2013;150(2):384-388 (M9).
 - C-SSRS, Columbia-Suicide Severity Rating Scale, screen version (recent): Posner K et al.
   Am J Psychiatry. 2011;168(12):1266-1277; Columbia Lighthouse Project triage (M10).
 - PCL-5, PTSD Checklist for DSM-5: Weathers FW et al., National Center for PTSD, 2013;
@@ -57,6 +60,7 @@ class InstrumentCode(StrEnum):
     GAD7 = "gad7"
     QIDS_SR16 = "qids-sr16"
     MADRS = "madrs"
+    HAMD17 = "hamd17"
     CSSRS_SCREENER = "cssrs-screener"
     PCL5 = "pcl5"
     MDQ = "mdq"
@@ -443,6 +447,63 @@ MADRS = Instrument(
         Band(7, 19, Severity.MILD),
         Band(20, 34, Severity.MODERATE),
         Band(35, 60, Severity.SEVERE),
+    ),
+)
+
+# HAM-D17 ---------------------------------------------------------------------
+
+# The 17 scored items in their printed order, each with its highest score: nine are
+# rated 0-4 and eight 0-2, so the total is 0-52 (M9). Item 16 (loss of weight) is
+# rated either from history or from weekly weights; one rating is entered. Some
+# printings add "3 = not assessed" to item 16: it is not a score, so not an option.
+_HAMD17_ITEMS = (
+    ("Depressed mood", 4),
+    ("Feelings of guilt", 4),
+    ("Suicide", 4),
+    ("Insomnia: early in the night", 2),
+    ("Insomnia: middle of the night", 2),
+    ("Insomnia: early hours of the morning", 2),
+    ("Work and activities", 4),
+    ("Retardation", 4),
+    ("Agitation", 4),
+    ("Anxiety, psychic", 4),
+    ("Anxiety, somatic", 4),
+    ("Somatic symptoms, gastrointestinal", 2),
+    ("General somatic symptoms", 2),
+    ("Genital symptoms", 2),
+    ("Hypochondriasis", 4),
+    ("Loss of weight", 2),
+    ("Insight", 2),
+)
+
+HAMD17 = Instrument(
+    code=InstrumentCode.HAMD17,
+    name="Hamilton Depression Rating Scale, 17 items (HAM-D17)",
+    version=DEFINITION_VERSION,
+    recall_period="Past week",
+    source=(
+        "Hamilton M. A rating scale for depression. J Neurol Neurosurg Psychiatry."
+        " 1960;23(1):56-62. Severity bands: Zimmerman M, Martinez JH, Young D,"
+        " Chelminski I, Dalrymple K. Severity classification on the Hamilton"
+        " Depression Rating Scale. J Affect Disord. 2013;150(2):384-388 (source M9)."
+    ),
+    licence=(
+        "Commonly described as public domain [U]; the anchor wording is not shipped."
+    ),
+    loinc_panel=None,
+    loinc_total=None,
+    rater=Rater.CLINICIAN,
+    items=tuple(
+        _item(f"hamd17-{number}", label, _numbered_options(highest))
+        for number, (label, highest) in enumerate(_HAMD17_ITEMS, start=1)
+    ),
+    wording_redistributable=False,
+    total_range=(0, 52),
+    bands=(
+        Band(0, 7, Severity.NORMAL),
+        Band(8, 16, Severity.MILD),
+        Band(17, 23, Severity.MODERATE),
+        Band(24, 52, Severity.SEVERE),
     ),
 )
 
@@ -839,6 +900,7 @@ INSTRUMENTS: dict[str, Instrument] = {
         CADSS6,
         PHQ8,
         GAD2,
+        HAMD17,
     )
 }
 

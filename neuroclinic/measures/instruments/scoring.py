@@ -13,8 +13,8 @@ True are refused (bool is an int subclass, so it is checked first). None means
 
 Policy decisions, each a named constant below so the medical director can change it:
 - Any non-zero answer on an instrument's suicide item raises `safety_alert`
-  (PHQ-9 item 9, Source: M2, C4; QIDS-SR16 item 12 and MADRS item 10 by the same
-  rule, MADRS being a clinician-entered concern).
+  (PHQ-9 item 9, Source: M2, C4; QIDS-SR16 item 12, MADRS item 10 and HAM-D17
+  item 3 by the same rule, MADRS and HAM-D17 being clinician-entered concerns).
 - C-SSRS screener triage follows the Columbia triage points (M10): yes to item 1 or
   2 is low, item 3 or lifetime behaviour (item 6) more than 3 months ago is
   moderate, item 4, 5 or behaviour within 3 months is high. Every level above
@@ -55,6 +55,7 @@ class ScoreFlag(StrEnum):
     GAD2_POSITIVE = "gad2_positive"
     QIDS_ITEM12_POSITIVE = "qids_item12_positive"
     MADRS_ITEM10_POSITIVE = "madrs_item10_positive"
+    HAMD17_ITEM3_POSITIVE = "hamd17_item3_positive"
     CSSRS_POSITIVE = "cssrs_positive"
     PCL5_PROVISIONAL_PTSD = "pcl5_provisional_ptsd"
     PCL5_DSM5_SYMPTOM_PATTERN = "pcl5_dsm5_symptom_pattern"
@@ -115,6 +116,7 @@ class SuicideItem:
 PHQ9_ITEM9_ALERT_MIN = 1
 QIDS_ITEM12_ALERT_MIN = 1
 MADRS_ITEM10_ALERT_MIN = 1
+HAMD17_ITEM3_ALERT_MIN = 1
 
 SUICIDE_ITEMS: Mapping[str, SuicideItem] = MappingProxyType(
     {
@@ -126,6 +128,9 @@ SUICIDE_ITEMS: Mapping[str, SuicideItem] = MappingProxyType(
         ),
         InstrumentCode.MADRS: SuicideItem(
             "madrs-10", MADRS_ITEM10_ALERT_MIN, ScoreFlag.MADRS_ITEM10_POSITIVE
+        ),
+        InstrumentCode.HAMD17: SuicideItem(
+            "hamd17-3", HAMD17_ITEM3_ALERT_MIN, ScoreFlag.HAMD17_ITEM3_POSITIVE
         ),
     }
 )
@@ -524,6 +529,7 @@ _SCORERS: Mapping[str, _Scorer] = MappingProxyType(
         InstrumentCode.CADSS6: _score_plain_sum,
         InstrumentCode.PHQ8: _score_plain_sum,
         InstrumentCode.GAD2: _score_gad2,
+        InstrumentCode.HAMD17: _score_plain_sum,
     }
 )
 

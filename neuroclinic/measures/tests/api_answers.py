@@ -28,6 +28,7 @@ CODES: tuple[str, ...] = (
     "cadss6",
     "phq8",
     "gad2",
+    "hamd17",
 )
 
 # The sex sent with every scoring request for instruments whose cut-offs depend on it.
@@ -56,6 +57,7 @@ PUBLISHED_LINK_IDS: dict[str, list[str]] = {
     "cadss6": _numbered("cadss6", 6),
     "phq8": _numbered("phq8", 8),
     "gad2": _numbered("gad2", 2),
+    "hamd17": _numbered("hamd17", 17),
 }
 
 # A few item LOINC codes checked against the published panels (sources M2, M3, M6).
@@ -150,6 +152,7 @@ LOWEST_EXPECTED: dict[str, Expected] = {
     "cadss6": Expected(0, None),
     "phq8": Expected(0, "minimal"),
     "gad2": Expected(0, None),
+    "hamd17": Expected(0, "normal"),
 }
 
 
@@ -371,6 +374,16 @@ KNOWN_SCORES: list[tuple[str, str, dict[str, Any], str | None, Expected]] = [
         {"gad2-1": 2, "gad2-2": 1},
         None,
         Expected(3, None, ["gad2_positive"]),
+    ),
+    (
+        "hamd17 every item at its highest is 52, severe, item 3 alerts",
+        "hamd17",
+        {
+            f"hamd17-{n}": 4 if n in (1, 2, 3, 7, 8, 9, 10, 11, 15) else 2
+            for n in range(1, 18)
+        },
+        None,
+        Expected(52, "severe", ["hamd17_item3_positive"], safety_alert=True),
     ),
 ]
 

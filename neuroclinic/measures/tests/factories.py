@@ -57,7 +57,7 @@ def answers_with_total(code: str, total: int) -> dict[str, object]:
         numbers = (1, 5, 6, 10, 11, 13, 14, 15, 12)
         candidates = [f"qids-sr16-{number}" for number in numbers]
     else:
-        suicide_items = {"phq9-9", "madrs-10"}
+        suicide_items = {"phq9-9", "madrs-10", "hamd17-3"}
         in_total = [item.link_id for item in instrument.items if item.in_total]
         candidates = sorted(in_total, key=lambda link_id: link_id in suicide_items)
 

@@ -37,7 +37,7 @@ from neuroclinic.measures.tests.factories import (
 # Registry ----------------------------------------------------------------------
 
 
-def test_registry_holds_exactly_the_thirteen_codes() -> None:
+def test_registry_holds_exactly_the_fourteen_codes() -> None:
     assert set(INSTRUMENTS) == {
         "phq9",
         "phq2",
@@ -52,13 +52,14 @@ def test_registry_holds_exactly_the_thirteen_codes() -> None:
         "cadss6",
         "phq8",
         "gad2",
+        "hamd17",
     }
     for code, instrument in INSTRUMENTS.items():
         assert instrument.code == code
         assert get_instrument(code) is instrument
 
 
-@pytest.mark.parametrize("code", ["phq4", "PHQ9", "", "hamd17"])
+@pytest.mark.parametrize("code", ["phq4", "PHQ9", "", "hamd21"])
 def test_unknown_code_raises_lookup_error(code: str) -> None:
     with pytest.raises(UnknownInstrument) as error:
         get_instrument(code)
@@ -134,6 +135,7 @@ def test_bands_tile_the_total_range_without_gaps(instrument: Instrument) -> None
         ("gad7", True, Rater.PATIENT),
         ("qids-sr16", False, Rater.PATIENT),
         ("madrs", False, Rater.CLINICIAN),
+        ("hamd17", False, Rater.CLINICIAN),
         ("cssrs-screener", False, Rater.CLINICIAN),
         ("pcl5", True, Rater.PATIENT),
         ("mdq", False, Rater.PATIENT),
@@ -164,6 +166,7 @@ def test_licence_and_rater(code: str, redistributable: bool, rater: Rater) -> No
         ("pcl5", "101697-1", None),
         ("qids-sr16", None, None),
         ("madrs", None, None),
+        ("hamd17", None, None),  # no LOINC panel or total verified: local codes
         ("cssrs-screener", None, None),
         ("mdq", None, None),
         ("cadss6", None, None),
@@ -263,6 +266,14 @@ def test_cadss6_uses_the_published_short_form_items() -> None:
         ("madrs", 34, "moderate"),
         ("madrs", 35, "severe"),
         ("madrs", 60, "severe"),
+        ("hamd17", 0, "normal"),
+        ("hamd17", 7, "normal"),
+        ("hamd17", 8, "mild"),
+        ("hamd17", 16, "mild"),
+        ("hamd17", 17, "moderate"),
+        ("hamd17", 23, "moderate"),
+        ("hamd17", 24, "severe"),
+        ("hamd17", 52, "severe"),
         ("dast10", 0, "none"),
         ("dast10", 1, "low"),
         ("dast10", 2, "low"),
@@ -396,6 +407,9 @@ def test_empty_response_lists_every_required_item() -> None:
         ("phq9", "phq9-8", 3, False),
         ("qids-sr16", "qids-sr16-12", 1, True),
         ("madrs", "madrs-10", 2, True),
+        ("hamd17", "hamd17-3", 1, True),
+        ("hamd17", "hamd17-3", 0, False),
+        ("hamd17", "hamd17-1", 4, False),
         ("gad7", "gad7-7", 3, False),
         ("cssrs-screener", "cssrs-screener-1", 1, True),
         ("cssrs-screener", "cssrs-screener-5", 0, False),

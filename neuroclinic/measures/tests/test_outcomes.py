@@ -117,6 +117,8 @@ def test_bad_totals_are_refused(
         ("qids-sr16", 6, False),
         ("madrs", 10, True),
         ("madrs", 11, False),
+        ("hamd17", 7, True),  # M9
+        ("hamd17", 8, False),
     ],
 )
 def test_remission_thresholds(code: str, total: int, remitted: bool) -> None:
@@ -154,7 +156,7 @@ def test_remission_refuses_totals_outside_the_instrument(
 
 def test_remission_refuses_unknown_instruments() -> None:
     with pytest.raises(UnknownInstrument):
-        is_remission("hamd17", 5)
+        is_remission("hamd21", 5)
 
 
 @given(st.integers(1, 80), st.integers(0, 80))

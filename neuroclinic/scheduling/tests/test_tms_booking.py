@@ -37,6 +37,7 @@ def order(
 ) -> TmsCourse:
     tms_factories.clear_screen(patient, tms)
     tms_factories.threshold(patient, tms, prescriber)
+    tms_factories.signed_protocols(patient.organization_id)
     return courses.order_course(
         patient,
         protocol_code=str(kw.get("protocol_code", "rtms-10hz")),

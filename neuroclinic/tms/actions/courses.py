@@ -15,9 +15,10 @@ from neuroclinic.measures.actions.due_measures import replace_scheduled_measures
 from neuroclinic.measures.schedules import Trigger
 from neuroclinic.patients.models import Patient
 from neuroclinic.tms import course_plan, intensity, protocols, reads
+from neuroclinic.tms.actions import protocols as protocol_actions
 from neuroclinic.tms.actions.common import now_or
 from neuroclinic.tms.errors import TmsError
-from neuroclinic.tms.models import TmsCourse
+from neuroclinic.tms.models import TmsCourse, TmsProtocol
 
 
 def schedule_course_measures(course: TmsCourse, *, by: User | None) -> None:
@@ -58,6 +59,7 @@ def order_course(
     patient: Patient,
     *,
     protocol_code: str,
+    protocol_version: TmsProtocol | None = None,
     target: str,
     target_detail: str = "",
     percent_of_mt: Decimal | None = None,
@@ -68,11 +70,23 @@ def order_course(
     now: datetime | None = None,
     by: User,
 ) -> TmsCourse:
-    """A course needs a cleared safety screen; its intensity is checked against the protocol."""
-    try:
-        parameters = protocols.protocol(protocol_code)
-    except protocols.ProtocolError as exc:
-        raise TmsError(exc.message, field=exc.field) from None
+    """A course needs a cleared safety screen and a signed version of the protocol, the
+    newest (`protocol_version`, when given, must be it: an order shown under a version
+    that has since been superseded is refused); its intensity is checked against it."""
+    version = protocol_actions.latest_signed(patient.organization_id, protocol_code)
+    if version is None:
+        raise TmsError(
+            "The clinic has no signed version of that protocol: the medical director "
+            "signs one first.",
+            field="protocol",
+        )
+    if protocol_version is not None and protocol_version.pk != version.pk:
+        raise TmsError(
+            f"{protocol_version} is not the protocol's current signed version "
+            f"({version}): review it and order again.",
+            field="protocol_version",
+        )
+    parameters = protocols.from_snapshot(version.parameters)
     screen = reads.latest_screen(patient)
     if screen is None:
         raise TmsError("No TMS safety screen on file: screen the patient first.")
@@ -94,13 +108,14 @@ def order_course(
         ]
     threshold = reads.latest_threshold(patient)
     if threshold is not None and "percent_of_mt" not in errors:
-        # The device's maximum output, against the threshold on file (T5): an order the
+        # The maximum output of the unit the threshold was found on (T5): an order the
         # stimulator cannot deliver is refused now, not at the first session.
         try:
             intensity.treatment_intensity(
                 threshold_percent_output=threshold.value_percent_output,
                 percent_of_mt=percent,
                 max_percent_of_mt=parameters.max_percent_of_mt,
+                device_max_output_percent=reads.max_output_percent(threshold),
             )
         except intensity.IntensityError as exc:
             errors[exc.field] = [exc.message]
@@ -124,9 +139,10 @@ def order_course(
         patient=patient,
         location=location,
         screen=screen,
-        protocol_code=parameters.code,
-        protocol_name=parameters.name,
-        parameters=protocols.snapshot(parameters),
+        protocol_code=version.code,
+        protocol_name=version.name,
+        protocol_version=version,
+        parameters=dict(version.parameters),
         target=target,
         target_detail=target_detail.strip()[:200],
         percent_of_mt=percent,
@@ -142,7 +158,8 @@ def order_course(
         actor=by,
         patient=patient,
         subject=course,
-        protocol=parameters.code,
+        protocol=version.code,
+        protocol_version=version.version,
         sessions=len(plan),
     )
     schedule_course_measures(course, by=by)

@@ -33,6 +33,7 @@ from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import (
     IntensityChange,
     Interruption,
+    MotorThreshold,
     SessionAddendum,
     SideEffect,
     TmsCourse,
@@ -41,13 +42,16 @@ from neuroclinic.tms.models import (
 
 
 def _intensity(
-    parameters: protocols.ProtocolParameters, threshold: int, percent: Decimal
+    parameters: protocols.ProtocolParameters,
+    threshold: MotorThreshold,
+    percent: Decimal,
 ) -> intensity.Intensity:
     try:
         return intensity.treatment_intensity(
-            threshold_percent_output=threshold,
+            threshold_percent_output=threshold.value_percent_output,
             percent_of_mt=percent,
             max_percent_of_mt=parameters.max_percent_of_mt,
+            device_max_output_percent=reads.max_output_percent(threshold),
         )
     except intensity.IntensityError as exc:
         raise TmsError(exc.message, field=exc.field) from None
@@ -110,7 +114,7 @@ def start_session(
         raise TmsError(
             "No motor threshold on file: determine it before the first session."
         )
-    dose = _intensity(parameters, threshold.value_percent_output, course.percent_of_mt)
+    dose = _intensity(parameters, threshold, course.percent_of_mt)
     try:
         planned = protocols.pulses_planned(parameters, trains=trains)
     except protocols.ProtocolError as exc:
@@ -170,6 +174,7 @@ def start_session(
         subject=session,
         number=session.number,
         output_percent=dose.output_percent,
+        max_output_percent=reads.max_output_percent(threshold),
         cpt=cpt.value,
     )
     return session
@@ -203,7 +208,7 @@ def change_intensity(
             field="percent_of_mt",
         )
     parameters = reads.parameters_of(session.course)
-    dose = _intensity(parameters, session.threshold.value_percent_output, percent_of_mt)
+    dose = _intensity(parameters, session.threshold, percent_of_mt)
     change = IntensityChange.objects.create(
         session=session,
         from_percent_of_mt=session.percent_of_mt,

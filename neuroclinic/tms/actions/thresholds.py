@@ -48,6 +48,11 @@ def record_threshold(
         or device.location.organization_id != patient.organization_id
     ):
         errors["device"] = ["Choose one of this clinic's TMS units."]
+    elif device is not None and value_percent_output > device.max_output_percent:
+        errors.setdefault("value_percent_output", []).append(
+            f"{device.name} is limited to {device.max_output_percent} % output: a "
+            f"threshold of {value_percent_output} % cannot have been found on it."
+        )
     if errors:
         raise TmsError(next(iter(errors.values()))[0], errors=errors)
     physician = require_physician(

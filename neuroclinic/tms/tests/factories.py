@@ -3,11 +3,15 @@
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.contrib.auth.models import Group
+
 from neuroclinic.accounts.models import User
-from neuroclinic.clinics.models import Location
+from neuroclinic.accounts.roles import Role
+from neuroclinic.clinics.models import Device, Location
 from neuroclinic.patients.models import Patient
 from neuroclinic.tms import screening
 from neuroclinic.tms.actions import courses, sessions, thresholds
+from neuroclinic.tms.actions import protocols as protocol_actions
 from neuroclinic.tms.actions import screening as screening_actions
 from neuroclinic.tms.models import MotorThreshold, SafetyScreen, TmsCourse, TmsSession
 
@@ -43,6 +47,7 @@ def threshold(
     physician: User,
     value: int = 55,
     now: datetime | None = None,
+    device: Device | None = None,
 ) -> MotorThreshold:
     return thresholds.record_threshold(
         patient,
@@ -51,8 +56,48 @@ def threshold(
         procedure=MotorThreshold.Procedure.RELATIVE_FREQUENCY,
         coil="Figure-8 (demo)",
         supervising_physician=physician,
+        device=device,
         now=now,
         by=by,
+    )
+
+
+def tms_unit(location: Location, *, max_output_percent: int = 100) -> Device:
+    return Device.objects.create(
+        location=location,
+        kind=Device.Kind.TMS_UNIT,
+        name="TMS unit 1",
+        max_output_percent=max_output_percent,
+    )
+
+
+SIGNER_PASSWORD = "tms-protocol-signer"
+
+
+def protocol_signer(organization_id: int) -> User:
+    """The clinic's medical director who signs the TMS protocols in tests."""
+    signer = User.objects.filter(
+        organization_id=organization_id, username=f"tms-director-{organization_id}"
+    ).first()
+    if signer is None:
+        signer = User(
+            username=f"tms-director-{organization_id}",
+            first_name="Morgan",
+            last_name="Director",
+            organization_id=organization_id,
+        )
+        signer.set_password(SIGNER_PASSWORD)
+        signer.save()
+        signer.groups.set([Group.objects.get(name=Role.MEDICAL_DIRECTOR.value)])
+    return signer
+
+
+def signed_protocols(organization_id: int) -> None:
+    """The cited defaults, drafted and signed, as a clinic has before its first order."""
+    signer = protocol_signer(organization_id)
+    assert signer.organization is not None
+    protocol_actions.install_default_protocols(
+        signer.organization, password=SIGNER_PASSWORD, by=signer
     )
 
 
@@ -66,6 +111,7 @@ def course(
     percent_of_mt: Decimal | None = None,
     location: Location | None = None,
 ) -> TmsCourse:
+    signed_protocols(patient.organization_id)
     return courses.order_course(
         patient,
         protocol_code=protocol_code,

@@ -51,6 +51,7 @@ def test_screen_threshold_course_session_over_the_api(
         tech,
     )
     assert r.status_code == 201
+    factories.signed_protocols(patient.organization_id)
     location = factories.make_location(patient.organization_id)
     r = post(
         client,
@@ -113,6 +114,7 @@ def test_screen_threshold_course_session_over_the_api(
 def test_unscreened_patient_cannot_get_a_course_over_the_api(
     client: Client, patient: Patient, prescriber: User, bearer: Headers
 ) -> None:
+    factories.signed_protocols(patient.organization_id)
     location = factories.make_location(patient.organization_id)
     r = post(
         client,

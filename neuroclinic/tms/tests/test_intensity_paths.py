@@ -34,6 +34,7 @@ def fields(response: Any) -> list[str]:
 
 @pytest.fixture
 def screened(patient: Patient, tms: User, prescriber: User) -> Patient:
+    factories.signed_protocols(patient.organization_id)
     factories.clear_screen(patient, tms)
     factories.threshold(patient, tms, prescriber, value=85)  # 120 % MT -> 102 % output
     return patient

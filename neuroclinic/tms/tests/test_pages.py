@@ -43,6 +43,7 @@ def threshold_data(physician: User, **changes: str) -> dict[str, str]:
 
 
 def order_data(patient: Patient, **changes: str) -> dict[str, str]:
+    factories.signed_protocols(patient.organization_id)
     location = factories.make_location(patient.organization_id)
     data = {
         "protocol_code": "rtms-10hz",

@@ -186,11 +186,39 @@ def test_course_list_queries_are_pinned(
     django_assert_max_num_queries: Callable[[int], object],
 ) -> None:
     # Three more courses must not add queries: the list is a fixed number of queries
-    # (the 20th is the patient picker).
+    # (the 20th is the patient picker, the 21st every course's missed days).
     for _ in range(3):
         factories.course(tms_course.patient, prescriber)
     client = as_persona("prescriber")
-    with django_assert_max_num_queries(20):  # type: ignore[attr-defined]
+    with django_assert_max_num_queries(21):  # type: ignore[attr-defined]
         response = client.get(reverse("tms:courses"))
     assert response.status_code == 200
-    assert "0 of 36" in response.content.decode()
+    assert "0 of 36 delivered" in response.content.decode()
+
+
+def test_course_list_shows_delivered_of_planned(
+    tms_course: TmsCourse, tms: User, prescriber: User, as_persona: SignIn
+) -> None:
+    """Sessions delivered against the course as planned now (a day not made up drops one)."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from neuroclinic.tms.actions import missed, sessions
+    from neuroclinic.tms.models import MissedSession
+
+    day1 = datetime(2026, 1, 5, 15, tzinfo=UTC)
+    for n in range(2):
+        session = factories.start(
+            tms_course, tms, prescriber, now=day1 + timedelta(days=n)
+        )
+        sessions.end_session(
+            session, pulses_delivered=3000, by=tms, now=day1 + timedelta(days=n)
+        )
+    missed.record_missed_session(
+        tms_course,
+        planned_on=date(2026, 1, 7),
+        reason=MissedSession.Reason.ILLNESS,
+        make_up=False,
+        by=tms,
+    )
+    body = as_persona("prescriber").get(reverse("tms:courses")).content.decode()
+    assert "2 of 35 delivered (36 ordered)" in body

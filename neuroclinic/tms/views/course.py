@@ -156,8 +156,17 @@ def course_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     for course_id in reads.ended_sessions(courses):
         counts[course_id] = counts.get(course_id, 0) + 1
     held = reads.held_course_ids(courses)
+    missed_by_course = reads.missed_by_course(courses)
     rows = [
-        {"course": c, "delivered": counts.get(c.pk, 0), "on_hold": c.pk in held}
+        {
+            "course": c,
+            "delivered": counts.get(c.pk, 0),
+            # As planned now, as on the course page: a missed day not made up drops a session.
+            "planned": len(
+                reads.sessions_to_book(c, missed=missed_by_course.get(c.pk, []))
+            ),
+            "on_hold": c.pk in held,
+        }
         for c in courses
     ]
     with transaction.atomic():

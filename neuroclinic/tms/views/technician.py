@@ -43,6 +43,7 @@ def _prescribed(course: TmsCourse) -> dict[str, Any]:
             threshold_percent_output=threshold.value_percent_output,
             percent_of_mt=course.percent_of_mt,
             max_percent_of_mt=reads.parameters_of(course).max_percent_of_mt,
+            device_max_output_percent=reads.max_output_percent(threshold),
         )
     except intensity.IntensityError as exc:
         return {"threshold": threshold, "intensity_error": exc.message}
