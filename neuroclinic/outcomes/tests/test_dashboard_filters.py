@@ -517,7 +517,7 @@ def test_the_director_follows_a_curve_to_its_patients_and_each_read_is_audited(
     )
     listed = response.content.decode()
     assert response.status_code == 200
-    assert "Time from remission to relapse" in listed
+    assert "time from remission to relapse, the episodes with the event" in listed
     assert "Filterova0" in listed
     assert "Filterova1" not in listed
     reads = AuditEvent.objects.filter(
