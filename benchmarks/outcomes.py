@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/outcomes.py [--patients 2000] [--responses-per-patient 20]
         [--runs 5] [--database sqlite|postgres] [--reference]
-        [--database-name NAME [--reuse]] [--daily-job]
+        [--database-name NAME [--reuse [--skip-rebuild]]] [--daily-job]
 
 A scratch database (a temporary SQLite file, or a fresh PostgreSQL database dropped at
 the end; with --database-name, that PostgreSQL database, created if missing and kept)
@@ -11,14 +11,16 @@ six induction infusions, 0-3 boosters and N PHQ-9 totals per patient, written in
 (bulk_create for patients, plans and orders; on PostgreSQL, COPY for infusions and
 responses). Fixtures skip every action: no audit events, no seals, no scoring; they
 exist only to be read. With --reuse a kept database that already holds the synthetic
-clinic at that size is measured again without regenerating it. It then times, in
+clinic at that size is measured again without regenerating it; --skip-rebuild also keeps
+its stored summaries (only the rebuild's closing VACUUM (ANALYZE) is run). It then times, in
 process:
 - `summaries.refresh_all` (the nightly rebuild of the stored episode summaries) and
   `summaries.refresh_patients` for one patient (what the ten-minute job does per change);
 - `dashboard.from_table` (what /outcomes/dashboard/ computes: SQL aggregates over the
   stored summaries), p50/p95/max, after one warm-up run (the first lifelines import);
 - with --reference, `dashboard.build` over every plan (the old per-request recomputation);
-- the booster worklist read (open suggestions with patients, urgency under their rules);
+- the booster worklist read (`worklist.open_suggestions` and `recent_decisions`, as the page);
+- the clinic rates the dashboard page also shows (`rates.clinic_rates`), p50/p95;
 - with --daily-job, `refresh_booster_suggestions` once (the daily job); without it, open
   suggestions for 2% of plans are written as fixtures so the worklist has rows to read.
 The issue's target is 100,000 patients and 2,000,000 responses on PostgreSQL; the
@@ -384,6 +386,7 @@ def child(
     reference: bool,
     reuse: bool = False,
     daily_job: bool = False,
+    skip_rebuild: bool = False,
 ) -> dict[str, Any]:
     import django
 
@@ -393,9 +396,9 @@ def child(
     call_command("migrate", verbosity=0)
     from neuroclinic.clinics.models import Organization
     from neuroclinic.measures.models import QuestionnaireResponse
-    from neuroclinic.outcomes import dashboard
+    from neuroclinic.outcomes import dashboard, rates, worklist
     from neuroclinic.outcomes.actions import boosters, summaries
-    from neuroclinic.outcomes.models import BoosterSuggestion
+    from neuroclinic.outcomes.models import BoosterSuggestion, EpisodeSummaryRow
     from neuroclinic.patients.models import Patient
     from neuroclinic.treatment.models import TreatmentPlan
 
@@ -417,9 +420,17 @@ def child(
     today = datetime.now(UTC).date()
 
     plans_all = list(TreatmentPlan.objects.filter(organization=org))
-    t = time.perf_counter()
-    summary_rows = summaries.refresh_all(org)
-    rebuild_s = time.perf_counter() - t
+    rebuild_s: float | str = "-"
+    if skip_rebuild:
+        # Only the rebuild's closing step: VACUUM (ANALYZE) of the summary table.
+        t = time.perf_counter()
+        summaries.tidy_table()
+        rebuild_s = f"skipped (tidy {time.perf_counter() - t:.1f})"
+        summary_rows = EpisodeSummaryRow.objects.filter(organization=org).count()
+    else:
+        t = time.perf_counter()
+        summary_rows = summaries.refresh_all(org)
+        rebuild_s = round(time.perf_counter() - t, 1)
     one = []
     for pl in plans_all[: max(runs, 10)]:
         t = time.perf_counter()
@@ -451,20 +462,14 @@ def child(
     work = []
     for _ in range(max(runs, 20)):
         t = time.perf_counter()
-        suggestions = list(
-            BoosterSuggestion.objects.filter(organization=org, status="open")
-            .select_related("patient")
-            .order_by("due_on", "id")[:500]
-        )
-        for suggestion in suggestions:
-            boosters.urgency_today(suggestion, today)
-        list(
-            BoosterSuggestion.objects.filter(organization=org)
-            .exclude(status="open")
-            .select_related("patient", "decided_by")
-            .order_by("-decided_at", "-id")[:50]
-        )
+        worklist.open_suggestions(org.pk, today)
+        worklist.recent_decisions(org.pk)
         work.append(time.perf_counter() - t)
+    clinic = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        rates.clinic_rates(org.pk)
+        clinic.append(time.perf_counter() - t)
     return {
         "patients": made_patients,
         "responses": made_responses,
@@ -472,7 +477,7 @@ def child(
         "setup_s": round(setup_s, 1),
         "episodes": data.episodes,
         "summary_rows": summary_rows,
-        "rebuild_s": round(rebuild_s, 1),
+        "rebuild_s": rebuild_s,
         "refresh_one_p50_ms": round(percentile(one, 50) * 1000),
         "dashboard_p50_ms": round(percentile(dash, 50) * 1000),
         "dashboard_p95_ms": round(percentile(dash, 95) * 1000),
@@ -482,6 +487,8 @@ def child(
         "open_suggestions": open_count,
         "worklist_p50_ms": round(percentile(work, 50) * 1000, 1),
         "worklist_p95_ms": round(percentile(work, 95) * 1000, 1),
+        "rates_p50_ms": round(percentile(clinic, 50) * 1000),
+        "rates_p95_ms": round(percentile(clinic, 95) * 1000),
     }
 
 
@@ -520,6 +527,7 @@ def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
                 *(["--reference"] if args.reference else []),
                 *(["--reuse"] if args.reuse else []),
                 *(["--daily-job"] if args.daily_job else []),
+                *(["--skip-rebuild"] if args.skip_rebuild else []),
             ],
             env=env,
             check=True,
@@ -573,8 +581,15 @@ def main() -> int:
         action="store_true",
         help="also time the daily suggestion job over every plan",
     )
+    parser.add_argument(
+        "--skip-rebuild",
+        action="store_true",
+        help="with --reuse: read the stored summaries as kept (no nightly rebuild timed)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.skip_rebuild and not args.reuse:
+        parser.error("--skip-rebuild needs --reuse (a fresh clinic has no summaries)")
     if args.child:
         print(
             json.dumps(
@@ -585,6 +600,7 @@ def main() -> int:
                     args.reference,
                     reuse=args.reuse,
                     daily_job=args.daily_job,
+                    skip_rebuild=args.skip_rebuild,
                 )
             )
         )

@@ -157,6 +157,11 @@ class InfusionSession(models.Model):
                 fields=["patient", "checked_in_at"], name="session_patient_time"
             ),
             models.Index(fields=["room", "status"], name="session_room_status"),
+            # The clinic's infusions given (outcomes' rates), in a reporting period.
+            models.Index(
+                fields=["organization", "status", "service_date"],
+                name="session_org_status_day",
+            ),
         ]
         constraints = [
             # One open session per room and per patient at a time.

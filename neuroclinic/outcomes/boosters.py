@@ -72,6 +72,19 @@ class BoosterRules:
         return asdict(self)
 
 
+def urgency_on(
+    due_on: date, today: date, *, due_soon_days: int, overdue_after_days: int
+) -> Urgency:
+    """A suggestion's urgency on `today`: overdue more than `overdue_after_days` after
+    its due date, due from that date, due soon within `due_soon_days` before it."""
+    days = (today - due_on).days
+    if days > overdue_after_days:
+        return Urgency.OVERDUE
+    if days >= 0:
+        return Urgency.DUE_NOW
+    return Urgency.DUE_SOON if -days <= due_soon_days else Urgency.NOT_DUE
+
+
 @dataclass(frozen=True)
 class DatedScore:
     on: date

@@ -15,12 +15,13 @@ Two ways to the same figures:
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Case, Count, F, Min, Q, Sum, When
 
+from neuroclinic.clinics.models import Location
 from neuroclinic.outcomes.boosters import effect_durations
 from neuroclinic.outcomes.episodes import Episode, load_episodes
 from neuroclinic.outcomes.models import EpisodeSummaryRow
@@ -74,17 +75,36 @@ class Checkpoint:
 
 @dataclass(frozen=True)
 class Period:
-    """A reporting period: episodes whose first infusion's date (UTC) falls in it."""
+    """A reporting period, whole UTC days from `start` to `end` (both included).
+
+    The dashboard counts episodes whose first infusion falls in it; each clinic rate
+    (rates.py) counts by its own date (the request, the visit, the infusion).
+    """
 
     start: date | None = None
     end: date | None = None
 
-    def query(self) -> Q:
+    def query(self, field: str = "first_infusion_at") -> Q:
+        """Rows whose time `field` falls on a day of the period.
+
+        A half-open range of UTC times (not a `__date` lookup), so that an index on
+        the column serves it.
+        """
         q = Q()
         if self.start:
-            q &= Q(first_infusion_at__date__gte=self.start)
+            q &= Q(**{f"{field}__gte": datetime.combine(self.start, time.min, UTC)})
         if self.end:
-            q &= Q(first_infusion_at__date__lte=self.end)
+            after = datetime.combine(self.end + timedelta(days=1), time.min, UTC)
+            q &= Q(**{f"{field}__lt": after})
+        return q
+
+    def days(self, field: str) -> Q:
+        """Rows whose calendar date `field` falls in the period."""
+        q = Q()
+        if self.start:
+            q &= Q(**{f"{field}__gte": self.start})
+        if self.end:
+            q &= Q(**{f"{field}__lte": self.end})
         return q
 
 
@@ -331,6 +351,50 @@ def figure_rows(
     return rows
 
 
+# Kaplan-Meier curves: name -> (title, the rows it counts, the rows with the event).
+CURVES = {
+    "relapse": (
+        "Time from remission to relapse",
+        Q(remission_to_relapse_days__isnull=False),
+        Q(relapse_observed=True),
+    ),
+    "first_booster": (
+        "Time from series end to first booster",
+        Q(series_end_on__isnull=False),
+        Q(series_to_booster_days__isnull=False),
+    ),
+}
+CURVE_MEASURES = {
+    "patients": "every episode on the curve",
+    "events": "the episodes with the event",
+    "censored": "the episodes without the event so far (censored)",
+}
+
+
+def curve_rows(
+    organization_id: int,
+    *,
+    instrument_code: str,
+    period: Period,
+    curve: str,
+    measure: str,
+) -> Any:
+    """The stored rows behind one Kaplan-Meier curve's count, or ValueError.
+
+    curve: a CURVES name; measure: patients (the curve's "N patients", as `at_risk`),
+    events (its "M events") or censored (the rest). The same conditions as `from_table`.
+    """
+    if curve not in CURVES or measure not in CURVE_MEASURES:
+        raise ValueError("No such curve.")
+    _title, counted, event = CURVES[curve]
+    rows = summary_rows(organization_id, instrument_code, period).filter(counted)
+    if measure == "events":
+        rows = rows.filter(event)
+    elif measure == "censored":
+        rows = rows.exclude(event)
+    return rows
+
+
 def _weighted_curve(label: str, groups: dict[tuple[float, bool], int]) -> Curve:
     items = sorted(groups.items())
     return kaplan_meier(
@@ -341,6 +405,19 @@ def _weighted_curve(label: str, groups: dict[tuple[float, bool], int]) -> Curve:
     )
 
 
+DIMENSIONS = ("protocol_name", "location_id", "dose_mg_per_kg", "diagnosis_code")
+
+
+def _add(into: dict[str, Any], row: Mapping[str, Any], keys: list[str]) -> None:
+    for k in keys:
+        into[k] = into.get(k, 0) + (row[k] or 0)
+
+
+def _last(value: Any) -> tuple[bool, Any]:
+    """Sort key: blanks (None) after every value, as PostgreSQL orders NULLs."""
+    return (value is None, value)
+
+
 def from_table(
     organization_id: int,
     *,
@@ -348,58 +425,83 @@ def from_table(
     instrument_code: str = "phq9",
     period: Period = Period(),
 ) -> Dashboard:
-    """The dashboard from the stored episode summaries: ten aggregate queries."""
+    """The dashboard from the stored episode summaries: three aggregate queries.
+
+    One query groups the period's rows by every breakdown at once (protocol x location
+    x dose x diagnosis: a few dozen groups, whatever the clinic's size) with every
+    checkpoint count; the totals and each breakdown are sums of those groups. Two more
+    give the Kaplan-Meier inputs grouped by duration. Location names: one small query.
+    """
     rows = summary_rows(organization_id, instrument_code, period)
     aggregates = _checkpoint_aggregates()
-    totals = rows.aggregate(
-        **aggregates,
-        **{column: Sum(column) for column in INTERVAL_COLUMNS},
-        as_of=Min("refreshed_at"),
+    groups = list(
+        rows.values(*DIMENSIONS)
+        .annotate(
+            **aggregates,
+            **{column: Sum(column) for column in INTERVAL_COLUMNS},
+            as_of=Min("refreshed_at"),
+        )
+        .order_by()
+    )
+    counted = [*aggregates, *INTERVAL_COLUMNS]
+    totals: dict[str, Any] = dict.fromkeys(counted, 0)
+    by: dict[str, dict[Any, dict[str, Any]]] = {d: {} for d in DIMENSIONS}
+    as_of: datetime | None = None
+    for g in groups:
+        _add(totals, g, counted)
+        for d in DIMENSIONS:
+            group = by[d].setdefault(g[d], {d: g[d]})
+            _add(group, g, list(aggregates))
+        if g["as_of"] is not None and (as_of is None or g["as_of"] < as_of):
+            as_of = g["as_of"]
+    names = dict(
+        Location.objects.filter(pk__in=[k for k in by["location_id"] if k]).values_list(
+            "pk", "name"
+        )
     )
     by_protocol = tuple(
-        _group(v, "protocol_name", "—")
-        for v in rows.values("protocol_name")
-        .annotate(**aggregates)
-        .order_by("protocol_name")
+        _group(v, "protocol_name", "—") for _k, v in sorted(by["protocol_name"].items())
     )
     by_location = tuple(
-        _group(v, "location_id", "No location", v["location__name"])
-        for v in rows.values("location_id", "location__name")
-        .annotate(**aggregates)
-        .order_by("location__name", "location_id")
+        _group(v, "location_id", "No location", names.get(k))
+        for k, v in sorted(
+            by["location_id"].items(),
+            key=lambda kv: (_last(names.get(kv[0])), _last(kv[0])),
+        )
     )
     by_dose = tuple(
         _group(v, "dose_mg_per_kg", BREAKDOWNS["dose"][1], _dose_label(v))
-        for v in rows.values("dose_mg_per_kg")
-        .annotate(**aggregates)
-        .order_by("dose_mg_per_kg")
+        for _k, v in sorted(by["dose_mg_per_kg"].items(), key=lambda kv: _last(kv[0]))
     )
     by_diagnosis = tuple(
         _group(v, "diagnosis_code", BREAKDOWNS["diagnosis"][1])
-        for v in rows.values("diagnosis_code")
-        .annotate(**aggregates)
-        .order_by("diagnosis_code")
+        for _k, v in sorted(by["diagnosis_code"].items())
     )
     relapse: dict[tuple[float, bool], int] = {}
     for days, seen, n in (
         rows.filter(remission_to_relapse_days__isnull=False)
         .values_list("remission_to_relapse_days", "relapse_observed")
         .annotate(n=Count("id"))
+        .order_by()
     ):
         relapse[(float(days), bool(seen))] = n
+    # Boosted: grouped by the stored duration; not yet: by the dates censoring counts from.
     first_booster: dict[tuple[float, bool], int] = defaultdict(int)
-    for series_end, booster_on, n in (
-        rows.filter(series_end_on__isnull=False, first_booster_on__isnull=False)
-        .values_list("series_end_on", "first_booster_on")
+    not_yet = Q(series_to_booster_days__isnull=True)
+    for days, series_end, ended_on, n in (
+        rows.filter(series_end_on__isnull=False)
+        .annotate(
+            censored_from=Case(When(not_yet, then=F("series_end_on"))),
+            censored_until=Case(When(not_yet, then=F("plan_ended_on"))),
+        )
+        .values_list("series_to_booster_days", "censored_from", "censored_until")
         .annotate(n=Count("id"))
+        .order_by()
     ):
-        first_booster[(float((booster_on - series_end).days), True)] += n
-    for series_end, ended_on, n in (
-        rows.filter(series_end_on__isnull=False, first_booster_on__isnull=True)
-        .values_list("series_end_on", "plan_ended_on")
-        .annotate(n=Count("id"))
-    ):
-        first_booster[(float(((ended_on or today) - series_end).days), False)] += n
+        if days is not None:
+            first_booster[(float(days), True)] += n
+        else:
+            first_booster[(float(((ended_on or today) - series_end).days), False)] += n
     return Dashboard(
         instrument_code=instrument_code,
         episodes=totals["episodes"],
@@ -415,6 +517,6 @@ def from_table(
         by_location=by_location,
         by_dose=by_dose,
         by_diagnosis=by_diagnosis,
-        as_of=totals["as_of"],
+        as_of=as_of,
         period=period,
     )

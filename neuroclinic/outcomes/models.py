@@ -128,6 +128,12 @@ class BoosterSuggestion(models.Model):
             models.Index(
                 fields=["organization", "status", "due_on"], name="booster_worklist"
             ),
+            # The worklist's "recently decided": newest decisions first, open ones left out.
+            models.Index(
+                fields=["organization", "-decided_at", "-id"],
+                condition=~Q(status="open"),
+                name="booster_decided",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -251,6 +257,12 @@ class EpisodeSummaryRow(models.Model):
     relapse_observed = models.BooleanField(default=False)
     series_end_on = models.DateField(null=True, blank=True)
     first_booster_on = models.DateField(null=True, blank=True)
+    series_to_booster_days = models.IntegerField(
+        null=True,
+        blank=True,
+        help_text="Days from the series end to the first booster (the Kaplan-Meier "
+        "duration when a booster was given); blank without one.",
+    )
     plan_ended_on = models.DateField(null=True, blank=True)
     intervals_under_3w = models.PositiveIntegerField(default=0)
     intervals_3_4w = models.PositiveIntegerField(default=0)
@@ -268,9 +280,10 @@ class EpisodeSummaryRow(models.Model):
             )
         ]
         indexes = [
+            # The dashboard's rows: a clinic's, one instrument's, in a reporting period.
             models.Index(
-                fields=["organization", "instrument_code"],
-                name="episode_summary_dashboard",
+                fields=["organization", "instrument_code", "first_infusion_at"],
+                name="episode_summary_period",
             ),
             models.Index(fields=["patient"], name="episode_summary_patient"),
         ]

@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("dashboard/", reports.dashboard_page, name="dashboard"),
     path("dashboard/patients/", reports.figure_patients, name="figure_patients"),
+    path("dashboard/rates/patients/", reports.rate_patients, name="rate_patients"),
     path("quality/", reports.quality_page, name="quality"),
     path("rules/", reports.rules_page, name="rules"),
     path("research-export.zip", reports.research_export, name="export"),

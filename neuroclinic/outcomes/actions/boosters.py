@@ -172,14 +172,12 @@ def refresh_booster_suggestions(
 
 def urgency_today(suggestion: BoosterSuggestion, today: date) -> boosters.Urgency:
     """The suggestion's urgency on `today`, under the rules it was made with."""
-    overdue = int(suggestion.rules.get("overdue_after_days", 7))
-    soon = int(suggestion.rules.get("due_soon_days", 7))
-    days = (today - suggestion.due_on).days
-    if days > overdue:
-        return boosters.Urgency.OVERDUE
-    if days >= 0:
-        return boosters.Urgency.DUE_NOW
-    return boosters.Urgency.DUE_SOON if -days <= soon else boosters.Urgency.NOT_DUE
+    return boosters.urgency_on(
+        suggestion.due_on,
+        today,
+        due_soon_days=int(suggestion.rules.get("due_soon_days", 7)),
+        overdue_after_days=int(suggestion.rules.get("overdue_after_days", 7)),
+    )
 
 
 def _open(suggestion: BoosterSuggestion) -> BoosterSuggestion:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -112,6 +112,11 @@ def rows_for(
                 relapse_observed=relapse_observed,
                 series_end_on=series_end,
                 first_booster_on=first_booster,
+                series_to_booster_days=(
+                    (first_booster - series_end).days
+                    if first_booster and series_end
+                    else None
+                ),
                 plan_ended_on=plan.ended_at.date() if plan.ended_at else None,
                 refreshed_at=now,
                 **checkpoints,
@@ -246,4 +251,21 @@ def refresh_all(organization: Organization) -> int:
         organization=organization,
         defaults={"changes_through": started, "full_refresh_at": started},
     )
+    tidy_table()
     return written
+
+
+def tidy_table() -> None:
+    """After a full rebuild: planner statistics, and on PostgreSQL the dead rows cleared.
+
+    Every row was deleted and written again, so until autovacuum comes round the table
+    holds each row twice (the dashboard's scans read both) and the planner's row counts
+    are stale (it then sorts where it should hash). VACUUM cannot run in a transaction:
+    inside one (tests), ANALYZE alone.
+    """
+    table = connection.ops.quote_name(EpisodeSummaryRow._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+        else:
+            cursor.execute(f"ANALYZE {table}")

@@ -402,3 +402,159 @@ def test_figure_patients_access_by_persona(as_persona: Any, persona: str) -> Non
         Capability.VIEW_CHART
     )
     assert response.status_code == expected_status(persona, allowed)
+
+
+# Kaplan-Meier curves: the period and the patients behind them --------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "relapse", "first_booster"),
+    [
+        # Patient 0 remits on day 11 and relapses (14 and 15 after a baseline of 20);
+        # every series is complete and no one has had a booster yet (all censored).
+        (None, (1, 1), (4, 0)),
+        (B, (0, 0), (2, 0)),
+    ],
+)
+def test_the_period_filters_the_curves(
+    organization: Organization,
+    cohort: list[TreatmentPlan],
+    start: date | None,
+    relapse: tuple[int, int],
+    first_booster: tuple[int, int],
+) -> None:
+    data = dashboard.from_table(
+        organization.pk, today=TODAY, period=dashboard.Period(start=start)
+    )
+    assert (data.relapse.at_risk, data.relapse.events) == relapse
+    assert (data.first_booster.at_risk, data.first_booster.events) == first_booster
+
+
+@pytest.mark.parametrize(
+    ("curve", "measure", "start", "expected"),
+    [
+        ("relapse", "patients", None, {0}),
+        ("relapse", "events", None, {0}),
+        ("relapse", "censored", None, set()),
+        ("first_booster", "patients", None, {0, 1, 2, 3}),
+        ("first_booster", "events", None, set()),
+        ("first_booster", "censored", B, {2, 3}),
+    ],
+)
+def test_the_patients_behind_each_curve(
+    organization: Organization,
+    cohort: list[TreatmentPlan],
+    curve: str,
+    measure: str,
+    start: date | None,
+    expected: set[int],
+) -> None:
+    rows = dashboard.curve_rows(
+        organization.pk,
+        instrument_code="phq9",
+        period=dashboard.Period(start=start),
+        curve=curve,
+        measure=measure,
+    ).select_related("patient")
+    assert names(rows) == expected
+
+
+@pytest.mark.parametrize("start", [None, A, B])
+def test_each_curve_counts_the_patients_its_links_list(
+    organization: Organization, cohort: list[TreatmentPlan], start: date | None
+) -> None:
+    period = dashboard.Period(start=start)
+    data = dashboard.from_table(organization.pk, today=TODAY, period=period)
+    for name, curve in (
+        ("relapse", data.relapse),
+        ("first_booster", data.first_booster),
+    ):
+        for measure, n in (
+            ("patients", curve.at_risk),
+            ("events", curve.events),
+            ("censored", curve.at_risk - curve.events),
+        ):
+            rows = dashboard.curve_rows(
+                organization.pk,
+                instrument_code="phq9",
+                period=period,
+                curve=name,
+                measure=measure,
+            )
+            assert rows.count() == n, (name, measure)
+
+
+@pytest.mark.parametrize(
+    ("curve", "measure"), [("survival", "patients"), ("relapse", "everyone")]
+)
+def test_a_curve_that_does_not_exist_is_refused(
+    organization: Organization, curve: str, measure: str
+) -> None:
+    with pytest.raises(ValueError, match="No such curve"):
+        dashboard.curve_rows(
+            organization.pk,
+            instrument_code="phq9",
+            period=dashboard.Period(),
+            curve=curve,
+            measure=measure,
+        )
+
+
+def test_the_director_follows_a_curve_to_its_patients_and_each_read_is_audited(
+    as_persona: Any, cohort: list[TreatmentPlan]
+) -> None:
+    client = as_persona("director")
+    page = client.get(reverse("outcomes:dashboard"), {"start": "2026-03-01"})
+    link = (
+        f"{reverse('outcomes:figure_patients')}?instrument=phq9&amp;curve=relapse"
+        "&amp;measure=events&amp;start=2026-03-01"
+    )
+    assert link in page.content.decode()
+    response = client.get(
+        reverse("outcomes:figure_patients"),
+        {
+            "instrument": "phq9",
+            "curve": "relapse",
+            "measure": "events",
+            "start": "2026-03-01",
+        },
+    )
+    listed = response.content.decode()
+    assert response.status_code == 200
+    assert "time from remission to relapse, the episodes with the event" in listed
+    assert "Filterova0" in listed
+    assert "Filterova1" not in listed
+    reads = AuditEvent.objects.filter(
+        action=AuditEvent.Action.OUTCOMES_VIEWED,
+        data__report="dashboard_figure_patients",
+    )
+    assert [(e.patient_id, e.data["curve"]) for e in reads] == [
+        (cohort[0].patient_id, "relapse")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"curve": "relapse", "measure": "events", "end": "2026-02-30"}, "valid date"),
+        ({"curve": "survival", "measure": "events"}, "No such curve."),
+        ({"curve": "relapse", "measure": "all"}, "No such curve."),
+    ],
+)
+def test_a_bad_curve_link_is_refused_and_reads_no_one(
+    as_persona: Any, cohort: list[TreatmentPlan], query: dict[str, str], message: str
+) -> None:
+    response = as_persona("director").get(reverse("outcomes:figure_patients"), query)
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert not AuditEvent.objects.filter(
+        action=AuditEvent.Action.OUTCOMES_VIEWED, patient__isnull=False
+    ).exists()
+
+
+def test_a_role_that_may_see_aggregates_only_gets_no_curve_links(
+    as_persona: Any, cohort: list[TreatmentPlan], aggregates_only: None
+) -> None:
+    page = as_persona("director").get(reverse("outcomes:dashboard")).content.decode()
+    assert "Time from remission to relapse" in page
+    assert "curve=relapse" not in page

@@ -86,7 +86,7 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             period=f"{period.start or ''}..{period.end or ''}",
             episodes=data.episodes,
         )
-    clinic = rates.clinic_rates(request.user.organization_pk)
+    clinic = rates.clinic_rates(request.user.organization_pk, period)
     if request.GET.get("format") == "csv":
         return _dashboard_csv(data, clinic)
     response_rates = [c.response for c in data.checkpoints]
@@ -125,41 +125,55 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 FIGURE_LIMIT = 500
 
 
+def _period_or_error(request: AuthenticatedHttpRequest) -> dashboard.Period | str:
+    """The reporting period asked for, or the form's error message."""
+    form = PeriodForm(
+        {"start": request.GET.get("start", ""), "end": request.GET.get("end", "")}
+    )
+    if not form.is_valid():
+        return " ".join(str(e) for errors in form.errors.values() for e in errors)
+    return dashboard.Period(form.cleaned_data["start"], form.cleaned_data["end"])
+
+
 @require_capability(Capability.VIEW_OUTCOMES)
 @require_capability(Capability.VIEW_CHART)
 @require_GET
 @replica_reads
 def figure_patients(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The patients behind one dashboard figure; each listed patient's read is audited."""
+    """The patients behind one dashboard figure (a checkpoint count or a Kaplan-Meier
+    curve's count); each listed patient's read is audited."""
     code = _instrument(request)
-    period_form = PeriodForm(
-        {"start": request.GET.get("start", ""), "end": request.GET.get("end", "")}
-    )
     checkpoint = request.GET.get("checkpoint", "")
+    curve = request.GET.get("curve", "")
     measure = request.GET.get("measure", "")
     by = request.GET.get("by", "")
     key = request.GET.get("key", "")
     error = ""
     rows: list[EpisodeSummaryRow] = []
     total = 0
-    if not period_form.is_valid():
-        error = " ".join(
-            str(e) for errors in period_form.errors.values() for e in errors
-        )
+    period = _period_or_error(request)
+    if isinstance(period, str):
+        error = period
     else:
-        period = dashboard.Period(
-            period_form.cleaned_data["start"], period_form.cleaned_data["end"]
-        )
         try:
-            found = dashboard.figure_rows(
-                request.user.organization_pk,
-                instrument_code=code,
-                period=period,
-                checkpoint=checkpoint,
-                measure=measure,
-                by=by,
-                key=key,
-            )
+            if curve:
+                found = dashboard.curve_rows(
+                    request.user.organization_pk,
+                    instrument_code=code,
+                    period=period,
+                    curve=curve,
+                    measure=measure,
+                )
+            else:
+                found = dashboard.figure_rows(
+                    request.user.organization_pk,
+                    instrument_code=code,
+                    period=period,
+                    checkpoint=checkpoint,
+                    measure=measure,
+                    by=by,
+                    key=key,
+                )
         except ValueError as exc:
             error = str(exc)
         else:
@@ -176,6 +190,7 @@ def figure_patients(request: AuthenticatedHttpRequest) -> HttpResponse:
             {"error": error, "code": code},
             status=422,
         )
+    assert isinstance(period, dashboard.Period)
     with transaction.atomic():
         for row in rows:
             record(
@@ -185,11 +200,16 @@ def figure_patients(request: AuthenticatedHttpRequest) -> HttpResponse:
                 report="dashboard_figure_patients",
                 instrument=code,
                 checkpoint=checkpoint,
+                curve=curve,
                 measure=measure,
                 by=by,
                 key=key,
             )
-    labels = {column: label for label, column in dashboard.CHECKPOINT_COLUMNS}
+    if curve:
+        label = f"{dashboard.CURVES[curve][0]}, {dashboard.CURVE_MEASURES[measure]}"
+    else:
+        labels = {column: label for label, column in dashboard.CHECKPOINT_COLUMNS}
+        label = labels[checkpoint]
     return render(
         request,
         "outcomes/figure_patients.html",
@@ -198,9 +218,66 @@ def figure_patients(request: AuthenticatedHttpRequest) -> HttpResponse:
             "total": total,
             "limit": FIGURE_LIMIT,
             "code": code,
-            "checkpoint_label": labels[checkpoint],
+            "checkpoint_label": label,
+            "curve": curve,
             "measure": measure,
             "by": by,
+            "key": key,
+            "period": period,
+        },
+    )
+
+
+@require_capability(Capability.VIEW_OUTCOMES)
+@require_capability(Capability.VIEW_CHART)
+@require_GET
+@replica_reads
+def rate_patients(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The patients behind one clinic rate (funnel step, no-shows, infusions, adverse
+    events, CADSS-6); each patient listed is audited once."""
+    figure = request.GET.get("figure", "")
+    key = request.GET.get("key", "")
+    period = _period_or_error(request)
+    if isinstance(period, str):
+        error = period
+    else:
+        try:
+            total, rows = rates.figure_rows(
+                request.user.organization_pk,
+                figure=figure,
+                key=key,
+                period=period,
+                limit=FIGURE_LIMIT,
+            )
+        except ValueError as exc:
+            error = str(exc)
+        else:
+            error = ""
+    if error:
+        return render(
+            request, "outcomes/rate_patients.html", {"error": error}, status=422
+        )
+    assert isinstance(period, dashboard.Period)
+    with transaction.atomic():
+        for patient in {row.patient.pk: row.patient for row in rows}.values():
+            record(
+                AuditEvent.Action.OUTCOMES_VIEWED,
+                actor=request.user,
+                patient=patient,
+                report="dashboard_rate_patients",
+                figure=figure,
+                key=key,
+                period=f"{period.start or ''}..{period.end or ''}",
+            )
+    return render(
+        request,
+        "outcomes/rate_patients.html",
+        {
+            "rows": rows,
+            "total": total,
+            "limit": FIGURE_LIMIT,
+            "heading": rates.FIGURES[figure],
+            "figure": figure,
             "key": key,
             "period": period,
         },

@@ -18,6 +18,7 @@ from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Location
 from neuroclinic.http import AuthenticatedHttpRequest
+from neuroclinic.outcomes import worklist
 from neuroclinic.outcomes.actions import boosters, follow_up
 from neuroclinic.outcomes.actions.common import OutcomesError
 from neuroclinic.outcomes.boosters import URGENCY_LABELS, Urgency
@@ -56,23 +57,11 @@ def _suggestion(
 def booster_worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Open suggestions by urgency (under the rules each was made with), and recent decisions."""
     today = clinic_today(request.user.organization_pk)
-    open_rows = list(
-        BoosterSuggestion.objects.filter(
-            organization_id=request.user.organization_pk,
-            status=BoosterSuggestion.Status.OPEN,
-        )
-        .select_related("patient")
-        .order_by("due_on", "id")[:500]
-    )
-    groups: dict[Urgency, list[BoosterSuggestion]] = {u: [] for u in URGENCY_ORDER}
+    open_rows = worklist.open_suggestions(request.user.organization_pk, today)
+    groups: dict[Urgency, list[worklist.OpenRow]] = {u: [] for u in URGENCY_ORDER}
     for row in open_rows:
-        groups[boosters.urgency_today(row, today)].append(row)
-    decided = list(
-        BoosterSuggestion.objects.filter(organization_id=request.user.organization_pk)
-        .exclude(status=BoosterSuggestion.Status.OPEN)
-        .select_related("patient", "decided_by")
-        .order_by("-decided_at", "-id")[:50]
-    )
+        groups[row.urgency].append(row)
+    decided = worklist.recent_decisions(request.user.organization_pk)
     with transaction.atomic():
         record(
             AuditEvent.Action.OUTCOMES_VIEWED,
