@@ -10,8 +10,8 @@ from django.test import Client
 from conftest import login
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
-from neuroclinic.infusions.actions import session_flow
 from neuroclinic.audit.tests.helpers import unguarded_update
+from neuroclinic.infusions.actions import session_flow
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.infusions.readiness import session_checklist
 from neuroclinic.infusions.stepper import Progress, current_step, step_states
