@@ -64,15 +64,15 @@ def test_reference_data_refuses_every_change_and_each_attack_is_named(
     # What the entries point at: a deleted product, lot, receipt or vial may break the
     # ledger chain's walk first (named as the entry), so the seal check is asked here.
     checked: list[type[models.Model]] = [Product, Supplier, Lot, Receipt, Container]
-    for model in checked:
-        label = model._meta.label_lower
-        table = model._meta.db_table
-        pk = model._base_manager.order_by("-pk").values_list("pk", flat=True)[0]
-        if model is not Container:
-            assert_refused(model, pk)
+    for target in checked:
+        label = target._meta.label_lower
+        table = target._meta.db_table
+        pk = target._base_manager.order_by("-pk").values_list("pk", flat=True)[0]
+        if target is not Container:
+            assert_refused(target, pk)
         for statement in (
             f"DELETE FROM {table} WHERE id = %s",
-            f"UPDATE {table} SET {EDITED[model]} = 'X' WHERE id = %s",
+            f"UPDATE {table} SET {EDITED[target]} = 'X' WHERE id = %s",
         ):
             with attack(table):
                 with connection.cursor() as cursor:
