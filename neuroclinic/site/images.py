@@ -11,10 +11,13 @@ thumbnails, and no trailing bytes a crafted file could hide.
 """
 
 import io
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 # 40 megapixels: larger than any phone or camera photo a clinic would upload, far
@@ -68,6 +71,23 @@ def _open(data: bytes) -> Image.Image:
     return image
 
 
+_decoding = threading.Lock()
+
+
+@contextmanager
+def _truncated_images_refused() -> Iterator[None]:
+    """Pillow's flag for loading truncated files is process-wide, and WeasyPrint sets
+    it on import (a PDF with a damaged image still renders). An upload must never be
+    accepted half decoded, so the flag is off while one is loaded."""
+    with _decoding:
+        before = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = before
+
+
 def _too_many_pixels() -> str:
     return (
         f"The image is too large ({MAX_PIXELS // 1_000_000} megapixels at most). "
@@ -88,7 +108,7 @@ def clean_image(data: bytes, *, max_side: int = PHOTO_MAX_SIDE) -> CleanImage:
     _open(data).verify()  # structure and checksums; the image cannot be used after
     image = _open(data)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _truncated_images_refused():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image.load()
             upright = ImageOps.exif_transpose(image)

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from PIL import Image
+from PIL import Image, ImageFile
 
 from conftest import login
 from neuroclinic.accounts.models import User
@@ -98,6 +98,17 @@ def test_a_transparent_png_and_a_webp_are_accepted_as_jpeg() -> None:
 def test_bad_uploads_are_refused_with_a_reason(data: bytes, message: str) -> None:
     with pytest.raises(images.ImageRefused, match=message):
         images.clean_image(data)
+
+
+def test_a_truncated_upload_is_refused_even_after_weasyprint_loads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # WeasyPrint turns Pillow's process-wide LOAD_TRUNCATED_IMAGES on when imported
+    # (any PDF rendered in the same process); an upload must still be refused.
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    with pytest.raises(images.ImageRefused, match="damaged or incomplete"):
+        images.clean_image(noisy_jpeg()[:20000])
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
 
 
 @pytest.mark.parametrize(
@@ -488,6 +499,7 @@ def test_the_admin_manages_clinician_profiles(
 @pytest.mark.parametrize(
     "persona", ["director", "prescriber", "nurse", "front_desk", "billing"]
 )
+@pytest.mark.django_db
 def test_only_the_clinic_admin_manages_photos_and_profiles(
     client: Client, persona: str, path: str, request: pytest.FixtureRequest
 ) -> None:
