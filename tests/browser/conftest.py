@@ -55,8 +55,12 @@ class LiveClinic:
             cwd=ROOT,
             capture_output=True,
             text=True,
-            check=True,
         )
+        if result.returncode != 0:
+            raise AssertionError(
+                f"neuroclinic {' '.join(args)} exited {result.returncode}: "
+                f"{result.stderr.strip() or result.stdout.strip()}"
+            )
         return result.stdout.strip()
 
     def totp(self, username: str) -> str:
@@ -205,13 +209,17 @@ def page(browser: Browser) -> Iterator[Page]:
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error":
-            errors.append(message.text)
+            where = message.location
+            errors.append(
+                f"{message.text} (at {where.get('url')}:{where.get('lineNumber')})"
+            )
 
     page.on("console", on_console)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     yield page
     context.close()
-    assert errors == [], f"JavaScript errors in the browser: {errors}"
+    distinct = sorted(set(errors))
+    assert errors == [], f"{len(errors)} JavaScript errors in the browser: {distinct}"
 
 
 def screenshot(page: Page, name: str) -> None:
