@@ -430,6 +430,21 @@ def _organization(request: AuthenticatedHttpRequest) -> Organization:
     return Organization.objects.get(pk=request.user.organization_pk)
 
 
+def _own[Owned: (FaqEntry, ClinicianProfile, SitePhoto)](
+    model: type[Owned],
+    request: AuthenticatedHttpRequest,
+    row_uuid: uuid.UUID,
+    missing: str,
+) -> Owned:
+    """The signed-in admin's own clinic's row, or 404 (another clinic's row is not found)."""
+    found = model.objects.filter(
+        organization_id=request.user.organization_pk, uuid=row_uuid
+    ).first()
+    if found is None:
+        raise Http404(missing)
+    return found
+
+
 @require_capability(Capability.EDIT_PUBLIC_SITE)
 @require_GET
 def edit_index(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -528,11 +543,7 @@ def edit_faq(
         return redirect("site:edit_index")
     entry = None
     if entry_uuid is not None:
-        entry = FaqEntry.objects.filter(
-            organization=organization, uuid=entry_uuid
-        ).first()
-        if entry is None:
-            raise Http404("No such entry.")
+        entry = _own(FaqEntry, request, entry_uuid, "No such entry.")
     form = FaqEntryForm(request.POST or None, instance=entry)
     if request.method == "POST" and form.is_valid():
         actions.save_faq_entry(
@@ -561,11 +572,7 @@ def edit_clinician(
     organization = _organization(request)
     profile = None
     if profile_uuid is not None:
-        profile = ClinicianProfile.objects.filter(
-            organization=organization, uuid=profile_uuid
-        ).first()
-        if profile is None:
-            raise Http404("No such profile.")
+        profile = _own(ClinicianProfile, request, profile_uuid, "No such profile.")
     form = ClinicianForm(request.POST or None, request.FILES or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("photo_upload")
@@ -602,11 +609,7 @@ def edit_photo(
     organization = _organization(request)
     found = None
     if photo_uuid is not None:
-        found = SitePhoto.objects.filter(
-            organization=organization, uuid=photo_uuid
-        ).first()
-        if found is None:
-            raise Http404("No such photo.")
+        found = _own(SitePhoto, request, photo_uuid, "No such photo.")
     form = PhotoForm(request.POST or None, request.FILES or None, instance=found)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -643,11 +646,7 @@ def edit_photo_image(
     request: AuthenticatedHttpRequest, photo_uuid: uuid.UUID
 ) -> FileResponse:
     """The stored photo, shown or not, for the editor's preview."""
-    found = SitePhoto.objects.filter(
-        organization=_organization(request), uuid=photo_uuid
-    ).first()
-    if found is None:
-        raise Http404("No such photo.")
+    found = _own(SitePhoto, request, photo_uuid, "No such photo.")
     return _image(str(found.image.name))
 
 
@@ -656,9 +655,7 @@ def edit_photo_image(
 def edit_clinician_photo(
     request: AuthenticatedHttpRequest, profile_uuid: uuid.UUID
 ) -> FileResponse:
-    found = ClinicianProfile.objects.filter(
-        organization=_organization(request), uuid=profile_uuid
-    ).first()
-    if found is None or not found.photo:
+    found = _own(ClinicianProfile, request, profile_uuid, "No such photo.")
+    if not found.photo:
         raise Http404("No such photo.")
     return _image(str(found.photo.name))
