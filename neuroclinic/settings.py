@@ -383,6 +383,13 @@ CHECKPOINT_DIR = Path(os.getenv("CHECKPOINT_DIR", str(VAR_DIR / "checkpoints")))
 # `verify --checkpoints` reports the newest checkpoint older than this (written
 # hourly): the worker stopped, or the newest files were deleted.
 CHECKPOINT_MAX_AGE_MINUTES = env_int("CHECKPOINT_MAX_AGE_MINUTES", 150)
+# Each signed checkpoint is also emailed (a second anchor neither the database nor
+# CHECKPOINT_DIR can take back): to these comma-separated addresses, or, when
+# empty and the installation runs one organization, to its controlled-substance
+# custodians. Several organizations and no address: no email (docs/security.md).
+CHECKPOINT_EMAIL_TO = [
+    a.strip() for a in os.getenv("CHECKPOINT_EMAIL_TO", "").split(",") if a.strip()
+]
 # The HMAC key of record seals and chain checkpoints (docs/security.md): a secret
 # kept outside the database. Empty: derived from SECRET_KEY.
 INTEGRITY_KEY = env_secret("INTEGRITY_KEY", "")

@@ -354,6 +354,10 @@ class AuditEvent(models.Model):
         DATABASE_RESTORED = "operations.restored", "Database restored from a backup"
         CLINIC_SET_UP = "operations.clinic_set_up", "Clinic set up with its first admin"
         TASK_RETRIED = "operations.task_retried", "Failed background task retried"
+        CHECKPOINT_WRITTEN = (
+            "operations.checkpoint_written",
+            "Signed chain checkpoint written",
+        )
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

@@ -64,10 +64,16 @@ SEALED_MODELS: dict[str, tuple[str, ...] | None] = {
     # Measures.
     "measures.questionnaireresponse": None,
     "measures.safetyalert": None,
-    # Intake: eligibility decisions and consents.
+    "measures.treatmentresumption": None,
+    # Intake: eligibility decisions, consents, consult notes.
     "intake.eligibilitydecision": None,
     "intake.consentdocument": None,
     "intake.consentsignature": None,
+    "intake.consultnote": None,
+    # The chart's lists: entered once, ended once (patients 0004).
+    "patients.diagnosis": None,
+    "patients.medication": None,
+    "patients.allergy": None,
     # Treatment: protocols, plans, orders.
     "treatment.protocol": None,
     "treatment.treatmentplan": None,

@@ -26,7 +26,7 @@ call `install()` again (`neuroclinic/audit/tests/test_append_only.py` fails if
 it does not).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,9 +35,37 @@ from typing import Any
 class Step:
     """One change in a record's life cycle: when `when` holds, only `columns` may change."""
 
-    # SQL on OLD and NEW; it must be false, not NULL, when the change is not this step.
-    when: str
+    # SQL on OLD and NEW (or a function of the database vendor giving it, when the
+    # SQL differs, as JSON does); it must be false, not NULL, when the change is not
+    # this step.
+    when: "str | Callable[[str], str]"
     columns: tuple[str, ...]
+
+    def condition(self, vendor: str) -> str:
+        return self.when(vendor) if callable(self.when) else self.when
+
+
+def json_appended_one(vendor: str, column: str) -> str:
+    """SQL: NEW.column is OLD.column's JSON array with exactly one string appended.
+
+    The earlier elements must be unchanged and in order; nothing else may be
+    removed, replaced or inserted. PostgreSQL stores a JSONField as jsonb
+    (`jsonb - -1` drops the last element); SQLite as text, compared through
+    JSON1's `json()` so that spacing does not matter.
+    """
+    new, old = f'NEW."{column}"', f'OLD."{column}"'
+    if vendor == "sqlite":
+        return (
+            f"(json_array_length({new}) = json_array_length({old}) + 1"
+            f" AND json_type({new}, '$[#-1]') = 'text'"
+            f" AND json_remove({new}, '$[#-1]') = json({old}))"
+        )
+    return (
+        f"(jsonb_typeof({new}) = 'array' AND jsonb_typeof({old}) = 'array'"
+        f" AND jsonb_array_length({new}) = jsonb_array_length({old}) + 1"
+        f" AND jsonb_typeof({new} -> -1) = 'string'"
+        f" AND ({new} - -1) = {old})"
+    )
 
 
 @dataclass(frozen=True)
@@ -88,7 +116,7 @@ def _update_refused_when(
     for step in steps:
         fixed = [_changed(vendor, c) for c in columns if c not in step.columns]
         unchanged = f" AND NOT ({' OR '.join(fixed)})" if fixed else ""
-        allowed.append(f"(({step.when}){unchanged})")
+        allowed.append(f"(({step.condition(vendor)}){unchanged})")
     # A step whose condition is NULL (a NULL column compared) does not allow the change.
     return f"NOT COALESCE({' OR '.join(allowed)}, 1 = 0)"
 

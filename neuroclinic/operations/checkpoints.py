@@ -17,13 +17,29 @@ are written read-only and never rewritten; a changed or forged file fails its
 HMAC. Each checkpoint names the one before it with that file's SHA-256, so a
 deleted or swapped file in the middle is caught; deleting the newest files
 leaves the newest remaining one older than CHECKPOINT_MAX_AGE_MINUTES, which
-is reported too (a new one cannot be forged without INTEGRITY_KEY). What is
-written within the last interval can still be lost with its checkpoint: keep
-a copy off the host (every backup carries them).
+is reported too (a new one cannot be forged without INTEGRITY_KEY).
+
+Checkpoints are numbered (1, 2, 3, ...), so a gap in the sequence is named by
+number. Two further anchors catch deleting the newest file within its
+interval:
+
+- writing one records an audit event (`operations.checkpoint_written`, with the
+  file's name, number and SHA-256) in the system chain: a checkpoint file that
+  is gone while its event remains is reported, and removing the event means
+  cutting back the audit chain;
+- the signed file is emailed to CHECKPOINT_EMAIL_TO (or the only organization's
+  controlled-substance custodians), a copy neither the database nor the
+  directory can take back; `neuroclinic verify --checkpoint-copy FILE` proves
+  the chains and the directory still hold an emailed copy.
+
+What stays uncaught: someone who deletes the newest checkpoint file AND cuts
+the audit and ledger chains back to before it (which the previous checkpoint
+cannot see) when no emailed copy is checked (docs/security.md).
 """
 
 import hashlib
 import hmac
+import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,13 +48,18 @@ from typing import Any
 
 import orjson
 from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from neuroclinic.audit.models import AuditEvent, ChainHead, Seal
+from neuroclinic.audit.record import record
 from neuroclinic.audit.seals import integrity_key
 from neuroclinic.ledger.models import LedgerEntry, Registrant
 from neuroclinic.ledger.verify import Anchor, verify_registrant
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "checkpoint-"
 SUFFIX = ".json"
@@ -49,6 +70,17 @@ class Checkpoint:
     path: Path
     written_at: str
     heads: list[dict[str, Any]]
+
+    @property
+    def number(self) -> int | None:
+        """Its place in the sequence (None in files written before numbering)."""
+        for head in self.heads:
+            if head.get("chain") == "checkpoints" and "number" in head:
+                try:
+                    return int(head["number"])
+                except (TypeError, ValueError):
+                    return None
+        return None
 
 
 def _ledger_head(
@@ -117,16 +149,20 @@ def write_checkpoint(directory: Path | None = None) -> Path:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     now = timezone.now()
     written_at = now.isoformat(timespec="microseconds")
-    heads = current_heads(latest_checkpoint(folder))
+    latest = latest_checkpoint(folder)
+    heads = current_heads(latest)
     files = checkpoint_files(folder)
-    if files:
-        heads.append(
-            {
-                "chain": "checkpoints",
-                "previous": files[-1].name,
-                "sha256": hashlib.sha256(files[-1].read_bytes()).hexdigest(),
-            }
-        )
+    number = ((latest.number or len(files)) if latest is not None else 0) + 1
+    heads.append(
+        {
+            "chain": "checkpoints",
+            "number": number,
+            "previous": files[-1].name if files else None,
+            "sha256": hashlib.sha256(files[-1].read_bytes()).hexdigest()
+            if files
+            else None,
+        }
+    )
     body = _body(written_at, heads)
     document = orjson.dumps(
         {
@@ -143,7 +179,69 @@ def write_checkpoint(directory: Path | None = None) -> Path:
         out.write(document)
         out.flush()
         os.fsync(out.fileno())
+    digest = hashlib.sha256(document).hexdigest()
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.CHECKPOINT_WRITTEN,
+            actor=None,
+            actor_username="worker",
+            file=path.name,
+            number=number,
+            sha256=digest,
+        )
+        recipients = checkpoint_recipients()
+        if recipients:
+            transaction.on_commit(
+                lambda: email_checkpoint(path.name, number, document, recipients)
+            )
     return path
+
+
+def checkpoint_recipients() -> list[str]:
+    """CHECKPOINT_EMAIL_TO, or the custodians when the installation runs one organization."""
+    if settings.CHECKPOINT_EMAIL_TO:
+        return list(settings.CHECKPOINT_EMAIL_TO)
+    from neuroclinic.accounts.models import User
+    from neuroclinic.accounts.roles import Role
+    from neuroclinic.clinics.models import Organization
+
+    # A checkpoint holds every organization's ledger balances: never email one
+    # organization's custodians another's.
+    if Organization.objects.count() != 1:
+        return []
+    return sorted(
+        {
+            email
+            for email in User.objects.filter(
+                is_active=True, groups__name=Role.CUSTODIAN.value
+            ).values_list("email", flat=True)
+            if email
+        }
+    )
+
+
+def email_checkpoint(
+    name: str, number: int, document: bytes, recipients: list[str]
+) -> None:
+    """The signed file as an attachment; a mail server that is down never undoes it."""
+    message = EmailMessage(
+        subject=f"[Neuroclinic] Signed chain checkpoint #{number}",
+        body=(
+            f"Attached is signed checkpoint #{number} of the clinic's audit and "
+            "controlled-substance ledger chains. Keep this email: it is a copy the "
+            "database cannot change. To prove the records still hold it, save the "
+            "attachment and run:\n\n"
+            f"    neuroclinic verify --checkpoints --checkpoint-copy {name}\n"
+        ),
+        to=recipients,
+    )
+    message.attach(name, document, "application/json")
+    try:
+        message.send()
+    except (
+        Exception
+    ):  # the checkpoint file stands; the failure is logged for the admins
+        logger.exception("Could not email checkpoint %s to %s", name, recipients)
 
 
 class CheckpointUnreadable(Exception):
@@ -205,6 +303,8 @@ def ledger_anchor(checkpoint: Checkpoint | None, registrant_id: int) -> Anchor |
 def _problem_for(head: dict[str, Any], label: str, folder: Path) -> str | None:
     chain = str(head.get("chain", ""))
     if chain == "checkpoints":
+        if head.get("previous") is None:
+            return None
         previous = folder / Path(str(head["previous"])).name
         if not previous.is_file():
             return (
@@ -271,18 +371,31 @@ def checkpoint_problems(
         ]
     problems: list[str] = []
     newest: datetime | None = None
+    last_number: int | None = None
     for path in files:
         try:
             checkpoint = read_checkpoint(path)
         except CheckpointUnreadable as exc:
             problems.append(f"checkpoint {exc}")
             continue
-        label = f"checkpoint of {_when(checkpoint.written_at)}"
+        label = _label(checkpoint)
         newest = _parsed(checkpoint.written_at) or newest
+        number = checkpoint.number
+        if number is not None:
+            if last_number is not None and number != last_number + 1:
+                problems.append(
+                    f"{label} follows checkpoint #{last_number}: the sequence has a "
+                    "gap, checkpoint files were deleted"
+                    if number > last_number + 1
+                    else f"{label} follows checkpoint #{last_number}: the sequence "
+                    "runs backwards, checkpoint files were replaced"
+                )
+            last_number = number
         for head in checkpoint.heads:
             problem = _problem_for(head, label, folder)
             if problem:
                 problems.append(problem)
+    problems += _recorded_but_missing(folder)
     limit = timedelta(minutes=settings.CHECKPOINT_MAX_AGE_MINUTES)
     if newest is not None and (now or timezone.now()) - newest > limit:
         problems.append(
@@ -305,3 +418,66 @@ def _when(written_at: str) -> str:
         return f"{datetime.fromisoformat(written_at):%Y-%m-%d %H:%M} UTC"
     except ValueError:
         return written_at
+
+
+def _label(checkpoint: Checkpoint) -> str:
+    number = f" #{checkpoint.number}" if checkpoint.number is not None else ""
+    return f"checkpoint{number} of {_when(checkpoint.written_at)}"
+
+
+def _recorded_but_missing(folder: Path) -> list[str]:
+    """Each checkpoint the audit chain says was written is still on file, unchanged."""
+    problems: list[str] = []
+    events = AuditEvent.objects.filter(
+        action=AuditEvent.Action.CHECKPOINT_WRITTEN
+    ).order_by("seq")
+    for seq, data in events.values_list("seq", "data"):
+        if not isinstance(data, dict) or not isinstance(data.get("file"), str):
+            problems.append(f"audit event #{seq} records a checkpoint without its file")
+            continue
+        path = folder / Path(data["file"]).name
+        what = (
+            f"audit event #{seq} records checkpoint #{data.get('number')} ({path.name})"
+        )
+        if not path.is_file():
+            problems.append(
+                f"{what}, which is gone from {folder}: checkpoint files were deleted"
+            )
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != data.get("sha256"):
+            problems.append(f"{what}, whose content has changed")
+    return problems
+
+
+def copy_problems(copies: list[Path], directory: Path | None = None) -> list[str]:
+    """Prove a copy kept elsewhere (the emailed attachment) is still held.
+
+    The copy must carry a valid HMAC, every head it recorded must still be in its
+    chain, and the checkpoint directory must still hold the same file: deleting
+    the newest checkpoint file, and cutting the chains back behind it, is caught
+    by the copy the custodian kept.
+    """
+    folder = Path(directory or settings.CHECKPOINT_DIR)
+    problems: list[str] = []
+    for copy in copies:
+        try:
+            checkpoint = read_checkpoint(copy)
+        except CheckpointUnreadable as exc:
+            problems.append(f"copy {exc}")
+            continue
+        label = f"the copy of {_label(checkpoint)}"
+        for head in checkpoint.heads:
+            if head.get("chain") == "checkpoints":
+                continue
+            problem = _problem_for(head, label, folder)
+            if problem:
+                problems.append(problem)
+        on_file = folder / copy.name
+        if not on_file.is_file():
+            problems.append(
+                f"{label} ({copy.name}) is not in {folder}: checkpoint files were deleted"
+            )
+        elif on_file.read_bytes() != copy.read_bytes():
+            problems.append(
+                f"{label} ({copy.name}) differs from the file in {folder}: it was replaced"
+            )
+    return problems

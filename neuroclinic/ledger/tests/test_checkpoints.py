@@ -7,16 +7,20 @@ Runs on SQLite and on PostgreSQL; tampering is raw SQL with the triggers off.
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Q
 from django.test import override_settings
 
+from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent, ChainHead, Seal
-from neuroclinic.audit.record import chain_name
+from neuroclinic.audit.record import SYSTEM_CHAIN, chain_name
+from neuroclinic.clinics.models import Organization
 from neuroclinic.ledger.models import LedgerEntry, LedgerHead
 from neuroclinic.ledger.tests.conftest import Stock
 from neuroclinic.ledger.tests.test_chain import TABLE, _sql, _triggers_off
@@ -24,6 +28,8 @@ from neuroclinic.lib.hashchain import content_hash
 from neuroclinic.operations.checkpoints import (
     checkpoint_files,
     checkpoint_problems,
+    checkpoint_recipients,
+    copy_problems,
     read_checkpoint,
     write_checkpoint,
 )
@@ -242,8 +248,146 @@ def test_deleting_the_newest_checkpoints_leaves_a_stale_one_that_is_reported(
 
     soon = written + timedelta(minutes=settings.CHECKPOINT_MAX_AGE_MINUTES - 1)
     late = written + timedelta(minutes=settings.CHECKPOINT_MAX_AGE_MINUTES + 1)
-    assert checkpoint_problems(now=soon) == []
+    assert not any("the worker stopped" in p for p in checkpoint_problems(now=soon))
     assert any(
         "the worker stopped writing them, or the newest files were deleted" in p
         for p in checkpoint_problems(now=late)
     )
+
+
+def _soon_after(path: Path) -> datetime:
+    return datetime.fromisoformat(read_checkpoint(path).written_at) + timedelta(
+        minutes=1
+    )
+
+
+def test_checkpoints_are_numbered_and_a_gap_in_the_sequence_is_named(
+    history: list[LedgerEntry], checkpoint_dir: Path
+) -> None:
+    paths = [write_checkpoint() for _ in range(4)]
+    assert [read_checkpoint(p).number for p in paths] == [1, 2, 3, 4]
+    assert checkpoint_problems(now=_soon_after(paths[-1])) == []
+
+    paths[1].unlink()
+    paths[2].unlink()
+
+    problems = checkpoint_problems(now=_soon_after(paths[-1]))
+    assert any(
+        "checkpoint #4 of" in p and "follows checkpoint #1: the sequence has a gap" in p
+        for p in problems
+    ), problems
+
+
+def test_the_newest_checkpoint_deleted_within_its_interval_is_named_by_its_audit_event(
+    history: list[LedgerEntry], checkpoint_dir: Path
+) -> None:
+    write_checkpoint()
+    newest = write_checkpoint()
+    event = AuditEvent.objects.filter(
+        action=AuditEvent.Action.CHECKPOINT_WRITTEN
+    ).latest("seq")
+    assert event.data["file"] == newest.name
+    assert event.data["number"] == 2
+    soon = _soon_after(newest)
+    assert checkpoint_problems(now=soon) == []
+
+    newest.unlink()
+
+    problems = checkpoint_problems(now=soon)
+    assert problems == [
+        f"audit event #{event.seq} records checkpoint #2 ({newest.name}), which is "
+        f"gone from {checkpoint_dir}: checkpoint files were deleted"
+    ]
+    message = _verify("--checkpoints")
+    assert message is not None
+    assert "records checkpoint #2" in message
+
+
+def _cut_audit_chain_back_to(checkpoint: Path) -> None:
+    """The forger's last step: the system chain back to what `checkpoint` recorded."""
+    recorded = {h["chain"]: h for h in read_checkpoint(checkpoint).heads}
+    head = recorded.get(f"audit:{SYSTEM_CHAIN}")
+    seq = int(head["seq"]) if head else 0
+    _audit_triggers_off()
+    _sql(
+        "DELETE FROM audit_auditevent WHERE organization_id IS NULL AND seq > %s",
+        [seq],
+    )
+    if head is None:
+        ChainHead.objects.filter(name=SYSTEM_CHAIN).delete()
+    else:
+        ChainHead.objects.filter(name=SYSTEM_CHAIN).update(
+            seq=head["seq"], hash=head["hash"]
+        )
+
+
+def test_deleting_the_newest_checkpoint_and_the_events_after_it_is_caught_by_the_emailed_copy(
+    history: list[LedgerEntry],
+    checkpoint_dir: Path,
+    tmp_path: Path,
+    custodian: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    custodian.email = "custodian@example.com"
+    custodian.save(update_fields=["email"])
+    first = write_checkpoint()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        newest = write_checkpoint()
+    (sent,) = mail.outbox
+    assert sent.to == ["custodian@example.com"]
+    assert "#2" in sent.subject
+    ((name, content, mimetype),) = sent.attachments
+    assert (name, mimetype) == (newest.name, "application/json")
+    assert content == newest.read_bytes()
+    kept = tmp_path / "inbox" / name  # the custodian saves the attachment
+    kept.parent.mkdir()
+    kept.write_bytes(content)
+    assert copy_problems([kept]) == []
+    assert _verify("--checkpoint-copy", str(kept)) is None
+
+    # Delete the newest file and cut the audit chain back to the checkpoint before it.
+    newest.unlink()
+    _cut_audit_chain_back_to(first)
+
+    # Without the copy this passes: the residual gap docs/security.md names.
+    assert checkpoint_problems(now=_soon_after(first)) == []
+    # The kept copy names both what was cut and what was deleted.
+    problems = copy_problems([kept])
+    assert any("which is gone: the chain was cut back" in p for p in problems), problems
+    assert any(
+        f"({newest.name}) is not in {checkpoint_dir}: checkpoint files were deleted"
+        in p
+        for p in problems
+    ), problems
+    message = _verify("--checkpoint-copy", str(kept))
+    assert message is not None
+    assert "the copy of checkpoint #2" in message
+
+
+def test_an_altered_copy_is_refused(history: list[LedgerEntry], tmp_path: Path) -> None:
+    path = write_checkpoint()
+    forged = tmp_path / path.name
+    forged.write_bytes(path.read_bytes().replace(b'"number": 1', b'"number": 9'))
+    assert copy_problems([forged]) == [
+        f"copy {path.name} does not carry a valid HMAC: it was altered or forged"
+    ]
+
+
+def test_checkpoint_email_goes_to_the_configured_address_and_never_across_organizations(
+    history: list[LedgerEntry],
+    custodian: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    custodian.email = "custodian@example.com"
+    custodian.save(update_fields=["email"])
+    assert checkpoint_recipients() == ["custodian@example.com"]
+    with override_settings(CHECKPOINT_EMAIL_TO=["vault@example.org"]):
+        assert checkpoint_recipients() == ["vault@example.org"]
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            write_checkpoint()
+        assert [m.to for m in mail.outbox] == [["vault@example.org"]]
+    # A second organization: its custodians must not see the first's balances.
+    Organization.objects.create(name="Another clinic")
+    assert checkpoint_recipients() == []

@@ -61,8 +61,11 @@ def test_reference_data_refuses_every_change_and_each_attack_is_named(
         assert_refused(model, pks[-1])
         made = assert_attacks_named(model, pks[-1], pks[0] if len(pks) > 1 else None)
         assert {"edit", "delete", "insert"} <= set(made), model
-    # What the entries point at: a deleted product, lot, receipt or vial may break the
-    # ledger chain's walk first (named as the entry), so the seal check is asked here.
+    # What the entries point at. An edit is named first by the seal check, and so is a
+    # deleted supplier or receipt. A deleted product, lot or vial is named first by the
+    # ledger walk, which runs before the seal check: at the first entry of that product,
+    # or at the balance of the vial (of that lot) that no longer adds up; the seal check
+    # names the row itself too.
     checked: list[type[models.Model]] = [Product, Supplier, Lot, Receipt, Container]
     for target in checked:
         label = target._meta.label_lower
@@ -74,14 +77,33 @@ def test_reference_data_refuses_every_change_and_each_attack_is_named(
             f"DELETE FROM {table} WHERE id = %s",
             f"UPDATE {table} SET {EDITED[target]} = 'X' WHERE id = %s",
         ):
+            expected = _named_first(target, pk, statement.startswith("DELETE"))
             with attack(table):
                 with connection.cursor() as cursor:
                     cursor.execute(statement, [pk])
                 found = {(p.model, p.object_id) for p in verify_seals(limit=1000)}
                 assert (label, str(pk)) in found, f"{label}: {statement}"
-                with pytest.raises(CommandError):
+                with pytest.raises(CommandError) as caught:
                     call_command("verify", stdout=_Quiet())
+                first = str(caught.value).partition("; first: ")[2]
+                assert first.startswith(expected), f"{statement}: {first}"
     assert verify_seals() == []
+
+
+def _named_first(target: type[models.Model], pk: int, deleted: bool) -> str:
+    """How `neuroclinic verify` begins its first problem when this row is attacked."""
+    label = target._meta.label_lower
+    if not deleted or target in (Supplier, Receipt):
+        return f"record {label} #{pk}: "
+    registrant = Registrant.objects.get()
+    walk = f"{registrant.name} ({registrant.dea_number}): BROKEN at "
+    if target is Product:
+        entry = LedgerEntry.objects.filter(product_id=pk).order_by("seq").first()
+        assert entry is not None
+        return f"{walk}entry #{entry.seq} ({entry.uuid}): "
+    vials = Container.objects.filter(lot_id=pk) if target is Lot else [Container(pk=pk)]
+    vial = min(v.pk for v in vials)
+    return f"{walk}its balances: vial {vial} shows "
 
 
 def test_a_vial_keeps_its_identity_while_the_ledger_moves_it(

@@ -205,6 +205,34 @@ def test_a_plan_is_ended_once_and_counts_one_infusion_at_a_time(
     )
 
 
+def test_counting_an_induction_infusion_appends_exactly_one_date(
+    course: TreatmentPlan,
+) -> None:
+    """The dates given so far are history: the counting step may only append one date."""
+    table = "treatment_treatmentplan"
+    assert course.induction_dates == ["2026-11-16"]
+    update = f"UPDATE {table} SET induction_dates = %s WHERE id = %s"
+    for dates in (
+        '["2026-11-01"]',  # the date given replaced by another
+        "[]",  # the date given removed
+        '["2026-11-01", "2026-11-16"]',  # a date inserted before it
+        '["2026-11-16", "2026-11-18", "2026-11-20"]',  # two dates appended at once
+        '["2026-11-16", 20261118]',  # something that is not a date string appended
+        '["2026-11-16", "2026-11-16", "2026-11-18"]',  # two, one a repeat
+    ):
+        assert_statement_refused(update, [dates, course.pk])
+    # A booster counted with the dates changed is refused too.
+    assert_statement_refused(
+        f"UPDATE {table} SET booster_count = booster_count + 1, induction_dates = %s "
+        "WHERE id = %s",
+        ['["2026-11-16", "2026-11-18"]', course.pk],
+    )
+    # One more date after those given is the step the trigger allows.
+    _sql(update, ['["2026-11-16", "2026-11-18"]', course.pk])
+    course.refresh_from_db()
+    assert course.induction_dates == ["2026-11-16", "2026-11-18"]
+
+
 def test_the_series_is_completed_once(
     patient: Patient, prescriber: User, director: User
 ) -> None:

@@ -1,4 +1,5 @@
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -20,6 +21,14 @@ class Command(BaseCommand):
             help="also prove the chains still hold every signed checkpoint",
         )
         parser.add_argument(
+            "--checkpoint-copy",
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="a checkpoint kept elsewhere (the emailed attachment): prove the chains "
+            "and the checkpoint directory still hold it; implies --checkpoints; repeatable",
+        )
+        parser.add_argument(
             "--incremental",
             action="store_true",
             help="walk each ledger chain only from the newest signed checkpoint on "
@@ -33,18 +42,25 @@ class Command(BaseCommand):
                 f"{p}_incremental" if p.endswith(".ledger_chain_problems") else p
                 for p in paths
             ]
-        if options["checkpoints"]:
+        copies = [Path(p) for p in options["checkpoint_copy"]]
+        if options["checkpoints"] or copies:
             paths.append("neuroclinic.operations.integrity.checkpoint_problems")
         problems: list[str] = []
         for path in paths:
-            found = run_verifier(path)
             name = path.rsplit(".", 1)[-1].replace("_problems", "").replace("_", " ")
-            self.stdout.write(f"{name}: {'intact' if not found else 'BROKEN'}")
-            for problem in found:
-                self.stdout.write(f"  - {problem}")
-            problems += found
+            problems += self._report(name, run_verifier(path))
+        if copies:
+            from neuroclinic.operations.checkpoints import copy_problems
+
+            problems += self._report("checkpoint copies", copy_problems(copies))
         if problems:
             raise CommandError(
                 f"Integrity check failed ({len(problems)} problem(s)); first: {problems[0]}"
             )
         self.stdout.write("Everything verified intact.")
+
+    def _report(self, name: str, found: list[str]) -> list[str]:
+        self.stdout.write(f"{name}: {'intact' if not found else 'BROKEN'}")
+        for problem in found:
+            self.stdout.write(f"  - {problem}")
+        return found
