@@ -16,11 +16,15 @@ its stored summaries (only the rebuild's closing VACUUM (ANALYZE) is run). It th
 process:
 - `summaries.refresh_all` (the nightly rebuild of the stored episode summaries) and
   `summaries.refresh_patients` for one patient (what the ten-minute job does per change);
-- `dashboard.from_table` (what /outcomes/dashboard/ computes: SQL aggregates over the
-  stored summaries), p50/p95/max, after one warm-up run (the first lifelines import);
+- `dashboard.from_table` (what /outcomes/dashboard/ computes: sums of the stored per-day
+  counts and the Kaplan-Meier inputs), p50/p95/max, after one warm-up run (the first
+  lifelines import), each run followed by `dashboard.from_rows` (the same figures
+  counted from the episode rows, the earlier read) so both see the same load;
 - with --reference, `dashboard.build` over every plan (the old per-request recomputation);
 - the booster worklist read (`worklist.open_suggestions` and `recent_decisions`, as the page);
-- the clinic rates the dashboard page also shows (`rates.clinic_rates`), p50/p95;
+- the clinic rates the dashboard page also shows (`rates.clinic_rates`), p50/p95, and
+  the page's whole computation (`from_table` then `clinic_rates`), p50/p95;
+- the load average (1, 5, 15 minutes) when the runs end: the machine is shared.
 - with --daily-job, `refresh_booster_suggestions` once (the daily job); without it, open
   suggestions for 2% of plans are written as fixtures so the worklist has rows to read.
 The issue's target is 100,000 patients and 2,000,000 responses on PostgreSQL; the
@@ -341,7 +345,38 @@ def make_fixtures(patients: int, per_patient: int) -> tuple[Any, float]:
             file=sys.stderr,
             flush=True,
         )
+    tidy_fixture_tables()
     return org, time.perf_counter() - started
+
+
+def tidy_fixture_tables() -> None:
+    """VACUUM (ANALYZE) the tables the fixtures filled in bulk (PostgreSQL).
+
+    A clinic's tables grow a little at a time and autovacuum keeps their statistics and
+    visibility maps current; a table just filled by COPY has neither, so an index-only
+    count still reads every heap page (the 11c run's clinic rates). Measured as the
+    clinic would be, not as the fixtures left it.
+    """
+    from django.db import connection
+
+    from neuroclinic.infusions.models import InfusionSession
+    from neuroclinic.measures.models import QuestionnaireResponse
+    from neuroclinic.patients.models import Patient
+    from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
+
+    if connection.vendor != "postgresql":
+        return
+    for model in (
+        Patient,
+        TreatmentPlan,
+        InfusionOrder,
+        InfusionSession,
+        QuestionnaireResponse,
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}"
+            )
 
 
 def open_suggestion_fixtures(org: Any, share: float = 0.02) -> int:
@@ -415,14 +450,19 @@ def child(
         org, setup_s = make_fixtures(patients, per_patient)
     else:
         setup_s = 0.0
+        tidy_fixture_tables()  # quick when nothing changed since the last VACUUM
     made_patients = Patient.objects.filter(organization=org).count()
     made_responses = QuestionnaireResponse.objects.filter(organization=org).count()
     today = datetime.now(UTC).date()
 
     plans_all = list(TreatmentPlan.objects.filter(organization=org))
     rebuild_s: float | str = "-"
+    recount_s: float | str = "-"
     if skip_rebuild:
-        # Only the rebuild's closing step: VACUUM (ANALYZE) of the summary table.
+        # Only the rebuild's closing steps: count every day again, then VACUUM (ANALYZE).
+        t = time.perf_counter()
+        summaries.recount(org.pk)
+        recount_s = round(time.perf_counter() - t, 1)
         t = time.perf_counter()
         summaries.tidy_table()
         rebuild_s = f"skipped (tidy {time.perf_counter() - t:.1f})"
@@ -437,11 +477,17 @@ def child(
         summaries.refresh_patients(org.pk, [pl.patient_id])
         one.append(time.perf_counter() - t)
     dashboard.from_table(org.pk, today=today)  # warm-up: imports lifelines
-    dash = []
+    dashboard.from_rows(org.pk, today=today)
+    # The dashboard from the stored per-day counts (what the page reads) and, one run
+    # after the other under the same load, counted from the episode rows (the 11c read).
+    dash, rows_read = [], []
     for _ in range(runs):
         t = time.perf_counter()
         data = dashboard.from_table(org.pk, today=today)
         dash.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        dashboard.from_rows(org.pk, today=today)
+        rows_read.append(time.perf_counter() - t)
     old = []
     for _ in range(runs if reference else 0):
         t = time.perf_counter()
@@ -465,11 +511,17 @@ def child(
         worklist.open_suggestions(org.pk, today)
         worklist.recent_decisions(org.pk)
         work.append(time.perf_counter() - t)
-    clinic = []
+    clinic, page = [], []
     for _ in range(runs):
         t = time.perf_counter()
         rates.clinic_rates(org.pk)
         clinic.append(time.perf_counter() - t)
+        # Everything the dashboard page computes: the dashboard and the clinic rates.
+        t = time.perf_counter()
+        dashboard.from_table(org.pk, today=today)
+        rates.clinic_rates(org.pk)
+        page.append(time.perf_counter() - t)
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     return {
         "patients": made_patients,
         "responses": made_responses,
@@ -478,10 +530,13 @@ def child(
         "episodes": data.episodes,
         "summary_rows": summary_rows,
         "rebuild_s": rebuild_s,
+        "recount_s": recount_s,
         "refresh_one_p50_ms": round(percentile(one, 50) * 1000),
         "dashboard_p50_ms": round(percentile(dash, 50) * 1000),
         "dashboard_p95_ms": round(percentile(dash, 95) * 1000),
         "dashboard_max_ms": round(max(dash) * 1000),
+        "from_rows_p50_ms": round(percentile(rows_read, 50) * 1000),
+        "from_rows_p95_ms": round(percentile(rows_read, 95) * 1000),
         "reference_p50_ms": round(percentile(old, 50) * 1000) if old else "-",
         "daily_job_s": refresh_s,
         "open_suggestions": open_count,
@@ -489,6 +544,9 @@ def child(
         "worklist_p95_ms": round(percentile(work, 95) * 1000, 1),
         "rates_p50_ms": round(percentile(clinic, 50) * 1000),
         "rates_p95_ms": round(percentile(clinic, 95) * 1000),
+        "page_p50_ms": round(percentile(page, 50) * 1000),
+        "page_p95_ms": round(percentile(page, 95) * 1000),
+        "load_1_5_15": load,
     }
 
 

@@ -2,14 +2,16 @@
 time from remission to relapse, time from the series to the first booster, booster
 intervals. Definitions are `summary.py`'s; figures `stats.py`'s.
 
-Two ways to the same figures:
-- `from_table` (the pages): aggregates the stored episode summaries
-  (`EpisodeSummaryRow`, refreshed by `actions.summaries`) in SQL, a fixed handful of
-  queries whose rows do not grow with the clinic (Kaplan-Meier inputs are grouped by
-  duration and weighted), with breakdowns by protocol, location, dose and diagnosis,
-  for a reporting period; `figure_rows` gives the rows behind any one figure.
+Three ways to the same figures:
+- `from_table` (the pages): sums the stored per-day counts (`EpisodeSummaryCount`) for
+  the checkpoint rates and breakdowns by protocol, location, dose and diagnosis, and
+  reads the Kaplan-Meier inputs from the stored episode summaries (`EpisodeSummaryRow`)
+  grouped by duration; both tables are refreshed by `actions.summaries`. A fixed handful
+  of queries for a reporting period; `figure_rows` gives the rows behind any one figure.
+- `from_rows`: the same, counting the episode rows themselves (the definition the
+  stored counts are checked against).
 - `build` (the reference): recomputes every episode from the chart. Tests check that
-  both agree; benchmarks/outcomes.py times both.
+  they agree; benchmarks/outcomes.py times them.
 """
 
 from collections import Counter, defaultdict
@@ -24,7 +26,7 @@ from django.db.models import Case, Count, F, Min, Q, Sum, When
 from neuroclinic.clinics.models import Location
 from neuroclinic.outcomes.boosters import effect_durations
 from neuroclinic.outcomes.episodes import Episode, load_episodes
-from neuroclinic.outcomes.models import EpisodeSummaryRow
+from neuroclinic.outcomes.models import EpisodeSummaryCount, EpisodeSummaryRow
 from neuroclinic.outcomes.stats import Curve, Rate, kaplan_meier
 from neuroclinic.outcomes.summary import EpisodeSummary, Status, summarise
 from neuroclinic.treatment.models import TreatmentPlan
@@ -238,7 +240,7 @@ def build(
     )
 
 
-def _checkpoint_aggregates() -> dict[str, Any]:
+def checkpoint_aggregates() -> dict[str, Any]:
     aggregates: dict[str, Any] = {
         "episodes": Count("id"),
         "judged": Count(
@@ -246,12 +248,12 @@ def _checkpoint_aggregates() -> dict[str, Any]:
         ),
     }
     for _label, column in CHECKPOINT_COLUMNS:
-        aggregates[f"{column}__n"] = Count("id", filter=~Q(**{column: ""}))
-        aggregates[f"{column}__resp"] = Count(
+        aggregates[f"{column}_n"] = Count("id", filter=~Q(**{column: ""}))
+        aggregates[f"{column}_resp"] = Count(
             "id",
             filter=Q(**{f"{column}__in": [Status.RESPONSE, Status.REMISSION]}),
         )
-        aggregates[f"{column}__rem"] = Count(
+        aggregates[f"{column}_rem"] = Count(
             "id", filter=Q(**{column: Status.REMISSION})
         )
     return aggregates
@@ -261,8 +263,8 @@ def _checkpoints(values: dict[str, Any]) -> tuple[Checkpoint, ...]:
     return tuple(
         Checkpoint(
             label,
-            Rate(label, values[f"{column}__resp"], values[f"{column}__n"]),
-            Rate(label, values[f"{column}__rem"], values[f"{column}__n"]),
+            Rate(label, values[f"{column}_resp"], values[f"{column}_n"]),
+            Rate(label, values[f"{column}_rem"], values[f"{column}_n"]),
             column,
         )
         for label, column in CHECKPOINT_COLUMNS
@@ -418,6 +420,78 @@ def _last(value: Any) -> tuple[bool, Any]:
     return (value is None, value)
 
 
+def grouped_rows(
+    organization_id: int, instrument_code: str, period: Period = Period()
+) -> list[dict[str, Any]]:
+    """The period's summary rows grouped by every breakdown, with every checkpoint count.
+
+    The definition: one aggregate over the episode rows themselves (`from_rows`, and
+    `actions.summaries.recount` to fill the stored counts).
+    """
+    rows = summary_rows(organization_id, instrument_code, period)
+    return list(
+        rows.values(*DIMENSIONS)
+        .annotate(
+            **checkpoint_aggregates(),
+            **{column: Sum(column) for column in INTERVAL_COLUMNS},
+            as_of=Min("refreshed_at"),
+        )
+        .order_by()
+    )
+
+
+COUNTED = (*checkpoint_aggregates(), *INTERVAL_COLUMNS)
+
+
+def grouped_counts(
+    organization_id: int, instrument_code: str, period: Period = Period()
+) -> list[dict[str, Any]]:
+    """As `grouped_rows`, summed from the stored per-day counts (`EpisodeSummaryCount`).
+
+    The period is whole UTC days of the first infusion, as `Period.query`: a few
+    thousand stored rows for a year of a large network instead of every episode.
+    """
+    groups = (
+        EpisodeSummaryCount.objects.filter(
+            organization_id=organization_id, instrument_code=instrument_code
+        )
+        .filter(period.days("first_infusion_on"))
+        .values(*DIMENSIONS)
+        .annotate(
+            # Aliases may not repeat a column's name; renamed below.
+            **{f"sum_{column}": Sum(column) for column in COUNTED},
+            oldest=Min("as_of"),
+        )
+        .order_by()
+    )
+    return [
+        {
+            **{d: g[d] for d in DIMENSIONS},
+            **{column: g[f"sum_{column}"] for column in COUNTED},
+            "as_of": g["oldest"],
+        }
+        for g in groups
+    ]
+
+
+def from_rows(
+    organization_id: int,
+    *,
+    today: date,
+    instrument_code: str = "phq9",
+    period: Period = Period(),
+) -> Dashboard:
+    """The dashboard counted from the episode rows themselves (the definition `from_table`
+    is checked against; slower at scale)."""
+    return _dashboard(
+        organization_id,
+        grouped_rows(organization_id, instrument_code, period),
+        today=today,
+        instrument_code=instrument_code,
+        period=period,
+    )
+
+
 def from_table(
     organization_id: int,
     *,
@@ -425,25 +499,33 @@ def from_table(
     instrument_code: str = "phq9",
     period: Period = Period(),
 ) -> Dashboard:
-    """The dashboard from the stored episode summaries: three aggregate queries.
+    """The dashboard from the stored tables (what the page shows): three small reads.
 
-    One query groups the period's rows by every breakdown at once (protocol x location
-    x dose x diagnosis: a few dozen groups, whatever the clinic's size) with every
-    checkpoint count; the totals and each breakdown are sums of those groups. Two more
-    give the Kaplan-Meier inputs grouped by duration. Location names: one small query.
+    The checkpoint rates and every breakdown are sums of the stored per-day counts
+    (`grouped_counts`: protocol x location x dose x diagnosis per day); the two
+    Kaplan-Meier inputs are grouped by duration from the episode rows. Location names:
+    one small query. The same figures as `from_rows` (tests compare them).
     """
-    rows = summary_rows(organization_id, instrument_code, period)
-    aggregates = _checkpoint_aggregates()
-    groups = list(
-        rows.values(*DIMENSIONS)
-        .annotate(
-            **aggregates,
-            **{column: Sum(column) for column in INTERVAL_COLUMNS},
-            as_of=Min("refreshed_at"),
-        )
-        .order_by()
+    return _dashboard(
+        organization_id,
+        grouped_counts(organization_id, instrument_code, period),
+        today=today,
+        instrument_code=instrument_code,
+        period=period,
     )
-    counted = [*aggregates, *INTERVAL_COLUMNS]
+
+
+def _dashboard(
+    organization_id: int,
+    groups: list[dict[str, Any]],
+    *,
+    today: date,
+    instrument_code: str,
+    period: Period,
+) -> Dashboard:
+    rows = summary_rows(organization_id, instrument_code, period)
+    aggregates = checkpoint_aggregates()
+    counted = list(COUNTED)
     totals: dict[str, Any] = dict.fromkeys(counted, 0)
     by: dict[str, dict[Any, dict[str, Any]]] = {d: {} for d in DIMENSIONS}
     as_of: datetime | None = None
@@ -481,7 +563,7 @@ def from_table(
     for days, seen, n in (
         rows.filter(remission_to_relapse_days__isnull=False)
         .values_list("remission_to_relapse_days", "relapse_observed")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # not Count("id"): the index alone answers
         .order_by()
     ):
         relapse[(float(days), bool(seen))] = n
@@ -495,7 +577,7 @@ def from_table(
             censored_until=Case(When(not_yet, then=F("plan_ended_on"))),
         )
         .values_list("series_to_booster_days", "censored_from", "censored_until")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by()
     ):
         if days is not None:

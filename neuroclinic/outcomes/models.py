@@ -286,6 +286,31 @@ class EpisodeSummaryRow(models.Model):
                 name="episode_summary_period",
             ),
             models.Index(fields=["patient"], name="episode_summary_patient"),
+            # The two Kaplan-Meier inputs, read from the index alone (PostgreSQL's
+            # index-only scan): the period's columns, then the curve's.
+            models.Index(
+                fields=[
+                    "organization",
+                    "instrument_code",
+                    "first_infusion_at",
+                    "remission_to_relapse_days",
+                    "relapse_observed",
+                ],
+                condition=Q(remission_to_relapse_days__isnull=False),
+                name="episode_summary_relapse",
+            ),
+            models.Index(
+                fields=[
+                    "organization",
+                    "instrument_code",
+                    "first_infusion_at",
+                    "series_to_booster_days",
+                    "series_end_on",
+                    "plan_ended_on",
+                ],
+                condition=Q(series_end_on__isnull=False),
+                name="episode_summary_booster",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -303,3 +328,67 @@ class SummaryWatermark(models.Model):
 
     def __str__(self) -> str:
         return f"Episode summaries through {self.changes_through:%Y-%m-%d %H:%M}"
+
+
+class EpisodeSummaryCount(models.Model):
+    """The stored episode summaries counted per UTC day of first infusion and breakdown.
+
+    Derived from `EpisodeSummaryRow` (rebuilt by `actions.summaries.refresh_counts` after
+    every refresh, in the refresh's transaction), so the dashboard sums a few thousand
+    rows instead of counting every episode per request. Its figures are by definition
+    those of `dashboard.from_rows` over the summary rows; tests compare the two.
+    Counts only rows with a first infusion (the dashboard's episodes).
+    """
+
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    instrument_code = models.CharField(max_length=32)
+    first_infusion_on = models.DateField(help_text="UTC day of the first infusion.")
+    protocol_name = models.CharField(max_length=200, blank=True)
+    location = models.ForeignKey(
+        "clinics.Location",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    dose_mg_per_kg = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    diagnosis_code = models.CharField(max_length=16, blank=True)
+    episodes = models.PositiveIntegerField()
+    judged = models.PositiveIntegerField()
+    at_end_of_series_n = models.PositiveIntegerField()
+    at_end_of_series_resp = models.PositiveIntegerField()
+    at_end_of_series_rem = models.PositiveIntegerField()
+    at_week_4_n = models.PositiveIntegerField()
+    at_week_4_resp = models.PositiveIntegerField()
+    at_week_4_rem = models.PositiveIntegerField()
+    at_week_8_n = models.PositiveIntegerField()
+    at_week_8_resp = models.PositiveIntegerField()
+    at_week_8_rem = models.PositiveIntegerField()
+    at_week_12_n = models.PositiveIntegerField()
+    at_week_12_resp = models.PositiveIntegerField()
+    at_week_12_rem = models.PositiveIntegerField()
+    at_week_26_n = models.PositiveIntegerField()
+    at_week_26_resp = models.PositiveIntegerField()
+    at_week_26_rem = models.PositiveIntegerField()
+    intervals_under_3w = models.PositiveIntegerField()
+    intervals_3_4w = models.PositiveIntegerField()
+    intervals_4_5w = models.PositiveIntegerField()
+    intervals_5_6w = models.PositiveIntegerField()
+    intervals_6_8w = models.PositiveIntegerField()
+    intervals_8w_plus = models.PositiveIntegerField()
+    as_of = models.DateTimeField(help_text="The oldest refreshed_at counted.")
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["organization", "instrument_code", "first_infusion_on"],
+                name="episode_count_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Episode counts ({self.instrument_code}, {self.first_infusion_on})"

@@ -15,11 +15,12 @@ holds; every person's read of the rows (dashboard, portal) is audited where it h
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Min, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from neuroclinic.clinics.models import Organization
@@ -29,20 +30,30 @@ from neuroclinic.outcomes.boosters import effect_durations
 from neuroclinic.outcomes.dashboard import (
     CHECKPOINT_WEEKS,
     CHECKPOINT_WINDOW_DAYS,
+    COUNTED,
     DASHBOARD_INSTRUMENTS,
+    DIMENSIONS,
     END_OF_SERIES_GRACE_DAYS,
     INTERVAL_COLUMNS,
+    checkpoint_aggregates,
     summary_until,
 )
 from neuroclinic.outcomes.deid import ICD10_PATTERN
 from neuroclinic.outcomes.episodes import Episode, load_episodes
-from neuroclinic.outcomes.models import EpisodeSummaryRow, SummaryWatermark
+from neuroclinic.outcomes.models import (
+    EpisodeSummaryCount,
+    EpisodeSummaryRow,
+    SummaryWatermark,
+)
 from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
 
 CHUNK_PATIENTS = 2000
 # Changes are looked for from a little before the watermark: a row committed late by a
 # transaction that began before the last refresh is still seen.
 OVERLAP = timedelta(minutes=5)
+# A recount of more days than this counts every day between the first and the last.
+RECOUNT_SPAN_DAYS = 31
+COUNTS_LOCK = 110011  # the advisory lock's first key: the stored counts (issue 11)
 
 
 def rows_for(
@@ -139,17 +150,107 @@ def _band(days: int) -> str:
     raise ValueError(f"no interval band for {days} days")
 
 
-def refresh_patients(organization_id: int, patient_ids: Iterable[int]) -> int:
-    """Rewrite the summary rows of these patients; returns the number of rows written."""
+def refresh_patients(
+    organization_id: int, patient_ids: Iterable[int], *, recount: bool = True
+) -> int:
+    """Rewrite the summary rows of these patients; returns the number of rows written.
+
+    With `recount` (the default), the stored per-day counts of the days their rows
+    were and are on are counted again in the same transaction as each chunk's rows;
+    `refresh_all` passes False and counts every day once at the end.
+    """
     ids = sorted(set(patient_ids))
     written = 0
     for start in range(0, len(ids), CHUNK_PATIENTS):
         chunk = ids[start : start + CHUNK_PATIENTS]
-        written += _refresh_chunk(organization_id, chunk)
+        written += _refresh_chunk(organization_id, chunk, recount_days=recount)
     return written
 
 
-def _refresh_chunk(organization_id: int, patient_ids: Sequence[int]) -> int:
+def _utc_day(at: datetime) -> date:
+    return at.astimezone(UTC).date()
+
+
+def recount(organization_id: int, days: Iterable[date] | None = None) -> int:
+    """Count the stored episode rows again into `EpisodeSummaryCount`: those whose first
+    infusion falls on `days` (UTC), or every day (None). Returns the count rows written.
+
+    The counts are `dashboard.grouped_rows`'s aggregate, grouped also by the day; the
+    dashboard sums them over the reporting period's days.
+    """
+    rows = EpisodeSummaryRow.objects.filter(
+        organization_id=organization_id, first_infusion_at__isnull=False
+    )
+    counts = EpisodeSummaryCount.objects.filter(organization_id=organization_id)
+    if days is not None:
+        wanted = sorted(set(days))
+        if not wanted:
+            return 0
+        if len(wanted) > RECOUNT_SPAN_DAYS:
+            # Many days (a large chunk): every day between the first and the last.
+            wanted = [wanted[0], wanted[-1]]
+            rows = rows.filter(_utc_days(wanted[0], wanted[-1]))
+            counts = counts.filter(first_infusion_on__range=(wanted[0], wanted[-1]))
+        else:
+            within = Q()
+            for day in wanted:
+                within |= _utc_days(day, day)
+            rows = rows.filter(within)
+            counts = counts.filter(first_infusion_on__in=wanted)
+    grouped = (
+        rows.annotate(day=TruncDate("first_infusion_at", tzinfo=UTC))
+        .values("instrument_code", "day", *DIMENSIONS)
+        .annotate(
+            **checkpoint_aggregates(),
+            **{column: Sum(column) for column in INTERVAL_COLUMNS},
+            as_of=Min("refreshed_at"),
+        )
+        .order_by()
+    )
+    with transaction.atomic():
+        _lock_counts(organization_id)  # before reading: see the other's rows
+        made = [
+            EpisodeSummaryCount(
+                organization_id=organization_id,
+                instrument_code=g["instrument_code"],
+                first_infusion_on=g["day"],
+                as_of=g["as_of"],
+                **{d: g[d] for d in DIMENSIONS},
+                **{column: g[column] or 0 for column in COUNTED},
+            )
+            for g in grouped
+        ]
+        counts.delete()
+        EpisodeSummaryCount.objects.bulk_create(made, batch_size=2000)
+    return len(made)
+
+
+def _utc_days(first: date, last: date) -> Q:
+    """Rows whose first infusion falls on a UTC day from `first` to `last` (an index range)."""
+    return Q(
+        first_infusion_at__gte=datetime.combine(first, time.min, UTC),
+        first_infusion_at__lt=datetime.combine(last + timedelta(days=1), time.min, UTC),
+    )
+
+
+def _lock_counts(organization_id: int) -> None:
+    """One recount of a clinic's counts at a time (PostgreSQL; SQLite has one writer).
+
+    Without it two refreshes could each delete a day's counts, miss the other's
+    uncommitted rows and both insert theirs: the day counted twice. The lock is held to
+    the end of the transaction.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                [COUNTS_LOCK, organization_id],
+            )
+
+
+def _refresh_chunk(
+    organization_id: int, patient_ids: Sequence[int], *, recount_days: bool = True
+) -> int:
     now = timezone.now()
     plans = list(
         TreatmentPlan.objects.filter(
@@ -187,10 +288,21 @@ def _refresh_chunk(organization_id: int, patient_ids: Sequence[int]) -> int:
         )
     ]
     with transaction.atomic():
-        EpisodeSummaryRow.objects.filter(
+        old = EpisodeSummaryRow.objects.filter(
             organization_id=organization_id, patient_id__in=patient_ids
-        ).delete()
+        )
+        days = {
+            _utc_day(at)
+            for at in old.order_by()
+            .values_list("first_infusion_at", flat=True)
+            .distinct()
+            if at is not None
+        }
+        old.delete()
         EpisodeSummaryRow.objects.bulk_create(rows, batch_size=2000)
+        if recount_days:
+            days |= {_utc_day(r.first_infusion_at) for r in rows if r.first_infusion_at}
+            recount(organization_id, days)
     return len(rows)
 
 
@@ -240,13 +352,14 @@ def refresh_all(organization: Organization) -> int:
             "patient_id", flat=True
         )
     )
-    written = refresh_patients(organization.pk, patient_ids)
+    written = refresh_patients(organization.pk, patient_ids, recount=False)
     # Rows of patients who no longer have a plan here (none today: plans are never deleted).
     EpisodeSummaryRow.objects.filter(organization=organization).exclude(
         patient_id__in=TreatmentPlan.objects.filter(organization=organization).values(
             "patient_id"
         )
     ).delete()
+    recount(organization.pk)
     SummaryWatermark.objects.update_or_create(
         organization=organization,
         defaults={"changes_through": started, "full_refresh_at": started},
@@ -263,9 +376,10 @@ def tidy_table() -> None:
     are stale (it then sorts where it should hash). VACUUM cannot run in a transaction:
     inside one (tests), ANALYZE alone.
     """
-    table = connection.ops.quote_name(EpisodeSummaryRow._meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            cursor.execute(f"VACUUM (ANALYZE) {table}")
-        else:
-            cursor.execute(f"ANALYZE {table}")
+    for model in (EpisodeSummaryRow, EpisodeSummaryCount):
+        table = connection.ops.quote_name(model._meta.db_table)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql" and not connection.in_atomic_block:
+                cursor.execute(f"VACUUM (ANALYZE) {table}")
+            else:
+                cursor.execute(f"ANALYZE {table}")

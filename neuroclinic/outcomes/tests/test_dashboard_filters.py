@@ -1,7 +1,7 @@
 """Dashboard breakdowns by dose and diagnosis, the reporting period, and the patients
 behind each figure (linked for those who may read charts, audited per patient listed)."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -558,3 +558,26 @@ def test_a_role_that_may_see_aggregates_only_gets_no_curve_links(
     page = as_persona("director").get(reverse("outcomes:dashboard")).content.decode()
     assert "Time from remission to relapse" in page
     assert "curve=relapse" not in page
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        dashboard.Period(),
+        dashboard.Period(A, A),
+        dashboard.Period(B, None),
+        dashboard.Period(None, B),
+        dashboard.Period(A + timedelta(days=1), B - timedelta(days=1)),
+    ],
+)
+def test_the_breakdowns_from_the_stored_counts_equal_those_of_the_rows(
+    organization: Organization, cohort: list[TreatmentPlan], period: dashboard.Period
+) -> None:
+    from neuroclinic.outcomes.tests.test_episode_counts import figures
+
+    stored = dashboard.from_table(organization.pk, today=TODAY, period=period)
+    direct = dashboard.from_rows(organization.pk, today=TODAY, period=period)
+    assert figures(stored) == figures(direct)
+    if period == dashboard.Period():
+        assert [g.label for g in stored.by_dose] == ["0.50 mg/kg", "0.75 mg/kg"]
+        assert {g.key for g in stored.by_diagnosis} == {"F33.2", "F32.2", ""}
