@@ -1,0 +1,81 @@
+"""The outcomes panel on the chart: each treatment episode read from its scores, in clinical terms.
+
+The same summary (`summary.summarise`) the portal's "Your progress" shows in plain words,
+here with the figures a prescriber reads: baseline, nadir, latest, % change, the dates of
+the first response, remission and relapse, and the days since the last infusion given.
+Computed when the chart opens (one patient, a few queries), never from the stored table,
+which may be ten minutes behind. Only the depression scales with a remission threshold
+are summarised; a dissociation or side-effect scale has no "response". The chart view
+audits the read.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import Max
+from django.utils import timezone
+
+from neuroclinic.http import AuthenticatedHttpRequest
+from neuroclinic.infusions.models import InfusionSession
+from neuroclinic.measures.instruments import INSTRUMENTS
+from neuroclinic.outcomes.episodes import GIVEN_STATUSES, load_episodes
+from neuroclinic.outcomes.summary import DEFAULT_REMISSION_MAX, EpisodeSummary, Status
+from neuroclinic.patients.chart_panels import ChartPanel
+from neuroclinic.patients.models import Patient
+from neuroclinic.treatment.models import TreatmentPlan
+
+STATUS_LABELS = {
+    Status.NO_BASELINE: "no baseline: response cannot be judged",
+    Status.ZERO_BASELINE: "baseline 0: change cannot be measured",
+    Status.NO_FOLLOW_UP: "baseline only: nothing to compare yet",
+    Status.NO_RESPONSE: "no response (< 25 % below baseline)",
+    Status.PARTIAL: "partial response (25-49 % below baseline)",
+    Status.RESPONSE: "response (>= 50 % below baseline)",
+    Status.REMISSION: "remission",
+    Status.RELAPSE: "relapse after response or remission",
+}
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    plan: TreatmentPlan
+    instrument_name: str
+    summary: EpisodeSummary
+    status_label: str
+
+
+def _days_since(moment: datetime | None, today: date) -> int | None:
+    return None if moment is None else (today - timezone.localtime(moment).date()).days
+
+
+def panel(request: AuthenticatedHttpRequest, patient: Patient) -> ChartPanel | None:
+    """Shown to roles with `view_chart` (the chart builds panels for no one else)."""
+    plans = TreatmentPlan.objects.filter(
+        patient=patient, organization_id=patient.organization_id
+    ).order_by("-created_at", "-id")
+    rows = []
+    for episode in load_episodes(plans, instrument_codes=sorted(DEFAULT_REMISSION_MAX)):
+        for code in sorted(episode.scores):
+            summary = episode.summary(code)
+            instrument = INSTRUMENTS.get(code)
+            rows.append(
+                OutcomeRow(
+                    plan=episode.plan,
+                    instrument_name=instrument.name if instrument else code,
+                    summary=summary,
+                    status_label=STATUS_LABELS[summary.status],
+                )
+            )
+    last_given = InfusionSession.objects.filter(
+        patient=patient, status__in=GIVEN_STATUSES, started_at__isnull=False
+    ).aggregate(last=Max("started_at"))["last"]
+    if not rows and last_given is None:
+        return None
+    return ChartPanel(
+        template="outcomes/chart_panel.html",
+        context={
+            "rows": rows,
+            "last_given": last_given,
+            "days_since_last": _days_since(last_given, timezone.localdate()),
+        },
+    )
