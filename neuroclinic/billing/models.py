@@ -507,3 +507,41 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix} next {self.next_number}"
+
+
+class Statement(models.Model):
+    """A patient statement for a period as given: `content` is the snapshot the PDF
+    and the API are made from; `closing_balance` is what `billing verify` re-adds to."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+"
+    )
+    number = models.CharField(max_length=20)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    closing_balance = money_field()
+    currency = currency_field()
+    content = models.JSONField()
+    made_at = models.DateTimeField(auto_now_add=True)
+    made_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-made_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "number"], name="billing_statement_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="billing_statement_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

@@ -29,6 +29,11 @@ urlpatterns = [
         name="sell_package",
     ),
     path(
+        "patients/<uuid:patient_uuid>/statements",
+        account.make_statement,
+        name="make_statement",
+    ),
+    path(
         "patients/<uuid:patient_uuid>/superbills",
         account.make_superbill,
         name="make_superbill",
@@ -65,6 +70,11 @@ urlpatterns = [
         "superbills/<uuid:superbill_uuid>.pdf",
         documents.superbill_pdf,
         name="superbill_pdf",
+    ),
+    path(
+        "statements/<uuid:statement_uuid>.pdf",
+        documents.statement_pdf,
+        name="statement_pdf",
     ),
     path(
         "superbills/<uuid:superbill_uuid>.csv",

@@ -30,7 +30,13 @@ from neuroclinic.billing.accounting import (
     member_id,
     payer_status,
 )
-from neuroclinic.billing.actions import estimates, invoices, superbills, visits
+from neuroclinic.billing.actions import (
+    estimates,
+    invoices,
+    statements,
+    superbills,
+    visits,
+)
 from neuroclinic.billing.actions.reads import record_read
 from neuroclinic.billing.em_rules import DEFAULT_EM_RULES, band_label, is_new_patient
 from neuroclinic.billing.errors import BillingError
@@ -40,6 +46,7 @@ from neuroclinic.billing.forms import (
     PaymentForm,
     RefundForm,
     SellPackageForm,
+    StatementForm,
     SuperbillForm,
     add_error,
 )
@@ -48,6 +55,7 @@ from neuroclinic.billing.models import (
     Invoice,
     PackageSale,
     Payment,
+    Statement,
     Superbill,
 )
 from neuroclinic.billing.rules import (
@@ -154,6 +162,7 @@ def _context(
         "sales": sales,
         "estimates": GoodFaithEstimate.objects.filter(patient=patient),
         "superbills": Superbill.objects.filter(patient=patient),
+        "statements": Statement.objects.filter(patient=patient),
         "payments": [
             (
                 p,
@@ -174,6 +183,7 @@ def _context(
         "payment_form": forms_.get("payment_form") or PaymentForm(),
         "refund_form": forms_.get("refund_form") or RefundForm(),
         "superbill_form": forms_.get("superbill_form") or SuperbillForm(),
+        "statement_form": forms_.get("statement_form") or StatementForm(),
         "error_for": forms_.get("error_for"),
     }
 
@@ -348,6 +358,25 @@ def make_superbill(
         except BillingError as exc:
             add_error(form, exc)
     return _again(request, patient, superbill_form=form)
+
+
+@require_capability(Capability.BILLING_CHARGE)
+@require_POST
+def make_statement(
+    request: AuthenticatedHttpRequest, patient_uuid: UUID
+) -> HttpResponse:
+    """A statement for the period: kept, printable, and in the patient's portal."""
+    patient = get_patient_for_user(
+        request.user, patient_uuid, capability=Capability.BILLING_CHARGE
+    )
+    form = StatementForm(request.POST)
+    if form.is_valid():
+        try:
+            statements.make_statement(patient, by=request.user, **form.cleaned_data)
+            return _done(patient)
+        except BillingError as exc:
+            add_error(form, exc)
+    return _again(request, patient, statement_form=form)
 
 
 @require_capability(Capability.BILLING_CHARGE)
