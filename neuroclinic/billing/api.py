@@ -40,6 +40,7 @@ from neuroclinic.billing.actions import (
     superbills,
     visits,
 )
+from neuroclinic.billing.actions.em_settings import current_rules
 from neuroclinic.billing.actions.reads import record_read
 from neuroclinic.billing.errors import BillingError
 from neuroclinic.billing.models import (
@@ -415,8 +416,59 @@ class VisitInvoiceIn(Schema):
         ge=0,
         le=1440,
         description="The clinician's documented total minutes on the date; required"
-        " for a follow-up (office E/M by time), ignored otherwise.",
+        " for an office visit by time (E/M), ignored otherwise.",
     )
+    family: str | None = Field(
+        None,
+        description="`psych_eval` (90791/90792) or `em` (office visit by time); empty:"
+        " the suggestion (an evaluation for a consult or intake visit, E/M for a"
+        " follow-up). Refused: `em` for an evaluation by a clinician who does not"
+        " prescribe, `psych_eval` for an established patient's follow-up.",
+    )
+
+
+class VisitSuggestionOut(Schema):
+    family: str
+    new_patient: bool
+    medical: bool
+    basis: str
+    rule_version: int | None
+
+
+@router.get(
+    "/billing/visits/{appointment_id}/suggestion",
+    response=VisitSuggestionOut,
+    summary="How a visit would be billed: the suggested family and its basis",
+    openapi_extra=_problems(
+        "No such visit (appointment) in the caller's organization (or the patient"
+        " is not visible to the caller).",
+        "Not used.",
+    ),
+)
+def suggest_visit(request: HttpRequest, appointment_id: UUID) -> dict[str, Any]:
+    """Under the clinic's current E/M rule version: an evaluation (90791/90792) or an
+    office visit by time, new or established patient, with the look-back's dates."""
+    user = _user(request, Capability.BILLING_CHARGE)
+    appointment = appointment_for(
+        user, appointment_id, capability=Capability.BILLING_CHARGE
+    )
+    version, rules = current_rules(appointment.organization_id)
+    found = visits.suggest_visit(appointment, version=version, rules=rules)
+    record_read(
+        AuditEvent.Action.BILLING_ACCOUNT_VIEWED,
+        patient=appointment.patient,
+        subject=appointment,
+        by=user,
+        via="api",
+        read="visit_suggestion",
+    )
+    return {
+        "family": found.family,
+        "new_patient": found.new_patient,
+        "medical": found.medical,
+        "basis": found.basis,
+        "rule_version": version.version if version else None,
+    }
 
 
 @router.post(
@@ -429,8 +481,8 @@ class VisitInvoiceIn(Schema):
         "Refused, nothing written; `errors[].field` is `appointment` (cancelled,"
         " late-cancelled, no-show or not checked in: the visit did not happen; a"
         " kind of visit invoiced from its chart), `session` (already invoiced),"
-        " `minutes` (missing for a follow-up, or fewer than the lowest band) or"
-        " `price`.",
+        " `minutes` (missing for E/M, or fewer than the lowest band), `family`"
+        " (not a choice, or a refused combination) or `price`.",
     ),
 )
 def invoice_visit(
@@ -445,7 +497,9 @@ def invoice_visit(
         user, appointment_id, capability=Capability.BILLING_CHARGE
     )
     try:
-        invoice = visits.invoice_visit(appointment, minutes=payload.minutes, by=user)
+        invoice = visits.invoice_visit(
+            appointment, minutes=payload.minutes, family=payload.family, by=user
+        )
     except BillingError as exc:
         raise _refused(exc) from None
     return Status(201, _invoice(invoice))

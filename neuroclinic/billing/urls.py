@@ -1,6 +1,6 @@
 from django.urls import path
 
-from neuroclinic.billing.views import account, documents, reports, setup
+from neuroclinic.billing.views import account, documents, em_rules, reports, setup
 
 app_name = "billing"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("setup/package", setup.set_package, name="set_package"),
     path("setup/identity", setup.set_identity, name="set_identity"),
     path("setup/provider", setup.set_provider, name="set_provider"),
+    path("setup/em-rules/", em_rules.em_rules_page, name="em_rules"),
     path("reports/aging/", reports.aging, name="aging"),
     path("reports/day-end/", reports.day_end, name="day_end"),
     path("patients/<uuid:patient_uuid>/", account.account, name="account"),

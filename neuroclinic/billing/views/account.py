@@ -37,8 +37,8 @@ from neuroclinic.billing.actions import (
     superbills,
     visits,
 )
+from neuroclinic.billing.actions.em_settings import current_rules
 from neuroclinic.billing.actions.reads import record_read
-from neuroclinic.billing.em_rules import DEFAULT_EM_RULES, band_label, is_new_patient
 from neuroclinic.billing.errors import BillingError
 from neuroclinic.billing.forms import (
     EstimateForm,
@@ -107,23 +107,12 @@ def _context(
         .order_by("starts_at", "id")
         if a.uuid not in invoiced
     ]
-    # A follow-up's bands: new patient (99202-99205) or established (99212-99215), B4b.
-    follow_ups = [
-        a for a in uninvoiced_visits if a.appointment_type.code in FOLLOW_UP_TYPES
-    ]
-    served = visits.professional_service_dates(patient) if follow_ups else []
+    # Each visit's suggested family and basis under the clinic's current E/M rules
+    # (new patient 99202-99205 or established 99212-99215, B4b; 90791/90792).
+    version, em_rules = current_rules(org)
+    served = visits.professional_service_dates(patient) if uninvoiced_visits else []
     visit_rows = [
-        (
-            a,
-            band_label(
-                DEFAULT_EM_RULES,
-                new_patient=is_new_patient(
-                    visit_on=visits.visit_date(a), earlier_services=served
-                ),
-            )
-            if a in follow_ups
-            else "",
-        )
+        (a, visits.suggest_visit(a, served=served, version=version, rules=em_rules))
         for a in uninvoiced_visits
     ]
     uninvoiced = [
@@ -432,9 +421,13 @@ def invoice_visit(
     raw = request.POST.get("minutes", "").strip()
     if raw and not raw.isdigit():
         return _again(request, patient, error_for="Minutes are a whole number.")
+    family = request.POST.get("family", "").strip() or None
     try:
         visits.invoice_visit(
-            appointment, minutes=int(raw) if raw else None, by=request.user
+            appointment,
+            minutes=int(raw) if raw else None,
+            family=family,
+            by=request.user,
         )
     except BillingError as exc:
         return _again(request, patient, error_for=exc.message)
