@@ -118,7 +118,9 @@ class Capability(StrEnum):
     # outcomes (docs/outcomes.md)
     VIEW_OUTCOMES = "view_outcomes"  # clinic dashboards and quality measures
     CONFIGURE_BOOSTER_RULES = "configure_booster_rules"  # the versioned booster rules
-    CONFIGURE_EM_RULES = "configure_em_rules"  # office-visit time bands, new-patient look-back
+    CONFIGURE_EM_RULES = (
+        "configure_em_rules"  # office-visit time bands, new-patient look-back
+    )
     WORK_FOLLOW_UPS = "work_follow_ups"  # the post-series follow-up worklist
     RESEARCH_EXPORT = "research_export"  # the de-identified research data set
     # scheduling (docs/scheduling.md)
