@@ -109,12 +109,14 @@ def _context(
     ]
     # Each visit's suggested family and basis under the clinic's current E/M rules
     # (new patient 99202-99205 or established 99212-99215, B4b; 90791/90792).
-    version, em_rules = current_rules(org)
-    served = visits.professional_service_dates(patient) if uninvoiced_visits else []
-    visit_rows = [
-        (a, visits.suggest_visit(a, served=served, version=version, rules=em_rules))
-        for a in uninvoiced_visits
-    ]
+    visit_rows = []
+    if uninvoiced_visits:  # the rules and the services are read only when needed
+        version, em_rules = current_rules(org)
+        served = visits.professional_service_dates(patient, rules=em_rules)
+        visit_rows = [
+            (a, visits.suggest_visit(a, served=served, version=version, rules=em_rules))
+            for a in uninvoiced_visits
+        ]
     uninvoiced = [
         s
         for s in InfusionSession.objects.filter(
