@@ -118,6 +118,9 @@ class Capability(StrEnum):
     # outcomes (docs/outcomes.md)
     VIEW_OUTCOMES = "view_outcomes"  # clinic dashboards and quality measures
     CONFIGURE_BOOSTER_RULES = "configure_booster_rules"  # the versioned booster rules
+    CONFIGURE_EM_RULES = (
+        "configure_em_rules"  # office-visit time bands, new-patient look-back
+    )
     WORK_FOLLOW_UPS = "work_follow_ups"  # the post-series follow-up worklist
     RESEARCH_EXPORT = "research_export"  # the de-identified research data set
     # scheduling (docs/scheduling.md)
@@ -248,6 +251,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.MANAGE_LETTER_TEMPLATES: frozenset({_R.MEDICAL_DIRECTOR}),
     Capability.VIEW_OUTCOMES: frozenset({_R.MEDICAL_DIRECTOR}),
     Capability.CONFIGURE_BOOSTER_RULES: frozenset({_R.MEDICAL_DIRECTOR}),
+    Capability.CONFIGURE_EM_RULES: frozenset({_R.CLINIC_ADMIN, _R.MEDICAL_DIRECTOR}),
     Capability.WORK_FOLLOW_UPS: frozenset(
         {_R.MEDICAL_DIRECTOR, _R.PRESCRIBER, _R.NURSE, _R.FRONT_DESK}
     ),

@@ -294,6 +294,11 @@ class AuditEvent(models.Model):
             "Credit applied to an invoice",
         )
         BILLING_SUPERBILL_MADE = "billing.superbill_made", "Superbill made"
+        BILLING_STATEMENT_MADE = "billing.statement_made", "Patient statement made"
+        BILLING_EM_RULES_CHANGED = (
+            "billing.em_rules_changed",
+            "Office-visit time rules changed",
+        )
         BILLING_ACCOUNT_VIEWED = "billing.account_viewed", "Billing account opened"
         BILLING_DOCUMENT_VIEWED = "billing.document_viewed", "Billing document opened"
         BILLING_REPORT_VIEWED = "billing.report_viewed", "Billing report opened"

@@ -105,6 +105,7 @@ SEALED_MODELS: dict[str, tuple[str, ...] | None] = {
     "billing.invoiceline": None,
     "billing.payment": None,
     "billing.superbill": None,
+    "billing.statement": None,
     # What a DEA record shows besides the ledger entry itself (21 CFR 1304).
     "ledger.registrant": None,
     "ledger.storagelocation": None,

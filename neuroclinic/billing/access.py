@@ -13,7 +13,13 @@ from django.http import Http404
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
-from neuroclinic.billing.models import GoodFaithEstimate, Invoice, Payment, Superbill
+from neuroclinic.billing.models import (
+    GoodFaithEstimate,
+    Invoice,
+    Payment,
+    Statement,
+    Superbill,
+)
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.patients.access import get_patient_for_user
 from neuroclinic.patients.models import Patient
@@ -27,6 +33,7 @@ def _check(
     | GoodFaithEstimate
     | Payment
     | Superbill
+    | Statement
     | InfusionSession
     | TmsSession
     | Appointment,
@@ -82,6 +89,19 @@ def superbill_for(
         raise Http404("No such superbill.") from None
     _check(user, superbill, capability)
     return superbill
+
+
+def statement_for(
+    user: User, statement_uuid: UUID, *, capability: Capability
+) -> Statement:
+    try:
+        statement = Statement.objects.select_related("patient").get(
+            uuid=statement_uuid, organization_id=user.organization_pk
+        )
+    except Statement.DoesNotExist:
+        raise Http404("No such statement.") from None
+    _check(user, statement, capability)
+    return statement
 
 
 def _of_patient(record_patient_id: int, patient: Patient | None, what: str) -> None:

@@ -1,4 +1,5 @@
-"""Billing over the API: prices, estimates, invoices, payments, refunds and superbills.
+"""Billing over the API: prices, estimates, invoices, payments, refunds, superbills and
+patient statements.
 
 Invoicing an infusion, a TMS session or a visit calls the same actions as the
 account page's buttons, through the same doors (`billing.access`).
@@ -26,11 +27,20 @@ from neuroclinic.billing.access import (
     infusion_session_for,
     invoice_for,
     payment_for,
+    statement_for,
     superbill_for,
     tms_session_for,
 )
 from neuroclinic.billing.accounting import account_credit, invoice_balance, payer_status
-from neuroclinic.billing.actions import estimates, invoices, setup, superbills, visits
+from neuroclinic.billing.actions import (
+    estimates,
+    invoices,
+    setup,
+    statements,
+    superbills,
+    visits,
+)
+from neuroclinic.billing.actions.em_settings import current_rules
 from neuroclinic.billing.actions.reads import record_read
 from neuroclinic.billing.errors import BillingError
 from neuroclinic.billing.models import (
@@ -39,6 +49,7 @@ from neuroclinic.billing.models import (
     Package,
     Payment,
     Price,
+    Statement,
 )
 from neuroclinic.patients.access import get_patient_for_user
 
@@ -405,8 +416,59 @@ class VisitInvoiceIn(Schema):
         ge=0,
         le=1440,
         description="The clinician's documented total minutes on the date; required"
-        " for a follow-up (office E/M by time), ignored otherwise.",
+        " for an office visit by time (E/M), ignored otherwise.",
     )
+    family: str | None = Field(
+        None,
+        description="`psych_eval` (90791/90792) or `em` (office visit by time); empty:"
+        " the suggestion (an evaluation for a consult or intake visit, E/M for a"
+        " follow-up). Refused: `em` for an evaluation by a clinician who does not"
+        " prescribe, `psych_eval` for an established patient's follow-up.",
+    )
+
+
+class VisitSuggestionOut(Schema):
+    family: str
+    new_patient: bool
+    medical: bool
+    basis: str
+    rule_version: int | None
+
+
+@router.get(
+    "/billing/visits/{appointment_id}/suggestion",
+    response=VisitSuggestionOut,
+    summary="How a visit would be billed: the suggested family and its basis",
+    openapi_extra=_problems(
+        "No such visit (appointment) in the caller's organization (or the patient"
+        " is not visible to the caller).",
+        "Not used.",
+    ),
+)
+def suggest_visit(request: HttpRequest, appointment_id: UUID) -> dict[str, Any]:
+    """Under the clinic's current E/M rule version: an evaluation (90791/90792) or an
+    office visit by time, new or established patient, with the look-back's dates."""
+    user = _user(request, Capability.BILLING_CHARGE)
+    appointment = appointment_for(
+        user, appointment_id, capability=Capability.BILLING_CHARGE
+    )
+    version, rules = current_rules(appointment.organization_id)
+    found = visits.suggest_visit(appointment, version=version, rules=rules)
+    record_read(
+        AuditEvent.Action.BILLING_ACCOUNT_VIEWED,
+        patient=appointment.patient,
+        subject=appointment,
+        by=user,
+        via="api",
+        read="visit_suggestion",
+    )
+    return {
+        "family": found.family,
+        "new_patient": found.new_patient,
+        "medical": found.medical,
+        "basis": found.basis,
+        "rule_version": version.version if version else None,
+    }
 
 
 @router.post(
@@ -419,8 +481,8 @@ class VisitInvoiceIn(Schema):
         "Refused, nothing written; `errors[].field` is `appointment` (cancelled,"
         " late-cancelled, no-show or not checked in: the visit did not happen; a"
         " kind of visit invoiced from its chart), `session` (already invoiced),"
-        " `minutes` (missing for a follow-up, or fewer than the lowest band) or"
-        " `price`.",
+        " `minutes` (missing for E/M, or fewer than the lowest band), `family`"
+        " (not a choice, or a refused combination) or `price`.",
     ),
 )
 def invoice_visit(
@@ -435,7 +497,9 @@ def invoice_visit(
         user, appointment_id, capability=Capability.BILLING_CHARGE
     )
     try:
-        invoice = visits.invoice_visit(appointment, minutes=payload.minutes, by=user)
+        invoice = visits.invoice_visit(
+            appointment, minutes=payload.minutes, family=payload.family, by=user
+        )
     except BillingError as exc:
         raise _refused(exc) from None
     return Status(201, _invoice(invoice))
@@ -544,3 +608,84 @@ def read_superbill(request: HttpRequest, superbill_id: UUID) -> dict[str, Any]:
         "period_end": bill.period_end,
         "content": bill.content,
     }
+
+
+class StatementIn(Schema):
+    period_start: date | None = Field(None, description="First day, inclusive")
+    period_end: date | None = Field(
+        None, description="Last day, inclusive: on or after the start, not after today"
+    )
+
+
+class StatementOut(Schema):
+    id: UUID
+    number: str
+    period_start: date
+    period_end: date
+    closing_balance: Decimal
+    currency: str
+    content: dict[str, Any]
+
+
+def _statement(statement: Statement) -> dict[str, Any]:
+    return {
+        "id": statement.uuid,
+        "number": statement.number,
+        "period_start": statement.period_start,
+        "period_end": statement.period_end,
+        "closing_balance": statement.closing_balance,
+        "currency": statement.currency,
+        "content": statement.content,
+    }
+
+
+@router.post(
+    "/billing/patients/{patient_id}/statements",
+    response={201: StatementOut},
+    summary="Make a patient statement for a period",
+    openapi_extra=_problems(
+        "No such patient in the caller's organization (or not visible to the caller).",
+        "Refused, nothing written; `errors[].field` is `period_start` (missing),"
+        " `period_end` (missing, before the start, or after today), `currency`, or"
+        " `identity` (the practice's billing identity is not set up).",
+    ),
+)
+def make_statement(
+    request: HttpRequest, patient_id: UUID, payload: StatementIn
+) -> Status[dict[str, Any]]:
+    """Opening balance, each invoice, payment, refund and credit applied in the
+    period, the closing balance and the aging of what is due at the period's end.
+    The statement is then in the patient's portal; `billing verify` re-adds it."""
+    user = _user(request, Capability.BILLING_CHARGE)
+    patient = get_patient_for_user(
+        user, patient_id, capability=Capability.BILLING_CHARGE
+    )
+    try:
+        statement = statements.make_statement(
+            patient,
+            period_start=payload.period_start,
+            period_end=payload.period_end,
+            by=user,
+        )
+    except BillingError as exc:
+        raise _refused(exc) from None
+    return Status(201, _statement(statement))
+
+
+@router.get(
+    "/billing/statements/{statement_id}",
+    response=StatementOut,
+    summary="A patient statement as given",
+)
+def read_statement(request: HttpRequest, statement_id: UUID) -> dict[str, Any]:
+    user = _user(request, Capability.BILLING_VIEW)
+    statement = statement_for(user, statement_id, capability=Capability.BILLING_VIEW)
+    record_read(
+        AuditEvent.Action.BILLING_DOCUMENT_VIEWED,
+        patient=statement.patient,
+        subject=statement,
+        by=user,
+        document="statement",
+        via="api",
+    )
+    return _statement(statement)

@@ -1,6 +1,6 @@
 """Demo billing: a price list and packages, estimates given, packages sold, invoices paid
-and open, one refund, superbills. Synthetic: the practice's tax id and NPIs are made up
-(valid check digits, numbers nobody holds: 00-prefixed EIN)."""
+and open, one refund, superbills, a patient statement. Synthetic: the practice's tax id
+and NPIs are made up (valid check digits, numbers nobody holds: 00-prefixed EIN)."""
 
 from contextlib import suppress
 from datetime import timedelta
@@ -8,7 +8,13 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from neuroclinic.billing.actions import estimates, invoices, setup, superbills
+from neuroclinic.billing.actions import (
+    estimates,
+    invoices,
+    setup,
+    statements,
+    superbills,
+)
 from neuroclinic.billing.errors import BillingError
 from neuroclinic.billing.models import Invoice, Package, Service
 from neuroclinic.clinics.demo import DemoContext
@@ -177,3 +183,11 @@ def load(context: DemoContext) -> None:
                     period_end=today,
                     by=clerk,
                 )
+        if index == 0:
+            # One statement for the last 30 days, in the first patient's portal.
+            statements.make_statement(
+                patient,
+                period_start=today - timedelta(days=30),
+                period_end=today,
+                by=clerk,
+            )

@@ -91,6 +91,15 @@ class SuperbillForm(forms.Form):
     period_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
 
+class StatementForm(forms.Form):
+    period_start = forms.DateField(
+        label="First day", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period_end = forms.DateField(
+        label="Last day", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
 class PriceForm(forms.Form):
     service_key = forms.ChoiceField(label="Service", choices=Service.Key.choices)
     amount = forms.CharField(max_length=14)

@@ -507,3 +507,101 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix} next {self.next_number}"
+
+
+class Statement(models.Model):
+    """A patient statement for a period as given: `content` is the snapshot the PDF
+    and the API are made from; `closing_balance` is what `billing verify` re-adds to."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+"
+    )
+    number = models.CharField(max_length=20)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    closing_balance = money_field()
+    currency = currency_field()
+    content = models.JSONField()
+    made_at = models.DateTimeField(auto_now_add=True)
+    made_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-made_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "number"], name="billing_statement_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="billing_statement_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class EmRuleVersion(models.Model):
+    """One version of the clinic's office-visit (E/M) time rules, set by the medical
+    director or clinic admin. Never edited: a change is the next version, used for
+    invoices made after it; an invoice keeps the version it was coded under
+    (`VisitCoding.rule_version`). Bands are `[code, low, high]` lists (high may be null
+    for the top band), checked by `em_rules.EmTimeRules` before a version is saved."""
+
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField()
+    new_patient_bands = models.JSONField()
+    established_bands = models.JSONField()
+    lookback_years = models.PositiveSmallIntegerField()
+    change_note = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["organization", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "version"], name="billing_em_rule_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"E/M time rules v{self.version}"
+
+
+class VisitCoding(models.Model):
+    """How a visit's code was chosen, kept beside its invoice: the rule version (null:
+    the built-in defaults), what the rule suggested and why, and what was billed."""
+
+    invoice = models.OneToOneField(
+        Invoice, on_delete=models.PROTECT, related_name="coding"
+    )
+    rule_version = models.ForeignKey(
+        EmRuleVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="codings",
+    )
+    new_patient = models.BooleanField()
+    minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    suggested_code = models.CharField(max_length=5)
+    chosen_code = models.CharField(max_length=5)
+    basis = models.CharField(max_length=300)
+    made_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-made_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.chosen_code} (suggested {self.suggested_code})"

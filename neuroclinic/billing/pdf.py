@@ -1,4 +1,4 @@
-"""PDFs of estimates, invoices (with receipts) and superbills, made with WeasyPrint; the superbill CSV.
+"""PDFs of estimates, invoices (with receipts), superbills and statements, made with WeasyPrint; the superbill CSV.
 
 Each is made from the record as given (the estimate's and the superbill's
 snapshot), so a reprint is identical. WeasyPrint loads Pango when imported,
@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 
 from neuroclinic.billing.accounting import invoice_balance
 from neuroclinic.billing.actions.common import identity_of
-from neuroclinic.billing.models import GoodFaithEstimate, Invoice, Superbill
+from neuroclinic.billing.models import GoodFaithEstimate, Invoice, Statement, Superbill
 
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
@@ -43,6 +43,16 @@ def superbill_html(superbill: Superbill) -> str:
 
 def superbill_pdf(superbill: Superbill) -> bytes:
     return _pdf(superbill_html(superbill))
+
+
+def statement_html(statement: Statement) -> str:
+    return render_to_string(
+        "billing/pdf/statement.html", {"statement": statement, "c": statement.content}
+    )
+
+
+def statement_pdf(statement: Statement) -> bytes:
+    return _pdf(statement_html(statement))
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:

@@ -479,6 +479,18 @@ class VisitCode:
     new_patient: bool = False  # an E/M code from the new-patient bands
 
 
+# The two families a visit can be billed in (issue #12): a psychiatric diagnostic
+# evaluation (90791/90792) or an office visit by time (E/M, 99202-99205/99212-99215).
+PSYCH_EVAL_FAMILY = "psych_eval"
+EM_FAMILY = "em"
+VISIT_FAMILIES = (PSYCH_EVAL_FAMILY, EM_FAMILY)
+
+
+def suggested_visit_family(appointment_type: str) -> str:
+    """A consult or intake visit is suggested as an evaluation, a follow-up as E/M."""
+    return PSYCH_EVAL_FAMILY if appointment_type in EVALUATION_TYPES else EM_FAMILY
+
+
 def visit_code(
     *,
     appointment_type: str,
@@ -487,6 +499,7 @@ def visit_code(
     minutes: int | None = None,
     new_patient: bool = False,
     em_rules: EmTimeRules = DEFAULT_EM_RULES,
+    family: str | None = None,
 ) -> VisitCode:
     """The code of an office visit that happened (B4, B4b).
 
@@ -496,6 +509,14 @@ def visit_code(
     the date: 99202-99205 for a new patient (`em_rules.is_new_patient`: no
     professional service in the look-back), 99212-99215 otherwise. Infusions and
     TMS sessions are invoiced from their own charts, not from the booking.
+
+    `family` overrides the suggestion (`suggested_visit_family`) for one visit:
+    an evaluation may be billed as E/M by time (a new patient's 99202-99205 instead
+    of 90792), and a new patient's follow-up as an evaluation. Refused (our policy,
+    docs/billing.md): an evaluation billed as E/M when its clinician does not
+    prescribe (E/M codes are medical services; 90791 is the evaluation without
+    them), and an evaluation for a follow-up of an established patient. (A
+    follow-up keeps its E/M code whoever saw the patient, as before.)
     """
     if status in VISIT_NOT_HELD:
         raise BillingRuleError(
@@ -508,24 +529,45 @@ def visit_code(
             field="appointment",
             code="visit_not_held",
         )
-    if appointment_type in EVALUATION_TYPES:
+    if appointment_type not in EVALUATION_TYPES | FOLLOW_UP_TYPES:
+        raise BillingRuleError(
+            "Infusions and TMS sessions are invoiced from their charts; this kind of"
+            " visit is not billed.",
+            field="appointment",
+            code="not_billable",
+        )
+    chosen = family or suggested_visit_family(appointment_type)
+    if chosen not in VISIT_FAMILIES:
+        raise BillingRuleError(
+            "Choose a psychiatric evaluation (90791/90792) or an office visit by time"
+            " (E/M).",
+            field="family",
+            code="choice",
+        )
+    if chosen == PSYCH_EVAL_FAMILY:
+        if appointment_type in FOLLOW_UP_TYPES and not new_patient:
+            raise BillingRuleError(
+                "The patient is established (a professional service in the look-back):"
+                " a follow-up is billed as an office visit (E/M), not as a psychiatric"
+                " evaluation.",
+                field="family",
+                code="eval_established",
+            )
         if medical:
             return VisitCode(Code.PSYCH_EVAL_MEDICAL, "consult")
         return VisitCode(Code.PSYCH_EVAL, "psych_eval")
-    if appointment_type in FOLLOW_UP_TYPES:
-        if minutes is None:
-            raise BillingRuleError(
-                "Enter the clinician's documented total minutes on the date.",
-                field="minutes",
-                code="minutes",
-            )
-        code = office_visit_code(
-            new_patient=new_patient, minutes=minutes, rules=em_rules
+    if not medical and appointment_type in EVALUATION_TYPES:
+        raise BillingRuleError(
+            "An office visit (E/M) is a medical service: this evaluation's clinician"
+            " does not prescribe, so it is billed as 90791.",
+            field="family",
+            code="em_needs_medical",
         )
-        return VisitCode(code, f"em_{code}", new_patient=new_patient)
-    raise BillingRuleError(
-        "Infusions and TMS sessions are invoiced from their charts; this kind of"
-        " visit is not billed.",
-        field="appointment",
-        code="not_billable",
-    )
+    if minutes is None:
+        raise BillingRuleError(
+            "Enter the clinician's documented total minutes on the date.",
+            field="minutes",
+            code="minutes",
+        )
+    code = office_visit_code(new_patient=new_patient, minutes=minutes, rules=em_rules)
+    return VisitCode(code, f"em_{code}", new_patient=new_patient)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from neuroclinic.billing.views import account, documents, reports, setup
+from neuroclinic.billing.views import account, documents, em_rules, reports, setup
 
 app_name = "billing"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("setup/package", setup.set_package, name="set_package"),
     path("setup/identity", setup.set_identity, name="set_identity"),
     path("setup/provider", setup.set_provider, name="set_provider"),
+    path("setup/em-rules/", em_rules.em_rules_page, name="em_rules"),
     path("reports/aging/", reports.aging, name="aging"),
     path("reports/day-end/", reports.day_end, name="day_end"),
     path("patients/<uuid:patient_uuid>/", account.account, name="account"),
@@ -27,6 +28,11 @@ urlpatterns = [
         "patients/<uuid:patient_uuid>/packages",
         account.sell_package,
         name="sell_package",
+    ),
+    path(
+        "patients/<uuid:patient_uuid>/statements",
+        account.make_statement,
+        name="make_statement",
     ),
     path(
         "patients/<uuid:patient_uuid>/superbills",
@@ -65,6 +71,11 @@ urlpatterns = [
         "superbills/<uuid:superbill_uuid>.pdf",
         documents.superbill_pdf,
         name="superbill_pdf",
+    ),
+    path(
+        "statements/<uuid:statement_uuid>.pdf",
+        documents.statement_pdf,
+        name="statement_pdf",
     ),
     path(
         "superbills/<uuid:superbill_uuid>.csv",

@@ -1,12 +1,13 @@
-"""Re-adds every invoice and balance: `neuroclinic billing verify` (like `ledger verify`)."""
+"""Re-adds every invoice, balance and patient statement: `neuroclinic billing verify` (like `ledger verify`)."""
 
 from decimal import Decimal
 
 from django.db.models import Prefetch
 
 from neuroclinic.billing.accounting import invoice_balance
-from neuroclinic.billing.models import Invoice, InvoiceLine, Payment
+from neuroclinic.billing.models import Invoice, InvoiceLine, Payment, Statement
 from neuroclinic.billing.rules import line_amount
+from neuroclinic.billing.statements import verify_statement
 
 
 def verify_totals(organization_id: int) -> list[str]:
@@ -43,4 +44,11 @@ def verify_totals(organization_id: int) -> list[str]:
         original = refund.refund_of
         if original is None or original.kind != Payment.Kind.PAYMENT:
             problems.append(f"refund {refund.uuid}: not against a payment")
+    # Statements as given: entries to totals, opening and totals to closing, aging to due.
+    for statement in Statement.objects.filter(organization_id=organization_id):
+        problems += verify_statement(statement.number, statement.content)
+        if str(statement.closing_balance) != statement.content.get("closing_balance"):
+            problems.append(
+                f"{statement.number}: closing balance differs from the statement given"
+            )
     return problems

@@ -1,5 +1,5 @@
 """The patient's own bills in the portal: invoices (receipts when paid), superbills for
-their insurer and good-faith estimates, as PDFs. Only the signed-in patient's documents
+their insurer, good-faith estimates and statements, as PDFs. Only the signed-in patient's documents
 are found (another patient's address answers 404); every opening is audited."""
 
 from uuid import UUID
@@ -14,12 +14,17 @@ from neuroclinic.audit.models import AuditEvent
 from neuroclinic.billing import pdf
 from neuroclinic.billing.accounting import invoices_with_balances
 from neuroclinic.billing.actions.reads import record_portal_read
-from neuroclinic.billing.models import GoodFaithEstimate, Invoice, Superbill
+from neuroclinic.billing.models import (
+    GoodFaithEstimate,
+    Invoice,
+    Statement,
+    Superbill,
+)
 from neuroclinic.http import HtmxHttpRequest
 from neuroclinic.patients.models import Patient
 from neuroclinic.portal.session import frame, portal_required
 
-Document = GoodFaithEstimate | Invoice | Superbill
+Document = GoodFaithEstimate | Invoice | Superbill | Statement
 
 
 @never_cache
@@ -43,11 +48,12 @@ def bills(
             ),
             "superbills": Superbill.objects.filter(patient=patient),
             "estimates": GoodFaithEstimate.objects.filter(patient=patient),
+            "statements": Statement.objects.filter(patient=patient),
         },
     )
 
 
-def _own[T: (GoodFaithEstimate, Invoice, Superbill)](
+def _own[T: (GoodFaithEstimate, Invoice, Superbill, Statement)](
     model: type[T], patient: Patient, uuid: UUID
 ) -> T:
     found = model._default_manager.filter(patient=patient, uuid=uuid).first()
@@ -114,6 +120,21 @@ def estimate_pdf(
     )
 
 
+@never_cache
+@require_GET
+@portal_required
+def statement_pdf(
+    request: HtmxHttpRequest,
+    patient: Patient,
+    state: dict[str, object],
+    statement_uuid: UUID,
+) -> HttpResponse:
+    statement = _own(Statement, patient, statement_uuid)
+    return _pdf(
+        patient, statement, "statement", pdf.statement_pdf(statement), statement.number
+    )
+
+
 # Under /portal/ in the portal's namespace (listed in portal/urls.py).
 urlpatterns: list[URLPattern | URLResolver] = [
     path("bills/", bills, name="bills"),
@@ -125,5 +146,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path(
         "bills/estimates/<uuid:estimate_uuid>.pdf", estimate_pdf, name="bill_estimate"
+    ),
+    path(
+        "bills/statements/<uuid:statement_uuid>.pdf",
+        statement_pdf,
+        name="bill_statement",
     ),
 ]

@@ -7,6 +7,7 @@ the API both call these functions.
 """
 
 import zoneinfo
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
@@ -16,6 +17,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.billing.accounting import account_credit
 from neuroclinic.billing.actions.common import current_price, rule
+from neuroclinic.billing.actions.em_settings import current_rules
 from neuroclinic.billing.actions.invoices import (
     BILLABLE_SESSION_STATUSES,
     PlannedLine,
@@ -26,14 +28,17 @@ from neuroclinic.billing.actions.invoices import (
 from neuroclinic.billing.em_rules import (
     DEFAULT_EM_RULES,
     EmTimeRules,
+    band_label,
     is_new_patient,
     lookback_start,
 )
 from neuroclinic.billing.errors import BillingError
-from neuroclinic.billing.models import Invoice, Service
+from neuroclinic.billing.models import EmRuleVersion, Invoice, Service, VisitCoding
+from neuroclinic.billing.rule_errors import BillingRuleError
 from neuroclinic.billing.rules import (
-    FOLLOW_UP_TYPES,
+    PSYCH_EVAL_FAMILY,
     TMS_SERVICES,
+    suggested_visit_family,
     tms_session_code,
     visit_code,
 )
@@ -191,13 +196,82 @@ def new_patient_on(
     )
 
 
+@dataclass(frozen=True)
+class VisitSuggestion:
+    """What the rules suggest for a visit, and why (shown before it is invoiced)."""
+
+    family: str
+    new_patient: bool
+    medical: bool
+    basis: str
+
+
+def _basis(
+    *,
+    family: str,
+    new_patient: bool,
+    medical: bool,
+    service_date: date,
+    rules: EmTimeRules,
+    version: EmRuleVersion | None,
+) -> str:
+    if family == PSYCH_EVAL_FAMILY:
+        return "Psychiatric evaluation " + (
+            "with medical services (the clinician prescribes): 90792"
+            if medical
+            else "without medical services (the clinician does not prescribe): 90791"
+        )
+    since = lookback_start(service_date, rules.lookback_years)
+    rule_name = f"E/M rules v{version.version}" if version else "built-in E/M rules"
+    who = (
+        f"new patient: no professional service from the clinic since {since}"
+        if new_patient
+        else f"established patient: a professional service from the clinic since {since}"
+    )
+    return f"{band_label(rules, new_patient=new_patient)}; {who} ({rule_name})"
+
+
+def suggest_visit(
+    appointment: Appointment,
+    *,
+    served: list[date] | None = None,
+    version: EmRuleVersion | None = None,
+    rules: EmTimeRules = DEFAULT_EM_RULES,
+) -> VisitSuggestion:
+    """The suggested family for a visit and the basis, under the given rules."""
+    service_date = visit_date(appointment)
+    if served is None:
+        new_patient = new_patient_on(appointment.patient, service_date, rules=rules)
+    else:
+        new_patient = is_new_patient(
+            visit_on=service_date, earlier_services=served, rules=rules
+        )
+    staff = appointment.staff
+    medical = staff is not None and staff.can(Capability.WRITE_ORDERS)
+    family = suggested_visit_family(appointment.appointment_type.code)
+    return VisitSuggestion(
+        family,
+        new_patient,
+        medical,
+        _basis(
+            family=family,
+            new_patient=new_patient,
+            medical=medical,
+            service_date=service_date,
+            rules=rules,
+            version=version,
+        ),
+    )
+
+
 @transaction.atomic
 def invoice_visit(
     appointment: Appointment,
     *,
     minutes: int | None = None,
+    family: str | None = None,
     by: User,
-    em_rules: EmTimeRules = DEFAULT_EM_RULES,
+    em_rules: EmTimeRules | None = None,
 ) -> Invoice:
     """A consult, intake visit or follow-up that happened (the patient was checked in).
 
@@ -205,20 +279,31 @@ def invoice_visit(
     90791 otherwise); a follow-up's level comes from the documented total minutes,
     in the new-patient bands (99202-99205) when the clinic charted no professional
     service to the patient in the look-back before the visit, else 99212-99215.
+    `family` ("psych_eval" or "em") overrides that suggestion for this visit
+    (`rules.visit_code` says which choices are refused). The clinic's current E/M
+    rule version is used unless `em_rules` is given; the version, the suggestion,
+    the choice and the basis are kept with the invoice (`VisitCoding`).
     """
+    if em_rules is None:
+        version, rules = current_rules(appointment.organization_id)
+    else:
+        version, rules = None, em_rules
     staff = appointment.staff
     service_date = visit_date(appointment)
-    follow_up = appointment.appointment_type.code in FOLLOW_UP_TYPES
+    medical = staff is not None and staff.can(Capability.WRITE_ORDERS)
+    held = appointment.status == Appointment.Status.CHECKED_IN
+    new_patient = held and new_patient_on(
+        appointment.patient, service_date, rules=rules
+    )
     found = rule(
         visit_code,
         appointment_type=appointment.appointment_type.code,
         status=appointment.status,
-        medical=staff is not None and staff.can(Capability.WRITE_ORDERS),
+        medical=medical,
         minutes=minutes,
-        new_patient=follow_up
-        and appointment.status == Appointment.Status.CHECKED_IN
-        and new_patient_on(appointment.patient, service_date, rules=em_rules),
-        em_rules=em_rules,
+        new_patient=new_patient,
+        em_rules=rules,
+        family=family,
     )
     _not_invoiced(appointment.uuid)
     if found.service_key not in Service.Key.values:
@@ -231,7 +316,7 @@ def invoice_visit(
     description = price.service.name
     if minutes is not None and found.service_key.startswith("em_"):
         description += f" ({minutes} min documented)"
-    return _issue(
+    invoice = _issue(
         appointment.patient,
         kind=Invoice.Kind.VISIT,
         service_date=service_date,
@@ -241,3 +326,38 @@ def invoice_visit(
         session_ref=appointment.uuid,
         by=by,
     )
+    suggested_family = suggested_visit_family(appointment.appointment_type.code)
+    chosen_family = family or suggested_family
+    try:
+        suggested = visit_code(
+            appointment_type=appointment.appointment_type.code,
+            status=appointment.status,
+            medical=medical,
+            minutes=minutes,
+            new_patient=new_patient,
+            em_rules=rules,
+        ).code
+    except BillingRuleError:  # e.g. an evaluation billed as E/M: no minutes suggested
+        suggested = ""
+    basis = _basis(
+        family=chosen_family,
+        new_patient=new_patient,
+        medical=medical,
+        service_date=service_date,
+        rules=rules,
+        version=version,
+    )
+    if chosen_family != suggested_family:
+        basis = (
+            f"Chosen instead of the suggested {suggested or suggested_family}: {basis}"
+        )
+    VisitCoding.objects.create(
+        invoice=invoice,
+        rule_version=version,
+        new_patient=new_patient,
+        minutes=minutes,
+        suggested_code=suggested,
+        chosen_code=found.code,
+        basis=basis[:300],
+    )
+    return invoice

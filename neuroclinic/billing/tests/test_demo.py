@@ -16,6 +16,7 @@ from neuroclinic.billing.models import (
     PackageSale,
     Price,
     RenderingProvider,
+    Statement,
 )
 from neuroclinic.billing.verify import verify_totals
 from neuroclinic.clinics.demo import DemoContext
@@ -47,4 +48,5 @@ def test_the_billing_demo_sells_estimates_and_invoices(
     assert PackageSale.objects.filter(patient=patient).count() == 1
     invoice = Invoice.objects.get(session_ref=infused.uuid)
     assert invoice.package_sale is not None
+    assert Statement.objects.filter(patient=patient).count() == 1  # the first patient
     assert verify_totals(organization.pk) == []

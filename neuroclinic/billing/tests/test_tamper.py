@@ -2,7 +2,7 @@
 and its tamper suite).
 
 A package sold with its deposit, an infusion invoiced against it, a payment, a refund,
-two estimates and two superbills touch every sealed billing table. The database refuses
+two estimates, two superbills and two statements touch every sealed billing table. The database refuses
 UPDATE and DELETE of each record; with the triggers switched off, as the table's owner
 could, `neuroclinic verify` names each edited, deleted, inserted or reordered record.
 Runs on SQLite and PostgreSQL.
@@ -22,7 +22,7 @@ from neuroclinic.audit.tests.tamper import (
     assert_refused,
     attack,
 )
-from neuroclinic.billing.actions import estimates, invoices, superbills
+from neuroclinic.billing.actions import estimates, invoices, statements, superbills
 from neuroclinic.billing.models import Invoice
 from neuroclinic.billing.tests import factories
 from neuroclinic.clinics.models import Organization
@@ -63,6 +63,12 @@ def billed(
     invoices.refund_payment(made[-1], amount="20", reason="Goodwill", by=billing)
     for _ in range(2):
         superbills.make_superbill(diagnosed, invoice=invoice, by=billing)
+        statements.make_statement(
+            diagnosed,
+            period_start=invoice.service_date,
+            period_end=invoice.service_date,
+            by=billing,
+        )
     return invoice
 
 

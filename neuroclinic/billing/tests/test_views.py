@@ -296,9 +296,7 @@ def test_estimate_refused_without_the_self_pay_answer_on_the_page(
     assert estimates.ESTIMATE_DISCLAIMER
 
 
-ACCOUNT_PAGE_QUERIES = (
-    33  # measured (TMS sessions and visits to invoice: +2); flat in sales and payments
-)
+ACCOUNT_PAGE_QUERIES = 34  # measured (TMS sessions and visits to invoice: +2; statements: +1); flat in sales and payments
 
 
 @pytest.mark.usefixtures("priced")

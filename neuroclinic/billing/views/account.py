@@ -30,9 +30,15 @@ from neuroclinic.billing.accounting import (
     member_id,
     payer_status,
 )
-from neuroclinic.billing.actions import estimates, invoices, superbills, visits
+from neuroclinic.billing.actions import (
+    estimates,
+    invoices,
+    statements,
+    superbills,
+    visits,
+)
+from neuroclinic.billing.actions.em_settings import current_rules
 from neuroclinic.billing.actions.reads import record_read
-from neuroclinic.billing.em_rules import DEFAULT_EM_RULES, band_label, is_new_patient
 from neuroclinic.billing.errors import BillingError
 from neuroclinic.billing.forms import (
     EstimateForm,
@@ -40,6 +46,7 @@ from neuroclinic.billing.forms import (
     PaymentForm,
     RefundForm,
     SellPackageForm,
+    StatementForm,
     SuperbillForm,
     add_error,
 )
@@ -48,6 +55,7 @@ from neuroclinic.billing.models import (
     Invoice,
     PackageSale,
     Payment,
+    Statement,
     Superbill,
 )
 from neuroclinic.billing.rules import (
@@ -99,25 +107,16 @@ def _context(
         .order_by("starts_at", "id")
         if a.uuid not in invoiced
     ]
-    # A follow-up's bands: new patient (99202-99205) or established (99212-99215), B4b.
-    follow_ups = [
-        a for a in uninvoiced_visits if a.appointment_type.code in FOLLOW_UP_TYPES
-    ]
-    served = visits.professional_service_dates(patient) if follow_ups else []
-    visit_rows = [
-        (
-            a,
-            band_label(
-                DEFAULT_EM_RULES,
-                new_patient=is_new_patient(
-                    visit_on=visits.visit_date(a), earlier_services=served
-                ),
-            )
-            if a in follow_ups
-            else "",
-        )
-        for a in uninvoiced_visits
-    ]
+    # Each visit's suggested family and basis under the clinic's current E/M rules
+    # (new patient 99202-99205 or established 99212-99215, B4b; 90791/90792).
+    visit_rows = []
+    if uninvoiced_visits:  # the rules and the services are read only when needed
+        version, em_rules = current_rules(org)
+        served = visits.professional_service_dates(patient, rules=em_rules)
+        visit_rows = [
+            (a, visits.suggest_visit(a, served=served, version=version, rules=em_rules))
+            for a in uninvoiced_visits
+        ]
     uninvoiced = [
         s
         for s in InfusionSession.objects.filter(
@@ -154,6 +153,7 @@ def _context(
         "sales": sales,
         "estimates": GoodFaithEstimate.objects.filter(patient=patient),
         "superbills": Superbill.objects.filter(patient=patient),
+        "statements": Statement.objects.filter(patient=patient),
         "payments": [
             (
                 p,
@@ -174,6 +174,7 @@ def _context(
         "payment_form": forms_.get("payment_form") or PaymentForm(),
         "refund_form": forms_.get("refund_form") or RefundForm(),
         "superbill_form": forms_.get("superbill_form") or SuperbillForm(),
+        "statement_form": forms_.get("statement_form") or StatementForm(),
         "error_for": forms_.get("error_for"),
     }
 
@@ -352,6 +353,25 @@ def make_superbill(
 
 @require_capability(Capability.BILLING_CHARGE)
 @require_POST
+def make_statement(
+    request: AuthenticatedHttpRequest, patient_uuid: UUID
+) -> HttpResponse:
+    """A statement for the period: kept, printable, and in the patient's portal."""
+    patient = get_patient_for_user(
+        request.user, patient_uuid, capability=Capability.BILLING_CHARGE
+    )
+    form = StatementForm(request.POST)
+    if form.is_valid():
+        try:
+            statements.make_statement(patient, by=request.user, **form.cleaned_data)
+            return _done(patient)
+        except BillingError as exc:
+            add_error(form, exc)
+    return _again(request, patient, statement_form=form)
+
+
+@require_capability(Capability.BILLING_CHARGE)
+@require_POST
 def invoice_superbill(
     request: AuthenticatedHttpRequest, invoice_uuid: UUID
 ) -> HttpResponse:
@@ -403,9 +423,13 @@ def invoice_visit(
     raw = request.POST.get("minutes", "").strip()
     if raw and not raw.isdigit():
         return _again(request, patient, error_for="Minutes are a whole number.")
+    family = request.POST.get("family", "").strip() or None
     try:
         visits.invoice_visit(
-            appointment, minutes=int(raw) if raw else None, by=request.user
+            appointment,
+            minutes=int(raw) if raw else None,
+            family=family,
+            by=request.user,
         )
     except BillingError as exc:
         return _again(request, patient, error_for=exc.message)

@@ -1,4 +1,4 @@
-"""Downloads: estimate, invoice (receipt when paid) and superbill PDFs, the superbill CSV. Each audited."""
+"""Downloads: estimate, invoice (receipt when paid), superbill and statement PDFs, the superbill CSV. Each audited."""
 
 from uuid import UUID
 
@@ -9,15 +9,20 @@ from neuroclinic.accounts.access import require_capability
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.billing import pdf
-from neuroclinic.billing.access import estimate_for, invoice_for, superbill_for
+from neuroclinic.billing.access import (
+    estimate_for,
+    invoice_for,
+    statement_for,
+    superbill_for,
+)
 from neuroclinic.billing.actions.reads import record_read
-from neuroclinic.billing.models import GoodFaithEstimate, Invoice, Superbill
+from neuroclinic.billing.models import GoodFaithEstimate, Invoice, Statement, Superbill
 from neuroclinic.http import AuthenticatedHttpRequest
 
 
 def _download(
     request: AuthenticatedHttpRequest,
-    document: GoodFaithEstimate | Invoice | Superbill,
+    document: GoodFaithEstimate | Invoice | Superbill | Statement,
     *,
     kind: str,
     body: bytes | str,
@@ -105,4 +110,22 @@ def superbill_csv(
         body=pdf.superbill_csv(superbill),
         content_type="text/csv; charset=utf-8",
         filename=f"superbill-{superbill.period_start}.csv",
+    )
+
+
+@require_capability(Capability.BILLING_VIEW)
+@require_GET
+def statement_pdf(
+    request: AuthenticatedHttpRequest, statement_uuid: UUID
+) -> HttpResponse:
+    statement = statement_for(
+        request.user, statement_uuid, capability=Capability.BILLING_VIEW
+    )
+    return _download(
+        request,
+        statement,
+        kind="statement",
+        body=pdf.statement_pdf(statement),
+        content_type="application/pdf",
+        filename=f"{statement.number}.pdf",
     )

@@ -58,6 +58,7 @@ def _context(request: AuthenticatedHttpRequest, **forms_: forms.Form) -> dict[st
         .first(),
         "clinicians": [(c, npis.get(c.pk)) for c in clinicians],
         "can_setup": request.user.can(Capability.BILLING_SETUP),
+        "can_em_rules": request.user.can(Capability.CONFIGURE_EM_RULES),
         "price_form": forms_.get("price_form") or PriceForm(),
         "package_form": forms_.get("package_form") or PackageForm(),
         "identity_form": forms_.get("identity_form") or IdentityForm(),
