@@ -6,7 +6,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models, transaction
-from django.db.models.sql import InsertQuery
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -187,43 +186,11 @@ def record(
             prev_hash=head.hash,
         )
         event.hash = content_hash(event.hashed_content())
+        event.save(force_insert=True)
         head.seq = event.seq
         head.hash = event.hash
-        if connection.vendor == "postgresql":
-            _append(event, head)
-        else:
-            event.save(force_insert=True)
-            head.save(update_fields=["hash"])
+        head.save(update_fields=["hash"])
     return event
-
-
-def _append(event: AuditEvent, head: ChainHead) -> None:
-    """The event's INSERT and its chain head's new hash in one statement (PostgreSQL).
-
-    A data-modifying WITH: one round trip instead of two for every audited
-    write. The INSERT is Django's own (the same columns and values as
-    `event.save()`); the head is already locked by `_claim`.
-    """
-    meta = AuditEvent._meta
-    query = InsertQuery(AuditEvent)
-    objects: list[models.Model] = [event]
-    query.insert_values([f for f in meta.concrete_fields if f is not meta.pk], objects)
-    compiler = query.get_compiler(connection=connection)
-    compiler.returning_fields = [meta.pk]
-    ((insert, params),) = compiler.as_sql()
-    table = ChainHead._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH event AS ({insert}) UPDATE {table} SET hash = %s "  # noqa: S608 - our SQL
-            "WHERE id = %s RETURNING (SELECT id FROM event)",
-            [*params, head.hash, head.pk],
-        )
-        row = cursor.fetchone()
-    if row is None or row[0] is None:
-        raise ChainHead.DoesNotExist(head.name)
-    event.pk = row[0]
-    event._state.adding = False
-    event._state.db = connection.alias
 
 
 def current_source_ip() -> str | None:
