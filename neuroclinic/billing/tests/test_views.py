@@ -254,7 +254,7 @@ def test_aging_report_costs_the_same_queries_however_many_invoices(
     django_assert_num_queries: Callable[[int], Any],
 ) -> None:
     client = as_persona("billing")
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(16):
         response = client.get(reverse("billing:aging"))
     assert "INV-000001" in response.content.decode()
     for n in range(2, 5):
@@ -267,7 +267,7 @@ def test_aging_report_costs_the_same_queries_however_many_invoices(
             total=invoice.total,
             issued_by=billing,
         )
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(16):
         response = client.get(reverse("billing:aging"))
     assert "INV-000004" in response.content.decode()
 
@@ -297,7 +297,7 @@ def test_estimate_refused_without_the_self_pay_answer_on_the_page(
 
 
 ACCOUNT_PAGE_QUERIES = (
-    33  # measured (TMS sessions and visits to invoice: +2); flat in sales and payments
+    31  # measured (TMS sessions and visits to invoice: +2); flat in sales and payments
 )
 
 
