@@ -160,7 +160,10 @@ def record(
         organization_id = organization.pk
     else:
         organization_id = getattr(actor, "organization_id", None)
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (two statements per event): an
+    # error here marks the caller's transaction for rollback, so a caller that
+    # catches it cannot go on writing as if the event had been recorded.
+    with transaction.atomic(savepoint=False):
         head, seq = _claim(chain_name(organization_id))
         event = AuditEvent(
             seq=seq,

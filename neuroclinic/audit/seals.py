@@ -268,6 +268,38 @@ def seal_objects(objects: Sequence[models.Model], *, using: str = "default") -> 
         type(seals[0])._base_manager.using(using).bulk_create(seals)
 
 
+def seals_from_rows(
+    model: type[models.Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    using: str = "default",
+) -> None:
+    """Seal rows the database has just given back (an INSERT ... RETURNING every column).
+
+    The same seals as seal_objects(), without reading the rows again: what
+    RETURNING gives is the row as stored, through the same converters a read
+    uses. Each row must hold every covered column and the primary key.
+    """
+    label = model._meta.label_lower
+    if not rows or label not in SEALED_MODELS:
+        return
+    seal_model = apps.get_model("audit", "Seal")
+    fields = covered_fields(model, label)
+    pk_name = model._meta.pk.attname
+    seals = [
+        _new_seal(
+            seal_model,
+            label,
+            str(row[pk_name]),
+            row_hash(fields, [row[name] for name in fields]),
+            fields,
+            _organization_id(model, row),
+        )
+        for row in rows
+    ]
+    type(seals[0])._base_manager.using(using).bulk_create(seals)
+
+
 def _after_save(
     sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any
 ) -> None:

@@ -1,6 +1,7 @@
 """The one door to an infusion session: through the patient's visibility (404), then the role (403)."""
 
 import uuid
+from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -41,22 +42,32 @@ def get_session_for_user(
     return session
 
 
-def get_session_row_for_user(
-    user: User, session_uuid: uuid.UUID | str, *, capability: Capability
-) -> InfusionSession:
-    """As `get_session_for_user`, but the session's own row only, none of its relations.
+def _visible_sessions(user: User) -> "QuerySet[InfusionSession]":
+    return InfusionSession.objects.filter(patient__in=Patient.objects.visible_to(user))
 
-    For writers that lock the session and read what they need again in their
-    transaction (the monitor feed, once per reading): the same 404 and 403.
+
+def lock_session_row_for_user(
+    user: User,
+    session_uuid: uuid.UUID | str,
+    *,
+    capability: Capability,
+    related: Sequence[str] = (),
+) -> InfusionSession:
+    """As `get_session_for_user`, the session's own row locked for the caller's transaction.
+
+    One statement for the check and the lock (the monitor feed, once per
+    request): the session of a patient this user may see, locked, with the
+    relations the writer names (`related`); else 404; then the role, else 403.
     """
     try:
-        session = _visible_sessions(user).get(uuid=session_uuid)
+        session = (
+            _visible_sessions(user)
+            .select_for_update(of=("self",))
+            .select_related(*related)
+            .get(uuid=session_uuid)
+        )
     except (InfusionSession.DoesNotExist, ValueError):
         raise Http404("No such infusion.") from None
     if not user.can(capability):
         raise PermissionDenied
     return session
-
-
-def _visible_sessions(user: User) -> "QuerySet[InfusionSession]":
-    return InfusionSession.objects.filter(patient__in=Patient.objects.visible_to(user))

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
@@ -19,7 +20,7 @@ from ninja.errors import HttpError
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.api_errors import FieldErrors
-from neuroclinic.infusions.access import get_session_row_for_user
+from neuroclinic.infusions.access import lock_session_row_for_user
 from neuroclinic.infusions.actions import monitoring
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import VitalReading
@@ -202,26 +203,34 @@ def send_vitals(request: HttpRequest, session_id: UUID) -> Any:
     user = _user(request)
     if not user.can(Capability.RUN_INFUSIONS):
         raise PermissionDenied  # the role first, as the pages do: 403 says nothing of a patient
-    # The row only: ingest_readings locks it and reads its relations again.
-    session = get_session_row_for_user(
-        user, session_id, capability=Capability.RUN_INFUSIONS
-    )
-    if len(request.body) > MAX_BODY_BYTES:
-        raise HttpError(413, "At most 512 KiB per request: send smaller batches.")
-    try:
-        body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        monitoring.keep_unreadable(
-            session, request.body, source=VitalReading.Source.MONITOR, by=user
+    unreadable = False
+    with transaction.atomic():
+        # The access check is the statement that locks the session for the write.
+        session = lock_session_row_for_user(
+            user,
+            session_id,
+            capability=Capability.RUN_INFUSIONS,
+            related=monitoring.INGEST_RELATIONS,
         )
-        raise FieldErrors({"body": ["The body is not JSON."]}) from None
-    readings = _readings(body)
-    try:
-        result = monitoring.ingest_readings(
-            session, readings, source=VitalReading.Source.MONITOR, by=user
-        )
-    except InfusionError as exc:
-        raise FieldErrors(exc.errors) from None
+        if len(request.body) > MAX_BODY_BYTES:
+            raise HttpError(413, "At most 512 KiB per request: send smaller batches.")
+        try:
+            body = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            monitoring.keep_unreadable(
+                session, request.body, source=VitalReading.Source.MONITOR, by=user
+            )
+            unreadable = True
+        else:
+            readings = _readings(body)
+            try:
+                result = monitoring.ingest_into_locked(
+                    session, readings, source=VitalReading.Source.MONITOR, by=user
+                )
+            except InfusionError as exc:
+                raise FieldErrors(exc.errors) from None
+    if unreadable:  # kept (committed), then refused
+        raise FieldErrors({"body": ["The body is not JSON."]})
     if not result.accepted and not result.duplicates and result.rejected:
         errors: dict[str, list[str]] = {}
         single = isinstance(body, dict) and "readings" not in body

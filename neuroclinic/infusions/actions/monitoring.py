@@ -21,10 +21,20 @@ from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, ExpressionWrapper, Subquery, Value
+from django.db import connection, transaction
+from django.db.models import (
+    DateTimeField,
+    ExpressionWrapper,
+    Field,
+    Model,
+    Subquery,
+    Value,
+)
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -32,7 +42,7 @@ from django.utils.dateparse import parse_datetime
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
-from neuroclinic.audit.seals import seal_objects
+from neuroclinic.audit.seals import seals_from_rows
 from neuroclinic.clinics.models import Device
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import (
@@ -62,6 +72,8 @@ BEFORE_CHECK_IN = timedelta(minutes=30)
 # so a long session does not make every reading slower.
 ALARM_MAX_READINGS = 2000
 MAX_BATCH = 500
+# What ingesting reads of the session besides its row, in the statement that locks it.
+INGEST_RELATIONS = ("patient", "location", "room", "order__protocol")
 
 
 @dataclass(frozen=True)
@@ -137,7 +149,7 @@ def _monitors(session: InfusionSession) -> dict[str, Device]:
     found: dict[str, Device] = {}
     for device in Device.objects.filter(
         location_id=session.location_id, kind=Device.Kind.MONITOR, is_active=True
-    ):
+    ).order_by():  # no ordering: the default one joins the location for nothing
         found[str(device.uuid)] = device
         if device.serial_number:
             found[device.serial_number] = device
@@ -256,50 +268,98 @@ def _phase(session: InfusionSession, taken_at: datetime) -> VitalReading.Phase:
     return VitalReading.Phase.RECOVERY
 
 
-def _dedupe_keys(parsed: list[_Parsed]) -> set[tuple[str, datetime]]:
-    monitor = [(p.device_key, p.taken_at) for p in parsed if p.device_key]
-    if not monitor:
-        return set()
-    existing = VitalReading.objects.filter(
-        device_key__in={k for k, _ in monitor},
-        taken_at__in={t for _, t in monitor},
-    ).values_list("device_key", "taken_at")
-    return set(existing)
-
-
 def _insert(readings: list[VitalReading]) -> list[VitalReading]:
-    """Store the batch in one INSERT and seal it; the readings stored, in order.
+    """Store the batch in one statement, skipping readings already stored; the stored ones, in order.
 
-    bulk_create sends no post_save, so the rows are sealed here (seal_objects).
-    The duplicates this request could see were dropped before; a conflict now means
-    another request stored the same monitor reading in the meantime. Then the batch's
-    savepoint is rolled back and each reading is tried alone, skipping the ones that
-    conflict, as before.
+    `INSERT ... ON CONFLICT DO NOTHING RETURNING` every column: a reading whose
+    (device, taken_at) or client_key is already stored (a resend, or another
+    request that stored it in the meantime) is skipped by the database, with no
+    look-up before and no savepoint around it. The rows it gives back are the
+    rows as stored, so they are sealed from them (seals_from_rows) without
+    reading them again. bulk_create cannot do this: with ignore_conflicts it
+    returns no keys.
     """
     if not readings:
         return []
-    try:
-        with transaction.atomic():
-            VitalReading.objects.bulk_create(readings)
-    except IntegrityError:
-        for reading in readings:
-            reading.pk = None
-            reading._state.adding = True
-        return _insert_one_by_one(readings)
-    seal_objects(readings)
-    return readings
-
-
-def _insert_one_by_one(readings: list[VitalReading]) -> list[VitalReading]:
-    stored = []
+    meta = VitalReading._meta
+    columns = list(meta.concrete_fields)
+    written = [f for f in columns if f is not meta.pk]
+    rows = _insert_skipping_conflicts(readings, written, columns)
+    names = [f.attname for f in columns]
+    stored_rows = [dict(zip(names, row, strict=True)) for row in rows]
+    # Which reading each row is: by its content (the order RETURNING gives rows
+    # in is not promised). Readings identical in every value are interchangeable.
+    by_content: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in stored_rows:
+        by_content.setdefault(_content(row), []).append(row)
+    stored: list[VitalReading] = []
     for reading in readings:
-        try:
-            with transaction.atomic():
-                reading.save(force_insert=True)  # sealed by its post_save
-        except IntegrityError:
-            continue
-        stored.append(reading)
+        found = by_content.get(_content(vars(reading)))
+        if found:
+            reading.pk = found.pop()["id"]
+            reading._state.adding = False
+            reading._state.db = "default"
+            stored.append(reading)
+    if len(stored) != len(stored_rows):
+        raise RuntimeError("A stored reading did not come back as it was sent.")
+    seals_from_rows(VitalReading, stored_rows)
     return stored
+
+
+def _insert_skipping_conflicts(
+    readings: list[VitalReading],
+    written: list[Field[Any, Any]],
+    columns: list[Field[Any, Any]],
+) -> list[tuple[Any, ...]]:
+    """`INSERT ... ON CONFLICT DO NOTHING RETURNING columns`, the values converted as a read's.
+
+    Django writes OnConflict.IGNORE as `INSERT OR IGNORE` on SQLite, which also
+    skips rows that break a NOT NULL or CHECK constraint: such a row would be
+    counted as a duplicate and lost. The upsert clause skips only uniqueness
+    conflicts, as PostgreSQL's does, so it is used on both.
+    """
+    query = InsertQuery(VitalReading, on_conflict=OnConflict.IGNORE)
+    objects: list[Model] = list(readings)
+    query.insert_values(written, objects)
+    compiler = query.get_compiler(using="default")
+    compiler.returning_fields = columns
+    ((statement, params),) = compiler.as_sql()
+    if connection.vendor == "sqlite":
+        statement = statement.replace("INSERT OR IGNORE INTO", "INSERT INTO", 1)
+        statement = statement.replace(
+            " RETURNING ", " ON CONFLICT DO NOTHING RETURNING ", 1
+        )
+    if "ON CONFLICT DO NOTHING RETURNING" not in statement:
+        raise RuntimeError(f"Unexpected insert for {connection.vendor}.")
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    cols = [f.get_col(VitalReading._meta.db_table) for f in columns]
+    converters = compiler.get_converters(cols)
+    return list(compiler.apply_converters(rows, converters)) if converters else rows
+
+
+_CONTENT = (
+    "session_id",
+    "taken_at",
+    "source",
+    "phase",
+    "device_key",
+    "client_key",
+    "entered_by_id",
+    *VALUE_FIELDS,
+    *OPTIONAL_VALUE_FIELDS,
+    "ecg_rhythm",
+    "ecg_rhythm_other",
+)
+
+
+def _content(values: Mapping[str, Any]) -> tuple[Any, ...]:
+    # Choices as their stored text (an enum member hashes by its name, not its value).
+    return tuple(
+        value.value if isinstance(value, Enum) else value
+        for value in (values[name] for name in _CONTENT)
+    )
 
 
 @transaction.atomic
@@ -316,16 +376,32 @@ def ingest_readings(
     Idempotent on (device, taken_at) for monitors and on client_key for typed
     readings: a resend stores nothing new and counts as a duplicate.
     """
+    session = (
+        InfusionSession.objects.select_for_update(of=("self",))
+        .select_related(*INGEST_RELATIONS)
+        .get(pk=session.pk)
+    )
+    return ingest_into_locked(session, readings, source=source, now=now, by=by)
+
+
+def ingest_into_locked(
+    session: InfusionSession,
+    readings: Sequence[Any],
+    *,
+    source: VitalReading.Source,
+    now: datetime | None = None,
+    by: User | None,
+) -> IngestResult:
+    """ingest_readings for a caller that has locked the session row in its own
+    transaction, with INGEST_RELATIONS (the monitor API, whose access check is
+    the lock: access.lock_session_row_for_user). No savepoint of its own."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ingest_into_locked needs the caller's transaction.")
     now = now or timezone.now()
     if len(readings) > MAX_BATCH:
         raise InfusionError(
             f"At most {MAX_BATCH} readings per request.", field="readings"
         )
-    session = (
-        InfusionSession.objects.select_for_update(of=("self",))
-        .select_related("patient", "location", "room", "order__protocol")
-        .get(pk=session.pk)
-    )
     if not session.is_open:
         raise InfusionError(
             f"This infusion is {session.get_status_display().lower()}: it takes no more readings.",
@@ -353,16 +429,10 @@ def ingest_readings(
             errors=rejected.errors,
             received_by=by,
         )
-    seen = _dedupe_keys(parsed)
-    client_keys = {p.client_key for p in parsed if p.client_key}
-    if client_keys:
-        seen_clients = set(
-            VitalReading.objects.filter(client_key__in=client_keys).values_list(
-                "client_key", flat=True
-            )
-        )
-    else:
-        seen_clients = set()
+    # Repeats within the request are dropped here; readings stored before (a
+    # resend, a concurrent request) are skipped by the INSERT itself (_insert).
+    seen: set[tuple[str, datetime]] = set()
+    seen_clients: set[uuid.UUID] = set()
     fresh: list[VitalReading] = []
     for item in sorted(parsed, key=lambda p: (p.taken_at, p.index)):
         key = (item.device_key, item.taken_at)

@@ -1,9 +1,10 @@
 """A batch of readings is stored in one INSERT: the same rows, alarms and seals as one by one.
 
-`_insert` writes the batch with one bulk_create and seals it with seal_objects();
-`_insert_one_by_one` is the path it replaced (and its fallback when a concurrent
-request stored the same monitor reading first). Each test runs the same feed through
-both, each inside a savepoint that is rolled back, and compares what was stored.
+`_insert` writes the batch with one `INSERT ... ON CONFLICT DO NOTHING RETURNING`
+and seals the rows it gets back; `_insert_one_by_one` (below) is the path it
+replaced: each reading saved alone in a savepoint, sealed by its post_save, a
+conflict skipped. Each test runs the same feed through both, each inside a
+savepoint that is rolled back, and compares what was stored.
 """
 
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
@@ -48,6 +49,19 @@ _ROW = (
 
 class _Rollback(Exception):
     pass
+
+
+def _insert_one_by_one(readings: list[VitalReading]) -> list[VitalReading]:
+    """The reference: one INSERT and one savepoint per reading, sealed by post_save."""
+    stored = []
+    for reading in readings:
+        try:
+            with transaction.atomic():
+                reading.save(force_insert=True)
+        except IntegrityError:
+            continue
+        stored.append(reading)
+    return stored
 
 
 def _outcome(
@@ -134,7 +148,7 @@ def _both(
     single = _outcome(
         session,
         feed,
-        insert=monitoring._insert_one_by_one,
+        insert=_insert_one_by_one,
         monkeypatch=monkeypatch,
         now=now,
         **kwargs,
@@ -219,20 +233,23 @@ def test_typed_readings_keep_their_maker_in_a_batch(
 
 
 def test_a_reading_stored_by_a_concurrent_request_is_skipped_not_lost(
-    running: InfusionSession, monitor: Device, monkeypatch: pytest.MonkeyPatch
+    running: InfusionSession, monitor: Device
 ) -> None:
-    """Between the duplicate check and the INSERT another request stored one of the
-    readings (stood in for by hiding it from the check): the batch's INSERT conflicts,
-    is rolled back to its savepoint, and the others are stored one by one and sealed."""
+    """Nothing is looked up before the INSERT: a reading another request stored
+    first (or a resend) is skipped by the INSERT itself, the others are stored and
+    sealed, and the skipped one is counted as a duplicate."""
     now = _fresh(running)
     stored = factories.reading(now - timedelta(seconds=3), monitor)
     monitoring.ingest_readings(running, [stored], source=MONITOR, now=now, by=None)
-    monkeypatch.setattr(monitoring, "_dedupe_keys", lambda parsed: set())
     feed = [factories.reading(now - timedelta(seconds=s), monitor) for s in range(5)]
     result = monitoring.ingest_readings(running, feed, source=MONITOR, now=now, by=None)
     assert (len(result.accepted), result.duplicates) == (4, 1)
     assert running.vitals.filter(device_key=str(monitor.uuid)).count() == 5
     assert verify_seals() == []
+    assert sorted(r.taken_at for r in result.accepted) == sorted(
+        now - timedelta(seconds=s) for s in (0, 1, 2, 4)
+    )
+    assert all(r.pk is not None for r in result.accepted)
     assert (
         Seal.objects.filter(
             model="infusions.vitalreading",
@@ -240,6 +257,26 @@ def test_a_reading_stored_by_a_concurrent_request_is_skipped_not_lost(
         ).count()
         == 4
     )
+
+
+def test_a_typed_reading_resent_with_its_client_key_is_a_duplicate(
+    running: InfusionSession, nurse: User
+) -> None:
+    now = _fresh(running)
+    key = "3d6f4c1e-8b1a-4a55-9e7c-0d6b0f6d2a11"
+    typed = factories.NORMAL | {
+        "taken_at": (now - timedelta(minutes=1)).isoformat(),
+        "client_key": key,
+    }
+    first = monitoring.ingest_readings(
+        running, [typed], source=TYPED, now=now, by=nurse
+    )
+    again = monitoring.ingest_readings(
+        running, [typed], source=TYPED, now=now, by=nurse
+    )
+    assert (len(first.accepted), first.duplicates) == (1, 0)
+    assert (len(again.accepted), again.duplicates) == (0, 1)
+    assert running.vitals.filter(client_key=key).count() == 1
 
 
 def test_a_closed_session_still_takes_no_batch(

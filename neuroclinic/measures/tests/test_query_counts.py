@@ -111,12 +111,12 @@ def test_a_patients_measures_page(
     _responses(treated, nurse, 2)
     client.get(url)
 
-    # 21: one query per app that marks treatment events (infusions, TMS) on the charts.
-    with django_assert_num_queries(21):
+    # 19: one query per app that marks treatment events (infusions, TMS) on the charts.
+    with django_assert_num_queries(19):
         assert client.get(url).status_code == 200
     _responses(treated, nurse, 12)
     raise_safety_alert(treated, reason=SafetyAlert.Reason.CLINICIAN)
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(19):
         assert client.get(url).status_code == 200
 
 
@@ -157,10 +157,10 @@ def test_the_responses_api(
     _responses(treated, nurse, 2)
     client.get(url)
 
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(14):
         assert len(client.get(url).json()) == 2
     _responses(treated, nurse, 12)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(14):
         assert len(client.get(url).json()) == 14
 
 
@@ -174,11 +174,11 @@ def test_the_alerts_api(
     raise_safety_alert(treated, reason=SafetyAlert.Reason.CLINICIAN)
     client.get(url)
 
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(14):
         assert len(client.get(url).json()) == 1
     for _ in range(6):
         raise_safety_alert(treated, reason=SafetyAlert.Reason.CLINICIAN)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(14):
         assert len(client.get(url).json()) == 7
 
 
