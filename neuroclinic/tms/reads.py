@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from django.db.models import QuerySet
 
-from neuroclinic.clinics.models import Device
+from neuroclinic.clinics.models import Device, Location
 from neuroclinic.patients.models import Medication, Patient
 from neuroclinic.tms import course_plan, intensity, protocols, threshold_medicines
 from neuroclinic.tms.models import (
@@ -74,6 +74,12 @@ def default_unit(course: TmsCourse, threshold: MotorThreshold | None) -> Device 
             if unit.pk == threshold.device_id:
                 return unit
     here = [u for u in units if u.location_id == course.location_id]
+    return here[0] if len(here) == 1 else None
+
+
+def default_unit_at(location: Location) -> Device | None:
+    """The only active TMS unit at a location, if it has exactly one."""
+    here = list(tms_units(location.organization_id).filter(location=location)[:2])
     return here[0] if len(here) == 1 else None
 
 
