@@ -17,6 +17,7 @@ from neuroclinic.api_errors import (
     problem,
 )
 from neuroclinic.billing.api import router as billing_router
+from neuroclinic.clinics.api import router as clinics_router
 from neuroclinic.infusions.api import router as infusions_router
 from neuroclinic.intake.api import router as intake_router
 from neuroclinic.ledger.api import router as ledger_router
@@ -131,6 +132,7 @@ api.add_router("/", measures_router)
 api.add_router("/", intake_router)
 api.add_router("/", infusions_router)
 api.add_router("/", tms_router)
+api.add_router("/", clinics_router)
 api.add_router("/", billing_router)
 api.add_router("/", letters_router)
 api.add_router("/", scheduling_router)

@@ -179,6 +179,9 @@ class SessionIn(Schema):
     daily_check: dict[str, bool] = {}
     supervising_physician: UUID | None = None
     trains: int | None = None
+    # The TMS unit it runs on (an active unit of the clinic); left out, the unit the
+    # threshold was found on, else the only one at the course's location (docs/tms.md).
+    device: UUID | None = None
 
 
 class SessionOut(Schema):
@@ -191,6 +194,10 @@ class SessionOut(Schema):
     pulses_delivered: int | None
     cpt_code: str
     daily_cautions: list[str]
+    device: (
+        UUID | None
+    )  # the unit it ran on (none for sessions before units were recorded)
+    max_output_percent: int  # the limit its intensities were checked against
 
 
 class EndIn(Schema):
@@ -253,6 +260,8 @@ def _session_out(session: TmsSession) -> dict[str, Any]:
         "pulses_delivered": session.pulses_delivered,
         "cpt_code": session.cpt_code,
         "daily_cautions": session.daily_cautions,
+        "device": session.device.uuid if session.device else None,
+        "max_output_percent": reads.session_max_output_percent(session),
     }
 
 
@@ -468,6 +477,7 @@ def start_session(request: HttpRequest, course_id: UUID, payload: SessionIn) -> 
         daily_check=payload.daily_check,
         supervising_physician=_physician(user, payload.supervising_physician),
         trains=payload.trains,
+        device=_device(user, payload.device),
         by=user,
     )
     return Status(201, _session_out(session))

@@ -143,6 +143,8 @@ def _course(
         observation=MotorThreshold.Observation.EMG,
         procedure=MotorThreshold.Procedure.RELATIVE_FREQUENCY,
         coil="Figure-8 coil (demo)",
+        # Found on the location's unit, which the sessions then run on.
+        device=reads.default_unit_at(location),
         supervising_physician=md,
         determined_on=start_day,
         now=datetime.combine(start_day, time(8), zone),

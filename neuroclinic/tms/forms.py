@@ -1,5 +1,6 @@
 """Forms of the technician's screen and the course page. They parse; the actions decide."""
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -7,7 +8,7 @@ from django import forms
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import GRANTS, Capability
 from neuroclinic.clinics.models import Device, Location
-from neuroclinic.tms import protocols, screening
+from neuroclinic.tms import protocols, reads, screening
 from neuroclinic.tms.actions import protocols as protocol_actions
 from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import (
@@ -17,6 +18,7 @@ from neuroclinic.tms.models import (
     SeizureReview,
     SideEffect,
     TmsCourse,
+    TmsProtocol,
 )
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -27,6 +29,10 @@ def add_errors(form: forms.Form, exc: TmsError) -> None:
     for name, messages in exc.errors.items():
         for message in messages:
             form.add_error(name if name in form.fields else None, message)
+
+
+def _unit_label(unit: Device) -> str:
+    return f"{unit.name} (max {unit.max_output_percent} % output)"
 
 
 def physicians(organization_id: int | None) -> Any:
@@ -46,12 +52,25 @@ class DailyCheckForm(forms.Form):
     """The daily pre-session check (Source: T11 (docs/sources.md)); the action decides the hard stops."""
 
     supervising_physician = forms.ModelChoiceField(queryset=User.objects.none())
+    # The unit it runs on (offered: reads.default_unit); its maximum output limits the
+    # session's intensity. The action refuses anything but an active unit of the clinic.
+    device = forms.ModelChoiceField(
+        queryset=Device.objects.none(), label="TMS unit", empty_label="Choose the unit"
+    )
 
     def __init__(self, *args: Any, organization_id: int | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["supervising_physician"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = physicians(organization_id)
+        unit = self.fields["device"]
+        assert isinstance(unit, forms.ModelChoiceField)
+        unit.queryset = (
+            Device.objects.none()
+            if organization_id is None
+            else reads.tms_units(organization_id)
+        )
+        unit.label_from_instance = _unit_label  # type: ignore[method-assign,assignment]
         for item in screening.DAILY_ITEMS:
             self.fields[item.key] = forms.ChoiceField(
                 label=item.question, choices=YES_NO, widget=forms.RadioSelect
@@ -162,11 +181,20 @@ class ThresholdForm(forms.Form):
         ).order_by("pk")
 
 
+class _VersionField(forms.ChoiceField):
+    """A choice of the newest versions whose value may also be one since superseded,
+    so that the form can say so (CourseOrderForm.clean_protocol_version)."""
+
+    def valid_value(self, value: str) -> bool:
+        return True
+
+
 class CourseOrderForm(forms.Form):
     """A prescriber's course order; the action checks the intensity against the protocol."""
 
-    # The clinic's signed protocols, each at its newest version (set in __init__).
-    protocol_code = forms.ChoiceField(label="Protocol", choices=[])
+    # The clinic's signed protocols, each at its newest version (set in __init__): the
+    # value is the version, so the order is pinned to the version the page showed.
+    protocol_version = _VersionField(label="Protocol (signed version)", choices=[])
     target = forms.ChoiceField(choices=TmsCourse.Target.choices)
     target_detail = forms.CharField(
         required=False, max_length=200, label="Neuronavigation coordinates"
@@ -189,15 +217,37 @@ class CourseOrderForm(forms.Form):
         location.queryset = Location.objects.filter(
             organization_id=organization_id
         ).order_by("name")
-        code = self.fields["protocol_code"]
-        assert isinstance(code, forms.ChoiceField)
-        code.choices = [
+        self.organization_id = organization_id
+        version = self.fields["protocol_version"]
+        assert isinstance(version, forms.ChoiceField)
+        version.choices = [
             (
-                p.code,
-                f"{p.name} (version {p.version}, signed by {p.signer_name})",
+                str(p.uuid),
+                f"{p.name} (version {p.version}, signed by {p.signer_name}"
+                + (f" on {p.signed_at:%Y-%m-%d})" if p.signed_at else ")"),
             )
             for p in protocol_actions.orderable(organization_id)
         ]
+
+    def clean_protocol_version(self) -> TmsProtocol:
+        """Any signed version of the clinic's: the action refuses one since superseded
+        with its own message (a newer version was signed while the page was open)."""
+        try:
+            value = uuid.UUID(str(self.cleaned_data["protocol_version"]))
+        except ValueError:
+            value = None
+        found = (
+            None
+            if value is None
+            else TmsProtocol.objects.filter(
+                uuid=value,
+                organization_id=self.organization_id,
+                signed_at__isnull=False,
+            ).first()
+        )
+        if found is None:
+            raise forms.ValidationError("Choose one of the clinic's signed protocols.")
+        return found
 
 
 class AddendumForm(forms.Form):

@@ -288,6 +288,16 @@ class TmsSession(models.Model):
         MotorThreshold, on_delete=models.PROTECT, related_name="+"
     )
     new_threshold = models.BooleanField(default=False)
+    # The TMS unit the session ran on: its maximum output limits every intensity of the
+    # session (start and changes, on every path). Sessions started before units were
+    # recorded have none; their limit is the threshold's unit's (docs/tms.md).
+    device = models.ForeignKey(
+        "clinics.Device",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     percent_of_mt = models.DecimalField(max_digits=5, decimal_places=1)
     output_percent = models.PositiveSmallIntegerField()
     coil_position = models.CharField(max_length=250)

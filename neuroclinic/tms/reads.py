@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from django.db.models import QuerySet
 
+from neuroclinic.clinics.models import Device, Location
 from neuroclinic.patients.models import Medication, Patient
 from neuroclinic.tms import course_plan, intensity, protocols, threshold_medicines
 from neuroclinic.tms.models import (
@@ -47,6 +48,48 @@ def max_output_percent(threshold: MotorThreshold | None) -> int:
     if threshold is None or threshold.device is None:
         return intensity.DEVICE_MAX_OUTPUT_PERCENT
     return threshold.device.max_output_percent
+
+
+def tms_units(organization_id: int) -> QuerySet[Device]:
+    """The clinic's active TMS units: the ones a session may run on."""
+    return (
+        Device.objects.filter(
+            kind=Device.Kind.TMS_UNIT,
+            is_active=True,
+            location__organization_id=organization_id,
+        )
+        .select_related("location", "room")
+        .order_by("location__name", "name", "id")
+    )
+
+
+def default_unit(course: TmsCourse, threshold: MotorThreshold | None) -> Device | None:
+    """The unit a session is offered on: the one its motor threshold was found on (the
+    threshold is in % of that unit's output), when it is still an active unit of the
+    clinic; else the only active unit in the course location's rooms; else none, and
+    the technician chooses (docs/tms.md, "The session's unit")."""
+    units = list(tms_units(course.organization_id))
+    if threshold is not None and threshold.device_id is not None:
+        for unit in units:
+            if unit.pk == threshold.device_id:
+                return unit
+    here = [u for u in units if u.location_id == course.location_id]
+    return here[0] if len(here) == 1 else None
+
+
+def default_unit_at(location: Location) -> Device | None:
+    """The only active TMS unit at a location, if it has exactly one."""
+    here = list(tms_units(location.organization_id).filter(location=location)[:2])
+    return here[0] if len(here) == 1 else None
+
+
+def session_max_output_percent(session: TmsSession) -> int:
+    """The limit every intensity of this session is checked against: its unit's (a
+    session recorded before units were, the threshold's unit's)."""
+    if session.device_id is not None:
+        device = Device.objects.only("max_output_percent").get(pk=session.device_id)
+        return device.max_output_percent
+    return max_output_percent(session.threshold)
 
 
 @dataclass(frozen=True)

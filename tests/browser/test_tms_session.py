@@ -62,6 +62,11 @@ def test_a_tms_session_and_the_seizure_path(
     page.goto(f"{live_clinic.url}/tms/courses/{courses['itbs']}/session/")
     expect(page.locator("#intensity")).to_contain_text("Set 62 % output")  # 120 % of 52
     expect(page.locator("#intensity")).to_contain_text("120 % of MT 52 %")
+    # The unit the threshold was found on is offered, with its limit (issue 10).
+    expect(page.locator("#unit")).to_contain_text("TMS coil unit (max 100 % output)")
+    expect(page.locator("#id_start-device option:checked")).to_contain_text(
+        "TMS coil unit"
+    )
     daily_check(page, ear_protection=False)
     expect(page.locator("#daily-check")).to_contain_text("Ear protection is required")
     screenshot(page, "tms-hard-stop")
@@ -69,6 +74,7 @@ def test_a_tms_session_and_the_seizure_path(
     expect(page.locator("#running")).to_contain_text(
         "600 pulses planned at 62 % output"
     )
+    expect(page.locator("#running")).to_contain_text("TMS coil unit")
     # The connection drops: the side effect is kept on the tablet and sent when it is back.
     # (A second context, as in the infusion test: the failed fetch is a console error.)
     tablet = browser.new_context(storage_state=page.context.storage_state())

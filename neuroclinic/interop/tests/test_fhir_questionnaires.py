@@ -699,3 +699,32 @@ def test_fhir_modules_import_only_the_standard_library_and_pure_packages() -> No
                 assert name.split(".")[0] in sys.stdlib_module_names or name.startswith(
                     allowed
                 ), f"{path.name} imports {name}"
+
+
+def test_hamd17_has_no_loinc_and_is_rendered_as_text_with_a_local_score_code() -> None:
+    """No LOINC panel, item or total code for the HAM-D17 could be verified (docs/sources.md,
+    M9; decisions "tms10d"): the Questionnaire carries no `code`, its items only text,
+    and the total score Observation a local code with its text."""
+    instrument = get_instrument("hamd17")
+    assert instrument.loinc_panel is None
+    assert instrument.loinc_total is None
+    assert all(item.loinc is None for item in instrument.items)
+    assert all(
+        option.loinc_answer is None
+        for item in instrument.items
+        for option in item.options
+    )
+    resource = questionnaire_resource(instrument)
+    assert "code" not in resource
+    asked = [i for i in resource["item"] if i["type"] != "display"]
+    assert asked
+    assert all("code" not in i and i["text"] for i in asked)
+    _, observation, _ = build(instrument, lowest_answers(instrument))
+    assert observation["code"]["coding"] == [
+        {
+            "system": codes.INSTRUMENT_SCORES,
+            "code": "hamd17-total",
+            "display": observation["code"]["coding"][0]["display"],
+        }
+    ]
+    assert "HAM-D" in observation["code"]["text"]

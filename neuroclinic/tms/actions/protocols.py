@@ -225,8 +225,13 @@ def change_draft(
         )
     parameters = _with_changes(protocols.from_snapshot(draft.parameters), changes)
     _check(parameters)
+    # A draft is edited in place (decision tms10d): its small history is the audit
+    # event of each edit, with the settings it changed from and to.
+    before = dict(draft.parameters)
+    after = protocols.snapshot(parameters)
+    moved = sorted(k for k in after if before.get(k) != after[k])
     draft.name = parameters.name
-    draft.parameters = protocols.snapshot(parameters)
+    draft.parameters = after
     fields = ["name", "parameters"]
     if change_note is not None:
         draft.change_note = change_note.strip()[:2000]
@@ -239,6 +244,8 @@ def change_draft(
         organization=draft.organization,
         version=draft.version,
         changed=sorted(changes.keys()),
+        before={k: before.get(k) for k in moved},
+        after={k: after[k] for k in moved},
     )
     return draft
 

@@ -2,7 +2,8 @@
 
 Refusals (each with nothing written): a course on a seizure hold or stopped; a patient
 whose latest safety screen is not cleared; no motor threshold; an intensity above the
-protocol's maximum % MT or the device's maximum output; a hard stop in the daily check;
+protocol's maximum % MT or the session unit's maximum output; a unit that is not an
+active TMS unit of the clinic (or none when no default is clear); a hard stop in the daily check;
 a second session the same day outside an accelerated protocol or inside its interval;
 a session beyond the course; pulses delivered above planned.
 """
@@ -17,6 +18,7 @@ from django.db import transaction
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
+from neuroclinic.clinics.models import Device
 from neuroclinic.measures.actions.alerts import (
     raise_safety_alert,
     safety_alert_blocks_treatment,
@@ -45,13 +47,15 @@ def _intensity(
     parameters: protocols.ProtocolParameters,
     threshold: MotorThreshold,
     percent: Decimal,
+    *,
+    device_max_output_percent: int,
 ) -> intensity.Intensity:
     try:
         return intensity.treatment_intensity(
             threshold_percent_output=threshold.value_percent_output,
             percent_of_mt=percent,
             max_percent_of_mt=parameters.max_percent_of_mt,
-            device_max_output_percent=reads.max_output_percent(threshold),
+            device_max_output_percent=device_max_output_percent,
         )
     except intensity.IntensityError as exc:
         raise TmsError(exc.message, field=exc.field) from None
@@ -75,6 +79,22 @@ def check_may_treat(course: TmsCourse) -> None:
         raise TmsError(held)
 
 
+def session_unit(
+    course: TmsCourse, threshold: MotorThreshold, device: Device | None
+) -> Device:
+    """The unit the session runs on: the one chosen, which must be an active TMS unit of
+    the clinic, or the default (reads.default_unit) when none is chosen."""
+    if device is None:
+        unit = reads.default_unit(course, threshold)
+        if unit is None:
+            raise TmsError("Choose the TMS unit the session runs on.", field="device")
+        return unit
+    unit = reads.tms_units(course.organization_id).filter(pk=device.pk).first()
+    if unit is None:
+        raise TmsError("Choose an active TMS unit of this clinic.", field="device")
+    return unit
+
+
 @transaction.atomic
 def start_session(
     course: TmsCourse,
@@ -82,9 +102,11 @@ def start_session(
     daily_check: Mapping[str, object],
     supervising_physician: User | None,
     trains: int | None = None,
+    device: Device | None = None,
     now: datetime | None = None,
     by: User,
 ) -> TmsSession:
+    """Starts the course's next session on `device` (default: reads.default_unit)."""
     course = (
         TmsCourse.objects.select_for_update()
         .select_related("location", "patient")
@@ -114,7 +136,13 @@ def start_session(
         raise TmsError(
             "No motor threshold on file: determine it before the first session."
         )
-    dose = _intensity(parameters, threshold, course.percent_of_mt)
+    unit = session_unit(course, threshold, device)
+    dose = _intensity(
+        parameters,
+        threshold,
+        course.percent_of_mt,
+        device_max_output_percent=unit.max_output_percent,
+    )
     try:
         planned = protocols.pulses_planned(parameters, trains=trains)
     except protocols.ProtocolError as exc:
@@ -149,6 +177,12 @@ def start_session(
         "Medication change since the motor threshold: " + p.text
         for p in reads.rethreshold_prompts(course.patient)
     ]
+    if threshold.device_id is not None and threshold.device_id != unit.pk:
+        # The threshold is in % of another unit's output: the physician decides whether
+        # it carries over (a new determination on this unit is the safe course).
+        cautions.append(
+            f"The motor threshold was determined on another unit; this session runs on {unit.name}."
+        )
     session = TmsSession.objects.create(
         course=course,
         patient=course.patient,
@@ -158,6 +192,7 @@ def start_session(
         daily_cautions=cautions,
         threshold=threshold,
         new_threshold=new_threshold,
+        device=unit,
         percent_of_mt=course.percent_of_mt,
         output_percent=dose.output_percent,
         coil_position=course.target_text[:250],
@@ -174,7 +209,8 @@ def start_session(
         subject=session,
         number=session.number,
         output_percent=dose.output_percent,
-        max_output_percent=reads.max_output_percent(threshold),
+        device=str(unit.uuid),
+        max_output_percent=unit.max_output_percent,
         cpt=cpt.value,
     )
     return session
@@ -208,7 +244,12 @@ def change_intensity(
             field="percent_of_mt",
         )
     parameters = reads.parameters_of(session.course)
-    dose = _intensity(parameters, session.threshold, percent_of_mt)
+    dose = _intensity(
+        parameters,
+        session.threshold,
+        percent_of_mt,
+        device_max_output_percent=reads.session_max_output_percent(session),
+    )
     change = IntensityChange.objects.create(
         session=session,
         from_percent_of_mt=session.percent_of_mt,

@@ -101,6 +101,13 @@ def signed_protocols(organization_id: int) -> None:
     )
 
 
+def offered_version(organization_id: int, code: str = "rtms-10hz") -> str:
+    """What the order page's protocol choice posts: the newest signed version's id."""
+    version = protocol_actions.latest_signed(organization_id, code)
+    assert version is not None
+    return str(version.uuid)
+
+
 def course(
     patient: Patient,
     prescriber: User,
@@ -120,9 +127,16 @@ def course(
         taper=taper,
         start_date=date(2026, 1, 5),
         percent_of_mt=percent_of_mt,
-        location=location or make_location(patient.organization_id),
+        location=location or equipped_location(patient.organization_id),
         by=prescriber,
     )
+
+
+def equipped_location(organization_id: int) -> Location:
+    """A location with one TMS unit, which a session runs on when none is chosen."""
+    location = make_location(organization_id)
+    tms_unit(location)
+    return location
 
 
 def start(

@@ -52,7 +52,7 @@ def test_screen_threshold_course_session_over_the_api(
     )
     assert r.status_code == 201
     factories.signed_protocols(patient.organization_id)
-    location = factories.make_location(patient.organization_id)
+    location = factories.equipped_location(patient.organization_id)
     r = post(
         client,
         f"/api/tms/patients/{patient.uuid}/courses",

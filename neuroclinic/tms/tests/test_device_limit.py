@@ -76,7 +76,7 @@ def test_the_order_page_and_api_use_the_units_limit(
     page = as_persona("prescriber").post(
         reverse("tms:order", args=[screened.uuid]),
         {
-            "protocol_code": "rtms-10hz",
+            "protocol_version": factories.offered_version(screened.organization_id),
             "target": "beam_f3",
             "percent_of_mt": "120",
             "acute_sessions": "30",
@@ -140,6 +140,7 @@ def test_the_start_uses_the_units_limit_on_the_page_and_api(
         reverse("tms:step", args=[course_then_limited.uuid, "start"]),
         {
             "start-supervising_physician": str(prescriber.pk),
+            "start-device": str(Device.objects.get(max_output_percent=60).pk),
             "start-metal_removed": "yes",
             "start-ear_protection": "yes",
             "start-alcohol_or_drugs": "no",

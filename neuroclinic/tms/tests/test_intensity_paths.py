@@ -68,7 +68,7 @@ def test_order_page_refuses(
     response = as_persona("prescriber").post(
         reverse("tms:order", args=[screened.uuid]),
         {
-            "protocol_code": "rtms-10hz",
+            "protocol_version": factories.offered_version(screened.organization_id),
             "target": "beam_f3",
             "percent_of_mt": percent,
             "acute_sessions": "30",

@@ -46,7 +46,7 @@ def order_data(patient: Patient, **changes: str) -> dict[str, str]:
     factories.signed_protocols(patient.organization_id)
     location = factories.make_location(patient.organization_id)
     data = {
-        "protocol_code": "rtms-10hz",
+        "protocol_version": factories.offered_version(patient.organization_id),
         "target": "beam_f3",
         "acute_sessions": "30",
         "start_date": "2026-12-07",
@@ -217,7 +217,11 @@ def test_prescriber_orders_a_course(
         (False, {}, "No TMS safety screen on file"),
         (True, {"percent_of_mt": "130"}, "at most 120 % MT"),
         (True, {"target": "neuronavigation"}, "neuronavigation coordinates"),
-        (True, {"protocol_code": "rtms-50hz"}, "Select a valid choice"),
+        (
+            True,
+            {"protocol_version": "rtms-50hz"},
+            "Choose one of the clinic&#x27;s signed",
+        ),
     ],
 )
 def test_bad_course_order_on_the_page_writes_nothing(

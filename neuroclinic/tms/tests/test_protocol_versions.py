@@ -335,6 +335,27 @@ def test_a_draft_changes_until_it_is_signed(
     assert draft.signed_by == director
 
 
+@pytest.mark.django_db
+def test_each_draft_edit_keeps_what_it_changed_from_and_to_in_the_audit_log(
+    director: User, director_org: Organization
+) -> None:
+    """Drafts are edited in place (decision tms10d); their history is the audit log."""
+    draft = protocol_actions.draft_protocol(director_org, code="itbs-600", by=director)
+    protocol_actions.change_draft(
+        draft, changes={"percent_of_mt": Decimal(110)}, by=director
+    )
+    protocol_actions.change_draft(
+        draft, changes={"percent_of_mt": Decimal(100)}, by=director
+    )
+    edits = AuditEvent.objects.filter(
+        action=AuditEvent.Action.TMS_PROTOCOL_EDITED
+    ).order_by("seq")
+    assert [(e.data["before"], e.data["after"]) for e in edits] == [
+        ({"percent_of_mt": "120"}, {"percent_of_mt": "110"}),
+        ({"percent_of_mt": "110"}, {"percent_of_mt": "100"}),
+    ]
+
+
 def protocols_form_data() -> dict[str, str]:
     return {
         "name": "iTBS 600 pulses, left DLPFC",

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from neuroclinic.accounts.models import User
+from neuroclinic.clinics.models import Device
 from neuroclinic.tms.actions import screening as screening_actions
 from neuroclinic.tms.models import SeizureEvent, TmsCourse, TmsSession
 from neuroclinic.tms.tests import factories
@@ -18,8 +19,15 @@ SignIn = Callable[[str], Client]
 
 
 def start_data(physician: User, **changes: str) -> dict[str, str]:
+    # The unit the screen offers (the factories' course location has one).
+    assert physician.organization_id is not None
+    unit = Device.objects.filter(
+        kind=Device.Kind.TMS_UNIT, location__organization_id=physician.organization_id
+    ).first()
+    assert unit is not None
     data = {
         "start-supervising_physician": str(physician.pk),
+        "start-device": str(unit.pk),
         "start-metal_removed": "yes",
         "start-ear_protection": "yes",
         "start-alcohol_or_drugs": "no",

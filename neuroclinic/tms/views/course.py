@@ -76,7 +76,7 @@ def course_context(
     missed_form: Any = None,
 ) -> dict[str, Any]:
     session_rows = list(
-        course.sessions.select_related("operator", "supervising_physician")
+        course.sessions.select_related("operator", "supervising_physician", "device")
         .prefetch_related("side_effects", "interruptions", "addenda__written_by")
         .order_by("number")
     )

@@ -244,7 +244,8 @@ def order_page(
         try:
             course = courses.order_course(
                 patient,
-                protocol_code=data["protocol_code"],
+                protocol_code=data["protocol_version"].code,
+                protocol_version=data["protocol_version"],
                 target=data["target"],
                 target_detail=data["target_detail"],
                 percent_of_mt=data["percent_of_mt"],

@@ -33,21 +33,33 @@ from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import TmsCourse, TmsSession
 
 
-def _prescribed(course: TmsCourse) -> dict[str, Any]:
-    """The intensity the technician sets, from the latest threshold, with its working."""
+def _prescribed(course: TmsCourse, session: TmsSession | None) -> dict[str, Any]:
+    """The intensity the technician sets, from the latest threshold, with its working,
+    on the open session's unit, else the unit the start form offers."""
     threshold = reads.latest_threshold(course.patient)
     if threshold is None:
         return {"threshold": None, "intensity_error": "No motor threshold on file."}
+    if session is not None:
+        unit = session.device
+        limit = reads.session_max_output_percent(session)
+    else:
+        unit = reads.default_unit(course, threshold)
+        limit = (
+            unit.max_output_percent
+            if unit is not None
+            else reads.max_output_percent(threshold)
+        )
+    found: dict[str, Any] = {"threshold": threshold, "unit": unit, "unit_limit": limit}
     try:
-        dose = intensity.treatment_intensity(
+        found["dose"] = intensity.treatment_intensity(
             threshold_percent_output=threshold.value_percent_output,
             percent_of_mt=course.percent_of_mt,
             max_percent_of_mt=reads.parameters_of(course).max_percent_of_mt,
-            device_max_output_percent=reads.max_output_percent(threshold),
+            device_max_output_percent=limit,
         )
     except intensity.IntensityError as exc:
-        return {"threshold": threshold, "intensity_error": exc.message}
-    return {"threshold": threshold, "dose": dose}
+        found["intensity_error"] = exc.message
+    return found
 
 
 def context(
@@ -63,6 +75,7 @@ def context(
     except TmsError as exc:
         blocked = exc.message
     session = progress.open_session
+    prescribed = _prescribed(course, session)
     return {
         "course": course,
         "patient": course.patient,
@@ -77,13 +90,17 @@ def context(
         "rethreshold": reads.rethreshold_prompts(course.patient),
         "forms": {
             "start": bound.get("start")
-            or f.DailyCheckForm(organization_id=course.organization_id, prefix="start"),
+            or f.DailyCheckForm(
+                organization_id=course.organization_id,
+                prefix="start",
+                initial={"device": prescribed.get("unit")},
+            ),
             "effect": bound.get("effect") or f.SideEffectForm(prefix="effect"),
             "intensity": bound.get("intensity") or f.IntensityForm(prefix="intensity"),
             "end": bound.get("end") or f.EndForm(prefix="end"),
             "seizure": bound.get("seizure") or f.SeizureForm(prefix="seizure"),
         },
-        **_prescribed(course),
+        **prescribed,
     }
 
 
@@ -151,6 +168,7 @@ def start(request: AuthenticatedHttpRequest, course: TmsCourse) -> HttpResponse:
             course,
             daily_check=form.answers(),
             supervising_physician=form.cleaned_data["supervising_physician"],
+            device=form.cleaned_data["device"],
             by=request.user,
         )
     except TmsError as exc:
