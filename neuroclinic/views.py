@@ -207,6 +207,31 @@ def _tms(user: User) -> list[WorkItem]:
     ]
 
 
+def _director(user: User) -> list[WorkItem]:
+    """The medical director's results and the rules they own, one link each."""
+    return [
+        WorkItem(
+            "outcomes", "Clinic outcomes dashboard", None, reverse("outcomes:dashboard")
+        ),
+        WorkItem("quality", "Quality measures", None, reverse("outcomes:quality")),
+        WorkItem(
+            "booster_rules",
+            "Booster and outcome rules",
+            None,
+            reverse("outcomes:rules"),
+        ),
+        WorkItem(
+            "tms_protocols", "TMS protocol versions", None, reverse("tms:protocols")
+        ),
+        WorkItem(
+            "em_rules",
+            "Office-visit time rules (billing)",
+            None,
+            reverse("billing:em_rules"),
+        ),
+    ]
+
+
 def _auditor(user: User) -> list[WorkItem]:
     return [WorkItem("audit", "Audit log", None, reverse("audit:events"))]
 
@@ -228,6 +253,7 @@ EXTRA = {
     Role.MEDICAL_DIRECTOR: [
         ("Infusions today", _nurse),
         ("Controlled substances", _custodian),
+        ("Results and rules", _director),
     ]
 }
 

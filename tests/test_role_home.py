@@ -58,6 +58,24 @@ def test_the_director_sees_the_clinic_at_a_glance(
         assert f'data-work="{key}"' in page, key
 
 
+def test_the_director_reaches_every_rule_they_own_from_home(
+    as_persona: Callable[[str], Client],
+) -> None:
+    client = as_persona("director")
+    page = client.get("/staff/").content.decode()
+
+    for key, link in [
+        ("outcomes", "/outcomes/dashboard/"),
+        ("quality", "/outcomes/quality/"),
+        ("booster_rules", "/outcomes/rules/"),
+        ("tms_protocols", "/tms/protocols/"),
+        ("em_rules", "/billing/setup/em-rules/"),
+    ]:
+        assert f'data-work="{key}"' in page, key
+        assert f'href="{link}"' in page, link
+        assert client.get(link).status_code == 200, link
+
+
 def test_sign_in_lands_on_the_role_home() -> None:
     assert settings.LOGIN_REDIRECT_URL == "home"
 
