@@ -349,8 +349,11 @@ def plan_batch(
     return BatchResult(
         status=status,
         series=series,
-        objective=solver.objective_value,
-        best_bound=max(solver.best_objective_bound, lp_bound or 0.0),
+        # The objective takes whole values: the solver's floats round to them.
+        objective=float(round(solver.objective_value)),
+        best_bound=float(
+            max(math.ceil(solver.best_objective_bound - 1e-6), lp_bound or 0.0)
+        ),
         wall_s=time.monotonic() - began,
         visits=sum(len(v) for v in series.values()),
         preferred_met=met,
