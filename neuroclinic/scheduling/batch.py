@@ -43,7 +43,7 @@ No Django here: dates, labels and counts in, series and solver figures out.
 import math
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -302,14 +302,14 @@ def plan_batch(
         near = _solve_near(
             model,
             relaxation[1],
-            (time_limit_s - (time.monotonic() - began)) / 2,
+            (time_limit_s - (time.monotonic() - began)) / 3,
             workers,
             {v.index for v in slot.values()},
         )
         if near is not None:
             model.clear_hints()  # type: ignore[no-untyped-call]
-            for index, value in enumerate(near):
-                model.add_hint(model.get_int_var_from_proto_index(index), value)
+            for index, hinted_value in enumerate(near):
+                model.add_hint(model.get_int_var_from_proto_index(index), hinted_value)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(
         0.1, time_limit_s - (time.monotonic() - began)
@@ -317,6 +317,16 @@ def plan_batch(
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.log_search_progress = log
     code = solver.solve(model) if requests else cp_model.OPTIMAL
+    # The hint (the LP-guided solution, else the first fit) is feasible by construction:
+    # when the solver runs out of time before confirming any solution, it is the answer.
+    hinted = model.proto.solution_hint
+    fallback = (
+        dict(zip(hinted.vars, hinted.values, strict=True))
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and len(hinted.vars)
+        else None
+    )
+    if fallback is not None and not impossible:
+        code = cp_model.FEASIBLE
     status = {
         cp_model.OPTIMAL: "optimal",
         cp_model.FEASIBLE: "feasible",
@@ -336,7 +346,20 @@ def plan_batch(
             preferred_met=0,
             finish_days={},
         )
-    series, finish = _paths(groups, arcs, starts, slot, first, solver)
+
+    def value(var: cp_model.IntVar) -> int:
+        if fallback is not None:
+            return int(fallback.get(var.index, 0))
+        return int(solver.value(var))
+
+    series, finish = _paths(groups, arcs, starts, slot, first, value)
+    objective = sum(
+        FINISH_WEIGHT * finish[r.key]
+        + PREFERENCE_WEIGHT
+        * sum(1 for _, label in series[r.key] if label not in r.preferred)
+        for r in requests
+    )
+    solver_bound = solver.best_objective_bound if fallback is None else 0.0
     met = sum(
         1
         for g, group in enumerate(groups)
@@ -350,10 +373,8 @@ def plan_batch(
         status=status,
         series=series,
         # The objective takes whole values: the solver's floats round to them.
-        objective=float(round(solver.objective_value)),
-        best_bound=float(
-            max(math.ceil(solver.best_objective_bound - 1e-6), lp_bound or 0.0)
-        ),
+        objective=float(objective),
+        best_bound=float(max(math.ceil(solver_bound - 1e-6), lp_bound or 0.0)),
         wall_s=time.monotonic() - began,
         visits=sum(len(v) for v in series.values()),
         preferred_met=met,
@@ -367,7 +388,7 @@ def _paths(
     starts: list[dict[date, cp_model.IntVar]],
     slot: Mapping[tuple[int, date, str], cp_model.IntVar],
     first: State,
-    solver: cp_model.CpSolver,
+    value: Callable[[cp_model.IntVar], int],
 ) -> tuple[dict[str, list[tuple[date, str]]], dict[str, int]]:
     """Split each group's flow into one series per patient, then give each day's infusions
     of the group the start times the solver counted (preferred ones first, as any of the
@@ -382,7 +403,7 @@ def _paths(
             set(starts[g]) | {d for d, _ in arcs[g]},
         )
         for day in days_used:
-            n = solver.value(starts[g][day]) if day in starts[g] else 0
+            n = value(starts[g][day]) if day in starts[g] else 0
             for key in waiting[:n]:
                 infused[day].append(key)
                 if first == DONE:
@@ -394,8 +415,8 @@ def _paths(
                 people = at.pop(node, [])
                 for infuse, nxt, var in arcs[g][node]:
                     moving, people = (
-                        people[: solver.value(var)],
-                        people[solver.value(var) :],
+                        people[: value(var)],
+                        people[value(var) :],
                     )
                     if infuse:
                         infused[day].extend(moving)
@@ -411,9 +432,7 @@ def _paths(
                 key=lambda label: (label not in group.preferred, label),
             )
             queue = [
-                label
-                for label in labels
-                for _ in range(solver.value(slot[(g, day, label)]))
+                label for label in labels for _ in range(value(slot[(g, day, label)]))
             ]
             assert len(queue) == len(infused[day])
             for key, label in zip(infused[day], queue, strict=True):
