@@ -24,6 +24,11 @@ urlpatterns = [
         waitlist.withdraw,
         name="waitlist_withdraw",
     ),
+    path(
+        "waitlist/offers/<uuid:offer_uuid>/answer",
+        waitlist.answer_offer,
+        name="waitlist_answer",
+    ),
     path("offer/<str:token>/", waitlist.offer, name="offer"),
     path("feed/<str:token>/visits.ics", feeds.feed, name="feed"),
 ]

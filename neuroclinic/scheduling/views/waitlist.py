@@ -19,9 +19,15 @@ from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Location
 from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.patients.access import get_patient_for_user
+from neuroclinic.scheduling.access import get_waitlist_offer_for_user
 from neuroclinic.scheduling.actions import waitlist
 from neuroclinic.scheduling.errors import SchedulingError
-from neuroclinic.scheduling.models import Appointment, AppointmentType, WaitlistEntry
+from neuroclinic.scheduling.models import (
+    Appointment,
+    AppointmentType,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 
 
 class JoinForm(forms.Form):
@@ -75,6 +81,22 @@ def waitlist_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         .select_related("patient", "appointment_type", "location", "appointment")
         .order_by("created_at", "id")
     )
+    # The open offer of each offered entry, for the accept and decline buttons.
+    open_offers = {
+        o.entry_id: o
+        for o in WaitlistOffer.objects.filter(
+            entry__in=[e for e in entries if e.status == WaitlistEntry.Status.OFFERED],
+            status=WaitlistOffer.Status.OPEN,
+        ).select_related("location")
+    }
+    for e in entries:
+        found = open_offers.get(e.pk)
+        e.open_offer = found  # type: ignore[attr-defined]
+        e.open_offer_at = (  # type: ignore[attr-defined]
+            found.starts_at.astimezone(ZoneInfo(found.location.time_zone))
+            if found
+            else None
+        )
     record(
         AuditEvent.Action.CALENDAR_VIEWED,
         actor=request.user,
@@ -128,6 +150,36 @@ def withdraw(request: AuthenticatedHttpRequest, entry_uuid: uuid.UUID) -> HttpRe
         messages.error(request, exc.message)
     else:
         messages.success(request, "Taken off the waitlist.")
+    return redirect("scheduling:waitlist")
+
+
+@require_POST
+@require_capability(Capability.BOOK_APPOINTMENTS)
+def answer_offer(
+    request: AuthenticatedHttpRequest, offer_uuid: uuid.UUID
+) -> HttpResponse:
+    """Accept or decline an offer on the patient's behalf (on the phone), in the staff
+    member's name: the same service functions as the API and the patient's link."""
+    found = get_waitlist_offer_for_user(
+        request.user, offer_uuid, capability=Capability.BOOK_APPOINTMENTS
+    )
+    choice = request.POST.get("choice", "")
+    try:
+        if choice == "accept":
+            waitlist.accept_offer(found, by=request.user)
+            messages.success(
+                request, f"Booked for {found.entry.patient.display_name} at that time."
+            )
+        elif choice == "decline":
+            waitlist.decline_offer(found, by=request.user)
+            messages.success(
+                request,
+                f"Declined for {found.entry.patient.display_name}; they keep their place.",
+            )
+        else:
+            messages.error(request, "Choose to accept the offer or to decline it.")
+    except SchedulingError as exc:
+        messages.error(request, exc.message)
     return redirect("scheduling:waitlist")
 
 
