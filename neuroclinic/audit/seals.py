@@ -24,9 +24,11 @@ send no signals) must call `seal_objects()` afterwards, or verify reports them.
 The registry names models by label, so this module imports no other app.
 """
 
+import contextlib
 import hashlib
 import hmac
 from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -41,7 +43,7 @@ from django.db import models
 
 # A signal, not a call in each action (the house rule): a seal must follow every
 # save of a sealed model, whichever action or app makes it (docs/decisions.md).
-from django.db.models.signals import post_delete, post_save  # noqa: TID251
+from django.db.models.signals import post_delete, post_save, pre_delete  # noqa: TID251
 from django.utils import timezone
 
 # Sealed models and the columns each seal covers (None: every concrete column).
@@ -300,12 +302,71 @@ def seals_from_rows(
     type(seals[0])._base_manager.using(using).bulk_create(seals)
 
 
+# Rows saved inside `deferred_seals()`, by database and model, sealed when it ends.
+_deferred: ContextVar[dict[tuple[str, type[models.Model]], set[Any]] | None] = (
+    ContextVar("deferred_seals", default=None)
+)
+_SEAL_BATCH = 500  # rows per SELECT ... IN: under SQLite's variable limit
+
+
+@contextlib.contextmanager
+def deferred_seals() -> Iterator[None]:
+    """Seal the rows saved inside this block once, in one pass at its end.
+
+    For a bulk writer that saves thousands of rows through the ORM (the demo
+    loader): instead of a read-back and an INSERT after each save, each row
+    saved is sealed once with its content as the block leaves it, one SELECT
+    and one INSERT per model and batch. The end state is what a seal per save
+    would leave as each row's newest seal. Use it inside the writer's
+    transaction: an exception leaves the rows unsealed only if it also rolls
+    them back. Nested blocks seal at the end of the outermost one.
+    """
+    if _deferred.get() is not None:
+        yield
+        return
+    token = _deferred.set({})
+    try:
+        yield
+        _flush_deferred()
+    finally:
+        _deferred.reset(token)
+
+
+def _flush_deferred() -> None:
+    pending = _deferred.get()
+    if not pending:
+        return
+    seal_model = apps.get_model("audit", "Seal")
+    while pending:
+        (using, model), pks = pending.popitem()
+        ordered = sorted(pks, key=str)
+        for start in range(0, len(ordered), _SEAL_BATCH):
+            seals = seals_for(
+                model,
+                ordered[start : start + _SEAL_BATCH],
+                using=using,
+                seal_model=seal_model,
+            )
+            if seals:
+                type(seals[0])._base_manager.using(using).bulk_create(seals)
+
+
 def _after_save(
     sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any
 ) -> None:
+    pending = _deferred.get()
+    if pending is not None:
+        pending.setdefault((using, sender), set()).add(instance.pk)
+        return
     seal_model = apps.get_model("audit", "Seal")
     for seal in seals_for(sender, [instance.pk], using=using, seal_model=seal_model):
         seal.save(using=using, force_insert=True)
+
+
+def _before_delete(sender: type[models.Model], **kwargs: Any) -> None:
+    # A row saved and deleted in a deferred block: its content seal first (read
+    # while it still exists), then the tombstone.
+    _flush_deferred()
 
 
 def _after_delete(
@@ -330,6 +391,7 @@ def connect() -> None:
         if model is None:
             continue
         post_save.connect(_after_save, sender=model, dispatch_uid=f"seal:{label}")
+        pre_delete.connect(_before_delete, sender=model, dispatch_uid=f"flush:{label}")
         post_delete.connect(_after_delete, sender=model, dispatch_uid=f"unseal:{label}")
 
 

@@ -17,7 +17,7 @@ from neuroclinic.billing.actions import (
 )
 from neuroclinic.billing.errors import BillingError
 from neuroclinic.billing.models import Invoice, Package, Service
-from neuroclinic.clinics.demo import DemoContext
+from neuroclinic.clinics.demo import DemoContext, main_address_lines
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.lib.identifiers import complete_npi
 
@@ -53,8 +53,8 @@ def load(context: DemoContext) -> None:
         legal_name=f"{organization.name} PLLC (demo)",
         tax_id_number="00-0000001",
         organization_npi=complete_npi("199999999"),
-        address="100 Example Avenue, Suite 2, Springfield, NY 10001 (demo)",
-        phone="555-0100",
+        address=", ".join(main_address_lines()) + " (demo)",
+        phone=organization.phone,
         by=clerk,
     )
     for n, username in enumerate(("prescriber", "director")):

@@ -7,17 +7,22 @@ example.com. Later apps add their own demo data by extending `load_demo`.
 
 import hashlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
+from django.conf import settings
+from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils.module_loading import import_string
 
 from neuroclinic.accounts.models import Authenticator, User
 from neuroclinic.accounts.otp_secrets import encrypt_secret
 from neuroclinic.accounts.roles import Role
+from neuroclinic.audit.seals import deferred_seals
 from neuroclinic.clinics.models import (
     Device,
     Location,
@@ -131,6 +136,36 @@ ALLERGIES = [
 ]
 
 
+# The main location: its address and opening hours are also what the public site
+# shows in its footer and the billing identity prints (one source, issue 18).
+MAIN_LOCATION = {
+    "name": "Lakeside Main (demo)",
+    "street": "100 Example Avenue",
+    "city": "Springfield",
+    "state": "IL",
+    "postal_code": "62701",
+}
+OPENS_AT, CLOSES_AT = time(8), time(17)  # Monday to Friday, at both locations
+
+
+def main_address_lines() -> tuple[str, str]:
+    """The main location's address as two lines: street, then town."""
+    town = (
+        f"{MAIN_LOCATION['city']}, {MAIN_LOCATION['state']} "
+        f"{MAIN_LOCATION['postal_code']}"
+    )
+    return MAIN_LOCATION["street"], town
+
+
+def opening_hours_text() -> str:
+    """The demo's opening hours in words, as the site's footer shows them."""
+
+    def clock(at: time) -> str:
+        return at.strftime("%I %p").lstrip("0").lower().replace("m", ".m.")
+
+    return f"Monday to Friday: {clock(OPENS_AT)} to {clock(CLOSES_AT)}"
+
+
 @dataclass(frozen=True)
 class DemoContext:
     """What each app's demo loader builds on: the clinic, its staff by username, its patients."""
@@ -169,8 +204,45 @@ def demo_totp_key(username: str) -> str:
     ).hexdigest()
 
 
+class DemoPasswordHasher(Argon2PasswordHasher):
+    """Argon2 at the project's full cost, remembering what it has already checked.
+
+    The demo signs orders, eligibility decisions and notes as its staff, and each
+    signature asks for the signer's password again (the rule stays: the password
+    is checked). Every demo user has the same password and the same stored hash,
+    so after the first check of a (password, hash) pair the answer is known; the
+    demo asks it about two dozen times, each costing Argon2's deliberate second.
+    Used only while the demo loads (`load_demo`), never to sign anyone in.
+    """
+
+    def __init__(self) -> None:
+        self._checked: dict[tuple[str, str], bool] = {}
+
+    def verify(self, password: str, encoded: str) -> bool:
+        key = (password, encoded)
+        if key not in self._checked:
+            self._checked[key] = super().verify(password, encoded)
+        return self._checked[key]
+
+
+@contextmanager
+def _demo_password_checks() -> Iterator[None]:
+    # In Argon2's place in the list (hashers are looked up by algorithm), so the
+    # preferred hasher stays the one the settings name (tests use a fast one).
+    demo = f"{DemoPasswordHasher.__module__}.{DemoPasswordHasher.__qualname__}"
+    hashers = [
+        demo if import_string(path).algorithm == DemoPasswordHasher.algorithm else path
+        for path in settings.PASSWORD_HASHERS
+    ]
+    with override_settings(PASSWORD_HASHERS=hashers):
+        yield
+
+
 def _staff(organization: Organization) -> dict[str, User]:
     users = {}
+    # One Argon2 hash for the one published password: hashing it nine times over
+    # (each with its own salt) cost the demo nine seconds and protected nothing.
+    encoded = make_password(DEMO_PASSWORD)
     for username, (role, first, last, title) in DEMO_STAFF.items():
         user = User(
             username=username,
@@ -180,7 +252,7 @@ def _staff(organization: Organization) -> dict[str, User]:
             email=f"{username}@example.com",
             organization=organization,
         )
-        user.set_password(DEMO_PASSWORD)
+        user.password = encoded
         user.save()
         user.groups.set([Group.objects.get(name=role.value)])
         Authenticator.objects.create(
@@ -196,11 +268,11 @@ def _staff(organization: Organization) -> dict[str, User]:
 def _locations(organization: Organization) -> None:
     sites = [
         (
-            "Lakeside Main (demo)",
-            "100 Example Avenue",
-            "Springfield",
-            "IL",
-            "62701",
+            MAIN_LOCATION["name"],
+            MAIN_LOCATION["street"],
+            MAIN_LOCATION["city"],
+            MAIN_LOCATION["state"],
+            MAIN_LOCATION["postal_code"],
             "America/Chicago",
         ),
         (
@@ -225,7 +297,10 @@ def _locations(organization: Organization) -> None:
         )
         for weekday in range(5):
             OpeningHours.objects.create(
-                location=location, weekday=weekday, opens_at=time(8), closes_at=time(17)
+                location=location,
+                weekday=weekday,
+                opens_at=OPENS_AT,
+                closes_at=CLOSES_AT,
             )
         rooms = [
             Room.objects.create(
@@ -334,6 +409,13 @@ def _patients(
 def load_demo(*, patient_count: int = 220, seed: int = 2026) -> Organization:
     if Organization.objects.filter(name=DEMO_ORGANIZATION).exists():
         raise ValueError("The demo clinic is already loaded in this database.")
+    # Each row the loaders save is sealed once, at the end, in one pass per table
+    # (audit.seals.deferred_seals); signatures check the demo password once.
+    with deferred_seals(), _demo_password_checks():
+        return _load(patient_count, seed)
+
+
+def _load(patient_count: int, seed: int) -> Organization:
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
     organization = Organization.objects.create(
         name=DEMO_ORGANIZATION,

@@ -9,7 +9,12 @@ from typing import Any
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from neuroclinic.clinics.demo import DEMO_PASSWORD, DemoContext
+from neuroclinic.clinics.demo import (
+    DEMO_PASSWORD,
+    DemoContext,
+    main_address_lines,
+    opening_hours_text,
+)
 from neuroclinic.intake import consent_defaults, eligibility
 from neuroclinic.intake.actions import (
     consents,
@@ -206,10 +211,11 @@ def load(context: DemoContext) -> None:
     staff = context.staff
     SiteSettings.objects.create(
         organization=organization,
-        address="100 Demo Street, Suite 2\nSpringfield, IL 62701",
-        phone="555-0100",
-        email="hello@example.com",
-        hours="Monday to Friday: 8 am to 5 pm\nSaturday: 9 am to 1 pm (infusions only)",
+        # The main location's address and hours, as the contact page lists them.
+        address="\n".join(main_address_lines()),
+        phone=organization.phone,
+        email=organization.email,
+        hours=opening_hours_text(),
         tagline="Careful, measured treatment for depression that has not lifted.",
     )
     for kind, (title, body) in consent_defaults.DEFAULTS.items():

@@ -1,6 +1,7 @@
 """The demo clinic: synthetic staff, locations and patients, loaded once."""
 
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -14,6 +15,7 @@ from neuroclinic.clinics.demo import (
     DEMO_ORGANIZATION,
     DEMO_PASSWORD,
     DEMO_STAFF,
+    _demo_password_checks,
     demo_totp_key,
     load_demo,
 )
@@ -129,3 +131,68 @@ def test_the_demo_command_refuses_a_negative_patient_count(db: None) -> None:
     assert not Organization.objects.exists()
     assert not User.objects.exists()
     assert not AuditEvent.objects.exists()
+
+
+def test_the_demo_checks_its_one_password_hash_once_per_password(
+    db: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    verified: list[str] = []
+    real_verify = Argon2PasswordHasher.verify
+
+    def counting_verify(self: Any, password: str, encoded: str) -> bool:
+        verified.append(password)
+        return bool(real_verify(self, password, encoded))
+
+    monkeypatch.setattr(Argon2PasswordHasher, "verify", counting_verify)
+    with _demo_password_checks():
+        user = User(username="signer")
+        user.set_password(DEMO_PASSWORD)
+        for _ in range(3):
+            assert user.check_password(DEMO_PASSWORD)
+            assert not user.check_password("not-the-password")
+    # Each (password, hash) pair is worked out once, and the answer still differs.
+    assert sorted(verified) == sorted([DEMO_PASSWORD, "not-the-password"])
+    assert user.password.startswith("argon2$")
+    # Outside the demo every check is done again.
+    assert user.check_password(DEMO_PASSWORD)
+    assert len(verified) == 3
+
+
+def test_the_demo_staff_share_one_hash_of_the_published_password(db: None) -> None:
+    organization = load_demo(patient_count=1)
+
+    hashes = set(
+        User.objects.filter(organization=organization).values_list(
+            "password", flat=True
+        )
+    )
+    assert len(hashes) == 1
+
+
+def test_the_demo_site_and_billing_give_the_main_locations_address_and_hours(
+    db: None,
+) -> None:
+    from neuroclinic.billing.models import BillingIdentity
+    from neuroclinic.site.models import SiteSettings
+
+    organization = load_demo(patient_count=1)
+
+    main = Location.objects.get(organization=organization, name="Lakeside Main (demo)")
+    town = f"{main.city}, {main.state} {main.postal_code}"
+    site = SiteSettings.objects.get(organization=organization)
+    # The footer's address is the one the contact page lists for the main location.
+    assert site.address.splitlines() == [main.address_line1, town]
+    assert (site.phone, site.email) == (organization.phone, organization.email)
+    identity = BillingIdentity.objects.get(organization=organization)
+    assert identity.address.startswith(f"{main.address_line1}, {town}")
+    # The footer's hours are the locations' opening hours (weekdays only).
+    hours = list(main.hours.order_by("weekday"))
+    assert [h.weekday for h in hours] == [0, 1, 2, 3, 4]
+    assert {(h.opens_at.hour, h.closes_at.hour) for h in hours} == {(8, 17)}
+    assert site.hours == "Monday to Friday: 8 a.m. to 5 p.m."
