@@ -46,7 +46,14 @@ PG_BASE = os.environ.get("PG_URL", "postgres://postgres@127.0.0.1:5432")
 
 
 def child(
-    patients: int, responses: int, requests: int, heavy: int, profile: bool
+    patients: int,
+    responses: int,
+    requests: int,
+    heavy: int,
+    profile: bool,
+    reuse: bool = False,
+    build_only: bool = False,
+    page_limit: int = 0,
 ) -> dict[str, Any]:
     import cProfile
     import io
@@ -76,71 +83,39 @@ def child(
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
     run = os.getpid()
-    organization = Organization.objects.create(
-        name=f"Benchmark Clinic {run} (synthetic)", mrn_prefix="BM"
-    )
-    director = make_staff(organization, f"bench-director-{run}", Role.MEDICAL_DIRECTOR)
     rng = random.Random(7)
-    people = []
-    for n in range(patients):
-        p = Patient(
-            organization=organization,
-            mrn=f"BM-{n:06d}",
-            family_name=f"Benchmarkova{n % 97}",
-            given_name=f"Synth{n}",
-            birth_date=date(1950 + n % 50, 1 + n % 12, 1 + n % 28),
-            sex_at_birth=Patient.SexAtBirth.FEMALE
-            if n % 2
-            else Patient.SexAtBirth.MALE,
-        )
-        p.refresh_search_keys()
-        people.append(p)
-    Patient.objects.bulk_create(people, batch_size=1000)
-    people = list(Patient.objects.filter(organization=organization))
-    Diagnosis.objects.bulk_create(
-        [
-            Diagnosis(
-                patient=p,
-                recorded_by=director,
-                icd10_code="F33.1",
-                description="Synthetic MDD",
-            )
-            for p in people
-        ],
-        batch_size=1000,
+    # A kept clinic is named by its size; "(complete)" is added once every row is in.
+    label = f"Benchmark Clinic {patients}x{responses}+{heavy} (synthetic)"
+    kept = (
+        Organization.objects.filter(name=f"{label} (complete)").order_by("-pk").first()
+        if reuse
+        else None
     )
-    start = datetime.now(UTC) - timedelta(days=responses * 7)
-    rows = []
-    for p in people:
-        for k in range(responses):
+    if kept is not None:
+        organization = kept
+        director = make_staff(
+            organization, f"bench-director-{run}", Role.MEDICAL_DIRECTOR
+        )
+        people_qs = Patient.objects.filter(organization=organization).order_by("pk")
+        heavy_patient = people_qs.first()
+        assert heavy_patient is not None
+        people = list(people_qs.only("pk", "uuid")[:5000])
+    else:
+        organization = Organization.objects.create(
+            name=label if reuse else f"Benchmark Clinic {run} (synthetic)",
+            mrn_prefix="BM",
+        )
+        director = make_staff(
+            organization, f"bench-director-{run}", Role.MEDICAL_DIRECTOR
+        )
+        start = datetime.now(UTC) - timedelta(days=responses * 7)
+
+        def new_response(p: Patient, when: datetime) -> QuestionnaireResponse:
             answers = answers_for("phq9", rng.randint(0, 27), rng)
             result = score("phq9", answers)
-            rows.append(
-                QuestionnaireResponse(
-                    organization=organization,
-                    patient=p,
-                    instrument_code="phq9",
-                    instrument_version="1.0",
-                    answers=answers,
-                    total=result.total,
-                    severity=str(result.severity or ""),
-                    flags=[str(f) for f in result.flags],
-                    subscales=result.subscales,
-                    raises_safety_alert=result.safety_alert,
-                    source=QuestionnaireResponse.Source.PORTAL,
-                    completed_at=start + timedelta(days=7 * k),
-                )
-            )
-    # One patient with `heavy` responses, for $everything.
-    heavy_patient = people[0]
-    heavy_start = datetime.now(UTC) - timedelta(days=heavy + 1)
-    for k in range(heavy):
-        answers = answers_for("phq9", rng.randint(0, 27), rng)
-        result = score("phq9", answers)
-        rows.append(
-            QuestionnaireResponse(
+            return QuestionnaireResponse(
                 organization=organization,
-                patient=heavy_patient,
+                patient=p,
                 instrument_code="phq9",
                 instrument_version="1.0",
                 answers=answers,
@@ -150,13 +125,75 @@ def child(
                 subscales=result.subscales,
                 raises_safety_alert=result.safety_alert,
                 source=QuestionnaireResponse.Source.PORTAL,
-                completed_at=heavy_start + timedelta(days=k),
+                completed_at=when,
             )
+
+        # In chunks, so 100,000 patients never sit in memory at once.
+        chunk = 5000
+        people = []
+        for offset in range(0, patients, chunk):
+            batch = []
+            for n in range(offset, min(offset + chunk, patients)):
+                p = Patient(
+                    organization=organization,
+                    mrn=f"BM-{n:06d}",
+                    family_name=f"Benchmarkova{n % 97}",
+                    given_name=f"Synth{n}",
+                    birth_date=date(1950 + n % 50, 1 + n % 12, 1 + n % 28),
+                    sex_at_birth=Patient.SexAtBirth.FEMALE
+                    if n % 2
+                    else Patient.SexAtBirth.MALE,
+                )
+                p.refresh_search_keys()
+                batch.append(p)
+            Patient.objects.bulk_create(batch, batch_size=1000)
+            batch = list(
+                Patient.objects.filter(
+                    organization=organization, mrn__in=[p.mrn for p in batch]
+                ).order_by("pk")
+            )
+            Diagnosis.objects.bulk_create(
+                [
+                    Diagnosis(
+                        patient=p,
+                        recorded_by=director,
+                        icd10_code="F33.1",
+                        description="Synthetic MDD",
+                    )
+                    for p in batch
+                ],
+                batch_size=1000,
+            )
+            QuestionnaireResponse.objects.bulk_create(
+                [
+                    new_response(p, start + timedelta(days=7 * k))
+                    for p in batch
+                    for k in range(responses)
+                ],
+                batch_size=1000,
+            )
+            if len(people) < 5000:
+                people.extend(batch[: 5000 - len(people)])
+            if offset and offset % 20000 == 0:
+                print(f"built {offset} patients", file=sys.stderr, flush=True)
+        # One patient with `heavy` responses, for $everything.
+        heavy_patient = people[0]
+        heavy_start = datetime.now(UTC) - timedelta(days=heavy + 1)
+        QuestionnaireResponse.objects.bulk_create(
+            [
+                new_response(heavy_patient, heavy_start + timedelta(days=k))
+                for k in range(heavy)
+            ],
+            batch_size=1000,
         )
-    QuestionnaireResponse.objects.bulk_create(rows, batch_size=1000)
+        if reuse:
+            organization.name = f"{label} (complete)"
+            organization.save(update_fields=["name"])
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+    if build_only:
+        return {"built": organization.name}
 
     _, raw = create_api_token(director, name="bench", by=director)
     headers = {"Authorization": f"Bearer {raw}"}
@@ -219,8 +256,8 @@ def child(
     paging: dict[str, Any] = {}
     if requests:
         url: str | None = "/fhir/QuestionnaireResponse?_count=100"
-        pages, page_times = 0, []
-        while url is not None:
+        pages, page_times = 0, list[float]()
+        while url is not None and not (page_limit and pages >= page_limit):
             started = time.perf_counter()
             response = client.get(url, headers=headers)
             page_times.append((time.perf_counter() - started) * 1000)
@@ -247,6 +284,7 @@ def child(
         by=director,
     )
     profiler = cProfile.Profile() if profile else None
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     cpu_started = time.process_time()
     if profiler is not None:
@@ -256,6 +294,7 @@ def child(
         profiler.disable()
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
+    load_after = os.getloadavg()[0]
     total = sum(counts.values())
     hot = ""
     if profiler is not None:
@@ -273,6 +312,7 @@ def child(
         "export_rate": total / elapsed,
         "export_cpu_seconds": cpu,
         "export_cpu_rate": total / cpu,
+        "export_load": (load_before, load_after),
         "everything": everything,
         "paging": paging,
         "profile": hot,
@@ -310,6 +350,10 @@ def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
                 "--heavy",
                 str(args.heavy),
                 *(["--profile"] if args.profile else []),
+                *(["--reuse"] if args.reuse else []),
+                *(["--build-only"] if args.build_only else []),
+                "--pages",
+                str(args.pages),
             ],
             env=env,
             check=True,
@@ -338,6 +382,17 @@ def main() -> int:
     parser.add_argument("--pg-name", default="", help="PostgreSQL database to use")
     parser.add_argument("--heavy", type=int, default=500)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --pg-name: measure the kept clinic of this size (build it once if missing)",
+    )
+    parser.add_argument(
+        "--build-only", action="store_true", help="build the clinic, measure nothing"
+    )
+    parser.add_argument(
+        "--pages", type=int, default=0, help="walk at most this many pages (0: all)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -349,6 +404,9 @@ def main() -> int:
                     args.requests,
                     args.heavy,
                     args.profile,
+                    args.reuse,
+                    args.build_only,
+                    args.pages,
                 ),
                 default=str,
             )
@@ -361,6 +419,10 @@ def main() -> int:
         print(f"  {key:<11} {value}")
     print()
     results = [run_child(d, args) for d in databases]
+    if args.build_only:
+        for r in results:
+            print(f"Built: {r['built']}")
+        return 0
     print(
         f"Search through the Django stack ({args.patients} patients, {args.responses}"
         f" PHQ-9 each, {args.requests} requests, default _count=20)"
@@ -381,13 +443,14 @@ def main() -> int:
     )
     print(
         f"  {'engine':<10} {'resources':>10} {'seconds':>8} {'resources/s':>12}"
-        f" {'CPU s':>7} {'per CPU s':>10}"
+        f" {'CPU s':>7} {'per CPU s':>10} {'load 1 min':>11}"
     )
     for r in results:
         print(
             f"  {r['engine']:<10} {r['export_resources']:>10,} {r['export_seconds']:>8.1f}"
             f" {r['export_rate']:>12,.0f} {r['export_cpu_seconds']:>7.1f}"
             f" {r['export_cpu_rate']:>10,.0f}"
+            f" {r['export_load'][0]:>5.1f}-{r['export_load'][1]:<5.1f}"
         )
     print()
     print(f"Patient/$everything, one patient with {args.heavy} PHQ-9 responses")

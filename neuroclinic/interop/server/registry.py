@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from neuroclinic.accounts.models import User
@@ -302,6 +302,8 @@ class ResourceType:
     history: Callable[[User, str], tuple[Patient | None, list[Resource]]] | None = None
     # Every representation (read, search, export) carries meta.versionId.
     versioned: bool = False
+    # CapabilityStatement.rest.resource.documentation: what history means here.
+    documentation: str = ""
 
     @property
     def param_names(self) -> frozenset[str]:
@@ -649,9 +651,19 @@ def _response_qs(user: User) -> QuerySet[QuestionnaireResponse]:
     )
 
 
+def _current_responses(user: User) -> QuerySet[QuestionnaireResponse]:
+    """Responses no amendment has replaced. NOT EXISTS rather than
+    `amended_by__isnull` (a LEFT JOIN and an IS NULL filter): PostgreSQL estimated
+    that join at one row and so read and sorted every row after the cursor for
+    each page or export batch (1 s a batch at 50,000 responses, growing with the
+    table); the anti-join lets it walk the index and stop at the LIMIT (20 ms)."""
+    replaced = QuestionnaireResponse.objects.filter(amends=OuterRef("pk"))
+    return _response_qs(user).filter(~Exists(replaced))
+
+
 def _search_responses(user: User, params: Params) -> list[Source]:
     qs = _common(
-        _response_qs(user).filter(amended_by__isnull=True),
+        _current_responses(user),
         params,
         patient_field="patient",
         date_field="completed_at",
@@ -726,7 +738,7 @@ def _search_observations(user: User, params: Params) -> list[Source]:
     ids = _ids(params)
     if categories is None or "survey" in categories:
         qs = _common(
-            _response_qs(user).filter(amended_by__isnull=True),
+            _current_responses(user),
             params,
             patient_field="patient",
             date_field="completed_at",
@@ -1196,9 +1208,19 @@ def _appointment_qs(user: User) -> QuerySet[Appointment]:
         .order_by("-at", "-id")
         .values("at")[:1]
     )
+    changes = (
+        AppointmentStatusChange.objects.filter(appointment=OuterRef("pk"))
+        .order_by()
+        .values("appointment")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     return (
         Appointment.objects.filter(patient__in=_visible(user))
-        .annotate(last_change=Coalesce(Subquery(latest), F("created_at")))
+        .annotate(
+            last_change=Coalesce(Subquery(latest), F("created_at")),
+            changes=Subquery(changes),
+        )
         .select_related(
             "patient", "appointment_type", "location", "staff", "infusion_session"
         )
@@ -1241,6 +1263,12 @@ def _search_appointments(user: User, params: Params) -> list[Source]:
 def _read_appointment(user: User, raw: str) -> tuple[Patient, Resource]:
     a = _get(_appointment_qs(user), uuid=_uuid_or_404(raw))
     return a.patient, rows.appointments([a])[0]
+
+
+def _appointment_history(user: User, raw: str) -> tuple[Patient, list[Resource]]:
+    a = _get(_appointment_qs(user), uuid=_uuid_or_404(raw))
+    changes = list(a.history.order_by("at", "id"))
+    return a.patient, rows.appointment_versions(a, changes)
 
 
 def _shift_qs(user: User) -> QuerySet[StaffShift]:
@@ -1466,6 +1494,23 @@ def _search_procedures(user: User, params: Params) -> list[Source]:
 def _read_procedure(user: User, raw: str) -> tuple[Patient, Resource]:
     t = _get(_procedure_qs(user), uuid=_uuid_or_404(raw))
     return t.patient, rows.procedures([t])[0]
+
+
+def _procedure_history(user: User, raw: str) -> tuple[Patient, list[Resource]]:
+    """A session that has ended never changes again (the database refuses it):
+    one version. A running one changes (intensity, pulses, its end) without its
+    versions being kept, so it has no history yet: a 404 that says so."""
+    t = _get(_procedure_qs(user), uuid=_uuid_or_404(raw))
+    if t.status == TmsSession.Status.IN_PROGRESS:
+        raise FhirError(
+            404,
+            "A running TMS session changes without its versions being kept; its"
+            " history (one version) is served once the session has ended.",
+            code="not-supported",
+        )
+    resource = rows.procedures([t])[0]
+    resource["meta"]["versionId"] = "1"
+    return t.patient, [resource]
 
 
 # History ---------------------------------------------------------------------------
@@ -1696,6 +1741,15 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_appointments,
             _read_appointment,
+            history=_appointment_history,
+            versioned=True,
+            documentation=(
+                "History: one version per status change (booked, confirmed, moved,"
+                " checked in, cancelled, no-show), kept by the calendar's append-only"
+                " status history; each earlier version's time is walked back through"
+                " the moves after it. A move recorded before moves kept the staff"
+                " member leaves the practitioner out of the versions before it."
+            ),
         ),
         ResourceType(
             "Procedure",
@@ -1715,6 +1769,12 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             ),
             _search_procedures,
             _read_procedure,
+            history=_procedure_history,
+            documentation=(
+                "History: a TMS session that has ended never changes and has one"
+                " version. A running session changes (intensity, pulses, its end)"
+                " without its versions being kept: no history (404) until it ends."
+            ),
         ),
         ResourceType(
             "Schedule",

@@ -58,7 +58,11 @@ from neuroclinic.measures.instruments import (
 )
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.patients.models import Allergy, Diagnosis, Medication, Patient
-from neuroclinic.scheduling.models import Appointment, StaffShift
+from neuroclinic.scheduling.models import (
+    Appointment,
+    AppointmentStatusChange,
+    StaffShift,
+)
 from neuroclinic.tms.models import TmsSession
 
 
@@ -425,9 +429,11 @@ def letter_documents(rows: Sequence[Letter]) -> list[Resource]:
 
 def appointments(rows: Sequence[Appointment]) -> list[Resource]:
     """Visits loaded with patient, type, location and staff, annotated with
-    `last_change` (their latest status change) and `encounter_uuid`."""
-    return [
-        appointment_resource(
+    `last_change` (their latest status change) and `changes` (how many: the
+    version, each status change being one)."""
+    out = []
+    for a in rows:
+        resource = appointment_resource(
             appointment_id=a.uuid,
             patient_id=a.patient.uuid,
             status=a.status,
@@ -445,8 +451,78 @@ def appointments(rows: Sequence[Appointment]) -> list[Resource]:
                 a.infusion_session.uuid if a.infusion_session is not None else None
             ),
         )
-        for a in rows
-    ]
+        resource["meta"]["versionId"] = str(max(a.changes or 0, 1))  # type: ignore[attr-defined]
+        out.append(resource)
+    return out
+
+
+def appointment_versions(
+    a: Appointment, changes: Sequence[AppointmentStatusChange]
+) -> list[Resource]:
+    """Every version of a visit, oldest first: one per status change (the visit's
+    append-only history), the newest being the visit as read now.
+
+    Each earlier version is the visit after that change: its status and time, the
+    time walked back through the moves after it (a move keeps the start it left,
+    and since this branch its end and staff member too). A move that did not keep
+    its staff member leaves the practitioner out of the versions before it
+    (unknown, not "none"); a move that did not keep its end keeps the duration."""
+    current = appointments([a])[0]
+    if not changes:
+        return [current]
+    start, end = a.starts_at, a.ends_at
+    staff: UUID | None = a.staff.uuid if a.staff is not None else None
+    staff_known = True
+    states: list[tuple[AppointmentStatusChange, datetime, datetime, UUID | None]] = []
+    for change in reversed(changes):
+        states.append((change, start, end, staff if staff_known else None))
+        if change.status == Appointment.Status.MOVED:
+            data = change.data or {}
+            old_start = (
+                datetime.fromisoformat(data["old_starts_at"])
+                if data.get("old_starts_at")
+                else start
+            )
+            end = (
+                datetime.fromisoformat(data["old_ends_at"])
+                if data.get("old_ends_at")
+                else old_start + (end - start)
+            )
+            start = old_start
+            if "old_staff" in data:
+                staff = UUID(data["old_staff"]) if data["old_staff"] else None
+            else:
+                staff_known = False
+    states.reverse()
+    labels = dict(Appointment.Status.choices)
+    versions: list[Resource] = []
+    checked_in = False
+    for n, (change, start, end, staff_id) in enumerate(states[:-1], start=1):
+        checked_in = checked_in or change.status == Appointment.Status.CHECKED_IN
+        version = appointment_resource(
+            appointment_id=a.uuid,
+            patient_id=a.patient.uuid,
+            status=change.status,
+            status_label=str(labels.get(change.status, change.status)),
+            type_code=a.appointment_type.code,
+            type_name=a.appointment_type.name,
+            start=start,
+            end=end,
+            created=a.created_at,
+            last_updated=change.at,
+            location_id=a.location.uuid,
+            location_name=a.location.name,
+            staff_id=staff_id,
+            encounter_id=(
+                a.infusion_session.uuid
+                if checked_in and a.infusion_session is not None
+                else None
+            ),
+        )
+        version["meta"]["versionId"] = str(n)
+        versions.append(version)
+    current["meta"]["versionId"] = str(len(states))
+    return [*versions, current]
 
 
 def schedules(rows: Sequence[StaffShift]) -> list[Resource]:

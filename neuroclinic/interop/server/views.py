@@ -124,6 +124,8 @@ def capability_statement(request: HttpRequest) -> Resource:
                 del entry[key]
         if t.profiles:
             entry["supportedProfile"] = list(t.profiles)
+        if t.documentation:
+            entry["documentation"] = t.documentation
         resources.append(entry)
     return {
         "resourceType": "CapabilityStatement",

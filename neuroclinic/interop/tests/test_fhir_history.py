@@ -4,6 +4,7 @@ without kept versions offer none, and the CapabilityStatement says which is whic
 Validated with fhir.resources."""
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,9 @@ from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.interop.tests.test_fhir_server import body, validate
 from neuroclinic.patients import actions as patient_actions
 from neuroclinic.patients.models import Diagnosis
+from neuroclinic.scheduling.models import Appointment, AppointmentStatusChange
+from neuroclinic.tms.models import TmsSession
+from neuroclinic.tms.tests import factories as tms_factories
 
 Fhir = Callable[..., Any]
 
@@ -89,6 +93,130 @@ def test_records_that_never_change_have_one_version(
         assert body(fhir(director, f"{path}/_history/1")) == only
 
 
+def _instant(at: Any) -> str:
+    return str(at.isoformat().replace("+00:00", "Z"))
+
+
+def test_an_appointment_has_a_version_per_status_change(
+    charted: InfusionSession, nurse: User, front_desk: User, fhir: Fhir
+) -> None:
+    visit = Appointment.objects.get(infusion_session=charted)
+    path = f"Appointment/{visit.uuid}"
+    now = body(fhir(front_desk, path))
+    assert now["meta"]["versionId"] == "2"  # booked, then checked in
+    history = body(fhir(front_desk, f"{path}/_history"))
+    validate(history)
+    assert history["total"] == 2
+    newest, oldest = (e["resource"] for e in history["entry"])
+    assert newest == now
+    assert oldest["meta"]["versionId"] == "1"
+    assert oldest["status"] == "booked"
+    assert oldest["meta"]["lastUpdated"] == _instant(
+        visit.history.order_by("at").first().at  # type: ignore[union-attr]
+    )
+    assert "comment" not in oldest  # not yet checked in: no Encounter
+    assert oldest["start"] == now["start"]
+    assert body(fhir(front_desk, f"{path}/_history/1")) == oldest
+    assert fhir(front_desk, f"{path}/_history/3").status_code == 404
+
+
+def test_an_appointment_version_before_a_move_has_the_old_time_and_staff(
+    charted: InfusionSession, nurse: User, front_desk: User, fhir: Fhir
+) -> None:
+    visit = Appointment.objects.get(infusion_session=charted)
+    booked_at = visit.history.order_by("at").first().at  # type: ignore[union-attr]
+    # Booked a day earlier with nobody named, then moved to today's time (the
+    # step the calendar's move writes); then checked in as before.
+    AppointmentStatusChange.objects.create(
+        appointment=visit,
+        status=Appointment.Status.MOVED,
+        at=booked_at + timedelta(hours=1),
+        by=front_desk,
+        data={
+            "old_starts_at": (visit.starts_at - timedelta(days=1)).isoformat(),
+            "new_starts_at": visit.starts_at.isoformat(),
+            "old_ends_at": (visit.ends_at - timedelta(days=1, minutes=30)).isoformat(),
+            "old_staff": "",
+        },
+    )
+    history = body(fhir(front_desk, f"Appointment/{visit.uuid}/_history"))
+    validate(history)
+    checked_in, moved, booked = (e["resource"] for e in history["entry"])
+    assert [r["meta"]["versionId"] for r in (checked_in, moved, booked)] == [
+        "3",
+        "2",
+        "1",
+    ]
+    assert [r["status"] for r in (checked_in, moved, booked)] == [
+        "checked-in",
+        "booked",  # moved is FHIR's booked; our word is in the description
+        "booked",
+    ]
+    assert "moved" in moved["description"]
+    assert booked["start"] == _instant(visit.starts_at - timedelta(days=1))
+    assert booked["end"] == _instant(visit.ends_at - timedelta(days=1, minutes=30))
+    assert moved["start"] == checked_in["start"] == _instant(visit.starts_at)
+    practitioner = f"Practitioner/{nurse.uuid}"
+
+    def actors(r: dict[str, Any]) -> list[str]:
+        return [p["actor"]["reference"] for p in r["participant"]]
+
+    assert practitioner not in actors(booked)  # nobody was named before the move
+    assert practitioner in actors(moved)
+    assert practitioner in actors(checked_in)
+
+
+def test_a_move_that_kept_no_staff_leaves_the_practitioner_unknown(
+    charted: InfusionSession, nurse: User, front_desk: User, fhir: Fhir
+) -> None:
+    visit = Appointment.objects.get(infusion_session=charted)
+    booked_at = visit.history.order_by("at").first().at  # type: ignore[union-attr]
+    AppointmentStatusChange.objects.create(  # an older move: start only
+        appointment=visit,
+        status=Appointment.Status.MOVED,
+        at=booked_at + timedelta(hours=1),
+        by=front_desk,
+        data={"old_starts_at": (visit.starts_at - timedelta(hours=3)).isoformat()},
+    )
+    history = body(fhir(front_desk, f"Appointment/{visit.uuid}/_history"))
+    booked = history["entry"][-1]["resource"]
+    assert booked["start"] == _instant(visit.starts_at - timedelta(hours=3))
+    assert booked["end"] == _instant(visit.ends_at - timedelta(hours=3))
+    assert all(
+        "Practitioner/" not in p["actor"]["reference"] for p in booked["participant"]
+    )
+
+
+def test_an_ended_tms_session_has_one_version_a_running_one_none(
+    charted: InfusionSession,
+    tms: User,
+    prescriber: User,
+    nurse: User,
+    fhir: Fhir,
+) -> None:
+    ended = TmsSession.objects.get(patient=charted.patient)
+    path = f"Procedure/{ended.uuid}"
+    now = body(fhir(nurse, path))
+    history = body(fhir(nurse, f"{path}/_history"))
+    validate(history)
+    (only,) = (e["resource"] for e in history["entry"])
+    assert only["meta"]["versionId"] == "1"
+    assert {k: v for k, v in only.items() if k != "meta"} == {
+        k: v for k, v in now.items() if k != "meta"
+    }
+    assert body(fhir(nurse, f"{path}/_history/1")) == only
+
+    next_day = (ended.ended_at or ended.started_at) + timedelta(days=1)
+    running = tms_factories.start(ended.course, tms, prescriber, now=next_day)
+    for tail in ("_history", "_history/1"):
+        response = fhir(nurse, f"Procedure/{running.uuid}/{tail}")
+        assert response.status_code == 404
+        outcome = body(response)
+        validate(outcome)
+        assert outcome["issue"][0]["code"] == "not-supported"
+        assert "running TMS session" in outcome["issue"][0]["diagnostics"]
+
+
 @pytest.mark.parametrize(
     ("path", "status"),
     [
@@ -154,6 +282,12 @@ def test_capability_statement_tells_which_types_keep_versions(
         assert by_type[name]["versioning"] == "versioned"
     for name in ("QuestionnaireResponse", "Observation", "Consent"):
         assert {"vread", "history-instance"} <= interactions(name)
+    assert {"vread", "history-instance"} <= interactions("Appointment")
+    assert by_type["Appointment"]["versioning"] == "versioned"
+    assert "one version per status change" in by_type["Appointment"]["documentation"]
+    assert {"vread", "history-instance"} <= interactions("Procedure")
+    assert by_type["Procedure"]["versioning"] == "no-version"
+    assert "no history (404) until it ends" in by_type["Procedure"]["documentation"]
     for name in ("Patient", "Encounter", "Organization", "Practitioner"):
         assert interactions(name) == {"read", "search-type"}
         assert by_type[name]["versioning"] == "no-version"

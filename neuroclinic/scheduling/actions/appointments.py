@@ -349,6 +349,7 @@ def move_appointment(
                 [rules.Refusal(r.code, "starts_at", r.message) for r in breaks]
             )
     old = appointment.starts_at
+    old_end, old_staff = appointment.ends_at, appointment.staff
     appointment.starts_at = starts_at
     appointment.ends_at = choice.booking.visit.end
     appointment.held_until = choice.booking.held.end
@@ -375,6 +376,10 @@ def move_appointment(
         reason=reason,
         old_starts_at=old.isoformat(),
         new_starts_at=starts_at.isoformat(),
+        # What the move changed besides the start, so the visit's earlier
+        # versions can be told (the FHIR Appointment history).
+        old_ends_at=old_end.isoformat(),
+        old_staff=str(old_staff.uuid) if old_staff is not None else "",
     )
     extra: dict[str, Any] = dict(audit_data or {})
     if moved_via != Appointment.BookedVia.STAFF:

@@ -158,6 +158,11 @@ def test_move_cancel_and_no_show_free_the_room(
     )
     assert moved.status == "moved"
     assert moved.history.last().data["old_starts_at"] == local(MONDAY, 9).isoformat()  # type: ignore[union-attr]
+    # The end and staff member it left are kept too (the FHIR Appointment history).
+    step = moved.history.last()
+    assert step is not None
+    assert step.data["old_ends_at"] == appt.ends_at.isoformat()
+    assert step.data["old_staff"] == (str(appt.staff.uuid) if appt.staff else "")
     appointments.cancel_appointment(
         moved, reason="Patient unwell", now=NOW, by=front_desk
     )
