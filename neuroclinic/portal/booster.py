@@ -3,7 +3,7 @@
 A confirmed booster (outcomes: the prescriber confirmed the suggestion and signed the
 booster order) that has no visit yet is offered here with the free times the rules
 allow: inside the booster protocol's interval after the last infusion (from tomorrow at
-the earliest), at the location of the patient's last infusion. The pick is booked through
+the earliest), at the location of the patient's last infusion (`_location`). The pick is booked through
 outcomes' `book_confirmed_booster` (the calendar's own booking rules), recorded as booked
 by the patient in the portal (`booked_by` empty, `booked_via=patient_portal`; the audit
 event's actor is "(patient, portal)" with the patient named). Reads are audited as calendar
@@ -24,6 +24,7 @@ from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Location
 from neuroclinic.http import HtmxHttpRequest
+from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.outcomes.actions.boosters import book_confirmed_booster
 from neuroclinic.outcomes.actions.common import OutcomesError
 from neuroclinic.outcomes.models import BoosterSuggestion
@@ -34,6 +35,17 @@ from neuroclinic.scheduling.models import Appointment, AppointmentType
 
 
 def _location(patient: Patient) -> Location | None:
+    """Where the patient was last given an infusion (a session charted without a calendar
+    visit counts: history from before the calendar, a walk-in), else where their last
+    infusion visit was booked, else the clinic's first active location."""
+    session = (
+        InfusionSession.objects.filter(patient=patient)
+        .select_related("location")
+        .order_by("-checked_in_at", "-id")
+        .first()
+    )
+    if session is not None:
+        return session.location
     last = (
         Appointment.objects.filter(
             patient=patient, appointment_type__code__in=AppointmentType.INFUSION_CODES

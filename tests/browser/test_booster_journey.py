@@ -4,14 +4,13 @@ portal offers the booster time.
 
 The demo's booster-due patient is found by a stable synthetic family name
 (`outcomes.demo.BOOSTER_DUE_FAMILY`); the outcomes demo has them sign the clinic's
-revised ketamine consent, so the confirmation's checks pass. The portal has no booster
-picker yet: the front desk books the confirmed booster (the outcomes "Boosters to book"
-page, through the calendar) and the patient sees and confirms that time under "Your
-visits" in the portal.
+revised ketamine consent, so the confirmation's checks pass. The patient then picks
+the booster's time in the portal from the free times the booster protocol's interval
+allows, and confirms the visit she booked. (The front desk's "Boosters to book" page is
+the other way in, tested in neuroclinic/outcomes/tests.)
 """
 
 import json
-from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -29,22 +28,13 @@ PORTAL_LINK = """
 import json
 from neuroclinic.intake.actions.sign_in import create_sign_in_link, sign_in_url
 from neuroclinic.intake.models import PortalSignInLink
-from neuroclinic.treatment.actions.plans import clinic_today
 from neuroclinic.outcomes.models import BoosterSuggestion
 s = BoosterSuggestion.objects.select_related("patient").get(
     patient__family_name="{family}", status="confirmed"
 )
 link, token = create_sign_in_link(s.patient, channel=PortalSignInLink.Channel.SHOWN, by=None)
-print(json.dumps({{"url": sign_in_url(token), "given": s.patient.given_name,
-    "today": clinic_today(s.organization_id).isoformat()}}))
+print(json.dumps({{"url": sign_in_url(token), "given": s.patient.given_name}}))
 """
-
-
-def next_weekday(after: date) -> date:
-    day = after + timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
 
 
 def test_prescriber_confirms_a_rising_patients_booster_and_the_portal_offers_its_time(
@@ -83,25 +73,8 @@ def test_prescriber_confirms_a_rising_patients_booster_and_the_portal_offers_its
             "shell", "-c", PORTAL_LINK.format(family=BOOSTER_DUE_FAMILY)
         ).splitlines()[-1]
     )
-    day = next_weekday(date.fromisoformat(found["today"]))
 
-    # when the front desk books it in the calendar on the next weekday afternoon
-    sign_in(page, live_clinic, "frontdesk")
-    page.goto(live_clinic.url + "/outcomes/boosters/to-book/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Boosters to book")
-    to_book = page.locator("tr", has_text=BOOSTER_DUE_FAMILY)
-    to_book.get_by_label("Location", exact=True).select_option(
-        label="Riverside Annex (demo)"
-    )
-    to_book.get_by_label("Date", exact=True).fill(day.isoformat())
-    to_book.get_by_label("Time (the location's local time)").fill("15:00")
-    to_book.get_by_role("button", name="Book").click()
-    expect(page.locator(".messages")).to_contain_text(
-        f"Booster booked for {day.isoformat()} 15:00"
-    )
-    expect(page.locator("tr", has_text=BOOSTER_DUE_FAMILY)).to_have_count(0)
-
-    # then the patient's portal offers that time, and she confirms she will come
+    # then the patient's portal, on her phone, offers the booster times the rules allow
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     patient = phone.new_page()
     errors: list[str] = []
@@ -114,13 +87,30 @@ def test_prescriber_confirms_a_rising_patients_booster_and_the_portal_offers_its
         f"Hello {found['given']}"
     )
     patient.goto(live_clinic.url + "/portal/visits/")
-    # The day only: the portal's visits page shows the hour in UTC, not the clinic's
-    # (15:00 in Chicago reads 21:00), reported to the scheduling/portal owners.
-    when = f"{day:%A} {day.day} {day:%B} at "
-    visit = patient.locator("section.card").filter(
-        has=patient.get_by_role("heading", name=when)
+    patient.get_by_role("link", name="Choose its time").click()
+    expect(patient.get_by_role("heading", level=1)).to_have_text(
+        "Choose your booster time"
     )
-    expect(visit).to_contain_text("Riverside Annex (demo)")
+    expect(
+        patient.get_by_text("Your prescriber has ordered a booster.")
+    ).to_be_visible()
+    assert patient.locator("input[name=slot]").count() > 1
+    screenshot(patient, "portal-booster-pick")
+
+    # when she picks the first time offered and books it
+    first = patient.locator("input[name=slot]").first
+    label = patient.locator(f"label[for={first.get_attribute('id')}]").inner_text()
+    first.check()
+    patient.get_by_role("button", name="Book this time").click()
+
+    # then her visits list the booster at that time, with the instructions that matter
+    expect(patient.get_by_role("status")).to_contain_text(
+        "Your booster visit is booked for"
+    )
+    visit = patient.locator("section.card").filter(
+        has=patient.get_by_role("heading", name=label)
+    )
+    expect(visit).to_have_count(1)
     expect(visit).to_contain_text("Bring an adult who will take you home")
     screenshot(patient, "portal-booster-visit")
     visit.get_by_role("button", name="I will be there").click()

@@ -1,7 +1,8 @@
 """The patient picks a booster time in the portal once a prescriber has confirmed one
 (issue 9 item 6); outcomes' book_confirmed_booster books it through the calendar."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -73,6 +74,50 @@ def test_the_patient_picks_an_allowed_time_and_it_is_booked(
         "no booster visit for you"
         in client.get("/portal/visits/booster/").content.decode()
     )
+
+
+def test_times_are_offered_where_the_patient_was_last_given_an_infusion(
+    client: Client,
+    suggestion: BoosterSuggestion,  # noqa: F811
+    calendar: Location,  # noqa: F811
+    prescriber: User,
+    front_desk: User,
+) -> None:
+    # The course's infusions were charted without calendar visits (history from before
+    # the calendar), and the clinic has another site, first by name, with no one on shift.
+    Location.objects.create(
+        organization_id=calendar.organization_id,
+        name="Aardvark Satellite (test)",
+        time_zone=calendar.time_zone,
+        phone="555-0199",
+    )
+    assert not Appointment.objects.filter(patient=suggestion.patient).exists()
+    confirm(suggestion, prescriber)
+    portal(client, suggestion.patient, front_desk)
+
+    page = client.get("/portal/visits/booster/").content.decode()
+
+    assert f"These times are free at {calendar.name}" in page
+    assert 'name="slot" value="' in page
+
+
+def test_times_are_shown_in_the_location_s_zone_not_utc(
+    client: Client,
+    suggestion: BoosterSuggestion,  # noqa: F811
+    calendar: Location,  # noqa: F811
+    prescriber: User,
+    front_desk: User,
+) -> None:
+    Location.objects.filter(pk=calendar.pk).update(time_zone="America/Chicago")
+    confirm(suggestion, prescriber)
+    portal(client, suggestion.patient, front_desk)
+
+    page = client.get("/portal/visits/booster/").content.decode()
+
+    value = page.split('name="slot" value="')[1].split('"', 1)[0]
+    local = datetime.fromisoformat(value).astimezone(ZoneInfo("America/Chicago"))
+    label = page.split(f'value="{value}"')[1].split("</label>")[0]
+    assert f"at {local:%H:%M}" in label
 
 
 def test_without_a_confirmed_booster_there_is_nothing_to_pick(
