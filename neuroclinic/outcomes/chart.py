@@ -19,7 +19,12 @@ from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.measures.instruments import INSTRUMENTS
 from neuroclinic.outcomes.episodes import GIVEN_STATUSES, load_episodes
-from neuroclinic.outcomes.summary import DEFAULT_REMISSION_MAX, EpisodeSummary, Status
+from neuroclinic.outcomes.summary import (
+    DEFAULT_REMISSION_MAX,
+    EpisodeSummary,
+    OutcomeRules,
+    Status,
+)
 from neuroclinic.patients.chart_panels import ChartPanel
 from neuroclinic.patients.models import Patient
 from neuroclinic.treatment.models import TreatmentPlan
@@ -28,12 +33,22 @@ STATUS_LABELS = {
     Status.NO_BASELINE: "no baseline: response cannot be judged",
     Status.ZERO_BASELINE: "baseline 0: change cannot be measured",
     Status.NO_FOLLOW_UP: "baseline only: nothing to compare yet",
-    Status.NO_RESPONSE: "no response (< 25 % below baseline)",
-    Status.PARTIAL: "partial response (25-49 % below baseline)",
-    Status.RESPONSE: "response (>= 50 % below baseline)",
-    Status.REMISSION: "remission",
+    Status.NO_RESPONSE: "no response (< {partial} % below baseline)",
+    Status.PARTIAL: "partial response ({partial}-{below_response} % below baseline)",
+    Status.RESPONSE: "response (>= {response} % below baseline)",
+    Status.REMISSION: "remission (total {remission_max} or less)",
     Status.RELAPSE: "relapse after response or remission",
 }
+
+
+def status_label(status: Status, code: str, rules: OutcomeRules) -> str:
+    """The status with the clinic's own thresholds, as the summary judged it."""
+    return STATUS_LABELS[status].format(
+        partial=rules.partial_reduction_percent,
+        below_response=rules.response_reduction_percent - 1,
+        response=rules.response_reduction_percent,
+        remission_max=rules.remission_max.get(code, "?"),
+    )
 
 
 @dataclass(frozen=True)
@@ -63,7 +78,7 @@ def panel(request: AuthenticatedHttpRequest, patient: Patient) -> ChartPanel | N
                     plan=episode.plan,
                     instrument_name=instrument.name if instrument else code,
                     summary=summary,
-                    status_label=STATUS_LABELS[summary.status],
+                    status_label=status_label(summary.status, code, episode.rules),
                 )
             )
     last_given = InfusionSession.objects.filter(

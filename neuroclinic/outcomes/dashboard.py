@@ -153,7 +153,9 @@ def summary_until(
     scores = [s for s in episode.scores.get(code, []) if s.taken_at <= until]
     if not scores or scores[-1].taken_at < until - timedelta(days=window_days):
         return None
-    summary = summarise(code, scores, first_infusion_at=episode.first_infusion_at)
+    summary = summarise(
+        code, scores, first_infusion_at=episode.first_infusion_at, rules=episode.rules
+    )
     if summary.status in (
         Status.NO_BASELINE,
         Status.ZERO_BASELINE,

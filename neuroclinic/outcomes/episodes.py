@@ -4,17 +4,23 @@ An episode is one treatment plan. Its scores are the patient's current (not amen
 questionnaire totals from `BASELINE_LOOKBACK_DAYS` before the plan was made (or its
 first infusion, if earlier, as in imported history) until the plan ended; the baseline is chosen from them by `summary.choose_baseline`. Reads are
 done in a few bulk queries, whatever the number of plans.
+
+Each episode carries its clinic's outcome definitions in force when it was loaded
+(`outcome_rules_for`: the newest rule version the medical director saved, or the
+built-in defaults), so every summary of it (stored rows, dashboard, chart, portal,
+export) judges response, remission and relapse by the clinic's settings.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import Min
 
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.measures.models import QuestionnaireResponse
+from neuroclinic.outcomes.models import BoosterRuleSet
 from neuroclinic.outcomes.summary import EpisodeSummary, OutcomeRules, Score, summarise
 from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
 
@@ -27,13 +33,14 @@ class Episode:
     first_infusion_at: datetime | None
     scores: dict[str, list[Score]]
     booster_dates: list[date]
+    rules: OutcomeRules = field(default_factory=OutcomeRules)
 
     def summary(self, code: str, rules: OutcomeRules | None = None) -> EpisodeSummary:
         return summarise(
             code,
             self.scores.get(code, []),
             first_infusion_at=self.first_infusion_at,
-            rules=rules,
+            rules=rules or self.rules,
         )
 
     def summaries(self, rules: OutcomeRules | None = None) -> list[EpisodeSummary]:
@@ -45,6 +52,16 @@ GIVEN_STATUSES = (
     InfusionSession.Status.DISCHARGED,
     InfusionSession.Status.CLOSED,
 )
+
+
+def outcome_rules_for(organization_id: int) -> OutcomeRules:
+    """The clinic's outcome definitions: its newest rule version, or the defaults."""
+    latest = (
+        BoosterRuleSet.objects.filter(organization_id=organization_id)
+        .order_by("-version")
+        .first()
+    )
+    return latest.outcome_rules() if latest else OutcomeRules()
 
 
 def load_episodes(
@@ -85,6 +102,7 @@ def load_episodes(
     ):
         if total is not None:
             by_patient[patient_id].append((code, taken_at, total))
+    rules = {org: outcome_rules_for(org) for org in {p.organization_id for p in plans}}
     episodes = []
     for plan in plans:
         first = first_at.get(plan.pk)
@@ -104,6 +122,7 @@ def load_episodes(
                     c: sorted(s, key=lambda x: x.taken_at) for c, s in scores.items()
                 },
                 booster_dates=boosters.get(plan.pk, []),
+                rules=rules[plan.organization_id],
             )
         )
     return episodes

@@ -11,7 +11,22 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from neuroclinic.measures.outcomes import RESPONSE_REDUCTION_PERCENT
 from neuroclinic.outcomes.boosters import BoosterRules, Urgency
+from neuroclinic.outcomes.summary import (
+    DEFAULT_REMISSION_MAX,
+    PARTIAL_REDUCTION_PERCENT,
+    RELAPSE_CONSECUTIVE_SCORES,
+    OutcomeRules,
+)
+
+# The instrument each stored remission maximum belongs to (codes as in measures).
+REMISSION_MAX_FIELDS = {
+    "phq9": "remission_max_phq9",
+    "qids-sr16": "remission_max_qids_sr16",
+    "madrs": "remission_max_madrs",
+    "hamd17": "remission_max_hamd17",
+}
 
 
 class BoosterRuleSet(models.Model):
@@ -29,6 +44,29 @@ class BoosterRuleSet(models.Model):
     lead_days = models.PositiveSmallIntegerField()
     due_soon_days = models.PositiveSmallIntegerField()
     overdue_after_days = models.PositiveSmallIntegerField()
+    # The clinic's outcome definitions (`summary.OutcomeRules`); the defaults are the
+    # cited constants, so rows made before these settings existed read as before.
+    response_reduction_percent = models.PositiveSmallIntegerField(
+        default=RESPONSE_REDUCTION_PERCENT
+    )
+    partial_reduction_percent = models.PositiveSmallIntegerField(
+        default=PARTIAL_REDUCTION_PERCENT
+    )
+    relapse_consecutive = models.PositiveSmallIntegerField(
+        default=RELAPSE_CONSECUTIVE_SCORES
+    )
+    remission_max_phq9 = models.PositiveSmallIntegerField(
+        default=DEFAULT_REMISSION_MAX["phq9"]
+    )
+    remission_max_qids_sr16 = models.PositiveSmallIntegerField(
+        default=DEFAULT_REMISSION_MAX["qids-sr16"]
+    )
+    remission_max_madrs = models.PositiveSmallIntegerField(
+        default=DEFAULT_REMISSION_MAX["madrs"]
+    )
+    remission_max_hamd17 = models.PositiveSmallIntegerField(
+        default=DEFAULT_REMISSION_MAX["hamd17"]
+    )
     change_note = models.TextField()
     created_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, related_name="+"
@@ -57,6 +95,16 @@ class BoosterRuleSet(models.Model):
             lead_days=self.lead_days,
             due_soon_days=self.due_soon_days,
             overdue_after_days=self.overdue_after_days,
+        )
+
+    def outcome_rules(self) -> OutcomeRules:
+        return OutcomeRules(
+            response_reduction_percent=self.response_reduction_percent,
+            partial_reduction_percent=self.partial_reduction_percent,
+            relapse_consecutive=self.relapse_consecutive,
+            remission_max={
+                code: getattr(self, name) for code, name in REMISSION_MAX_FIELDS.items()
+            },
         )
 
 

@@ -17,10 +17,15 @@ from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Location, Organization
+from neuroclinic.measures.instruments import get_instrument
 from neuroclinic.outcomes import boosters
 from neuroclinic.outcomes.actions.common import OutcomesError, clinic_zone
-from neuroclinic.outcomes.episodes import load_episodes
-from neuroclinic.outcomes.models import BoosterRuleSet, BoosterSuggestion
+from neuroclinic.outcomes.episodes import load_episodes, outcome_rules_for
+from neuroclinic.outcomes.models import (
+    REMISSION_MAX_FIELDS,
+    BoosterRuleSet,
+    BoosterSuggestion,
+)
 from neuroclinic.scheduling.actions.appointments import book_appointment
 from neuroclinic.scheduling.errors import SchedulingError
 from neuroclinic.scheduling.models import Appointment, AppointmentType
@@ -39,6 +44,56 @@ RULE_FIELDS = (
     "due_soon_days",
     "overdue_after_days",
 )
+# The clinic's outcome definitions (`summary.OutcomeRules`), saved in the same versions.
+OUTCOME_RULE_FIELDS = (
+    "response_reduction_percent",
+    "partial_reduction_percent",
+    "relapse_consecutive",
+    *REMISSION_MAX_FIELDS.values(),
+)
+
+
+def outcome_values(organization_id: int) -> dict[str, int]:
+    """The clinic's outcome settings in force, by stored field name."""
+    rules = outcome_rules_for(organization_id)
+    values = {
+        "response_reduction_percent": rules.response_reduction_percent,
+        "partial_reduction_percent": rules.partial_reduction_percent,
+        "relapse_consecutive": rules.relapse_consecutive,
+    }
+    for code, name in REMISSION_MAX_FIELDS.items():
+        values[name] = rules.remission_max[code]
+    return values
+
+
+def outcome_rule_errors(values: dict[str, Any]) -> dict[str, str]:
+    """What is wrong with these outcome settings, by field (empty: they can apply)."""
+    errors: dict[str, str] = {}
+    response = values.get("response_reduction_percent")
+    partial = values.get("partial_reduction_percent")
+    if not isinstance(response, int) or not 1 <= response <= 100:
+        errors["response_reduction_percent"] = (
+            "Response must be 1 to 100 % below baseline."
+        )
+    if not isinstance(partial, int) or partial < 1:
+        errors["partial_reduction_percent"] = "Partial response must be at least 1 %."
+    elif isinstance(response, int) and 1 <= response <= 100 and partial >= response:
+        errors["partial_reduction_percent"] = (
+            f"Partial response must be below the response percentage ({response} %)."
+        )
+    consecutive = values.get("relapse_consecutive")
+    if not isinstance(consecutive, int) or consecutive < 1:
+        errors["relapse_consecutive"] = "Relapse needs at least 1 score."
+    for code, name in REMISSION_MAX_FIELDS.items():
+        instrument = get_instrument(code)
+        low, high = instrument.total_range or (0, 10**6)
+        value = values.get(name)
+        if not isinstance(value, int) or not low <= value <= high:
+            errors[name] = (
+                f"{instrument.name}: the remission maximum must be a total "
+                f"from {low} to {high}."
+            )
+    return errors
 
 
 def current_rules(organization_id: int) -> boosters.BoosterRules:
@@ -58,15 +113,26 @@ def change_booster_rules(
     """A new version of the rules; earlier suggestions keep the version they were made under."""
     if not change_note.strip():
         raise OutcomesError("Say why the rules change.")
-    unknown = set(values) - set(RULE_FIELDS)
+    unknown = set(values) - set(RULE_FIELDS) - set(OUTCOME_RULE_FIELDS)
     if unknown:
         raise OutcomesError(f"Unknown rule settings: {', '.join(sorted(unknown))}.")
     previous = current_rules(organization.pk)
-    merged = {**{f: getattr(previous, f) for f in RULE_FIELDS}, **values}
+    booster_values = {
+        **{f: getattr(previous, f) for f in RULE_FIELDS},
+        **{k: v for k, v in values.items() if k in RULE_FIELDS},
+    }
     try:
-        boosters.BoosterRules(version=previous.version + 1, **merged)
+        boosters.BoosterRules(version=previous.version + 1, **booster_values)
     except (TypeError, ValueError) as error:
         raise OutcomesError(f"Those rules cannot apply: {error}.") from None
+    outcome = {
+        **outcome_values(organization.pk),
+        **{k: v for k, v in values.items() if k in OUTCOME_RULE_FIELDS},
+    }
+    errors = outcome_rule_errors(outcome)
+    if errors:
+        raise OutcomesError(f"Those rules cannot apply: {' '.join(errors.values())}")
+    merged = {**booster_values, **outcome}
     latest = (
         BoosterRuleSet.objects.select_for_update()
         .filter(organization=organization)

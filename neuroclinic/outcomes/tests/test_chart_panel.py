@@ -35,7 +35,8 @@ def test_the_chart_reads_the_episode_in_clinical_terms(
     assert '2 <span class="muted">2026-03-11</span>' in body  # nadir
     assert '4 <span class="muted">2026-03-15</span>' in body  # latest
     assert "-80.0 %" in body
-    assert ">remission<" in body or "remission<br>" in body
+    # the label names the clinic's threshold (the default: PHQ-9 total 4 or less)
+    assert "remission (total 4 or less)<br>" in body
     assert "first response 2026-03-07" in body
     assert "Last infusion 2026-03-12" in body
 

@@ -139,6 +139,13 @@ def test_rules_page_saves_a_version_and_refuses_bad_input(as_persona: Any) -> No
         "lead_days": 3,
         "due_soon_days": 7,
         "overdue_after_days": 7,
+        "response_reduction_percent": 50,
+        "partial_reduction_percent": 25,
+        "relapse_consecutive": 2,
+        "remission_max_phq9": 4,
+        "remission_max_qids_sr16": 5,
+        "remission_max_madrs": 10,
+        "remission_max_hamd17": 7,
         "change_note": "Calmer",
     }
     assert client.post(reverse("outcomes:rules"), values).status_code == 302

@@ -3,6 +3,7 @@
 import io
 import zipfile
 from datetime import date
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -431,14 +432,45 @@ class RulesForm(forms.Form):
     lead_days = forms.IntegerField(min_value=0, max_value=60)
     due_soon_days = forms.IntegerField(min_value=0, max_value=60)
     overdue_after_days = forms.IntegerField(min_value=0, max_value=60)
+    # The clinic's outcome definitions (docs/outcomes.md); ranges checked in `clean`.
+    response_reduction_percent = forms.IntegerField(
+        label="Response: % below baseline at least"
+    )
+    partial_reduction_percent = forms.IntegerField(
+        label="Partial response: % below baseline at least"
+    )
+    relapse_consecutive = forms.IntegerField(
+        label="Relapse: consecutive scores without response"
+    )
+    remission_max_phq9 = forms.IntegerField(label="Remission: PHQ-9 total at most")
+    remission_max_qids_sr16 = forms.IntegerField(
+        label="Remission: QIDS-SR16 total at most"
+    )
+    remission_max_madrs = forms.IntegerField(label="Remission: MADRS total at most")
+    remission_max_hamd17 = forms.IntegerField(label="Remission: HAM-D17 total at most")
     change_note = forms.CharField(max_length=500)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        given = {
+            name: cleaned[name]
+            for name in boosters.OUTCOME_RULE_FIELDS
+            if cleaned.get(name) is not None
+        }
+        for name, message in boosters.outcome_rule_errors(given).items():
+            if name in given:  # a missing or non-number value has its own error
+                self.add_error(name, message)
+        return cleaned
 
 
 @require_capability(Capability.CONFIGURE_BOOSTER_RULES)
 @require_http_methods(["GET", "POST"])
 def rules_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = boosters.current_rules(request.user.organization_pk)
-    initial = current.as_dict()
+    initial = {
+        **current.as_dict(),
+        **boosters.outcome_values(request.user.organization_pk),
+    }
     form = RulesForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
