@@ -17,10 +17,9 @@ from django.utils import timezone
 
 from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.infusions.models import InfusionSession
-from neuroclinic.measures.instruments import INSTRUMENTS
-from neuroclinic.outcomes.episodes import GIVEN_STATUSES, load_episodes
+from neuroclinic.outcomes.episodes import GIVEN_STATUSES
+from neuroclinic.outcomes.progress import patient_summaries
 from neuroclinic.outcomes.summary import (
-    DEFAULT_REMISSION_MAX,
     EpisodeSummary,
     OutcomeRules,
     Status,
@@ -65,22 +64,17 @@ def _days_since(moment: datetime | None, today: date) -> int | None:
 
 def panel(request: AuthenticatedHttpRequest, patient: Patient) -> ChartPanel | None:
     """Shown to roles with `view_chart` (the chart builds panels for no one else)."""
-    plans = TreatmentPlan.objects.filter(
-        patient=patient, organization_id=patient.organization_id
-    ).order_by("-created_at", "-id")
-    rows = []
-    for episode in load_episodes(plans, instrument_codes=sorted(DEFAULT_REMISSION_MAX)):
-        for code in sorted(episode.scores):
-            summary = episode.summary(code)
-            instrument = INSTRUMENTS.get(code)
-            rows.append(
-                OutcomeRow(
-                    plan=episode.plan,
-                    instrument_name=instrument.name if instrument else code,
-                    summary=summary,
-                    status_label=status_label(summary.status, code, episode.rules),
-                )
-            )
+    rows = [
+        OutcomeRow(
+            plan=found.episode.plan,
+            instrument_name=found.instrument_name,
+            summary=found.summary,
+            status_label=status_label(
+                found.summary.status, found.instrument_code, found.episode.rules
+            ),
+        )
+        for found in patient_summaries(patient)
+    ]
     last_given = InfusionSession.objects.filter(
         patient=patient, status__in=GIVEN_STATUSES, started_at__isnull=False
     ).aggregate(last=Max("started_at"))["last"]
