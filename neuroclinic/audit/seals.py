@@ -108,6 +108,8 @@ SEALED_MODELS: dict[str, tuple[str, ...] | None] = {
     "billing.payment": None,
     "billing.superbill": None,
     "billing.statement": None,
+    "billing.emruleversion": None,
+    "billing.visitcoding": None,
     # What a DEA record shows besides the ledger entry itself (21 CFR 1304).
     "ledger.registrant": None,
     "ledger.storagelocation": None,

@@ -2,7 +2,8 @@
 and its tamper suite).
 
 A package sold with its deposit, an infusion invoiced against it, a payment, a refund,
-two estimates, two superbills and two statements touch every sealed billing table. The database refuses
+two estimates, two superbills, two statements, two versions of the office-visit time
+rules and two follow-up visits invoiced under them touch every sealed billing table. The database refuses
 UPDATE and DELETE of each record; with the triggers switched off, as the table's owner
 could, `neuroclinic verify` names each edited, deleted, inserted or reordered record.
 Runs on SQLite and PostgreSQL.
@@ -22,12 +23,24 @@ from neuroclinic.audit.tests.tamper import (
     assert_refused,
     attack,
 )
-from neuroclinic.billing.actions import estimates, invoices, statements, superbills
+from neuroclinic.billing.actions import (
+    em_settings,
+    estimates,
+    invoices,
+    statements,
+    superbills,
+    visits,
+)
 from neuroclinic.billing.models import Invoice
 from neuroclinic.billing.tests import factories
+from neuroclinic.billing.tests.test_visits import (  # noqa: F401  (fixtures)
+    _visit,
+    appointment_types,
+)
 from neuroclinic.clinics.models import Organization
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.patients.models import Patient
+from neuroclinic.scheduling.models import AppointmentType
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("priced")]
 
@@ -40,6 +53,10 @@ def billed(
     diagnosed: Patient,
     infused: InfusionSession,
     billing: User,
+    director: User,
+    prescriber: User,
+    front_desk: User,
+    appointment_types: dict[str, AppointmentType],  # noqa: F811
 ) -> Invoice:
     package = factories.induction_package(organization, billing)
     estimates.record_payer_status(diagnosed, status="self_pay", by=billing)
@@ -69,6 +86,25 @@ def billed(
             period_end=invoice.service_date,
             by=billing,
         )
+    for top in (54, 59):
+        em_settings.change_em_rules(
+            organization,
+            new_patient_starts={"99202": 15, "99203": 30, "99204": 45, "99205": 60},
+            new_patient_top=74,
+            established_starts={"99212": 10, "99213": 20, "99214": 30, "99215": 40},
+            established_top=top,
+            lookback_years=3,
+            change_note="Clinic policy",
+            by=director,
+        )
+        follow_up = _visit(
+            diagnosed,
+            appointment_types["follow_up"],
+            prescriber,
+            "checked_in",
+            front_desk,
+        )
+        visits.invoice_visit(follow_up, minutes=25, by=billing)
     return invoice
 
 
@@ -86,11 +122,8 @@ def test_every_billing_record_refuses_update_and_delete_and_each_attack_is_named
         assert {"edit", "delete", "insert"} <= set(made), label
         if "reorder" in made:
             reordered.append(label)
-    # One package sold and one visit invoiced: nothing to swap with.
-    assert set(BILLING_MODELS) - set(reordered) == {
-        "billing.packagesale",
-        "billing.invoice",
-    }
+    # One package sold: nothing to swap with. (Invoices: the infusion's and two visits'.)
+    assert set(BILLING_MODELS) - set(reordered) == {"billing.packagesale"}
     assert billing_problems() == []  # every attack was rolled back
 
 

@@ -1,0 +1,50 @@
+"""Seal the office-visit time rules and each visit invoice's coding that existed before.
+
+Both are append-only by trigger since billing 0006; issue #15 item 1 asks that what
+was charged is also sealed, and the coding is the basis of a visit invoice's code.
+The same baseline as 0005, 0006 and 0008; only rows without a seal are sealed.
+"""
+
+from django.db import migrations
+
+BATCH = 2000
+LABELS = ("billing.emruleversion", "billing.visitcoding")
+
+
+def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+    from neuroclinic.audit.seals import seals_for
+
+    using = schema_editor.connection.alias
+    Seal = apps.get_model("audit", "Seal")
+    for label in LABELS:
+        app_label, name = label.split(".")
+        model = apps.get_model(app_label, name)
+        sealed = set(
+            Seal._base_manager.using(using)
+            .filter(model=label)
+            .values_list("object_id", flat=True)
+        )
+        pks = [
+            pk
+            for pk in model._base_manager.using(using)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            if str(pk) not in sealed
+        ]
+        for start in range(0, len(pks), BATCH):
+            seals = seals_for(
+                model,
+                pks[start : start + BATCH],
+                using=using,
+                seal_model=Seal,
+                label=label,
+            )
+            Seal._base_manager.using(using).bulk_create(seals)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("audit", "0008_tamper15d_seal_lists_notes"),
+        ("billing", "0006_billing12d_em_rule_versions"),
+    ]
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
