@@ -335,6 +335,10 @@ def plan_batch(
     }.get(code, "unknown")
     if impossible and requests:
         status = "infeasible"
+    if status == "unknown" and first_fit is not None and not impossible:
+        # Out of time with no solution of the model's own (a busy machine): the first
+        # fit is a valid plan, so it is the answer, with the LP bound as its proof.
+        return _first_fit_result(requests, first_fit, lp_bound, began)
     if status not in ("optimal", "feasible") or not requests:
         return BatchResult(
             status=status,
@@ -377,6 +381,33 @@ def plan_batch(
         best_bound=float(max(math.ceil(solver_bound - 1e-6), lp_bound or 0.0)),
         wall_s=time.monotonic() - began,
         visits=sum(len(v) for v in series.values()),
+        preferred_met=met,
+        finish_days=finish,
+    )
+
+
+def _first_fit_result(
+    requests: Sequence[Request],
+    chosen: Mapping[str, list[tuple[date, str]]],
+    lp_bound: float | None,
+    began: float,
+) -> BatchResult:
+    """The first-fit series as a feasible answer, costed by the solver's objective."""
+    finish = {r.key: (chosen[r.key][-1][0] - r.earliest).days for r in requests}
+    met = sum(1 for r in requests for _, label in chosen[r.key] if label in r.preferred)
+    objective = sum(
+        FINISH_WEIGHT * finish[r.key]
+        + PREFERENCE_WEIGHT
+        * sum(1 for _, label in chosen[r.key] if label not in r.preferred)
+        for r in requests
+    )
+    return BatchResult(
+        status="feasible",
+        series={r.key: list(chosen[r.key]) for r in requests},
+        objective=float(objective),
+        best_bound=float(lp_bound or 0.0),
+        wall_s=time.monotonic() - began,
+        visits=sum(len(chosen[r.key]) for r in requests),
         preferred_met=met,
         finish_days=finish,
     )

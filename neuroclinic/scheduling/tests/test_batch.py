@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from itertools import combinations, product
 
 import pytest
+from ortools.sat.python import cp_model
 
 from neuroclinic.scheduling import batch
 from neuroclinic.scheduling.planner import FINISH_WEIGHT, PREFERENCE_WEIGHT
@@ -287,5 +288,32 @@ def test_a_larger_batch_is_planned_within_capacity_with_its_gap_reported() -> No
     assert_within_capacity(result, days)
     assert result.best_bound <= result.objective
     assert result.objective == cost(result.series, requests)
+    for visits in result.series.values():
+        assert not check_series([d for d, _ in visits], INDUCTION_SPACING)
+
+
+def test_out_of_time_with_no_solution_the_first_fit_is_the_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A machine too busy for CP-SAT to confirm any solution in the time limit (seen at
+    # load 20+): the solver's answer is forced to "unknown" and its hints are dropped, so
+    # only the first fit is left. It is returned, valid and costed, with the LP bound.
+    monkeypatch.setattr(
+        cp_model.CpSolver, "solve", lambda self, model: cp_model.UNKNOWN
+    )
+    monkeypatch.setattr(cp_model.CpModel, "add_hint", lambda self, var, value: None)
+    days = one_room_days(40, ("09:00", "13:00"), limit=2)
+    requests = [
+        request(f"p{n}", latest=20, preferred=(("13:00",) if n % 2 else ()))
+        for n in range(6)
+    ]
+
+    result = batch.plan_batch(requests, days, INDUCTION_SPACING, time_limit_s=5)
+
+    assert result.status == "feasible"
+    assert result.series == batch.greedy_batch(requests, days, INDUCTION_SPACING)
+    assert_within_capacity(result, days)
+    assert result.objective == cost(result.series, requests)
+    assert 0 < result.best_bound <= result.objective
     for visits in result.series.values():
         assert not check_series([d for d, _ in visits], INDUCTION_SPACING)
