@@ -31,10 +31,10 @@ def test_the_chart_reads_the_episode_in_clinical_terms(
     body = _chart(client, prescriber, patient)
 
     assert 'id="outcomes-h"' in body
-    assert '20 <span class="muted">2026-03-01</span>' in body  # baseline
-    assert '2 <span class="muted">2026-03-11</span>' in body  # nadir
-    assert '4 <span class="muted">2026-03-15</span>' in body  # latest
-    assert "-80.0 %" in body
+    assert '20<br><span class="muted">2026-03-01</span>' in body  # baseline
+    assert '2<br><span class="muted">2026-03-11</span>' in body  # nadir
+    assert '4<br><span class="muted">2026-03-15</span>' in body  # latest
+    assert "-80.0&nbsp;%" in body
     # the label names the clinic's threshold (the default: PHQ-9 total 4 or less)
     assert "remission (total 4 or less)<br>" in body
     assert "first response 2026-03-07" in body
