@@ -37,7 +37,13 @@ def walk(page: Page, clinic: LiveClinic, username: str) -> list[str]:
     sign_in(page, clinic, username)
     for key in ROLES[username]:
         expect(page.locator(f'[data-work="{key}"]')).to_be_visible()
-    nav = page.get_by_role("navigation", name="Main").get_by_role("link")
+    # The main menu fits one line at 1280 px (issue 18 item 8): every entry at one height.
+    tops = page.locator('nav[aria-label="Main"] > ul > li').evaluate_all(
+        "items => items.map(li => Math.round(li.getBoundingClientRect().top))"
+    )
+    assert len(set(tops)) == 1, f"{username}'s menu wraps at 1280 px: {tops}"
+    # Every link, those inside the closed "Setup" group too.
+    nav = page.locator('nav[aria-label="Main"] a')
     paths = sorted(
         {
             urlsplit(href).path
