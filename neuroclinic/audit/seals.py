@@ -223,6 +223,39 @@ def _new_seal(
     )
 
 
+def seal_existing(
+    apps_registry: Any, schema_editor: Any, labels: Iterable[str], batch: int = 2000
+) -> None:
+    """A migration's baseline: seal the rows of `labels` that have no seal yet, from the
+    migration's historical models (`RunPython(lambda a, s: seal_existing(a, s, LABELS))`)."""
+    using = schema_editor.connection.alias
+    seal_model = apps_registry.get_model("audit", "Seal")
+    for label in labels:
+        app_label, name = label.split(".")
+        model = apps_registry.get_model(app_label, name)
+        sealed = set(
+            seal_model._base_manager.using(using)
+            .filter(model=label)
+            .values_list("object_id", flat=True)
+        )
+        pks = [
+            pk
+            for pk in model._base_manager.using(using)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            if str(pk) not in sealed
+        ]
+        for start in range(0, len(pks), batch):
+            seals = seals_for(
+                model,
+                pks[start : start + batch],
+                using=using,
+                seal_model=seal_model,
+                label=label,
+            )
+            seal_model._base_manager.using(using).bulk_create(seals)
+
+
 def seals_for(
     model: type[models.Model],
     pks: Iterable[Any],

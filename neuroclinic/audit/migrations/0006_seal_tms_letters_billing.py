@@ -34,34 +34,9 @@ LABELS = (
 
 
 def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    from neuroclinic.audit.seals import seals_for
+    from neuroclinic.audit.seals import seal_existing
 
-    using = schema_editor.connection.alias
-    Seal = apps.get_model("audit", "Seal")
-    for label in LABELS:
-        app_label, name = label.split(".")
-        model = apps.get_model(app_label, name)
-        sealed = set(
-            Seal._base_manager.using(using)
-            .filter(model=label)
-            .values_list("object_id", flat=True)
-        )
-        pks = [
-            pk
-            for pk in model._base_manager.using(using)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-            if str(pk) not in sealed
-        ]
-        for start in range(0, len(pks), BATCH):
-            seals = seals_for(
-                model,
-                pks[start : start + BATCH],
-                using=using,
-                seal_model=Seal,
-                label=label,
-            )
-            Seal._base_manager.using(using).bulk_create(seals)
+    seal_existing(apps, schema_editor, LABELS, batch=BATCH)
 
 
 class Migration(migrations.Migration):
