@@ -1,5 +1,6 @@
 """Site-wide behaviour: health check, security headers, the permission matrix document."""
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -170,3 +171,37 @@ def test_a_deployment_must_say_where_it_is_served() -> None:
 
     assert result.returncode != 0
     assert "PUBLIC_BASE_URL is not set and DEBUG is off" in result.stderr
+
+
+HTMX_CONFIG = re.compile(r"<meta name=\"htmx-config\" content='([^']*)'>")
+
+
+@pytest.mark.parametrize(
+    "url", ["/accounts/sign-in/", "/", "/sign-in/not-a-real-link/"], ids=str
+)
+def test_htmx_adds_no_inline_style_under_the_csp(
+    client: Client, db: None, url: str
+) -> None:
+    # Staff, public and portal pages: the CSP refuses inline styles, so htmx may neither
+    # add its indicator <style> nor copy style="" attributes while settling a swap.
+    html = client.get(url).content.decode()
+
+    config = json.loads(HTMX_CONFIG.findall(html)[0])
+    assert config["includeIndicatorStyles"] is False
+    assert "style" not in config["attributesToSettle"]
+    assert config["allowEval"] is False
+
+
+def test_every_page_that_loads_htmx_takes_the_shared_settings() -> None:
+    loading = [
+        path
+        for path in [
+            *ROOT.glob("templates/**/*.html"),
+            *ROOT.glob("neuroclinic/**/*.html"),
+        ]
+        if "htmx.min.js" in path.read_text()
+    ]
+
+    assert loading
+    for path in loading:
+        assert '{% include "htmx_config.html" %}' in path.read_text(), path
