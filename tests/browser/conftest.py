@@ -156,6 +156,10 @@ def live_clinic() -> Iterator[LiveClinic]:
                 f"127.0.0.1:{port}",
                 "--workers",
                 "2",
+                # The first request loads every view: slower than gunicorn's 30 s on a
+                # machine that is also running other suites.
+                "--timeout",
+                "120",
                 # Its own control socket: the SQLite and PostgreSQL suites run side by
                 # side in CI, and gunicorn's default is one per user (~/.gunicorn).
                 "--control-socket",
