@@ -259,7 +259,7 @@ def test_a_routine_infusion_takes_at_most_25_taps_and_8_typed_fields(
         "Discharge",
     )
     expect(page.locator(".message-success")).to_contain_text("Discharged")
-    document(page, "infusion-6-note")
+    document(page, "infusion-7-note")
     note = page.locator("#note")
     nurse.type(
         note.get_by_label("Your password (signs the note)"),
@@ -268,7 +268,7 @@ def test_a_routine_infusion_takes_at_most_25_taps_and_8_typed_fields(
     )
     nurse.tap(note.get_by_role("button", name="Sign and lock the note"), "Sign note")
     expect(page.get_by_text("Note signed and locked.")).to_be_visible()
-    document(page, "infusion-7-signed")
+    document(page, "infusion-8-signed")
 
     counted = (
         f"Routine infusion: {len(nurse.taps)} taps ({', '.join(nurse.taps)}); "

@@ -3,10 +3,14 @@ horizontal overflow at either width. The pictures go to var/test-artifacts/scree
 NEUROCLINIC_DOCS_SCREENSHOTS=1 they refresh docs/screenshots/ instead (a test run does not
 change the repository's files unless asked to).
 
-The infusion steps are photographed by tests/browser/test_infusion_taps.py as it runs.
+The infusion steps are photographed by tests/browser/test_infusion_taps.py as it runs; the
+two a routine infusion does not reach with a session on the screen (the check-in on the
+chart, and the waste of a remainder) here, also at 390 px (a phone).
 """
 
+import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -23,6 +27,7 @@ DOCS = (
     else ARTIFACTS / "screenshots"
 )
 WIDTHS = (1280, 820)
+ALL_WIDTHS = (1280, 820, 390)
 ROLES = (
     "nurse",
     "prescriber",
@@ -36,16 +41,16 @@ ROLES = (
 )
 
 
-def document(page: Page, name: str) -> None:
+def document(page: Page, name: str, widths: tuple[int, ...] = WIDTHS) -> None:
     """The page at each width, full length, as <DOCS>/<name>-<width>.png."""
     DOCS.mkdir(parents=True, exist_ok=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for width in WIDTHS:
+    for width in widths:
         page.set_viewport_size({"width": width, "height": 900})
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
-        # No page scrolls sideways at either width (390 px: tests/browser/test_staff_walk.py).
+        # No page scrolls sideways at any width (390 px: tests/browser/test_staff_walk.py).
         assert overflow <= 0, f"{name} overflows by {overflow} px at {width} px"
         page.screenshot(path=str(DOCS / f"{name}-{width}.png"), full_page=True)
     page.set_viewport_size({"width": WIDTHS[0], "height": 900})
@@ -65,3 +70,105 @@ def test_each_roles_home_page_is_documented_at_1280_and_820_px(
         context.close()
     if username == ROLES[-1]:
         let_codes_expire()
+
+
+# A patient ready for an infusion (as the tap count makes one), then, for the waste step,
+# an infusion of theirs taken through to discharge in the last two hours by the demo's
+# own steps (`infusions.demo`): the nurse drew a tenth of a millilitre more than the dose,
+# as the demo does, so the remainder is outstanding and the screen opens on the waste.
+READY_PATIENT = """
+import json
+import random
+from datetime import date
+from neuroclinic.accounts.models import User
+from neuroclinic.clinics.demo import DemoContext
+from neuroclinic.scheduling.demo import make_ready_patient
+staff = {u.username: u for u in User.objects.filter(username__in=["frontdesk", "prescriber", "director"])}
+context = DemoContext(organization=staff["frontdesk"].organization, staff=staff,
+                      patients=[], rng=random.Random(1818))
+chosen = make_ready_patient(context, family_name="Wasteman", given_name="Robin",
+                            birth_date=date(1984, 6, 6), phone="555-0197")
+assert chosen is not None, "the demo's protocols or consent forms are missing"
+print(json.dumps({"mrn": chosen.mrn}))
+"""
+
+DISCHARGED_WITH_REMAINDER = """
+import json
+import random
+from datetime import timedelta
+from decimal import Decimal
+from django.utils import timezone
+from neuroclinic.accounts.models import User
+from neuroclinic.clinics.demo import DemoContext
+from neuroclinic.clinics.models import Location
+from neuroclinic.infusions import demo
+from neuroclinic.infusions.actions import dose_draw, monitoring, recovery_discharge, session_flow
+from neuroclinic.infusions.actions.common import current_dose
+from neuroclinic.infusions.models import VitalReading
+from neuroclinic.ledger.models import Registrant
+from neuroclinic.patients.models import Patient
+staff = {u.username: u for u in User.objects.filter(username__in=["nurse", "custodian", "prescriber", "director", "frontdesk"])}
+organization = staff["nurse"].organization
+context = DemoContext(organization=organization, staff=staff, patients=[], rng=random.Random(1818))
+annex = Location.objects.filter(organization=organization).order_by("id").last()
+clinic = demo.Clinic(context, annex, annex, Registrant.objects.get(location=annex), None, None, None)
+patient = Patient.objects.get(organization=organization, mrn="{mrn}")
+now = timezone.now()
+person = demo.Person(patient=patient, course="responds", baseline_total=18,
+                     baseline_at=now - timedelta(days=9), weight_kg=Decimal(72), height_cm=Decimal(168))
+room = demo._rooms(annex)[1]
+t0 = now - timedelta(minutes=100)
+session = demo._check_in_to_start(clinic, person, room, t0, ordinal=0)
+dose = current_dose(session)
+end = session.started_at + timedelta(minutes=dose.duration_minutes)
+session_flow.stop(session, by=staff["nurse"], reason="", completed=True,
+                  volume_infused_ml=dose.total_volume_ml, occurred_at=end, now=end)
+monitor = demo._monitor(room)
+monitoring.ingest_readings(session, [
+    {"device": str(monitor.uuid), "taken_at": (end + timedelta(minutes=m)).isoformat(),
+     **demo._vitals(context.rng, systolic=126, heart=74)} for m in (15, 30)
+], source=VitalReading.Source.MONITOR, by=None, now=end + timedelta(minutes=31))
+recovery_discharge.assess_recovery(session, by=staff["nurse"], activity=2, respiration=2,
+                                   circulation=2, consciousness=2, spo2=2, moaas_score=5,
+                                   now=end + timedelta(minutes=33))
+recovery_discharge.discharge(session, by=staff["nurse"], escort_name=session.escort_name,
+                             instructions_channel="paper", now=end + timedelta(minutes=36))
+assert dose_draw.ledger_summary(session).outstanding_ml > 0
+print(json.dumps({"session": str(session.uuid)}))
+"""
+
+
+def test_the_check_in_and_waste_steps_are_documented_at_1280_820_and_390_px(
+    browser: Browser, live_clinic: LiveClinic
+) -> None:
+    """The two steps the tap count does not photograph: the check-in (on the chart, before
+    there is a session) and the waste of what was drawn and not given."""
+    mrn = json.loads(live_clinic.manage("shell", "-c", READY_PATIENT).splitlines()[-1])[
+        "mrn"
+    ]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        sign_in(page, live_clinic, "nurse")
+        page.get_by_role("searchbox", name="Find a patient").fill(mrn)
+        page.locator("#global-search-results a").first.click()
+        expect(page.locator(".chart-facts")).to_contain_text(mrn)
+        check_in = page.locator(".treatment-panel")
+        expect(check_in.get_by_role("button", name="Check in")).to_be_visible()
+        check_in.scroll_into_view_if_needed()
+        document(page, "infusion-0-check-in", widths=ALL_WIDTHS)
+
+        session = json.loads(
+            live_clinic.manage(
+                "shell", "-c", DISCHARGED_WITH_REMAINDER.replace("{mrn}", mrn)
+            ).splitlines()[-1]
+        )["session"]
+        page.goto(f"{live_clinic.url}/infusions/sessions/{session}/")
+        waste = page.locator("#waste")
+        expect(
+            waste.get_by_role("button", name=re.compile("waste", re.I))
+        ).to_be_visible()
+        document(page, "infusion-6-waste", widths=ALL_WIDTHS)
+    finally:
+        context.close()
+    let_codes_expire()
