@@ -71,18 +71,30 @@ class AppointmentOut(Schema):
     devices: list[str]
 
 
+OVERRIDE_DESCRIPTION = (
+    "A prescriber's written reason to book a booster outside the booster protocol's "
+    "interval after the last infusion (write_orders only; audited)."
+)
+
+
 class BookIn(Schema):
     patient: UUID
     appointment_type: str = Field(max_length=20)
     location: UUID
     date: date
     time: time
+    interval_override_reason: str = Field(
+        default="", max_length=500, description=OVERRIDE_DESCRIPTION
+    )
 
 
 class MoveIn(Schema):
     date: date
     time: time
     reason: str = Field(default="", max_length=300)
+    interval_override_reason: str = Field(
+        default="", max_length=500, description=OVERRIDE_DESCRIPTION
+    )
 
 
 class CheckInIn(Schema):
@@ -210,7 +222,9 @@ def list_appointments(
 
 @router.post("/scheduling/appointments", response={201: AppointmentOut})
 def book(request: HttpRequest, payload: BookIn) -> Status[dict[str, Any]]:
-    """Book one visit; the first free room, staff member and devices are taken."""
+    """Book one visit; the first free room, staff member and devices are taken. A booster
+    outside the booster protocol's interval is refused (422 on `starts_at`, naming the
+    earliest allowed date) unless a prescriber gives `interval_override_reason`."""
     user = _user(request, Capability.BOOK_APPOINTMENTS)
     patient = get_patient_for_user(
         user, payload.patient, capability=Capability.VIEW_PATIENT_LIST
@@ -227,6 +241,7 @@ def book(request: HttpRequest, payload: BookIn) -> Status[dict[str, Any]]:
             appointment_type=itype,
             location=place,
             starts_at=_wall(place, payload.date, payload.time),
+            interval_override_reason=payload.interval_override_reason,
             by=user,
         )
     except SchedulingError as exc:
@@ -245,6 +260,7 @@ def move(request: HttpRequest, appointment_id: UUID, payload: MoveIn) -> dict[st
             appointment,
             starts_at=_wall(appointment.location, payload.date, payload.time),
             reason=payload.reason,
+            interval_override_reason=payload.interval_override_reason,
             by=user,
         )
     except SchedulingError as exc:
