@@ -63,8 +63,8 @@ def maintenance(
     )
     treatment_factories.sign_order(plan, prescriber, kind=ProtocolKind.BOOSTER)
     # Shifts for the whole interval and a little after it.
-    on_shift(nurse, first=MONDAY + timedelta(days=35), days=10)
-    on_shift(prescriber, first=MONDAY + timedelta(days=35), days=10)
+    on_shift(nurse, first=MONDAY + timedelta(days=35), days=30)
+    on_shift(prescriber, first=MONDAY + timedelta(days=35), days=30)
     return plan
 
 
@@ -72,7 +72,12 @@ def _written() -> tuple[int, int, int]:
     return (
         Appointment.objects.count(),
         AppointmentStatusChange.objects.count(),
-        AuditEvent.objects.filter(action__startswith="scheduling.").count(),
+        AuditEvent.objects.filter(
+            action__in=(
+                AuditEvent.Action.APPOINTMENT_BOOKED,
+                AuditEvent.Action.APPOINTMENT_MOVED,
+            )
+        ).count(),
     )
 
 
@@ -290,12 +295,7 @@ def test_a_booster_cannot_be_moved_to_crowd_the_next_one(
 ) -> None:
     first = _book(maintenance, types, clinic, EARLIEST, front_desk)
     second = _book(
-        maintenance,
-        types,
-        clinic,
-        EARLIEST + timedelta(days=28),
-        prescriber,
-        interval_override_reason="Shifts for the test end before then",
+        maintenance, types, clinic, EARLIEST + timedelta(days=28), prescriber
     )
     assert second.pk
     with pytest.raises(SchedulingError, match="Another booster is booked"):
@@ -501,3 +501,60 @@ def test_the_portal_offers_only_times_the_rule_allows(
     response = client.post("/portal/visits/booster/", {"slot": values[0]})
     assert "no longer free" in response.content.decode()
     assert _written() == before
+
+
+def test_the_waitlist_offers_a_booster_time_only_inside_the_interval(
+    maintenance: TreatmentPlan,
+    types: dict[str, AppointmentType],
+    clinic: Location,
+    front_desk: User,
+    organization: Any,
+) -> None:
+    from neuroclinic.patients import actions as patient_actions
+    from neuroclinic.scheduling.actions import waitlist
+    from neuroclinic.scheduling.models import WaitlistOffer
+
+    booked = _book(maintenance, types, clinic, EARLIEST + timedelta(days=5), front_desk)
+    waitlist.join_waitlist(
+        maintenance.patient,
+        appointment_type=types["booster"],
+        appointment=booked,
+        now=NOW,
+        by=front_desk,
+    )
+    other = patient_actions.register_patient(
+        organization,
+        by=front_desk,
+        family_name="Waitboost",
+        given_name="Noa",
+        birth_date=date(1979, 5, 5),
+        sex_at_birth=Patient.SexAtBirth.FEMALE,
+        email="noa.waitboost@example.com",
+    )
+
+    def freed_at(on: date) -> Appointment:
+        # Another patient's booster (its own rules are not the point here).
+        visit = Appointment.objects.create(
+            organization=clinic.organization,
+            location=clinic,
+            patient=other,
+            appointment_type=types["booster"],
+            starts_at=local(on, 10),
+            ends_at=local(on, 12),
+            held_until=local(on, 12, 15),
+            booked_by=front_desk,
+        )
+        return appointments.cancel_appointment(
+            visit, reason="Unwell", now=NOW, by=front_desk
+        )
+
+    # Too soon for our patient: not offered to them.
+    freed_at(MONDAY + timedelta(days=10))
+    assert not WaitlistOffer.objects.exists()
+    # Inside the interval and earlier than their visit: offered.
+    freed_at(EARLIEST + timedelta(days=1))
+    offer = WaitlistOffer.objects.get()
+    assert offer.entry.patient_id == maintenance.patient_id
+    moved = waitlist.accept_offer(offer, now=NOW, by=front_desk)
+    assert moved.pk == booked.pk
+    assert moved.starts_at == local(EARLIEST + timedelta(days=1), 10)
