@@ -2,8 +2,8 @@
 
 A confirmed booster (outcomes: the prescriber confirmed the suggestion and signed the
 booster order) that has no visit yet is offered here with the free times the rules
-allow: inside the booster protocol's interval after the last infusion (from tomorrow at
-the earliest), at the location of the patient's last infusion (`_location`). The pick is booked through
+allow: inside the booster protocol's interval after the last infusion, given or booked
+(the calendar's own rule, which the booking checks again; from tomorrow at the earliest), at the location of the patient's last infusion (`_location`). The pick is booked through
 outcomes' `book_confirmed_booster` (the calendar's own booking rules), recorded as booked
 by the patient in the portal (`booked_by` empty, `booked_via=patient_portal`; the audit
 event's actor is "(patient, portal)" with the patient named). Reads are audited as calendar
@@ -30,7 +30,9 @@ from neuroclinic.outcomes.actions.common import OutcomesError
 from neuroclinic.outcomes.models import BoosterSuggestion
 from neuroclinic.patients.models import Patient
 from neuroclinic.portal.session import frame, portal_required
+from neuroclinic.scheduling import rules
 from neuroclinic.scheduling.actions.slots import free_starts
+from neuroclinic.scheduling.availability import booster_window_for
 from neuroclinic.scheduling.models import Appointment, AppointmentType
 
 
@@ -63,24 +65,32 @@ def _location(patient: Patient) -> Location | None:
     )
 
 
-def window(suggestion: BoosterSuggestion, today: date) -> tuple[date, date]:
-    """The days the booster protocol allows after the last infusion, from tomorrow; when
-    the interval has already passed, the next seven days."""
-    protocol = suggestion.plan.booster_protocol
+def window(
+    suggestion: BoosterSuggestion,
+    today: date,
+    interval: rules.BoosterWindow | None = None,
+) -> tuple[date, date]:
+    """The days the booster protocol allows after the last infusion, from tomorrow, at most
+    three weeks of them: the calendar's own booster rule (`rules.booster_window_on`; when
+    the interval has passed, the next seven days). `interval` is that rule as the calendar
+    reads it (infusions given and booked); without it, from the suggestion's last
+    infusion and the plan's booster protocol."""
     tomorrow = today + timedelta(days=1)
-    if protocol is None:
-        return tomorrow, tomorrow + timedelta(days=6)
-    first = max(
-        tomorrow,
-        suggestion.last_infusion_on
-        + timedelta(days=protocol.booster_interval_days_min),
-    )
-    last = suggestion.last_infusion_on + timedelta(
-        days=protocol.booster_interval_days_max
-    )
-    if last < first:
-        return tomorrow, tomorrow + timedelta(days=6)
-    return first, min(last, first + timedelta(days=20))
+    if interval is None:
+        protocol = suggestion.plan.booster_protocol
+        if protocol is None:
+            return tomorrow, tomorrow + timedelta(days=6)
+        interval = rules.booster_window_on(
+            suggestion.last_infusion_on,
+            today=today,
+            min_days=protocol.booster_interval_days_min,
+            max_days=max(
+                protocol.booster_interval_days_max,
+                protocol.booster_interval_days_min,
+            ),
+        )
+    first = max(tomorrow, interval.earliest)
+    return first, min(interval.latest, first + timedelta(days=20))
 
 
 @never_cache
@@ -110,7 +120,11 @@ def pick_booster(
         return render(request, "portal/booster_pick.html", context)
     now = timezone.now()
     zone = ZoneInfo(location.time_zone)
-    first, last = window(suggestion, now.astimezone(zone).date())
+    first, last = window(
+        suggestion,
+        now.astimezone(zone).date(),
+        booster_window_for(patient.pk, location=location, now=now),
+    )
     slots = free_starts(
         booster_type,
         location=location,

@@ -15,6 +15,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.patients.models import Patient
 from neuroclinic.scheduling.models import Appointment, WaitlistEntry, WaitlistOffer
+from neuroclinic.treatment.models import TreatmentPlan
 
 
 def check_in_capabilities(appointment: Appointment) -> frozenset[Capability]:
@@ -85,3 +86,14 @@ def get_waitlist_offer_for_user(
         raise Http404("No such waitlist offer.") from None
     require(user, capability)
     return offer
+
+
+def plans_for(user: User, *, capability: Capability) -> "QuerySet[TreatmentPlan]":
+    """The active treatment plans of patients this user may see (403 without the
+    capability): what the batch planner may propose for."""
+    require(user, capability)
+    return TreatmentPlan.objects.filter(
+        organization_id=user.organization_id or 0,
+        status=TreatmentPlan.Status.ACTIVE,
+        patient__in=Patient.objects.visible_to(user),
+    )

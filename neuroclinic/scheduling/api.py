@@ -1,7 +1,8 @@
 """The calendar over the API, under /api/scheduling/.
 
 Appointment types; a day's appointments at a location; book, move, cancel,
-no-show and check-in; series proposals and booking; the waitlist (entries, offers,
+no-show and check-in; series proposals and booking; series for many waiting patients
+at once (batch proposals); the waitlist (entries, offers,
 accepting or declining an offer on the patient's behalf). Times in requests are the
 location's wall-clock date and time (a time the clocks skip is refused, 422);
 times in answers are UTC ISO 8601. Refusals answer 422 problem documents naming
@@ -30,10 +31,12 @@ from neuroclinic.scheduling.access import (
     get_appointment_for_user,
     get_waitlist_entry_for_user,
     get_waitlist_offer_for_user,
+    plans_for,
     require,
     waitlist_entries_for,
 )
 from neuroclinic.scheduling.actions import appointments, series, waitlist
+from neuroclinic.scheduling.actions import batch as batch_actions
 from neuroclinic.scheduling.actions import tms as tms_booking
 from neuroclinic.scheduling.errors import SchedulingError
 from neuroclinic.scheduling.models import (
@@ -71,18 +74,30 @@ class AppointmentOut(Schema):
     devices: list[str]
 
 
+OVERRIDE_DESCRIPTION = (
+    "A prescriber's written reason to book a booster outside the booster protocol's "
+    "interval after the last infusion (write_orders only; audited)."
+)
+
+
 class BookIn(Schema):
     patient: UUID
     appointment_type: str = Field(max_length=20)
     location: UUID
     date: date
     time: time
+    interval_override_reason: str = Field(
+        default="", max_length=500, description=OVERRIDE_DESCRIPTION
+    )
 
 
 class MoveIn(Schema):
     date: date
     time: time
     reason: str = Field(default="", max_length=300)
+    interval_override_reason: str = Field(
+        default="", max_length=500, description=OVERRIDE_DESCRIPTION
+    )
 
 
 class CheckInIn(Schema):
@@ -210,7 +225,9 @@ def list_appointments(
 
 @router.post("/scheduling/appointments", response={201: AppointmentOut})
 def book(request: HttpRequest, payload: BookIn) -> Status[dict[str, Any]]:
-    """Book one visit; the first free room, staff member and devices are taken."""
+    """Book one visit; the first free room, staff member and devices are taken. A booster
+    outside the booster protocol's interval is refused (422 on `starts_at`, naming the
+    earliest allowed date) unless a prescriber gives `interval_override_reason`."""
     user = _user(request, Capability.BOOK_APPOINTMENTS)
     patient = get_patient_for_user(
         user, payload.patient, capability=Capability.VIEW_PATIENT_LIST
@@ -227,6 +244,7 @@ def book(request: HttpRequest, payload: BookIn) -> Status[dict[str, Any]]:
             appointment_type=itype,
             location=place,
             starts_at=_wall(place, payload.date, payload.time),
+            interval_override_reason=payload.interval_override_reason,
             by=user,
         )
     except SchedulingError as exc:
@@ -245,6 +263,7 @@ def move(request: HttpRequest, appointment_id: UUID, payload: MoveIn) -> dict[st
             appointment,
             starts_at=_wall(appointment.location, payload.date, payload.time),
             reason=payload.reason,
+            interval_override_reason=payload.interval_override_reason,
             by=user,
         )
     except SchedulingError as exc:
@@ -369,6 +388,124 @@ def book_series(request: HttpRequest, payload: SeriesIn) -> Status[dict[str, Any
         "appointment_type", "patient", "room", "staff"
     ).prefetch_related("devices")
     return Status(201, {"id": made.uuid, "appointments": [_out(a) for a in rows]})
+
+
+# Series for many new patients at once ----------------------------------------------
+
+
+class BatchIn(Schema):
+    location: UUID
+    start: date
+    latest_start: date
+    patients: list[UUID] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Patients whose induction series is still to book; empty: every "
+        "such patient of the clinic (oldest plan first, at most 500).",
+    )
+    preferred_times: list[time] = Field(default_factory=list, max_length=12)
+    time_limit_s: float = Field(default=20.0, ge=1, le=60)
+
+
+class BatchSeriesOut(Schema):
+    patient: UUID
+    visits: list[VisitOut]
+
+
+class BatchUnplacedOut(Schema):
+    patient: UUID
+    reason: str
+
+
+class BatchOut(Schema):
+    status: str
+    objective: float
+    best_bound: float
+    gap: float
+    series: list[BatchSeriesOut]
+    unplaced: list[BatchUnplacedOut]
+
+
+def _visit_out(v: series.ProposedVisit) -> dict[str, Any]:
+    return {
+        "starts_at": v.starts_at,
+        "local": v.local_label,
+        "room": v.room,
+        "staff": v.staff,
+        "devices": v.devices,
+        "reason": v.reason,
+    }
+
+
+@router.post("/scheduling/batch/proposals", response=BatchOut)
+def propose_batch(request: HttpRequest, payload: BatchIn) -> dict[str, Any]:
+    """Propose induction series for many waiting patients at once, planned jointly
+    against the calendar and the visits they already hold anywhere in the clinic
+    (nothing is booked). Book each accepted series with POST /scheduling/series.
+    All or nothing: when not every patient fits, `series` is empty and the status says
+    why (infeasible, or unknown when the time ran out)."""
+    user = _user(request, Capability.BOOK_APPOINTMENTS)
+    place = _location(user, payload.location)
+    visible = plans_for(user, capability=Capability.BOOK_APPOINTMENTS)
+    waiting = batch_actions.waiting_plans(visible)
+    if payload.patients:
+        by_patient = {p.patient.uuid: p for p in waiting}
+        unknown = [str(u) for u in payload.patients if u not in by_patient]
+        if unknown:
+            raise FieldErrors(
+                {
+                    "patients": [
+                        f"{u}: no patient of this clinic waiting for an induction "
+                        "series (unknown, or their series is booked or begun)."
+                        for u in unknown
+                    ]
+                }
+            )
+        if len(set(payload.patients)) != len(payload.patients):
+            raise FieldErrors({"patients": ["Give each patient once."]})
+        chosen = [by_patient[u] for u in payload.patients]
+    else:
+        chosen = waiting
+    if not chosen:
+        raise FieldErrors(
+            {"patients": ["No patient is waiting for an induction series."]}
+        )
+    try:
+        proposal = batch_actions.propose_batch(
+            [
+                batch_actions.BatchItem(p, preferred_times=payload.preferred_times)
+                for p in chosen
+            ],
+            location=place,
+            start=payload.start,
+            latest_start=payload.latest_start,
+            time_limit_s=payload.time_limit_s,
+        )
+    except SchedulingError as exc:
+        raise _refused(exc) from None
+    record(
+        AuditEvent.Action.CALENDAR_VIEWED,
+        actor=user,
+        organization=place.organization,
+        via="api_batch_proposal",
+        location=str(place.uuid),
+        patients=sorted(str(p.patient.uuid) for p in chosen),
+    )
+    patient_of = {p.pk: p.patient.uuid for p in chosen}
+    return {
+        "status": proposal.status,
+        "objective": proposal.objective,
+        "best_bound": proposal.best_bound,
+        "gap": proposal.gap,
+        "series": [
+            {"patient": patient_of[pk], "visits": [_visit_out(v) for v in visits]}
+            for pk, visits in proposal.series.items()
+        ],
+        "unplaced": [
+            {"patient": patient_of[pk], "reason": why}
+            for pk, why in proposal.unplaced.items()
+        ],
+    }
 
 
 class TmsCourseIn(Schema):

@@ -29,7 +29,7 @@ from neuroclinic.scheduling.models import (
     SchedulingSettings,
     StaffShift,
 )
-from neuroclinic.treatment.models import TreatmentPlan
+from neuroclinic.treatment.models import InfusionOrder, Protocol, TreatmentPlan
 
 DEFAULT_REMINDER_HOURS = [48, 2]
 # How long an infusion checked in without an appointment holds its room when the clinic
@@ -396,3 +396,119 @@ def choose_resources(
             if best is None or len(refusals) < len(best):
                 best = refusals
     return best or []
+
+
+# Boosters: the booster protocol's interval, from what was given and what is booked ------
+
+
+def booster_protocol_of(patient_id: int) -> Protocol | None:
+    """The booster protocol a booster of this patient falls under: the signed booster
+    order's (as check-in reads it), else the active plan's; None without either."""
+    plan = (
+        TreatmentPlan.objects.filter(
+            patient_id=patient_id, status=TreatmentPlan.Status.ACTIVE
+        )
+        .select_related("booster_protocol")
+        .first()
+    )
+    if plan is None:
+        return None
+    order = (
+        InfusionOrder.objects.filter(
+            plan=plan,
+            kind=InfusionOrder.Kind.BOOSTER,
+            status=InfusionOrder.Status.ACTIVE,
+        )
+        .select_related("protocol")
+        .order_by("-signed_at", "-id")
+        .first()
+    )
+    return order.protocol if order is not None else plan.booster_protocol
+
+
+def _infusion_days(
+    patient_id: int, zone: str, *, ref: str = ""
+) -> tuple[list[date], list[date]]:
+    """The local days of the patient's infusions, given (sessions started and not
+    cancelled, as check-in counts them) or booked (holding infusion and booster visits,
+    but not the visit `ref`), and the days of the booked boosters alone."""
+    tz = ZoneInfo(zone)
+    given = [
+        started.astimezone(tz).date()
+        for started in InfusionSession.objects.filter(
+            patient_id=patient_id, started_at__isnull=False
+        )
+        .exclude(status=InfusionSession.Status.CANCELLED)
+        .values_list("started_at", flat=True)
+        if started is not None
+    ]
+    held = Appointment.objects.filter(
+        patient_id=patient_id,
+        status__in=Appointment.HOLDING,
+        appointment_type__code__in=AppointmentType.INFUSION_CODES,
+    )
+    if ref:
+        held = held.exclude(uuid=ref)
+    booked: list[date] = []
+    boosters: list[date] = []
+    for starts_at, code in held.values_list("starts_at", "appointment_type__code"):
+        day = starts_at.astimezone(tz).date()
+        booked.append(day)
+        if code == AppointmentType.Code.BOOSTER:
+            boosters.append(day)
+    return given + booked, boosters
+
+
+def booster_window_for(
+    patient_id: int,
+    *,
+    location: Location,
+    now: datetime,
+    on: date | None = None,
+    ref: str = "",
+) -> rules.BoosterWindow | None:
+    """The booster interval after the patient's last infusion on or before `on` (any day
+    when not given), given or booked; None when no interval applies (no booster protocol,
+    or no infusion yet)."""
+    protocol = booster_protocol_of(patient_id)
+    if protocol is None:
+        return None
+    days, _ = _infusion_days(patient_id, location.time_zone, ref=ref)
+    before = [d for d in days if on is None or d <= on]
+    if not before:
+        return None
+    return rules.booster_window_on(
+        max(before),
+        today=now.astimezone(ZoneInfo(location.time_zone)).date(),
+        min_days=protocol.booster_interval_days_min,
+        max_days=max(
+            protocol.booster_interval_days_max, protocol.booster_interval_days_min
+        ),
+    )
+
+
+def booster_refusals_for(
+    patient_id: int,
+    *,
+    location: Location,
+    starts_at: datetime,
+    now: datetime,
+    ref: str = "",
+) -> list[rules.Refusal]:
+    """Why a booster for this patient cannot start at `starts_at` under the booster
+    protocol's interval (rules.booster_refusals); empty when it can or none applies."""
+    protocol = booster_protocol_of(patient_id)
+    if protocol is None:
+        return []
+    tz = ZoneInfo(location.time_zone)
+    on = starts_at.astimezone(tz).date()
+    window = booster_window_for(patient_id, location=location, now=now, on=on, ref=ref)
+    _, boosters = _infusion_days(patient_id, location.time_zone, ref=ref)
+    later = [d for d in boosters if d > on]
+    return rules.booster_refusals(
+        on,
+        window,
+        today=now.astimezone(tz).date(),
+        next_booster=min(later) if later else None,
+        min_days=protocol.booster_interval_days_min,
+    )

@@ -74,6 +74,9 @@ class Request:
     earliest: date  # the first day the series may start
     latest_start: date  # the last day it may start
     preferred: frozenset[str] = frozenset()  # preferred start labels
+    # (day, start label) the patient cannot take: they hold another visit then (at this
+    # location or another). Patients with the same blocked times group together.
+    blocked: frozenset[tuple[date, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -179,14 +182,17 @@ class _Group:
     latest_start: date
     preferred: frozenset[str]
     keys: list[str]
+    blocked: frozenset[tuple[date, str]] = frozenset()
 
 
 def _groups(requests: Sequence[Request]) -> list[_Group]:
-    by: dict[tuple[date, date, frozenset[str]], _Group] = {}
+    by: dict[
+        tuple[date, date, frozenset[str], frozenset[tuple[date, str]]], _Group
+    ] = {}
     for r in requests:
-        sig = (r.earliest, r.latest_start, r.preferred)
+        sig = (r.earliest, r.latest_start, r.preferred, r.blocked)
         by.setdefault(
-            sig, _Group(r.earliest, r.latest_start, r.preferred, [])
+            sig, _Group(r.earliest, r.latest_start, r.preferred, [], r.blocked)
         ).keys.append(r.key)
     return list(by.values())
 
@@ -275,6 +281,8 @@ def plan_batch(
             ]
             for label, var in zip(labels, counts, strict=True):
                 slot[(g, day, label)] = var
+                if (day, label) in group.blocked:
+                    model.add(var == 0)  # the group's patients are elsewhere then
             model.add(sum(counts) == sum(flows))
     # Capacity: each key's limit holds across every group's starts that take it.
     takes: dict[tuple[date, str], list[cp_model.IntVar]] = defaultdict(list)
@@ -485,27 +493,28 @@ def greedy_batch(
         (day, key): limit for day, d in days.items() for key, limit in d.limits.items()
     }
 
-    def free_label(day: date, preferred: frozenset[str]) -> str | None:
+    def free_label(day: date, request: Request) -> str | None:
         d = days.get(day)
         if d is None:
             return None
         fits = [
             label
             for label, keys in d.starts.items()
-            if all(left.get((day, k), 1) > 0 for k in keys)
+            if (day, label) not in request.blocked
+            and all(left.get((day, k), 1) > 0 for k in keys)
         ]
-        fits.sort(key=lambda label: (label not in preferred, label))
+        fits.sort(key=lambda label: (label not in request.preferred, label))
         return fits[0] if fits else None
 
     def series_from(start: date, request: Request) -> list[tuple[date, str]] | None:
-        label = free_label(start, request.preferred)
+        label = free_label(start, request)
         if label is None:
             return None
         taken = [(start, label)]
         state, day = first, start + timedelta(days=1)
         while state != DONE:
             moves = dict(steps.get(state, []))
-            label = free_label(day, request.preferred) if True in moves else None
+            label = free_label(day, request) if True in moves else None
             if label is not None:
                 taken.append((day, label))
                 state = moves[True]
@@ -525,7 +534,7 @@ def greedy_batch(
                 break  # a later start cannot finish sooner
             found = series_from(day, request) if first != DONE or day in days else None
             if first == DONE and day in days:
-                label = free_label(day, request.preferred)
+                label = free_label(day, request)
                 found = [(day, label)] if label else None
             if found and (best is None or found[-1][0] < best[-1][0]):
                 best = found

@@ -2,9 +2,10 @@
 
 Staff shifts on weekdays (the nurse and prescriber at the annex, where the
 infusion demo runs; the TMS technician at the main site); the default
-appointment types; the remaining induction infusions of each patient mid-series
-a booster where one is ordered, consults and follow-ups, TMS sessions, one
-cancellation and one no-show; and one more eligible, consented patient (Robin
+appointment types; the remaining induction infusions of each patient mid-series;
+a booster where one is ordered, on the first demo day inside the booster protocol's
+interval after the last infusion (none when no demo day is); consults and follow-ups,
+TMS sessions, one cancellation and one no-show; and one more eligible, consented patient (Robin
 Seriesdemo) with a signed induction order and nothing booked, for the front desk to
 book a series. Every booking goes through the actions, so the
 rules hold in the demo as they do in use; a booking the rules refuse is skipped.
@@ -28,6 +29,7 @@ from neuroclinic.intake.models import (
 )
 from neuroclinic.patients.actions import add_contact, register_patient
 from neuroclinic.patients.models import Contact, Patient
+from neuroclinic.scheduling import availability
 from neuroclinic.scheduling.actions import appointments, setup
 from neuroclinic.scheduling.errors import SchedulingError
 from neuroclinic.scheduling.models import Appointment, AppointmentType
@@ -237,14 +239,28 @@ def load(context: DemoContext) -> None:
                     as_of,
                 )
         elif active_order(plan, InfusionOrder.Kind.BOOSTER):
-            _book(
-                plan.patient,
-                types["booster"],
-                annex,
-                _at(annex, future[3], hour),
-                context,
-                as_of,
+            # The first demo day inside the booster protocol's interval after the last
+            # infusion (the booking rule refuses any other); none in these weeks: none.
+            interval = availability.booster_window_for(
+                plan.patient_id, location=annex, now=as_of
             )
+            booster_day = next(
+                (
+                    d
+                    for d in future
+                    if interval is None or interval.earliest <= d <= interval.latest
+                ),
+                None,
+            )
+            if booster_day is not None:
+                _book(
+                    plan.patient,
+                    types["booster"],
+                    annex,
+                    _at(annex, booster_day, hour),
+                    context,
+                    as_of,
+                )
         else:
             _book(
                 plan.patient,

@@ -365,3 +365,99 @@ def booster_window(
     return last_infusion + timedelta(days=min_days), last_infusion + timedelta(
         days=max_days
     )
+
+
+# Boosters ------------------------------------------------------------------------
+
+# When the booster interval's last day is near or already past (the patient comes back
+# late), a booster may still be booked up to this many days ahead rather than refused:
+# a late booster is booked soon. The portal's picker offered "the next seven days" then,
+# and keeps doing so through this rule [D].
+BOOSTER_LATE_BOOKING_DAYS = 7
+
+
+@dataclass(frozen=True)
+class BoosterWindow:
+    """The days a booster may fall on: from `min_days` after the last infusion to
+    `max_days` after it, or a week from `today` when that is later."""
+
+    last_infusion: date
+    earliest: date
+    latest: date
+    min_days: int
+    max_days: int
+
+
+def booster_window_on(
+    last_infusion: date,
+    *,
+    today: date,
+    min_days: int,
+    max_days: int,
+    late_days: int = BOOSTER_LATE_BOOKING_DAYS,
+) -> BoosterWindow:
+    """The booster protocol's interval after `last_infusion` (K22 [P]: often every 4-6
+    weeks; K3 [V]: a little before the effect wears off), as seen on `today`."""
+    if min_days < 0 or max_days < min_days:
+        raise ValueError("need 0 <= min_days <= max_days")
+    earliest, latest = booster_window(
+        last_infusion, min_days=min_days, max_days=max_days
+    )
+    return BoosterWindow(
+        last_infusion=last_infusion,
+        earliest=earliest,
+        latest=max(latest, today + timedelta(days=late_days)),
+        min_days=min_days,
+        max_days=max_days,
+    )
+
+
+def booster_refusals(
+    on: date,
+    window: BoosterWindow | None,
+    *,
+    today: date,
+    next_booster: date | None = None,
+    min_days: int = 0,
+) -> list[Refusal]:
+    """Why a booster cannot fall on `on` (empty: it can).
+
+    `window` is the interval after the last infusion on or before `on` (None: the patient
+    has had no infusion, so no interval applies); `next_booster` is the patient's next
+    booster already booked after `on`, which must stay `min_days` after this one. Every
+    message names the date that would be allowed."""
+    refusals: list[Refusal] = []
+    if window is not None and on < window.earliest:
+        refusals.append(
+            Refusal(
+                "booster_too_soon",
+                "starts_at",
+                f"Too soon for a booster: the last infusion was on "
+                f"{window.last_infusion.isoformat()} and the booster protocol asks for at "
+                f"least {window.min_days} days after it. The earliest allowed date is "
+                f"{window.earliest.isoformat()}.",
+            )
+        )
+    if window is not None and on > window.latest:
+        first = max(window.earliest, today)
+        refusals.append(
+            Refusal(
+                "booster_too_late",
+                "starts_at",
+                f"Later than the booster protocol allows: the last infusion was on "
+                f"{window.last_infusion.isoformat()} and the interval ends "
+                f"{window.max_days} days after it. The earliest allowed date is "
+                f"{first.isoformat()} and the latest {window.latest.isoformat()}.",
+            )
+        )
+    if next_booster is not None and (next_booster - on).days < min_days:
+        refusals.append(
+            Refusal(
+                "booster_before_next",
+                "starts_at",
+                f"Another booster is booked on {next_booster.isoformat()}: boosters are "
+                f"at least {min_days} days apart, so this one must be on or before "
+                f"{(next_booster - timedelta(days=min_days)).isoformat()}.",
+            )
+        )
+    return refusals

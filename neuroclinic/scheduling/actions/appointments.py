@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
+from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Device, Location, Room
@@ -145,6 +146,51 @@ def require_treatment(
     return plan
 
 
+# The longest written reason for booking a booster outside its interval (as check-in's).
+OVERRIDE_REASON_MAX = 500
+
+
+def booster_interval(
+    patient: Patient,
+    *,
+    appointment_type: AppointmentType,
+    location: Location,
+    starts_at: datetime,
+    now: datetime,
+    override_reason: str,
+    by: User | None,
+    ref: str = "",
+) -> tuple[list[str], str]:
+    """A booster falls inside the booster protocol's interval after the last infusion
+    (given or booked) and keeps the next booked booster its interval, or it is refused
+    naming the dates allowed. A prescriber (write_orders) may book it outside with a
+    written reason, as a nurse may check in over the protocol's rhythm: the answer is then
+    the rules overridden and the reason, for the history and the audit event."""
+    if appointment_type.code != AppointmentType.Code.BOOSTER:
+        return [], ""
+    reason = override_reason.strip()
+    if len(reason) > OVERRIDE_REASON_MAX:
+        raise SchedulingError(
+            f"The reason is too long ({OVERRIDE_REASON_MAX} characters at most).",
+            field="interval_override_reason",
+        )
+    refusals = availability.booster_refusals_for(
+        patient.pk, location=location, starts_at=starts_at, now=now, ref=ref
+    )
+    if not refusals:
+        return [], ""
+    if not reason:
+        raise refused(refusals)
+    if by is None or not by.can(Capability.WRITE_ORDERS):
+        raise SchedulingError(
+            " ".join(r.message for r in refusals)
+            + " Only a prescriber may book a booster outside the protocol's interval, "
+            "with a written reason.",
+            field="interval_override_reason",
+        )
+    return [r.message for r in refusals], reason
+
+
 def place(
     patient: Patient,
     *,
@@ -216,9 +262,13 @@ def book_appointment(
     now: datetime | None = None,
     booked_via: str = Appointment.BookedVia.STAFF,
     audit_data: dict[str, str] | None = None,
+    interval_override_reason: str = "",
     by: User | None,
 ) -> Appointment:
     """Book one visit. Without a room, staff member or devices, the first free ones are taken.
+
+    A booster must fall inside the booster protocol's interval (`booster_interval`);
+    `interval_override_reason` is a prescriber's written reason to book it outside.
 
     Staff book with `by`; a patient booking for themselves (a booster picked in the
     portal, a waitlist offer accepted from its link) books with by=None and `booked_via`
@@ -236,6 +286,18 @@ def book_appointment(
             "That appointment type is no longer offered.", field="appointment_type"
         )
     plan = require_treatment(patient, appointment_type)
+    if starts_at < now:
+        raise SchedulingError("That time has already passed.", field="starts_at")
+    # The clinical rule first: its refusal names the dates allowed.
+    overridden, override_reason = booster_interval(
+        patient,
+        appointment_type=appointment_type,
+        location=location,
+        starts_at=starts_at,
+        now=now,
+        override_reason=interval_override_reason,
+        by=by,
+    )
     choice = place(
         patient,
         appointment_type=appointment_type,
@@ -263,8 +325,23 @@ def book_appointment(
             booked_via=booked_via,
         )
     appointment.devices.set(choice.devices)
-    history(appointment, Appointment.Status.BOOKED, at=now, by=by)
     extra: dict[str, Any] = dict(audit_data or {})
+    if overridden:
+        history(
+            appointment,
+            Appointment.Status.BOOKED,
+            at=now,
+            by=by,
+            reason=override_reason[:300],
+            interval_overridden=" ".join(overridden),
+            interval_override_reason=override_reason,
+        )
+        extra |= {
+            "interval_overridden": overridden,
+            "interval_override_reason": override_reason,
+        }
+    else:
+        history(appointment, Appointment.Status.BOOKED, at=now, by=by)
     if booked_via != Appointment.BookedVia.STAFF:
         extra["booked_via"] = booked_via
     record(
@@ -311,9 +388,11 @@ def move_appointment(
     now: datetime | None = None,
     moved_via: str = Appointment.BookedVia.STAFF,
     audit_data: dict[str, str] | None = None,
+    interval_override_reason: str = "",
     by: User | None,
 ) -> Appointment:
-    """Move a visit; the resources are found again unless given. A series visit must keep
+    """Move a visit; the resources are found again unless given. A booster keeps to the
+    booster protocol's interval as when booked (`booster_interval`). A series visit must keep
     the series valid (rules.check_series), else nothing moves and the answer says what breaks.
     The time it leaves is offered to the waitlist. by=None with `moved_via`: the patient
     moved it themselves (a waitlist offer accepted from its link)."""
@@ -321,6 +400,18 @@ def move_appointment(
     actor, actor_username = _actor(by, moved_via)
     appointment = _lock(appointment)
     _require_holding(appointment, "moved")
+    if starts_at < now:
+        raise SchedulingError("That time has already passed.", field="starts_at")
+    overridden, override_reason = booster_interval(
+        appointment.patient,
+        appointment_type=appointment.appointment_type,
+        location=appointment.location,
+        starts_at=starts_at,
+        now=now,
+        override_reason=interval_override_reason,
+        by=by,
+        ref=str(appointment.uuid),
+    )
     choice = place(
         appointment.patient,
         appointment_type=appointment.appointment_type,
@@ -368,12 +459,21 @@ def move_appointment(
             ]
         )
     appointment.devices.set(choice.devices)
+    interval: dict[str, str] = (
+        {
+            "interval_overridden": " ".join(overridden),
+            "interval_override_reason": override_reason,
+        }
+        if overridden
+        else {}
+    )
     history(
         appointment,
         Appointment.Status.MOVED,
         at=now,
         by=by,
         reason=reason,
+        **interval,
         old_starts_at=old.isoformat(),
         new_starts_at=starts_at.isoformat(),
         # What the move changed besides the start, so the visit's earlier
@@ -382,6 +482,11 @@ def move_appointment(
         old_staff=str(old_staff.uuid) if old_staff is not None else "",
     )
     extra: dict[str, Any] = dict(audit_data or {})
+    if overridden:
+        extra |= {
+            "interval_overridden": overridden,
+            "interval_override_reason": override_reason,
+        }
     if moved_via != Appointment.BookedVia.STAFF:
         extra["moved_via"] = moved_via
     record(

@@ -11,14 +11,24 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from neuroclinic.accounts.models import User
 from neuroclinic.clinics.models import Location
 from neuroclinic.scheduling import availability, batch, rules
-from neuroclinic.scheduling.actions.series import ProposedVisit, _infusion_type
+from neuroclinic.scheduling.actions.series import (
+    ProposedVisit,
+    _infusion_type,
+    book_series,
+)
 from neuroclinic.scheduling.errors import SchedulingError
-from neuroclinic.scheduling.models import AppointmentType
-from neuroclinic.treatment.models import TreatmentPlan
+from neuroclinic.scheduling.models import Appointment, AppointmentType, Series
+from neuroclinic.treatment.models import InfusionOrder, TreatmentPlan
+
+# The widest span of start days one batch is planned over: the model grows with days
+# (the 300-patient benchmark plans starts within 49 days) [D].
+MAX_START_SPAN_DAYS = 63
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,35 @@ def _free_count(
     return sum(1 for pk in candidates if pk not in taken)
 
 
+def patient_visits(
+    patient_ids: Sequence[int],
+    *,
+    start: datetime,
+    end: datetime,
+    exclude_location: Location | None = None,
+) -> dict[int, list[rules.Booking]]:
+    """The visits these patients hold between `start` and `end` (at every location but
+    `exclude_location`), as the rules see bookings, by patient."""
+    rows = Appointment.objects.filter(
+        patient_id__in=patient_ids,
+        status__in=Appointment.HOLDING,
+        starts_at__lt=end,
+        held_until__gt=start,
+    ).select_related("appointment_type")
+    if exclude_location is not None:
+        rows = rows.exclude(location=exclude_location)
+    found: dict[int, list[rules.Booking]] = {pk: [] for pk in patient_ids}
+    devices: dict[int, list[int]] = {}
+    listed = list(rows)
+    for link in Appointment.devices.through.objects.filter(
+        appointment_id__in=[a.pk for a in listed]
+    ):
+        devices.setdefault(link.appointment_id, []).append(link.device_id)
+    for a in listed:
+        found[a.patient_id].append(availability.as_booking(a, devices.get(a.pk, ())))
+    return found
+
+
 def propose_batch(
     items: Sequence[BatchItem],
     *,
@@ -89,6 +128,14 @@ def propose_batch(
     if latest_start < start:
         raise SchedulingError(
             "The latest start is before the first start.", field="latest_start"
+        )
+    if start < now.astimezone(ZoneInfo(location.time_zone)).date():
+        raise SchedulingError("Choose today or a later day.", field="start")
+    if (latest_start - start).days > MAX_START_SPAN_DAYS:
+        raise SchedulingError(
+            f"Give at most {MAX_START_SPAN_DAYS} days between the first and the latest "
+            "start.",
+            field="latest_start",
         )
     if len({i.plan.pk for i in items}) != len(items):
         raise SchedulingError("Each plan may appear once.", field="plans")
@@ -111,6 +158,25 @@ def propose_batch(
     last_day = latest_start + timedelta(days=spacing.window_days)
     end_at = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=tz)
     calendar = availability.calendar_for(location, first_at, end_at)
+    # The patients' own visits anywhere in the clinic: their times are not offered to
+    # them, and the placement sees them as the booking would (rules: patient_busy).
+    held_by_patient = patient_visits(
+        [i.plan.patient_id for i in items],
+        start=first_at,
+        end=end_at,
+        exclude_location=location,
+    )
+    calendar = dataclasses.replace(
+        calendar,
+        bookings=[
+            *calendar.bookings,
+            *(b for visits in held_by_patient.values() for b in visits),
+        ],
+    )
+    for b in calendar.bookings:
+        mine = held_by_patient.get(b.patient_id)
+        if mine is not None and b not in mine:
+            mine.append(b)
     resources = availability.resources_at(location)
     step = timedelta(minutes=settings.slot_minutes or 30)
     duration = timedelta(minutes=itype.duration_minutes)
@@ -203,6 +269,7 @@ def propose_batch(
     requests = []
     for item in items:
         wanted = set(item.preferred_times)
+        busy = held_by_patient.get(item.plan.patient_id, [])
         requests.append(
             batch.Request(
                 key=str(item.plan.pk),
@@ -212,6 +279,14 @@ def propose_batch(
                     label
                     for label, at in at_label.items()
                     if at.astimezone(tz).time() in wanted
+                ),
+                blocked=frozenset(
+                    (at.astimezone(tz).date(), label)
+                    for label, at in at_label.items()
+                    if any(
+                        b.visit.overlaps(rules.Interval(at, at + duration))
+                        for b in busy
+                    )
                 ),
             )
         )
@@ -316,3 +391,66 @@ def _place(
                 )
             )
         proposal.series[plan_id] = out
+
+
+def waiting_plans(
+    plans: "QuerySet[TreatmentPlan]", *, limit: int = 500
+) -> list[TreatmentPlan]:
+    """Of these plans, those whose induction series is still to book: active, a signed
+    induction order, no induction infusion given and none booked. Oldest plan first."""
+    booked = Appointment.objects.filter(
+        status__in=Appointment.HOLDING,
+        appointment_type__code=AppointmentType.Code.INFUSION,
+        plan__isnull=False,
+    ).values("plan_id")
+    candidates = (
+        plans.filter(
+            status=TreatmentPlan.Status.ACTIVE,
+            induction_completed_at__isnull=True,
+            orders__kind=InfusionOrder.Kind.INDUCTION,
+            orders__status=InfusionOrder.Status.ACTIVE,
+        )
+        .exclude(pk__in=booked)
+        .select_related("patient", "induction_protocol")
+        .distinct()
+        .order_by("created_at", "id")
+    )
+    return [p for p in candidates[: limit * 2] if not p.induction_dates][:limit]
+
+
+@dataclass
+class BatchBooking:
+    booked: dict[int, Series] = field(default_factory=dict)  # plan id ->
+    refused: dict[int, str] = field(default_factory=dict)  # plan id -> why
+
+
+def book_batch(
+    proposal: BatchProposal,
+    plans: Sequence[TreatmentPlan],
+    *,
+    location: Location,
+    now: datetime | None = None,
+    by: User,
+) -> BatchBooking:
+    """Book the accepted plans' proposed series, each through `series.book_series` in its
+    own transaction (all its visits or none): one that can no longer be booked (a time
+    taken since) is reported and the others still book."""
+    done = BatchBooking()
+    for plan in plans:
+        visits = proposal.series.get(plan.pk)
+        if not visits:
+            done.refused[plan.pk] = proposal.unplaced.get(
+                plan.pk, "No series was proposed for this patient."
+            )
+            continue
+        try:
+            done.booked[plan.pk] = book_series(
+                plan,
+                location=location,
+                starts=[v.starts_at for v in visits],
+                now=now,
+                by=by,
+            )
+        except SchedulingError as exc:
+            done.refused[plan.pk] = exc.message
+    return done

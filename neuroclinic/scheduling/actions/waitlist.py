@@ -216,7 +216,18 @@ def _bookable(
 ) -> bool:
     """Whether the rules would let this entry's patient book the time now (reads only; the
     acceptance checks again under the locks). A moved visit's old time may still be held in
-    part by the visit itself, and a patient may be elsewhere then: no offer in vain."""
+    part by the visit itself, and a patient may be elsewhere then: no offer in vain. A
+    booster is offered only inside the booster protocol's interval (no override here)."""
+    if entry.appointment_type.code == AppointmentType.Code.BOOSTER and (
+        availability.booster_refusals_for(
+            entry.patient_id,
+            location=location,
+            starts_at=starts_at,
+            now=now,
+            ref=str(entry.appointment.uuid) if entry.appointment is not None else "",
+        )
+    ):
+        return False
     calendar = availability.calendar_for(
         location,
         starts_at - appointments.CONTEXT,

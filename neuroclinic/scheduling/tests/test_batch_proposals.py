@@ -167,3 +167,63 @@ def test_a_time_in_the_past_is_never_proposed(
     )
     assert proposal.feasible
     assert min(v.starts_at for v in proposal.series[plans[0].pk]) >= now
+
+
+def test_visits_held_at_another_location_are_not_double_booked(
+    plans: list[TreatmentPlan], clinic: Location, front_desk: User
+) -> None:
+    """Issue 9: the batch reads the visits its patients already hold anywhere in the clinic.
+    The first patient prefers 10:00 but holds a visit at another site at 10:00 every day
+    for three weeks; the others get 10:00, the first patient never a time that overlaps."""
+    from neuroclinic.ledger.tests import factories as ledger_factories
+    from neuroclinic.scheduling.models import AppointmentType
+
+    elsewhere = ledger_factories.make_location(
+        clinic.organization, name="Northside (test)", phone="555-0111"
+    )
+    held = []
+    phone = AppointmentType.objects.get(
+        organization=clinic.organization, code="phone_check_in"
+    )
+    for n in range(21):
+        day = MONDAY + timedelta(days=n)
+        held.append(
+            Appointment.objects.create(
+                organization=clinic.organization,
+                location=elsewhere,
+                patient=plans[0].patient,
+                appointment_type=phone,
+                starts_at=local(day, 10),
+                ends_at=local(day, 11),
+                held_until=local(day, 11),
+                booked_by=front_desk,
+            )
+        )
+    proposal = propose_batch(
+        [BatchItem(p, preferred_times=[time(10)]) for p in plans],
+        location=clinic,
+        start=MONDAY,
+        latest_start=MONDAY + timedelta(days=6),
+        now=NOW,
+        time_limit_s=15,
+        workers=1,
+    )
+    assert proposal.feasible
+    assert proposal.unplaced == {}
+    mine = proposal.series[plans[0].pk]
+    for visit in mine:
+        ends = visit.starts_at + timedelta(minutes=120)
+        assert not any(
+            visit.starts_at < h.ends_at and h.starts_at < ends for h in held
+        ), visit.local_label
+    assert any(
+        v.local_time == time(10) for p in plans[1:] for v in proposal.series[p.pk]
+    )
+    # And it books as proposed: the booking's own patient check agrees.
+    series.book_series(
+        plans[0],
+        location=clinic,
+        starts=[v.starts_at for v in mine],
+        now=NOW,
+        by=front_desk,
+    )

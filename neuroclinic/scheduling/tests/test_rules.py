@@ -248,3 +248,76 @@ def test_booster_window_is_four_to_six_weeks() -> None:
         date(2026, 3, 30),
         date(2026, 4, 13),
     )
+
+
+# The booster protocol's interval (K22 [P]: 4-6 weeks), as bookings see it. The last
+# infusion is MON; the default booster protocol: at least 28 days, at most 42.
+@pytest.mark.parametrize(
+    ("today_offset", "on_offset", "next_offset", "codes"),
+    [
+        (1, 28, None, set()),  # the first day of the interval
+        (1, 42, None, set()),  # its last day
+        (1, 27, None, {"booster_too_soon"}),  # a day too soon
+        (1, 0, None, {"booster_too_soon"}),  # the day of the last infusion
+        (1, 43, None, {"booster_too_late"}),  # a day past the interval
+        # Near the end of the interval a week from today is still allowed ...
+        (40, 47, None, set()),
+        (40, 48, None, {"booster_too_late"}),
+        # ... and once it has passed, a late booster is booked within the week.
+        (60, 61, None, set()),
+        (60, 67, None, set()),
+        (60, 68, None, {"booster_too_late"}),
+        # A booster booked later keeps its own interval after this one.
+        (1, 30, 58, set()),
+        (1, 30, 57, {"booster_before_next"}),
+        (1, 20, 40, {"booster_too_soon", "booster_before_next"}),
+    ],
+)
+def test_a_booster_falls_inside_the_protocol_s_interval(
+    today_offset: int, on_offset: int, next_offset: int | None, codes: set[str]
+) -> None:
+    today = MON + timedelta(days=today_offset)
+    window = rules.booster_window_on(MON, today=today, min_days=28, max_days=42)
+    refusals = rules.booster_refusals(
+        MON + timedelta(days=on_offset),
+        window,
+        today=today,
+        next_booster=MON + timedelta(days=next_offset) if next_offset else None,
+        min_days=28,
+    )
+    assert {r.code for r in refusals} == codes
+    assert all(r.field == "starts_at" for r in refusals)
+
+
+def test_each_booster_refusal_names_the_dates_allowed() -> None:
+    today = MON + timedelta(days=1)
+    window = rules.booster_window_on(MON, today=today, min_days=28, max_days=42)
+    (soon,) = rules.booster_refusals(MON + timedelta(days=10), window, today=today)
+    assert "2026-03-02" in soon.message  # the last infusion
+    assert "earliest allowed date is 2026-03-30" in soon.message
+    (late,) = rules.booster_refusals(MON + timedelta(days=50), window, today=today)
+    assert "earliest allowed date is 2026-03-30" in late.message
+    assert "latest 2026-04-13" in late.message
+    # Late already: the earliest allowed is today, not a day gone by.
+    later = MON + timedelta(days=60)
+    window = rules.booster_window_on(MON, today=later, min_days=28, max_days=42)
+    (overdue,) = rules.booster_refusals(MON + timedelta(days=90), window, today=later)
+    assert f"earliest allowed date is {later.isoformat()}" in overdue.message
+    (before,) = rules.booster_refusals(
+        MON + timedelta(days=30),
+        None,
+        today=today,
+        next_booster=MON + timedelta(days=40),
+        min_days=28,
+    )
+    assert "on or before 2026-03-14" in before.message
+
+
+def test_no_infusion_yet_means_no_booster_interval() -> None:
+    assert rules.booster_refusals(MON, None, today=MON) == []
+
+
+@pytest.mark.parametrize(("low", "high"), [(-1, 10), (30, 20)])
+def test_a_booster_interval_must_make_sense(low: int, high: int) -> None:
+    with pytest.raises(ValueError, match="min_days"):
+        rules.booster_window_on(MON, today=MON, min_days=low, max_days=high)
