@@ -228,7 +228,8 @@ def test_a_patients_visit_codings_over_the_api(
     (coding,) = response.json()
     assert coding["invoice"] == str(invoice.uuid)
     assert coding["rule_version"] == version.version
-    assert (coding["suggested_code"], coding["chosen_code"]) == ("90792", "99203")
+    assert (coding["suggested_code"], coding["chosen_code"]) == ("99203", "99203")
+    assert coding["new_patient"] is True
     assert coding["minutes"] == 35
     assert AuditEvent.objects.filter(
         action=AuditEvent.Action.BILLING_ACCOUNT_VIEWED, patient=patient
