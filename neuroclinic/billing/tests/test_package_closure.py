@@ -289,3 +289,35 @@ def test_closing_over_the_api(
     )
     assert unknown.status_code == 404
     assert unknown["Content-Type"] == "application/problem+json"
+
+
+# ---------------------------------------------------------------------------- the page
+
+
+def test_billing_closes_a_package_on_the_account_page(
+    client: Client,
+    organization: Organization,
+    patient: Patient,
+    billing: User,
+    front_desk: User,
+) -> None:
+    from conftest import login
+
+    sale = _sale(organization, patient, billing, Package.UnusedSessions.FORFEIT)
+    url = f"/billing/package-sales/{sale.uuid}/close"
+    login(client, front_desk)
+    assert client.post(url, {"reason": "expired"}).status_code == 403
+    login(client, billing)
+    page = client.get(f"/billing/patients/{patient.uuid}/").content.decode()
+    assert "Close the package" in page
+    refused = client.post(url, {"reason": "completed"})
+    assert refused.status_code == 422
+    assert "sessions are not used" in refused.content.decode()
+    assert PackageClosure.objects.count() == 0
+    done = client.post(url, {"reason": "expired", "note": "Twelve months passed"})
+    assert done.status_code == 302
+    closure = PackageClosure.objects.get()
+    assert (closure.policy, closure.settled_amount) == ("forfeit", D("500.00"))
+    page = client.get(f"/billing/patients/{patient.uuid}/").content.decode()
+    assert "500.00 USD forfeited of 2400.00 unused" in page
+    assert "Close the package" not in page

@@ -56,6 +56,7 @@ from neuroclinic.billing.forms import (
 from neuroclinic.billing.models import (
     GoodFaithEstimate,
     Invoice,
+    PackageClosure,
     PackageSale,
     Payment,
     Statement,
@@ -182,6 +183,7 @@ def _context(
         "payment_form": forms_.get("payment_form") or PaymentForm(),
         "refund_form": forms_.get("refund_form") or RefundForm(),
         "close_form": forms_.get("close_form") or ClosePackageForm(),
+        "close_reasons": PackageClosure.Reason.choices,
         "superbill_form": forms_.get("superbill_form") or SuperbillForm(),
         "statement_form": forms_.get("statement_form") or StatementForm(),
         "error_for": forms_.get("error_for"),

@@ -327,3 +327,45 @@ def test_a_clearance_pdf_made_in_intake_before_stays_readable(
     assert reverse("intake:clearance_letter", args=[decision.uuid]) not in html
     served = client.get(link)
     assert b"".join(served.streaming_content).startswith(b"%PDF-1.4 made in intake")  # type: ignore[attr-defined]
+
+
+def test_the_intake_api_decision_points_to_the_letters_path(
+    client: Client,
+    patient: Patient,
+    prescriber: User,
+    bearer: Callable[[User], dict[str, str]],
+) -> None:
+    """Every path that asks for clearance (here the intake API) leads to the letter."""
+    fill_packet(patient, medical={"heart_disease": "yes"})
+    auth = bearer(prescriber)
+    decided = client.post(
+        f"/api/patients/{patient.uuid}/eligibility/decisions",
+        {
+            "outcome": "needs_clearance",
+            "password": TEST_PASSWORD,
+            "clearance_provider_name": "Dr API Heart (test)",
+            "clearance_question": "Safe over the API?",
+        },
+        content_type="application/json",
+        headers=auth,
+    )
+    assert decided.status_code == 201, decided.content
+    body = decided.json()
+    assert body["clearance_letter"] is False
+    request_url = body["clearance_request"]
+    assert request_url == f"/api/letters/clearance/{body['uuid']}"
+    drafted = client.post(request_url, headers=auth)
+    assert drafted.status_code == 201
+    assert "Safe over the API?" in drafted.json()["body"]
+    eligible = client.post(
+        f"/api/patients/{patient.uuid}/eligibility/decisions",
+        {
+            "outcome": "eligible",
+            "password": TEST_PASSWORD,
+            "reason": "Cleared by the cardiologist (test)",
+        },
+        content_type="application/json",
+        headers=auth,
+    )
+    assert eligible.status_code == 201, eligible.content
+    assert eligible.json()["clearance_request"] is None
