@@ -234,7 +234,14 @@ def test_a_patients_visit_codings_over_the_api(
     assert AuditEvent.objects.filter(
         action=AuditEvent.Action.BILLING_ACCOUNT_VIEWED, patient=patient
     ).exists()
-    assert client.get(url, headers=bearer(outsider)).status_code == 404
+    # Another clinic's nurse: no billing capability, refused before the patient's door.
+    assert client.get(url, headers=bearer(outsider)).status_code == 403
+    # Another clinic's biller: this clinic's patient is as unknown.
+    outsider.groups.set(User.objects.get(username="billing").groups.all())
+    assert outsider.can(Capability.BILLING_VIEW)
+    other = client.get(url, headers=bearer(outsider))
+    assert other.status_code == 404
+    assert str(patient.uuid) not in other.content.decode()
     unknown = client.get(
         "/api/billing/patients/00000000-0000-0000-0000-000000000000/visit-codings",
         headers=bearer(billing),

@@ -10,7 +10,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.letters.actions import letters
 from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.models import QuestionnaireResponse
-from neuroclinic.measures.tests.factories import answers_with_total
+from neuroclinic.measures.tests.factories import answers_with_total, phq9
 from neuroclinic.patients import actions as patient_actions
 from neuroclinic.patients.models import CareTeamProvider, Patient
 from neuroclinic.tms.actions import sessions as tms_sessions
@@ -25,7 +25,8 @@ def _score(patient: Patient, nurse: User, code: str, total: int, at: datetime) -
     record_response(
         patient,
         instrument_code=code,
-        answers=answers_with_total(code, total),
+        # PHQ-9 with item 9 at 0: a positive item 9 would hold the TMS sessions.
+        answers=phq9(total) if code == "phq9" else answers_with_total(code, total),
         source=QuestionnaireResponse.Source.STAFF,
         completed_at=at,
         by=nurse,
