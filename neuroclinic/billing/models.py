@@ -519,7 +519,10 @@ class Payment(models.Model):
     @property
     def signed_amount(self) -> Decimal:
         amount: Decimal = self.amount
-        return -amount if self.kind == self.Kind.REFUND else amount
+        # Money out, or credit taken off the account.
+        return (
+            -amount if self.kind in (self.Kind.REFUND, self.Kind.FORFEITED) else amount
+        )
 
 
 class Superbill(models.Model):

@@ -513,7 +513,10 @@ def eligibility_review(
                     request,
                     f"Decision signed: {decision.get_outcome_display()}. The patient sees it in the portal.",
                 )
-                if decision.outcome == EligibilityDecision.Outcome.NEEDS_CLEARANCE:
+                if (
+                    decision.outcome == EligibilityDecision.Outcome.NEEDS_CLEARANCE
+                    and request.user.can(Capability.WRITE_LETTERS)
+                ):
                     # The clearance request is a letter: drafted, signed and sent there.
                     return redirect("letters:clearance", decision_uuid=decision.uuid)
                 return redirect("intake:eligibility", patient_uuid=patient.uuid)
