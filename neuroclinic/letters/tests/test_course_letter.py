@@ -55,7 +55,7 @@ def test_the_tms_course_letter_has_a_row_per_instrument(
 ) -> None:
     now = timezone.now()
     # Long before the course (outside the look-back): not its baseline.
-    _score(patient, nurse, "phq9", 27, now - timedelta(days=60))
+    _score(patient, nurse, "phq9", 24, now - timedelta(days=60))
     _score(patient, nurse, "phq9", 20, now - timedelta(days=11))
     _score(patient, nurse, "gad7", 14, now - timedelta(days=11))
     first = _session(tms_course, tms, prescriber, now - timedelta(days=10))
@@ -80,7 +80,7 @@ def test_the_tms_course_letter_has_a_row_per_instrument(
         "| Generalized Anxiety Disorder-7 (GAD-7) | 14 | 7 | -50.0% | not defined |"
         " not defined |" in body
     )
-    assert "| 27 |" not in body  # the score from before the look-back
+    assert "| 24 |" not in body  # the score from before the look-back
     assert f"2 of {tms_course.total_sessions}" in body
     assert tms_course.protocol_name in body
     assert "Headache (mild, session 1)" in body
