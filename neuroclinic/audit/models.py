@@ -286,6 +286,10 @@ class AuditEvent(models.Model):
         )
         BILLING_ESTIMATE_GIVEN = "billing.estimate_given", "Good-faith estimate given"
         BILLING_PACKAGE_SOLD = "billing.package_sold", "Package sold"
+        BILLING_PACKAGE_CLOSED = (
+            "billing.package_closed",
+            "Package closed, unused sessions settled",
+        )
         BILLING_INVOICED = "billing.invoiced", "Invoice issued"
         BILLING_PAYMENT = "billing.payment", "Payment recorded"
         BILLING_REFUND = "billing.refund", "Refund recorded"

@@ -103,6 +103,7 @@ SEALED_MODELS: dict[str, tuple[str, ...] | None] = {
     # Billing: what was charged, estimated and paid.
     "billing.goodfaithestimate": None,
     "billing.packagesale": None,
+    "billing.packageclosure": None,
     "billing.invoice": None,
     "billing.invoiceline": None,
     "billing.payment": None,

@@ -9,16 +9,21 @@ When `patient` is given, a record of another patient is 404 too.
 
 from uuid import UUID
 
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.billing.models import (
+    EmRuleVersion,
     GoodFaithEstimate,
     Invoice,
+    PackageSale,
     Payment,
     Statement,
     Superbill,
+    VisitCoding,
 )
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.patients.access import get_patient_for_user
@@ -34,6 +39,7 @@ def _check(
     | Payment
     | Superbill
     | Statement
+    | PackageSale
     | InfusionSession
     | TmsSession
     | Appointment,
@@ -52,6 +58,19 @@ def invoice_for(user: User, invoice_uuid: UUID, *, capability: Capability) -> In
         raise Http404("No such invoice.") from None
     _check(user, invoice, capability)
     return invoice
+
+
+def package_sale_for(
+    user: User, sale_uuid: UUID, *, capability: Capability
+) -> PackageSale:
+    try:
+        sale = PackageSale.objects.select_related(
+            "patient", "package_version__package"
+        ).get(uuid=sale_uuid, organization_id=user.organization_pk)
+    except PackageSale.DoesNotExist:
+        raise Http404("No such package sale.") from None
+    _check(user, sale, capability)
+    return sale
 
 
 def estimate_for(
@@ -172,3 +191,42 @@ def appointment_for(
     _of_patient(appointment.patient_id, patient, "visit")
     _check(user, appointment, capability)
     return appointment
+
+
+# The office-visit (E/M) time rules and each visit's coding ----------------------------
+# The rules hold no patient data: billing staff (who see codes) and whoever sets them
+# read them; only the medical director or clinic admin (`configure_em_rules`) makes a
+# version. A visit's coding is a patient's billing record: through the patient's door.
+
+
+def check_em_rules(user: User, *, write: bool = False) -> None:
+    """403 unless the user may read (or, with `write`, change) the E/M rules."""
+    if user.can(Capability.CONFIGURE_EM_RULES):
+        return
+    if not write and user.can(Capability.BILLING_VIEW):
+        return
+    raise PermissionDenied
+
+
+def em_rule_version_for(user: User, version: int) -> EmRuleVersion:
+    check_em_rules(user)
+    found = EmRuleVersion.objects.filter(
+        organization_id=user.organization_pk, version=version
+    ).first()
+    if found is None:
+        raise Http404("No such version of the E/M rules.")
+    return found
+
+
+def visit_codings_for(
+    user: User, patient_uuid: UUID
+) -> tuple[Patient, QuerySet[VisitCoding]]:
+    """A patient's visit codings, newest first (404/403 by the patient's door)."""
+    patient = get_patient_for_user(
+        user, patient_uuid, capability=Capability.BILLING_VIEW
+    )
+    return patient, (
+        VisitCoding.objects.filter(invoice__patient=patient)
+        .select_related("invoice", "rule_version")
+        .order_by("-made_at", "-id")
+    )

@@ -3,7 +3,8 @@
 - An invoice's balance: its total, less payments and credit applied to it, plus
   refunds of those payments.
 - A patient's credit on account: payments not on an invoice, less refunds of
-  them, less credit moved onto invoices.
+  them, less credit moved onto invoices, less credit forfeited under a package's
+  terms (billing.actions.packages).
 """
 
 from collections.abc import Iterable
@@ -40,8 +41,10 @@ def account_credit(patient: Patient) -> Decimal:
         paid=Sum("amount", filter=Q(kind=Payment.Kind.PAYMENT)),
         refunded=Sum("amount", filter=Q(kind=Payment.Kind.REFUND)),
     )
+    # Credit moved onto invoices, and credit forfeited under a package's terms.
     applied = Payment.objects.filter(
-        patient=patient, kind=Payment.Kind.CREDIT_APPLIED
+        patient=patient,
+        kind__in=(Payment.Kind.CREDIT_APPLIED, Payment.Kind.FORFEITED),
     ).aggregate(total=Sum("amount"))["total"]
     return (totals["paid"] or ZERO) - (totals["refunded"] or ZERO) - (applied or ZERO)
 

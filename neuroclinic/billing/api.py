@@ -9,7 +9,7 @@ a role without the capability 403; another clinic's record 404. Every read
 of a patient's billing is audited.
 """
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -24,32 +24,43 @@ from neuroclinic.api_errors import PROBLEM_CONTENT_TYPE, FieldErrors
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.billing.access import (
     appointment_for,
+    check_em_rules,
+    em_rule_version_for,
     infusion_session_for,
     invoice_for,
+    package_sale_for,
     payment_for,
     statement_for,
     superbill_for,
     tms_session_for,
+    visit_codings_for,
 )
 from neuroclinic.billing.accounting import account_credit, invoice_balance, payer_status
 from neuroclinic.billing.actions import (
     estimates,
     invoices,
+    packages,
     setup,
     statements,
     superbills,
     visits,
 )
-from neuroclinic.billing.actions.em_settings import current_rules
+from neuroclinic.billing.actions.em_settings import (
+    change_em_rules,
+    current_rules,
+    rules_of,
+)
 from neuroclinic.billing.actions.reads import record_read
 from neuroclinic.billing.errors import BillingError
 from neuroclinic.billing.models import (
+    EmRuleVersion,
     GoodFaithEstimate,
     Invoice,
     Package,
     Payment,
     Price,
     Statement,
+    VisitCoding,
 )
 from neuroclinic.patients.access import get_patient_for_user
 
@@ -689,3 +700,266 @@ def read_statement(request: HttpRequest, statement_id: UUID) -> dict[str, Any]:
         via="api",
     )
     return _statement(statement)
+
+
+# Office-visit (E/M) time rules and visit codings -----------------------------------------
+
+
+class BandOut(Schema):
+    code: str
+    low_minutes: int
+    high_minutes: int | None = Field(description="null: no upper bound")
+
+
+class EmRulesOut(Schema):
+    version: int | None = Field(
+        description="null: the built-in defaults (no version saved yet)"
+    )
+    new_patient_bands: list[BandOut]
+    established_bands: list[BandOut]
+    lookback_years: int
+    change_note: str
+    created_at: datetime | None
+    created_by: str
+
+
+class EmRulesListOut(Schema):
+    current: EmRulesOut
+    versions: list[EmRulesOut]
+
+
+class EmRulesIn(Schema):
+    new_patient_starts: dict[str, int] = Field(
+        description="First minute of each new-patient code, 99202-99205"
+    )
+    new_patient_top: int | None = Field(
+        None, description="99205's last minute (null: no end)"
+    )
+    established_starts: dict[str, int] = Field(
+        description="First minute of each established-patient code, 99212-99215"
+    )
+    established_top: int | None = Field(
+        None, description="99215's last minute (null: no end)"
+    )
+    lookback_years: int
+    change_note: str
+
+
+class VisitCodingOut(Schema):
+    invoice: UUID
+    invoice_number: str
+    service_date: date
+    rule_version: int | None = Field(description="null: the built-in defaults")
+    new_patient: bool
+    minutes: int | None
+    suggested_code: str
+    chosen_code: str
+    basis: str
+    made_at: datetime
+
+
+def _em_rules(version: EmRuleVersion | None) -> dict[str, Any]:
+    rules = rules_of(version)
+
+    def bands(items: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "code": b.code,
+                "low_minutes": b.low_minutes,
+                "high_minutes": b.high_minutes,
+            }
+            for b in items
+        ]
+
+    return {
+        "version": version.version if version else None,
+        "new_patient_bands": bands(rules.new_patient),
+        "established_bands": bands(rules.established),
+        "lookback_years": rules.lookback_years,
+        "change_note": version.change_note if version else "",
+        "created_at": version.created_at if version else None,
+        "created_by": version.created_by.username if version else "",
+    }
+
+
+def _em_field(field: str) -> str:
+    """The action's field (the page's name) as the API's: new_99203 -> new_patient_starts.99203."""
+    for prefix, family in (("new_", "new_patient"), ("established_", "established")):
+        if field.startswith(prefix):
+            rest = field.removeprefix(prefix)
+            return f"{family}_top" if rest == "top" else f"{family}_starts.{rest}"
+    return field
+
+
+@router.get(
+    "/billing/em-rules",
+    response=EmRulesListOut,
+    summary="The office-visit (E/M) time rules: the current one and every version",
+)
+def list_em_rules(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    assert isinstance(user, User)
+    check_em_rules(user)
+    versions = list(
+        EmRuleVersion.objects.filter(organization_id=user.organization_pk)
+        .select_related("created_by")
+        .order_by("-version")
+    )
+    return {
+        "current": _em_rules(versions[0] if versions else None),
+        "versions": [_em_rules(v) for v in versions],
+    }
+
+
+@router.get(
+    "/billing/em-rules/{version}",
+    response=EmRulesOut,
+    summary="One version of the E/M time rules",
+)
+def read_em_rules(request: HttpRequest, version: int) -> dict[str, Any]:
+    user = request.user
+    assert isinstance(user, User)
+    return _em_rules(em_rule_version_for(user, version))
+
+
+@router.post(
+    "/billing/em-rules",
+    response={201: EmRulesOut},
+    summary="Save the next version of the E/M time rules (medical director, clinic admin)",
+    openapi_extra={
+        "responses": {
+            422: {
+                "description": "Refused, nothing written; `errors[].field` is"
+                " `new_patient_starts.<code>` or `established_starts.<code>` (missing,"
+                " under 1, over 600, not increasing, not a code of the family),"
+                " `new_patient_top`/`established_top` (before its band starts, over"
+                " 600), `lookback_years` (1-10) or `change_note` (empty).",
+                "content": {
+                    PROBLEM_CONTENT_TYPE: {
+                        "schema": {"$ref": "#/components/schemas/Problem"}
+                    }
+                },
+            }
+        }
+    },
+)
+def save_em_rules(request: HttpRequest, payload: EmRulesIn) -> Status[dict[str, Any]]:
+    """Applies to visits invoiced after it; an invoice keeps the version it was coded
+    under. Bands are contiguous by construction (each ends the minute before the next
+    starts)."""
+    user = request.user
+    assert isinstance(user, User)
+    check_em_rules(user, write=True)
+    assert user.organization is not None
+    try:
+        version = change_em_rules(
+            user.organization,
+            new_patient_starts=payload.new_patient_starts,
+            new_patient_top=payload.new_patient_top,
+            established_starts=payload.established_starts,
+            established_top=payload.established_top,
+            lookback_years=payload.lookback_years,
+            change_note=payload.change_note,
+            by=user,
+        )
+    except BillingError as exc:
+        raise FieldErrors({_em_field(exc.field): [exc.message]}) from None
+    return Status(201, _em_rules(version))
+
+
+@router.get(
+    "/billing/patients/{patient_id}/visit-codings",
+    response=list[VisitCodingOut],
+    summary="How each of a patient's visit invoices was coded",
+)
+def list_visit_codings(request: HttpRequest, patient_id: UUID) -> list[dict[str, Any]]:
+    user = _user(request, Capability.BILLING_VIEW)
+    patient, codings = visit_codings_for(user, patient_id)
+    record_read(
+        AuditEvent.Action.BILLING_ACCOUNT_VIEWED,
+        patient=patient,
+        by=user,
+        what="visit_codings",
+        via="api",
+    )
+    return [_coding(c) for c in codings]
+
+
+def _coding(coding: VisitCoding) -> dict[str, Any]:
+    return {
+        "invoice": coding.invoice.uuid,
+        "invoice_number": coding.invoice.number,
+        "service_date": coding.invoice.service_date,
+        "rule_version": coding.rule_version.version if coding.rule_version else None,
+        "new_patient": coding.new_patient,
+        "minutes": coding.minutes,
+        "suggested_code": coding.suggested_code,
+        "chosen_code": coding.chosen_code,
+        "basis": coding.basis,
+        "made_at": coding.made_at,
+    }
+
+
+# Closing a package: its unused sessions settled by its terms -------------------------------
+
+
+class PackageCloseIn(Schema):
+    reason: str = Field(description="completed, course_ended, expired or cancelled")
+    note: str = ""
+
+
+class PackageClosureOut(Schema):
+    id: UUID
+    package_sale: UUID
+    reason: str
+    policy: str = Field(description="The sale's terms: refund, credit or forfeit")
+    sessions_sold: int
+    sessions_used: int
+    unused_value: Decimal
+    settled_amount: Decimal = Field(
+        description="Refunded, kept as credit or forfeited (by `policy`)"
+    )
+    currency: str
+    closed_at: datetime
+
+
+@router.post(
+    "/billing/package-sales/{sale_id}/close",
+    response={201: PackageClosureOut},
+    summary="Close a package sale and apply its unused-session terms",
+    openapi_extra=_problems(
+        "No such package sale in the caller's organization (or the patient is not"
+        " visible to the caller).",
+        "Refused, nothing written; `errors[].field` is `reason` (not one of the"
+        " reasons, or `completed` with sessions unused) or `package_sale` (already"
+        " closed).",
+    ),
+)
+def close_package(
+    request: HttpRequest, sale_id: UUID, payload: PackageCloseIn
+) -> Status[dict[str, Any]]:
+    """Refund (new refund rows), credit (nothing moves) or forfeit (a `forfeited` row)
+    as the terms the package was sold on say; the closure is a new record."""
+    user = _user(request, Capability.BILLING_REFUND)
+    sale = package_sale_for(user, sale_id, capability=Capability.BILLING_REFUND)
+    try:
+        closure = packages.close_package(
+            sale, reason=payload.reason, note=payload.note, by=user
+        )
+    except BillingError as exc:
+        raise _refused(exc) from None
+    return Status(
+        201,
+        {
+            "id": closure.uuid,
+            "package_sale": sale.uuid,
+            "reason": closure.reason,
+            "policy": closure.policy,
+            "sessions_sold": closure.sessions_sold,
+            "sessions_used": closure.sessions_used,
+            "unused_value": closure.unused_value,
+            "settled_amount": closure.settled_amount,
+            "currency": closure.currency,
+            "closed_at": closure.closed_at,
+        },
+    )

@@ -3,7 +3,7 @@
 from django import forms
 
 from neuroclinic.billing.errors import BillingError
-from neuroclinic.billing.models import Package, Payment, Service
+from neuroclinic.billing.models import Package, PackageClosure, Payment, Service
 from neuroclinic.billing.rules import PayerStatus
 
 
@@ -79,6 +79,13 @@ class PaymentForm(forms.Form):
     excess_as_credit = forms.BooleanField(
         label="Keep any excess as credit on account", required=False
     )
+
+
+class ClosePackageForm(forms.Form):
+    reason = forms.ChoiceField(
+        choices=PackageClosure.Reason.choices, label="Why it closes"
+    )
+    note = forms.CharField(max_length=200, required=False)
 
 
 class RefundForm(forms.Form):

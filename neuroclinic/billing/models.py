@@ -261,6 +261,61 @@ class PackageSale(models.Model):
         return f"Package sold {self.sold_at:%Y-%m-%d}"
 
 
+class PackageClosure(models.Model):
+    """A package sale closed, and its unused sessions settled by the terms it was sold on
+    (`PackageVersion.unused_sessions`): refunded at their share (refund rows against the
+    sale's payments), kept as credit on account, or forfeited (a `forfeited` row takes the
+    credit). Never edited; one per sale."""
+
+    class Reason(models.TextChoices):
+        COMPLETED = "completed", "Every session used"
+        COURSE_ENDED = "course_ended", "The series or course ended early"
+        EXPIRED = "expired", "The package expired"
+        CANCELLED = "cancelled", "The patient cancelled"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+"
+    )
+    package_sale = models.OneToOneField(
+        PackageSale, on_delete=models.PROTECT, related_name="closure"
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    policy = models.CharField(max_length=8, choices=Package.UnusedSessions.choices)
+    sessions_sold = models.PositiveSmallIntegerField()
+    sessions_used = models.PositiveSmallIntegerField()
+    unused_value = money_field()
+    settled_amount = money_field()
+    currency = currency_field()
+    note = models.CharField(max_length=200, blank=True)
+    closed_at = models.DateTimeField(auto_now_add=True)
+    closed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-closed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unused_value__gte=0)
+                & Q(settled_amount__gte=0)
+                & Q(settled_amount__lte=models.F("unused_value"))
+                & Q(sessions_used__lte=models.F("sessions_sold")),
+                name="billing_package_closure_amounts",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Package closed {self.closed_at:%Y-%m-%d}"
+
+    @property
+    def unused_sessions(self) -> int:
+        return self.sessions_sold - self.sessions_used
+
+
 class GoodFaithEstimate(models.Model):
     """A written estimate (B6): items, codes, diagnoses, expected charges, the right to dispute.
 
@@ -395,6 +450,9 @@ class Payment(models.Model):
         PAYMENT = "payment", "Payment"
         REFUND = "refund", "Refund"
         CREDIT_APPLIED = "credit_applied", "Credit applied"
+        # Credit on account the clinic keeps when a package's terms forfeit unused
+        # sessions (PackageClosure); no money moves.
+        FORFEITED = "forfeited", "Credit forfeited (package terms)"
 
     class Method(models.TextChoices):
         CASH = "cash", "Cash"
@@ -461,7 +519,10 @@ class Payment(models.Model):
     @property
     def signed_amount(self) -> Decimal:
         amount: Decimal = self.amount
-        return -amount if self.kind == self.Kind.REFUND else amount
+        # Money out, or credit taken off the account.
+        return (
+            -amount if self.kind in (self.Kind.REFUND, self.Kind.FORFEITED) else amount
+        )
 
 
 class Superbill(models.Model):

@@ -37,10 +37,12 @@ INVOICE = "invoice"
 PAYMENT = "payment"
 REFUND = "refund"
 CREDIT_APPLIED = "credit_applied"
-KINDS = (INVOICE, PAYMENT, REFUND, CREDIT_APPLIED)
+FORFEITED = "forfeited"  # credit on account kept by the clinic under a package's terms
+KINDS = (INVOICE, PAYMENT, REFUND, CREDIT_APPLIED, FORFEITED)
 
-# What each kind does to the balance the patient owes.
-SIGN = {INVOICE: 1, PAYMENT: -1, REFUND: 1, CREDIT_APPLIED: 0}
+# What each kind does to the balance the patient owes (a forfeit, like a refund of money
+# on account, takes credit away).
+SIGN = {INVOICE: 1, PAYMENT: -1, REFUND: 1, CREDIT_APPLIED: 0, FORFEITED: 1}
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,11 @@ urlpatterns = [
     path("invoices/<uuid:invoice_uuid>.pdf", documents.invoice_pdf, name="invoice_pdf"),
     path("payments/<uuid:payment_uuid>/refund", account.refund, name="refund"),
     path(
+        "package-sales/<uuid:sale_uuid>/close",
+        account.close_package,
+        name="close_package",
+    ),
+    path(
         "estimates/<uuid:estimate_uuid>.pdf",
         documents.estimate_pdf,
         name="estimate_pdf",

@@ -301,6 +301,10 @@ def _decision_out(d: EligibilityDecision) -> dict[str, Any]:
         "signed_at": d.signed_at,
         "patient_message": d.patient_message,
         "clearance_letter": bool(d.clearance_letter),
+        # The request itself is a letter (the letters app sits above intake: a path, not a call).
+        "clearance_request": f"/api/letters/clearance/{d.uuid}"
+        if d.outcome == EligibilityDecision.Outcome.NEEDS_CLEARANCE
+        else None,
     }
 
 

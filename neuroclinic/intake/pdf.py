@@ -1,4 +1,4 @@
-"""PDFs made with WeasyPrint: the signed consent and the clearance-request letter.
+"""PDFs made with WeasyPrint: the signed consent (clearance requests are letters now).
 
 WeasyPrint loads Pango when imported, so it is imported only when a PDF is made.
 """
@@ -9,14 +9,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.template.loader import render_to_string
-from django.utils import timezone
 
-from neuroclinic.accounts.models import User
 from neuroclinic.clinics.models import Location
 from neuroclinic.intake.models import (
     ConsentDocument,
     ConsentSignature,
-    EligibilityDecision,
 )
 from neuroclinic.lib.safe_markdown import render_markdown
 from neuroclinic.patients.models import Patient
@@ -77,29 +74,6 @@ def signed_consent(
             + base64.b64encode(signature_png).decode(),
             "signed_at_local": signature.signed_at.astimezone(zone),
             "zone": str(zone),
-        },
-    )
-    return _pdf(html)
-
-
-def clearance_letter(
-    decision: EligibilityDecision, *, patient: Patient, prescriber: User
-) -> bytes:
-    zone = _zone(patient.organization_id)
-    html = render_to_string(
-        "intake/pdf/clearance_letter.html",
-        {
-            "decision": decision,
-            "patient": patient,
-            "prescriber": prescriber,
-            "organization": patient.organization,
-            "date": timezone.now().astimezone(zone).date(),
-            "reasons": [
-                f
-                for f in decision.findings
-                if f["severity"] in ("exclusion", "caution")
-                and f["action"] == "clearance"
-            ],
         },
     )
     return _pdf(html)

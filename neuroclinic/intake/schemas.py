@@ -118,7 +118,14 @@ class DecisionOut(Schema):
     decided_by: str
     signed_at: datetime
     patient_message: str
-    clearance_letter: bool
+    clearance_letter: bool = Field(
+        description="A clearance PDF made here before clearance requests were letters"
+    )
+    clearance_request: str | None = Field(
+        None,
+        description="Needs clearance: where the request is drafted as a letter "
+        "(POST; the letters API)",
+    )
 
 
 class EligibilityOut(Schema):

@@ -327,6 +327,7 @@ def patient_intake(
             ).select_related("decided_by"),
             "consents": consent_states(patient),
             "can_view_intake": request.user.can(Capability.VIEW_INTAKE),
+            "can_write_letters": request.user.can(Capability.WRITE_LETTERS),
             "can_decide": request.user.can(Capability.DECIDE_ELIGIBILITY),
             "can_collect": request.user.can(Capability.COLLECT_CONSENT),
             "can_view_consents": request.user.can(Capability.VIEW_CONSENTS),
@@ -512,6 +513,12 @@ def eligibility_review(
                     request,
                     f"Decision signed: {decision.get_outcome_display()}. The patient sees it in the portal.",
                 )
+                if (
+                    decision.outcome == EligibilityDecision.Outcome.NEEDS_CLEARANCE
+                    and request.user.can(Capability.WRITE_LETTERS)
+                ):
+                    # The clearance request is a letter: drafted, signed and sent there.
+                    return redirect("letters:clearance", decision_uuid=decision.uuid)
                 return redirect("intake:eligibility", patient_uuid=patient.uuid)
     else:
         eligibility_decisions.record_review_opened(patient, by=request.user)

@@ -19,6 +19,7 @@ from neuroclinic.accounts.roles import Capability
 from neuroclinic.api_errors import FieldErrors
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
+from neuroclinic.intake.models import EligibilityDecision
 from neuroclinic.letters.actions import letters
 from neuroclinic.letters.errors import LettersError
 from neuroclinic.letters.models import Letter, LetterSend
@@ -42,7 +43,9 @@ def _refused(exc: LettersError) -> FieldErrors:
 
 def _letter(user: User, letter_id: UUID) -> Letter:
     letter = (
-        Letter.objects.select_related("patient", "recipient", "template")
+        Letter.objects.select_related(
+            "patient", "recipient", "template", "eligibility_decision"
+        )
         .filter(uuid=letter_id, organization_id=user.organization_pk)
         .first()
     )
@@ -70,6 +73,7 @@ class LetterOut(Schema):
     body_sha256: str
     addenda: list[str]
     sends: list[SendOut]
+    clearance_decision: UUID | None = None
 
 
 class DraftIn(Schema):
@@ -98,6 +102,9 @@ def _out(letter: Letter) -> dict[str, Any]:
         "body_sha256": letter.body_sha256,
         "addenda": [a.body for a in letter.addenda.all()],
         "sends": list(letter.sends.all()),
+        "clearance_decision": letter.eligibility_decision.uuid
+        if letter.eligibility_decision is not None
+        else None,
     }
 
 
@@ -127,7 +134,7 @@ def list_letters(request: HttpRequest, patient_id: UUID) -> list[dict[str, Any]]
     return [
         _out(letter)
         for letter in Letter.objects.filter(patient=patient)
-        .select_related("template", "recipient")
+        .select_related("template", "recipient", "eligibility_decision")
         .prefetch_related("sends", "addenda")
     ]
 
@@ -200,3 +207,37 @@ def send(request: HttpRequest, letter_id: UUID, payload: SendIn) -> Status[Lette
     except LettersError as exc:
         raise _refused(exc) from None
     return Status(201, sent)
+
+
+@router.post(
+    "/letters/clearance/{decision_id}",
+    response={200: LetterOut, 201: LetterOut},
+    summary="The clearance request for an eligibility decision that needs clearance",
+    description="Drafts the letter of kind `clearance` from the decision (201), or returns "
+    "the one already drafted for it (200). It is then signed and sent like every letter.",
+)
+def clearance(request: HttpRequest, decision_id: UUID) -> Status[dict[str, Any]]:
+    user = _user(request)
+    decision = (
+        EligibilityDecision.objects.select_related("patient")
+        .filter(
+            uuid=decision_id,
+            organization_id=user.organization_pk,
+            outcome=EligibilityDecision.Outcome.NEEDS_CLEARANCE,
+        )
+        .first()
+    )
+    if decision is None:
+        raise Http404("No such clearance request.")
+    get_patient_for_user(
+        user, decision.patient.uuid, capability=Capability.WRITE_LETTERS
+    )
+    existing = letters.clearance_letter_for(decision)
+    if existing is not None:
+        _viewed(user, existing, decision.patient, "letter")
+        return Status(200, _out(existing))
+    try:
+        letter = letters.request_clearance(decision, by=user)
+    except LettersError as exc:
+        raise _refused(exc) from None
+    return Status(201, _out(letter))

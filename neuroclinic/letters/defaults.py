@@ -98,16 +98,19 @@ Dear {{ recipient_name }},
 
 **Re: {{ patient_name }}, date of birth {{ patient_birth_date }}**
 
-Your patient has completed a course of transcranial magnetic stimulation (TMS) at {{ clinic_name }}.
+Your patient has completed a course of transcranial magnetic stimulation (TMS) at {{ clinic_name }}:
+{{ tms_protocol }}, {{ tms_sessions_completed }} sessions, from {{ tms_first_session_date }} to
+{{ tms_last_session_date }}.
 
-| Measure | Before the course | Latest |
-|---|---|---|
-| PHQ-9 total | {{ phq9_baseline }} | {{ phq9_latest }} |
+The scores measured over the course, each instrument on its own (a change is always between two scores of
+the same instrument):
 
-Change from baseline: {{ phq9_change_percent }}%. Response (a fall of 50% or more): {{ response }}.
-Remission (PHQ-9 of 4 or less): {{ remission }}.
+{{ course_scores }}
 
-Adverse events recorded: {{ adverse_events }}.
+Response is a fall of 50% or more; remission is a total at or under the instrument's threshold (PHQ-9 4,
+QIDS-SR16 5, MADRS 10, HAM-D17 7); neither is defined for the other instruments.
+
+Side effects recorded: {{ tms_side_effects }}.
 
 We will keep measuring symptoms and will discuss further sessions with the patient if their scores rise.
 
@@ -141,4 +144,38 @@ Sincerely,
 
 {{ prescriber_name }}
 {{ clinic_name }}
+"""
+
+# The clearance request that used to be a fixed PDF in intake (issue 12: folded into
+# letters). Its question and reasons come from the signed eligibility decision.
+CLEARANCE = """{{ today }}
+
+Dear {{ recipient_name }},
+
+**Re: {{ patient_name }}, date of birth {{ patient_birth_date }}**
+
+Your patient has asked us about treatment for depression at {{ clinic_name }}. Before we can go ahead, we
+would be grateful for your opinion:
+
+**{{ clearance_question }}**
+
+What we found in the patient's intake: {{ clearance_reasons }}.
+
+IV ketamine for depression is used off-label at sub-anaesthetic doses (typically 0.5 mg/kg over about
+40 minutes) with continuous monitoring of blood pressure, heart rate and oxygen saturation. Blood pressure
+commonly rises during the infusion and returns to baseline afterwards.
+
+The patient has agreed that we may contact you. Thank you for your help.
+
+Sincerely,
+
+{{ prescriber_name }}
+{{ clinic_name }}
+
+---
+
+**Reply** (please fax or email back): [ ] No objection to treatment · [ ] Treatment with these
+precautions: ______________________ · [ ] Not advised
+
+Name, signature and date: ______________________________
 """

@@ -1,5 +1,6 @@
 """Demo letters: an end-of-series letter to the referring provider for each completed series,
-signed by the demo prescriber and recorded as faxed or printed. Synthetic people only."""
+signed by the demo prescriber and recorded as faxed or printed, and the clearance request of
+each decision that needs clearance, left as a draft for the prescriber. Synthetic people only."""
 
 from django.db.models import Count, Q
 
@@ -7,7 +8,11 @@ from neuroclinic.clinics.demo import DEMO_PASSWORD, DemoContext
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.intake.actions import consents
 from neuroclinic.intake.demo import signature_png
-from neuroclinic.intake.models import ConsentDocument, ConsentSignature
+from neuroclinic.intake.models import (
+    ConsentDocument,
+    ConsentSignature,
+    EligibilityDecision,
+)
 from neuroclinic.letters.actions import letters
 from neuroclinic.letters.errors import LettersError
 from neuroclinic.patients.models import CareTeamProvider, Patient
@@ -44,6 +49,11 @@ def load(context: DemoContext) -> None:
                 break
             except LettersError:
                 continue
+    for decision in EligibilityDecision.objects.filter(
+        organization=context.organization,
+        outcome=EligibilityDecision.Outcome.NEEDS_CLEARANCE,
+    ).select_related("patient"):
+        letters.request_clearance(decision, by=decision.decided_by)
 
 
 def _communication_consent(patient: Patient) -> None:

@@ -27,6 +27,15 @@ FIELDS: dict[str, str] = {
     "response": "Response (50% or more reduction): yes or no",
     "remission": "Remission (PHQ-9 4 or less): yes or no",
     "adverse_events": "Adverse events recorded in the series",
+    "tms_protocol": "TMS course: protocol and target",
+    "tms_sessions_completed": "TMS course: sessions completed",
+    "tms_first_session_date": "TMS course: date of the first session",
+    "tms_last_session_date": "TMS course: date of the last session",
+    "tms_side_effects": "TMS course: side effects and seizures recorded",
+    "course_scores": "TMS course: a table of every instrument the course recorded "
+    "(before, latest, change, response, remission; one instrument per row)",
+    "clearance_question": "Clearance request: what the prescriber asks the provider",
+    "clearance_reasons": "Clearance request: the intake findings that need clearance",
 }
 
 TOKEN = re.compile(r"\{\{\s*([a-z0-9_]+)\s*\}\}")

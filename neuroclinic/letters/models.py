@@ -18,6 +18,7 @@ class LetterTemplate(models.Model):
         BOOSTER = "booster", "Booster or course-change notice"
         TMS_COURSE = "tms_course", "TMS course summary"
         CONCERNS = "concerns", "Answer to a provider's concerns"
+        CLEARANCE = "clearance", "Clearance request to another provider"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(
@@ -85,6 +86,14 @@ class Letter(models.Model):
         default=False,
         help_text="Quotes substance-use records covered by 42 CFR Part 2: sent only "
         "with the patient's Part 2 consent for this recipient.",
+    )
+    eligibility_decision = models.ForeignKey(
+        "intake.EligibilityDecision",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="A clearance request: the signed eligibility decision that asks for it.",
     )
 
     class Meta:

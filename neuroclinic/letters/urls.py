@@ -13,6 +13,7 @@ urlpatterns = [
         views.part2_consent,
         name="part2_consent",
     ),
+    path("clearance/<uuid:decision_uuid>/", views.clearance_request, name="clearance"),
     path("<uuid:letter_uuid>/", views.letter_page, name="letter"),
     path("<uuid:letter_uuid>/edit", views.edit, name="edit"),
     path("<uuid:letter_uuid>/sign", views.sign, name="sign"),

@@ -7,7 +7,11 @@ from django import forms
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
 
 from neuroclinic.accounts.access import require_capability
 from neuroclinic.accounts.models import User
@@ -15,6 +19,7 @@ from neuroclinic.accounts.roles import Capability
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.http import AuthenticatedHttpRequest
+from neuroclinic.intake.models import EligibilityDecision
 from neuroclinic.letters import pdf
 from neuroclinic.letters.actions import letters
 from neuroclinic.letters.chart import letter_chart
@@ -89,6 +94,13 @@ def patient_letters(
             .select_related("template", "recipient")
             .prefetch_related("sends"),
             "form": form,
+            # Clearance requests made as PDFs in intake before they were letters.
+            "legacy_clearances": EligibilityDecision.objects.filter(
+                patient=patient,
+                outcome=EligibilityDecision.Outcome.NEEDS_CLEARANCE,
+            )
+            .exclude(clearance_letter="")
+            .select_related("decided_by"),
             "part2_consents": Part2Consent.objects.filter(patient=patient)
             .select_related("recipient", "recorded_by")
             .order_by("-recorded_at", "-id"),
@@ -145,6 +157,60 @@ def _page(
             "send_form": forms_.get("send_form") or SendForm(),
         },
         status=status,
+    )
+
+
+def clearance_decision(user: User, decision_uuid: UUID) -> EligibilityDecision:
+    """A decision asking for clearance, in this user's clinic and visible to them, else 404."""
+    decision = (
+        EligibilityDecision.objects.select_related("patient", "decided_by")
+        .filter(
+            uuid=decision_uuid,
+            organization_id=user.organization_pk,
+            outcome=EligibilityDecision.Outcome.NEEDS_CLEARANCE,
+        )
+        .first()
+    )
+    if decision is None:
+        raise Http404("No such clearance request.")
+    get_patient_for_user(
+        user, decision.patient.uuid, capability=Capability.WRITE_LETTERS
+    )
+    return decision
+
+
+@require_capability(Capability.WRITE_LETTERS)
+@require_http_methods(["GET", "POST"])
+def clearance_request(
+    request: AuthenticatedHttpRequest, decision_uuid: UUID
+) -> HttpResponse:
+    """Where the eligibility page sends a decision that needs clearance: its letter, drafted
+    here once (POST) and then edited, signed and sent like every letter."""
+    decision = clearance_decision(request.user, decision_uuid)
+    existing = letters.clearance_letter_for(decision)
+    if existing is not None:
+        return redirect("letters:letter", letter_uuid=existing.uuid)
+    error = ""
+    if request.method == "POST":
+        try:
+            letter = letters.request_clearance(decision, by=request.user)
+            return redirect("letters:letter", letter_uuid=letter.uuid)
+        except LettersError as exc:
+            error = exc.message
+    else:
+        _viewed(request.user, decision.patient, decision, "clearance")
+    return render(
+        request,
+        "letters/clearance.html",
+        {
+            "patient": decision.patient,
+            "decision": decision,
+            "error": error,
+            "on_care_team": decision.patient.care_team.filter(
+                name__iexact=decision.clearance_provider_name.strip()
+            ).exists(),
+        },
+        status=422 if error else 200,
     )
 
 

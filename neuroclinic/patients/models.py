@@ -228,6 +228,7 @@ class CareTeamProvider(models.Model):
         REFERRING = "referring", "Referring provider"
         THERAPIST = "therapist", "Therapist"
         PRIMARY_CARE = "primary_care", "Primary care"
+        SPECIALIST = "specialist", "Specialist asked for clearance"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(

@@ -20,6 +20,7 @@ from neuroclinic.billing.errors import BillingError
 from neuroclinic.billing.models import EmRuleVersion
 from neuroclinic.clinics.models import Organization
 
+MAX_MINUTES = 600  # no office visit band starts or ends later (the page's limit too)
 NEW_PATIENT_CODES = ("99202", "99203", "99204", "99205")
 ESTABLISHED_CODES = ("99212", "99213", "99214", "99215")
 
@@ -55,14 +56,34 @@ def current_rules(organization_id: int) -> tuple[EmRuleVersion | None, EmTimeRul
 def _bands(
     prefix: str, codes: tuple[str, ...], starts: dict[str, int], top: int | None
 ) -> tuple[TimeBand, ...]:
+    unknown = sorted(set(starts) - set(codes))
+    if unknown:
+        raise BillingError(
+            f"Not a code of this family: {', '.join(unknown)} (the codes are "
+            f"{', '.join(codes)}).",
+            field=f"{prefix}_{unknown[0]}",
+            code="band_code",
+        )
     for code in codes:
         value = starts.get(code)
-        if value is None or value < 1:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise BillingError(
                 f"{code} starts at minute 1 or later.",
                 field=f"{prefix}_{code}",
                 code="band_start",
             )
+        if value > MAX_MINUTES:
+            raise BillingError(
+                f"{code} starts at minute {MAX_MINUTES} or earlier.",
+                field=f"{prefix}_{code}",
+                code="band_start",
+            )
+    if top is not None and top > MAX_MINUTES:
+        raise BillingError(
+            f"{codes[-1]}'s band ends at minute {MAX_MINUTES} or earlier (empty: no end).",
+            field=f"{prefix}_top",
+            code="band_end",
+        )
     for before, after in pairwise(codes):
         if starts[after] <= starts[before]:
             raise BillingError(

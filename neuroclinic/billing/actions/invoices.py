@@ -62,7 +62,9 @@ def _open_package_sale(
     """The oldest package sale with a session left for this service, and that session's share."""
     sales = (
         PackageSale.objects.filter(
-            patient=patient, package_version__package__service__key=service_key
+            patient=patient,
+            package_version__package__service__key=service_key,
+            closure__isnull=True,  # a closed package prices no more sessions
         )
         .select_related("package_version")
         .order_by("sold_at", "id")

@@ -2,6 +2,7 @@
 and its tamper suite).
 
 A package sold with its deposit, an infusion invoiced against it, a payment, a refund,
+the package closed (its unused sessions refunded),
 two estimates, two superbills, two statements, two versions of the office-visit time
 rules and two follow-up visits invoiced under them touch every sealed billing table. The database refuses
 UPDATE and DELETE of each record; with the triggers switched off, as the table's owner
@@ -27,6 +28,7 @@ from neuroclinic.billing.actions import (
     em_settings,
     estimates,
     invoices,
+    packages,
     statements,
     superbills,
     visits,
@@ -69,7 +71,7 @@ def billed(
             service_on=service_on,
             by=billing,
         )
-    estimates.sell_package(
+    sale = estimates.sell_package(
         diagnosed, package=package, method="card", reference="T-9", by=billing
     )
     invoice = invoices.invoice_session(infused, by=billing)
@@ -105,6 +107,8 @@ def billed(
             front_desk,
         )
         visits.invoice_visit(follow_up, minutes=25, by=billing)
+    # The series ends early: the package closes and its terms refund what is left.
+    packages.close_package(sale, reason="course_ended", by=billing)
     return invoice
 
 
@@ -122,8 +126,12 @@ def test_every_billing_record_refuses_update_and_delete_and_each_attack_is_named
         assert {"edit", "delete", "insert"} <= set(made), label
         if "reorder" in made:
             reordered.append(label)
-    # One package sold: nothing to swap with. (Invoices: the infusion's and two visits'.)
-    assert set(BILLING_MODELS) - set(reordered) == {"billing.packagesale"}
+    # One package sold and closed: nothing to swap with. (Invoices: the infusion's and
+    # two visits'.)
+    assert set(BILLING_MODELS) - set(reordered) == {
+        "billing.packagesale",
+        "billing.packageclosure",
+    }
     assert billing_problems() == []  # every attack was rolled back
 
 

@@ -21,6 +21,7 @@ from neuroclinic.billing.access import (
     appointment_for,
     infusion_session_for,
     invoice_for,
+    package_sale_for,
     payment_for,
     tms_session_for,
 )
@@ -33,6 +34,7 @@ from neuroclinic.billing.accounting import (
 from neuroclinic.billing.actions import (
     estimates,
     invoices,
+    packages,
     statements,
     superbills,
     visits,
@@ -41,6 +43,7 @@ from neuroclinic.billing.actions.em_settings import current_rules
 from neuroclinic.billing.actions.reads import record_read
 from neuroclinic.billing.errors import BillingError
 from neuroclinic.billing.forms import (
+    ClosePackageForm,
     EstimateForm,
     PayerStatusForm,
     PaymentForm,
@@ -53,6 +56,7 @@ from neuroclinic.billing.forms import (
 from neuroclinic.billing.models import (
     GoodFaithEstimate,
     Invoice,
+    PackageClosure,
     PackageSale,
     Payment,
     Statement,
@@ -128,12 +132,17 @@ def _context(
     sales = []
     for sale in (
         PackageSale.objects.filter(patient=patient)
-        .select_related("package_version__package")
+        .select_related("package_version__package", "closure")
         .annotate(visits=Count("invoices", filter=Q(invoices__kind=Invoice.Kind.VISIT)))
     ):
         used = sale.visits  # counted in the one query, not one query per sale
         sales.append(
-            {"sale": sale, "used": used, "left": sale.package_version.sessions - used}
+            {
+                "sale": sale,
+                "used": used,
+                "left": sale.package_version.sessions - used,
+                "closure": getattr(sale, "closure", None),
+            }
         )
     payments = list(
         Payment.objects.filter(patient=patient)
@@ -173,6 +182,8 @@ def _context(
         "sell_form": forms_.get("sell_form") or SellPackageForm(organization_id=org),
         "payment_form": forms_.get("payment_form") or PaymentForm(),
         "refund_form": forms_.get("refund_form") or RefundForm(),
+        "close_form": forms_.get("close_form") or ClosePackageForm(),
+        "close_reasons": PackageClosure.Reason.choices,
         "superbill_form": forms_.get("superbill_form") or SuperbillForm(),
         "statement_form": forms_.get("statement_form") or StatementForm(),
         "error_for": forms_.get("error_for"),
@@ -331,6 +342,23 @@ def refund(request: AuthenticatedHttpRequest, payment_uuid: UUID) -> HttpRespons
         except BillingError as exc:
             add_error(form, exc)
     return _again(request, payment.patient, refund_form=form)
+
+
+@require_capability(Capability.BILLING_REFUND)
+@require_POST
+def close_package(request: AuthenticatedHttpRequest, sale_uuid: UUID) -> HttpResponse:
+    """Close a package sale: its unused sessions settled by the terms it was sold on."""
+    sale = package_sale_for(
+        request.user, sale_uuid, capability=Capability.BILLING_REFUND
+    )
+    form = ClosePackageForm(request.POST)
+    if form.is_valid():
+        try:
+            packages.close_package(sale, by=request.user, **form.cleaned_data)
+            return _done(sale.patient)
+        except BillingError as exc:
+            add_error(form, exc)
+    return _again(request, sale.patient, close_form=form)
 
 
 @require_capability(Capability.BILLING_CHARGE)

@@ -88,7 +88,8 @@ def day_end(request: AuthenticatedHttpRequest) -> HttpResponse:
             received_at__gte=start,
             received_at__lt=start + timedelta(days=1),
         )
-        .exclude(kind=Payment.Kind.CREDIT_APPLIED)
+        # No money moves when credit is applied or forfeited.
+        .exclude(kind__in=(Payment.Kind.CREDIT_APPLIED, Payment.Kind.FORFEITED))
         .select_related("location")
     )
     table: dict[str, dict[str, Decimal]] = defaultdict(

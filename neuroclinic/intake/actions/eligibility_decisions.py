@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,7 +12,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Organization
-from neuroclinic.intake import eligibility, packet, pdf
+from neuroclinic.intake import eligibility, packet
 from neuroclinic.intake.actions.packets import (
     PacketReads,
     instrument_statuses,
@@ -218,11 +217,9 @@ def decide_eligibility(
         signed_at=timezone.now(),
     )
     decision.patient_message = patient_message(decision, settings_row)
-    if outcome == Outcome.NEEDS_CLEARANCE:
-        letter = pdf.clearance_letter(decision, patient=patient, prescriber=by)
-        decision.clearance_letter.save(
-            f"{decision.uuid}.pdf", ContentFile(letter), save=False
-        )
+    # The clearance request itself is a letter (issue 12): drafted, edited, signed and
+    # sent in the letters app from this decision (letters.actions.letters.request_clearance).
+    # `clearance_letter` holds the PDFs made here before; they stay readable.
     decision.save(force_insert=True)
     record(
         AuditEvent.Action.ELIGIBILITY_DECIDED,

@@ -424,7 +424,7 @@ def test_a_decision_needs_the_password_and_keeps_the_rules_version(
     assert actions_of(Action.ELIGIBILITY_DECIDED) == 1
 
 
-def test_needs_clearance_makes_a_letter_to_the_named_provider(
+def test_needs_clearance_names_the_provider_and_leaves_the_letter_to_letters(
     patient: Patient, prescriber: User
 ) -> None:
     fill_packet(patient, medical={"heart_disease": "yes"})
@@ -441,7 +441,10 @@ def test_needs_clearance_makes_a_letter_to_the_named_provider(
         clearance_provider_name="Dr Heart",
         clearance_question="Safe for a BP rise of 20 mmHg?",
     )
-    assert decision.clearance_letter.read().startswith(b"%PDF")
+    # The request itself is a letter now (letters.actions.letters.request_clearance,
+    # tested in letters/tests/test_clearance.py): intake makes no PDF of its own.
+    assert not decision.clearance_letter
+    assert decision.clearance_provider_name == "Dr Heart"
     assert "Dr Heart" in decision.patient_message
     assert "clearance" in str(eligibility_blocks_treatment(patient))
 

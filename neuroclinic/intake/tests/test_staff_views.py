@@ -29,6 +29,7 @@ from neuroclinic.intake.tests.factories import (
     publish_all,
     signature_png,
 )
+from neuroclinic.letters.models import Letter
 from neuroclinic.patients.models import Patient
 
 XSS = "<script>alert(1)</script>"
@@ -328,11 +329,24 @@ def test_the_prescriber_reviews_and_signs(
             "password": TEST_PASSWORD,
         },
     )
-    assert ok.status_code == 302
     decision = EligibilityDecision.objects.get()
-    letter = client.get(f"/intake/decisions/{decision.uuid}/letter.pdf")
-    assert letter["Content-Type"] == "application/pdf"
-    assert b"".join(letter.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
+    # The clearance request is a letter: the decision leads to the letters app.
+    assert ok.status_code == 302
+    assert ok["Location"] == f"/letters/clearance/{decision.uuid}/"
+    assert client.get(ok["Location"]).status_code == 200
+    drafted = client.post(ok["Location"])
+    letter = Letter.objects.get()
+    assert drafted["Location"] == f"/letters/{letter.uuid}/"
+    assert letter.template.kind == "clearance"
+    assert letter.eligibility_decision_id == decision.pk
+    assert "Safe?" in letter.body
+    assert letter.recipient.name == "Dr Heart"
+    # No PDF is made in intake any more (that view serves only the ones made before).
+    assert (
+        client.get(f"/intake/decisions/{decision.uuid}/letter.pdf").status_code == 404
+    )
+    eligibility_page = client.get(f"/intake/patients/{patient.uuid}/eligibility/")
+    assert f"/letters/clearance/{decision.uuid}/" in eligibility_page.content.decode()
     answers = client.get(f"/intake/patients/{patient.uuid}/answers/").content.decode()
     assert XSS not in answers
 

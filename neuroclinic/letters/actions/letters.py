@@ -14,8 +14,12 @@ from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Organization
-from neuroclinic.intake.models import ConsentDocument, ConsentSignature
-from neuroclinic.letters import defaults
+from neuroclinic.intake.models import (
+    ConsentDocument,
+    ConsentSignature,
+    EligibilityDecision,
+)
+from neuroclinic.letters import course_scores, defaults
 from neuroclinic.letters.chart import chart_values
 from neuroclinic.letters.errors import LettersError
 from neuroclinic.letters.fields import LetterFieldError, fill, unknown_fields
@@ -27,7 +31,11 @@ from neuroclinic.letters.models import (
     Part2Consent,
 )
 from neuroclinic.lib.links import absolute_url
+from neuroclinic.measures.instruments import INSTRUMENTS
+from neuroclinic.measures.models import QuestionnaireResponse
+from neuroclinic.patients.actions import add_care_team_provider
 from neuroclinic.patients.models import CareTeamProvider, Patient
+from neuroclinic.tms.models import SeizureEvent, SideEffect, TmsCourse, TmsSession
 from neuroclinic.treatment.actions.signatures import confirm_signature
 from neuroclinic.treatment.errors import TreatmentError
 
@@ -40,6 +48,7 @@ DEFAULT_BODIES: dict[str, str] = {
     LetterTemplate.Kind.BOOSTER.value: defaults.BOOSTER,
     LetterTemplate.Kind.TMS_COURSE.value: defaults.TMS_COURSE,
     LetterTemplate.Kind.CONCERNS.value: defaults.CONCERNS,
+    LetterTemplate.Kind.CLEARANCE.value: defaults.CLEARANCE,
 }
 
 
@@ -106,17 +115,43 @@ def draft_letter(
     recipient: CareTeamProvider,
     by: User,
     part2: bool = False,
+    decision: EligibilityDecision | None = None,
 ) -> Letter:
-    """A draft filled from the chart for one of the patient's care-team providers."""
+    """A draft filled from the chart for one of the patient's care-team providers.
+
+    A clearance request also quotes the signed eligibility decision that asks for it
+    (`decision`, or the patient's latest decision needing clearance).
+    """
     if recipient.patient_id != patient.pk:
         raise LettersError(
             "That provider is not on this patient's care team.", field="recipient"
         )
+    extra: dict[str, str] = {}
+    if kind == LetterTemplate.Kind.CLEARANCE:
+        decision = decision or latest_clearance_decision(patient)
+        if (
+            decision is None
+            or decision.patient_id != patient.pk
+            or decision.outcome != EligibilityDecision.Outcome.NEEDS_CLEARANCE
+        ):
+            raise LettersError(
+                "A clearance request needs a signed eligibility decision asking for "
+                "clearance: decide on the eligibility page first.",
+                field="kind",
+                code="no_clearance_decision",
+            )
+        extra = clearance_values(decision)
+    elif decision is not None:
+        raise LettersError(
+            "Only a clearance request quotes an eligibility decision.", field="kind"
+        )
     assert patient.organization is not None
     template = current_template(patient.organization, kind, by=by)
-    body = fill(
-        template.body, chart_values(patient, recipient=recipient, prescriber=by)
-    )
+    values = chart_values(patient, recipient=recipient, prescriber=by)
+    if kind == LetterTemplate.Kind.TMS_COURSE:
+        values.update(course_values(patient))
+    values.update(extra)
+    body = fill(template.body, values)
     letter = Letter.objects.create(
         organization_id=patient.organization_id,
         patient=patient,
@@ -125,6 +160,7 @@ def draft_letter(
         body=body,
         created_by=by,
         part2=part2,
+        eligibility_decision=decision,
     )
     record(
         AuditEvent.Action.LETTER_DRAFTED,
@@ -136,6 +172,160 @@ def draft_letter(
         part2=part2,
     )
     return letter
+
+
+# TMS course summary ---------------------------------------------------------------------
+
+# Scores taken up to this long before a course's first session can be its baseline, and
+# up to this long after its last session count as its end-of-course scores.
+COURSE_BASELINE_LOOKBACK = timedelta(days=14)
+COURSE_END_GRACE = timedelta(days=7)
+
+
+def course_values(patient: Patient) -> dict[str, str]:
+    """The patient's latest TMS course as letter text: sessions, protocol, side effects,
+    and a row per instrument the course recorded (`course_scores`)."""
+    course = (
+        TmsCourse.objects.filter(patient=patient).order_by("-start_date", "-id").first()
+    )
+    if course is None:
+        return {}
+    sessions = list(course.sessions.order_by("number"))
+    done = [s for s in sessions if s.status == TmsSession.Status.COMPLETED]
+    values = {
+        "tms_protocol": f"{course.protocol_name}, {course.target_text}",
+        "tms_sessions_completed": f"{len(done)} of {course.total_sessions}",
+        "tms_first_session_date": sessions[0].started_at.date().isoformat()
+        if sessions
+        else "",
+        "tms_last_session_date": sessions[-1].started_at.date().isoformat()
+        if sessions
+        else "",
+    }
+    effects = [
+        f"{e.get_kind_display()} ({e.get_severity_display().lower()}, session "
+        f"{e.session.number})"
+        for e in SideEffect.objects.filter(session__course=course)
+        .select_related("session")
+        .order_by("recorded_at", "id")
+    ]
+    effects += [
+        f"Seizure (session {s.session.number})"
+        for s in SeizureEvent.objects.filter(course=course).select_related("session")
+    ]
+    values["tms_side_effects"] = "; ".join(effects) or "none recorded"
+    if not sessions:
+        return values
+    start = sessions[0].started_at
+    finished = (
+        len(done) >= course.total_sessions
+        or course.sessions.filter(status=TmsSession.Status.SEIZURE).exists()
+    )
+    last = sessions[-1].ended_at or sessions[-1].started_at
+    until = last + COURSE_END_GRACE if finished else timezone.now()
+    responses = QuestionnaireResponse.objects.filter(
+        patient=patient,
+        total__isnull=False,
+        amended_by__isnull=True,
+        completed_at__gte=start - COURSE_BASELINE_LOOKBACK,
+        completed_at__lte=until,
+    ).values_list("instrument_code", "completed_at", "total")
+    rows = course_scores.summarise(
+        [
+            course_scores.Score(code, at, total)
+            for code, at, total in responses
+            if code in INSTRUMENTS and total is not None
+        ],
+        course_start=start,
+        names={code: i.name for code, i in INSTRUMENTS.items()},
+        side_effect_scales=frozenset(
+            code for code, i in INSTRUMENTS.items() if i.side_effect_scale
+        ),
+    )
+    values["course_scores"] = course_scores.markdown_table(rows)
+    return values
+
+
+# Clearance requests ---------------------------------------------------------------------
+
+
+def latest_clearance_decision(patient: Patient) -> EligibilityDecision | None:
+    return (
+        EligibilityDecision.objects.filter(
+            patient=patient, outcome=EligibilityDecision.Outcome.NEEDS_CLEARANCE
+        )
+        .order_by("-signed_at", "-id")
+        .first()
+    )
+
+
+def clearance_values(decision: EligibilityDecision) -> dict[str, str]:
+    """The decision's question and the intake findings that need clearance, as letter text."""
+    reasons = [
+        f"{f.get('title', '')} (patient's answer: {f.get('value', '')})"
+        for f in decision.findings
+        if isinstance(f, dict)
+        and f.get("severity") in ("exclusion", "caution")
+        and f.get("action") == "clearance"
+    ]
+    return {
+        "clearance_question": decision.clearance_question,
+        "clearance_reasons": "; ".join(reasons) or "none beyond the question above",
+    }
+
+
+def clearance_letter_for(decision: EligibilityDecision) -> Letter | None:
+    return (
+        Letter.objects.filter(eligibility_decision=decision)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def _clearance_recipient(
+    decision: EligibilityDecision, *, by: User
+) -> CareTeamProvider:
+    """The care-team provider the decision names, added to the care team if not on it."""
+    name = decision.clearance_provider_name.strip()
+    found = CareTeamProvider.objects.filter(
+        patient_id=decision.patient_id, name__iexact=name
+    ).first()
+    if found is not None:
+        return found
+    return add_care_team_provider(
+        decision.patient,
+        role=CareTeamProvider.Role.SPECIALIST,
+        name=name,
+        practice=decision.clearance_provider_practice,
+        fax=decision.clearance_provider_fax,
+        email=decision.clearance_provider_email,
+        by=by,
+    )
+
+
+@transaction.atomic
+def request_clearance(decision: EligibilityDecision, *, by: User) -> Letter:
+    """The clearance request for a decision that asks for one: a letter of kind "clearance"
+    (drafted once; a second call returns the same letter), then edited, signed and sent
+    like every letter."""
+    EligibilityDecision.objects.select_for_update().filter(pk=decision.pk).first()
+    existing = clearance_letter_for(decision)
+    if existing is not None:
+        return existing
+    if decision.outcome != EligibilityDecision.Outcome.NEEDS_CLEARANCE:
+        raise LettersError(
+            "This decision does not ask for clearance.",
+            field="decision",
+            code="no_clearance_decision",
+        )
+    recipient = _clearance_recipient(decision, by=by)
+    return draft_letter(
+        decision.patient,
+        kind=LetterTemplate.Kind.CLEARANCE,
+        recipient=recipient,
+        decision=decision,
+        by=by,
+    )
 
 
 @transaction.atomic

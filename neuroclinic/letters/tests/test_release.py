@@ -181,6 +181,19 @@ def test_addenda_are_signed_and_leave_the_letter_unchanged(
 def test_every_kind_has_default_wording_that_fills(
     kind: str, patient: Patient, referrer: CareTeamProvider, prescriber: User
 ) -> None:
+    if kind == LetterTemplate.Kind.CLEARANCE:  # drafted from a decision asking for it
+        from neuroclinic.intake.actions import eligibility_decisions
+        from neuroclinic.intake.tests.factories import fill_packet
+
+        fill_packet(patient, medical={"heart_disease": "yes"})
+        eligibility_decisions.decide_eligibility(
+            patient,
+            by=prescriber,
+            password=TEST_PASSWORD,
+            outcome="needs_clearance",
+            clearance_provider_name="Dr Heart (test)",
+            clearance_question="Safe?",
+        )
     letter = letters.draft_letter(patient, kind=kind, recipient=referrer, by=prescriber)
     assert "Dr Rowan Referrer (test)" in letter.body
     assert "{{" not in letter.body
