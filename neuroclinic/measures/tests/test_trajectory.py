@@ -364,8 +364,8 @@ def test_response_line_is_at_half_the_baseline(baseline: int) -> None:
 
 
 def test_response_line_label_names_the_threshold() -> None:
-    assert "Response \u2264 10.5 (50% of baseline)" in texts(chart())
-    assert "Response \u2264 10 (50% of baseline)" in texts(chart(baseline=20))
+    assert "Response \u2264 10.5 (50% below baseline)" in texts(chart())
+    assert "Response \u2264 10 (50% below baseline)" in texts(chart(baseline=20))
 
 
 def test_remission_line_at_the_threshold_when_given() -> None:
