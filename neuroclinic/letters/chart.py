@@ -1,4 +1,10 @@
-"""The chart facts a letter may quote, read for one patient (values as text for `fields.fill`)."""
+"""The chart facts a letter may quote, read for one patient (values as text for `fields.fill`).
+
+Response and remission are judged by the clinic's outcome definitions
+(`measures.outcome_rules`): those in force when the letter is drafted for its quoted
+values, and those in force at its signature for its chart, so a signed letter's PDF
+draws the same lines every time it is made.
+"""
 
 from django.utils import timezone
 
@@ -8,6 +14,8 @@ from neuroclinic.letters.models import Letter
 from neuroclinic.measures import outcomes
 from neuroclinic.measures.instruments import INSTRUMENTS
 from neuroclinic.measures.models import QuestionnaireResponse
+from neuroclinic.measures.outcome_rules import clinic_outcome_rules
+from neuroclinic.measures.outcomes import OutcomeRules
 from neuroclinic.measures.progress import trajectory_summary, treatment_events
 from neuroclinic.patients.models import CareTeamProvider, Patient
 
@@ -16,6 +24,15 @@ GIVEN = (InfusionSession.Status.DISCHARGED, InfusionSession.Status.CLOSED)
 
 def _yes(value: bool) -> str:
     return "yes" if value else "no"
+
+
+DEFAULTS = OutcomeRules()
+
+
+def _clinic_rule(value: object, default: object, words: str) -> str:
+    """The clinic's own rule after a yes or no, where it is not the cited default that
+    the letter templates name ("a fall of 50% or more", "PHQ-9 of 4 or less")."""
+    return "" if value == default else f" (by the clinic's rule: {words})"
 
 
 def chart_values(
@@ -50,6 +67,7 @@ def chart_values(
     events = AdverseEvent.objects.filter(session__in=sessions)
     values["adverse_events"] = "; ".join(str(e) for e in events) or "none recorded"
     if responses:
+        rules = clinic_outcome_rules(patient.organization_id)
         baseline, latest = responses[0].total, responses[-1].total
         assert baseline is not None
         assert latest is not None
@@ -60,9 +78,18 @@ def chart_values(
                 outcomes.response_change(baseline_total=baseline, current_total=latest)
             )
             values["response"] = _yes(
-                outcomes.is_response(baseline_total=baseline, current_total=latest)
+                rules.responds(baseline_total=baseline, current_total=latest)
+            ) + _clinic_rule(
+                rules.response_reduction_percent,
+                DEFAULTS.response_reduction_percent,
+                f"a fall of {rules.response_reduction_percent}% or more",
             )
-        values["remission"] = _yes(outcomes.is_remission("phq9", latest))
+        remission_max = rules.remission_max_for("phq9")
+        values["remission"] = _yes(bool(rules.remits("phq9", latest))) + _clinic_rule(
+            remission_max,
+            DEFAULTS.remission_max_for("phq9"),
+            f"PHQ-9 of {remission_max} or less",
+        )
     return values
 
 
@@ -92,5 +119,7 @@ def letter_chart(letter: Letter) -> str:
         return ""
     cutoff_day = cutoff.date()
     events = [e for e in treatment_events(letter.patient) if e.on <= cutoff_day]
-    svg: str = trajectory_summary(INSTRUMENTS["phq9"], responses, events).get("svg", "")
+    rules = clinic_outcome_rules(letter.organization_id, as_of=cutoff)
+    phq9 = trajectory_summary(INSTRUMENTS["phq9"], responses, events, rules)
+    svg: str = phq9.get("svg", "")
     return svg

@@ -15,10 +15,19 @@ by exact integer arithmetic, never from the rounded percentage.
 Both totals must come from the same instrument: never mix instruments in one
 percent change. Baseline is per treatment episode, chosen by the caller.
 
+The clinic's definitions (`OutcomeRules`): response %, partial response %, the
+relapse rule's consecutive scores and the remission maximum per scale are the
+medical director's versioned settings (stored by the outcomes app, read by every
+app through `measures.outcome_rules.clinic_outcome_rules`); the defaults here are
+the cited values above. Partial response 25-49% below baseline is a common
+convention [U]; relapse: after response or remission, the loss of response on 2
+consecutive scores (K5, K21 [U exact criteria]).
+
 Pure module: standard library only. Prose: docs/clinical/instruments.md.
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 
@@ -26,6 +35,8 @@ from neuroclinic.measures.instruments import InstrumentCode, get_instrument
 
 PERCENT_CHANGE_QUANTUM = Decimal("0.1")
 RESPONSE_REDUCTION_PERCENT = 50
+PARTIAL_REDUCTION_PERCENT = 25  # [U] common convention
+RELAPSE_CONSECUTIVE_SCORES = 2
 
 PHQ9_REMISSION_MAX = 4  # "total < 5"
 QIDS_SR16_REMISSION_MAX = 5
@@ -40,6 +51,48 @@ REMISSION_MAX_TOTAL: Mapping[str, int] = MappingProxyType(
         InstrumentCode.HAMD17: HAMD17_REMISSION_MAX,
     }
 )
+
+
+@dataclass(frozen=True)
+class OutcomeRules:
+    """The clinic's outcome definitions (defaults: the cited values above)."""
+
+    response_reduction_percent: int = RESPONSE_REDUCTION_PERCENT
+    partial_reduction_percent: int = PARTIAL_REDUCTION_PERCENT
+    relapse_consecutive: int = RELAPSE_CONSECUTIVE_SCORES
+    remission_max: Mapping[str, int] = field(
+        default_factory=lambda: REMISSION_MAX_TOTAL
+    )
+
+    def __post_init__(self) -> None:
+        if (
+            not 0
+            < self.partial_reduction_percent
+            < self.response_reduction_percent
+            <= 100
+        ):
+            raise ValueError("need 0 < partial < response <= 100 percent")
+        if self.relapse_consecutive < 1:
+            raise ValueError("relapse_consecutive must be at least 1")
+
+    def responds(self, *, baseline_total: int, current_total: int) -> bool:
+        """A response by this clinic's percentage (exact integer arithmetic)."""
+        return is_response(
+            baseline_total=baseline_total,
+            current_total=current_total,
+            reduction_percent=self.response_reduction_percent,
+        )
+
+    def remission_max_for(self, code: str) -> int | None:
+        """The clinic's remission maximum for a scale; None where none is set."""
+        return self.remission_max.get(code)
+
+    def remits(self, code: str, total: int) -> bool | None:
+        """Remission by this clinic's maximum; None for a scale without one."""
+        threshold = self.remission_max_for(code)
+        if threshold is None:
+            return None
+        return is_remission(code, total, max_total=threshold)
 
 
 def _check_total(total: int, *, name: str) -> None:

@@ -1,4 +1,8 @@
-"""A patient's questionnaire trajectories, for the staff page and the patient portal."""
+"""A patient's questionnaire trajectories, for the staff page and the patient portal.
+
+Response, remission and the chart's reference lines follow the clinic's outcome
+definitions (`measures.outcome_rules`), as the outcomes app's summaries do.
+"""
 
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -8,12 +12,8 @@ from django.utils.module_loading import import_string
 
 from neuroclinic.measures.instruments import INSTRUMENTS, Instrument
 from neuroclinic.measures.models import QuestionnaireResponse
-from neuroclinic.measures.outcomes import (
-    REMISSION_MAX_TOTAL,
-    is_remission,
-    is_response,
-    response_change,
-)
+from neuroclinic.measures.outcome_rules import clinic_outcome_rules
+from neuroclinic.measures.outcomes import OutcomeRules, response_change
 from neuroclinic.measures.trajectory import (
     TrajectoryEvent,
     TrajectoryPoint,
@@ -27,8 +27,18 @@ def trajectory_summary(
     instrument: Instrument,
     responses: list[QuestionnaireResponse],
     events: Sequence[TrajectoryEvent] = (),
+    rules: OutcomeRules | None = None,
 ) -> dict[str, Any]:
-    """One instrument's trajectory for a page: chart, table rows, change, response, remission."""
+    """One instrument's trajectory for a page: chart, table rows, change, response, remission.
+
+    Judged by `rules`; without them, by the rules in force now at the responses' clinic.
+    """
+    if rules is None:
+        rules = (
+            clinic_outcome_rules(responses[0].organization_id)
+            if responses
+            else OutcomeRules()
+        )
     points = [
         TrajectoryPoint(taken_on=r.completed_at.date(), total=r.total)
         for r in responses
@@ -46,9 +56,12 @@ def trajectory_summary(
         summary["change_percent"] = response_change(
             baseline_total=baseline, current_total=latest
         )
-        summary["response"] = is_response(baseline_total=baseline, current_total=latest)
-    if latest is not None and instrument.code in REMISSION_MAX_TOTAL:
-        summary["remission"] = is_remission(instrument.code, latest)
+        summary["response"] = rules.responds(
+            baseline_total=baseline, current_total=latest
+        )
+    remission_max = rules.remission_max_for(instrument.code)
+    if latest is not None and remission_max is not None:
+        summary["remission"] = rules.remits(instrument.code, latest)
     if instrument.total_range is not None and points:
         summary["svg"] = trajectory_svg(
             title=f"{instrument.name} over time",
@@ -57,7 +70,8 @@ def trajectory_summary(
             y_max=instrument.total_range[1],
             baseline=baseline,
             response_line=not instrument.side_effect_scale,
-            remission_max=REMISSION_MAX_TOTAL.get(instrument.code),
+            response_reduction_percent=rules.response_reduction_percent,
+            remission_max=remission_max,
             events=events,
         )
         # Built here rather than in the template: a patient may have hundreds of
@@ -107,7 +121,8 @@ def trajectories_for(patient: Patient) -> list[dict[str, Any]]:
     for response in responses:
         by_code.setdefault(response.instrument_code, []).append(response)
     events = treatment_events(patient)
+    rules = clinic_outcome_rules(patient.organization_id)
     return [
-        trajectory_summary(INSTRUMENTS[code], items, events)
+        trajectory_summary(INSTRUMENTS[code], items, events, rules)
         for code, items in sorted(by_code.items())
     ]

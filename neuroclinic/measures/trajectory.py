@@ -2,10 +2,12 @@
 
 What the chart shows and how to read it: docs/clinical/trajectories.md.
 Response and remission follow `outcomes.py` (Source: K5, K21, M17): response is a
-total at least 50% below the episode's baseline (`RESPONSE_REDUCTION_PERCENT`), so
-the response line sits at exactly half the baseline; remission is a total at or
-below the instrument's `remission_max` (PHQ-9 4, i.e. "< 5"). The caller chooses the
-baseline (per treatment episode) and the remission threshold (a clinic setting).
+total at least `response_reduction_percent` below the episode's baseline (default
+50%, `RESPONSE_REDUCTION_PERCENT`, so the response line sits at half the baseline);
+remission is a total at or below the instrument's `remission_max` (PHQ-9 4, i.e.
+"< 5"). The caller chooses the baseline (per treatment episode), and passes the
+clinic's response percentage and remission threshold (`OutcomeRules`, the medical
+director's settings).
 A score on or below a line meets it.
 
 Severity bands are shaded from half a point below their lowest total to half a
@@ -247,11 +249,19 @@ def _check(
     y_max: int,
     baseline: int | None,
     remission_max: int | None,
+    response_reduction_percent: int,
     width: int,
     height: int,
 ) -> None:
     if isinstance(y_max, bool) or y_max <= 0:
         raise ValueError(f"y_max must be a positive int, got {y_max!r}")
+    if isinstance(response_reduction_percent, bool) or not (
+        0 < response_reduction_percent <= 100
+    ):
+        raise ValueError(
+            "response_reduction_percent must be an int from 1 to 100,"
+            f" got {response_reduction_percent!r}"
+        )
     if width < MIN_WIDTH or height < MIN_HEIGHT:
         raise ValueError(f"the chart needs at least {MIN_WIDTH}x{MIN_HEIGHT} pixels")
     for point in points:
@@ -273,6 +283,7 @@ def _summary(
     events: Sequence[TrajectoryEvent],
     baseline: int | None,
     remission_max: int | None,
+    response_reduction_percent: int,
 ) -> str:
     """One sentence for <desc>: range, latest band, response and remission."""
     if not ordered:
@@ -296,7 +307,11 @@ def _summary(
             latest.append(f"{abs(change)}% {direction} baseline {baseline}")
         else:
             latest.append(f"at baseline {baseline}")
-        reached = is_response(baseline_total=baseline, current_total=last.total)
+        reached = is_response(
+            baseline_total=baseline,
+            current_total=last.total,
+            reduction_percent=response_reduction_percent,
+        )
         latest.append(f"response {'reached' if reached else 'not reached'}")
     if latest:
         sentence += "; latest score " + ", ".join(latest)
@@ -463,7 +478,11 @@ def _axes_layer(frame: _Frame, bands: Sequence[Band]) -> list[str]:
 
 
 def _reference_lines(
-    *, baseline: int | None, response_line: bool, remission_max: int | None
+    *,
+    baseline: int | None,
+    response_line: bool,
+    remission_max: int | None,
+    response_reduction_percent: int,
 ) -> list[_ReferenceLine]:
     lines = []
     if baseline is not None:
@@ -471,9 +490,11 @@ def _reference_lines(
             _ReferenceLine(baseline, "baseline", f"Baseline {baseline}", _MUTED, "")
         )
         if response_line and baseline > 0:
-            response_at = baseline * (100 - RESPONSE_REDUCTION_PERCENT) / 100
+            # A total at or below this line is `response_reduction_percent` or more
+            # below baseline: (baseline - t) * 100 >= percent * baseline.
+            response_at = baseline * (100 - response_reduction_percent) / 100
             short = f"Response \u2264 {_points_label(response_at)}"
-            label = f"{short} ({RESPONSE_REDUCTION_PERCENT}% of baseline)"
+            label = f"{short} ({response_reduction_percent}% below baseline)"
             lines.append(
                 _ReferenceLine(
                     response_at, "response", label, _RESPONSE, "6 4", short_label=short
@@ -645,6 +666,7 @@ def trajectory_svg(
     events: Sequence[TrajectoryEvent] = (),
     baseline: int | None = None,
     response_line: bool = True,
+    response_reduction_percent: int = RESPONSE_REDUCTION_PERCENT,
     remission_max: int | None = None,
     width: int = 720,
     height: int = 260,
@@ -655,6 +677,7 @@ def trajectory_svg(
         y_max=y_max,
         baseline=baseline,
         remission_max=remission_max,
+        response_reduction_percent=response_reduction_percent,
         width=width,
         height=height,
     )
@@ -697,9 +720,13 @@ def trajectory_svg(
         events=ordered_events,
         baseline=baseline,
         remission_max=remission_max,
+        response_reduction_percent=response_reduction_percent,
     )
     lines = _reference_lines(
-        baseline=baseline, response_line=response_line, remission_max=remission_max
+        baseline=baseline,
+        response_line=response_line,
+        remission_max=remission_max,
+        response_reduction_percent=response_reduction_percent,
     )
     return "\n".join(
         [

@@ -71,6 +71,7 @@ from neuroclinic.measures.models import (
     SafetyAlert,
     TreatmentResumption,
 )
+from neuroclinic.measures.outcome_rules import clinic_outcome_rules
 from neuroclinic.measures.progress import trajectory_summary, treatment_events
 from neuroclinic.measures.schedules import DEFAULT_RULES
 from neuroclinic.patients.access import get_patient_for_user
@@ -105,8 +106,9 @@ def patient_measures(
     for response in responses:
         by_code.setdefault(response.instrument_code, []).append(response)
     events = treatment_events(patient)
+    rules = clinic_outcome_rules(patient.organization_id)  # read once for every chart
     trajectories = [
-        trajectory_summary(INSTRUMENTS[code], items, events)
+        trajectory_summary(INSTRUMENTS[code], items, events, rules)
         for code, items in sorted(by_code.items())
     ]
     with transaction.atomic():  # a read of clinical data: on the audit log

@@ -54,13 +54,16 @@ GIVEN_STATUSES = (
 )
 
 
-def outcome_rules_for(organization_id: int) -> OutcomeRules:
-    """The clinic's outcome definitions: its newest rule version, or the defaults."""
-    latest = (
-        BoosterRuleSet.objects.filter(organization_id=organization_id)
-        .order_by("-version")
-        .first()
-    )
+def outcome_rules_for(
+    organization_id: int, *, as_of: datetime | None = None
+) -> OutcomeRules:
+    """The clinic's outcome definitions: its newest rule version (saved by `as_of`, if
+    given), or the defaults. Apps below this one read it through
+    `measures.outcome_rules.clinic_outcome_rules`."""
+    versions = BoosterRuleSet.objects.filter(organization_id=organization_id)
+    if as_of is not None:
+        versions = versions.filter(created_at__lte=as_of)
+    latest = versions.order_by("-version").first()
     return latest.outcome_rules() if latest else OutcomeRules()
 
 

@@ -6,7 +6,8 @@ Source: K5, K21, K24, M7, M9, M17, T4 (docs/sources.md); prose in docs/outcomes.
 - Response: a total at least 50% below baseline (K5, K24, K21; NQF 1885, M17).
   Partial response: 25-49% below baseline (a common convention, [U]).
 - Remission: PHQ-9 < 5 (M17), QIDS-SR16 <= 5 (M7), MADRS <= 10 (M8, T4, K21),
-  HAM-D17 <= 7 (M9); thresholds are clinic settings (`OutcomeRules`).
+  HAM-D17 <= 7 (M9); thresholds are clinic settings (`OutcomeRules`, defined in
+  the pure `measures.outcomes` so the apps below this one judge by the same rules).
 - Relapse: studies differ (K5: median 18 days to relapse among responders; K21
   exact criteria [U]). Default rule: after response or remission, the loss of
   response on `relapse_consecutive` (2) consecutive scores; the relapse date is
@@ -15,6 +16,7 @@ Source: K5, K21, K24, M7, M9, M17, T4 (docs/sources.md); prose in docs/outcomes.
 One instrument per call: a percent change never mixes instruments. Totals are
 ints; percent change is a Decimal rounded half-up to 0.1 for display, while the
 response decision uses exact integer arithmetic (`measures.outcomes`).
+`plain_words` says a status to the patient with the clinic's own percentages.
 
 Pure module: standard library and the pure `measures.outcomes` only.
 """
@@ -27,20 +29,32 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from neuroclinic.measures.outcomes import (
+    HAMD17_REMISSION_MAX,
+    PARTIAL_REDUCTION_PERCENT,
+    RELAPSE_CONSECUTIVE_SCORES,
     REMISSION_MAX_TOTAL,
-    RESPONSE_REDUCTION_PERCENT,
-    is_response,
+    OutcomeRules,
     response_change,
 )
 
-PARTIAL_REDUCTION_PERCENT = 25  # [U] common convention
-RELAPSE_CONSECUTIVE_SCORES = 2
-HAMD17_REMISSION_MAX = 7  # M9
+__all__ = [
+    "DEFAULT_REMISSION_MAX",
+    "HAMD17_REMISSION_MAX",
+    "PARTIAL_REDUCTION_PERCENT",
+    "PLAIN_WORDS",
+    "RELAPSE_CONSECUTIVE_SCORES",
+    "EpisodeSummary",
+    "OutcomeRules",
+    "Score",
+    "Status",
+    "choose_baseline",
+    "plain_words",
+    "summarise",
+    "summarise_episode",
+]
 
 # Defaults the medical director may change per instrument (codes as in measures).
-DEFAULT_REMISSION_MAX: Mapping[str, int] = MappingProxyType(
-    {**REMISSION_MAX_TOTAL, "hamd17": HAMD17_REMISSION_MAX}
-)
+DEFAULT_REMISSION_MAX: Mapping[str, int] = REMISSION_MAX_TOTAL
 
 
 class Status(StrEnum):
@@ -54,45 +68,52 @@ class Status(StrEnum):
     RELAPSE = "relapse"
 
 
-PLAIN_WORDS = {
+# The patient's words for a status. {partial} and {response} are the clinic's
+# percentages in words (`share_words`): "a quarter", "half", or "40 %".
+_WORDS = {
     Status.NO_BASELINE: "No score before the first infusion: response cannot be judged.",
     Status.ZERO_BASELINE: "The score before treatment was 0: a change cannot be measured.",
     Status.NO_FOLLOW_UP: "Only the score before treatment so far: too early to compare.",
-    Status.NO_RESPONSE: "Your scores have not yet fallen by a quarter from where you started.",
-    Status.PARTIAL: "Your score has fallen by a quarter to a half from where you started.",
-    Status.RESPONSE: "Your score has fallen by half or more from where you started.",
+    Status.NO_RESPONSE: "Your scores have not yet fallen by {partial} from where you started.",
+    Status.PARTIAL: "Your score has fallen by {partial} to {response_upper} from where you started.",
+    Status.RESPONSE: "Your score has fallen by {response} or more from where you started.",
     Status.REMISSION: "Your score is in the range where symptoms are minimal.",
     Status.RELAPSE: "Your score has risen back after an improvement; your clinician will review it.",
 }
+
+# Shares a patient reads more easily as words than as a percentage.
+_SHARE_WORDS = {25: "a quarter", 50: "half", 75: "three quarters"}
+
+
+def share_words(percent: int, *, article: bool = False) -> str:
+    """A percentage as a patient reads it: 25 -> "a quarter", 50 -> "half" ("a half"
+    with `article`), 75 -> "three quarters", any other -> "40 %"."""
+    words = _SHARE_WORDS.get(percent)
+    if words is None:
+        return f"{percent} %"
+    return f"a {words}" if article and words == "half" else words
+
+
+def plain_words(status: Status, rules: OutcomeRules | None = None) -> str:
+    """The status in words a patient can read, naming the clinic's own percentages."""
+    rules = rules or OutcomeRules()
+    return _WORDS[status].format(
+        partial=share_words(rules.partial_reduction_percent),
+        response=share_words(rules.response_reduction_percent),
+        response_upper=share_words(rules.response_reduction_percent, article=True),
+    )
+
+
+# The words under the default rules (the cited values).
+PLAIN_WORDS: Mapping[Status, str] = MappingProxyType(
+    {status: plain_words(status) for status in Status}
+)
 
 
 @dataclass(frozen=True)
 class Score:
     taken_at: datetime
     total: int
-
-
-@dataclass(frozen=True)
-class OutcomeRules:
-    """The clinic's outcome definitions (defaults cited above)."""
-
-    response_reduction_percent: int = RESPONSE_REDUCTION_PERCENT
-    partial_reduction_percent: int = PARTIAL_REDUCTION_PERCENT
-    relapse_consecutive: int = RELAPSE_CONSECUTIVE_SCORES
-    remission_max: Mapping[str, int] = field(
-        default_factory=lambda: DEFAULT_REMISSION_MAX
-    )
-
-    def __post_init__(self) -> None:
-        if (
-            not 0
-            < self.partial_reduction_percent
-            < self.response_reduction_percent
-            <= 100
-        ):
-            raise ValueError("need 0 < partial < response <= 100 percent")
-        if self.relapse_consecutive < 1:
-            raise ValueError("relapse_consecutive must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -110,10 +131,12 @@ class EpisodeSummary:
     relapses: tuple[date, ...] = ()
     follow_up_count: int = 0
     remission_defined: bool = True
+    rules: OutcomeRules = field(default_factory=OutcomeRules, compare=False)
 
     @property
     def plain_words(self) -> str:
-        return PLAIN_WORDS[self.status]
+        """The status in the patient's words, with the percentages it was judged by."""
+        return plain_words(self.status, self.rules)
 
     @property
     def ever_responded(self) -> bool:
@@ -161,6 +184,7 @@ def summarise(
         "remission_on": None,
         "relapse_on": None,
         "remission_defined": remission_max is not None,
+        "rules": rules,
     }
     if baseline is None:
         return EpisodeSummary(status=Status.NO_BASELINE, **empty)  # type: ignore[arg-type]
@@ -184,10 +208,8 @@ def summarise(
     improved = False  # response or remission reached since the last relapse
     run: list[Score] = []
     for score in after:
-        responds = is_response(
-            baseline_total=baseline.total,
-            current_total=score.total,
-            reduction_percent=rules.response_reduction_percent,
+        responds = rules.responds(
+            baseline_total=baseline.total, current_total=score.total
         )
         remits = remission_max is not None and score.total <= remission_max
         if responds and response_on is None:
@@ -204,10 +226,8 @@ def summarise(
                 improved = False
                 run = []
 
-    last_responds = is_response(
-        baseline_total=baseline.total,
-        current_total=latest.total,
-        reduction_percent=rules.response_reduction_percent,
+    last_responds = rules.responds(
+        baseline_total=baseline.total, current_total=latest.total
     )
     if remission_max is not None and latest.total <= remission_max:
         status = Status.REMISSION
@@ -239,6 +259,7 @@ def summarise(
         relapses=tuple(relapses),
         follow_up_count=len(after),
         remission_defined=remission_max is not None,
+        rules=rules,
     )
 
 

@@ -1,4 +1,5 @@
-"""Daily outcomes work, run by `neuroclinic worker` (schedule in neuroclinic/operations/schedule.py).
+"""Outcomes work run by `neuroclinic worker`: daily and ten-minute jobs (schedule in
+neuroclinic/operations/schedule.py), and the rebuild after a change of outcome definitions.
 
 Safe to run twice: a plan has at most one open booster suggestion and one task of
 each kind (database constraints), and both actions skip plans that have them.
@@ -33,3 +34,17 @@ def refresh_changed_summaries() -> dict[str, int]:
     for organization in Organization.objects.order_by("id"):
         rows += refresh_changed(organization)
     return {"summary_rows": rows}
+
+
+@task(queue_name="bulk")
+def rebuild_outcome_summaries(organization_id: int) -> dict[str, int]:
+    """After the medical director changed the clinic's outcome definitions (enqueued by
+    `change_booster_rules` when its transaction commits): every stored episode summary
+    of that clinic rebuilt under the rules in force when it runs, so the dashboard
+    follows at once rather than at the daily job. The same work as
+    `refresh_outcome_summaries --organization`; safe to run twice (a rebuild replaces
+    each patient's rows)."""
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return {"summary_rows": 0}
+    return {"summary_rows": refresh_all(organization)}

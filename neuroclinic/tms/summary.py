@@ -1,5 +1,7 @@
 """End-of-course summary (pure): sessions given and missed, pulses, side effects, and the PHQ-9
-from baseline to the end with response and remission by measures' thresholds (Source: M3, M4
+from baseline to the end with response and remission by the clinic's outcome definitions
+(`rules`, a `measures.outcomes.OutcomeRules`; the caller reads them with
+`measures.outcome_rules.clinic_outcome_rules`). Their defaults are the cited ones (Source: M3, M4
 (docs/sources.md): response is a fall of at least 50 % from baseline, remission a PHQ-9 of 4 or less).
 
 Baseline is the last PHQ-9 on or before the course's first day, no older than BASELINE_DAYS
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from neuroclinic.measures.outcomes import is_remission, is_response, response_change
+from neuroclinic.measures.outcomes import OutcomeRules, response_change
 
 BASELINE_DAYS = 30
 END_GRACE_DAYS = 7
@@ -59,7 +61,10 @@ def summarize(
     recorded_missed: int = 0,
     baseline_days: int = BASELINE_DAYS,
     end_grace_days: int = END_GRACE_DAYS,
+    rules: OutcomeRules | None = None,
 ) -> CourseSummary:
+    """The course so far; response and remission by `rules` (default: the cited values)."""
+    rules = rules or OutcomeRules()
     if not planned_days:
         raise ValueError("A course has at least one planned session.")
     start = min(planned_days)
@@ -80,12 +85,12 @@ def summarize(
         end = None
     change = response = remission = None
     if baseline is not None and end is not None:
-        remission = is_remission("phq9", end.total)
+        remission = rules.remits("phq9", end.total)
         if baseline.total > 0:
             change = response_change(
                 baseline_total=baseline.total, current_total=end.total
             )
-            response = is_response(
+            response = rules.responds(
                 baseline_total=baseline.total, current_total=end.total
             )
     return CourseSummary(

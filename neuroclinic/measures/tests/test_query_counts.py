@@ -111,12 +111,13 @@ def test_a_patients_measures_page(
     _responses(treated, nurse, 2)
     client.get(url)
 
-    # 19: one query per app that marks treatment events (infusions, TMS) on the charts.
-    with django_assert_num_queries(19):
+    # 20: one query per app that marks treatment events (infusions, TMS) on the charts,
+    # and one for the clinic's outcome definitions (response and remission lines).
+    with django_assert_num_queries(20):
         assert client.get(url).status_code == 200
     _responses(treated, nurse, 12)
     raise_safety_alert(treated, reason=SafetyAlert.Reason.CLINICIAN)
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         assert client.get(url).status_code == 200
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from neuroclinic.measures.instruments import INSTRUMENTS
 from neuroclinic.measures.models import QuestionnaireResponse
+from neuroclinic.measures.outcomes import OutcomeRules
 from neuroclinic.measures.progress import trajectory_summary
 
 
@@ -21,7 +22,9 @@ def responses(code: str, *totals: int) -> list[QuestionnaireResponse]:
 
 
 def test_a_falling_cadss6_is_not_called_a_response() -> None:
-    summary = trajectory_summary(INSTRUMENTS["cadss6"], responses("cadss6", 12, 4, 2))
+    summary = trajectory_summary(
+        INSTRUMENTS["cadss6"], responses("cadss6", 12, 4, 2), rules=OutcomeRules()
+    )
     assert "response" not in summary
     assert "change_percent" not in summary
     assert "Response" not in summary["svg"]
@@ -30,7 +33,9 @@ def test_a_falling_cadss6_is_not_called_a_response() -> None:
 
 
 def test_a_falling_phq9_is_still_a_response_with_its_line() -> None:
-    summary = trajectory_summary(INSTRUMENTS["phq9"], responses("phq9", 20, 12, 8))
+    summary = trajectory_summary(
+        INSTRUMENTS["phq9"], responses("phq9", 20, 12, 8), rules=OutcomeRules()
+    )
     assert summary["response"] is True
     assert summary["change_percent"] == -60
     assert "Response" in summary["svg"]

@@ -364,8 +364,39 @@ def test_response_line_is_at_half_the_baseline(baseline: int) -> None:
 
 
 def test_response_line_label_names_the_threshold() -> None:
-    assert "Response \u2264 10.5 (50% of baseline)" in texts(chart())
-    assert "Response \u2264 10 (50% of baseline)" in texts(chart(baseline=20))
+    assert "Response \u2264 10.5 (50% below baseline)" in texts(chart())
+    assert "Response \u2264 10 (50% below baseline)" in texts(chart(baseline=20))
+
+
+# The clinic's response percentage (OutcomeRules): where the line sits, what it says,
+# and whether the latest score is called a response in the description.
+@pytest.mark.parametrize(
+    ("percent", "at", "label", "reached"),
+    [
+        (50, 10, "Response \u2264 10 (50% below baseline)", False),
+        (40, 12, "Response \u2264 12 (40% below baseline)", True),
+        (45, 11, "Response \u2264 11 (45% below baseline)", True),
+        (75, 5, "Response \u2264 5 (75% below baseline)", False),
+    ],
+)
+def test_the_clinics_response_percentage_moves_the_line(
+    percent: int, at: int, label: str, reached: bool
+) -> None:
+    root = chart(
+        points=[TrajectoryPoint(START, 20), TrajectoryPoint(date(2026, 2, 2), 11)],
+        baseline=20,
+        response_reduction_percent=percent,
+    )
+    assert line_y(root, "response") == pytest.approx(y_scale(root, 27)(at), abs=0.06)
+    assert label in texts(root)
+    desc = "".join(root.find(f"{SVG}desc").itertext())  # type: ignore[union-attr]
+    assert ("response reached" if reached else "response not reached") in desc
+
+
+@pytest.mark.parametrize("percent", [0, 101, True])
+def test_a_response_percentage_outside_1_to_100_is_refused(percent: int) -> None:
+    with pytest.raises(ValueError, match="response_reduction_percent"):
+        chart(response_reduction_percent=percent)
 
 
 def test_remission_line_at_the_threshold_when_given() -> None:

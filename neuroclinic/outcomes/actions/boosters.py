@@ -125,8 +125,9 @@ def change_booster_rules(
         boosters.BoosterRules(version=previous.version + 1, **booster_values)
     except (TypeError, ValueError) as error:
         raise OutcomesError(f"Those rules cannot apply: {error}.") from None
+    outcome_before = outcome_values(organization.pk)
     outcome = {
-        **outcome_values(organization.pk),
+        **outcome_before,
         **{k: v for k, v in values.items() if k in OUTCOME_RULE_FIELDS},
     }
     errors = outcome_rule_errors(outcome)
@@ -153,7 +154,19 @@ def change_booster_rules(
         version=rule_set.version,
         values=merged,
     )
+    if outcome != outcome_before:
+        _rebuild_summaries_on_commit(organization.pk)
     return rule_set
+
+
+def _rebuild_summaries_on_commit(organization_id: int) -> None:
+    """New outcome definitions: rebuild the clinic's stored summaries (the dashboard's
+    figures) in the background once the new version is committed; a rolled-back change
+    queues nothing. Booster-only changes do not touch the summaries and queue nothing."""
+    # Imported here: outcomes.tasks imports this module for the daily job.
+    from neuroclinic.outcomes.tasks import rebuild_outcome_summaries
+
+    transaction.on_commit(lambda: rebuild_outcome_summaries.enqueue(organization_id))
 
 
 def _clinic_date(moment: datetime, zone: str) -> date:

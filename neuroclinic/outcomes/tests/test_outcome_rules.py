@@ -26,9 +26,9 @@ from neuroclinic.outcomes.models import (
 from neuroclinic.outcomes.progress import progress_for
 from neuroclinic.outcomes.summary import (
     DEFAULT_REMISSION_MAX,
-    PLAIN_WORDS,
     OutcomeRules,
     Status,
+    plain_words,
 )
 from neuroclinic.outcomes.tests import factories
 from neuroclinic.patients import actions as patient_actions
@@ -157,7 +157,7 @@ def test_a_clinic_change_changes_the_status_everywhere_it_is_computed(
         label = chart.status_label(expected[name], "phq9", episode.rules)
         assert "{" not in label
         (line,) = progress_for(plan.patient)
-        assert line.words == PLAIN_WORDS[expected[name]]
+        assert line.words == plain_words(expected[name], episode.rules)
 
 
 def test_another_clinics_rules_do_not_apply(

@@ -23,6 +23,7 @@ from neuroclinic.outcomes import charts, dashboard, export, quality, rates
 from neuroclinic.outcomes.actions import boosters
 from neuroclinic.outcomes.actions.common import OutcomesError
 from neuroclinic.outcomes.cohorts import quality_cohort
+from neuroclinic.outcomes.episodes import outcome_rules_for
 from neuroclinic.outcomes.models import BoosterRuleSet, EpisodeSummaryRow
 from neuroclinic.treatment.actions.plans import clinic_today
 
@@ -92,11 +93,14 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         return _dashboard_csv(data, clinic)
     response_rates = [c.response for c in data.checkpoints]
     remission_rates = [c.remission for c in data.checkpoints]
+    rules = outcome_rules_for(request.user.organization_pk)
     return render(
         request,
         "outcomes/dashboard.html",
         {
             "data": data,
+            "outcome_rules": rules,
+            "remission_max": rules.remission_max_for(code),
             "period_form": period_form,
             "period_query": _period_query(period),
             # Patient lists behind the figures: only for those who may read charts;

@@ -34,7 +34,7 @@ SIGNED_IN_PAGES = {
     "/portal/consents/": 8,
     # + TMS sessions marked on the trajectory (issue 10), + the treatment plans the
     # plain-words episode summaries read (issue 11)
-    "/portal/progress/": 14,
+    "/portal/progress/": 15,  # 15: the clinic's outcome definitions for the charts
 }
 
 
