@@ -611,15 +611,18 @@ def main() -> None:
     )
     options = parser.parse_args()
 
+    def keep() -> None:
+        """A reused database stays."""
+
+    drop: Any = keep
     if options.reuse:
         if options.database == "sqlite":
-            url, drop = f"sqlite:///{Path(options.reuse).resolve()}", lambda: None
+            url = f"sqlite:///{Path(options.reuse).resolve()}"
         else:
             base = os.environ.get(
                 "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
             )
             url = urlsplit(base)._replace(path=f"/{options.reuse}").geturl()
-            drop = lambda: None  # noqa: E731
     else:
         url, drop = _create_database(options.database, options.keep)
     load_before = os.getloadavg()
