@@ -17,10 +17,9 @@ tens of seconds (benchmarks/LEDGER.md).
 
 import hashlib
 import json
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
@@ -166,29 +165,94 @@ def _half_up(value: int, divisor: int) -> int:
     return -q if value < 0 else q
 
 
+# The order verify selects the hashed columns in: sorted, so the dict built from a row is
+# already in canonical key order and orjson need not sort it (only a non-empty details).
+SELECTED = tuple(sorted(HASHED_COLUMNS))
+# The quantities again, as integer hundredths, after the hashed columns and the hash.
+CENTS = tuple(sorted(QUANTITY_COLUMNS))
+
+
+def _sqlite_cents_text(name: str) -> str:
+    """SQL for cents_text(CAST(ROUND(name * 100) AS BIGINT)) on SQLite, in integers."""
+    cents = f"CAST(ROUND({name} * 100) AS BIGINT)"
+    # %% is one % once the driver has put the parameters in.
+    return (
+        f"CASE WHEN {name} IS NULL THEN NULL ELSE printf('%%s%%d.%%02d', "
+        f"CASE WHEN {cents} < 0 THEN '-' ELSE '' END, abs({cents}) / 100, "
+        f"abs({cents}) %% 100) END"
+    )
+
+
 def _select(vendor: str) -> str:
-    """The hashed columns, quantities as integer hundredths; on SQLite datetimes as text
-    (the column type would make the driver parse them)."""
+    """The hashed columns in SELECTED order, each already in its canonical text, then the
+    hash, then the quantities as integer hundredths (CENTS order) for the re-adding.
+
+    The database does the per-value formatting (quantities as two-place text,
+    datetimes as UTC ISO 8601 with microseconds, the uuid with dashes), so Python
+    neither parses nor formats a value: fast_canonical only builds the dict and
+    encodes it (benchmarks/LEDGER.md).
+    """
     parts = []
-    for name in (*HASHED_COLUMNS, "hash"):
+    for name in SELECTED:
         if name in QUANTITY_COLUMNS:
-            parts.append(f"CAST(ROUND({name} * 100) AS BIGINT)")
-        elif vendor == "sqlite" and name in DATETIME_COLUMNS:
-            parts.append(f"CAST({name} AS TEXT)")
+            parts.append(
+                _sqlite_cents_text(name) if vendor == "sqlite" else f"{name}::text"
+            )
+        elif name in DATETIME_COLUMNS:
+            if vendor == "sqlite":
+                # Django's SQLite text is "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC.
+                parts.append(
+                    f"replace({name}, ' ', 'T') || CASE WHEN instr({name}, '.') "
+                    "THEN '' ELSE '.000000' END || '+00:00'"
+                )
+            else:
+                parts.append(
+                    f"to_char({name} AT TIME ZONE 'UTC', "
+                    '\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\')'
+                )
+        elif name == "uuid":
+            parts.append(
+                "substr(uuid, 1, 8) || '-' || substr(uuid, 9, 4) || '-' || "
+                "substr(uuid, 13, 4) || '-' || substr(uuid, 17, 4) || '-' || "
+                "substr(uuid, 21)"
+                if vendor == "sqlite"
+                else "uuid::text"
+            )
         else:
             parts.append(name)
+    parts.append("hash")
+    parts.extend(f"CAST(ROUND({name} * 100) AS BIGINT)" for name in CENTS)
     return ", ".join(parts)
 
 
-_INDEX = {name: i for i, name in enumerate(HASHED_COLUMNS)}
-_DATETIMES = tuple(_INDEX[name] for name in DATETIME_COLUMNS)
-_QUANTITIES = tuple(_INDEX[name] for name in sorted(QUANTITY_COLUMNS))
+_INDEX = {name: i for i, name in enumerate(SELECTED)}
 _UUID, _DETAILS = _INDEX["uuid"], _INDEX["details"]
 _SEQ, _PREV = _INDEX["seq"], _INDEX["prev_hash"]
+_PRODUCT, _CONTAINER, _LOT = (
+    _INDEX["product_id"],
+    _INDEX["container_id"],
+    _INDEX["lot_id"],
+)
+_SESSION = _INDEX["session_ref"]
+_HASH = len(SELECTED)
+_C = {name: _HASH + 1 + i for i, name in enumerate(CENTS)}
+_C_QUANTITY_ML, _C_QUANTITY_MG = _C["quantity_ml"], _C["quantity_mg"]
+_C_CHANGE, _C_SESSION_CHANGE = _C["container_change_ml"], _C["session_change_ml"]
+_C_CONTAINER_AFTER, _C_LOT_AFTER = (
+    _C["container_balance_after_ml"],
+    _C["lot_balance_after_ml"],
+)
+_C_SESSION_AFTER, _C_STOCK_AFTER = (
+    _C["session_balance_after_ml"],
+    _C["stock_on_hand_after_mg"],
+)
 
 
 def _sqlite_datetime(value: str | None) -> str | None:
-    """Django's SQLite text ("2026-01-01 08:00:00[.123456]", UTC) as canonical ISO 8601."""
+    """Django's SQLite text ("2026-01-01 08:00:00[.123456]", UTC) as canonical ISO 8601.
+
+    What the SELECT does in SQL; kept as the statement of the rule (a test compares).
+    """
     if value is None:
         return None
     text = value.replace(" ", "T", 1)
@@ -197,44 +261,29 @@ def _sqlite_datetime(value: str | None) -> str | None:
     return text + "+00:00"
 
 
-def _pg_datetime(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+_SORT_KEYS = orjson.OPT_SORT_KEYS
 
 
-def fast_canonical(row: Sequence[Any], vendor: str) -> tuple[bytes, dict[str, Any]]:
-    """One raw row (quantities as integer hundredths) as its canonical bytes, and the content.
+def fast_canonical(
+    row: Sequence[Any], vendor: str = ""
+) -> tuple[bytes, dict[str, Any]]:
+    """One row `_raw_rows` fetched as its canonical bytes, and the content hashed.
 
     The same bytes as `canonical_bytes(row_content(...))` and as
     `lib.hashchain.canonical_json(entry.hashed_content())` (a test compares all
-    three), built without Django's per-value converters or Decimal, and encoded
-    by orjson.
+    three): the database formatted every value, the keys come in sorted order, and
+    orjson encodes (sorting only inside a non-empty details).
     """
-    values = list(row[: len(HASHED_COLUMNS)])
-    if vendor == "sqlite":
-        for i in _DATETIMES:
-            values[i] = _sqlite_datetime(values[i])
-        u = values[_UUID]
-        values[_UUID] = f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:]}"
-    else:
-        for i in _DATETIMES:
-            values[i] = _pg_datetime(values[i])
-        values[_UUID] = str(values[_UUID])
-    details = values[_DETAILS]
+    content = dict(zip(SELECTED, row, strict=False))  # the row goes on past the hash
+    details = row[_DETAILS]
     if isinstance(details, str | bytes):  # Django leaves JSON undecoded on both drivers
-        values[_DETAILS] = orjson.loads(details)
-    cents = {HASHED_COLUMNS[i]: values[i] for i in _QUANTITIES}
-    for i in _QUANTITIES:
-        values[i] = cents_text(values[i])
-    content = dict(zip(HASHED_COLUMNS, values, strict=True))
+        details = content["details"] = orjson.loads(details)
     try:
-        blob = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+        blob = orjson.dumps(content, option=_SORT_KEYS if details else 0)
     except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in details
         blob = json.dumps(
             content, sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode()
-    content.update(cents)  # the re-adding works on integers
     return blob, content
 
 
@@ -386,43 +435,40 @@ def _walk(
         ).values_list("head_seq", "head_hash", "ran_at")
     }
     state = _start(registrant, since)
-    vendor = connection.vendor
     expected_seq = state.seq + 1
     prev_hash = state.hash
     sha256 = hashlib.sha256
     for row in _raw_rows(registrant.pk, state.seq, head.seq):
         seq = row[_SEQ]
-        stored_hash = row[-1]
+        stored_hash = row[_HASH]
         if seq != expected_seq:
             raise _Broken(
                 seq if seq > expected_seq else expected_seq,
-                _uuid_text(row[_UUID]),
+                row[_UUID],
                 f"expected entry #{expected_seq} next but found #{seq}: entries were "
                 "deleted, inserted or renumbered",
             )
         if row[_PREV] != prev_hash:
             raise _Broken(
                 seq,
-                _uuid_text(row[_UUID]),
+                row[_UUID],
                 "its previous-hash link does not match the entry before it: entries were "
                 "deleted, inserted or reordered",
             )
-        blob, content = fast_canonical(row, vendor)
-        if sha256(blob).hexdigest() != stored_hash:
+        if sha256(fast_canonical(row)[0]).hexdigest() != stored_hash:
             raise _Broken(
                 seq,
-                content["uuid"],
+                row[_UUID],
                 "its content does not match its hash: the entry was edited",
             )
-        anchor = anchors.get(seq)
-        if anchor is not None and anchor[0] != stored_hash:
+        if anchors and seq in anchors and anchors[seq][0] != stored_hash:
             raise _Broken(
                 seq,
-                content["uuid"],
-                f"it differs from the head recorded by the check of {anchor[1]}: the chain "
-                "was rewritten after that check",
+                row[_UUID],
+                f"it differs from the head recorded by the check of {anchors[seq][1]}: "
+                "the chain was rewritten after that check",
             )
-        _readd(content, state, per_ml)
+        _readd(row, state, per_ml)
         prev_hash = stored_hash
         expected_seq += 1
 
@@ -447,13 +493,6 @@ def _walk(
     return last - (since.seq if since else 0), state
 
 
-def _uuid_text(value: Any) -> str:
-    text = str(value)
-    if len(text) == 32:
-        return str(uuid.UUID(text))
-    return text
-
-
 def _check_nothing_beyond(registrant: Registrant, head: LedgerHead) -> None:
     """Entries past the head are an insertion, unless a writer moved the head meanwhile."""
     beyond = (
@@ -474,47 +513,52 @@ def _check_nothing_beyond(registrant: Registrant, head: LedgerHead) -> None:
         )
 
 
-def _readd(content: dict[str, Any], state: Anchor, per_ml: dict[int, int]) -> None:
-    seq = content["seq"]
-    name = content["uuid"]
-    change = content["container_change_ml"]
-    concentration = per_ml.get(content["product_id"])
+def _readd(row: Sequence[Any], state: Anchor, per_ml: dict[int, int]) -> None:
+    """Re-add one fetched row's balances onto `state`, in integer hundredths."""
+    seq = row[_SEQ]
+    name = row[_UUID]
+    change = row[_C_CHANGE]
+    concentration = per_ml.get(row[_PRODUCT])
     if concentration is None:
         raise _Broken(seq, name, "its product belongs to another organization")
-    quantity_ml = content["quantity_ml"]
-    expected_mg = _half_up(quantity_ml * concentration, 100)
-    if content["quantity_mg"] != expected_mg:
+    quantity_ml = row[_C_QUANTITY_ML]
+    # mg_from_ml's ROUND_HALF_UP, in integers (_half_up, inlined for the common sign).
+    product = quantity_ml * concentration
+    expected_mg = (product + 50) // 100 if product >= 0 else _half_up(product, 100)
+    if row[_C_QUANTITY_MG] != expected_mg:
         raise _Broken(
             seq,
             name,
-            f"its {cents_text(content['quantity_mg'])} mg is not "
+            f"its {cents_text(row[_C_QUANTITY_MG])} mg is not "
             f"{cents_text(quantity_ml)} mL at {cents_text(concentration)} mg/mL "
             f"({cents_text(expected_mg)} mg)",
         )
-    container_id = content["container_id"]
-    container_after = state.containers.get(container_id, 0) + change
-    if container_after != content["container_balance_after_ml"] or container_after < 0:
+    containers = state.containers
+    container_id = row[_CONTAINER]
+    container_after = containers.get(container_id, 0) + change
+    if container_after != row[_C_CONTAINER_AFTER] or container_after < 0:
         raise _Broken(
             seq,
             name,
             f"the vial's balance re-adds to {cents_text(container_after)} mL, not the "
-            f"{cents_text(content['container_balance_after_ml'])} mL it records",
+            f"{cents_text(row[_C_CONTAINER_AFTER])} mL it records",
         )
-    state.containers[container_id] = container_after
-    lot_id = content["lot_id"]
-    lot_after = state.lots.get(lot_id, 0) + change
-    if lot_after != content["lot_balance_after_ml"] or lot_after < 0:
+    containers[container_id] = container_after
+    lots = state.lots
+    lot_id = row[_LOT]
+    lot_after = lots.get(lot_id, 0) + change
+    if lot_after != row[_C_LOT_AFTER] or lot_after < 0:
         raise _Broken(
             seq,
             name,
             f"the lot's balance re-adds to {cents_text(lot_after)} mL, not the "
-            f"{cents_text(content['lot_balance_after_ml'])} mL it records",
+            f"{cents_text(row[_C_LOT_AFTER])} mL it records",
         )
-    state.lots[lot_id] = lot_after
-    ref = content["session_ref"]
+    lots[lot_id] = lot_after
+    ref = row[_SESSION]
     if ref:
-        session_after = state.sessions.get(ref, 0) + content["session_change_ml"]
-        recorded = content["session_balance_after_ml"]
+        session_after = state.sessions.get(ref, 0) + row[_C_SESSION_CHANGE]
+        recorded = row[_C_SESSION_AFTER]
         if recorded is None or session_after != recorded or session_after < 0:
             raise _Broken(
                 seq,
@@ -524,14 +568,14 @@ def _readd(content: dict[str, Any], state: Anchor, per_ml: dict[int, int]) -> No
                 "records",
             )
         state.sessions[ref] = session_after
-    mg = _half_up(abs(change) * concentration, 100)
+    mg = (abs(change) * concentration + 50) // 100  # _half_up of a non-negative value
     stock_after = state.stock_cents + (-mg if change < 0 else mg)
-    if stock_after != content["stock_on_hand_after_mg"]:
+    if stock_after != row[_C_STOCK_AFTER]:
         raise _Broken(
             seq,
             name,
             f"the stock on hand re-adds to {cents_text(stock_after)} mg, not the "
-            f"{cents_text(content['stock_on_hand_after_mg'])} mg it records",
+            f"{cents_text(row[_C_STOCK_AFTER])} mg it records",
         )
     state.stock_cents = stock_after
 
@@ -544,19 +588,20 @@ def _check_container_caches(registrant: Registrant, containers: dict[int, int]) 
         )
     }
     moved = {pk for pk, cents in containers.items() if cents} - set(here)
-    names = dict(
-        Container.objects.filter(pk__in=set(here) | moved).values_list(
-            "pk", "vial_identifier"
-        )
-    )
     for container_id in sorted(set(here) | moved):
         from_entries = containers.get(container_id, 0)
         cached = here.get(container_id, 0)  # a vial that moved away must be at 0 here
         if cached != from_entries:
+            # The name only for the vial named (one row, not every vial's).
+            name = (
+                Container.objects.filter(pk=container_id)
+                .values_list("vial_identifier", flat=True)
+                .first()
+            )
             raise _Broken(
                 None,
                 "",
-                f"vial {names.get(container_id, container_id)} shows {cents_text(cached)} "
+                f"vial {name or container_id} shows {cents_text(cached)} "
                 f"mL but its entries add to {cents_text(from_entries)} mL",
             )
 

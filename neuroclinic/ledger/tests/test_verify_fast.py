@@ -74,8 +74,8 @@ def test_the_fast_canonical_bytes_are_todays_bytes(
     rows = list(_raw_rows(stock.registrant.pk, 0, 10**9))
     assert len(rows) == len(by_seq) == 8
     for row in rows:
-        blob, _ = fast_canonical(row, connection.vendor)
-        seq = row[0]
+        blob, content = fast_canonical(row, connection.vendor)
+        seq = content["seq"]
         assert blob == canonical_json(by_seq[seq].hashed_content()).encode()
         assert blob == reference[seq]
 
