@@ -3,6 +3,7 @@ the MLLP listener over a real socket."""
 
 import asyncio
 import io
+import queue
 import socket
 import threading
 from collections.abc import Iterator
@@ -235,18 +236,29 @@ def test_the_simulator_reports_an_unreachable_listener() -> None:
         )
 
 
+Call = tuple[bytes, "queue.Queue[str]"]
+
+
 @pytest.fixture
-def listener() -> Iterator[int]:
-    """The real MLLP listener (`neuroclinic mllp`'s server, the real handler) on a
-    free port, in a thread with its own event loop."""
+def listener() -> Iterator[tuple[int, "queue.Queue[Call]"]]:
+    """The real MLLP listener (`neuroclinic mllp`'s server) on a free port, in a
+    thread with its own event loop. Each message it frames is handed to the test's
+    thread, which runs the real handler on the test's database connection (so the
+    test's fixtures are visible to it) and hands the ACK back."""
+    calls: queue.Queue[Call] = queue.Queue()
+
+    def handle(data: bytes) -> str:
+        answer: queue.Queue[str] = queue.Queue(maxsize=1)
+        calls.put((data, answer))
+        return answer.get(timeout=60)
+
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     holder: dict[str, Any] = {}
 
     def serve() -> None:
         asyncio.set_event_loop(loop)
-        server = loop.run_until_complete(start_server("127.0.0.1", 0))
-        holder["server"] = server
+        server = loop.run_until_complete(start_server("127.0.0.1", 0, handle=handle))
         holder["port"] = server.sockets[0].getsockname()[1]
         ready.set()
         loop.run_forever()
@@ -257,31 +269,36 @@ def listener() -> Iterator[int]:
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     assert ready.wait(10)
-    yield holder["port"]
+    yield holder["port"], calls
     loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
 
 
-@pytest.mark.django_db(transaction=True)
 def test_the_simulator_streams_to_a_running_session_and_the_board_shows_it(
-    running: InfusionSession, monitor: Device, listener: int, client: Client, nurse: Any
+    running: InfusionSession,
+    monitor: Device,
+    listener: tuple[int, "queue.Queue[Call]"],
+    client: Client,
+    nurse: Any,
 ) -> None:
-    """`neuroclinic hl7_simulate` -> MLLP over a socket -> the listener ->
-    ingest_readings -> the nurse-station board's rooms fragment (what the board
-    page polls), read as the nurse."""
+    """`neuroclinic hl7_simulate` -> MLLP over a socket -> the listener -> the real
+    handler (ingest_readings) -> the nurse-station board's rooms fragment (what the
+    board page polls), read as the nurse."""
+    port, calls = listener
     out = io.StringIO()
-    call_command(
-        "hl7_simulate",
-        "--port",
-        str(listener),
-        "--monitor",
-        monitor.serial_number,
-        "--rate",
-        "0",
-        "--count",
-        "6",
-        stdout=out,
+    sender = threading.Thread(
+        target=call_command,
+        args=("hl7_simulate", "--port", str(port), "--monitor", monitor.serial_number),
+        kwargs={"rate": 0, "count": 6, "stdout": out},
     )
+    sender.start()
+    while sender.is_alive() or not calls.empty():
+        try:
+            data, answer = calls.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        answer.put(handle_message(data))
+    sender.join()
     assert "Sent 6 message(s)" in out.getvalue()
     assert "6 AA" in out.getvalue()
     stored = list(
