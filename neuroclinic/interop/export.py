@@ -7,10 +7,13 @@ so an export shows exactly what that user could read. Called by the task
 
 from uuid import UUID
 
+from django.core.exceptions import EmptyResultSet
+from django.db.models import QuerySet
+
 from neuroclinic.interop import actions
 from neuroclinic.interop.models import FILE_RESOURCES, BulkExport
 from neuroclinic.interop.server.http import dumps
-from neuroclinic.interop.server.registry import RESOURCE_TYPES, Params
+from neuroclinic.interop.server.registry import RESOURCE_TYPES, Params, Source
 from neuroclinic.lib.replica import reading_from_replica
 
 # Types a Patient- or Group-level export carries (the patient compartment);
@@ -21,8 +24,56 @@ SYSTEM_TYPES = tuple(RESOURCE_TYPES)
 _BATCH = 2000
 
 
-def _line(resource: dict[str, object]) -> str:
-    return dumps(resource).decode()
+def _line(resource: dict[str, object]) -> bytes:
+    return dumps(resource)
+
+
+def _twin_key(source: Source) -> tuple[object, str] | None:
+    """What a source's batches read, as (model, SQL in primary-key order); None for
+    a source that is not a plain query read as value tuples (never shared)."""
+    if not isinstance(source.queryset, QuerySet) or not source.values:
+        return None
+    try:
+        sql = str(source.queryset.order_by("pk").query)
+    except EmptyResultSet:
+        return None
+    return source.queryset.model, sql
+
+
+class _Files:
+    """One resource type's NDJSON files: lines are kept until a file is full."""
+
+    def __init__(self, export: BulkExport, resource_type: str, counter: list[int]):
+        self.export = export
+        self.resource_type = resource_type
+        self.counter = counter  # the export's file sequence, shared by every type
+        self.lines: list[bytes] = []
+        self.count = 0
+
+    def add(self, resources: list[dict[str, object]]) -> bool:
+        self.lines.extend(_line(r) for r in resources)
+        if len(self.lines) >= FILE_RESOURCES:
+            return self.flush(FILE_RESOURCES)
+        return True
+
+    def flush(self, at_least: int = 1) -> bool:
+        """Write full files (and, with at_least=1, the rest); False if cancelled."""
+        while len(self.lines) >= at_least and self.lines:
+            part, self.lines = (
+                self.lines[:FILE_RESOURCES],
+                self.lines[FILE_RESOURCES:],
+            )
+            self.counter[0] += 1
+            if not actions.write_export_file(
+                self.export,
+                resource_type=self.resource_type,
+                sequence=self.counter[0],
+                content=b"\n".join(part).decode() + "\n",
+                count=len(part),
+            ):
+                return False
+            self.count += len(part)
+        return True
 
 
 def run_export(export_uuid: UUID, *, batch_size: int = _BATCH) -> dict[str, int]:
@@ -33,52 +84,69 @@ def run_export(export_uuid: UUID, *, batch_size: int = _BATCH) -> dict[str, int]
     params: Params = []
     if export.since is not None:
         params.append(("_lastUpdated", f"ge{export.since.isoformat()}"))
-    counts: dict[str, int] = {}
+    files: dict[str, _Files] = {}
+    counter = [0]
     patients: set[int] = set()
-    sequence = 0
+
+    def counts() -> dict[str, int]:
+        return {name: f.count for name, f in files.items()}
+
     # The searches read the replica when there is one (lib/replica.py): files,
     # progress and the audit event are writes, each in its own transaction on
     # the primary.
     with reading_from_replica():
         try:
+            plans: list[tuple[str, Source]] = []
             for type_name in export.resource_types:
                 t = RESOURCE_TYPES[type_name]
-                lines: list[str] = []
-                counts[type_name] = 0
+                files[type_name] = _Files(export, type_name, counter)
                 for source in t.search(user, params if t.patient_data else []):
-                    for batch in source.batches(batch_size):
-                        for row in batch:
-                            patient = source.patient_of(row)
-                            if patient is not None:
-                                patients.add(patient.pk)
-                        for resource in source.expand(batch):
-                            lines.append(_line(resource))
-                            if len(lines) >= FILE_RESOURCES:
-                                sequence += 1
-                                if not actions.write_export_file(
-                                    export,
-                                    resource_type=type_name,
-                                    sequence=sequence,
-                                    lines=lines,
-                                ):
-                                    return counts
-                                counts[type_name] += len(lines)
-                                lines = []
-                if lines:
-                    sequence += 1
-                    if not actions.write_export_file(
-                        export, resource_type=type_name, sequence=sequence, lines=lines
+                    plans.append((type_name, source))
+            # Sources of different types that read the same rows (the responses are
+            # both QuestionnaireResponses and score Observations) are read once, with
+            # the widest set of columns, and each batch rendered as both.
+            done: set[int] = set()
+            for at, (type_name, source) in enumerate(plans):
+                if at in done:
+                    continue
+                key = _twin_key(source)
+                group = [(type_name, source)]
+                for later in range(at + 1, len(plans)):
+                    other_type, other = plans[later]
+                    if (
+                        key is not None
+                        and other_type != type_name
+                        and _twin_key(other) == key
                     ):
-                        return counts
-                    counts[type_name] += len(lines)
+                        group.append((other_type, other))
+                        done.add(later)
+                reader = max(group, key=lambda g: len(g[1].values))[1]
+                assert all(set(s.values) <= set(reader.values) for _, s in group)
+                for batch in reader.batches(batch_size):
+                    for row in batch:
+                        patient = reader.patient_of(row)
+                        if patient is not None:
+                            patients.add(patient.pk)
+                    for member_type, member in group:
+                        if not files[member_type].add(member.expand(batch)):
+                            return counts()
+                last_of_type = not any(t == type_name for t, _ in plans[at + 1 :])
+                if last_of_type and not files[type_name].flush():
+                    return counts()
+            for f in files.values():  # a type whose last rows came with a twin
+                if not f.flush():
+                    return counts()
         except Exception as exc:
             # The message names the failure's kind only: it must carry no PHI.
             actions.finish_export(
-                export, counts=counts, patients=len(patients), error=type(exc).__name__
+                export,
+                counts=counts(),
+                patients=len(patients),
+                error=type(exc).__name__,
             )
             raise
-    actions.finish_export(export, counts=counts, patients=len(patients))
-    return counts
+    actions.finish_export(export, counts=counts(), patients=len(patients))
+    return counts()
 
 
 __all__ = ["PATIENT_TYPES", "SYSTEM_TYPES", "BulkExport", "run_export"]

@@ -163,9 +163,10 @@ def claim_export(export_uuid: UUID) -> BulkExport | None:
 
 @transaction.atomic
 def write_export_file(
-    export: BulkExport, *, resource_type: str, sequence: int, lines: list[str]
+    export: BulkExport, *, resource_type: str, sequence: int, content: str, count: int
 ) -> bool:
-    """One NDJSON file; False (and nothing written) when the export was cancelled."""
+    """One NDJSON file (`count` lines, each ending in a newline); False (and nothing
+    written) when the export was cancelled."""
     locked = BulkExport.objects.select_for_update().get(pk=export.pk)
     if locked.status != BulkExport.Status.RUNNING:
         return False
@@ -173,8 +174,8 @@ def write_export_file(
         export=locked,
         resource_type=resource_type,
         sequence=sequence,
-        count=len(lines),
-        content="\n".join(lines) + "\n",
+        count=count,
+        content=content,
     )
     locked.progress = f"{resource_type}: {sequence} file(s) written"
     locked.save(update_fields=["progress"])

@@ -63,7 +63,8 @@ def _component(segment: Any, index: int, component: int) -> str:
 
 
 def hl7_time(text: str) -> datetime | None:
-    """YYYYMMDDHHMM[SS[.S+]][+/-ZZZZ]; no zone means UTC."""
+    """YYYYMMDDHHMM[SS[.S+]][+/-ZZZZ]; no zone means UTC. The fraction of a second
+    is kept (a monitor sending more than once a second sends distinct times)."""
     if not text:
         return None
     body, zone = text, ""
@@ -71,12 +72,16 @@ def hl7_time(text: str) -> datetime | None:
         if sign in text[8:]:
             at = text.rindex(sign)
             body, zone = text[:at], text[at:]
-    body = body.split(".")[0]
+    body, _, fraction = body.partition(".")
+    if fraction and not (fraction.isdigit() and len(body) == 14):
+        return None  # a fraction only after whole seconds, digits only
     try:
         filled = body[:14] + "20000101000000"[len(body[:14]) :]
         moment = datetime.strptime(filled, "%Y%m%d%H%M%S")  # noqa: DTZ007 - zone below
     except ValueError:
         return None
+    if fraction:  # HL7 DTM allows up to four digits; more are cut to microseconds
+        moment = moment.replace(microsecond=int(fraction[:6].ljust(6, "0")))
     tz = UTC
     if zone:
         if len(zone) != 5 or not zone[1:].isdigit():

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+import orjson
+from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
@@ -268,14 +270,39 @@ def _row_builder(columns: tuple[str, ...]) -> Callable[[tuple[Any, ...]], Row]:
 def _value_batches(
     qs: QuerySet[Any], columns: tuple[str, ...], size: int
 ) -> Iterator[list[Row]]:
-    """`batches` with value tuples: keyset by primary key, `size` rows at a time."""
+    """`batches` with value tuples: keyset by primary key, `size` rows at a time.
+
+    The row's own JSON columns are read as their text and decoded with orjson (the
+    same values as the JSONField's json.loads gives, several times faster)."""
     build = _row_builder(columns)
-    qs = qs.values_list("pk", *columns)
+    selected: list[str] = []
+    as_text: dict[str, Cast] = {}
+    decode: list[int] = []
+    for n, column in enumerate(columns, start=1):
+        field = None if "__" in column else qs.model._meta.get_field(column)
+        if isinstance(field, models.JSONField):
+            alias = f"_text_{column}"
+            as_text[alias] = Cast(column, output_field=models.TextField())
+            selected.append(alias)
+            decode.append(n)
+        else:
+            selected.append(column)
+    qs = qs.annotate(**as_text).values_list("pk", *selected)
     last: Any = None
     while True:
         found = list((qs if last is None else qs.filter(pk__gt=last))[:size])
         if found:
-            yield [build(v) for v in found]
+            if decode:
+                batch = []
+                for values in found:
+                    row = list(values)
+                    for n in decode:
+                        if row[n] is not None:
+                            row[n] = orjson.loads(row[n])
+                    batch.append(build(tuple(row)))
+                yield batch
+            else:
+                yield [build(v) for v in found]
         if len(found) < size:
             return
         last = found[-1][0]

@@ -392,3 +392,35 @@ def test_every_exported_line_is_byte_for_byte_the_read(
             assert read.content == line.encode(), resource["resourceType"]
             seen.add(resource["resourceType"])
     assert seen == set(SYSTEM_TYPES)
+
+
+def test_responses_are_read_once_for_both_of_their_types(
+    charted: InfusionSession, director: User, client: Client, bearer: Headers
+) -> None:
+    """A response is both a QuestionnaireResponse and a score Observation: an export
+    of both reads the response rows once and writes each type's file from that one
+    read (the byte-for-byte test above checks what is written)."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from neuroclinic.interop.export import run_export
+
+    headers = bearer(director)
+    started = kick_off(
+        client, headers, _type="QuestionnaireResponse,Observation,Patient"
+    )
+    with CaptureQueriesContext(connection) as captured:
+        counts = run_export(started["Content-Location"].rsplit("/", 1)[1])
+    reads = [
+        q["sql"]
+        for q in captured
+        if re.match(r'SELECT .*? FROM "measures_questionnaireresponse"', q["sql"])
+    ]
+    assert len(reads) == 1, reads
+    assert counts["QuestionnaireResponse"] >= 1
+    assert counts["Observation"] > counts["QuestionnaireResponse"]  # and the vitals
+    manifest = client.get(status_path(started), headers=headers).json()
+    written = {o["type"]: o["count"] for o in manifest["output"]}
+    assert written == counts

@@ -2,17 +2,28 @@
 the MLLP listener over a real socket."""
 
 import asyncio
+import io
+import queue
+import socket
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
+from conftest import login
 from neuroclinic.clinics.models import Device
 from neuroclinic.infusions.models import InfusionSession, VitalReading
 from neuroclinic.interop.hl7.feed import handle_message
 from neuroclinic.interop.hl7.mllp import END, START, frame, start_server
-from neuroclinic.interop.hl7.oru import OruError, hl7_time, parse_oru
+from neuroclinic.interop.hl7.oru import CODES, OruError, hl7_time, parse_oru
+from neuroclinic.interop.hl7.simulate import Monitor
 from neuroclinic.interop.models import Hl7Message
 
 
@@ -54,7 +65,13 @@ def oru(
     [
         ("20260105093000", datetime(2026, 1, 5, 9, 30, tzinfo=UTC)),
         ("202601050930", datetime(2026, 1, 5, 9, 30, tzinfo=UTC)),
-        ("20260105093000.123-0500", datetime(2026, 1, 5, 14, 30, tzinfo=UTC)),
+        (
+            "20260105093000.123-0500",
+            datetime(2026, 1, 5, 14, 30, 0, 123000, tzinfo=UTC),
+        ),
+        ("20260105093000.0001", datetime(2026, 1, 5, 9, 30, 0, 100, tzinfo=UTC)),
+        ("20260105093000.12a", None),
+        ("202601050930.5", None),
         ("20260105093000+0100", datetime(2026, 1, 5, 8, 30, tzinfo=UTC)),
         ("2026", datetime(2026, 1, 1, tzinfo=UTC)),
         ("", None),
@@ -179,3 +196,136 @@ def test_the_listener_frames_messages_over_a_socket() -> None:
     assert broken == [
         (b"MSH|cut off", "Connection closed mid-message; nothing stored.")
     ]
+
+
+# The simulator ----------------------------------------------------------------
+
+
+def test_the_simulated_monitor_sends_readable_readings() -> None:
+    """Pure: every simulated message parses, carries every reading we keep, stays
+    inside the ranges the readings are validated against, and moves over time."""
+    monitor = Monitor("MON-9", seed=3)
+    start = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    seen = []
+    for n in range(200):
+        reading = monitor.step()
+        parsed = parse_oru(monitor.message(start + timedelta(milliseconds=n), reading))
+        assert parsed.device == "MON-9"
+        assert parsed.control_id == f"MON-9-{n + 1:08d}"
+        assert parsed.taken_at == start + timedelta(milliseconds=n)
+        assert parsed.values["heart_rate_bpm"] == reading["heart_rate_bpm"]
+        assert 58 <= parsed.values["heart_rate_bpm"] <= 104
+        assert 94 <= parsed.values["spo2_percent"] <= 100
+        assert (
+            parsed.values["diastolic_mmhg"] + 25
+            <= parsed.values["systolic_mmhg"]
+            <= 150
+        )
+        assert set(parsed.values) == set(CODES)
+        seen.append(parsed.values["systolic_mmhg"])
+    assert len(set(seen)) > 5
+
+
+def test_the_simulator_reports_an_unreachable_listener() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once closed
+    with pytest.raises(CommandError, match="cannot reach"):
+        call_command(
+            "hl7_simulate", "--port", str(port), "--monitor", "M", "--count", "1"
+        )
+
+
+Call = tuple[bytes, "queue.Queue[str]"]
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[int, "queue.Queue[Call]"]]:
+    """The real MLLP listener (`neuroclinic mllp`'s server) on a free port, in a
+    thread with its own event loop. Each message it frames is handed to the test's
+    thread, which runs the real handler on the test's database connection (so the
+    test's fixtures are visible to it) and hands the ACK back."""
+    calls: queue.Queue[Call] = queue.Queue()
+
+    def handle(data: bytes) -> str:
+        answer: queue.Queue[str] = queue.Queue(maxsize=1)
+        calls.put((data, answer))
+        return answer.get(timeout=60)
+
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    holder: dict[str, Any] = {}
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        server = loop.run_until_complete(start_server("127.0.0.1", 0, handle=handle))
+        holder["port"] = server.sockets[0].getsockname()[1]
+        ready.set()
+        loop.run_forever()
+        server.close()
+        loop.run_until_complete(server.wait_closed())
+        loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    yield holder["port"], calls
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+
+
+def test_the_simulator_streams_to_a_running_session_and_the_board_shows_it(
+    running: InfusionSession,
+    monitor: Device,
+    listener: tuple[int, "queue.Queue[Call]"],
+    client: Client,
+    nurse: Any,
+) -> None:
+    """`neuroclinic hl7_simulate` -> MLLP over a socket -> the listener -> the real
+    handler (ingest_readings) -> the nurse-station board's rooms fragment (what the
+    board page polls), read as the nurse."""
+    port, calls = listener
+    out = io.StringIO()
+    sender = threading.Thread(
+        target=call_command,
+        args=("hl7_simulate", "--port", str(port), "--monitor", monitor.serial_number),
+        kwargs={"rate": 0, "count": 6, "stdout": out},
+    )
+    sender.start()
+    while sender.is_alive() or not calls.empty():
+        try:
+            data, answer = calls.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        answer.put(handle_message(data))
+    sender.join()
+    assert "Sent 6 message(s)" in out.getvalue()
+    assert "6 AA" in out.getvalue()
+    stored = list(
+        VitalReading.objects.filter(
+            session=running, source=VitalReading.Source.HL7
+        ).order_by("taken_at")
+    )
+    assert len(stored) == 6
+    assert Hl7Message.objects.filter(outcome="AA", session=running).count() == 6
+    # The same seed gives the same readings: the last one sent is the board's latest.
+    again = Monitor(monitor.serial_number, seed=7)
+    for _ in range(6):
+        last = again.step()
+    latest = stored[-1]
+    assert (latest.systolic_mmhg, latest.heart_rate_bpm) == (
+        last["systolic_mmhg"],
+        last["heart_rate_bpm"],
+    )
+    login(client, nurse)
+    page = client.get(
+        reverse("infusions:board_rooms", args=[running.room.location.uuid])
+    )
+    assert page.status_code == 200
+    html = page.content.decode()
+    card = html[html.index(running.room.name) :]
+    assert f"{last['systolic_mmhg']}/{last['diastolic_mmhg']}" in card
+    assert f"<dd>{last['heart_rate_bpm']}</dd>" in card
+    assert f"<dd>{last['spo2_percent']}</dd>" in card
+    shown = latest.taken_at.astimezone(ZoneInfo(running.room.location.time_zone))
+    assert f"Last reading {shown:%H:%M:%S}" in card
