@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +22,13 @@ from conftest import login
 from neuroclinic.clinics.models import Device
 from neuroclinic.infusions.models import InfusionSession, VitalReading
 from neuroclinic.interop.hl7.feed import handle_message
-from neuroclinic.interop.hl7.mllp import END, START, frame, start_server
+from neuroclinic.interop.hl7.mllp import (
+    END,
+    START,
+    answer_with_retries,
+    frame,
+    start_server,
+)
 from neuroclinic.interop.hl7.oru import CODES, OruError, hl7_time, parse_oru
 from neuroclinic.interop.hl7.simulate import Monitor
 from neuroclinic.interop.models import Hl7Message
@@ -196,6 +203,43 @@ def test_the_listener_frames_messages_over_a_socket() -> None:
     assert broken == [
         (b"MSH|cut off", "Connection closed mid-message; nothing stored.")
     ]
+
+
+def test_a_busy_database_is_tried_again_and_then_answered_ae_never_dropped() -> None:
+    """SQLite refused 'database is locked' with ten monitors at once (benchmarks/hl7.py):
+    the message was lost with no ACK. Now a refusal is tried again; one that lasts is
+    answered AE (the monitor resends) and the connection serves the next message."""
+    calls: list[bytes] = []
+
+    def locked_twice(data: bytes) -> str:
+        calls.append(data)
+        if len(calls) <= 2:
+            raise OperationalError("database is locked")
+        return "stored"
+
+    def always_locked(data: bytes) -> str:
+        raise OperationalError("database is locked")
+
+    assert answer_with_retries(locked_twice, b"MSH|") == "stored"
+    assert len(calls) == 3
+
+    async def talk() -> list[bytes]:
+        server = await start_server("127.0.0.1", 0, handle=always_locked)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        answers = []
+        for control in ("B1", "B2"):
+            writer.write(frame(oru(control=control)))
+            await writer.drain()
+            answers.append(await reader.readuntil(END))
+        writer.close()
+        server.close()
+        await server.wait_closed()
+        return answers
+
+    first, second = asyncio.run(talk())
+    assert b"MSA|AE|B1|Not stored: the database was busy" in first
+    assert b"MSA|AE|B2|" in second
 
 
 # The simulator ----------------------------------------------------------------
