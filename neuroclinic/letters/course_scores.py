@@ -3,14 +3,15 @@
 Every instrument the course recorded gets its own row: its baseline (the last
 score at or before the first session, else the course's first score), its latest
 score, the percent change between those two totals of the same instrument, and
-response and remission where `measures.outcomes` defines them for that
-instrument (Source: K5, K21, K24, M7, M9, M17). Instruments are never mixed in a
+response and remission by the clinic's outcome definitions where they define them
+for that instrument (`measures.outcomes.OutcomeRules`, defaults cited: K5, K21, K24,
+M7, M9, M17). Instruments are never mixed in a
 percent change: each row's change is computed from that instrument's totals only.
 
 A side-effect scale (CADSS-6) shows its scores with no change, response or
 remission (a change in it means nothing clinical). Response and remission are
-given only for the instruments with a published remission threshold
-(`outcomes.REMISSION_MAX_TOTAL`: PHQ-9, QIDS-SR16, MADRS, HAM-D17); for the others
+given only for the instruments with a remission threshold (by default
+`outcomes.REMISSION_MAX_TOTAL`: PHQ-9, QIDS-SR16, MADRS, HAM-D17); for the others
 (GAD-7, PCL-5...) the letter reports the totals and the change only.
 
 Pure module: standard library and the pure `measures.outcomes` rules.
@@ -51,8 +52,11 @@ def summarise(
     course_start: datetime,
     names: Mapping[str, str],
     side_effect_scales: frozenset[str] = frozenset(),
+    rules: outcomes.OutcomeRules | None = None,
 ) -> list[InstrumentRow]:
-    """One row per instrument, in the order of `names` (then by code)."""
+    """One row per instrument, in the order of `names` (then by code), judged by the
+    clinic's `rules` (default: the cited definitions)."""
+    rules = rules or outcomes.OutcomeRules()
     by_instrument: dict[str, list[Score]] = {}
     for score in sorted(scores, key=lambda s: (s.taken_at, s.instrument)):
         by_instrument.setdefault(score.instrument, []).append(score)
@@ -75,12 +79,11 @@ def summarise(
                 change = outcomes.response_change(
                     baseline_total=baseline.total, current_total=latest.total
                 )
-                if code in outcomes.REMISSION_MAX_TOTAL:
-                    response = outcomes.is_response(
+                if rules.remission_max_for(code) is not None:
+                    response = rules.responds(
                         baseline_total=baseline.total, current_total=latest.total
                     )
-            if code in outcomes.REMISSION_MAX_TOTAL:
-                remission = latest.total <= outcomes.REMISSION_MAX_TOTAL[code]
+            remission = rules.remits(code, latest.total)
         rows.append(
             InstrumentRow(
                 instrument=code,

@@ -33,6 +33,7 @@ from neuroclinic.letters.models import (
 from neuroclinic.lib.links import absolute_url
 from neuroclinic.measures.instruments import INSTRUMENTS
 from neuroclinic.measures.models import QuestionnaireResponse
+from neuroclinic.measures.outcome_rules import clinic_outcome_rules
 from neuroclinic.patients.actions import add_care_team_provider
 from neuroclinic.patients.models import CareTeamProvider, Patient
 from neuroclinic.tms.models import SeizureEvent, SideEffect, TmsCourse, TmsSession
@@ -241,6 +242,7 @@ def course_values(patient: Patient) -> dict[str, str]:
         side_effect_scales=frozenset(
             code for code, i in INSTRUMENTS.items() if i.side_effect_scale
         ),
+        rules=clinic_outcome_rules(patient.organization_id),
     )
     values["course_scores"] = course_scores.markdown_table(rows)
     return values

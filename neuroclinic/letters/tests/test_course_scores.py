@@ -8,6 +8,7 @@ import pytest
 
 from neuroclinic.letters import course_scores
 from neuroclinic.letters.course_scores import Score
+from neuroclinic.measures.outcomes import REMISSION_MAX_TOTAL, OutcomeRules
 
 START = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 NAMES = {"phq9": "PHQ-9", "madrs": "MADRS", "gad7": "GAD-7", "cadss6": "CADSS-6"}
@@ -136,3 +137,32 @@ def test_rows_follow_the_catalogue_order_and_the_table_has_one_row_each() -> Non
     assert lines[2] == "| PHQ-9 | 20 | 10 | -50.0% | yes | no |"
     assert lines[3] == "| GAD-7 | 12 | 5 | -58.3% | not defined | not defined |"
     assert course_scores.markdown_table([]) == ""
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        # MADRS 30 -> 16 is -46.7 %: no response by the cited 50 %, a response by a
+        # clinic's 40 %; 16 is remission only where the clinic's MADRS maximum is 16.
+        (OutcomeRules(), (False, False)),
+        (
+            OutcomeRules(response_reduction_percent=40, partial_reduction_percent=20),
+            (True, False),
+        ),
+        (
+            OutcomeRules(remission_max={**REMISSION_MAX_TOTAL, "madrs": 16}),
+            (False, True),
+        ),
+    ],
+)
+def test_the_clinics_outcome_definitions_judge_each_row(
+    rules: OutcomeRules, expected: tuple[bool, bool]
+) -> None:
+    [row] = course_scores.summarise(
+        [Score("madrs", at(1), 30), Score("madrs", at(40), 16)],
+        course_start=START,
+        names=NAMES,
+        rules=rules,
+    )
+
+    assert (row.response, row.remission) == expected
