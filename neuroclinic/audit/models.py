@@ -55,6 +55,11 @@ class AuditEvent(models.Model):
         DIAGNOSIS_ADDED = "patients.diagnosis_added", "Diagnosis added"
         MEDICATION_ADDED = "patients.medication_added", "Medication added"
         ALLERGY_ADDED = "patients.allergy_added", "Allergy added"
+        OBSERVATION_IMPORTED = (
+            "patients.observation_imported",
+            "Vital sign imported (FHIR)",
+        )
+        FHIR_IMPORTED = "patients.fhir_imported", "FHIR Bundle imported"
         LIST_ENTRY_ENDED = (
             "patients.list_entry_ended",
             "Diagnosis, medication or allergy ended",

@@ -76,6 +76,8 @@ SEALED_MODELS: dict[str, tuple[str, ...] | None] = {
     "patients.diagnosis": None,
     "patients.medication": None,
     "patients.allergy": None,
+    # Vitals brought in by a FHIR import (interop 0003).
+    "interop.importedobservation": None,
     # Treatment: protocols, plans, orders.
     "treatment.protocol": None,
     "treatment.treatmentplan": None,

@@ -164,3 +164,44 @@ class Hl7Message(models.Model):
 
     def __str__(self) -> str:
         return f"HL7 {self.control_id} {self.outcome}"
+
+
+class ImportedObservation(models.Model):
+    """A vital sign brought in by a FHIR import (Observation, LOINC code, UCUM unit).
+
+    The clinic's own vitals belong to an infusion session (`infusions.VitalReading`)
+    and are charted by a nurse or a monitor; a reading from another clinic's record
+    has no session, so it is kept here, as it came, with who imported it. Append-only
+    (interop 0003) and sealed. One value a row: a blood-pressure panel is two rows.
+    The same code at the same moment for a patient is the same reading (importing a
+    Bundle again adds nothing).
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+"
+    )
+    loinc_code = models.CharField(max_length=20)
+    name = models.CharField(max_length=100)
+    value = models.DecimalField(max_digits=10, decimal_places=3)
+    unit = models.CharField(max_length=20, help_text="UCUM")
+    effective_at = models.DateTimeField()
+    imported_at = models.DateTimeField()
+    imported_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["patient", "effective_at", "loinc_code", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "loinc_code", "effective_at"],
+                name="imported_observation_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.value} {self.unit}"

@@ -50,6 +50,18 @@ def possible_duplicates(
     )
 
 
+class DuplicatePatient(Exception):
+    """A registration refused: the clinic may already have this patient.
+
+    `existing` are the likely duplicates (at most DUPLICATE_LIMIT), for the caller to
+    name by id; registering anyway takes `allow_duplicate=True`.
+    """
+
+    def __init__(self, existing: list[Patient]) -> None:
+        super().__init__(f"{len(existing)} possible duplicate(s)")
+        self.existing = existing
+
+
 def _next_mrn(organization: Organization) -> str:
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     number = org.next_mrn
@@ -96,7 +108,32 @@ def register_patient(
     by: User | None,
     **details: Unpack[PatientDetails],
 ) -> Patient:
-    """A new patient with the organization's next MRN. `by` is None for an import."""
+    """A new patient with the organization's next MRN, with no duplicate check: for
+    the demo, fixtures and callers that ran their own (the consult-request
+    conversion). The doors where staff register people use `register_new_patient`."""
+    return _register(
+        organization,
+        family_name=family_name,
+        given_name=given_name,
+        birth_date=birth_date,
+        sex_at_birth=sex_at_birth,
+        by=by,
+        audit={},
+        details=details,
+    )
+
+
+def _register(
+    organization: Organization,
+    *,
+    family_name: str,
+    given_name: str,
+    birth_date: date,
+    sex_at_birth: str,
+    by: User | None,
+    audit: dict[str, Any],
+    details: PatientDetails,
+) -> Patient:
     patient = Patient(
         organization=organization,
         created_by=by,
@@ -115,8 +152,57 @@ def register_patient(
         patient=patient,
         subject=patient,
         mrn=patient.mrn,
+        **audit,
     )
     return patient
+
+
+@transaction.atomic
+def register_new_patient(
+    organization: Organization,
+    *,
+    family_name: str,
+    given_name: str,
+    birth_date: date,
+    sex_at_birth: str,
+    allow_duplicate: bool,
+    by: User,
+    via: str,
+    **details: Unpack[PatientDetails],
+) -> Patient:
+    """Register a patient after the duplicate check every door runs (the staff page,
+    `POST /api/patients`, FHIR create and import): the one rule is
+    `possible_duplicates` (same birth date, similar name).
+
+    A likely duplicate raises DuplicatePatient and writes nothing, unless the caller
+    says the person is different (`allow_duplicate`); then the registration's audit
+    event names the patients it was confirmed against. The clinic's row is locked
+    first, so two registrations of one person at once cannot both pass the check.
+    """
+    Organization.objects.select_for_update().filter(pk=organization.pk).exists()
+    duplicates = list(
+        possible_duplicates(
+            organization,
+            family_name=family_name,
+            given_name=given_name,
+            birth_date=birth_date,
+        ).order_by("id")[:DUPLICATE_LIMIT]
+    )
+    if duplicates and not allow_duplicate:
+        raise DuplicatePatient(duplicates)
+    audit: dict[str, Any] = {"via": via}
+    if duplicates:
+        audit["confirmed_not_duplicate_of"] = [str(p.uuid) for p in duplicates]
+    return _register(
+        organization,
+        family_name=family_name,
+        given_name=given_name,
+        birth_date=birth_date,
+        sex_at_birth=sex_at_birth,
+        by=by,
+        audit=audit,
+        details=details,
+    )
 
 
 def _audit_value(value: object) -> object:

@@ -1,14 +1,14 @@
 from typing import Any
 from uuid import UUID
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
-from neuroclinic.api_errors import FieldErrors
+from neuroclinic.api_errors import PROBLEM_CONTENT_TYPE, FieldErrors
 from neuroclinic.api_pages import Pages
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.patients import actions
@@ -16,6 +16,7 @@ from neuroclinic.patients.access import get_patient_for_user
 from neuroclinic.patients.forms import PatientForm
 from neuroclinic.patients.models import SEARCH_LIMIT, Patient
 from neuroclinic.patients.schemas import (
+    PatientCreateIn,
     PatientIn,
     PatientOut,
     PatientPatch,
@@ -102,12 +103,49 @@ def search_patients(request: HttpRequest, payload: SearchIn) -> list[Patient]:
     return results
 
 
+def duplicate_problem(
+    request: HttpRequest, exc: actions.DuplicatePatient
+) -> HttpResponse:
+    """409: the clinic may already have this patient. Names them by id only (no
+    names or birth dates in the answer), and says how to register anyway."""
+    ids = [str(p.uuid) for p in exc.existing]
+    return JsonResponse(
+        {
+            "type": "about:blank",
+            "title": "Possible duplicate patient",
+            "status": 409,
+            "instance": request.path,
+            "detail": (
+                f"A patient with the same birth date and a similar name is already"
+                f" registered: {', '.join(ids)}. Open that record (GET /api/patients/{ids[0]})"
+                " to check; if this is a different person, send the registration again"
+                ' with "allow_duplicate": true.'
+            ),
+            "existing_patients": ids,
+        },
+        status=409,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
 @router.post("/patients", response={201: PatientOut})
-def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
+def create_patient(
+    request: HttpRequest, payload: PatientCreateIn
+) -> Status[Patient] | HttpResponse:
+    """Register a patient, after the same duplicate check as the staff page."""
     user = _staff(request, Capability.REGISTER_PATIENT)
     assert user.organization is not None
-    data = _validated(payload.model_dump())
-    patient = actions.register_patient(user.organization, by=user, **data)
+    data = _validated(payload.model_dump(exclude={"allow_duplicate"}))
+    try:
+        patient = actions.register_new_patient(
+            user.organization,
+            allow_duplicate=payload.allow_duplicate,
+            by=user,
+            via="api",
+            **data,
+        )
+    except actions.DuplicatePatient as exc:
+        return duplicate_problem(request, exc)
     return Status(201, patient)
 
 

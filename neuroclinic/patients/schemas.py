@@ -28,6 +28,12 @@ class PatientIn(NoBidiSchema):
     preferred_language: str = Field("English", max_length=40)
 
 
+class PatientCreateIn(PatientIn):
+    # A likely duplicate (same birth date, similar name) is refused with 409 unless
+    # the caller has checked that this is a different person.
+    allow_duplicate: bool = False
+
+
 class PatientPatch(NoBidiSchema):
     family_name: str | None = Field(None, max_length=100, min_length=1)
     given_name: str | None = Field(None, max_length=100, min_length=1)

@@ -89,19 +89,17 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     duplicates: list[Patient] = []
     if request.method == "POST" and form.is_valid():
         assert request.user.organization is not None
-        data = form.cleaned_data
-        duplicates = list(
-            actions.possible_duplicates(
+        try:
+            patient = actions.register_new_patient(
                 request.user.organization,
-                family_name=data["family_name"],
-                given_name=data["given_name"],
-                birth_date=data["birth_date"],
-            )[:5]
-        )
-        if not duplicates or request.POST.get("confirm_not_duplicate") == "yes":
-            patient = actions.register_patient(
-                request.user.organization, by=request.user, **data
+                allow_duplicate=request.POST.get("confirm_not_duplicate") == "yes",
+                by=request.user,
+                via="web",
+                **form.cleaned_data,
             )
+        except actions.DuplicatePatient as exc:
+            duplicates = exc.existing
+        else:
             messages.success(
                 request, f"Registered {patient.display_name}, MRN {patient.mrn}."
             )

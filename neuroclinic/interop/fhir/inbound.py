@@ -1,21 +1,53 @@
-"""Reading FHIR resources sent to us: a transaction Bundle of Patient, Condition and
-QuestionnaireResponse, and a QuestionnaireResponse on its own (docs/fhir.md, "Import").
+"""Reading FHIR resources sent to us: a transaction or batch Bundle of Patient,
+Condition, AllergyIntolerance, MedicationStatement, MedicationRequest, vital-sign
+Observations and QuestionnaireResponse, and a QuestionnaireResponse on its own
+(docs/fhir.md, "Import").
 
-Each function returns plain values or a list of `Problem`s naming the element at
-fault (a FHIRPath expression such as `Bundle.entry[2].resource.birthDate`); nothing
-here touches the database. The import action resolves references and duplicates.
+Each resource we keep is first validated against the FHIR R4B structure definitions
+(fhir.resources: datatypes, cardinality, real dates), then read into plain values or a
+list of `Problem`s naming the element at fault (a FHIRPath expression such as
+`Bundle.entry[2].resource.birthDate`). A resource we do not keep (Encounter, Claim, a
+laboratory Observation, a stopped medication) is `Skipped` with the reason, not an
+error. Nothing here touches the database; the import action resolves references and
+duplicates.
 
-Pure module: standard library and the pure `neuroclinic.measures` package only.
+Pure module: standard library, fhir.resources and the pure `neuroclinic.measures`
+package only.
 """
 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
 
-from neuroclinic.interop.fhir.clinical import ICD10_CM
-from neuroclinic.interop.fhir.codes import questionnaire_url
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError
+
+from neuroclinic.interop.fhir.clinical import ICD10_CM, MRN_SYSTEM
+from neuroclinic.interop.fhir.codes import (
+    BLOOD_PRESSURE_PANEL,
+    BODY_HEIGHT,
+    BODY_TEMPERATURE,
+    BODY_WEIGHT,
+    CELSIUS,
+    CENTIMETRE,
+    DIASTOLIC_BP,
+    END_TIDAL_CO2,
+    HEART_RATE,
+    KILOGRAM,
+    LOCAL_BASE,
+    LOINC,
+    MM_HG,
+    PER_MINUTE,
+    PERCENT,
+    RESPIRATORY_RATE,
+    SPO2_ARTERIAL,
+    SPO2_PULSE_OXIMETRY,
+    SYSTOLIC_BP,
+    questionnaire_url,
+)
 from neuroclinic.interop.fhir.questionnaires import answer_coding
 from neuroclinic.measures.instruments import (
     INSTRUMENTS,
@@ -25,7 +57,41 @@ from neuroclinic.measures.instruments import (
     score,
 )
 
-IMPORTED_TYPES = ("Patient", "Condition", "QuestionnaireResponse")
+IMPORTED_TYPES = (
+    "Patient",
+    "Condition",
+    "AllergyIntolerance",
+    "MedicationStatement",
+    "MedicationRequest",
+    "Observation",
+    "QuestionnaireResponse",
+)
+# On a Patient: the sender has checked that this is a different person from a
+# likely duplicate (same birth date, similar name) and wants a second record.
+CONFIRMED_NOT_DUPLICATE_URL: Final = (
+    f"{LOCAL_BASE}/StructureDefinition/confirmed-not-duplicate"
+)
+# Vital signs we keep, by LOINC code: (name, UCUM unit, largest plausible value).
+VITAL_SIGNS: Final = {
+    SYSTOLIC_BP.code: ("Systolic blood pressure", MM_HG, Decimal(300)),
+    DIASTOLIC_BP.code: ("Diastolic blood pressure", MM_HG, Decimal(250)),
+    HEART_RATE.code: ("Heart rate", PER_MINUTE, Decimal(300)),
+    RESPIRATORY_RATE.code: ("Respiratory rate", PER_MINUTE, Decimal(100)),
+    SPO2_PULSE_OXIMETRY.code: ("Oxygen saturation", PERCENT, Decimal(100)),
+    SPO2_ARTERIAL.code: ("Oxygen saturation", PERCENT, Decimal(100)),
+    END_TIDAL_CO2.code: ("End-tidal CO2", MM_HG, Decimal(150)),
+    BODY_WEIGHT.code: ("Body weight", KILOGRAM, Decimal(700)),
+    BODY_HEIGHT.code: ("Body height", CENTIMETRE, Decimal(300)),
+    BODY_TEMPERATURE.code: ("Body temperature", CELSIUS, Decimal(50)),
+}
+_OBSERVATION_STATUSES_KEPT = ("final", "amended", "corrected")
+_ALLERGY_SEVERITIES = ("mild", "moderate", "severe")
+# Statuses of a medication the patient takes now; the others (stopped, completed,
+# cancelled, entered-in-error, not-taken...) are not on a current medication list.
+_CURRENT_MEDICATION: Final = {
+    "MedicationStatement": ("active", "intended", "on-hold"),
+    "MedicationRequest": ("active", "on-hold"),
+}
 _ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")
 _SEX_FROM_GENDER = {
     "female": "female",
@@ -41,6 +107,10 @@ _SEX_FROM_BIRTH_SEX = {"F": "female", "M": "male", "UNK": "unknown"}
 class Problem:
     expression: str
     message: str
+    # The HTTP status a batch answers this entry with: 422 for bad content, 404 for
+    # a reference to nothing we have, 409 for a likely duplicate patient, 424 for an
+    # entry whose Patient (earlier in the Bundle) failed.
+    status: int = 422
 
 
 @dataclass(frozen=True)
@@ -50,6 +120,9 @@ class PatientIn:
     birth_date: date
     sex_at_birth: str
     details: dict[str, str]
+    mrn: str = ""  # our own MRN when the sender quotes it (identifier, MRN_SYSTEM)
+    resource_id: str = ""  # Patient.id: ours is the patient's UUID
+    allow_duplicate: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,17 +140,60 @@ class ResponseIn:
     authored: datetime
 
 
+@dataclass(frozen=True)
+class AllergyIn:
+    subject: str
+    substance: str
+    reaction: str
+    severity: str
+
+
+@dataclass(frozen=True)
+class MedicationIn:
+    subject: str
+    name: str
+    dose: str
+
+
+@dataclass(frozen=True)
+class VitalValue:
+    code: str  # LOINC
+    name: str
+    value: Decimal
+    unit: str  # UCUM
+
+
+@dataclass(frozen=True)
+class ObservationIn:
+    subject: str
+    values: tuple[VitalValue, ...]  # a blood-pressure panel gives two
+    effective: datetime
+
+
+@dataclass(frozen=True)
+class Skipped:
+    reason: str
+
+
+Value = PatientIn | ConditionIn | AllergyIn | MedicationIn | ObservationIn | ResponseIn
+
+
 @dataclass
 class Entry:
+    """One entry of the Bundle: a value to write, or the problems, or why skipped."""
+
     index: int
     full_url: str
     resource_type: str
-    value: PatientIn | ConditionIn | ResponseIn
+    value: Value | Skipped | None
+    problems: list[Problem] = field(default_factory=list)
 
 
 @dataclass
 class ParsedBundle:
+    type: str = ""
     entries: list[Entry] = field(default_factory=list)
+    # Problems with the Bundle itself (not a Bundle, no entries): nothing to do.
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -147,7 +263,26 @@ def parse_patient(resource: Mapping[str, Any], at: str) -> PatientIn | list[Prob
         ):
             if _str(address.get(element)):
                 details[key] = _str(address.get(element))[:size]
-    return PatientIn(family[:100], given_names[0][:100], birth_date, sex, details)
+    mrn = ""
+    for identifier in resource.get("identifier") or []:
+        if isinstance(identifier, dict) and identifier.get("system") == MRN_SYSTEM:
+            mrn = _str(identifier.get("value"))[:20]
+    allow_duplicate = any(
+        isinstance(e, dict)
+        and e.get("url") == CONFIRMED_NOT_DUPLICATE_URL
+        and e.get("valueBoolean") is True
+        for e in resource.get("extension") or []
+    )
+    return PatientIn(
+        family[:100],
+        given_names[0][:100],
+        birth_date,
+        sex,
+        details,
+        mrn=mrn,
+        resource_id=_str(resource.get("id"))[:64],
+        allow_duplicate=allow_duplicate,
+    )
 
 
 def _subject(
@@ -181,6 +316,215 @@ def parse_condition(
     value = _str(icd[0].get("code"))
     description = _str(icd[0].get("display")) or _str(code.get("text")) or value
     return ConditionIn(subject, value, description[:200])
+
+
+def _concept_text(concept: Any) -> str:
+    """What a CodeableConcept names: its text, else a coding's display, else a code."""
+    if not isinstance(concept, dict):
+        return ""
+    codings = [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+    return (
+        _str(concept.get("text"))
+        or next((_str(c.get("display")) for c in codings if _str(c.get("display"))), "")
+        or next((_str(c.get("code")) for c in codings if _str(c.get("code"))), "")
+    )
+
+
+def _status_code(concept: Any) -> str:
+    if not isinstance(concept, dict):
+        return ""
+    for coding in concept.get("coding") or []:
+        if isinstance(coding, dict) and _str(coding.get("code")):
+            return _str(coding.get("code"))
+    return ""
+
+
+def parse_allergy(
+    resource: Mapping[str, Any], at: str
+) -> AllergyIn | Skipped | list[Problem]:
+    """An AllergyIntolerance into the chart's allergy list (substance, reaction,
+    severity). A resolved, inactive, refuted or mistaken one is not a current allergy."""
+    clinical = _status_code(resource.get("clinicalStatus"))
+    verification = _status_code(resource.get("verificationStatus"))
+    if clinical in ("inactive", "resolved"):
+        return Skipped(f"The allergy is {clinical}; the chart lists current ones.")
+    if verification in ("refuted", "entered-in-error"):
+        return Skipped(f"The allergy is {verification}.")
+    subject = _subject(resource, at, "patient")
+    problems = subject if isinstance(subject, list) else []
+    substance = _concept_text(resource.get("code"))
+    if not substance:
+        problems.append(Problem(f"{at}.code", "The substance (code) is required."))
+    reactions = [r for r in resource.get("reaction") or [] if isinstance(r, dict)]
+    manifestations = [
+        _concept_text(m)
+        for r in reactions
+        for m in r.get("manifestation") or []
+        if _concept_text(m)
+    ]
+    severities = [_str(r.get("severity")) for r in reactions if r.get("severity")]
+    if problems:
+        return problems
+    assert isinstance(subject, str)
+    severity = max(
+        (s for s in severities if s in _ALLERGY_SEVERITIES),
+        key=_ALLERGY_SEVERITIES.index,
+        default="unknown",
+    )
+    return AllergyIn(
+        subject, substance[:200], ", ".join(manifestations)[:200], severity
+    )
+
+
+def parse_medication(
+    resource: Mapping[str, Any], at: str
+) -> MedicationIn | Skipped | list[Problem]:
+    """A MedicationStatement or MedicationRequest into the chart's current medication
+    list (name and dose as the patient takes it). One the patient no longer takes
+    (stopped, completed, cancelled, entered in error) is skipped."""
+    kind = _str(resource.get("resourceType"))
+    status = _str(resource.get("status"))
+    if status not in _CURRENT_MEDICATION[kind]:
+        return Skipped(
+            f"A {kind} with status {status[:30] or '(none)'} is not a current medication."
+        )
+    subject = _subject(resource, at)
+    problems = subject if isinstance(subject, list) else []
+    name = _concept_text(resource.get("medicationCodeableConcept"))
+    if not name:
+        problems.append(
+            Problem(
+                f"{at}.medicationCodeableConcept",
+                "The medication as a CodeableConcept (text or RxNorm coding) is required;"
+                " medicationReference is not read.",
+            )
+        )
+    element = "dosage" if kind == "MedicationStatement" else "dosageInstruction"
+    dosages = [d for d in resource.get(element) or [] if isinstance(d, dict)]
+    dose = "; ".join(_str(d.get("text")) for d in dosages if _str(d.get("text")))
+    if problems:
+        return problems
+    assert isinstance(subject, str)
+    return MedicationIn(subject, name[:200], dose[:100])
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _vital_value(
+    code: str, quantity: Any, where: str, problems: list[Problem]
+) -> VitalValue | None:
+    name, unit, largest = VITAL_SIGNS[code]
+    if not isinstance(quantity, dict):
+        problems.append(Problem(where, f"{name} needs a valueQuantity."))
+        return None
+    value = _decimal(quantity.get("value"))
+    given_unit = _str(quantity.get("code")) or _str(quantity.get("unit"))
+    if value is None:
+        problems.append(Problem(f"{where}.value", f"{name} needs a number."))
+        return None
+    if given_unit != unit:
+        problems.append(
+            Problem(
+                f"{where}.code",
+                f"{name} is taken in UCUM {unit!r}, not {given_unit[:20]!r}.",
+            )
+        )
+        return None
+    if not Decimal(0) <= value <= largest:
+        problems.append(
+            Problem(f"{where}.value", f"{name} {value} {unit} is not possible.")
+        )
+        return None
+    return VitalValue(code, name, value.quantize(Decimal("0.001")), unit)
+
+
+def _loinc_codes(concept: Any) -> list[str]:
+    if not isinstance(concept, dict):
+        return []
+    return [
+        _str(c.get("code"))
+        for c in concept.get("coding") or []
+        if isinstance(c, dict) and c.get("system") == LOINC
+    ]
+
+
+def parse_observation(
+    resource: Mapping[str, Any], at: str
+) -> ObservationIn | Skipped | list[Problem]:
+    """A vital-sign Observation (blood pressure, heart rate, SpO2, respiratory rate,
+    EtCO2, weight, height, temperature; LOINC codes and UCUM units of the FHIR
+    vital-signs profiles). Any other Observation (laboratory results, smoking status,
+    questionnaire totals: those come as QuestionnaireResponse) is skipped."""
+    codes = _loinc_codes(resource.get("code"))
+    kept = [c for c in codes if c in VITAL_SIGNS or c == BLOOD_PRESSURE_PANEL.code]
+    if not kept:
+        shown = codes[0] if codes else _concept_text(resource.get("code"))
+        return Skipped(f"Observation {shown[:40]!r} is not a vital sign we keep.")
+    status = _str(resource.get("status"))
+    if status not in _OBSERVATION_STATUSES_KEPT:
+        return Skipped(f"An Observation with status {status[:30]!r} is not kept.")
+    subject = _subject(resource, at)
+    problems = subject if isinstance(subject, list) else []
+    effective = None
+    try:
+        effective = datetime.fromisoformat(
+            _str(resource.get("effectiveDateTime")).replace("Z", "+00:00")
+        )
+        if effective.tzinfo is None:
+            raise ValueError
+    except ValueError:
+        problems.append(
+            Problem(
+                f"{at}.effectiveDateTime",
+                "When it was taken (a date and time with a time zone) is required.",
+            )
+        )
+    values: list[VitalValue] = []
+    if kept[0] == BLOOD_PRESSURE_PANEL.code:
+        components = [c for c in resource.get("component") or [] if isinstance(c, dict)]
+        for code in (SYSTOLIC_BP.code, DIASTOLIC_BP.code):
+            found = [
+                (n, c)
+                for n, c in enumerate(components)
+                if code in _loinc_codes(c.get("code"))
+            ]
+            if not found:
+                problems.append(
+                    Problem(
+                        f"{at}.component",
+                        f"A blood pressure needs its {VITAL_SIGNS[code][0].lower()}"
+                        f" component (LOINC {code}).",
+                    )
+                )
+                continue
+            n, component = found[0]
+            value = _vital_value(
+                code,
+                component.get("valueQuantity"),
+                f"{at}.component[{n}].valueQuantity",
+                problems,
+            )
+            if value is not None:
+                values.append(value)
+    else:
+        value = _vital_value(
+            kept[0], resource.get("valueQuantity"), f"{at}.valueQuantity", problems
+        )
+        if value is not None:
+            values.append(value)
+    if problems:
+        return problems
+    assert isinstance(subject, str)
+    assert effective is not None
+    return ObservationIn(subject, tuple(values), effective)
 
 
 def instrument_for(canonical: str) -> Instrument | None:
@@ -285,62 +629,105 @@ def parse_response(resource: Mapping[str, Any], at: str) -> ResponseIn | list[Pr
     return ResponseIn(subject, instrument.code, answers, authored)
 
 
-_PARSERS = {
+_PARSERS: Final = {
     "Patient": parse_patient,
     "Condition": parse_condition,
+    "AllergyIntolerance": parse_allergy,
+    "MedicationStatement": parse_medication,
+    "MedicationRequest": parse_medication,
+    "Observation": parse_observation,
     "QuestionnaireResponse": parse_response,
 }
+BUNDLE_TYPES: Final = ("transaction", "batch", "collection")
+
+
+def _fhirpath(at: str, loc: tuple[Any, ...]) -> str:
+    path = at
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def structure_problems(resource: Mapping[str, Any], at: str) -> list[Problem]:
+    """What the FHIR R4B structure definitions refuse (fhir.resources): unknown
+    elements, wrong datatypes and cardinality, dates that do not exist."""
+    try:
+        get_fhir_model_class(str(resource["resourceType"])).model_validate(
+            dict(resource)
+        )
+    except ValidationError as exc:
+        return [
+            Problem(_fhirpath(at, tuple(e["loc"])), str(e["msg"])[:200])
+            for e in exc.errors()[:20]
+        ]
+    return []
+
+
+def parse_entry(n: int, entry: Any) -> Entry:
+    at = f"Bundle.entry[{n}]"
+    resource = entry.get("resource") if isinstance(entry, dict) else None
+    full_url = _str(entry.get("fullUrl")) if isinstance(entry, dict) else ""
+    if not isinstance(resource, dict):
+        return Entry(
+            n, full_url, "", None, [Problem(at, "An entry without a resource.")]
+        )
+    resource_type = _str(resource.get("resourceType"))
+    parser = _PARSERS.get(resource_type)
+    if parser is None:
+        return Entry(
+            n,
+            full_url,
+            resource_type,
+            Skipped(
+                f"{resource_type[:40] or 'This resource'} is not kept"
+                f" (only {', '.join(IMPORTED_TYPES)})."
+            ),
+        )
+    request = entry.get("request")
+    if isinstance(request, dict) and request.get("method") not in ("POST", None):
+        return Entry(
+            n,
+            full_url,
+            resource_type,
+            None,
+            [Problem(f"{at}.request.method", "Only POST (create) is supported.")],
+        )
+    problems = structure_problems(resource, f"{at}.resource")
+    if problems:
+        return Entry(n, full_url, resource_type, None, problems)
+    value = parser(resource, f"{at}.resource")
+    if isinstance(value, list):
+        return Entry(n, full_url, resource_type, None, value)
+    return Entry(n, full_url, resource_type, value)
 
 
 def parse_bundle(bundle: Any) -> ParsedBundle:
-    """A transaction Bundle's entries, or the problems with them (every one of them)."""
+    """Every entry of a transaction, batch or collection Bundle: its value, its
+    problems (all of them) or why it is skipped."""
     parsed = ParsedBundle()
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         parsed.problems.append(Problem("Bundle", "A Bundle resource is expected."))
         return parsed
-    if bundle.get("type") not in ("transaction", "batch", "collection"):
+    if bundle.get("type") not in BUNDLE_TYPES:
         parsed.problems.append(
-            Problem("Bundle.type", "A transaction Bundle is expected.")
+            Problem("Bundle.type", "A transaction or batch Bundle is expected.")
         )
         return parsed
+    parsed.type = str(bundle["type"])
     entries = bundle.get("entry")
     if not isinstance(entries, list) or not entries:
         parsed.problems.append(Problem("Bundle.entry", "The Bundle has no entries."))
         return parsed
     seen_urls: set[str] = set()
-    for n, entry in enumerate(entries):
-        at = f"Bundle.entry[{n}]"
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(resource, dict):
-            parsed.problems.append(Problem(at, "An entry without a resource."))
-            continue
-        resource_type = _str(resource.get("resourceType"))
-        parser = _PARSERS.get(resource_type)
-        if parser is None:
-            parsed.problems.append(
-                Problem(
-                    f"{at}.resource",
-                    f"{resource_type[:40] or 'This resource'} is not imported"
-                    f" (only {', '.join(IMPORTED_TYPES)}).",
-                )
-            )
-            continue
-        request = entry.get("request")
-        if isinstance(request, dict) and request.get("method") not in ("POST", None):
-            parsed.problems.append(
-                Problem(f"{at}.request.method", "Only POST (create) is supported.")
-            )
-            continue
-        full_url = _str(entry.get("fullUrl"))
-        if full_url and full_url in seen_urls:
-            parsed.problems.append(Problem(f"{at}.fullUrl", "The same fullUrl twice."))
-            continue
-        seen_urls.add(full_url)
-        value = parser(resource, f"{at}.resource")
-        if isinstance(value, list):
-            parsed.problems.extend(value)
-        else:
-            parsed.entries.append(Entry(n, full_url, resource_type, value))
+    for n, raw in enumerate(entries):
+        entry = parse_entry(n, raw)
+        if entry.full_url and entry.full_url in seen_urls:
+            entry.value = None
+            entry.problems = [
+                Problem(f"Bundle.entry[{n}].fullUrl", "The same fullUrl twice.")
+            ]
+        seen_urls.add(entry.full_url)
+        parsed.entries.append(entry)
     return parsed
 
 

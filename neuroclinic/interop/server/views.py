@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from neuroclinic.accounts.models import User
 from neuroclinic.interop import actions
 from neuroclinic.interop.fhir.clinical import Resource, operation_outcome
+from neuroclinic.interop.fhir.inbound import IMPORTED_TYPES
 from neuroclinic.interop.server import cursor as cursors
 from neuroclinic.interop.server.http import (
     FHIR_JSON,
@@ -101,6 +102,8 @@ def capability_statement(request: HttpRequest) -> Resource:
         interactions = ["read", "search-type"]
         if t.history is not None:
             interactions[1:1] = ["vread", "history-instance"]
+        if t.name in IMPORTED_TYPES:  # fhirimp13f: create, as an import of one
+            interactions.append("create")
         entry: Resource = {
             "type": t.name,
             "interaction": [{"code": code} for code in interactions],
@@ -149,8 +152,12 @@ def capability_statement(request: HttpRequest) -> Resource:
                 "documentation": (
                     "Read, search, and vread and instance history where versions are"
                     " kept (chart list entries: recorded, then ended; records that"
-                    " never change: one version); the only write is the transaction"
-                    " import at the base. Searches page with _count (at most 100)"
+                    " never change: one version). Writes are imports: a transaction"
+                    " (all or nothing) or batch (each entry answered) Bundle at the"
+                    " base, or a create of one Patient, Condition, AllergyIntolerance,"
+                    " MedicationStatement, MedicationRequest (kept as a"
+                    " MedicationStatement), vital-sign Observation or"
+                    " QuestionnaireResponse. Searches page with _count (at most 100)"
                     " and the next link's sealed _cursor; the total is on the first"
                     " page (_total=accurate: every page, none: never). An unknown"
                     " parameter is refused unless Prefer: handling=lenient."
@@ -174,6 +181,7 @@ def capability_statement(request: HttpRequest) -> Resource:
                     ),
                 },
                 "resource": resources,
+                "interaction": [{"code": "transaction"}, {"code": "batch"}],
                 "operation": [
                     {
                         "name": "export",
@@ -511,6 +519,15 @@ def _previous_start(
 
 @fhir_view(("GET", "POST"))
 def search(request: HttpRequest, resource_type: str) -> HttpResponse:
+    if (
+        request.method == "POST"
+        and request.content_type in ("application/fhir+json", "application/json")
+        and not request.path.endswith("/_search")
+    ):
+        # POST /fhir/<Type> with a resource: a create (fhirimp13f, transaction.py).
+        from neuroclinic.interop.server.transaction import create
+
+        return create(request, resource_type)
     t = _resource_type(resource_type)
     user = bearer_user(request)
     authorise(user, t, token_scopes(request))

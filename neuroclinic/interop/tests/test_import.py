@@ -1,7 +1,9 @@
 """Importing transaction Bundles: POST /fhir/ and `neuroclinic import fhir`.
 
 All or nothing: one bad entry refuses the Bundle, lists every problem and writes
-nothing; duplicates (of ours, or twice in the Bundle) are problems too.
+nothing; a likely duplicate patient (of ours, or twice in the Bundle) is a problem
+too, and what is already recorded is matched, not written again. Batches, the
+other resource types and FHIR create: test_import_entries.py.
 """
 
 import copy
@@ -177,7 +179,7 @@ def test_importing_the_same_bundle_twice_adds_nothing(
     headers = bearer(director)
     assert post(client, headers, bundle()).status_code == 200
     again = post(client, headers, bundle())
-    assert again.status_code == 422
+    assert again.status_code == 409
     issues = again.json()["issue"]
     assert any("possible duplicate" in i["diagnostics"] for i in issues)
     assert counts() == (2, 2, 2)
@@ -195,8 +197,11 @@ def test_own_patient_by_reference_and_duplicates_of_ours(
     }
     assert post(client, headers, body).status_code == 200
     again = post(client, headers, body)
-    assert again.status_code == 422
-    assert "already recorded" in again.json()["issue"][0]["diagnostics"]
+    assert again.status_code == 200
+    response = again.json()["entry"][0]["response"]
+    assert response["status"] == "200 OK"
+    assert "Already recorded" in response["outcome"]["issue"][0]["diagnostics"]
+    assert QuestionnaireResponse.objects.count() == 1
 
 
 def _broken(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
@@ -303,9 +308,14 @@ BAD_ENTRIES = [
         "Bundle.entry[2].resource.item",
     ),
     (
-        "other type",
+        "element of another type",
         _set([*R, 1, "resource", "resourceType"], "AllergyIntolerance"),
-        "Bundle.entry[1].resource",
+        "Bundle.entry[1].resource.subject",
+    ),
+    (
+        "a date that does not exist",
+        _set([*R, 0, "resource", "birthDate"], "1990-02-30"),
+        "Bundle.entry[0].resource.birthDate",
     ),
     (
         "PUT",
@@ -340,7 +350,9 @@ def test_one_bad_entry_refuses_the_bundle_and_writes_nothing(
     expression: str,
 ) -> None:
     response = post(client, bearer(director), _broken(change))
-    assert response.status_code == 422, response.content
+    assert response.status_code == (409 if name == "patient twice" else 422), (
+        response.content
+    )
     outcome = response.json()
     assert outcome["resourceType"] == "OperationOutcome"
     assert expression in [e for i in outcome["issue"] for e in i.get("expression", [])]
@@ -367,9 +379,14 @@ def test_every_problem_is_listed(
         (b"\xff\xfe", "application/fhir+json", 400),
         ({"resourceType": "Patient"}, "application/fhir+json", 400),
         (
-            {"resourceType": "Bundle", "type": "batch", "entry": []},
+            {"resourceType": "Bundle", "type": "collection", "entry": []},
             "application/fhir+json",
             400,
+        ),
+        (
+            {"resourceType": "Bundle", "type": "batch", "entry": []},
+            "application/fhir+json",
+            422,
         ),
         (
             {"resourceType": "Bundle", "type": "transaction", "entry": []},

@@ -288,3 +288,98 @@ def test_openapi_documents_the_contract(client: Client) -> None:
     assert "bearerAuth" in str(
         schema["components"]["securitySchemes"]
     ) or "StaffToken" in str(schema["components"]["securitySchemes"])
+
+
+def test_a_likely_duplicate_is_refused_with_409_naming_the_existing_patient(
+    as_persona: Callable[[str], Client], organization: Organization
+) -> None:
+    """The staff page's rule (same birth date, similar name), at the API's door."""
+    from datetime import date
+
+    existing = make_patient(
+        organization,
+        family_name="Examplor",
+        given_name="Sage",
+        birth_date=date(1988, 8, 8),
+    )
+    client = as_persona("front_desk")
+    events = AuditEvent.objects.count()
+
+    refused = client.post("/api/patients", VALID, content_type="application/json")
+
+    assert refused.status_code == 409
+    body = _problem(refused)
+    assert body["existing_patients"] == [str(existing.uuid)]
+    assert str(existing.uuid) in body["detail"]
+    assert "allow_duplicate" in body["detail"]
+    # No PHI in the answer: neither name nor birth date of the existing record.
+    assert "Examplor" not in refused.content.decode()
+    assert "1988" not in refused.content.decode()
+    assert Patient.objects.count() == 1
+    assert AuditEvent.objects.count() == events
+
+
+def test_allow_duplicate_registers_a_second_record_and_audits_the_override(
+    as_persona: Callable[[str], Client], organization: Organization
+) -> None:
+    from datetime import date
+
+    existing = make_patient(
+        organization,
+        family_name="Examplar",
+        given_name="Sam",
+        birth_date=date(1988, 8, 8),
+    )
+    client = as_persona("front_desk")
+
+    response = client.post(
+        "/api/patients",
+        VALID | {"allow_duplicate": True},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201
+    created = Patient.objects.get(uuid=response.json()["id"])
+    event = AuditEvent.objects.get(
+        action=AuditEvent.Action.PATIENT_REGISTERED, patient=created
+    )
+    assert event.data["confirmed_not_duplicate_of"] == [str(existing.uuid)]
+    assert event.data["via"] == "api"
+
+
+def test_a_different_birth_date_is_not_a_duplicate(
+    as_persona: Callable[[str], Client], organization: Organization
+) -> None:
+    from datetime import date
+
+    make_patient(
+        organization,
+        family_name="Examplar",
+        given_name="Sage",
+        birth_date=date(1988, 8, 9),
+    )
+    response = as_persona("front_desk").post(
+        "/api/patients", VALID, content_type="application/json"
+    )
+    assert response.status_code == 201
+    event = AuditEvent.objects.filter(
+        action=AuditEvent.Action.PATIENT_REGISTERED
+    ).latest("seq")
+    assert "confirmed_not_duplicate_of" not in event.data
+
+
+def test_another_clinics_patient_is_not_a_duplicate(
+    as_persona: Callable[[str], Client], other_organization: Organization
+) -> None:
+    from datetime import date
+
+    make_patient(
+        other_organization,
+        family_name="Examplar",
+        given_name="Sage",
+        birth_date=date(1988, 8, 8),
+    )
+    response = as_persona("front_desk").post(
+        "/api/patients", VALID, content_type="application/json"
+    )
+    assert response.status_code == 201

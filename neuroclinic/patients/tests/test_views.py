@@ -103,6 +103,12 @@ def test_a_possible_duplicate_is_shown_before_registering(
     assert "may be a patient already registered" in warned.content.decode()
     assert confirmed.status_code == 302
     assert Patient.objects.count() == 2
+    second = Patient.objects.exclude(pk=existing.pk).get()
+    event = AuditEvent.objects.get(
+        action=AuditEvent.Action.PATIENT_REGISTERED, patient=second
+    )
+    assert event.data["confirmed_not_duplicate_of"] == [str(existing.uuid)]
+    assert event.data["via"] == "web"
 
 
 def test_html_and_script_in_names_are_stored_as_text_and_rendered_escaped(

@@ -1,8 +1,10 @@
-"""`neuroclinic import fhir FILE... --as USERNAME`: import FHIR transaction Bundles.
+"""`neuroclinic import fhir FILE... --as USERNAME`: import FHIR Bundles.
 
-Each file is all or nothing, as at POST /fhir/: a file with any problem writes
-nothing and its problems are listed; the others still import. Exit status 1 when
-any file was refused.
+As at POST /fhir/: a transaction Bundle is all or nothing (a file with any problem
+writes nothing and its problems are listed); a batch or collection Bundle imports
+each entry on its own and lists the entries that failed. Each file reports how many
+entries were created, matched (already recorded), skipped (not kept) and failed.
+Exit status 1 when any file was refused or any entry failed.
 """
 
 import json
@@ -18,7 +20,7 @@ from neuroclinic.interop.server.transaction import IMPORT_CAPABILITIES
 
 
 class Command(BaseCommand):
-    help = "Import FHIR Bundles (Patient, Condition, QuestionnaireResponse), each file all or nothing."
+    help = "Import FHIR Bundles: transactions all or nothing, batches entry by entry."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="format", required=True)
@@ -63,8 +65,19 @@ class Command(BaseCommand):
                 continue
             counts: dict[str, int] = {}
             for item in imported:
-                counts[item.resource_type] = counts.get(item.resource_type, 0) + 1
-            summary = ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
-            self.stdout.write(f"{path}: imported {summary}.")
+                counts[item.outcome] = counts.get(item.outcome, 0) + 1
+            summary = ", ".join(
+                f"{counts.get(o, 0)} {o}"
+                for o in ("created", "matched", "skipped", "failed")
+            )
+            self.stdout.write(f"{path}: {summary}.")
+            for item in imported:
+                if item.outcome == "failed":
+                    for problem in item.problems:
+                        self.stderr.write(f"  {problem.expression}: {problem.message}")
+                elif item.outcome == "skipped" and options["verbosity"] > 1:
+                    self.stdout.write(f"  Bundle.entry[{item.index}]: {item.message}")
+            if counts.get("failed"):
+                refused += 1
         if refused:
-            raise CommandError(f"{refused} file(s) refused.")
+            raise CommandError(f"{refused} file(s) refused or with failed entries.")
