@@ -74,6 +74,8 @@ def course_context(
     course: TmsCourse,
     review_form: Any = None,
     missed_form: Any = None,
+    adverse_form: Any = None,
+    adverse_review: tuple[int, Any] | None = None,
 ) -> dict[str, Any]:
     session_rows = list(
         course.sessions.select_related("operator", "supervising_physician", "device")
@@ -88,7 +90,9 @@ def course_context(
         "progress": reads.progress(course),
         "sessions": session_rows,
         "planned": planned,
-        "seizures": list(course.seizures.select_related("review", "session").all()),
+        "seizures": list(
+            course.seizures.select_related("review", "session", "safety_alert").all()
+        ),
         "phq9": _phq9(course),
         "can_review": request.user.can(Capability.ORDER_TMS),
         "review_form": review_form or f.SeizureReviewForm(),
@@ -97,6 +101,14 @@ def course_context(
         "missed": reads.missed_sessions(course),
         "missed_form": missed_form or f.MissedSessionForm(),
         "rethreshold": reads.rethreshold_prompts(course.patient),
+        "adverse_events": list(reads.adverse_events(course)),
+        "adverse_form": adverse_form
+        or f.AdverseEventForm(course=course, zone=course.location.time_zone),
+        # The review form of the report whose review was refused (its errors), else a blank one.
+        "adverse_review_for": adverse_review[0] if adverse_review else None,
+        "adverse_review_form": adverse_review[1]
+        if adverse_review
+        else f.AdverseEventReviewForm(),
     }
 
 
