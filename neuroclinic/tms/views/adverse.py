@@ -27,7 +27,7 @@ def file_report(
         request.user, course_uuid, capability=Capability.RUN_TMS
     )
     form = f.AdverseEventForm(
-        request.POST, course=course, zone=course.location.time_zone
+        request.POST, course=course, zone=course.location.time_zone, auto_id="ae-%s"
     )
     if form.is_valid():
         d = form.cleaned_data
@@ -70,7 +70,7 @@ def review_report(
         request.user, event_uuid, capability=Capability.ORDER_TMS
     )
     course = event.course
-    form = f.AdverseEventReviewForm(request.POST)
+    form = f.AdverseEventReviewForm(request.POST, auto_id=f"ae{event.pk}-%s")
     if form.is_valid():
         d = form.cleaned_data
         try:

@@ -69,6 +69,16 @@ def _summary(course: TmsCourse, sessions: list[Any], planned: list[Any]) -> Any:
     )
 
 
+def _with_review_forms(events: list[Any], refused: tuple[int, Any] | None) -> list[Any]:
+    """Each report gets its own review form, with ids of its own (one page, many forms)."""
+    for event in events:
+        if refused is not None and refused[0] == event.pk:
+            event.review_form = refused[1]
+        else:
+            event.review_form = f.AdverseEventReviewForm(auto_id=f"ae{event.pk}-%s")
+    return events
+
+
 def course_context(
     request: AuthenticatedHttpRequest,
     course: TmsCourse,
@@ -101,9 +111,13 @@ def course_context(
         "missed": reads.missed_sessions(course),
         "missed_form": missed_form or f.MissedSessionForm(),
         "rethreshold": reads.rethreshold_prompts(course.patient),
-        "adverse_events": list(reads.adverse_events(course)),
+        "adverse_events": _with_review_forms(
+            list(reads.adverse_events(course)), adverse_review
+        ),
         "adverse_form": adverse_form
-        or f.AdverseEventForm(course=course, zone=course.location.time_zone),
+        or f.AdverseEventForm(
+            course=course, zone=course.location.time_zone, auto_id="ae-%s"
+        ),
         # The review form of the report whose review was refused (its errors), else a blank one.
         "adverse_review_for": adverse_review[0] if adverse_review else None,
         "adverse_review_form": adverse_review[1]
