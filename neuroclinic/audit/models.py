@@ -277,6 +277,11 @@ class AuditEvent(models.Model):
         TMS_SEIZURE_RECORDED = "tms.seizure_recorded", "Seizure during TMS recorded"
         TMS_SEIZURE_REVIEWED = "tms.seizure_reviewed", "Seizure reviewed by a physician"
         TMS_COURSE_VIEWED = "tms.course_viewed", "TMS course opened"
+        TMS_ADVERSE_EVENT_FILED = "tms.adverse_event_filed", "TMS adverse event filed"
+        TMS_ADVERSE_EVENT_REVIEWED = (
+            "tms.adverse_event_reviewed",
+            "TMS adverse event reviewed and signed",
+        )
         TMS_ADDENDUM_ADDED = "tms.addendum_added", "Addendum to a TMS session note"
         TMS_SESSION_MISSED = "tms.session_missed", "Missed TMS session recorded"
         TMS_PROTOCOL_DRAFTED = "tms.protocol_drafted", "TMS protocol version drafted"

@@ -97,6 +97,8 @@ SEALED_MODELS: dict[str, tuple[str, ...] | None] = {
     "tms.sessionaddendum": None,
     "tms.missedsession": None,
     "tms.tmsprotocol": None,
+    "tms.adverseevent": None,
+    "tms.adverseeventreview": None,
     # Letters as signed and sent, their addenda and the Part 2 consents that release them.
     "letters.letter": None,
     "letters.lettersend": None,

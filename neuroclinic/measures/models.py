@@ -117,6 +117,9 @@ class SafetyAlert(models.Model):
         CSSRS = "cssrs_positive", "C-SSRS screen positive"
         CLINICIAN = "clinician_flag", "Clinician's concern"
         MANIC_SWITCH = "possible_manic_switch", "Possible manic or hypomanic switch"
+        # Raised by the TMS seizure path for the supervising physician; closed by the
+        # physician's seizure review on the TMS course page, not by a risk assessment.
+        TMS_SEIZURE = "tms_seizure", "Seizure during a TMS session"
 
     class RiskLevel(models.TextChoices):
         LOW = "low", "Low"

@@ -34,6 +34,7 @@ CHART_PANELS: list[str] = [
     "neuroclinic.measures.chart.panel",
     "neuroclinic.intake.chart.panel",
     "neuroclinic.infusions.chart.panel",
+    "neuroclinic.tms.chart.panel",
     "neuroclinic.outcomes.chart.panel",
 ]
 

@@ -8,7 +8,7 @@ from django.http import Http404
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.patients.models import Patient
-from neuroclinic.tms.models import SeizureEvent, TmsCourse, TmsSession
+from neuroclinic.tms.models import AdverseEvent, SeizureEvent, TmsCourse, TmsSession
 
 
 def get_course_for_user(
@@ -72,3 +72,19 @@ def get_seizure_for_user(
     if not user.can(capability):
         raise PermissionDenied
     return seizure
+
+
+def get_adverse_event_for_user(
+    user: User, event_uuid: uuid.UUID | str, *, capability: Capability
+) -> AdverseEvent:
+    try:
+        event = (
+            AdverseEvent.objects.filter(patient__in=Patient.objects.visible_to(user))
+            .select_related("course__patient", "patient", "session", "recorded_by")
+            .get(uuid=event_uuid)
+        )
+    except (AdverseEvent.DoesNotExist, ValueError):
+        raise Http404("No such event.") from None
+    if not user.can(capability):
+        raise PermissionDenied
+    return event

@@ -22,18 +22,32 @@ from neuroclinic.api_errors import FieldErrors, problem
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Device, Location
-from neuroclinic.tms import intensity, protocols, reads
+from neuroclinic.tms import intensity, postictal, protocols, reads
 from neuroclinic.tms.access import (
+    get_adverse_event_for_user,
     get_course_for_user,
     get_patient_for_user,
     get_seizure_for_user,
     get_session_for_user,
 )
-from neuroclinic.tms.actions import courses, missed, seizures, sessions, thresholds
+from neuroclinic.tms.actions import (
+    adverse,
+    courses,
+    missed,
+    seizures,
+    sessions,
+    thresholds,
+)
 from neuroclinic.tms.actions import protocols as protocol_actions
 from neuroclinic.tms.actions import screening as screening_actions
 from neuroclinic.tms.errors import TmsError
-from neuroclinic.tms.models import SafetyScreen, TmsCourse, TmsProtocol, TmsSession
+from neuroclinic.tms.models import (
+    AdverseEvent,
+    SafetyScreen,
+    TmsCourse,
+    TmsProtocol,
+    TmsSession,
+)
 
 router = Router(tags=["tms"])
 
@@ -182,6 +196,9 @@ class SessionIn(Schema):
     # The TMS unit it runs on (an active unit of the clinic); left out, the unit the
     # threshold was found on, else the only one at the course's location (docs/tms.md).
     device: UUID | None = None
+    # The calendar visit the session is for: left out, the course's booked visit today
+    # nearest now; its booked TMS unit is the default before the threshold's.
+    appointment: UUID | None = None
 
 
 class SessionOut(Schema):
@@ -220,14 +237,26 @@ class SideEffectIn(Schema):
 
 
 class SeizureIn(Schema):
+    """Post-ictal vitals are structured (each optional; any vital needs its time)."""
+
     post_ictal_status: str = ""
-    vitals: str = ""
+    # Free-text vitals are no longer taken: sent, they are refused (422), not dropped.
+    vitals: str | None = None
+    vitals_taken_at: datetime | None = None
+    heart_rate_bpm: int | None = None
+    systolic_mmhg: int | None = None
+    diastolic_mmhg: int | None = None
+    spo2_percent: int | None = None
+    consciousness_avpu: str | None = None
+    gcs_total: int | None = None
     description: str = ""
 
 
 class SeizureOut(Schema):
     id: UUID
     course_on_hold: bool
+    safety_alert: UUID | None = None
+    adverse_event: UUID | None = None
 
 
 class ReviewIn(Schema):
@@ -478,6 +507,7 @@ def start_session(request: HttpRequest, course_id: UUID, payload: SessionIn) -> 
         supervising_physician=_physician(user, payload.supervising_physician),
         trains=payload.trains,
         device=_device(user, payload.device),
+        appointment=payload.appointment,
         by=user,
     )
     return Status(201, _session_out(session))
@@ -534,14 +564,43 @@ def seizure(request: HttpRequest, session_id: UUID, payload: SeizureIn) -> Any:
     """Stops the session, notifies the supervising physician, holds the course."""
     user = _user(request, Capability.RUN_TMS)
     session = get_session_for_user(user, session_id, capability=Capability.RUN_TMS)
+    if payload.vitals:
+        raise TmsError(
+            "Post-ictal vitals are structured: send heart_rate_bpm, systolic_mmhg, "
+            "diastolic_mmhg, spo2_percent, consciousness_avpu, gcs_total and "
+            "vitals_taken_at.",
+            field="vitals",
+        )
+    taken_at = payload.vitals_taken_at
+    if taken_at is not None and taken_at.tzinfo is None:
+        raise TmsError(
+            "Give the time with its offset (e.g. 2026-12-07T10:42:00Z).",
+            field="vitals_taken_at",
+        )
     event = seizures.record_seizure(
         session,
         post_ictal_status=payload.post_ictal_status,
-        vitals=payload.vitals,
+        vitals=postictal.PostIctal(
+            heart_rate_bpm=payload.heart_rate_bpm,
+            systolic_mmhg=payload.systolic_mmhg,
+            diastolic_mmhg=payload.diastolic_mmhg,
+            spo2_percent=payload.spo2_percent,
+            consciousness_avpu=payload.consciousness_avpu,
+            gcs_total=payload.gcs_total,
+            taken_at=taken_at,
+        ),
         description=payload.description,
         by=user,
     )
-    return Status(201, {"id": event.uuid, "course_on_hold": True})
+    return Status(
+        201,
+        {
+            "id": event.uuid,
+            "course_on_hold": True,
+            "safety_alert": event.safety_alert.uuid if event.safety_alert else None,
+            "adverse_event": event.adverse_event.uuid,
+        },
+    )
 
 
 @router.post("/tms/seizures/{seizure_id}/review", response={201: SeizureOut})
@@ -558,6 +617,170 @@ def review(request: HttpRequest, seizure_id: UUID, payload: ReviewIn) -> Any:
             "course_on_hold": reads.unreviewed_seizures(event.course).exists(),
         },
     )
+
+
+class AdverseEventIn(Schema):
+    kind: str
+    session: UUID | None = None  # a session of the course, when it happened in one
+    description: str = ""
+    severity: str
+    serious: bool = False
+    seriousness: list[str] = []
+    onset_at: datetime
+    action_taken: str
+    outcome: str
+
+
+class AdverseEventReviewOut(Schema):
+    causality: str
+    outcome: str
+    note: str
+    reviewed_by: str
+    reviewed_at: datetime
+    content_sha256: str
+
+
+class AdverseEventOut(Schema):
+    id: UUID
+    course: UUID
+    session: UUID | None
+    seizure: UUID | None
+    kind: str
+    description: str
+    severity: str
+    serious: bool
+    seriousness: list[str]
+    onset_at: datetime
+    action_taken: str
+    outcome: str
+    recorded_by: str
+    recorded_at: datetime
+    review: AdverseEventReviewOut | None
+
+
+class AdverseEventReviewIn(Schema):
+    causality: str
+    outcome: str
+    note: str
+    password: str
+
+
+def _name(user: object) -> str:
+    full_name = getattr(user, "get_full_name", None)
+    return str(full_name()) if callable(full_name) else ""
+
+
+def _adverse_out(event: AdverseEvent) -> dict[str, Any]:
+    review = getattr(event, "review", None)
+    return {
+        "id": event.uuid,
+        "course": event.course.uuid,
+        "session": event.session.uuid if event.session else None,
+        "seizure": event.seizure.uuid if event.seizure else None,
+        "kind": event.kind,
+        "description": event.description,
+        "severity": event.severity,
+        "serious": event.serious,
+        "seriousness": list(event.seriousness),
+        "onset_at": event.onset_at,
+        "action_taken": event.action_taken,
+        "outcome": event.outcome,
+        "recorded_by": _name(event.recorded_by),
+        "recorded_at": event.recorded_at,
+        "review": None
+        if review is None
+        else {
+            "causality": review.causality,
+            "outcome": review.outcome,
+            "note": review.note,
+            "reviewed_by": _name(review.reviewed_by),
+            "reviewed_at": review.reviewed_at,
+            "content_sha256": review.content_sha256,
+        },
+    }
+
+
+@router.get("/tms/courses/{course_id}/adverse-events", response=list[AdverseEventOut])
+def adverse_event_list(request: HttpRequest, course_id: UUID) -> Any:
+    """The course's adverse-event reports, newest onset first, with their reviews."""
+    user = _user(request, Capability.VIEW_TMS)
+    course = get_course_for_user(user, course_id, capability=Capability.VIEW_TMS)
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.TMS_COURSE_VIEWED,
+            actor=user,
+            patient=course.patient,
+            subject=course,
+            page="api-adverse-events",
+        )
+    return [_adverse_out(e) for e in reads.adverse_events(course)]
+
+
+@router.post("/tms/courses/{course_id}/adverse-events", response={201: AdverseEventOut})
+def adverse_event_file(
+    request: HttpRequest, course_id: UUID, payload: AdverseEventIn
+) -> Any:
+    """File a report (a seizure is recorded with the session's seizure call instead)."""
+    user = _user(request, Capability.RUN_TMS)
+    course = get_course_for_user(user, course_id, capability=Capability.RUN_TMS)
+    session = None
+    if payload.session is not None:
+        session = course.sessions.filter(uuid=payload.session).first()
+        if session is None:
+            raise TmsError("That session is not of this course.", field="session")
+    if payload.onset_at.tzinfo is None:
+        raise TmsError(
+            "Give the time with its offset (e.g. 2026-12-07T10:42:00Z).",
+            field="onset_at",
+        )
+    event = adverse.record_adverse_event(
+        course,
+        session=session,
+        kind=payload.kind,
+        description=payload.description,
+        severity=payload.severity,
+        serious=payload.serious,
+        seriousness=payload.seriousness,
+        onset_at=payload.onset_at,
+        action_taken=payload.action_taken,
+        outcome=payload.outcome,
+        by=user,
+    )
+    return Status(201, _adverse_out(event))
+
+
+@router.get("/tms/adverse-events/{event_id}", response=AdverseEventOut)
+def adverse_event_detail(request: HttpRequest, event_id: UUID) -> Any:
+    user = _user(request, Capability.VIEW_TMS)
+    event = get_adverse_event_for_user(user, event_id, capability=Capability.VIEW_TMS)
+    with transaction.atomic():
+        record(
+            AuditEvent.Action.TMS_COURSE_VIEWED,
+            actor=user,
+            patient=event.patient,
+            subject=event.course,
+            page="api-adverse-event",
+        )
+    return _adverse_out(event)
+
+
+@router.post("/tms/adverse-events/{event_id}/review", response={201: AdverseEventOut})
+def adverse_event_review(
+    request: HttpRequest, event_id: UUID, payload: AdverseEventReviewIn
+) -> Any:
+    """A physician's signed review (password): causality, the outcome now, a note."""
+    user = _user(request, Capability.ORDER_TMS)
+    event = get_adverse_event_for_user(user, event_id, capability=Capability.ORDER_TMS)
+    adverse.review_adverse_event(
+        event,
+        causality=payload.causality,
+        outcome=payload.outcome,
+        note=payload.note,
+        password=payload.password,
+        by=user,
+    )
+    event.refresh_from_db()
+    return Status(201, _adverse_out(AdverseEvent.objects.get(pk=event.pk)))
 
 
 @router.post("/tms/intensity-calculation", response=IntensityOut)

@@ -1,14 +1,16 @@
 """Forms of the technician's screen and the course page. They parse; the actions decide."""
 
 import uuid
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import GRANTS, Capability
 from neuroclinic.clinics.models import Device, Location
-from neuroclinic.tms import protocols, reads, screening
+from neuroclinic.tms import adverse_events, postictal, protocols, reads, screening
 from neuroclinic.tms.actions import protocols as protocol_actions
 from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import (
@@ -57,6 +59,9 @@ class DailyCheckForm(forms.Form):
     device = forms.ModelChoiceField(
         queryset=Device.objects.none(), label="TMS unit", empty_label="Choose the unit"
     )
+    # The calendar visit the screen was opened from (?appointment=): its booked unit is
+    # the default; the action refuses a visit that is not a booked one of this course.
+    appointment = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, organization_id: int | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -132,11 +137,117 @@ class EndForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class LocalDateTimeField(forms.DateTimeField):
+    """A datetime-local input read in the clinic's time zone (stored in UTC)."""
+
+    widget = forms.DateTimeInput(
+        attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+    )
+
+    def __init__(self, *args: Any, zone: str = "UTC", **kwargs: Any) -> None:
+        kwargs.setdefault("input_formats", ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+        super().__init__(*args, **kwargs)
+        self.zone = ZoneInfo(zone)
+
+    def to_python(self, value: Any) -> datetime | None:
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        return moment.replace(tzinfo=None).replace(tzinfo=self.zone)
+
+
 class SeizureForm(forms.Form):
-    post_ictal_status = forms.CharField(required=False, max_length=300)
-    vitals = forms.CharField(required=False, max_length=300)
+    """The seizure button's form: every detail may follow; the action checks the ranges."""
+
+    post_ictal_status = forms.CharField(
+        required=False, max_length=300, label="Post-ictal status (note)"
+    )
+    vitals_taken_at = LocalDateTimeField(required=False, label="Vitals taken at")
+    heart_rate_bpm = forms.IntegerField(required=False, label="Heart rate (beats/min)")
+    systolic_mmhg = forms.IntegerField(required=False, label="Systolic BP (mmHg)")
+    diastolic_mmhg = forms.IntegerField(required=False, label="Diastolic BP (mmHg)")
+    spo2_percent = forms.IntegerField(required=False, label="SpO2 (%)")
+    consciousness_avpu = forms.ChoiceField(
+        required=False,
+        choices=[("", "—"), *postictal.AVPU_CHOICES],
+        label="Consciousness (AVPU)",
+    )
+    gcs_total = forms.IntegerField(required=False, label="GCS total (3-15)")
     description = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, zone: str = "UTC", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["vitals_taken_at"]
+        assert isinstance(field, LocalDateTimeField)
+        field.zone = ZoneInfo(zone)
+
+    def vitals(self) -> postictal.PostIctal:
+        d = self.cleaned_data
+        return postictal.PostIctal(
+            heart_rate_bpm=d.get("heart_rate_bpm"),
+            systolic_mmhg=d.get("systolic_mmhg"),
+            diastolic_mmhg=d.get("diastolic_mmhg"),
+            spo2_percent=d.get("spo2_percent"),
+            consciousness_avpu=d.get("consciousness_avpu") or None,
+            gcs_total=d.get("gcs_total"),
+            taken_at=d.get("vitals_taken_at"),
+        )
+
+
+class AdverseEventForm(forms.Form):
+    """A TMS adverse-event report filed on the course page (a seizure has its own button)."""
+
+    kind = forms.ChoiceField(
+        choices=[
+            (c, label) for c, label in adverse_events.KIND_CHOICES if c != "seizure"
+        ]
+    )
+    session = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="Session (if in one)"
+    )
+    description = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    severity = forms.ChoiceField(choices=adverse_events.SEVERITY_CHOICES)
+    serious = forms.BooleanField(required=False, label="Serious adverse event")
+    seriousness = forms.MultipleChoiceField(
+        required=False,
+        choices=adverse_events.SERIOUSNESS_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        label="Why serious",
+    )
+    onset_at = LocalDateTimeField(label="Onset")
+    action_taken = forms.ChoiceField(choices=adverse_events.ACTION_CHOICES)
+    outcome = forms.ChoiceField(choices=adverse_events.OUTCOME_CHOICES)
+
+    def __init__(
+        self, *args: Any, course: TmsCourse, zone: str = "UTC", **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["onset_at"]
+        assert isinstance(field, LocalDateTimeField)
+        field.zone = ZoneInfo(zone)
+        session_field = self.fields["session"]
+        assert isinstance(session_field, forms.TypedChoiceField)
+        session_field.choices = [
+            ("", "—"),
+            *(
+                (s.pk, f"Session {s.number}")
+                for s in course.sessions.order_by("number")
+            ),
+        ]
+
+
+class AdverseEventReviewForm(forms.Form):
+    causality = forms.ChoiceField(choices=adverse_events.CAUSALITY_CHOICES)
+    outcome = forms.ChoiceField(
+        choices=adverse_events.OUTCOME_CHOICES, label="Outcome now"
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    password = forms.CharField(
+        widget=forms.PasswordInput, label="Your password (signs the review)"
     )
 
 

@@ -14,7 +14,7 @@ from uuid import uuid4
 from django.conf import settings
 from django.db import models
 
-from neuroclinic.tms import screening
+from neuroclinic.tms import adverse_events, postictal, screening
 
 
 def _user(
@@ -415,13 +415,49 @@ class SeizureEvent(models.Model):
     onset_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     post_ictal_status = models.CharField(max_length=300, blank=True)
+    # Free text on seizures recorded before migration 0007; new ones use the fields below.
     vitals = models.CharField(max_length=300, blank=True)
+    # Post-ictal vitals, structured (tms/postictal.py checks each range). NULL when not
+    # taken: a nullable column is added in place on SQLite, keeping the table's triggers.
+    vitals_taken_at = models.DateTimeField(null=True, blank=True)
+    heart_rate_bpm = models.PositiveSmallIntegerField(null=True, blank=True)
+    systolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    diastolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    spo2_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    consciousness_avpu = models.CharField(  # noqa: DJ001
+        max_length=12, null=True, blank=True, choices=postictal.AVPU_CHOICES
+    )
+    gcs_total = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The safety alert the seizure raised through measures' routing (none before 0007).
+    safety_alert = models.OneToOneField(
+        "measures.SafetyAlert",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     description = models.TextField(blank=True)
     recorded_by = _user()
     recorded_at = models.DateTimeField()
 
     def __str__(self) -> str:
         return "Seizure during TMS"
+
+    @property
+    def vitals_text(self) -> str:
+        """The post-ictal vitals as one line (the free text of seizures before 0007)."""
+        return (
+            postictal.describe(
+                heart_rate_bpm=self.heart_rate_bpm,
+                systolic_mmhg=self.systolic_mmhg,
+                diastolic_mmhg=self.diastolic_mmhg,
+                spo2_percent=self.spo2_percent,
+                consciousness_avpu=self.consciousness_avpu,
+                gcs_total=self.gcs_total,
+                taken_at=self.vitals_taken_at,
+            )
+            or self.vitals
+        )
 
 
 class SeizureReview(models.Model):
@@ -496,3 +532,82 @@ class MissedSession(models.Model):
 
     def __str__(self) -> str:
         return f"Missed TMS session {self.planned_on:%Y-%m-%d}"
+
+
+class AdverseEvent(models.Model):
+    """A TMS adverse event, its own clinical record beside the session (docs/tms.md).
+
+    Append-only and sealed: a later outcome is the physician's signed review (or a new
+    report), never an edit. A seizure files one automatically; a possible manic switch
+    recorded as a side effect files one too. Categories: tms/adverse_events.py.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="tms_adverse_events"
+    )
+    course = models.ForeignKey(
+        TmsCourse, on_delete=models.PROTECT, related_name="adverse_events"
+    )
+    session = models.ForeignKey(
+        TmsSession,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="adverse_events",
+    )
+    seizure = models.OneToOneField(
+        SeizureEvent,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="adverse_event",
+    )
+    kind = models.CharField(max_length=20, choices=adverse_events.KIND_CHOICES)
+    description = models.TextField(blank=True)
+    severity = models.CharField(max_length=10, choices=adverse_events.SEVERITY_CHOICES)
+    serious = models.BooleanField()
+    seriousness = models.JSONField(default=list)
+    onset_at = models.DateTimeField()
+    action_taken = models.CharField(
+        max_length=24, choices=adverse_events.ACTION_CHOICES
+    )
+    outcome = models.CharField(max_length=24, choices=adverse_events.OUTCOME_CHOICES)
+    recorded_by = _user()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-onset_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"TMS adverse event: {self.get_kind_display()}"
+
+    @property
+    def seriousness_labels(self) -> list[str]:
+        return [adverse_events.SERIOUSNESS_LABELS.get(c, c) for c in self.seriousness]
+
+
+class AdverseEventReview(models.Model):
+    """A physician's signed review of an adverse event: causality, outcome now, note.
+
+    The signature is the reviewer's password; `content_sha256` binds the report as
+    reviewed together with the review.
+    """
+
+    adverse_event = models.OneToOneField(
+        AdverseEvent, on_delete=models.PROTECT, related_name="review"
+    )
+    causality = models.CharField(
+        max_length=20, choices=adverse_events.CAUSALITY_CHOICES
+    )
+    outcome = models.CharField(max_length=24, choices=adverse_events.OUTCOME_CHOICES)
+    note = models.TextField()
+    reviewed_by = _user()
+    reviewed_at = models.DateTimeField()
+    content_sha256 = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"Reviewed: {self.get_causality_display()}"

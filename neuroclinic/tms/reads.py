@@ -1,15 +1,19 @@
 """What the TMS pages, API and actions read: the current screen, threshold, hold and progress."""
 
+import uuid
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
+from django.apps import apps as django_apps
 from django.db.models import QuerySet
 
 from neuroclinic.clinics.models import Device, Location
 from neuroclinic.patients.models import Medication, Patient
 from neuroclinic.tms import course_plan, intensity, protocols, threshold_medicines
 from neuroclinic.tms.models import (
+    AdverseEvent,
     MissedSession,
     MotorThreshold,
     SafetyScreen,
@@ -63,11 +67,66 @@ def tms_units(organization_id: int) -> QuerySet[Device]:
     )
 
 
-def default_unit(course: TmsCourse, threshold: MotorThreshold | None) -> Device | None:
-    """The unit a session is offered on: the one its motor threshold was found on (the
+def _appointments() -> Any:
+    # The calendar sits above TMS (docs/architecture.md), so its model is read through
+    # the app registry, never imported; TMS only reads it (docs/tms.md, "The session's unit").
+    return django_apps.get_model("scheduling", "Appointment")
+
+
+def booked_appointment(
+    course: TmsCourse, *, at: datetime, appointment: uuid.UUID | None = None
+) -> Any | None:
+    """The calendar visit a session of this course is opened for: the one named (it must be
+    a still-booked visit of this course), else the course's booked visit today (in the
+    clinic's time zone) starting nearest to `at`; None when there is none."""
+    model = _appointments()
+    booked = model.objects.filter(tms_course=course, status__in=model.HOLDING)
+    if appointment is not None:
+        return booked.filter(uuid=appointment).first()
+    zone = zoneinfo.ZoneInfo(course.location.time_zone)
+    day_start = datetime.combine(at.astimezone(zone).date(), time.min, tzinfo=zone)
+    today = list(
+        booked.filter(
+            starts_at__gte=day_start, starts_at__lt=day_start + timedelta(days=1)
+        ).order_by("starts_at", "id")
+    )
+    if not today:
+        return None
+    return min(today, key=lambda a: abs((a.starts_at - at).total_seconds()))
+
+
+def booked_unit(
+    course: TmsCourse, *, at: datetime, appointment: uuid.UUID | None = None
+) -> Device | None:
+    """The TMS unit the calendar booked for the visit (booked_appointment), when it booked
+    exactly one that is still an active TMS unit of the clinic."""
+    visit = booked_appointment(course, at=at, appointment=appointment)
+    if visit is None:
+        return None
+    units = list(
+        tms_units(course.organization_id).filter(
+            pk__in=visit.devices.values_list("pk", flat=True)
+        )[:2]
+    )
+    return units[0] if len(units) == 1 else None
+
+
+def default_unit(
+    course: TmsCourse,
+    threshold: MotorThreshold | None,
+    *,
+    at: datetime | None = None,
+    appointment: uuid.UUID | None = None,
+) -> Device | None:
+    """The unit a session is offered on: the one the calendar booked for the visit
+    (booked_unit, when `at` is given); else the one its motor threshold was found on (the
     threshold is in % of that unit's output), when it is still an active unit of the
     clinic; else the only active unit in the course location's rooms; else none, and
     the technician chooses (docs/tms.md, "The session's unit")."""
+    if at is not None:
+        booked = booked_unit(course, at=at, appointment=appointment)
+        if booked is not None:
+            return booked
     units = list(tms_units(course.organization_id))
     if threshold is not None and threshold.device_id is not None:
         for unit in units:
@@ -261,4 +320,21 @@ def held_course_ids(courses: list[TmsCourse]) -> set[int]:
         SeizureEvent.objects.filter(
             course__in=courses, review__isnull=True
         ).values_list("course_id", flat=True)
+    )
+
+
+def adverse_events(course: TmsCourse) -> QuerySet[AdverseEvent]:
+    """The course's adverse-event reports, newest onset first, with their reviews."""
+    return AdverseEvent.objects.filter(course=course).select_related(
+        "course",
+        "session",
+        "seizure",
+        "recorded_by",
+        "review__reviewed_by",
+    )
+
+
+def patient_adverse_events(patient: Patient) -> QuerySet[AdverseEvent]:
+    return AdverseEvent.objects.filter(patient=patient).select_related(
+        "course", "session", "seizure", "recorded_by", "review__reviewed_by"
     )

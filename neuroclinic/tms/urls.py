@@ -1,6 +1,6 @@
 from django.urls import path
 
-from neuroclinic.tms.views import course, patient, protocols, technician
+from neuroclinic.tms.views import adverse, course, patient, protocols, technician
 
 app_name = "tms"
 
@@ -31,4 +31,14 @@ urlpatterns = [
     path("screens/<uuid:screen_uuid>/decide", patient.decide_page, name="decide"),
     path("sessions/<uuid:session_uuid>/addendum", course.addendum, name="addendum"),
     path("seizures/<uuid:seizure_uuid>/review", course.review, name="review"),
+    path(
+        "courses/<uuid:course_uuid>/adverse-events",
+        adverse.file_report,
+        name="adverse_file",
+    ),
+    path(
+        "adverse-events/<uuid:event_uuid>/review",
+        adverse.review_report,
+        name="adverse_review",
+    ),
 ]

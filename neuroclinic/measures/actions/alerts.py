@@ -36,6 +36,12 @@ def _alert_link(alert: SafetyAlert) -> str:
     return reverse("measures:alert", kwargs={"alert_uuid": alert.uuid})
 
 
+# The notification's subject where "needs a risk assessment" is not what is asked.
+_SUBJECTS = {
+    SafetyAlert.Reason.TMS_SEIZURE: "Safety alert: seizure during a TMS session, review needed now",
+}
+
+
 @transaction.atomic
 def raise_safety_alert(
     patient: Patient,
@@ -44,9 +50,13 @@ def raise_safety_alert(
     response: QuestionnaireResponse | None = None,
     detail: str = "",
     portal_link: PortalLink | None = None,
+    assign_to: User | None = None,
     by: User | None = None,
 ) -> SafetyAlert:
     """Raise (once) and route a safety alert: the prescriber first, else the medical director.
+
+    `assign_to` names who the alert goes to first instead (the supervising physician of a
+    TMS session for a seizure); when that user is inactive the usual routing applies.
 
     An alert already raised for the same reason by the same response, or by an
     answer given earlier through the same portal link, is reused (and linked to
@@ -65,10 +75,14 @@ def raise_safety_alert(
             existing.save(update_fields=["response"])
         return existing
     assignee = (
-        patient.prescriber
-        if patient.prescriber and patient.prescriber.is_active
+        assign_to
+        if assign_to is not None
+        and assign_to.is_active
+        and assign_to.organization_id == patient.organization_id
         else None
     )
+    if assignee is None and patient.prescriber and patient.prescriber.is_active:
+        assignee = patient.prescriber
     if assignee is None:
         directors = _directors(patient.organization_id)
         assignee = directors[0] if directors else None
@@ -94,7 +108,9 @@ def raise_safety_alert(
     for recipient in recipients:
         notify(
             recipient,
-            subject="Safety alert: a patient needs a risk assessment",
+            subject=_SUBJECTS.get(
+                reason, "Safety alert: a patient needs a risk assessment"
+            ),
             body=f"{alert.get_reason_display()}. Open the alert to assess and acknowledge.",
             link=_alert_link(alert),
             urgent=True,
@@ -122,6 +138,11 @@ def acknowledge_alert(
     alert = SafetyAlert.objects.select_for_update().get(pk=alert.pk)
     if not alert.is_open:
         raise MeasuresError("This alert was already acknowledged.")
+    if alert.reason == SafetyAlert.Reason.TMS_SEIZURE:
+        raise MeasuresError(
+            "A seizure alert is closed by the physician's seizure review on the TMS "
+            "course page."
+        )
     note = {
         k: str(v).strip()
         for k, v in (assessment or {}).items()
@@ -185,6 +206,52 @@ def acknowledge_alert(
         subject=alert,
         risk_level=risk_level,
         disposition=disposition,
+    )
+    return alert
+
+
+@transaction.atomic
+def close_by_seizure_review(
+    alert: SafetyAlert, *, resumed: bool, note: str, by: User
+) -> SafetyAlert:
+    """Close a TMS seizure alert with the physician's documented seizure review.
+
+    Resumed, the disposition is "treatment may continue with closer monitoring"; a
+    stopped course is "no further action" with the review as its reason (the stop is
+    on the TMS course). Neither holds other treatment once closed.
+    """
+    alert = SafetyAlert.objects.select_for_update().get(pk=alert.pk)
+    if alert.reason != SafetyAlert.Reason.TMS_SEIZURE:
+        raise MeasuresError("Only a seizure alert is closed by a seizure review.")
+    if not alert.is_open:
+        return alert
+    alert.acknowledged_at = timezone.now()
+    alert.acknowledged_by = by
+    alert.disposition = (
+        SafetyAlert.Disposition.TREAT_WITH_MONITORING
+        if resumed
+        else SafetyAlert.Disposition.NO_ACTION
+    )
+    alert.disposition_note = (
+        "Seizure review: "
+        + ("the TMS course resumes. " if resumed else "the TMS course is stopped. ")
+        + note.strip()
+    )
+    alert.save(
+        update_fields=[
+            "acknowledged_at",
+            "acknowledged_by",
+            "disposition",
+            "disposition_note",
+        ]
+    )
+    record(
+        AuditEvent.Action.SAFETY_ALERT_ACKNOWLEDGED,
+        actor=by,
+        patient=alert.patient,
+        subject=alert,
+        risk_level="",
+        disposition=alert.disposition,
     )
     return alert
 

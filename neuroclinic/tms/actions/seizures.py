@@ -1,4 +1,4 @@
-"""The seizure path: stop, record, notify the physician at once, hold the course until reviewed.
+"""The seizure path: stop, record, alert the physician at once, hold the course until reviewed.
 
 Seizure handling in software is our design (domain facts: Source: T7, T9 (docs/sources.md));
 docs/tms.md describes it.
@@ -7,12 +7,17 @@ docs/tms.md describes it.
 from datetime import datetime
 
 from django.db import transaction
-from django.urls import reverse
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
-from neuroclinic.notifications.actions import notify
+from neuroclinic.measures.actions.alerts import (
+    close_by_seizure_review,
+    raise_safety_alert,
+)
+from neuroclinic.measures.models import SafetyAlert
+from neuroclinic.tms import postictal
+from neuroclinic.tms.actions.adverse import file_seizure_report
 from neuroclinic.tms.actions.common import lock_session, now_or, require_open
 from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import SeizureEvent, SeizureReview, TmsSession
@@ -25,11 +30,18 @@ def record_seizure(
     onset_at: datetime | None = None,
     ended_at: datetime | None = None,
     post_ictal_status: str = "",
-    vitals: str = "",
+    vitals: postictal.PostIctal | None = None,
     description: str = "",
     now: datetime | None = None,
     by: User,
 ) -> SeizureEvent:
+    """Stop the session, record the seizure with its post-ictal vitals, raise a safety
+    alert for the supervising physician (measures' routing and escalation), file the
+    adverse-event report, and hold the course until a physician reviews it.
+
+    A replay (the tablet's queue, a second click) finds the session ended and is
+    refused, so each seizure raises one alert and files one report.
+    """
     session = lock_session(session)
     require_open(session, doing="record a seizure (use the course page)")
     at = now_or(now)
@@ -38,13 +50,39 @@ def record_seizure(
         raise TmsError("The onset cannot be in the future.", field="onset_at")
     if ended_at is not None and ended_at < onset:
         raise TmsError("The seizure cannot end before it began.", field="ended_at")
+    vitals = vitals or postictal.PostIctal()
+    errors = postictal.check(vitals, onset_at=onset, now=at)
+    if errors:
+        raise TmsError(
+            next(iter(errors.values())),
+            errors={field: [message] for field, message in errors.items()},
+        )
+    physician = session.supervising_physician
+    assert isinstance(physician, User)
+    alert = raise_safety_alert(
+        session.patient,
+        reason=SafetyAlert.Reason.TMS_SEIZURE,
+        detail=(
+            f"Seizure in TMS session {session.number} of {session.course.protocol_name}; "
+            "the course is on hold until a physician documents a review."
+        ),
+        assign_to=physician,
+        by=by,
+    )
     seizure = SeizureEvent.objects.create(
         session=session,
         course=session.course,
         onset_at=onset,
         ended_at=ended_at,
         post_ictal_status=post_ictal_status.strip()[:300],
-        vitals=vitals.strip()[:300],
+        vitals_taken_at=vitals.taken_at,
+        heart_rate_bpm=vitals.heart_rate_bpm,
+        systolic_mmhg=vitals.systolic_mmhg,
+        diastolic_mmhg=vitals.diastolic_mmhg,
+        spo2_percent=vitals.spo2_percent,
+        consciousness_avpu=vitals.consciousness_avpu,
+        gcs_total=vitals.gcs_total,
+        safety_alert=alert,
         description=description.strip()[:4000],
         recorded_by=by,
         recorded_at=at,
@@ -52,22 +90,15 @@ def record_seizure(
     session.status = TmsSession.Status.SEIZURE
     session.ended_at = at
     session.save(update_fields=["status", "ended_at"])
-    physician = session.supervising_physician
-    assert isinstance(physician, User)
-    notify(
-        physician,
-        subject="Seizure during a TMS session: review needed now",
-        body="The course is on hold until you document a review.",
-        link=reverse("tms:course", args=[session.course.uuid]),
-        urgent=True,
-    )
     record(
         AuditEvent.Action.TMS_SEIZURE_RECORDED,
         actor=by,
         patient=session.patient,
         subject=seizure,
         session=str(session.uuid),
+        safety_alert=str(alert.uuid),
     )
+    file_seizure_report(seizure, session=session, by=by)
     return seizure
 
 
@@ -99,6 +130,13 @@ def review_seizure(
         reviewed_by=by,
         reviewed_at=now_or(now),
     )
+    if seizure.safety_alert is not None:
+        close_by_seizure_review(
+            seizure.safety_alert,
+            resumed=decision == SeizureReview.Decision.RESUME,
+            note=review.note,
+            by=by,
+        )
     record(
         AuditEvent.Action.TMS_SEIZURE_REVIEWED,
         actor=by,

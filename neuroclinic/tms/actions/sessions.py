@@ -25,6 +25,7 @@ from neuroclinic.measures.actions.alerts import (
 )
 from neuroclinic.measures.models import SafetyAlert
 from neuroclinic.tms import course_plan, intensity, protocols, reads, screening
+from neuroclinic.tms.actions.adverse import file_manic_switch_report
 from neuroclinic.tms.actions.common import (
     lock_session,
     now_or,
@@ -80,12 +81,27 @@ def check_may_treat(course: TmsCourse) -> None:
 
 
 def session_unit(
-    course: TmsCourse, threshold: MotorThreshold, device: Device | None
+    course: TmsCourse,
+    threshold: MotorThreshold,
+    device: Device | None,
+    *,
+    at: datetime,
+    appointment: uuid.UUID | None = None,
 ) -> Device:
     """The unit the session runs on: the one chosen, which must be an active TMS unit of
-    the clinic, or the default (reads.default_unit) when none is chosen."""
+    the clinic, or the default (reads.default_unit: first the unit the calendar booked
+    for the visit) when none is chosen. A named calendar visit must be a booked visit
+    of this course."""
+    if (
+        appointment is not None
+        and reads.booked_appointment(course, at=at, appointment=appointment) is None
+    ):
+        raise TmsError(
+            "That calendar appointment is not a booked visit of this course.",
+            field="appointment",
+        )
     if device is None:
-        unit = reads.default_unit(course, threshold)
+        unit = reads.default_unit(course, threshold, at=at, appointment=appointment)
         if unit is None:
             raise TmsError("Choose the TMS unit the session runs on.", field="device")
         return unit
@@ -103,10 +119,12 @@ def start_session(
     supervising_physician: User | None,
     trains: int | None = None,
     device: Device | None = None,
+    appointment: uuid.UUID | None = None,
     now: datetime | None = None,
     by: User,
 ) -> TmsSession:
-    """Starts the course's next session on `device` (default: reads.default_unit)."""
+    """Starts the course's next session on `device` (default: reads.default_unit, the
+    calendar's booked unit first; `appointment` names the visit it was opened from)."""
     course = (
         TmsCourse.objects.select_for_update()
         .select_related("location", "patient")
@@ -136,7 +154,8 @@ def start_session(
         raise TmsError(
             "No motor threshold on file: determine it before the first session."
         )
-    unit = session_unit(course, threshold, device)
+    at = now_or(now)
+    unit = session_unit(course, threshold, device, at=at, appointment=appointment)
     dose = _intensity(
         parameters,
         threshold,
@@ -147,7 +166,6 @@ def start_session(
         planned = protocols.pulses_planned(parameters, trains=trains)
     except protocols.ProtocolError as exc:
         raise TmsError(exc.message, field=exc.field) from None
-    at = now_or(now)
     sessions = list(course.sessions.order_by("number"))
     if any(s.is_open for s in sessions):
         raise TmsError("A session of this course is still open: end it first.")
@@ -326,6 +344,14 @@ def record_side_effect(
             session.patient,
             reason=SafetyAlert.Reason.MANIC_SWITCH,
             detail=f"Recorded in TMS session {session.number} of {session.course.protocol_name}.",
+            by=by,
+        )
+        # And its own adverse-event report, for the physician's signed review.
+        file_manic_switch_report(
+            session,
+            severity=severity,
+            description=description,
+            at=effect.recorded_at,
             by=by,
         )
     return effect

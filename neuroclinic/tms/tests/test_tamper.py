@@ -16,6 +16,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 
+from conftest import TEST_PASSWORD
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.seals import SEALED_MODELS, verify_seals
 from neuroclinic.audit.tests.tamper import (
@@ -24,7 +25,7 @@ from neuroclinic.audit.tests.tamper import (
     assert_statement_refused,
 )
 from neuroclinic.patients.models import Patient
-from neuroclinic.tms.actions import missed, seizures, sessions
+from neuroclinic.tms.actions import adverse, missed, seizures, sessions
 from neuroclinic.tms.actions import screening as screening_actions
 from neuroclinic.tms.models import MissedSession, TmsCourse, TmsSession
 from neuroclinic.tms.tests import factories
@@ -70,6 +71,25 @@ def charted(patient: Patient, tms: User, prescriber: User) -> TmsCourse:
     seizures.review_seizure(
         seizure, decision="resume", note="EEG normal.", by=prescriber
     )
+    # The seizure filed its adverse-event report; a second report, filed by hand, and
+    # the physician's signed review of the first (tms10f).
+    adverse.record_adverse_event(
+        course,
+        kind="syncope",
+        severity="moderate",
+        onset_at=datetime.now(UTC) - timedelta(minutes=5),
+        action_taken="none",
+        outcome="recovered",
+        by=tms,
+    )
+    adverse.review_adverse_event(
+        seizure.adverse_event,
+        causality="related",
+        outcome="recovered",
+        note="Single seizure; EEG normal.",
+        password=TEST_PASSWORD,
+        by=prescriber,
+    )
 
     third = factories.start(course, tms, prescriber, now=DAY1 + timedelta(days=2))
     sessions.end_session(
@@ -112,6 +132,7 @@ def test_every_tms_record_refuses_update_and_delete_and_each_attack_is_named(
         "tms.tmscourse",
         "tms.seizureevent",
         "tms.seizurereview",
+        "tms.adverseeventreview",
     }
     assert verify_seals() == []  # every attack was rolled back
 

@@ -69,11 +69,23 @@ def _summary(course: TmsCourse, sessions: list[Any], planned: list[Any]) -> Any:
     )
 
 
+def _with_review_forms(events: list[Any], refused: tuple[int, Any] | None) -> list[Any]:
+    """Each report gets its own review form, with ids of its own (one page, many forms)."""
+    for event in events:
+        if refused is not None and refused[0] == event.pk:
+            event.review_form = refused[1]
+        else:
+            event.review_form = f.AdverseEventReviewForm(auto_id=f"ae{event.pk}-%s")
+    return events
+
+
 def course_context(
     request: AuthenticatedHttpRequest,
     course: TmsCourse,
     review_form: Any = None,
     missed_form: Any = None,
+    adverse_form: Any = None,
+    adverse_review: tuple[int, Any] | None = None,
 ) -> dict[str, Any]:
     session_rows = list(
         course.sessions.select_related("operator", "supervising_physician", "device")
@@ -88,7 +100,9 @@ def course_context(
         "progress": reads.progress(course),
         "sessions": session_rows,
         "planned": planned,
-        "seizures": list(course.seizures.select_related("review", "session").all()),
+        "seizures": list(
+            course.seizures.select_related("review", "session", "safety_alert").all()
+        ),
         "phq9": _phq9(course),
         "can_review": request.user.can(Capability.ORDER_TMS),
         "review_form": review_form or f.SeizureReviewForm(),
@@ -97,6 +111,18 @@ def course_context(
         "missed": reads.missed_sessions(course),
         "missed_form": missed_form or f.MissedSessionForm(),
         "rethreshold": reads.rethreshold_prompts(course.patient),
+        "adverse_events": _with_review_forms(
+            list(reads.adverse_events(course)), adverse_review
+        ),
+        "adverse_form": adverse_form
+        or f.AdverseEventForm(
+            course=course, zone=course.location.time_zone, auto_id="ae-%s"
+        ),
+        # The review form of the report whose review was refused (its errors), else a blank one.
+        "adverse_review_for": adverse_review[0] if adverse_review else None,
+        "adverse_review_form": adverse_review[1]
+        if adverse_review
+        else f.AdverseEventReviewForm(),
     }
 
 

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from neuroclinic.accounts.access import require_capability
@@ -33,23 +34,43 @@ from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import TmsCourse, TmsSession
 
 
-def _prescribed(course: TmsCourse, session: TmsSession | None) -> dict[str, Any]:
+def _appointment(request: AuthenticatedHttpRequest) -> uuid.UUID | None:
+    """The calendar visit the screen was opened from (?appointment=, or the start form's)."""
+    raw = request.GET.get("appointment") or request.POST.get("start-appointment")
+    try:
+        return uuid.UUID(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _prescribed(
+    course: TmsCourse, session: TmsSession | None, appointment: uuid.UUID | None
+) -> dict[str, Any]:
     """The intensity the technician sets, from the latest threshold, with its working,
-    on the open session's unit, else the unit the start form offers."""
+    on the open session's unit, else the unit the start form offers (the calendar's
+    booked unit for the visit first)."""
     threshold = reads.latest_threshold(course.patient)
     if threshold is None:
         return {"threshold": None, "intensity_error": "No motor threshold on file."}
+    booked = None
     if session is not None:
         unit = session.device
         limit = reads.session_max_output_percent(session)
     else:
-        unit = reads.default_unit(course, threshold)
+        at = timezone.now()
+        booked = reads.booked_unit(course, at=at, appointment=appointment)
+        unit = booked or reads.default_unit(course, threshold)
         limit = (
             unit.max_output_percent
             if unit is not None
             else reads.max_output_percent(threshold)
         )
-    found: dict[str, Any] = {"threshold": threshold, "unit": unit, "unit_limit": limit}
+    found: dict[str, Any] = {
+        "threshold": threshold,
+        "unit": unit,
+        "unit_limit": limit,
+        "unit_booked": booked is not None,
+    }
     try:
         found["dose"] = intensity.treatment_intensity(
             threshold_percent_output=threshold.value_percent_output,
@@ -75,7 +96,8 @@ def context(
     except TmsError as exc:
         blocked = exc.message
     session = progress.open_session
-    prescribed = _prescribed(course, session)
+    appointment = _appointment(request)
+    prescribed = _prescribed(course, session, appointment)
     return {
         "course": course,
         "patient": course.patient,
@@ -93,12 +115,13 @@ def context(
             or f.DailyCheckForm(
                 organization_id=course.organization_id,
                 prefix="start",
-                initial={"device": prescribed.get("unit")},
+                initial={"device": prescribed.get("unit"), "appointment": appointment},
             ),
             "effect": bound.get("effect") or f.SideEffectForm(prefix="effect"),
             "intensity": bound.get("intensity") or f.IntensityForm(prefix="intensity"),
             "end": bound.get("end") or f.EndForm(prefix="end"),
-            "seizure": bound.get("seizure") or f.SeizureForm(prefix="seizure"),
+            "seizure": bound.get("seizure")
+            or f.SeizureForm(prefix="seizure", zone=course.location.time_zone),
         },
         **prescribed,
     }
@@ -169,6 +192,7 @@ def start(request: AuthenticatedHttpRequest, course: TmsCourse) -> HttpResponse:
             daily_check=form.answers(),
             supervising_physician=form.cleaned_data["supervising_physician"],
             device=form.cleaned_data["device"],
+            appointment=form.cleaned_data["appointment"],
             by=request.user,
         )
     except TmsError as exc:
@@ -235,7 +259,7 @@ def end(request: AuthenticatedHttpRequest, course: TmsCourse) -> HttpResponse:
 
 
 def seizure(request: AuthenticatedHttpRequest, course: TmsCourse) -> HttpResponse:
-    form = f.SeizureForm(request.POST, prefix="seizure")
+    form = f.SeizureForm(request.POST, prefix="seizure", zone=course.location.time_zone)
     if not form.is_valid():
         return _refused(request, course, "seizure", form)
     d = form.cleaned_data
@@ -243,7 +267,7 @@ def seizure(request: AuthenticatedHttpRequest, course: TmsCourse) -> HttpRespons
         seizures.record_seizure(
             _open(course),
             post_ictal_status=d["post_ictal_status"],
-            vitals=d["vitals"],
+            vitals=form.vitals(),
             description=d["description"],
             by=request.user,
         )
@@ -252,7 +276,7 @@ def seizure(request: AuthenticatedHttpRequest, course: TmsCourse) -> HttpRespons
     return _done(
         request,
         course,
-        "Session stopped. The physician is notified; the course is on hold.",
+        "Session stopped. A safety alert went to the supervising physician; the course is on hold.",
     )
 
 
