@@ -19,6 +19,7 @@ from neuroclinic.audit.record import record
 from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.measures.instruments import INSTRUMENTS
 from neuroclinic.measures.models import QuestionnaireResponse
+from neuroclinic.measures.outcome_rules import clinic_outcome_rules
 from neuroclinic.measures.progress import trajectory_summary
 from neuroclinic.patients.models import Patient
 from neuroclinic.tms import forms as f
@@ -66,6 +67,7 @@ def _summary(course: TmsCourse, sessions: list[Any], planned: list[Any]) -> Any:
         phq9=scores,
         today=reads.local_date(course, timezone.now()),
         recorded_missed=len(reads.missed_sessions(course)),
+        rules=clinic_outcome_rules(course.organization_id),
     )
 
 
