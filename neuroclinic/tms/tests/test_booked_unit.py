@@ -218,10 +218,10 @@ def test_the_api_takes_the_named_visit_and_refuses_another_courses(
     stranger = book(
         course, tms, starts_at=timezone.now(), units=[booked_unit], for_course=False
     )
-    for visit in (stranger.uuid, uuid.uuid4()):
+    for visit_ref in (stranger.uuid, uuid.uuid4()):
         r = client.post(
             url,
-            body | {"appointment": str(visit)},
+            body | {"appointment": str(visit_ref)},
             content_type="application/json",
             headers=bearer(tms),
         )

@@ -143,7 +143,8 @@ def test_the_seizure_review_closes_the_alert_and_a_risk_assessment_cannot(
     seizures.review_seizure(
         seizure, decision="resume", note="EEG normal; resume.", by=prescriber
     )
-    alert.refresh_from_db()
+    # A fresh read (refresh_from_db would leave mypy sure it is still open).
+    alert = SafetyAlert.objects.get(pk=alert.pk)
     assert not alert.is_open
     assert alert.acknowledged_by == prescriber
     assert alert.disposition == SafetyAlert.Disposition.TREAT_WITH_MONITORING
