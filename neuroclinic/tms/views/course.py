@@ -120,11 +120,6 @@ def course_context(
         or f.AdverseEventForm(
             course=course, zone=course.location.time_zone, auto_id="ae-%s"
         ),
-        # The review form of the report whose review was refused (its errors), else a blank one.
-        "adverse_review_for": adverse_review[0] if adverse_review else None,
-        "adverse_review_form": adverse_review[1]
-        if adverse_review
-        else f.AdverseEventReviewForm(),
     }
 
 
