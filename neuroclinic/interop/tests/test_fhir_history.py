@@ -289,8 +289,11 @@ def test_capability_statement_tells_which_types_keep_versions(
     assert by_type["Procedure"]["versioning"] == "no-version"
     assert "no history (404) until it ends" in by_type["Procedure"]["documentation"]
     for name in ("Patient", "Encounter", "Organization", "Practitioner"):
-        assert interactions(name) == {"read", "search-type"}
+        assert interactions(name) - {"create"} == {"read", "search-type"}
         assert by_type[name]["versioning"] == "no-version"
+    # Patients arrive by import (create, duplicate-checked); the others are read only.
+    assert "create" in interactions("Patient")
+    assert "create" not in interactions("Encounter")
     assert "Observation:subject" in by_type["Patient"]["searchRevInclude"]
     assert by_type["Encounter"]["searchRevInclude"] == [
         "MedicationAdministration:context"
