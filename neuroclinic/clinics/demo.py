@@ -35,6 +35,9 @@ from neuroclinic.patients import actions as patient_actions
 from neuroclinic.patients.models import CareTeamProvider, Contact, Patient
 
 DEMO_ORGANIZATION = "Lakeside Interventional Psychiatry (demo)"
+# Both demo sites are in Illinois; the browser tests choose another zone so that their
+# run falls in the clinic's working day whatever the hour (`neuroclinic demo --time-zone`).
+DEMO_TIME_ZONE = "America/Chicago"
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - published in the README on purpose
 
 # username: (role, first name, last name, title)
@@ -265,7 +268,7 @@ def _staff(organization: Organization) -> dict[str, User]:
     return users
 
 
-def _locations(organization: Organization) -> None:
+def _locations(organization: Organization, time_zone: str) -> None:
     sites = [
         (
             MAIN_LOCATION["name"],
@@ -273,7 +276,7 @@ def _locations(organization: Organization) -> None:
             MAIN_LOCATION["city"],
             MAIN_LOCATION["state"],
             MAIN_LOCATION["postal_code"],
-            "America/Chicago",
+            time_zone,
         ),
         (
             "Riverside Annex (demo)",
@@ -281,7 +284,7 @@ def _locations(organization: Organization) -> None:
             "Shelbyville",
             "IL",
             "62565",
-            "America/Chicago",
+            time_zone,
         ),
     ]
     for index, (name, street, city, state, postal, zone) in enumerate(sites):
@@ -406,16 +409,18 @@ def _patients(
 
 
 @transaction.atomic
-def load_demo(*, patient_count: int = 220, seed: int = 2026) -> Organization:
+def load_demo(
+    *, patient_count: int = 220, seed: int = 2026, time_zone: str = DEMO_TIME_ZONE
+) -> Organization:
     if Organization.objects.filter(name=DEMO_ORGANIZATION).exists():
         raise ValueError("The demo clinic is already loaded in this database.")
     # Each row the loaders save is sealed once, at the end, in one pass per table
     # (audit.seals.deferred_seals); signatures check the demo password once.
     with deferred_seals(), _demo_password_checks():
-        return _load(patient_count, seed)
+        return _load(patient_count, seed, time_zone)
 
 
-def _load(patient_count: int, seed: int) -> Organization:
+def _load(patient_count: int, seed: int, time_zone: str) -> Organization:
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
     organization = Organization.objects.create(
         name=DEMO_ORGANIZATION,
@@ -424,7 +429,7 @@ def _load(patient_count: int, seed: int) -> Organization:
         website="https://example.com",
         mrn_prefix="LK",
     )
-    _locations(organization)
+    _locations(organization, time_zone)
     staff = _staff(organization)
     patients = _patients(
         organization, patient_count, staff["frontdesk"], staff["nurse"], rng

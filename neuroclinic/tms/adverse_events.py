@@ -1,6 +1,6 @@
 """TMS adverse-event reports: the categories a report is filed under and its rules.
 
-The kinds are the TMS adverse effects domain.md 4.4 names (seizure, T7; common side
+The kinds are the TMS adverse effects our sources name (docs/sources.md: seizure, T7; common side
 effects at their severe end, T9; hearing risk without ear protection, T11 [P]; a
 possible manic or hypomanic switch, T9 [S], T11 [P]) plus syncope (a screening topic,
 T6) and a scalp burn (a coil or electrode injury). The report's fields (severity,

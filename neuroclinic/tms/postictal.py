@@ -1,11 +1,11 @@
 """Post-ictal vital signs after a seizure in a TMS session: what is recorded and its ranges.
 
-Recording vitals and post-ictal status belongs to the seizure path in software (domain.md
-4.4, [D]). The plausible ranges for heart rate, blood pressure and SpO2 are the infusion
+Recording vitals and post-ictal status belongs to the seizure path in software (docs/sources.md
+T7, T9; [D]). The plausible ranges for heart rate, blood pressure and SpO2 are the infusion
 chart's (`lib.vitals`, [D]): outside them a value is far more likely a typing or unit error
 than a live patient. The consciousness level is AVPU (alert, voice, pain, unresponsive)
-and, when scored, the Glasgow Coma Scale total 3-15; neither scale is in domain.md's
-sources, so both are our design [D] (they are the scales an emergency record uses).
+and, when scored, the Glasgow Coma Scale total 3-15; neither scale has a cited
+source in docs/sources.md, so both are our design [D] (they are the scales an emergency record uses).
 
 Every vital is optional (in a seizure the monitor may not be on), but a blood pressure
 is both numbers, systolic above diastolic, and any vital taken needs the time it was

@@ -9,8 +9,9 @@ first visit from the reminder's link and asks to move the second. The nurse chec
 patient in from the calendar and the infusion session opens.
 
 The first visit must fall today for the check-in: the set-up makes today a working day at
-the annex (the test may run on a weekend or in the evening), so the series is proposed
-from today. After about 22:00 in the clinic's zone no infusion fits today any more.
+the annex (the test may run on a weekend), so the series is proposed from today; the
+browser run puts the demo's sites in a zone where it is mid-morning (conftest's
+`mid_morning_zone`), since after about 22:00 no infusion fits today any more.
 """
 
 import json

@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.browser.conftest import LiveClinic, screenshot
+from tests.browser.conftest import DEMO_ZONE, LiveClinic, screenshot
 
 pytestmark = pytest.mark.browser
 
 DEMO_PASSWORD = "demo-clinic-2026"
-ZONE = ZoneInfo("America/Chicago")  # the demo clinic's locations
+ZONE = ZoneInfo(DEMO_ZONE)  # the demo clinic's locations in this run
 TOTP_STEP = 30
 
 _used: dict[str, tuple[str, float]] = {}

@@ -133,6 +133,23 @@ def test_the_demo_command_refuses_a_negative_patient_count(db: None) -> None:
     assert not AuditEvent.objects.exists()
 
 
+def test_the_demo_command_puts_its_sites_in_the_zone_asked_for(db: None) -> None:
+    call_command(
+        "demo", "--patients", "0", "--time-zone", "Etc/GMT-5", stdout=StringIO()
+    )
+
+    assert set(Location.objects.values_list("time_zone", flat=True)) == {"Etc/GMT-5"}
+
+
+def test_the_demo_command_refuses_an_unknown_time_zone(db: None) -> None:
+    with pytest.raises(CommandError, match="not a time zone name"):
+        call_command(
+            "demo", "--patients", "0", "--time-zone", "Mars/Olympus", stdout=StringIO()
+        )
+
+    assert not Organization.objects.exists()
+
+
 def test_the_demo_checks_its_one_password_hash_once_per_password(
     db: None, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

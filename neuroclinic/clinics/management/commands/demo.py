@@ -1,3 +1,4 @@
+import zoneinfo
 from argparse import ArgumentParser
 from typing import Any
 
@@ -7,7 +8,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
-from neuroclinic.clinics.demo import DEMO_STAFF, load_demo, patient_count
+from neuroclinic.clinics.demo import (
+    DEMO_STAFF,
+    DEMO_TIME_ZONE,
+    load_demo,
+    patient_count,
+)
 from neuroclinic.lib import messaging
 
 CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
@@ -24,10 +30,20 @@ class Command(BaseCommand):
             default=220,
             help="how many synthetic patients (default 220)",
         )
+        parser.add_argument(
+            "--time-zone",
+            default=DEMO_TIME_ZONE,
+            help=f"the IANA time zone of both demo sites (default {DEMO_TIME_ZONE})",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["patients"] < 0:
             raise CommandError("--patients must be zero or more.")
+        if options["time_zone"] not in zoneinfo.available_timezones():
+            raise CommandError(
+                f"--time-zone {options['time_zone']!r} is not a time zone name such as "
+                "America/Chicago."
+            )
         # On the console the demo's reminders and links would bury the last lines of
         # `make run` (issue 18): keep them in memory and say how many there were.
         quiet = (
@@ -49,7 +65,9 @@ class Command(BaseCommand):
         sms_before = len(messaging.outbox)
         try:
             with override_settings(**overrides):
-                organization = load_demo(patient_count=options["patients"])
+                organization = load_demo(
+                    patient_count=options["patients"], time_zone=options["time_zone"]
+                )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         if quiet:
