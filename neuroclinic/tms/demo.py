@@ -64,11 +64,14 @@ def _run(
     planned = reads.sessions_to_book(course)
     count = len(planned) if plan.deliver is None else plan.deliver
     now = timezone.now()
+    # The history ends yesterday: today's session is the technician's to run, whatever
+    # the hour the demo is loaded at.
+    today = now.astimezone(zone).date()
     for item in planned[:count]:
         start = datetime.combine(item.on, time(8, 30), zone) + timedelta(
             minutes=item.earliest_offset_minutes + 5 * (item.slot_in_day - 1)
         )
-        if start >= now:
+        if start >= now or item.on >= today:
             break
         session = sessions.start_session(
             course, daily_check=DAILY_OK, supervising_physician=md, now=start, by=tech

@@ -104,7 +104,7 @@ from neuroclinic.clinics.models import Location
 from neuroclinic.infusions import demo
 from neuroclinic.infusions.actions import dose_draw, monitoring, recovery_discharge, session_flow
 from neuroclinic.infusions.actions.common import current_dose
-from neuroclinic.infusions.models import VitalReading
+from neuroclinic.infusions.models import InfusionSession, VitalReading
 from neuroclinic.ledger.models import Registrant
 from neuroclinic.patients.models import Patient
 staff = {u.username: u for u in User.objects.filter(username__in=["nurse", "custodian", "prescriber", "director", "frontdesk"])}
@@ -116,7 +116,9 @@ patient = Patient.objects.get(organization=organization, mrn="{mrn}")
 now = timezone.now()
 person = demo.Person(patient=patient, course="responds", baseline_total=18,
                      baseline_at=now - timedelta(days=9), weight_kg=Decimal(72), height_cm=Decimal(168))
-room = demo._rooms(annex)[1]
+# A room no other journey left a patient in (the calendar's check-in opens one).
+busy = set(InfusionSession.objects.filter(status__in=InfusionSession.OPEN_STATUSES).values_list("room_id", flat=True))
+room = next(r for r in demo._rooms(annex) if r.pk not in busy)
 t0 = now - timedelta(minutes=100)
 session = demo._check_in_to_start(clinic, person, room, t0, ordinal=0)
 dose = current_dose(session)
