@@ -19,7 +19,7 @@ from neuroclinic.accounts.roles import Capability
 from neuroclinic.api_errors import FieldErrors
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
-from neuroclinic.intake.models import EligibilityDecision
+from neuroclinic.letters.access import clearance_decision
 from neuroclinic.letters.actions import letters
 from neuroclinic.letters.errors import LettersError
 from neuroclinic.letters.models import Letter, LetterSend
@@ -218,20 +218,7 @@ def send(request: HttpRequest, letter_id: UUID, payload: SendIn) -> Status[Lette
 )
 def clearance(request: HttpRequest, decision_id: UUID) -> Status[dict[str, Any]]:
     user = _user(request)
-    decision = (
-        EligibilityDecision.objects.select_related("patient")
-        .filter(
-            uuid=decision_id,
-            organization_id=user.organization_pk,
-            outcome=EligibilityDecision.Outcome.NEEDS_CLEARANCE,
-        )
-        .first()
-    )
-    if decision is None:
-        raise Http404("No such clearance request.")
-    get_patient_for_user(
-        user, decision.patient.uuid, capability=Capability.WRITE_LETTERS
-    )
+    decision = clearance_decision(user, decision_id)
     existing = letters.clearance_letter_for(decision)
     if existing is not None:
         _viewed(user, existing, decision.patient, "letter")

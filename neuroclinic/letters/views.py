@@ -21,6 +21,7 @@ from neuroclinic.audit.record import record
 from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.intake.models import EligibilityDecision
 from neuroclinic.letters import pdf
+from neuroclinic.letters.access import clearance_decision
 from neuroclinic.letters.actions import letters
 from neuroclinic.letters.chart import letter_chart
 from neuroclinic.letters.errors import LettersError
@@ -158,25 +159,6 @@ def _page(
         },
         status=status,
     )
-
-
-def clearance_decision(user: User, decision_uuid: UUID) -> EligibilityDecision:
-    """A decision asking for clearance, in this user's clinic and visible to them, else 404."""
-    decision = (
-        EligibilityDecision.objects.select_related("patient", "decided_by")
-        .filter(
-            uuid=decision_uuid,
-            organization_id=user.organization_pk,
-            outcome=EligibilityDecision.Outcome.NEEDS_CLEARANCE,
-        )
-        .first()
-    )
-    if decision is None:
-        raise Http404("No such clearance request.")
-    get_patient_for_user(
-        user, decision.patient.uuid, capability=Capability.WRITE_LETTERS
-    )
-    return decision
 
 
 @require_capability(Capability.WRITE_LETTERS)
