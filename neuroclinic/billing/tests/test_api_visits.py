@@ -63,7 +63,7 @@ def test_tms_sessions_are_invoiced_over_the_api(
 ) -> None:
     now = timezone.now()
     first = _session(tms_course, tms, prescriber, now + timedelta(hours=1))
-    second = _session(tms_course, tms, prescriber, now + timedelta(days=1))
+    second = _session(tms_course, tms, prescriber, now + timedelta(days=1, hours=1))
     tms_factories.threshold(
         tms_course.patient,
         tms,
@@ -71,7 +71,7 @@ def test_tms_sessions_are_invoiced_over_the_api(
         value=58,
         now=now + timedelta(days=1, hours=2),
     )
-    third = _session(tms_course, tms, prescriber, now + timedelta(days=2))
+    third = _session(tms_course, tms, prescriber, now + timedelta(days=2, hours=1))
     codes = []
     for session in (first, second, third):
         response = _post(

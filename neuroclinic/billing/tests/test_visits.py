@@ -63,7 +63,7 @@ def test_tms_sessions_carry_90867_90868_and_90869(
     # The course's first threshold was recorded just now: sessions follow it.
     now = timezone.now()
     first = _session(tms_course, tms, prescriber, now + timedelta(hours=1))
-    second = _session(tms_course, tms, prescriber, now + timedelta(days=1))
+    second = _session(tms_course, tms, prescriber, now + timedelta(days=1, hours=1))
     tms_factories.threshold(
         tms_course.patient,
         tms,
@@ -71,7 +71,7 @@ def test_tms_sessions_carry_90867_90868_and_90869(
         value=58,
         now=now + timedelta(days=1, hours=2),
     )
-    third = _session(tms_course, tms, prescriber, now + timedelta(days=2))
+    third = _session(tms_course, tms, prescriber, now + timedelta(days=2, hours=1))
     lines = []
     for session in (first, second, third):
         invoice = visits.invoice_tms_session(session, by=billing)
