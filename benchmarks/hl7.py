@@ -34,6 +34,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, this file's folder comes first on the path, and this file
+# would then be the package of the same name (`fhir.resources`, `hl7`).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.infusions import BIN, DEFAULT_PG_URL, _pg, free_port  # noqa: E402

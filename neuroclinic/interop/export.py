@@ -13,7 +13,13 @@ from django.db.models import QuerySet
 from neuroclinic.interop import actions
 from neuroclinic.interop.models import FILE_RESOURCES, BulkExport
 from neuroclinic.interop.server.http import dumps
-from neuroclinic.interop.server.registry import RESOURCE_TYPES, Params, Source
+from neuroclinic.interop.server.registry import (
+    RESOURCE_TYPES,
+    Params,
+    Source,
+    row_builder,
+    value_tuples,
+)
 from neuroclinic.lib.replica import reading_from_replica
 
 # Types a Patient- or Group-level export carries (the patient compartment);
@@ -51,7 +57,10 @@ class _Files:
         self.count = 0
 
     def add(self, resources: list[dict[str, object]]) -> bool:
-        self.lines.extend(_line(r) for r in resources)
+        return self.add_lines([_line(r) for r in resources])
+
+    def add_lines(self, lines: list[bytes]) -> bool:
+        self.lines.extend(lines)
         if len(self.lines) >= FILE_RESOURCES:
             return self.flush(FILE_RESOURCES)
         return True
@@ -74,6 +83,43 @@ class _Files:
                 return False
             self.count += len(part)
         return True
+
+
+def _renders_lines(reader: Source, group: list[tuple[str, Source]]) -> bool:
+    """Whether every member of a group renders its lines from value tuples (and
+    the tuples carry the patient's key first, for the export's patient count)."""
+    return (
+        isinstance(reader.queryset, QuerySet)
+        and bool(reader.values)
+        and reader.values[0].endswith("patient__id")
+        and all(member.lines is not None for _, member in group)
+    )
+
+
+def _write_lines(
+    reader: Source,
+    group: list[tuple[str, Source]],
+    files: dict[str, _Files],
+    patients: set[int],
+    batch_size: int,
+) -> bool:
+    """A group's rows read once as value tuples, each member's lines rendered from
+    them (`server.lines`: no light rows, no resource dicts); False if cancelled."""
+    columns = ("pk", *reader.values)
+    build = row_builder(reader.values)
+    renderers = []
+    for member_type, member in group:
+        assert member.lines is not None
+        renderers.append(
+            (files[member_type], member.lines(columns, build, member.expand))
+        )
+    qs = reader.queryset.order_by("pk")
+    for batch in value_tuples(qs, reader.values, batch_size):
+        patients.update(row[1] for row in batch if row[1] is not None)
+        for out, renderer in renderers:
+            if not out.add_lines(renderer.render(batch)):
+                return False
+    return True
 
 
 def run_export(export_uuid: UUID, *, batch_size: int = _BATCH) -> dict[str, int]:
@@ -122,14 +168,18 @@ def run_export(export_uuid: UUID, *, batch_size: int = _BATCH) -> dict[str, int]
                         done.add(later)
                 reader = max(group, key=lambda g: len(g[1].values))[1]
                 assert all(set(s.values) <= set(reader.values) for _, s in group)
-                for batch in reader.batches(batch_size):
-                    for row in batch:
-                        patient = reader.patient_of(row)
-                        if patient is not None:
-                            patients.add(patient.pk)
-                    for member_type, member in group:
-                        if not files[member_type].add(member.expand(batch)):
-                            return counts()
+                if _renders_lines(reader, group):
+                    if not _write_lines(reader, group, files, patients, batch_size):
+                        return counts()
+                else:
+                    for batch in reader.batches(batch_size):
+                        for row in batch:
+                            patient = reader.patient_of(row)
+                            if patient is not None:
+                                patients.add(patient.pk)
+                        for member_type, member in group:
+                            if not files[member_type].add(member.expand(batch)):
+                                return counts()
                 last_of_type = not any(t == type_name for t, _ in plans[at + 1 :])
                 if last_of_type and not files[type_name].flush():
                     return counts()

@@ -43,6 +43,7 @@ from neuroclinic.interop.fhir.questionnaires import (
     score_code,
 )
 from neuroclinic.interop.fhir.scopes import may_read
+from neuroclinic.interop.server import lines as export_lines
 from neuroclinic.interop.server import rows
 from neuroclinic.interop.server.cursor import Key, Position
 from neuroclinic.interop.server.http import FhirError
@@ -88,6 +89,10 @@ class Source:
     # the export's time went on building those). `a__b` is `row.a.b`; a relation's
     # first column is its `pk` (list `a__id` first where `patient_of` needs it).
     values: tuple[str, ...] = ()
+    # Bulk export only: renders NDJSON lines straight from the value tuples
+    # (`lines.Responses`, `lines.Scores`), given the tuples' columns, the row
+    # builder and `expand` (what it renders through, and falls back to).
+    lines: Callable[..., Any] | None = None
 
     def count(self) -> int:
         rows_found: int = self.queryset.count()
@@ -237,7 +242,7 @@ class Row:
         self.__dict__.update(attrs)
 
 
-def _row_builder(columns: tuple[str, ...]) -> Callable[[tuple[Any, ...]], Row]:
+def row_builder(columns: tuple[str, ...]) -> Callable[[tuple[Any, ...]], Row]:
     """A function from a values_list tuple ("pk" first, then `columns`) to a Row."""
     top: list[tuple[str, int]] = [("pk", 0), ("id", 0)]
     nested: dict[str, list[tuple[str, int]]] = {}
@@ -248,7 +253,7 @@ def _row_builder(columns: tuple[str, ...]) -> Callable[[tuple[Any, ...]], Row]:
         else:
             top.append((column, n))
     inner = {
-        head: _row_builder(tuple(rest for rest, _ in parts))
+        head: row_builder(tuple(rest for rest, _ in parts))
         for head, parts in nested.items()
     }
     picks = {head: [n for _, n in parts] for head, parts in nested.items()}
@@ -270,11 +275,19 @@ def _row_builder(columns: tuple[str, ...]) -> Callable[[tuple[Any, ...]], Row]:
 def _value_batches(
     qs: QuerySet[Any], columns: tuple[str, ...], size: int
 ) -> Iterator[list[Row]]:
-    """`batches` with value tuples: keyset by primary key, `size` rows at a time.
+    """`batches` with value tuples, as light rows."""
+    build = row_builder(columns)
+    for found in value_tuples(qs, columns, size):
+        yield [build(v) for v in found]
+
+
+def value_tuples(
+    qs: QuerySet[Any], columns: tuple[str, ...], size: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Value tuples ("pk", then `columns`), keyset by primary key, `size` at a time.
 
     The row's own JSON columns are read as their text and decoded with orjson (the
     same values as the JSONField's json.loads gives, several times faster)."""
-    build = _row_builder(columns)
     selected: list[str] = []
     as_text: dict[str, Cast] = {}
     decode: list[int] = []
@@ -299,10 +312,10 @@ def _value_batches(
                     for n in decode:
                         if row[n] is not None:
                             row[n] = orjson.loads(row[n])
-                    batch.append(build(tuple(row)))
+                    batch.append(tuple(row))
                 yield batch
             else:
-                yield [build(v) for v in found]
+                yield found
         if len(found) < size:
             return
         last = found[-1][0]
@@ -716,6 +729,7 @@ def _search_responses(user: User, params: Params) -> list[Source]:
             lambda r: r.patient,
             only=_RESPONSE_COLUMNS,
             values=_values(_RESPONSE_COLUMNS),
+            lines=export_lines.Responses,
         )
     ]
 
@@ -783,6 +797,7 @@ def _search_observations(user: User, params: Params) -> list[Source]:
                 lambda r: r.patient,
                 only=_SCORE_COLUMNS,
                 values=_values(_SCORE_COLUMNS),
+                lines=export_lines.Scores,
             )
         )
     if (categories is None or "vital-signs" in categories) and vital_kinds:
