@@ -47,36 +47,54 @@ _INTS = ([918_273_600 + n for n in range(64)], [827_364_500 + n for n in range(6
 _SHAPES = 4096  # templates kept per export and type; past that, rows render slowly
 
 
+def _uuid_text(value: UUID) -> bytes:
+    return str(value).encode()
+
+
+def _when_text(value: datetime) -> bytes:
+    return _fhir_datetime(value, name="value").encode()
+
+
+# How each kind of varying value is printed in a line.
+_TEXT: dict[str, Callable[[Any], bytes]] = {
+    "uuid": _uuid_text,
+    "when": _when_text,
+    "int": orjson.dumps,
+}
+_SENTINELS: dict[str, tuple[list[Any], list[Any]]] = {
+    "uuid": _UUIDS,
+    "when": _WHEN,
+    "int": _INTS,
+}
+
+Hole = tuple[int, Callable[[Any], bytes]]  # where in the row, how it is printed
+
+
 class Template:
-    """A rendered line cut at its holes: `fill(values)` puts `values[hole]` back."""
+    """A rendered line cut at its holes: `fill(row)` prints the row's values back
+    into them."""
 
-    __slots__ = ("holes", "parts")
+    __slots__ = ("first", "rest")
 
-    def __init__(self, rendered: bytes, marks: dict[bytes, int]) -> None:
+    def __init__(self, rendered: bytes, marks: dict[bytes, Hole]) -> None:
         pattern = re.compile(
             b"("
             + b"|".join(re.escape(m) for m in sorted(marks, key=len, reverse=True))
             + b")"
         )
         pieces = pattern.split(rendered)
-        self.parts = pieces[0::2]
-        self.holes = [marks[p] for p in pieces[1::2]]
+        self.first = pieces[0]
+        self.rest = [
+            (marks[mark], part)
+            for mark, part in zip(pieces[1::2], pieces[2::2], strict=True)
+        ]
 
-    def fill(self, values: Sequence[bytes]) -> bytes:
-        out = [self.parts[0]]
-        for hole, part in zip(self.holes, self.parts[1:], strict=True):
-            out.append(values[hole])
+    def fill(self, row: Sequence[Any]) -> bytes:
+        out = [self.first]
+        for (at, text), part in self.rest:
+            out.append(text(row[at]))
             out.append(part)
         return b"".join(out)
-
-
-def _text(value: Any) -> bytes:
-    """A varying value as it is printed in a line."""
-    if isinstance(value, UUID):
-        return str(value).encode()
-    if isinstance(value, datetime):
-        return _fhir_datetime(value, name="value").encode()
-    return orjson.dumps(value)
 
 
 class _Shapes:
@@ -84,7 +102,7 @@ class _Shapes:
 
     `columns` is the tuple's layout ("pk" first, then the reader's columns);
     `build` turns a tuple into the row `expand` takes. Subclasses say which columns
-    vary (`_holes`) and what else a row's shape is (`_shape`)."""
+    vary (`holes`) and what else a row's shape is."""
 
     holes: dict[str, str] = {}  # column -> "uuid" | "when" | "int"
 
@@ -95,57 +113,48 @@ class _Shapes:
         expand: Callable[[Sequence[Any]], list[dict[str, Any]]],
     ) -> None:
         self.at = {c: n for n, c in enumerate(columns)}
-        self.width = len(columns)
         self.build = build
         self.expand = expand
         self.templates: dict[tuple[Any, ...], Template | None] = {}
+        self.fallbacks = 0  # rows rendered through `expand`, for tests and profiles
         self.hole_at = [
             (self.at[c], kind) for c, kind in self.holes.items() if c in self.at
         ]
 
-    def slow(self, row: Values) -> bytes:
-        return dumps(self.expand([self.build(row)])[0])
+    def slow(self, row: Sequence[Any]) -> bytes:
+        return dumps(self.expand([self.build(tuple(row))])[0])
 
     def sentinel_row(
-        self, row: Values, which: int
-    ) -> tuple[list[Any], dict[bytes, int], list[bytes]]:
-        """`row` with its holes replaced by sentinel set `which`: the tuple, the
-        sentinels' text -> hole number, and the holes' text in order."""
+        self, row: Sequence[Any], which: int, extra: Sequence[str] = ()
+    ) -> tuple[list[Any], dict[bytes, Hole]]:
+        """`row` with its holes (and `extra` more values of those kinds, appended)
+        replaced by sentinel set `which`, and each sentinel's text -> its hole."""
         out = list(row)
-        marks: dict[bytes, int] = {}
-        texts: list[bytes] = []
-        counts = {"uuid": 0, "when": 0, "int": 0}
-        for hole, (n, kind) in enumerate(self.hole_at):
-            if row[n] is None:
-                texts.append(b"")
-                continue
-            k = counts[kind]
-            counts[kind] += 1
-            value = {"uuid": _UUIDS, "when": _WHEN, "int": _INTS}[kind][which][k]
-            out[n] = value
-            marks[_text(value)] = hole
-            texts.append(_text(value))
-        return out, marks, texts
+        marks: dict[bytes, Hole] = {}
+        used = dict.fromkeys(_SENTINELS, 0)
+        kinds = [*self.hole_at, *((len(row) + n, k) for n, k in enumerate(extra))]
+        out.extend(None for _ in extra)
+        for at, kind in kinds:
+            if out[at] is None and at < len(row):
+                continue  # an empty hole is part of the shape
+            value = _SENTINELS[kind][which][used[kind]]
+            used[kind] += 1
+            out[at] = value
+            marks[_TEXT[kind](value)] = (at, _TEXT[kind])
+        return out, marks
 
     def checked(
-        self, first: bytes, second: bytes, marks: dict[bytes, int], texts: list[bytes]
+        self, first: bytes, second: bytes, marks: dict[bytes, Hole], row: list[Any]
     ) -> Template | None:
-        """The template cut from `first`, if filling it as `second` gives `second`."""
+        """The template cut from `first`, if filling it with the second sentinels
+        (`row`) gives `second`, their rendering."""
         if not marks:
             return None
         template = Template(first, marks)
-        return template if template.fill(texts) == second else None
+        return template if template.fill(row) == second else None
 
     def render(self, rows: Sequence[Values]) -> list[bytes]:
         raise NotImplementedError
-
-
-def _hashable(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_hashable(v) for v in value)
-    if isinstance(value, dict):
-        return tuple((k, _hashable(v)) for k, v in value.items())
-    return value
 
 
 _RESPONSE_HOLES = {
@@ -173,16 +182,20 @@ class Responses(_Shapes):
         self.answers_at = self.at["answers"]
         self.code_at = self.at["instrument_code"]
         self.key_at = [self.at[c] for c in self._KEYS]
+        self.empty_at = [at for at, _ in self.hole_at]
         self.items: dict[tuple[str, str, Any], bytes | None] = {}
         self.links = {
-            code: frozenset(i.link_id for i in instrument.items)
+            code: (
+                frozenset(i.link_id for i in instrument.items),
+                [i.link_id for i in instrument.items],
+            )
             for code, instrument in INSTRUMENTS.items()
         }
 
     def _line(self, row: Sequence[Any], answers: dict[str, Any]) -> bytes:
         out = list(row)
         out[self.answers_at] = answers
-        return self.slow(tuple(out))
+        return self.slow(out)
 
     def item(self, row: Values, link_id: str, value: Any) -> bytes | None:
         """One answered item's text: the line with that one answer, less the line
@@ -200,22 +213,23 @@ class Responses(_Shapes):
         return self.items[key]
 
     def template(self, row: Values) -> Template | None:
-        first, marks, _ = self.sentinel_row(row, 0)
-        second, _, texts = self.sentinel_row(row, 1)
+        """The shape's line without its items (and without the closing brace)."""
+        first, marks = self.sentinel_row(row, 0)
+        second, _ = self.sentinel_row(row, 1)
         try:
             empty = (self._line(first, {}), self._line(second, {}))
         except ValueError:
             return None
         if not (empty[0].endswith(b"}") and empty[1].endswith(b"}")):
             return None
-        template = self.checked(empty[0][:-1], empty[1][:-1], marks, texts)
+        template = self.checked(empty[0][:-1], empty[1][:-1], marks, second)
         instrument = INSTRUMENTS[row[self.code_at]]
         picks = {i.link_id: i.options[0].value for i in instrument.items[:2]}
         fragments = [self.item(row, k, v) for k, v in picks.items()]
         if template is None or any(f is None for f in fragments):
             return None
         joined = b",".join(f for f in fragments if f is not None)
-        expected = template.fill(texts) + b',"item":[' + joined + b"]}"
+        expected = template.fill(second) + b',"item":[' + joined + b"]}"
         return template if expected == self._line(second, picks) else None
 
     def fragments(self, row: Values) -> list[bytes] | None:
@@ -226,18 +240,19 @@ class Responses(_Shapes):
         links = self.links.get(code)
         if links is None or not isinstance(answers, dict):
             return None
-        if any(k not in links for k in answers):
+        if not links[0].issuperset(answers):
             return None
         out = []
-        for item in INSTRUMENTS[code].items:
-            value = answers.get(item.link_id)
+        kept = self.items
+        for link_id in links[1]:
+            value = answers.get(link_id)
             if value is None:
                 continue
             if type(value) is not int:
                 return None
-            found = self.items.get((code, item.link_id, value))
+            found = kept.get((code, link_id, value))
             if found is None:
-                found = self.item(row, item.link_id, value)
+                found = self.item(row, link_id, value)
                 if found is None:
                     return None
             out.append(found)
@@ -246,24 +261,33 @@ class Responses(_Shapes):
     def render(self, rows: Sequence[Values]) -> list[bytes]:
         out = []
         templates = self.templates
+        key_at = self.key_at
+        empty_at = self.empty_at
         for row in rows:
             fragments = self.fragments(row)
             template = None
             if fragments is not None:
                 key = (
-                    tuple(row[n] for n in self.key_at),
-                    tuple(row[n] is None for n, _ in self.hole_at),
+                    *(row[n] for n in key_at),
+                    *(row[n] is None for n in empty_at),
                 )
-                if key not in templates and len(templates) < _SHAPES:
-                    templates[key] = self.template(row)
                 template = templates.get(key)
+                if (
+                    template is None
+                    and key not in templates
+                    and len(templates) < _SHAPES
+                ):
+                    template = templates[key] = self.template(row)
             if template is None or fragments is None:
+                self.fallbacks += 1
                 out.append(self.slow(row))
                 continue
-            line = template.fill([_text(row[n]) for n, _ in self.hole_at])
             if fragments:
-                line += b',"item":[' + b",".join(fragments) + b"]"
-            out.append(line + b"}")
+                out.append(
+                    template.fill(row) + b',"item":[' + b",".join(fragments) + b"]}"
+                )
+            else:
+                out.append(template.fill(row) + b"}")
         return out
 
 
@@ -280,7 +304,6 @@ class Scores(_Shapes):
         "sex_for_scoring",
         "source",
         "severity",
-        "flags",
         "triage",
         "raises_safety_alert",
     )
@@ -291,61 +314,69 @@ class Scores(_Shapes):
         self.version_at = self.at["instrument_version"]
         self.total_at = self.at["total"]
         self.triage_at = self.at["triage"]
+        self.flags_at = self.at["flags"]
         self.answers_at = self.at["answers"]
         self.subscales_at = self.at["subscales"]
         self.key_at = [self.at[c] for c in self._KEYS]
+        self.empty_at = [at for at, _ in self.hole_at]
+        self.versions = {code: i.version for code, i in INSTRUMENTS.items()}
 
-    def sentinels(
-        self, row: Values, which: int
-    ) -> tuple[Values, dict[bytes, int], list[bytes]]:
-        """The row with sentinels in its holes and its subscales' values; answers
-        emptied on the second set (a stored score must not depend on them)."""
-        out, marks, texts = self.sentinel_row(row, which)
-        subscales = {}
-        for n, name in enumerate(row[self.subscales_at]):
-            value = _INTS[which][-1 - n]
-            subscales[name] = value
-            marks[_text(value)] = len(texts)
-            texts.append(_text(value))
-        out[self.subscales_at] = subscales
+    def sentinels(self, row: Values, which: int) -> tuple[list[Any], dict[bytes, Hole]]:
+        """The row with sentinels in its holes and its subscales' values (appended
+        to the row, where `fill` finds them); answers emptied on the second set (a
+        stored score must not depend on them)."""
+        names = list(row[self.subscales_at])
+        out, marks = self.sentinel_row(row, which, extra=["int"] * len(names))
+        width = len(row)
+        out[self.subscales_at] = {name: out[width + n] for n, name in enumerate(names)}
         if which:
             out[self.answers_at] = {}
-        return tuple(out), marks, texts
+        return out, marks
 
     def template(self, row: Values) -> Template | None:
-        first, marks, _ = self.sentinels(row, 0)
-        second, _, texts = self.sentinels(row, 1)
+        first, marks = self.sentinels(row, 0)
+        second, _ = self.sentinels(row, 1)
         try:
-            return self.checked(self.slow(first), self.slow(second), marks, texts)
+            lines = self.slow(first[: len(row)]), self.slow(second[: len(row)])
         except ValueError:
             return None
+        return self.checked(lines[0], lines[1], marks, second)
 
     def render(self, rows: Sequence[Values]) -> list[bytes]:
         out = []
         templates = self.templates
+        versions = self.versions
+        key_at = self.key_at
+        empty_at = self.empty_at
         for row in rows:
-            instrument = INSTRUMENTS.get(row[self.code_at])
             subscales = row[self.subscales_at]
+            flags = row[self.flags_at]
             template = None
             if (
-                instrument is not None
-                and row[self.version_at] == instrument.version
+                versions.get(row[self.code_at]) == row[self.version_at]
                 and (row[self.total_at] is not None or row[self.triage_at])
-                and isinstance(subscales, dict)
+                and type(subscales) is dict
+                and type(flags) is list
                 and len(subscales) < 32
             ):
                 key = (
-                    tuple(_hashable(row[n]) for n in self.key_at),
-                    tuple(row[n] is None for n, _ in self.hole_at),
+                    *(row[n] for n in key_at),
+                    *(row[n] is None for n in empty_at),
+                    tuple(flags),
                     tuple(subscales),
                 )
-                if key not in templates and len(templates) < _SHAPES:
-                    templates[key] = self.template(row)
                 template = templates.get(key)
+                if (
+                    template is None
+                    and key not in templates
+                    and len(templates) < _SHAPES
+                ):
+                    template = templates[key] = self.template(row)
             if template is None:
+                self.fallbacks += 1
                 out.append(self.slow(row))
-                continue
-            values = [_text(row[n]) for n, _ in self.hole_at]
-            values.extend(_text(v) for v in subscales.values())
-            out.append(template.fill(values))
+            elif subscales:
+                out.append(template.fill((*row, *subscales.values())))
+            else:
+                out.append(template.fill(row))
         return out
