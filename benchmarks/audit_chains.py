@@ -33,6 +33,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, this file's folder comes first on the path, and benchmarks/fhir.py
+# would then be imported as the package `fhir` (fhir.resources) when Django starts.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
+
 sys.path.insert(0, str(ROOT))
 
 PG_BASE = os.environ.get("PG_URL", "postgres://postgres@127.0.0.1:5432")

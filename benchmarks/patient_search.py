@@ -39,6 +39,10 @@ if TYPE_CHECKING:
     from neuroclinic.accounts.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, this file's folder comes first on the path, and benchmarks/fhir.py
+# would then be imported as the package `fhir` (fhir.resources) when Django starts.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
+
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
