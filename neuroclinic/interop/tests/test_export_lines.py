@@ -141,3 +141,53 @@ def test_lines_from_tuples_are_byte_for_byte_the_mappers(
         # Every row from a template but the one whose score is computed again.
         assert fallbacks == expected_fallbacks
     assert any(b'"status":"amended"' in line for line in _render_both(scores)[0])
+
+
+def test_a_template_is_refused_when_the_line_uses_a_value_other_than_printing_it() -> (
+    None
+):
+    """The template check: a mapping that prints a varying value only as it is
+    gets templates; one that computes with it (here, the total doubled) gets none,
+    and every line still comes out as the mapping renders it."""
+    from uuid import uuid4
+
+    from neuroclinic.interop.server.lines import Scores
+    from neuroclinic.interop.server.registry import _SCORE_COLUMNS, _values
+
+    columns = _values(_SCORE_COLUMNS)
+    build = row_builder(columns)
+    version = INSTRUMENTS["phq9"].version
+
+    def row(total: int) -> tuple[Any, ...]:
+        values = dict.fromkeys(columns)
+        values |= {
+            "patient__id": 1,
+            "uuid": uuid4(),
+            "patient__uuid": uuid4(),
+            "instrument_code": "phq9",
+            "instrument_version": version,
+            "answers": {},
+            "completed_at": timezone.now(),
+            "source": "portal",
+            "total": total,
+            "flags": [],
+            "subscales": {},
+        }
+        return (total, *values.values())
+
+    rows = [row(n) for n in range(10)]
+
+    def printed(found: Any) -> list[dict[str, Any]]:
+        return [{"id": str(r.uuid), "total": r.total} for r in found]
+
+    def doubled(found: Any) -> list[dict[str, Any]]:
+        return [
+            {"id": str(r.uuid), "total": r.total, "twice": r.total * 2} for r in found
+        ]
+
+    for expand, fallbacks in ((printed, 0), (doubled, len(rows))):
+        renderer = Scores(("pk", *columns), build, expand)
+        assert renderer.render(rows) == [
+            dumps(r) for r in expand([build(v) for v in rows])
+        ]
+        assert renderer.fallbacks == fallbacks
