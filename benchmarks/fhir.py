@@ -14,7 +14,9 @@ Django stack with a bearer token:
    reports resources written per second of wall time, and per second of this
    process's CPU time (steadier on a shared, loaded machine: it leaves out time spent
    waiting for a core, and, on PostgreSQL, the server's own work). With --profile,
-   the export's ten costliest functions (cProfile, cumulative) say where the time goes.
+   the export's costliest functions (cProfile counting CPU time, not wall time: on a
+   shared machine wall time is mostly waiting for a core), by cumulative and by own
+   time, say where the time goes.
 3. `Patient/$everything` for one patient with --heavy PHQ-9 responses (500 by
    default): p50/p95/max over --requests calls.
 4. Paging deep: GET /fhir/QuestionnaireResponse?_count=100 and its next links to the
