@@ -8,7 +8,7 @@ depends on apps that depend on audit 0002, patients' 0004 on audit 0002). Each
 squash's operations are the autodetector's difference between the project state
 before its migrations and after them (so one CreateModel per model with its
 fields, indexes and constraints), then the RunPython code of the migrations it
-replaces (`neuroclinic.lib.squashed.replayed`). Its dependencies are those of
+replaces (`neuroclinic.audit.squashed.replayed`). Its dependencies are those of
 the migrations it replaces, mapped to the squashes that replace them, so a
 squash is only ever marked applied after what it depends on.
 """
@@ -16,6 +16,7 @@ squash is only ever marked applied after what it depends on.
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import django
 
@@ -83,6 +84,23 @@ def main() -> None:
             sys.exit(f"cycle among {sorted(set(groups) - set(order))}")
         order.append(ready[0])
 
+    def columns_of(state: Any, app: str) -> dict[str, set[str]]:
+        """Each table of the app's models in `state`, and its columns."""
+        tables = {}
+        for (model_app, model_name), model in state.models.items():
+            if model_app != app or model.options.get("proxy") or not model.options.get("managed", True):
+                continue
+            columns = set()
+            for field_name, field in model.fields.items():
+                if field.many_to_many:
+                    continue
+                field = field.clone()
+                field.set_attributes_from_name(field_name)
+                columns.add(field.get_attname_column()[1])
+            tables[model.options.get("db_table") or f"{app}_{model_name}"] = columns
+        return tables
+
+    final_state = graph.make_state(nodes=project, at_end=True, real_apps=loader.unmigrated_apps)
     applied: set[tuple[str, str]] = set()
     for key in order:
         app, _ = key
@@ -133,21 +151,47 @@ def main() -> None:
             type(op).__name__ in ("RunPython", "RunSQL")
             for op in loader.get_migration(app, name).operations
         )]
+        columns_then = {}
+        for _, name in members:
+            migration_ops = loader.get_migration(app, name).operations
+            runs = [i for i, op in enumerate(migration_ops) if type(op).__name__ == "RunPython"]
+            if not runs:
+                continue
+            then = graph.make_state(
+                nodes=[parent.key for parent in graph.node_map[(app, name)].parents],
+                at_end=True,
+                real_apps=loader.unmigrated_apps,
+            )
+            done = 0
+            for index in runs:
+                for op in migration_ops[done:index]:
+                    op.state_forwards(app, then)
+                done = index
+                old_columns, final_columns = columns_of(then, app), columns_of(final_state, app)
+                changed = {
+                    table: sorted(cols)
+                    for table, cols in old_columns.items()
+                    if cols != final_columns.get(table)
+                }
+                if changed:
+                    columns_then[(name, index)] = changed
         if replays:
             head, _, rest = text.partition("\n\n\nclass Migration")
-            text = f"{head}\n\nfrom neuroclinic.lib.squashed import replayed\n\n\nclass Migration{rest}"
+            text = f"{head}\n\nfrom neuroclinic.audit.squashed import replayed\n\n\nclass Migration{rest}"
             text += (
                 "\n    # The old migrations' triggers and data code, as they ran, after the tables.\n"
-                f"    operations += replayed(\n        {package!r},\n        {replays!r},\n    )\n"
+                f"    operations += replayed(\n        {package!r},\n        {replays!r},\n"
+                + (f"        columns_then={columns_then!r},\n" if columns_then else "")
+                + "    )\n"
             )
         if new_app:
             head, _, rest = text.partition("    operations = [\n")
             body, _, tail = rest.partition("\n    ]\n")
             body = "\n".join(f"    {line}" if line else line for line in body.splitlines())
             text = f"{head}    operations = [\n        CreateModels(\n{body}\n        ),\n    ]\n{tail}"
-            replays_import = "from neuroclinic.lib.squashed import CreateModels"
+            replays_import = "from neuroclinic.audit.squashed import CreateModels"
             if replays:
-                text = text.replace("from neuroclinic.lib.squashed import replayed", "from neuroclinic.lib.squashed import CreateModels, replayed")
+                text = text.replace("from neuroclinic.audit.squashed import replayed", "from neuroclinic.audit.squashed import CreateModels, replayed")
             else:
                 head, _, rest = text.partition("\n\n\nclass Migration")
                 text = f"{head}\n\n{replays_import}\n\n\nclass Migration{rest}"

@@ -9,7 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
-from neuroclinic.lib.squashed import CreateModels, replayed
+from neuroclinic.audit.squashed import CreateModels, replayed
 
 
 class Migration(migrations.Migration):
@@ -140,4 +140,5 @@ class Migration(migrations.Migration):
     operations += replayed(
         'neuroclinic.accounts.migrations',
         ['0002_roles', '0003_security_token_expiry_scope'],
+        columns_then={('0002_roles', 0): {'accounts_apitoken': ['created_at', 'id', 'last_used_at', 'name', 'prefix', 'revoked_at', 'token_hash', 'user_id', 'uuid']}},
     )

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from neuroclinic.lib.squashed import replayed
+from neuroclinic.audit.squashed import replayed
 
 
 class Migration(migrations.Migration):

@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
-from neuroclinic.lib.squashed import CreateModels, replayed
+from neuroclinic.audit.squashed import CreateModels, replayed
 
 
 class Migration(migrations.Migration):
@@ -370,4 +370,5 @@ class Migration(migrations.Migration):
     operations += replayed(
         'neuroclinic.infusions.migrations',
         ['0002_integrity_append_only', '0006_lead_notes_doses_append_only', '0007_tamper15c_sessions_alarms_append_only'],
+        columns_then={('0002_integrity_append_only', 0): {'infusions_infusionsession': ['cancel_reason', 'cancelled_at', 'checked_in_at', 'checked_in_by_id', 'checklist_confirmed_at', 'checklist_confirmed_by_id', 'checklist_snapshot', 'closed_at', 'discharge_escort_name', 'discharged_at', 'discharged_by_id', 'end_reason', 'ended_at', 'escort_confirmed', 'escort_name', 'escort_phone', 'height_cm', 'id', 'instructions_channel', 'instructions_given_at', 'last_clear_liquids_at', 'last_solids_at', 'location_id', 'mg_given', 'mg_per_kg_given', 'nurse_id', 'order_id', 'organization_id', 'patient_id', 'plan_id', 'pregnancy_note', 'pregnancy_status', 'rate_ml_per_hour', 'room_id', 'sequence_number', 'sequence_total', 'service_date', 'started_at', 'status', 'stopped_early', 'uuid', 'volume_infused_ml', 'weight_entered', 'weight_kg', 'weight_recorded_at'], 'infusions_vitalreading': ['client_key', 'device_id', 'device_key', 'diastolic_mmhg', 'entered_by_id', 'etco2_mmhg', 'heart_rate_bpm', 'id', 'organization_id', 'phase', 'received_at', 'respiratory_rate_per_min', 'session_id', 'source', 'spo2_percent', 'systolic_mmhg', 'taken_at']}},
     )

@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
-from neuroclinic.lib.squashed import CreateModels, replayed
+from neuroclinic.audit.squashed import CreateModels, replayed
 
 
 class Migration(migrations.Migration):
@@ -124,4 +124,5 @@ class Migration(migrations.Migration):
     operations += replayed(
         'neuroclinic.letters.migrations',
         ['0003_tamper15_append_only'],
+        columns_then={('0003_tamper15_append_only', 0): {'letters_letter': ['body', 'body_sha256', 'created_at', 'created_by_id', 'id', 'organization_id', 'part2', 'patient_id', 'recipient_id', 'signed_at', 'signed_by_id', 'status', 'template_id', 'uuid']}},
     )

@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
-from neuroclinic.lib.squashed import CreateModels, replayed
+from neuroclinic.audit.squashed import CreateModels, replayed
 
 
 class Migration(migrations.Migration):
@@ -212,4 +212,5 @@ class Migration(migrations.Migration):
     operations += replayed(
         'neuroclinic.outcomes.migrations',
         ['0004_outcomes11c_indexes', '0005_outcomes11d_episode_counts'],
+        columns_then={('0004_outcomes11c_indexes', 2): {'outcomes_boosterruleset': ['band_threshold', 'change_note', 'consecutive_rises', 'created_at', 'created_by_id', 'due_soon_days', 'id', 'instrument_code', 'lead_days', 'learn_after_boosters', 'organization_id', 'overdue_after_days', 'rise_points', 'version']}, ('0005_outcomes11d_episode_counts', 1): {'outcomes_boosterruleset': ['band_threshold', 'change_note', 'consecutive_rises', 'created_at', 'created_by_id', 'due_soon_days', 'id', 'instrument_code', 'lead_days', 'learn_after_boosters', 'organization_id', 'overdue_after_days', 'rise_points', 'version']}},
     )

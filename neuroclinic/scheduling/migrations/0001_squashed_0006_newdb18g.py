@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
-from neuroclinic.lib.squashed import CreateModels, replayed
+from neuroclinic.audit.squashed import CreateModels, replayed
 
 
 class Migration(migrations.Migration):
@@ -244,4 +244,5 @@ class Migration(migrations.Migration):
     operations += replayed(
         'neuroclinic.scheduling.migrations',
         ['0002_calendar9_room_exclusion'],
+        columns_then={('0002_calendar9_room_exclusion', 0): {'scheduling_appointment': ['appointment_type_id', 'booked_by_id', 'created_at', 'ends_at', 'held_until', 'id', 'infusion_session_id', 'location_id', 'organization_id', 'patient_id', 'plan_id', 'room_id', 'series_id', 'staff_id', 'starts_at', 'status', 'uuid'], 'scheduling_schedulingsettings': ['id', 'nurse_max_running_infusions', 'organization_id', 'prescriber_on_site_for_infusions', 'reminder_hours', 'slot_minutes', 'updated_at']}},
     )

@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
-from neuroclinic.lib.squashed import CreateModels
+from neuroclinic.audit.squashed import CreateModels
 
 
 class Migration(migrations.Migration):

@@ -12,25 +12,55 @@ in one place. The old modules stay: databases that applied them keep them
 """
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.operations.base import Operation
-from django.db.migrations.state import ModelState, ProjectState
+from django.db.migrations.state import ModelState, ProjectState, StateApps
+
+from neuroclinic.audit.triggers import columns_as_of
 
 
-def replayed(package: str, names: Sequence[str]) -> list[Operation]:
-    """The RunPython and RunSQL operations of the migrations `package.<name>`, in order."""
+def replayed(
+    package: str,
+    names: Sequence[str],
+    columns_then: Mapping[tuple[str, int], Mapping[str, Collection[str]]] | None = None,
+) -> list[Operation]:
+    """The RunPython and RunSQL operations of the migrations `package.<name>`, in order.
+
+    `columns_then[(name, index)]` names, for the operation at that index of that
+    migration, the tables that had fewer columns then than the squash creates, and
+    the columns they had: its trigger installs guard those (`triggers.columns_as_of`).
+    """
     operations: list[Operation] = []
     for name in names:
         module = importlib.import_module(f"{package}.{name}")
-        operations += [
-            operation
-            for operation in module.Migration.operations
-            if isinstance(operation, migrations.RunPython | migrations.RunSQL)
-        ]
+        for index, operation in enumerate(module.Migration.operations):
+            if isinstance(operation, migrations.RunSQL):
+                operations.append(operation)
+            elif isinstance(operation, migrations.RunPython):
+                then = (columns_then or {}).get((name, index))
+                operations.append(operation if then is None else _as_of(operation, then))
     return operations
+
+
+def _as_of(
+    operation: migrations.RunPython, columns: Mapping[str, Collection[str]]
+) -> migrations.RunPython:
+    code = operation.code
+
+    def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        with columns_as_of(columns):
+            code(apps, schema_editor)
+
+    return migrations.RunPython(
+        forwards,
+        operation.reverse_code,
+        atomic=operation.atomic,
+        hints=operation.hints,
+        elidable=operation.elidable,
+    )
 
 
 class CreateModels(Operation):
