@@ -88,7 +88,11 @@ def main() -> None:
         """Each table of the app's models in `state`, and its columns."""
         tables = {}
         for (model_app, model_name), model in state.models.items():
-            if model_app != app or model.options.get("proxy") or not model.options.get("managed", True):
+            if (
+                model_app != app
+                or model.options.get("proxy")
+                or not model.options.get("managed", True)
+            ):
                 continue
             columns = set()
             for field_name, field in model.fields.items():
@@ -100,7 +104,9 @@ def main() -> None:
             tables[model.options.get("db_table") or f"{app}_{model_name}"] = columns
         return tables
 
-    final_state = graph.make_state(nodes=project, at_end=True, real_apps=loader.unmigrated_apps)
+    final_state = graph.make_state(
+        nodes=project, at_end=True, real_apps=loader.unmigrated_apps
+    )
     applied: set[tuple[str, str]] = set()
     for key in order:
         app, _ = key
@@ -108,8 +114,12 @@ def main() -> None:
         ancestors = {n for m in members for n in graph.forwards_plan(m)}
         before = (applied | ancestors) - set(members)
         after = before | set(members)
-        state_before = graph.make_state(nodes=sorted(before), at_end=True, real_apps=loader.unmigrated_apps)
-        state_after = graph.make_state(nodes=sorted(after), at_end=True, real_apps=loader.unmigrated_apps)
+        state_before = graph.make_state(
+            nodes=sorted(before), at_end=True, real_apps=loader.unmigrated_apps
+        )
+        state_after = graph.make_state(
+            nodes=sorted(after), at_end=True, real_apps=loader.unmigrated_apps
+        )
         applied |= after
         if key not in names:
             continue
@@ -127,9 +137,10 @@ def main() -> None:
                 if model_app == app
             ]
         else:  # (the autodetector takes the indexes and constraints out of to_state's options)
-            changes = MigrationAutodetector(
+            detector = MigrationAutodetector(
                 state_before, state_after, NonInteractiveMigrationQuestioner()
-            )._detect_changes()
+            )
+            changes = detector._detect_changes()  # type: ignore[attr-defined]
             if set(changes) - {app} or len(changes.get(app, [])) > 1:
                 sys.exit(f"{key}: the autodetector split the changes: {changes}")
             operations = changes[app][0].operations if app in changes else []
@@ -141,20 +152,30 @@ def main() -> None:
                 if parent.key not in members
             }
         )
-        migration = Migration(names[key], app)
-        migration.operations = operations
-        migration.dependencies = dependencies
-        migration.replaces = members
+        attributes = {
+            "operations": operations,
+            "dependencies": dependencies,
+            "replaces": members,
+        }
+        migration = type("Migration", (Migration,), attributes)(names[key], app)
         text = MigrationWriter(migration, include_header=False).as_string()
         package = f"neuroclinic.{app}.migrations"
-        replays = [name for _, name in members if any(
-            type(op).__name__ in ("RunPython", "RunSQL")
-            for op in loader.get_migration(app, name).operations
-        )]
+        replays = [
+            name
+            for _, name in members
+            if any(
+                type(op).__name__ in ("RunPython", "RunSQL")
+                for op in loader.get_migration(app, name).operations
+            )
+        ]
         columns_then = {}
         for _, name in members:
             migration_ops = loader.get_migration(app, name).operations
-            runs = [i for i, op in enumerate(migration_ops) if type(op).__name__ == "RunPython"]
+            runs = [
+                i
+                for i, op in enumerate(migration_ops)
+                if type(op).__name__ == "RunPython"
+            ]
             if not runs:
                 continue
             then = graph.make_state(
@@ -167,7 +188,10 @@ def main() -> None:
                 for op in migration_ops[done:index]:
                     op.state_forwards(app, then)
                 done = index
-                old_columns, final_columns = columns_of(then, app), columns_of(final_state, app)
+                old_columns, final_columns = (
+                    columns_of(then, app),
+                    columns_of(final_state, app),
+                )
                 changed = {
                     table: sorted(cols)
                     for table, cols in old_columns.items()
@@ -187,11 +211,16 @@ def main() -> None:
         if new_app:
             head, _, rest = text.partition("    operations = [\n")
             body, _, tail = rest.partition("\n    ]\n")
-            body = "\n".join(f"    {line}" if line else line for line in body.splitlines())
+            body = "\n".join(
+                f"    {line}" if line else line for line in body.splitlines()
+            )
             text = f"{head}    operations = [\n        CreateModels(\n{body}\n        ),\n    ]\n{tail}"
             replays_import = "from neuroclinic.audit.squashed import CreateModels"
             if replays:
-                text = text.replace("from neuroclinic.audit.squashed import replayed", "from neuroclinic.audit.squashed import CreateModels, replayed")
+                text = text.replace(
+                    "from neuroclinic.audit.squashed import replayed",
+                    "from neuroclinic.audit.squashed import CreateModels, replayed",
+                )
             else:
                 head, _, rest = text.partition("\n\n\nclass Migration")
                 text = f"{head}\n\n{replays_import}\n\n\nclass Migration{rest}"
@@ -201,7 +230,9 @@ def main() -> None:
             f'for a new database (written by scripts/squash_migrations.py)."""\n\n'
         )
         path.write_text(header + text)
-        print(path, len(operations), "schema operations,", len(replays), "replayed")
+        sys.stdout.write(
+            f"{path}: {len(operations)} operations, {len(replays)} replayed\n"
+        )
 
 
 if __name__ == "__main__":

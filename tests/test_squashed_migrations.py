@@ -32,7 +32,11 @@ from django.conf import settings
 from django.db.migrations.loader import MigrationLoader
 
 ROOT = Path(__file__).resolve().parents[1]
-VENDOR = "sqlite" if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else "postgresql"
+VENDOR = (
+    "sqlite"
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    else "postgresql"
+)
 
 # Migrates a database through the old migrations only: the squashes are taken out
 # of the graph (their dependants pointed back at what they replace), then the rows
@@ -129,7 +133,12 @@ def env_for(database: str, var_dir: Path) -> dict[str, str]:
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+        [sys.executable, *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -137,7 +146,10 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def databases(tmp_path: Path) -> Iterator[dict[str, str]]:
     """Two empty databases: 'squashed' and 'old' (SQLite files, or PostgreSQL databases)."""
     if VENDOR == "sqlite":
-        yield {name: str(tmp_path / name / "neuroclinic.sqlite3") for name in ("squashed", "old")}
+        yield {
+            name: str(tmp_path / name / "neuroclinic.sqlite3")
+            for name in ("squashed", "old")
+        }
         return
     import psycopg
 
@@ -149,7 +161,9 @@ def databases(tmp_path: Path) -> Iterator[dict[str, str]]:
         for name in names.values():
             admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
             admin.execute(f'CREATE DATABASE "{name}"')
-    yield {key: urlunsplit(url._replace(path=f"/{name}")) for key, name in names.items()}
+    yield {
+        key: urlunsplit(url._replace(path=f"/{name}")) for key, name in names.items()
+    }
     with psycopg.connect(server, autocommit=True) as admin:
         for name in names.values():
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -178,7 +192,9 @@ def schema(database: str) -> dict[str, list[tuple[Any, ...]]]:
             "columns": sorted(columns),
             "foreign keys": sorted(foreign_keys),
             "table definitions": [
-                (name, clauses(sql)) for kind, name, _, sql in objects if kind == "table"
+                (name, clauses(sql))
+                for kind, name, _, sql in objects
+                if kind == "table"
             ],
             "indexes": [row for row in objects if row[0] == "index"],
             "triggers": [
@@ -208,7 +224,10 @@ def schema(database: str) -> dict[str, list[tuple[Any, ...]]]:
     with psycopg.connect(database) as connection:
         return {
             name: sorted(
-                (tuple(guards_sorted(v) if isinstance(v, str) else v for v in row) for row in rows),
+                (
+                    tuple(guards_sorted(v) if isinstance(v, str) else v for v in row)
+                    for row in rows
+                ),
                 key=repr,
             )
             for name, query in queries.items()
@@ -226,8 +245,9 @@ def test_squashed_and_old_migrations_build_the_same_schema(
 
     built = run(squashed_env, "-m", "neuroclinic", "migrate", "--no-input", "-v1")
     assert built.returncode == 0, built.stderr
-    assert "_squashed_" in built.stdout  # a new database applied the squashes...
-    assert "0002_append_only_triggers" not in built.stdout  # ...and none of what they replace
+    # A new database applies the squashes, and none of the migrations they replace.
+    assert "_squashed_" in built.stdout
+    assert "0002_append_only_triggers" not in built.stdout
     old = run(old_env, "-c", OLD_CHAIN)
     assert old.returncode == 0, old.stderr
     assert f"{len(squashes())} squashes left out" in old.stdout
@@ -239,7 +259,10 @@ def test_squashed_and_old_migrations_build_the_same_schema(
     assert shown.returncode == 0, shown.stderr
     assert "[ ]" not in shown.stdout
 
-    squashed_schema, old_schema = schema(databases["squashed"]), schema(databases["old"])
+    squashed_schema, old_schema = (
+        schema(databases["squashed"]),
+        schema(databases["old"]),
+    )
     assert squashed_schema.keys() == old_schema.keys()
     for part in squashed_schema:
         assert squashed_schema[part] == old_schema[part], part

@@ -14,7 +14,7 @@ in one place. The old modules stay: databases that applied them keep them
 import importlib
 from collections.abc import Collection, Mapping, Sequence
 
-from django.db import migrations
+from django.db import migrations, models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ModelState, ProjectState, StateApps
@@ -41,7 +41,9 @@ def replayed(
                 operations.append(operation)
             elif isinstance(operation, migrations.RunPython):
                 then = (columns_then or {}).get((name, index))
-                operations.append(operation if then is None else _as_of(operation, then))
+                operations.append(
+                    operation if then is None else _as_of(operation, then)
+                )
     return operations
 
 
@@ -81,7 +83,9 @@ class CreateModels(Operation):
     def __init__(self, *operations: migrations.CreateModel) -> None:
         self.operations = list(operations)
 
-    def deconstruct(self) -> tuple[str, list[migrations.CreateModel], dict[str, object]]:
+    def deconstruct(
+        self,
+    ) -> tuple[str, list[migrations.CreateModel], dict[str, object]]:
         return self.__class__.__qualname__, self.operations, {}
 
     def state_forwards(self, app_label: str, state: ProjectState) -> None:
@@ -92,15 +96,16 @@ class CreateModels(Operation):
                 operation.name,
                 list(operation.fields),
                 dict(operation.options),
-                tuple(operation.bases),
-                list(operation.managers),
+                tuple(operation.bases or (models.Model,)),
+                list(operation.managers or []),
             )
             key = (app_label, model_state.name_lower)
             state.models[key] = model_state
-            if state._relations is not None:
+            if getattr(state, "_relations", None) is not None:
                 state.resolve_model_relations(key)
             keys.append(key)
-        if "apps" in state.__dict__:  # as ProjectState.add_model, but one render for all
+        # As ProjectState.add_model does for each model, but one render for all.
+        if "apps" in state.__dict__:
             state.reload_models(keys, delay=False)
 
     def database_forwards(

@@ -84,8 +84,8 @@ class Guard:
 
 # Tables whose triggers are being installed as an old migration installed them, on a
 # table that has since gained columns (`columns_as_of`): the columns it had then.
-_COLUMNS_AS_OF: ContextVar[Mapping[str, Collection[str]]] = ContextVar(
-    "columns_as_of", default={}
+_COLUMNS_AS_OF: ContextVar[Mapping[str, Collection[str]] | None] = ContextVar(
+    "columns_as_of", default=None
 )
 
 
@@ -113,7 +113,7 @@ def _columns(schema_editor: Any, table: str) -> list[str]:
             c.name
             for c in connection.introspection.get_table_description(cursor, table)
         ]
-    then = _COLUMNS_AS_OF.get().get(table)
+    then = (_COLUMNS_AS_OF.get() or {}).get(table)
     return found if then is None else [name for name in found if name in then]
 
 
