@@ -26,7 +26,9 @@ call `install()` again (`neuroclinic/audit/tests/test_append_only.py` fails if
 it does not).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,13 +82,39 @@ class Guard:
     steps: tuple[Step, ...] = ()
 
 
+# Tables whose triggers are being installed as an old migration installed them, on a
+# table that has since gained columns (`columns_as_of`): the columns it had then.
+_COLUMNS_AS_OF: ContextVar[Mapping[str, Collection[str]] | None] = ContextVar(
+    "columns_as_of", default=None
+)
+
+
+@contextmanager
+def columns_as_of(columns: Mapping[str, Collection[str]]) -> Iterator[None]:
+    """Inside the block, `install()` guards only these columns of these tables.
+
+    A squashed migration (`neuroclinic.audit.squashed`) creates a table with every
+    column it has at the end, then runs the old migrations' trigger installs. An old
+    install guarded the columns the table had when it ran; a column added later
+    without installing the triggers again (letters 0004 on `letters_letter`) was not
+    guarded. This keeps the new database's triggers the same as an old one's.
+    """
+    token = _COLUMNS_AS_OF.set(columns)
+    try:
+        yield
+    finally:
+        _COLUMNS_AS_OF.reset(token)
+
+
 def _columns(schema_editor: Any, table: str) -> list[str]:
     connection = schema_editor.connection
     with connection.cursor() as cursor:
-        return [
+        found = [
             c.name
             for c in connection.introspection.get_table_description(cursor, table)
         ]
+    then = (_COLUMNS_AS_OF.get() or {}).get(table)
+    return found if then is None else [name for name in found if name in then]
 
 
 def _changed(vendor: str, column: str) -> str:

@@ -1,0 +1,132 @@
+"""The operations a squashed migration takes from the migrations it replaces.
+
+A squashed migration (`replaces = [...]`) creates its app's tables as they stand
+at the end of the migrations it replaces, in one CreateModel per model with its
+fields, indexes and constraints; what those migrations did besides the schema
+(the append-only triggers, the seals, the role groups, the PostgreSQL sequence
+and exclusion constraint) is their `RunPython` code. `replayed()` takes that
+code from the old migration modules themselves, in their order, so the squash
+runs the same functions the old chain runs and a change to a trigger is made
+in one place. The old modules stay: databases that applied them keep them
+(Django marks the squash applied when every migration it replaces is).
+"""
+
+import importlib
+from collections.abc import Collection, Mapping, Sequence
+
+from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.operations.base import Operation
+from django.db.migrations.state import ModelState, ProjectState, StateApps
+
+from neuroclinic.audit.triggers import columns_as_of
+
+
+def replayed(
+    package: str,
+    names: Sequence[str],
+    columns_then: Mapping[tuple[str, int], Mapping[str, Collection[str]]] | None = None,
+) -> list[Operation]:
+    """The RunPython and RunSQL operations of the migrations `package.<name>`, in order.
+
+    `columns_then[(name, index)]` names, for the operation at that index of that
+    migration, the tables that had fewer columns then than the squash creates, and
+    the columns they had: its trigger installs guard those (`triggers.columns_as_of`).
+    """
+    operations: list[Operation] = []
+    for name in names:
+        module = importlib.import_module(f"{package}.{name}")
+        for index, operation in enumerate(module.Migration.operations):
+            if isinstance(operation, migrations.RunSQL):
+                operations.append(operation)
+            elif isinstance(operation, migrations.RunPython):
+                then = (columns_then or {}).get((name, index))
+                operations.append(
+                    operation if then is None else _as_of(operation, then)
+                )
+    return operations
+
+
+def _as_of(
+    operation: migrations.RunPython, columns: Mapping[str, Collection[str]]
+) -> migrations.RunPython:
+    code = operation.code
+
+    def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        with columns_as_of(columns):
+            code(apps, schema_editor)
+
+    return migrations.RunPython(
+        forwards,
+        operation.reverse_code,
+        atomic=operation.atomic,
+        hints=operation.hints,
+        elidable=operation.elidable,
+    )
+
+
+class CreateModels(Operation):
+    """Several CreateModel operations whose models are rendered once, not once each.
+
+    Django re-renders, after each CreateModel, the new model and every model
+    related to the ones it points at; here nearly every model is related through
+    the organization, the patient or the user, so a new database spent most of
+    its migrate re-rendering the same models (docs/decisions.md, ux18f). This
+    adds every model's state first and renders them together, then creates the
+    tables in the given order (foreign keys to a table created later in the list
+    are added at the end, as Django's schema editor defers them).
+    """
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, *operations: migrations.CreateModel) -> None:
+        self.operations = list(operations)
+
+    def deconstruct(
+        self,
+    ) -> tuple[str, list[migrations.CreateModel], dict[str, object]]:
+        return self.__class__.__qualname__, self.operations, {}
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        keys = []
+        for operation in self.operations:
+            model_state = ModelState(
+                app_label,
+                operation.name,
+                list(operation.fields),
+                dict(operation.options),
+                tuple(operation.bases or (models.Model,)),
+                list(operation.managers or []),
+            )
+            key = (app_label, model_state.name_lower)
+            state.models[key] = model_state
+            if getattr(state, "_relations", None) is not None:
+                state.resolve_model_relations(key)
+            keys.append(key)
+        # As ProjectState.add_model does for each model, but one render for all.
+        if "apps" in state.__dict__:
+            state.reload_models(keys, delay=False)
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        for operation in self.operations:
+            operation.database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        for operation in reversed(self.operations):
+            operation.database_backwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self) -> str:
+        return f"Create {len(self.operations)} models"

@@ -1,0 +1,216 @@
+"""outcomes: the tables as its migrations 0001-0007 leave them, for a new database (written by scripts/squash_migrations.py)."""
+
+import django.db.models.deletion
+import uuid
+from django.conf import settings
+from django.db import migrations, models
+
+from neuroclinic.audit.squashed import CreateModels, replayed
+
+
+class Migration(migrations.Migration):
+
+    replaces = [('outcomes', '0001_initial'), ('outcomes', '0002_outcomes11_episode_summaries'), ('outcomes', '0003_outcomes11b_dose_diagnosis'), ('outcomes', '0004_outcomes11c_indexes'), ('outcomes', '0005_outcomes11d_episode_counts'), ('outcomes', '0006_outcomes11d_curve_indexes'), ('outcomes', '0007_outcomes11e_outcome_rules')]
+
+    dependencies = [
+        ('accounts', '0001_squashed_0004_newdb18g'),
+        ('clinics', '0001_squashed_0003_newdb18g'),
+        ('patients', '0001_squashed_0003_newdb18g'),
+        ('scheduling', '0001_squashed_0006_newdb18g'),
+        ('treatment', '0001_squashed_0003_newdb18g'),
+    ]
+
+    operations = [
+        CreateModels(
+            migrations.CreateModel(
+                name='BoosterRuleSet',
+                fields=[
+                    ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                    ('version', models.PositiveIntegerField()),
+                    ('instrument_code', models.CharField(default='phq9', max_length=32)),
+                    ('rise_points', models.PositiveSmallIntegerField()),
+                    ('consecutive_rises', models.PositiveSmallIntegerField()),
+                    ('band_threshold', models.PositiveSmallIntegerField(blank=True, null=True)),
+                    ('learn_after_boosters', models.PositiveSmallIntegerField()),
+                    ('lead_days', models.PositiveSmallIntegerField()),
+                    ('due_soon_days', models.PositiveSmallIntegerField()),
+                    ('overdue_after_days', models.PositiveSmallIntegerField()),
+                    ('change_note', models.TextField()),
+                    ('created_at', models.DateTimeField(auto_now_add=True)),
+                    ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                    ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clinics.organization')),
+                    ('partial_reduction_percent', models.PositiveSmallIntegerField(default=25)),
+                    ('relapse_consecutive', models.PositiveSmallIntegerField(default=2)),
+                    ('remission_max_hamd17', models.PositiveSmallIntegerField(default=7)),
+                    ('remission_max_madrs', models.PositiveSmallIntegerField(default=10)),
+                    ('remission_max_phq9', models.PositiveSmallIntegerField(default=4)),
+                    ('remission_max_qids_sr16', models.PositiveSmallIntegerField(default=5)),
+                    ('response_reduction_percent', models.PositiveSmallIntegerField(default=50)),
+                ],
+                options={
+                    'ordering': ['organization', '-version'],
+                    'constraints': [models.UniqueConstraint(fields=('organization', 'version'), name='booster_rules_version_unique')],
+                    'indexes': [],
+                },
+            ),
+            migrations.CreateModel(
+                name='BoosterSuggestion',
+                fields=[
+                    ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                    ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                    ('due_on', models.DateField(db_index=True)),
+                    ('urgency_when_made', models.CharField(choices=[('overdue', 'overdue'), ('due_now', 'due now'), ('due_soon', 'due soon'), ('not_due', 'not due')], max_length=10)),
+                    ('basis', models.JSONField(help_text='[{rule, on, text}] from boosters.suggest.')),
+                    ('rules_version', models.PositiveIntegerField(help_text='0: the built-in defaults.')),
+                    ('rules', models.JSONField(help_text='The rule values in force when it was made.')),
+                    ('last_infusion_on', models.DateField()),
+                    ('made_at', models.DateTimeField()),
+                    ('status', models.CharField(choices=[('open', 'Awaiting a prescriber'), ('confirmed', 'Confirmed by a prescriber'), ('dismissed', 'Dismissed with a reason')], default='open', max_length=10)),
+                    ('decided_at', models.DateTimeField(blank=True, null=True)),
+                    ('decision_note', models.TextField(blank=True)),
+                    ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                    ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='treatment.infusionorder')),
+                    ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clinics.organization')),
+                    ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.patient')),
+                    ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='treatment.treatmentplan')),
+                    ('appointment', models.ForeignKey(blank=True, help_text='The booster visit the front desk booked for a confirmed suggestion.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='scheduling.appointment')),
+                ],
+                options={
+                    'ordering': ['due_on', 'id'],
+                    'indexes': [models.Index(fields=['organization', 'status', 'due_on'], name='booster_worklist'), models.Index(condition=models.Q(('status', 'open'), _negated=True), fields=['organization', '-decided_at', '-id'], name='booster_decided')],
+                    'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('plan',), name='booster_suggestion_one_open_per_plan')],
+                },
+            ),
+            migrations.CreateModel(
+                name='EpisodeSummaryCount',
+                fields=[
+                    ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                    ('instrument_code', models.CharField(max_length=32)),
+                    ('first_infusion_on', models.DateField(help_text='UTC day of the first infusion.')),
+                    ('protocol_name', models.CharField(blank=True, max_length=200)),
+                    ('dose_mg_per_kg', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True)),
+                    ('diagnosis_code', models.CharField(blank=True, max_length=16)),
+                    ('episodes', models.PositiveIntegerField()),
+                    ('judged', models.PositiveIntegerField()),
+                    ('at_end_of_series_n', models.PositiveIntegerField()),
+                    ('at_end_of_series_resp', models.PositiveIntegerField()),
+                    ('at_end_of_series_rem', models.PositiveIntegerField()),
+                    ('at_week_4_n', models.PositiveIntegerField()),
+                    ('at_week_4_resp', models.PositiveIntegerField()),
+                    ('at_week_4_rem', models.PositiveIntegerField()),
+                    ('at_week_8_n', models.PositiveIntegerField()),
+                    ('at_week_8_resp', models.PositiveIntegerField()),
+                    ('at_week_8_rem', models.PositiveIntegerField()),
+                    ('at_week_12_n', models.PositiveIntegerField()),
+                    ('at_week_12_resp', models.PositiveIntegerField()),
+                    ('at_week_12_rem', models.PositiveIntegerField()),
+                    ('at_week_26_n', models.PositiveIntegerField()),
+                    ('at_week_26_resp', models.PositiveIntegerField()),
+                    ('at_week_26_rem', models.PositiveIntegerField()),
+                    ('intervals_under_3w', models.PositiveIntegerField()),
+                    ('intervals_3_4w', models.PositiveIntegerField()),
+                    ('intervals_4_5w', models.PositiveIntegerField()),
+                    ('intervals_5_6w', models.PositiveIntegerField()),
+                    ('intervals_6_8w', models.PositiveIntegerField()),
+                    ('intervals_8w_plus', models.PositiveIntegerField()),
+                    ('as_of', models.DateTimeField(help_text='The oldest refreshed_at counted.')),
+                    ('location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='clinics.location')),
+                    ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='clinics.organization')),
+                ],
+                options={
+                    'indexes': [models.Index(fields=['organization', 'instrument_code', 'first_infusion_on'], name='episode_count_period')],
+                    'constraints': [],
+                },
+            ),
+            migrations.CreateModel(
+                name='EpisodeSummaryRow',
+                fields=[
+                    ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                    ('instrument_code', models.CharField(max_length=32)),
+                    ('protocol_name', models.CharField(blank=True, max_length=200)),
+                    ('first_infusion_at', models.DateTimeField(blank=True, null=True)),
+                    ('status', models.CharField(max_length=20)),
+                    ('baseline_total', models.IntegerField(blank=True, null=True)),
+                    ('nadir_total', models.IntegerField(blank=True, null=True)),
+                    ('latest_total', models.IntegerField(blank=True, null=True)),
+                    ('latest_at', models.DateTimeField(blank=True, null=True)),
+                    ('change_percent', models.DecimalField(blank=True, decimal_places=1, max_digits=7, null=True)),
+                    ('response_on', models.DateField(blank=True, null=True)),
+                    ('remission_on', models.DateField(blank=True, null=True)),
+                    ('relapse_on', models.DateField(blank=True, null=True)),
+                    ('at_end_of_series', models.CharField(blank=True, max_length=20)),
+                    ('at_week_4', models.CharField(blank=True, max_length=20)),
+                    ('at_week_8', models.CharField(blank=True, max_length=20)),
+                    ('at_week_12', models.CharField(blank=True, max_length=20)),
+                    ('at_week_26', models.CharField(blank=True, max_length=20)),
+                    ('remission_to_relapse_days', models.IntegerField(blank=True, null=True)),
+                    ('relapse_observed', models.BooleanField(default=False)),
+                    ('series_end_on', models.DateField(blank=True, null=True)),
+                    ('first_booster_on', models.DateField(blank=True, null=True)),
+                    ('plan_ended_on', models.DateField(blank=True, null=True)),
+                    ('intervals_under_3w', models.PositiveIntegerField(default=0)),
+                    ('intervals_3_4w', models.PositiveIntegerField(default=0)),
+                    ('intervals_4_5w', models.PositiveIntegerField(default=0)),
+                    ('intervals_5_6w', models.PositiveIntegerField(default=0)),
+                    ('intervals_6_8w', models.PositiveIntegerField(default=0)),
+                    ('intervals_8w_plus', models.PositiveIntegerField(default=0)),
+                    ('refreshed_at', models.DateTimeField()),
+                    ('location', models.ForeignKey(blank=True, help_text='Where the first infusion was given.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='clinics.location')),
+                    ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='clinics.organization')),
+                    ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='patients.patient')),
+                    ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='treatment.treatmentplan')),
+                    ('diagnosis_code', models.CharField(blank=True, help_text="The first ICD-10 code in the plan's indication; blank if none.", max_length=16)),
+                    ('dose_mg_per_kg', models.DecimalField(blank=True, decimal_places=2, help_text="The dose of the plan's first signed induction order.", max_digits=5, null=True)),
+                    ('series_to_booster_days', models.IntegerField(blank=True, help_text='Days from the series end to the first booster (the Kaplan-Meier duration when a booster was given); blank without one.', null=True)),
+                ],
+                options={
+                    'ordering': ['plan', 'instrument_code'],
+                    'indexes': [models.Index(fields=['patient'], name='episode_summary_patient'), models.Index(fields=['organization', 'instrument_code', 'first_infusion_at'], name='episode_summary_period'), models.Index(condition=models.Q(('remission_to_relapse_days__isnull', False)), fields=['organization', 'instrument_code', 'first_infusion_at', 'remission_to_relapse_days', 'relapse_observed'], name='episode_summary_relapse'), models.Index(condition=models.Q(('series_end_on__isnull', False)), fields=['organization', 'instrument_code', 'first_infusion_at', 'series_to_booster_days', 'series_end_on', 'plan_ended_on'], name='episode_summary_booster')],
+                    'constraints': [models.UniqueConstraint(fields=('plan', 'instrument_code'), name='episode_summary_row_unique')],
+                },
+            ),
+            migrations.CreateModel(
+                name='FollowUpTask',
+                fields=[
+                    ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                    ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                    ('kind', models.CharField(choices=[('follow_up_visit', 'Follow-up visit after the series'), ('notify_provider', 'Tell the referring provider or therapist how the series went')], max_length=20)),
+                    ('due_from', models.DateField()),
+                    ('due_until', models.DateField(db_index=True)),
+                    ('status', models.CharField(choices=[('open', 'Open'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='open', max_length=10)),
+                    ('created_at', models.DateTimeField(auto_now_add=True)),
+                    ('done_at', models.DateTimeField(blank=True, null=True)),
+                    ('note', models.TextField(blank=True)),
+                    ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                    ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='clinics.organization')),
+                    ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.patient')),
+                    ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='treatment.treatmentplan')),
+                ],
+                options={
+                    'ordering': ['due_until', 'id'],
+                    'constraints': [models.UniqueConstraint(fields=('plan', 'kind'), name='follow_up_task_once_per_plan')],
+                    'indexes': [],
+                },
+            ),
+            migrations.CreateModel(
+                name='SummaryWatermark',
+                fields=[
+                    ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                    ('changes_through', models.DateTimeField()),
+                    ('full_refresh_at', models.DateTimeField(blank=True, null=True)),
+                    ('organization', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='clinics.organization')),
+                ],
+                options={
+                    'indexes': [],
+                    'constraints': [],
+                },
+            ),
+        ),
+    ]
+
+    # The old migrations' triggers and data code, as they ran, after the tables.
+    operations += replayed(
+        'neuroclinic.outcomes.migrations',
+        ['0004_outcomes11c_indexes', '0005_outcomes11d_episode_counts'],
+        columns_then={('0004_outcomes11c_indexes', 2): {'outcomes_boosterruleset': ['band_threshold', 'change_note', 'consecutive_rises', 'created_at', 'created_by_id', 'due_soon_days', 'id', 'instrument_code', 'lead_days', 'learn_after_boosters', 'organization_id', 'overdue_after_days', 'rise_points', 'version']}, ('0005_outcomes11d_episode_counts', 1): {'outcomes_boosterruleset': ['band_threshold', 'change_note', 'consecutive_rises', 'created_at', 'created_by_id', 'due_soon_days', 'id', 'instrument_code', 'lead_days', 'learn_after_boosters', 'organization_id', 'overdue_after_days', 'rise_points', 'version']}},
+    )
