@@ -50,7 +50,7 @@ def test_metadata_lists_what_is_served(client: Client) -> None:
     statement = body(response)
     validate(statement)
     served = {r["type"] for r in statement["rest"][0]["resource"]}
-    assert served == set(RESOURCE_TYPES)
+    assert served == set(RESOURCE_TYPES) | {"Binary"}
     assert statement["fhirVersion"] == "4.0.1"
 
 
