@@ -3,9 +3,11 @@ at Binary/<id> (docs/fhir.md, "Documents")."""
 
 import base64
 import hashlib
+import json
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
@@ -14,6 +16,7 @@ from neuroclinic.infusions.models import InfusionNote, InfusionSession
 from neuroclinic.intake.actions import consents
 from neuroclinic.intake.models import ConsentSignature
 from neuroclinic.intake.tests.factories import publish_all, signature_png
+from neuroclinic.interop.tests.test_bulk_export import kick_off, run, status_path
 from neuroclinic.interop.tests.test_fhir_server import Fhir, body, validate
 from neuroclinic.letters.actions import letters
 from neuroclinic.letters.models import Letter
@@ -190,7 +193,12 @@ def test_document_search_parameters(
 
 
 def test_everything_and_export_carry_the_documents(
-    documented: dict[str, Any], director: User, fhir: Fhir
+    documented: dict[str, Any],
+    director: User,
+    fhir: Fhir,
+    client: Client,
+    bearer: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     patient = documented["letter"].patient
     everything = body(fhir(director, f"Patient/{patient.uuid}/$everything"))
@@ -203,3 +211,27 @@ def test_everything_and_export_carry_the_documents(
     assert all(
         d["content"][-1]["attachment"]["url"].startswith("Binary/") for d in documents
     )
+    # A bulk export writes each DocumentReference with its Binary url and renders
+    # no PDF: no size or hash there (docs/fhir.md).
+    headers = bearer(director)
+    with django_capture_on_commit_callbacks(execute=False):
+        started = kick_off(
+            client, headers, "Patient/$export", _type="DocumentReference"
+        )
+    assert started.status_code == 202, started.content[:300]
+    run(started)
+    manifest = client.get(status_path(started), headers=headers).json()
+    [output] = manifest["output"]
+    assert output["type"] == "DocumentReference"
+    file = client.get("/fhir/" + output["url"].split("/fhir/", 1)[1], headers=headers)
+    lines = [
+        json.loads(line)
+        for line in b"".join(file.streaming_content).decode().splitlines()
+    ]
+    assert {r["id"] for r in lines} == {d["id"] for d in documents}
+    for r in lines:
+        validate(r)
+        pdf = r["content"][-1]["attachment"]
+        assert pdf["url"] == f"Binary/{r['id']}"
+        assert "hash" not in pdf
+        assert "size" not in pdf
