@@ -235,3 +235,30 @@ def test_everything_and_export_carry_the_documents(
         assert pdf["url"] == f"Binary/{r['id']}"
         assert "hash" not in pdf
         assert "size" not in pdf
+
+
+def test_an_addendum_amends_the_document_and_its_pdf(
+    documented: dict[str, Any], director: User, nurse: User, fhir: Fhir
+) -> None:
+    from neuroclinic.infusions.actions import notes
+    from neuroclinic.infusions.pdf import note_pdf
+
+    note = documented["note"]
+    rid = str(note.session.uuid)
+    before = body(fhir(director, f"DocumentReference/{rid}"))
+    assert before["docStatus"] == "final"
+    # The same note renders the same bytes every time (the hash relies on it).
+    assert note_pdf(note) == note_pdf(note)
+    addendum = notes.add_addendum(note, text="Called next day: well.", by=nurse)
+    after = body(fhir(director, f"DocumentReference/{rid}"))
+    validate(after)
+    assert after["status"] == "current"
+    assert after["docStatus"] == "amended"
+    assert after["meta"]["lastUpdated"].startswith(addendum.added_at.isoformat()[:19])
+    hashes = [d["content"][-1]["attachment"]["hash"] for d in (before, after)]
+    assert hashes[0] != hashes[1]
+    pdf = fhir(director, f"Binary/{rid}").content
+    assert _sha1(pdf) == hashes[1]
+    today = timezone.now().date().isoformat()
+    response = fhir(director, "DocumentReference", _lastUpdated=f"ge{today}")
+    assert rid in {e["resource"]["id"] for e in body(response)["entry"]}
