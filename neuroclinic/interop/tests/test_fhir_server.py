@@ -333,6 +333,13 @@ READERS = {
     & personas_with(Capability.VIEW_PATIENT_LIST),
     "Consent": personas_with(Capability.VIEW_CONSENTS)
     & personas_with(Capability.VIEW_PATIENT_LIST),
+    # Any role that reads one kind of signed document in the app (doc13g).
+    "DocumentReference": (
+        personas_with(Capability.WRITE_LETTERS)
+        | personas_with(Capability.VIEW_CONSENTS)
+        | personas_with(Capability.VIEW_INFUSIONS)
+    )
+    & personas_with(Capability.VIEW_PATIENT_LIST),
 }
 
 
