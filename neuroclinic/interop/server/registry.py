@@ -1439,8 +1439,11 @@ def _read_document(user: User, raw: str) -> tuple[Patient, Resource]:
 
 def _document_history(user: User, raw: str) -> tuple[Patient, list[Resource]]:
     """A signed document never changes, but an addendum adds to it (and to its PDF)
-    without the earlier state being kept: one version, the current one."""
-    patient, resource = _read_document(user, raw)
+    without the earlier state being kept: one version, the current one. As in a
+    search, the PDF is not made here (its size and hash are on the plain read)."""
+    kind, row = document_row(user, raw)
+    resource = kind.expand([row])[0]
+    patient = kind.patient_of(row)
     resource["meta"]["versionId"] = "1"
     return patient, [resource]
 
