@@ -16,7 +16,12 @@ from neuroclinic.infusions.models import InfusionNote, InfusionSession
 from neuroclinic.intake.actions import consents
 from neuroclinic.intake.models import ConsentSignature
 from neuroclinic.intake.tests.factories import publish_all, signature_png
-from neuroclinic.interop.tests.test_bulk_export import kick_off, run, status_path
+from neuroclinic.interop.tests.test_bulk_export import (
+    kick_off,
+    run,
+    status_path,
+    streamed,
+)
 from neuroclinic.interop.tests.test_fhir_server import Fhir, body, validate
 from neuroclinic.letters.actions import letters
 from neuroclinic.letters.models import Letter
@@ -224,10 +229,7 @@ def test_everything_and_export_carry_the_documents(
     [output] = manifest["output"]
     assert output["type"] == "DocumentReference"
     file = client.get("/fhir/" + output["url"].split("/fhir/", 1)[1], headers=headers)
-    lines = [
-        json.loads(line)
-        for line in b"".join(file.streaming_content).decode().splitlines()
-    ]
+    lines = [json.loads(line) for line in streamed(file).splitlines()]
     assert {r["id"] for r in lines} == {d["id"] for d in documents}
     for r in lines:
         validate(r)
