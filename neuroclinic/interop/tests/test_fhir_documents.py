@@ -23,6 +23,7 @@ from neuroclinic.interop.tests.test_bulk_export import (
     streamed,
 )
 from neuroclinic.interop.tests.test_fhir_server import Fhir, body, validate
+from neuroclinic.interop.tests.test_medplum_validation import medplum_validate
 from neuroclinic.letters.actions import letters
 from neuroclinic.letters.models import Letter
 
@@ -92,6 +93,7 @@ def test_each_signed_document_reads_with_a_pdf_whose_sha1_is_its_hash(
         str(consent.uuid): "59284-0",
         session_id: "34746-8",
     }
+    checked: list[dict[str, Any]] = [bundle]
     for rid, searched in found.items():
         pdf_content = searched["content"][-1]["attachment"]
         assert pdf_content["url"] == f"Binary/{rid}"
@@ -112,6 +114,10 @@ def test_each_signed_document_reads_with_a_pdf_whose_sha1_is_its_hash(
         validate(as_json)
         assert base64.b64decode(as_json["data"]) == data
         assert as_json["securityContext"] == {"reference": f"DocumentReference/{rid}"}
+        checked += [one, as_json]
+    # The second, independent validator (invariants, cardinalities) on every kind.
+    reports = medplum_validate(checked)
+    assert not [r for r in reports if r["errors"]], reports
     # The consent's PDF is the one stored at signing, byte for byte.
     consent.pdf.open("rb")
     stored = consent.pdf.read()
