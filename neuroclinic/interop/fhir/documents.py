@@ -6,7 +6,7 @@ Each DocumentReference points at its PDF as `content.attachment.url` =
 application/pdf. `size` and `hash` (the SHA-1 of the bytes, base64, as FHIR R4
 defines `Attachment.hash`) are given only when the caller has the bytes at hand:
 a read renders or opens the one PDF; a search, `$everything` or a bulk export does
-not (a letter's PDF is rendered on demand, about a second of CPU each).
+not (a letter's or note's PDF is a WeasyPrint render on demand).
 
 Type codes are LOINC document codes (docs/sources.md F1-F4); the category is US
 Core's `clinical-note`.
