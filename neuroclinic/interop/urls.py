@@ -32,6 +32,9 @@ urlpatterns = [
         name="everything",
     ),
     re_path(
+        r"^Binary/(?P<resource_id>[A-Za-z0-9\-.]{1,64})$", views.binary, name="binary"
+    ),
+    re_path(
         rf"^{_TYPE}/(?P<resource_id>[A-Za-z0-9\-.]{{1,64}})/_history$",
         views.history,
         name="history",

@@ -1,6 +1,6 @@
 """FHIR R4 resources for who and where (Organization, Location, Practitioner,
 PractitionerRole) and for the patient's allergy and medication lists
-(AllergyIntolerance, MedicationStatement), and signed letters (DocumentReference).
+(AllergyIntolerance, MedicationStatement). Signed documents: `documents`.
 
 Pure functions from plain values to JSON-ready dicts, like `clinical`. No profile is
 claimed here: allergies and medications are free text (no RxNorm or SNOMED code is
@@ -10,8 +10,6 @@ required codes and identifiers would be claims we cannot keep.
 Pure module: standard library and the interop codes only.
 """
 
-import base64
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
@@ -263,66 +261,4 @@ def medication_statement_resource(
         resource["effectivePeriod"] = {"end": fhir_instant(ended)}
     if dose:
         resource["dosage"] = [{"text": dose}]
-    return resource
-
-
-_DOCUMENT_CATEGORY: Final = (
-    "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category"
-)
-LETTER_KINDS: Final = f"{LOCAL_BASE}/CodeSystem/letter-kind"
-
-
-def letter_document_resource(
-    *,
-    document_id: UUID,
-    patient_id: UUID,
-    kind: str,
-    kind_label: str,
-    body_markdown: str,
-    signed_at: datetime,
-    signer_id: UUID | None,
-    organization_id: UUID,
-) -> Resource:
-    """A signed letter as a DocumentReference: the locked Markdown text as the
-    attachment (`data` base64, `hash` the SHA-1 of those bytes as FHIR asks)."""
-    data = body_markdown.encode()
-    resource: Resource = {
-        "resourceType": "DocumentReference",
-        "id": str(document_id),
-        "status": "current",
-        "docStatus": "final",
-        "type": {
-            "coding": [{"system": LETTER_KINDS, "code": kind, "display": kind_label}],
-            "text": kind_label,
-        },
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": _DOCUMENT_CATEGORY,
-                        "code": "clinical-note",
-                        "display": "Clinical Note",
-                    }
-                ]
-            }
-        ],
-        "subject": reference("Patient", patient_id),
-        "date": fhir_instant(signed_at),
-        "custodian": reference("Organization", organization_id),
-        "content": [
-            {
-                "attachment": {
-                    "contentType": "text/markdown; charset=utf-8",
-                    "data": base64.b64encode(data).decode(),
-                    "size": len(data),
-                    "hash": base64.b64encode(hashlib.sha1(data).digest()).decode(),  # noqa: S324 - FHIR Attachment.hash is SHA-1
-                    "title": kind_label,
-                    "creation": fhir_instant(signed_at),
-                }
-            }
-        ],
-    }
-    if signer_id is not None:
-        resource["author"] = [reference("Practitioner", signer_id)]
-        resource["authenticator"] = reference("Practitioner", signer_id)
     return resource

