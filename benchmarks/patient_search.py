@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from neuroclinic.accounts.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, this folder is first on the path, and its fhir.py would hide
+# the fhir.resources package the app imports.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
