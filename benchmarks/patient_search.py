@@ -174,6 +174,10 @@ def describe_sql(sql: str) -> str:
     verb = text.split(None, 1)[0].upper()
     if verb in {"SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT"}:
         return verb
+    insert = re.search(r"\bINSERT\s+INTO\b", text, re.IGNORECASE)
+    if verb == "WITH" and insert is not None:
+        # The audit event's one statement (PostgreSQL): name the table it inserts into.
+        verb, text = "INSERT", text[insert.start() :]
     match = re.search(r'\b(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', text, re.IGNORECASE)
     label = f"{verb} {match.group(1) if match else '?'}"
     if "FOR UPDATE" in text.upper():
@@ -500,6 +504,7 @@ def run_engine(engine: str, args: argparse.Namespace, scratch: Path) -> dict[str
             "HTTPS": "False",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "testserver",
+            "PUBLIC_BASE_URL": "http://testserver",
             "LOG_LEVEL": "WARNING",
         }
         command = [
