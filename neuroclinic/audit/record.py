@@ -1,6 +1,7 @@
 """Writing to the audit log. Every action calls `record()` in its own transaction."""
 
 import contextvars
+import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -10,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from neuroclinic.audit.models import AuditEvent, ChainHead
-from neuroclinic.lib.hashchain import GENESIS_HASH, content_hash, json_safe
+from neuroclinic.lib.hashchain import GENESIS_HASH, canonical_json, json_safe
 
 if TYPE_CHECKING:
     from neuroclinic.accounts.models import User
@@ -98,35 +99,102 @@ def origin_hash() -> str:
     return legacy.first() or GENESIS_HASH
 
 
-def _claim(name: str) -> tuple[ChainHead, int]:
-    """Lock the chain's head for the rest of the transaction and take the event's `seq`.
+# The hashed content's keys the database fills in (between the others in sorted order).
+_LINK_KEYS = ("prev_hash", "seq")
 
-    `seq` numbers events across all chains and is taken after the lock, so each
-    chain's events are in `seq` order; one statement does both. On PostgreSQL
-    the UPDATE waits for the row, then takes the number from a sequence that
-    writers of other chains take from without waiting. On SQLite the
-    transaction already holds the database's one write lock (IMMEDIATE), so the
-    highest number so far (of events and of the closed global chain) plus one
-    is safe.
+
+def canonical_parts(content: dict[str, Any]) -> tuple[str, str, str]:
+    """The event's canonical JSON around its previous hash and `seq`, which the INSERT fills in.
+
+    `canonical_json` sorts keys, and "prev_hash" and "seq" sort next to each
+    other, so the bytes hashed are `before + prev_hash + middle + str(seq) + after`:
+    the same bytes as `canonical_json(event.hashed_content())` (verify recomputes it
+    that way; `test_chain.py::test_the_database_hashes_the_canonical_bytes` checks).
     """
-    table, events = ChainHead._meta.db_table, AuditEvent._meta.db_table
-    if connection.vendor == "postgresql":
-        sql = f"UPDATE {table} SET seq = nextval(%s) WHERE name = %s RETURNING id, seq, hash"  # noqa: S608 - our tables
-        params = [EVENT_SEQUENCE, name]
-    else:
-        sql = (
-            f"UPDATE {table} SET seq = 1 + max("  # noqa: S608 - our tables
-            f"(SELECT coalesce(max(seq), 0) FROM {events}), "
-            f"(SELECT coalesce(max(seq), 0) FROM {table} WHERE name = %s)) "
-            "WHERE name = %s RETURNING id, seq, hash"
+    earlier = {k: v for k, v in content.items() if k < _LINK_KEYS[0]}
+    later = {k: v for k, v in content.items() if k > _LINK_KEYS[1]}
+    if not earlier or not later or len(earlier) + len(later) + 2 != len(content):
+        raise ValueError("the hashed content must have keys around prev_hash and seq")
+    before = canonical_json(earlier)[:-1] + ',"prev_hash":"'
+    return before, '","seq":', "," + canonical_json(later)[1:]
+
+
+def sqlite_sha256(text: str) -> str:
+    """SHA-256 of the text's UTF-8 bytes, in hex: the SQL function record() uses on SQLite."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """connection_created: give each SQLite connection `neuroclinic_sha256()` (PostgreSQL has sha256)."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(
+            "neuroclinic_sha256", 1, sqlite_sha256, deterministic=True
         )
-        params = [AUDIT_CHAIN, name]
+
+
+def _insert_sql(vendor: str, columns: list[tuple[str, str]]) -> str:
+    """One INSERT that locks the chain's head, takes `seq`, links, hashes and moves the head.
+
+    Parameters: the head's name, then the canonical JSON's three parts, then the
+    event's own columns. On PostgreSQL the head row is locked (FOR UPDATE) before
+    `nextval`, so each chain's events are in `seq` order, and the UPDATE of the
+    head is part of the same statement. On SQLite the statement holds the
+    database's one write lock, so the highest number so far (of events and of the
+    closed global chain) plus one is safe; the head is moved by the trigger of
+    migration 0010. No head row: nothing is inserted (the caller makes it).
+    """
+    events, heads = AuditEvent._meta.db_table, ChainHead._meta.db_table
+    names = ", ".join(connection.ops.quote_name(c) for c, _ in columns)
+    if vendor == "postgresql":
+        values = ", ".join(f"CAST(%s AS {db_type})" for _, db_type in columns)
+        return (
+            f"WITH old AS MATERIALIZED (SELECT id, hash FROM {heads} WHERE name = %s FOR UPDATE), "  # noqa: S608 - our tables
+            f"taken AS MATERIALIZED (SELECT id, nextval('{EVENT_SEQUENCE}') AS seq, hash AS prev FROM old), "
+            "linked AS MATERIALIZED (SELECT id, seq, prev, encode(sha256(convert_to("
+            "CAST(%s AS text) || prev || CAST(%s AS text) || seq::text || CAST(%s AS text), "
+            "'UTF8')), 'hex') AS hash FROM taken), "
+            f"moved AS (UPDATE {heads} SET seq = linked.seq, hash = linked.hash "
+            f"FROM linked WHERE {heads}.id = linked.id) "
+            f"INSERT INTO {events} (seq, prev_hash, hash, {names}) "
+            f"SELECT seq, prev, hash, {values} FROM linked "
+            "RETURNING id, seq, prev_hash, hash"
+        )
+    values = ", ".join("%s" for _ in columns)
+    return (
+        f"INSERT INTO {events} (seq, prev_hash, hash, {names}) "  # noqa: S608 - our tables
+        "SELECT seq, prev, neuroclinic_sha256(%s || prev || %s || seq || %s), "
+        f"{values} FROM (SELECT 1 + max("
+        f"(SELECT coalesce(max(seq), 0) FROM {events}), "
+        f"(SELECT coalesce(max(seq), 0) FROM {heads} WHERE name = '{AUDIT_CHAIN}')"
+        f") AS seq, hash AS prev FROM {heads} WHERE name = %s) AS head "
+        "RETURNING id, seq, prev_hash, hash"
+    )
+
+
+# The columns the INSERT takes from the event (the rest the database fills in).
+_FILLED = {"id", "seq", "prev_hash", "hash"}
+
+
+def _append(event: AuditEvent, name: str) -> None:
+    """Insert the event at the end of chain `name` in one statement (two more for a new chain)."""
+    fields = [f for f in AuditEvent._meta.concrete_fields if f.column not in _FILLED]
+    columns = [(str(f.column), str(f.db_type(connection))) for f in fields]
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    parts = list(canonical_parts(event.hashed_content()))
+    sql = _insert_sql(connection.vendor, columns)
+    if connection.vendor == "postgresql":
+        params = [name, *parts, *values]
+    else:
+        params = [*parts, *values, name]
     for _ in range(2):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
         if row is not None:
-            return ChainHead(id=row[0], name=name, seq=row[1], hash=row[2]), row[1]
+            event.id, event.seq, event.prev_hash, event.hash = row
+            event._state.adding = False
+            event._state.db = connection.alias
+            return
         # The chain's first event. Two first writers may both get here: the
         # insert skips the conflict (PostgreSQL waits for the other's commit).
         ChainHead.objects.bulk_create(
@@ -148,9 +216,13 @@ def record(
 ) -> AuditEvent:
     """Append one event to its organization's chain, in the caller's transaction.
 
-    That chain's head row is locked for the rest of the transaction, so writers
-    of one organization append one at a time and organizations never wait on
-    each other (SQLite's IMMEDIATE transactions serialize every writer anyway).
+    One INSERT locks that chain's head row, numbers the event, links and hashes
+    it and moves the head (`_insert_sql`), so an audited read costs one
+    statement and one round trip. Inside a transaction the head stays locked
+    until it ends, so writers of one organization append one at a time and
+    organizations never wait on each other (SQLite's IMMEDIATE transactions
+    serialize every writer anyway). Outside one (a read that records who saw
+    what) the statement commits on its own, before the response is sent.
     `seq` numbers events across all chains, in each chain's order; `prev_hash`
     links to the previous event of the same chain.
     """
@@ -160,36 +232,32 @@ def record(
         organization_id = organization.pk
     else:
         organization_id = getattr(actor, "organization_id", None)
-    # No savepoint inside a caller's transaction (two statements per event): an
-    # error here marks the caller's transaction for rollback, so a caller that
-    # catches it cannot go on writing as if the event had been recorded.
-    with transaction.atomic(savepoint=False):
-        head, seq = _claim(chain_name(organization_id))
-        event = AuditEvent(
-            seq=seq,
-            occurred_at=timezone.now(),
-            action=action,
-            outcome=outcome,
-            actor=actor,
-            actor_username=actor.username
-            if actor is not None
-            else actor_username[:150],
-            actor_roles=",".join(sorted(actor.roles)) if actor is not None else "",
-            organization_id=organization_id,
-            patient_id=patient.pk if patient is not None else None,
-            subject_type=subject._meta.label_lower if subject is not None else "",
-            subject_id=str(getattr(subject, "uuid", None) or subject.pk)
-            if subject is not None
-            else "",
-            source_ip=_source_ip.get() or "",
-            data=json_safe(_masked(_with_token(data))),
-            prev_hash=head.hash,
-        )
-        event.hash = content_hash(event.hashed_content())
-        event.save(force_insert=True)
-        head.seq = event.seq
-        head.hash = event.hash
-        head.save(update_fields=["hash"])
+    event = AuditEvent(
+        seq=0,
+        occurred_at=timezone.now(),
+        action=action,
+        outcome=outcome,
+        actor=actor,
+        actor_username=actor.username if actor is not None else actor_username[:150],
+        actor_roles=",".join(sorted(actor.roles)) if actor is not None else "",
+        organization_id=organization_id,
+        patient_id=patient.pk if patient is not None else None,
+        subject_type=subject._meta.label_lower if subject is not None else "",
+        subject_id=str(getattr(subject, "uuid", None) or subject.pk)
+        if subject is not None
+        else "",
+        source_ip=_source_ip.get() or "",
+        data=json_safe(_masked(_with_token(data))),
+        prev_hash="",
+    )
+    if connection.in_atomic_block:
+        # No savepoint (no statements): an error here marks the caller's
+        # transaction for rollback, so a caller that catches it cannot go on
+        # writing as if the event had been recorded.
+        with transaction.atomic(savepoint=False):
+            _append(event, chain_name(organization_id))
+    else:
+        _append(event, chain_name(organization_id))
     return event
 
 

@@ -371,16 +371,18 @@ def end_list_entry(
     return entry
 
 
-@transaction.atomic
 def record_chart_access(
     patient: Patient, *, action: AuditEvent.Action, by: User, **data: Any
 ) -> None:
     record(action, actor=by, patient=patient, subject=patient, **data)
 
 
-@transaction.atomic
 def record_search(query: str, results: list[Patient], *, by: User, via: str) -> None:
-    """A search shows names and dates of birth, so who saw which patients is recorded."""
+    """A search shows names and dates of birth, so who saw which patients is recorded.
+
+    No transaction of its own: `record()` is one statement, which commits on its
+    own outside a transaction (one round trip for the audited read).
+    """
     record(
         AuditEvent.Action.PATIENTS_SEARCHED,
         actor=by,

@@ -14,8 +14,9 @@ from django.db import DatabaseError, connection, transaction
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent, ChainHead
-from neuroclinic.audit.record import record, source_ip
+from neuroclinic.audit.record import canonical_parts, chain_name, record, source_ip
 from neuroclinic.audit.verify import verify_audit_chain
+from neuroclinic.lib.hashchain import canonical_json, content_hash
 
 TABLE = "audit_auditevent"
 
@@ -191,3 +192,37 @@ def test_verify_command_reports_an_intact_chain(
     call_command("audit", "verify")
 
     assert "Audit chain intact" in capsys.readouterr().out
+
+
+def test_the_database_hashes_the_canonical_bytes(nurse: User) -> None:
+    # Keys inside `data` that name the linked fields, and text beyond ASCII,
+    # must not move where the database splices the links in.
+    data: dict[str, Any] = {"seq": 7, "source_ip": {"prev_hash": "é"}, "note": "Zoë 名"}
+    with transaction.atomic():
+        event = record(AuditEvent.Action.CHART_VIEWED, actor=nurse, **data)
+
+    stored = AuditEvent.objects.get(pk=event.pk)
+    before, middle, after = canonical_parts(stored.hashed_content())
+    assert before + stored.prev_hash + middle + str(stored.seq) + after == (
+        canonical_json(stored.hashed_content())
+    )
+    assert stored.hash == content_hash(stored.hashed_content())
+    assert (event.seq, event.prev_hash, event.hash) == (
+        stored.seq,
+        stored.prev_hash,
+        stored.hash,
+    )
+    head = ChainHead.objects.get(name=chain_name(nurse.organization_id))
+    assert (head.seq, head.hash) == (stored.seq, stored.hash)
+    assert verify_audit_chain().ok
+
+
+def test_an_event_is_one_statement_once_its_chain_exists(
+    nurse: User, django_assert_num_queries: Any
+) -> None:
+    record(AuditEvent.Action.CHART_VIEWED, actor=nurse)  # the chain's head exists
+
+    with django_assert_num_queries(1):
+        record(AuditEvent.Action.CHART_VIEWED, actor=nurse)
+
+    assert verify_audit_chain().ok

@@ -19,7 +19,7 @@ from neuroclinic.audit.models import AuditEvent, ChainHead
 from neuroclinic.audit.record import AUDIT_CHAIN, SYSTEM_CHAIN, chain_name, record
 from neuroclinic.audit.verify import verify_audit_chain
 from neuroclinic.clinics.models import Organization
-from neuroclinic.lib.hashchain import GENESIS_HASH
+from neuroclinic.lib.hashchain import GENESIS_HASH, content_hash
 from neuroclinic.operations.checkpoints import current_heads
 
 TABLE = "audit_auditevent"
@@ -134,12 +134,15 @@ def test_an_event_whose_chain_head_is_gone_is_reported(
     assert "has no head" in report.problem
 
 
-def _claim_as_before(name: str) -> tuple[ChainHead, int]:
+def _append_as_before(event: AuditEvent, name: str) -> None:
     """What record() did before migration 0007: one chain, numbered by its head."""
     head = ChainHead.objects.select_for_update().get(name=AUDIT_CHAIN)
     head.seq += 1
-    head.save(update_fields=["seq"])
-    return head, head.seq
+    event.seq, event.prev_hash = head.seq, head.hash
+    event.hash = content_hash(event.hashed_content())
+    event.save(force_insert=True)
+    head.hash = event.hash
+    head.save(update_fields=["seq", "hash"])
 
 
 class _SchemaEditor:
@@ -163,7 +166,7 @@ def test_events_from_before_the_migration_stay_in_the_closed_global_chain(
     assert (legacy.seq, legacy.hash) == (0, GENESIS_HASH)
     # given three events written as before: one global chain, numbered by its head
     with monkeypatch.context() as old_code:
-        old_code.setattr(audit_record, "_claim", _claim_as_before)
+        old_code.setattr(audit_record, "_append", _append_as_before)
         old = [_view(organization), _view(None), _view(organization)]
     assert [e.seq for e in old] == [1, 2, 3]
     # when the migration runs and new events are written
@@ -236,3 +239,45 @@ def test_an_open_transaction_of_one_clinic_does_not_hold_up_another(
     assert not failures
     assert other.pk is not None
     assert verify_audit_chain().ok
+
+
+@pg_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_writers_of_one_clinic_at_once_keep_its_chain_intact(
+    organization: Organization,
+) -> None:
+    # Reads record outside a transaction (one statement each), writes inside one:
+    # both at once, on one chain, must each link to the event before them.
+    _view(organization)
+    failures: list[BaseException] = []
+
+    def writer(in_transaction: bool) -> None:
+        try:
+            for _ in range(15):
+                if in_transaction:
+                    _view(organization)
+                else:
+                    record(
+                        AuditEvent.Action.PATIENTS_SEARCHED,
+                        actor=None,
+                        organization=organization,
+                        actor_username="reader",
+                    )
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n % 2 == 0,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not failures
+    events = AuditEvent.objects.filter(organization=organization)
+    assert events.count() == 61
+    report = verify_audit_chain()
+    assert report.ok, report.problem
+    head = ChainHead.objects.get(name=chain_name(organization.pk))
+    assert head.hash == events.order_by("-seq").first().hash  # type: ignore[union-attr]

@@ -30,12 +30,12 @@ from neuroclinic.treatment.tests import factories as treatment_factories
 # The day's list and the board's rooms with N open infusions. The board reads each open
 # room's last readings with one indexed, limited query: a window over every reading of
 # the day would cost more on a monitor that sends every second.
-DAY = 19
-BOARD_BASE, BOARD_PER_OPEN_ROOM = 20, 1
+DAY = 17
+BOARD_BASE, BOARD_PER_OPEN_ROOM = 18, 1
 # The polled fragment does not save the session (it is not activity).
 BOARD_ROOMS_BASE, BOARD_ROOMS_PER_OPEN_ROOM = 10, 1
-PATIENT_LOG = 23
-PLAN = 21  # with the audited read of the plan (its hash-chained event)
+PATIENT_LOG = 21
+PLAN = 19  # with the audited read of the plan (its hash-chained event, one statement)
 
 
 def _another_patient(front_desk: User, n: int) -> Patient:

@@ -29,10 +29,10 @@ from neuroclinic.infusions.tests import factories
 # the token and the user's groups (remembered between requests when
 # API_TOKEN_CACHE_SECONDS is set, as in production; not in tests), the
 # transaction, the access check that locks the session, the location's monitors,
-# the INSERT that skips resends, the seals' INSERT, the audit event (the chain
-# head's claim, the event, the head's new hash), the alarm window and the open
-# alarms. The same on SQLite and PostgreSQL.
-STATEMENTS = 13
+# the INSERT that skips resends, the seals' INSERT, the audit event (one INSERT
+# that claims the chain's head, links the event and moves the head), the alarm
+# window and the open alarms. The same on SQLite and PostgreSQL.
+STATEMENTS = 11
 
 
 def _post(client: Client, session: InfusionSession, body: object, raw: str) -> int:

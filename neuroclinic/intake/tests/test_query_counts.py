@@ -183,7 +183,7 @@ def test_a_patients_intake_api_lists(
 
     with django_assert_num_queries(12):
         assert client.get(f"{base}/intake").status_code == 200
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(18):
         assert client.get(f"{base}/eligibility").status_code == 200
     with django_assert_num_queries(10):
         assert client.get(f"{base}/consents").status_code == 200

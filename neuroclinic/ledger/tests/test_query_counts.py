@@ -49,7 +49,7 @@ PINNED = [
     ("/ledger/?registrant={r}", 18),
     ("/ledger/entries/?registrant={r}", 17),
     ("/ledger/inventories/?registrant={r}", 16),
-    ("/ledger/reports/?registrant={r}", 21),
+    ("/ledger/reports/?registrant={r}", 19),
     ("/ledger/setup/?registrant={r}", 19),
     ("/ledger/vials/{v}/", 26),
     # API lists
@@ -62,7 +62,7 @@ PINNED = [
     ("/api/ledger/discrepancies", 10),
     ("/api/ledger/inventory-status", 8),
     ("/api/ledger/checks/latest", 9),
-    ("/api/ledger/reports/administrations?registrant={r}", 15),
+    ("/api/ledger/reports/administrations?registrant={r}", 13),
 ]
 
 

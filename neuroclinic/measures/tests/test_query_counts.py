@@ -113,11 +113,11 @@ def test_a_patients_measures_page(
 
     # 20: one query per app that marks treatment events (infusions, TMS) on the charts,
     # and one for the clinic's outcome definitions (response and remission lines).
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(18):
         assert client.get(url).status_code == 200
     _responses(treated, nurse, 12)
     raise_safety_alert(treated, reason=SafetyAlert.Reason.CLINICIAN)
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(18):
         assert client.get(url).status_code == 200
 
 
@@ -158,10 +158,10 @@ def test_the_responses_api(
     _responses(treated, nurse, 2)
     client.get(url)
 
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(12):
         assert len(client.get(url).json()) == 2
     _responses(treated, nurse, 12)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(12):
         assert len(client.get(url).json()) == 14
 
 
@@ -175,11 +175,11 @@ def test_the_alerts_api(
     raise_safety_alert(treated, reason=SafetyAlert.Reason.CLINICIAN)
     client.get(url)
 
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(12):
         assert len(client.get(url).json()) == 1
     for _ in range(6):
         raise_safety_alert(treated, reason=SafetyAlert.Reason.CLINICIAN)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(12):
         assert len(client.get(url).json()) == 7
 
 

@@ -45,10 +45,10 @@ def test_a_search_on_the_patient_page(
     _register(organization, 2)
     client.get("/patients/")
 
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(11):
         assert client.post("/patients/", {"q": "listwell"}).status_code == 200
     _register(organization, 18, start=2)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(11):
         assert client.post("/patients/", {"q": "listwell"}).status_code == 200
 
 
@@ -84,8 +84,8 @@ def test_the_patient_search_api(
         assert response.status_code == 200
         return list(response.json())
 
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(9):
         assert len(search()) == 2
     _register(organization, 18, start=2)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(9):
         assert len(search()) == 20

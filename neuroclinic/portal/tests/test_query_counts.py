@@ -34,7 +34,7 @@ SIGNED_IN_PAGES = {
     "/portal/consents/": 8,
     # + TMS sessions marked on the trajectory (issue 10), + the treatment plans the
     # plain-words episode summaries read (issue 11)
-    "/portal/progress/": 15,  # 15: the clinic's outcome definitions for the charts
+    "/portal/progress/": 13,  # 13: the clinic's outcome definitions for the charts
 }
 
 
@@ -80,7 +80,7 @@ def test_a_consent_form_page(
 
 @pytest.mark.parametrize(
     ("channel", "prefix", "queries"),
-    [(PortalLink.Channel.EMAIL, "/q/", 7), (PortalLink.Channel.KIOSK, "/kiosk/", 7)],
+    [(PortalLink.Channel.EMAIL, "/q/", 5), (PortalLink.Channel.KIOSK, "/kiosk/", 5)],
 )
 def test_a_questionnaire_by_link(
     client: Client,

@@ -18,7 +18,7 @@ from neuroclinic.treatment.tests import factories
 
 PROTOCOLS = 10
 PROTOCOL = 12
-PLAN = 21  # with the audited read of the plan (its hash-chained event)
+PLAN = 19  # with the audited read of the plan (its hash-chained event, one statement)
 
 
 def test_the_protocol_list_and_page_cost_the_same_with_three_versions_as_with_one(
