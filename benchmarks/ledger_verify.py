@@ -136,7 +136,6 @@ def _floor(registrant_id: int, seq: int, day: int) -> tuple[float, float, int, A
     on a shared machine. The same pass re-adds the balances (untimed) to make the
     anchor a signed checkpoint at seq - day would hold.
     """
-    from django.db import connection
 
     from neuroclinic.ledger.models import Product
     from neuroclinic.ledger.verify import (
@@ -145,7 +144,7 @@ def _floor(registrant_id: int, seq: int, day: int) -> tuple[float, float, int, A
         Anchor,
         _raw_rows,
         _readd,
-        fast_canonical,
+        row_bytes,
     )
     from neuroclinic.lib.hashchain import GENESIS_HASH
 
@@ -155,7 +154,6 @@ def _floor(registrant_id: int, seq: int, day: int) -> tuple[float, float, int, A
     }
     state = Anchor(seq=0, hash=GENESIS_HASH)
     anchor = None
-    vendor = connection.vendor
     seconds = cpu = 0.0
     total = 0
     blobs: list[bytes] = []
@@ -171,7 +169,7 @@ def _floor(registrant_id: int, seq: int, day: int) -> tuple[float, float, int, A
         blobs.clear()
 
     for row in _raw_rows(registrant_id, 0, seq):
-        blobs.append(fast_canonical(row, vendor)[0])
+        blobs.append(row_bytes(row))
         if anchor is None:
             _readd(row, state, per_ml)
             state.seq, state.hash = row[_SEQ], row[_HASH]
