@@ -174,22 +174,23 @@ _AFTER = SELECTED[SELECTED.index("details") + 1 :]
 CENTS = tuple(sorted(QUANTITY_COLUMNS))
 
 
-def _sqlite_cents_text(name: str) -> str:
-    """SQL for cents_text(CAST(ROUND(name * 100) AS BIGINT)) on SQLite, in integers."""
-    cents = f"CAST(ROUND({name} * 100) AS BIGINT)"
-    # %% is one % once the driver has put the parameters in.
-    return (
-        f"CASE WHEN {name} IS NULL THEN NULL ELSE printf('%%s%%d.%%02d', "
-        f"CASE WHEN {cents} < 0 THEN '-' ELSE '' END, abs({cents}) / 100, "
-        f"abs({cents}) %% 100) END"
-    )
+# Quantity columns that may be NULL (printf would write NULL as 0.00).
+NULLABLE_QUANTITIES = frozenset({"session_balance_after_ml"})
 
 
 def _canonical_value(name: str, vendor: str) -> str:
     """SQL for one hashed column's value in its canonical text (NULL stays NULL)."""
     sqlite = vendor == "sqlite"
     if name in QUANTITY_COLUMNS:
-        return _sqlite_cents_text(name) if sqlite else f"{name}::text"
+        if not sqlite:
+            return f"{name}::text"
+        # Two places from the stored number: a value of two places is within 1e-15 of
+        # its double, far from the rounding edge, so the text is exact (a test runs
+        # every hundredth to a million); integers ("10") come out as "10.00".
+        text = f"printf('%%.2f', {name})"
+        if name in NULLABLE_QUANTITIES:
+            return f"CASE WHEN {name} IS NULL THEN NULL ELSE {text} END"
+        return text
     if name in DATETIME_COLUMNS:
         if sqlite:
             # Django's SQLite text is "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC.
@@ -212,39 +213,41 @@ def _canonical_value(name: str, vendor: str) -> str:
     return name
 
 
-def _json_members(names: tuple[str, ...], vendor: str) -> str:
-    """SQL for `"name":value,...` of these columns, as `json.dumps` writes them.
+def _json_object(names: tuple[str, ...], vendor: str) -> str:
+    """SQL for the JSON object `{"name":value,...}` of these columns, compact, in this order,
+    as `json.dumps` writes it.
 
-    SQLite's json_quote and PostgreSQL's to_json escape a string exactly as
-    `json.dumps(..., ensure_ascii=False)` and orjson do (a test compares), write
-    integers as digits and NULL as null.
+    SQLite's json_object, and PostgreSQL's to_json of each value, escape a string
+    exactly as `json.dumps(..., ensure_ascii=False)` and orjson do (a test
+    compares), write integers as digits and NULL as null. (PostgreSQL's
+    json_build_object would put spaces around the colons.)
     """
-    parts = []
-    for n, name in enumerate(names):
-        value = _canonical_value(name, vendor)
-        member = (
-            f"json_quote({value})"
-            if vendor == "sqlite"
-            else f"coalesce(to_json({value})::text, 'null')"
+    if vendor == "sqlite":
+        pairs = ", ".join(
+            f"'{name}', {_canonical_value(name, vendor)}" for name in names
         )
-        parts.append(f"'{',' if n else ''}\"{name}\":' || {member}")
-    return " || ".join(parts)
+        return f"json_object({pairs})"
+    members = " || ".join(
+        f"'{',' if n else ''}\"{name}\":' || "
+        f"coalesce(to_json({_canonical_value(name, vendor)})::text, 'null')"
+        for n, name in enumerate(names)
+    )
+    return f"'{{' || {members} || '}}'"
 
 
 def _select(vendor: str) -> str:
     """What `_raw_rows` reads a row as (the `_` indexes below).
 
-    The database writes the canonical JSON text of every hashed column except
+    The database writes the canonical JSON of every hashed column except
     `details` (quantities as two-place text, datetimes as UTC ISO 8601 with
-    microseconds, the uuid with dashes, strings escaped, keys sorted), in two
-    pieces around `details`; Python puts the details between them (`row_bytes`).
-    Then the few values the links and the re-adding need, and the quantities as
-    integer hundredths.
+    microseconds, the uuid with dashes, strings escaped, keys sorted), as two
+    objects: the keys before `details` and the keys after it. Python joins them
+    around the details (`row_bytes`). Then the few values the links and the
+    re-adding need, and the quantities as integer hundredths.
     """
-    quantity = "CAST(ROUND({} * 100) AS BIGINT)"
     parts = [
         "seq",
-        _canonical_value("uuid", vendor),
+        "uuid" if vendor == "sqlite" else "uuid::text",  # for messages only
         "prev_hash",
         "hash",
         "product_id",
@@ -252,9 +255,9 @@ def _select(vendor: str) -> str:
         "lot_id",
         "session_ref",
         "details",
-        "'{' || " + _json_members(_BEFORE, vendor) + " || ',\"details\":'",
-        "',' || " + _json_members(_AFTER, vendor) + " || '}'",
-        *(quantity.format(name) for name in CENTS),
+        _json_object(_BEFORE, vendor),
+        _json_object(_AFTER, vendor),
+        *(f"CAST(ROUND({name} * 100) AS BIGINT)" for name in CENTS),
     ]
     return ", ".join(parts)
 
@@ -322,9 +325,22 @@ def row_bytes(row: Sequence[Any]) -> bytes:
     """One row `_raw_rows` fetched as the bytes its hash covers.
 
     The same bytes as `lib.hashchain.canonical_json(entry.hashed_content())` and as
-    `canonical_bytes(row_content(...))` (a test compares all three).
+    `canonical_bytes(row_content(...))` (a test compares all three): the object
+    before `details` without its closing brace, the details, the object after it
+    without its opening brace.
     """
-    return (row[_HEAD] + canonical_details(row[_DETAILS]) + row[_TAIL]).encode()
+    return (
+        f'{row[_HEAD][:-1]},"details":{canonical_details(row[_DETAILS])},'
+        f"{row[_TAIL][1:]}"
+    ).encode()
+
+
+def entry_name(value: Any) -> str:
+    """The uuid a row was fetched with, as its dashed text (for messages)."""
+    text = str(value)
+    if len(text) == 32:
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return text
 
 
 @dataclass
@@ -485,27 +501,27 @@ def _walk(
         if seq != expected_seq:
             raise _Broken(
                 seq if seq > expected_seq else expected_seq,
-                row[_UUID],
+                entry_name(row[_UUID]),
                 f"expected entry #{expected_seq} next but found #{seq}: entries were "
                 "deleted, inserted or renumbered",
             )
         if row[_PREV] != prev_hash:
             raise _Broken(
                 seq,
-                row[_UUID],
+                entry_name(row[_UUID]),
                 "its previous-hash link does not match the entry before it: entries were "
                 "deleted, inserted or reordered",
             )
         if sha256(row_bytes(row)).hexdigest() != stored_hash:
             raise _Broken(
                 seq,
-                row[_UUID],
+                entry_name(row[_UUID]),
                 "its content does not match its hash: the entry was edited",
             )
         if anchors and seq in anchors and anchors[seq] != stored_hash:
             raise _Broken(
                 seq,
-                row[_UUID],
+                entry_name(row[_UUID]),
                 f"it differs from the head recorded by the check of "
                 f"{_check_time(registrant, seq)}: the chain was rewritten after that check",
             )
@@ -568,11 +584,12 @@ def _check_nothing_beyond(registrant: Registrant, head: LedgerHead) -> None:
 def _readd(row: Sequence[Any], state: Anchor, per_ml: dict[int, int]) -> None:
     """Re-add one fetched row's balances onto `state`, in integer hundredths."""
     seq = row[_SEQ]
-    name = row[_UUID]
     change = row[_C_CHANGE]
     concentration = per_ml.get(row[_PRODUCT])
     if concentration is None:
-        raise _Broken(seq, name, "its product belongs to another organization")
+        raise _Broken(
+            seq, entry_name(row[_UUID]), "its product belongs to another organization"
+        )
     quantity_ml = row[_C_QUANTITY_ML]
     # mg_from_ml's ROUND_HALF_UP, in integers (_half_up, inlined for the common sign).
     product = quantity_ml * concentration
@@ -580,7 +597,7 @@ def _readd(row: Sequence[Any], state: Anchor, per_ml: dict[int, int]) -> None:
     if row[_C_QUANTITY_MG] != expected_mg:
         raise _Broken(
             seq,
-            name,
+            entry_name(row[_UUID]),
             f"its {cents_text(row[_C_QUANTITY_MG])} mg is not "
             f"{cents_text(quantity_ml)} mL at {cents_text(concentration)} mg/mL "
             f"({cents_text(expected_mg)} mg)",
@@ -591,7 +608,7 @@ def _readd(row: Sequence[Any], state: Anchor, per_ml: dict[int, int]) -> None:
     if container_after != row[_C_CONTAINER_AFTER] or container_after < 0:
         raise _Broken(
             seq,
-            name,
+            entry_name(row[_UUID]),
             f"the vial's balance re-adds to {cents_text(container_after)} mL, not the "
             f"{cents_text(row[_C_CONTAINER_AFTER])} mL it records",
         )
@@ -602,7 +619,7 @@ def _readd(row: Sequence[Any], state: Anchor, per_ml: dict[int, int]) -> None:
     if lot_after != row[_C_LOT_AFTER] or lot_after < 0:
         raise _Broken(
             seq,
-            name,
+            entry_name(row[_UUID]),
             f"the lot's balance re-adds to {cents_text(lot_after)} mL, not the "
             f"{cents_text(row[_C_LOT_AFTER])} mL it records",
         )
@@ -614,7 +631,7 @@ def _readd(row: Sequence[Any], state: Anchor, per_ml: dict[int, int]) -> None:
         if recorded is None or session_after != recorded or session_after < 0:
             raise _Broken(
                 seq,
-                name,
+                entry_name(row[_UUID]),
                 f"the session's drawn-and-unaccounted amount re-adds to "
                 f"{cents_text(session_after)} mL, not the {cents_text(recorded)} mL it "
                 "records",
@@ -625,7 +642,7 @@ def _readd(row: Sequence[Any], state: Anchor, per_ml: dict[int, int]) -> None:
     if stock_after != row[_C_STOCK_AFTER]:
         raise _Broken(
             seq,
-            name,
+            entry_name(row[_UUID]),
             f"the stock on hand re-adds to {cents_text(stock_after)} mg, not the "
             f"{cents_text(row[_C_STOCK_AFTER])} mg it records",
         )

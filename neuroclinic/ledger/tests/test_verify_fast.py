@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ from neuroclinic.ledger.tests.conftest import Stock
 from neuroclinic.ledger.tests.test_chain import TABLE, _sql, _triggers_off
 from neuroclinic.ledger.verify import (
     HASHED_COLUMNS,
+    _canonical_value,
     _raw_rows,
     _sqlite_datetime,
     canonical_bytes,
@@ -309,3 +311,24 @@ def test_incremental_verify_checks_the_heads_of_checks_after_the_anchor(
     assert not report.ok
     assert report.first_bad_seq == 11
     assert "rewritten after that check" in report.problem
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="PostgreSQL writes numeric::text exactly"
+)
+def test_sqlite_writes_every_hundredth_to_ten_thousand_as_as_quantity_does() -> None:
+    """The SELECT writes a quantity with printf('%.2f') over SQLite's stored number
+    (a double for 0.80): exact for every two-place value, negatives included."""
+    expression = _canonical_value("quantity_ml", "sqlite")
+    text = "printf('%%s%%d.%%02d', CASE WHEN k < 0 THEN '-' ELSE '' END, abs(k) / 100, abs(k) %% 100)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH RECURSIVE n(k) AS (SELECT -%s UNION ALL SELECT k + 1 FROM n WHERE k < %s), "
+            f"v(k, quantity_ml, expected) AS (SELECT k, CAST({text} AS NUMERIC), {text} FROM n) "
+            f"SELECT count(*), sum({expression} != expected), "
+            f"min(CASE WHEN {expression} != expected THEN k END) FROM v",
+            [100_000, 1_000_000],
+        )
+        checked, wrong, first = cursor.fetchone()
+    assert (checked, wrong, first) == (1_100_001, 0, None)
