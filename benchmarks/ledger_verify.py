@@ -15,19 +15,14 @@ Results: benchmarks/LEDGER.md.
 """
 
 import argparse
-import csv
 import hashlib
-import io
 import json
 import os
 import platform
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,13 +34,6 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchm
 
 sys.path.insert(0, str(ROOT))
 
-VIAL_ML = Decimal("10.00")
-DRAW_ML = Decimal("0.80")
-GIVE_ML = Decimal("0.70")
-WASTE_ML = Decimal("0.10")
-MG_PER_ML = Decimal("50.00")
-SESSIONS_PER_VIAL = 12  # 1 receipt + 12 x (draw, administer, waste) = 37 entries a vial
-LOTS = 100
 BATCH = 50_000
 
 
@@ -149,7 +137,6 @@ def _floor(registrant_id: int, seq: int, day: int) -> tuple[float, float, int, A
     on a shared machine. The same pass re-adds the balances (untimed) to make the
     anchor a signed checkpoint at seq - day would hold.
     """
-    from django.db import connection
 
     from neuroclinic.ledger.models import Product
     from neuroclinic.ledger.verify import (
@@ -158,7 +145,7 @@ def _floor(registrant_id: int, seq: int, day: int) -> tuple[float, float, int, A
         Anchor,
         _raw_rows,
         _readd,
-        fast_canonical,
+        row_bytes,
     )
     from neuroclinic.lib.hashchain import GENESIS_HASH
 
@@ -168,7 +155,6 @@ def _floor(registrant_id: int, seq: int, day: int) -> tuple[float, float, int, A
     }
     state = Anchor(seq=0, hash=GENESIS_HASH)
     anchor = None
-    vendor = connection.vendor
     seconds = cpu = 0.0
     total = 0
     blobs: list[bytes] = []
@@ -184,7 +170,7 @@ def _floor(registrant_id: int, seq: int, day: int) -> tuple[float, float, int, A
         blobs.clear()
 
     for row in _raw_rows(registrant_id, 0, seq):
-        blobs.append(fast_canonical(row, vendor)[0])
+        blobs.append(row_bytes(row))
         if anchor is None:
             _readd(row, state, per_ml)
             state.seq, state.hash = row[_SEQ], row[_HASH]
@@ -194,345 +180,6 @@ def _floor(registrant_id: int, seq: int, day: int) -> tuple[float, float, int, A
             hash_batch()
     hash_batch()
     return seconds, cpu, total, anchor
-
-
-def _fixtures() -> dict[str, Any]:
-    """The rows entries point at: a clinic, two staff, a patient, a safe, a product, lots."""
-    from django.contrib.auth.models import Group
-
-    from neuroclinic.accounts.models import User
-    from neuroclinic.clinics.models import Location, Organization
-    from neuroclinic.ledger.actions.setup import (
-        add_product,
-        add_storage_location,
-        register_registrant,
-    )
-    from neuroclinic.ledger.models import Lot
-    from neuroclinic.patients.models import Patient
-
-    organization = Organization.objects.create(name="Benchmark clinic", mrn_prefix="BM")
-    location = Location.objects.create(
-        organization=organization,
-        name="Main",
-        address_line1="1 Bench St",
-        city="Springfield",
-        state="IL",
-        postal_code="62701",
-        time_zone="UTC",
-    )
-    nurse = User.objects.create(username="bench-nurse", organization=organization)
-    nurse.groups.set([Group.objects.get(name="nurse")])
-    custodian = User.objects.create(
-        username="bench-custodian", organization=organization
-    )
-    custodian.groups.set([Group.objects.get(name="cs_custodian")])
-    patient = Patient.objects.create(
-        organization=organization,
-        mrn="BM-000001",
-        family_name="Benchmark",
-        given_name="Synthetic",
-        birth_date=date(1980, 1, 1),
-        sex_at_birth="unknown",
-    )
-    registrant = register_registrant(
-        location,
-        name="Benchmark clinic",
-        address_line1="1 Bench St",
-        city="Springfield",
-        state="IL",
-        postal_code="62701",
-        dea_number="BL1234563",
-        by=custodian,
-    )
-    safe = add_storage_location(registrant, name="Safe", by=custodian)
-    product = add_product(
-        organization,
-        name="Ketamine HCl injection (synthetic)",
-        ndc="99999-0501-10",
-        concentration_mg_per_ml=MG_PER_ML,
-        container_volume_ml=VIAL_ML,
-        by=custodian,
-    )
-    lots = Lot.objects.bulk_create(
-        Lot(
-            organization=organization,
-            product=product,
-            lot_number=f"BENCH-{n:03d}",
-            expiry_date=date(2099, 12, 31),
-        )
-        for n in range(LOTS)
-    )
-    return {
-        "organization": organization,
-        "registrant": registrant,
-        "safe": safe,
-        "product": product,
-        "lots": lots,
-        "nurse": nurse,
-        "custodian": custodian,
-        "patient": patient,
-    }
-
-
-def _vials(f: dict[str, Any], count: int) -> list[int]:
-    from neuroclinic.ledger.models import Container
-
-    received = datetime(2026, 1, 1, tzinfo=UTC)
-    made = Container.objects.bulk_create(
-        (
-            Container(
-                organization=f["organization"],
-                registrant=f["registrant"],
-                product=f["product"],
-                lot=f["lots"][n % LOTS],
-                storage_location=f["safe"],
-                vial_identifier=f"B{n:07d}",
-                status=Container.Status.OPEN,
-                initial_volume_ml=VIAL_ML,
-                balance_ml=VIAL_ML - SESSIONS_PER_VIAL * DRAW_ML,
-                received_at=received,
-                opened_at=received,
-            )
-            for n in range(count)
-        ),
-        batch_size=5000,
-    )
-    return [c.pk for c in made]
-
-
-def _chain(
-    f: dict[str, Any], vial_ids: list[int], entries: int, sink: Any
-) -> tuple[int, str, Decimal, float, int]:
-    """Build the chain row by row (valid links and balances), handing batches to `sink`.
-
-    Returns (seq, head hash, stock on hand mg, hashlib seconds, canonical bytes).
-    """
-    from neuroclinic.ledger.models import as_quantity
-    from neuroclinic.ledger.verify import canonical_bytes
-    from neuroclinic.lib.hashchain import GENESIS_HASH
-
-    registrant, product, patient = f["registrant"], f["product"], f["patient"]
-    nurse, custodian = f["nurse"], f["custodian"]
-    lots = f["lots"]
-    base = {
-        "organization_id": registrant.organization_id,
-        "registrant_id": registrant.pk,
-        "product_id": product.pk,
-        "storage_location_id": f["safe"].pk,
-        "reverses_id": None,
-        "receipt_id": None,
-        "discrepancy_id": None,
-        "reason": "",
-    }
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    lot_balance: dict[int, Decimal] = {}
-    stock = Decimal("0.00")
-    prev = GENESIS_HASH
-    seq = 0
-    hash_seconds = 0.0
-    total_bytes = 0
-    batch: list[dict[str, Any]] = []
-    blobs: list[bytes] = []
-
-    def emit(row: dict[str, Any]) -> None:
-        nonlocal prev, seq
-        content = {k: row[k] for k in row}
-        for key in (
-            "quantity_ml",
-            "quantity_mg",
-            "container_change_ml",
-            "session_change_ml",
-            "container_balance_after_ml",
-            "lot_balance_after_ml",
-            "session_balance_after_ml",
-            "stock_on_hand_after_mg",
-        ):
-            content[key] = as_quantity(row[key])
-        blob = canonical_bytes(content)  # what verify hashes; equal to canonical_json
-        row["hash"] = hashlib.sha256(blob).hexdigest()
-        prev = row["hash"]
-        batch.append(row)
-        blobs.append(blob)
-
-    def flush() -> None:
-        nonlocal hash_seconds, total_bytes
-        if not batch:
-            return
-        # The floor: hashlib alone over exactly these bytes, one digest per entry.
-        began = time.perf_counter()
-        for blob in blobs:
-            hashlib.sha256(blob).hexdigest()
-        hash_seconds += time.perf_counter() - began
-        total_bytes += sum(len(b) for b in blobs)
-        sink(batch)
-        batch.clear()
-        blobs.clear()
-
-    def row(
-        kind: str,
-        vial: int,
-        lot_id: int,
-        quantity: Decimal,
-        change: Decimal,
-        session_change: Decimal,
-        vial_after: Decimal,
-        session: str,
-        session_after: Decimal | None,
-        witness: bool,
-    ) -> None:
-        nonlocal seq, stock
-        seq += 1
-        lot_balance[lot_id] = lot_balance.get(lot_id, Decimal("0.00")) + change
-        mg = (abs(change) * MG_PER_ML).quantize(Decimal("0.01"))
-        stock += -mg if change < 0 else mg
-        when = start + timedelta(seconds=seq)
-        emit(
-            base
-            | {
-                "seq": seq,
-                "uuid": str(uuid.uuid4()),
-                "kind": kind,
-                "occurred_at": when,
-                "recorded_at": when,
-                "container_id": vial,
-                "lot_id": lot_id,
-                "quantity_ml": quantity,
-                "quantity_mg": (quantity * MG_PER_ML).quantize(Decimal("0.01")),
-                "container_change_ml": change,
-                "session_change_ml": session_change,
-                "container_balance_after_ml": vial_after,
-                "lot_balance_after_ml": lot_balance[lot_id],
-                "session_balance_after_ml": session_after,
-                "stock_on_hand_after_mg": stock,
-                "session_ref": session,
-                "patient_id": patient.pk if session else None,
-                "actor_id": custodian.pk if kind == "receive" else nurse.pk,
-                "actor_name": "Bench Custodian" if kind == "receive" else "Bench Nurse",
-                "witness_id": custodian.pk if witness else None,
-                "witness_name": "Bench Custodian" if witness else "",
-                "witness_confirmed_at": when if witness else None,
-                "details": {"witness_method": "synthetic (demo data)"}
-                if witness
-                else {},
-                "prev_hash": prev,
-            }
-        )
-        if len(batch) >= BATCH:
-            flush()
-
-    zero = Decimal("0.00")
-    for index, vial in enumerate(vial_ids):
-        if seq >= entries:
-            break
-        lot_id = lots[index % LOTS].pk
-        balance = VIAL_ML
-        row("receive", vial, lot_id, VIAL_ML, VIAL_ML, zero, balance, "", None, False)
-        for _ in range(SESSIONS_PER_VIAL):
-            if seq + 3 > entries:
-                break
-            session = str(uuid.uuid4())
-            balance -= DRAW_ML
-            row(
-                "draw",
-                vial,
-                lot_id,
-                DRAW_ML,
-                -DRAW_ML,
-                DRAW_ML,
-                balance,
-                session,
-                DRAW_ML,
-                False,
-            )
-            row(
-                "administer",
-                vial,
-                lot_id,
-                GIVE_ML,
-                zero,
-                -GIVE_ML,
-                balance,
-                session,
-                WASTE_ML,
-                False,
-            )
-            row(
-                "waste",
-                vial,
-                lot_id,
-                WASTE_ML,
-                zero,
-                -WASTE_ML,
-                balance,
-                session,
-                zero,
-                True,
-            )
-    flush()
-    return seq, prev, stock, hash_seconds, total_bytes
-
-
-COLUMNS = [
-    "uuid", "organization_id", "registrant_id", "seq", "kind", "occurred_at", "recorded_at",
-    "container_id", "lot_id", "product_id", "storage_location_id", "quantity_ml", "quantity_mg",
-    "container_change_ml", "session_change_ml", "container_balance_after_ml",
-    "lot_balance_after_ml", "session_balance_after_ml", "stock_on_hand_after_mg", "session_ref",
-    "patient_id", "actor_id", "actor_name", "witness_id", "witness_name",
-    "witness_confirmed_at", "reason", "reverses_id", "receipt_id", "discrepancy_id", "details",
-    "prev_hash", "hash",
-]  # fmt: skip
-
-
-def _sink(vendor: str) -> Any:
-    from django.db import connection
-
-    def cell(value: Any) -> Any:
-        if isinstance(value, dict):
-            return json.dumps(value)
-        if isinstance(value, datetime):
-            return (
-                value.isoformat()
-                if vendor == "postgresql"
-                else value.strftime("%Y-%m-%d %H:%M:%S.%f")
-            )
-        if isinstance(value, Decimal):
-            return str(value)
-        if (
-            vendor == "sqlite"
-            and isinstance(value, str)
-            and len(value) == 36
-            and value.count("-") == 4
-        ):
-            return value  # session refs stay as text; the uuid column is handled below
-        return value
-
-    def to_postgres(rows: list[dict[str, Any]]) -> None:
-        out = io.StringIO()
-        # None unquoted is NULL to COPY; everything else quoted, so "" stays an empty string.
-        writer = csv.writer(out, quoting=csv.QUOTE_NOTNULL)
-        for row in rows:
-            writer.writerow([None if row[c] is None else cell(row[c]) for c in COLUMNS])
-        out.seek(0)
-        with connection.cursor() as cursor:
-            raw = cursor.cursor  # psycopg's cursor, for COPY
-            with raw.copy(
-                f"COPY ledger_ledgerentry ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
-            ) as copy:
-                copy.write(out.getvalue())
-
-    def to_sqlite(rows: list[dict[str, Any]]) -> None:
-        values = [
-            [uuid.UUID(row[c]).hex if c == "uuid" else cell(row[c]) for c in COLUMNS]
-            for row in rows
-        ]
-        marks = ", ".join("%s" for _ in COLUMNS)
-        insert = (
-            f"INSERT INTO ledger_ledgerentry ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608 - our own column names
-        )
-        with connection.cursor() as cursor:
-            cursor.executemany(insert, values)
-
-    return to_postgres if vendor == "postgresql" else to_sqlite
 
 
 def _balance_queries(
@@ -649,24 +296,26 @@ def main() -> None:
             )
             build_note = "built earlier, reused"
         else:
+            from benchmarks.ledger_chain import build
+
+            if vendor == "sqlite":
+                with connection.cursor() as cursor:  # a throw-away database: no fsync
+                    cursor.execute("PRAGMA synchronous=OFF")
+                    cursor.execute("PRAGMA cache_size=-1000000")
             with transaction.atomic():
-                f = _fixtures()
-                per_vial = 1 + 3 * SESSIONS_PER_VIAL
-                vial_ids = _vials(f, -(-options.entries // per_vial))
-                seq, head_hash, stock, _, _ = _chain(
-                    f, vial_ids, options.entries, _sink(vendor)
-                )
-                LedgerHead.objects.filter(registrant=f["registrant"]).update(
-                    seq=seq, hash=head_hash, stock_on_hand_mg=stock
-                )
-                # The last vial may have stopped part-way: set its cache to what its entries say.
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "UPDATE ledger_container SET balance_ml = (SELECT COALESCE(SUM("
-                        "container_change_ml), 0) FROM ledger_ledgerentry e WHERE "
-                        "e.container_id = ledger_container.id) WHERE id = %s",
-                        [vial_ids[-1]],
-                    )
+                built = build(options.entries, vendor)
+            seq = built.seq
+            f = {"registrant": Registrant.objects.get()}
+            vial_ids = list(
+                Container.objects.filter(registrant=f["registrant"])
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            kinds = ", ".join(f"{n:,} {k}" for k, n in sorted(built.kinds.items()))
+            print(
+                f"{built.days:,} clinic days, {built.sessions:,} sessions, "
+                f"{built.receipts:,} receipts, {built.counts:,} count adjustments; {kinds}"
+            )
             build_note = f"built in {time.perf_counter() - began:.0f} s"
             if options.build_only:
                 print(f"Built {seq:,} entries into {url} ({build_note})")
@@ -724,7 +373,7 @@ def main() -> None:
         ("Django", django.get_version()),
         (
             "Entries",
-            f"{seq:,} ({len(vial_ids):,} vials, {LOTS} lots; {build_note})",
+            f"{seq:,} ({len(vial_ids):,} vials, 3 products, 3 safes; {build_note})",
         ),
         (
             "Canonical bytes hashed",

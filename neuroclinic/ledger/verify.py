@@ -165,77 +165,107 @@ def _half_up(value: int, divisor: int) -> int:
     return -q if value < 0 else q
 
 
-# The order verify selects the hashed columns in: sorted, so the dict built from a row is
-# already in canonical key order and orjson need not sort it (only a non-empty details).
+# The hashed columns in canonical (sorted) key order, split around `details`: the
+# database writes the JSON text before and after it, Python only the details.
 SELECTED = tuple(sorted(HASHED_COLUMNS))
-# The quantities again, as integer hundredths, after the hashed columns and the hash.
+_BEFORE = SELECTED[: SELECTED.index("details")]
+_AFTER = SELECTED[SELECTED.index("details") + 1 :]
+# The quantities again, as integer hundredths, for the re-adding.
 CENTS = tuple(sorted(QUANTITY_COLUMNS))
 
 
-def _sqlite_cents_text(name: str) -> str:
-    """SQL for cents_text(CAST(ROUND(name * 100) AS BIGINT)) on SQLite, in integers."""
-    cents = f"CAST(ROUND({name} * 100) AS BIGINT)"
-    # %% is one % once the driver has put the parameters in.
-    return (
-        f"CASE WHEN {name} IS NULL THEN NULL ELSE printf('%%s%%d.%%02d', "
-        f"CASE WHEN {cents} < 0 THEN '-' ELSE '' END, abs({cents}) / 100, "
-        f"abs({cents}) %% 100) END"
+# Quantity columns that may be NULL (printf would write NULL as 0.00).
+NULLABLE_QUANTITIES = frozenset({"session_balance_after_ml"})
+
+
+def _canonical_value(name: str, vendor: str) -> str:
+    """SQL for one hashed column's value in its canonical text (NULL stays NULL)."""
+    sqlite = vendor == "sqlite"
+    if name in QUANTITY_COLUMNS:
+        if not sqlite:
+            return f"{name}::text"
+        # Two places from the stored number: a value of two places is within 1e-15 of
+        # its double, far from the rounding edge, so the text is exact (a test runs
+        # every hundredth to a million); integers ("10") come out as "10.00".
+        text = f"printf('%%.2f', {name})"
+        if name in NULLABLE_QUANTITIES:
+            return f"CASE WHEN {name} IS NULL THEN NULL ELSE {text} END"
+        return text
+    if name in DATETIME_COLUMNS:
+        if sqlite:
+            # Django's SQLite text is "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC.
+            return (
+                f"replace({name}, ' ', 'T') || CASE WHEN instr({name}, '.') "
+                "THEN '' ELSE '.000000' END || '+00:00'"
+            )
+        return (
+            f"to_char({name} AT TIME ZONE 'UTC', "
+            '\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\')'
+        )
+    if name == "uuid":
+        return (
+            "substr(uuid, 1, 8) || '-' || substr(uuid, 9, 4) || '-' || "
+            "substr(uuid, 13, 4) || '-' || substr(uuid, 17, 4) || '-' || "
+            "substr(uuid, 21)"
+            if sqlite
+            else "uuid::text"
+        )
+    return name
+
+
+def _json_object(names: tuple[str, ...], vendor: str) -> str:
+    """SQL for the JSON object `{"name":value,...}` of these columns, compact, in this order,
+    as `json.dumps` writes it.
+
+    SQLite's json_object, and PostgreSQL's to_json of each value, escape a string
+    exactly as `json.dumps(..., ensure_ascii=False)` and orjson do (a test
+    compares), write integers as digits and NULL as null. (PostgreSQL's
+    json_build_object would put spaces around the colons.)
+    """
+    if vendor == "sqlite":
+        pairs = ", ".join(
+            f"'{name}', {_canonical_value(name, vendor)}" for name in names
+        )
+        return f"json_object({pairs})"
+    members = " || ".join(
+        f"'{',' if n else ''}\"{name}\":' || "
+        f"coalesce(to_json({_canonical_value(name, vendor)})::text, 'null')"
+        for n, name in enumerate(names)
     )
+    return f"'{{' || {members} || '}}'"
 
 
 def _select(vendor: str) -> str:
-    """The hashed columns in SELECTED order, each already in its canonical text, then the
-    hash, then the quantities as integer hundredths (CENTS order) for the re-adding.
+    """What `_raw_rows` reads a row as (the `_` indexes below).
 
-    The database does the per-value formatting (quantities as two-place text,
-    datetimes as UTC ISO 8601 with microseconds, the uuid with dashes), so Python
-    neither parses nor formats a value: fast_canonical only builds the dict and
-    encodes it (benchmarks/LEDGER.md).
+    The database writes the canonical JSON of every hashed column except
+    `details` (quantities as two-place text, datetimes as UTC ISO 8601 with
+    microseconds, the uuid with dashes, strings escaped, keys sorted), as two
+    objects: the keys before `details` and the keys after it. Python joins them
+    around the details (`row_bytes`). Then the few values the links and the
+    re-adding need, and the quantities as integer hundredths.
     """
-    parts = []
-    for name in SELECTED:
-        if name in QUANTITY_COLUMNS:
-            parts.append(
-                _sqlite_cents_text(name) if vendor == "sqlite" else f"{name}::text"
-            )
-        elif name in DATETIME_COLUMNS:
-            if vendor == "sqlite":
-                # Django's SQLite text is "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC.
-                parts.append(
-                    f"replace({name}, ' ', 'T') || CASE WHEN instr({name}, '.') "
-                    "THEN '' ELSE '.000000' END || '+00:00'"
-                )
-            else:
-                parts.append(
-                    f"to_char({name} AT TIME ZONE 'UTC', "
-                    '\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\')'
-                )
-        elif name == "uuid":
-            parts.append(
-                "substr(uuid, 1, 8) || '-' || substr(uuid, 9, 4) || '-' || "
-                "substr(uuid, 13, 4) || '-' || substr(uuid, 17, 4) || '-' || "
-                "substr(uuid, 21)"
-                if vendor == "sqlite"
-                else "uuid::text"
-            )
-        else:
-            parts.append(name)
-    parts.append("hash")
-    parts.extend(f"CAST(ROUND({name} * 100) AS BIGINT)" for name in CENTS)
+    parts = [
+        "seq",
+        "uuid" if vendor == "sqlite" else "uuid::text",  # for messages only
+        "prev_hash",
+        "hash",
+        "product_id",
+        "container_id",
+        "lot_id",
+        "session_ref",
+        "details",
+        _json_object(_BEFORE, vendor),
+        _json_object(_AFTER, vendor),
+        *(f"CAST(ROUND({name} * 100) AS BIGINT)" for name in CENTS),
+    ]
     return ", ".join(parts)
 
 
-_INDEX = {name: i for i, name in enumerate(SELECTED)}
-_UUID, _DETAILS = _INDEX["uuid"], _INDEX["details"]
-_SEQ, _PREV = _INDEX["seq"], _INDEX["prev_hash"]
-_PRODUCT, _CONTAINER, _LOT = (
-    _INDEX["product_id"],
-    _INDEX["container_id"],
-    _INDEX["lot_id"],
-)
-_SESSION = _INDEX["session_ref"]
-_HASH = len(SELECTED)
-_C = {name: _HASH + 1 + i for i, name in enumerate(CENTS)}
+_SEQ, _UUID, _PREV, _HASH = 0, 1, 2, 3
+_PRODUCT, _CONTAINER, _LOT, _SESSION = 4, 5, 6, 7
+_DETAILS, _HEAD, _TAIL = 8, 9, 10
+_C = {name: 11 + i for i, name in enumerate(CENTS)}
 _C_QUANTITY_ML, _C_QUANTITY_MG = _C["quantity_ml"], _C["quantity_mg"]
 _C_CHANGE, _C_SESSION_CHANGE = _C["container_change_ml"], _C["session_change_ml"]
 _C_CONTAINER_AFTER, _C_LOT_AFTER = (
@@ -262,29 +292,55 @@ def _sqlite_datetime(value: str | None) -> str | None:
 
 
 _SORT_KEYS = orjson.OPT_SORT_KEYS
+# Details texts seen, as canonical JSON: most entries repeat a few (`{}`, a witness
+# method), so each is parsed and re-encoded once. Bounded; cleared when full.
+_DETAILS_SEEN: dict[Any, str] = {}
+_DETAILS_SEEN_MAX = 4096
 
 
-def fast_canonical(
-    row: Sequence[Any], vendor: str = ""
-) -> tuple[bytes, dict[str, Any]]:
-    """One row `_raw_rows` fetched as its canonical bytes, and the content hashed.
-
-    The same bytes as `canonical_bytes(row_content(...))` and as
-    `lib.hashchain.canonical_json(entry.hashed_content())` (a test compares all
-    three): the database formatted every value, the keys come in sorted order, and
-    orjson encodes (sorting only inside a non-empty details).
-    """
-    content = dict(zip(SELECTED, row, strict=False))  # the row goes on past the hash
-    details = row[_DETAILS]
-    if isinstance(details, str | bytes):  # Django leaves JSON undecoded on both drivers
-        details = content["details"] = orjson.loads(details)
+def canonical_details(value: Any) -> str:
+    """A row's `details` (JSON text from the driver, or already decoded) as canonical JSON."""
+    cacheable = isinstance(value, str | bytes)
+    if cacheable:
+        known = _DETAILS_SEEN.get(value)
+        if known is not None:
+            return known
+        data = orjson.loads(value)
+    else:
+        data = value
     try:
-        blob = orjson.dumps(content, option=_SORT_KEYS if details else 0)
-    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in details
-        blob = json.dumps(
-            content, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        ).encode()
-    return blob, content
+        text = orjson.dumps(data, option=_SORT_KEYS).decode()
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits
+        text = json.dumps(
+            data, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+    if cacheable:
+        if len(_DETAILS_SEEN) >= _DETAILS_SEEN_MAX:
+            _DETAILS_SEEN.clear()
+        _DETAILS_SEEN[value] = text
+    return text
+
+
+def row_bytes(row: Sequence[Any]) -> bytes:
+    """One row `_raw_rows` fetched as the bytes its hash covers.
+
+    The same bytes as `lib.hashchain.canonical_json(entry.hashed_content())` and as
+    `canonical_bytes(row_content(...))` (a test compares all three): the object
+    before `details` without its closing brace, the details, the object after it
+    without its opening brace.
+    """
+    return (
+        f'{row[_HEAD][:-1]},"details":{canonical_details(row[_DETAILS])},'
+        f"{row[_TAIL][1:]}"
+    ).encode()
+
+
+def entry_name(value: Any) -> str:
+    """The uuid a row was fetched with, as its dashed text (for messages)."""
+    text = str(value)
+    if len(text) == 32:
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return text
 
 
 @dataclass
@@ -428,13 +484,14 @@ def _walk(
             organization_id=registrant.organization_id
         ).values_list("pk", "concentration_mg_per_ml")
     }
-    anchors: dict[int, tuple[str, str]] = {
-        seq: (hash_, f"{ran_at:%Y-%m-%d %H:%M} UTC")
-        for seq, hash_, ran_at in LedgerCheck.objects.filter(
-            registrant=registrant, ok=True, head_seq__gt=0
-        ).values_list("head_seq", "head_hash", "ran_at")
-    }
     state = _start(registrant, since)
+    # The heads earlier checks recorded, among the entries this walk reads (a nightly
+    # check a day: thousands at a million entries, none of them before an anchor).
+    anchors: dict[int, str] = dict(
+        LedgerCheck.objects.filter(
+            registrant=registrant, ok=True, head_seq__gt=state.seq
+        ).values_list("head_seq", "head_hash")
+    )
     expected_seq = state.seq + 1
     prev_hash = state.hash
     sha256 = hashlib.sha256
@@ -444,29 +501,29 @@ def _walk(
         if seq != expected_seq:
             raise _Broken(
                 seq if seq > expected_seq else expected_seq,
-                row[_UUID],
+                entry_name(row[_UUID]),
                 f"expected entry #{expected_seq} next but found #{seq}: entries were "
                 "deleted, inserted or renumbered",
             )
         if row[_PREV] != prev_hash:
             raise _Broken(
                 seq,
-                row[_UUID],
+                entry_name(row[_UUID]),
                 "its previous-hash link does not match the entry before it: entries were "
                 "deleted, inserted or reordered",
             )
-        if sha256(fast_canonical(row)[0]).hexdigest() != stored_hash:
+        if sha256(row_bytes(row)).hexdigest() != stored_hash:
             raise _Broken(
                 seq,
-                row[_UUID],
+                entry_name(row[_UUID]),
                 "its content does not match its hash: the entry was edited",
             )
-        if anchors and seq in anchors and anchors[seq][0] != stored_hash:
+        if anchors and seq in anchors and anchors[seq] != stored_hash:
             raise _Broken(
                 seq,
-                row[_UUID],
-                f"it differs from the head recorded by the check of {anchors[seq][1]}: "
-                "the chain was rewritten after that check",
+                entry_name(row[_UUID]),
+                f"it differs from the head recorded by the check of "
+                f"{_check_time(registrant, seq)}: the chain was rewritten after that check",
             )
         _readd(row, state, per_ml)
         prev_hash = stored_hash
@@ -493,6 +550,17 @@ def _walk(
     return last - (since.seq if since else 0), state
 
 
+def _check_time(registrant: Registrant, seq: int) -> str:
+    """When the (first) intact check that recorded this head ran, for the message."""
+    ran_at = (
+        LedgerCheck.objects.filter(registrant=registrant, ok=True, head_seq=seq)
+        .order_by("ran_at")
+        .values_list("ran_at", flat=True)
+        .first()
+    )
+    return f"{ran_at:%Y-%m-%d %H:%M} UTC" if ran_at else "an earlier check"
+
+
 def _check_nothing_beyond(registrant: Registrant, head: LedgerHead) -> None:
     """Entries past the head are an insertion, unless a writer moved the head meanwhile."""
     beyond = (
@@ -516,11 +584,12 @@ def _check_nothing_beyond(registrant: Registrant, head: LedgerHead) -> None:
 def _readd(row: Sequence[Any], state: Anchor, per_ml: dict[int, int]) -> None:
     """Re-add one fetched row's balances onto `state`, in integer hundredths."""
     seq = row[_SEQ]
-    name = row[_UUID]
     change = row[_C_CHANGE]
     concentration = per_ml.get(row[_PRODUCT])
     if concentration is None:
-        raise _Broken(seq, name, "its product belongs to another organization")
+        raise _Broken(
+            seq, entry_name(row[_UUID]), "its product belongs to another organization"
+        )
     quantity_ml = row[_C_QUANTITY_ML]
     # mg_from_ml's ROUND_HALF_UP, in integers (_half_up, inlined for the common sign).
     product = quantity_ml * concentration
@@ -528,7 +597,7 @@ def _readd(row: Sequence[Any], state: Anchor, per_ml: dict[int, int]) -> None:
     if row[_C_QUANTITY_MG] != expected_mg:
         raise _Broken(
             seq,
-            name,
+            entry_name(row[_UUID]),
             f"its {cents_text(row[_C_QUANTITY_MG])} mg is not "
             f"{cents_text(quantity_ml)} mL at {cents_text(concentration)} mg/mL "
             f"({cents_text(expected_mg)} mg)",
@@ -539,7 +608,7 @@ def _readd(row: Sequence[Any], state: Anchor, per_ml: dict[int, int]) -> None:
     if container_after != row[_C_CONTAINER_AFTER] or container_after < 0:
         raise _Broken(
             seq,
-            name,
+            entry_name(row[_UUID]),
             f"the vial's balance re-adds to {cents_text(container_after)} mL, not the "
             f"{cents_text(row[_C_CONTAINER_AFTER])} mL it records",
         )
@@ -550,7 +619,7 @@ def _readd(row: Sequence[Any], state: Anchor, per_ml: dict[int, int]) -> None:
     if lot_after != row[_C_LOT_AFTER] or lot_after < 0:
         raise _Broken(
             seq,
-            name,
+            entry_name(row[_UUID]),
             f"the lot's balance re-adds to {cents_text(lot_after)} mL, not the "
             f"{cents_text(row[_C_LOT_AFTER])} mL it records",
         )
@@ -562,7 +631,7 @@ def _readd(row: Sequence[Any], state: Anchor, per_ml: dict[int, int]) -> None:
         if recorded is None or session_after != recorded or session_after < 0:
             raise _Broken(
                 seq,
-                name,
+                entry_name(row[_UUID]),
                 f"the session's drawn-and-unaccounted amount re-adds to "
                 f"{cents_text(session_after)} mL, not the {cents_text(recorded)} mL it "
                 "records",
@@ -573,7 +642,7 @@ def _readd(row: Sequence[Any], state: Anchor, per_ml: dict[int, int]) -> None:
     if stock_after != row[_C_STOCK_AFTER]:
         raise _Broken(
             seq,
-            name,
+            entry_name(row[_UUID]),
             f"the stock on hand re-adds to {cents_text(stock_after)} mg, not the "
             f"{cents_text(row[_C_STOCK_AFTER])} mg it records",
         )
@@ -581,15 +650,30 @@ def _readd(row: Sequence[Any], state: Anchor, per_ml: dict[int, int]) -> None:
 
 
 def _check_container_caches(registrant: Registrant, containers: dict[int, int]) -> None:
-    here = {
-        pk: int(balance * 100)
-        for pk, balance in Container.objects.filter(registrant=registrant).values_list(
-            "pk", "balance_ml"
+    """Every vial's cached balance is what its entries add to.
+
+    Compares the vials whose cache is not zero (read as integer hundredths, in SQL)
+    with the vials whose entries add to more than zero: the same check as comparing
+    every vial, since a vial absent from both sides is at zero on both. A clinic's
+    ledger holds tens of thousands of vials, nearly all used up; this reads the few
+    on hand instead of all of them (benchmarks/LEDGER.md), which is most of what an
+    incremental verify of one day used to cost.
+    """
+    # Joined to its lot, as the ORM's ordering joined it before: a vial whose lot row
+    # was deleted reads as absent, so the walk names that vial (test_tamper.py).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.id, CAST(ROUND(c.balance_ml * 100) AS BIGINT) "
+            "FROM ledger_container c JOIN ledger_lot l ON l.id = c.lot_id "
+            "WHERE c.registrant_id = %s AND c.balance_ml <> 0",
+            [registrant.pk],
         )
-    }
-    moved = {pk for pk, cents in containers.items() if cents} - set(here)
-    for container_id in sorted(set(here) | moved):
-        from_entries = containers.get(container_id, 0)
+        here = dict(cursor.fetchall())
+    expected = {pk: cents for pk, cents in containers.items() if cents}
+    if here == expected:
+        return
+    for container_id in sorted(set(here) | set(expected)):
+        from_entries = expected.get(container_id, 0)
         cached = here.get(container_id, 0)  # a vial that moved away must be at 0 here
         if cached != from_entries:
             # The name only for the vial named (one row, not every vial's).

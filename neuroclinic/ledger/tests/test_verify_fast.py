@@ -13,6 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 
 from neuroclinic.accounts.models import User
 from neuroclinic.ledger.actions.sessions import (
@@ -20,21 +21,24 @@ from neuroclinic.ledger.actions.sessions import (
     record_administration,
     waste_remainder,
 )
-from neuroclinic.ledger.models import LedgerEntry, as_quantity
+from neuroclinic.ledger.chain import Movement, append, lock_container, lock_head
+from neuroclinic.ledger.checks import run_check
+from neuroclinic.ledger.models import LedgerCheck, LedgerEntry, LedgerHead, as_quantity
 from neuroclinic.ledger.tests import factories
 from neuroclinic.ledger.tests.conftest import Stock
 from neuroclinic.ledger.tests.test_chain import TABLE, _sql, _triggers_off
 from neuroclinic.ledger.verify import (
     HASHED_COLUMNS,
+    _canonical_value,
     _raw_rows,
     _sqlite_datetime,
     canonical_bytes,
     cents_text,
-    fast_canonical,
+    row_bytes,
     row_content,
     verify_registrant,
 )
-from neuroclinic.lib.hashchain import canonical_json
+from neuroclinic.lib.hashchain import canonical_json, content_hash
 from neuroclinic.operations.checkpoints import write_checkpoint
 from neuroclinic.patients.models import Patient
 
@@ -74,8 +78,8 @@ def test_the_fast_canonical_bytes_are_todays_bytes(
     rows = list(_raw_rows(stock.registrant.pk, 0, 10**9))
     assert len(rows) == len(by_seq) == 8
     for row in rows:
-        blob, content = fast_canonical(row, connection.vendor)
-        seq = content["seq"]
+        blob = row_bytes(row)
+        seq = row[0]
         assert blob == canonical_json(by_seq[seq].hashed_content()).encode()
         assert blob == reference[seq]
 
@@ -170,3 +174,161 @@ def test_the_command_verifies_incrementally_from_the_newest_checkpoint(
     call_command("verify", "--incremental")
     with pytest.raises(CommandError, match="entry #2"):
         call_command("verify")
+
+
+TRICKY = 'a "quoted" \\ back\\slash\nnew line\ttab\r\x01\x1f\x7f é ü 漢字 \u2028 😀 </script>'
+
+
+def test_strings_the_database_escapes_hash_as_python_escapes_them(
+    history: list[LedgerEntry], stock: Stock, custodian: User
+) -> None:
+    """The database writes the JSON text around `details` (json_quote / to_json):
+    control characters, quotes, backslashes and non-ASCII text come out as
+    `lib.hashchain.canonical_json` writes them, so the entry verifies."""
+    custodian.first_name = TRICKY
+    custodian.save(update_fields=["first_name"])
+    head = lock_head(stock.registrant)
+    vial = lock_container(stock.vials[1])
+    entry = append(
+        head,
+        Movement(
+            kind=LedgerEntry.Kind.COUNT_ADJUSTMENT,
+            container=vial,
+            quantity_ml=Decimal("0.05"),
+            container_change_ml=Decimal("-0.05"),
+            actor=custodian,
+            occurred_at=timezone.now(),
+            reason=TRICKY,
+            details={"z": [TRICKY, {"b": 1, "a": None}], "a": "ü", "m": 12345678901},
+        ),
+    )
+    row = next(iter(_raw_rows(stock.registrant.pk, entry.seq - 1, entry.seq)))
+
+    assert row_bytes(row) == canonical_json(entry.hashed_content()).encode()
+    assert TRICKY in entry.actor_name
+    report = verify_registrant(stock.registrant)
+    assert report.ok, report.describe()
+
+
+def _cached_ml(vial_pk: int, text: str) -> None:
+    _sql("UPDATE ledger_container SET balance_ml = %s WHERE id = %s", [text, vial_pk])
+
+
+def test_incremental_verify_still_checks_the_cache_of_a_vial_not_moved_since(
+    history: list[LedgerEntry],
+    stock: Stock,
+    patient: Patient,
+    nurse: User,
+    custodian: User,
+) -> None:
+    """Only vials not at zero are read, yet every vial's cache is checked: one the
+    day's entries never touched (vial 0) is caught when its cache is changed."""
+    anchor = verify_registrant(stock.registrant).anchor
+    _session(stock, patient, nurse, custodian)  # moves vial 1 only
+    _cached_ml(stock.vials[0].pk, "3.00")
+
+    report = verify_registrant(stock.registrant, since=anchor)
+
+    assert not report.ok
+    assert f"vial {stock.vials[0].vial_identifier} shows 3.00 mL" in report.problem
+
+
+def test_verify_catches_a_cache_set_on_a_vial_whose_entries_add_to_zero(
+    history: list[LedgerEntry], stock: Stock, custodian: User
+) -> None:
+    """A vial used up shows 0.00 mL; a cache changed to more is caught though no
+    vial at zero is read."""
+    head = lock_head(stock.registrant)
+    vial = lock_container(stock.vials[1])
+    append(
+        head,
+        Movement(
+            kind=LedgerEntry.Kind.DESTRUCTION,
+            container=vial,
+            quantity_ml=vial.balance_ml,
+            container_change_ml=-vial.balance_ml,
+            actor=custodian,
+            occurred_at=timezone.now(),
+            reason="expired",
+        ),
+    )
+    anchor = verify_registrant(stock.registrant).anchor
+    assert anchor is not None
+    assert anchor.containers[stock.vials[1].pk] == 0
+    _cached_ml(stock.vials[1].pk, "0.40")
+
+    for report in (
+        verify_registrant(stock.registrant),
+        verify_registrant(stock.registrant, since=anchor),
+    ):
+        assert not report.ok
+        assert "shows 0.40 mL but its entries add to 0.00 mL" in report.problem
+
+
+def test_verify_catches_a_vial_cache_zeroed_behind_the_ledger(
+    history: list[LedgerEntry], stock: Stock
+) -> None:
+    anchor = verify_registrant(stock.registrant).anchor
+    _cached_ml(stock.vials[0].pk, "0.00")
+
+    for report in (
+        verify_registrant(stock.registrant),
+        verify_registrant(stock.registrant, since=anchor),
+    ):
+        assert not report.ok
+        assert "shows 0.00 mL but its entries add to 8.60 mL" in report.problem
+
+
+def test_incremental_verify_checks_the_heads_of_checks_after_the_anchor(
+    history: list[LedgerEntry],
+    stock: Stock,
+    patient: Patient,
+    nurse: User,
+    custodian: User,
+) -> None:
+    """Checks before the anchor are not read (their entries are not); a check after it
+    still catches the chain rewritten and re-hashed behind it."""
+    anchor = verify_registrant(stock.registrant).anchor
+    _session(stock, patient, nurse, custodian)  # entries 9 to 11
+    run_check(stock.registrant, source=LedgerCheck.Source.NIGHTLY, notify=False)
+    _triggers_off()
+    prev = LedgerEntry.objects.get(seq=9).hash
+    for seq in (10, 11):  # the forger re-hashes 10 and 11 after editing 10
+        entry = LedgerEntry.objects.get(seq=seq)
+        if seq == 10:
+            entry.reason = "rewritten"
+        entry.prev_hash = prev
+        entry.hash = content_hash(entry.hashed_content())
+        _sql(
+            f"UPDATE {TABLE} SET reason = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+            [entry.reason, entry.prev_hash, entry.hash, seq],
+        )
+        prev = entry.hash
+    LedgerHead.objects.filter(registrant=stock.registrant).update(hash=prev)
+
+    report = verify_registrant(stock.registrant, since=anchor)
+
+    assert not report.ok
+    assert report.first_bad_seq == 11
+    assert "rewritten after that check" in report.problem
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="PostgreSQL writes numeric::text exactly"
+)
+def test_sqlite_writes_every_hundredth_to_ten_thousand_as_as_quantity_does() -> None:
+    """The SELECT writes a quantity with printf('%.2f') over SQLite's stored number
+    (a double for 0.80): exact for every two-place value, negatives included."""
+    expression = _canonical_value("quantity_ml", "sqlite")
+    text = "printf('%%s%%d.%%02d', CASE WHEN k < 0 THEN '-' ELSE '' END, abs(k) / 100, abs(k) %% 100)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH RECURSIVE n(k) AS (SELECT -%s UNION ALL SELECT k + 1 FROM n WHERE k < %s), "
+            f"v(k, quantity_ml, expected) AS (SELECT k, CAST({text} AS NUMERIC), {text} FROM n) "
+            f"SELECT count(*), sum({expression} != expected), "
+            f"min(CASE WHEN {expression} != expected THEN k END) FROM v",
+            [100_000, 1_000_000],
+        )
+        checked, wrong, first = cursor.fetchone()
+    assert (checked, wrong, first) == (1_100_001, 0, None)
