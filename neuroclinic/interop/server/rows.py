@@ -14,7 +14,6 @@ from neuroclinic.accounts.roles import Role
 from neuroclinic.clinics.models import Location, Organization
 from neuroclinic.infusions.models import DoseRecord, InfusionSession, VitalReading
 from neuroclinic.intake.models import ConsentSignature
-from neuroclinic.interop.models import ImportedObservation, PatientIdentifier
 from neuroclinic.interop.fhir.clinical import (
     ImportedFacts,
     PatientFacts,
@@ -49,6 +48,7 @@ from neuroclinic.interop.fhir.scheduling import (
     schedule_resource,
     slot_resource,
 )
+from neuroclinic.interop.models import ImportedObservation, PatientIdentifier
 from neuroclinic.ledger.models import LedgerEntry
 from neuroclinic.letters.models import Letter
 from neuroclinic.measures.instruments import (
