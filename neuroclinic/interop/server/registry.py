@@ -1744,7 +1744,23 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             _search_observations,
             _read_observation,
             history=_one_version(_read_observation),
-            profiles=tuple(f"{US_CORE}/{p}" for p in VITAL_KINDS.values()),
+            documentation=(
+                "Three sources, told apart by the id: a scored questionnaire"
+                " response's total (survey; the response's id), a charted vital-sign"
+                " reading (vital-signs; <session>-<reading>-<kind>), and an imported"
+                " vital sign or outside questionnaire total (imported-<id>). Each"
+                " never changes once stored: one version."
+            ),
+            profiles=tuple(
+                f"{US_CORE}/{p}"
+                for p in (
+                    *VITAL_KINDS.values(),
+                    # Imported weights, heights and temperatures (interop 0003).
+                    "us-core-body-weight",
+                    "us-core-body-height",
+                    "us-core-body-temperature",
+                )
+            ),
         ),
         ResourceType(
             "QuestionnaireResponse",

@@ -207,7 +207,8 @@ def bulk_export(client: Client, headers: dict[str, str]) -> dict[str, list[Any]]
             "/fhir/" + output["url"].split("/fhir/", 1)[1], headers=headers
         )
         assert file.status_code == 200
-        for line in b"".join(file.streaming_content).decode().splitlines():
+        content = file.streaming_content  # type: ignore[attr-defined]
+        for line in b"".join(content).decode().splitlines():
             resource = json.loads(line)
             get_fhir_model_class(resource["resourceType"]).model_validate(resource)
             found.setdefault(resource["resourceType"], []).append(resource)
@@ -471,12 +472,13 @@ def test_an_outside_total_that_cannot_be_is_refused(
     element: str,
 ) -> None:
     bundle = the_bundle()
-    bundle["entry"] = bundle["entry"][:1] + [
+    bundle["entry"] = [
+        bundle["entry"][0],
         {
             "resource": observation(
                 PEOPLE[0]["url"], "44261-6", value, unit, "2026-02-03T09:30:00Z"
             )
-        }
+        },
     ]
     refused = post(client, bearer(director), bundle)
     assert refused.status_code == 422
