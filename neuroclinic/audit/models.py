@@ -60,6 +60,10 @@ class AuditEvent(models.Model):
             "Vital sign imported (FHIR)",
         )
         FHIR_IMPORTED = "patients.fhir_imported", "FHIR Bundle imported"
+        IDENTIFIER_ADDED = (
+            "patients.identifier_added",
+            "Another system's patient identifier recorded",
+        )
         LIST_ENTRY_ENDED = (
             "patients.list_entry_ended",
             "Diagnosis, medication or allergy ended",

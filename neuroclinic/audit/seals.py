@@ -78,6 +78,8 @@ SEALED_MODELS: dict[str, tuple[str, ...] | None] = {
     "patients.allergy": None,
     # Vitals brought in by a FHIR import (interop 0003).
     "interop.importedobservation": None,
+    # Other systems' identifiers of our patients (interop 0004).
+    "interop.patientidentifier": None,
     # Treatment: protocols, plans, orders.
     "treatment.protocol": None,
     "treatment.treatmentplan": None,

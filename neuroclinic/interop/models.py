@@ -167,11 +167,15 @@ class Hl7Message(models.Model):
 
 
 class ImportedObservation(models.Model):
-    """A vital sign brought in by a FHIR import (Observation, LOINC code, UCUM unit).
+    """A vital sign or an outside questionnaire total brought in by a FHIR import
+    (Observation, LOINC code, UCUM unit; a total in `{score}`), served back at
+    /fhir/Observation as `imported-<uuid>`.
 
     The clinic's own vitals belong to an infusion session (`infusions.VitalReading`)
     and are charted by a nurse or a monitor; a reading from another clinic's record
-    has no session, so it is kept here, as it came, with who imported it. Append-only
+    has no session, so it is kept here, as it came, with who imported it. An outside
+    total has no item-level answers, so it is not a `measures.QuestionnaireResponse`
+    and does not enter the clinic's own scoring, alerts or outcomes. Append-only
     (interop 0003) and sealed. One value a row: a blood-pressure panel is two rows.
     The same code at the same moment for a patient is the same reading (importing a
     Bundle again adds nothing).
@@ -205,3 +209,40 @@ class ImportedObservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.value} {self.unit}"
+
+
+class PatientIdentifier(models.Model):
+    """Another system's identifier for one of our patients (Patient.identifier of an
+    imported or FHIR-created Patient: a hospital's MRN, a payer's member number).
+
+    Our own MRN is `Patient.mrn`; these are the others, kept so the patient is served
+    with them and found by them (`identifier=system|value`), and so importing the same
+    Patient again matches this one. One (system, value) names one patient at a clinic.
+    Append-only (interop 0004) and sealed: an identifier recorded is never edited.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "clinics.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+"
+    )
+    system = models.CharField(max_length=200, help_text="Identifier.system (a URI)")
+    value = models.CharField(max_length=100)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["patient", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "system", "value"],
+                name="patient_identifier_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system}|{self.value}"

@@ -25,12 +25,14 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.clinics.models import Organization
+from neuroclinic.interop.fhir.clinical import imported_observation_id
 from neuroclinic.interop.fhir.inbound import (
     AllergyIn,
     ConditionIn,
@@ -44,7 +46,7 @@ from neuroclinic.interop.fhir.inbound import (
     parse_bundle,
     parse_entry,
 )
-from neuroclinic.interop.models import ImportedObservation
+from neuroclinic.interop.models import ImportedObservation, PatientIdentifier
 from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.models import QuestionnaireResponse
 from neuroclinic.patients import actions as patients
@@ -101,7 +103,12 @@ class EntryResult:
 
     @property
     def location(self) -> str:
-        return f"{self.location_type}/{self.id}" if self.id else ""
+        if not self.id:
+            return ""
+        if self.location_type == "Observation":
+            # The only Observations an import writes are imported ones.
+            return f"Observation/{imported_observation_id(self.id)}"
+        return f"{self.location_type}/{self.id}"
 
 
 class _EntryFailed(Exception):
@@ -153,16 +160,77 @@ def _subject(ref: str, at: str, run: _Run) -> Patient:
     return found
 
 
+def _identifier_owners(value: PatientIn, run: _Run) -> dict[tuple[str, str], Patient]:
+    """Which of our patients already hold the Patient's outside identifiers."""
+    q = Q(pk__in=[])
+    for system, number in value.identifiers:
+        q |= Q(system=system, value=number)
+    found = PatientIdentifier.objects.filter(q, organization=run.organization)
+    return {(i.system, i.value): i.patient for i in found.select_related("patient")}
+
+
+def _keep_identifiers(
+    patient: Patient,
+    value: PatientIn,
+    owners: dict[tuple[str, str], Patient],
+    at: str,
+    run: _Run,
+) -> None:
+    """Record the outside identifiers this patient does not hold yet; one held by
+    another of our patients is a conflict (one identifier names one person)."""
+    for system, number in value.identifiers:
+        owner = owners.get((system, number))
+        if owner is not None and owner.pk != patient.pk:
+            raise _EntryFailed(
+                [
+                    Problem(
+                        f"{at}.identifier",
+                        f"{system}|{number} already names Patient/{owner.uuid}.",
+                        status=409,
+                    )
+                ]
+            )
+        if owner is None:
+            row = PatientIdentifier.objects.create(
+                organization=run.organization,
+                patient=patient,
+                system=system,
+                value=number,
+                recorded_at=timezone.now(),
+                recorded_by=run.by,
+            )
+            record(
+                AuditEvent.Action.IDENTIFIER_ADDED,
+                actor=run.by,
+                patient=patient,
+                subject=row,
+                via="fhir",
+                system=system,
+            )
+
+
 def _patient(e: Entry, value: PatientIn, run: _Run) -> EntryResult:
     at = f"Bundle.entry[{e.index}].resource"
     ours = Patient.objects.visible_to(run.by)
+    owners = _identifier_owners(value, run)
     existing = None
+    how = ""
     with contextlib.suppress(ValueError):
         existing = ours.filter(uuid=UUID(value.resource_id)).first()
+        how = "same id"
     if existing is None and value.mrn:
         # An MRN alone could be another clinic's number: the birth date must agree.
         existing = ours.filter(mrn=value.mrn, birth_date=value.birth_date).first()
+        how = "same MRN and birth date"
+    if existing is None and owners:
+        # Another system's identifier names one patient here (the first one the
+        # Patient lists that we hold); a second that names another patient is a
+        # conflict, reported by _keep_identifiers.
+        held = [owners[i] for i in value.identifiers if i in owners]
+        existing = ours.filter(pk=held[0].pk).first()
+        how = "same identifier"
     if existing is not None:
+        _keep_identifiers(existing, value, owners, at, run)
         run.made[e.index] = existing
         return EntryResult(
             e.index,
@@ -170,7 +238,7 @@ def _patient(e: Entry, value: PatientIn, run: _Run) -> EntryResult:
             "matched",
             "Patient",
             existing.uuid,
-            "Already registered here (same id or MRN); nothing written.",
+            f"Already registered here ({how}); nothing written.",
         )
     try:
         patient = patients.register_new_patient(
@@ -197,6 +265,7 @@ def _patient(e: Entry, value: PatientIn, run: _Run) -> EntryResult:
                 )
             ]
         ) from None
+    _keep_identifiers(patient, value, owners, at, run)
     run.made[e.index] = patient
     return EntryResult(e.index, "Patient", "created", "Patient", patient.uuid)
 

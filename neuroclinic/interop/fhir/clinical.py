@@ -18,23 +18,33 @@ from typing import Any, Final
 from uuid import UUID
 
 from neuroclinic.interop.fhir.codes import (
+    AUDIT_C_TOTAL,
     BLOOD_PRESSURE_PANEL,
+    BODY_HEIGHT,
+    BODY_TEMPERATURE,
+    BODY_WEIGHT,
+    DAST10_TOTAL,
     DIASTOLIC_BP,
     END_TIDAL_CO2,
+    GAD7_TOTAL,
     HEART_RATE,
     LOCAL_BASE,
     LOINC,
     MM_HG,
     PER_MINUTE,
     PERCENT,
+    PHQ2_TOTAL,
+    PHQ9_TOTAL,
     RESPIRATORY_RATE,
     SNOMED,
     SPO2_ARTERIAL,
     SPO2_PULSE_OXIMETRY,
+    SURVEY,
     SYSTOLIC_BP,
     UCUM,
     VITAL_SIGNS,
     Coding,
+    loinc,
 )
 from neuroclinic.interop.fhir.references import reference
 
@@ -119,6 +129,8 @@ class PatientFacts:
     postal_code: str = ""
     preferred_language: str = ""
     last_updated: datetime | None = None
+    # Other systems' identifiers (system, value), as imported.
+    identifiers: tuple[tuple[str, str], ...] = ()
 
 
 def patient_resource(p: PatientFacts) -> Resource:
@@ -141,7 +153,8 @@ def patient_resource(p: PatientFacts) -> Resource:
                 "type": {"coding": [{"system": _V2_0203, "code": "MR"}]},
                 "system": MRN_SYSTEM,
                 "value": p.mrn,
-            }
+            },
+            *({"system": system, "value": value} for system, value in p.identifiers),
         ],
         "name": names,
         "gender": GENDER_FROM_SEX[p.sex_at_birth],
@@ -435,6 +448,75 @@ def vital_observations(
         else:
             raise ValueError(f"unknown vital kind {kind!r}")
     return out
+
+
+# Imported observations ---------------------------------------------------------------
+
+# Imported observations are served with ids of their own form, so an id says which
+# table it is read from (a score Observation's id is a bare response UUID, a session
+# vital's `<session>-<reading>-<kind>`).
+IMPORTED_ID_PREFIX: Final = "imported-"
+# Survey totals an import keeps (outside scores), by LOINC code.
+IMPORTED_SURVEY_CODES: Final = frozenset(
+    c.code for c in (PHQ9_TOTAL, PHQ2_TOTAL, GAD7_TOTAL, AUDIT_C_TOTAL, DAST10_TOTAL)
+)
+# The profiles an imported single-value vital sign meets (US Core 6.1, base FHIR).
+# Systolic or diastolic pressure alone, SpO2 under one code and EtCO2 meet none of
+# the specific ones (the blood-pressure and pulse-oximetry profiles want a panel or
+# both codes), so they claim the generic base vital-signs profile only.
+_IMPORTED_PROFILES: Final = {
+    HEART_RATE.code: ("us-core-heart-rate", "heartrate"),
+    RESPIRATORY_RATE.code: ("us-core-respiratory-rate", "resprate"),
+    BODY_WEIGHT.code: ("us-core-body-weight", "bodyweight"),
+    BODY_HEIGHT.code: ("us-core-body-height", "bodyheight"),
+    BODY_TEMPERATURE.code: ("us-core-body-temperature", "bodytemp"),
+}
+_BASE_PROFILE: Final = "http://hl7.org/fhir/StructureDefinition"
+_UNIT_SHOWN: Final = {MM_HG: "mmHg"}
+
+
+@dataclass(frozen=True)
+class ImportedFacts:
+    id: UUID
+    patient_id: UUID
+    loinc_code: str
+    name: str
+    value: Decimal
+    unit: str  # UCUM
+    effective_at: datetime
+    imported_at: datetime
+
+
+def imported_observation_id(row_id: UUID) -> str:
+    return f"{IMPORTED_ID_PREFIX}{row_id}"
+
+
+def imported_observation_resource(f: ImportedFacts) -> Resource:
+    """One imported value as an Observation: a vital sign (category vital-signs,
+    the US Core and base profiles where one applies) or an outside questionnaire
+    total (category survey, `{score}`). `meta.lastUpdated` is when it was imported."""
+    meta: Resource = {"lastUpdated": fhir_instant(f.imported_at)}
+    if f.loinc_code in IMPORTED_SURVEY_CODES:
+        category = {"coding": [SURVEY.as_dict()], "text": "Survey"}
+    else:
+        category = {"coding": [VITAL_SIGNS.as_dict()], "text": "Vital Signs"}
+        specific = _IMPORTED_PROFILES.get(f.loinc_code)
+        meta["profile"] = (
+            [f"{US_CORE}/{specific[0]}", f"{_BASE_PROFILE}/{specific[1]}"]
+            if specific
+            else [f"{_BASE_PROFILE}/vitalsigns"]
+        )
+    return {
+        "resourceType": "Observation",
+        "id": imported_observation_id(f.id),
+        "meta": meta,
+        "status": "final",
+        "category": [category],
+        "code": {"coding": [loinc(f.loinc_code).as_dict()], "text": f.name},
+        "subject": reference("Patient", f.patient_id),
+        "effectiveDateTime": fhir_instant(f.effective_at),
+        "valueQuantity": _quantity(f.value, _UNIT_SHOWN.get(f.unit, f.unit), f.unit),
+    }
 
 
 # Consent ---------------------------------------------------------------------------

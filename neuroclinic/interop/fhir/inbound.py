@@ -1,6 +1,6 @@
 """Reading FHIR resources sent to us: a transaction or batch Bundle of Patient,
 Condition, AllergyIntolerance, MedicationStatement, MedicationRequest, vital-sign
-Observations and QuestionnaireResponse, and a QuestionnaireResponse on its own
+and questionnaire-total Observations and QuestionnaireResponse, and a QuestionnaireResponse on its own
 (docs/fhir.md, "Import").
 
 Each resource we keep is first validated against the FHIR R4B structure definitions
@@ -27,14 +27,17 @@ from pydantic import ValidationError
 
 from neuroclinic.interop.fhir.clinical import ICD10_CM, MRN_SYSTEM
 from neuroclinic.interop.fhir.codes import (
+    AUDIT_C_TOTAL,
     BLOOD_PRESSURE_PANEL,
     BODY_HEIGHT,
     BODY_TEMPERATURE,
     BODY_WEIGHT,
     CELSIUS,
     CENTIMETRE,
+    DAST10_TOTAL,
     DIASTOLIC_BP,
     END_TIDAL_CO2,
+    GAD7_TOTAL,
     HEART_RATE,
     KILOGRAM,
     LOCAL_BASE,
@@ -42,7 +45,10 @@ from neuroclinic.interop.fhir.codes import (
     MM_HG,
     PER_MINUTE,
     PERCENT,
+    PHQ2_TOTAL,
+    PHQ9_TOTAL,
     RESPIRATORY_RATE,
+    SCORE,
     SPO2_ARTERIAL,
     SPO2_PULSE_OXIMETRY,
     SYSTOLIC_BP,
@@ -84,6 +90,16 @@ VITAL_SIGNS: Final = {
     BODY_HEIGHT.code: ("Body height", CENTIMETRE, Decimal(300)),
     BODY_TEMPERATURE.code: ("Body temperature", CELSIUS, Decimal(50)),
 }
+# Outside questionnaire totals we keep (a score from another service, with no
+# item-level answers), by LOINC code: (name, UCUM {score}, the instrument's maximum).
+SURVEY_TOTALS: Final = {
+    PHQ9_TOTAL.code: ("PHQ-9 total score", SCORE, Decimal(27)),
+    PHQ2_TOTAL.code: ("PHQ-2 total score", SCORE, Decimal(6)),
+    GAD7_TOTAL.code: ("GAD-7 total score", SCORE, Decimal(21)),
+    AUDIT_C_TOTAL.code: ("AUDIT-C total score", SCORE, Decimal(12)),
+    DAST10_TOTAL.code: ("DAST-10 total score", SCORE, Decimal(10)),
+}
+_KEPT_OBSERVATIONS: Final = VITAL_SIGNS | SURVEY_TOTALS
 _OBSERVATION_STATUSES_KEPT = ("final", "amended", "corrected")
 _ALLERGY_SEVERITIES = ("mild", "moderate", "severe")
 # Statuses of a medication the patient takes now; the others (stopped, completed,
@@ -123,6 +139,8 @@ class PatientIn:
     mrn: str = ""  # our own MRN when the sender quotes it (identifier, MRN_SYSTEM)
     resource_id: str = ""  # Patient.id: ours is the patient's UUID
     allow_duplicate: bool = False
+    # Other systems' identifiers, (system, value): kept, and matched on re-import.
+    identifiers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -264,9 +282,33 @@ def parse_patient(resource: Mapping[str, Any], at: str) -> PatientIn | list[Prob
             if _str(address.get(element)):
                 details[key] = _str(address.get(element))[:size]
     mrn = ""
-    for identifier in resource.get("identifier") or []:
-        if isinstance(identifier, dict) and identifier.get("system") == MRN_SYSTEM:
-            mrn = _str(identifier.get("value"))[:20]
+    others: list[tuple[str, str]] = []
+    for n, identifier in enumerate(resource.get("identifier") or []):
+        if not isinstance(identifier, dict):
+            continue
+        system, number = _str(identifier.get("system")), _str(identifier.get("value"))
+        if system == MRN_SYSTEM:
+            mrn = number[:20]
+        elif not system or not number:
+            # Without a system a value names nothing we could match again.
+            problems.append(
+                Problem(
+                    f"{at}.identifier[{n}]",
+                    "An identifier needs both a system and a value.",
+                )
+            )
+        elif len(system) > 200 or len(number) > 100:
+            problems.append(
+                Problem(
+                    f"{at}.identifier[{n}]",
+                    "An identifier's system is at most 200 characters and its value"
+                    " at most 100.",
+                )
+            )
+        elif (system, number) not in others:
+            others.append((system, number))
+    if problems:
+        return problems
     allow_duplicate = any(
         isinstance(e, dict)
         and e.get("url") == CONFIRMED_NOT_DUPLICATE_URL
@@ -282,6 +324,7 @@ def parse_patient(resource: Mapping[str, Any], at: str) -> PatientIn | list[Prob
         mrn=mrn,
         resource_id=_str(resource.get("id"))[:64],
         allow_duplicate=allow_duplicate,
+        identifiers=tuple(others),
     )
 
 
@@ -421,7 +464,7 @@ def _decimal(value: Any) -> Decimal | None:
 def _vital_value(
     code: str, quantity: Any, where: str, problems: list[Problem]
 ) -> VitalValue | None:
-    name, unit, largest = VITAL_SIGNS[code]
+    name, unit, largest = _KEPT_OBSERVATIONS[code]
     if not isinstance(quantity, dict):
         problems.append(Problem(where, f"{name} needs a valueQuantity."))
         return None
@@ -438,7 +481,9 @@ def _vital_value(
             )
         )
         return None
-    if not Decimal(0) <= value <= largest:
+    if not Decimal(0) <= value <= largest or (
+        code in SURVEY_TOTALS and value != value.to_integral_value()
+    ):
         problems.append(
             Problem(f"{where}.value", f"{name} {value} {unit} is not possible.")
         )
@@ -461,13 +506,19 @@ def parse_observation(
 ) -> ObservationIn | Skipped | list[Problem]:
     """A vital-sign Observation (blood pressure, heart rate, SpO2, respiratory rate,
     EtCO2, weight, height, temperature; LOINC codes and UCUM units of the FHIR
-    vital-signs profiles). Any other Observation (laboratory results, smoking status,
-    questionnaire totals: those come as QuestionnaireResponse) is skipped."""
+    vital-signs profiles) or an outside questionnaire total (PHQ-9, PHQ-2, GAD-7,
+    AUDIT-C, DAST-10 by their LOINC total codes, in `{score}`). Any other
+    Observation (laboratory results, smoking status) is skipped."""
     codes = _loinc_codes(resource.get("code"))
-    kept = [c for c in codes if c in VITAL_SIGNS or c == BLOOD_PRESSURE_PANEL.code]
+    kept = [
+        c for c in codes if c in _KEPT_OBSERVATIONS or c == BLOOD_PRESSURE_PANEL.code
+    ]
     if not kept:
         shown = codes[0] if codes else _concept_text(resource.get("code"))
-        return Skipped(f"Observation {shown[:40]!r} is not a vital sign we keep.")
+        return Skipped(
+            f"Observation {shown[:40]!r} is not a vital sign or questionnaire total"
+            " we keep."
+        )
     status = _str(resource.get("status"))
     if status not in _OBSERVATION_STATUSES_KEPT:
         return Skipped(f"An Observation with status {status[:30]!r} is not kept.")

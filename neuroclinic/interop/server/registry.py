@@ -32,6 +32,8 @@ from neuroclinic.interop.fhir.clinical import (
     ALL_VITAL_KINDS,
     CONDITION_PROFILE,
     ICD10_CM,
+    IMPORTED_ID_PREFIX,
+    IMPORTED_SURVEY_CODES,
     KETAMINE,
     MRN_SYSTEM,
     OPTIONAL_VITAL_KINDS,
@@ -48,6 +50,7 @@ from neuroclinic.interop.fhir.questionnaires import (
     score_code,
 )
 from neuroclinic.interop.fhir.scopes import may_read
+from neuroclinic.interop.models import ImportedObservation, PatientIdentifier
 from neuroclinic.interop.server import lines as export_lines
 from neuroclinic.interop.server import rows
 from neuroclinic.interop.server.cursor import Key, Position
@@ -544,6 +547,13 @@ def _search_patients(user: User, params: Params) -> list[Source]:
             for t in tokens:
                 if t.system in (None, MRN_SYSTEM):
                     q |= Q(mrn=t.code)
+                if t.system != MRN_SYSTEM:
+                    # Another system's identifier (interop.PatientIdentifier); with
+                    # no system, a value in any of them.
+                    held = PatientIdentifier.objects.filter(value=t.code)
+                    if t.system is not None:
+                        held = held.filter(system=t.system)
+                    q |= Q(pk__in=held.values("patient_id"))
             qs = qs.filter(q) if q else qs.none()
         elif name == "name":
             qs = qs.filter(
@@ -769,6 +779,11 @@ def _search_observations(user: User, params: Params) -> list[Source]:
     categories: set[str] | None = None
     score_instruments: list[str] | None = None
     vital_kinds: list[str] = list(ALL_VITAL_KINDS)
+    imported_codes: set[str] | None = None
+    # `_lastUpdated` is when each source's record was stored (none of them changes
+    # afterwards): applied per source below, not as `date`.
+    updated = [parse_date(n, v) for n, v in params if n == "_lastUpdated"]
+    params = [(n, v) for n, v in params if n != "_lastUpdated"]
     for name, value in params:
         if name == "category":
             wanted = {t.code for t in parse_token(name, value)}
@@ -777,6 +792,7 @@ def _search_observations(user: User, params: Params) -> list[Source]:
             tokens = parse_token(name, value)
             by_code = _score_codes()
             score_instruments = [i for t in tokens for i in by_code.get(t.code, [])]
+            imported_codes = {t.code for t in tokens if t.system in (None, codes.LOINC)}
             vital_kinds = [
                 k
                 for k in ALL_VITAL_KINDS
@@ -796,6 +812,8 @@ def _search_observations(user: User, params: Params) -> list[Source]:
         )
         if score_instruments is not None:
             qs = qs.filter(instrument_code__in=score_instruments)
+        for found in updated:
+            qs = qs.filter(_date_q("created_at", found))
         if ids is not None:
             qs = qs.filter(
                 uuid__in=[u for u in (parse_uuid("_id", i) for i in ids) if u]
@@ -817,6 +835,8 @@ def _search_observations(user: User, params: Params) -> list[Source]:
             patient_field="session__patient",
             date_field="taken_at",
         )
+        for found in updated:
+            qs_v = qs_v.filter(_date_q("received_at", found))
         if ids is not None:
             keys = [_vital_key(i) for i in ids]
             q = Q(pk__in=[])
@@ -852,7 +872,77 @@ def _search_observations(user: User, params: Params) -> list[Source]:
                         values=_values(_VITAL_COLUMNS),
                     )
                 )
+    sources.extend(
+        _imported_observations(user, params, categories, imported_codes, updated)
+    )
     return sources
+
+
+_IMPORTED_COLUMNS = (
+    "uuid",
+    "patient__uuid",
+    "loinc_code",
+    "name",
+    "value",
+    "unit",
+    "effective_at",
+    "imported_at",
+)
+
+
+def _imported_qs(user: User) -> QuerySet[ImportedObservation]:
+    return (
+        ImportedObservation.objects.filter(patient__in=_visible(user))
+        .select_related("patient")
+        .order_by("effective_at", "id")
+    )
+
+
+def _imported_observations(
+    user: User,
+    params: Params,
+    categories: set[str] | None,
+    wanted_codes: set[str] | None,
+    updated: list[DateRange],
+) -> list[Source]:
+    """Vital signs and outside questionnaire totals brought in by an import
+    (`interop.ImportedObservation`), one Observation a row, id `imported-<uuid>`."""
+    survey = Q(loinc_code__in=sorted(IMPORTED_SURVEY_CODES))
+    q = Q(pk__in=[])
+    if categories is None or "vital-signs" in categories:
+        q |= ~survey
+    if categories is None or "survey" in categories:
+        q |= survey
+    qs = _common(
+        _imported_qs(user).filter(q),
+        params,
+        patient_field="patient",
+        date_field="effective_at",
+    )
+    if wanted_codes is not None:
+        qs = qs.filter(loinc_code__in=sorted(wanted_codes))
+    for found in updated:
+        qs = qs.filter(_date_q("imported_at", found))
+    ids = _ids(params)
+    if ids is not None:
+        qs = qs.filter(
+            uuid__in=[
+                u
+                for i in ids
+                if i.startswith(IMPORTED_ID_PREFIX)
+                for u in (parse_uuid("_id", i.removeprefix(IMPORTED_ID_PREFIX)),)
+                if u is not None
+            ]
+        )
+    return [
+        Source(
+            qs,
+            rows.imported_observations,
+            lambda o: o.patient,
+            only=_IMPORTED_COLUMNS,
+            values=_values(_IMPORTED_COLUMNS),
+        )
+    ]
 
 
 def _vital_key(raw: str) -> tuple[UUID, int, str] | None:
@@ -868,6 +958,9 @@ def _vital_key(raw: str) -> tuple[UUID, int, str] | None:
 
 
 def _read_observation(user: User, raw: str) -> tuple[Patient, Resource]:
+    if raw.startswith(IMPORTED_ID_PREFIX):
+        o = _get(_imported_qs(user), uuid=_uuid_or_404(raw[len(IMPORTED_ID_PREFIX) :]))
+        return o.patient, rows.imported_observations([o])[0]
     key = _vital_key(raw)
     if key is not None:
         v = _get(_vital_qs(user), session__uuid=key[0], pk=key[1])
@@ -1825,7 +1918,12 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             Capability.VIEW_PATIENT_LIST,
             (
                 _ID_PARAM,
-                SearchParam("identifier", "token", f"The MRN ({MRN_SYSTEM}|<mrn>)."),
+                SearchParam(
+                    "identifier",
+                    "token",
+                    f"The MRN ({MRN_SYSTEM}|<mrn>) or another system's identifier"
+                    " kept from an import (<system>|<value>).",
+                ),
                 SearchParam(
                     "name",
                     "string",
@@ -1874,11 +1972,33 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
                     "LOINC total or vital-sign code, or a local score code.",
                 ),
                 SearchParam("date", "date", _DATE),
+                SearchParam(
+                    "_lastUpdated",
+                    "date",
+                    "When the record was stored (a reading received, a response"
+                    " recorded, an observation imported). " + _DATE,
+                ),
             ),
             _search_observations,
             _read_observation,
             history=_one_version(_read_observation),
-            profiles=tuple(f"{US_CORE}/{p}" for p in VITAL_KINDS.values()),
+            documentation=(
+                "Three sources, told apart by the id: a scored questionnaire"
+                " response's total (survey; the response's id), a charted vital-sign"
+                " reading (vital-signs; <session>-<reading>-<kind>), and an imported"
+                " vital sign or outside questionnaire total (imported-<id>). Each"
+                " never changes once stored: one version."
+            ),
+            profiles=tuple(
+                f"{US_CORE}/{p}"
+                for p in (
+                    *VITAL_KINDS.values(),
+                    # Imported weights, heights and temperatures (interop 0003).
+                    "us-core-body-weight",
+                    "us-core-body-height",
+                    "us-core-body-temperature",
+                )
+            ),
         ),
         ResourceType(
             "QuestionnaireResponse",

@@ -20,6 +20,7 @@ from neuroclinic.infusions.models import (
 )
 from neuroclinic.intake.models import ConsentSignature
 from neuroclinic.interop.fhir.clinical import (
+    ImportedFacts,
     PatientFacts,
     Resource,
     VitalFacts,
@@ -27,6 +28,7 @@ from neuroclinic.interop.fhir.clinical import (
     consent_resource,
     encounter_resource,
     fhir_instant,
+    imported_observation_resource,
     medication_administration_resource,
     patient_resource,
     vital_observations,
@@ -60,6 +62,7 @@ from neuroclinic.interop.fhir.scheduling import (
     schedule_resource,
     slot_resource,
 )
+from neuroclinic.interop.models import ImportedObservation, PatientIdentifier
 from neuroclinic.ledger.models import LedgerEntry
 from neuroclinic.letters.models import Letter
 from neuroclinic.measures.instruments import (
@@ -80,7 +83,9 @@ from neuroclinic.scheduling.models import (
 from neuroclinic.tms.models import TmsSession
 
 
-def patient_facts(p: Patient) -> PatientFacts:
+def patient_facts(
+    p: Patient, identifiers: tuple[tuple[str, str], ...] = ()
+) -> PatientFacts:
     return PatientFacts(
         id=p.uuid,
         mrn=p.mrn,
@@ -99,11 +104,19 @@ def patient_facts(p: Patient) -> PatientFacts:
         postal_code=p.postal_code,
         preferred_language=p.preferred_language,
         last_updated=p.updated_at,
+        identifiers=identifiers,
     )
 
 
 def patients(rows: Sequence[Patient]) -> list[Resource]:
-    return [patient_resource(patient_facts(p)) for p in rows]
+    """Patients with their outside identifiers (one query for the page or batch)."""
+    held: dict[int, list[tuple[str, str]]] = {}
+    if rows:
+        for patient_id, system, value in PatientIdentifier.objects.filter(
+            patient_id__in=[p.pk for p in rows]
+        ).values_list("patient_id", "system", "value"):
+            held.setdefault(patient_id, []).append((system, value))
+    return [patient_resource(patient_facts(p, tuple(held.get(p.pk, ())))) for p in rows]
 
 
 def versioned(
@@ -225,6 +238,24 @@ def vitals(rows: Sequence[VitalReading], kinds: Sequence[str]) -> list[Resource]
         )
         out.extend(vital_observations(facts, kinds))
     return out
+
+
+def imported_observations(rows: Sequence[ImportedObservation]) -> list[Resource]:
+    return [
+        imported_observation_resource(
+            ImportedFacts(
+                id=o.uuid,
+                patient_id=o.patient.uuid,
+                loinc_code=o.loinc_code,
+                name=o.name,
+                value=o.value,
+                unit=o.unit,
+                effective_at=o.effective_at,
+                imported_at=o.imported_at,
+            )
+        )
+        for o in rows
+    ]
 
 
 def encounters(rows: Sequence[InfusionSession]) -> list[Resource]:

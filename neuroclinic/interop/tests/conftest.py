@@ -176,12 +176,82 @@ def tms_given(stopped: InfusionSession, tms: User, prescriber: User) -> TmsSessi
     )
 
 
+OUTSIDE_SYSTEM = "urn:oid:2.16.840.1.113883.19.5.99999.1"
+
+
+@pytest.fixture
+def imported(stopped: InfusionSession, director: User) -> InfusionSession:
+    """What a FHIR import adds to the chart: another hospital's identifier for the
+    patient, vital signs (a US Core heart rate and weight, a blood pressure kept as
+    its two values) and an outside PHQ-9 total."""
+    from neuroclinic.interop.actions.imports import import_bundle
+
+    patient = stopped.patient
+    ref = {"reference": f"Patient/{patient.uuid}"}
+    loinc = "http://loinc.org"
+
+    def observation(code: str, value: float, unit: str) -> dict[str, Any]:
+        return {
+            "resourceType": "Observation",
+            "status": "final",
+            "code": {"coding": [{"system": loinc, "code": code}]},
+            "subject": ref,
+            "effectiveDateTime": "2025-11-03T10:15:00-05:00",
+            "valueQuantity": {
+                "value": value,
+                "unit": unit,
+                "system": "http://unitsofmeasure.org",
+                "code": unit,
+            },
+        }
+
+    bp = observation("85354-9", 0, "mm[Hg]")
+    del bp["valueQuantity"]
+    bp["component"] = [
+        {
+            "code": {"coding": [{"system": loinc, "code": code}]},
+            "valueQuantity": {
+                "value": value,
+                "system": "http://unitsofmeasure.org",
+                "code": "mm[Hg]",
+            },
+        }
+        for code, value in (("8480-6", 131), ("8462-4", 84))
+    ]
+    resources = [
+        {
+            "resourceType": "Patient",
+            "id": str(patient.uuid),
+            "identifier": [{"system": OUTSIDE_SYSTEM, "value": "H-20931"}],
+            "name": [{"family": patient.family_name, "given": [patient.given_name]}],
+            "gender": "female",
+            "birthDate": patient.birth_date.isoformat(),
+        },
+        observation("8867-4", 64, "/min"),
+        observation("29463-7", 71.4, "kg"),
+        bp,
+        observation("44261-6", 14, "{score}"),
+    ]
+    results = import_bundle(
+        {
+            "resourceType": "Bundle",
+            "type": "batch",
+            "entry": [{"resource": r} for r in resources],
+        },
+        organization=patient.organization,
+        by=director,
+    )
+    assert [r.outcome for r in results] == ["matched"] + ["created"] * 4
+    return stopped
+
+
 @pytest.fixture
 def charted(
     lettered: Letter,
     stopped: InfusionSession,
     visited: Appointment,
     tms_given: TmsSession,
+    imported: InfusionSession,
 ) -> InfusionSession:
     """The whole chart: everything above exists."""
     return stopped

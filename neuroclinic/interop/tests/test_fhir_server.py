@@ -104,10 +104,15 @@ def test_observations_carry_scores_and_vitals_with_profiles(
             code="http://loinc.org|44261-6",
         )
     )
-    assert scores["total"] == 1
-    assert (
-        scores["entry"][0]["resource"]["category"][0]["coding"][0]["code"] == "survey"
-    )
+    # The patient's own PHQ-9 and the outside total the import brought in.
+    assert scores["total"] == 2
+    assert {
+        e["resource"]["category"][0]["coding"][0]["code"] for e in scores["entry"]
+    } == {"survey"}
+    assert [e["resource"]["id"].startswith("imported-") for e in scores["entry"]] == [
+        False,
+        True,
+    ]
     hr = body(fhir(nurse, "Observation", patient=str(patient.uuid), code="8867-4"))
     assert {e["resource"]["code"]["coding"][0]["code"] for e in hr["entry"]} == {
         "8867-4"
