@@ -215,9 +215,10 @@ def calendar_for(
 def _rooms_in_use(
     location: Location, start: datetime, end: datetime
 ) -> dict[int, list[rules.Interval]]:
-    """Rooms held by open infusions that no appointment holds (checked in from the chart):
-    from check-in until an infusion visit's usual length and turnover have passed, and at
-    least until now while the infusion is still open."""
+    """Rooms held by open infusions: from check-in until an infusion visit's usual length
+    and turnover have passed, and while the infusion is still open, at least until a
+    turnover from now (the room is cleaned after the patient leaves). An infusion booked
+    through an appointment is held by it too; this covers the one that overruns it."""
     infusion = AppointmentType.objects.filter(
         organization_id=location.organization_id, code=AppointmentType.Code.INFUSION
     ).first()
@@ -226,15 +227,15 @@ def _rooms_in_use(
         if infusion is not None
         else DEFAULT_INFUSION_HOLD_MINUTES
     )
+    turnover = timedelta(minutes=infusion.turnover_minutes if infusion else 0)
     now = timezone.now()
     held: dict[int, list[rules.Interval]] = {}
     for room_id, checked_in_at in InfusionSession.objects.filter(
         location=location,
         status__in=InfusionSession.OPEN_STATUSES,
-        appointment__isnull=True,
         checked_in_at__lt=end,
     ).values_list("room_id", "checked_in_at"):
-        span = _span(checked_in_at, max(now, checked_in_at + usual))
+        span = _span(checked_in_at, max(now + turnover, checked_in_at + usual))
         if span.end > start:
             held.setdefault(room_id, []).append(span)
     return held

@@ -66,6 +66,17 @@ for name in ("nurse", "prescriber"):
         starts_at=datetime.combine(today, time(0), tzinfo=zone),
         ends_at=datetime.combine(today, time(23, 59), tzinfo=zone), by=admin,
     )
+# Rooms where an infusion is still open (the demo's own, or another journey's) are
+# closed for the day, so the series' first visit goes where the check-in can happen now.
+for room_id in set(InfusionSession.objects.filter(
+    location=annex, status__in=InfusionSession.OPEN_STATUSES
+).values_list("room_id", flat=True)):
+    setup.add_closure(
+        annex, room_id=room_id,
+        starts_at=datetime.combine(today, time(0), tzinfo=zone),
+        ends_at=datetime.combine(today, time(23, 59), tzinfo=zone),
+        reason="An infusion is still open in this room (browser test)", by=admin,
+    )
 print(json.dumps({
     "patient": str(ready.uuid), "mrn": ready.mrn, "email": ready.email,
     "annex": str(annex.uuid), "annex_name": annex.name, "today": today.isoformat(),

@@ -21,6 +21,7 @@ from neuroclinic.scheduling.errors import SchedulingError
 from neuroclinic.scheduling.models import Appointment, AppointmentType
 from neuroclinic.scheduling.tests.conftest import MONDAY, NOW, local
 from neuroclinic.treatment.models import TreatmentPlan
+from neuroclinic.treatment.tests import factories as treatment_factories
 
 pytestmark = pytest.mark.django_db
 
@@ -218,3 +219,42 @@ def test_an_infusion_opened_from_the_chart_holds_its_room(
     )
     assert booked.room is not None
     assert booked.room.name == "Infusion 2"
+
+
+def test_a_booked_infusion_that_overruns_its_visit_still_holds_its_room(
+    plan: TreatmentPlan,
+    clinic: Location,
+    types: dict[str, AppointmentType],
+    front_desk: User,
+    nurse: User,
+    prescriber: User,
+    director: User,
+    clock: Any,
+) -> None:
+    """The visit booked 08:00-10:00 (turnover to 10:15) is still open at 10:30: its room is
+    not free until a turnover after the patient leaves, so a 10:35 visit goes elsewhere."""
+    first = appointments.book_appointment(
+        plan.patient,
+        appointment_type=types["infusion"],
+        location=clinic,
+        starts_at=local(MONDAY, 8),
+        now=NOW,
+        by=front_desk,
+    )
+    assert first.room is not None and first.room.name == "Infusion 1"
+    appointments.check_in(first, now=local(MONDAY, 7, 55), by=nurse)
+    other = make_patient(clinic.organization, family_name="Overrunson")
+    treatment_factories.ready_for_treatment(other, prescriber)
+    other_plan = treatment_factories.make_plan(other, prescriber, director)
+    treatment_factories.sign_order(other_plan, prescriber)
+    clock.move_to(local(MONDAY, 10, 30))
+    second = appointments.book_appointment(
+        other,
+        appointment_type=types["infusion"],
+        location=clinic,
+        starts_at=local(MONDAY, 10, 35),
+        now=local(MONDAY, 10, 30),
+        by=front_desk,
+    )
+    assert second.room is not None
+    assert second.room.name == "Infusion 2"
