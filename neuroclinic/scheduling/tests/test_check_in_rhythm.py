@@ -241,7 +241,8 @@ def test_a_booked_infusion_that_overruns_its_visit_still_holds_its_room(
         now=NOW,
         by=front_desk,
     )
-    assert first.room is not None and first.room.name == "Infusion 1"
+    assert first.room is not None
+    assert first.room.name == "Infusion 1"
     appointments.check_in(first, now=local(MONDAY, 7, 55), by=nurse)
     other = make_patient(clinic.organization, family_name="Overrunson")
     treatment_factories.ready_for_treatment(other, prescriber)
