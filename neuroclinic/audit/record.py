@@ -1,6 +1,7 @@
 """Writing to the audit log. Every action calls `record()` in its own transaction."""
 
 import contextvars
+import functools
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -132,8 +133,20 @@ def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> No
         )
 
 
-def _insert_sql(vendor: str, columns: list[tuple[str, str]]) -> str:
+# The columns the INSERT takes from the event (the rest the database fills in).
+_FILLED = {"id", "seq", "prev_hash", "hash"}
+
+
+@functools.cache
+def _event_fields() -> tuple[models.Field[Any, Any], ...]:
+    return tuple(f for f in AuditEvent._meta.concrete_fields if f.column not in _FILLED)
+
+
+@functools.cache
+def _insert_sql(vendor: str) -> str:
     """One INSERT that locks the chain's head, takes `seq`, links, hashes and moves the head.
+
+    Built once per database vendor (it depends only on the model), not per event.
 
     Parameters: the head's name, then the canonical JSON's three parts, then the
     event's own columns. On PostgreSQL the head row is locked (FOR UPDATE) before
@@ -144,6 +157,7 @@ def _insert_sql(vendor: str, columns: list[tuple[str, str]]) -> str:
     migration 0010. No head row: nothing is inserted (the caller makes it).
     """
     events, heads = AuditEvent._meta.db_table, ChainHead._meta.db_table
+    columns = [(str(f.column), str(f.db_type(connection))) for f in _event_fields()]
     names = ", ".join(connection.ops.quote_name(c) for c, _ in columns)
     if vendor == "postgresql":
         values = ", ".join(f"CAST(%s AS {db_type})" for _, db_type in columns)
@@ -171,17 +185,14 @@ def _insert_sql(vendor: str, columns: list[tuple[str, str]]) -> str:
     )
 
 
-# The columns the INSERT takes from the event (the rest the database fills in).
-_FILLED = {"id", "seq", "prev_hash", "hash"}
-
-
 def _append(event: AuditEvent, name: str) -> None:
     """Insert the event at the end of chain `name` in one statement (two more for a new chain)."""
-    fields = [f for f in AuditEvent._meta.concrete_fields if f.column not in _FILLED]
-    columns = [(str(f.column), str(f.db_type(connection))) for f in fields]
-    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    values = [
+        f.get_db_prep_save(getattr(event, f.attname), connection)
+        for f in _event_fields()
+    ]
     parts = list(canonical_parts(event.hashed_content()))
-    sql = _insert_sql(connection.vendor, columns)
+    sql = _insert_sql(connection.vendor)
     if connection.vendor == "postgresql":
         params = [name, *parts, *values]
     else:
