@@ -101,13 +101,21 @@ def history(
 
 def lock_resources(
     *,
+    patient: Patient,
     room: Room | None,
     staff: User | None,
     devices: tuple[Device, ...],
     location: Location,
 ) -> None:
-    """Lock what a booking will hold, always in one order, so concurrent bookings queue."""
+    """Lock what a booking will hold, always in one order, so concurrent bookings queue.
+
+    The location first, then the patient: two bookings at one location queue on the
+    location, and two bookings of one patient at two locations queue on the patient, so
+    the second sees the first's visit in its interval and rhythm checks. A booking
+    transaction holds one patient (a batch books each series in its own transaction), so
+    this order cannot deadlock against another booking."""
     Location.objects.select_for_update().filter(pk=location.pk).first()
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
     if room is not None:
         list(Room.objects.select_for_update().filter(pk=room.pk))
     if staff is not None:
@@ -224,10 +232,13 @@ def place(
         raise SchedulingError(
             "Choose a staff member with the role this visit needs.", field="staff"
         )
-    if devices is not None:
-        lock_resources(room=room, staff=staff, devices=devices, location=location)
-    else:
-        lock_resources(room=room, staff=staff, devices=(), location=location)
+    lock_resources(
+        patient=patient,
+        room=room,
+        staff=staff,
+        devices=devices or (),
+        location=location,
+    )
     calendar = availability.calendar_for(
         location, starts_at - CONTEXT, starts_at + CONTEXT, patient_id=patient.pk
     )

@@ -3,7 +3,8 @@ the other is told, and the room never holds two visits.
 
 On PostgreSQL: real concurrent transactions, one connection per thread; what is under
 test is the lock on the location row that every booking takes first (lock_resources),
-with the room exclusion constraint (migration 0002) behind it. SQLite has neither
+with the room exclusion constraint (migration 0002) behind it, and the patient's row
+that it locks next (one patient booked at two locations at once). SQLite has neither
 concurrent writers nor exclusion constraints: it serializes writers (IMMEDIATE
 transactions), which the last test shows instead.
 """
@@ -11,18 +12,22 @@ transactions), which the last test shows instead.
 import sqlite3
 import threading
 import time
+from datetime import time as time_of_day
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
 
+from conftest import make_staff
 from neuroclinic.accounts.models import User
-from neuroclinic.clinics.models import Location, Room
+from neuroclinic.accounts.roles import Role
+from neuroclinic.clinics.models import Device, Location, OpeningHours, Room
+from neuroclinic.ledger.tests import factories as ledger_factories
 from neuroclinic.patients import actions as patient_actions
 from neuroclinic.patients.models import Patient
 from neuroclinic.scheduling import availability
-from neuroclinic.scheduling.actions import appointments
+from neuroclinic.scheduling.actions import appointments, setup
 from neuroclinic.scheduling.errors import SchedulingError
 from neuroclinic.scheduling.models import Appointment, AppointmentType
 from neuroclinic.scheduling.tests.conftest import MONDAY, NOW, local
@@ -110,6 +115,85 @@ def test_two_desks_booking_the_last_room_at_once_one_is_told(
     # then one is booked and the other told the room is taken
     assert sorted(outcomes.values()) == ["booked", "room"], outcomes
     assert Appointment.objects.filter(room=rooms[0]).count() == 1
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_one_patient_booked_at_two_locations_at_once_is_booked_once(
+    plan: TreatmentPlan,
+    clinic: Location,
+    types: dict[str, AppointmentType],
+    front_desk: User,
+    director: User,
+    admin: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a second location, open, with its own room, nurse and prescriber on shift
+    annex = ledger_factories.make_location(clinic.organization, name="Annex")
+    for weekday in range(7):
+        OpeningHours.objects.create(
+            location=annex,
+            weekday=weekday,
+            opens_at=time_of_day(8),
+            closes_at=time_of_day(18),
+        )
+    room = Room.objects.create(location=annex, name="Annex 1", kind=Room.Kind.INFUSION)
+    for kind in (Device.Kind.INFUSION_PUMP, Device.Kind.MONITOR):
+        Device.objects.create(location=annex, room=room, kind=kind, name=f"{kind} A")
+    for role in (Role.NURSE, Role.PRESCRIBER):
+        setup.add_shift(
+            make_staff(clinic.organization, f"annex-{role}", role),
+            location=annex,
+            starts_at=local(MONDAY, 8),
+            ends_at=local(MONDAY, 18),
+            by=admin,
+        )
+    # Each booking pauses after finding its resources, still in its transaction. The
+    # two locations' locks do not meet: without the patient's lock both would book.
+    real_choose = availability.choose_resources
+
+    def slow_choose(*args: Any, **kwargs: Any) -> Any:
+        found = real_choose(*args, **kwargs)
+        time.sleep(0.5)
+        return found
+
+    monkeypatch.setattr(availability, "choose_resources", slow_choose)
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def book(where: Location, by: User) -> None:
+        try:
+            start.wait()
+            appointments.book_appointment(
+                plan.patient,
+                appointment_type=types["infusion"],
+                location=where,
+                starts_at=local(MONDAY, 9),
+                now=NOW,
+                by=by,
+            )
+            outcomes[where.name] = "booked"
+        except SchedulingError as exc:
+            outcomes[where.name] = "refused: " + exc.message
+        finally:
+            connections.close_all()
+
+    # when two desks book the same patient at the same time at the two locations
+    threads = [
+        threading.Thread(target=book, args=(where, by))
+        for where, by in ((clinic, front_desk), (annex, director))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    # then one is booked and the other refused
+    assert sorted(o.split(":")[0] for o in outcomes.values()) == [
+        "booked",
+        "refused",
+    ], outcomes
+    assert Appointment.objects.filter(patient=plan.patient).count() == 1
 
 
 @postgres_only
