@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -101,3 +102,21 @@ def test_the_api_refuses_bad_input_and_unknown_courses(
     )
     assert unknown.status_code == 404
     assert not Appointment.objects.exists()
+
+
+def test_the_calendar_links_a_tms_visit_to_the_session_screen_for_it(
+    as_persona: Callable[[str], Client], course: TmsCourse, location: Location
+) -> None:
+    as_persona("front_desk").post(
+        f"/schedule/tms/{course.uuid}/", {"preferred_time": "10:00"}
+    )
+    first = Appointment.objects.filter(tms_course=course).earliest("starts_at")
+    on = first.starts_at.astimezone(ZoneInfo(location.time_zone)).date()
+    day = f"/schedule/?location={location.uuid}&date={on.isoformat()}"
+    link = f"/tms/courses/{course.uuid}/session/?appointment={first.uuid}"
+    # The technician opens the session screen from the visit, which then offers the
+    # visit's booked unit; the front desk, who cannot run a session, gets no link.
+    assert link in as_persona("tms").get(day).content.decode()
+    assert "/session/?appointment=" not in (
+        as_persona("front_desk").get(day).content.decode()
+    )

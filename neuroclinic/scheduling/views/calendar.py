@@ -61,7 +61,12 @@ def _rows(location: Location, start: datetime, end: datetime) -> list[Appointmen
             location=location, starts_at__gte=start, starts_at__lt=end
         )
         .select_related(
-            "appointment_type", "patient", "room", "staff", "infusion_session"
+            "appointment_type",
+            "patient",
+            "room",
+            "staff",
+            "infusion_session",
+            "tms_course",
         )
         .order_by("starts_at", "id")
     )
@@ -122,6 +127,7 @@ def day(request: AuthenticatedHttpRequest) -> HttpResponse:
             "type_choices": AppointmentType.Code.choices,
             "can_book": request.user.can(Capability.BOOK_APPOINTMENTS),
             "can_override_rhythm": request.user.can(Capability.RUN_INFUSIONS),
+            "can_run_tms": request.user.can(Capability.RUN_TMS),
             "can_check_in": {
                 a.pk
                 for a in rows
