@@ -44,6 +44,7 @@ from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import (
     AdverseEvent,
     SafetyScreen,
+    SeizureEvent,
     TmsCourse,
     TmsProtocol,
     TmsSession,
@@ -250,6 +251,13 @@ class SeizureIn(Schema):
     consciousness_avpu: str | None = None
     gcs_total: int | None = None
     description: str = ""
+
+
+class SeizureAfterIn(SeizureIn):
+    """A seizure after the last session ended: its onset (with offset) is required."""
+
+    onset_at: datetime
+    ended_at: datetime | None = None
 
 
 class SeizureOut(Schema):
@@ -559,11 +567,8 @@ def end_session(request: HttpRequest, session_id: UUID, payload: EndIn) -> Any:
     return _session_out(ended)
 
 
-@router.post("/tms/sessions/{session_id}/seizure", response={201: SeizureOut})
-def seizure(request: HttpRequest, session_id: UUID, payload: SeizureIn) -> Any:
-    """Stops the session, notifies the supervising physician, holds the course."""
-    user = _user(request, Capability.RUN_TMS)
-    session = get_session_for_user(user, session_id, capability=Capability.RUN_TMS)
+def _post_ictal(payload: SeizureIn) -> postictal.PostIctal:
+    """The structured post-ictal vitals; free text and a time without offset refused."""
     if payload.vitals:
         raise TmsError(
             "Post-ictal vitals are structured: send heart_rate_bpm, systolic_mmhg, "
@@ -571,27 +576,26 @@ def seizure(request: HttpRequest, session_id: UUID, payload: SeizureIn) -> Any:
             "vitals_taken_at.",
             field="vitals",
         )
-    taken_at = payload.vitals_taken_at
-    if taken_at is not None and taken_at.tzinfo is None:
-        raise TmsError(
-            "Give the time with its offset (e.g. 2026-12-07T10:42:00Z).",
-            field="vitals_taken_at",
-        )
-    event = seizures.record_seizure(
-        session,
-        post_ictal_status=payload.post_ictal_status,
-        vitals=postictal.PostIctal(
-            heart_rate_bpm=payload.heart_rate_bpm,
-            systolic_mmhg=payload.systolic_mmhg,
-            diastolic_mmhg=payload.diastolic_mmhg,
-            spo2_percent=payload.spo2_percent,
-            consciousness_avpu=payload.consciousness_avpu,
-            gcs_total=payload.gcs_total,
-            taken_at=taken_at,
-        ),
-        description=payload.description,
-        by=user,
+    _require_offset(payload.vitals_taken_at, "vitals_taken_at")
+    return postictal.PostIctal(
+        heart_rate_bpm=payload.heart_rate_bpm,
+        systolic_mmhg=payload.systolic_mmhg,
+        diastolic_mmhg=payload.diastolic_mmhg,
+        spo2_percent=payload.spo2_percent,
+        consciousness_avpu=payload.consciousness_avpu,
+        gcs_total=payload.gcs_total,
+        taken_at=payload.vitals_taken_at,
     )
+
+
+def _require_offset(moment: datetime | None, field: str) -> None:
+    if moment is not None and moment.tzinfo is None:
+        raise TmsError(
+            "Give the time with its offset (e.g. 2026-12-07T10:42:00Z).", field=field
+        )
+
+
+def _seizure_out(event: SeizureEvent) -> Status[dict[str, Any]]:
     return Status(
         201,
         {
@@ -601,6 +605,45 @@ def seizure(request: HttpRequest, session_id: UUID, payload: SeizureIn) -> Any:
             "adverse_event": event.adverse_event.uuid,
         },
     )
+
+
+@router.post("/tms/sessions/{session_id}/seizure", response={201: SeizureOut})
+def seizure(request: HttpRequest, session_id: UUID, payload: SeizureIn) -> Any:
+    """Stops the session, notifies the supervising physician, holds the course."""
+    user = _user(request, Capability.RUN_TMS)
+    session = get_session_for_user(user, session_id, capability=Capability.RUN_TMS)
+    event = seizures.record_seizure(
+        session,
+        post_ictal_status=payload.post_ictal_status,
+        vitals=_post_ictal(payload),
+        description=payload.description,
+        by=user,
+    )
+    return _seizure_out(event)
+
+
+@router.post(
+    "/tms/courses/{course_id}/seizure-after-session", response={201: SeizureOut}
+)
+def seizure_after_session(
+    request: HttpRequest, course_id: UUID, payload: SeizureAfterIn
+) -> Any:
+    """A seizure after the course's last session ended: the same alert, report and hold
+    (the session is not changed); refused while a session runs or once recorded."""
+    user = _user(request, Capability.RUN_TMS)
+    course = get_course_for_user(user, course_id, capability=Capability.RUN_TMS)
+    _require_offset(payload.onset_at, "onset_at")
+    _require_offset(payload.ended_at, "ended_at")
+    event = seizures.record_seizure_after_session(
+        course,
+        onset_at=payload.onset_at,
+        ended_at=payload.ended_at,
+        post_ictal_status=payload.post_ictal_status,
+        vitals=_post_ictal(payload),
+        description=payload.description,
+        by=user,
+    )
+    return _seizure_out(event)
 
 
 @router.post("/tms/seizures/{seizure_id}/review", response={201: SeizureOut})

@@ -196,6 +196,20 @@ class SeizureForm(forms.Form):
         )
 
 
+class SeizureAfterSessionForm(SeizureForm):
+    """A seizure after the last session ended (course page): its onset is required."""
+
+    onset_at = LocalDateTimeField(label="Onset")
+
+    field_order = ["onset_at"]
+
+    def __init__(self, *args: Any, zone: str = "UTC", **kwargs: Any) -> None:
+        super().__init__(*args, zone=zone, **kwargs)
+        field = self.fields["onset_at"]
+        assert isinstance(field, LocalDateTimeField)
+        field.zone = ZoneInfo(zone)
+
+
 class AdverseEventForm(forms.Form):
     """A TMS adverse-event report filed on the course page (a seizure has its own button)."""
 

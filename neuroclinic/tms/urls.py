@@ -16,6 +16,11 @@ urlpatterns = [
         name="step",
     ),
     path("courses/<uuid:course_uuid>/missed", course.missed_session, name="missed"),
+    path(
+        "courses/<uuid:course_uuid>/seizure-after-session",
+        course.seizure_after_session,
+        name="seizure_after",
+    ),
     path("protocols/", protocols.protocol_list, name="protocols"),
     path("protocols/new", protocols.protocol_new, name="protocol_new"),
     path("protocols/<uuid:version_uuid>/", protocols.protocol_page, name="protocol"),

@@ -5,6 +5,7 @@ docs/tms.md describes it.
 """
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 
@@ -20,7 +21,7 @@ from neuroclinic.tms import postictal
 from neuroclinic.tms.actions.adverse import file_seizure_report
 from neuroclinic.tms.actions.common import lock_session, now_or, require_open
 from neuroclinic.tms.errors import TmsError
-from neuroclinic.tms.models import SeizureEvent, SeizureReview, TmsSession
+from neuroclinic.tms.models import SeizureEvent, SeizureReview, TmsCourse, TmsSession
 
 
 @transaction.atomic
@@ -45,7 +46,101 @@ def record_seizure(
     session = lock_session(session)
     require_open(session, doing="record a seizure (use the course page)")
     at = now_or(now)
-    onset = onset_at or at
+    seizure = _record(
+        session,
+        onset=onset_at or at,
+        ended_at=ended_at,
+        post_ictal_status=post_ictal_status,
+        vitals=vitals,
+        description=description,
+        detail=(
+            f"Seizure in TMS session {session.number} of {session.course.protocol_name}; "
+            "the course is on hold until a physician documents a review."
+        ),
+        at=at,
+        by=by,
+    )
+    session.status = TmsSession.Status.SEIZURE
+    session.ended_at = at
+    session.save(update_fields=["status", "ended_at"])
+    return seizure
+
+
+@transaction.atomic
+def record_seizure_after_session(
+    course: TmsCourse,
+    *,
+    onset_at: datetime,
+    ended_at: datetime | None = None,
+    post_ictal_status: str = "",
+    vitals: postictal.PostIctal | None = None,
+    description: str = "",
+    now: datetime | None = None,
+    by: User,
+) -> SeizureEvent:
+    """A seizure after the course's last session ended (in the waiting room, on the way
+    home, reported by phone): recorded against that session, with the same alert to its
+    supervising physician, the same report and the same hold on the course as the
+    session screen's button. The session keeps what it delivered (its status and end do
+    not change); the seizure's onset is its own.
+
+    Refused while a session is running (its screen's button stops it), before any session
+    ended, with an onset before the last session began or in the future, and when that
+    session already has its seizure (one per session: a replay is refused, not doubled).
+    """
+    last = (
+        TmsSession.objects.filter(course=course).order_by("-number").only("pk").first()
+    )
+    if last is None:
+        raise TmsError("No session of this course has ended yet.")
+    session = lock_session(last)
+    if session.is_open:
+        raise TmsError(
+            "A session is running: use the session screen's seizure button, which stops it."
+        )
+    if SeizureEvent.objects.filter(session=session).exists():
+        raise TmsError(
+            f"A seizure is already recorded for session {session.number}.",
+        )
+    at = now_or(now)
+    if onset_at < session.started_at:
+        raise TmsError(
+            f"The onset is before session {session.number} began: record an earlier "
+            "seizure as an adverse event on the course page.",
+            field="onset_at",
+        )
+    return _record(
+        session,
+        onset=onset_at,
+        ended_at=ended_at,
+        post_ictal_status=post_ictal_status,
+        vitals=vitals,
+        description=description,
+        detail=(
+            f"Seizure after TMS session {session.number} of "
+            f"{session.course.protocol_name} ended; the course is on hold until a "
+            "physician documents a review."
+        ),
+        at=at,
+        by=by,
+        after_session=True,
+    )
+
+
+def _record(
+    session: TmsSession,
+    *,
+    onset: datetime,
+    ended_at: datetime | None,
+    post_ictal_status: str,
+    vitals: postictal.PostIctal | None,
+    description: str,
+    detail: str,
+    at: datetime,
+    by: User,
+    after_session: bool = False,
+) -> SeizureEvent:
+    """The seizure, its alert to the supervising physician, its audit event and report."""
     if onset > at:
         raise TmsError("The onset cannot be in the future.", field="onset_at")
     if ended_at is not None and ended_at < onset:
@@ -62,10 +157,7 @@ def record_seizure(
     alert = raise_safety_alert(
         session.patient,
         reason=SafetyAlert.Reason.TMS_SEIZURE,
-        detail=(
-            f"Seizure in TMS session {session.number} of {session.course.protocol_name}; "
-            "the course is on hold until a physician documents a review."
-        ),
+        detail=detail,
         assign_to=physician,
         by=by,
     )
@@ -87,9 +179,7 @@ def record_seizure(
         recorded_by=by,
         recorded_at=at,
     )
-    session.status = TmsSession.Status.SEIZURE
-    session.ended_at = at
-    session.save(update_fields=["status", "ended_at"])
+    extra: dict[str, Any] = {"after_session": True} if after_session else {}
     record(
         AuditEvent.Action.TMS_SEIZURE_RECORDED,
         actor=by,
@@ -97,6 +187,7 @@ def record_seizure(
         subject=seizure,
         session=str(session.uuid),
         safety_alert=str(alert.uuid),
+        **extra,
     )
     file_seizure_report(seizure, session=session, by=by)
     return seizure

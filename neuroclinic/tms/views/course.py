@@ -88,6 +88,7 @@ def course_context(
     missed_form: Any = None,
     adverse_form: Any = None,
     adverse_review: tuple[int, Any] | None = None,
+    seizure_after_form: Any = None,
 ) -> dict[str, Any]:
     session_rows = list(
         course.sessions.select_related("operator", "supervising_physician", "device")
@@ -95,6 +96,19 @@ def course_context(
         .order_by("number")
     )
     planned = reads.sessions_to_book(course)
+    seizure_rows = list(
+        course.seizures.select_related("review", "session", "safety_alert").all()
+    )
+    last = session_rows[-1] if session_rows else None
+    # A seizure after the last session ended has its own form (the session screen's
+    # button stops a running one); one seizure per session.
+    seizure_after = (
+        last
+        if last is not None
+        and not last.is_open
+        and all(s.session_id != last.pk for s in seizure_rows)
+        else None
+    )
     return {
         "summary": _summary(course, session_rows, planned),
         "course": course,
@@ -102,9 +116,10 @@ def course_context(
         "progress": reads.progress(course),
         "sessions": session_rows,
         "planned": planned,
-        "seizures": list(
-            course.seizures.select_related("review", "session", "safety_alert").all()
-        ),
+        "seizures": seizure_rows,
+        "seizure_after": seizure_after,
+        "seizure_after_form": seizure_after_form
+        or f.SeizureAfterSessionForm(zone=course.location.time_zone, auto_id="sa-%s"),
         "phq9": _phq9(course),
         "can_review": request.user.can(Capability.ORDER_TMS),
         "review_form": review_form or f.SeizureReviewForm(),
@@ -267,5 +282,46 @@ def missed_session(
         request,
         "tms/course.html",
         course_context(request, course, missed_form=form),
+        status=422,
+    )
+
+
+@require_capability(Capability.RUN_TMS)
+@require_POST
+def seizure_after_session(
+    request: AuthenticatedHttpRequest, course_uuid: uuid.UUID
+) -> HttpResponse:
+    """A seizure after the last session ended: the same alert, report and hold as the
+    session screen's button (seizures.record_seizure_after_session)."""
+    course = get_course_for_user(
+        request.user, course_uuid, capability=Capability.RUN_TMS
+    )
+    form = f.SeizureAfterSessionForm(
+        request.POST, zone=course.location.time_zone, auto_id="sa-%s"
+    )
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            seizures.record_seizure_after_session(
+                course,
+                onset_at=d["onset_at"],
+                post_ictal_status=d["post_ictal_status"],
+                vitals=form.vitals(),
+                description=d["description"],
+                by=request.user,
+            )
+        except TmsError as exc:
+            f.add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                "Seizure recorded. A safety alert went to the supervising physician; "
+                "the course is on hold.",
+            )
+            return redirect(reverse("tms:course", args=[course.uuid]))
+    return render(
+        request,
+        "tms/course.html",
+        course_context(request, course, seizure_after_form=form),
         status=422,
     )
