@@ -5,7 +5,7 @@ delivered. Refused while a session runs, once the session has its seizure, and f
 onset before the session began or in the future, writing nothing."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,11 @@ def ended(tms_course: TmsCourse, tms: User, prescriber: User) -> TmsSession:
     )
 
 
+def after_end(session: TmsSession, *, minutes: int) -> datetime:
+    assert session.ended_at is not None
+    return session.ended_at + timedelta(minutes=minutes)
+
+
 def _nothing_written() -> None:
     assert not SeizureEvent.objects.exists()
     assert not SafetyAlert.objects.filter(
@@ -56,7 +61,7 @@ def test_a_seizure_after_the_session_alerts_reports_and_holds_the_course(
     ended: TmsSession, tms: User, prescriber: User
 ) -> None:
     course = ended.course
-    onset = ended.ended_at + timedelta(minutes=10)
+    onset = after_end(ended, minutes=10)
 
     seizure = seizures.record_seizure_after_session(
         course, onset_at=onset, description="In the waiting room.", by=tms
@@ -142,7 +147,7 @@ def test_the_course_page_records_it_and_shows_a_bad_form_again(
     assert no_onset.status_code == 422
     assert 'id="sa-onset_at"' in no_onset.content.decode()
     assert "This field is required." in no_onset.content.decode()
-    onset = _local(ended.ended_at + timedelta(minutes=5), course)
+    onset = _local(after_end(ended, minutes=5), course)
     # A vital without the time it was taken: the action's range check refuses it.
     untimed = client.post(url, {"onset_at": onset, "heart_rate_bpm": "88"})
     assert untimed.status_code == 422
@@ -158,7 +163,7 @@ def test_who_may_not_run_tms_is_refused(
     ended: TmsSession, as_persona: Callable[[str], Client]
 ) -> None:
     url = f"/tms/courses/{ended.course.uuid}/seizure-after-session"
-    onset = _local(ended.ended_at + timedelta(minutes=5), ended.course)
+    onset = _local(after_end(ended, minutes=5), ended.course)
     assert as_persona("billing").post(url, {"onset_at": onset}).status_code == 403
     _nothing_written()
 
@@ -168,7 +173,7 @@ def test_the_api_records_it_once(
 ) -> None:
     url = f"/api/tms/courses/{ended.course.uuid}/seizure-after-session"
     headers = bearer(tms)
-    onset = (ended.ended_at + timedelta(minutes=5)).isoformat()
+    onset = (after_end(ended, minutes=5)).isoformat()
 
     naive = client.post(
         url,
