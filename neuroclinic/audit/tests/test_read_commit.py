@@ -50,7 +50,7 @@ def commit_modes() -> Iterator[Callable[[], dict[str, str]]]:
         "FOR EACH ROW EXECUTE FUNCTION test_commit_mode()"
     )
     try:
-        yield lambda: dict(_sql("SELECT action, mode FROM test_commit_mode"))  # type: ignore[arg-type]
+        yield lambda: dict(_sql("SELECT action, mode FROM test_commit_mode"))
     finally:
         _sql("DROP TRIGGER test_commit_mode ON audit_auditevent")
         _sql("DROP FUNCTION test_commit_mode()")
