@@ -1,7 +1,7 @@
 """Hot paths against their floors: scoring and patient search vs a bare endpoint.
 
     .venv/bin/python benchmarks/hot_paths.py [--patients 5000] [--requests 400] [--database sqlite|postgres]
-        [--vitals | --all] [--connections kept|both]
+        [--vitals | --all] [--connections kept|both] [--only scoring|search]
 
 For each engine, in a subprocess of its own (settings read the environment at
 import), with DEBUG=False as `make run` serves the app:
@@ -9,7 +9,9 @@ import), with DEBUG=False as `make run` serves the app:
 1. A scratch database (a SQLite file in a temporary directory, or a fresh
    PostgreSQL database `nc_bench_hot_<pid>`, dropped at the end), migrated,
    with N synthetic patients bulk-inserted (no per-patient audit events: fine
-   for a benchmark, never for real data) and one nurse with an API token.
+   for a benchmark, never for real data), planner statistics refreshed as
+   autovacuum and `neuroclinic optimize` would have, and one nurse with an
+   API token.
 2. Beside the real URLs, a bare ninja API with two operations that do the
    work without the product around it: `POST /bare/score` (no auth, no
    throttle: parses the answers and sums them) and `POST /bare/search` (the
@@ -28,6 +30,10 @@ batches of 10 and one per request, against `POST /bare/vitals` (no auth, no
 checks: one bulk INSERT of the same rows). Targets: batches at least 1/3 of the
 bare endpoint in readings per second, single readings at least 1/4.
 
+`--only scoring` or `--only search` times that path and its floor alone (while
+iterating on one). HOT_PATHS_PROFILE=PREFIX profiles each case once more,
+untimed, into PREFIX-<case>.pstats (scoring/search and the monitor feed).
+
 With --all it runs both, one after the other, in one command (issue 17 asks
 for all four ratios from one run).
 
@@ -38,6 +44,8 @@ clients (issue 17's table) puts both sides behind the same HTTP cost.
 """
 
 import argparse
+import functools
+import itertools
 import json
 import os
 import random
@@ -92,7 +100,7 @@ def _bare_urls() -> list[Any]:
     return [path("bare/", bare.urls), path("", include("neuroclinic.urls"))]
 
 
-def child(patients: int, requests: int) -> dict[str, Any]:
+def child(patients: int, requests: int, only: str = "") -> dict[str, Any]:
     import django
 
     django.setup()
@@ -109,6 +117,17 @@ def child(patients: int, requests: int) -> dict[str, Any]:
     rng = random.Random(17)
     people = synthetic_people(patients, rng)
     organization, _ = _bulk_insert(people)
+    # Planner statistics, as benchmarks/patient_search.py has them: without them
+    # PostgreSQL guesses the organization filter (the access check the bare
+    # endpoint leaves out) matches 2 rows and reads every patient of the clinic.
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # What autovacuum would have done by the time anyone searches.
+            cursor.execute("VACUUM ANALYZE patients_patient")
+    # What the worker does daily and `make run`/`demo` do after loading.
+    call_command("optimize", verbosity=0)
     nurse = _nurse(organization)
     _, raw = create_api_token(nurse, name="benchmark", by=nurse)
     token = {"Authorization": f"Bearer {raw}"}
@@ -151,6 +170,12 @@ def child(patients: int, requests: int) -> dict[str, Any]:
             "/bare/search", json.dumps({"q": names[i % len(names)]})
         ),
     }
+    if only:  # the path's cases and its floor ("scoring" -> "bare score")
+        cases = {
+            name: call
+            for name, call in cases.items()
+            if name.startswith((only, f"bare {only.removesuffix('ing')}"))
+        }
     totals = dict.fromkeys(cases, 0.0)
     for call in cases.values():  # warm up
         for i in range(20):
@@ -163,7 +188,19 @@ def child(patients: int, requests: int) -> dict[str, Any]:
             for i in range(per_round):
                 call(i)
             totals[name] += time.perf_counter() - started
+    queries = itertools.count()  # the profiled calls go on through the names
+    _profile(
+        {
+            name: (functools.partial(_next, call, queries), 1)
+            for name, call in cases.items()
+        },
+        per_round,
+    )
     return {name: per_round * rounds / seconds for name, seconds in totals.items()}
+
+
+def _next(call: Callable[[int], None], counter: "itertools.count[int]") -> None:
+    call(next(counter))
 
 
 def _bare_vitals_urls() -> list[Any]:
@@ -350,6 +387,7 @@ def run(
                     "--child-vitals" if vitals else "--child",
                     str(args.patients),
                     str(args.requests),
+                    args.only,
                 ],
                 env=env,
                 cwd=ROOT,
@@ -381,7 +419,7 @@ def main() -> None:
         print(json.dumps(child_vitals(int(sys.argv[3]))))
         return
     if sys.argv[1:2] == ["--child"]:
-        print(json.dumps(child(int(sys.argv[2]), int(sys.argv[3]))))
+        print(json.dumps(child(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])))
         return
     parser = argparse.ArgumentParser(description="Hot paths against their floors.")
     parser.add_argument("--patients", type=int, default=5000)
@@ -396,6 +434,12 @@ def main() -> None:
         "--all",
         action="store_true",
         help="scoring, search and the monitor feed in one run (the four ratios of issue 17)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["", "scoring", "search"],
+        default="",
+        help="time only this path and its floor (while iterating on one of them)",
     )
     parser.add_argument(
         "--connections",
@@ -432,6 +476,8 @@ def main() -> None:
             )
             unit = "readings" if vitals else "requests"
             for path, floor, target in pairs:
+                if path not in rates:
+                    continue
                 print(
                     f"| {args.database} | {label} | {path} ({unit}) | {rates[path]:,.0f} "
                     f"| {rates[floor]:,.0f} | {rates[path] / rates[floor]:.2f} | {target} |",

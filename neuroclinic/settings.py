@@ -408,6 +408,16 @@ if DATABASE_REPLICA_URL:
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["neuroclinic.lib.replica.ReplicaRouter"]
+# How the audit event of a read (a search, a chart opened) commits on PostgreSQL
+# when it is its own transaction: "async" does not wait for the WAL flush (an OS
+# or database crash may lose the last ~0.6 s of read events, never a write's
+# event and never a link of the chain); "durable" waits, as every write does.
+# docs/security.md, "Audit". SQLite always waits (synchronous=FULL).
+AUDIT_READ_COMMIT = os.getenv("AUDIT_READ_COMMIT", "async")
+if AUDIT_READ_COMMIT not in {"async", "durable"}:
+    raise ImproperlyConfigured(
+        f"AUDIT_READ_COMMIT={AUDIT_READ_COMMIT!r}: use 'async' or 'durable'"
+    )
 # Source maps are fetched only by a developer's browser tools: compressing
 # ninja's (megabytes, with brotli) was most of a first collectstatic.
 from whitenoise.compress import Compressor  # type: ignore[import-untyped]  # noqa: E402

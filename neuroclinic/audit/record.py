@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -133,6 +134,37 @@ def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> No
         )
 
 
+# Events that record a read (who saw what), and nothing else: recorded on their own
+# (outside any transaction), their one statement is the whole transaction, and with
+# AUDIT_READ_COMMIT=async (the default) PostgreSQL commits it without waiting for
+# the WAL flush (docs/security.md, "Audit"). Prints and exports stay durable, as
+# does every event recorded inside a caller's transaction (a write's).
+READ_ACTIONS = frozenset(
+    {
+        AuditEvent.Action.PATIENTS_SEARCHED,
+        AuditEvent.Action.CHART_VIEWED,
+        AuditEvent.Action.PATIENT_READ_API,
+        AuditEvent.Action.RESPONSE_VIEWED,
+        AuditEvent.Action.TRAJECTORY_VIEWED,
+        AuditEvent.Action.LEDGER_REPORT_VIEWED,
+        AuditEvent.Action.CONSULT_VIEWED,
+        AuditEvent.Action.INTAKE_VIEWED,
+        AuditEvent.Action.DOCUMENT_VIEWED,
+        AuditEvent.Action.CLEARANCE_LETTER_VIEWED,
+        AuditEvent.Action.CONSENT_VIEWED,
+        AuditEvent.Action.PLAN_VIEWED,
+        AuditEvent.Action.INFUSION_VIEWED,
+        AuditEvent.Action.INFUSION_REPORT_VIEWED,
+        AuditEvent.Action.TMS_COURSE_VIEWED,
+        AuditEvent.Action.BILLING_ACCOUNT_VIEWED,
+        AuditEvent.Action.BILLING_DOCUMENT_VIEWED,
+        AuditEvent.Action.BILLING_REPORT_VIEWED,
+        AuditEvent.Action.LETTER_VIEWED,
+        AuditEvent.Action.OUTCOMES_VIEWED,
+        AuditEvent.Action.CALENDAR_VIEWED,
+    }
+)
+
 # The columns the INSERT takes from the event (the rest the database fills in).
 _FILLED = {"id", "seq", "prev_hash", "hash"}
 
@@ -143,10 +175,13 @@ def _event_fields() -> tuple[models.Field[Any, Any], ...]:
 
 
 @functools.cache
-def _insert_sql(vendor: str) -> str:
+def _insert_sql(vendor: str, asynchronous: bool = False) -> str:
     """One INSERT that locks the chain's head, takes `seq`, links, hashes and moves the head.
 
     Built once per database vendor (it depends only on the model), not per event.
+    `asynchronous` (PostgreSQL; a read's event that is its own transaction): the
+    statement also sets `synchronous_commit` off for its transaction only
+    (`set_config(..., true)`), so its commit does not wait for the WAL flush.
 
     Parameters: the head's name, then the canonical JSON's three parts, then the
     event's own columns. On PostgreSQL the head row is locked (FOR UPDATE) before
@@ -161,8 +196,13 @@ def _insert_sql(vendor: str) -> str:
     names = ", ".join(connection.ops.quote_name(c) for c, _ in columns)
     if vendor == "postgresql":
         values = ", ".join(f"CAST(%s AS {db_type})" for _, db_type in columns)
+        commit = (
+            ", set_config('synchronous_commit', 'off', true) AS commit_mode"
+            if asynchronous
+            else ""
+        )
         return (
-            f"WITH old AS MATERIALIZED (SELECT id, hash FROM {heads} WHERE name = %s FOR UPDATE), "  # noqa: S608 - our tables
+            f"WITH old AS MATERIALIZED (SELECT id, hash{commit} FROM {heads} WHERE name = %s FOR UPDATE), "  # noqa: S608 - our tables
             f"taken AS MATERIALIZED (SELECT id, nextval('{EVENT_SEQUENCE}') AS seq, hash AS prev FROM old), "
             "linked AS MATERIALIZED (SELECT id, seq, prev, encode(sha256(convert_to("
             "CAST(%s AS text) || prev || CAST(%s AS text) || seq::text || CAST(%s AS text), "
@@ -185,14 +225,14 @@ def _insert_sql(vendor: str) -> str:
     )
 
 
-def _append(event: AuditEvent, name: str) -> None:
+def _append(event: AuditEvent, name: str, *, asynchronous: bool = False) -> None:
     """Insert the event at the end of chain `name` in one statement (two more for a new chain)."""
     values = [
         f.get_db_prep_save(getattr(event, f.attname), connection)
         for f in _event_fields()
     ]
     parts = list(canonical_parts(event.hashed_content()))
-    sql = _insert_sql(connection.vendor)
+    sql = _insert_sql(connection.vendor, asynchronous)
     if connection.vendor == "postgresql":
         params = [name, *parts, *values]
     else:
@@ -233,7 +273,9 @@ def record(
     until it ends, so writers of one organization append one at a time and
     organizations never wait on each other (SQLite's IMMEDIATE transactions
     serialize every writer anyway). Outside one (a read that records who saw
-    what) the statement commits on its own, before the response is sent.
+    what) the statement commits on its own, before the response is sent; for
+    READ_ACTIONS on PostgreSQL with AUDIT_READ_COMMIT=async that commit does not
+    wait for the WAL flush (docs/security.md, "Audit").
     `seq` numbers events across all chains, in each chain's order; `prev_hash`
     links to the previous event of the same chain.
     """
@@ -268,7 +310,15 @@ def record(
         with transaction.atomic(savepoint=False):
             _append(event, chain_name(organization_id))
     else:
-        _append(event, chain_name(organization_id))
+        # The statement is its own transaction: a read's event may commit
+        # asynchronously (READ_ACTIONS, AUDIT_READ_COMMIT); anything else waits
+        # for its commit to be on disk, as inside a caller's transaction.
+        _append(
+            event,
+            chain_name(organization_id),
+            asynchronous=action in READ_ACTIONS
+            and settings.AUDIT_READ_COMMIT == "async",
+        )
     return event
 
 

@@ -41,6 +41,7 @@ import hashlib
 import hmac
 import logging
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,7 +50,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -133,6 +134,36 @@ def current_heads(previous: "Checkpoint | None" = None) -> list[dict[str, Any]]:
     return heads
 
 
+def wait_for_wal_flush() -> None:
+    """Return once what this connection has read is on disk (PostgreSQL; SQLite: at once).
+
+    A read's audit event may commit asynchronously (AUDIT_READ_COMMIT=async): it
+    is visible, and its chain's head moved, before its WAL is flushed, which
+    PostgreSQL does within 3 x wal_writer_delay. A checkpoint written in that
+    window would name a head that an OS or database crash could still take back,
+    and `verify --checkpoints` would then report a cut chain. So wait until the
+    WAL is flushed up to where it was when the heads were read, and no longer
+    than that bound (records after the last asynchronous commit, of transactions
+    still open, are flushed by their own commits, not by the WAL writer).
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_current_wal_insert_lsn()::text, setting::int "
+            "FROM pg_settings WHERE name = 'wal_writer_delay'"
+        )
+        target, delay_ms = cursor.fetchone()
+        deadline = time.monotonic() + 3 * delay_ms / 1000 + 0.1
+        while True:
+            cursor.execute(
+                "SELECT pg_current_wal_flush_lsn() >= CAST(%s AS pg_lsn)", [target]
+            )
+            if cursor.fetchone()[0] or time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
+
+
 def _signature(body: bytes) -> str:
     return hmac.new(integrity_key(), body, hashlib.sha256).hexdigest()
 
@@ -151,6 +182,7 @@ def write_checkpoint(directory: Path | None = None) -> Path:
     written_at = now.isoformat(timespec="microseconds")
     latest = latest_checkpoint(folder)
     heads = current_heads(latest)
+    wait_for_wal_flush()  # no head a crash could take back (a read's event)
     files = checkpoint_files(folder)
     number = ((latest.number or len(files)) if latest is not None else 0) + 1
     heads.append(
