@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import (
     DateTimeField,
     ExpressionWrapper,
+    F,
     Field,
     Model,
     Subquery,
@@ -53,6 +54,7 @@ from neuroclinic.infusions.models import (
 )
 from neuroclinic.lib import vitals
 from neuroclinic.notifications.actions import notify
+from neuroclinic.treatment.models import Protocol
 
 VALUE_FIELDS = (
     "systolic_mmhg",
@@ -72,8 +74,14 @@ BEFORE_CHECK_IN = timedelta(minutes=30)
 # so a long session does not make every reading slower.
 ALARM_MAX_READINGS = 2000
 MAX_BATCH = 500
-# What ingesting reads of the session besides its row, in the statement that locks it.
-INGEST_RELATIONS = ("patient", "location", "room", "order__protocol")
+# What ingesting reads of the session besides its row, in the statement that locks it:
+# the patient (every audit event names it) and the protocol's alarm limits (the rules
+# run on every request), nothing else. Each joined table costs the database planning
+# time on every request; the location (named in a refused reading's message) and the
+# room (in a critical alarm's notice) are read when needed.
+INGEST_RELATIONS = ("patient",)
+ALARM_THRESHOLDS = "ingest_alarm_thresholds"
+INGEST_ANNOTATIONS = {ALARM_THRESHOLDS: F("order__protocol__alarm_thresholds")}
 
 
 @dataclass(frozen=True)
@@ -379,6 +387,7 @@ def ingest_readings(
     session = (
         InfusionSession.objects.select_for_update(of=("self",))
         .select_related(*INGEST_RELATIONS)
+        .annotate(**INGEST_ANNOTATIONS)
         .get(pk=session.pk)
     )
     return ingest_into_locked(session, readings, source=source, now=now, by=by)
@@ -393,8 +402,9 @@ def ingest_into_locked(
     by: User | None,
 ) -> IngestResult:
     """ingest_readings for a caller that has locked the session row in its own
-    transaction, with INGEST_RELATIONS (the monitor API, whose access check is
-    the lock: access.lock_session_row_for_user). No savepoint of its own."""
+    transaction, with INGEST_RELATIONS and INGEST_ANNOTATIONS (the monitor API,
+    whose access check is the lock: access.lock_session_row_for_user). No
+    savepoint of its own."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ingest_into_locked needs the caller's transaction.")
     now = now or timezone.now()
@@ -547,24 +557,53 @@ _ALARM_FIELDS = (
 )
 
 
+def _alarm_span(thresholds: vitals.AlarmThresholds) -> timedelta:
+    """How far back from the newest reading the rules look: their longest span, plus a minute."""
+    span = max(
+        int(getattr(thresholds, f.name))
+        for f in dataclass_fields(thresholds)
+        if f.name.endswith("_min_span_minutes")
+    )
+    return timedelta(minutes=span + 1)
+
+
+def _alarm_count(thresholds: vitals.AlarmThresholds) -> int:
+    """The most readings in a row any rule counts."""
+    return max(
+        int(getattr(thresholds, f.name))
+        for f in dataclass_fields(thresholds)
+        if f.name.endswith("_consecutive_readings")
+    )
+
+
+def _timed(rows: Sequence[tuple[Any, ...]]) -> list[vitals.TimedVitalSigns]:
+    """Rows of _ALARM_FIELDS as the rules take them, in the order given."""
+    return [
+        vitals.TimedVitalSigns(
+            row[0],
+            vitals.VitalSigns(
+                systolic_mmhg=row[1],
+                diastolic_mmhg=row[2],
+                heart_rate_bpm=row[3],
+                spo2_percent=row[4],
+                respiratory_rate_per_min=row[5],
+                etco2_mmhg=row[6],
+            ),
+        )
+        for row in rows
+    ]
+
+
 def alarm_window(
     session: InfusionSession, thresholds: vitals.AlarmThresholds
 ) -> list[vitals.TimedVitalSigns]:
     """The readings the alarm rules need, oldest first (see ALARM_MAX_READINGS).
 
     Read as plain values, not model instances: on a monitor sending every second the
-    window holds a few hundred readings, and this runs for every request.
+    window holds a few hundred readings. `alarm_readings` reads it only when the
+    newest few readings do not settle the rules.
     """
-    span = max(
-        int(getattr(thresholds, f.name))
-        for f in dataclass_fields(thresholds)
-        if f.name.endswith("_min_span_minutes")
-    )
-    count = max(
-        int(getattr(thresholds, f.name))
-        for f in dataclass_fields(thresholds)
-        if f.name.endswith("_consecutive_readings")
-    )
+    count = _alarm_count(thresholds)
     ordered = session.vitals.order_by("-taken_at", "-id")
     # One statement on a steady feed: the readings within the span of the
     # newest (the newest found by a subquery), which is a prefix of `ordered`.
@@ -578,7 +617,7 @@ def alarm_window(
     recent = list(
         ordered.filter(
             taken_at__gte=ExpressionWrapper(
-                newest_at - Value(timedelta(minutes=span + 1)),
+                newest_at - Value(_alarm_span(thresholds)),
                 output_field=DateTimeField(),
             )
         ).values_list(*_ALARM_FIELDS)[:ALARM_MAX_READINGS]
@@ -588,28 +627,53 @@ def alarm_window(
     chosen = recent
     if len(recent) < count + 1:
         chosen = list(ordered.values_list(*_ALARM_FIELDS)[: count + 1])
-    return [
-        vitals.TimedVitalSigns(
-            row[0],
-            vitals.VitalSigns(
-                systolic_mmhg=row[1],
-                diastolic_mmhg=row[2],
-                heart_rate_bpm=row[3],
-                spo2_percent=row[4],
-                respiratory_rate_per_min=row[5],
-                etco2_mmhg=row[6],
-            ),
-        )
-        for row in reversed(chosen)
-    ]
+    return _timed(chosen[::-1])
+
+
+def alarm_readings(
+    session: InfusionSession, thresholds: vitals.AlarmThresholds
+) -> list[vitals.TimedVitalSigns]:
+    """Readings that give the rules the same alarms as the whole `alarm_window`, oldest first.
+
+    The newest count + 1 readings first (count: the most readings in a row any
+    rule counts), in one statement. They are the window itself when they are
+    not all inside the rules' span of the newest (alarm_window then reads
+    exactly these), or when the session has no more. Otherwise they are the
+    window's newest end, and when they hold, for every warning rule, a reading
+    that does not breach it (`vitals.earlier_readings_matter`), older readings
+    cannot change the alarms: on a feed within its limits a few rows are read
+    instead of every reading of the last minutes. Else the window is read.
+    """
+    newest = list(
+        session.vitals.order_by("-taken_at", "-id").values_list(*_ALARM_FIELDS)[
+            : _alarm_count(thresholds) + 1
+        ]
+    )
+    latest = _timed(newest[::-1])
+    if (
+        len(newest) <= _alarm_count(thresholds)
+        or newest[-1][0] < newest[0][0] - _alarm_span(thresholds)
+        or not vitals.earlier_readings_matter(latest, thresholds)
+    ):
+        return latest
+    return alarm_window(session, thresholds)
+
+
+def _thresholds(session: InfusionSession) -> vitals.AlarmThresholds:
+    """The protocol's alarm limits: read with the locked row (INGEST_ANNOTATIONS), else through the order."""
+    if hasattr(session, ALARM_THRESHOLDS):
+        return Protocol(
+            alarm_thresholds=getattr(session, ALARM_THRESHOLDS)
+        ).thresholds()
+    return session.order.protocol.thresholds()
 
 
 @transaction.atomic(savepoint=False)
 def update_alarms(session: InfusionSession, *, now: datetime) -> list[SessionAlarm]:
     """Raise what the protocol's rules say now, clear what no longer holds. Call with the
     session row locked (ingest_readings does): inside that transaction, no savepoint."""
-    thresholds = session.order.protocol.thresholds()
-    timed = alarm_window(session, thresholds)
+    thresholds = _thresholds(session)
+    timed = alarm_readings(session, thresholds)
     current = {alarm.code: alarm for alarm in vitals.evaluate_alarms(timed, thresholds)}
     active = {
         a.code: a
