@@ -158,7 +158,7 @@ def test_a_feed_within_its_limits_reads_only_its_newest_readings(
     )
 
     with django_assert_num_queries(1):
-        readings = monitoring.alarm_readings(session, thresholds)
+        readings = monitoring.alarm_readings(session, thresholds).readings
 
     window = monitoring.alarm_window(session, thresholds)
     assert len(window) > 300
@@ -189,7 +189,7 @@ def test_a_run_of_breaching_readings_reads_the_window_and_alarms_the_same(
     window = monitoring.alarm_window(session, thresholds)
 
     with django_assert_num_queries(2):  # the newest few, then the whole window
-        readings = monitoring.alarm_readings(session, thresholds)
+        readings = monitoring.alarm_readings(session, thresholds).readings
 
     assert readings == window
     alarms = vitals.evaluate_alarms(readings, thresholds)
@@ -215,7 +215,7 @@ def test_a_sparse_feed_alarms_as_its_window_does(
     )
     window = monitoring.alarm_window(session, thresholds)
 
-    readings = monitoring.alarm_readings(session, thresholds)
+    readings = monitoring.alarm_readings(session, thresholds).readings
 
     assert vitals.evaluate_alarms(readings, thresholds) == vitals.evaluate_alarms(
         window, thresholds
