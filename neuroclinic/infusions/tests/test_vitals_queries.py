@@ -78,3 +78,40 @@ def test_a_monitor_request_costs_a_fixed_number_of_statements(
         action=AuditEvent.Action.INFUSION_VITALS_RECORDED
     ).latest("seq")
     assert recorded.data["count"] == size
+
+
+def test_an_open_alarm_is_read_and_cleared_in_the_same_request(
+    client: Client, nurse: User, running: InfusionSession, monitor: Device
+) -> None:
+    """The newest readings say an alarm is open, so the alarms are read: five
+    statements more than a quiet feed's (the open alarms, the clearing UPDATE,
+    the alarm's seal read back and written, the audit event), and the answer no
+    longer lists it."""
+    _, raw = create_api_token(nurse, name="monitor", by=nurse)
+    now = timezone.now()  # the readings are newer than the check-in's own
+    _post(client, running, factories.reading(now + timedelta(seconds=10), monitor), raw)
+    critical = client.post(
+        f"/api/infusions/sessions/{running.uuid}/vitals",
+        json.dumps(
+            factories.reading(now + timedelta(seconds=20), monitor, spo2_percent=85)
+        ),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {raw}"},
+    )
+    assert [a["code"] for a in critical.json()["alarms"]] == ["spo2_critical"]
+
+    with CaptureQueriesContext(connection) as captured:
+        recovered = client.post(
+            f"/api/infusions/sessions/{running.uuid}/vitals",
+            json.dumps(factories.reading(now + timedelta(seconds=30), monitor)),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {raw}"},
+        )
+
+    assert recovered.status_code == 200, recovered.content
+    assert recovered.json()["alarms"] == []
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert len(statements) == STATEMENTS + 5, "\n".join(statements)
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.INFUSION_ALARM_CLEARED
+    ).exists()
