@@ -211,6 +211,8 @@ def send_vitals(request: HttpRequest, session_id: UUID) -> Any:
             session_id,
             capability=Capability.RUN_INFUSIONS,
             related=monitoring.INGEST_RELATIONS,
+            only=monitoring.INGEST_FIELDS,
+            annotations=monitoring.INGEST_ANNOTATIONS,
         )
         if len(request.body) > MAX_BODY_BYTES:
             raise HttpError(413, "At most 512 KiB per request: send smaller batches.")

@@ -352,6 +352,7 @@ def evaluate_alarms(
     latest = ordered[-1]
     vitals = latest.vitals
     t = thresholds
+    breaches = _sustained_breaches(t)
     alarms: list[Alarm | None] = []
 
     bp = f"BP {vitals.systolic_mmhg}/{vitals.diastolic_mmhg} mmHg"
@@ -372,10 +373,7 @@ def evaluate_alarms(
             _sustained_alarm(
                 ordered,
                 AlarmCode.BP_HIGH,
-                lambda v: (
-                    _above(t.systolic_high_mmhg, v.systolic_mmhg)
-                    or _above(t.diastolic_high_mmhg, v.diastolic_mmhg)
-                ),
+                breaches[AlarmCode.BP_HIGH],
                 readings=t.bp_high_consecutive_readings,
                 min_span_minutes=t.bp_high_min_span_minutes,
                 description=f"{bp} is above {high}",
@@ -396,7 +394,7 @@ def evaluate_alarms(
             _sustained_alarm(
                 ordered,
                 AlarmCode.SPO2_LOW,
-                lambda v: _below(t.spo2_low_percent, v.spo2_percent),
+                breaches[AlarmCode.SPO2_LOW],
                 readings=t.spo2_low_consecutive_readings,
                 min_span_minutes=t.spo2_low_min_span_minutes,
                 description=f"{spo2} is below {t.spo2_low_percent}%",
@@ -417,7 +415,7 @@ def evaluate_alarms(
             _sustained_alarm(
                 ordered,
                 AlarmCode.BP_LOW,
-                lambda v: _below(t.systolic_low_mmhg, v.systolic_mmhg),
+                breaches[AlarmCode.BP_LOW],
                 readings=t.bp_low_consecutive_readings,
                 min_span_minutes=t.bp_low_min_span_minutes,
                 description=f"{low_bp} is below {t.systolic_low_mmhg} mmHg",
@@ -440,7 +438,7 @@ def evaluate_alarms(
             _sustained_alarm(
                 ordered,
                 AlarmCode.ETCO2_HIGH,
-                lambda v: _above(t.etco2_high_mmhg, v.etco2_mmhg),
+                breaches[AlarmCode.ETCO2_HIGH],
                 readings=t.etco2_high_consecutive_readings,
                 min_span_minutes=t.etco2_high_min_span_minutes,
                 description=f"EtCO2 {vitals.etco2_mmhg} mmHg is above {t.etco2_high_mmhg} mmHg",
@@ -462,9 +460,7 @@ def evaluate_alarms(
             _sustained_alarm(
                 ordered,
                 AlarmCode.RESPIRATORY_RATE_LOW,
-                lambda v: _below(
-                    t.respiratory_rate_low_per_min, v.respiratory_rate_per_min
-                ),
+                breaches[AlarmCode.RESPIRATORY_RATE_LOW],
                 readings=t.respiratory_rate_low_consecutive_readings,
                 min_span_minutes=t.respiratory_rate_low_min_span_minutes,
                 description=f"Respiratory rate {vitals.respiratory_rate_per_min}/min is below "
@@ -477,7 +473,7 @@ def evaluate_alarms(
         _sustained_alarm(
             ordered,
             AlarmCode.HEART_RATE_HIGH,
-            lambda v: _above(t.heart_rate_high_bpm, v.heart_rate_bpm),
+            breaches[AlarmCode.HEART_RATE_HIGH],
             readings=t.heart_rate_high_consecutive_readings,
             min_span_minutes=t.heart_rate_high_min_span_minutes,
             description=f"{heart_rate} is above {t.heart_rate_high_bpm}/min",
@@ -496,7 +492,7 @@ def evaluate_alarms(
             _sustained_alarm(
                 ordered,
                 AlarmCode.HEART_RATE_LOW,
-                lambda v: _below(t.heart_rate_low_bpm, v.heart_rate_bpm),
+                breaches[AlarmCode.HEART_RATE_LOW],
                 readings=t.heart_rate_low_consecutive_readings,
                 min_span_minutes=t.heart_rate_low_min_span_minutes,
                 description=f"{heart_rate} is below {t.heart_rate_low_bpm}/min",
@@ -507,6 +503,51 @@ def evaluate_alarms(
     return sorted(
         (alarm for alarm in alarms if alarm is not None),
         key=lambda alarm: 0 if alarm.severity is AlarmSeverity.CRITICAL else 1,
+    )
+
+
+def _sustained_breaches(
+    t: AlarmThresholds,
+) -> dict[AlarmCode, Callable[[VitalSigns], bool]]:
+    """Each warning rule's test of one reading: the rules that count a run of readings.
+
+    The critical limits are not here: they look at the latest reading only.
+    """
+    return {
+        AlarmCode.BP_HIGH: lambda v: (
+            _above(t.systolic_high_mmhg, v.systolic_mmhg)
+            or _above(t.diastolic_high_mmhg, v.diastolic_mmhg)
+        ),
+        AlarmCode.SPO2_LOW: lambda v: _below(t.spo2_low_percent, v.spo2_percent),
+        AlarmCode.BP_LOW: lambda v: _below(t.systolic_low_mmhg, v.systolic_mmhg),
+        AlarmCode.ETCO2_HIGH: lambda v: _above(t.etco2_high_mmhg, v.etco2_mmhg),
+        AlarmCode.RESPIRATORY_RATE_LOW: lambda v: _below(
+            t.respiratory_rate_low_per_min, v.respiratory_rate_per_min
+        ),
+        AlarmCode.HEART_RATE_HIGH: lambda v: _above(
+            t.heart_rate_high_bpm, v.heart_rate_bpm
+        ),
+        AlarmCode.HEART_RATE_LOW: lambda v: _below(
+            t.heart_rate_low_bpm, v.heart_rate_bpm
+        ),
+    }
+
+
+def earlier_readings_matter(
+    latest: Sequence[TimedVitalSigns], thresholds: AlarmThresholds
+) -> bool:
+    """Whether readings taken before all of `latest` could change evaluate_alarms(`latest`).
+
+    evaluate_alarms looks at the latest reading and, per warning rule, at the run of
+    breaching readings that ends with it. When every warning rule has a reading in
+    `latest` that does not breach it, every such run ends inside `latest`, so any
+    readings before them give the same alarms. False only then; True for no readings.
+    """
+    if not latest:
+        return True
+    return any(
+        all(breaches(reading.vitals) for reading in latest)
+        for breaches in _sustained_breaches(thresholds).values()
     )
 
 

@@ -14,9 +14,11 @@ Every writer here runs in one transaction with its audit event: readings stored
 an alarm raised, cleared by the rules, or acknowledged.
 """
 
+import functools
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import datetime, timedelta
@@ -24,17 +26,22 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     DateTimeField,
+    Exists,
     ExpressionWrapper,
+    F,
     Field,
     Model,
+    QuerySet,
     Subquery,
     Value,
 )
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
+from django.db.models.sql.compiler import SQLCompiler
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -53,6 +60,7 @@ from neuroclinic.infusions.models import (
 )
 from neuroclinic.lib import vitals
 from neuroclinic.notifications.actions import notify
+from neuroclinic.treatment.models import Protocol
 
 VALUE_FIELDS = (
     "systolic_mmhg",
@@ -72,8 +80,29 @@ BEFORE_CHECK_IN = timedelta(minutes=30)
 # so a long session does not make every reading slower.
 ALARM_MAX_READINGS = 2000
 MAX_BATCH = 500
-# What ingesting reads of the session besides its row, in the statement that locks it.
-INGEST_RELATIONS = ("patient", "location", "room", "order__protocol")
+# What ingesting reads with the session row, in the statement that locks it: the
+# columns it uses, the patient's organization and prescriber (every audit event names
+# the patient; a critical alarm notifies the prescriber) and the protocol's alarm
+# limits (the rules run on every request), nothing else. Each joined table costs
+# the database planning time, and each column time to send and convert, on every
+# request; the location (named in a refused reading's message) and the room (in a
+# critical alarm's notice) are read when needed.
+INGEST_RELATIONS = ("patient",)
+INGEST_FIELDS = (
+    "uuid",
+    "organization",
+    "patient__organization",
+    "patient__prescriber",
+    "order",
+    "location",
+    "room",
+    "status",
+    "checked_in_at",
+    "started_at",
+    "ended_at",
+)
+ALARM_THRESHOLDS = "ingest_alarm_thresholds"
+INGEST_ANNOTATIONS = {ALARM_THRESHOLDS: F("order__protocol__alarm_thresholds")}
 
 
 @dataclass(frozen=True)
@@ -94,7 +123,7 @@ class IngestResult:
 class _Parsed:
     index: int
     taken_at: datetime
-    device: Device | None
+    device_id: int | None
     device_key: str
     client_key: uuid.UUID | None
     values: dict[str, int]  # the five required vital signs
@@ -133,9 +162,57 @@ def _taken_at(raw: Any, now: datetime) -> datetime | str:
     return moment
 
 
+class _CompiledSelect:
+    """A SELECT whose shape never changes, compiled by the ORM once per database
+    connection and run again with another id (of a session, of a location).
+
+    On a monitor request the ORM's building and compiling of a small query costs
+    more than the database's answer, on every request. The statement is the ORM's
+    own: built once from `build(id)` with a stand-in id, then run with the stand-in
+    replaced by the id asked for, its rows converted by the same compiler's
+    converters as the ORM's would be. Kept per connection object (one per thread,
+    as Django keeps them) and dropped with it; compiled SQL is not data, so two
+    servers cannot disagree on it.
+    """
+
+    STAND_IN = -2_147_483_631  # an id no row has; every parameter equal to it is the id
+
+    def __init__(self, build: Callable[[int], "QuerySet[Any]"]) -> None:
+        self._build = build
+        self._compiled: weakref.WeakKeyDictionary[
+            BaseDatabaseWrapper, tuple[str, tuple[Any, ...], SQLCompiler]
+        ] = weakref.WeakKeyDictionary()
+
+    def rows(self, id_: int) -> list[tuple[Any, ...]]:
+        wrapper = connections[DEFAULT_DB_ALIAS]
+        compiled = self._compiled.get(wrapper)
+        if compiled is None:
+            compiler = self._build(self.STAND_IN).query.get_compiler(connection=wrapper)
+            sql, params = compiler.as_sql()
+            if self.STAND_IN not in params:
+                raise RuntimeError("The compiled query does not take the id.")
+            compiled = self._compiled[wrapper] = (sql, tuple(params), compiler)
+        sql, params, compiler = compiled
+        with wrapper.cursor() as cursor:
+            cursor.execute(sql, [id_ if p == self.STAND_IN else p for p in params])
+            fetched = cursor.fetchall()
+        return [tuple(row) for row in compiler.results_iter([fetched])]
+
+
+_MONITORS = _CompiledSelect(
+    lambda location_id: (
+        Device.objects.filter(
+            location_id=location_id, kind=Device.Kind.MONITOR, is_active=True
+        )
+        .order_by()  # no ordering: the default one joins the location for nothing
+        .values_list("id", "uuid", "serial_number")
+    )
+)
+
+
 def _device(
-    raw: Any, session: InfusionSession, devices: dict[str, Device]
-) -> Device | str:
+    raw: Any, session: InfusionSession, devices: dict[str, tuple[int, str]]
+) -> tuple[int, str] | str:
     key = str(raw).strip()
     if not key:
         return "device is required for monitor readings."
@@ -145,14 +222,13 @@ def _device(
     return found
 
 
-def _monitors(session: InfusionSession) -> dict[str, Device]:
-    found: dict[str, Device] = {}
-    for device in Device.objects.filter(
-        location_id=session.location_id, kind=Device.Kind.MONITOR, is_active=True
-    ).order_by():  # no ordering: the default one joins the location for nothing
-        found[str(device.uuid)] = device
-        if device.serial_number:
-            found[device.serial_number] = device
+def _monitors(session: InfusionSession) -> dict[str, tuple[int, str]]:
+    """The location's active monitors (id, UUID), by UUID and by serial number."""
+    found: dict[str, tuple[int, str]] = {}
+    for device_id, device_uuid, serial_number in _MONITORS.rows(session.location_id):
+        found[str(device_uuid)] = (device_id, str(device_uuid))
+        if serial_number:
+            found[serial_number] = found[str(device_uuid)]
     return found
 
 
@@ -163,7 +239,7 @@ def parse_reading(
     session: InfusionSession,
     source: VitalReading.Source,
     now: datetime,
-    devices: dict[str, Device],
+    devices: dict[str, tuple[int, str]],
 ) -> _Parsed | Rejected:
     """One reading as given, checked; or the reasons per field it cannot be stored."""
     if not isinstance(raw, Mapping):
@@ -197,14 +273,14 @@ def parse_reading(
         errors.setdefault("taken_at", []).append(
             "taken_at is from before this patient checked in."
         )
-    device: Device | None = None
+    device_id: int | None = None
     device_key = ""
     if source != VitalReading.Source.TYPED:
         found = _device(raw.get("device", ""), session, devices)
         if isinstance(found, str):
             errors.setdefault("device", []).append(found)
         else:
-            device, device_key = found, str(found.uuid)
+            device_id, device_key = found
     client_key: uuid.UUID | None = None
     if raw.get("client_key"):
         try:
@@ -231,7 +307,7 @@ def parse_reading(
     return _Parsed(
         index,
         taken,
-        device,
+        device_id,
         device_key,
         client_key,
         {name: value for name, value in required.items() if value is not None},
@@ -379,6 +455,8 @@ def ingest_readings(
     session = (
         InfusionSession.objects.select_for_update(of=("self",))
         .select_related(*INGEST_RELATIONS)
+        .only(*INGEST_FIELDS)
+        .annotate(**INGEST_ANNOTATIONS)
         .get(pk=session.pk)
     )
     return ingest_into_locked(session, readings, source=source, now=now, by=by)
@@ -393,8 +471,9 @@ def ingest_into_locked(
     by: User | None,
 ) -> IngestResult:
     """ingest_readings for a caller that has locked the session row in its own
-    transaction, with INGEST_RELATIONS (the monitor API, whose access check is
-    the lock: access.lock_session_row_for_user). No savepoint of its own."""
+    transaction, with INGEST_RELATIONS, INGEST_FIELDS and INGEST_ANNOTATIONS (the monitor API,
+    whose access check is the lock: access.lock_session_row_for_user). No
+    savepoint of its own."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ingest_into_locked needs the caller's transaction.")
     now = now or timezone.now()
@@ -453,7 +532,7 @@ def ingest_into_locked(
                 received_at=now,
                 source=source,
                 phase=_phase(session, item.taken_at),
-                device=item.device,
+                device_id=item.device_id,
                 device_key=item.device_key,
                 client_key=item.client_key,
                 entered_by=by if source == VitalReading.Source.TYPED else None,
@@ -547,24 +626,53 @@ _ALARM_FIELDS = (
 )
 
 
+def _alarm_span(thresholds: vitals.AlarmThresholds) -> timedelta:
+    """How far back from the newest reading the rules look: their longest span, plus a minute."""
+    span = max(
+        int(getattr(thresholds, f.name))
+        for f in dataclass_fields(thresholds)
+        if f.name.endswith("_min_span_minutes")
+    )
+    return timedelta(minutes=span + 1)
+
+
+def _alarm_count(thresholds: vitals.AlarmThresholds) -> int:
+    """The most readings in a row any rule counts."""
+    return max(
+        int(getattr(thresholds, f.name))
+        for f in dataclass_fields(thresholds)
+        if f.name.endswith("_consecutive_readings")
+    )
+
+
+def _timed(rows: Sequence[tuple[Any, ...]]) -> list[vitals.TimedVitalSigns]:
+    """Rows of _ALARM_FIELDS as the rules take them, in the order given."""
+    return [
+        vitals.TimedVitalSigns(
+            row[0],
+            vitals.VitalSigns(
+                systolic_mmhg=row[1],
+                diastolic_mmhg=row[2],
+                heart_rate_bpm=row[3],
+                spo2_percent=row[4],
+                respiratory_rate_per_min=row[5],
+                etco2_mmhg=row[6],
+            ),
+        )
+        for row in rows
+    ]
+
+
 def alarm_window(
     session: InfusionSession, thresholds: vitals.AlarmThresholds
 ) -> list[vitals.TimedVitalSigns]:
     """The readings the alarm rules need, oldest first (see ALARM_MAX_READINGS).
 
     Read as plain values, not model instances: on a monitor sending every second the
-    window holds a few hundred readings, and this runs for every request.
+    window holds a few hundred readings. `alarm_readings` reads it only when the
+    newest few readings do not settle the rules.
     """
-    span = max(
-        int(getattr(thresholds, f.name))
-        for f in dataclass_fields(thresholds)
-        if f.name.endswith("_min_span_minutes")
-    )
-    count = max(
-        int(getattr(thresholds, f.name))
-        for f in dataclass_fields(thresholds)
-        if f.name.endswith("_consecutive_readings")
-    )
+    count = _alarm_count(thresholds)
     ordered = session.vitals.order_by("-taken_at", "-id")
     # One statement on a steady feed: the readings within the span of the
     # newest (the newest found by a subquery), which is a prefix of `ordered`.
@@ -578,7 +686,7 @@ def alarm_window(
     recent = list(
         ordered.filter(
             taken_at__gte=ExpressionWrapper(
-                newest_at - Value(timedelta(minutes=span + 1)),
+                newest_at - Value(_alarm_span(thresholds)),
                 output_field=DateTimeField(),
             )
         ).values_list(*_ALARM_FIELDS)[:ALARM_MAX_READINGS]
@@ -588,33 +696,92 @@ def alarm_window(
     chosen = recent
     if len(recent) < count + 1:
         chosen = list(ordered.values_list(*_ALARM_FIELDS)[: count + 1])
-    return [
-        vitals.TimedVitalSigns(
-            row[0],
-            vitals.VitalSigns(
-                systolic_mmhg=row[1],
-                diastolic_mmhg=row[2],
-                heart_rate_bpm=row[3],
-                spo2_percent=row[4],
-                respiratory_rate_per_min=row[5],
-                etco2_mmhg=row[6],
-            ),
+    return _timed(chosen[::-1])
+
+
+@functools.cache
+def _newest_readings(count: int) -> _CompiledSelect:
+    """The newest `count` readings (_ALARM_FIELDS) and whether any alarm is open, per session."""
+    return _CompiledSelect(
+        lambda session_id: (
+            VitalReading.objects.filter(session_id=session_id)
+            .order_by("-taken_at", "-id")
+            .annotate(
+                alarms_open=Exists(
+                    SessionAlarm.objects.filter(
+                        session_id=session_id, cleared_at__isnull=True
+                    )
+                )
+            )
+            .values_list(*_ALARM_FIELDS, "alarms_open")[:count]
         )
-        for row in reversed(chosen)
-    ]
+    )
+
+
+@dataclass(frozen=True)
+class AlarmInput:
+    readings: list[vitals.TimedVitalSigns]  # oldest first
+    # Whether the session has alarms not cleared, read in the same statement (None:
+    # not read, look).
+    alarms_open: bool | None
+
+
+def alarm_readings(
+    session: InfusionSession, thresholds: vitals.AlarmThresholds
+) -> AlarmInput:
+    """Readings that give the rules the same alarms as the whole `alarm_window`, oldest first.
+
+    The newest count + 1 readings first (count: the most readings in a row any
+    rule counts), in one statement that also says whether any alarm of the
+    session is open. They are the window itself when they are not all inside
+    the rules' span of the newest (alarm_window then reads exactly these), or
+    when the session has no more. Otherwise they are the window's newest end,
+    and when they hold, for every warning rule, a reading that does not breach
+    it (`vitals.earlier_readings_matter`), older readings cannot change the
+    alarms: on a feed within its limits a few rows are read instead of every
+    reading of the last minutes. Else the window is read.
+    """
+    newest = _newest_readings(_alarm_count(thresholds) + 1).rows(session.pk)
+    if not newest:
+        return AlarmInput([], None)
+    latest = _timed(newest[::-1])
+    alarms_open = bool(newest[0][-1])
+    if (
+        len(newest) <= _alarm_count(thresholds)
+        or newest[-1][0] < newest[0][0] - _alarm_span(thresholds)
+        or not vitals.earlier_readings_matter(latest, thresholds)
+    ):
+        return AlarmInput(latest, alarms_open)
+    return AlarmInput(alarm_window(session, thresholds), alarms_open)
+
+
+def _thresholds(session: InfusionSession) -> vitals.AlarmThresholds:
+    """The protocol's alarm limits: read with the locked row (INGEST_ANNOTATIONS), else through the order."""
+    if hasattr(session, ALARM_THRESHOLDS):
+        return Protocol(
+            alarm_thresholds=getattr(session, ALARM_THRESHOLDS)
+        ).thresholds()
+    return session.order.protocol.thresholds()
 
 
 @transaction.atomic(savepoint=False)
 def update_alarms(session: InfusionSession, *, now: datetime) -> list[SessionAlarm]:
     """Raise what the protocol's rules say now, clear what no longer holds. Call with the
     session row locked (ingest_readings does): inside that transaction, no savepoint."""
-    thresholds = session.order.protocol.thresholds()
-    timed = alarm_window(session, thresholds)
-    current = {alarm.code: alarm for alarm in vitals.evaluate_alarms(timed, thresholds)}
-    active = {
-        a.code: a
-        for a in SessionAlarm.objects.filter(session=session, cleared_at__isnull=True)
+    thresholds = _thresholds(session)
+    evidence = alarm_readings(session, thresholds)
+    current = {
+        alarm.code: alarm
+        for alarm in vitals.evaluate_alarms(evidence.readings, thresholds)
     }
+    active: dict[str, SessionAlarm] = {}
+    if evidence.alarms_open is not False:  # none open: nothing to clear or to update
+        active = {
+            a.code: a
+            for a in SessionAlarm.objects.filter(
+                session=session, cleared_at__isnull=True
+            )
+        }
     for code, alarm in active.items():
         if code not in current:
             alarm.cleared_at = now

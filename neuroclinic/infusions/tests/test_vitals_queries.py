@@ -25,14 +25,16 @@ from neuroclinic.infusions.models import InfusionSession, VitalReading
 from neuroclinic.infusions.tests import factories
 
 # One request with one reading, and with a batch of ten, on a steady feed with no
-# alarm to raise or clear (was 20 for both before issue 17's cuts, on SQLite):
-# the token and the user's groups (remembered between requests when
+# alarm to raise or clear (was 20 for both before issue 17's cuts, on SQLite; 11
+# before the alarm rules stopped reading the whole window and the open alarms on
+# their own): the token and the user's groups (remembered between requests when
 # API_TOKEN_CACHE_SECONDS is set, as in production; not in tests), the
-# transaction, the access check that locks the session, the location's monitors,
-# the INSERT that skips resends, the seals' INSERT, the audit event (one INSERT
-# that claims the chain's head, links the event and moves the head), the alarm
-# window and the open alarms. The same on SQLite and PostgreSQL.
-STATEMENTS = 11
+# transaction, the access check that locks the session (with the patient and the
+# protocol's alarm limits, no other table), the location's monitors, the INSERT
+# that skips resends, the seals' INSERT, the audit event (one INSERT that claims
+# the chain's head, links the event and moves the head), and the newest readings
+# with whether any alarm is open. The same on SQLite and PostgreSQL.
+STATEMENTS = 10
 
 
 def _post(client: Client, session: InfusionSession, body: object, raw: str) -> int:
@@ -76,3 +78,40 @@ def test_a_monitor_request_costs_a_fixed_number_of_statements(
         action=AuditEvent.Action.INFUSION_VITALS_RECORDED
     ).latest("seq")
     assert recorded.data["count"] == size
+
+
+def test_an_open_alarm_is_read_and_cleared_in_the_same_request(
+    client: Client, nurse: User, running: InfusionSession, monitor: Device
+) -> None:
+    """The newest readings say an alarm is open, so the alarms are read: five
+    statements more than a quiet feed's (the open alarms, the clearing UPDATE,
+    the alarm's seal read back and written, the audit event), and the answer no
+    longer lists it."""
+    _, raw = create_api_token(nurse, name="monitor", by=nurse)
+    now = timezone.now()  # the readings are newer than the check-in's own
+    _post(client, running, factories.reading(now + timedelta(seconds=10), monitor), raw)
+    critical = client.post(
+        f"/api/infusions/sessions/{running.uuid}/vitals",
+        json.dumps(
+            factories.reading(now + timedelta(seconds=20), monitor, spo2_percent=85)
+        ),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {raw}"},
+    )
+    assert [a["code"] for a in critical.json()["alarms"]] == ["spo2_critical"]
+
+    with CaptureQueriesContext(connection) as captured:
+        recovered = client.post(
+            f"/api/infusions/sessions/{running.uuid}/vitals",
+            json.dumps(factories.reading(now + timedelta(seconds=30), monitor)),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {raw}"},
+        )
+
+    assert recovered.status_code == 200, recovered.content
+    assert recovered.json()["alarms"] == []
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert len(statements) == STATEMENTS + 5, "\n".join(statements)
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.INFUSION_ALARM_CLEARED
+    ).exists()

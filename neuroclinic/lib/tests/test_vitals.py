@@ -404,3 +404,66 @@ def test_item8_ecg_rhythm_label_and_review(
 ) -> None:
     assert vital_rules.ecg_rhythm_label(rhythm, other) == label
     assert vital_rules.ecg_needs_review(rhythm) is review
+
+
+# Issue 17 (hot paths): the monitor feed reads only the newest readings when they
+# settle the rules. earlier_readings_matter() says when they do; the property below
+# checks the promise against evaluate_alarms itself, every parameter varied across
+# its warning and critical limits, the thresholds too.
+every_parameter = st.builds(
+    at,
+    minute=st.integers(min_value=0, max_value=30),
+    systolic_mmhg=st.integers(min_value=85, max_value=205),
+    diastolic_mmhg=st.integers(min_value=50, max_value=125),
+    heart_rate_bpm=st.integers(min_value=43, max_value=125),
+    spo2_percent=st.integers(min_value=88, max_value=100),
+    respiratory_rate_per_min=st.integers(min_value=7, max_value=16),
+    etco2_mmhg=st.one_of(st.none(), st.integers(min_value=5, max_value=55)),
+)
+some_thresholds = st.builds(
+    AlarmThresholds,
+    bp_high_consecutive_readings=st.integers(min_value=1, max_value=4),
+    bp_high_min_span_minutes=st.integers(min_value=0, max_value=6),
+    heart_rate_high_consecutive_readings=st.integers(min_value=1, max_value=4),
+    spo2_low_consecutive_readings=st.integers(min_value=1, max_value=3),
+    heart_rate_low_min_span_minutes=st.integers(min_value=0, max_value=3),
+    etco2_high_mmhg=st.one_of(st.none(), st.just(50)),
+)
+
+
+@given(
+    st.lists(every_parameter, max_size=10, unique_by=lambda r: r.taken_at),
+    st.integers(min_value=0, max_value=10),
+    some_thresholds,
+)
+def test_earlier_readings_cannot_change_alarms_the_newest_settle(
+    readings: list[TimedVitalSigns], keep: int, thresholds: AlarmThresholds
+) -> None:
+    ordered = sorted(readings, key=lambda reading: reading.taken_at)
+    newest = ordered[len(ordered) - min(keep, len(ordered)) :]
+
+    if not vital_rules.earlier_readings_matter(newest, thresholds):
+        assert evaluate_alarms(newest, thresholds) == evaluate_alarms(
+            ordered, thresholds
+        )
+
+
+@pytest.mark.parametrize(
+    ("newest", "matter"),
+    [
+        ([], True),  # nothing read yet: the earlier readings are all there is
+        ([at(0), at(1), at(2)], False),  # within every limit: every run ends here
+        ([at(0), at(1, heart_rate_bpm=125)], False),  # the run starts at minute 1
+        ([at(0, heart_rate_bpm=125), at(1, heart_rate_bpm=125)], True),
+        # A critical reading alone decides its parameter, but the other rules'
+        # runs must still end inside the newest readings.
+        ([at(0), at(1, spo2_percent=85)], False),
+        ([at(0, spo2_percent=91), at(1, spo2_percent=85)], True),
+        ([at(0, etco2_mmhg=55), at(1, etco2_mmhg=55)], True),
+        ([at(0, etco2_mmhg=45), at(1, etco2_mmhg=55)], False),
+    ],
+)
+def test_earlier_readings_matter_while_a_run_reaches_the_oldest_reading(
+    newest: list[TimedVitalSigns], matter: bool
+) -> None:
+    assert vital_rules.earlier_readings_matter(newest, DEFAULTS) is matter
