@@ -332,3 +332,32 @@ def test_sqlite_writes_every_hundredth_to_ten_thousand_as_as_quantity_does() -> 
         )
         checked, wrong, first = cursor.fetchone()
     assert (checked, wrong, first) == (1_100_001, 0, None)
+
+
+def test_a_walk_over_several_fetches_stopped_early_leaves_nothing_open(
+    history: list[LedgerEntry], stock: Stock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of 3 rows: the next batch is being fetched (a thread, on PostgreSQL) when
+    the walk stops at a broken entry. The fetch thread ends, the walk's transaction or
+    savepoint is gone, and the caller's own transaction still works."""
+    import threading
+
+    from neuroclinic.ledger import verify
+
+    monkeypatch.setattr(verify, "FETCH_ROWS", 3)
+    intact = verify_registrant(stock.registrant)
+    assert intact.ok, intact.describe()
+    assert intact.checked == 8  # three fetches: 3, 3 and 2 rows
+    _triggers_off()
+    _sql(f"UPDATE {TABLE} SET reason = 'edited' WHERE seq = 2")
+
+    report = verify_registrant(stock.registrant)
+
+    assert not report.ok
+    assert report.first_bad_seq == 2
+    assert not [t for t in threading.enumerate() if t.name.startswith("ledger-fetch")]
+    assert LedgerEntry.objects.filter(registrant=stock.registrant).count() == 8
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_cursors")
+            assert cursor.fetchone()[0] == 0  # the server-side cursor was closed
