@@ -17,14 +17,15 @@ tens of seconds (benchmarks/LEDGER.md).
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
 import orjson
-from django.db import connection
+from django.db import connection, transaction
 
 from neuroclinic.ledger.models import (
     Container,
@@ -228,11 +229,32 @@ def _json_object(names: tuple[str, ...], vendor: str) -> str:
         )
         return f"json_object({pairs})"
     members = " || ".join(
-        f"'{',' if n else ''}\"{name}\":' || "
-        f"coalesce(to_json({_canonical_value(name, vendor)})::text, 'null')"
+        f"'{',' if n else ''}\"{name}\":' || coalesce({_pg_json_value(name)}, 'null')"
         for n, name in enumerate(names)
     )
     return f"'{{' || {members} || '}}'"
+
+
+# Hashed columns whose PostgreSQL text has no character JSON escapes (digits, signs,
+# the point, hex and dashes, to_char's fixed format): PostgreSQL's to_json of them is
+# the text quoted (or, for the integers, the digits), so the SELECT writes that
+# directly. to_json was about a fifth of the server's time at a million entries
+# (benchmarks/LEDGER.md, ledger17h). Free text (names, reason, kind, the hashes, the
+# session reference) still goes through to_json.
+PLAIN_TEXT_COLUMNS = QUANTITY_COLUMNS | frozenset(DATETIME_COLUMNS) | {"uuid"}
+INTEGER_COLUMNS = frozenset(
+    name for name in HASHED_COLUMNS if name == "seq" or name.endswith("_id")
+)
+
+
+def _pg_json_value(name: str) -> str:
+    """PostgreSQL SQL for one column's JSON value; NULL where the column is NULL."""
+    value = _canonical_value(name, "postgresql")
+    if name in INTEGER_COLUMNS:
+        return f"{value}::text"
+    if name in PLAIN_TEXT_COLUMNS:
+        return f"'\"' || {value} || '\"'"
+    return f"to_json({value})::text"
 
 
 def _select(vendor: str) -> str:
@@ -379,16 +401,48 @@ class Anchor:
         )
 
 
+FETCH_ROWS = 10_000
+
+
 def _raw_rows(
     registrant_id: int, after_seq: int, upto_seq: int
-) -> Iterator[Sequence[Any]]:
+) -> Generator[Sequence[Any]]:
+    """The registrant's rows after `after_seq` up to `upto_seq`, in sequence order.
+
+    Close the iterator if you stop early (`_walk` does): on PostgreSQL it holds a
+    transaction (or a savepoint) and a fetching thread until it is closed.
+    """
     sql = (
         f"SELECT {_select(connection.vendor)} FROM ledger_ledgerentry WHERE registrant_id = %s "  # noqa: S608
         "AND seq > %s AND seq <= %s ORDER BY seq"
     )
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, [registrant_id, after_seq, upto_seq])
-        while rows := cursor.fetchmany(10_000):
+    params = [registrant_id, after_seq, upto_seq]
+    if connection.vendor != "postgresql":
+        # SQLite: no transaction (this project's are BEGIN IMMEDIATE, which would hold
+        # the write lock for the whole walk) and no thread: the rows come from the same
+        # process, so there is no server to overlap with.
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(FETCH_ROWS):
+                yield from rows
+        return
+    # PostgreSQL (benchmarks/LEDGER.md, ledger17h). In a transaction, so that Django's
+    # server-side cursor is not WITH HOLD: in autocommit it is, and the server then
+    # formats every row and writes the whole result to a temporary file before the
+    # first fetch. And the next batch is fetched by a thread while this one is
+    # checked, so the server formats rows on the other core while Python hashes and
+    # re-adds (a single cursor otherwise leaves one side idle while the other works;
+    # the server's share is the larger). The thread only waits on the socket and
+    # loads rows; psycopg serialises use of the connection.
+    with (
+        transaction.atomic(),
+        connection.chunked_cursor() as cursor,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-fetch") as pool,
+    ):
+        cursor.execute(sql, params)
+        pending = pool.submit(cursor.fetchmany, FETCH_ROWS)
+        while rows := pending.result():
+            pending = pool.submit(cursor.fetchmany, FETCH_ROWS)
             yield from rows
 
 
@@ -495,39 +549,43 @@ def _walk(
     expected_seq = state.seq + 1
     prev_hash = state.hash
     sha256 = hashlib.sha256
-    for row in _raw_rows(registrant.pk, state.seq, head.seq):
-        seq = row[_SEQ]
-        stored_hash = row[_HASH]
-        if seq != expected_seq:
-            raise _Broken(
-                seq if seq > expected_seq else expected_seq,
-                entry_name(row[_UUID]),
-                f"expected entry #{expected_seq} next but found #{seq}: entries were "
-                "deleted, inserted or renumbered",
-            )
-        if row[_PREV] != prev_hash:
-            raise _Broken(
-                seq,
-                entry_name(row[_UUID]),
-                "its previous-hash link does not match the entry before it: entries were "
-                "deleted, inserted or reordered",
-            )
-        if sha256(row_bytes(row)).hexdigest() != stored_hash:
-            raise _Broken(
-                seq,
-                entry_name(row[_UUID]),
-                "its content does not match its hash: the entry was edited",
-            )
-        if anchors and seq in anchors and anchors[seq] != stored_hash:
-            raise _Broken(
-                seq,
-                entry_name(row[_UUID]),
-                f"it differs from the head recorded by the check of "
-                f"{_check_time(registrant, seq)}: the chain was rewritten after that check",
-            )
-        _readd(row, state, per_ml)
-        prev_hash = stored_hash
-        expected_seq += 1
+    rows = _raw_rows(registrant.pk, state.seq, head.seq)
+    try:
+        for row in rows:
+            seq = row[_SEQ]
+            stored_hash = row[_HASH]
+            if seq != expected_seq:
+                raise _Broken(
+                    seq if seq > expected_seq else expected_seq,
+                    entry_name(row[_UUID]),
+                    f"expected entry #{expected_seq} next but found #{seq}: entries were "
+                    "deleted, inserted or renumbered",
+                )
+            if row[_PREV] != prev_hash:
+                raise _Broken(
+                    seq,
+                    entry_name(row[_UUID]),
+                    "its previous-hash link does not match the entry before it: entries were "
+                    "deleted, inserted or reordered",
+                )
+            if sha256(row_bytes(row)).hexdigest() != stored_hash:
+                raise _Broken(
+                    seq,
+                    entry_name(row[_UUID]),
+                    "its content does not match its hash: the entry was edited",
+                )
+            if anchors and seq in anchors and anchors[seq] != stored_hash:
+                raise _Broken(
+                    seq,
+                    entry_name(row[_UUID]),
+                    f"it differs from the head recorded by the check of "
+                    f"{_check_time(registrant, seq)}: the chain was rewritten after that check",
+                )
+            _readd(row, state, per_ml)
+            prev_hash = stored_hash
+            expected_seq += 1
+    finally:
+        rows.close()  # at a broken entry: ends the fetch thread and transaction now
 
     last = expected_seq - 1
     if head.seq != last or head.hash != prev_hash:

@@ -332,3 +332,80 @@ def test_sqlite_writes_every_hundredth_to_ten_thousand_as_as_quantity_does() -> 
         )
         checked, wrong, first = cursor.fetchone()
     assert (checked, wrong, first) == (1_100_001, 0, None)
+
+
+def test_a_walk_over_several_fetches_stopped_early_leaves_nothing_open(
+    history: list[LedgerEntry], stock: Stock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of 3 rows: the next batch is being fetched (a thread, on PostgreSQL) when
+    the walk stops at a broken entry. The fetch thread ends, the walk's transaction or
+    savepoint is gone, and the caller's own transaction still works."""
+    import threading
+
+    from neuroclinic.ledger import verify
+
+    monkeypatch.setattr(verify, "FETCH_ROWS", 3)
+    intact = verify_registrant(stock.registrant)
+    assert intact.ok, intact.describe()
+    assert intact.checked == 8  # three fetches: 3, 3 and 2 rows
+    _triggers_off()
+    _sql(f"UPDATE {TABLE} SET reason = 'edited' WHERE seq = 2")
+
+    report = verify_registrant(stock.registrant)
+
+    assert not report.ok
+    assert report.first_bad_seq == 2
+    assert not [t for t in threading.enumerate() if t.name.startswith("ledger-fetch")]
+    assert LedgerEntry.objects.filter(registrant=stock.registrant).count() == 8
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_cursors")
+            assert cursor.fetchone()[0] == 0  # the server-side cursor was closed
+
+
+@pytest.mark.parametrize(
+    ("column", "sql_type", "values"),
+    [
+        ("quantity_ml", "numeric(12,2)", ["0", "-0.80", "1234567890.12", "NaN"]),
+        ("session_balance_after_ml", "numeric(12,2)", [None, "0.05"]),
+        (
+            "occurred_at",
+            "timestamptz",
+            [
+                "2026-01-01 08:00:00+00",
+                "2026-06-30 23:59:59.000001-07",
+                "0044-03-15 12:00:00+00 BC",
+                "12345-01-01 00:00:00+00",
+                "infinity",
+            ],
+        ),
+        ("witness_confirmed_at", "timestamptz", [None, "2026-01-01 08:00:00.5+00"]),
+        ("uuid", "uuid", ["6f1c2a4e-0b7d-4c1e-9a3b-2d5e8f0a1b2c"]),
+        ("seq", "bigint", ["1", "9223372036854775807"]),
+        ("patient_id", "bigint", [None, "-1"]),
+    ],
+)
+@pytest.mark.django_db
+def test_postgresql_quotes_typed_values_as_to_json_would(
+    column: str, sql_type: str, values: list[str | None]
+) -> None:
+    """The SELECT writes the integers, quantities, datetimes and the uuid without
+    to_json: for these types that is the same text, edge values included."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the PostgreSQL SELECT")
+    from neuroclinic.ledger.verify import _pg_json_value
+
+    canonical = _canonical_value(column, "postgresql")
+    rows = ", ".join(f"(%s::{sql_type})" for _ in values)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL TIME ZONE 'America/Denver'")  # not the session's UTC
+        cursor.execute(
+            f"SELECT coalesce({_pg_json_value(column)}, 'null'), "
+            f"coalesce(to_json({canonical})::text, 'null') "
+            f"FROM (VALUES {rows}) AS v({column})",
+            values,
+        )
+        pairs = cursor.fetchall()
+    assert len(pairs) == len(values)
+    for plain, via_to_json in pairs:
+        assert plain == via_to_json
