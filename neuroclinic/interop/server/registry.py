@@ -27,7 +27,7 @@ from neuroclinic.infusions.models import (
     VitalReading,
 )
 from neuroclinic.intake.models import ConsentSignature
-from neuroclinic.interop.fhir import codes, documents, scheduling
+from neuroclinic.interop.fhir import adverse_events, codes, documents, scheduling
 from neuroclinic.interop.fhir.clinical import (
     ALL_VITAL_KINDS,
     CONDITION_PROFILE,
@@ -76,7 +76,7 @@ from neuroclinic.scheduling.models import (
     AppointmentStatusChange,
     StaffShift,
 )
-from neuroclinic.tms.models import TmsSession
+from neuroclinic.tms.models import AdverseEvent, TmsSession
 
 Params = list[tuple[str, str]]
 
@@ -1871,6 +1871,93 @@ def _procedure_history(user: User, raw: str) -> tuple[Patient, list[Resource]]:
     return t.patient, [resource]
 
 
+# AdverseEvent (TMS adverse-event reports) ------------------------------------------
+
+
+def _adverse_event_qs(user: User) -> QuerySet[AdverseEvent]:
+    """Reports with what the mapper reads, and their last change: the later of the
+    filing and the review (neither row ever changes)."""
+    return (
+        AdverseEvent.objects.filter(patient__in=_visible(user))
+        .annotate(
+            last_change=Greatest(
+                F("recorded_at"),
+                Coalesce(F("review__reviewed_at"), F("recorded_at")),
+            )
+        )
+        .select_related(
+            "patient",
+            "course__location",
+            "session",
+            "recorded_by",
+            "review__reviewed_by",
+        )
+        .order_by("onset_at", "id")
+    )
+
+
+def _search_adverse_events(user: User, params: Params) -> list[Source]:
+    qs = _common(
+        _adverse_event_qs(user), params, patient_field="patient", date_field=None
+    )
+    if (ids := _uuid_ids(params)) is not None:
+        qs = qs.filter(uuid__in=ids)
+    for name, value in params:
+        if name == "date":
+            qs = qs.filter(_date_q("onset_at", parse_date(name, value)))
+        elif name == "_lastUpdated":
+            qs = qs.filter(_date_q("last_change", parse_date(name, value)))
+        elif name == "severity":
+            wanted = [
+                t.code
+                for t in parse_token(name, value)
+                if t.system in (None, adverse_events.SEVERITY)
+            ]
+            qs = qs.filter(severity__in=wanted)
+        elif name == "seriousness":
+            serious = {
+                adverse_events.SERIOUS_CODES[t.code]
+                for t in parse_token(name, value)
+                if t.system in (None, adverse_events.SERIOUSNESS)
+                and t.code in adverse_events.SERIOUS_CODES
+            }
+            qs = qs.filter(serious__in=serious)
+        elif name == "event":
+            kinds = [
+                t.code
+                for t in parse_token(name, value)
+                if t.system in (None, adverse_events.EVENT_KINDS)
+            ]
+            qs = qs.filter(kind__in=kinds)
+        elif name == "actuality":
+            if "actual" not in {t.code for t in parse_token(name, value)}:
+                qs = qs.none()  # every report is of an event that happened
+        elif name == "substance":
+            qs = qs.filter(session__uuid__in=parse_references(name, value, "Procedure"))
+        elif name == "recorder":
+            qs = qs.filter(
+                recorded_by__uuid__in=parse_references(name, value, "Practitioner")
+            )
+    return [_Batched(qs, rows.adverse_events, lambda e: e.patient)]
+
+
+def _read_adverse_event(user: User, raw: str) -> tuple[Patient, Resource]:
+    e = _get(_adverse_event_qs(user), uuid=_uuid_or_404(raw))
+    return e.patient, rows.adverse_events([e])[0]
+
+
+def _adverse_event_history(user: User, raw: str) -> tuple[Patient, list[Resource]]:
+    """Version 1 the report as filed; version 2, once a physician has signed a
+    review, the report with the review's causality and outcome. Both rows are
+    append-only, so both versions are rebuilt from them."""
+    e = _get(_adverse_event_qs(user), uuid=_uuid_or_404(raw))
+    versions = rows.adverse_events([e], as_filed=True)
+    current = rows.adverse_events([e])[0]
+    if current["meta"]["versionId"] == "2":  # reviewed
+        versions.append(current)
+    return e.patient, versions
+
+
 # History ---------------------------------------------------------------------------
 
 
@@ -2183,6 +2270,59 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
                 "History: a TMS session that has ended never changes and has one"
                 " version. A running session changes (intensity, pulses, its end)"
                 " without its versions being kept: no history (404) until it ends."
+            ),
+        ),
+        ResourceType(
+            "AdverseEvent",
+            Capability.VIEW_TMS,
+            (
+                _ID_PARAM,
+                _PATIENT_PARAM,
+                _SUBJECT_PARAM,
+                SearchParam("date", "date", f"The onset. {_DATE}"),
+                SearchParam(
+                    "seriousness",
+                    "token",
+                    f"Serious or Non-serious ({adverse_events.SERIOUSNESS}).",
+                ),
+                SearchParam(
+                    "severity",
+                    "token",
+                    f"mild, moderate or severe ({adverse_events.SEVERITY}).",
+                ),
+                SearchParam(
+                    "event",
+                    "token",
+                    "The kind: seizure, syncope, severe_headache, scalp_burn,"
+                    " hearing_change, manic_switch, other"
+                    f" ({adverse_events.EVENT_KINDS}).",
+                ),
+                SearchParam("actuality", "token", "actual (every report is)."),
+                SearchParam(
+                    "substance",
+                    "reference",
+                    "The suspected TMS session (Procedure/<id>).",
+                ),
+                SearchParam("recorder", "reference", "Who filed it (Practitioner)."),
+                SearchParam(
+                    "_lastUpdated",
+                    "date",
+                    f"The filing, or the physician's review if later. {_DATE}",
+                ),
+            ),
+            _search_adverse_events,
+            _read_adverse_event,
+            history=_adverse_event_history,
+            versioned=True,
+            documentation=(
+                "TMS adverse-event reports, for the roles that read TMS records"
+                " (view_tms). History: version 1 the report as filed; version 2,"
+                " once a physician has signed a review, the report with the"
+                " review's causality (suspectEntity.causality, author the"
+                " reviewer) and its outcome. Both records are append-only; nothing"
+                " else changes. R4 AdverseEvent has no note: the report's"
+                " description is in event.text, the review's note in"
+                " causality.assessment.text."
             ),
         ),
         ResourceType(

@@ -19,6 +19,7 @@ from neuroclinic.infusions.models import (
     VitalReading,
 )
 from neuroclinic.intake.models import ConsentSignature
+from neuroclinic.interop.fhir.adverse_events import adverse_event_resource
 from neuroclinic.interop.fhir.clinical import (
     ImportedFacts,
     PatientFacts,
@@ -80,7 +81,7 @@ from neuroclinic.scheduling.models import (
     AppointmentStatusChange,
     StaffShift,
 )
-from neuroclinic.tms.models import TmsSession
+from neuroclinic.tms.models import AdverseEvent, AdverseEventReview, TmsSession
 
 
 def patient_facts(
@@ -746,3 +747,70 @@ def procedures(rows: Sequence[TmsSession]) -> list[Resource]:
         )
         for t in rows
     ]
+
+
+def _review(e: AdverseEvent) -> AdverseEventReview | None:
+    """The report's signed review, or None (without a query when it was loaded)."""
+    try:
+        return e.review
+    except AdverseEventReview.DoesNotExist:
+        return None
+
+
+def adverse_events(
+    rows: Sequence[AdverseEvent], *, as_filed: bool = False
+) -> list[Resource]:
+    """TMS adverse-event reports loaded with patient, course (and its location),
+    session, recorder and review (with its reviewer): as they are now (reviewed, if
+    they are), or (`as_filed`) as first filed. Version 1 is the report as filed,
+    version 2 the report with its review; neither row ever changes."""
+    out = []
+    for e in rows:
+        review = None if as_filed else _review(e)
+        session = e.session
+        course = e.course
+        if session is not None:
+            course_text = (
+                f"TMS session {session.number} of {course.total_sessions}"
+                f" ({course.protocol_name})"
+            )
+        else:
+            course_text = f"TMS course: {course.protocol_name} (no session named)"
+        changed = (
+            max(e.recorded_at, review.reviewed_at)
+            if review is not None
+            else e.recorded_at
+        )
+        out.append(
+            adverse_event_resource(
+                event_id=e.uuid,
+                patient_id=e.patient.uuid,
+                kind=e.kind,
+                kind_label=e.get_kind_display(),
+                description=e.description,
+                severity=e.severity,
+                serious=e.serious,
+                seriousness_labels=e.seriousness_labels,
+                onset=e.onset_at,
+                recorded=e.recorded_at,
+                recorder_id=cast(User, e.recorded_by).uuid,
+                outcome=review.outcome if review is not None else e.outcome,
+                outcome_label=(
+                    review.get_outcome_display()
+                    if review is not None
+                    else e.get_outcome_display()
+                ),
+                location_id=course.location.uuid,
+                procedure_id=session.uuid if session is not None else None,
+                course_text=course_text,
+                causality=review.causality if review is not None else None,
+                causality_label=review.get_causality_display() if review else "",
+                causality_note=review.note if review is not None else "",
+                reviewer_id=(
+                    cast(User, review.reviewed_by).uuid if review is not None else None
+                ),
+                version_id="2" if review is not None else "1",
+                last_updated=changed,
+            )
+        )
+    return out

@@ -1,6 +1,6 @@
 """A Lakeside patient with a diagnosis, a PHQ-9, a consent, a finished infusion
-(vitals and a ledger administration) and its calendar visit, and a TMS session:
-every resource type the FHIR server serves."""
+(vitals and a ledger administration) and its calendar visit, a TMS session and its
+reviewed adverse event: every resource type the FHIR server serves."""
 
 from collections.abc import Callable
 from datetime import timedelta
@@ -37,8 +37,9 @@ from neuroclinic.scheduling.models import (
     AppointmentType,
     StaffShift,
 )
+from neuroclinic.tms.actions import adverse as tms_adverse
 from neuroclinic.tms.actions import sessions as tms_sessions
-from neuroclinic.tms.models import TmsSession
+from neuroclinic.tms.models import AdverseEvent, TmsSession
 from neuroclinic.tms.tests import factories as tms_factories
 
 
@@ -176,6 +177,35 @@ def tms_given(stopped: InfusionSession, tms: User, prescriber: User) -> TmsSessi
     )
 
 
+@pytest.fixture
+def tms_adverse_event(
+    tms_given: TmsSession, tms: User, prescriber: User
+) -> AdverseEvent:
+    """A severe headache in that session, filed by the technician and reviewed
+    (signed) by the prescriber: causality and a later outcome."""
+    assert tms_given.ended_at is not None
+    report = tms_adverse.record_adverse_event(
+        tms_given.course,
+        session=tms_given,
+        kind="severe_headache",
+        description="Headache after the session; paracetamol given.",
+        severity="severe",
+        onset_at=tms_given.ended_at,
+        action_taken="treated",
+        outcome="recovering",
+        by=tms,
+    )
+    tms_adverse.review_adverse_event(
+        report,
+        causality="possibly_related",
+        outcome="recovered",
+        note="Settled within the hour; keep the intensity.",
+        password=TEST_PASSWORD,
+        by=prescriber,
+    )
+    return report
+
+
 OUTSIDE_SYSTEM = "urn:oid:2.16.840.1.113883.19.5.99999.1"
 
 
@@ -251,6 +281,7 @@ def charted(
     stopped: InfusionSession,
     visited: Appointment,
     tms_given: TmsSession,
+    tms_adverse_event: AdverseEvent,
     imported: InfusionSession,
 ) -> InfusionSession:
     """The whole chart: everything above exists."""
