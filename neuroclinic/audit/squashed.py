@@ -13,6 +13,7 @@ in one place. The old modules stay: databases that applied them keep them
 
 import importlib
 from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import cast
 
 from django.db import migrations, models, router
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
@@ -102,7 +103,7 @@ class LazyAppsRunPython(migrations.RunPython):
         if router.allow_migrate(
             schema_editor.connection.alias, app_label, **self.hints
         ):
-            self.code(_LazyApps(from_state), schema_editor)
+            self.code(cast(StateApps, _LazyApps(from_state)), schema_editor)
 
     def database_backwards(
         self,
@@ -116,7 +117,7 @@ class LazyAppsRunPython(migrations.RunPython):
         if router.allow_migrate(
             schema_editor.connection.alias, app_label, **self.hints
         ):
-            self.reverse_code(_LazyApps(from_state), schema_editor)
+            self.reverse_code(cast(StateApps, _LazyApps(from_state)), schema_editor)
 
 
 class CreateModels(Operation):
