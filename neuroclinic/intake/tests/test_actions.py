@@ -565,6 +565,71 @@ def test_signing_stores_the_hash_of_the_exact_text_the_image_and_a_pdf(
     assert event.data["text_sha256"] == signature.text_sha256
 
 
+def test_a_batch_signs_each_as_sign_consent_does_with_its_own_pdf(
+    patient: Patient, organization: Organization
+) -> None:
+    from neuroclinic.intake import pdf as consent_pdf
+
+    assert consent_pdf.PARALLEL_FROM <= 4  # rendered in worker processes (2+ CPUs)
+    documents = publish_all(organization)
+    kinds = ("ketamine", "privacy", "financial", "communication")
+    signatures = consents.sign_consents(
+        [
+            consents.ConsentToSign(
+                patient,
+                documents[kind],
+                typed_name="  Casey   Testova ",
+                signature_png=signature_png(n),
+                ip_address="203.0.113.9",
+                channel=ConsentSignature.Channel.PORTAL,
+            )
+            for n, kind in enumerate(kinds)
+        ]
+    )
+    assert [s.document.kind for s in signatures] == list(kinds)
+    events = list(
+        AuditEvent.objects.filter(action=Action.CONSENT_SIGNED).order_by("seq")
+    )
+    assert [e.subject_id for e in events] == [str(s.uuid) for s in signatures]
+    for signature, event in zip(signatures, events, strict=True):
+        signature.refresh_from_db()
+        assert signature.typed_name == "Casey Testova"
+        stored = signature.pdf.read()
+        assert stored.startswith(b"%PDF")
+        assert signature.pdf_sha256 == hashlib.sha256(stored).hexdigest()
+        assert event.data["pdf_sha256"] == signature.pdf_sha256
+        # Each PDF is its own signature's page, as sign_consent renders it.
+        assert stored == consent_pdf.signed_consent(
+            signature,
+            document=signature.document,
+            patient=patient,
+            signature_png=signature.signature_image.read(),
+        )
+    assert len({s.pdf_sha256 for s in signatures}) == len(kinds)
+
+
+def test_a_batch_with_one_refused_signature_stores_none(
+    patient: Patient, organization: Organization
+) -> None:
+    documents = publish_all(organization)
+    items = [
+        consents.ConsentToSign(
+            patient,
+            documents[kind],
+            typed_name=name,
+            signature_png=signature_png(1),
+            ip_address=None,
+            channel=ConsentSignature.Channel.PORTAL,
+        )
+        for kind, name in (("ketamine", "Casey"), ("privacy", " "))
+    ]
+    with pytest.raises(IntakeError) as refused:
+        consents.sign_consents(items)
+    assert refused.value.field == "typed_name"
+    assert ConsentSignature.objects.count() == 0
+    assert not AuditEvent.objects.filter(action=Action.CONSENT_SIGNED).exists()
+
+
 @pytest.mark.parametrize(
     ("typed_name", "png", "field"),
     [
