@@ -7,7 +7,8 @@ with the same settings (DEBUG=False, a secret-key file), each as its own
 process, and prints the seconds each took and the total (wall clock). As `make
 run` does, the static files are collected beside the other steps (they need no
 database), from the start; the demo skips the system checks migrate has just
-run. --sequential runs the steps one after another as `make run` once did (with
+run. The steps beside the chain run at a lower priority (`nice -n 10`), as in
+`make run`. --sequential runs the steps one after another as `make run` once did (with
 an `optimize` before the demo, which the demo command runs again at its end). Everything goes to a
 fresh var folder (a temporary one unless --var-dir names an empty folder), so
 the developer's var/ and its database are never touched. The static files are
@@ -88,10 +89,19 @@ def main() -> None:
     beside, chain = SEQUENTIAL if args.sequential else MAKE_RUN
     started = time.monotonic()
 
-    def launch(step: Step) -> tuple[str, float, subprocess.Popen[bytes]]:
+    def launch(
+        step: Step, *, nice: bool = False
+    ) -> tuple[str, float, subprocess.Popen[bytes]]:
         name, command = step
+        # `make run` starts the steps beside the chain with `nice -n 10`.
         process = subprocess.Popen(
-            [sys.executable, "-m", "neuroclinic", *command],
+            [
+                *(["nice", "-n", "10"] if nice else []),
+                sys.executable,
+                "-m",
+                "neuroclinic",
+                *command,
+            ],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -99,7 +109,7 @@ def main() -> None:
         )
         return name, time.monotonic(), process
 
-    running = [launch(step) for step in beside]
+    running = [launch(step, nice=True) for step in beside]
     queue = list(chain)
     current = launch(queue.pop(0)) if queue else None
     if current:

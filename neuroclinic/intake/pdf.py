@@ -70,12 +70,20 @@ def render_all(htmls: Sequence[str]) -> list[bytes]:
 
     A render is pure CPU (WeasyPrint, nothing fetched), about 0.1 s each, and its
     bytes do not depend on the process that made them (no dates or random ids
-    beyond what the page prints). The workers are forked (Linux), so they start
-    with WeasyPrint loaded; they only render, and never touch the database
-    connection they inherit.
+    beyond what the page prints). The workers are forked (Linux, and only from a
+    process with one thread, such as the `demo` command), so they start with
+    WeasyPrint loaded; they only render, and never touch the database connection
+    they inherit. Elsewhere (a web worker, a test run) they render here, in turn.
     """
     cpus = os.cpu_count() or 1
-    if len(htmls) < PARALLEL_FROM or cpus < 2 or sys.platform != "linux":
+    if (
+        len(htmls) < PARALLEL_FROM
+        or cpus < 2
+        or sys.platform != "linux"
+        # A fork copies one thread: a lock another thread holds (logging, a
+        # driver's) would stay held in the child. Only a one-thread process forks.
+        or threading.active_count() > 1
+    ):
         return [_pdf(html) for html in htmls]
     with ProcessPoolExecutor(
         max_workers=min(cpus, len(htmls)),

@@ -570,7 +570,7 @@ def test_a_batch_signs_each_as_sign_consent_does_with_its_own_pdf(
 ) -> None:
     from neuroclinic.intake import pdf as consent_pdf
 
-    assert consent_pdf.PARALLEL_FROM <= 4  # rendered in worker processes (2+ CPUs)
+    assert consent_pdf.PARALLEL_FROM <= 4  # a batch this size may use workers
     documents = publish_all(organization)
     kinds = ("ketamine", "privacy", "financial", "communication")
     signatures = consents.sign_consents(
@@ -606,6 +606,37 @@ def test_a_batch_signs_each_as_sign_consent_does_with_its_own_pdf(
             signature_png=signature.signature_image.read(),
         )
     assert len({s.pdf_sha256 for s in signatures}) == len(kinds)
+
+
+# The test process has other threads; the demo command, which batches, has one.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
+def test_pdfs_rendered_in_worker_processes_are_those_rendered_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from neuroclinic.intake import pdf as consent_pdf
+
+    pages = [
+        f"<h1>Consent {n}</h1><p>{'Signed. ' * (n + 1)}</p>"
+        for n in range(consent_pdf.PARALLEL_FROM)
+    ]
+    here = [consent_pdf._pdf(page) for page in pages]
+    import os
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+    from typing import Any
+
+    forked: list[object] = []
+
+    def counted(*args: Any, **kwargs: Any) -> ProcessPoolExecutor:
+        forked.append(kwargs)
+        return ProcessPoolExecutor(*args, **kwargs)
+
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(consent_pdf, "ProcessPoolExecutor", counted)
+    assert consent_pdf.render_all(pages) == here
+    assert forked  # the workers did render them
+    assert len(set(here)) == len(pages)
 
 
 def test_a_batch_with_one_refused_signature_stores_none(
