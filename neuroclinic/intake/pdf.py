@@ -80,8 +80,11 @@ def render_all(htmls: Sequence[str]) -> list[bytes]:
         len(htmls) < PARALLEL_FROM
         or cpus < 2
         or sys.platform != "linux"
-        # A fork copies one thread: a lock another thread holds (logging, a
-        # driver's) would stay held in the child. Only a one-thread process forks.
+        # A fork copies one thread: a lock another Python thread holds (logging,
+        # a driver's) would stay held in the child, so only a process with one
+        # Python thread forks. Native threads of libraries (the demo process has
+        # jemalloc's background thread) are not counted: Python warns about them
+        # too, but the workers only render.
         or threading.active_count() > 1
     ):
         return [_pdf(html) for html in htmls]
