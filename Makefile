@@ -33,22 +33,24 @@ install: $(VENV)/.installed
 var/secret-key:
 	@mkdir -p var && umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
+# The static files need no database: they are collected beside migrate, createcachetable and the
+# demo, at a lower priority, so that the chain of steps that does need it keeps a core. The demo
+# skips Django's system checks, which migrate has just run (issue 18, item 10).
 run: install var/secret-key
 	@set -e; export DEBUG=False HTTPS=False SECRET_KEY_FILE=var/secret-key \
 	  ALLOWED_HOSTS="$(HOST),localhost,127.0.0.1" \
 	  PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
 	new_db=no; if [ -z "$${DATABASE_URL:-}" ] && [ ! -f $(DB_FILE) ]; then new_db=yes; fi; \
+	nice -n 10 $(BIN)/neuroclinic collectstatic --no-input -v0 & static_pid=$$!; \
 	$(BIN)/neuroclinic migrate --no-input -v0; \
 	$(BIN)/neuroclinic createcachetable; \
 	if [ $$new_db = yes ]; then \
 	  echo "New database: loading the demo clinic..."; \
-	  $(BIN)/neuroclinic collectstatic --no-input -v0 & static_pid=$$!; \
-	  $(BIN)/neuroclinic demo; \
-	  wait $$static_pid; \
+	  $(BIN)/neuroclinic demo --skip-checks; \
 	else \
 	  $(BIN)/neuroclinic optimize -v0; \
-	  $(BIN)/neuroclinic collectstatic --no-input -v0; \
 	fi; \
+	wait $$static_pid; \
 	echo; \
 	echo "Neuroclinic is at $$PUBLIC_BASE_URL/"; \
 	echo "Sign in as admin, director, prescriber, nurse, frontdesk, tms, custodian, billing or auditor"; \

@@ -5,9 +5,11 @@
 Runs the steps `make run` runs on a new SQLite database, in the same order and
 with the same settings (DEBUG=False, a secret-key file), each as its own
 process, and prints the seconds each took and the total (wall clock). As `make
-run` does, the static files are collected while the demo loads; --sequential
-runs the steps one after another as `make run` did before (with an `optimize`
-before the demo, which the demo command runs again at its end). Everything goes to a
+run` does, the static files are collected beside the other steps (they need no
+database), from the start; the demo skips the system checks migrate has just
+run. The steps beside the chain run at a lower priority (`nice -n 10`), as in
+`make run`. --sequential runs the steps one after another as `make run` once did (with
+an `optimize` before the demo, which the demo command runs again at its end). Everything goes to a
 fresh var folder (a temporary one unless --var-dir names an empty folder), so
 the developer's var/ and its database are never touched. The static files are
 collected cold, as on a first run. Prints the machine's load, since the
@@ -32,17 +34,19 @@ MIGRATE = ("migrate", ["migrate", "--no-input", "-v0"])
 CACHE_TABLE = ("createcachetable", ["createcachetable"])
 OPTIMIZE = ("optimize", ["optimize", "-v0"])
 DEMO = ("demo", ["demo"])
+DEMO_UNCHECKED = ("demo", ["demo", "--skip-checks"])
 STATIC = ("collectstatic", ["collectstatic", "--no-input", "-v0"])
-# `make run`'s steps on a new database (Makefile, target `run`): one list is run
-# one step after another; the steps inside a tuple run at the same time.
-MAKE_RUN: list[list[tuple[str, list[str]]]] = [[MIGRATE], [CACHE_TABLE], [DEMO, STATIC]]
-SEQUENTIAL: list[list[tuple[str, list[str]]]] = [
-    [MIGRATE],
-    [CACHE_TABLE],
-    [OPTIMIZE],
-    [DEMO],
+Step = tuple[str, list[str]]
+# `make run`'s steps on a new database (Makefile, target `run`): the first list
+# starts at once and runs beside the second, whose steps run one after another.
+MAKE_RUN: tuple[list[Step], list[Step]] = (
     [STATIC],
-]
+    [MIGRATE, CACHE_TABLE, DEMO_UNCHECKED],
+)
+SEQUENTIAL: tuple[list[Step], list[Step]] = (
+    [],
+    [MIGRATE, CACHE_TABLE, OPTIMIZE, DEMO, STATIC],
+)
 
 
 def main() -> None:
@@ -81,46 +85,60 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load average before "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
-    total = cpu_total = 0.0
-    for group in SEQUENTIAL if args.sequential else MAKE_RUN:
-        started = time.monotonic()
-        running = [
-            (
-                name,
-                time.monotonic(),
-                subprocess.Popen(
-                    [sys.executable, "-m", "neuroclinic", *command],
-                    env=env,
-                    cwd=ROOT,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                ),
+    cpu_total = 0.0
+    beside, chain = SEQUENTIAL if args.sequential else MAKE_RUN
+    started = time.monotonic()
+
+    def launch(
+        step: Step, *, nice: bool = False
+    ) -> tuple[str, float, subprocess.Popen[bytes]]:
+        name, command = step
+        # `make run` starts the steps beside the chain with `nice -n 10`.
+        process = subprocess.Popen(
+            [
+                *(["nice", "-n", "10"] if nice else []),
+                sys.executable,
+                "-m",
+                "neuroclinic",
+                *command,
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return name, time.monotonic(), process
+
+    running = [launch(step, nice=True) for step in beside]
+    queue = list(chain)
+    current = launch(queue.pop(0)) if queue else None
+    if current:
+        running.append(current)
+    while running:  # each step's own time, whichever ends first
+        time.sleep(0.05)
+        for step in list(running):
+            name, began, process = step
+            # wait4, not poll: it also gives the step's CPU time, which says more
+            # than the wall clock on a machine that is busy with other work.
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid == 0:
+                continue
+            running.remove(step)
+            code = process.returncode = os.waitstatus_to_exitcode(status)
+            if code != 0:
+                sys.exit(f"{name} failed ({code}); run it alone to see why.")
+            cpu = usage.ru_utime + usage.ru_stime
+            cpu_total += cpu
+            side = "  (beside the others)" if step is not current else ""
+            print(
+                f"{name:<18} {time.monotonic() - began:7.1f} s   CPU {cpu:6.1f} s{side}",
+                flush=True,
             )
-            for name, command in group
-        ]
-        while running:  # each step's own time, whichever ends first
-            time.sleep(0.1)
-            for step in list(running):
-                name, began, process = step
-                # wait4, not poll: it also gives the step's CPU time, which says more
-                # than the wall clock on a machine that is busy with other work.
-                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-                if pid == 0:
-                    continue
-                running.remove(step)
-                code = process.returncode = os.waitstatus_to_exitcode(status)
-                if code != 0:
-                    sys.exit(f"{name} failed ({code}); run it alone to see why.")
-                cpu = usage.ru_utime + usage.ru_stime
-                cpu_total += cpu
-                print(
-                    f"{name:<18} {time.monotonic() - began:7.1f} s   CPU {cpu:6.1f} s",
-                    flush=True,
-                )
-        seconds = time.monotonic() - started
-        total += seconds
-        if len(group) > 1:
-            print(f"{'  (side by side)':<18} {seconds:7.1f} s wall clock", flush=True)
+            if step is current:
+                current = launch(queue.pop(0)) if queue else None
+                if current:
+                    running.append(current)
+    total = time.monotonic() - started
     print(f"{'total':<18} {total:7.1f} s   CPU {cpu_total:6.1f} s")
     print(f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if not args.keep and args.var_dir is None:

@@ -12,9 +12,10 @@ in one place. The old modules stay: databases that applied them keep them
 """
 
 import importlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import cast
 
-from django.db import migrations, models
+from django.db import migrations, models, router
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ModelState, ProjectState, StateApps
@@ -41,28 +42,82 @@ def replayed(
                 operations.append(operation)
             elif isinstance(operation, migrations.RunPython):
                 then = (columns_then or {}).get((name, index))
+                code = operation.code if then is None else _as_of(operation.code, then)
                 operations.append(
-                    operation if then is None else _as_of(operation, then)
+                    LazyAppsRunPython(
+                        code,
+                        operation.reverse_code,
+                        atomic=operation.atomic,
+                        hints=operation.hints,
+                        elidable=operation.elidable,
+                    )
                 )
     return operations
 
 
 def _as_of(
-    operation: migrations.RunPython, columns: Mapping[str, Collection[str]]
-) -> migrations.RunPython:
-    code = operation.code
-
+    code: Callable[[StateApps, BaseDatabaseSchemaEditor], None],
+    columns: Mapping[str, Collection[str]],
+) -> Callable[[StateApps, BaseDatabaseSchemaEditor], None]:
     def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         with columns_as_of(columns):
             code(apps, schema_editor)
 
-    return migrations.RunPython(
-        forwards,
-        operation.reverse_code,
-        atomic=operation.atomic,
-        hints=operation.hints,
-        elidable=operation.elidable,
-    )
+    return forwards
+
+
+class _LazyApps:
+    """The historical app registry of a state, rendered when the code first asks for it."""
+
+    def __init__(self, state: ProjectState) -> None:
+        self._state = state
+        self._apps: StateApps | None = None
+
+    def __getattr__(self, name: str) -> object:
+        if self._apps is None:
+            # What RunPython does before it passes `state.apps` (the models a
+            # delayed operation left stale are rendered again), once.
+            self._state.clear_delayed_apps_cache()
+            self._apps = self._state.apps
+        return getattr(self._apps, name)
+
+
+class LazyAppsRunPython(migrations.RunPython):
+    """RunPython whose `apps` is rendered only if the code uses it.
+
+    Django's RunPython renders every historical model before it calls the code
+    (a state that a delayed operation touched, which after contenttypes' first
+    migrations is every state, is rendered again each time). Most of the replayed
+    operations install triggers from the schema editor and never look at `apps`;
+    on a new database those renders were about half of `migrate` (issue 18,
+    item 10). Code that does use `apps` gets the same registry Django would pass.
+    """
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        if router.allow_migrate(
+            schema_editor.connection.alias, app_label, **self.hints
+        ):
+            self.code(cast(StateApps, _LazyApps(from_state)), schema_editor)
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        if self.reverse_code is None:
+            raise NotImplementedError("You cannot reverse this operation")
+        if router.allow_migrate(
+            schema_editor.connection.alias, app_label, **self.hints
+        ):
+            self.reverse_code(cast(StateApps, _LazyApps(from_state)), schema_editor)
 
 
 class CreateModels(Operation):

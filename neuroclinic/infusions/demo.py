@@ -81,6 +81,7 @@ BOOSTER_DAYS = {
     "no_response": (),
 }
 TENTH = Decimal("0.1")
+MONITOR_BATCH_MINUTES = 20
 
 
 @dataclass
@@ -249,8 +250,8 @@ def _vial(clinic: Clinic, volume_ml: Decimal, at: datetime) -> Container:
     return vial
 
 
-def _ready_for_ketamine(patient: Patient, context: DemoContext, index: int) -> None:
-    """Eligibility signed by the prescriber and the three ketamine consents signed (portal)."""
+def _eligible(patient: Patient, context: DemoContext) -> None:
+    """Eligibility signed by the prescriber."""
     eligibility_decisions.decide_eligibility(
         patient,
         by=context.staff["prescriber"],
@@ -260,14 +261,20 @@ def _ready_for_ketamine(patient: Patient, context: DemoContext, index: int) -> N
         # override, and an override says why.
         reason="Demo patient: history taken at the consultation (synthetic).",
     )
+
+
+def _ketamine_consents(
+    patients: list[Patient], context: DemoContext
+) -> list[consents.ConsentToSign]:
+    """The three ketamine consents each patient signs (portal), in one batch."""
     current = {
         d.kind: d
         for d in ConsentDocument.objects.filter(
             organization=context.organization
         ).order_by("version")
     }
-    for n, kind in enumerate(("ketamine", "privacy", "financial")):
-        consents.sign_consent(
+    return [
+        consents.ConsentToSign(
             patient,
             current[kind],
             typed_name=patient.legal_name,
@@ -275,6 +282,9 @@ def _ready_for_ketamine(patient: Patient, context: DemoContext, index: int) -> N
             ip_address="127.0.0.1",
             channel=ConsentSignature.Channel.PORTAL,
         )
+        for index, patient in enumerate(patients)
+        for n, kind in enumerate(("ketamine", "privacy", "financial"))
+    ]
 
 
 def _plan(
@@ -448,20 +458,30 @@ def _infusion(
     baseline = session.vitals.get().systolic_mmhg
     minutes = 30 if stop_early else dose.duration_minutes
     end = start + timedelta(minutes=minutes)
+    batch: list[dict[str, object]] = []
     for m in range(5, minutes + 1, 5):
         rise = round(min(m, 40) / 40 * rng.randint(6, 16))
         values = _vitals(rng, systolic=baseline + rise, heart=rng.randint(70, 92))
         if hypertensive and m in (20, 25):
             values = _vitals(rng, systolic=184 + m // 5, heart=96, diastolic=104)
         taken = start + timedelta(minutes=m, seconds=-20)
-        # The monitor sends each reading as it takes it; the alarm rules run on each.
+        batch.append(
+            {"device": str(monitor.uuid), "taken_at": taken.isoformat(), **values}
+        )
+        # The monitor sends its readings in batches, every MONITOR_BATCH_MINUTES (one
+        # reading at a time on the day with the alarms, which are acknowledged as they
+        # come); the alarm rules run on each batch. A batch per reading made the
+        # monitor feed a tenth of the demo's time (issue 18, item 10).
+        if not hypertensive and m % MONITOR_BATCH_MINUTES and m + 5 <= minutes:
+            continue
         result = monitoring.ingest_readings(
             session,
-            [{"device": str(monitor.uuid), "taken_at": taken.isoformat(), **values}],
+            batch,
             source=VitalReading.Source.MONITOR,
             by=None,
             now=taken + timedelta(seconds=5),
         )
+        batch = []
         for alarm in result.alarms:
             if alarm.acknowledged_at is None:
                 monitoring.acknowledge_alarm(
@@ -673,8 +693,13 @@ def load(context: DemoContext) -> None:
     zone = ZoneInfo(clinic.annex.time_zone)
     rooms = _rooms(clinic.annex)
 
-    for n, person in enumerate(history + current):
-        _ready_for_ketamine(person.patient, context, n)
+    # Eligible, then the three consents signed; the consents in one batch, so that
+    # their PDFs are rendered side by side (consents.sign_consents).
+    for person in history + current:
+        _eligible(person.patient, context)
+    consents.sign_consents(
+        _ketamine_consents([p.patient for p in history + current], context)
+    )
     for person in current:
         if person.baseline_at > now - timedelta(days=10):
             for code, total in (
@@ -773,16 +798,20 @@ def load(context: DemoContext) -> None:
     re_signers = [p.patient for p in current[:2]] + [
         p for p in context.patients[:6] if _signed_ketamine(p)
     ]
-    for n, patient in enumerate(re_signers):
-        consents.sign_consent(
-            patient,
-            revised,
-            typed_name=patient.legal_name,
-            signature_png=signature_png(60 + n),
-            ip_address="127.0.0.1",
-            channel=ConsentSignature.Channel.TABLET,
-            by=context.staff["frontdesk"],
-        )
+    consents.sign_consents(
+        [
+            consents.ConsentToSign(
+                patient,
+                revised,
+                typed_name=patient.legal_name,
+                signature_png=signature_png(60 + n),
+                ip_address="127.0.0.1",
+                channel=ConsentSignature.Channel.TABLET,
+                by=context.staff["frontdesk"],
+            )
+            for n, patient in enumerate(re_signers)
+        ]
+    )
 
     # One infusion running now, at the Annex: infusion 3 of 6 for the first patient due.
     if current and rooms:

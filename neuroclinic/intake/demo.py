@@ -339,21 +339,30 @@ def load(context: DemoContext) -> None:
     current = {
         d.kind: d for d in ConsentDocument.objects.filter(organization=organization)
     }
-    for n, kind in enumerate(("ketamine", "privacy", "financial", "communication")):
-        consents.sign_consent(
-            eligible,
-            current[kind],
-            typed_name=eligible.legal_name,
-            signature_png=signature_png(n),
-            ip_address="127.0.0.1",
-            channel=ConsentSignature.Channel.PORTAL,
-        )
-    consents.sign_consent(
-        conditions,
-        current["privacy"],
-        typed_name=conditions.legal_name,
-        signature_png=signature_png(9),
-        ip_address="127.0.0.1",
-        channel=ConsentSignature.Channel.TABLET,
-        by=staff["frontdesk"],
+    # One batch: the PDFs are rendered side by side (consents.sign_consents).
+    consents.sign_consents(
+        [
+            consents.ConsentToSign(
+                eligible,
+                current[kind],
+                typed_name=eligible.legal_name,
+                signature_png=signature_png(n),
+                ip_address="127.0.0.1",
+                channel=ConsentSignature.Channel.PORTAL,
+            )
+            for n, kind in enumerate(
+                ("ketamine", "privacy", "financial", "communication")
+            )
+        ]
+        + [
+            consents.ConsentToSign(
+                conditions,
+                current["privacy"],
+                typed_name=conditions.legal_name,
+                signature_png=signature_png(9),
+                ip_address="127.0.0.1",
+                channel=ConsentSignature.Channel.TABLET,
+                by=staff["frontdesk"],
+            )
+        ]
     )

@@ -4,7 +4,12 @@ WeasyPrint loads Pango when imported, so it is imported only when a PDF is made.
 """
 
 import base64
+import multiprocessing
+import os
+import sys
 import threading
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -54,15 +59,52 @@ def _pdf(html: str) -> bytes:
     return result
 
 
-def signed_consent(
+# Fewer PDFs than this are rendered here, one after another: starting worker
+# processes costs more than it saves.
+PARALLEL_FROM = 4
+
+
+def render_all(htmls: Sequence[str]) -> list[bytes]:
+    """Each page's PDF, in order: side by side in worker processes when there are
+    several and more than one CPU (a batch of signatures, `consents.sign_consents`).
+
+    A render is pure CPU (WeasyPrint, nothing fetched), about 0.1 s each, and its
+    bytes do not depend on the process that made them (no dates or random ids
+    beyond what the page prints). The workers are forked (Linux, and only from a
+    process with one thread, such as the `demo` command), so they start with
+    WeasyPrint loaded; they only render, and never touch the database connection
+    they inherit. Elsewhere (a web worker, a test run) they render here, in turn.
+    """
+    cpus = os.cpu_count() or 1
+    if (
+        len(htmls) < PARALLEL_FROM
+        or cpus < 2
+        or sys.platform != "linux"
+        # A fork copies one thread: a lock another Python thread holds (logging,
+        # a driver's) would stay held in the child, so only a process with one
+        # Python thread forks. Native threads of libraries (the demo process has
+        # jemalloc's background thread) are not counted: Python warns about them
+        # too, but the workers only render.
+        or threading.active_count() > 1
+    ):
+        return [_pdf(html) for html in htmls]
+    with ProcessPoolExecutor(
+        max_workers=min(cpus, len(htmls)),
+        mp_context=multiprocessing.get_context("fork"),
+    ) as pool:
+        return list(pool.map(_pdf, htmls))
+
+
+def signed_consent_html(
     signature: ConsentSignature,
     *,
     document: ConsentDocument,
     patient: Patient,
     signature_png: bytes,
-) -> bytes:
+) -> str:
+    """The signed consent's page, which `_pdf` renders."""
     zone = _zone(patient.organization_id)
-    html = render_to_string(
+    return render_to_string(
         "intake/pdf/consent.html",
         {
             "signature": signature,
@@ -76,4 +118,17 @@ def signed_consent(
             "zone": str(zone),
         },
     )
-    return _pdf(html)
+
+
+def signed_consent(
+    signature: ConsentSignature,
+    *,
+    document: ConsentDocument,
+    patient: Patient,
+    signature_png: bytes,
+) -> bytes:
+    return _pdf(
+        signed_consent_html(
+            signature, document=document, patient=patient, signature_png=signature_png
+        )
+    )

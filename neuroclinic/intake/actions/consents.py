@@ -1,6 +1,8 @@
 """Consent forms: versioned publishing, signing (portal or clinic tablet, witnessed),
 the signed PDF, and the tablet hand-over."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from io import BytesIO
 
@@ -97,6 +99,19 @@ def _check_signature_png(data: bytes) -> None:
         raise IntakeError("Draw your signature in the box.", field="signature")
 
 
+@dataclass(frozen=True)
+class ConsentToSign:
+    """One signature for `sign_consents`: the arguments of `sign_consent`."""
+
+    patient: Patient
+    document: ConsentDocument
+    typed_name: str
+    signature_png: bytes
+    ip_address: str | None
+    channel: ConsentSignature.Channel
+    by: User | None = None
+
+
 @transaction.atomic
 def sign_consent(
     patient: Patient,
@@ -114,6 +129,42 @@ def sign_consent(
     The patient signs; `by` is the staff member witnessing on the clinic tablet
     (None in the portal), recorded as the witness and the audit event's actor.
     """
+    item = ConsentToSign(
+        patient, document, typed_name, signature_png, ip_address, channel, by
+    )
+    signature = _prepared(item)
+    rendered = pdf.signed_consent(
+        signature, document=document, patient=patient, signature_png=signature_png
+    )
+    return _stored(signature, item, rendered)
+
+
+@transaction.atomic
+def sign_consents(items: Sequence[ConsentToSign]) -> list[ConsentSignature]:
+    """Several signatures at once, as `sign_consent` makes each: every one checked and
+    prepared, their PDFs rendered side by side (`pdf.render_all`), then each stored and
+    recorded in the given order. One that fails its checks stores none of them."""
+    prepared = [(_prepared(item), item) for item in items]
+    rendered = pdf.render_all(
+        [
+            pdf.signed_consent_html(
+                signature,
+                document=item.document,
+                patient=item.patient,
+                signature_png=item.signature_png,
+            )
+            for signature, item in prepared
+        ]
+    )
+    return [
+        _stored(signature, item, document_pdf)
+        for (signature, item), document_pdf in zip(prepared, rendered, strict=True)
+    ]
+
+
+def _prepared(item: ConsentToSign) -> ConsentSignature:
+    """The signature checked and built, its drawn image stored; not saved yet."""
+    patient, document = item.patient, item.document
     if document.organization_id != patient.organization_id:
         raise IntakeError("No such form.", field="document")
     latest = (
@@ -127,12 +178,12 @@ def sign_consent(
         raise IntakeError(
             "This form has a newer version: please read that one.", field="document"
         )
-    typed_name = " ".join(typed_name.split())
+    typed_name = " ".join(item.typed_name.split())
     if not typed_name:
         raise IntakeError("Type your full name.", field="typed_name")
     if len(typed_name) > 200:
         raise IntakeError("Type your name in under 200 characters.", field="typed_name")
-    _check_signature_png(signature_png)
+    _check_signature_png(item.signature_png)
     text = signed_text(document)
     signature = ConsentSignature(
         organization_id=patient.organization_id,
@@ -142,29 +193,33 @@ def sign_consent(
         signed_text=text,
         text_sha256=uploads.sha256_hex(text),
         signed_at=timezone.now(),
-        ip_address=ip_address or "",
-        channel=channel,
-        witnessed_by=by,
+        ip_address=item.ip_address or "",
+        channel=item.channel,
+        witnessed_by=item.by,
     )
     signature.signature_image.save(
-        f"{signature.uuid}.png", ContentFile(signature_png), save=False
+        f"{signature.uuid}.png", ContentFile(item.signature_png), save=False
     )
-    rendered = pdf.signed_consent(
-        signature, document=document, patient=patient, signature_png=signature_png
-    )
+    return signature
+
+
+def _stored(
+    signature: ConsentSignature, item: ConsentToSign, rendered: bytes
+) -> ConsentSignature:
+    """The prepared signature saved with its signed PDF, and the signing recorded."""
     signature.pdf.save(f"{signature.uuid}.pdf", ContentFile(rendered), save=False)
     signature.pdf_sha256 = uploads.sha256_hex(rendered)
     signature.save(force_insert=True)
     record(
         AuditEvent.Action.CONSENT_SIGNED,
-        actor=by,
-        patient=patient,
+        actor=item.by,
+        patient=item.patient,
         subject=signature,
-        kind=document.kind,
-        version=document.version,
+        kind=item.document.kind,
+        version=item.document.version,
         text_sha256=signature.text_sha256,
         pdf_sha256=signature.pdf_sha256,
-        channel=channel,
+        channel=item.channel,
     )
     return signature
 

@@ -565,6 +565,102 @@ def test_signing_stores_the_hash_of_the_exact_text_the_image_and_a_pdf(
     assert event.data["text_sha256"] == signature.text_sha256
 
 
+def test_a_batch_signs_each_as_sign_consent_does_with_its_own_pdf(
+    patient: Patient, organization: Organization
+) -> None:
+    from neuroclinic.intake import pdf as consent_pdf
+
+    assert consent_pdf.PARALLEL_FROM <= 4  # a batch this size may use workers
+    documents = publish_all(organization)
+    kinds = ("ketamine", "privacy", "financial", "communication")
+    signatures = consents.sign_consents(
+        [
+            consents.ConsentToSign(
+                patient,
+                documents[kind],
+                typed_name="  Casey   Testova ",
+                signature_png=signature_png(n),
+                ip_address="203.0.113.9",
+                channel=ConsentSignature.Channel.PORTAL,
+            )
+            for n, kind in enumerate(kinds)
+        ]
+    )
+    assert [s.document.kind for s in signatures] == list(kinds)
+    events = list(
+        AuditEvent.objects.filter(action=Action.CONSENT_SIGNED).order_by("seq")
+    )
+    assert [e.subject_id for e in events] == [str(s.uuid) for s in signatures]
+    for signature, event in zip(signatures, events, strict=True):
+        signature.refresh_from_db()
+        assert signature.typed_name == "Casey Testova"
+        stored = signature.pdf.read()
+        assert stored.startswith(b"%PDF")
+        assert signature.pdf_sha256 == hashlib.sha256(stored).hexdigest()
+        assert event.data["pdf_sha256"] == signature.pdf_sha256
+        # Each PDF is its own signature's page, as sign_consent renders it.
+        assert stored == consent_pdf.signed_consent(
+            signature,
+            document=signature.document,
+            patient=patient,
+            signature_png=signature.signature_image.read(),
+        )
+    assert len({s.pdf_sha256 for s in signatures}) == len(kinds)
+
+
+# The test process has other threads; the demo command, which batches, has one.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
+def test_pdfs_rendered_in_worker_processes_are_those_rendered_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from neuroclinic.intake import pdf as consent_pdf
+
+    pages = [
+        f"<h1>Consent {n}</h1><p>{'Signed. ' * (n + 1)}</p>"
+        for n in range(consent_pdf.PARALLEL_FROM)
+    ]
+    here = [consent_pdf._pdf(page) for page in pages]
+    import os
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+    from typing import Any
+
+    forked: list[object] = []
+
+    def counted(*args: Any, **kwargs: Any) -> ProcessPoolExecutor:
+        forked.append(kwargs)
+        return ProcessPoolExecutor(*args, **kwargs)
+
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(consent_pdf, "ProcessPoolExecutor", counted)
+    assert consent_pdf.render_all(pages) == here
+    assert forked  # the workers did render them
+    assert len(set(here)) == len(pages)
+
+
+def test_a_batch_with_one_refused_signature_stores_none(
+    patient: Patient, organization: Organization
+) -> None:
+    documents = publish_all(organization)
+    items = [
+        consents.ConsentToSign(
+            patient,
+            documents[kind],
+            typed_name=name,
+            signature_png=signature_png(1),
+            ip_address=None,
+            channel=ConsentSignature.Channel.PORTAL,
+        )
+        for kind, name in (("ketamine", "Casey"), ("privacy", " "))
+    ]
+    with pytest.raises(IntakeError) as refused:
+        consents.sign_consents(items)
+    assert refused.value.field == "typed_name"
+    assert ConsentSignature.objects.count() == 0
+    assert not AuditEvent.objects.filter(action=Action.CONSENT_SIGNED).exists()
+
+
 @pytest.mark.parametrize(
     ("typed_name", "png", "field"),
     [
