@@ -20,7 +20,7 @@ ROLES = {
     "nurse": ["infusing", "recovery", "checked_in", "notes_to_sign"],
     "prescriber": ["alerts_mine", "alerts_open", "cosign", "eligibility", "boosters"],
     "frontdesk": ["expected", "arrived", "consults", "intake"],
-    "custodian": ["ledger", "discrepancies"],
+    "custodian": ["ledger", "discrepancies", "dea_tasks", "last_count", "last_verify"],
     "billing": ["billing", "aging", "day_end"],
     "tms": ["tms_today", "tms_running"],
     "auditor": ["audit"],
