@@ -172,7 +172,7 @@ def _front_desk(user: User) -> list[WorkItem]:
     ]
 
 
-def _last_verify(org: int | None, url: str) -> WorkItem:
+def _last_verify(org: int, url: str) -> WorkItem:
     """Each registration's latest chain check: when the oldest of them ran, or which failed."""
     latest = LedgerCheck.objects.filter(registrant=OuterRef("pk")).order_by(
         "-ran_at", "-id"
