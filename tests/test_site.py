@@ -211,7 +211,7 @@ def test_every_page_that_loads_htmx_takes_the_shared_settings() -> None:
 def test_making_a_pdf_logs_nothing_at_info(caplog: pytest.LogCaptureFixture) -> None:
     """Issue 18 item 10: log levels per logger. With the root at INFO (LOG_LEVEL's
     default) a PDF used to log each of WeasyPrint's steps, and the demo makes hundreds."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # type: ignore[import-untyped]
 
     with caplog.at_level(logging.INFO):
         HTML(string="<p>A consent, signed.</p>").write_pdf()
