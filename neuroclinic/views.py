@@ -146,9 +146,22 @@ def _front_desk(user: User) -> list[WorkItem]:
     ).exclude(status__in=[A.CANCELLED, A.MOVED])
     arrived = today.filter(status=A.CHECKED_IN).count()
     expected = today.exclude(status__in=[A.CHECKED_IN, A.NO_SHOW]).count()
-    new_requests = ConsultRequest.objects.filter(
+    waiting = ConsultRequest.objects.filter(
         organization_id=org, status=ConsultRequest.Status.NEW
-    ).count()
+    )
+    new_requests = waiting.count()
+    # By age: how long the oldest has waited, so an old one is not lost among new ones.
+    oldest = waiting.order_by("created_at").values_list("created_at", flat=True).first()
+    days = (
+        (timezone.localdate() - timezone.localtime(oldest).date()).days if oldest else 0
+    )
+    consults_label = "New consult requests" + (
+        ""
+        if oldest is None
+        else ", oldest today"
+        if days == 0
+        else f", oldest waiting {days} day{'s' if days != 1 else ''}"
+    )
     incomplete = IntakePacket.objects.filter(
         organization_id=org, submitted_at__isnull=True
     ).count()
@@ -158,7 +171,7 @@ def _front_desk(user: User) -> list[WorkItem]:
         WorkItem("arrived", "Arrived today", arrived, day),
         WorkItem(
             "consults",
-            "New consult requests",
+            consults_label,
             new_requests,
             reverse("intake:queue"),
             urgent=new_requests > 0,

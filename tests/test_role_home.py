@@ -104,6 +104,14 @@ def test_the_front_desk_count_is_the_clinic_s_new_consult_requests(
 
     item = page.split('data-work="consults"')[1].split("</li>")[0]
     assert '<span class="work-count">3</span>' in item
+    assert "New consult requests, oldest today" in item
+    # By age: the oldest one waiting is named.
+    ConsultRequest.objects.filter(given_name="Asker0").update(
+        created_at=timezone.now() - timedelta(days=3)
+    )
+    page = as_persona("front_desk").get("/staff/").content.decode()
+    item = page.split('data-work="consults"')[1].split("</li>")[0]
+    assert "New consult requests, oldest waiting 3 days" in item
     assert "work-item--urgent" in page.split('data-work="consults"')[0][-80:]
     assert "Asker0" not in page  # counts only, no names
 
