@@ -327,7 +327,12 @@ LOGGING = {
             "handlers": ["console"],
             "level": "ERROR",
             "propagate": False,
-        }
+        },
+        # WeasyPrint logs every step of every PDF at INFO and fontTools each font it
+        # subsets: thousands of lines while the demo signs its consents, burying the
+        # address `make run` prints last (issue 18 item 10). Their warnings still show.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 ADMINS: list[tuple[str, str]] = []

@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -26,7 +26,13 @@ from neuroclinic.billing.models import Invoice
 from neuroclinic.http import AuthenticatedHttpRequest
 from neuroclinic.infusions.models import InfusionNote, InfusionSession
 from neuroclinic.intake.models import ConsultRequest, EligibilityDecision, IntakePacket
-from neuroclinic.ledger.models import Discrepancy
+from neuroclinic.ledger.models import (
+    ComplianceTask,
+    Count,
+    Discrepancy,
+    LedgerCheck,
+    Registrant,
+)
 from neuroclinic.measures.models import SafetyAlert
 from neuroclinic.outcomes.models import BoosterSuggestion
 from neuroclinic.patients.models import Patient
@@ -140,9 +146,22 @@ def _front_desk(user: User) -> list[WorkItem]:
     ).exclude(status__in=[A.CANCELLED, A.MOVED])
     arrived = today.filter(status=A.CHECKED_IN).count()
     expected = today.exclude(status__in=[A.CHECKED_IN, A.NO_SHOW]).count()
-    new_requests = ConsultRequest.objects.filter(
+    waiting = ConsultRequest.objects.filter(
         organization_id=org, status=ConsultRequest.Status.NEW
-    ).count()
+    )
+    new_requests = waiting.count()
+    # By age: how long the oldest has waited, so an old one is not lost among new ones.
+    oldest = waiting.order_by("created_at").values_list("created_at", flat=True).first()
+    days = (
+        (timezone.localdate() - timezone.localtime(oldest).date()).days if oldest else 0
+    )
+    consults_label = "New consult requests" + (
+        ""
+        if oldest is None
+        else ", oldest today"
+        if days == 0
+        else f", oldest waiting {days} day{'s' if days != 1 else ''}"
+    )
     incomplete = IntakePacket.objects.filter(
         organization_id=org, submitted_at__isnull=True
     ).count()
@@ -152,7 +171,7 @@ def _front_desk(user: User) -> list[WorkItem]:
         WorkItem("arrived", "Arrived today", arrived, day),
         WorkItem(
             "consults",
-            "New consult requests",
+            consults_label,
             new_requests,
             reverse("intake:queue"),
             urgent=new_requests > 0,
@@ -166,17 +185,75 @@ def _front_desk(user: User) -> list[WorkItem]:
     ]
 
 
+def _last_verify(org: int, url: str) -> WorkItem:
+    """Each registration's latest chain check: when the oldest of them ran, or which failed."""
+    latest = LedgerCheck.objects.filter(registrant=OuterRef("pk")).order_by(
+        "-ran_at", "-id"
+    )
+    checks = list(
+        Registrant.objects.filter(organization_id=org)
+        .annotate(
+            ok=Subquery(latest.values("ok")[:1]),
+            ran_at=Subquery(latest.values("ran_at")[:1]),
+        )
+        .values_list("ok", "ran_at")
+    )
+    if not checks:
+        return WorkItem("last_verify", "No DEA registration set up", None, url)
+    if any(ok is False for ok, _ in checks):
+        return WorkItem(
+            "last_verify", "Ledger chain check FAILED: see the ledger", None, url, True
+        )
+    if any(ran_at is None for _, ran_at in checks):
+        return WorkItem("last_verify", "Ledger chain not checked yet", None, url, True)
+    oldest = timezone.localtime(min(ran_at for _, ran_at in checks))
+    return WorkItem(
+        "last_verify",
+        f"Ledger chain intact, checked {oldest:%Y-%m-%d %H:%M}",
+        None,
+        url,
+    )
+
+
 def _custodian(user: User) -> list[WorkItem]:
+    org = user.organization_pk
     open_disc = Discrepancy.objects.filter(
-        organization_id=user.organization_pk,
+        organization_id=org,
         status__in=[Discrepancy.Status.OPEN, Discrepancy.Status.INVESTIGATING],
     ).count()
+    tasks = ComplianceTask.objects.filter(
+        organization_id=org, status=ComplianceTask.Status.OPEN
+    )
+    open_tasks = tasks.count()
+    overdue = tasks.filter(due_date__lte=timezone.localdate()).exists()
+    last_count = (
+        Count.objects.filter(registrant__organization_id=org)
+        .order_by("-counted_at")
+        .values_list("counted_at", flat=True)
+        .first()
+    )
     dashboard = reverse("ledger:dashboard")
     return [
-        WorkItem("ledger", "Ledger: stock, counts due, last verify", None, dashboard),
+        WorkItem("ledger", "Ledger: stock and recent entries", None, dashboard),
         WorkItem(
             "discrepancies", "Open discrepancies", open_disc, dashboard, open_disc > 0
         ),
+        WorkItem(
+            "dea_tasks",
+            "DEA notices and forms open" + (" (due)" if overdue else ""),
+            open_tasks,
+            dashboard,
+            overdue,
+        ),
+        WorkItem(
+            "last_count",
+            f"Last count {timezone.localtime(last_count):%Y-%m-%d}"
+            if last_count
+            else "No count recorded yet",
+            None,
+            dashboard,
+        ),
+        _last_verify(org, reverse("ledger:reports")),
     ]
 
 

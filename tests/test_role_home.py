@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -11,7 +12,11 @@ from django.utils import timezone
 
 from neuroclinic.accounts.models import User
 from neuroclinic.clinics.models import Organization
+from neuroclinic.clinics.time_zone import clinic_zone_name
 from neuroclinic.intake.models import ConsultRequest, IntakePacket
+from neuroclinic.ledger.checks import run_check
+from neuroclinic.ledger.models import LedgerCheck
+from neuroclinic.ledger.tests.factories import make_registrant
 from neuroclinic.outcomes.models import BoosterSuggestion
 from neuroclinic.patients.models import Patient
 from neuroclinic.treatment.tests import factories as treatment_factories
@@ -31,7 +36,11 @@ EXPECTED = [
         "/measures/alerts/",
     ),
     ("front_desk", ["expected", "arrived", "consults", "intake"], "/schedule/"),
-    ("custodian", ["ledger", "discrepancies"], "/ledger/"),
+    (
+        "custodian",
+        ["ledger", "discrepancies", "dea_tasks", "last_count", "last_verify"],
+        "/ledger/",
+    ),
     ("billing", ["billing", "aging", "day_end"], "/billing/"),
     ("tms", ["tms_today", "tms_running"], "/tms/"),
     ("auditor", ["audit"], "/audit/"),
@@ -95,6 +104,14 @@ def test_the_front_desk_count_is_the_clinic_s_new_consult_requests(
 
     item = page.split('data-work="consults"')[1].split("</li>")[0]
     assert '<span class="work-count">3</span>' in item
+    assert "New consult requests, oldest today" in item
+    # By age: the oldest one waiting is named.
+    ConsultRequest.objects.filter(given_name="Asker0").update(
+        created_at=timezone.now() - timedelta(days=3)
+    )
+    page = as_persona("front_desk").get("/staff/").content.decode()
+    item = page.split('data-work="consults"')[1].split("</li>")[0]
+    assert "New consult requests, oldest waiting 3 days" in item
     assert "work-item--urgent" in page.split('data-work="consults"')[0][-80:]
     assert "Asker0" not in page  # counts only, no names
 
@@ -158,3 +175,42 @@ def test_the_work_items_refresh_by_polling_that_is_not_activity(
 
 def test_the_work_items_need_a_signed_in_staff_member(client: Client) -> None:
     assert client.get("/staff/work/").status_code == 302
+
+
+def test_the_custodian_sees_the_last_chain_check_and_a_failed_one_first(
+    as_persona: Callable[[str], Client], organization: Organization, custodian: User
+) -> None:
+    """Issue 18 item 2: "last verify" on the custodian's home, from the stored checks."""
+
+    def item() -> str:
+        page = as_persona("custodian").get("/staff/").content.decode()
+        before, after = page.split('data-work="last_verify"')
+        return before[-60:] + after.split("</li>")[0]
+
+    assert "No DEA registration set up" in item()
+    registrant = make_registrant(organization, by=custodian)
+    assert "Ledger chain not checked yet" in item()
+    assert "work-item--urgent" in item()
+
+    run_check(registrant, source=LedgerCheck.Source.WEB, notify=False)
+    check = LedgerCheck.objects.get()
+    # In the clinic's zone, as every staff page shows times (issue 18 item 7).
+    when = check.ran_at.astimezone(ZoneInfo(clinic_zone_name(organization.pk)))
+    assert f"Ledger chain intact, checked {when:%Y-%m-%d %H:%M}" in item()
+    assert "work-item--urgent" not in item()
+    assert 'href="/ledger/reports/"' in item()
+
+    LedgerCheck.objects.create(
+        organization=organization,
+        registrant=registrant,
+        ran_at=timezone.now() + timedelta(minutes=1),
+        source=LedgerCheck.Source.NIGHTLY,
+        ok=False,
+        entries_checked=1,
+        first_bad_seq=1,
+        problem="hash mismatch",
+        head_seq=check.head_seq,
+        head_hash=check.head_hash,
+    )
+    assert "Ledger chain check FAILED" in item()
+    assert "work-item--urgent" in item()

@@ -1,6 +1,7 @@
 """Site-wide behaviour: health check, security headers, the permission matrix document."""
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -205,3 +206,16 @@ def test_every_page_that_loads_htmx_takes_the_shared_settings() -> None:
     assert loading
     for path in loading:
         assert '{% include "htmx_config.html" %}' in path.read_text(), path
+
+
+def test_making_a_pdf_logs_nothing_at_info(caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 18 item 10: log levels per logger. With the root at INFO (LOG_LEVEL's
+    default) a PDF used to log each of WeasyPrint's steps, and the demo makes hundreds."""
+    from weasyprint import HTML  # type: ignore[import-untyped]
+
+    with caplog.at_level(logging.INFO):
+        HTML(string="<p>A consent, signed.</p>").write_pdf()
+        logging.getLogger("neuroclinic").info("the clinic's own INFO still shows")
+
+    names = {record.name for record in caplog.records}
+    assert names == {"neuroclinic"}

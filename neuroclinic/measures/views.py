@@ -154,6 +154,11 @@ def enter_response(
         request.user, patient_uuid, capability=Capability.RECORD_MEASURES
     )
     instrument = _instrument(code)
+    # Where the entry was asked for (the infusion checklist's "Enter today's PHQ-9"),
+    # if on this site; else the patient's measures.
+    back = tablet_lock.safe_next(
+        request, reverse("measures:patient", kwargs={"patient_uuid": patient.uuid})
+    )
     values: dict[str, object] = {}
     errors: dict[str, str] = {}
     general: list[str] = []
@@ -189,7 +194,7 @@ def enter_response(
                     request,
                     f"{instrument.name} recorded: {recorded.response.score_label}.",
                 )
-            return redirect("measures:patient", patient_uuid=patient.uuid)
+            return redirect(back)
     return render(
         request,
         "measures/enter_response.html",
@@ -204,6 +209,7 @@ def enter_response(
             ),
             "general_errors": general,
             "submission_key": uuid.uuid4(),
+            "back": back,
             "needs_sex": instrument.sex_specific_cutoffs
             and patient.sex_at_birth not in ("male", "female"),
         },

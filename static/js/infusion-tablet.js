@@ -200,7 +200,17 @@
     openAt(anchor);
     var target = anchor && document.getElementById(anchor);
     var error = document.querySelector(".form-error, .errorlist, .message-error");
-    (error || target || document.body).scrollIntoView({ block: "start" });
+    scrollBelowLive(error || target || document.body);
+  }
+
+  // The live header stays at the top of the screen (sticky): bring what the nurse is to
+  // see next to just below it, not under it (the current step's heading was hidden there).
+  function scrollBelowLive(element) {
+    element.scrollIntoView({ block: "start" });
+    var live = document.getElementById("live");
+    if (element !== document.body && live && live.classList.contains("sticky")) {
+      window.scrollBy(0, -live.getBoundingClientRect().height);
+    }
   }
 
   function submitNow(form) {
@@ -365,6 +375,8 @@
 
   init();
   openAt(window.location.hash.slice(1));
+  var start = window.location.hash && document.getElementById(window.location.hash.slice(1));
+  if (start) scrollBelowLive(start);
   window.setInterval(flush, RETRY_MS);
   flush();
 })();

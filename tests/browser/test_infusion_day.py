@@ -67,11 +67,16 @@ from neuroclinic.treatment.actions.orders import active_order
 from neuroclinic.treatment.actions.plans import consent_block
 from neuroclinic.treatment.models import TreatmentPlan
 found = {}
-for plan in TreatmentPlan.objects.filter(status="active").select_related("patient"):
+for plan in TreatmentPlan.objects.filter(status="active").select_related("patient").order_by("pk"):
     p = plan.patient
     if InfusionSession.objects.filter(patient=p, status__in=InfusionSession.OPEN_STATUSES).exists():
         continue
     if active_order(plan, "induction") is None:
+        continue
+    # Mid-series, as the infusion demo leaves its patients: not the scheduling demo's
+    # patient whose series has not begun (the calendar journey's to book; when that
+    # journey has not run first, it was taken for the patient due today).
+    if not InfusionSession.objects.filter(patient=p).exclude(status=InfusionSession.Status.CANCELLED).exists():
         continue
     key = "consent_pending" if consent_block(p) else "ready"
     found.setdefault(key, p.mrn)

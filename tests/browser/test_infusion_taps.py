@@ -206,6 +206,13 @@ def test_a_routine_infusion_takes_at_most_25_taps_and_8_typed_fields(
         page.get_by_role("button", name=re.compile("Start infusion")), "Start infusion"
     )
     expect(page.locator(".status-label")).to_have_text("Infusing")
+    # The screen brings the new step to just below the live header (which stays at the
+    # top), not under it: the step's heading is in sight.
+    hidden_by = page.evaluate(
+        "() => document.getElementById('live').getBoundingClientRect().bottom"
+        " - document.querySelector('#infusion h2').getBoundingClientRect().top"
+    )
+    assert hidden_by <= 0, f"the step's heading is {hidden_by} px under the live header"
     monitor_sends(live_clinic, ref, monitor)
     expect(page.locator(".vitals-now")).to_contain_text("124/78", timeout=5000)
     document(page, "infusion-3-running")

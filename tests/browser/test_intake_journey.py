@@ -129,8 +129,9 @@ def journey(page: Page, browser: Browser, live_clinic: LiveClinic) -> None:
     visitor.locator("fieldset.q-item").nth(8).get_by_label(
         "Not at all", exact=True
     ).check()
-    # Each answer to item 9 asks the server for the crisis lines; let those answers
-    # land before leaving the page, or the browser aborts them (a console error).
+    # Each answer to item 9 asks the server for the crisis lines, one answer's check
+    # after the other (tests/browser/test_crisis_check.py); let them land before the
+    # result replaces the form.
     visitor.wait_for_load_state("networkidle")
     visitor.get_by_role("button", name="See my result").click()
     expect(visitor.get_by_text("screen, not a diagnosis")).to_be_visible()

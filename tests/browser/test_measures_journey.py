@@ -1,13 +1,19 @@
 """A patient answers a PHQ-9 by link with item 9 positive, sees the crisis lines at once,
-and the prescriber sees the alert and acknowledges it with a documented assessment."""
+and the prescriber sees the alert and acknowledges it with a documented assessment.
 
+The urgent email about the alert carries an absolute link (issue 18 item 1: a mail client
+cannot open "/measures/alerts/..."), and the link opens the alert: through the sign-in,
+which returns to it."""
+
+import email
 import re
+import time
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import LiveClinic, screenshot
-from tests.browser.test_staff_journey import sign_in
+from tests.browser.test_staff_journey import DEMO_PASSWORD, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -66,16 +72,34 @@ def test_item_9_on_a_portal_phq9_reaches_the_prescriber_who_acknowledges_it(
     assert patient_errors == []
     phone.close()
 
-    # and the prescriber finds the alert and acknowledges it with an assessment
+    # and the responsible prescriber is emailed a link that a mail client can open
     page.get_by_role("button", name="Sign out").click()
-    sign_in(page, live_clinic, "prescriber")
+    recipient, link, sent = alert_email(live_clinic)
+    assert link.startswith(live_clinic.url + "/measures/alerts/"), link
+    assert patient_name.split()[-1] not in sent  # no patient details by email
+
+    # and opening it (signed out, as from a mail client) leads through the sign-in to the alert
+    page.goto(link)
+    expect(page).to_have_url(re.compile(r"/accounts/sign-in/"))
+    page.get_by_label("Username").fill(recipient)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label(re.compile("Code from your authenticator app")).fill(
+        live_clinic.totp(recipient)
+    )
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(link)
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "PHQ-9 item 9 positive"
+    )
+    # the alert is also on the clinic's list of safety alerts
     page.get_by_role("navigation", name="Main").get_by_role(
         "link", name="Safety alerts", exact=True
     ).click()
     page.locator("tr", has_text=patient_name).get_by_role("link").first.click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text(
-        "PHQ-9 item 9 positive"
-    )
+    expect(page).to_have_url(link)
+
+    # and the prescriber acknowledges it with an assessment
     page.get_by_label("Ideation").fill(
         "Passive thoughts some days; no active ideation."
     )
@@ -95,3 +119,25 @@ def test_item_9_on_a_portal_phq9_reaches_the_prescriber_who_acknowledges_it(
         patient_name.split()[0]
     )
     screenshot(page, "measures-trajectories")
+
+
+def alert_email(clinic: LiveClinic) -> tuple[str, str, str]:
+    """The last urgent safety-alert email (Django's console backend writes each message to
+    the server's output, followed by a rule): its recipient's username, its link and text."""
+    deadline = time.monotonic() + 20
+    while True:
+        found = None
+        for block in clinic.sent_mail().split("-" * 79):
+            start = block.find("Content-Type:")
+            if start < 0 or "Safety alert" not in block:
+                continue
+            message = email.message_from_string(block[start:].strip() + "\n")
+            body = message.get_payload(decode=True)
+            assert isinstance(body, bytes)
+            link = re.search(r"(\S+/measures/alerts/\S+)", body.decode())
+            if link is not None:
+                found = (str(message["To"]).split("@")[0], link.group(1), block)
+        if found is not None:
+            return found
+        assert time.monotonic() < deadline, "no safety-alert email was sent"
+        time.sleep(0.5)

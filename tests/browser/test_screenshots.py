@@ -52,6 +52,9 @@ def document(page: Page, name: str, widths: tuple[int, ...] = WIDTHS) -> None:
         )
         # No page scrolls sideways at any width (390 px: tests/browser/test_staff_walk.py).
         assert overflow <= 0, f"{name} overflows by {overflow} px at {width} px"
+        # From the top: a sticky element (the infusion screen's live header) is drawn
+        # where the page is scrolled to, over the middle of a full-page picture.
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(DOCS / f"{name}-{width}.png"), full_page=True)
     page.set_viewport_size({"width": WIDTHS[0], "height": 900})
 

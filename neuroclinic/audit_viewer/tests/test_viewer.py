@@ -163,3 +163,33 @@ def test_the_page_costs_the_same_queries_however_many_events(
         record(Action.CHART_VIEWED, actor=nurse, patient=other, subject=other)
     with django_assert_num_queries(11):
         assert client.get("/audit/").status_code == 200
+
+
+def test_details_read_as_labelled_fields_with_identifiers_shortened(
+    as_persona: Callable[[str], Client], nurse: User, patient: Patient
+) -> None:
+    """Issue 18 item 8: not a Python dict, not a whole UUID in a table cell."""
+    ref = "f72f83b8-acce-4ea5-9029-2cb8ebd93739"
+    record(
+        Action.CHART_VIEWED,
+        actor=nurse,
+        patient=patient,
+        subject=patient,
+        session_ref=ref,
+        codes=["96365x1", "J3490x1"],
+        escort_confirmed=True,
+        weight_kg="80.0",
+    )
+
+    page = as_persona("auditor").get("/audit/").content.decode()
+
+    assert "<dt>Session ref</dt> <dd><abbr title=" in page
+    assert f'<abbr title="{ref}">f72f83b8…</abbr>' in page
+    assert "<dt>Codes</dt> <dd>96365x1, J3490x1</dd>" in page
+    assert "<dt>Escort confirmed</dt> <dd>yes</dd>" in page
+    assert "<dt>Weight kg</dt> <dd>80.0</dd>" in page
+    assert "{&#x27;" not in page  # no dict literal
+    assert "{'" not in page
+    # The export keeps the values whole.
+    export = _rows(as_persona("auditor").get("/audit/export.csv"))
+    assert any(ref in str(row) for row in export)

@@ -52,6 +52,35 @@ def test_a_nurse_enters_a_phq9_and_sees_it_scored(
     )
 
 
+@pytest.mark.parametrize(
+    ("next_", "lands_on"),
+    [
+        ("/infusions/sessions/0b6c3f0e-1111-4222-8333-944455556666/", "next"),
+        ("https://evil.example/", "measures"),
+        ("//evil.example/", "measures"),
+    ],
+)
+def test_entered_from_the_infusion_checklist_it_returns_there(
+    as_persona: Callable[[str], Client], treated: Patient, next_: str, lands_on: str
+) -> None:
+    """Issue 18 item 4: "Enter today's PHQ-9" on the infusion checklist comes back to the
+    session (a path on this site only); otherwise to the patient's measures."""
+    client = as_persona("nurse")
+    url = f"/measures/patients/{treated.uuid}/new/phq9/"
+
+    form = client.get(url, {"next": next_}).content.decode()
+    response = client.post(
+        f"{url}?next={next_}", {k: str(v) for k, v in phq9(7).items()}
+    )
+
+    measures = f"/measures/patients/{treated.uuid}/"
+    expected = next_ if lands_on == "next" else measures
+    assert response.status_code == 302
+    assert response["Location"] == expected
+    assert f'href="{expected}">Cancel</a>' in form
+    assert QuestionnaireResponse.objects.get().total == 7
+
+
 def test_a_missing_answer_is_shown_on_its_item_and_nothing_is_stored(
     as_persona: Callable[[str], Client], treated: Patient
 ) -> None:

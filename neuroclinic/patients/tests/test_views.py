@@ -81,6 +81,22 @@ def test_bad_registration_shows_the_error_on_its_field_and_writes_nothing(
     assert AuditEvent.objects.count() == events_before
 
 
+def test_sex_at_birth_starts_empty_on_registration_and_must_be_chosen(
+    as_persona: Callable[[str], Client],
+) -> None:
+    """Issue 18 item 6: no silent default for a clinical fact, on this form as on the
+    consult request's convert form (intake's test)."""
+    client = as_persona("front_desk")
+
+    form = client.get("/patients/new/").context["form"]
+    refused = client.post("/patients/new/", registration_form(sex_at_birth=""))
+
+    assert form["sex_at_birth"].value() in (None, "")
+    assert 'value="" selected' in str(form["sex_at_birth"])
+    assert list(refused.context["form"].errors) == ["sex_at_birth"]
+    assert Patient.objects.exists() is False
+
+
 def test_a_possible_duplicate_is_shown_before_registering(
     as_persona: Callable[[str], Client], organization: Organization
 ) -> None:
