@@ -32,14 +32,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from uuid import UUID
 
 import orjson
 from django.apps import apps
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 
 # A signal, not a call in each action (the house rule): a seal must follow every
 # save of a sealed model, whichever action or app makes it (docs/decisions.md).
@@ -327,21 +327,58 @@ def seals_from_rows(
     label = model._meta.label_lower
     if not rows or label not in SEALED_MODELS:
         return
-    seal_model = apps.get_model("audit", "Seal")
     fields = covered_fields(model, label)
+    joined = ",".join(fields)
     pk_name = model._meta.pk.attname
-    seals = [
-        _new_seal(
-            seal_model,
+    # One time for the batch, through the database at microsecond precision, so
+    # each MAC is computed on the value a later read returns.
+    sealed_at = timezone.now()
+    stored_at = connections[using].ops.adapt_datetimefield_value(sealed_at)
+    values: list[Any] = []
+    for row in rows:
+        object_id = str(row[pk_name])
+        content_hash = row_hash(fields, [row[name] for name in fields])
+        values += (
             label,
-            str(row[pk_name]),
-            row_hash(fields, [row[name] for name in fields]),
-            fields,
+            object_id,
+            content_hash,
+            joined,
             _organization_id(model, row),
+            stored_at,
+            seal_mac(label, object_id, content_hash, joined, sealed_at),
         )
-        for row in rows
-    ]
-    type(seals[0])._base_manager.using(using).bulk_create(seals)
+    # One INSERT per 500 rows (under SQLite's variable limit), its text built once
+    # per database and size (this runs on every monitor request: bulk_create would
+    # build model instances and compile the statement each time).
+    width = len(_SEAL_COLUMNS)
+    vendor = connections[using].vendor
+    with connections[using].cursor() as cursor:
+        for start in range(0, len(rows), _SEAL_BATCH):
+            chunk = values[start * width : (start + _SEAL_BATCH) * width]
+            cursor.execute(_seal_insert_sql(vendor, len(chunk) // width), chunk)
+
+
+_SEAL_COLUMNS = (
+    "model",
+    "object_id",
+    "content_hash",
+    "fields",
+    "organization_id",
+    "sealed_at",
+    "mac",
+)
+
+
+@lru_cache(maxsize=64)
+def _seal_insert_sql(vendor: str, count: int) -> str:
+    seal_model = apps.get_model("audit", "Seal")
+    quote = connections["default"].ops.quote_name
+    row = "(" + ", ".join(["%s"] * len(_SEAL_COLUMNS)) + ")"
+    return (
+        f"INSERT INTO {quote(seal_model._meta.db_table)} "  # noqa: S608 - our table and columns
+        f"({', '.join(quote(c) for c in _SEAL_COLUMNS)}) VALUES "
+        + ", ".join([row] * count)
+    )
 
 
 # Rows saved inside `deferred_seals()`, by database and model, sealed when it ends.
