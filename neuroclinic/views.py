@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,7 +24,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability, Role
 from neuroclinic.billing.models import Invoice
 from neuroclinic.http import AuthenticatedHttpRequest
-from neuroclinic.infusions.models import InfusionNote, InfusionSession
+from neuroclinic.infusions.models import InfusionNote, InfusionSession, VitalReading
 from neuroclinic.intake.models import ConsultRequest, EligibilityDecision, IntakePacket
 from neuroclinic.ledger.models import (
     ComplianceTask,
@@ -68,11 +68,14 @@ def _nurse(user: User) -> list[WorkItem]:
     to_sign = InfusionSession.objects.filter(
         organization_id=org, nurse=user, status=S.DISCHARGED
     ).count()
+    due = _vitals_due(sessions, timezone.now())
     board = reverse("infusions:board")
     return [
         WorkItem("infusing", "Infusing now", running, board, urgent=running > 0),
         WorkItem("recovery", "In recovery", recovering, board),
         WorkItem("checked_in", "Checked in, not started", waiting, board),
+        WorkItem("vitals_due", "Vital signs due", due, board, urgent=due > 0),
+        *_rooms(sessions, board),
         WorkItem(
             "notes_to_sign",
             "Your notes to sign",
@@ -80,6 +83,55 @@ def _nurse(user: User) -> list[WorkItem]:
             reverse("infusions:day"),
             urgent=to_sign > 0,
         ),
+    ]
+
+
+def _vitals_due(sessions: "QuerySet[InfusionSession]", now: datetime) -> int:
+    """Infusing or recovering sessions whose newest reading (else the phase's start)
+    is at least the protocol's interval ago: every 10 minutes while infusing and
+    every 15 in recovery by default (treatment.defaults), as the session screen says."""
+    S = InfusionSession.Status
+    newest = (
+        VitalReading.objects.filter(session=OuterRef("pk"))
+        .order_by("-taken_at")
+        .values("taken_at")[:1]
+    )
+    rows = (
+        sessions.filter(status__in=[S.RUNNING, S.PAUSED, S.RECOVERY])
+        .annotate(newest=Subquery(newest))
+        .values_list(
+            "status",
+            "started_at",
+            "ended_at",
+            "newest",
+            "order__protocol__vitals_interval_minutes",
+            "order__protocol__recovery_vitals_interval_minutes",
+        )
+    )
+    due = 0
+    for status, started, ended, last, every, every_in_recovery in rows:
+        recovery = status == S.RECOVERY
+        since = last or (ended if recovery else started)
+        minutes = every_in_recovery if recovery else every
+        if since is None or now - since >= timedelta(minutes=minutes):
+            due += 1
+    return due
+
+
+def _rooms(sessions: "QuerySet[InfusionSession]", board: str) -> list[WorkItem]:
+    """Each room with an open infusion today and its state (no patient names)."""
+    S = InfusionSession.Status
+    rows = (
+        sessions.filter(
+            room__isnull=False,
+            status__in=[S.CHECKED_IN, S.RUNNING, S.PAUSED, S.RECOVERY],
+        )
+        .order_by("room__name", "id")
+        .values_list("room__name", "status")
+    )
+    return [
+        WorkItem(f"room_{n}", f"{room}: {S(status).label.lower()}", None, board)
+        for n, (room, status) in enumerate(rows)
     ]
 
 

@@ -11,8 +11,22 @@ from django.urls import resolve
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
-from neuroclinic.clinics.models import Organization
+from neuroclinic.clinics.models import Device, Organization
 from neuroclinic.clinics.time_zone import clinic_zone_name
+from neuroclinic.infusions.actions import monitoring
+from neuroclinic.infusions.models import InfusionSession, VitalReading
+from neuroclinic.infusions.tests.conftest import (  # noqa: F401 - fixtures
+    dosed,
+    location,
+    monitor,
+    plan,
+    ready,
+    room,
+    running,
+    session,
+    vials,
+)
+from neuroclinic.infusions.tests.factories import reading
 from neuroclinic.intake.models import ConsultRequest, IntakePacket
 from neuroclinic.ledger.checks import run_check
 from neuroclinic.ledger.models import LedgerCheck
@@ -20,6 +34,7 @@ from neuroclinic.ledger.tests.factories import make_registrant
 from neuroclinic.outcomes.models import BoosterSuggestion
 from neuroclinic.patients.models import Patient
 from neuroclinic.treatment.tests import factories as treatment_factories
+from neuroclinic.views import _vitals_due
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +42,7 @@ pytestmark = pytest.mark.django_db
 EXPECTED = [
     (
         "nurse",
-        ["infusing", "recovery", "checked_in", "notes_to_sign"],
+        ["infusing", "recovery", "checked_in", "vitals_due", "notes_to_sign"],
         "/infusions/board/",
     ),
     (
@@ -139,12 +154,12 @@ def test_the_prescriber_sees_eligibility_reviews_and_boosters_due(
     treatment_factories.ready_for_treatment(patient, prescriber)  # signs a decision now
     assert count("eligibility") == "0"
 
-    plan = treatment_factories.make_plan(patient, prescriber, director)
+    booster_plan = treatment_factories.make_plan(patient, prescriber, director)
     today = timezone.localdate()
     suggestion = BoosterSuggestion.objects.create(
         organization=organization,
         patient=patient,
-        plan=plan,
+        plan=booster_plan,
         due_on=today + timedelta(days=5),
         urgency_when_made="due_soon",
         basis=[],
@@ -214,3 +229,31 @@ def test_the_custodian_sees_the_last_chain_check_and_a_failed_one_first(
     )
     assert "Ledger chain check FAILED" in item()
     assert "work-item--urgent" in item()
+
+
+def test_the_nurse_sees_vital_signs_due_by_the_protocol_interval(
+    running: InfusionSession,  # noqa: F811 - the infusion day's fixture
+    monitor: Device,  # noqa: F811
+    as_persona: Callable[[str], Client],
+) -> None:
+    assert running.started_at is not None
+    sessions = InfusionSession.objects.filter(pk=running.pk)
+    started = running.started_at
+    # Every 10 minutes while infusing (the protocol's default): from the start until
+    # the first reading, then from the newest reading.
+    assert _vitals_due(sessions, started + timedelta(minutes=9)) == 0
+    assert _vitals_due(sessions, started + timedelta(minutes=10)) == 1
+    monitoring.ingest_readings(
+        running,
+        [reading(started + timedelta(minutes=1), monitor)],
+        source=VitalReading.Source.MONITOR,
+        by=None,
+    )
+    assert _vitals_due(sessions, started + timedelta(minutes=10)) == 0
+    assert _vitals_due(sessions, started + timedelta(minutes=11)) == 1
+
+    page = as_persona("nurse").get("/staff/").content.decode()
+    assert 'data-work="vitals_due"' in page
+    # The room and its state, with no patient named.
+    assert "Infusion 1: infusing" in page
+    assert running.patient.family_name not in page
