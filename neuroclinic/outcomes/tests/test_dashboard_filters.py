@@ -4,8 +4,10 @@ behind each figure (linked for those who may read charts, audited per patient li
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import Min
 from django.urls import reverse
 
 from conftest import EVERYONE, expected_status, personas_with
@@ -13,11 +15,12 @@ from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import ROLE_CAPABILITIES, Capability, Role
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.tests.helpers import unguarded_update
-from neuroclinic.clinics.models import Organization
+from neuroclinic.clinics.models import Location, Organization
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.outcomes import dashboard
 from neuroclinic.outcomes.actions import summaries
 from neuroclinic.outcomes.actions.summaries import first_icd10_code
+from neuroclinic.outcomes.models import EpisodeSummaryCount
 from neuroclinic.outcomes.tests import factories
 from neuroclinic.patients import actions as patient_actions
 from neuroclinic.patients.models import Patient
@@ -581,3 +584,22 @@ def test_the_breakdowns_from_the_stored_counts_equal_those_of_the_rows(
     if period == dashboard.Period():
         assert [g.label for g in stored.by_dose] == ["0.50 mg/kg", "0.75 mg/kg"]
         assert {g.key for g in stored.by_diagnosis} == {"F33.2", "F32.2", ""}
+
+
+def test_the_summaries_time_is_shown_in_the_clinic_s_zone(
+    as_persona: Any, cohort: list[TreatmentPlan], organization: Organization
+) -> None:
+    # Staff pages speak the clinic's zone, named once at the foot of the page; the
+    # summaries' time said "UTC" after a time already shown in the clinic's zone.
+    Location.objects.filter(organization=organization).update(
+        time_zone="America/Chicago"
+    )
+    as_of = EpisodeSummaryCount.objects.filter(
+        organization=organization, instrument_code="phq9"
+    ).aggregate(oldest=Min("as_of"))["oldest"]
+    shown = as_of.astimezone(ZoneInfo("America/Chicago")).strftime("%Y-%m-%d %H:%M")
+
+    page = as_persona("director").get(reverse("outcomes:dashboard")).content.decode()
+
+    assert f"Episode summaries as of {shown};" in page
+    assert "Times are America/Chicago" in page
