@@ -11,7 +11,8 @@ from datetime import datetime, time, timedelta
 
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count as Tally
+from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -198,12 +199,13 @@ def _front_desk(user: User) -> list[WorkItem]:
     ).exclude(status__in=[A.CANCELLED, A.MOVED])
     arrived = today.filter(status=A.CHECKED_IN).count()
     expected = today.exclude(status__in=[A.CHECKED_IN, A.NO_SHOW]).count()
+    # By age: how many wait and how long the oldest has, so an old one is not lost
+    # among new ones (one query for both).
     waiting = ConsultRequest.objects.filter(
         organization_id=org, status=ConsultRequest.Status.NEW
-    )
-    new_requests = waiting.count()
-    # By age: how long the oldest has waited, so an old one is not lost among new ones.
-    oldest = waiting.order_by("created_at").values_list("created_at", flat=True).first()
+    ).aggregate(count=Tally("id"), oldest=Min("created_at"))
+    new_requests: int = waiting["count"]
+    oldest = waiting["oldest"]
     days = (
         (timezone.localdate() - timezone.localtime(oldest).date()).days if oldest else 0
     )
