@@ -12,6 +12,7 @@ transactions), which the last test shows instead.
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from datetime import time as time_of_day
 from datetime import timedelta
 from typing import Any
@@ -56,6 +57,42 @@ def second_patient(plan: TreatmentPlan, prescriber: User, director: User) -> Pat
     return other
 
 
+def book_at_once(
+    monkeypatch: pytest.MonkeyPatch, bookings: dict[str, Callable[[], object]]
+) -> dict[str, SchedulingError | None]:
+    """Run each booking in its own thread and connection, all at the same moment, each
+    pausing after it found its resources (still in its transaction) so that without
+    the locks under test they would all find the same things free. What each got:
+    None when it booked, else its refusal."""
+    real_choose = availability.choose_resources
+
+    def slow_choose(*args: Any, **kwargs: Any) -> Any:
+        found = real_choose(*args, **kwargs)
+        time.sleep(0.5)
+        return found
+
+    monkeypatch.setattr(availability, "choose_resources", slow_choose)
+    start = threading.Barrier(len(bookings))
+    outcomes: dict[str, SchedulingError | None] = {}
+
+    def run(name: str, booking: Callable[[], object]) -> None:
+        try:
+            start.wait()
+            booking()
+            outcomes[name] = None
+        except SchedulingError as exc:
+            outcomes[name] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=item) for item in bookings.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
 @postgres_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_desks_booking_the_last_room_at_once_one_is_told(
@@ -72,48 +109,29 @@ def test_two_desks_booking_the_last_room_at_once_one_is_told(
     rooms[1].is_active = False
     rooms[1].save(update_fields=["is_active"])
     other = second_patient(plan, prescriber, director)
-    # Widen the race window: each booking pauses after finding its room, still in its
-    # transaction. Without the location lock both would find the room free.
-    real_choose = availability.choose_resources
 
-    def slow_choose(*args: Any, **kwargs: Any) -> Any:
-        found = real_choose(*args, **kwargs)
-        time.sleep(0.5)
-        return found
+    def book(patient: Patient, by: User) -> Callable[[], object]:
+        return lambda: appointments.book_appointment(
+            patient,
+            appointment_type=types["infusion"],
+            location=clinic,
+            starts_at=local(MONDAY, 9),
+            now=NOW,
+            by=by,
+        )
 
-    monkeypatch.setattr(availability, "choose_resources", slow_choose)
-    start = threading.Barrier(2)
-    outcomes: dict[str, str] = {}
-
-    def book(patient: Patient, by: User) -> None:
-        try:
-            start.wait()
-            appointments.book_appointment(
-                patient,
-                appointment_type=types["infusion"],
-                location=clinic,
-                starts_at=local(MONDAY, 9),
-                now=NOW,
-                by=by,
-            )
-            outcomes[patient.family_name] = "booked"
-        except SchedulingError as exc:
-            outcomes[patient.family_name] = exc.field
-        finally:
-            connections.close_all()
-
-    # when two desks book the same time at the same moment
-    threads = [
-        threading.Thread(target=book, args=(p, u))
-        for p, u in ((plan.patient, front_desk), (other, director))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    # when two desks book the same time at the same moment (without the location
+    # lock both would find the room free)
+    outcomes = book_at_once(
+        monkeypatch,
+        {"first": book(plan.patient, front_desk), "second": book(other, director)},
+    )
 
     # then one is booked and the other told the room is taken
-    assert sorted(outcomes.values()) == ["booked", "room"], outcomes
+    assert sorted(o.field if o else "booked" for o in outcomes.values()) == [
+        "booked",
+        "room",
+    ], outcomes
     assert Appointment.objects.filter(room=rooms[0]).count() == 1
 
 
@@ -148,48 +166,25 @@ def test_one_patient_booked_at_two_locations_at_once_is_booked_once(
             ends_at=local(MONDAY, 18),
             by=admin,
         )
-    # Each booking pauses after finding its resources, still in its transaction. The
-    # two locations' locks do not meet: without the patient's lock both would book.
-    real_choose = availability.choose_resources
 
-    def slow_choose(*args: Any, **kwargs: Any) -> Any:
-        found = real_choose(*args, **kwargs)
-        time.sleep(0.5)
-        return found
-
-    monkeypatch.setattr(availability, "choose_resources", slow_choose)
-    start = threading.Barrier(2)
-    outcomes: dict[str, str] = {}
-
-    def book(where: Location, by: User) -> None:
-        try:
-            start.wait()
-            appointments.book_appointment(
-                plan.patient,
-                appointment_type=types["infusion"],
-                location=where,
-                starts_at=local(MONDAY, 9),
-                now=NOW,
-                by=by,
-            )
-            outcomes[where.name] = "booked"
-        except SchedulingError as exc:
-            outcomes[where.name] = "refused: " + exc.message
-        finally:
-            connections.close_all()
+    def book(where: Location, by: User) -> Callable[[], object]:
+        return lambda: appointments.book_appointment(
+            plan.patient,
+            appointment_type=types["infusion"],
+            location=where,
+            starts_at=local(MONDAY, 9),
+            now=NOW,
+            by=by,
+        )
 
     # when two desks book the same patient at the same time at the two locations
-    threads = [
-        threading.Thread(target=book, args=(where, by))
-        for where, by in ((clinic, front_desk), (annex, director))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    # (their locations' locks do not meet: without the patient's both would book)
+    outcomes = book_at_once(
+        monkeypatch, {"main": book(clinic, front_desk), "annex": book(annex, director)}
+    )
 
     # then one is booked and the other refused
-    assert sorted(o.split(":")[0] for o in outcomes.values()) == [
+    assert sorted("refused" if o else "booked" for o in outcomes.values()) == [
         "booked",
         "refused",
     ], outcomes
