@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count as Tally
-from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -63,9 +63,16 @@ def _nurse(user: User) -> list[WorkItem]:
     today = timezone.localdate()
     sessions = InfusionSession.objects.filter(organization_id=org, service_date=today)
     S = InfusionSession.Status
-    running = sessions.filter(status__in=[S.RUNNING, S.PAUSED]).count()
-    recovering = sessions.filter(status=S.RECOVERY).count()
-    waiting = sessions.filter(status=S.CHECKED_IN).count()
+    counts = sessions.aggregate(
+        running=Tally("id", filter=Q(status__in=[S.RUNNING, S.PAUSED])),
+        recovering=Tally("id", filter=Q(status=S.RECOVERY)),
+        waiting=Tally("id", filter=Q(status=S.CHECKED_IN)),
+    )
+    running, recovering, waiting = (
+        counts["running"],
+        counts["recovering"],
+        counts["waiting"],
+    )
     to_sign = InfusionSession.objects.filter(
         organization_id=org, nurse=user, status=S.DISCHARGED
     ).count()

@@ -66,20 +66,7 @@ def _two_statements(
         ]
     )
     chosen = recent if len(recent) > len(newest) else newest
-    return [
-        vitals.TimedVitalSigns(
-            row[0],
-            vitals.VitalSigns(
-                systolic_mmhg=row[1],
-                diastolic_mmhg=row[2],
-                heart_rate_bpm=row[3],
-                spo2_percent=row[4],
-                respiratory_rate_per_min=row[5],
-                etco2_mmhg=row[6],
-            ),
-        )
-        for row in reversed(chosen)
-    ]
+    return monitoring._timed(chosen[::-1])
 
 
 def test_a_steady_feed_reads_its_window_in_one_statement(
