@@ -208,8 +208,14 @@ def live_clinic() -> Iterator[LiveClinic]:
         yield clinic
     finally:
         if server is not None:
+            # gunicorn waits for busy workers on TERM; a loaded CI machine can take
+            # longer than a quiet one, and a server that will not stop is killed.
             server.terminate()
-            server.wait(timeout=10)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=10)
         if pg_name is not None:
             _postgres_admin(base_url, f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
         shutil.rmtree(workdir, ignore_errors=True)
