@@ -41,7 +41,7 @@ ARTIFACTS = ROOT / "var" / "test-artifacts"
 
 # Real places for the browser clinic, US zones first (a tie goes to the earlier one). Their
 # offsets are read from zoneinfo at the moment of the run, so a zone that keeps summer time
-# (America/Chicago, Pacific/Auckland) counts with the offset it has that day; together the
+# (America/Chicago, America/New_York) counts with the offset it has that day; together the
 # whole-hour offsets they have in any season cover every hour from UTC-11 to UTC+14, each by
 # a zone with no summer time among them.
 MORNING_ZONES = (
