@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
@@ -38,20 +39,65 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "var" / "test-artifacts"
 
 
+# Real places for the browser clinic, US zones first (a tie goes to the earlier one). Their
+# offsets are read from zoneinfo at the moment of the run, so a zone that keeps summer time
+# (America/Chicago, America/New_York) counts with the offset it has that day; together the
+# whole-hour offsets they have in any season cover every hour from UTC-11 to UTC+14, each by
+# a zone with no summer time among them.
+MORNING_ZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "Pacific/Pitcairn",
+    "Pacific/Gambier",
+    "America/Puerto_Rico",
+    "Pacific/Pago_Pago",
+    "America/Regina",
+    "America/Bogota",
+    "America/Sao_Paulo",
+    "America/Noronha",
+    "Atlantic/Cape_Verde",
+    "Atlantic/Reykjavik",
+    "Africa/Lagos",
+    "Africa/Johannesburg",
+    "Africa/Nairobi",
+    "Asia/Dubai",
+    "Asia/Karachi",
+    "Asia/Dhaka",
+    "Asia/Bangkok",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Brisbane",
+    "Pacific/Noumea",
+    "Pacific/Fiji",
+    "Pacific/Tongatapu",
+    "Pacific/Kiritimati",
+)
+MID_MORNING_MINUTES = 9 * 60 + 30
+
+
 def mid_morning_zone(now: datetime | None = None) -> str:
-    """A fixed-offset zone in which it is about 09:30 now.
+    """A real place's zone in which it is between 09:00 and 10:00 now.
 
     The journeys book and check in "today" at the clinic, so they must not depend on
     the hour the suite runs: at 23:00 in Illinois no infusion fits before midnight, and
     a run that crosses midnight would find the demo's "today" gone. The demo clinic's
     sites are put in this zone for the browser run (`demo --time-zone`); the suite
-    reaches its browser tests within the hour, inside the clinic's working day.
+    reaches its browser tests within the hour, inside the clinic's working day. The
+    zone is a city's, not a fixed-offset Etc/GMT zone, because staff pages name it
+    ("Times are America/Chicago") and the screenshots in docs/ show that line.
     """
     now = now or datetime.now(UTC)
-    offset = round(9.5 - (now.hour + now.minute / 60))
-    offset = (offset + 12) % 24 - 12  # -12 .. +11, as the Etc zones run
-    # Etc/GMT names invert the sign: Etc/GMT-4 is four hours ahead of UTC.
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+
+    def distance(name: str) -> int:
+        local = now.astimezone(ZoneInfo(name))
+        return abs(local.hour * 60 + local.minute - MID_MORNING_MINUTES)
+
+    return min(MORNING_ZONES, key=distance)  # the first of equals: list order
 
 
 # Chosen once, when the tests are collected, so every browser test agrees on it.

@@ -1,5 +1,5 @@
-"""Issue 18: every role's home page at 1280 px (a laptop) and 820 px (a tablet), with no
-horizontal overflow at either width. The pictures go to var/test-artifacts/screenshots/; with
+"""Issue 18: every role's home page at 1280 px (a laptop) and 820 px (a tablet), and each page
+of the public site at 1280 px and 390 px (a phone), with no horizontal overflow at any width. The pictures go to var/test-artifacts/screenshots/; with
 NEUROCLINIC_DOCS_SCREENSHOTS=1 they refresh docs/screenshots/ instead (a test run does not
 change the repository's files unless asked to).
 
@@ -28,6 +28,7 @@ DOCS = (
 )
 WIDTHS = (1280, 820)
 ALL_WIDTHS = (1280, 820, 390)
+PUBLIC_WIDTHS = (1280, 390)
 ROLES = (
     "nurse",
     "prescriber",
@@ -73,6 +74,39 @@ def test_each_roles_home_page_is_documented_at_1280_and_820_px(
         context.close()
     if username == ROLES[-1]:
         let_codes_expire()
+
+
+# The public site as a visitor finds it (signed out): each page the menu and the home page
+# link to, the self-check's choice and its PHQ-9 form, and the consultation request.
+PUBLIC_PAGES = (
+    ("home", "/"),
+    ("conditions", "/conditions/"),
+    ("treatments", "/treatments/"),
+    ("process", "/process/"),
+    ("faq", "/faq/"),
+    ("team", "/team/"),
+    ("contact", "/contact/"),
+    ("self-check", "/self-check/"),
+    ("self-check-phq9", "/self-check/phq9/"),
+    ("consultation", "/consultation/"),
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "path"), PUBLIC_PAGES, ids=[n for n, _ in PUBLIC_PAGES]
+)
+def test_each_public_page_is_documented_at_1280_and_390_px(
+    page: Page, live_clinic: LiveClinic, name: str, path: str
+) -> None:
+    page.goto(live_clinic.url + path)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    # The crisis line is on every public page (issue 7).
+    expect(page.locator(".crisis-banner")).to_contain_text("988")
+    # Every answer open, so the picture shows what a visitor reads, not only questions.
+    page.evaluate(
+        "document.querySelectorAll('main details').forEach(d => d.open = true)"
+    )
+    document(page, f"public-{name}", widths=PUBLIC_WIDTHS)
 
 
 # A patient ready for an infusion (as the tap count makes one), then, for the waste step,
