@@ -83,7 +83,6 @@ def _nurse(user: User) -> list[WorkItem]:
         WorkItem("recovery", "In recovery", recovering, board),
         WorkItem("checked_in", "Checked in, not started", waiting, board),
         WorkItem("vitals_due", "Vital signs due", due, board, urgent=due > 0),
-        *_rooms(sessions, board),
         WorkItem(
             "notes_to_sign",
             "Your notes to sign",
@@ -126,11 +125,15 @@ def _vitals_due(sessions: "QuerySet[InfusionSession]", now: datetime) -> int:
     return due
 
 
-def _rooms(sessions: "QuerySet[InfusionSession]", board: str) -> list[WorkItem]:
-    """Each room with an open infusion today and its state (no patient names)."""
+def _rooms(user: User) -> list[WorkItem]:
+    """Each room with an open infusion today and its state (no patient names): a
+    panel of its own, so a room's name ("Infusion 1") is not read as a count."""
     S = InfusionSession.Status
+    board = reverse("infusions:board")
     rows = (
-        sessions.filter(
+        InfusionSession.objects.filter(
+            organization_id=user.organization_pk,
+            service_date=timezone.localdate(),
             room__isnull=False,
             status__in=[S.CHECKED_IN, S.RUNNING, S.PAUSED, S.RECOVERY],
         )
@@ -388,11 +391,13 @@ ROLE_PANELS = [
 ]
 # The director sees the clinic at a glance: the nurse's and custodian's counts too.
 EXTRA = {
+    Role.NURSE: [("Rooms in use", _rooms)],
     Role.MEDICAL_DIRECTOR: [
         ("Infusions today", _nurse),
+        ("Rooms in use", _rooms),
         ("Controlled substances", _custodian),
         ("Results and rules", _director),
-    ]
+    ],
 }
 
 
@@ -406,7 +411,9 @@ def work_panels(user: User) -> list[tuple[str, list[WorkItem]]]:
             if extra_title in seen:
                 continue
             seen.add(extra_title)
-            panels.append((extra_title, extra(user)))
+            items = extra(user)
+            if items:  # a panel with nothing in it (no room in use) is left out
+                panels.append((extra_title, items))
     return panels
 
 

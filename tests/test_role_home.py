@@ -183,6 +183,8 @@ def test_the_work_items_refresh_by_polling_that_is_not_activity(
     assert part.status_code == 200
     assert 'data-work="infusing"' in part.content.decode()
     assert "<html" not in part.content.decode()
+    # No room is in use in this clinic: no empty "Rooms in use" panel.
+    assert "Rooms in use" not in part.content.decode()
     # Marked as a polled view: the idle sign-out middleware does not count it.
     match = resolve("/staff/work/")
     assert getattr(match.func, "polled", False) is True
@@ -254,6 +256,10 @@ def test_the_nurse_sees_vital_signs_due_by_the_protocol_interval(
 
     page = as_persona("nurse").get("/staff/").content.decode()
     assert 'data-work="vitals_due"' in page
-    # The room and its state, with no patient named.
-    assert "Infusion 1: infusing" in page
+    # The room and its state, with no patient named, in a panel of rooms (not among
+    # the counts, where "Infusion 1" read as a number).
+    rooms = page.split("Rooms in use</h2>", 1)
+    assert len(rooms) == 2
+    assert "Infusion 1: infusing" in rooms[1]
+    assert "Infusion 1: infusing" not in rooms[0]
     assert running.patient.family_name not in page
