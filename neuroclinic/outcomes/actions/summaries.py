@@ -17,8 +17,8 @@ holds; every person's read of the rows (dashboard, portal) is audited where it h
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.models import Min, Q, Sum
@@ -206,9 +206,7 @@ def recount(
             if len(wanted) > RECOUNT_SPAN_DAYS:
                 # Many days (a large chunk): every day between the first and the last.
                 rows = rows.filter(Period(wanted[0], wanted[-1], zone).query())
-                counts = counts.filter(
-                    first_infusion_on__range=(wanted[0], wanted[-1])
-                )
+                counts = counts.filter(first_infusion_on__range=(wanted[0], wanted[-1]))
             else:
                 within = Q()
                 for day in wanted:
