@@ -33,7 +33,10 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-# (clinic zone, the first infusion's instant in UTC, the clinic's day of it)
+# (clinic zone, the first infusion's instant in UTC, the clinic's day of it). In most
+# the clinic's day and the UTC day differ; in the three marked "edge" they agree, and
+# they hold the ends of a day on which the clocks change (an offset taken from another
+# day of the year would move them).
 CASES = [
     # 23:30 CST on 31 January is 05:30 UTC on 1 February.
     pytest.param(
@@ -54,7 +57,7 @@ CASES = [
         "America/Chicago",
         utc("2026-03-08 06:30"),
         date(2026, 3, 8),
-        id="chicago-dst-start-0030-cst",
+        id="chicago-dst-start-0030-cst-edge",
     ),
     pytest.param(
         "America/Chicago",
@@ -66,7 +69,7 @@ CASES = [
         "America/Chicago",
         utc("2026-03-09 05:30"),
         date(2026, 3, 9),
-        id="chicago-after-dst-start-0030-cdt",
+        id="chicago-after-dst-start-0030-cdt-edge",
     ),
     pytest.param(
         "America/Chicago",
@@ -94,12 +97,26 @@ CASES = [
         date(2026, 2, 1),
         id="sydney-0130-local",
     ),
-    # 5 April 2026, Sydney's clocks back at 03:00: 23:30 AEST is 13:30 UTC.
+    # 5 April 2026, Sydney's clocks back at 03:00 (a 25-hour day, 13:00 to 14:00 UTC):
+    # 00:30 AEDT is 13:30 UTC on 4 April; 23:30 AEST is 13:30 UTC on 5 April.
+    pytest.param(
+        "Australia/Sydney",
+        utc("2026-04-04 13:30"),
+        date(2026, 4, 5),
+        id="sydney-dst-end-0030-aedt",
+    ),
     pytest.param(
         "Australia/Sydney",
         utc("2026-04-05 13:30"),
         date(2026, 4, 5),
-        id="sydney-dst-end-2330-aest",
+        id="sydney-dst-end-2330-aest-edge",
+    ),
+    # 4 October 2026, Sydney's clocks forward at 02:00: 00:30 AEST is 14:30 UTC on 3 October.
+    pytest.param(
+        "Australia/Sydney",
+        utc("2026-10-03 14:30"),
+        date(2026, 10, 4),
+        id="sydney-dst-start-0030-aest",
     ),
     # A clinic in UTC: the day is the UTC day.
     pytest.param("UTC", utc("2026-02-01 05:30"), date(2026, 2, 1), id="utc"),
@@ -306,6 +323,7 @@ def test_the_page_and_its_csv_name_the_clinics_zone_and_count_its_days(
     assert "calendar days in America/Chicago, the clinic's time zone" in page
     period_form, report = page.split('id="id_end"', 1)[1].split("</form>", 1)
     assert "days in America/Chicago" in period_form
+    assert 'aria-describedby="period-zone"' in period_form
     assert "1 treatment episodes" in page
     april = client.get(url, {"start": "2026-04-01", "end": "2026-04-30"})
     assert "0 treatment episodes" in april.content.decode()
