@@ -474,7 +474,8 @@ def grouped_counts(
     every episode. The counts hold the days of one zone, the clinic's when they were
     last counted (`time_zone`); after the clinic's zone changed (or before the first
     recount in the clinic's zone) they are days of another calendar, and None sends the
-    caller to the rows themselves until the next refresh counts them again. Seen from
+    caller to the rows themselves until the next refresh counts them again (not for all
+    time, which has no day edges: every day's counts add up the same). Seen from
     the groups read (grouped by zone too: no extra query), or, when the period has no
     stored count at all, from whether any episode row falls in it (one index probe).
     """
@@ -491,10 +492,14 @@ def grouped_counts(
         )
         .order_by()
     )
-    if any(g["time_zone"] != period.zone for g in groups):
-        return None
-    if not groups and summary_rows(organization_id, instrument_code, period).exists():
-        return None
+    if period.start or period.end:  # all time has no day edges: any zone's days do
+        if any(g["time_zone"] != period.zone for g in groups):
+            return None
+        if (
+            not groups
+            and summary_rows(organization_id, instrument_code, period).exists()
+        ):
+            return None
     return [
         {
             **{d: g[d] for d in DIMENSIONS},

@@ -295,6 +295,8 @@ def test_counts_of_another_zone_are_not_read_as_the_clinics_days_and_are_counted
         is None
     )
     assert episodes_on(organization, Period(feb1, feb1, zone)) == (0, 0)
+    # All time has no day edges: the stored counts answer whatever their zone.
+    assert dashboard.grouped_counts(organization.pk, "phq9", Period(zone=zone))
     assert SummaryWatermark.objects.filter(organization=organization).exists()
     summaries.refresh_changed(organization)  # nothing changed but the zone
     assert set(
