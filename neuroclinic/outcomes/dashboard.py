@@ -17,13 +17,15 @@ Three ways to the same figures:
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import Case, Count, F, Min, Q, Sum, When
 
 from neuroclinic.clinics.models import Location
+from neuroclinic.clinics.time_zone import clinic_zone_name
 from neuroclinic.outcomes.boosters import effect_durations
 from neuroclinic.outcomes.episodes import Episode, load_episodes
 from neuroclinic.outcomes.models import EpisodeSummaryCount, EpisodeSummaryRow
@@ -75,9 +77,16 @@ class Checkpoint:
     column: str = ""  # the stored table's column, named in links to the patients behind
 
 
+def reporting_zone(organization_id: int) -> str:
+    """The zone whose calendar days the reports count in: the clinic's (the zone of its
+    first active location, the one staff pages activate and name), UTC without one."""
+    return clinic_zone_name(organization_id) or "UTC"
+
+
 @dataclass(frozen=True)
 class Period:
-    """A reporting period, whole UTC days from `start` to `end` (both included).
+    """A reporting period, whole days from `start` to `end` (both included) of the
+    calendar in `zone` (the clinic's: `reporting_zone`; UTC by default).
 
     The dashboard counts episodes whose first infusion falls in it; each clinic rate
     (rates.py) counts by its own date (the request, the visit, the infusion).
@@ -85,19 +94,28 @@ class Period:
 
     start: date | None = None
     end: date | None = None
+    zone: str = "UTC"
+
+    def day_start(self, day: date) -> datetime:
+        """The first instant of `day` in the period's zone (an aware time).
+
+        Where clocks jump forward at midnight (a midnight that does not exist), fold 0
+        reads it with the offset before the jump: the instant of the jump, the day's
+        first instant.
+        """
+        return datetime.combine(day, time.min, ZoneInfo(self.zone))
 
     def query(self, field: str = "first_infusion_at") -> Q:
-        """Rows whose time `field` falls on a day of the period.
+        """Rows whose time `field` falls on a day of the period in its zone.
 
-        A half-open range of UTC times (not a `__date` lookup), so that an index on
-        the column serves it.
+        A half-open range of times (not a `__date` lookup), so that an index on the
+        column serves it.
         """
         q = Q()
         if self.start:
-            q &= Q(**{f"{field}__gte": datetime.combine(self.start, time.min, UTC)})
+            q &= Q(**{f"{field}__gte": self.day_start(self.start)})
         if self.end:
-            after = datetime.combine(self.end + timedelta(days=1), time.min, UTC)
-            q &= Q(**{f"{field}__lt": after})
+            q &= Q(**{f"{field}__lt": self.day_start(self.end + timedelta(days=1))})
         return q
 
     def days(self, field: str) -> Q:
@@ -447,18 +465,26 @@ COUNTED = (*checkpoint_aggregates(), *INTERVAL_COLUMNS)
 
 def grouped_counts(
     organization_id: int, instrument_code: str, period: Period = Period()
-) -> list[dict[str, Any]]:
-    """As `grouped_rows`, summed from the stored per-day counts (`EpisodeSummaryCount`).
+) -> list[dict[str, Any]] | None:
+    """As `grouped_rows`, summed from the stored per-day counts (`EpisodeSummaryCount`),
+    or None when the stored counts cannot answer for the period's zone.
 
-    The period is whole UTC days of the first infusion, as `Period.query`: a few
-    thousand stored rows for a year of a large network instead of every episode.
+    The period is whole days of the first infusion in the period's zone, as
+    `Period.query`: a few thousand stored rows for a year of a large network instead of
+    every episode. The counts hold the days of one zone, the clinic's when they were
+    last counted (`time_zone`); after the clinic's zone changed (or before the first
+    recount in the clinic's zone) they are days of another calendar, and None sends the
+    caller to the rows themselves until the next refresh counts them again (not for all
+    time, which has no day edges: every day's counts add up the same). Seen from
+    the groups read (grouped by zone too: no extra query), or, when the period has no
+    stored count at all, from whether any episode row falls in it (one index probe).
     """
-    groups = (
+    groups = list(
         EpisodeSummaryCount.objects.filter(
             organization_id=organization_id, instrument_code=instrument_code
         )
         .filter(period.days("first_infusion_on"))
-        .values(*DIMENSIONS)
+        .values(*DIMENSIONS, "time_zone")
         .annotate(
             # Aliases may not repeat a column's name; renamed below.
             **{f"sum_{column}": Sum(column) for column in COUNTED},
@@ -466,6 +492,14 @@ def grouped_counts(
         )
         .order_by()
     )
+    if period.start or period.end:  # all time has no day edges: any zone's days do
+        if any(g["time_zone"] != period.zone for g in groups):
+            return None
+        if (
+            not groups
+            and summary_rows(organization_id, instrument_code, period).exists()
+        ):
+            return None
     return [
         {
             **{d: g[d] for d in DIMENSIONS},
@@ -506,11 +540,15 @@ def from_table(
     The checkpoint rates and every breakdown are sums of the stored per-day counts
     (`grouped_counts`: protocol x location x dose x diagnosis per day); the two
     Kaplan-Meier inputs are grouped by duration from the episode rows. Location names:
-    one small query. The same figures as `from_rows` (tests compare them).
+    one small query. The same figures as `from_rows` (tests compare them); while the
+    stored counts are of another zone's days (`grouped_counts`), it counts the rows.
     """
+    groups = grouped_counts(organization_id, instrument_code, period)
+    if groups is None:  # counts of another zone's days: count the rows instead
+        groups = grouped_rows(organization_id, instrument_code, period)
     return _dashboard(
         organization_id,
-        grouped_counts(organization_id, instrument_code, period),
+        groups,
         today=today,
         instrument_code=instrument_code,
         period=period,

@@ -379,20 +379,29 @@ class SummaryWatermark(models.Model):
 
 
 class EpisodeSummaryCount(models.Model):
-    """The stored episode summaries counted per UTC day of first infusion and breakdown.
+    """The stored episode summaries counted per clinic day of first infusion and breakdown.
 
     Derived from `EpisodeSummaryRow` (rebuilt by `actions.summaries.refresh_counts` after
     every refresh, in the refresh's transaction), so the dashboard sums a few thousand
     rows instead of counting every episode per request. Its figures are by definition
     those of `dashboard.from_rows` over the summary rows; tests compare the two.
-    Counts only rows with a first infusion (the dashboard's episodes).
+    Counts only rows with a first infusion (the dashboard's episodes). The days are
+    the clinic's calendar days (`dashboard.reporting_zone`), the zone named in
+    `time_zone`: one zone for all of a clinic's rows, the next recount moving them all
+    when the clinic's zone changed.
     """
 
     organization = models.ForeignKey(
         "clinics.Organization", on_delete=models.CASCADE, related_name="+"
     )
     instrument_code = models.CharField(max_length=32)
-    first_infusion_on = models.DateField(help_text="UTC day of the first infusion.")
+    first_infusion_on = models.DateField(
+        help_text="The day of the first infusion in the zone `time_zone` (the clinic's)."
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        help_text="The IANA zone whose calendar `first_infusion_on` is a day of.",
+    )
     protocol_name = models.CharField(max_length=200, blank=True)
     location = models.ForeignKey(
         "clinics.Location",

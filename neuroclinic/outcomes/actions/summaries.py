@@ -6,7 +6,8 @@ a refresh is idempotent and a lost row comes back on the next run.
 
 - `refresh_patients(organization, patient_ids)`: the rows of those patients.
 - `refresh_changed(organization)`: the patients whose scores, plans or infusions changed
-  since the watermark (run every ten minutes), then the watermark moves on.
+  since the watermark (run every ten minutes), then the watermark moves on; and every
+  count again if the stored counts are days of another zone than the clinic's.
 - `refresh_all(organization)`: every patient, in chunks (the daily job; checkpoints move
   with the calendar, so every row is recomputed once a day).
 
@@ -15,8 +16,9 @@ holds; every person's read of the rows (dashboard, portal) is audited where it h
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.models import Min, Q, Sum
@@ -35,7 +37,9 @@ from neuroclinic.outcomes.dashboard import (
     DIMENSIONS,
     END_OF_SERIES_GRACE_DAYS,
     INTERVAL_COLUMNS,
+    Period,
     checkpoint_aggregates,
+    reporting_zone,
     summary_until,
 )
 from neuroclinic.outcomes.deid import ICD10_PATTERN
@@ -167,53 +171,64 @@ def refresh_patients(
     return written
 
 
-def _utc_day(at: datetime) -> date:
-    return at.astimezone(UTC).date()
+def _local_day(at: datetime, zone: str) -> date:
+    return at.astimezone(ZoneInfo(zone)).date()
 
 
-def recount(organization_id: int, days: Iterable[date] | None = None) -> int:
+def recount(
+    organization_id: int, days: Iterable[date] | None = None, *, zone: str = ""
+) -> int:
     """Count the stored episode rows again into `EpisodeSummaryCount`: those whose first
-    infusion falls on `days` (UTC), or every day (None). Returns the count rows written.
+    infusion falls on `days`, or every day (None). Returns the count rows written.
+
+    Days are the calendar's of `zone` ("" for the clinic's, `dashboard.reporting_zone`).
+    If any stored count of the clinic is a day of another zone (its zone changed, or
+    the counts predate local days), every day is counted again, so that a clinic's
+    counts are always of one zone.
 
     The counts are `dashboard.grouped_rows`'s aggregate, grouped also by the day; the
     dashboard sums them over the reporting period's days.
     """
-    rows = EpisodeSummaryRow.objects.filter(
-        organization_id=organization_id, first_infusion_at__isnull=False
-    )
-    counts = EpisodeSummaryCount.objects.filter(organization_id=organization_id)
-    if days is not None:
-        wanted = sorted(set(days))
-        if not wanted:
-            return 0
-        if len(wanted) > RECOUNT_SPAN_DAYS:
-            # Many days (a large chunk): every day between the first and the last.
-            wanted = [wanted[0], wanted[-1]]
-            rows = rows.filter(_utc_days(wanted[0], wanted[-1]))
-            counts = counts.filter(first_infusion_on__range=(wanted[0], wanted[-1]))
-        else:
-            within = Q()
-            for day in wanted:
-                within |= _utc_days(day, day)
-            rows = rows.filter(within)
-            counts = counts.filter(first_infusion_on__in=wanted)
-    grouped = (
-        rows.annotate(day=TruncDate("first_infusion_at", tzinfo=UTC))
-        .values("instrument_code", "day", *DIMENSIONS)
-        .annotate(
-            **checkpoint_aggregates(),
-            **{column: Sum(column) for column in INTERVAL_COLUMNS},
-            as_of=Min("refreshed_at"),
-        )
-        .order_by()
-    )
+    zone = zone or reporting_zone(organization_id)
+    tz = ZoneInfo(zone)
     with transaction.atomic():
         _lock_counts(organization_id)  # before reading: see the other's rows
+        rows = EpisodeSummaryRow.objects.filter(
+            organization_id=organization_id, first_infusion_at__isnull=False
+        )
+        counts = EpisodeSummaryCount.objects.filter(organization_id=organization_id)
+        if days is not None and counts.exclude(time_zone=zone).exists():
+            days = None  # counts of another calendar: all of them again
+        if days is not None:
+            wanted = sorted(set(days))
+            if not wanted:
+                return 0
+            if len(wanted) > RECOUNT_SPAN_DAYS:
+                # Many days (a large chunk): every day between the first and the last.
+                rows = rows.filter(Period(wanted[0], wanted[-1], zone).query())
+                counts = counts.filter(first_infusion_on__range=(wanted[0], wanted[-1]))
+            else:
+                within = Q()
+                for day in wanted:
+                    within |= Period(day, day, zone).query()
+                rows = rows.filter(within)
+                counts = counts.filter(first_infusion_on__in=wanted)
+        grouped = (
+            rows.annotate(day=TruncDate("first_infusion_at", tzinfo=tz))
+            .values("instrument_code", "day", *DIMENSIONS)
+            .annotate(
+                **checkpoint_aggregates(),
+                **{column: Sum(column) for column in INTERVAL_COLUMNS},
+                as_of=Min("refreshed_at"),
+            )
+            .order_by()
+        )
         made = [
             EpisodeSummaryCount(
                 organization_id=organization_id,
                 instrument_code=g["instrument_code"],
                 first_infusion_on=g["day"],
+                time_zone=zone,
                 as_of=g["as_of"],
                 **{d: g[d] for d in DIMENSIONS},
                 **{column: g[column] or 0 for column in COUNTED},
@@ -223,14 +238,6 @@ def recount(organization_id: int, days: Iterable[date] | None = None) -> int:
         counts.delete()
         EpisodeSummaryCount.objects.bulk_create(made, batch_size=2000)
     return len(made)
-
-
-def _utc_days(first: date, last: date) -> Q:
-    """Rows whose first infusion falls on a UTC day from `first` to `last` (an index range)."""
-    return Q(
-        first_infusion_at__gte=datetime.combine(first, time.min, UTC),
-        first_infusion_at__lt=datetime.combine(last + timedelta(days=1), time.min, UTC),
-    )
 
 
 def _lock_counts(organization_id: int) -> None:
@@ -287,12 +294,13 @@ def _refresh_chunk(
             dose_mg_per_kg=first_dose.get(episode.plan.pk),
         )
     ]
+    zone = reporting_zone(organization_id)
     with transaction.atomic():
         old = EpisodeSummaryRow.objects.filter(
             organization_id=organization_id, patient_id__in=patient_ids
         )
         days = {
-            _utc_day(at)
+            _local_day(at, zone)
             for at in old.order_by()
             .values_list("first_infusion_at", flat=True)
             .distinct()
@@ -301,8 +309,12 @@ def _refresh_chunk(
         old.delete()
         EpisodeSummaryRow.objects.bulk_create(rows, batch_size=2000)
         if recount_days:
-            days |= {_utc_day(r.first_infusion_at) for r in rows if r.first_infusion_at}
-            recount(organization_id, days)
+            days |= {
+                _local_day(r.first_infusion_at, zone)
+                for r in rows
+                if r.first_infusion_at
+            }
+            recount(organization_id, days, zone=zone)
     return len(rows)
 
 
@@ -340,6 +352,8 @@ def refresh_changed(organization: Organization) -> int:
     written = refresh_patients(
         organization.pk, changed_patients(organization.pk, mark.changes_through)
     )
+    # No days of its own: counts all again only if they are of another zone's days.
+    recount(organization.pk, [])
     SummaryWatermark.objects.filter(pk=mark.pk).update(changes_through=started)
     return written
 

@@ -5,12 +5,14 @@ import zipfile
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from neuroclinic.accounts.access import require_capability
@@ -69,13 +71,20 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         return render(
             request,
             "outcomes/dashboard.html",
-            {"period_form": period_form, "instruments": INSTRUMENTS, "code": code},
+            {
+                "period_form": period_form,
+                "instruments": INSTRUMENTS,
+                "code": code,
+                "zone": dashboard.reporting_zone(request.user.organization_pk),
+            },
             status=422,
         )
+    # Days of the clinic's calendar, named on the page; "today" is that calendar's too.
+    zone = dashboard.reporting_zone(request.user.organization_pk)
     period = dashboard.Period(
-        period_form.cleaned_data["start"], period_form.cleaned_data["end"]
+        period_form.cleaned_data["start"], period_form.cleaned_data["end"], zone
     )
-    today = clinic_today(request.user.organization_pk)
+    today = timezone.now().astimezone(ZoneInfo(zone)).date()
     data = dashboard.from_table(
         request.user.organization_pk, today=today, instrument_code=code, period=period
     )
@@ -102,6 +111,7 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "outcome_rules": rules,
             "remission_max": rules.remission_max_for(code),
             "period_form": period_form,
+            "zone": zone,
             "period_query": _period_query(period),
             # Patient lists behind the figures: only for those who may read charts;
             # a role that may see aggregates only gets the figures without links.
@@ -137,7 +147,11 @@ def _period_or_error(request: AuthenticatedHttpRequest) -> dashboard.Period | st
     )
     if not form.is_valid():
         return " ".join(str(e) for errors in form.errors.values() for e in errors)
-    return dashboard.Period(form.cleaned_data["start"], form.cleaned_data["end"])
+    return dashboard.Period(
+        form.cleaned_data["start"],
+        form.cleaned_data["end"],
+        dashboard.reporting_zone(request.user.organization_pk),
+    )
 
 
 @require_capability(Capability.VIEW_OUTCOMES)
@@ -293,7 +307,15 @@ def _dashboard_csv(
     data: dashboard.Dashboard, clinic: rates.ClinicRates
 ) -> HttpResponse:
     """The dashboard's tables as one CSV (aggregates only: no patient in it)."""
-    rows: list[dict[str, object]] = []
+    period = data.period
+    rows: list[dict[str, object]] = [
+        {
+            # The period's dates are days of the clinic's calendar: the CSV says whose.
+            "table": "reporting period",
+            "label": f"first infusion {period.start or 'any day'} to "
+            f"{period.end or 'any day'}, calendar days in {period.zone}",
+        }
+    ]
     for c in data.checkpoints:
         for measure, rate in (("response", c.response), ("remission", c.remission)):
             interval = rate.interval
