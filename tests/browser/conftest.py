@@ -15,7 +15,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -62,7 +62,6 @@ DEMO_ZONE = mid_morning_zone()
 class LiveClinic:
     url: str
     env: dict[str, str]
-    used_codes: dict[str, str] = field(default_factory=dict)
     # The server's standard output: the console email backend writes mail there.
     stdout: Path | None = None
 
@@ -85,19 +84,33 @@ class LiveClinic:
         return result.stdout.strip()
 
     def totp(self, username: str) -> str:
-        """A code this user has not used yet in this run.
+        """A code the server will accept for this user now, without waiting.
 
-        django-otp refuses a code a second time (replay protection), and tests
-        sign the same demo users in more than once within a 30-second step:
-        wait for the next code rather than fail.
+        The code of the device's current time step, as the user's app shows it
+        (and the `totp` command prints); or, when that step was already used
+        (the server refuses any step up to the last one it accepted: replay
+        protection), the next step's code, as an app whose clock runs a step
+        fast shows it. The server accepts one step either side of the device's
+        drift, so the next step is always inside its window; and the server
+        never accepts a used step again, so this never hands out a spent code.
+        The tests used to wait up to 30 s for the next step instead. Replay
+        refusal itself is tested in accounts/tests (docs/decisions.md,
+        "citime18h").
         """
-        deadline = time.monotonic() + 40
-        code = self.manage("totp", username)
-        while code == self.used_codes.get(username) and time.monotonic() < deadline:
-            time.sleep(1)
-            code = self.manage("totp", username)
-        self.used_codes[username] = code
-        return code
+        output = self.manage("shell", "-c", _UNUSED_CODE.format(username=username))
+        return output.splitlines()[-1]
+
+
+# Run in the live clinic's environment by LiveClinic.totp: the code of the later
+# of the device's current step and the step after its last accepted one.
+_UNUSED_CODE = """
+import time
+from django_otp.oath import hotp
+from neuroclinic.accounts.models import Authenticator
+d = Authenticator.objects.filter(user__username={username!r}, confirmed=True).get()
+now_t = (int(time.time()) - d.t0) // d.step + d.drift
+print(f"{{hotp(d.bin_key, max(now_t, d.last_t + 1), digits=d.digits):0{{d.digits}}d}}")
+"""
 
 
 def _free_port() -> int:
