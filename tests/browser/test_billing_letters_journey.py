@@ -22,7 +22,6 @@ from tests.browser.conftest import LiveClinic, screenshot
 from tests.browser.test_infusion_day import (
     DEMO_PASSWORD,
     ZONE,
-    let_codes_expire,
     sign_in,
 )
 from tests.pdf_text import pdf_text, squeezed
@@ -258,4 +257,3 @@ def test_billing_and_letters_journey(
     assert "ElectronicallysignedbyPriyaPrescottia" in letter
     assert "DRAFT" not in letter
     recipient.close()
-    let_codes_expire()

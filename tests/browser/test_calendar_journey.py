@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from tests.browser.conftest import LiveClinic, screenshot
-from tests.browser.test_infusion_day import let_codes_expire, sign_in
+from tests.browser.test_infusion_day import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -224,4 +224,3 @@ def test_book_a_series_remind_confirm_and_check_in(
         pytest.fail(f"check-in did not open the session ({page.url}): {said}")
     expect(page.get_by_text("Checked in: the infusion is open.")).to_be_visible()
     screenshot(page, "calendar-checked-in")
-    let_codes_expire()

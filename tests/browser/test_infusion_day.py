@@ -10,7 +10,6 @@ co-signs. The nurse-station board is checked along the way.
 
 import json
 import re
-import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,27 +22,11 @@ pytestmark = pytest.mark.browser
 
 DEMO_PASSWORD = "demo-clinic-2026"
 ZONE = ZoneInfo(DEMO_ZONE)  # the demo clinic's locations in this run
-TOTP_STEP = 30
-
-_used: dict[str, tuple[str, float]] = {}
 
 
 def fresh_code(clinic: LiveClinic, username: str) -> str:
-    """A code this user has not used in this test (a code works once per 30-second step)."""
-    deadline = time.monotonic() + 45
-    code = clinic.totp(username)
-    while code == _used.get(username, ("", 0.0))[0] and time.monotonic() < deadline:
-        time.sleep(2)
-        code = clinic.totp(username)
-    _used[username] = (code, time.monotonic())
-    return code
-
-
-def let_codes_expire() -> None:
-    """Later browser tests sign the same demo users in: do not leave them a spent code."""
-    if _used:
-        last = max(at for _, at in _used.values())
-        time.sleep(max(0.0, TOTP_STEP + 1 - (time.monotonic() - last)))
+    """A code the server has not accepted from this user yet (LiveClinic.totp)."""
+    return clinic.totp(username)
 
 
 def sign_in(page: Page, clinic: LiveClinic, username: str) -> None:
@@ -386,4 +369,3 @@ def test_a_full_infusion_day_on_the_tablet(
     page.goto(live_clinic.url + "/infusions/")
     expect(page.locator("table")).to_contain_text("Closed (note signed)")
     screenshot(page, "infusion-day-report")
-    let_codes_expire()

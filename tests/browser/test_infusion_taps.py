@@ -24,7 +24,6 @@ from tests.browser.conftest import ARTIFACTS, LiveClinic
 from tests.browser.test_infusion_day import (
     DEMO_PASSWORD,
     ZONE,
-    let_codes_expire,
     sign_in,
 )
 from tests.browser.test_screenshots import document
@@ -286,4 +285,3 @@ def test_a_routine_infusion_takes_at_most_25_taps_and_8_typed_fields(
     sys.stdout.write("\n" + counted)
     assert len(nurse.taps) <= MAX_TAPS, nurse.taps
     assert len(nurse.typed) <= MAX_TYPED, nurse.typed
-    let_codes_expire()

@@ -22,7 +22,6 @@ from tests.browser.test_infusion_day import (
     check_in,
     fresh_code,
     item,
-    let_codes_expire,
     open_chart,
     sign_in,
 )
@@ -158,4 +157,3 @@ def test_the_tablet_goes_to_the_patient_and_back_without_a_full_sign_in(
     signed_in_again = [url for url in loaded if SIGN_IN in url]
     assert signed_in_again == [], loaded
     assert loaded.count(live_clinic.url + HAND_BACK) == 2, loaded
-    let_codes_expire()

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import ARTIFACTS, LiveClinic
-from tests.browser.test_infusion_day import let_codes_expire, sign_in
+from tests.browser.test_infusion_day import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -72,8 +72,6 @@ def test_each_roles_home_page_is_documented_at_1280_and_820_px(
         document(page, f"home-{username}")
     finally:
         context.close()
-    if username == ROLES[-1]:
-        let_codes_expire()
 
 
 # The public site as a visitor finds it (signed out): each page the menu and the home page
@@ -210,4 +208,3 @@ def test_the_check_in_and_waste_steps_are_documented_at_1280_820_and_390_px(
         document(page, "infusion-6-waste", widths=ALL_WIDTHS)
     finally:
         context.close()
-    let_codes_expire()

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.conftest import LiveClinic
-from tests.browser.test_infusion_day import let_codes_expire, sign_in
+from tests.browser.test_infusion_day import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -137,4 +137,3 @@ def test_item5_a_queued_stop_is_not_sent_under_the_next_user(
         }
     finally:
         tablet.close()
-        let_codes_expire()

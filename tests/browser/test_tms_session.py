@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import LiveClinic, screenshot
-from tests.browser.test_infusion_day import let_codes_expire, sign_in
+from tests.browser.test_infusion_day import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -125,4 +125,3 @@ def test_a_tms_session_and_the_seizure_path(
     )
     page.get_by_role("button", name="Document review").click()
     expect(page.locator("#hold")).to_have_count(0)
-    let_codes_expire()

@@ -6,6 +6,8 @@ Issue #15 item 7.
 import importlib
 from binascii import unhexlify
 from io import StringIO
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -13,11 +15,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test import override_settings
-from django_otp.oath import totp
+from django_otp.oath import hotp, totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from neuroclinic.accounts import actions, otp_secrets
+from neuroclinic.accounts import actions, models, otp_secrets
 from neuroclinic.accounts.models import (
     Authenticator,
     RecoveryCode,
@@ -65,6 +67,30 @@ def test_a_code_computed_from_the_decrypted_secret_is_accepted_once(
 
     assert device.verify_token(code) is True
     assert device.verify_token(code) is False  # a code is never accepted twice
+
+
+def test_once_a_step_is_spent_the_next_steps_code_is_accepted_once_and_no_earlier_one(
+    nurse: User, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An app whose clock runs a step fast: what the browser tests' LiveClinic.totp
+    # offers when a demo user signs in twice within one 30-second step.
+    # No throttle after a refusal: each refusal below is the replay or tolerance rule's.
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    now = 1_800_000_010.0
+    monkeypatch.setattr(models, "time", SimpleNamespace(time=lambda: now))
+    device = Authenticator.objects.create(user=nurse, name="Phone", confirmed=True)
+    step = int(now) // device.step
+
+    def code(t: int) -> str:
+        return f"{hotp(device.bin_key, t):06d}"
+
+    assert device.verify_token(code(step)) is True
+    assert device.verify_token(code(step)) is False  # replay
+    assert device.verify_token(code(step + 1)) is True  # one step fast: tolerated
+    assert device.drift == 1
+    assert device.verify_token(code(step + 1)) is False  # replay
+    assert device.verify_token(code(step)) is False  # earlier than the last accepted
+    assert device.verify_token(code(step + 3)) is False  # beyond the tolerance
 
 
 def test_a_new_key_encrypts_while_the_old_one_still_decrypts_and_rotation_moves_it(
