@@ -3,7 +3,7 @@
 Django turns a queryset into SQL each time it runs it. For a query with several
 `select_related` tables that is most of the call's time: the infusion session lock
 (six related tables, about 260 columns) spent five sixths of each call building the
-same statement, on every infusion action and every monitor batch (issue 18, item 10).
+same statement, on every infusion action (issue 18, item 10).
 `CompiledGet` compiles the statement the first time on each connection (a primary key
 placeholder in the parameters) and afterwards runs it with the key put in its place,
 converting the values and building the instances as the queryset does: the same SQL, the same rows, the same
