@@ -14,6 +14,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import DoseRecord, InfusionSession, SessionEvent
 from neuroclinic.ledger.errors import LedgerError
+from neuroclinic.lib.compiled import CompiledGet
 
 # Times a nurse enters (or a tablet replays after a dropped connection) may be this
 # far behind; further back is a typing error, not a delayed send.
@@ -96,19 +97,22 @@ def pump_time(
     return at
 
 
-def lock_session(session: InfusionSession) -> InfusionSession:
-    return (
-        InfusionSession.objects.select_for_update(of=("self",))
-        .select_related(
-            "patient",
-            "location",
-            "room",
-            "order__protocol",
-            "order__signed_by",
-            "plan__induction_protocol",
-        )
-        .get(pk=session.pk)
+# Compiled once per connection (lib.compiled): the six related tables made compiling
+# this statement most of every infusion action's lock (issue 18, item 10).
+_locked_session = CompiledGet(
+    lambda: InfusionSession.objects.select_for_update(of=("self",)).select_related(
+        "patient",
+        "location",
+        "room",
+        "order__protocol",
+        "order__signed_by",
+        "plan__induction_protocol",
     )
+)
+
+
+def lock_session(session: InfusionSession) -> InfusionSession:
+    return _locked_session(session.pk)
 
 
 def require_status(session: InfusionSession, *statuses: str, doing: str) -> None:

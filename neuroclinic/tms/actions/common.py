@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
+from neuroclinic.lib.compiled import CompiledGet
 from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import TmsSession
 
@@ -26,12 +27,16 @@ def require_physician(user: User | None, organization_id: int, *, field: str) ->
     return user
 
 
-def lock_session(session: TmsSession) -> TmsSession:
-    return (
-        TmsSession.objects.select_for_update()
-        .select_related("course__location", "patient", "threshold")
-        .get(pk=session.pk)
+# Compiled once per connection, as the infusion session's lock is (lib.compiled).
+_locked_session = CompiledGet(
+    lambda: TmsSession.objects.select_for_update().select_related(
+        "course__location", "patient", "threshold"
     )
+)
+
+
+def lock_session(session: TmsSession) -> TmsSession:
+    return _locked_session(session.pk)
 
 
 def require_open(session: TmsSession, *, doing: str) -> None:

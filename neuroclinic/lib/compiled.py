@@ -1,0 +1,146 @@
+"""A `get(pk=...)` whose SQL Django compiles once per database connection, not on every call.
+
+Django turns a queryset into SQL each time it runs it. For a query with several
+`select_related` tables that is most of the call's time: the infusion session lock
+(six related tables, about 260 columns) spent five sixths of each call building the
+same statement, on every infusion action (issue 18, item 10).
+`CompiledGet` compiles the statement the first time on each connection (a primary key
+placeholder in the parameters) and afterwards runs it with the key put in its place,
+converting the values and building the instances as the queryset does: the same SQL, the same rows, the same
+objects and related objects.
+
+Only for a fixed queryset (no per-call filters besides the primary key): the SQL is
+built once from `make()`'s first result on each connection. The one check Django makes
+while compiling that can change between calls, that `select_for_update` runs inside a
+transaction, is made on every call.
+"""
+
+import copy
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model, QuerySet
+from django.db.models.query import MAX_GET_RESULTS, ModelIterable
+from django.db.models.sql.compiler import SQLCompiler
+from django.db.transaction import TransactionManagementError
+
+# A primary key no row has (within a 32-bit integer, whose lookups Django would
+# otherwise compile as empty): where it lands in the parameters is where each call's
+# key goes.
+_PLACEHOLDER = -2_046_381_957
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    connection: Any
+    compiler: SQLCompiler
+    sql: str
+    params: tuple[Any, ...]
+    index: int
+    converters: dict[int, Any]
+
+
+class _Query:
+    """What ModelIterable asks of a query: the compiler, here the compiled one."""
+
+    def __init__(self, compiler: SQLCompiler) -> None:
+        self._compiler = compiler
+
+    def get_compiler(self, using: str | None = None, **kwargs: Any) -> SQLCompiler:
+        return self._compiler
+
+
+class _Bound:
+    """What ModelIterable asks of a queryset, for one call."""
+
+    def __init__(
+        self, queryset: QuerySet[Any], compiler: SQLCompiler, alias: str
+    ) -> None:
+        self.db = alias
+        self.model = queryset.model
+        self.query = _Query(compiler)
+        self._fetch_mode = queryset._fetch_mode  # type: ignore[attr-defined]
+        self._known_related_objects = queryset._known_related_objects  # type: ignore[attr-defined]
+
+
+class CompiledGet[M: Model]:
+    """`make().get(pk=pk)`, its SQL compiled once per thread and database connection."""
+
+    def __init__(self, make: Callable[[], QuerySet[M]]) -> None:
+        self._make = make
+        self._local = threading.local()
+
+    def _template(self) -> QuerySet[M]:
+        # As QuerySet.get builds the query it runs: the key, no ordering, a limit.
+        template: QuerySet[M] | None = getattr(self._local, "template", None)
+        if template is None:
+            template = self._make().filter(pk=_PLACEHOLDER).order_by()
+            self._local.template = template
+        return template
+
+    def _compiled(self, template: QuerySet[M], alias: str) -> _Compiled:
+        connection = connections[alias]
+        cache: dict[str, _Compiled] = self._local.__dict__.setdefault("compiled", {})
+        compiled = cache.get(alias)
+        if compiled is not None and compiled.connection is connection:
+            return compiled
+        query = template.query.chain()
+        if (
+            not query.select_for_update
+            or connection.features.supports_select_for_update_with_limit
+        ):
+            query.set_limits(high=MAX_GET_RESULTS)
+        compiler = query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        places = [i for i, value in enumerate(params) if value == _PLACEHOLDER]
+        if len(places) != 1:
+            raise ValueError(f"Cannot find the primary key among {params!r}.")
+        # The columns' value converters depend on the columns alone: found once too.
+        converters = compiler.get_converters(
+            [column[0] for column in compiler.select[0 : compiler.col_count]]
+        )
+        compiled = _Compiled(
+            connection, compiler, sql, tuple(params), places[0], converters
+        )
+        cache[alias] = compiled
+        return compiled
+
+    def __call__(self, pk: object) -> M:
+        template = self._template()
+        alias = template.db or DEFAULT_DB_ALIAS
+        compiled = self._compiled(template, alias)
+        connection = compiled.connection
+        if (
+            template.query.select_for_update
+            and connection.features.has_select_for_update
+            and connection.get_autocommit()
+            and connection.features.supports_transactions
+        ):
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
+        params = list(compiled.params)
+        key_field = template.model._meta.pk
+        assert key_field is not None
+        params[compiled.index] = key_field.get_db_prep_value(pk, connection)
+        compiler = copy.copy(compiled.compiler)
+        statement: Any = (compiled.sql, tuple(params))
+        compiler.as_sql = lambda *args, **kwargs: statement  # type: ignore[method-assign]
+        compiler.get_converters = lambda expressions: compiled.converters  # type: ignore[method-assign]
+        rows: list[M] = list(
+            ModelIterable(_Bound(template, compiler, alias))  # type: ignore[arg-type]
+        )
+        if len(rows) == 1:
+            return rows[0]
+        model: Any = template.model
+        if not rows:
+            raise model.DoesNotExist(
+                f"{model._meta.object_name} matching query does not exist."
+            )
+        raise model.MultipleObjectsReturned(
+            f"get() returned more than one {model._meta.object_name} -- it returned "
+            f"{len(rows)}!"
+        )
