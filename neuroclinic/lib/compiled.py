@@ -1,4 +1,7 @@
-"""A `get(pk=...)` whose SQL Django compiles once per database connection, not on every call.
+"""Queries whose SQL Django compiles once per database connection, not on every call.
+
+`CompiledGet`: a `get(pk=...)` giving model instances (the session locks).
+`CompiledRows`: a `values_list` filtered by one id giving rows (the monitor feed).
 
 Django turns a queryset into SQL each time it runs it. For a query with several
 `select_related` tables that is most of the call's time: the infusion session lock
@@ -17,11 +20,13 @@ transaction, is made on every call.
 
 import copy
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.query import MAX_GET_RESULTS, ModelIterable
 from django.db.models.sql.compiler import SQLCompiler
@@ -144,3 +149,40 @@ class CompiledGet[M: Model]:
             f"get() returned more than one {model._meta.object_name} -- it returned "
             f"{len(rows)}!"
         )
+
+
+class CompiledRows:
+    """A SELECT whose shape never changes, compiled by the ORM once per database
+    connection and run again with another id (of a session, of a location).
+
+    On a monitor request the ORM's building and compiling of a small query costs
+    more than the database's answer, on every request. The statement is the ORM's
+    own: built once from `build(id)` with a stand-in id, then run with the stand-in
+    replaced by the id asked for, its rows converted by the same compiler's
+    converters as the ORM's would be. Kept per connection object (one per thread,
+    as Django keeps them) and dropped with it; compiled SQL is not data, so two
+    servers cannot disagree on it.
+    """
+
+    STAND_IN = -2_147_483_631  # an id no row has; every parameter equal to it is the id
+
+    def __init__(self, build: Callable[[int], "QuerySet[Any]"]) -> None:
+        self._build = build
+        self._compiled: weakref.WeakKeyDictionary[
+            BaseDatabaseWrapper, tuple[str, tuple[Any, ...], SQLCompiler]
+        ] = weakref.WeakKeyDictionary()
+
+    def rows(self, id_: int) -> list[tuple[Any, ...]]:
+        wrapper = connections[DEFAULT_DB_ALIAS]
+        compiled = self._compiled.get(wrapper)
+        if compiled is None:
+            compiler = self._build(self.STAND_IN).query.get_compiler(connection=wrapper)
+            sql, params = compiler.as_sql()
+            if self.STAND_IN not in params:
+                raise RuntimeError("The compiled query does not take the id.")
+            compiled = self._compiled[wrapper] = (sql, tuple(params), compiler)
+        sql, params, compiler = compiled
+        with wrapper.cursor() as cursor:
+            cursor.execute(sql, [id_ if p == self.STAND_IN else p for p in params])
+            fetched = cursor.fetchall()
+        return [tuple(row) for row in compiler.results_iter([fetched])]

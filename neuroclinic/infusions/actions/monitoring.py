@@ -17,8 +17,7 @@ an alarm raised, cleared by the rules, or acknowledged.
 import functools
 import json
 import uuid
-import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import datetime, timedelta
@@ -26,8 +25,7 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import connection, transaction
 from django.db.models import (
     DateTimeField,
     Exists,
@@ -35,13 +33,11 @@ from django.db.models import (
     F,
     Field,
     Model,
-    QuerySet,
     Subquery,
     Value,
 )
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
-from django.db.models.sql.compiler import SQLCompiler
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -59,6 +55,7 @@ from neuroclinic.infusions.models import (
     VitalReading,
 )
 from neuroclinic.lib import vitals
+from neuroclinic.lib.compiled import CompiledRows
 from neuroclinic.notifications.actions import notify
 from neuroclinic.treatment.models import Protocol
 
@@ -162,44 +159,7 @@ def _taken_at(raw: Any, now: datetime) -> datetime | str:
     return moment
 
 
-class _CompiledSelect:
-    """A SELECT whose shape never changes, compiled by the ORM once per database
-    connection and run again with another id (of a session, of a location).
-
-    On a monitor request the ORM's building and compiling of a small query costs
-    more than the database's answer, on every request. The statement is the ORM's
-    own: built once from `build(id)` with a stand-in id, then run with the stand-in
-    replaced by the id asked for, its rows converted by the same compiler's
-    converters as the ORM's would be. Kept per connection object (one per thread,
-    as Django keeps them) and dropped with it; compiled SQL is not data, so two
-    servers cannot disagree on it.
-    """
-
-    STAND_IN = -2_147_483_631  # an id no row has; every parameter equal to it is the id
-
-    def __init__(self, build: Callable[[int], "QuerySet[Any]"]) -> None:
-        self._build = build
-        self._compiled: weakref.WeakKeyDictionary[
-            BaseDatabaseWrapper, tuple[str, tuple[Any, ...], SQLCompiler]
-        ] = weakref.WeakKeyDictionary()
-
-    def rows(self, id_: int) -> list[tuple[Any, ...]]:
-        wrapper = connections[DEFAULT_DB_ALIAS]
-        compiled = self._compiled.get(wrapper)
-        if compiled is None:
-            compiler = self._build(self.STAND_IN).query.get_compiler(connection=wrapper)
-            sql, params = compiler.as_sql()
-            if self.STAND_IN not in params:
-                raise RuntimeError("The compiled query does not take the id.")
-            compiled = self._compiled[wrapper] = (sql, tuple(params), compiler)
-        sql, params, compiler = compiled
-        with wrapper.cursor() as cursor:
-            cursor.execute(sql, [id_ if p == self.STAND_IN else p for p in params])
-            fetched = cursor.fetchall()
-        return [tuple(row) for row in compiler.results_iter([fetched])]
-
-
-_MONITORS = _CompiledSelect(
+_MONITORS = CompiledRows(
     lambda location_id: (
         Device.objects.filter(
             location_id=location_id, kind=Device.Kind.MONITOR, is_active=True
@@ -700,9 +660,9 @@ def alarm_window(
 
 
 @functools.cache
-def _newest_readings(count: int) -> _CompiledSelect:
+def _newest_readings(count: int) -> CompiledRows:
     """The newest `count` readings (_ALARM_FIELDS) and whether any alarm is open, per session."""
-    return _CompiledSelect(
+    return CompiledRows(
         lambda session_id: (
             VitalReading.objects.filter(session_id=session_id)
             .order_by("-taken_at", "-id")
