@@ -99,14 +99,17 @@ def pump_time(
 
 # Compiled once per connection (lib.compiled): the six related tables made compiling
 # this statement most of every infusion action's lock (issue 18, item 10).
+LOCKED_SESSION_RELATED = (
+    "patient",
+    "location",
+    "room",
+    "order__protocol",
+    "order__signed_by",
+    "plan__induction_protocol",
+)
 _locked_session = CompiledGet(
     lambda: InfusionSession.objects.select_for_update(of=("self",)).select_related(
-        "patient",
-        "location",
-        "room",
-        "order__protocol",
-        "order__signed_by",
-        "plan__induction_protocol",
+        *LOCKED_SESSION_RELATED
     )
 )
 

@@ -9,18 +9,11 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from neuroclinic.clinics.models import Room
-from neuroclinic.infusions.actions.common import lock_session
+from neuroclinic.infusions.actions.common import LOCKED_SESSION_RELATED, lock_session
 from neuroclinic.infusions.models import InfusionSession
 from neuroclinic.patients.models import Patient
 
-RELATED = (
-    "patient",
-    "location",
-    "room",
-    "order__protocol",
-    "order__signed_by",
-    "plan__induction_protocol",
-)
+RELATED = LOCKED_SESSION_RELATED
 
 
 def _queryset_lock(session: InfusionSession) -> InfusionSession:
