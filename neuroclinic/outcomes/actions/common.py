@@ -1,6 +1,6 @@
 """What every outcomes action shares: the refusal it raises and the clinic's time zone."""
 
-from neuroclinic.clinics.models import Location
+from neuroclinic.clinics.time_zone import clinic_zone_name
 
 
 class OutcomesError(Exception):
@@ -9,9 +9,4 @@ class OutcomesError(Exception):
 
 def clinic_zone(organization_id: int) -> str:
     """The clinic's time zone: its first active location's (UTC without one)."""
-    return (
-        Location.objects.filter(organization_id=organization_id, is_active=True)
-        .order_by("id")
-        .values_list("time_zone", flat=True)
-        .first()
-    ) or "UTC"
+    return clinic_zone_name(organization_id) or "UTC"

@@ -10,7 +10,7 @@ from django.utils import timezone
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
-from neuroclinic.clinics.models import Location
+from neuroclinic.clinics.time_zone import clinic_zone_name
 from neuroclinic.intake.checks import (
     consent_blocks_treatment,
     eligibility_blocks_treatment,
@@ -49,12 +49,7 @@ def intake_blocks(patient: Patient) -> list[str]:
 
 def clinic_today(organization_id: int, *, now: datetime | None = None) -> date:
     """Today's date in the clinic's time zone (its first active location's)."""
-    zone = (
-        Location.objects.filter(organization_id=organization_id, is_active=True)
-        .order_by("id")
-        .values_list("time_zone", flat=True)
-        .first()
-    ) or "UTC"
+    zone = clinic_zone_name(organization_id) or "UTC"
     return (now or timezone.now()).astimezone(ZoneInfo(zone)).date()
 
 
