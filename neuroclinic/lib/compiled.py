@@ -164,7 +164,7 @@ class CompiledRows:
     servers cannot disagree on it.
     """
 
-    STAND_IN = -2_147_483_631  # an id no row has; every parameter equal to it is the id
+    STAND_IN = _PLACEHOLDER  # an id no row has; every parameter equal to it is the id
 
     def __init__(self, build: Callable[[int], "QuerySet[Any]"]) -> None:
         self._build = build
