@@ -42,13 +42,11 @@ run: install var/secret-key
 	  PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
 	new_db=no; if [ -z "$${DATABASE_URL:-}" ] && [ ! -f $(DB_FILE) ]; then new_db=yes; fi; \
 	nice -n 10 $(BIN)/neuroclinic collectstatic --no-input -v0 & static_pid=$$!; \
-	$(BIN)/neuroclinic migrate --no-input -v0; \
-	$(BIN)/neuroclinic createcachetable; \
 	if [ $$new_db = yes ]; then \
-	  echo "New database: loading the demo clinic..."; \
-	  $(BIN)/neuroclinic demo --skip-checks; \
+	  echo "New database: migrating and loading the demo clinic..."; \
+	  $(BIN)/neuroclinic prepare --demo; \
 	else \
-	  $(BIN)/neuroclinic optimize -v0; \
+	  $(BIN)/neuroclinic prepare -v0; \
 	fi; \
 	wait $$static_pid; \
 	echo; \
