@@ -223,8 +223,8 @@ def live_clinic() -> Iterator[LiveClinic]:
         url=f"http://127.0.0.1:{port}", env=env, stdout=workdir / "server.out"
     )
     server = None
-    # The static files need no database: collected beside migrate and the demo, at a
-    # lower priority, as `make run` does, so the chain that needs the database keeps a core.
+    # The static files need no database: collected beside `prepare`, at a lower
+    # priority, as `make run` does, so the process that needs the database keeps a core.
     static = subprocess.Popen(
         [
             "nice",
@@ -241,9 +241,8 @@ def live_clinic() -> Iterator[LiveClinic]:
         stderr=(workdir / "collectstatic.log").open("w"),
     )
     try:
-        clinic.manage("migrate", "--no-input", "-v0")
-        clinic.manage("createcachetable")
-        clinic.manage("demo", "--patients", "40", "--time-zone", DEMO_ZONE)
+        # As `make run`: the checks, migrate, the cache table and the demo in one process.
+        clinic.manage("prepare", "--demo", "--patients", "40", "--time-zone", DEMO_ZONE)
         if static.wait() != 0:
             raise AssertionError(
                 f"neuroclinic collectstatic exited {static.returncode}: "
