@@ -108,7 +108,7 @@ def test_visitor_to_eligible_consented_patient(
 def journey(page: Page, browser: Browser, live_clinic: LiveClinic) -> None:
     url = live_clinic.url
 
-    # The public home page, at phone and desktop widths.
+    # The public home page on a phone (test_screenshots.py photographs it at 1280 and 390 px).
     visitor_context = phone_context(browser)
     visitor = visitor_context.new_page()
     visitor_errors = watch_errors(visitor)
@@ -118,9 +118,6 @@ def journey(page: Page, browser: Browser, live_clinic: LiveClinic) -> None:
     )
     expect(visitor.locator(".crisis-banner")).to_contain_text("988")
     assert "Lakeside" in visitor.title()
-    save_screenshot(visitor, "public-home-phone")
-    page.goto(url + "/")
-    save_screenshot(page, "public-home-desktop")
 
     # A visitor takes the PHQ-9 self-check on a phone.
     visitor.get_by_role("link", name="Take the self-check").click()
