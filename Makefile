@@ -61,7 +61,7 @@ browser-deps:
 	@scripts/install-chromium
 
 test: install browser-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --durations=30 $(PYTEST_ARGS)
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser"
