@@ -10,9 +10,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
+from neuroclinic.ledger.compiled import STAND_IN_IDS, Compiled
 from neuroclinic.ledger.errors import LedgerError
 from neuroclinic.ledger.models import (
     Container,
@@ -43,9 +45,39 @@ TERMINAL_STATUS = {
 OPENING_KINDS = {LedgerEntry.Kind.DRAW, LedgerEntry.Kind.WASTE}
 
 
+def _locking_containers() -> QuerySet[Container]:
+    # Locks the vials' rows only (not their product's or lot's), with the product and
+    # lot every movement reads (its strength, its lot's expiry and number).
+    return Container.objects.select_for_update(of=("self",)).select_related(
+        "product", "lot"
+    )
+
+
+_LOCK_ONE_CONTAINER = Compiled(
+    lambda pk: _locking_containers().filter(pk=pk), STAND_IN_IDS[0]
+)
+_LOCK_HEAD = Compiled(
+    lambda registrant_id: LedgerHead.objects.select_for_update().filter(
+        registrant_id=registrant_id
+    ),
+    STAND_IN_IDS[0],
+)
+_LOT_BALANCE = Compiled(
+    lambda registrant_id, lot_id: (
+        LedgerEntry.objects.filter(registrant_id=registrant_id, lot_id=lot_id)
+        .order_by("-seq")
+        .values_list("lot_balance_after_ml")[:1]
+    ),
+    *STAND_IN_IDS,
+)
+
+
 def lock_containers(ids: list[int]) -> dict[int, Container]:
     """Lock these containers (in primary-key order) and return them fresh."""
-    rows = Container.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    if len(ids) == 1:
+        rows = _LOCK_ONE_CONTAINER.objects(ids[0])
+    else:
+        rows = list(_locking_containers().filter(pk__in=ids).order_by("pk"))
     return {c.pk: c for c in rows}
 
 
@@ -55,7 +87,10 @@ def lock_container(container: Container) -> Container:
 
 def lock_head(registrant: Registrant | int) -> LedgerHead:
     registrant_id = registrant if isinstance(registrant, int) else registrant.pk
-    return LedgerHead.objects.select_for_update().get(registrant_id=registrant_id)
+    heads = _LOCK_HEAD.objects(registrant_id)
+    if not heads:
+        raise LedgerHead.DoesNotExist("LedgerHead matching query does not exist.")
+    return heads[0]
 
 
 def mg_change(change_ml: Decimal, concentration_mg_per_ml: Decimal) -> Decimal:
@@ -68,12 +103,8 @@ def mg_change(change_ml: Decimal, concentration_mg_per_ml: Decimal) -> Decimal:
 
 def lot_balance_ml(registrant_id: int, lot_id: int) -> Decimal:
     """The lot's balance in this registrant's chain; call with the head locked."""
-    last = (
-        LedgerEntry.objects.filter(registrant_id=registrant_id, lot_id=lot_id)
-        .order_by("-seq")
-        .values_list("lot_balance_after_ml", flat=True)
-        .first()
-    )
+    rows = _LOT_BALANCE.rows(registrant_id, lot_id)
+    last: Decimal | None = rows[0][0] if rows else None
     return last if last is not None else ZERO
 
 

@@ -20,6 +20,7 @@ from neuroclinic.ledger.witness import (
     WitnessConfirmation,
     check_witness_for,
 )
+from neuroclinic.lib.compiled import CompiledGet
 
 # A witness confirms at the moment of the act: a confirmation older than this is stale.
 WITNESS_MAX_AGE = timedelta(minutes=2)
@@ -103,5 +104,8 @@ def require_in_stock(container: Container) -> None:
         )
 
 
+_REGISTRANT = CompiledGet(lambda: Registrant.objects.select_related("location"))
+
+
 def registrant_of(container: Container) -> Registrant:
-    return Registrant.objects.select_related("location").get(pk=container.registrant_id)
+    return _REGISTRANT(container.registrant_id)

@@ -11,7 +11,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 
 from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
@@ -34,16 +33,65 @@ from neuroclinic.ledger.chain import (
     lock_containers,
     lock_head,
 )
+from neuroclinic.ledger.compiled import STAND_IN_IDS, STAND_IN_REF, Compiled
 from neuroclinic.ledger.dates import local_date
 from neuroclinic.ledger.errors import LedgerError
-from neuroclinic.ledger.models import Container, LedgerEntry
+from neuroclinic.ledger.models import Container, LedgerEntry, Product
 from neuroclinic.ledger.rules import (
     LedgerRuleError,
     check_draw,
     check_session_reconciles,
 )
 from neuroclinic.ledger.witness import WitnessConfirmation
+from neuroclinic.lib.compiled import CompiledGet
 from neuroclinic.patients.models import Patient
+
+# A session's entries with what its pages show of them (the summary), and the few
+# columns its actions decide by (who, which vial, how much), first entered first:
+# statements compiled once per connection (neuroclinic.ledger.compiled).
+_SUMMARY_ENTRIES = Compiled(
+    lambda organization_id, ref: (
+        LedgerEntry.objects.filter(organization_id=organization_id, session_ref=ref)
+        .select_related("container", "product", "lot", "patient", "reverses")
+        .order_by("registrant_id", "seq")
+    ),
+    STAND_IN_IDS[0],
+    STAND_IN_REF,
+)
+_SESSION_ROWS = Compiled(
+    lambda organization_id, ref: (
+        LedgerEntry.objects.filter(organization_id=organization_id, session_ref=ref)
+        .order_by("seq")
+        .values_list(
+            "container_id",
+            "kind",
+            "session_change_ml",
+            "patient_id",
+            "registrant_id",
+            "product_id",
+        )
+    ),
+    STAND_IN_IDS[0],
+    STAND_IN_REF,
+)
+# A patient as a session's entries name it (select_related's manager: no filtering).
+_PATIENT = CompiledGet(lambda: Patient._base_manager.all())
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One of a session's entries, as its actions read it (`_SESSION_ROWS`)."""
+
+    container_id: int
+    kind: str
+    session_change_ml: Decimal
+    patient_id: int | None
+    registrant_id: int
+    product_id: int
+
+
+def _session_rows(organization_id: int, ref: str) -> list[_Row]:
+    return [_Row(*row) for row in _SESSION_ROWS.rows(organization_id, ref)]
 
 
 @dataclass(frozen=True)
@@ -68,11 +116,7 @@ def session_summary(
 ) -> SessionSummary:
     """What was drawn, administered, wasted and returned for a session, and what is left."""
     ref = checked_session_ref(session_ref)
-    entries = list(
-        LedgerEntry.objects.filter(organization_id=organization_id, session_ref=ref)
-        .select_related("container", "product", "lot", "patient", "reverses")
-        .order_by("registrant_id", "seq")
-    )
+    entries = _SUMMARY_ENTRIES.objects(organization_id, ref)
     totals: dict[str, Decimal] = {}
     for entry in entries:
         kind = entry.kind
@@ -152,23 +196,21 @@ def draw_for_session(
         )
     )
     head = lock_head(registrant)
-    earlier = LedgerEntry.objects.filter(
-        organization_id=container.organization_id, session_ref=ref
-    )
-    other_patient = earlier.exclude(patient=patient).exists()
-    if other_patient:
+    # Read under the locks, once: the session's entries so far.
+    earlier = _session_rows(container.organization_id, ref)
+    if any(row.patient_id != patient.pk for row in earlier):
         raise LedgerError(
             "This session already belongs to another patient.",
             field="patient",
             code="session_patient_mismatch",
         )
-    if earlier.exclude(registrant=registrant).exists():
+    if any(row.registrant_id != registrant.pk for row in earlier):
         raise LedgerError(
             "This session already drew from another registration's stock.",
             field="container",
             code="session_registrant_mismatch",
         )
-    outstanding = earlier.aggregate(total=Sum("session_change_ml"))["total"] or ZERO
+    outstanding = sum((row.session_change_ml for row in earlier), ZERO)
     entry = append(
         head,
         Movement(
@@ -210,51 +252,55 @@ def _session_takes(
     container_change: bool,
 ) -> list[LedgerEntry]:
     """Administer, waste or return drawn drug: allocated to the session's vials, first drawn first."""
-    earlier = LedgerEntry.objects.filter(
-        organization_id=actor.organization_pk, session_ref=session_ref
-    )
-    by_container = (
-        earlier.values("container_id")
-        .annotate(outstanding=Sum("session_change_ml"))
-        .order_by("container_id")
-    )
-    outstanding = {row["container_id"]: row["outstanding"] for row in by_container}
-    if not outstanding:
+    organization_id = actor.organization_pk
+    earlier = _session_rows(organization_id, session_ref)
+    if not earlier:
         raise LedgerError(
             "Nothing has been drawn for this session.",
             field="session_ref",
             code="session_unknown",
         )
-    containers = lock_containers(sorted(outstanding))
-    first = earlier.select_related("patient", "product").order_by("seq").first()
-    assert first is not None
+    containers = lock_containers(sorted({row.container_id for row in earlier}))
+    first = earlier[0]  # the session's first entry: entries are never changed
     if patient is not None and first.patient_id != patient.pk:
         raise LedgerError(
             "This session belongs to another patient.",
             field="patient",
             code="session_patient_mismatch",
         )
+    session_patient: Patient | None
+    if first.patient_id is None:
+        session_patient = None
+    elif patient is not None:
+        session_patient = patient  # the same row: its id was checked just now
+    else:
+        session_patient = _PATIENT(first.patient_id)
     if kind == LedgerEntry.Kind.ADMINISTER:
-        assert first.patient is not None
+        assert session_patient is not None
+        first_product = containers[first.container_id].product
+        if first_product.pk != first.product_id:
+            first_product = Product.objects.get(pk=first.product_id)
         require_session(
             SessionClaim(
                 step=SessionStep.ADMINISTER,
                 session_ref=uuid.UUID(session_ref),
-                patient=first.patient,
+                patient=session_patient,
                 registrant_id=first.registrant_id,
                 volume_ml=volume,
-                concentration_mg_per_ml=first.product.concentration_mg_per_ml,
+                concentration_mg_per_ml=first_product.concentration_mg_per_ml,
                 by=actor,
             )
         )
     head = lock_head(first.registrant_id)
     # Re-read under the locks: another writer may have taken from the session meanwhile.
-    outstanding = {
-        row["container_id"]: row["outstanding"]
-        for row in earlier.values("container_id")
-        .annotate(outstanding=Sum("session_change_ml"))
-        .order_by("container_id")
-    }
+    outstanding: dict[int, Decimal] = {}
+    draw_order: list[int] = []
+    for row in _session_rows(organization_id, session_ref):
+        outstanding[row.container_id] = (
+            outstanding.get(row.container_id, ZERO) + row.session_change_ml
+        )
+        if row.kind == LedgerEntry.Kind.DRAW:
+            draw_order.append(row.container_id)
     total = sum(outstanding.values(), ZERO)
     if volume > total:
         verb = {
@@ -268,11 +314,6 @@ def _session_takes(
             field="volume_ml",
             code="exceeds_session_balance",
         )
-    draw_order = list(
-        earlier.filter(kind=LedgerEntry.Kind.DRAW)
-        .order_by("seq")
-        .values_list("container_id", flat=True)
-    )
     order = list(dict.fromkeys(draw_order + sorted(outstanding)))
     left = volume
     entries = []
@@ -295,7 +336,7 @@ def _session_takes(
                     session_change_ml=-part,
                     session_ref=session_ref,
                     session_balance_after_ml=running,
-                    patient=first.patient,
+                    patient=session_patient,
                     actor=actor,
                     occurred_at=when,
                     witness=witness,

@@ -133,6 +133,12 @@ class LedgerEntry(models.Model):
         ]
         indexes = [
             models.Index(fields=["registrant", "session_ref"], name="ledger_session"),
+            # A session's actions and summary find its entries by organization and
+            # reference, without the registrant (PostgreSQL before 18 cannot skip
+            # the leading column of ledger_session).
+            models.Index(
+                fields=["organization", "session_ref"], name="ledger_org_session"
+            ),
             models.Index(fields=["container", "seq"], name="ledger_container_seq"),
             models.Index(fields=["lot", "seq"], name="ledger_lot_seq"),
             models.Index(
