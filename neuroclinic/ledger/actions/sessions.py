@@ -301,6 +301,15 @@ def _session_takes(
         )
         if row.kind == LedgerEntry.Kind.DRAW:
             draw_order.append(row.container_id)
+    if not outstanding.keys() <= containers.keys():
+        # A draw from another vial landed between the first read and the locks: that
+        # vial is not locked, so nothing is taken from it; the user tries again.
+        raise LedgerError(
+            "Another vial was drawn for this session while this was being recorded; "
+            "nothing was recorded. Try again.",
+            field="session_ref",
+            code="session_changed",
+        )
     total = sum(outstanding.values(), ZERO)
     if volume > total:
         verb = {

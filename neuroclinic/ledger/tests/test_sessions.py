@@ -171,3 +171,31 @@ def test_a_session_belongs_to_one_patient(
             volume_ml=D("0.5"),
             by=nurse,
         )
+
+
+def test_a_vial_drawn_for_the_session_between_read_and_lock_is_refused_not_a_crash(
+    stock: Stock, nurse: User, patient: Patient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another nurse's draw from a second vial lands after the session's entries were
+    read and its vials locked: that vial is not locked, so nothing is taken from it."""
+    from neuroclinic.ledger.actions import sessions
+
+    ref = factories.draw(stock.vials[0], patient=patient, by=nurse, volume_ml="0.50")
+    real_lock = sessions.lock_containers
+
+    def lock_then_another_draw(ids: list[int]) -> dict[int, Container]:
+        locked = real_lock(ids)
+        monkeypatch.setattr(sessions, "lock_containers", real_lock)
+        draw_for_session(
+            stock.vials[1],
+            session_ref=ref,
+            patient=patient,
+            volume_ml=D("0.50"),
+            by=nurse,
+        )
+        return locked
+
+    monkeypatch.setattr(sessions, "lock_containers", lock_then_another_draw)
+
+    with refused("session_changed", field="session_ref"):
+        record_administration(ref, volume_ml=D("0.80"), by=nurse)
