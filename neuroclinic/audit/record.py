@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -175,6 +175,12 @@ def _event_fields() -> tuple[models.Field[Any, Any], ...]:
 
 
 @functools.cache
+def _event_values() -> tuple[tuple[str, Callable[[Any, Any], Any]], ...]:
+    """Each of `_event_fields()`'s attribute name and `get_db_prep_save`, looked up once."""
+    return tuple((f.attname, f.get_db_prep_save) for f in _event_fields())
+
+
+@functools.cache
 def _insert_sql(vendor: str, asynchronous: bool = False) -> str:
     """One INSERT that locks the chain's head, takes `seq`, links, hashes and moves the head.
 
@@ -227,24 +233,24 @@ def _insert_sql(vendor: str, asynchronous: bool = False) -> str:
 
 def _append(event: AuditEvent, name: str, *, asynchronous: bool = False) -> None:
     """Insert the event at the end of chain `name` in one statement (two more for a new chain)."""
-    values = [
-        f.get_db_prep_save(getattr(event, f.attname), connection)
-        for f in _event_fields()
-    ]
-    parts = list(canonical_parts(event.hashed_content()))
-    sql = _insert_sql(connection.vendor, asynchronous)
-    if connection.vendor == "postgresql":
+    # The default connection itself: `connection` looks it up on every attribute.
+    db = connections[DEFAULT_DB_ALIAS]
+    values = [prep(getattr(event, attname), db) for attname, prep in _event_values()]
+    parts = canonical_parts(event.hashed_content())
+    vendor = db.vendor
+    sql = _insert_sql(vendor, asynchronous)
+    if vendor == "postgresql":
         params = [name, *parts, *values]
     else:
         params = [*parts, *values, name]
     for _ in range(2):
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
         if row is not None:
             event.id, event.seq, event.prev_hash, event.hash = row
             event._state.adding = False
-            event._state.db = connection.alias
+            event._state.db = db.alias
             return
         # The chain's first event. Two first writers may both get here: the
         # insert skips the conflict (PostgreSQL waits for the other's commit).

@@ -130,6 +130,12 @@ class CreateModels(Operation):
     adds every model's state first and renders them together, then creates the
     tables in the given order (foreign keys to a table created later in the list
     are added at the end, as Django's schema editor defers them).
+
+    Only the new models are rendered when the registry is current; when a delayed
+    operation may have left it stale, every model is rendered afresh and the state
+    is no longer delayed, so the RunPython operations after it need not render
+    again (`neuroclinic/audit/tests/test_squashed.py` checks the registry against a
+    render of every model after each of a new database's CreateModels).
     """
 
     reduces_to_sql = True
@@ -144,7 +150,7 @@ class CreateModels(Operation):
         return self.__class__.__qualname__, self.operations, {}
 
     def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        keys = []
+        added = []
         for operation in self.operations:
             model_state = ModelState(
                 app_label,
@@ -155,13 +161,37 @@ class CreateModels(Operation):
                 list(operation.managers or []),
             )
             key = (app_label, model_state.name_lower)
+            fresh = key not in state.models
             state.models[key] = model_state
             if getattr(state, "_relations", None) is not None:
                 state.resolve_model_relations(key)
-            keys.append(key)
-        # As ProjectState.add_model does for each model, but one render for all.
-        if "apps" in state.__dict__:
-            state.reload_models(keys, delay=False)
+            added.append((key, model_state, fresh))
+        if "apps" not in state.__dict__:
+            # Not rendered: the models are rendered with the rest when first asked for.
+            return
+        rendered = state.apps
+        if not state.is_delayed and all(
+            fresh and key[1] not in rendered.all_models[key[0]]
+            for key, _, fresh in added
+        ):
+            # Every model rendered is current (no delayed operation left one
+            # pointing at an older class of a model rendered again since), and these
+            # are new: render them beside the others. Their foreign keys resolve to
+            # the registered models, which take the reverse relations (the
+            # registry's caches are cleared after the render), as they would in a
+            # render of every model. Nothing else changed, so nothing else is
+            # rendered again (ProjectState.add_model re-renders every model related
+            # to a new one, here nearly all of them, for each new model).
+            rendered.render_multiple([model_state for _, model_state, _ in added])
+            return
+        # A delayed operation (an AlterField, AlterModelOptions, ...) may have left
+        # models pointing at classes since replaced: render every model afresh, as
+        # RunPython does for a delayed state before it runs its code; then none is
+        # stale, so the RunPython operations that follow (the replayed trigger and
+        # data code, and the next migrations') can use this registry as it is.
+        del state.__dict__["apps"]
+        state.apps  # noqa: B018 - renders the registry
+        state.is_delayed = False
 
     def database_forwards(
         self,

@@ -32,6 +32,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import DatabaseError
+
 
 @dataclass(frozen=True)
 class Step:
@@ -106,13 +108,31 @@ def columns_as_of(columns: Mapping[str, Collection[str]]) -> Iterator[None]:
         _COLUMNS_AS_OF.reset(token)
 
 
-def _columns(schema_editor: Any, table: str) -> list[str]:
-    connection = schema_editor.connection
+def table_columns(connection: Any, table: str) -> list[str]:
+    """The table's column names in the database's order, as `get_table_description` names them.
+
+    On SQLite, Django's `get_table_description` also parses the table's CREATE
+    statement with sqlparse for each column's collation, which the names do not need
+    (most of the trigger installs' time in a new database's migrate): this reads the
+    same `PRAGMA table_xinfo` rows it reads and keeps the same columns (ordinary and
+    generated ones, not a virtual table's hidden ones).
+    """
     with connection.cursor() as cursor:
-        found = [
-            c.name
-            for c in connection.introspection.get_table_description(cursor, table)
-        ]
+        if connection.vendor != "sqlite":
+            return [
+                c.name
+                for c in connection.introspection.get_table_description(cursor, table)
+            ]
+        cursor.execute(f"PRAGMA table_xinfo({connection.ops.quote_name(table)})")
+        rows = cursor.fetchall()
+    if not rows:
+        raise DatabaseError(f"Table {table} does not exist (empty pragma).")
+    # (cid, name, type, notnull, default, pk, hidden); hidden 2 and 3 are generated.
+    return [row[1] for row in rows if row[6] in (0, 2, 3)]
+
+
+def _columns(schema_editor: Any, table: str) -> list[str]:
+    found = table_columns(schema_editor.connection, table)
     then = (_COLUMNS_AS_OF.get() or {}).get(table)
     return found if then is None else [name for name in found if name in then]
 

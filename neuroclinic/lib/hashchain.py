@@ -13,7 +13,7 @@ jsonb rewrites some of them), and quantities are Decimal anyway.
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -39,29 +39,39 @@ class _CanonicalEncoder(json.JSONEncoder):
         return super().encode(o)
 
 
+# Values that are neither a float nor hold values (these exact types; a subclass is
+# looked into): `_refuse_floats` passes over them without a call of its own.
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def _refuse_floats(value: object) -> None:
     if isinstance(value, float):
         raise TypeError("floats are not allowed in hashed content; use Decimal")
     if isinstance(value, Mapping):
-        for item in value.values():
-            _refuse_floats(item)
+        items: Iterable[object] = value.values()
     elif isinstance(value, list | tuple):
-        for item in value:
+        items = value
+    else:
+        return
+    for item in items:
+        if type(item) not in _PLAIN:
             _refuse_floats(item)
+
+
+# What `json.dumps(content, cls=_CanonicalEncoder, sort_keys=True, separators=(",",
+# ":"), ensure_ascii=False)` builds on every call; an encoder keeps nothing between
+# calls (each `encode` makes its own circular-reference markers), so one serves all.
+_ENCODER = _CanonicalEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical_json(content: Mapping[str, Any]) -> str:
-    return json.dumps(
-        content,
-        cls=_CanonicalEncoder,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    return _ENCODER.encode(content)
 
 
 def json_safe(data: Mapping[str, Any]) -> dict[str, Any]:
     """The value `data` will have after a JSON round trip through the database."""
+    if type(data) is dict and not data:
+        return {}
     result: dict[str, Any] = json.loads(canonical_json(data))
     return result
 

@@ -5,7 +5,9 @@ switching the append-only triggers off (which needs the table owner's rights).
 Runs on SQLite and, in CI, on PostgreSQL.
 """
 
+import hashlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -226,3 +228,41 @@ def test_an_event_is_one_statement_once_its_chain_exists(
         record(AuditEvent.Action.CHART_VIEWED, actor=nurse)
 
     assert verify_audit_chain().ok
+
+
+def test_the_hashed_parts_of_a_fixed_event_are_those_written_before() -> None:
+    """`canonical_parts` and the hash the INSERT makes of them, for a fixed event: the
+    values record() wrote before migrate18j made it cheaper (the bytes must not change)."""
+    content = {
+        "seq": 0,
+        "occurred_at": datetime(2026, 12, 7, 16, 0, 0, 123456, tzinfo=UTC),
+        "action": "infusions.vitals_recorded",
+        "outcome": "success",
+        "actor_id": 3,
+        "actor_username": "nurse",
+        "actor_roles": "nurse,prescriber",
+        "organization_id": 1,
+        "patient_id": 17,
+        "subject_type": "infusions.infusionsession",
+        "subject_id": "0b8a7f6e-3f4e-4a8e-9a51-1c9c3f2b8f11",
+        "source_ip": "127.0.0.1",
+        "data": {"dose_mg": "35.0", "items": [1, {"é": "ü"}]},
+        "prev_hash": "",
+    }
+    before, middle, after = canonical_parts(content)
+    assert before == (
+        '{"action":"infusions.vitals_recorded","actor_id":3,"actor_roles":"nurse,prescriber",'
+        '"actor_username":"nurse","data":{"dose_mg":"35.0","items":[1,{"é":"ü"}]},'
+        '"occurred_at":"2026-12-07T16:00:00.123456+00:00","organization_id":1,'
+        '"outcome":"success","patient_id":17,"prev_hash":"'
+    )
+    assert middle == '","seq":'
+    assert after == (
+        ',"source_ip":"127.0.0.1","subject_id":"0b8a7f6e-3f4e-4a8e-9a51-1c9c3f2b8f11",'
+        '"subject_type":"infusions.infusionsession"}'
+    )
+    linked = before + "f" * 64 + middle + "42" + after
+    assert (
+        hashlib.sha256(linked.encode()).hexdigest()
+        == "9a3be353324bdddaa1d0dc5e47fbdbdd9d0a57c4f569da83ea278d7947586169"
+    )
