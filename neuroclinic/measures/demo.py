@@ -11,7 +11,11 @@ from neuroclinic.clinics.demo import DemoContext
 from neuroclinic.measures import schedules
 from neuroclinic.measures.actions.alerts import acknowledge_alert
 from neuroclinic.measures.actions.due_measures import schedule_measures
-from neuroclinic.measures.actions.responses import record_response
+from neuroclinic.measures.actions.responses import (
+    NewResponse,
+    record_response,
+    record_responses,
+)
 from neuroclinic.measures.instruments import get_instrument
 from neuroclinic.measures.models import QuestionnaireResponse, SafetyAlert
 from neuroclinic.patients import actions as patient_actions
@@ -49,34 +53,41 @@ def answers_for(
 
 def _history(
     patient: Patient, course: str, start: datetime, rng: random.Random
-) -> None:
+) -> list[NewResponse]:
+    """The patient's weekly PHQ-9s and three GAD-7s, to record in one batch."""
+    entries = []
     baseline = rng.randint(15, 24)
     for week, factor in enumerate(COURSES[course]):
         when = start + timedelta(days=week * 7, hours=rng.randint(0, 6))
         phq9 = max(0, min(27, round(baseline * factor + rng.uniform(-1.5, 1.5))))
-        record_response(
-            patient,
-            instrument_code="phq9",
-            answers=answers_for("phq9", phq9, rng),
-            source=rng.choice(
-                [
-                    QuestionnaireResponse.Source.PORTAL,
-                    QuestionnaireResponse.Source.KIOSK,
-                ]
-            ),
-            by=None,
-            completed_at=when,
-        )
-        if week in (0, 4, 9):
-            gad7 = max(0, min(21, round(rng.randint(8, 17) * factor)))
-            record_response(
-                patient,
-                instrument_code="gad7",
-                answers=answers_for("gad7", gad7, rng),
-                source=QuestionnaireResponse.Source.PORTAL,
+        entries.append(
+            NewResponse(
+                patient=patient,
+                instrument_code="phq9",
+                answers=answers_for("phq9", phq9, rng),
+                source=rng.choice(
+                    [
+                        QuestionnaireResponse.Source.PORTAL,
+                        QuestionnaireResponse.Source.KIOSK,
+                    ]
+                ),
                 by=None,
                 completed_at=when,
             )
+        )
+        if week in (0, 4, 9):
+            gad7 = max(0, min(21, round(rng.randint(8, 17) * factor)))
+            entries.append(
+                NewResponse(
+                    patient=patient,
+                    instrument_code="gad7",
+                    answers=answers_for("gad7", gad7, rng),
+                    source=QuestionnaireResponse.Source.PORTAL,
+                    by=None,
+                    completed_at=when,
+                )
+            )
+    return entries
 
 
 def load(context: DemoContext) -> None:
@@ -89,10 +100,14 @@ def load(context: DemoContext) -> None:
             patient, by=context.staff["admin"], prescriber=prescriber
         )
     with_history = context.patients[: max(0, len(context.patients) * 3 // 5)]
+    # Every history in one batch: the same responses, audit events and alerts as
+    # one record_response each, in this order (record_responses).
+    entries: list[NewResponse] = []
     for index, patient in enumerate(with_history):
         course = list(COURSES)[index % len(COURSES)]
         start = now - timedelta(days=rng.randint(75, 140))
-        _history(patient, course, start, rng)
+        entries += _history(patient, course, start, rng)
+    record_responses(entries)
 
     # Safety alerts: some acknowledged with a documented assessment, a few still open.
     for index, patient in enumerate(context.patients[-6:]):

@@ -168,14 +168,19 @@ class RethresholdPrompt:
         )
 
 
-def rethreshold_prompts(patient: Patient) -> list[RethresholdPrompt]:
+def rethreshold_prompts(
+    patient: Patient, *, latest: MotorThreshold | None = None
+) -> list[RethresholdPrompt]:
     """Medication changes in the chart after the latest threshold that can move it.
 
     A medicine started or stopped (a dose change is a stop and a new entry) after the
     threshold was recorded; entries ended as entered in error are not changes. Empty
     when no threshold is on file (the first determination is asked for anyway).
+    `latest`: the patient's latest threshold when the caller has just read it
+    (latest_threshold), so it is not read twice.
     """
-    latest = latest_threshold(patient)
+    if latest is None:
+        latest = latest_threshold(patient)
     if latest is None:
         return []
     since = latest.recorded_at

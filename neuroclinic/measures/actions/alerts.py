@@ -311,15 +311,21 @@ def open_safety_alerts(patient: Patient) -> list[SafetyAlert]:
 def alerts_holding_treatment(patient: Patient) -> list[SafetyAlert]:
     """Open alerts, and alerts closed as high risk or with a pause, an urgent evaluation
     or emergency services that no prescriber has yet signed treatment back on after."""
-    closed_holding = SafetyAlert.objects.filter(
-        patient=patient,
-        acknowledged_at__isnull=False,
-        resumption__isnull=True,
-    ).filter(
-        models.Q(risk_level=SafetyAlert.RiskLevel.HIGH)
-        | models.Q(disposition__in=list(SafetyAlert.HOLDING_DISPOSITIONS))
+    # One query for both kinds (each infusion and TMS start asks): the open ones first,
+    # then the closed ones still holding, each in the model's order.
+    holding = list(
+        SafetyAlert.objects.filter(patient=patient).filter(
+            models.Q(acknowledged_at__isnull=True)
+            | (
+                models.Q(resumption__isnull=True)
+                & (
+                    models.Q(risk_level=SafetyAlert.RiskLevel.HIGH)
+                    | models.Q(disposition__in=list(SafetyAlert.HOLDING_DISPOSITIONS))
+                )
+            )
+        )
     )
-    return [*open_safety_alerts(patient), *closed_holding]
+    return [a for a in holding if a.is_open] + [a for a in holding if not a.is_open]
 
 
 def safety_alert_blocks_treatment(patient: Patient) -> str | None:

@@ -1,4 +1,4 @@
-"""What the TMS actions share: the acting-user checks and the session lock."""
+"""What the TMS actions share: the acting-user checks and the session and course locks."""
 
 from datetime import datetime
 
@@ -8,7 +8,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.accounts.roles import Capability
 from neuroclinic.lib.compiled import CompiledGet
 from neuroclinic.tms.errors import TmsError
-from neuroclinic.tms.models import TmsSession
+from neuroclinic.tms.models import TmsCourse, TmsSession
 
 
 def now_or(now: datetime | None) -> datetime:
@@ -37,6 +37,16 @@ _locked_session = CompiledGet(
 
 def lock_session(session: TmsSession) -> TmsSession:
     return _locked_session(session.pk)
+
+
+_locked_course = CompiledGet(
+    lambda: TmsCourse.objects.select_for_update().select_related("location", "patient")
+)
+
+
+def lock_course(course: TmsCourse) -> TmsCourse:
+    """The course read again under its row lock, with its location and patient."""
+    return _locked_course(course.pk)
 
 
 def require_open(session: TmsSession, *, doing: str) -> None:

@@ -15,7 +15,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.tms import reads
-from neuroclinic.tms.actions.common import now_or
+from neuroclinic.tms.actions.common import lock_course, now_or
 from neuroclinic.tms.actions.courses import schedule_course_measures
 from neuroclinic.tms.errors import TmsError
 from neuroclinic.tms.models import MissedSession, TmsCourse
@@ -32,11 +32,7 @@ def record_missed_session(
     now: datetime | None = None,
     by: User,
 ) -> MissedSession:
-    course = (
-        TmsCourse.objects.select_for_update()
-        .select_related("location", "patient")
-        .get(pk=course.pk)
-    )
+    course = lock_course(course)
     parameters = reads.parameters_of(course)
     if parameters.is_accelerated:
         raise TmsError(

@@ -27,6 +27,7 @@ from neuroclinic.measures.models import SafetyAlert
 from neuroclinic.tms import course_plan, intensity, protocols, reads, screening
 from neuroclinic.tms.actions.adverse import file_manic_switch_report
 from neuroclinic.tms.actions.common import (
+    lock_course,
     lock_session,
     now_or,
     require_open,
@@ -125,11 +126,7 @@ def start_session(
 ) -> TmsSession:
     """Starts the course's next session on `device` (default: reads.default_unit, the
     calendar's booked unit first; `appointment` names the visit it was opened from)."""
-    course = (
-        TmsCourse.objects.select_for_update()
-        .select_related("location", "patient")
-        .get(pk=course.pk)
-    )
+    course = lock_course(course)
     check_may_treat(course)
     try:
         daily = screening.evaluate_daily_check(daily_check)
@@ -193,7 +190,7 @@ def start_session(
     # (the screen prompts a re-determination before it; the physician decides).
     cautions = list(daily.cautions) + [
         "Medication change since the motor threshold: " + p.text
-        for p in reads.rethreshold_prompts(course.patient)
+        for p in reads.rethreshold_prompts(course.patient, latest=threshold)
     ]
     if threshold.device_id is not None and threshold.device_id != unit.pk:
         # The threshold is in % of another unit's output: the physician decides whether
