@@ -48,14 +48,17 @@ def test_a_new_database_is_checked_migrated_and_given_the_demo_in_one_process(
         "PYTHONPATH": str(ROOT),
     }
 
-    done = subprocess.run(
-        [sys.executable, "-m", "neuroclinic", "prepare", "--demo", "--patients", "2"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    def neuroclinic(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "neuroclinic", *args],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    done = neuroclinic("prepare", "--demo", "--patients", "2")
 
     assert done.returncode == 0, done.stderr
     assert "Loaded Lakeside Interventional Psychiatry (demo)" in done.stdout
@@ -63,23 +66,9 @@ def test_a_new_database_is_checked_migrated_and_given_the_demo_in_one_process(
     tables = {row[0] for row in database.execute("select name from sqlite_master")}
     assert "neuroclinic_cache" in tables  # createcachetable ran
     assert database.execute("select count(*) from sqlite_stat1").fetchone()[0] > 0
-    unapplied = subprocess.run(
-        [sys.executable, "-m", "neuroclinic", "migrate", "--check", "--skip-checks"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    unapplied = neuroclinic("migrate", "--check", "--skip-checks")
     assert unapplied.returncode == 0, unapplied.stdout + unapplied.stderr
-    verified = subprocess.run(
-        [sys.executable, "-m", "neuroclinic", "verify", "--skip-checks"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    verified = neuroclinic("verify", "--skip-checks")
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 

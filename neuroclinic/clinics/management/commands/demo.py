@@ -20,21 +20,26 @@ CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
 CONSOLE_SMS = "neuroclinic.lib.messaging.ConsoleSmsBackend"
 
 
+def add_demo_arguments(parser: ArgumentParser) -> None:
+    """The demo's options, which `prepare --demo` passes on."""
+    parser.add_argument(
+        "--patients",
+        type=int,
+        default=220,
+        help="how many synthetic patients (default 220)",
+    )
+    parser.add_argument(
+        "--time-zone",
+        default=DEMO_TIME_ZONE,
+        help=f"the IANA time zone of both demo sites (default {DEMO_TIME_ZONE})",
+    )
+
+
 class Command(BaseCommand):
     help = "Load the demo clinic: synthetic staff (one per role), locations, rooms, devices and patients."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument(
-            "--patients",
-            type=int,
-            default=220,
-            help="how many synthetic patients (default 220)",
-        )
-        parser.add_argument(
-            "--time-zone",
-            default=DEMO_TIME_ZONE,
-            help=f"the IANA time zone of both demo sites (default {DEMO_TIME_ZONE})",
-        )
+        add_demo_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["patients"] < 0:

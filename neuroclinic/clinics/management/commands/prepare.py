@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from neuroclinic.clinics.demo import DEMO_TIME_ZONE
+from neuroclinic.clinics.management.commands.demo import add_demo_arguments
 
 
 @contextmanager
@@ -41,17 +41,7 @@ class Command(BaseCommand):
             action="store_true",
             help="load the demo clinic after migrating (the database must be new)",
         )
-        parser.add_argument(
-            "--patients",
-            type=int,
-            default=220,
-            help="with --demo: how many synthetic patients (default 220)",
-        )
-        parser.add_argument(
-            "--time-zone",
-            default=DEMO_TIME_ZONE,
-            help=f"with --demo: the demo sites' IANA time zone (default {DEMO_TIME_ZONE})",
-        )
+        add_demo_arguments(parser)  # --patients, --time-zone: with --demo
 
     def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
