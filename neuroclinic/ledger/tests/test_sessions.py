@@ -178,10 +178,11 @@ def test_a_vial_drawn_for_the_session_between_read_and_lock_is_refused_not_a_cra
 ) -> None:
     """Another nurse's draw from a second vial lands after the session's entries were
     read and its vials locked: that vial is not locked, so nothing is taken from it."""
+    from neuroclinic.ledger import chain
     from neuroclinic.ledger.actions import sessions
 
     ref = factories.draw(stock.vials[0], patient=patient, by=nurse, volume_ml="0.50")
-    real_lock = sessions.lock_containers
+    real_lock = chain.lock_containers
 
     def lock_then_another_draw(ids: list[int]) -> dict[int, Container]:
         locked = real_lock(ids)
