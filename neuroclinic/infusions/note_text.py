@@ -8,6 +8,7 @@ is pinned by golden files (infusions/tests/golden/): change them in the same com
 from datetime import datetime
 from typing import Any
 
+from django.db.models import ForeignKey
 from django.template.loader import render_to_string
 
 from neuroclinic.accounts.models import User
@@ -42,7 +43,12 @@ def note_context(
     signed_by: User | None = None,
     signed_at: datetime | None = None,
 ) -> dict[str, Any]:
-    dose = session.doses.order_by("-calculated_at", "-id").first()
+    dose = (
+        session.doses.select_related("calculated_by", "checked_by")
+        .order_by("-calculated_at", "-id")
+        .first()
+    )
+    _read_staff(session)
     return {
         "session": session,
         "patient": session.patient,
@@ -77,6 +83,27 @@ def note_context(
         "signed_by": signed_by if signed_at is not None else None,
         "signed_at": signed_at,
     }
+
+
+# The session's staff the note names, read together rather than one by one.
+SESSION_STAFF = ("nurse", "checklist_confirmed_by", "discharged_by")
+
+
+def _read_staff(session: InfusionSession) -> None:
+    fields = [InfusionSession._meta.get_field(name) for name in SESSION_STAFF]
+    wanted = {
+        field: getattr(session, field.attname)
+        for field in fields
+        if isinstance(field, ForeignKey)
+        and getattr(session, field.attname) is not None
+        and not field.is_cached(session)
+    }
+    if not wanted:
+        return
+    users = User.objects.in_bulk(set(wanted.values()))
+    for field, pk in wanted.items():
+        if pk in users:
+            field.set_cached_value(session, users[pk])
 
 
 def vital_phases(readings: list[VitalReading]) -> list[dict[str, Any]]:

@@ -707,7 +707,9 @@ def stop(
         by=by,
     )
     if given.drug_volume_ml > 0:
-        record_administered(session, volume_ml=given.drug_volume_ml, at=at, by=by)
+        record_administered(
+            session, dose=dose, volume_ml=given.drug_volume_ml, at=at, by=by
+        )
         timeline_event(
             session,
             SessionEvent.Kind.ADMINISTERED,
