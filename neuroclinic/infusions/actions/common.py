@@ -14,7 +14,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import DoseRecord, InfusionSession, SessionEvent
 from neuroclinic.ledger.errors import LedgerError
-from neuroclinic.lib.compiled import CompiledGet
+from neuroclinic.lib.compiled import CompiledGet, CompiledObjects
 
 # Times a nurse enters (or a tablet replays after a dropped connection) may be this
 # far behind; further back is a typing error, not a delayed send.
@@ -159,8 +159,21 @@ def replayed(client_key: uuid.UUID | None) -> bool:
     )
 
 
+# The newest dose of a session, compiled once per connection (lib.compiled): read by
+# most infusion actions, again under each one's lock.
+_current_dose = CompiledObjects(
+    lambda session_id: DoseRecord.objects.filter(session_id=session_id).order_by(
+        "-calculated_at", "-id"
+    )[:1]
+)
+_DOSE_SESSION = DoseRecord._meta.get_field("session")
+
+
 def current_dose(session: InfusionSession) -> DoseRecord | None:
-    return session.doses.order_by("-calculated_at", "-id").first()
+    dose = _current_dose.first(session.pk)
+    if dose is not None:  # as session.doses gives it: its session is this one
+        _DOSE_SESSION.set_cached_value(dose, session)
+    return dose
 
 
 def ledger_error(exc: LedgerError) -> InfusionError:

@@ -15,6 +15,7 @@ from neuroclinic.intake.checks import (
     consent_blocks_treatment,
     eligibility_blocks_treatment,
 )
+from neuroclinic.lib.compiled import CompiledObjects
 from neuroclinic.patients.models import Patient
 from neuroclinic.treatment import phases
 from neuroclinic.treatment.defaults import (
@@ -147,14 +148,17 @@ def plan_status(plan: TreatmentPlan, *, today: date | None = None) -> phases.Pla
     )
 
 
+# Compiled once per connection (lib.compiled): every check-in reads it, and its two
+# protocols made compiling it cost more than running it (issue 18, item 10).
+_active_plan = CompiledObjects(
+    lambda patient_id: TreatmentPlan.objects.filter(
+        patient_id=patient_id, status=TreatmentPlan.Status.ACTIVE
+    ).select_related("induction_protocol", "booster_protocol")[:1]  # as first()
+)
+
+
 def active_plan(patient: Patient) -> TreatmentPlan | None:
-    return (
-        TreatmentPlan.objects.filter(
-            patient=patient, status=TreatmentPlan.Status.ACTIVE
-        )
-        .select_related("induction_protocol", "booster_protocol")
-        .first()
-    )
+    return _active_plan.first(patient.pk)
 
 
 def record_infusion_given(
