@@ -556,7 +556,9 @@ def record_typed_vitals(
     raw = dict(values) | {"taken_at": taken_at or now}
     if client_key is not None:
         raw["client_key"] = str(client_key)
-    session = InfusionSession.objects.select_related("location").get(pk=session.pk)
+    # Locked as ingest_readings locks it, once: the reading is checked and stored
+    # under the same lock.
+    session = _locked_for_ingest(session.pk)
     checked = parse_reading(
         raw,
         index=0,
@@ -568,7 +570,7 @@ def record_typed_vitals(
     if isinstance(checked, Rejected):
         first = next(iter(checked.errors.values()))[0]
         raise InfusionError(first, errors=checked.errors)
-    return ingest_readings(
+    return ingest_into_locked(
         session,
         [raw],
         source=VitalReading.Source.TYPED,
