@@ -14,7 +14,7 @@ Everything goes through the real actions with the clock set to the time of each 
 """
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -25,7 +25,6 @@ from neuroclinic.accounts.models import User
 from neuroclinic.clinics.demo import DEMO_PASSWORD, DemoContext
 from neuroclinic.clinics.models import Device, Location, Room
 from neuroclinic.infusions.actions import (
-    common,
     dose_draw,
     events,
     monitoring,
@@ -33,7 +32,7 @@ from neuroclinic.infusions.actions import (
     recovery_discharge,
     session_flow,
 )
-from neuroclinic.infusions.models import InfusionSession, VitalReading
+from neuroclinic.infusions.models import DoseRecord, InfusionSession, VitalReading
 from neuroclinic.intake.actions import consents, eligibility_decisions
 from neuroclinic.intake.checks import consent_states
 from neuroclinic.intake.demo import signature_png
@@ -64,12 +63,17 @@ from neuroclinic.ledger.witness import METHOD_SYNTHETIC, WitnessConfirmation
 from neuroclinic.measures.actions.responses import record_response
 from neuroclinic.measures.demo import COURSES, answers_for
 from neuroclinic.measures.models import DueMeasure, QuestionnaireResponse, SafetyAlert
-from neuroclinic.patients.models import Contact, Patient
+from neuroclinic.patients.models import Patient
 from neuroclinic.treatment.actions.orders import _sign_order, active_order, protocol_prn
 from neuroclinic.treatment.actions.plans import create_plan, end_plan
 from neuroclinic.treatment.actions.protocols import install_default_protocols
 from neuroclinic.treatment.defaults import ProtocolKind
-from neuroclinic.treatment.models import InfusionOrder, Protocol, TreatmentPlan
+from neuroclinic.treatment.models import (
+    InfusionOrder,
+    PrnOrder,
+    Protocol,
+    TreatmentPlan,
+)
 
 RIVERSIDE_DEA = "BR2468139"  # check digit: 2+6+1 + 2*(4+8+3) = 39
 HISTORY_PATIENTS = 5
@@ -94,6 +98,9 @@ class Clinic:
     product: Product
     supplier: Supplier
     invoice: int = 7100
+    # Read once per room and per order: neither changes while the demo loads.
+    monitors: dict[int, Device] = field(default_factory=dict)
+    ondansetron: dict[int, PrnOrder | None] = field(default_factory=dict)
 
     @property
     def staff(self) -> dict[str, User]:
@@ -102,6 +109,15 @@ class Clinic:
     @property
     def rng(self) -> random.Random:
         return self.context.rng
+
+
+@dataclass(frozen=True)
+class Started:
+    """An infusion just started, with what the nurse charted on the way."""
+
+    session: InfusionSession
+    dose: DoseRecord
+    baseline_systolic: int
 
 
 @dataclass
@@ -352,15 +368,26 @@ def _vitals(
     }
 
 
-def _monitor(room: Room) -> Device:
-    device = Device.objects.filter(room=room, kind=Device.Kind.MONITOR).first()
-    assert device is not None, f"{room} has no monitor"
+def _monitor(clinic: Clinic, room: Room) -> Device:
+    device = clinic.monitors.get(room.pk)
+    if device is None:
+        device = Device.objects.filter(room=room, kind=Device.Kind.MONITOR).first()
+        assert device is not None, f"{room} has no monitor"
+        clinic.monitors[room.pk] = device
     return device
+
+
+def _ondansetron(clinic: Clinic, session: InfusionSession) -> PrnOrder | None:
+    if session.order_id not in clinic.ondansetron:
+        clinic.ondansetron[session.order_id] = session.order.prn_medications.filter(
+            drug="Ondansetron"
+        ).first()
+    return clinic.ondansetron[session.order_id]
 
 
 def _check_in_to_start(
     clinic: Clinic, person: Person, room: Room, t0: datetime, *, ordinal: int
-) -> InfusionSession:
+) -> Started:
     """Check-in, checklist, baseline vitals, dose, draw and start, as the nurse does them."""
     rng = clinic.rng
     nurse = clinic.staff["nurse"]
@@ -380,7 +407,8 @@ def _check_in_to_start(
     zone = ZoneInfo(room.location.time_zone)
     midnight = datetime.combine(t0.astimezone(zone).date(), time(0), tzinfo=zone)
     _phq9(person, max(t0 - timedelta(minutes=25), midnight), rng)
-    escort = patient.contacts.filter(kind=Contact.Kind.ESCORT).first()
+    # The check-in filled in the patient's escort contact, if any; the nurse confirms it.
+    escort = session.escort_name
     in_pounds = ordinal % 3 == 1
     weight = (
         str((person.weight_kg / Decimal("0.45359237")).quantize(Decimal(1)))
@@ -397,8 +425,8 @@ def _check_in_to_start(
         last_solids_at=t0 - timedelta(hours=rng.randint(8, 13)),
         last_clear_liquids_at=t0
         - timedelta(hours=rng.randint(2, 4), minutes=rng.randint(0, 50)),
-        escort_name=escort.name if escort else "Escort (demo)",
-        escort_phone=escort.phone if escort else "555-0199",
+        escort_name=escort or "Escort (demo)",
+        escort_phone=session.escort_phone if escort else "555-0199",
         escort_confirmed=True,
         pregnancy_status=(
             InfusionSession.PregnancyStatus.REPORTED_NOT_PREGNANT
@@ -431,9 +459,9 @@ def _check_in_to_start(
         now=t0 + timedelta(minutes=9),
     )
     start = t0 + timedelta(minutes=12)
-    session_flow.start(session, by=nurse, occurred_at=start, now=start)
-    session.refresh_from_db()
-    return session
+    # The started session as saved (the action's locked row, with its new state).
+    session = session_flow.start(session, by=nurse, occurred_at=start, now=start)
+    return Started(session, dose, baseline)
 
 
 def _infusion(
@@ -449,13 +477,11 @@ def _infusion(
     """A whole infusion day in the past, ending in a signed (and co-signed) note."""
     rng = clinic.rng
     nurse, prescriber = clinic.staff["nurse"], clinic.staff["prescriber"]
-    session = _check_in_to_start(clinic, person, room, t0, ordinal=ordinal)
-    dose = common.current_dose(session)
-    assert dose is not None
+    started = _check_in_to_start(clinic, person, room, t0, ordinal=ordinal)
+    session, dose, baseline = started.session, started.dose, started.baseline_systolic
     assert session.started_at is not None
     start = session.started_at
-    monitor = _monitor(room)
-    baseline = session.vitals.get().systolic_mmhg
+    monitor = _monitor(clinic, room)
     minutes = 30 if stop_early else dose.duration_minutes
     end = start + timedelta(minutes=minutes)
     batch: list[dict[str, object]] = []
@@ -518,7 +544,7 @@ def _infusion(
             description="Queasy, no vomiting",
             now=start + timedelta(minutes=19),
         )
-        ondansetron = session.order.prn_medications.filter(drug="Ondansetron").first()
+        ondansetron = _ondansetron(clinic, session)
         if ondansetron is not None:
             events.give_prn(
                 session,
@@ -628,25 +654,27 @@ def _people(context: DemoContext) -> tuple[list[Person], list[Person]]:
     taken = {p.pk for p in context.patients[:6]}  # intake's stages
     alerts = set(SafetyAlert.objects.values_list("patient_id", flat=True))
     due = set(DueMeasure.objects.values_list("patient_id", flat=True))
+    # Each patient's first PHQ-9, in one read.
+    firsts: dict[int, tuple[datetime, int | None]] = {}
+    for patient_id, completed_at, total in (
+        QuestionnaireResponse.objects.filter(
+            patient__in=context.patients, instrument_code="phq9"
+        )
+        .order_by("patient_id", "completed_at", "id")
+        .values_list("patient_id", "completed_at", "total")
+    ):
+        firsts.setdefault(patient_id, (completed_at, total))
     with_history: list[Person] = []
     fresh: list[Person] = []
     for index, patient in enumerate(context.patients):
         if patient.pk in taken or patient.pk in alerts:
             continue
-        first = (
-            QuestionnaireResponse.objects.filter(
-                patient=patient, instrument_code="phq9"
-            )
-            .order_by("completed_at")
-            .first()
-        )
+        first = firsts.get(patient.pk)
         person = Person(
             patient=patient,
             course=list(COURSES)[index % len(COURSES)],
-            baseline_total=(first.total or 18) if first else rng.randint(16, 23),
-            baseline_at=first.completed_at
-            if first
-            else timezone.now() - timedelta(days=9),
+            baseline_total=(first[1] or 18) if first else rng.randint(16, 23),
+            baseline_at=first[0] if first else timezone.now() - timedelta(days=9),
             weight_kg=Decimal(rng.randint(56, 108)),
             height_cm=Decimal(rng.randint(156, 192)),
         )
@@ -752,9 +780,10 @@ def load(context: DemoContext) -> None:
             plans[patient.pk] = _plan(
                 patient, context, protocols, at - timedelta(days=5)
             )
-        plan = TreatmentPlan.objects.get(pk=plans[patient.pk].pk)
-        if kind == "booster" and active_order(plan, ProtocolKind.BOOSTER) is None:
-            _order(plan, context, ProtocolKind.BOOSTER, at - timedelta(days=2))
+        if kind == "booster":
+            plan = TreatmentPlan.objects.get(pk=plans[patient.pk].pk)
+            if active_order(plan, ProtocolKind.BOOSTER) is None:
+                _order(plan, context, ProtocolKind.BOOSTER, at - timedelta(days=2))
         room = rooms[(ordinal + len(plans)) % len(rooms)]
         _infusion(
             clinic,
@@ -817,10 +846,10 @@ def load(context: DemoContext) -> None:
     if current and rooms:
         person = current[0]
         t0 = now - timedelta(minutes=48)
-        session = _check_in_to_start(clinic, person, rooms[0], t0, ordinal=2)
-        monitor = _monitor(rooms[0])
+        started = _check_in_to_start(clinic, person, rooms[0], t0, ordinal=2)
+        session, baseline = started.session, started.baseline_systolic
+        monitor = _monitor(clinic, rooms[0])
         assert session.started_at is not None
-        baseline = session.vitals.get().systolic_mmhg
         readings = []
         minute = 3
         while session.started_at + timedelta(minutes=minute) < now:

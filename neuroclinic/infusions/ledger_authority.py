@@ -14,12 +14,35 @@ sessions"):
   recovery), and equals the charted mg given, within the order's ceiling.
 """
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
+from neuroclinic.infusions.actions.common import current_dose
 from neuroclinic.infusions.models import DoseRecord, InfusionSession
 from neuroclinic.ledger.authority import SessionClaim, SessionStep
+
+# The session (and its current dose) that the infusion action asking the ledger has
+# locked and read in its own transaction: the claim is judged from them rather than
+# from a second read of the same rows (issue 18, item 10). Any other path (the
+# ledger's pages, its API, the command line) has none, and vouch reads both.
+_locked: ContextVar[tuple[InfusionSession, DoseRecord | None] | None] = ContextVar(
+    "infusion_locked_for_ledger", default=None
+)
+
+
+@contextlib.contextmanager
+def locked_session(session: InfusionSession, dose: DoseRecord | None) -> Iterator[None]:
+    """While an infusion action that holds `session`'s row lock (common.lock_session),
+    and has read its current dose after taking it, writes to the ledger."""
+    token = _locked.set((session, dose))
+    try:
+        yield
+    finally:
+        _locked.reset(token)
 
 
 def _draw_limit_ml(dose: DoseRecord) -> Decimal:
@@ -32,11 +55,23 @@ def vouch(claim: SessionClaim) -> str | None:
     """None if the claim belongs to a real infusion at the right step, else why not."""
     from neuroclinic.ledger.actions.sessions import session_summary
 
-    session = (
-        InfusionSession.objects.select_related("order", "location__registrant")
-        .filter(uuid=claim.session_ref, organization_id=claim.patient.organization_id)
-        .first()
-    )
+    known = _locked.get()
+    session: InfusionSession | None
+    if (
+        known is not None
+        and known[0].uuid == claim.session_ref
+        and known[0].organization_id == claim.patient.organization_id
+    ):
+        session, dose = known
+    else:
+        session = (
+            InfusionSession.objects.select_related("order", "location__registrant")
+            .filter(
+                uuid=claim.session_ref, organization_id=claim.patient.organization_id
+            )
+            .first()
+        )
+        dose = current_dose(session) if session is not None else None
     if session is None:
         return (
             "No infusion has this session reference: a patient's draw and "
@@ -51,7 +86,6 @@ def vouch(claim: SessionClaim) -> str | None:
     summary = session_summary(
         claim.session_ref, organization_id=session.organization_id
     )
-    dose = session.doses.order_by("-calculated_at", "-id").first()
     if claim.step == SessionStep.DRAW:
         if session.status != InfusionSession.Status.CHECKED_IN:
             return (

@@ -8,10 +8,23 @@ is pinned by golden files (infusions/tests/golden/): change them in the same com
 from datetime import datetime
 from typing import Any
 
+from django.db.models import ForeignKey
 from django.template.loader import render_to_string
 
 from neuroclinic.accounts.models import User
-from neuroclinic.infusions.models import InfusionSession, SessionEvent, VitalReading
+from neuroclinic.infusions.actions.common import SessionRows
+from neuroclinic.infusions.models import (
+    AdverseEvent,
+    DoseRecord,
+    InfusionSession,
+    PrnGiven,
+    RecoveryAssessment,
+    SedationScore,
+    SessionAlarm,
+    SessionEvent,
+    SessionQuestionnaire,
+    VitalReading,
+)
 from neuroclinic.infusions.readiness import session_checklist, snapshot
 from neuroclinic.infusions.recovery import MOAAS_LABELS
 
@@ -20,6 +33,66 @@ LEFT_OUT = (
     SessionEvent.Kind.CHECKED_IN,
     SessionEvent.Kind.NOTE_SIGNED,
     SessionEvent.Kind.NOTE_COSIGNED,
+)
+
+
+# What the note reads of the chart, each statement compiled once per connection
+# (lib.compiled): the note is built at every signature and on the chart's preview.
+_DOSE = SessionRows(
+    lambda session_id: (
+        DoseRecord.objects.filter(session_id=session_id)
+        .select_related("calculated_by", "checked_by")
+        .order_by("-calculated_at", "-id")[:1]
+    )
+)
+_EVENTS = SessionRows(
+    lambda session_id: (
+        SessionEvent.objects.filter(session_id=session_id)
+        .select_related("by")
+        .exclude(kind__in=LEFT_OUT)
+        .order_by("occurred_at", "id")
+    )
+)
+_VITALS = SessionRows(
+    lambda session_id: VitalReading.objects.filter(session_id=session_id).order_by(
+        "taken_at", "id"
+    )
+)
+_ALARMS = SessionRows(
+    lambda session_id: (
+        SessionAlarm.objects.filter(session_id=session_id)
+        .select_related("acknowledged_by")
+        .order_by("raised_at", "id")
+    )
+)
+_ADVERSE_EVENTS = SessionRows(
+    lambda session_id: AdverseEvent.objects.filter(session_id=session_id).order_by(
+        "onset_at", "id"
+    )
+)
+_PRN_GIVEN = SessionRows(
+    lambda session_id: (
+        PrnGiven.objects.filter(session_id=session_id)
+        .select_related("given_by")
+        .order_by("given_at", "id")
+    )
+)
+_SEDATION = SessionRows(
+    lambda session_id: SedationScore.objects.filter(session_id=session_id).order_by(
+        "assessed_at", "id"
+    )
+)
+_CADSS = SessionRows(
+    lambda session_id: (
+        SessionQuestionnaire.objects.filter(session_id=session_id)
+        .select_related("response")
+        .order_by("id")
+    )
+)
+_ASSESSMENTS = SessionRows(
+    lambda session_id: RecoveryAssessment.objects.filter(
+        session_id=session_id
+    ).order_by("assessed_at", "id")
 )
 
 
@@ -42,7 +115,8 @@ def note_context(
     signed_by: User | None = None,
     signed_at: datetime | None = None,
 ) -> dict[str, Any]:
-    dose = session.doses.order_by("-calculated_at", "-id").first()
+    dose = _DOSE.first(session)
+    _read_staff(session)
     return {
         "session": session,
         "patient": session.patient,
@@ -56,27 +130,42 @@ def note_context(
         "entered_in_pounds": session.weight_entered
         if session.weight_entered.endswith(" lb")
         else "",
-        "events": session.events.select_related("by")
-        .exclude(kind__in=LEFT_OUT)
-        .order_by("occurred_at", "id"),
-        "vital_phases": vital_phases(list(session.vitals.order_by("taken_at", "id"))),
-        "alarms": session.alarms.select_related("acknowledged_by").order_by(
-            "raised_at", "id"
-        ),
-        "adverse_events": session.adverse_events.order_by("onset_at", "id"),
-        "prn_given": session.prn_given.select_related("given_by").order_by(
-            "given_at", "id"
-        ),
+        "events": _EVENTS.all(session),
+        "vital_phases": vital_phases(_VITALS.all(session)),
+        "alarms": _ALARMS.all(session),
+        "adverse_events": _ADVERSE_EVENTS.all(session),
+        "prn_given": _PRN_GIVEN.all(session),
         "sedation": [
             {"row": score, "label": MOAAS_LABELS[score.score]}
-            for score in session.sedation_scores.order_by("assessed_at", "id")
+            for score in _SEDATION.all(session)
         ],
-        "cadss": session.questionnaires.select_related("response").order_by("id"),
-        "assessments": session.recovery_assessments.order_by("assessed_at", "id"),
+        "cadss": _CADSS.all(session),
+        "assessments": _ASSESSMENTS.all(session),
         "minutes_to_discharge": minutes_to_discharge(session),
         "signed_by": signed_by if signed_at is not None else None,
         "signed_at": signed_at,
     }
+
+
+# The session's staff the note names, read together rather than one by one.
+SESSION_STAFF = ("nurse", "checklist_confirmed_by", "discharged_by")
+
+
+def _read_staff(session: InfusionSession) -> None:
+    fields = [InfusionSession._meta.get_field(name) for name in SESSION_STAFF]
+    wanted = {
+        field: getattr(session, field.attname)
+        for field in fields
+        if isinstance(field, ForeignKey)
+        and getattr(session, field.attname) is not None
+        and not field.is_cached(session)
+    }
+    if not wanted:
+        return
+    users = User.objects.in_bulk(set(wanted.values()))
+    for field, pk in wanted.items():
+        if pk in users:
+            field.set_cached_value(session, users[pk])
 
 
 def vital_phases(readings: list[VitalReading]) -> list[dict[str, Any]]:

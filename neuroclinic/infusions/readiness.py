@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from neuroclinic.infusions import checklist
+from neuroclinic.infusions.actions.common import SessionRows
 from neuroclinic.infusions.models import InfusionSession, VitalReading
 from neuroclinic.measures.actions.alerts import safety_alert_blocks_treatment
 from neuroclinic.measures.models import QuestionnaireResponse
@@ -36,12 +37,17 @@ def local_date(session: InfusionSession, moment: datetime) -> date:
     return moment.astimezone(ZoneInfo(session.location.time_zone)).date()
 
 
+# The newest baseline reading, compiled once per connection (lib.compiled): the
+# checklist reads it at the confirmation and again at the start.
+_BASELINE = SessionRows(
+    lambda session_id: VitalReading.objects.filter(
+        session_id=session_id, phase=VitalReading.Phase.BASELINE
+    ).order_by("-taken_at", "-id")[:1]
+)
+
+
 def baseline_reading(session: InfusionSession) -> VitalReading | None:
-    return (
-        session.vitals.filter(phase=VitalReading.Phase.BASELINE)
-        .order_by("-taken_at", "-id")
-        .first()
-    )
+    return _BASELINE.first(session)
 
 
 def pregnancy_detail(session: InfusionSession, *, applies: bool) -> str:

@@ -2,6 +2,8 @@
 
 `CompiledGet`: a `get(pk=...)` giving model instances (the session locks).
 `CompiledRows`: a `values_list` filtered by one id giving rows (the monitor feed).
+`CompiledObjects`: a queryset filtered by one id giving model instances (an infusion's
+current dose, a patient's active plan).
 
 Django turns a queryset into SQL each time it runs it. For a query with several
 `select_related` tables that is most of the call's time: the infusion session lock
@@ -186,3 +188,61 @@ class CompiledRows:
             cursor.execute(sql, [id_ if p == self.STAND_IN else p for p in params])
             fetched = cursor.fetchall()
         return [tuple(row) for row in compiler.results_iter([fetched])]
+
+
+class CompiledObjects[M: Model]:
+    """`build(id)`'s model instances (and their `select_related` objects), its SQL
+    compiled by the ORM once per database connection and run again with another id.
+
+    As `CompiledRows` finds the id's place among the parameters (a stand-in no row
+    has) and `CompiledGet` builds the instances, converting the values as the
+    queryset does: the same SQL, the same rows, the same objects. For a fixed
+    queryset whose only per-call value is the id; slice it in `build` for a limit
+    (`[:1]` for `first`). A `select_for_update` statement still needs a transaction,
+    checked on every call.
+    """
+
+    STAND_IN = _PLACEHOLDER
+
+    def __init__(self, build: Callable[[int], "QuerySet[M]"]) -> None:
+        self._build = build
+        self._compiled: weakref.WeakKeyDictionary[
+            BaseDatabaseWrapper,
+            tuple[QuerySet[M], str, tuple[Any, ...], SQLCompiler, dict[int, Any]],
+        ] = weakref.WeakKeyDictionary()
+
+    def all(self, id_: int) -> list[M]:
+        wrapper = connections[DEFAULT_DB_ALIAS]
+        compiled = self._compiled.get(wrapper)
+        if compiled is None:
+            queryset = self._build(self.STAND_IN)
+            compiler = queryset.query.get_compiler(connection=wrapper)
+            sql, params = compiler.as_sql()
+            if self.STAND_IN not in params:
+                raise RuntimeError("The compiled query does not take the id.")
+            converters = compiler.get_converters(
+                [column[0] for column in compiler.select[0 : compiler.col_count]]
+            )
+            compiled = (queryset, sql, tuple(params), compiler, converters)
+            self._compiled[wrapper] = compiled
+        queryset, sql, params, compiler, converters = compiled
+        if (
+            queryset.query.select_for_update
+            and wrapper.features.has_select_for_update
+            and wrapper.get_autocommit()
+            and wrapper.features.supports_transactions
+        ):
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
+        statement: Any = (sql, tuple(id_ if p == self.STAND_IN else p for p in params))
+        call = copy.copy(compiler)
+        call.as_sql = lambda *args, **kwargs: statement  # type: ignore[method-assign]
+        call.get_converters = lambda expressions: converters  # type: ignore[method-assign]
+        return list(
+            ModelIterable(_Bound(queryset, call, DEFAULT_DB_ALIAS))  # type: ignore[arg-type]
+        )
+
+    def first(self, id_: int) -> M | None:
+        found = self.all(id_)
+        return found[0] if found else None

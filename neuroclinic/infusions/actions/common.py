@@ -2,7 +2,7 @@
 entry happened, and the session's timeline."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -14,7 +14,7 @@ from neuroclinic.accounts.models import User
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import DoseRecord, InfusionSession, SessionEvent
 from neuroclinic.ledger.errors import LedgerError
-from neuroclinic.lib.compiled import CompiledGet
+from neuroclinic.lib.compiled import CompiledGet, CompiledObjects, CompiledRows
 
 # Times a nurse enters (or a tablet replays after a dropped connection) may be this
 # far behind; further back is a typing error, not a delayed send.
@@ -56,6 +56,16 @@ PUMP_KINDS = (
 )
 
 
+# When the pump's last step was: compiled once per connection (lib.compiled).
+_LAST_PUMP_STEP = CompiledRows(
+    lambda session_id: (
+        SessionEvent.objects.filter(session_id=session_id, kind__in=PUMP_KINDS)
+        .order_by("-occurred_at", "-id")
+        .values_list("occurred_at")[:1]
+    )
+)
+
+
 def pump_time(
     session: InfusionSession,
     occurred_at: datetime | None,
@@ -75,12 +85,7 @@ def pump_time(
             f"Cannot {doing} before the check-in ({session.checked_in_at:%H:%M} UTC).",
             field=field,
         )
-    last = (
-        session.events.filter(kind__in=PUMP_KINDS)
-        .order_by("-occurred_at", "-id")
-        .values_list("occurred_at", flat=True)
-        .first()
-    )
+    last = next(iter(_LAST_PUMP_STEP.rows(session.pk)), (None,))[0]
     if last is not None and at < last:
         raise InfusionError(
             f"Cannot {doing} at {at:%H:%M:%S} UTC: the pump's last step was at "
@@ -159,8 +164,37 @@ def replayed(client_key: uuid.UUID | None) -> bool:
     )
 
 
+class SessionRows[M: models.Model]:
+    """A session's rows of one kind (`build(session_id)`, a queryset of a model with a
+    `session` foreign key), compiled once per connection (lib.compiled) and given as
+    `session.<related>` gives them: each row's `session` is the session asked about."""
+
+    def __init__(self, build: Callable[[int], "models.QuerySet[M]"]) -> None:
+        self._compiled = CompiledObjects(build)
+
+    def all(self, session: InfusionSession) -> list[M]:
+        rows = self._compiled.all(session.pk)
+        for row in rows:
+            field = row._meta.get_field("session")
+            assert isinstance(field, models.ForeignKey)
+            field.set_cached_value(row, session)
+        return rows
+
+    def first(self, session: InfusionSession) -> M | None:
+        rows = self.all(session)
+        return rows[0] if rows else None
+
+
+# The newest dose: read by most infusion actions, again under each one's lock.
+_current_dose = SessionRows(
+    lambda session_id: DoseRecord.objects.filter(session_id=session_id).order_by(
+        "-calculated_at", "-id"
+    )[:1]
+)
+
+
 def current_dose(session: InfusionSession) -> DoseRecord | None:
-    return session.doses.order_by("-calculated_at", "-id").first()
+    return _current_dose.first(session)
 
 
 def ledger_error(exc: LedgerError) -> InfusionError:

@@ -24,6 +24,7 @@ from neuroclinic.infusions.actions.common import (
     timeline_event,
 )
 from neuroclinic.infusions.errors import InfusionError
+from neuroclinic.infusions.ledger_authority import locked_session
 from neuroclinic.infusions.models import (
     DoseRecord,
     InfusionSession,
@@ -250,14 +251,15 @@ def draw(
             field="container",
         )
     try:
-        entry = ledger.draw_for_session(
-            container,
-            session_ref=session.uuid,
-            patient=session.patient,
-            volume_ml=volume_ml,
-            by=by,
-            occurred_at=now,
-        )
+        with locked_session(session, dose):
+            entry = ledger.draw_for_session(
+                container,
+                session_ref=session.uuid,
+                patient=session.patient,
+                volume_ml=volume_ml,
+                by=by,
+                occurred_at=now,
+            )
     except LedgerError as exc:
         raise ledger_error(exc) from None
     timeline_event(
@@ -323,33 +325,46 @@ def waste(
 
 
 def record_administered(
-    session: InfusionSession, *, volume_ml: Decimal, at: datetime, by: User
+    session: InfusionSession,
+    *,
+    dose: DoseRecord,
+    volume_ml: Decimal,
+    at: datetime,
+    by: User,
 ) -> None:
     """What went in, to the ledger (an administration under the session's UUID). Called
-    inside the stop's transaction."""
+    inside the stop's transaction, with the session it locked (as saved) and its
+    current dose."""
     try:
-        ledger.record_administration(
-            session.uuid,
-            volume_ml=volume_ml,
-            by=by,
-            patient=session.patient,
-            occurred_at=at,
-        )
+        with locked_session(session, dose):
+            ledger.record_administration(
+                session.uuid,
+                volume_ml=volume_ml,
+                by=by,
+                patient=session.patient,
+                occurred_at=at,
+            )
     except LedgerError as exc:
         raise ledger_error(exc) from None
 
 
 def check_reconciled(session: InfusionSession) -> None:
-    """Refuse unless the ledger balances for this session (drawn = given + wasted)."""
-    problem = reconciliation_problem(session)
-    if problem is not None:
-        raise InfusionError(problem, field="ledger")
+    """Refuse unless the ledger balances for this session (drawn = given + wasted).
+
+    The ledger's summary is read once: the nurse's wording of an imbalance
+    (reconciliation_problem) comes first, as it did when both were read."""
     try:
         summary = ledger.check_session_reconciled(
             session.uuid, organization_id=session.organization_id
         )
     except LedgerError as exc:
+        problem = reconciliation_problem(session)
+        if problem is not None:
+            raise InfusionError(problem, field="ledger") from None
         raise ledger_error(exc) from None
+    problem = _unaccounted(summary)
+    if problem is not None:
+        raise InfusionError(problem, field="ledger")
     # What the ledger says was given is what the chart says, within the order's ceiling.
     ledger_mg = sum(
         (
@@ -385,7 +400,10 @@ def ledger_summary(session: InfusionSession) -> ledger.SessionSummary:
 
 def reconciliation_problem(session: InfusionSession) -> str | None:
     """Why the ledger does not balance for this session (drawn = administered + wasted), or None."""
-    summary = ledger_summary(session)
+    return _unaccounted(ledger_summary(session))
+
+
+def _unaccounted(summary: ledger.SessionSummary) -> str | None:
     if not summary.entries:
         return None
     if summary.outstanding_ml != 0:

@@ -230,10 +230,16 @@ def record_cadss6(
         for error in exc.errors:
             errors.setdefault(error.link_id or "answers", []).append(error.message)
         raise InfusionError("Answer every CADSS-6 item (0-4).", errors=errors) from None
-    link, _ = SessionQuestionnaire.objects.get_or_create(
-        response=recorded.response,
-        defaults={"session": session, "phase": _phase_now(session)},
-    )
+    if recorded.created:
+        # A response written just now, in this transaction: nothing links it yet.
+        link = SessionQuestionnaire.objects.create(
+            response=recorded.response, session=session, phase=_phase_now(session)
+        )
+    else:  # a resend of the same submission_key: the link it made, or a new one
+        link, _ = SessionQuestionnaire.objects.get_or_create(
+            response=recorded.response,
+            defaults={"session": session, "phase": _phase_now(session)},
+        )
     record(
         AuditEvent.Action.INFUSION_CADSS_RECORDED,
         actor=by,

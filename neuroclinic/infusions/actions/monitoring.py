@@ -55,7 +55,7 @@ from neuroclinic.infusions.models import (
     VitalReading,
 )
 from neuroclinic.lib import vitals
-from neuroclinic.lib.compiled import CompiledRows
+from neuroclinic.lib.compiled import CompiledGet, CompiledRows
 from neuroclinic.notifications.actions import notify
 from neuroclinic.treatment.models import Protocol
 
@@ -398,6 +398,18 @@ def _content(values: Mapping[str, Any]) -> tuple[Any, ...]:
     )
 
 
+# Compiled once per connection (lib.compiled), as the session locks are: the demo and
+# every monitor batch lock the row this way (issue 18, item 10).
+_locked_for_ingest = CompiledGet(
+    lambda: (
+        InfusionSession.objects.select_for_update(of=("self",))
+        .select_related(*INGEST_RELATIONS)
+        .only(*INGEST_FIELDS)
+        .annotate(**INGEST_ANNOTATIONS)
+    )
+)
+
+
 @transaction.atomic
 def ingest_readings(
     session: InfusionSession,
@@ -412,13 +424,7 @@ def ingest_readings(
     Idempotent on (device, taken_at) for monitors and on client_key for typed
     readings: a resend stores nothing new and counts as a duplicate.
     """
-    session = (
-        InfusionSession.objects.select_for_update(of=("self",))
-        .select_related(*INGEST_RELATIONS)
-        .only(*INGEST_FIELDS)
-        .annotate(**INGEST_ANNOTATIONS)
-        .get(pk=session.pk)
-    )
+    session = _locked_for_ingest(session.pk)
     return ingest_into_locked(session, readings, source=source, now=now, by=by)
 
 
@@ -550,7 +556,9 @@ def record_typed_vitals(
     raw = dict(values) | {"taken_at": taken_at or now}
     if client_key is not None:
         raw["client_key"] = str(client_key)
-    session = InfusionSession.objects.select_related("location").get(pk=session.pk)
+    # Locked as ingest_readings locks it, once: the reading is checked and stored
+    # under the same lock.
+    session = _locked_for_ingest(session.pk)
     checked = parse_reading(
         raw,
         index=0,
@@ -562,7 +570,7 @@ def record_typed_vitals(
     if isinstance(checked, Rejected):
         first = next(iter(checked.errors.values()))[0]
         raise InfusionError(first, errors=checked.errors)
-    return ingest_readings(
+    return ingest_into_locked(
         session,
         [raw],
         source=VitalReading.Source.TYPED,

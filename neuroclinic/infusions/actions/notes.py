@@ -22,6 +22,7 @@ from neuroclinic.infusions.actions.common import (
     timeline_event,
 )
 from neuroclinic.infusions.actions.dose_draw import check_reconciled
+from neuroclinic.infusions.actions.recovery_discharge import unacknowledged_alarms
 from neuroclinic.infusions.errors import InfusionError
 from neuroclinic.infusions.models import (
     InfusionNote,
@@ -30,6 +31,7 @@ from neuroclinic.infusions.models import (
     SessionEvent,
 )
 from neuroclinic.infusions.note_text import build_note
+from neuroclinic.lib.compiled import CompiledGet
 from neuroclinic.notifications.actions import notify
 from neuroclinic.treatment.actions.signatures import confirm_signature
 from neuroclinic.treatment.errors import TreatmentError
@@ -86,7 +88,7 @@ def _sign_note(
     _require_running_nurse(session, takeover_reason=takeover_reason, by=by)
     require_status(session, InfusionSession.Status.DISCHARGED, doing="sign the note")
     check_reconciled(session)
-    if session.alarms.filter(acknowledged_at__isnull=True).exists():
+    if unacknowledged_alarms(session):
         raise InfusionError("Acknowledge every alarm first.", field="alarms")
     now = now or timezone.now()
     body = build_note(session, signed_by=by, signed_at=now)
@@ -121,6 +123,13 @@ def _sign_note(
     return note
 
 
+# The note to co-sign, locked with its session and patient; compiled once per
+# connection (lib.compiled), as the session locks are.
+_locked_note = CompiledGet(
+    lambda: InfusionNote.objects.select_for_update().select_related("session__patient")
+)
+
+
 def cosign_note(
     note: InfusionNote, *, password: str, now: datetime | None = None, by: User
 ) -> InfusionNote:
@@ -137,11 +146,7 @@ def cosign_note(
 
 @transaction.atomic
 def _cosign_note(note: InfusionNote, *, now: datetime | None, by: User) -> InfusionNote:
-    note = (
-        InfusionNote.objects.select_for_update()
-        .select_related("session__patient")
-        .get(pk=note.pk)
-    )
+    note = _locked_note(note.pk)
     if note.cosigned_at is not None:
         raise InfusionError("This note is already co-signed.", field="note")
     if note.signed_by_id == by.pk:

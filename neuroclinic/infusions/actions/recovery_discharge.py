@@ -17,6 +17,7 @@ from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.infusions import recovery
 from neuroclinic.infusions.actions.common import (
+    SessionRows,
     already_sent,
     lock_session,
     require_status,
@@ -27,9 +28,11 @@ from neuroclinic.infusions.models import (
     InfusionSession,
     RecoveryAssessment,
     SedationScore,
+    SessionAlarm,
     SessionEvent,
     VitalReading,
 )
+from neuroclinic.lib.compiled import CompiledRows
 from neuroclinic.lib.messaging import send_email, send_sms
 
 
@@ -41,8 +44,34 @@ def minutes_since_end(session: InfusionSession, *, now: datetime | None = None) 
     )
 
 
+# The newest assessment and sedation score, and one unacknowledged alarm, compiled
+# once per connection (lib.compiled): each recovery step and discharge reads them.
+_LATEST_ASSESSMENT = SessionRows(
+    lambda session_id: RecoveryAssessment.objects.filter(
+        session_id=session_id
+    ).order_by("-assessed_at", "-id")[:1]
+)
+_LATEST_SEDATION = SessionRows(
+    lambda session_id: SedationScore.objects.filter(session_id=session_id).order_by(
+        "-assessed_at", "-id"
+    )[:1]
+)
+_UNACKNOWLEDGED_ALARM = CompiledRows(
+    lambda session_id: (
+        SessionAlarm.objects.filter(session_id=session_id, acknowledged_at__isnull=True)
+        .order_by()
+        .values_list("id")[:1]
+    )
+)
+
+
 def latest_assessment(session: InfusionSession) -> RecoveryAssessment | None:
-    return session.recovery_assessments.order_by("-assessed_at", "-id").first()
+    return _LATEST_ASSESSMENT.first(session)
+
+
+def unacknowledged_alarms(session: InfusionSession) -> bool:
+    """Whether an alarm of the session waits for a nurse's acknowledgment."""
+    return bool(_UNACKNOWLEDGED_ALARM.rows(session.pk))
 
 
 def readiness(
@@ -55,7 +84,7 @@ def readiness(
     if assessment is None:
         return None
     protocol = session.order.protocol
-    latest_sedation = session.sedation_scores.order_by("-assessed_at", "-id").first()
+    latest_sedation = _LATEST_SEDATION.first(session)
     moaas = assessment.moaas_score
     if (
         latest_sedation is not None
@@ -228,8 +257,7 @@ def discharge(
         raise InfusionError(
             "Not ready for discharge: " + " ".join(ready.unmet), field="recovery"
         )
-    unacknowledged = session.alarms.filter(acknowledged_at__isnull=True).count()
-    if unacknowledged:
+    if unacknowledged_alarms(session):
         raise InfusionError("Acknowledge every alarm first.", field="alarms")
     session.status = InfusionSession.Status.DISCHARGED
     session.discharged_at, session.discharged_by = now, by

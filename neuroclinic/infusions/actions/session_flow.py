@@ -47,6 +47,7 @@ from neuroclinic.infusions.models import (
 )
 from neuroclinic.infusions.readiness import hard_stops, session_checklist, snapshot
 from neuroclinic.lib import dosing
+from neuroclinic.lib.compiled import CompiledObjects, CompiledRows
 from neuroclinic.measures import schedules
 from neuroclinic.measures.actions.due_measures import schedule_measures
 from neuroclinic.patients.models import Contact, Patient
@@ -54,6 +55,28 @@ from neuroclinic.treatment.actions.orders import active_order
 from neuroclinic.treatment.actions.plans import active_plan, record_infusion_given
 from neuroclinic.treatment.models import InfusionOrder
 from neuroclinic.treatment.phases import spacing_problems
+
+# What the check-in reads of the patient (the escort to prefill, the last height
+# measured, the days infused), compiled once per connection (lib.compiled).
+_ESCORT = CompiledObjects(
+    lambda patient_id: Contact.objects.filter(
+        patient_id=patient_id, kind=Contact.Kind.ESCORT
+    ).order_by("-created_at")[:1]
+)
+_LAST_HEIGHT = CompiledRows(
+    lambda patient_id: (
+        InfusionSession.objects.filter(patient_id=patient_id, height_cm__isnull=False)
+        .order_by("-checked_in_at")
+        .values_list("height_cm")[:1]
+    )
+)
+_STARTED_AT = CompiledRows(
+    lambda patient_id: (
+        InfusionSession.objects.filter(patient_id=patient_id, started_at__isnull=False)
+        .exclude(status=InfusionSession.Status.CANCELLED)
+        .values_list("started_at")
+    )
+)
 
 
 @transaction.atomic
@@ -119,16 +142,8 @@ def check_in(
         )
     if not overridden:
         override_reason = ""
-    escort = (
-        patient.contacts.filter(kind=Contact.Kind.ESCORT)
-        .order_by("-created_at")
-        .first()
-    )
-    previous = (
-        InfusionSession.objects.filter(patient=patient, height_cm__isnull=False)
-        .order_by("-checked_in_at")
-        .first()
-    )
+    escort = _ESCORT.first(patient.pk)
+    height = next(iter(_LAST_HEIGHT.rows(patient.pk)), (None,))[0]
     session = InfusionSession(
         organization_id=patient.organization_id,
         patient=patient,
@@ -144,7 +159,7 @@ def check_in(
         nurse=nurse or by,
         escort_name=escort.name if escort else "",
         escort_phone=escort.phone if escort else "",
-        height_cm=previous.height_cm if previous else None,
+        height_cm=height,
         spacing_override_reason=override_reason,
         spacing_overridden=overridden,
     )
@@ -198,11 +213,7 @@ def infused_dates(patient: Patient, *, zone: str) -> list[date]:
     tz = ZoneInfo(zone)
     return [
         started.astimezone(tz).date()
-        for started in InfusionSession.objects.filter(
-            patient=patient, started_at__isnull=False
-        )
-        .exclude(status=InfusionSession.Status.CANCELLED)
-        .values_list("started_at", flat=True)
+        for (started,) in _STARTED_AT.rows(patient.pk)
         if started is not None
     ]
 
@@ -562,21 +573,27 @@ def change_rate(
     return session
 
 
+PUMP_STEPS = {
+    SessionEvent.Kind.STARTED: delivery.PumpStep.STARTED,
+    SessionEvent.Kind.PAUSED: delivery.PumpStep.PAUSED,
+    SessionEvent.Kind.RESUMED: delivery.PumpStep.RESUMED,
+    SessionEvent.Kind.RATE_CHANGED: delivery.PumpStep.RATE_CHANGED,
+    SessionEvent.Kind.STOPPED: delivery.PumpStep.STOPPED,
+}
+# The pump's steps in order, compiled once per connection (lib.compiled).
+_PUMP_STEPS = CompiledRows(
+    lambda session_id: (
+        SessionEvent.objects.filter(session_id=session_id, kind__in=list(PUMP_STEPS))
+        .order_by("occurred_at", "id")
+        .values_list("occurred_at", "kind", "rate_ml_per_hour")
+    )
+)
+
+
 def pump_events(session: InfusionSession) -> list[delivery.PumpEvent]:
-    steps = {
-        SessionEvent.Kind.STARTED: delivery.PumpStep.STARTED,
-        SessionEvent.Kind.PAUSED: delivery.PumpStep.PAUSED,
-        SessionEvent.Kind.RESUMED: delivery.PumpStep.RESUMED,
-        SessionEvent.Kind.RATE_CHANGED: delivery.PumpStep.RATE_CHANGED,
-        SessionEvent.Kind.STOPPED: delivery.PumpStep.STOPPED,
-    }
     return [
-        delivery.PumpEvent(
-            e.occurred_at, steps[SessionEvent.Kind(e.kind)], e.rate_ml_per_hour
-        )
-        for e in session.events.filter(kind__in=list(steps)).order_by(
-            "occurred_at", "id"
-        )
+        delivery.PumpEvent(at, PUMP_STEPS[SessionEvent.Kind(kind)], rate)
+        for at, kind, rate in _PUMP_STEPS.rows(session.pk)
     ]
 
 
@@ -707,7 +724,9 @@ def stop(
         by=by,
     )
     if given.drug_volume_ml > 0:
-        record_administered(session, volume_ml=given.drug_volume_ml, at=at, by=by)
+        record_administered(
+            session, dose=dose, volume_ml=given.drug_volume_ml, at=at, by=by
+        )
         timeline_event(
             session,
             SessionEvent.Kind.ADMINISTERED,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
@@ -16,6 +17,7 @@ from neuroclinic.audit.models import AuditEvent
 from neuroclinic.audit.record import record
 from neuroclinic.audit.seals import seal_objects
 from neuroclinic.lib import dosing
+from neuroclinic.lib.compiled import CompiledObjects
 from neuroclinic.treatment import phases
 from neuroclinic.treatment.actions.plans import intake_blocks, plan_status
 from neuroclinic.treatment.actions.signatures import confirm_signature, content_hash
@@ -360,10 +362,33 @@ def discontinue_order(order: InfusionOrder, *, reason: str, by: User) -> Infusio
     return order
 
 
+def _active_orders(kind: str | None) -> CompiledObjects[InfusionOrder]:
+    def build(plan_id: int) -> QuerySet[InfusionOrder]:
+        orders = InfusionOrder.objects.filter(
+            plan_id=plan_id, status=InfusionOrder.Status.ACTIVE
+        )
+        if kind is not None:
+            orders = orders.filter(kind=kind)
+        return orders.order_by("-signed_at", "-id")[:1]
+
+    return CompiledObjects(build)
+
+
+# The newest active order of a plan (of a kind, or of any), compiled once per
+# connection (lib.compiled): every check-in and booster reads it.
+_ACTIVE_ORDER = {
+    kind: _active_orders(kind) for kind in (None, *InfusionOrder.Kind.values)
+}
+_ORDER_PLAN = InfusionOrder._meta.get_field("plan")
+
+
 def active_order(
     plan: TreatmentPlan, kind: ProtocolKind | str | None = None
 ) -> InfusionOrder | None:
-    orders = plan.orders.filter(status=InfusionOrder.Status.ACTIVE)
-    if kind is not None:
-        orders = orders.filter(kind=str(kind))
-    return orders.order_by("-signed_at", "-id").first()
+    compiled = _ACTIVE_ORDER.get(None if kind is None else str(kind))
+    if compiled is None:  # not a kind of order: none is active
+        return None
+    order = compiled.first(plan.pk)
+    if order is not None:  # as plan.orders gives it: its plan is this one
+        _ORDER_PLAN.set_cached_value(order, plan)
+    return order

@@ -15,6 +15,7 @@ from neuroclinic.intake.checks import (
     consent_blocks_treatment,
     eligibility_blocks_treatment,
 )
+from neuroclinic.lib.compiled import CompiledGet, CompiledObjects
 from neuroclinic.patients.models import Patient
 from neuroclinic.treatment import phases
 from neuroclinic.treatment.defaults import (
@@ -147,14 +148,23 @@ def plan_status(plan: TreatmentPlan, *, today: date | None = None) -> phases.Pla
     )
 
 
+# Compiled once per connection (lib.compiled): every check-in reads it, and its two
+# protocols made compiling it cost more than running it (issue 18, item 10).
+_active_plan = CompiledObjects(
+    lambda patient_id: TreatmentPlan.objects.filter(
+        patient_id=patient_id, status=TreatmentPlan.Status.ACTIVE
+    ).select_related("induction_protocol", "booster_protocol")[:1]  # as first()
+)
+
+
 def active_plan(patient: Patient) -> TreatmentPlan | None:
-    return (
-        TreatmentPlan.objects.filter(
-            patient=patient, status=TreatmentPlan.Status.ACTIVE
-        )
-        .select_related("induction_protocol", "booster_protocol")
-        .first()
-    )
+    return _active_plan.first(patient.pk)
+
+
+# The plan and order rows an infusion is counted on, locked; compiled once per
+# connection (lib.compiled), as the session locks are.
+_locked_plan = CompiledGet(lambda: TreatmentPlan.objects.select_for_update())
+_locked_order = CompiledGet(lambda: InfusionOrder.objects.select_for_update())
 
 
 def record_infusion_given(
@@ -165,8 +175,8 @@ def record_infusion_given(
     Call from inside the infusion action's transaction. Returns True when this
     infusion completes the induction series.
     """
-    plan = TreatmentPlan.objects.select_for_update().get(pk=order.plan_id)
-    order = InfusionOrder.objects.select_for_update().get(pk=order.pk)
+    plan = _locked_plan(order.plan_id)
+    order = _locked_order(order.pk)
     completes_series = False
     if order.kind == InfusionOrder.Kind.INDUCTION:
         plan.induction_dates = [*plan.induction_dates, on.isoformat()]
