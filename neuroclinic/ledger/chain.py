@@ -14,7 +14,6 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from neuroclinic.accounts.models import User
-from neuroclinic.ledger.compiled import STAND_IN_IDS, Compiled
 from neuroclinic.ledger.errors import LedgerError
 from neuroclinic.ledger.models import (
     Container,
@@ -30,6 +29,7 @@ from neuroclinic.ledger.rules import (
     mg_from_ml,
 )
 from neuroclinic.ledger.witness import WitnessConfirmation
+from neuroclinic.lib.compiled import STAND_IN_IDS, Compiled
 from neuroclinic.lib.hashchain import content_hash, json_safe
 from neuroclinic.patients.models import Patient
 

@@ -4,6 +4,8 @@
 `CompiledRows`: a `values_list` filtered by one id giving rows (the monitor feed).
 `CompiledObjects`: a queryset filtered by one id giving model instances (an infusion's
 current dose, a patient's active plan).
+`Compiled`: the general form of the last two, with several values (the ledger's
+session reads and locks).
 
 Django turns a queryset into SQL each time it runs it. For a query with several
 `select_related` tables that is most of the call's time: the infusion session lock
@@ -153,79 +155,66 @@ class CompiledGet[M: Model]:
         )
 
 
-class CompiledRows:
-    """A SELECT whose shape never changes, compiled by the ORM once per database
-    connection and run again with another id (of a session, of a location).
+# Values no row has: where one lands in the parameters is where a call's value goes.
+STAND_IN_IDS = (_PLACEHOLDER, -2_046_381_959)
+STAND_IN_REF = "compiled-stand-in-ref-no-row-has-it"
 
-    On a monitor request the ORM's building and compiling of a small query costs
-    more than the database's answer, on every request. The statement is the ORM's
-    own: built once from `build(id)` with a stand-in id, then run with the stand-in
-    replaced by the id asked for, its rows converted by the same compiler's
-    converters as the ORM's would be. Kept per connection object (one per thread,
-    as Django keeps them) and dropped with it; compiled SQL is not data, so two
-    servers cannot disagree on it.
+
+class Compiled[M: Model]:
+    """`build(*stand_ins)`, compiled once per connection, run with other values.
+
+    The general form: `build` takes one stand-in per value (ids from `STAND_IN_IDS`,
+    `STAND_IN_REF` for a text key); every parameter equal to a stand-in is where that
+    call's value goes. `rows()` for a `values_list`, `objects()` for model instances
+    with their `select_related` objects. A `select_for_update` statement still refuses
+    to run outside a transaction, on every call.
     """
 
-    STAND_IN = _PLACEHOLDER  # an id no row has; every parameter equal to it is the id
-
-    def __init__(self, build: Callable[[int], "QuerySet[Any]"]) -> None:
+    def __init__(
+        self, build: Callable[..., QuerySet[M, Any]], *stand_ins: int | str
+    ) -> None:
         self._build = build
-        self._compiled: weakref.WeakKeyDictionary[
-            BaseDatabaseWrapper, tuple[str, tuple[Any, ...], SQLCompiler]
-        ] = weakref.WeakKeyDictionary()
-
-    def rows(self, id_: int) -> list[tuple[Any, ...]]:
-        wrapper = connections[DEFAULT_DB_ALIAS]
-        compiled = self._compiled.get(wrapper)
-        if compiled is None:
-            compiler = self._build(self.STAND_IN).query.get_compiler(connection=wrapper)
-            sql, params = compiler.as_sql()
-            if self.STAND_IN not in params:
-                raise RuntimeError("The compiled query does not take the id.")
-            compiled = self._compiled[wrapper] = (sql, tuple(params), compiler)
-        sql, params, compiler = compiled
-        with wrapper.cursor() as cursor:
-            cursor.execute(sql, [id_ if p == self.STAND_IN else p for p in params])
-            fetched = cursor.fetchall()
-        return [tuple(row) for row in compiler.results_iter([fetched])]
-
-
-class CompiledObjects[M: Model]:
-    """`build(id)`'s model instances (and their `select_related` objects), its SQL
-    compiled by the ORM once per database connection and run again with another id.
-
-    As `CompiledRows` finds the id's place among the parameters (a stand-in no row
-    has) and `CompiledGet` builds the instances, converting the values as the
-    queryset does: the same SQL, the same rows, the same objects. For a fixed
-    queryset whose only per-call value is the id; slice it in `build` for a limit
-    (`[:1]` for `first`). A `select_for_update` statement still needs a transaction,
-    checked on every call.
-    """
-
-    STAND_IN = _PLACEHOLDER
-
-    def __init__(self, build: Callable[[int], "QuerySet[M]"]) -> None:
-        self._build = build
-        self._compiled: weakref.WeakKeyDictionary[
+        self._stand_ins = stand_ins
+        self._cache: weakref.WeakKeyDictionary[
             BaseDatabaseWrapper,
-            tuple[QuerySet[M], str, tuple[Any, ...], SQLCompiler, dict[int, Any]],
+            tuple[
+                QuerySet[M, Any], str, tuple[Any, ...], list[int | None], SQLCompiler
+            ],
         ] = weakref.WeakKeyDictionary()
 
-    def all(self, id_: int) -> list[M]:
-        wrapper = connections[DEFAULT_DB_ALIAS]
-        compiled = self._compiled.get(wrapper)
+    def _compiled(
+        self, wrapper: BaseDatabaseWrapper
+    ) -> tuple[QuerySet[M, Any], str, tuple[Any, ...], list[int | None], SQLCompiler]:
+        compiled = self._cache.get(wrapper)
         if compiled is None:
-            queryset = self._build(self.STAND_IN)
+            queryset = self._build(*self._stand_ins)
             compiler = queryset.query.get_compiler(connection=wrapper)
             sql, params = compiler.as_sql()
-            if self.STAND_IN not in params:
-                raise RuntimeError("The compiled query does not take the id.")
+            places = [
+                self._stand_ins.index(p) if p in self._stand_ins else None
+                for p in params
+            ]
+            missing = set(range(len(self._stand_ins))) - set(places)
+            if missing:
+                raise RuntimeError("The compiled query does not take every value.")
+            # The columns' value converters depend on the columns alone: found once too.
             converters = compiler.get_converters(
                 [column[0] for column in compiler.select[0 : compiler.col_count]]
             )
-            compiled = (queryset, sql, tuple(params), compiler, converters)
-            self._compiled[wrapper] = compiled
-        queryset, sql, params, compiler, converters = compiled
+            compiler.get_converters = lambda expressions: converters
+            compiled = (queryset, sql, tuple(params), places, compiler)
+            self._cache[wrapper] = compiled
+        return compiled
+
+    def _statement(
+        self, values: tuple[Any, ...]
+    ) -> tuple[
+        QuerySet[M, Any], str, tuple[Any, ...], SQLCompiler, BaseDatabaseWrapper
+    ]:
+        if len(values) != len(self._stand_ins):
+            raise TypeError("One value for each stand-in.")
+        wrapper = connections[DEFAULT_DB_ALIAS]
+        queryset, sql, params, places, compiler = self._compiled(wrapper)
         if (
             queryset.query.select_for_update
             and wrapper.features.has_select_for_update
@@ -235,13 +224,67 @@ class CompiledObjects[M: Model]:
             raise TransactionManagementError(
                 "select_for_update cannot be used outside of a transaction."
             )
-        statement: Any = (sql, tuple(id_ if p == self.STAND_IN else p for p in params))
-        call = copy.copy(compiler)
-        call.as_sql = lambda *args, **kwargs: statement  # type: ignore[method-assign]
-        call.get_converters = lambda expressions: converters  # type: ignore[method-assign]
-        return list(
-            ModelIterable(_Bound(queryset, call, DEFAULT_DB_ALIAS))  # type: ignore[arg-type]
+        bound = tuple(
+            p if i is None else values[i] for p, i in zip(params, places, strict=True)
         )
+        call = copy.copy(compiler)
+        statement: Any = (sql, bound)
+        call.as_sql = lambda *args, **kwargs: statement  # type: ignore[method-assign]
+        return queryset, sql, bound, call, wrapper
+
+    def rows(self, *values: Any) -> list[tuple[Any, ...]]:
+        """The rows of a `values_list` query, converted as the ORM converts them."""
+        _, sql, params, compiler, wrapper = self._statement(values)
+        with wrapper.cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+        return [tuple(row) for row in compiler.results_iter([fetched])]
+
+    def objects(self, *values: Any) -> list[M]:
+        """The model instances (and their `select_related` objects) of the query."""
+        queryset, _, _, compiler, _ = self._statement(values)
+        bound = _Bound(queryset, compiler, DEFAULT_DB_ALIAS)
+        return list(ModelIterable(bound))  # type: ignore[arg-type]
+
+
+class CompiledRows:
+    """A SELECT whose shape never changes, compiled by the ORM once per database
+    connection and run again with another id (of a session, of a location).
+
+    On a monitor request the ORM's building and compiling of a small query costs
+    more than the database's answer, on every request. The statement is the ORM's
+    own: built once from `build(id)` with a stand-in id, then run with the stand-in
+    replaced by the id asked for, its rows converted by the same compiler's
+    converters as the ORM's would be (`Compiled` with one id). Kept per connection
+    object (one per thread, as Django keeps them) and dropped with it; compiled SQL
+    is not data, so two servers cannot disagree on it.
+    """
+
+    STAND_IN = _PLACEHOLDER  # an id no row has; every parameter equal to it is the id
+
+    def __init__(self, build: Callable[[int], "QuerySet[Any]"]) -> None:
+        self._compiled: Compiled[Any] = Compiled(build, self.STAND_IN)
+
+    def rows(self, id_: int) -> list[tuple[Any, ...]]:
+        return self._compiled.rows(id_)
+
+
+class CompiledObjects[M: Model]:
+    """`build(id)`'s model instances (and their `select_related` objects), its SQL
+    compiled by the ORM once per database connection and run again with another id
+    (`Compiled` with one id): the same SQL, the same rows, the same objects. For a
+    fixed queryset whose only per-call value is the id; slice it in `build` for a
+    limit (`[:1]` for `first`). A `select_for_update` statement still needs a
+    transaction, checked on every call.
+    """
+
+    STAND_IN = _PLACEHOLDER
+
+    def __init__(self, build: Callable[[int], "QuerySet[M]"]) -> None:
+        self._compiled: Compiled[M] = Compiled(build, self.STAND_IN)
+
+    def all(self, id_: int) -> list[M]:
+        return self._compiled.objects(id_)
 
     def first(self, id_: int) -> M | None:
         found = self.all(id_)

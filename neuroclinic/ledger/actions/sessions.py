@@ -33,7 +33,6 @@ from neuroclinic.ledger.chain import (
     lock_containers,
     lock_head,
 )
-from neuroclinic.ledger.compiled import STAND_IN_IDS, STAND_IN_REF, Compiled
 from neuroclinic.ledger.dates import local_date
 from neuroclinic.ledger.errors import LedgerError
 from neuroclinic.ledger.models import Container, LedgerEntry, Product
@@ -43,12 +42,12 @@ from neuroclinic.ledger.rules import (
     check_session_reconciles,
 )
 from neuroclinic.ledger.witness import WitnessConfirmation
-from neuroclinic.lib.compiled import CompiledGet
+from neuroclinic.lib.compiled import STAND_IN_IDS, STAND_IN_REF, Compiled, CompiledGet
 from neuroclinic.patients.models import Patient
 
 # A session's entries with what its pages show of them (the summary), and the few
 # columns its actions decide by (who, which vial, how much), first entered first:
-# statements compiled once per connection (neuroclinic.ledger.compiled).
+# statements compiled once per connection (neuroclinic.lib.compiled).
 _SUMMARY_ENTRIES = Compiled(
     lambda organization_id, ref: (
         LedgerEntry.objects.filter(organization_id=organization_id, session_ref=ref)

@@ -16,10 +16,10 @@ from neuroclinic.ledger.actions.sessions import (
     waste_remainder,
 )
 from neuroclinic.ledger.chain import lock_containers, lock_head, lot_balance_ml
-from neuroclinic.ledger.compiled import STAND_IN_IDS, STAND_IN_REF, Compiled
 from neuroclinic.ledger.models import LedgerEntry, LedgerHead
 from neuroclinic.ledger.tests import factories
 from neuroclinic.ledger.tests.conftest import Stock
+from neuroclinic.lib.compiled import STAND_IN_IDS, STAND_IN_REF, Compiled
 from neuroclinic.patients.models import Patient
 
 D = Decimal
