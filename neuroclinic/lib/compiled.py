@@ -75,6 +75,19 @@ class _Bound:
         self._known_related_objects = queryset._known_related_objects  # type: ignore[attr-defined]
 
 
+def _require_transaction(queryset: QuerySet[Any], connection: Any) -> None:
+    """The check Django makes while compiling a `select_for_update`, made on every call."""
+    if (
+        queryset.query.select_for_update
+        and connection.features.has_select_for_update
+        and connection.get_autocommit()
+        and connection.features.supports_transactions
+    ):
+        raise TransactionManagementError(
+            "select_for_update cannot be used outside of a transaction."
+        )
+
+
 class CompiledGet[M: Model]:
     """`make().get(pk=pk)`, its SQL compiled once per thread and database connection."""
 
@@ -122,15 +135,7 @@ class CompiledGet[M: Model]:
         alias = template.db or DEFAULT_DB_ALIAS
         compiled = self._compiled(template, alias)
         connection = compiled.connection
-        if (
-            template.query.select_for_update
-            and connection.features.has_select_for_update
-            and connection.get_autocommit()
-            and connection.features.supports_transactions
-        ):
-            raise TransactionManagementError(
-                "select_for_update cannot be used outside of a transaction."
-            )
+        _require_transaction(template, connection)
         params = list(compiled.params)
         key_field = template.model._meta.pk
         assert key_field is not None
@@ -215,15 +220,7 @@ class Compiled[M: Model]:
             raise TypeError("One value for each stand-in.")
         wrapper = connections[DEFAULT_DB_ALIAS]
         queryset, sql, params, places, compiler = self._compiled(wrapper)
-        if (
-            queryset.query.select_for_update
-            and wrapper.features.has_select_for_update
-            and wrapper.get_autocommit()
-            and wrapper.features.supports_transactions
-        ):
-            raise TransactionManagementError(
-                "select_for_update cannot be used outside of a transaction."
-            )
+        _require_transaction(queryset, wrapper)
         bound = tuple(
             p if i is None else values[i] for p, i in zip(params, places, strict=True)
         )
