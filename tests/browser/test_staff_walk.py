@@ -36,6 +36,17 @@ WIDTHS = (1280, 390)
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
+def running_infusion_path(clinic: LiveClinic) -> str:
+    """The infusion screen of the demo's infusion running now (its widest page at 390 px)."""
+    found = clinic.manage(
+        "shell",
+        "-c",
+        "from neuroclinic.infusions.models import InfusionSession as S; "
+        "print(S.objects.filter(status=S.Status.RUNNING).values_list('uuid', flat=True)[0])",
+    )
+    return f"/infusions/sessions/{found.splitlines()[-1]}/"
+
+
 def walk(page: Page, clinic: LiveClinic, username: str) -> list[str]:
     """Sign in, check the home's work items, then visit each main-navigation page at
     each width; return the pages that scroll sideways, with the width and overflow."""
@@ -58,6 +69,7 @@ def walk(page: Page, clinic: LiveClinic, username: str) -> list[str]:
         }
         | {"/staff/"}
         | set(FURTHER.get(username, []))
+        | ({running_infusion_path(clinic)} if username == "nurse" else set())
     )
     assert len(paths) >= 2, paths
     wide = []
