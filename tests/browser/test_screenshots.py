@@ -155,12 +155,12 @@ person = demo.Person(patient=patient, course="responds", baseline_total=18,
 busy = set(InfusionSession.objects.filter(status__in=InfusionSession.OPEN_STATUSES).values_list("room_id", flat=True))
 room = next(r for r in demo._rooms(annex) if r.pk not in busy)
 t0 = now - timedelta(minutes=100)
-session = demo._check_in_to_start(clinic, person, room, t0, ordinal=0)
+session = demo._check_in_to_start(clinic, person, room, t0, ordinal=0).session
 dose = current_dose(session)
 end = session.started_at + timedelta(minutes=dose.duration_minutes)
 session_flow.stop(session, by=staff["nurse"], reason="", completed=True,
                   volume_infused_ml=dose.total_volume_ml, occurred_at=end, now=end)
-monitor = demo._monitor(room)
+monitor = demo._monitor(clinic, room)
 monitoring.ingest_readings(session, [
     {"device": str(monitor.uuid), "taken_at": (end + timedelta(minutes=m)).isoformat(),
      **demo._vitals(context.rng, systolic=126, heart=74)} for m in (15, 30)
