@@ -53,6 +53,7 @@ def watch_errors(page: Page) -> list[str]:
 
 def answer_every_item(page: Page, label: str | None) -> None:
     """Each item answered with the option so labelled (None: each item's first option)."""
+    page.wait_for_load_state()  # count() reads only the items parsed so far
     items = page.locator("fieldset.q-item")
     for index in range(items.count()):
         item = items.nth(index)
@@ -201,6 +202,7 @@ def journey(page: Page, browser: Browser, live_clinic: LiveClinic) -> None:
     patient.get_by_role("button", name="Save and continue").click()
 
     expect(patient.get_by_role("heading", level=1)).to_have_text("Medical history")
+    patient.wait_for_load_state()  # count() reads only the questions parsed so far
     questions = patient.locator("fieldset.yn")
     for index in range(questions.count()):
         question = questions.nth(index)
@@ -212,6 +214,7 @@ def journey(page: Page, browser: Browser, live_clinic: LiveClinic) -> None:
     expect(patient.get_by_role("heading", level=1)).to_have_text(
         "Mental health history"
     )
+    patient.wait_for_load_state()  # count() reads only the questions parsed so far
     questions = patient.locator("fieldset.yn")
     for index in range(questions.count()):
         question = questions.nth(index)

@@ -112,6 +112,10 @@ def test_receive_draw_waste_count_and_resolve_a_variance(
     # -- the nurse counts the safe with a second counter; one vial is short -------
     page.get_by_role("link", name="Stock").click()
     page.get_by_role("link", name="Count this safe").first.click()
+    # rows.count() does not wait: it reads the rows parsed so far. Wait for the
+    # whole form, or a row still arriving is left blank ("This field is required").
+    expect(page.get_by_role("heading", level=1)).to_have_text("Count Main safe")
+    page.wait_for_load_state()
     rows = page.locator("table.count tbody tr")
     for index in range(rows.count()):
         row = rows.nth(index)
@@ -121,6 +125,12 @@ def test_receive_draw_waste_count_and_resolve_a_variance(
             field.fill(str(ledger_ml - Decimal("0.20")))
         elif not field.input_value():
             field.fill(str(ledger_ml))
+    blank = [
+        row.locator("th").inner_text()
+        for row in rows.all()
+        if not row.locator("input").input_value()
+    ]
+    assert blank == [], f"vials left uncounted: {blank}"
     witness(page, clinic, "", "prescriber", "Priya Prescottia, MD")
     screenshot(page, "ledger-count")
     page.get_by_role("button", name="Record the count").click()
