@@ -59,6 +59,15 @@ def walk(page: Page, clinic: LiveClinic, username: str) -> list[str]:
         "items => items.map(li => Math.round(li.getBoundingClientRect().top))"
     )
     assert len(set(tops)) == 1, f"{username}'s menu wraps at 1280 px: {tops}"
+    # ... and the header is two rows: the clinic's name with the user's links, then the
+    # menu. The user's links used to wrap to a third row of their own.
+    rows = page.evaluate(
+        """() => ['.topbar .brand', '.topbar .user-menu', 'nav[aria-label="Main"]']
+            .map(s => document.querySelector(s).getBoundingClientRect())
+            .map(r => Math.round(r.top + r.height / 2))"""
+    )
+    brand, user_links, menu = rows
+    assert abs(brand - user_links) <= 4 < menu - brand, (username, rows)
     # Every link, those inside the closed "Setup" group too.
     nav = page.locator('nav[aria-label="Main"] a')
     paths = sorted(
