@@ -7,7 +7,6 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
-DB_FILE := var/neuroclinic.sqlite3
 
 .PHONY: help install run test test-fast lint types imports check browser-deps clean
 
@@ -33,18 +32,17 @@ install: $(VENV)/.installed
 var/secret-key:
 	@mkdir -p var && umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
-# The static files need no database: they are collected beside migrate, createcachetable and the
-# demo, at a lower priority, so that the chain of steps that does need it keeps a core. The demo
-# skips Django's system checks, which migrate has just run (issue 18, item 10).
+# The static files need no database: they are collected beside `prepare` (the checks, migrate,
+# the cache table and the demo in one process), at a lower priority, so that the chain of steps
+# that does need it keeps a core (issue 18, item 10). `prepare` loads the demo when the database
+# is new, which it reads from the database: the SQLite file may exist with no tables (`make test` creates it).
 run: install var/secret-key
 	@set -e; export DEBUG=False HTTPS=False SECRET_KEY_FILE=var/secret-key \
 	  ALLOWED_HOSTS="$(HOST),localhost,127.0.0.1" \
 	  PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
-	new_db=no; if [ -z "$${DATABASE_URL:-}" ] && [ ! -f $(DB_FILE) ]; then new_db=yes; fi; \
 	nice -n 10 $(BIN)/neuroclinic collectstatic --no-input -v0 & static_pid=$$!; \
-	if [ $$new_db = yes ]; then \
-	  echo "New database: migrating and loading the demo clinic..."; \
-	  $(BIN)/neuroclinic prepare --demo; \
+	if [ -z "$${DATABASE_URL:-}" ]; then \
+	  $(BIN)/neuroclinic prepare --demo-if-new; \
 	else \
 	  $(BIN)/neuroclinic prepare -v0; \
 	fi; \

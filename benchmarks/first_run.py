@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PREPARE_DEMO = ("prepare --demo", ["prepare", "--demo"])
+PREPARE_DEMO = ("prepare --demo-if-new", ["prepare", "--demo-if-new"])
 MIGRATE = ("migrate", ["migrate", "--no-input", "-v0"])
 CACHE_TABLE = ("createcachetable", ["createcachetable"])
 OPTIMIZE = ("optimize", ["optimize", "-v0"])

@@ -58,9 +58,15 @@ def test_a_new_database_is_checked_migrated_and_given_the_demo_in_one_process(
             timeout=600,
         )
 
-    done = neuroclinic("prepare", "--demo", "--patients", "2")
+    # Any command creates the SQLite file, with no tables, when it loads the settings
+    # (`make test` before `make run` did): the database is still new, and gets the demo.
+    assert neuroclinic("check").returncode == 0
+    assert (tmp_path / "neuroclinic.sqlite3").exists()
+
+    done = neuroclinic("prepare", "--demo-if-new", "--patients", "2")
 
     assert done.returncode == 0, done.stderr
+    assert "New database: migrating and loading the demo clinic" in done.stdout
     assert "Loaded Lakeside Interventional Psychiatry (demo)" in done.stdout
     database = sqlite3.connect(tmp_path / "neuroclinic.sqlite3")
     tables = {row[0] for row in database.execute("select name from sqlite_master")}
@@ -70,6 +76,14 @@ def test_a_new_database_is_checked_migrated_and_given_the_demo_in_one_process(
     assert unapplied.returncode == 0, unapplied.stdout + unapplied.stderr
     verified = neuroclinic("verify", "--skip-checks")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    # the next `make run` finds the clinic there and leaves it as it is
+    again = neuroclinic("prepare", "--demo-if-new", "--skip-checks")
+    assert again.returncode == 0, again.stderr
+    assert "Planner statistics refreshed" in again.stdout
+    assert "demo" not in again.stdout
+    organizations = database.execute("select count(*) from clinics_organization")
+    assert organizations.fetchone()[0] == 1
 
 
 def test_a_failing_system_check_stops_it_before_anything_is_written(db: None) -> None:
@@ -97,6 +111,27 @@ def test_on_a_database_in_use_it_migrates_and_refreshes_statistics_without_the_d
     assert "Planner statistics refreshed" in out.getvalue()
     assert not Organization.objects.exists()
     assert gc.get_threshold() == threshold
+
+
+def test_demo_if_new_on_a_migrated_database_leaves_it_without_the_demo(
+    db: None,
+) -> None:
+    out = StringIO()
+
+    call_command("prepare", "--skip-checks", "--demo-if-new", stdout=out)
+
+    assert "Planner statistics refreshed" in out.getvalue()
+    assert "New database" not in out.getvalue()
+    assert not Organization.objects.exists()
+
+
+def test_demo_and_demo_if_new_together_are_refused(db: None) -> None:
+    with pytest.raises(CommandError, match="not both"):
+        call_command(
+            "prepare", "--skip-checks", "--demo", "--demo-if-new", stdout=StringIO()
+        )
+
+    assert not Organization.objects.exists()
 
 
 def test_with_the_demo_it_loads_the_clinic(db: None) -> None:
