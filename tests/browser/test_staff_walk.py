@@ -54,6 +54,7 @@ def walk(page: Page, clinic: LiveClinic, username: str) -> list[str]:
     sign_in(page, clinic, username)
     for key in ROLES[username]:
         expect(page.locator(f'[data-work="{key}"]')).to_be_visible()
+    page.wait_for_load_state()  # measured with the stylesheet applied
     # The main menu fits one line at 1280 px (issue 18 item 8): every entry at one height.
     tops = page.locator('nav[aria-label="Main"] > ul > li').evaluate_all(
         "items => items.map(li => Math.round(li.getBoundingClientRect().top))"
