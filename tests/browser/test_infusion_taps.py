@@ -85,7 +85,17 @@ chosen = make_ready_patient(context, family_name="Routineson", given_name="Taylo
 assert chosen is not None, "the demo's protocols or consent forms are missing"
 record_response(chosen, instrument_code="phq9", answers=answers_for("phq9", 9, random.Random(18)),
                 source=QuestionnaireResponse.Source.KIOSK, by=None)
-print(json.dumps({"mrn": chosen.mrn}))
+# A room of the nurse's site with no infusion open in it now: which rooms the demo's own
+# infusions and the other journeys (the calendar's check-in) hold depends on the hour.
+from neuroclinic.clinics.models import Room
+from neuroclinic.infusions.models import InfusionSession
+from neuroclinic.scheduling.models import StaffShift
+site = StaffShift.objects.filter(user__username="nurse").order_by("id").first().location
+busy = InfusionSession.objects.filter(location=site, status__in=InfusionSession.OPEN_STATUSES)
+room = (Room.objects.filter(location=site, kind=Room.Kind.INFUSION, is_active=True)
+        .exclude(pk__in=busy.values("room_id")).order_by("-name").first())
+assert room is not None, f"every infusion room at {site.name} is in use"
+print(json.dumps({"mrn": chosen.mrn, "room": f"{site.name} · {room.name}"}))
 """
 
 
@@ -143,7 +153,8 @@ def shell(clinic: LiveClinic, code: str) -> str:
 def test_a_routine_infusion_takes_at_most_25_taps_and_8_typed_fields(
     page: Page, live_clinic: LiveClinic
 ) -> None:
-    mrn = json.loads(shell(live_clinic, ROUTINE_PATIENT))["mrn"]
+    routine = json.loads(shell(live_clinic, ROUTINE_PATIENT))
+    mrn = routine["mrn"]
     sign_in(page, live_clinic, "nurse")
     nurse = Counted(page)
 
@@ -153,7 +164,7 @@ def test_a_routine_infusion_takes_at_most_25_taps_and_8_typed_fields(
     expect(page.locator(".chart-facts")).to_contain_text(mrn)
     nurse.choose(
         page.locator(".treatment-panel").get_by_label("Check in for an infusion in"),
-        "Riverside Annex (demo) · Infusion 3",
+        routine["room"],
         "room",
     )
     nurse.tap(
