@@ -35,7 +35,8 @@ var/secret-key:
 # The static files need no database: they are collected beside `prepare` (the checks, migrate,
 # the cache table and the demo in one process), at a lower priority, so that the chain of steps
 # that does need it keeps a core (issue 18, item 10). `prepare` loads the demo when the database
-# is new, which it reads from the database: the SQLite file may exist with no tables (`make test` creates it).
+# is new, which it reads from the database: the SQLite file may exist with no tables (`make test`
+# creates it).
 run: install var/secret-key
 	@set -e; export DEBUG=False HTTPS=False SECRET_KEY_FILE=var/secret-key \
 	  ALLOWED_HOSTS="$(HOST),localhost,127.0.0.1" \
